@@ -1,0 +1,286 @@
+//! Analysis: name resolution and type checking of parsed files, then
+//! lowering to the IR.
+//!
+//! Input: the parsed files of one schema. Output: every diagnostic, and the
+//! compiled [`ir::Schema`] when there is no error. Names that failed to parse
+//! or to resolve are silenced sentinels, so one mistake yields one diagnostic.
+
+mod rules;
+pub mod suggest;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::ir::{self, graph, NamespaceId, RelationId};
+use crate::source::{SourceMap, Span};
+use crate::syntax::{ast, Parsed};
+
+/// Words that cannot name anything (LANGUAGE.md §2).
+pub const RESERVED: &[&str] = &[
+    "with",
+    "condition",
+    "caveat",
+    "import",
+    "nil",
+    "this",
+    "any",
+    "all",
+];
+
+/// A declared namespace.
+struct NsInfo<'a, 'src> {
+    name: ast::Ident<'src>,
+    decl: &'a ast::Namespace<'src>,
+    relations: Vec<RelationId>,
+}
+
+/// A declared relation or permission.
+struct RelInfo<'a, 'src> {
+    namespace: NamespaceId,
+    name: ast::Ident<'src>,
+    decl: &'a ast::Member<'src>,
+}
+
+/// The symbol tables of one schema.
+struct Symbols<'a, 'src> {
+    namespaces: Vec<NsInfo<'a, 'src>>,
+    relations: Vec<RelInfo<'a, 'src>>,
+    ns_by_name: HashMap<&'src str, NamespaceId>,
+    rel_by_name: HashMap<(NamespaceId, &'src str), RelationId>,
+    /// Names declared in parts that did not parse.
+    broken: HashSet<&'src str>,
+    sources: &'a SourceMap,
+}
+
+impl<'a, 'src> Symbols<'a, 'src> {
+    fn source(&self, span: Span) -> &'a str {
+        self.sources.slice(span)
+    }
+
+    fn ns(&self, id: NamespaceId) -> Option<&NsInfo<'a, 'src>> {
+        self.namespaces.get(id.0 as usize)
+    }
+
+    fn rel(&self, id: RelationId) -> Option<&RelInfo<'a, 'src>> {
+        self.relations.get(id.0 as usize)
+    }
+
+    fn ns_name(&self, id: NamespaceId) -> &'src str {
+        self.ns(id).map_or("?", |n| n.name.text)
+    }
+
+    /// `namespace#name`, for messages.
+    fn qualified(&self, id: RelationId) -> String {
+        self.rel(id).map_or_else(
+            || "?".into(),
+            |r| format!("{}#{}", self.ns_name(r.namespace), r.name.text),
+        )
+    }
+
+    fn member_names(&self, ns: NamespaceId) -> impl Iterator<Item = &'src str> + '_ {
+        self.ns(ns)
+            .into_iter()
+            .flat_map(|n| n.relations.iter())
+            .filter_map(|&r| self.rel(r).map(|r| r.name.text))
+    }
+
+    fn is_permission(&self, id: RelationId) -> bool {
+        self.rel(id)
+            .is_some_and(|r| matches!(r.decl, ast::Member::Permission(_)))
+    }
+}
+
+/// Checks the files of one schema and compiles them.
+pub fn analyze(
+    sources: &SourceMap,
+    files: &[Parsed<'_>],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ir::Schema> {
+    let symbols = collect(sources, files, diags);
+    let mut checker = rules::Checker::new(&symbols);
+    let mut relations = Vec::with_capacity(symbols.relations.len());
+    for (i, rel) in symbols.relations.iter().enumerate() {
+        relations.push(checker.member(RelationId(i as u32), rel));
+    }
+    let (mut found, edges) = checker.finish();
+    cycles(&symbols, &edges, &mut found);
+    let failed = found.iter().any(Diagnostic::is_error);
+    diags.extend(found);
+    if failed {
+        return None;
+    }
+    let namespaces = symbols
+        .namespaces
+        .iter()
+        .map(|ns| ir::Namespace {
+            name: ns.name.text.to_owned(),
+            doc: doc(&ns.decl.doc),
+            relations: ns.relations.clone(),
+        })
+        .collect();
+    let relations = relations
+        .into_iter()
+        .zip(&symbols.relations)
+        .map(|(kind, info)| {
+            Some(ir::Relation {
+                namespace: info.namespace,
+                name: info.name.text.to_owned(),
+                doc: match info.decl {
+                    ast::Member::Relation(r) => doc(&r.doc),
+                    ast::Member::Permission(p) => doc(&p.doc),
+                    ast::Member::Error(_) => None,
+                },
+                kind: kind?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(ir::Schema::assemble(namespaces, relations))
+}
+
+fn doc(lines: &[&str]) -> Option<String> {
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// Declares every namespace and member, reporting bad and duplicate names.
+fn collect<'a, 'src>(
+    sources: &'a SourceMap,
+    files: &'a [Parsed<'src>],
+    diags: &mut Vec<Diagnostic>,
+) -> Symbols<'a, 'src> {
+    let mut symbols = Symbols {
+        sources,
+        namespaces: Vec::new(),
+        relations: Vec::new(),
+        ns_by_name: HashMap::new(),
+        rel_by_name: HashMap::new(),
+        broken: files
+            .iter()
+            .flat_map(|f| f.broken_names.iter().copied())
+            .collect(),
+    };
+    for file in files {
+        for item in &file.ast.items {
+            let ast::Item::Namespace(ns) = item else {
+                continue;
+            };
+            rules::check_declared_name(ns.name, "namespace", diags);
+            if let Some(&first) = symbols.ns_by_name.get(ns.name.text) {
+                let first_span = symbols.ns(first).map_or(ns.name.span, |n| n.name.span);
+                diags.push(
+                    Diagnostic::new(
+                        codes::E0103,
+                        format!("namespace `{}` is defined more than once", ns.name.text),
+                        Label::new(ns.name.span, "defined again here"),
+                    )
+                    .with_secondary(first_span, "first defined here")
+                    .with_help("merge the two definitions, or rename one of them"),
+                );
+                continue;
+            }
+            let id = NamespaceId(symbols.namespaces.len() as u32);
+            symbols.ns_by_name.insert(ns.name.text, id);
+            let mut relations = Vec::new();
+            for member in &ns.members {
+                let (name, kind) = match member {
+                    ast::Member::Relation(r) => (r.name, "relation"),
+                    ast::Member::Permission(p) => (p.name, "permission"),
+                    ast::Member::Error(_) => continue,
+                };
+                rules::check_declared_name(name, kind, diags);
+                if let Some(&first) = symbols.rel_by_name.get(&(id, name.text)) {
+                    let first_span = symbols.rel(first).map_or(name.span, |r| r.name.span);
+                    diags.push(
+                        Diagnostic::new(
+                            codes::E0104,
+                            format!(
+                                "`{}` is defined more than once in namespace `{}`",
+                                name.text, ns.name.text
+                            ),
+                            Label::new(name.span, "defined again here"),
+                        )
+                        .with_secondary(first_span, "first defined here")
+                        .with_note(
+                            "relations and permissions of a namespace share one set of names",
+                        )
+                        .with_help("rename one of them"),
+                    );
+                    continue;
+                }
+                let rel = RelationId(symbols.relations.len() as u32);
+                symbols.rel_by_name.insert((id, name.text), rel);
+                symbols.relations.push(RelInfo {
+                    namespace: id,
+                    name,
+                    decl: member,
+                });
+                relations.push(rel);
+            }
+            symbols.namespaces.push(NsInfo {
+                name: ns.name,
+                decl: ns,
+                relations,
+            });
+        }
+    }
+    symbols
+}
+
+/// Why one relation depends on another, for cycle reports.
+#[derive(Clone, Debug)]
+pub(crate) struct EdgeLabel {
+    pub span: Span,
+    pub text: String,
+}
+
+/// Reports computed-only cycles (E0301) and negation through recursion (E0302).
+fn cycles(
+    symbols: &Symbols<'_, '_>,
+    edges: &[graph::Edge<EdgeLabel>],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let nodes = symbols.relations.len();
+    for cycle in graph::computed_cycles(nodes, edges) {
+        let Some(first) = cycle.first() else { continue };
+        let name = symbols.qualified(first.from);
+        let mut d = Diagnostic::new(
+            codes::E0301,
+            format!("permission `{name}` depends on itself through computed names only"),
+            Label::new(first.label.span, first.label.text.clone()),
+        );
+        for e in cycle.iter().skip(1) {
+            d = d.with_secondary(e.label.span, e.label.text.clone());
+        }
+        let chain: Vec<String> = cycle
+            .iter()
+            .map(|e| symbols.qualified(e.from))
+            .chain([name])
+            .collect();
+        diags.push(
+            d.with_note(format!("the cycle: {}", chain.join(" → ")))
+                .with_note("no stored tuple lies on this cycle, so evaluating it would never end")
+                .with_help("break the cycle: one of these permissions must not use the next"),
+        );
+    }
+    for cycle in graph::negative_cycles(nodes, edges) {
+        let Some(first) = cycle.first() else { continue };
+        let name = symbols.qualified(first.from);
+        let mut d = Diagnostic::new(
+            codes::E0302,
+            format!("permission `{name}` depends on its own exclusion"),
+            Label::new(first.label.span, first.label.text.clone()),
+        );
+        for e in cycle.iter().skip(1) {
+            d = d.with_secondary(e.label.span, e.label.text.clone());
+        }
+        let chain: Vec<String> = cycle
+            .iter()
+            .map(|e| symbols.qualified(e.from))
+            .chain([name])
+            .collect();
+        diags.push(
+            d.with_note(format!("the cycle: {}", chain.join(" → ")))
+                .with_note("a schema must be stratified: what a permission excludes may not depend on that permission")
+                .with_help("exclude a relation or a permission that does not lead back here"),
+        );
+    }
+}

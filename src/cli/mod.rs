@@ -1,0 +1,1 @@
+//! The `zanzi` command line.

@@ -1,0 +1,92 @@
+//! Every diagnostic code, listed once, with its long explanation.
+//!
+//! Codes are stable and never reused. The explanation of `E0105` lives in
+//! `docs/codes/E0105.md` (a title line, prose, a `Bad` and a `Fixed` example);
+//! `zanzi explain E0105` prints it and `docs/errors.md` is generated from all of
+//! them (a test keeps the two in sync and compiles every example).
+
+use super::Severity;
+
+/// A stable diagnostic code such as `E0105`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Code(&'static str);
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    /// `W…` codes are warnings; every other code is an error.
+    pub fn severity(self) -> Severity {
+        if self.0.starts_with('W') {
+            Severity::Warning
+        } else {
+            Severity::Error
+        }
+    }
+
+    /// The long explanation (Markdown), if this code is documented.
+    pub fn explanation(self) -> &'static str {
+        ALL.iter()
+            .find(|(code, _)| *code == self)
+            .map_or("", |(_, text)| text)
+    }
+
+    /// The short title from the first line of the explanation.
+    pub fn title(self) -> &'static str {
+        let first = self.explanation().lines().next().unwrap_or("");
+        first
+            .split_once(": ")
+            .map_or(first, |(_, title)| title.trim())
+    }
+
+    /// Looks a code up by name, case-insensitively (`e0105` works).
+    pub fn parse(name: &str) -> Option<Code> {
+        ALL.iter()
+            .map(|(code, _)| *code)
+            .find(|code| code.0.eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+macro_rules! codes {
+    ($($name:ident),* $(,)?) => {
+        $(pub const $name: Code = Code(stringify!($name));)*
+        /// Every code with its explanation, grouped by stage.
+        pub const ALL: &[(Code, &str)] = &[
+            $(($name, include_str!(concat!("../../docs/codes/", stringify!($name), ".md"))),)*
+        ];
+    };
+}
+codes! {
+    E0001,
+    E0002,
+    E0003,
+    E0004,
+    E0005,
+    E0006,
+    E0007,
+    E0008,
+    W0001,
+    E0101,
+    E0102,
+    E0103,
+    E0104,
+    E0105,
+    E0106,
+    E0107,
+    E0108,
+    W0101,
+    E0201,
+    E0202,
+    E0203,
+    W0201,
+    E0204,
+    E0301,
+    E0302,
+}

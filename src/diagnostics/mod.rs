@@ -1,0 +1,150 @@
+//! The one diagnostic type shared by every stage, and the sink stages push into.
+//!
+//! Stages never stop at the first problem: they report into a [`Diagnostics`]
+//! sink and carry on past sentinels (`Error` nodes, unresolved names) so that a
+//! single mistake yields a single diagnostic.
+
+pub mod codes;
+mod render;
+
+pub use codes::Code;
+pub use render::{
+    render_github, render_human, render_json, render_plain, JsonReport, OutputFormat,
+};
+
+use crate::source::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A place in the source with a short message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+impl Label {
+    pub fn new(span: Span, message: impl Into<String>) -> Self {
+        Label {
+            span,
+            message: message.into(),
+        }
+    }
+}
+
+/// A problem in user input, with where, why and how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    /// What went wrong: lowercase, no period, user input in `backticks`.
+    pub message: String,
+    /// Exactly one primary place.
+    pub primary: Label,
+    /// Where else, and why (the first definition, the rest of a cycle, …).
+    pub secondary: Vec<Label>,
+    pub notes: Vec<String>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A new diagnostic whose severity follows from its code (`E…` or `W…`).
+    pub fn new(code: Code, message: impl Into<String>, primary: Label) -> Self {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            primary,
+            secondary: Vec::new(),
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.secondary.push(Label::new(span, message));
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Where stages collect diagnostics.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn new() -> Self {
+        Diagnostics::default()
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    /// Sorted by position (file, offset), then code; exact duplicates removed.
+    pub fn into_sorted(mut self) -> Vec<Diagnostic> {
+        sort_and_dedup(&mut self.items);
+        self.items
+    }
+
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(other);
+    }
+}
+
+/// The order every output uses: by file, then position, then code.
+pub fn sort_and_dedup(items: &mut Vec<Diagnostic>) {
+    items.sort_by(|a, b| {
+        (a.primary.span, a.code, &a.message).cmp(&(b.primary.span, b.code, &b.message))
+    });
+    items.dedup_by(|a, b| a.primary.span == b.primary.span && a.code == b.code);
+}
+
+/// Counts of errors and warnings, for summaries and exit codes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Summary {
+    pub fn of(diagnostics: &[Diagnostic]) -> Self {
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        Summary {
+            errors,
+            warnings: diagnostics.len() - errors,
+        }
+    }
+}

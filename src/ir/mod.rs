@@ -1,0 +1,251 @@
+//! The evaluation IR: the checked schema in the form the engine interprets.
+//!
+//! It is the contract between the compiler and the engine and servers.
+//! Namespaces and relations are interned to dense ids; a relation id is an
+//! index into [`Schema::relations`], global across namespaces, so evaluation
+//! never looks a string up. Serialized as JSON with a `format_version` and a
+//! content hash; [`Schema::from_json`] re-validates everything it loads.
+
+pub mod graph;
+mod hash;
+pub mod validate;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use validate::IrError;
+
+/// Bumped on any incompatible change to the serialized form.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NamespaceId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RelationId(pub u32);
+
+/// A compiled schema.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    pub format_version: u32,
+    /// `sha256:<hex>` of the canonical JSON of everything but this field.
+    pub hash: String,
+    pub namespaces: Vec<Namespace>,
+    pub relations: Vec<Relation>,
+    /// Name lookups, rebuilt on load; not serialized.
+    #[serde(skip)]
+    index: Index,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Index {
+    namespaces: HashMap<String, NamespaceId>,
+    relations: HashMap<(NamespaceId, String), RelationId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Namespace {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
+    /// This namespace's relations and permissions, in source order.
+    pub relations: Vec<RelationId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relation {
+    pub namespace: NamespaceId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
+    pub kind: RelationKind,
+}
+
+impl Relation {
+    pub fn is_permission(&self) -> bool {
+        matches!(self.kind, RelationKind::Permission { .. })
+    }
+
+    /// The allowed subject types of a stored relation (empty for a permission).
+    pub fn allowed(&self) -> &[AllowedType] {
+        match &self.kind {
+            RelationKind::Relation { types } => types,
+            RelationKind::Permission { .. } => &[],
+        }
+    }
+}
+
+/// Stored tuples, or a computed rewrite.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RelationKind {
+    Relation { types: Vec<AllowedType> },
+    Permission { rewrite: Rewrite },
+}
+
+/// A subject type a relation accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AllowedType {
+    /// `user`: object subjects `user:x`.
+    Object { namespace: NamespaceId },
+    /// `user:*`: the wildcard subject, standing for every `user:x`.
+    Wildcard { namespace: NamespaceId },
+    /// `group#member`: subject sets `group:x#member`.
+    SubjectSet {
+        namespace: NamespaceId,
+        relation: RelationId,
+    },
+}
+
+impl AllowedType {
+    pub fn namespace(self) -> NamespaceId {
+        match self {
+            AllowedType::Object { namespace }
+            | AllowedType::Wildcard { namespace }
+            | AllowedType::SubjectSet { namespace, .. } => namespace,
+        }
+    }
+}
+
+/// A userset rewrite, with every name resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Rewrite {
+    /// Another relation or permission of the same object.
+    Computed {
+        relation: RelationId,
+    },
+    /// Tuple-to-userset: for each object subject `M:x` of `tupleset`, the set
+    /// of `M:x#p`. `targets` holds `p` resolved per namespace that has it;
+    /// objects of other namespaces contribute nothing.
+    Arrow {
+        tupleset: RelationId,
+        /// The target's name as written, for display.
+        target_name: String,
+        targets: Vec<ArrowTarget>,
+        mode: ArrowMode,
+    },
+    Union {
+        children: Vec<Rewrite>,
+    },
+    Intersection {
+        children: Vec<Rewrite>,
+    },
+    Exclusion {
+        base: Box<Rewrite>,
+        subtract: Box<Rewrite>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrowTarget {
+    pub namespace: NamespaceId,
+    pub relation: RelationId,
+}
+
+/// `->`/`.any(…)` (union over the tupleset) or `.all(…)` (intersection).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrowMode {
+    Any,
+    All,
+}
+
+impl Schema {
+    /// Builds a schema from its parts, computing the hash and the indexes.
+    pub(crate) fn assemble(namespaces: Vec<Namespace>, relations: Vec<Relation>) -> Schema {
+        let mut schema = Schema {
+            format_version: FORMAT_VERSION,
+            hash: String::new(),
+            namespaces,
+            relations,
+            index: Index::default(),
+        };
+        schema.hash = hash::content_hash(&schema);
+        schema.rebuild_index();
+        schema
+    }
+
+    fn rebuild_index(&mut self) {
+        let mut index = Index::default();
+        for (i, ns) in self.namespaces.iter().enumerate() {
+            index
+                .namespaces
+                .insert(ns.name.clone(), NamespaceId(i as u32));
+        }
+        for (i, rel) in self.relations.iter().enumerate() {
+            index
+                .relations
+                .insert((rel.namespace, rel.name.clone()), RelationId(i as u32));
+        }
+        self.index = index;
+    }
+
+    pub fn namespace_id(&self, name: &str) -> Option<NamespaceId> {
+        self.index.namespaces.get(name).copied()
+    }
+
+    pub fn relation_id(&self, namespace: NamespaceId, name: &str) -> Option<RelationId> {
+        self.index
+            .relations
+            .get(&(namespace, name.to_owned()))
+            .copied()
+    }
+
+    pub fn namespace(&self, id: NamespaceId) -> Option<&Namespace> {
+        self.namespaces.get(id.0 as usize)
+    }
+
+    pub fn relation(&self, id: RelationId) -> Option<&Relation> {
+        self.relations.get(id.0 as usize)
+    }
+
+    /// `namespace#relation`, for messages.
+    pub fn display_relation(&self, id: RelationId) -> String {
+        match self.relation(id) {
+            Some(rel) => format!(
+                "{}#{}",
+                self.namespace(rel.namespace)
+                    .map_or("?", |ns| ns.name.as_str()),
+                rel.name
+            ),
+            None => format!("#<{}>", id.0),
+        }
+    }
+
+    /// Pretty JSON, the on-disk form.
+    pub fn to_json(&self) -> String {
+        // Serializing plain data with string keys cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+
+    /// Loads and re-validates a compiled schema; a tampered, mismatched or
+    /// inconsistent file is rejected.
+    pub fn from_json(json: &str) -> Result<Schema, IrError> {
+        let mut schema: Schema = serde_json::from_str(json).map_err(IrError::Json)?;
+        if schema.format_version != FORMAT_VERSION {
+            return Err(IrError::Version {
+                found: schema.format_version,
+                expected: FORMAT_VERSION,
+            });
+        }
+        let actual = hash::content_hash(&schema);
+        if actual != schema.hash {
+            return Err(IrError::HashMismatch {
+                recorded: schema.hash,
+                actual,
+            });
+        }
+        validate::validate(&schema)?;
+        schema.rebuild_index();
+        Ok(schema)
+    }
+}

@@ -1,0 +1,150 @@
+//! The surface syntax tree: exactly what was written, with a span on every node.
+//!
+//! Trees are tolerant: a member that failed to parse is an explicit `Error`
+//! node, and expressions keep operator chains flat (`a | b & c` is one chain)
+//! so that analysis can reject mixed operators precisely (E0005).
+
+use crate::source::Span;
+
+/// A name as written (possibly invalid: analysis checks the spelling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ident<'src> {
+    pub text: &'src str,
+    pub span: Span,
+}
+
+/// All namespaces of one file, in order.
+#[derive(Clone, Debug, Default)]
+pub struct File<'src> {
+    pub items: Vec<Item<'src>>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Item<'src> {
+    Namespace(Namespace<'src>),
+    /// Something at the top level that did not parse.
+    Error(Span),
+}
+
+#[derive(Clone, Debug)]
+pub struct Namespace<'src> {
+    pub doc: Vec<&'src str>,
+    pub name: Ident<'src>,
+    pub members: Vec<Member<'src>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum Member<'src> {
+    Relation(Relation<'src>),
+    Permission(Permission<'src>),
+    Error(Span),
+}
+
+impl Member<'_> {
+    pub fn span(&self) -> Span {
+        match self {
+            Member::Relation(r) => r.span,
+            Member::Permission(p) => p.span,
+            Member::Error(span) => *span,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Relation<'src> {
+    pub doc: Vec<&'src str>,
+    pub name: Ident<'src>,
+    /// Empty when the relation lists no types (E0108).
+    pub types: Vec<TypeRef<'src>>,
+    pub span: Span,
+}
+
+/// One allowed subject type of a relation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypeRef<'src> {
+    /// `user`
+    Object(Ident<'src>),
+    /// `user:*`; the span covers the whole type.
+    Wildcard(Ident<'src>, Span),
+    /// `group#member`
+    SubjectSet(Ident<'src>, Ident<'src>),
+}
+
+impl<'src> TypeRef<'src> {
+    pub fn namespace(&self) -> Ident<'src> {
+        match self {
+            TypeRef::Object(ns) | TypeRef::Wildcard(ns, _) | TypeRef::SubjectSet(ns, _) => *ns,
+        }
+    }
+
+    pub fn span(&self) -> Span {
+        match self {
+            TypeRef::Object(ns) => ns.span,
+            TypeRef::Wildcard(_, span) => *span,
+            TypeRef::SubjectSet(ns, rel) => ns.span.to(rel.span),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Permission<'src> {
+    pub doc: Vec<&'src str>,
+    pub name: Ident<'src>,
+    pub expr: Expr<'src>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    Union,
+    Intersection,
+    Exclusion,
+}
+
+impl Op {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Union => "|",
+            Op::Intersection => "&",
+            Op::Exclusion => "-",
+        }
+    }
+}
+
+/// How an arrow was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArrowForm<'src> {
+    /// `t->p`
+    Arrow,
+    /// `t.name(p)`; analysis accepts only `any` and `all` (E0204).
+    Method(Ident<'src>),
+}
+
+#[derive(Clone, Debug)]
+pub enum Expr<'src> {
+    /// A relation or permission of this namespace.
+    Name(Ident<'src>),
+    Arrow {
+        tupleset: Ident<'src>,
+        form: ArrowForm<'src>,
+        target: Ident<'src>,
+        span: Span,
+    },
+    Paren(Box<Expr<'src>>, Span),
+    /// `head op term op term …`, flat as written.
+    Chain {
+        head: Box<Expr<'src>>,
+        rest: Vec<(Op, Span, Expr<'src>)>,
+        span: Span,
+    },
+}
+
+impl Expr<'_> {
+    pub fn span(&self) -> Span {
+        match self {
+            Expr::Name(name) => name.span,
+            Expr::Arrow { span, .. } | Expr::Paren(_, span) | Expr::Chain { span, .. } => *span,
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The canonical formatter: one layout for every schema, every comment kept.
+//!
+//! Layout: two-space indentation, one blank line between namespaces, blank
+//! lines between members kept (at most one), single spaces around operators,
+//! arrows and parentheses as written. Comments are placed by position: a
+//! comment on the same line after a member stays there; any other comment goes
+//! on its own line before the next thing (comments inside an expression move
+//! above it). Only files without syntax errors are formatted.
+
+use super::ast::{ArrowForm, Expr, File, Item, Member, TypeRef};
+use super::Parsed;
+use crate::source::Span;
+
+/// Formats a parsed file. The caller checks there were no syntax errors.
+pub fn format(parsed: &Parsed<'_>, src: &str) -> String {
+    let mut f = Formatter {
+        src,
+        comments: &parsed.comments,
+        next_comment: 0,
+        out: String::new(),
+        last_end: 0,
+    };
+    f.file(&parsed.ast);
+    f.out
+}
+
+struct Formatter<'a, 'src> {
+    src: &'a str,
+    comments: &'a [super::Comment<'src>],
+    next_comment: usize,
+    out: String,
+    /// Where the last thing written ended in the source.
+    last_end: u32,
+}
+
+impl Formatter<'_, '_> {
+    fn file(&mut self, file: &File<'_>) {
+        let mut first = true;
+        for item in &file.items {
+            let Item::Namespace(ns) = item else { continue };
+            if !first {
+                self.out.push('\n');
+            }
+            first = false;
+            self.leading_comments(ns.span.start, 0, !first);
+            self.out.push_str("namespace ");
+            self.out.push_str(ns.name.text);
+            let body_end = ns.span.end.saturating_sub(1);
+            let has_inner_comment = self
+                .comments
+                .get(self.next_comment)
+                .is_some_and(|c| c.span.start < body_end);
+            if ns.members.is_empty() && !has_inner_comment {
+                self.out.push_str(" {}");
+                self.last_end = ns.span.end;
+                self.trailing_comment();
+                self.out.push('\n');
+                continue;
+            }
+            self.out.push_str(" {\n");
+            // The header line counts as written, so a blank line after it is not kept.
+            self.last_end = ns.name.span.end;
+            let mut first_member = true;
+            for member in &ns.members {
+                let keep_blank = !first_member;
+                first_member = false;
+                self.leading_comments(member.span().start, 2, keep_blank);
+                self.inner_comments(member.span(), 2);
+                self.out.push_str("  ");
+                self.member(member);
+                self.last_end = member.span().end;
+                self.trailing_comment();
+                self.out.push('\n');
+            }
+            self.leading_comments(body_end, 2, !first_member);
+            self.out.push_str("}");
+            self.last_end = ns.span.end;
+            self.trailing_comment();
+            self.out.push('\n');
+        }
+        let end = u32::try_from(self.src.len()).unwrap_or(u32::MAX);
+        self.leading_comments(end.saturating_add(1), 0, !first);
+    }
+
+    /// Writes the comments that start before `before`, each on its own line.
+    fn leading_comments(&mut self, before: u32, indent: usize, keep_blank: bool) {
+        let mut keep_blank = keep_blank;
+        while let Some(comment) = self.comments.get(self.next_comment) {
+            if comment.span.start >= before {
+                break;
+            }
+            if keep_blank && self.blank_line_between(self.last_end, comment.span.start) {
+                self.out.push('\n');
+            }
+            keep_blank = true;
+            self.comment_line(comment.text, indent);
+            self.last_end = comment.span.end;
+            self.next_comment += 1;
+        }
+        if keep_blank
+            && self.blank_line_between(self.last_end, before)
+            && before as usize <= self.src.len()
+        {
+            self.out.push('\n');
+        }
+    }
+
+    /// Comments inside a member's span move above it.
+    fn inner_comments(&mut self, span: Span, indent: usize) {
+        while let Some(comment) = self.comments.get(self.next_comment) {
+            if comment.span.start >= span.end {
+                break;
+            }
+            self.comment_line(comment.text, indent);
+            self.next_comment += 1;
+        }
+    }
+
+    /// A comment that starts on the line where the last thing ended stays there.
+    fn trailing_comment(&mut self) {
+        let Some(comment) = self.comments.get(self.next_comment) else {
+            return;
+        };
+        let gap = self
+            .src
+            .get(self.last_end as usize..comment.span.start as usize)
+            .unwrap_or("\n");
+        if !gap.contains('\n') && !comment.text.contains('\n') {
+            self.out.push(' ');
+            self.out.push_str(comment.text.trim_end());
+            self.last_end = comment.span.end;
+            self.next_comment += 1;
+        }
+    }
+
+    fn comment_line(&mut self, text: &str, indent: usize) {
+        for _ in 0..indent {
+            self.out.push(' ');
+        }
+        self.out.push_str(text.trim_end());
+        self.out.push('\n');
+    }
+
+    fn blank_line_between(&self, from: u32, to: u32) -> bool {
+        let gap = self
+            .src
+            .get(from as usize..(to as usize).min(self.src.len()))
+            .unwrap_or("");
+        gap.matches('\n').count() >= 2
+    }
+
+    fn member(&mut self, member: &Member<'_>) {
+        match member {
+            Member::Relation(r) => {
+                self.out.push_str("relation ");
+                self.out.push_str(r.name.text);
+                self.out.push(':');
+                for (i, t) in r.types.iter().enumerate() {
+                    self.out.push_str(if i == 0 { " " } else { " | " });
+                    match t {
+                        TypeRef::Object(ns) => self.out.push_str(ns.text),
+                        TypeRef::Wildcard(ns, _) => {
+                            self.out.push_str(ns.text);
+                            self.out.push_str(":*");
+                        }
+                        TypeRef::SubjectSet(ns, rel) => {
+                            self.out.push_str(ns.text);
+                            self.out.push('#');
+                            self.out.push_str(rel.text);
+                        }
+                    }
+                }
+            }
+            Member::Permission(p) => {
+                self.out.push_str("permission ");
+                self.out.push_str(p.name.text);
+                self.out.push_str(" = ");
+                self.expr(&p.expr);
+            }
+            // Files with syntax errors are never formatted; keep the text as written.
+            Member::Error(span) => self
+                .out
+                .push_str(self.src.get(span.range()).unwrap_or("").trim()),
+        }
+    }
+
+    fn expr(&mut self, expr: &Expr<'_>) {
+        match expr {
+            Expr::Name(name) => self.out.push_str(name.text),
+            Expr::Arrow {
+                tupleset,
+                form,
+                target,
+                ..
+            } => {
+                self.out.push_str(tupleset.text);
+                match form {
+                    ArrowForm::Arrow => {
+                        self.out.push_str("->");
+                        self.out.push_str(target.text);
+                    }
+                    ArrowForm::Method(method) => {
+                        self.out.push('.');
+                        self.out.push_str(method.text);
+                        self.out.push('(');
+                        self.out.push_str(target.text);
+                        self.out.push(')');
+                    }
+                }
+            }
+            Expr::Paren(inner, _) => {
+                self.out.push('(');
+                self.expr(inner);
+                self.out.push(')');
+            }
+            Expr::Chain { head, rest, .. } => {
+                self.expr(head);
+                for (op, _, term) in rest {
+                    self.out.push(' ');
+                    self.out.push_str(op.symbol());
+                    self.out.push(' ');
+                    self.expr(term);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Syntax: source text to a tolerant tree, plus the canonical formatter.
+//!
+//! [`parse`] never fails: it returns the tree it could build and every
+//! diagnostic it found. Doc comments are attached to the item that follows
+//! them here; a doc comment with nothing to document is a warning (W0001).
+
+pub mod ast;
+pub mod fmt;
+pub mod lexer;
+mod parser;
+
+use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::source::FileId;
+
+pub use lexer::Comment;
+
+/// A parsed file with its comments (for the formatter).
+#[derive(Debug, Default)]
+pub struct Parsed<'src> {
+    pub ast: ast::File<'src>,
+    pub comments: Vec<Comment<'src>>,
+    /// Names declared in parts that failed to parse; references to them are not reported.
+    pub broken_names: Vec<&'src str>,
+}
+
+/// Lexes and parses one file.
+pub fn parse<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> Parsed<'src> {
+    let first_syntax_diag = diags.len();
+    let lexed = lexer::lex(file, src, diags);
+    let mut ast = parser::parse_tokens(file, src, &lexed.tokens, diags);
+    // A file that failed to lex or parse reports no doc-comment warnings on top.
+    let quiet = diags.len() > first_syntax_diag;
+    attach_docs(
+        &mut ast,
+        &lexed.comments,
+        src,
+        if quiet { None } else { Some(diags) },
+    );
+    let broken_names = parser::names_in(&lexed.tokens, error_spans(&ast).into_iter());
+    Parsed {
+        ast,
+        comments: lexed.comments,
+        broken_names,
+    }
+}
+
+fn error_spans(ast: &ast::File<'_>) -> Vec<crate::source::Span> {
+    ast.items
+        .iter()
+        .flat_map(|item| match item {
+            ast::Item::Error(span) => vec![*span],
+            ast::Item::Namespace(ns) => ns
+                .members
+                .iter()
+                .filter_map(|m| match m {
+                    ast::Member::Error(span) => Some(*span),
+                    _ => None,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Gives each namespace, relation and permission the `///` lines directly above it.
+fn attach_docs<'src>(
+    ast: &mut ast::File<'src>,
+    comments: &[Comment<'src>],
+    src: &str,
+    diags: Option<&mut Vec<Diagnostic>>,
+) {
+    let mut starts: Vec<(u32, &mut Vec<&'src str>)> = Vec::new();
+    for item in &mut ast.items {
+        let ast::Item::Namespace(ns) = item else {
+            continue;
+        };
+        starts.push((ns.span.start, &mut ns.doc));
+        for member in &mut ns.members {
+            match member {
+                ast::Member::Relation(r) => starts.push((r.span.start, &mut r.doc)),
+                ast::Member::Permission(p) => starts.push((p.span.start, &mut p.doc)),
+                ast::Member::Error(_) => {}
+            }
+        }
+    }
+    let mut unattached = Vec::new();
+    let mut docs = comments.iter().filter(|c| c.doc).peekable();
+    for (start, doc) in starts {
+        while let Some(comment) = docs.next_if(|c| c.span.start < start) {
+            // Attached only when nothing but whitespace and other doc lines lie between.
+            let between = src
+                .get(comment.span.end as usize..start as usize)
+                .unwrap_or("");
+            let only_docs = between
+                .lines()
+                .all(|line| line.trim().is_empty() || line.trim_start().starts_with("///"));
+            if only_docs {
+                doc.push(doc_text(comment.text));
+            } else {
+                unattached.push(*comment);
+            }
+        }
+    }
+    unattached.extend(docs.copied());
+    if let Some(diags) = diags {
+        for comment in unattached {
+            diags.push(
+                Diagnostic::new(
+                    codes::W0001,
+                    "doc comment documents nothing",
+                    Label::new(
+                        comment.span,
+                        "not followed by a `namespace`, `relation` or `permission`",
+                    ),
+                )
+                .with_help("use `//` for a plain comment"),
+            );
+        }
+    }
+}
+
+/// The text of a `/// line`, without the slashes and one leading space.
+fn doc_text(comment: &str) -> &str {
+    let text = comment.trim_start_matches('/');
+    text.strip_prefix(' ').unwrap_or(text).trim_end()
+}
