@@ -1,1 +1,5 @@
-fn main() {}
+//! The `zanzi` binary: everything lives in [`zanzi::cli`].
+
+fn main() -> std::process::ExitCode {
+    zanzi::cli::run()
+}

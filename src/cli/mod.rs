@@ -1,1 +1,128 @@
-//! The `zanzi` command line.
+//! The `zanzi` command line: argument parsing, input discovery and output.
+//!
+//! Exit codes are part of the interface: 0 success, 1 the input is wrong
+//! (a schema error, a failing assertion, unformatted files), 2 zanzi could not
+//! do what was asked (usage, I/O). Operational errors are reported through
+//! miette; language problems are always rendered diagnostics.
+
+mod compile;
+pub mod explain;
+mod fmt;
+mod inputs;
+mod output;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::diagnostics::OutputFormat;
+
+/// zanzi: authorization schemas, checked and compiled.
+///
+/// Write namespaces in `.zanzi` files, check them with `zanzi validate`,
+/// compile them with `zanzi compile`. `zanzi explain CODE` tells what a
+/// diagnostic means and how to fix it.
+#[derive(Debug, Parser)]
+#[command(name = "zanzi", version, about, long_about)]
+pub struct Cli {
+    /// When to colour output: auto (a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorMode::Auto)]
+    pub color: ColorMode,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorMode {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check schemas for errors and warnings.
+    ///
+    /// Accepts files and directories (searched recursively). The `.zanzi`
+    /// files of one directory form one schema; each directory is checked on
+    /// its own. Exit status: 0 clean, 1 on any error (or warning, with
+    /// --deny-warnings), 2 when the input cannot be read.
+    Validate {
+        /// Schema files or directories.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// How to print results.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        format: OutputFormat,
+        /// Treat warnings as errors (exit 1).
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Compile a schema to its JSON evaluation IR.
+    ///
+    /// All given files (and the `.zanzi` files in given directories) form one
+    /// schema. The IR is what `zanzi serve` and the engine load.
+    Compile {
+        /// Schema files or directories.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Where to write the IR (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        format: OutputFormat,
+    },
+    /// Format schema files in the canonical style.
+    ///
+    /// Rewrites files in place; with --check, changes nothing, prints a diff
+    /// of what would change and exits 1 if any file is not formatted. `-`
+    /// formats standard input to standard output.
+    Fmt {
+        /// Schema files or directories (`-` for standard input).
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Only check: print a diff and exit 1 when a file would change.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Explain a diagnostic code, with a bad and a fixed example.
+    Explain {
+        /// A code such as E0105 (omit with --list).
+        #[arg(value_name = "CODE", required_unless_present = "list")]
+        code: Option<String>,
+        /// List every code with its title.
+        #[arg(long)]
+        list: bool,
+    },
+}
+
+/// Parses the command line and runs the command.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let color = output::color_choice(cli.color);
+    let result = match cli.command {
+        Command::Validate {
+            paths,
+            format,
+            deny_warnings,
+        } => validate::run(&paths, format, deny_warnings, color),
+        Command::Compile {
+            paths,
+            output,
+            format,
+        } => compile::run(&paths, output.as_deref(), format, color),
+        Command::Fmt { paths, check } => fmt::run(&paths, check, color),
+        Command::Explain { code, list } => explain::run(code.as_deref(), list),
+    };
+    match result {
+        Ok(code) => code,
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::from(2)
+        }
+    }
+}

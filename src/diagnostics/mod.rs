@@ -9,7 +9,8 @@ mod render;
 
 pub use codes::Code;
 pub use render::{
-    render_github, render_human, render_json, render_plain, JsonReport, OutputFormat,
+    render_github, render_human, render_json, render_plain, JsonDiagnostic, JsonLabel, JsonReport,
+    OutputFormat,
 };
 
 use crate::source::Span;

@@ -38,11 +38,12 @@ impl Formatter<'_, '_> {
         let mut first = true;
         for item in &file.items {
             let Item::Namespace(ns) = item else { continue };
+            // Namespaces are always one blank line apart, whatever the source had.
             if !first {
                 self.out.push('\n');
             }
             first = false;
-            self.leading_comments(ns.span.start, 0, !first);
+            self.leading_comments(ns.span.start, 0, false);
             self.out.push_str("namespace ");
             self.out.push_str(ns.name.text);
             let body_end = ns.span.end.saturating_sub(1);

@@ -1,0 +1,63 @@
+//! `zanzi compile`: one schema from all given files, written as IR JSON.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use codespan_reporting::term::termcolor::ColorChoice;
+use miette::{miette, IntoDiagnostic, WrapErr};
+
+use super::{inputs, output};
+use crate::diagnostics::{self, OutputFormat};
+use crate::source::SourceMap;
+
+pub fn run(
+    paths: &[PathBuf],
+    out: Option<&Path>,
+    format: OutputFormat,
+    color: ColorChoice,
+) -> miette::Result<ExitCode> {
+    let inputs = inputs::discover(paths, false)?;
+    let mut sources = SourceMap::new();
+    let mut diags = Vec::new();
+    let ids = inputs
+        .schema_files()
+        .map(|path| inputs::load(&mut sources, path, &mut diags))
+        .collect::<miette::Result<Vec<_>>>()?;
+    let compilation = crate::compile(&sources, &ids);
+    diags.extend(compilation.diagnostics);
+    diagnostics::sort_and_dedup(&mut diags);
+    let schema = compilation
+        .schema
+        .filter(|_| !diags.iter().any(|d| d.is_error()));
+
+    // Diagnostics go to standard error here: standard output may carry the IR.
+    if format == OutputFormat::Json {
+        let report = diagnostics::render_json(&sources, &diags);
+        eprintln!("{}", serde_json::to_string_pretty(&report).into_diagnostic()?);
+    } else if !diags.is_empty() {
+        let mut err = codespan_reporting::term::termcolor::StandardStream::stderr(color);
+        if format == OutputFormat::Github {
+            eprint!("{}", diagnostics::render_github(&sources, &diags));
+        } else {
+            diagnostics::render_human(&sources, &diags, &mut err).into_diagnostic()?;
+            let summary = diagnostics::Summary::of(&diags);
+            eprintln!("{}", output::counts(summary));
+        }
+    }
+    let Some(schema) = schema else {
+        return Ok(ExitCode::from(1));
+    };
+    let json = schema.to_json();
+    match out {
+        Some(path) => std::fs::write(path, json)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("cannot write `{}`", path.display()))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(json.as_bytes())
+                .map_err(|e| miette!("cannot write the IR: {e}"))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,105 @@
+//! `zanzi fmt`: rewrite schema files in the canonical style.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use codespan_reporting::term::termcolor::ColorChoice;
+use miette::{IntoDiagnostic, WrapErr};
+
+use super::{inputs, output};
+use crate::diagnostics::{self, OutputFormat};
+use crate::source::SourceMap;
+
+/// Formats a source text; `Err` carries the syntax diagnostics that prevent it.
+pub fn format_source(
+    sources: &SourceMap,
+    file: crate::source::FileId,
+) -> Result<String, Vec<diagnostics::Diagnostic>> {
+    let text = sources.text(file);
+    let mut diags = Vec::new();
+    let parsed = crate::syntax::parse(file, text, &mut diags);
+    diags.retain(|d| d.is_error());
+    if diags.is_empty() {
+        Ok(crate::syntax::fmt::format(&parsed, text))
+    } else {
+        Err(diags)
+    }
+}
+
+pub fn run(paths: &[PathBuf], check: bool, color: ColorChoice) -> miette::Result<ExitCode> {
+    if paths.len() == 1 && paths.first().is_some_and(|p| p == Path::new("-")) {
+        return stdin_to_stdout(color);
+    }
+    let inputs = inputs::discover(paths, false)?;
+    let mut sources = SourceMap::new();
+    let mut unformatted = 0usize;
+    let mut broken = 0usize;
+    for path in inputs.schema_files() {
+        let mut diags = Vec::new();
+        let file = inputs::load(&mut sources, path, &mut diags)?;
+        let formatted = match format_source(&sources, file) {
+            Ok(text) if diags.is_empty() => text,
+            Ok(_) | Err(_) => {
+                diags.extend(format_source(&sources, file).err().unwrap_or_default());
+                output::print_diagnostics(&sources, &diags, OutputFormat::Human, color)
+                    .into_diagnostic()?;
+                broken += 1;
+                continue;
+            }
+        };
+        let original = sources.text(file);
+        if formatted == original {
+            continue;
+        }
+        unformatted += 1;
+        if check {
+            let name = inputs::display_name(path);
+            let diff = similar::TextDiff::from_lines(original, formatted.as_str());
+            print!(
+                "{}",
+                diff.unified_diff()
+                    .context_radius(3)
+                    .header(&name, &format!("{name} (formatted)"))
+            );
+        } else {
+            std::fs::write(path, &formatted)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("cannot write `{}`", path.display()))?;
+        }
+    }
+    if broken > 0 {
+        eprintln!("{broken} file(s) not formatted: fix the syntax errors first");
+        return Ok(ExitCode::from(1));
+    }
+    if check && unformatted > 0 {
+        eprintln!("{unformatted} file(s) would be reformatted; run `zanzi fmt` to fix");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn stdin_to_stdout(color: ColorChoice) -> miette::Result<ExitCode> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .into_diagnostic()
+        .wrap_err("cannot read standard input")?;
+    let mut sources = SourceMap::new();
+    let mut diags = Vec::new();
+    let file = inputs::add_bytes(&mut sources, "<stdin>".into(), bytes, &mut diags);
+    match format_source(&sources, file) {
+        Ok(text) if diags.is_empty() => {
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .into_diagnostic()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        result => {
+            diags.extend(result.err().unwrap_or_default());
+            output::print_diagnostics(&sources, &diags, OutputFormat::Human, color)
+                .into_diagnostic()?;
+            Ok(ExitCode::from(1))
+        }
+    }
+}
