@@ -1,6 +1,11 @@
 //! Every diagnostic code is documented, its examples do what they say, and
 //! `docs/errors.md` is generated from the same text `zanzi explain` prints.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use zanzi::diagnostics::codes::ALL;
 
@@ -20,8 +25,14 @@ fn every_code_has_a_title_and_both_examples() {
             "docs/codes/{code}.md must start with `# {code}: title`"
         );
         assert!(!code.title().is_empty(), "{code} has no title");
-        assert!(block_after(text, "## Bad").is_some(), "{code} has no Bad example");
-        assert!(block_after(text, "## Fixed").is_some(), "{code} has no Fixed example");
+        assert!(
+            block_after(text, "## Bad").is_some(),
+            "{code} has no Bad example"
+        );
+        assert!(
+            block_after(text, "## Fixed").is_some(),
+            "{code} has no Fixed example"
+        );
     }
 }
 
@@ -33,7 +44,11 @@ fn bad_examples_report_their_code_and_fixed_ones_are_clean() {
         assert!(
             compiled.diagnostics.is_empty(),
             "{code}: the Fixed example reports {:?}",
-            compiled.diagnostics.iter().map(|d| (d.code, &d.message)).collect::<Vec<_>>()
+            compiled
+                .diagnostics
+                .iter()
+                .map(|d| (d.code, &d.message))
+                .collect::<Vec<_>>()
         );
         if code.as_str() == "E0008" {
             continue; // Markdown cannot hold invalid UTF-8; tests/robustness.rs covers it.
@@ -41,7 +56,10 @@ fn bad_examples_report_their_code_and_fixed_ones_are_clean() {
         let bad = block_after(text, "## Bad").unwrap();
         let (_, compiled) = zanzi::compile_source("bad.zanzi", bad);
         let codes: Vec<_> = compiled.diagnostics.iter().map(|d| d.code).collect();
-        assert!(codes.contains(code), "{code}: the Bad example reports {codes:?}");
+        assert!(
+            codes.contains(code),
+            "{code}: the Bad example reports {codes:?}"
+        );
     }
 }
 

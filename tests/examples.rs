@@ -1,6 +1,11 @@
 //! Every example policy compiles with no diagnostic; its IR is snapshotted,
 //! loads back equal and survives the formatter unchanged.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::Path;
 

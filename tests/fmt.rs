@@ -1,6 +1,11 @@
 //! The formatter is idempotent, keeps every comment, and never changes what
 //! a schema means (the compiled IR hash).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 
@@ -22,11 +27,18 @@ fn comments(text: &str) -> Vec<String> {
     let file = sources.add("f.zanzi", text);
     let mut diags = Vec::new();
     let parsed = zanzi::syntax::parse(file, sources.text(file), &mut diags);
-    parsed.comments.iter().map(|c| c.text.trim_end().to_owned()).collect()
+    parsed
+        .comments
+        .iter()
+        .map(|c| c.text.trim_end().to_owned())
+        .collect()
 }
 
 fn hash(text: &str) -> Option<String> {
-    zanzi::compile_source("f.zanzi", text).1.schema.map(|s| s.hash)
+    zanzi::compile_source("f.zanzi", text)
+        .1
+        .schema
+        .map(|s| s.hash)
 }
 
 fn schema_files(dir: &str) -> Vec<PathBuf> {
@@ -47,17 +59,38 @@ fn schema_files(dir: &str) -> Vec<PathBuf> {
 }
 
 fn check_file(path: &Path) {
-    let Ok(text) = std::fs::read_to_string(path) else { return };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return;
+    };
     let Some(once) = format(&text) else { return };
-    let twice = format(&once).unwrap_or_else(|| panic!("{}: formatted output does not parse", path.display()));
-    assert_eq!(once, twice, "{}: formatting is not idempotent", path.display());
-    assert_eq!(comments(&text), comments(&once), "{}: comments changed", path.display());
-    assert_eq!(hash(&text), hash(&once), "{}: formatting changed the IR", path.display());
+    let twice = format(&once)
+        .unwrap_or_else(|| panic!("{}: formatted output does not parse", path.display()));
+    assert_eq!(
+        once,
+        twice,
+        "{}: formatting is not idempotent",
+        path.display()
+    );
+    assert_eq!(
+        comments(&text),
+        comments(&once),
+        "{}: comments changed",
+        path.display()
+    );
+    assert_eq!(
+        hash(&text),
+        hash(&once),
+        "{}: formatting changed the IR",
+        path.display()
+    );
 }
 
 #[test]
 fn idempotent_on_examples_and_ui_files() {
-    let files: Vec<_> = schema_files("examples").into_iter().chain(schema_files("tests/ui")).collect();
+    let files: Vec<_> = schema_files("examples")
+        .into_iter()
+        .chain(schema_files("tests/ui"))
+        .collect();
     assert!(files.len() > 6);
     for path in files {
         check_file(&path);
@@ -68,7 +101,12 @@ fn idempotent_on_examples_and_ui_files() {
 fn examples_are_already_formatted() {
     for path in schema_files("examples") {
         let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(format(&text).unwrap(), text, "{} is not formatted", path.display());
+        assert_eq!(
+            format(&text).unwrap(),
+            text,
+            "{} is not formatted",
+            path.display()
+        );
     }
 }
 

@@ -27,6 +27,9 @@ pub const RESERVED: &[&str] = &[
     "all",
 ];
 
+/// The language's keywords, which cannot name anything either.
+pub const KEYWORDS: &[&str] = &["namespace", "relation", "permission"];
+
 /// A declared namespace.
 struct NsInfo<'a, 'src> {
     name: ast::Ident<'src>,
@@ -50,11 +53,31 @@ struct Symbols<'a, 'src> {
     /// Names declared in parts that did not parse.
     broken: HashSet<&'src str>,
     sources: &'a SourceMap,
+    /// Corrected spellings of invalid declared names, so that a reference
+    /// spelt correctly resolves and the declaration's E0101 stands alone.
+    ns_aliases: HashMap<String, NamespaceId>,
+    rel_aliases: HashMap<(NamespaceId, String), RelationId>,
 }
 
 impl<'a, 'src> Symbols<'a, 'src> {
     fn source(&self, span: Span) -> &'a str {
         self.sources.slice(span)
+    }
+
+    /// A namespace by name (or by the corrected spelling of an invalid name).
+    fn find_ns(&self, name: &str) -> Option<NamespaceId> {
+        self.ns_by_name
+            .get(name)
+            .or_else(|| self.ns_aliases.get(name))
+            .copied()
+    }
+
+    /// A relation or permission of `ns` by name (or corrected spelling).
+    fn find_rel(&self, ns: NamespaceId, name: &str) -> Option<RelationId> {
+        self.rel_by_name
+            .get(&(ns, name))
+            .or_else(|| self.rel_aliases.get(&(ns, name.to_owned())))
+            .copied()
     }
 
     fn ns(&self, id: NamespaceId) -> Option<&NsInfo<'a, 'src>> {
@@ -149,6 +172,8 @@ fn collect<'a, 'src>(
 ) -> Symbols<'a, 'src> {
     let mut symbols = Symbols {
         sources,
+        ns_aliases: HashMap::new(),
+        rel_aliases: HashMap::new(),
         namespaces: Vec::new(),
         relations: Vec::new(),
         ns_by_name: HashMap::new(),
@@ -179,6 +204,11 @@ fn collect<'a, 'src>(
             }
             let id = NamespaceId(symbols.namespaces.len() as u32);
             symbols.ns_by_name.insert(ns.name.text, id);
+            // References spelt correctly resolve to the misspelt declaration, so
+            // that its E0101 is the only diagnostic.
+            if let Some(fixed) = corrected(ns.name.text) {
+                symbols.ns_aliases.entry(fixed).or_insert(id);
+            }
             let mut relations = Vec::new();
             for member in &ns.members {
                 let (name, kind) = match member {
@@ -208,6 +238,9 @@ fn collect<'a, 'src>(
                 }
                 let rel = RelationId(symbols.relations.len() as u32);
                 symbols.rel_by_name.insert((id, name.text), rel);
+                if let Some(fixed) = corrected(name.text) {
+                    symbols.rel_aliases.entry((id, fixed)).or_insert(rel);
+                }
                 symbols.relations.push(RelInfo {
                     namespace: id,
                     name,
@@ -225,6 +258,11 @@ fn collect<'a, 'src>(
     symbols
 }
 
+/// The valid spelling of an invalid declared name, if there is one.
+fn corrected(name: &str) -> Option<String> {
+    suggest::identifier_problem(name).and_then(|(_, fixed)| fixed)
+}
+
 /// Why one relation depends on another, for cycle reports.
 #[derive(Clone, Debug)]
 pub(crate) struct EdgeLabel {
@@ -239,30 +277,10 @@ fn cycles(
     diags: &mut Vec<Diagnostic>,
 ) {
     let nodes = symbols.relations.len();
-    for cycle in graph::computed_cycles(nodes, edges) {
-        let Some(first) = cycle.first() else { continue };
-        let name = symbols.qualified(first.from);
-        let mut d = Diagnostic::new(
-            codes::E0301,
-            format!("permission `{name}` depends on itself through computed names only"),
-            Label::new(first.label.span, first.label.text.clone()),
-        );
-        for e in cycle.iter().skip(1) {
-            d = d.with_secondary(e.label.span, e.label.text.clone());
-        }
-        let chain: Vec<String> = cycle
-            .iter()
-            .map(|e| symbols.qualified(e.from))
-            .chain([name])
-            .collect();
-        diags.push(
-            d.with_note(format!("the cycle: {}", chain.join(" → ")))
-                .with_note("no stored tuple lies on this cycle, so evaluating it would never end")
-                .with_help("break the cycle: one of these permissions must not use the next"),
-        );
-    }
+    let mut in_negative_cycle = HashSet::new();
     for cycle in graph::negative_cycles(nodes, edges) {
         let Some(first) = cycle.first() else { continue };
+        in_negative_cycle.extend(cycle.iter().map(|e| e.from));
         let name = symbols.qualified(first.from);
         let mut d = Diagnostic::new(
             codes::E0302,
@@ -281,6 +299,39 @@ fn cycles(
             d.with_note(format!("the cycle: {}", chain.join(" → ")))
                 .with_note("a schema must be stratified: what a permission excludes may not depend on that permission")
                 .with_help("exclude a relation or a permission that does not lead back here"),
+        );
+    }
+    for cycle in graph::computed_cycles(nodes, edges) {
+        let Some(first) = cycle.first() else { continue };
+        // `view = viewer - view` is reported once, as the exclusion it is.
+        if cycle.iter().any(|e| in_negative_cycle.contains(&e.from)) {
+            continue;
+        }
+        let name = symbols.qualified(first.from);
+        let mut d = Diagnostic::new(
+            codes::E0301,
+            format!("permission `{name}` depends on itself through computed names only"),
+            Label::new(first.label.span, first.label.text.clone()),
+        );
+        for e in cycle.iter().skip(1) {
+            d = d.with_secondary(e.label.span, e.label.text.clone());
+        }
+        let chain: Vec<String> = cycle
+            .iter()
+            .map(|e| symbols.qualified(e.from))
+            .chain([name])
+            .collect();
+        diags.push(
+            d.with_note(format!("the cycle: {}", chain.join(" → ")))
+                .with_note("no stored tuple lies on this cycle, so evaluating it would never end")
+                .with_help(if cycle.len() == 1 {
+                    format!(
+                        "remove `{}` from its own definition",
+                        symbols.rel(first.from).map_or("", |r| r.name.text)
+                    )
+                } else {
+                    "break the cycle: one of these permissions must not use the next".to_owned()
+                }),
         );
     }
 }

@@ -3,7 +3,7 @@
 //! dependency edges for the cycle rules.
 
 use super::suggest::{closest, identifier_problem};
-use super::{EdgeLabel, RelInfo, Symbols, RESERVED};
+use super::{EdgeLabel, RelInfo, Symbols, KEYWORDS, RESERVED};
 use crate::diagnostics::{codes, Diagnostic, Label};
 use crate::ir::{self, graph::Edge, ArrowMode, NamespaceId, RelationId, Rewrite};
 use crate::source::Span;
@@ -11,7 +11,16 @@ use crate::syntax::ast::{self, ArrowForm, Expr, Op, TypeRef};
 
 /// E0101 / E0102 for a name at its declaration.
 pub(super) fn check_declared_name(name: ast::Ident<'_>, kind: &str, diags: &mut Vec<Diagnostic>) {
-    if RESERVED.contains(&name.text) {
+    if KEYWORDS.contains(&name.text) {
+        diags.push(
+            Diagnostic::new(
+                codes::E0102,
+                format!("`{}` is a keyword and cannot name a {kind}", name.text),
+                Label::new(name.span, "keyword"),
+            )
+            .with_help("choose another name"),
+        );
+    } else if RESERVED.contains(&name.text) {
         diags.push(
             Diagnostic::new(
                 codes::E0102,
@@ -21,11 +30,11 @@ pub(super) fn check_declared_name(name: ast::Ident<'_>, kind: &str, diags: &mut 
                 ),
                 Label::new(name.span, "reserved word"),
             )
-            .with_note(format!("reserved for later use: {}", RESERVED.join(", ")))
-            .with_help(format!(
-                "choose another name, such as `{}_{kind}`",
-                name.text
-            )),
+            .with_note(format!(
+                "reserved words, some used by the language and some kept for later: {}",
+                RESERVED.join(", ")
+            ))
+            .with_help("choose another name"),
         );
     } else if let Some((why, fixed)) = identifier_problem(name.text) {
         let mut d = Diagnostic::new(
@@ -45,6 +54,8 @@ pub(super) struct Checker<'s, 'a, 'src> {
     symbols: &'s Symbols<'a, 'src>,
     diags: Vec<Diagnostic>,
     edges: Vec<Edge<EdgeLabel>>,
+    /// The permission whose expression is being checked.
+    defining: Option<(RelationId, &'src str)>,
 }
 
 impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
@@ -53,6 +64,7 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
             symbols,
             diags: Vec::new(),
             edges: Vec::new(),
+            defining: None,
         }
     }
 
@@ -65,7 +77,9 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
         match info.decl {
             ast::Member::Relation(r) => self.relation(id, r),
             ast::Member::Permission(p) => {
+                self.defining = Some((id, p.name.text));
                 let rewrite = self.expr(id, info.namespace, &p.expr, false);
+                self.defining = None;
                 Some(ir::RelationKind::Permission {
                     rewrite: flatten(rewrite?),
                 })
@@ -80,7 +94,7 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
                 Diagnostic::new(
                     codes::E0108,
                     format!("relation `{}` has no types", r.name.text),
-                    Label::new(r.name.span, "no subject type is allowed here"),
+                    Label::new(r.name.span, "no types listed after `:`"),
                 )
                 .with_help(format!(
                     "list the subjects it may hold after `:`, e.g. `relation {}: user`",
@@ -150,7 +164,7 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
     }
 
     fn resolve_namespace(&mut self, name: ast::Ident<'src>) -> Option<NamespaceId> {
-        if let Some(&id) = self.symbols.ns_by_name.get(name.text) {
+        if let Some(id) = self.symbols.find_ns(name.text) {
             return Some(id);
         }
         if self.symbols.broken.contains(name.text) {
@@ -178,7 +192,7 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
         name: ast::Ident<'src>,
         context: TypeContext,
     ) -> Option<RelationId> {
-        if let Some(&id) = self.symbols.rel_by_name.get(&(ns, name.text)) {
+        if let Some(id) = self.symbols.find_rel(ns, name.text) {
             return Some(id);
         }
         if self.symbols.broken.contains(name.text) {
@@ -207,7 +221,12 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
         if let Some(decl) = self.symbols.ns(ns) {
             d = d.with_secondary(decl.name.span, "namespace declared here");
         }
-        if let Some(best) = closest(name.text, self.symbols.member_names(ns)) {
+        // Never suggest the permission being defined: that would be a cycle.
+        let candidates = self
+            .symbols
+            .member_names(ns)
+            .filter(|c| Some(*c) != self.defining.map(|(_, name)| name));
+        if let Some(best) = closest(name.text, candidates) {
             d = d.with_help(format!("did you mean `{best}`?"));
         } else if context == TypeContext::Expression
             && self.symbols.ns_by_name.contains_key(name.text)
@@ -410,7 +429,12 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
                     Label::new(m.span, "expected `any` or `all`"),
                 )
                 .with_note("`t.any(p)` is the union over the objects of `t` (same as `t->p`); `t.all(p)` their intersection");
-                if let Some(best) = closest(m.text, ["any", "all"]) {
+                let synonym = match m.text {
+                    "every" | "each" | "forall" | "for_all" => Some("all"),
+                    "some" | "exists" | "one" => Some("any"),
+                    other => closest(other, ["any", "all"]),
+                };
+                if let Some(best) = synonym {
                     d = d.with_help(format!("did you mean `{best}`?"));
                 }
                 self.diags.push(d);
@@ -445,11 +469,12 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
             let mut d = Diagnostic::new(
                 codes::E0202,
                 format!(
-                    "arrow over relation `{}`, which holds more than objects",
+                    "arrow over relation `{}`, whose types are not all plain objects",
                     tupleset.text
                 ),
                 Label::new(tupleset.span, "followed by this arrow"),
-            );
+            )
+            .with_note("an arrow follows each object `ns:id` stored in the relation");
             for t in &bad {
                 let what = if matches!(t, TypeRef::Wildcard(..)) {
                     "a wildcard"
@@ -458,25 +483,28 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
                 };
                 d = d.with_secondary(t.span(), format!("{what} cannot be followed"));
             }
-            self.diags.push(
-                d.with_note("an arrow follows each object `ns:id` stored in the relation")
-                    .with_help(
-                        "keep the object types in a relation of their own and follow that one",
-                    ),
-            );
+            if let Some(t) = bad.first() {
+                d = d.with_help(format!(
+                    "an arrow needs object types: write `{}` instead of `{}` (in a relation of its own if `{}` is still needed)",
+                    t.namespace().text,
+                    type_text(t),
+                    type_text(t),
+                ));
+            }
+            self.diags.push(d);
             return None;
         }
         // Namespaces of the tupleset's types; unresolved ones were reported already.
         let namespaces: Vec<(NamespaceId, Span)> = relation
             .types
             .iter()
-            .filter_map(|t| Some((*self.symbols.ns_by_name.get(t.namespace().text)?, t.span())))
+            .filter_map(|t| Some((self.symbols.find_ns(t.namespace().text)?, t.span())))
             .collect();
         let mut targets = Vec::new();
         let mut missing = Vec::new();
         for &(m, type_span) in &namespaces {
-            match self.symbols.rel_by_name.get(&(m, target.text)) {
-                Some(&rel) => targets.push(ir::ArrowTarget {
+            match self.symbols.find_rel(m, target.text) {
+                Some(rel) => targets.push(ir::ArrowTarget {
                     namespace: m,
                     relation: rel,
                 }),

@@ -6,7 +6,7 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let lower = name.to_ascii_lowercase();
     candidates
         .into_iter()
-        .filter(|c| *c != name)
+        .filter(|c| *c != name && identifier_problem(c).is_none())
         .map(|c| (strsim::normalized_damerau_levenshtein(&lower, c), c))
         .filter(|(score, _)| *score >= 0.6)
         .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -23,7 +23,8 @@ pub fn identifier_problem(name: &str) -> Option<(String, Option<String>)> {
         return None;
     }
     let fixed = snake_case(name);
-    let fixed = (fixed != name && is_valid(&fixed)).then_some(fixed);
+    // A mechanical cut of an over-long name is no suggestion.
+    let fixed = (fixed != name && name.len() <= 64 && is_valid(&fixed)).then_some(fixed);
     let why = if name.len() > 64 {
         "names are at most 64 bytes long".to_owned()
     } else if name.bytes().any(|b| b.is_ascii_uppercase()) {

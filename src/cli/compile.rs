@@ -33,7 +33,10 @@ pub fn run(
     // Diagnostics go to standard error here: standard output may carry the IR.
     if format == OutputFormat::Json {
         let report = diagnostics::render_json(&sources, &diags);
-        eprintln!("{}", serde_json::to_string_pretty(&report).into_diagnostic()?);
+        eprintln!(
+            "{}",
+            serde_json::to_string_pretty(&report).into_diagnostic()?
+        );
     } else if !diags.is_empty() {
         let mut err = codespan_reporting::term::termcolor::StandardStream::stderr(color);
         if format == OutputFormat::Github {

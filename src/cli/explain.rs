@@ -33,10 +33,17 @@ pub fn errors_md() -> String {
          This file is generated from `docs/codes/`; edit those files instead.\n\n",
     );
     for (code, _) in codes::ALL {
-        out.push_str(&format!("- [{code}](#{}): {}\n", code.as_str().to_lowercase(), code.title()));
+        out.push_str(&format!(
+            "- [{code}](#{}): {}\n",
+            code.as_str().to_lowercase(),
+            code.title()
+        ));
     }
     for (code, text) in codes::ALL {
-        out.push_str(&format!("\n<a id=\"{}\"></a>\n\n", code.as_str().to_lowercase()));
+        out.push_str(&format!(
+            "\n<a id=\"{}\"></a>\n\n",
+            code.as_str().to_lowercase()
+        ));
         // Each file's `# CODE: title` becomes a second-level heading here.
         out.push('#');
         out.push_str(&text.replace("\n## ", "\n### "));

@@ -129,7 +129,10 @@ pub fn add_bytes(
                 Diagnostic::new(
                     codes::E0008,
                     "file is not valid UTF-8",
-                    Label::new(Span::new(file, at, at.saturating_add(3)), "invalid bytes start here"),
+                    Label::new(
+                        Span::new(file, at, at.saturating_add(3)),
+                        "invalid bytes start here",
+                    ),
                 )
                 .with_help("save the file as UTF-8"),
             );

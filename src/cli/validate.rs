@@ -87,5 +87,9 @@ pub fn run(
             output::print_diagnostics(&sources, &all, format, color).into_diagnostic()?;
         }
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

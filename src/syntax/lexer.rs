@@ -162,14 +162,20 @@ pub fn lex<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> L
         }
         match token {
             Token::UnterminatedComment => {
-                let rest = Span::new(file, span.start, to_u32(src.len()));
                 diags.push(
                     Diagnostic::new(
                         codes::E0002,
                         "unterminated block comment",
                         Label::new(span, "this comment is never closed"),
                     )
-                    .with_secondary(Span::new(file, rest.end, rest.end), "the file ends here")
+                    .with_secondary(
+                        Span::new(
+                            file,
+                            to_u32(src.trim_end().len()),
+                            to_u32(src.trim_end().len()),
+                        ),
+                        "the file ends here",
+                    )
                     .with_help("close the comment with `*/`"),
                 );
                 return out;
@@ -227,9 +233,11 @@ fn unexpected_characters(src: &str, span: Span) -> Diagnostic {
     };
     let mut d = Diagnostic::new(codes::E0001, message, Label::new(span, label));
     if text == ";" {
-        d = d.with_help("statements need no terminator: remove the `;`");
+        d = d.with_help("members need no terminator: remove the `;`");
     } else if text.starts_with('"') || text.starts_with('\'') {
         d = d.with_help("names are written without quotes");
+    } else {
+        d = d.with_help("remove it");
     }
     d
 }

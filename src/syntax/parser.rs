@@ -54,26 +54,67 @@ pub fn parse_tokens<'src>(
             ast::File::default()
         }
     };
-    if let Some(&(open_start, open_end)) = unclosed.last() {
-        let explained = diags[first..]
+    if let Some(&(open_start, _)) = unclosed.last() {
+        let explained = diags
+            .get(first..)
+            .unwrap_or_default()
             .iter()
             .any(|d| d.primary.span.start >= open_start);
         if !explained {
-            diags.push(
-                Diagnostic::new(
-                    codes::E0004,
-                    "unexpected end of file, expected `}`",
-                    Label::new(Span::new(file, end, end), "the file ends here"),
-                )
-                .with_secondary(
-                    Span::new(file, open_start, open_end),
-                    "this `{` is never closed",
-                )
-                .with_help("add the missing `}`"),
-            );
+            diags.push(unexpected_eof(file, src, tokens));
         }
     }
     ast
+}
+
+/// E0004 naming the innermost delimiter left open.
+fn unexpected_eof(file: FileId, src: &str, tokens: &[(u32, Token<'_>, u32)]) -> Diagnostic {
+    let open = open_delimiters(tokens, u32::MAX);
+    let closer = |t: Token<'_>| if t == Token::LParen { ")" } else { "}" };
+    // Point at the last character rather than past a final newline.
+    let end = u32::try_from(src.trim_end().len()).unwrap_or(u32::MAX);
+    let closers: Vec<&str> = open.iter().rev().map(|t| closer(t.1)).collect();
+    let innermost = open.last().map_or("}", |t| closer(t.1));
+    let mut d = Diagnostic::new(
+        codes::E0004,
+        format!("unexpected end of file, expected `{innermost}`"),
+        Label::new(Span::new(file, end, end), "the file ends here"),
+    );
+    if let Some(&(l, t, r)) = open.last() {
+        let opener = if t == Token::LParen { "(" } else { "{" };
+        d = d.with_secondary(
+            Span::new(file, l, r),
+            format!("this `{opener}` is never closed"),
+        );
+    }
+    d.with_help(format!("add the missing `{}`", closers.join(" ")))
+}
+
+/// The `(` and `{` still open before `location`, outermost first.
+fn open_delimiters<'src>(
+    tokens: &[(u32, Token<'src>, u32)],
+    location: u32,
+) -> Vec<(u32, Token<'src>, u32)> {
+    let mut open: Vec<(u32, Token<'src>, u32)> = Vec::new();
+    for &(l, t, r) in tokens.iter().take_while(|t| t.0 < location) {
+        match t {
+            Token::LBrace | Token::LParen => open.push((l, t, r)),
+            Token::RBrace => {
+                // A `}` also closes any `(` left open inside its block.
+                while open.last().is_some_and(|o| o.1 == Token::LParen) {
+                    open.pop();
+                }
+                open.pop();
+            }
+            Token::RParen => {
+                if open.last().is_some_and(|o| o.1 == Token::LParen) {
+                    open.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    open
 }
 
 fn error_location(error: &ParseError<u32, Token<'_>, LexError>) -> u32 {
@@ -124,30 +165,42 @@ fn describe_error<'src>(
             token: (l, token, r),
             expected,
         } => {
-            let previous = tokens
-                .iter()
-                .rev()
-                .find(|(_, _, end)| *end <= l)
-                .map(|t| t.1);
-            let words = expected_words(&expected, previous);
             let span = Span::new(file, l, r);
-            let d = Diagnostic::new(
+            let expects = |t: &str| expected.iter().any(|e| e.trim_matches('"') == t);
+            let open = open_delimiters(tokens, l);
+            if token == Token::RBrace && expects("namespace") {
+                return Diagnostic::new(
+                    codes::E0003,
+                    "unmatched `}`",
+                    Label::new(span, "no block is open here"),
+                )
+                .with_help("remove it");
+            }
+            if token == Token::Namespace && expects("}") {
+                let mut d = Diagnostic::new(
+                    codes::E0003,
+                    "expected `}` before the next namespace, found keyword `namespace`",
+                    Label::new(span, "the previous namespace is still open"),
+                );
+                if let Some(&(ol, _, or)) = open.iter().rev().find(|t| t.1 == Token::LBrace) {
+                    d = d.with_secondary(Span::new(file, ol, or), "this `{` is never closed");
+                }
+                return d.with_help("add `}` before this `namespace`");
+            }
+            let words = expected_words(&expected, Context::at(tokens, l));
+            let mut d = Diagnostic::new(
                 codes::E0003,
                 format!("expected {}, found {}", words, token.describe()),
                 Label::new(span, format!("expected {words}")),
             );
+            if expects(")") {
+                if let Some(&(ol, _, or)) = open.iter().rev().find(|t| t.1 == Token::LParen) {
+                    d = d.with_secondary(Span::new(file, ol, or), "this `(` is never closed");
+                }
+            }
             add_hint(d, &expected, token)
         }
-        ParseError::UnrecognizedEof { location, expected } => {
-            let previous = tokens.last().map(|t| t.1);
-            let expected = expected_words(&expected, previous);
-            let end = u32::try_from(src.len()).unwrap_or(location);
-            Diagnostic::new(
-                codes::E0004,
-                format!("unexpected end of file, expected {expected}"),
-                Label::new(Span::new(file, end, end), format!("expected {expected}")),
-            )
-        }
+        ParseError::UnrecognizedEof { .. } => unexpected_eof(file, src, tokens),
         ParseError::ExtraToken {
             token: (l, token, r),
         } => Diagnostic::new(
@@ -189,26 +242,51 @@ fn unclosed_braces(tokens: &[(u32, Token<'_>, u32)]) -> Vec<(u32, u32)> {
     open
 }
 
+/// What the parser was in the middle of, judged from the tokens before an error.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Context<'src> {
+    previous: Option<Token<'src>>,
+    /// Inside a `relation` (its types) rather than a `permission` (its expression).
+    in_relation: bool,
+}
+
+impl<'src> Context<'src> {
+    fn at(tokens: &[(u32, Token<'src>, u32)], location: u32) -> Self {
+        let before = tokens.iter().take_while(|t| t.2 <= location);
+        let previous = before.clone().last().map(|t| t.1);
+        let in_relation = before
+            .filter(|t| matches!(t.1, Token::Relation | Token::Permission | Token::Namespace))
+            .last()
+            .is_some_and(|t| t.1 == Token::Relation);
+        Context {
+            previous,
+            in_relation,
+        }
+    }
+}
+
 /// Turns LALRPOP's terminal names into a short phrase such as
-/// "relation name" or "`|`, `relation`, `permission` or `}`".
-fn expected_words(expected: &[String], previous: Option<Token<'_>>) -> String {
+/// "relation name" or "`relation`, `permission` or `}`".
+fn expected_words(expected: &[String], context: Context<'_>) -> String {
+    let terminals: Vec<&str> = expected.iter().map(|e| e.trim_matches('"')).collect();
+    // After a declared name, `-` is only the recovery path for `can-view`.
+    let hyphen_is_internal = terminals
+        .iter()
+        .any(|t| matches!(*t, ":" | "=" | "{" | "#"));
     let mut words: Vec<String> = Vec::new();
-    for terminal in expected {
-        let word = match terminal.trim_matches('"') {
-            "ident" => name_word(previous).to_owned(),
-            "namespace" | "relation" | "permission" => format!("`{}`", terminal.trim_matches('"')),
+    for terminal in terminals {
+        let word = match terminal {
+            "-" if hyphen_is_internal => continue,
+            "ident" => name_word(context).to_owned(),
+            "namespace" | "relation" | "permission" => format!("`{terminal}`"),
             mark => format!("`{mark}`"),
         };
         if !words.contains(&word) {
             words.push(word);
         }
     }
-    // Names and keywords first, marks after; at most five.
+    // Names and keywords first, marks after.
     words.sort_by_key(|w| w.starts_with('`'));
-    if words.len() > 5 {
-        words.truncate(5);
-        words.push("…".into());
-    }
     match words.as_slice() {
         [] => "nothing more".into(),
         [one] => one.clone(),
@@ -216,19 +294,18 @@ fn expected_words(expected: &[String], previous: Option<Token<'_>>) -> String {
     }
 }
 
-/// What an identifier would be at this point, judged by the token before it.
-fn name_word(previous: Option<Token<'_>>) -> &'static str {
-    match previous {
+/// What an identifier would be at this point.
+fn name_word(context: Context<'_>) -> &'static str {
+    match context.previous {
         Some(Token::Namespace) => "namespace name",
         Some(Token::Relation) => "relation name",
         Some(Token::Permission) => "permission name",
-        Some(Token::Colon) => "type",
+        Some(Token::Colon | Token::Pipe) if context.in_relation => "type",
         Some(Token::Hash) => "relation or permission name",
-        Some(Token::Eq) | Some(Token::LParen) | Some(Token::Amp) | Some(Token::Minus) => {
-            "relation or permission name"
-        }
-        Some(Token::Arrow) => "permission name",
         Some(Token::Dot) => "`any` or `all`",
+        Some(
+            Token::Eq | Token::LParen | Token::Pipe | Token::Amp | Token::Minus | Token::Arrow,
+        ) => "relation or permission name",
         _ => "name",
     }
 }
