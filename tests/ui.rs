@@ -96,7 +96,7 @@ fn check(path: &Path) {
 
 #[test]
 fn ui_files() {
-    insta::glob!("ui/*.zanzi", |path| check(path));
+    insta::glob!("ui/*.zanzi", check);
 }
 
 #[test]

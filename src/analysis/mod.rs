@@ -8,7 +8,9 @@
 mod rules;
 pub mod suggest;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::diagnostics::{codes, Diagnostic, Label};
 use crate::ir::{self, graph, NamespaceId, RelationId};
@@ -172,12 +174,12 @@ fn collect<'a, 'src>(
 ) -> Symbols<'a, 'src> {
     let mut symbols = Symbols {
         sources,
-        ns_aliases: HashMap::new(),
-        rel_aliases: HashMap::new(),
+        ns_aliases: HashMap::default(),
+        rel_aliases: HashMap::default(),
         namespaces: Vec::new(),
         relations: Vec::new(),
-        ns_by_name: HashMap::new(),
-        rel_by_name: HashMap::new(),
+        ns_by_name: HashMap::default(),
+        rel_by_name: HashMap::default(),
         broken: files
             .iter()
             .flat_map(|f| f.broken_names.iter().copied())
@@ -263,11 +265,40 @@ fn corrected(name: &str) -> Option<String> {
     suggest::identifier_problem(name).and_then(|(_, fixed)| fixed)
 }
 
-/// Why one relation depends on another, for cycle reports.
-#[derive(Clone, Debug)]
+/// Where and how one relation depends on another, for cycle reports. The
+/// words are only put together when a cycle is reported.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct EdgeLabel {
     pub span: Span,
-    pub text: String,
+    pub kind: EdgeKind,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum EdgeKind {
+    /// A name in an expression.
+    Computed,
+    /// The left side of an arrow.
+    Tupleset,
+    /// An arrow's target, reached through this tupleset relation.
+    Arrow(RelationId),
+    /// A subject-set type of a relation.
+    SubjectSet,
+}
+
+fn edge_text(symbols: &Symbols<'_, '_>, edge: &graph::Edge<EdgeLabel>) -> String {
+    let from = symbols.qualified(edge.from);
+    let to = symbols.qualified(edge.to);
+    match (edge.label.kind, edge.negative) {
+        (EdgeKind::Computed, false) => format!("`{from}` uses `{to}`"),
+        (EdgeKind::Computed, true) => format!("`{from}` excludes `{to}`"),
+        (EdgeKind::Tupleset, _) => format!("`{from}` reads `{to}`"),
+        (EdgeKind::Arrow(through), negative) => {
+            let verb = if negative { "excludes" } else { "follows" };
+            let through = symbols.rel(through).map_or("?", |r| r.name.text);
+            format!("`{from}` {verb} `{to}` through `{through}`")
+        }
+        (EdgeKind::SubjectSet, _) => format!("`{from}` holds subject sets `{to}`"),
+    }
 }
 
 /// Reports computed-only cycles (E0301) and negation through recursion (E0302).
@@ -285,10 +316,10 @@ fn cycles(
         let mut d = Diagnostic::new(
             codes::E0302,
             format!("permission `{name}` depends on its own exclusion"),
-            Label::new(first.label.span, first.label.text.clone()),
+            Label::new(first.label.span, edge_text(symbols, first)),
         );
         for e in cycle.iter().skip(1) {
-            d = d.with_secondary(e.label.span, e.label.text.clone());
+            d = d.with_secondary(e.label.span, edge_text(symbols, e));
         }
         let chain: Vec<String> = cycle
             .iter()
@@ -311,10 +342,10 @@ fn cycles(
         let mut d = Diagnostic::new(
             codes::E0301,
             format!("permission `{name}` depends on itself through computed names only"),
-            Label::new(first.label.span, first.label.text.clone()),
+            Label::new(first.label.span, edge_text(symbols, first)),
         );
         for e in cycle.iter().skip(1) {
-            d = d.with_secondary(e.label.span, e.label.text.clone());
+            d = d.with_secondary(e.label.span, edge_text(symbols, e));
         }
         let chain: Vec<String> = cycle
             .iter()

@@ -3,7 +3,7 @@
 //! dependency edges for the cycle rules.
 
 use super::suggest::{closest, identifier_problem};
-use super::{EdgeLabel, RelInfo, Symbols, KEYWORDS, RESERVED};
+use super::{EdgeKind, EdgeLabel, RelInfo, Symbols, KEYWORDS, RESERVED};
 use crate::diagnostics::{codes, Diagnostic, Label};
 use crate::ir::{self, graph::Edge, ArrowMode, NamespaceId, RelationId, Rewrite};
 use crate::source::Span;
@@ -148,11 +148,7 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
                     negative: false,
                     label: EdgeLabel {
                         span: t.span(),
-                        text: format!(
-                            "`{}` holds subject sets `{}`",
-                            self.symbols.qualified(from),
-                            self.symbols.qualified(relation)
-                        ),
+                        kind: EdgeKind::SubjectSet,
                     },
                 });
                 Some(ir::AllowedType::SubjectSet {
@@ -251,19 +247,6 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
         match expr {
             Expr::Name(name) => {
                 let relation = self.resolve_in(ns, *name, TypeContext::Expression)?;
-                let text = if negative {
-                    format!(
-                        "`{}` excludes `{}`",
-                        self.symbols.qualified(from),
-                        self.symbols.qualified(relation)
-                    )
-                } else {
-                    format!(
-                        "`{}` uses `{}`",
-                        self.symbols.qualified(from),
-                        self.symbols.qualified(relation)
-                    )
-                };
                 self.edges.push(Edge {
                     from,
                     to: relation,
@@ -271,7 +254,7 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
                     negative,
                     label: EdgeLabel {
                         span: name.span,
-                        text,
+                        kind: EdgeKind::Computed,
                     },
                 });
                 Some(Rewrite::Computed { relation })
@@ -562,7 +545,6 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
             )));
         }
         let mode = mode?;
-        let verb = if negative { "excludes" } else { "follows" };
         self.edges.push(Edge {
             from,
             to: tupleset_id,
@@ -570,11 +552,7 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
             negative,
             label: EdgeLabel {
                 span: tupleset.span,
-                text: format!(
-                    "`{}` reads `{}`",
-                    self.symbols.qualified(from),
-                    self.symbols.qualified(tupleset_id)
-                ),
+                kind: EdgeKind::Tupleset,
             },
         });
         for t in &targets {
@@ -585,12 +563,7 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
                 negative,
                 label: EdgeLabel {
                     span,
-                    text: format!(
-                        "`{}` {verb} `{}` through `{}`",
-                        self.symbols.qualified(from),
-                        self.symbols.qualified(t.relation),
-                        tupleset.text
-                    ),
+                    kind: EdgeKind::Arrow(tupleset_id),
                 },
             });
         }

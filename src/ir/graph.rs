@@ -22,6 +22,10 @@ pub struct Edge<L> {
 }
 
 /// Strongly connected components (Tarjan, iterative: schemas may be large).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "every node index is below `nodes`: roots by the loop bound, successors by the check"
+)]
 fn components<L>(nodes: usize, edges: &[&Edge<L>]) -> Vec<usize> {
     let mut adjacency = vec![Vec::new(); nodes];
     for e in edges {

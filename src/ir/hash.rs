@@ -19,12 +19,28 @@ pub(super) fn content_hash(schema: &Schema) -> String {
         namespaces: &schema.namespaces,
         relations: &schema.relations,
     };
-    let json = serde_json::to_vec(&body).unwrap_or_default();
-    let digest = Sha256::digest(&json);
+    let mut hasher = HashWriter(Sha256::new());
+    // Writing into a hasher cannot fail, and the IR holds plain data only.
+    let _ = serde_json::to_writer(&mut hasher, &body);
+    let digest = hasher.0.finalize();
     let mut hex = String::with_capacity(7 + 64);
     hex.push_str("sha256:");
     for byte in digest {
         hex.push_str(&format!("{byte:02x}"));
     }
     hex
+}
+
+/// Streams the JSON into the hasher instead of building it in memory first.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -10,7 +10,7 @@ pub mod graph;
 mod hash;
 pub mod validate;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -172,6 +172,11 @@ impl Schema {
         schema.hash = hash::content_hash(&schema);
         schema.rebuild_index();
         schema
+    }
+
+    /// The hash this schema's content should carry (what `hash` records).
+    pub fn content_hash(&self) -> String {
+        hash::content_hash(self)
     }
 
     fn rebuild_index(&mut self) {

@@ -88,14 +88,14 @@ pub(super) fn validate(schema: &Schema) -> Result<(), IrError> {
     }
 
     let edges = dependency_edges(schema);
-    if !graph::computed_cycles(rel_count, &edges).is_empty() {
-        return Err(invalid(
-            "a permission depends on itself through computed names only",
-        ));
-    }
     if !graph::negative_cycles(rel_count, &edges).is_empty() {
         return Err(invalid(
             "a permission depends on itself through an exclusion",
+        ));
+    }
+    if !graph::computed_cycles(rel_count, &edges).is_empty() {
+        return Err(invalid(
+            "a permission depends on itself through computed names only",
         ));
     }
     Ok(())

@@ -106,10 +106,8 @@ fn open_delimiters<'src>(
                 }
                 open.pop();
             }
-            Token::RParen => {
-                if open.last().is_some_and(|o| o.1 == Token::LParen) {
-                    open.pop();
-                }
+            Token::RParen if open.last().is_some_and(|o| o.1 == Token::LParen) => {
+                open.pop();
             }
             _ => {}
         }
