@@ -181,6 +181,8 @@ impl Schema {
 
     fn rebuild_index(&mut self) {
         let mut index = Index::default();
+        index.namespaces.reserve(self.namespaces.len());
+        index.relations.reserve(self.relations.len());
         for (i, ns) in self.namespaces.iter().enumerate() {
             index
                 .namespaces

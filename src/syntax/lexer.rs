@@ -135,7 +135,12 @@ pub struct Lexed<'src> {
 /// Lexes a whole file, reporting bad characters, an unterminated comment and
 /// runaway nesting; never fails.
 pub fn lex<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> Lexed<'src> {
-    let mut out = Lexed::default();
+    // About one token per five bytes in typical schemas; growing by doubling
+    // would copy the whole stream several times on large inputs.
+    let mut out = Lexed {
+        tokens: Vec::with_capacity(src.len() / 5 + 16),
+        comments: Vec::new(),
+    };
     let mut depth = 0usize;
     let mut lexer = Token::lexer(src);
     let mut bad_run: Option<Span> = None;

@@ -1,0 +1,414 @@
+//! Reading a validation file (LANGUAGE.md §7) into its parts, each with the
+//! line it stands on, so that every result can point back into the YAML.
+
+use std::path::{Path, PathBuf};
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::source::{FileId, SourceMap, Span};
+
+/// A string from the YAML with where it stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located {
+    pub text: String,
+    pub span: Span,
+}
+
+/// Where the schema of a validation file comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SchemaSource {
+    /// `schema_file:`, resolved against the YAML file's directory.
+    File { path: PathBuf, span: Span },
+    /// `schema: |`; `offset` is the byte where the text starts in the YAML.
+    Inline { text: String, span: Span },
+}
+
+/// The parts of one validation file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidationFile {
+    pub schema: SchemaSource,
+    /// Tuples written inline (blank lines and `//` comments already skipped).
+    pub tuples: Vec<Located>,
+    /// `tuple_files:`, resolved against the YAML file's directory.
+    pub tuple_files: Vec<(PathBuf, Span)>,
+    pub allowed: Vec<Located>,
+    pub denied: Vec<Located>,
+    /// `object#permission` with the exact set of object subjects expected.
+    pub expected_subjects: Vec<(Located, Vec<Located>)>,
+}
+
+/// A YAML node with the position of its first character.
+#[derive(Clone, Debug)]
+enum Node {
+    Scalar {
+        value: String,
+        style: TScalarStyle,
+        at: Marker,
+    },
+    Seq(Vec<Node>, Marker),
+    Map(Vec<(Node, Node)>, Marker),
+}
+
+impl Node {
+    fn at(&self) -> Marker {
+        match self {
+            Node::Scalar { at, .. } | Node::Seq(_, at) | Node::Map(_, at) => *at,
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        match self {
+            Node::Scalar { .. } => "a single value",
+            Node::Seq(..) => "a list",
+            Node::Map(..) => "a mapping",
+        }
+    }
+}
+
+/// Builds [`Node`]s from parser events.
+#[derive(Default)]
+struct TreeBuilder {
+    stack: Vec<Node>,
+    keys: Vec<Option<Node>>,
+    root: Option<Node>,
+    alias: Option<Marker>,
+}
+
+impl TreeBuilder {
+    fn add(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            Some(Node::Seq(items, _)) => items.push(node),
+            Some(Node::Map(entries, _)) => match self.keys.last_mut() {
+                Some(slot @ None) => *slot = Some(node),
+                Some(slot) => {
+                    if let Some(key) = slot.take() {
+                        entries.push((key, node));
+                    }
+                }
+                None => {}
+            },
+            _ => {
+                if self.root.is_none() {
+                    self.root = Some(node);
+                }
+            }
+        }
+    }
+}
+
+impl MarkedEventReceiver for TreeBuilder {
+    fn on_event(&mut self, event: Event, at: Marker) {
+        match event {
+            Event::Scalar(value, style, _, _) => self.add(Node::Scalar { value, style, at }),
+            Event::SequenceStart(..) => self.stack.push(Node::Seq(Vec::new(), at)),
+            Event::MappingStart(..) => {
+                self.stack.push(Node::Map(Vec::new(), at));
+                self.keys.push(None);
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if matches!(self.stack.last(), Some(Node::Map(..))) {
+                    self.keys.pop();
+                }
+                if let Some(node) = self.stack.pop() {
+                    self.add(node);
+                }
+            }
+            Event::Alias(_) => self.alias = self.alias.or(Some(at)),
+            _ => {}
+        }
+    }
+}
+
+/// The keys a validation file may have.
+const KEYS: &[&str] = &[
+    "schema_file",
+    "schema",
+    "tuples",
+    "tuple_files",
+    "assertions",
+    "expected_subjects",
+];
+
+struct Reader<'a> {
+    file: FileId,
+    text: &'a str,
+    dir: &'a Path,
+    diags: Vec<Diagnostic>,
+}
+
+impl Reader<'_> {
+    /// The byte span of a marker (yaml-rust2 counts characters).
+    fn span_at(&self, at: Marker, len: usize) -> Span {
+        let start = self
+            .text
+            .char_indices()
+            .nth(at.index())
+            .map_or(self.text.len(), |(i, _)| i);
+        let end = self
+            .text
+            .get(start..)
+            .and_then(|rest| rest.char_indices().nth(len).map(|(i, _)| start + i))
+            .unwrap_or(self.text.len());
+        Span::new(self.file, to_u32(start), to_u32(end.max(start)))
+    }
+
+    fn node_span(&self, node: &Node) -> Span {
+        match node {
+            Node::Scalar { value, style, at } if *style == TScalarStyle::Plain => {
+                self.span_at(*at, value.chars().count())
+            }
+            other => self.span_at(other.at(), 1),
+        }
+    }
+
+    fn error(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>) {
+        self.diags
+            .push(Diagnostic::new(codes::E0501, message, Label::new(span, label)));
+    }
+
+    fn scalar(&mut self, node: &Node, what: &str) -> Option<Located> {
+        match node {
+            Node::Scalar { value, .. } => Some(Located {
+                text: value.clone(),
+                span: self.node_span(node),
+            }),
+            other => {
+                let span = self.node_span(other);
+                self.error(
+                    span,
+                    format!("{what} must be a single value, not {}", other.describe()),
+                    "expected a single value",
+                );
+                None
+            }
+        }
+    }
+
+    fn list(&mut self, node: &Node, what: &str) -> Vec<Located> {
+        match node {
+            Node::Seq(items, _) => items.iter().filter_map(|i| self.scalar(i, what)).collect(),
+            // `allowed:` with nothing after it is an empty list.
+            Node::Scalar { value, .. } if value.is_empty() || value == "~" || value == "null" => {
+                Vec::new()
+            }
+            other => {
+                let span = self.node_span(other);
+                self.error(
+                    span,
+                    format!("{what} must be a list, not {}", other.describe()),
+                    "expected a list (`- item` lines or `[a, b]`)",
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// Splits a block of lines (tuples or schema text) keeping each line's place.
+    fn lines_of(&self, node: &Node) -> Vec<Located> {
+        let Node::Scalar { value, style, at } = node else {
+            return Vec::new();
+        };
+        let block = matches!(style, TScalarStyle::Literal | TScalarStyle::Folded);
+        let mut out = Vec::new();
+        for (i, line) in value.lines().enumerate() {
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with("//") {
+                continue;
+            }
+            let span = if block {
+                self.line_span(at.line() + 1 + i, trimmed)
+            } else {
+                self.node_span(node)
+            };
+            out.push(Located {
+                text: trimmed.to_owned(),
+                span,
+            });
+        }
+        out
+    }
+
+    /// The span of `needle` on 1-based line `line` of the YAML text.
+    fn line_span(&self, line: usize, needle: &str) -> Span {
+        let start_of_line = self
+            .text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum::<usize>();
+        let line_text = self
+            .text
+            .get(start_of_line..)
+            .and_then(|rest| rest.lines().next())
+            .unwrap_or("");
+        let column = line_text.find(needle).unwrap_or(0);
+        let start = start_of_line + column;
+        Span::new(self.file, to_u32(start), to_u32(start + needle.len().min(line_text.len())))
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Reads a validation file; problems with its shape are diagnostics (E0501).
+pub fn read(
+    sources: &SourceMap,
+    file: FileId,
+    dir: &Path,
+) -> Result<ValidationFile, Vec<Diagnostic>> {
+    let text = sources.text(file);
+    let mut reader = Reader {
+        file,
+        text,
+        dir,
+        diags: Vec::new(),
+    };
+    let mut builder = TreeBuilder::default();
+    if let Err(err) = Parser::new_from_str(text).load(&mut builder, false) {
+        let span = reader.span_at(*err.marker(), 1);
+        reader.error(span, format!("invalid YAML: {}", err.info()), "here");
+        return Err(reader.diags);
+    }
+    if let Some(at) = builder.alias {
+        let span = reader.span_at(at, 1);
+        reader.error(span, "YAML aliases are not supported in validation files", "alias");
+        return Err(reader.diags);
+    }
+    let Some(Node::Map(entries, _)) = builder.root else {
+        let span = Span::new(file, 0, 0);
+        reader.error(
+            span,
+            "a validation file is a mapping with `schema_file` (or `schema`), `tuples` and `assertions`",
+            "expected a mapping here",
+        );
+        return Err(reader.diags);
+    };
+
+    let mut schema = None;
+    let mut tuples = Vec::new();
+    let mut tuple_files = Vec::new();
+    let mut allowed = Vec::new();
+    let mut denied = Vec::new();
+    let mut expected_subjects = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for (key, value) in &entries {
+        let Some(key_text) = reader.scalar(key, "a key") else { continue };
+        let key_span = key_text.span;
+        if seen.contains(&key_text.text) {
+            reader.error(key_span, format!("`{}` is given twice", key_text.text), "given again here");
+            continue;
+        }
+        seen.push(key_text.text.clone());
+        match key_text.text.as_str() {
+            "schema_file" => {
+                if let Some(path) = reader.scalar(value, "`schema_file`") {
+                    schema = Some(SchemaSource::File {
+                        path: reader.dir.join(&path.text),
+                        span: path.span,
+                    });
+                }
+            }
+            "schema" => {
+                if let Node::Scalar { value: text, style, at } = value {
+                    let block = matches!(style, TScalarStyle::Literal | TScalarStyle::Folded);
+                    let span = if block {
+                        reader.line_span(at.line() + 1, text.lines().next().unwrap_or("").trim())
+                    } else {
+                        reader.node_span(value)
+                    };
+                    schema = Some(SchemaSource::Inline { text: text.clone(), span });
+                } else {
+                    reader.scalar(value, "`schema`");
+                }
+            }
+            "tuples" => match value {
+                Node::Seq(..) => tuples = reader.list(value, "each tuple"),
+                Node::Scalar { .. } => tuples = reader.lines_of(value),
+                other => {
+                    let span = reader.node_span(other);
+                    reader.error(span, "`tuples` must be a block of lines or a list", "expected `tuples: |`");
+                }
+            },
+            "tuple_files" => {
+                tuple_files = reader
+                    .list(value, "`tuple_files`")
+                    .into_iter()
+                    .map(|l| (reader.dir.join(&l.text), l.span))
+                    .collect();
+            }
+            "assertions" => {
+                let Node::Map(sections, _) = value else {
+                    let span = reader.node_span(value);
+                    reader.error(span, "`assertions` must be a mapping with `allowed` and `denied`", "expected a mapping");
+                    continue;
+                };
+                for (section, items) in sections {
+                    let Some(name) = reader.scalar(section, "a key") else { continue };
+                    match name.text.as_str() {
+                        "allowed" => allowed = reader.list(items, "`allowed`"),
+                        "denied" => denied = reader.list(items, "`denied`"),
+                        other => {
+                            let message = format!("unknown assertion kind `{other}`");
+                            let mut d = Diagnostic::new(codes::E0501, message, Label::new(name.span, "expected `allowed` or `denied`"));
+                            if let Some(best) = crate::analysis::suggest::closest(other, ["allowed", "denied"]) {
+                                d = d.with_help(format!("did you mean `{best}`?"));
+                            }
+                            reader.diags.push(d);
+                        }
+                    }
+                }
+            }
+            "expected_subjects" => {
+                let Node::Map(expectations, _) = value else {
+                    let span = reader.node_span(value);
+                    reader.error(span, "`expected_subjects` must map `object#permission` to a list of subjects", "expected a mapping");
+                    continue;
+                };
+                for (target, subjects) in expectations {
+                    let Some(target) = reader.scalar(target, "a key") else { continue };
+                    let subjects = reader.list(subjects, "the expected subjects");
+                    expected_subjects.push((target, subjects));
+                }
+            }
+            other => {
+                let mut d = Diagnostic::new(
+                    codes::E0501,
+                    format!("unknown key `{other}` in a validation file"),
+                    Label::new(key_span, "not a validation-file key"),
+                )
+                .with_note(format!("the keys are {}", KEYS.join(", ")));
+                if let Some(best) = crate::analysis::suggest::closest(other, KEYS.iter().copied()) {
+                    d = d.with_help(format!("did you mean `{best}`?"));
+                }
+                reader.diags.push(d);
+            }
+        }
+    }
+    if seen.iter().any(|k| k == "schema") && seen.iter().any(|k| k == "schema_file") {
+        reader.error(Span::new(file, 0, 0), "give either `schema_file` or `schema`, not both", "here");
+    }
+    let Some(schema) = schema else {
+        if reader.diags.is_empty() {
+            reader.error(
+                Span::new(file, 0, 0),
+                "a validation file needs `schema_file: FILE` or an inline `schema: |`",
+                "no schema given",
+            );
+        }
+        return Err(reader.diags);
+    };
+    if !reader.diags.is_empty() {
+        return Err(reader.diags);
+    }
+    Ok(ValidationFile {
+        schema,
+        tuples,
+        tuple_files,
+        allowed,
+        denied,
+        expected_subjects,
+    })
+}
