@@ -212,7 +212,8 @@ fn fmt_reads_standard_input_and_refuses_broken_files() {
         .write_stdin("namespace user {")
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("E0004"));
+        .stdout("")
+        .stderr(predicate::str::contains("E0004"));
 }
 
 #[test]
@@ -242,4 +243,48 @@ fn help_is_there_for_newcomers() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("validate").and(predicate::str::contains("explain")));
+}
+
+#[test]
+fn the_same_file_twice_is_read_once_and_order_does_not_matter() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.zanzi");
+    let docs = dir.path().join("docs.zanzi");
+    std::fs::write(&users, "namespace user {}\n").unwrap();
+    std::fs::write(&docs, "namespace doc {\n  relation owner: user\n}\n").unwrap();
+    let (u, d) = (users.to_str().unwrap(), docs.to_str().unwrap());
+    let dotted = format!("{}/./users.zanzi", dir.path().display());
+    let one = zanzi().args(["compile", u, d, &dotted]).output().unwrap();
+    assert_eq!(
+        one.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    let other = zanzi().args(["compile", d, u]).output().unwrap();
+    assert_eq!(one.stdout, other.stdout);
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    use std::io::Read;
+    use std::process::{Command as Std, Stdio};
+    let mut child = Std::new(env!("CARGO_BIN_EXE_zanzi"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["explain", "--list"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

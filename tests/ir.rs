@@ -109,3 +109,25 @@ fn errors_read_well() {
     let message = Schema::from_json(&json).unwrap_err().to_string();
     assert!(message.contains("modified after compilation"), "{message}");
 }
+
+#[test]
+fn the_deepest_legal_schema_loads_back() {
+    // 64 parentheses alternating `|` and `&`: the deepest rewrite the compiler accepts.
+    let mut expr = "viewer".to_owned();
+    for i in 0..64 {
+        let op = if i % 2 == 0 { "|" } else { "&" };
+        expr = format!("(viewer {op} {expr})");
+    }
+    let source =
+        format!("namespace doc {{\n  relation viewer: doc\n  permission view = {expr}\n}}\n");
+    let (_, compiled) = zanzi::compile_source("deep.zanzi", &source);
+    assert!(compiled.diagnostics.is_empty());
+    let schema = compiled.schema.unwrap();
+    assert_eq!(Schema::from_json(&schema.to_json()).unwrap(), schema);
+}
+
+#[test]
+fn hostile_nesting_is_refused_without_overflow() {
+    let json = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(matches!(Schema::from_json(&json), Err(IrError::Invalid(_))));
+}

@@ -535,7 +535,11 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
                 Label::new(target.span, format!("missing on {}", join_and(&names))),
             );
             for (_, type_span) in &missing {
-                d = d.with_secondary(*type_span, "objects of this type contribute nothing");
+                let effect = match mode {
+                    Some(ArrowMode::All) => "an object of this type makes the `.all` empty",
+                    _ => "objects of this type contribute nothing",
+                };
+                d = d.with_secondary(*type_span, effect);
             }
             self.diags.push(d.with_help(format!(
                 "define `{}` on {} or remove the type from `{}`",

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use codespan_reporting::term::termcolor::ColorChoice;
 use miette::{miette, IntoDiagnostic, WrapErr};
 
 use super::{inputs, output};
@@ -14,7 +13,7 @@ pub fn run(
     paths: &[PathBuf],
     out: Option<&Path>,
     format: OutputFormat,
-    color: ColorChoice,
+    color: super::ColorMode,
 ) -> miette::Result<ExitCode> {
     let inputs = inputs::discover(paths, false)?;
     let mut sources = SourceMap::new();
@@ -38,13 +37,10 @@ pub fn run(
             serde_json::to_string_pretty(&report).into_diagnostic()?
         );
     } else if !diags.is_empty() {
-        let mut err = codespan_reporting::term::termcolor::StandardStream::stderr(color);
-        if format == OutputFormat::Github {
-            eprint!("{}", diagnostics::render_github(&sources, &diags));
-        } else {
-            diagnostics::render_human(&sources, &diags, &mut err).into_diagnostic()?;
-            let summary = diagnostics::Summary::of(&diags);
-            eprintln!("{}", output::counts(summary));
+        output::print_diagnostics(&sources, &diags, format, color, output::Stream::Stderr)
+            .into_diagnostic()?;
+        if format == OutputFormat::Human {
+            eprintln!("{}", output::counts(diagnostics::Summary::of(&diags)));
         }
     }
     let Some(schema) = schema else {
@@ -55,12 +51,7 @@ pub fn run(
         Some(path) => std::fs::write(path, json)
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot write `{}`", path.display()))?,
-        None => {
-            use std::io::Write;
-            std::io::stdout()
-                .write_all(json.as_bytes())
-                .map_err(|e| miette!("cannot write the IR: {e}"))?;
-        }
+        None => output::print(&json).map_err(|e| miette!("cannot write the IR: {e}"))?,
     }
     Ok(ExitCode::SUCCESS)
 }

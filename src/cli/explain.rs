@@ -2,15 +2,17 @@
 
 use std::process::ExitCode;
 
-use miette::miette;
+use miette::{miette, IntoDiagnostic};
 
 use crate::diagnostics::codes::{self, Code};
 
 pub fn run(code: Option<&str>, list: bool) -> miette::Result<ExitCode> {
     if list {
-        for (code, _) in codes::ALL {
-            println!("{code}  {}", code.title());
-        }
+        let list: String = codes::ALL
+            .iter()
+            .map(|(code, _)| format!("{code}  {}\n", code.title()))
+            .collect();
+        super::output::print(&list).into_diagnostic()?;
         return Ok(ExitCode::SUCCESS);
     }
     let name = code.unwrap_or_default();
@@ -20,7 +22,7 @@ pub fn run(code: Option<&str>, list: bool) -> miette::Result<ExitCode> {
             "unknown diagnostic code `{name}`"
         ));
     };
-    print!("{}", code.explanation());
+    super::output::print(code.explanation()).into_diagnostic()?;
     Ok(ExitCode::SUCCESS)
 }
 

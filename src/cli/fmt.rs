@@ -1,10 +1,9 @@
 //! `zanzi fmt`: rewrite schema files in the canonical style.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use codespan_reporting::term::termcolor::ColorChoice;
 use miette::{IntoDiagnostic, WrapErr};
 
 use super::{inputs, output};
@@ -27,7 +26,7 @@ pub fn format_source(
     }
 }
 
-pub fn run(paths: &[PathBuf], check: bool, color: ColorChoice) -> miette::Result<ExitCode> {
+pub fn run(paths: &[PathBuf], check: bool, color: super::ColorMode) -> miette::Result<ExitCode> {
     if paths.len() == 1 && paths.first().is_some_and(|p| p == Path::new("-")) {
         return stdin_to_stdout(color);
     }
@@ -42,8 +41,14 @@ pub fn run(paths: &[PathBuf], check: bool, color: ColorChoice) -> miette::Result
             Ok(text) if diags.is_empty() => text,
             Ok(_) | Err(_) => {
                 diags.extend(format_source(&sources, file).err().unwrap_or_default());
-                output::print_diagnostics(&sources, &diags, OutputFormat::Human, color)
-                    .into_diagnostic()?;
+                output::print_diagnostics(
+                    &sources,
+                    &diags,
+                    OutputFormat::Human,
+                    color,
+                    output::Stream::Stderr,
+                )
+                .into_diagnostic()?;
                 broken += 1;
                 continue;
             }
@@ -56,12 +61,12 @@ pub fn run(paths: &[PathBuf], check: bool, color: ColorChoice) -> miette::Result
         if check {
             let name = inputs::display_name(path);
             let diff = similar::TextDiff::from_lines(original, formatted.as_str());
-            print!(
-                "{}",
-                diff.unified_diff()
-                    .context_radius(3)
-                    .header(&name, &format!("{name} (formatted)"))
-            );
+            let diff = diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&name, &format!("{name} (formatted)"))
+                .to_string();
+            output::print(&diff).into_diagnostic()?;
         } else {
             std::fs::write(path, &formatted)
                 .into_diagnostic()
@@ -79,7 +84,7 @@ pub fn run(paths: &[PathBuf], check: bool, color: ColorChoice) -> miette::Result
     Ok(ExitCode::SUCCESS)
 }
 
-fn stdin_to_stdout(color: ColorChoice) -> miette::Result<ExitCode> {
+fn stdin_to_stdout(color: super::ColorMode) -> miette::Result<ExitCode> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .read_to_end(&mut bytes)
@@ -90,15 +95,19 @@ fn stdin_to_stdout(color: ColorChoice) -> miette::Result<ExitCode> {
     let file = inputs::add_bytes(&mut sources, "<stdin>".into(), bytes, &mut diags);
     match format_source(&sources, file) {
         Ok(text) if diags.is_empty() => {
-            std::io::stdout()
-                .write_all(text.as_bytes())
-                .into_diagnostic()?;
+            output::print(&text).into_diagnostic()?;
             Ok(ExitCode::SUCCESS)
         }
         result => {
             diags.extend(result.err().unwrap_or_default());
-            output::print_diagnostics(&sources, &diags, OutputFormat::Human, color)
-                .into_diagnostic()?;
+            output::print_diagnostics(
+                &sources,
+                &diags,
+                OutputFormat::Human,
+                color,
+                output::Stream::Stderr,
+            )
+            .into_diagnostic()?;
             Ok(ExitCode::from(1))
         }
     }

@@ -65,12 +65,19 @@ pub fn discover(paths: &[PathBuf], with_validation: bool) -> miette::Result<Inpu
     Ok(inputs)
 }
 
+/// Files are grouped by directory and kept in name order, so that a schema
+/// compiles the same (same IR hash) whatever order the paths were given in;
+/// one file named twice (`a.zanzi`, `./a.zanzi`) is read once.
 fn add_schema(path: &Path, inputs: &mut Inputs) {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let files = inputs.schema_dirs.entry(dir).or_default();
-    if !files.iter().any(|f| f == path) {
-        files.push(path.to_path_buf());
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let same = |f: &PathBuf| std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()) == canonical;
+    if inputs.schema_dirs.values().flatten().any(same) {
+        return;
     }
+    let files = inputs.schema_dirs.entry(dir).or_default();
+    let at = files.partition_point(|f| f.file_name() < path.file_name());
+    files.insert(at, path.to_path_buf());
 }
 
 fn walk(dir: &Path, with_validation: bool, inputs: &mut Inputs) -> miette::Result<()> {

@@ -103,7 +103,7 @@ pub enum Command {
 /// Parses the command line and runs the command.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let color = output::color_choice(cli.color);
+    let color = cli.color;
     let result = match cli.command {
         Command::Validate {
             paths,

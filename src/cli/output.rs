@@ -1,4 +1,5 @@
-//! Printing diagnostics in the chosen format.
+//! Printing: diagnostics in the chosen format, colour decided per stream,
+//! and a closed pipe (`zanzi … | head`) treated as the reader being done.
 
 use std::io::{IsTerminal, Write};
 
@@ -8,14 +9,26 @@ use super::ColorMode;
 use crate::diagnostics::{self, Diagnostic, OutputFormat, Summary};
 use crate::source::SourceMap;
 
-/// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
-pub fn color_choice(mode: ColorMode) -> ColorChoice {
+/// Where a piece of output goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Colour only when that stream is a terminal and NO_COLOR is not set
+/// (https://no-color.org), unless asked for explicitly.
+pub fn color_choice(mode: ColorMode, stream: Stream) -> ColorChoice {
     match mode {
         ColorMode::Always => ColorChoice::Always,
         ColorMode::Never => ColorChoice::Never,
         ColorMode::Auto => {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            if no_color || !std::io::stdout().is_terminal() {
+            let terminal = match stream {
+                Stream::Stdout => std::io::stdout().is_terminal(),
+                Stream::Stderr => std::io::stderr().is_terminal(),
+            };
+            if no_color || !terminal {
                 ColorChoice::Never
             } else {
                 ColorChoice::Auto
@@ -24,27 +37,48 @@ pub fn color_choice(mode: ColorMode) -> ColorChoice {
     }
 }
 
-/// Writes diagnostics in human or GitHub form to standard output.
+/// A closed pipe means the reader has seen enough; it is not an error.
+fn ignore_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Writes text to standard output.
+pub fn print(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    ignore_broken_pipe(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
+}
+
+/// Writes diagnostics in human or GitHub form.
 pub fn print_diagnostics(
     sources: &SourceMap,
     diags: &[Diagnostic],
     format: OutputFormat,
-    color: ColorChoice,
+    mode: ColorMode,
+    stream: Stream,
 ) -> std::io::Result<()> {
-    match format {
+    let result = match format {
         OutputFormat::Human => {
-            let mut out = StandardStream::stdout(color);
-            diagnostics::render_human(sources, diags, &mut out)?;
-            out.flush()
+            let color = color_choice(mode, stream);
+            let mut out = match stream {
+                Stream::Stdout => StandardStream::stdout(color),
+                Stream::Stderr => StandardStream::stderr(color),
+            };
+            diagnostics::render_human(sources, diags, &mut out).and_then(|()| out.flush())
         }
         OutputFormat::Github => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(diagnostics::render_github(sources, diags).as_bytes())?;
-            out.flush()
+            let text = diagnostics::render_github(sources, diags);
+            match stream {
+                Stream::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
+                Stream::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+            }
         }
         // JSON is written by the command, as one document with its results.
         OutputFormat::Json => Ok(()),
-    }
+    };
+    ignore_broken_pipe(result)
 }
 
 /// "2 errors, 1 warning" style counts.

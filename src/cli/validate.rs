@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use codespan_reporting::term::termcolor::ColorChoice;
 use miette::IntoDiagnostic;
 use serde::Serialize;
 
-use super::{inputs, output};
+use super::inputs;
+use super::output::{self, Stream};
 use crate::diagnostics::{self, Diagnostic, JsonDiagnostic, OutputFormat, Summary};
 use crate::source::SourceMap;
 
@@ -34,7 +34,7 @@ pub fn run(
     paths: &[PathBuf],
     format: OutputFormat,
     deny_warnings: bool,
-    color: ColorChoice,
+    color: super::ColorMode,
 ) -> miette::Result<ExitCode> {
     let inputs = inputs::discover(paths, false)?;
     let mut sources = SourceMap::new();
@@ -69,22 +69,25 @@ pub fn run(
                 summary,
             };
             let json = serde_json::to_string_pretty(&report).into_diagnostic()?;
-            println!("{json}");
+            output::print(&format!("{json}\n")).into_diagnostic()?;
         }
         OutputFormat::Human => {
-            output::print_diagnostics(&sources, &all, format, color).into_diagnostic()?;
+            output::print_diagnostics(&sources, &all, format, color, Stream::Stdout)
+                .into_diagnostic()?;
             let files: usize = schemas.iter().map(|s| s.files.len()).sum();
             let verdict = if failed { "failed" } else { "ok" };
-            println!(
-                "{verdict}: {} schema{} in {files} file{}: {}",
+            output::print(&format!(
+                "{verdict}: {} schema{} in {files} file{}: {}\n",
                 schemas.len(),
                 if schemas.len() == 1 { "" } else { "s" },
                 if files == 1 { "" } else { "s" },
                 output::counts(summary)
-            );
+            ))
+            .into_diagnostic()?;
         }
         OutputFormat::Github => {
-            output::print_diagnostics(&sources, &all, format, color).into_diagnostic()?;
+            output::print_diagnostics(&sources, &all, format, color, Stream::Stdout)
+                .into_diagnostic()?;
         }
     }
     Ok(if failed {

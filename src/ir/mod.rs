@@ -16,6 +16,35 @@ use serde::{Deserialize, Serialize};
 
 pub use validate::IrError;
 
+/// Deeper JSON is refused before parsing (see [`Schema::from_json`]).
+const MAX_JSON_DEPTH: usize = 600;
+
+/// The deepest nesting of arrays and objects in a JSON text.
+fn json_depth(json: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for byte in json.bytes() {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// Bumped on any incompatible change to the serialized form.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -237,7 +266,18 @@ impl Schema {
     /// Loads and re-validates a compiled schema; a tampered, mismatched or
     /// inconsistent file is rejected.
     pub fn from_json(json: &str) -> Result<Schema, IrError> {
-        let mut schema: Schema = serde_json::from_str(json).map_err(IrError::Json)?;
+        // Rewrites nest (64 parentheses of alternating operators are legal),
+        // deeper than serde_json's default limit of 128; bound the depth here
+        // instead so that a hostile file cannot exhaust the stack.
+        if json_depth(json) > MAX_JSON_DEPTH {
+            return Err(IrError::Invalid(format!(
+                "JSON nested deeper than {MAX_JSON_DEPTH} levels"
+            )));
+        }
+        let mut de = serde_json::Deserializer::from_str(json);
+        de.disable_recursion_limit();
+        let mut schema = Schema::deserialize(&mut de).map_err(IrError::Json)?;
+        de.end().map_err(IrError::Json)?;
         if schema.format_version != FORMAT_VERSION {
             return Err(IrError::Version {
                 found: schema.format_version,

@@ -43,7 +43,7 @@ impl Formatter<'_, '_> {
                 self.out.push('\n');
             }
             first = false;
-            self.leading_comments(ns.span.start, 0, false);
+            self.leading_comments(ns.span.start, 0, false, true);
             self.out.push_str("namespace ");
             self.out.push_str(ns.name.text);
             let body_end = ns.span.end.saturating_sub(1);
@@ -65,7 +65,7 @@ impl Formatter<'_, '_> {
             for member in &ns.members {
                 let keep_blank = !first_member;
                 first_member = false;
-                self.leading_comments(member.span().start, 2, keep_blank);
+                self.leading_comments(member.span().start, 2, keep_blank, true);
                 self.inner_comments(member.span(), 2);
                 self.out.push_str("  ");
                 self.member(member);
@@ -73,18 +73,26 @@ impl Formatter<'_, '_> {
                 self.trailing_comment();
                 self.out.push('\n');
             }
-            self.leading_comments(body_end, 2, !first_member);
+            self.leading_comments(body_end, 2, !first_member, false);
             self.out.push('}');
             self.last_end = ns.span.end;
             self.trailing_comment();
             self.out.push('\n');
         }
         let end = u32::try_from(self.src.len()).unwrap_or(u32::MAX);
-        self.leading_comments(end.saturating_add(1), 0, !first);
+        self.leading_comments(end.saturating_add(1), 0, !first, false);
     }
 
     /// Writes the comments that start before `before`, each on its own line.
-    fn leading_comments(&mut self, before: u32, indent: usize, keep_blank: bool) {
+    /// `item_follows` is false before a closing `}` or the end of the file,
+    /// where no blank line is kept.
+    fn leading_comments(
+        &mut self,
+        before: u32,
+        indent: usize,
+        keep_blank: bool,
+        item_follows: bool,
+    ) {
         let mut keep_blank = keep_blank;
         while let Some(comment) = self.comments.get(self.next_comment) {
             if comment.span.start >= before {
@@ -98,21 +106,25 @@ impl Formatter<'_, '_> {
             self.last_end = comment.span.end;
             self.next_comment += 1;
         }
-        if keep_blank
-            && self.blank_line_between(self.last_end, before)
-            && before as usize <= self.src.len()
-        {
+        if item_follows && keep_blank && self.blank_line_between(self.last_end, before) {
             self.out.push('\n');
         }
     }
 
-    /// Comments inside a member's span move above it.
+    /// Comments inside a member's span move above it. A `///` there
+    /// documents nothing (W0001); it becomes a plain `//` comment, or it
+    /// would start documenting the member.
     fn inner_comments(&mut self, span: Span, indent: usize) {
         while let Some(comment) = self.comments.get(self.next_comment) {
             if comment.span.start >= span.end {
                 break;
             }
-            self.comment_line(comment.text, indent);
+            if comment.doc {
+                let plain = format!("//{}", comment.text.trim_start_matches('/'));
+                self.comment_line(&plain, indent);
+            } else {
+                self.comment_line(comment.text, indent);
+            }
             self.next_comment += 1;
         }
     }

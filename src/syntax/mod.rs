@@ -27,7 +27,29 @@ pub struct Parsed<'src> {
 pub fn parse<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> Parsed<'src> {
     let first_syntax_diag = diags.len();
     let lexed = lexer::lex(file, src, diags);
+    let lex_errors: Vec<_> = diags
+        .get(first_syntax_diag..)
+        .unwrap_or_default()
+        .iter()
+        .map(|d| d.primary.span)
+        .collect();
     let mut ast = parser::parse_tokens(file, src, &lexed.tokens, diags);
+    // A member with a bad character in it parsed without that character
+    // (`t - > p` as `t - p`): analysing it would only report follow-on errors.
+    for item in &mut ast.items {
+        let ast::Item::Namespace(ns) = item else {
+            continue;
+        };
+        for member in &mut ns.members {
+            let span = member.span();
+            if lex_errors
+                .iter()
+                .any(|e| e.start >= span.start && e.start < span.end)
+            {
+                *member = ast::Member::Error(span);
+            }
+        }
+    }
     // A file that failed to lex or parse reports no doc-comment warnings on top.
     let quiet = diags.len() > first_syntax_diag;
     attach_docs(
@@ -93,7 +115,17 @@ fn attach_docs<'src>(
             let only_docs = between
                 .lines()
                 .all(|line| line.trim().is_empty() || line.trim_start().starts_with("///"));
-            if only_docs {
+            // `relation x: user /// …` documents neither `x` nor what follows.
+            let line_start = src
+                .get(..comment.span.start as usize)
+                .and_then(|before| before.rfind('\n'))
+                .map_or(0, |i| i + 1);
+            let after_code = !src
+                .get(line_start..comment.span.start as usize)
+                .unwrap_or("")
+                .trim()
+                .is_empty();
+            if only_docs && !after_code {
                 doc.push(doc_text(comment.text));
             } else {
                 unattached.push(*comment);
