@@ -22,6 +22,10 @@ pub struct Edge<L> {
 }
 
 /// Strongly connected components (Tarjan, iterative: schemas may be large).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "every vector has `nodes` entries and every index is below `nodes`"
+)]
 fn components<L>(nodes: usize, edges: &[&Edge<L>]) -> Vec<usize> {
     let mut adjacency = vec![Vec::new(); nodes];
     for e in edges {
@@ -156,6 +160,7 @@ pub fn negative_cycles<L>(nodes: usize, edges: &[Edge<L>]) -> Vec<Vec<&Edge<L>>>
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

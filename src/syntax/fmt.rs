@@ -73,7 +73,7 @@ impl Formatter<'_, '_> {
                 self.out.push('\n');
             }
             self.leading_comments(body_end, 2, !first_member);
-            self.out.push_str("}");
+            self.out.push('}');
             self.last_end = ns.span.end;
             self.trailing_comment();
             self.out.push('\n');

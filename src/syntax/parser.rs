@@ -55,7 +55,9 @@ pub fn parse_tokens<'src>(
         }
     };
     if let Some(&(open_start, open_end)) = unclosed.last() {
-        let explained = diags[first..]
+        let explained = diags
+            .get(first..)
+            .unwrap_or_default()
             .iter()
             .any(|d| d.primary.span.start >= open_start);
         if !explained {
