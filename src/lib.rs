@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod ir;
 pub mod source;
 pub mod syntax;
+pub mod tuple;
 
 use diagnostics::Diagnostic;
 use source::{FileId, SourceMap};
