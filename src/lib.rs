@@ -10,6 +10,7 @@ pub mod cli;
 pub mod diagnostics;
 pub mod ir;
 pub mod source;
+pub mod store;
 pub mod syntax;
 pub mod tuple;
 
