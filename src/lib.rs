@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod diagnostics;
+pub mod engine;
 pub mod ir;
 pub mod source;
 pub mod store;
