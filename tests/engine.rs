@@ -719,3 +719,45 @@ fn the_example_policies_hold() {
     }
     assert!(ran > 100, "only {ran} assertions");
 }
+
+// ---------------------------------------------------------------------------
+// Cases found by the differential test (tests/engine_diff.rs), kept by name.
+
+/// Found against a memo that kept a "no" computed inside a cycle after the
+/// cycle's head turned out "yes": `n0:c d#p0` needs `r0` twice and `r1`, and
+/// the second visit must not reuse the provisional answer.
+#[test]
+fn regression_provisional_false_reused_after_the_cycle_head_succeeded() {
+    let s = schema(
+        "namespace n0 {
+           relation r0: n0#p1
+           relation r1: n0#r0
+           permission p0 = (r0 & r1) & r0
+           permission p1 = p0 | r1
+         }",
+    );
+    let data = "n0:c%20d#r0@n0:a#p1
+                n0:c%20d#r1@n0:c%20d#r0
+                n0:a#r0@n0:b%231#p1
+                n0:a#r1@n0:a#r0
+                n0:c%20d#r0@n0:c%20d#p1";
+    assert!(check(&s, data, "n0:c%20d#p0@n0:b%231#p1"));
+    assert!(check(&s, data, "n0:a#p1@n0:b%231#p1"));
+}
+
+/// Found against an `.all` that skipped an object whose namespace lacks the
+/// target instead of treating it as the empty set.
+#[test]
+fn regression_all_arrow_over_an_object_without_the_target() {
+    let s = schema(
+        "namespace n0 {
+           relation r0: n0 | n1
+           relation r1: n1
+           relation r2: n0:*
+           permission p0 = (r0.all(p0) | r0) - r0
+         }
+         namespace n1 {}",
+    );
+    let data = "n0:a#r0@n1:a";
+    assert!(!check(&s, data, "n0:a#p0@n0:a"));
+}
