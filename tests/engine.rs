@@ -761,3 +761,37 @@ fn regression_all_arrow_over_an_object_without_the_target() {
     let data = "n0:a#r0@n1:a";
     assert!(!check(&s, data, "n0:a#p0@n0:a"));
 }
+
+#[test]
+fn the_largest_depth_limit_fits_on_a_test_thread_stack() {
+    // Evaluation, rendering and serialization all recurse once per level of
+    // the data; a 2 MiB test thread must survive the deepest allowed.
+    let s = schema(FOLDERS);
+    let max = zanzi::engine::MAX_MAX_DEPTH as usize;
+    let store = MemoryStore::new();
+    store.write(&tuples(&chain(max)), &[]).unwrap();
+    let engine = Engine::new(&s, &store).with_options(EngineOptions {
+        max_depth: u32::MAX,
+    });
+    assert_eq!(engine.options().max_depth, zanzi::engine::MAX_MAX_DEPTH);
+    let head = store.head_revision().unwrap();
+    assert!(ask(&engine, &store, "folder:f0#view@user:alice").unwrap());
+    let tree = engine
+        .expand(&Object::new("folder", "f0"), "view", u32::MAX, head)
+        .unwrap();
+    assert!(tree.render().contains("folder:f512#owner: user:alice"));
+    assert!(serde_json::to_string(&tree).unwrap().len() > 100_000);
+    let explained = engine
+        .explain(
+            &Object::new("folder", "f0"),
+            "view",
+            &Subject::object("user", "alice"),
+            head,
+        )
+        .unwrap();
+    assert_eq!(explained.outcome, Outcome::Granted);
+    assert!(explained
+        .render()
+        .contains("✓ tuple folder:f512#owner@user:alice"));
+    assert!(serde_json::to_string(&explained).unwrap().len() > 100_000);
+}

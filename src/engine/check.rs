@@ -295,7 +295,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             goal.in_progress = true;
         }
         self.path.push(g);
-        let result = self.evaluate(relation, id, depth);
+        let result = super::grow_stack(|| self.evaluate(relation, id, depth));
         self.path.pop();
         let goal = self.goal_mut(g);
         let val = match result {

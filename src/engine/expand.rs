@@ -27,22 +27,30 @@ pub enum ExpandTree {
     Leaf {
         userset: String,
         subjects: Vec<String>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
+        #[serde(
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "super::serialize_deep"
+        )]
         expanded: Vec<ExpandTree>,
     },
     /// A permission (or a name used in a rewrite) of one object.
     Computed {
         userset: String,
+        #[serde(serialize_with = "super::serialize_deep")]
         child: Box<ExpandTree>,
     },
     Union {
+        #[serde(serialize_with = "super::serialize_deep")]
         children: Vec<ExpandTree>,
     },
     Intersection {
+        #[serde(serialize_with = "super::serialize_deep")]
         children: Vec<ExpandTree>,
     },
     Exclusion {
+        #[serde(serialize_with = "super::serialize_deep")]
         base: Box<ExpandTree>,
+        #[serde(serialize_with = "super::serialize_deep")]
         subtract: Box<ExpandTree>,
     },
     /// `tupleset->target` or `tupleset.all(target)`: one child per object
@@ -51,16 +59,13 @@ pub enum ExpandTree {
         tupleset: String,
         target: String,
         mode: ArrowMode,
+        #[serde(serialize_with = "super::serialize_deep")]
         children: Vec<ExpandTree>,
     },
     /// Not expanded: deeper than the requested depth.
-    Truncated {
-        userset: String,
-    },
+    Truncated { userset: String },
     /// Already being expanded on this path.
-    Cycle {
-        userset: String,
-    },
+    Cycle { userset: String },
 }
 
 pub(crate) struct Expander<'e, 'a> {
@@ -104,7 +109,7 @@ impl<'e, 'a> Expander<'e, 'a> {
             return Ok(ExpandTree::Cycle { userset });
         }
         self.path.insert(key.clone());
-        let tree = self.body(relation, id, depth, userset);
+        let tree = super::grow_stack(|| self.body(relation, id, depth, userset));
         self.path.remove(&key);
         tree
     }
@@ -216,6 +221,10 @@ impl ExpandTree {
     }
 
     fn render_into(&self, indent: usize, out: &mut String) {
+        super::grow_stack(|| self.render_node(indent, out));
+    }
+
+    fn render_node(&self, indent: usize, out: &mut String) {
         let pad = "  ".repeat(indent);
         match self {
             ExpandTree::Leaf {

@@ -94,7 +94,10 @@ pub struct ExplainNode {
     pub outcome: Outcome,
     #[serde(flatten)]
     pub step: Step,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "super::serialize_deep"
+    )]
     pub children: Vec<ExplainNode>,
 }
 
@@ -205,6 +208,6 @@ fn render_node(node: &ExplainNode, indent: usize, out: &mut String) {
     };
     let _ = writeln!(out, "{}{mark} {text}", "  ".repeat(indent));
     for child in &node.children {
-        render_node(child, indent + 1, out);
+        super::grow_stack(|| render_node(child, indent + 1, out));
     }
 }

@@ -39,9 +39,26 @@ pub use lookup::SubjectLookup;
 /// The depth limit when none is configured (LANGUAGE.md §4).
 pub const DEFAULT_MAX_DEPTH: u32 = 32;
 
-/// The largest configurable depth: evaluation recurses once per hop, and
-/// this keeps the native stack well within a thread's default size.
+/// The largest configurable depth. Evaluation recurses once per hop and
+/// grows its stack on demand ([`grow_stack`]), so this bounds the work of a
+/// runaway question rather than the native stack.
 pub const MAX_MAX_DEPTH: u32 = 512;
+
+/// Runs one level of a recursive evaluation, first moving to a fresh stack
+/// segment when less than 128 KiB is left, so deep data cannot overflow the
+/// caller's thread (whatever its stack size).
+fn grow_stack<T>(f: impl FnOnce() -> T) -> T {
+    stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, f)
+}
+
+/// `serialize_with` for the children of result trees, which are as deep as
+/// the data: serializers recurse once per level, so they need room too.
+fn serialize_deep<T: Serialize, S: serde::Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    grow_stack(|| value.serialize(serializer))
+}
 
 /// Why the engine could not answer.
 #[derive(Debug, Error)]
