@@ -252,6 +252,7 @@ fn to_u32(n: usize) -> u32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

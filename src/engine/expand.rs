@@ -1,0 +1,290 @@
+//! Expand: the rewrite tree of a userset with the stored subjects at its
+//! leaves, following subject sets and arrows to a given depth.
+//!
+//! The tree mirrors the schema: a permission is a [`ExpandTree::Computed`]
+//! node over its rewrite, a stored relation is a [`ExpandTree::Leaf`] with
+//! its direct subjects (each subject set among them expanded in turn). A
+//! userset already being expanded on the current path is a
+//! [`ExpandTree::Cycle`], and one deeper than the limit is
+//! [`ExpandTree::Truncated`], so the tree is always finite.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::{Engine, EngineError};
+use crate::ir::{ArrowMode, RelationId, RelationKind, Rewrite};
+use crate::store::{Revision, SubjectKind};
+use crate::tuple::subject_matches;
+
+/// An expanded userset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ExpandTree {
+    /// A stored relation of one object: its direct subjects, and the
+    /// expansion of each subject set among them.
+    Leaf {
+        userset: String,
+        subjects: Vec<String>,
+        #[serde(
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "super::serialize_deep"
+        )]
+        expanded: Vec<ExpandTree>,
+    },
+    /// A permission (or a name used in a rewrite) of one object.
+    Computed {
+        userset: String,
+        #[serde(serialize_with = "super::serialize_deep")]
+        child: Box<ExpandTree>,
+    },
+    Union {
+        #[serde(serialize_with = "super::serialize_deep")]
+        children: Vec<ExpandTree>,
+    },
+    Intersection {
+        #[serde(serialize_with = "super::serialize_deep")]
+        children: Vec<ExpandTree>,
+    },
+    Exclusion {
+        #[serde(serialize_with = "super::serialize_deep")]
+        base: Box<ExpandTree>,
+        #[serde(serialize_with = "super::serialize_deep")]
+        subtract: Box<ExpandTree>,
+    },
+    /// `tupleset->target` or `tupleset.all(target)`: one child per object
+    /// of the tupleset that has `target`.
+    Arrow {
+        tupleset: String,
+        target: String,
+        mode: ArrowMode,
+        #[serde(serialize_with = "super::serialize_deep")]
+        children: Vec<ExpandTree>,
+    },
+    /// Not expanded: deeper than the requested depth.
+    Truncated { userset: String },
+    /// Already being expanded on this path.
+    Cycle { userset: String },
+}
+
+pub(crate) struct Expander<'e, 'a> {
+    engine: &'e Engine<'a>,
+    at: Revision,
+    max_depth: u32,
+    path: HashSet<(RelationId, String)>,
+}
+
+impl<'e, 'a> Expander<'e, 'a> {
+    pub(crate) fn new(engine: &'e Engine<'a>, at: Revision, max_depth: u32) -> Self {
+        Expander {
+            engine,
+            at,
+            max_depth,
+            path: HashSet::new(),
+        }
+    }
+
+    pub(crate) fn expand_root(
+        &mut self,
+        relation: RelationId,
+        id: &str,
+    ) -> Result<ExpandTree, EngineError> {
+        self.goal(relation, id, 0)
+    }
+
+    fn goal(
+        &mut self,
+        relation: RelationId,
+        id: &str,
+        depth: u32,
+    ) -> Result<ExpandTree, EngineError> {
+        let engine = self.engine;
+        let userset = engine.userset(relation, id);
+        if depth > self.max_depth {
+            return Ok(ExpandTree::Truncated { userset });
+        }
+        let key = (relation, id.to_owned());
+        if self.path.contains(&key) {
+            return Ok(ExpandTree::Cycle { userset });
+        }
+        self.path.insert(key.clone());
+        let tree = super::grow_stack(|| self.body(relation, id, depth, userset));
+        self.path.remove(&key);
+        tree
+    }
+
+    fn body(
+        &mut self,
+        relation: RelationId,
+        id: &str,
+        depth: u32,
+        userset: String,
+    ) -> Result<ExpandTree, EngineError> {
+        let engine = self.engine;
+        let Some(rel) = engine.schema.relation(relation) else {
+            return Ok(ExpandTree::Union {
+                children: Vec::new(),
+            });
+        };
+        match &rel.kind {
+            RelationKind::Relation { types } => {
+                let stored = engine.store.subjects(
+                    engine.namespace_name(rel.namespace),
+                    id,
+                    &rel.name,
+                    SubjectKind::All,
+                    self.at,
+                )?;
+                let subjects = stored
+                    .iter()
+                    .filter(|s| types.iter().any(|&t| subject_matches(engine.schema, t, s)))
+                    .map(ToString::to_string)
+                    .collect();
+                let mut expanded = Vec::new();
+                for (_, set_relation, set_id) in engine.subject_sets(relation, id, self.at)? {
+                    expanded.push(self.goal(set_relation, &set_id, depth + 1)?);
+                }
+                Ok(ExpandTree::Leaf {
+                    userset,
+                    subjects,
+                    expanded,
+                })
+            }
+            RelationKind::Permission { rewrite } => Ok(ExpandTree::Computed {
+                userset,
+                child: Box::new(self.rewrite(rewrite, id, depth)?),
+            }),
+        }
+    }
+
+    fn rewrite(
+        &mut self,
+        rewrite: &Rewrite,
+        id: &str,
+        depth: u32,
+    ) -> Result<ExpandTree, EngineError> {
+        match rewrite {
+            Rewrite::Computed { relation } => self.goal(*relation, id, depth),
+            Rewrite::Union { children } => Ok(ExpandTree::Union {
+                children: self.all(children, id, depth)?,
+            }),
+            Rewrite::Intersection { children } => Ok(ExpandTree::Intersection {
+                children: self.all(children, id, depth)?,
+            }),
+            Rewrite::Exclusion { base, subtract } => Ok(ExpandTree::Exclusion {
+                base: Box::new(self.rewrite(base, id, depth)?),
+                subtract: Box::new(self.rewrite(subtract, id, depth)?),
+            }),
+            Rewrite::Arrow {
+                tupleset,
+                target_name,
+                targets,
+                mode,
+            } => {
+                let engine = self.engine;
+                let mut children = Vec::new();
+                for (ns, x) in engine.object_subjects(*tupleset, id, self.at)? {
+                    if let Some(target) = targets.iter().find(|t| t.namespace == ns) {
+                        children.push(self.goal(target.relation, &x, depth + 1)?);
+                    }
+                }
+                Ok(ExpandTree::Arrow {
+                    tupleset: engine.userset(*tupleset, id),
+                    target: target_name.clone(),
+                    mode: *mode,
+                    children,
+                })
+            }
+        }
+    }
+
+    fn all(
+        &mut self,
+        children: &[Rewrite],
+        id: &str,
+        depth: u32,
+    ) -> Result<Vec<ExpandTree>, EngineError> {
+        children
+            .iter()
+            .map(|child| self.rewrite(child, id, depth))
+            .collect()
+    }
+}
+
+impl ExpandTree {
+    /// The tree as indented text, one node a line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.render_into(0, &mut out);
+        out
+    }
+
+    fn render_into(&self, indent: usize, out: &mut String) {
+        super::grow_stack(|| self.render_node(indent, out));
+    }
+
+    fn render_node(&self, indent: usize, out: &mut String) {
+        let pad = "  ".repeat(indent);
+        match self {
+            ExpandTree::Leaf {
+                userset,
+                subjects,
+                expanded,
+            } => {
+                let list = if subjects.is_empty() {
+                    "(no subjects)".to_owned()
+                } else {
+                    subjects.join(", ")
+                };
+                let _ = writeln!(out, "{pad}{userset}: {list}");
+                for child in expanded {
+                    child.render_into(indent + 1, out);
+                }
+            }
+            ExpandTree::Computed { userset, child } => {
+                let _ = writeln!(out, "{pad}{userset} =");
+                child.render_into(indent + 1, out);
+            }
+            ExpandTree::Union { children } => {
+                let _ = writeln!(out, "{pad}union (|)");
+                for child in children {
+                    child.render_into(indent + 1, out);
+                }
+            }
+            ExpandTree::Intersection { children } => {
+                let _ = writeln!(out, "{pad}intersection (&)");
+                for child in children {
+                    child.render_into(indent + 1, out);
+                }
+            }
+            ExpandTree::Exclusion { base, subtract } => {
+                let _ = writeln!(out, "{pad}exclusion (-)");
+                base.render_into(indent + 1, out);
+                let _ = writeln!(out, "{pad}  minus");
+                subtract.render_into(indent + 2, out);
+            }
+            ExpandTree::Arrow {
+                tupleset,
+                target,
+                mode,
+                children,
+            } => {
+                let arrow = match mode {
+                    ArrowMode::Any => format!("{tupleset}->{target}"),
+                    ArrowMode::All => format!("{tupleset}.all({target})"),
+                };
+                let _ = writeln!(out, "{pad}{arrow}");
+                for child in children {
+                    child.render_into(indent + 1, out);
+                }
+            }
+            ExpandTree::Truncated { userset } => {
+                let _ = writeln!(out, "{pad}{userset}: … (depth limit)");
+            }
+            ExpandTree::Cycle { userset } => {
+                let _ = writeln!(out, "{pad}{userset}: (cycle)");
+            }
+        }
+    }
+}

@@ -1,0 +1,413 @@
+//! The permission engine: interprets a compiled [`Schema`] against a
+//! [`TupleStore`] snapshot (LANGUAGE.md §4).
+//!
+//! Every question is asked at a store [`Revision`], so a request (or every
+//! page of a lookup) sees one consistent snapshot while writes go on.
+//!
+//! - [`Engine::check`]: is the subject in the set of `object#relation`? The
+//!   least fixed point is computed top-down with a per-request memo; see
+//!   [`check`](self::check) for how cycles and the depth limit are handled.
+//! - [`Engine::explain`]: the same evaluation, recording the derivation that
+//!   grants access, or why every branch failed.
+//! - [`Engine::expand`]: the rewrite tree with the subjects at its leaves.
+//! - [`Engine::lookup_subjects`] and [`Engine::lookup_resources`]: exact
+//!   under every operator, by collecting candidates with a positive
+//!   over-approximation and confirming each with a check.
+//!
+//! Tuples the current schema would not accept (left over from an older
+//! schema) are ignored, so the answers are those of the data the schema can
+//! express. A subject set is not a member of itself unless a derivation
+//! reaches it (`group:eng#member` is in `group:eng#member` only if some chain
+//! of tuples leads back to it).
+
+mod check;
+mod expand;
+mod explain;
+mod lookup;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::ir::{AllowedType, NamespaceId, RelationId, Schema};
+use crate::store::{Page, PageRequest, Revision, StoreError, TupleStore};
+use crate::tuple::{encode_id, Object, Subject, Tuple};
+
+pub use expand::ExpandTree;
+pub use explain::{ExplainNode, Explanation, Outcome, Step};
+pub use lookup::SubjectLookup;
+
+/// The depth limit when none is configured (LANGUAGE.md §4).
+pub const DEFAULT_MAX_DEPTH: u32 = 32;
+
+/// The largest configurable depth. Evaluation recurses once per hop and
+/// grows its stack on demand ([`grow_stack`]), so this bounds the work of a
+/// runaway question rather than the native stack.
+pub const MAX_MAX_DEPTH: u32 = 512;
+
+/// Runs one level of a recursive evaluation, first moving to a fresh stack
+/// segment when less than 128 KiB is left, so deep data cannot overflow the
+/// caller's thread (whatever its stack size).
+fn grow_stack<T>(f: impl FnOnce() -> T) -> T {
+    stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, f)
+}
+
+/// `serialize_with` for the children of result trees, which are as deep as
+/// the data: serializers recurse once per level, so they need room too.
+fn serialize_deep<T: Serialize, S: serde::Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    grow_stack(|| value.serialize(serializer))
+}
+
+/// Why the engine could not answer.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// Answering needed more hops through tuples than allowed. `path` is the
+    /// chain of usersets that went too deep, from the question down.
+    #[error("maximum depth {max_depth} exceeded: {}", path.join(" -> "))]
+    DepthExceeded { max_depth: u32, path: Vec<String> },
+    #[error("unknown namespace `{0}`")]
+    UnknownNamespace(String),
+    #[error("`{namespace}` has no relation or permission `{relation}`")]
+    UnknownRelation { namespace: String, relation: String },
+    #[error("the wildcard `{0}` cannot be the subject of a question; ask about one subject")]
+    WildcardSubject(String),
+    #[error("invalid page cursor `{0}`")]
+    InvalidCursor(String),
+    /// The schema has negation through recursion, which compiled schemas
+    /// never have; the IR must have been built by hand.
+    #[error("`{0}` depends on itself through the right side of `-`: the schema is not stratified")]
+    NotStratified(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Engine settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct EngineOptions {
+    /// The most hops through tuples (subject sets and arrows) one answer may
+    /// take; computed names within one object do not count. Clamped to
+    /// [`MAX_MAX_DEPTH`].
+    pub max_depth: u32,
+}
+
+impl Default for EngineOptions {
+    fn default() -> EngineOptions {
+        EngineOptions {
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+/// The engine: a schema and a store. Cheap to create; holds no state
+/// between questions.
+#[derive(Clone, Copy)]
+pub struct Engine<'a> {
+    schema: &'a Schema,
+    store: &'a dyn TupleStore,
+    options: EngineOptions,
+}
+
+impl std::fmt::Debug for Engine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("schema", &self.schema.hash)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A check's subject with its names resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// `ns:id`
+    Object {
+        namespace: NamespaceId,
+        subject: Subject,
+    },
+    /// `ns:id#rel`
+    Set {
+        namespace: NamespaceId,
+        relation: RelationId,
+        subject: Subject,
+    },
+    /// Some object of `ns` that no tuple names: in a set only through a
+    /// wildcard. Used to ask whether a set holds "everyone".
+    Anonymous { namespace: NamespaceId },
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(schema: &'a Schema, store: &'a dyn TupleStore) -> Engine<'a> {
+        Engine {
+            schema,
+            store,
+            options: EngineOptions::default(),
+        }
+    }
+
+    pub fn with_options(mut self, options: EngineOptions) -> Engine<'a> {
+        self.options = EngineOptions {
+            max_depth: options.max_depth.min(MAX_MAX_DEPTH),
+        };
+        self
+    }
+
+    pub fn options(&self) -> EngineOptions {
+        self.options
+    }
+
+    pub fn schema(&self) -> &'a Schema {
+        self.schema
+    }
+
+    /// Whether `subject` is in the set of `object#relation` at `at`.
+    pub fn check(
+        &self,
+        object: &Object,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+    ) -> Result<bool, EngineError> {
+        let relation = self.resolve(object, relation)?;
+        let target = self.target(subject)?;
+        check::Checker::new(self, target, at, false).check_root(relation, &object.id)
+    }
+
+    /// [`Engine::check`] for an assertion written as a tuple
+    /// (`document:readme#view@user:alice`).
+    pub fn check_tuple(&self, tuple: &Tuple, at: Revision) -> Result<bool, EngineError> {
+        self.check(&tuple.object, &tuple.relation, &tuple.subject, at)
+    }
+
+    /// The evaluation of a check, step by step: the derivation that grants
+    /// access, or why each branch failed.
+    pub fn explain(
+        &self,
+        object: &Object,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+    ) -> Result<Explanation, EngineError> {
+        let relation_id = self.resolve(object, relation)?;
+        let target = self.target(subject)?;
+        let mut checker = check::Checker::new(self, target, at, true);
+        let answer = checker.check_root(relation_id, &object.id);
+        let tree = checker.take_trace();
+        let (outcome, error) = match answer {
+            Ok(true) => (Outcome::Granted, None),
+            Ok(false) => (Outcome::Denied, None),
+            Err(error @ EngineError::DepthExceeded { .. }) => {
+                (Outcome::Unknown, Some(error.to_string()))
+            }
+            Err(other) => return Err(other),
+        };
+        Ok(Explanation {
+            question: format!("{object}#{relation}@{subject}"),
+            outcome,
+            error,
+            tree,
+        })
+    }
+
+    /// The rewrite tree of `object#relation`, following tuples up to
+    /// `max_depth` hops (deeper parts are marked truncated).
+    pub fn expand(
+        &self,
+        object: &Object,
+        relation: &str,
+        max_depth: u32,
+        at: Revision,
+    ) -> Result<ExpandTree, EngineError> {
+        let relation = self.resolve(object, relation)?;
+        expand::Expander::new(self, at, max_depth.min(MAX_MAX_DEPTH))
+            .expand_root(relation, &object.id)
+    }
+
+    /// The object subjects of `subject_namespace` in the set of
+    /// `object#relation`, and whether the set holds every subject of that
+    /// namespace (a wildcard), less some.
+    pub fn lookup_subjects(
+        &self,
+        object: &Object,
+        relation: &str,
+        subject_namespace: &str,
+        at: Revision,
+    ) -> Result<SubjectLookup, EngineError> {
+        let relation = self.resolve(object, relation)?;
+        let namespace = self
+            .schema
+            .namespace_id(subject_namespace)
+            .ok_or_else(|| EngineError::UnknownNamespace(subject_namespace.to_owned()))?;
+        lookup::lookup_subjects(self, relation, &object.id, namespace, at)
+    }
+
+    /// The IDs of the objects of `namespace` whose `relation` holds
+    /// `subject`, sorted, a page at a time (the cursor is the last ID of the
+    /// previous page).
+    pub fn lookup_resources(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        page: &PageRequest,
+        at: Revision,
+    ) -> Result<Page<String>, EngineError> {
+        let ns = self
+            .schema
+            .namespace_id(namespace)
+            .ok_or_else(|| EngineError::UnknownNamespace(namespace.to_owned()))?;
+        let relation_id =
+            self.schema
+                .relation_id(ns, relation)
+                .ok_or_else(|| EngineError::UnknownRelation {
+                    namespace: namespace.to_owned(),
+                    relation: relation.to_owned(),
+                })?;
+        let target = self.target(subject)?;
+        lookup::lookup_resources(self, relation_id, &target, page, at)
+    }
+
+    fn resolve(&self, object: &Object, relation: &str) -> Result<RelationId, EngineError> {
+        let ns = self
+            .schema
+            .namespace_id(&object.namespace)
+            .ok_or_else(|| EngineError::UnknownNamespace(object.namespace.clone()))?;
+        self.schema
+            .relation_id(ns, relation)
+            .ok_or_else(|| EngineError::UnknownRelation {
+                namespace: object.namespace.clone(),
+                relation: relation.to_owned(),
+            })
+    }
+
+    fn target(&self, subject: &Subject) -> Result<Target, EngineError> {
+        let namespace = self
+            .schema
+            .namespace_id(subject.namespace())
+            .ok_or_else(|| EngineError::UnknownNamespace(subject.namespace().to_owned()))?;
+        match subject {
+            Subject::Object(_) => Ok(Target::Object {
+                namespace,
+                subject: subject.clone(),
+            }),
+            Subject::Set { object, relation } => {
+                let relation_id =
+                    self.schema
+                        .relation_id(namespace, relation)
+                        .ok_or_else(|| EngineError::UnknownRelation {
+                            namespace: object.namespace.clone(),
+                            relation: relation.clone(),
+                        })?;
+                Ok(Target::Set {
+                    namespace,
+                    relation: relation_id,
+                    subject: subject.clone(),
+                })
+            }
+            Subject::Wildcard { .. } => Err(EngineError::WildcardSubject(subject.to_string())),
+        }
+    }
+
+    // Helpers shared by the evaluators.
+
+    fn namespace_name(&self, id: NamespaceId) -> &'a str {
+        self.schema.namespace(id).map_or("?", |n| n.name.as_str())
+    }
+
+    fn relation_name(&self, id: RelationId) -> &'a str {
+        self.schema.relation(id).map_or("?", |r| r.name.as_str())
+    }
+
+    fn relation_namespace(&self, id: RelationId) -> NamespaceId {
+        self.schema
+            .relation(id)
+            .map_or(NamespaceId(u32::MAX), |r| r.namespace)
+    }
+
+    /// `ns:id#relation`, as in the tuple notation.
+    fn userset(&self, relation: RelationId, id: &str) -> String {
+        format!(
+            "{}:{}#{}",
+            self.namespace_name(self.relation_namespace(relation)),
+            encode_id(id),
+            self.relation_name(relation)
+        )
+    }
+
+    /// The stored subject sets of `id#relation` that the relation's types
+    /// accept, resolved.
+    fn subject_sets(
+        &self,
+        relation: RelationId,
+        id: &str,
+        at: Revision,
+    ) -> Result<Vec<(Subject, RelationId, String)>, EngineError> {
+        let Some(rel) = self.schema.relation(relation) else {
+            return Ok(Vec::new());
+        };
+        let types = rel.allowed();
+        if !types
+            .iter()
+            .any(|t| matches!(t, AllowedType::SubjectSet { .. }))
+        {
+            return Ok(Vec::new());
+        }
+        let subjects = self.store.subjects(
+            self.namespace_name(rel.namespace),
+            id,
+            &rel.name,
+            crate::store::SubjectKind::Sets,
+            at,
+        )?;
+        Ok(subjects
+            .into_iter()
+            .filter_map(|subject| {
+                let Subject::Set { object, relation } = &subject else {
+                    return None;
+                };
+                let ns = self.schema.namespace_id(&object.namespace)?;
+                let target = self.schema.relation_id(ns, relation)?;
+                let allowed = types.contains(&AllowedType::SubjectSet {
+                    namespace: ns,
+                    relation: target,
+                });
+                let id = object.id.clone();
+                allowed.then_some((subject, target, id))
+            })
+            .collect())
+    }
+
+    /// The stored object subjects of `id#relation` that the relation's
+    /// types accept (an arrow's tupleset), with their namespaces.
+    fn object_subjects(
+        &self,
+        relation: RelationId,
+        id: &str,
+        at: Revision,
+    ) -> Result<Vec<(NamespaceId, String)>, EngineError> {
+        let Some(rel) = self.schema.relation(relation) else {
+            return Ok(Vec::new());
+        };
+        let types = rel.allowed();
+        let subjects = self.store.subjects(
+            self.namespace_name(rel.namespace),
+            id,
+            &rel.name,
+            crate::store::SubjectKind::Objects,
+            at,
+        )?;
+        Ok(subjects
+            .into_iter()
+            .filter_map(|subject| {
+                let Subject::Object(object) = subject else {
+                    return None;
+                };
+                let ns = self.schema.namespace_id(&object.namespace)?;
+                types
+                    .contains(&AllowedType::Object { namespace: ns })
+                    .then_some((ns, object.id))
+            })
+            .collect())
+    }
+}

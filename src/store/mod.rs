@@ -1,0 +1,237 @@
+//! Tuple storage: a small synchronous trait and two implementations,
+//! [`MemoryStore`] (tests and embedding) and [`SqliteStore`] (durable).
+//!
+//! Stores are revisioned from the start so that the engine can evaluate a
+//! whole request, or page through a lookup, against one consistent snapshot
+//! while writes go on. Every write transaction gets the next [`Revision`];
+//! every stored version of a tuple carries the revision that created it and
+//! the one that deleted it (`None` while live), so a read at revision `R`
+//! sees exactly the tuples with `created <= R` and (`deleted` unset or
+//! `> R`). Deleting a tuple and writing it again creates a new version;
+//! history is kept until a future compaction removes it.
+//!
+//! Stores know nothing of schemas: they check only that tuples are well
+//! formed ([`Tuple::check_well_formed`]). Validate against the schema first
+//! ([`write_validated`] does both, all or nothing).
+
+pub mod memory;
+pub mod sqlite;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::ir::Schema;
+use crate::tuple::{validate_tuple, Subject, Tuple, WriteError};
+
+pub use memory::MemoryStore;
+pub use sqlite::{MigrationStatus, SqliteStore};
+
+/// A store revision: 0 is the empty store before any write; each write
+/// transaction increments it.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Revision(pub u64);
+
+impl std::fmt::Display for Revision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Which subjects of a relation a forward read returns. The engine asks for
+/// the kind it needs, so a store can answer from an index instead of
+/// filtering a large relation (a group of 100k users has few subject sets).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SubjectKind {
+    /// Every subject.
+    All,
+    /// Object subjects `ns:id` only.
+    Objects,
+    /// Subject sets `ns:id#rel` only.
+    Sets,
+}
+
+impl SubjectKind {
+    pub fn matches(self, subject: &Subject) -> bool {
+        match self {
+            SubjectKind::All => true,
+            SubjectKind::Objects => matches!(subject, Subject::Object(_)),
+            SubjectKind::Sets => matches!(subject, Subject::Set { .. }),
+        }
+    }
+}
+
+/// Selects tuples; an unset field matches anything.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TupleFilter {
+    pub namespace: Option<String>,
+    pub object_id: Option<String>,
+    pub relation: Option<String>,
+    /// The exact subject.
+    pub subject: Option<Subject>,
+}
+
+impl TupleFilter {
+    pub fn matches(&self, tuple: &Tuple) -> bool {
+        self.namespace
+            .as_ref()
+            .is_none_or(|n| *n == tuple.object.namespace)
+            && self
+                .object_id
+                .as_ref()
+                .is_none_or(|i| *i == tuple.object.id)
+            && self.relation.as_ref().is_none_or(|r| *r == tuple.relation)
+            && self.subject.as_ref().is_none_or(|s| *s == tuple.subject)
+    }
+}
+
+/// One page of a listing: at most `limit` items after `cursor` (an opaque
+/// token from the previous page; `None` for the first page).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRequest {
+    pub cursor: Option<String>,
+    pub limit: usize,
+}
+
+impl PageRequest {
+    pub fn first(limit: usize) -> PageRequest {
+        PageRequest {
+            cursor: None,
+            limit,
+        }
+    }
+}
+
+/// A page of results; `next_cursor` is `None` on the last page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Why a store operation failed. Nothing was written when a write fails.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("invalid tuple `{tuple}`: {reason}")]
+    InvalidTuple { tuple: String, reason: String },
+    #[error("revision {requested} is in the future; the store is at revision {head}")]
+    FutureRevision { requested: Revision, head: Revision },
+    #[error("invalid page cursor `{0}`")]
+    InvalidCursor(String),
+    #[error(
+        "the database schema is at version {found}, newer than this program's {supported}; upgrade zanzi"
+    )]
+    NewerDatabase { found: u32, supported: u32 },
+    #[error("the database needs migrating (at version {found}, expected {expected}); run the migrations first")]
+    NeedsMigration { found: u32, expected: u32 },
+    #[error("the tuple store lock was poisoned by a panic in another thread")]
+    Poisoned,
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Storage of relation tuples, with snapshot reads at a revision.
+///
+/// Writes are atomic (all or nothing) and idempotent: inserting a live
+/// tuple or deleting a missing one changes nothing (never a duplicate row).
+/// Reads at a revision above [`TupleStore::head_revision`] fail.
+pub trait TupleStore: Send + Sync {
+    /// Deletes `deletes`, then inserts `inserts`, in one transaction that
+    /// gets the next revision. A tuple in both stays (or becomes) live.
+    fn write(&self, inserts: &[Tuple], deletes: &[Tuple]) -> Result<Revision, StoreError>;
+
+    /// Deletes every live tuple matching `filter`, in one transaction.
+    fn delete_matching(&self, filter: &TupleFilter) -> Result<Revision, StoreError>;
+
+    /// The latest revision; reads at it see every committed write.
+    fn head_revision(&self) -> Result<Revision, StoreError>;
+
+    /// Forward lookup: the subjects of `namespace:object_id#relation` at `at`,
+    /// of the given kind, in a deterministic order.
+    fn subjects(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        kind: SubjectKind,
+        at: Revision,
+    ) -> Result<Vec<Subject>, StoreError>;
+
+    /// Whether exactly this tuple is live at `at`.
+    fn contains(&self, tuple: &Tuple, at: Revision) -> Result<bool, StoreError> {
+        Ok(self
+            .subjects(
+                &tuple.object.namespace,
+                &tuple.object.id,
+                &tuple.relation,
+                SubjectKind::All,
+                at,
+            )?
+            .contains(&tuple.subject))
+    }
+
+    /// Reverse lookup: the IDs of the objects of `namespace` whose `relation`
+    /// holds exactly `subject` at `at`, sorted.
+    fn objects_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// The live tuples matching `filter` at `at`, a page at a time, in a
+    /// stable order.
+    fn list(
+        &self,
+        filter: &TupleFilter,
+        page: &PageRequest,
+        at: Revision,
+    ) -> Result<Page<Tuple>, StoreError>;
+}
+
+/// Why [`write_validated`] wrote nothing.
+#[derive(Debug, Error)]
+pub enum ValidatedWriteError {
+    /// Every tuple the schema rejects, with its index in the inserts.
+    #[error("{} tuple(s) rejected by the schema; the first: {}", .0.len(), .0.first().map(|(_, e)| e.to_string()).unwrap_or_default())]
+    Rejected(Vec<(usize, WriteError)>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Validates every insert against `schema` and writes only when all pass:
+/// the write path for anything facing users. Deletes are not validated, so
+/// tuples left over from an older schema can still be removed.
+pub fn write_validated(
+    store: &dyn TupleStore,
+    schema: &Schema,
+    inserts: &[Tuple],
+    deletes: &[Tuple],
+) -> Result<Revision, ValidatedWriteError> {
+    let rejected: Vec<(usize, WriteError)> = inserts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| validate_tuple(schema, t).err().map(|e| (i, e)))
+        .collect();
+    if !rejected.is_empty() {
+        return Err(ValidatedWriteError::Rejected(rejected));
+    }
+    Ok(store.write(inserts, deletes)?)
+}
+
+/// Checks well-formedness of every tuple of a write before anything is stored.
+pub(crate) fn check_all(tuples: &[Tuple]) -> Result<(), StoreError> {
+    for tuple in tuples {
+        tuple
+            .check_well_formed()
+            .map_err(|reason| StoreError::InvalidTuple {
+                tuple: tuple.to_string(),
+                reason,
+            })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,791 @@
+//! A durable [`TupleStore`] on SQLite (bundled, so there is nothing to
+//! install).
+//!
+//! Layout: every string (namespace, ID, relation) is interned once in
+//! `strings`, and `tuples` holds one row of integers per tuple *version*
+//! (`created_rev`, `deleted_rev` NULL while live). A subject's `s_obj` is 0
+//! for a wildcard and its `s_rel` is 0 for an object subject; real string
+//! ids start at 1. Three indexes, chosen so that an insert touches as few
+//! b-trees as possible (bulk imports are dominated by index maintenance):
+//!
+//! - `tuples_live`, a partial unique index over live rows keyed
+//!   `(namespace, object, relation, subject…)`: it serves forward reads
+//!   and makes inserts idempotent (`INSERT OR IGNORE`, never a duplicate);
+//! - `tuples_history`, a partial index over deleted rows with the same key:
+//!   forward reads at older revisions (empty until something is deleted,
+//!   so it costs imports nothing);
+//! - `tuples_reverse`, keyed `(subject…, namespace, relation)` and covering
+//!   the revision columns: reverse reads at any revision.
+//!
+//! A forward read is the union of a live part and a history part.
+//! `revisions` records one row per write transaction.
+//!
+//! The schema is versioned with `PRAGMA user_version` and the migrations are
+//! embedded below; [`migrate_up`] applies the pending ones and
+//! [`migration_status`] reports them. The database runs in WAL mode, so
+//! readers in other processes are not blocked by a writer.
+//!
+//! One connection behind a mutex serves every call; interned strings are
+//! cached in memory (they are immutable once committed, so the cache stays
+//! valid even while other processes write).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+
+use super::{
+    check_all, Page, PageRequest, Revision, StoreError, SubjectKind, TupleFilter, TupleStore,
+};
+use crate::tuple::{Object, Subject, Tuple};
+
+/// The embedded migrations, in order; migration `i` (1-based) brings the
+/// database to `user_version = i`. Never edit one that has shipped: append.
+const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_tuples",
+    "CREATE TABLE strings (
+        id    INTEGER PRIMARY KEY,
+        value TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE revisions (
+        rev          INTEGER PRIMARY KEY,
+        committed_at INTEGER NOT NULL
+    );
+    CREATE TABLE tuples (
+        id          INTEGER PRIMARY KEY,
+        ns          INTEGER NOT NULL,
+        obj         INTEGER NOT NULL,
+        rel         INTEGER NOT NULL,
+        s_ns        INTEGER NOT NULL,
+        s_obj       INTEGER NOT NULL,
+        s_rel       INTEGER NOT NULL,
+        created_rev INTEGER NOT NULL,
+        deleted_rev INTEGER
+    );
+    CREATE UNIQUE INDEX tuples_live
+        ON tuples (ns, obj, rel, s_rel, s_ns, s_obj) WHERE deleted_rev IS NULL;
+    CREATE INDEX tuples_history
+        ON tuples (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev)
+        WHERE deleted_rev IS NOT NULL;
+    CREATE INDEX tuples_reverse
+        ON tuples (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev);",
+)];
+
+/// The schema version this program writes.
+pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Where a database stands with respect to the embedded migrations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MigrationStatus {
+    /// The database's `user_version`: how many migrations are applied.
+    pub current: u32,
+    /// The number of migrations this program knows.
+    pub latest: u32,
+    /// Names of the migrations that have been applied.
+    pub applied: Vec<&'static str>,
+    /// Names of the migrations still to apply, in order.
+    pub pending: Vec<&'static str>,
+}
+
+fn status_of(current: u32) -> MigrationStatus {
+    let applied = MIGRATIONS
+        .iter()
+        .take(current as usize)
+        .map(|(name, _)| *name)
+        .collect();
+    let pending = MIGRATIONS
+        .iter()
+        .skip(current as usize)
+        .map(|(name, _)| *name)
+        .collect();
+    MigrationStatus {
+        current,
+        latest: LATEST_VERSION,
+        applied,
+        pending,
+    }
+}
+
+fn user_version(conn: &Connection) -> Result<u32, StoreError> {
+    Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+}
+
+fn connection_status(conn: &Connection) -> Result<MigrationStatus, StoreError> {
+    let current = user_version(conn)?;
+    if current > LATEST_VERSION {
+        return Err(StoreError::NewerDatabase {
+            found: current,
+            supported: LATEST_VERSION,
+        });
+    }
+    Ok(status_of(current))
+}
+
+/// Applies every pending migration, each in its own transaction.
+fn migrate_connection(conn: &mut Connection) -> Result<MigrationStatus, StoreError> {
+    let status = connection_status(conn)?;
+    for (index, (_, sql)) in MIGRATIONS.iter().enumerate().skip(status.current as usize) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as u32 + 1)?;
+        tx.commit()?;
+    }
+    connection_status(conn)
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    // `journal_mode` answers with the mode in force (`memory` for `:memory:`).
+    let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // 64 MiB of page cache (the default is 2 MiB): index inserts during an
+    // import and reads of large relations stay in memory.
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+/// The migration status of the database at `path` (which must exist).
+pub fn migration_status(path: &Path) -> Result<MigrationStatus, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection_status(&conn)
+}
+
+/// Creates the database at `path` if needed and applies every pending
+/// migration.
+pub fn migrate_up(path: &Path) -> Result<MigrationStatus, StoreError> {
+    let mut conn = Connection::open(path)?;
+    configure(&conn)?;
+    migrate_connection(&mut conn)
+}
+
+/// How an [`SqliteStore::import`] went.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// Tuples written (new live tuples).
+    pub inserted: u64,
+    /// Tuples that were already live.
+    pub unchanged: u64,
+    /// One revision per batch; the last is the store's head after the import.
+    pub revisions: Vec<Revision>,
+}
+
+/// A SQLite tuple store.
+pub struct SqliteStore {
+    inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    conn: Connection,
+    /// Committed interned strings, both ways.
+    ids: HashMap<String, i64>,
+    strings: HashMap<i64, String>,
+    /// The highest revision known to be committed (heads only grow).
+    known_head: u64,
+}
+
+/// Interned ids of one tuple: (ns, obj, rel, s_ns, s_obj, s_rel).
+type Row = [i64; 6];
+
+impl Inner {
+    fn new(conn: Connection) -> Inner {
+        Inner {
+            conn,
+            ids: HashMap::new(),
+            strings: HashMap::new(),
+            known_head: 0,
+        }
+    }
+
+    /// The id of a committed string, if it was ever interned.
+    fn lookup(&mut self, value: &str) -> Result<Option<i64>, StoreError> {
+        if let Some(&id) = self.ids.get(value) {
+            return Ok(Some(id));
+        }
+        let id: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT id FROM strings WHERE value = ?1")?
+            .query_row([value], |row| row.get(0))
+            .optional()?;
+        if let Some(id) = id {
+            self.remember(value.to_owned(), id);
+        }
+        Ok(id)
+    }
+
+    fn remember(&mut self, value: String, id: i64) {
+        self.strings.insert(id, value.clone());
+        self.ids.insert(value, id);
+    }
+
+    fn string(&mut self, id: i64) -> Result<String, StoreError> {
+        if let Some(value) = self.strings.get(&id) {
+            return Ok(value.clone());
+        }
+        let value: String = self
+            .conn
+            .prepare_cached("SELECT value FROM strings WHERE id = ?1")?
+            .query_row([id], |row| row.get(0))?;
+        self.remember(value.clone(), id);
+        Ok(value)
+    }
+
+    /// The ids of a tuple whose strings are all interned, or `None` when it
+    /// cannot be stored.
+    fn lookup_row(&mut self, tuple: &Tuple) -> Result<Option<Row>, StoreError> {
+        let mut row = [0i64; 6];
+        let parts = row_parts(tuple);
+        for (slot, part) in row.iter_mut().zip(parts) {
+            if let Some(text) = part {
+                match self.lookup(text)? {
+                    Some(id) => *slot = id,
+                    None => return Ok(None),
+                }
+            }
+        }
+        Ok(Some(row))
+    }
+
+    fn lookup_subject(&mut self, subject: &Subject) -> Result<Option<[i64; 3]>, StoreError> {
+        let (ns, obj, rel) = subject_parts(subject);
+        let Some(ns) = self.lookup(ns)? else {
+            return Ok(None);
+        };
+        let obj = match obj {
+            Some(obj) => match self.lookup(obj)? {
+                Some(id) => id,
+                None => return Ok(None),
+            },
+            None => 0,
+        };
+        let rel = match rel {
+            Some(rel) => match self.lookup(rel)? {
+                Some(id) => id,
+                None => return Ok(None),
+            },
+            None => 0,
+        };
+        Ok(Some([ns, obj, rel]))
+    }
+
+    fn subject_from(&mut self, ns: i64, obj: i64, rel: i64) -> Result<Subject, StoreError> {
+        let namespace = self.string(ns)?;
+        if obj == 0 {
+            return Ok(Subject::Wildcard { namespace });
+        }
+        let object = Object {
+            namespace,
+            id: self.string(obj)?,
+        };
+        if rel == 0 {
+            return Ok(Subject::Object(object));
+        }
+        Ok(Subject::Set {
+            object,
+            relation: self.string(rel)?,
+        })
+    }
+
+    fn check_revision(&mut self, at: Revision) -> Result<u64, StoreError> {
+        if at.0 <= self.known_head {
+            return Ok(at.0);
+        }
+        let head = head_of(&self.conn)?;
+        self.known_head = head;
+        if at.0 > head {
+            return Err(StoreError::FutureRevision {
+                requested: at,
+                head: Revision(head),
+            });
+        }
+        Ok(at.0)
+    }
+
+    /// Runs `body` in an immediate transaction with a fresh revision; new
+    /// interned strings reach the cache only once the transaction commits.
+    fn transaction<T>(
+        &mut self,
+        body: impl FnOnce(&rusqlite::Transaction<'_>, i64, &mut Interner<'_>) -> Result<T, StoreError>,
+    ) -> Result<(Revision, T), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.prepare_cached("INSERT INTO revisions (committed_at) VALUES (?1)")?
+            .execute([now_millis()])?;
+        let rev = tx.last_insert_rowid();
+        let mut interner = Interner {
+            committed: &self.ids,
+            fresh: HashMap::new(),
+        };
+        let value = body(&tx, rev, &mut interner)?;
+        let fresh = interner.fresh;
+        tx.commit()?;
+        for (value, id) in fresh {
+            self.strings.insert(id, value.clone());
+            self.ids.insert(value, id);
+        }
+        let rev = u64::try_from(rev).unwrap_or_default();
+        self.known_head = self.known_head.max(rev);
+        Ok((Revision(rev), value))
+    }
+}
+
+/// Interns strings inside a write transaction.
+struct Interner<'a> {
+    committed: &'a HashMap<String, i64>,
+    fresh: HashMap<String, i64>,
+}
+
+impl Interner<'_> {
+    fn id(&mut self, tx: &rusqlite::Transaction<'_>, value: &str) -> Result<i64, StoreError> {
+        if let Some(&id) = self.committed.get(value).or_else(|| self.fresh.get(value)) {
+            return Ok(id);
+        }
+        // Most misses are new strings (an import), so try the insert first.
+        let inserted = tx
+            .prepare_cached("INSERT OR IGNORE INTO strings (value) VALUES (?1)")?
+            .execute([value])?;
+        let id = if inserted == 1 {
+            tx.last_insert_rowid()
+        } else {
+            tx.prepare_cached("SELECT id FROM strings WHERE value = ?1")?
+                .query_row([value], |row| row.get(0))?
+        };
+        self.fresh.insert(value.to_owned(), id);
+        Ok(id)
+    }
+
+    fn row(&mut self, tx: &rusqlite::Transaction<'_>, tuple: &Tuple) -> Result<Row, StoreError> {
+        let mut row = [0i64; 6];
+        for (slot, part) in row.iter_mut().zip(row_parts(tuple)) {
+            if let Some(text) = part {
+                *slot = self.id(tx, text)?;
+            }
+        }
+        Ok(row)
+    }
+
+    /// The id of a string interned before or during this transaction.
+    fn known(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        value: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        if let Some(&id) = self.committed.get(value).or_else(|| self.fresh.get(value)) {
+            return Ok(Some(id));
+        }
+        Ok(tx
+            .prepare_cached("SELECT id FROM strings WHERE value = ?1")?
+            .query_row([value], |row| row.get(0))
+            .optional()?)
+    }
+
+    fn known_row(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        tuple: &Tuple,
+    ) -> Result<Option<Row>, StoreError> {
+        let mut row = [0i64; 6];
+        for (slot, part) in row.iter_mut().zip(row_parts(tuple)) {
+            if let Some(text) = part {
+                match self.known(tx, text)? {
+                    Some(id) => *slot = id,
+                    None => return Ok(None),
+                }
+            }
+        }
+        Ok(Some(row))
+    }
+}
+
+/// The strings of a tuple in row order; `None` stands for the 0 of a
+/// wildcard's object or an object subject's relation.
+fn row_parts(tuple: &Tuple) -> [Option<&str>; 6] {
+    let (s_ns, s_obj, s_rel) = subject_parts(&tuple.subject);
+    [
+        Some(tuple.object.namespace.as_str()),
+        Some(tuple.object.id.as_str()),
+        Some(tuple.relation.as_str()),
+        Some(s_ns),
+        s_obj,
+        s_rel,
+    ]
+}
+
+fn subject_parts(subject: &Subject) -> (&str, Option<&str>, Option<&str>) {
+    match subject {
+        Subject::Object(object) => (&object.namespace, Some(&object.id), None),
+        Subject::Set { object, relation } => (&object.namespace, Some(&object.id), Some(relation)),
+        Subject::Wildcard { namespace } => (namespace, None, None),
+    }
+}
+
+fn head_of(conn: &Connection) -> Result<u64, StoreError> {
+    let head: Option<i64> = conn
+        .prepare_cached("SELECT MAX(rev) FROM revisions")?
+        .query_row([], |row| row.get(0))?;
+    Ok(head.and_then(|h| u64::try_from(h).ok()).unwrap_or(0))
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn rev_param(at: u64) -> i64 {
+    i64::try_from(at).unwrap_or(i64::MAX)
+}
+
+const INSERT: &str = "INSERT OR IGNORE INTO tuples (ns, obj, rel, s_ns, s_obj, s_rel, created_rev)
+                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+const DELETE: &str = "UPDATE tuples SET deleted_rev = ?7
+                      WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND s_ns = ?4 AND s_obj = ?5
+                        AND s_rel = ?6 AND deleted_rev IS NULL";
+const VISIBLE: &str = "created_rev <= ?r AND (deleted_rev IS NULL OR deleted_rev > ?r)";
+
+/// A forward read at revision `?r` as the union of the live rows and the
+/// deleted-later rows, so that each part uses its partial index.
+fn forward_sql(columns: &str, key: &str) -> String {
+    format!(
+        "SELECT {columns} FROM tuples WHERE {key} AND deleted_rev IS NULL AND created_rev <= ?r
+         UNION ALL
+         SELECT {columns} FROM tuples WHERE {key} AND deleted_rev > ?r AND created_rev <= ?r"
+    )
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies any
+    /// pending migration.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        migrate_connection(&mut conn)?;
+        Ok(SqliteStore::from_connection(conn))
+    }
+
+    /// Opens the database at `path` without changing its schema; fails with
+    /// [`StoreError::NeedsMigration`] when migrations are pending.
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path)?;
+        configure(&conn)?;
+        let status = connection_status(&conn)?;
+        if status.current != LATEST_VERSION {
+            return Err(StoreError::NeedsMigration {
+                found: status.current,
+                expected: LATEST_VERSION,
+            });
+        }
+        Ok(SqliteStore::from_connection(conn))
+    }
+
+    /// A private in-memory database, migrated.
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        let mut conn = Connection::open_in_memory()?;
+        migrate_connection(&mut conn)?;
+        Ok(SqliteStore::from_connection(conn))
+    }
+
+    fn from_connection(conn: Connection) -> SqliteStore {
+        SqliteStore {
+            inner: Mutex::new(Inner::new(conn)),
+        }
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
+        self.inner.lock().map_err(|_| StoreError::Poisoned)
+    }
+
+    /// This database's migration status.
+    pub fn migration_status(&self) -> Result<MigrationStatus, StoreError> {
+        connection_status(&self.lock()?.conn)
+    }
+
+    /// Bulk insert: writes `tuples` in transactions of `batch_size` (one
+    /// revision each), skipping tuples that are already live. Every tuple is
+    /// checked to be well formed before anything is written; validate against
+    /// the schema first.
+    pub fn import(&self, tuples: &[Tuple], batch_size: usize) -> Result<ImportReport, StoreError> {
+        check_all(tuples)?;
+        let mut inner = self.lock()?;
+        let mut report = ImportReport::default();
+        for batch in tuples.chunks(batch_size.max(1)) {
+            let (rev, inserted) = inner.transaction(|tx, rev, interner| {
+                let mut insert = tx.prepare_cached(INSERT)?;
+                let mut inserted = 0u64;
+                for tuple in batch {
+                    let [a, b, c, d, e, f] = interner.row(tx, tuple)?;
+                    inserted += insert.execute(params![a, b, c, d, e, f, rev])? as u64;
+                }
+                Ok(inserted)
+            })?;
+            report.inserted += inserted;
+            report.unchanged += batch.len() as u64 - inserted;
+            report.revisions.push(rev);
+        }
+        Ok(report)
+    }
+}
+
+impl TupleStore for SqliteStore {
+    fn write(&self, inserts: &[Tuple], deletes: &[Tuple]) -> Result<Revision, StoreError> {
+        check_all(inserts)?;
+        check_all(deletes)?;
+        let kept: HashSet<&Tuple> = inserts.iter().collect();
+        let mut inner = self.lock()?;
+        let (rev, ()) = inner.transaction(|tx, rev, interner| {
+            let mut delete = tx.prepare_cached(DELETE)?;
+            for tuple in deletes.iter().filter(|t| !kept.contains(t)) {
+                if let Some([a, b, c, d, e, f]) = interner.known_row(tx, tuple)? {
+                    delete.execute(params![a, b, c, d, e, f, rev])?;
+                }
+            }
+            let mut insert = tx.prepare_cached(INSERT)?;
+            for tuple in inserts {
+                let [a, b, c, d, e, f] = interner.row(tx, tuple)?;
+                insert.execute(params![a, b, c, d, e, f, rev])?;
+            }
+            Ok(())
+        })?;
+        Ok(rev)
+    }
+
+    fn delete_matching(&self, filter: &TupleFilter) -> Result<Revision, StoreError> {
+        let mut inner = self.lock()?;
+        let Some((conditions, values)) = filter_sql(&mut inner, filter)? else {
+            // The filter names a string never stored: nothing matches.
+            let (rev, ()) = inner.transaction(|_, _, _| Ok(()))?;
+            return Ok(rev);
+        };
+        let (rev, ()) = inner.transaction(|tx, rev, _| {
+            let sql = format!(
+                "UPDATE tuples SET deleted_rev = ? WHERE deleted_rev IS NULL{}",
+                conditions
+                    .iter()
+                    .map(|c| format!(" AND {c}"))
+                    .collect::<String>()
+            );
+            let mut args = vec![rev];
+            args.extend(values.iter().copied());
+            tx.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+            Ok(())
+        })?;
+        Ok(rev)
+    }
+
+    fn head_revision(&self) -> Result<Revision, StoreError> {
+        let mut inner = self.lock()?;
+        let head = head_of(&inner.conn)?;
+        inner.known_head = inner.known_head.max(head);
+        Ok(Revision(head))
+    }
+
+    fn subjects(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        kind: SubjectKind,
+        at: Revision,
+    ) -> Result<Vec<Subject>, StoreError> {
+        let mut inner = self.lock()?;
+        let at = rev_param(inner.check_revision(at)?);
+        let (Some(ns), Some(obj), Some(rel)) = (
+            inner.lookup(namespace)?,
+            inner.lookup(object_id)?,
+            inner.lookup(relation)?,
+        ) else {
+            return Ok(Vec::new());
+        };
+        let kind_filter = match kind {
+            SubjectKind::All => "",
+            SubjectKind::Objects => " AND s_rel = 0 AND s_obj <> 0",
+            SubjectKind::Sets => " AND s_rel > 0",
+        };
+        let sql = format!(
+            "{} ORDER BY 3, 1, 2",
+            forward_sql(
+                "s_ns, s_obj, s_rel",
+                &format!("ns = ?1 AND obj = ?2 AND rel = ?3{kind_filter}")
+            )
+            .replace("?r", "?4")
+        );
+        let rows: Vec<(i64, i64, i64)> = inner
+            .conn
+            .prepare_cached(&sql)?
+            .query_map(params![ns, obj, rel, at], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(a, b, c)| inner.subject_from(a, b, c))
+            .collect()
+    }
+
+    fn contains(&self, tuple: &Tuple, at: Revision) -> Result<bool, StoreError> {
+        let mut inner = self.lock()?;
+        let at = rev_param(inner.check_revision(at)?);
+        let Some([a, b, c, d, e, f]) = inner.lookup_row(tuple)? else {
+            return Ok(false);
+        };
+        let sql = format!(
+            "SELECT EXISTS ({})",
+            forward_sql(
+                "1",
+                "ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5"
+            )
+            .replace("?r", "?7")
+        );
+        let found: bool = inner
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params![a, b, c, d, e, f, at], |row| row.get(0))?;
+        Ok(found)
+    }
+
+    fn objects_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut inner = self.lock()?;
+        let at = rev_param(inner.check_revision(at)?);
+        let (Some(ns), Some(rel), Some([s_ns, s_obj, s_rel])) = (
+            inner.lookup(namespace)?,
+            inner.lookup(relation)?,
+            inner.lookup_subject(subject)?,
+        ) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT obj FROM tuples
+             WHERE s_ns = ?1 AND s_obj = ?2 AND s_rel = ?3 AND ns = ?4 AND rel = ?5 AND {}",
+            VISIBLE.replace("?r", "?6")
+        );
+        let objs: Vec<i64> = inner
+            .conn
+            .prepare_cached(&sql)?
+            .query_map(params![s_ns, s_obj, s_rel, ns, rel, at], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut ids = objs
+            .into_iter()
+            .map(|id| inner.string(id))
+            .collect::<Result<Vec<_>, _>>()?;
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    fn list(
+        &self,
+        filter: &TupleFilter,
+        page: &PageRequest,
+        at: Revision,
+    ) -> Result<Page<Tuple>, StoreError> {
+        let mut inner = self.lock()?;
+        let at = rev_param(inner.check_revision(at)?);
+        let start: i64 = match &page.cursor {
+            None => 0,
+            Some(cursor) => cursor
+                .parse()
+                .map_err(|_| StoreError::InvalidCursor(cursor.clone()))?,
+        };
+        let Some((conditions, values)) = filter_sql(&mut inner, filter)? else {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        };
+        let sql = format!(
+            "SELECT id, ns, obj, rel, s_rel, s_ns, s_obj FROM tuples
+             WHERE id >= ? AND created_rev <= ? AND (deleted_rev IS NULL OR deleted_rev > ?){}
+             ORDER BY id LIMIT ?",
+            conditions
+                .iter()
+                .map(|c| format!(" AND {c}"))
+                .collect::<String>()
+        );
+        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX - 1);
+        let mut args = vec![start, at, at];
+        args.extend(values.iter().copied());
+        args.push(limit + 1);
+        let rows: Vec<[i64; 7]> = inner
+            .conn
+            .prepare_cached(&sql)?
+            .query_map(params_from_iter(args), |row| {
+                Ok([
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                    row.get(6)?,
+                ])
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut items = Vec::new();
+        let mut next_cursor = None;
+        for [id, ns, obj, rel, s_rel, s_ns, s_obj] in rows {
+            if items.len() == page.limit {
+                next_cursor = Some(id.to_string());
+                break;
+            }
+            items.push(Tuple {
+                object: Object {
+                    namespace: inner.string(ns)?,
+                    id: inner.string(obj)?,
+                },
+                relation: inner.string(rel)?,
+                subject: inner.subject_from(s_ns, s_obj, s_rel)?,
+            });
+        }
+        Ok(Page { items, next_cursor })
+    }
+}
+
+/// SQL conditions (`column = ?`) and their values.
+type FilterSql = (Vec<&'static str>, Vec<i64>);
+
+/// SQL conditions and their values for a filter, or `None` when it names a
+/// string that was never stored (so nothing can match).
+fn filter_sql(inner: &mut Inner, filter: &TupleFilter) -> Result<Option<FilterSql>, StoreError> {
+    let mut conditions = Vec::new();
+    let mut values = Vec::new();
+    let fields = [
+        ("ns = ?", filter.namespace.as_deref()),
+        ("obj = ?", filter.object_id.as_deref()),
+        ("rel = ?", filter.relation.as_deref()),
+    ];
+    for (condition, value) in fields {
+        if let Some(value) = value {
+            let Some(id) = inner.lookup(value)? else {
+                return Ok(None);
+            };
+            conditions.push(condition);
+            values.push(id);
+        }
+    }
+    if let Some(subject) = &filter.subject {
+        let Some([s_ns, s_obj, s_rel]) = inner.lookup_subject(subject)? else {
+            return Ok(None);
+        };
+        conditions.extend(["s_ns = ?", "s_obj = ?", "s_rel = ?"]);
+        values.extend([s_ns, s_obj, s_rel]);
+    }
+    Ok(Some((conditions, values)))
+}

@@ -1,0 +1,1078 @@
+//! Relation tuples: the data model, the text notation and write validation.
+//!
+//! A tuple `namespace:object#relation@subject` says that `subject` is in the
+//! relation `relation` of the object `namespace:object` (LANGUAGE.md §6). The
+//! subject is an object (`user:alice`), a subject set (`group:eng#member`,
+//! every member of that set) or a wildcard (`user:*`, every user).
+//!
+//! The text notation percent-encodes the characters that would make it
+//! ambiguous (`:`, `#`, `@`, `%` and whitespace, plus an ID that is exactly
+//! `*`, which would read as a wildcard), so [`Display`] and [`FromStr`]
+//! round-trip every valid tuple exactly. Parse errors carry a 1-based
+//! character column so that tools can point at the mistake.
+//!
+//! Tuples are plain strings: the store keeps them without a schema. Before a
+//! tuple is written, [`validate_tuple`] checks it against the compiled
+//! schema (LANGUAGE.md §5): the relation must exist and not be a permission,
+//! and the subject must match one of the relation's types.
+
+use std::fmt::{self, Display, Write as _};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::analysis::suggest;
+use crate::ir::{AllowedType, NamespaceId, RelationId, Schema};
+
+/// The longest object ID, in bytes of UTF-8.
+pub const MAX_ID_BYTES: usize = 1024;
+
+/// The longest namespace or relation name, in bytes.
+pub const MAX_NAME_BYTES: usize = 64;
+
+/// An object: `namespace:id`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Object {
+    pub namespace: String,
+    pub id: String,
+}
+
+impl Object {
+    pub fn new(namespace: impl Into<String>, id: impl Into<String>) -> Object {
+        Object {
+            namespace: namespace.into(),
+            id: id.into(),
+        }
+    }
+}
+
+/// The subject of a tuple, or of a check.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Subject {
+    /// `user:alice`
+    Object(Object),
+    /// `group:eng#member`: every subject of that set, and the set itself.
+    Set { object: Object, relation: String },
+    /// `user:*`: every object subject of the namespace (never a subject set).
+    Wildcard { namespace: String },
+}
+
+impl Subject {
+    /// The subject `namespace:id`.
+    pub fn object(namespace: impl Into<String>, id: impl Into<String>) -> Subject {
+        Subject::Object(Object::new(namespace, id))
+    }
+
+    /// The subject set `namespace:id#relation`.
+    pub fn set(
+        namespace: impl Into<String>,
+        id: impl Into<String>,
+        relation: impl Into<String>,
+    ) -> Subject {
+        Subject::Set {
+            object: Object::new(namespace, id),
+            relation: relation.into(),
+        }
+    }
+
+    /// The wildcard `namespace:*`.
+    pub fn wildcard(namespace: impl Into<String>) -> Subject {
+        Subject::Wildcard {
+            namespace: namespace.into(),
+        }
+    }
+
+    /// The namespace of the subject.
+    pub fn namespace(&self) -> &str {
+        match self {
+            Subject::Object(object) | Subject::Set { object, .. } => &object.namespace,
+            Subject::Wildcard { namespace } => namespace,
+        }
+    }
+}
+
+/// A relation tuple `object#relation@subject`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Tuple {
+    pub object: Object,
+    pub relation: String,
+    pub subject: Subject,
+}
+
+impl Tuple {
+    pub fn new(object: Object, relation: impl Into<String>, subject: Subject) -> Tuple {
+        Tuple {
+            object,
+            relation: relation.into(),
+            subject,
+        }
+    }
+
+    /// Checks what a store needs from a tuple whatever the schema: names are
+    /// identifiers, IDs are 1..=1024 bytes without control characters and the
+    /// object is not the wildcard.
+    pub fn check_well_formed(&self) -> Result<(), String> {
+        check_name(&self.object.namespace, "namespace name")?;
+        check_id(&self.object.id, "object id")?;
+        check_name(&self.relation, "relation name")?;
+        match &self.subject {
+            Subject::Object(object) => {
+                check_name(&object.namespace, "subject namespace name")?;
+                check_id(&object.id, "subject id")
+            }
+            Subject::Set { object, relation } => {
+                check_name(&object.namespace, "subject namespace name")?;
+                check_id(&object.id, "subject id")?;
+                check_name(relation, "subject relation name")
+            }
+            Subject::Wildcard { namespace } => check_name(namespace, "subject namespace name"),
+        }
+    }
+}
+
+fn check_name(name: &str, what: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err(format!("empty {what}"));
+    }
+    if !is_name(name) {
+        return Err(format!("invalid {what} `{name}`"));
+    }
+    Ok(())
+}
+
+fn check_id(id: &str, what: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err(format!("empty {what}"));
+    }
+    if id.len() > MAX_ID_BYTES {
+        return Err(format!(
+            "{what} is {} bytes long; the limit is {MAX_ID_BYTES}",
+            id.len()
+        ));
+    }
+    if let Some(c) = id.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "control character U+{:04X} in the {what}",
+            c as u32
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `name` is a namespace or relation name: `[a-z][a-z0-9_]*`.
+fn is_name(name: &str) -> bool {
+    name.len() <= MAX_NAME_BYTES
+        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+// ---------------------------------------------------------------------------
+// Display: the canonical text notation.
+
+/// Writes `id` percent-encoded for the text notation.
+fn write_id(f: &mut impl fmt::Write, id: &str) -> fmt::Result {
+    if id == "*" {
+        return f.write_str("%2A");
+    }
+    for c in id.chars() {
+        if needs_encoding(c) {
+            let mut buf = [0u8; 4];
+            for byte in c.encode_utf8(&mut buf).bytes() {
+                write!(f, "%{byte:02X}")?;
+            }
+        } else {
+            f.write_char(c)?;
+        }
+    }
+    Ok(())
+}
+
+fn needs_encoding(c: char) -> bool {
+    matches!(c, ':' | '#' | '@' | '%') || c.is_whitespace() || c.is_control()
+}
+
+/// `id` as written in the text notation.
+pub fn encode_id(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    // Writing to a String cannot fail.
+    let _ = write_id(&mut out, id);
+    out
+}
+
+impl Display for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.namespace)?;
+        f.write_char(':')?;
+        write_id(f, &self.id)
+    }
+}
+
+impl Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Object(object) => object.fmt(f),
+            Subject::Set { object, relation } => write!(f, "{object}#{relation}"),
+            Subject::Wildcard { namespace } => write!(f, "{namespace}:*"),
+        }
+    }
+}
+
+impl Display for Tuple {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}@{}", self.object, self.relation, self.subject)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Parsing.
+
+/// Why a tuple (or an object or subject) in the text notation did not parse.
+/// `column` is the 1-based character column of the problem in the text.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum TupleError {
+    #[error("expected {expected} after the {after}")]
+    Expected {
+        column: usize,
+        expected: &'static str,
+        after: &'static str,
+    },
+    #[error("empty {what}")]
+    Empty { column: usize, what: &'static str },
+    #[error(
+        "invalid {what} `{name}`: names are lowercase letters, digits and `_`, starting with a letter"
+    )]
+    InvalidName {
+        column: usize,
+        what: &'static str,
+        name: String,
+    },
+    #[error("unencoded {found} in the {what}; write it as `{encoded}`")]
+    Unencoded {
+        column: usize,
+        what: &'static str,
+        found: String,
+        encoded: String,
+    },
+    #[error(
+        "invalid percent-encoding `{text}` in the {what}: `%` must be followed by two hex digits"
+    )]
+    BadEscape {
+        column: usize,
+        what: &'static str,
+        text: String,
+    },
+    #[error("the percent-encoded bytes of the {what} are not UTF-8")]
+    NotUtf8 { column: usize, what: &'static str },
+    #[error("control character U+{code:04X} in the {what}")]
+    Control {
+        column: usize,
+        what: &'static str,
+        code: u32,
+    },
+    #[error("the {what} is {len} bytes long; the limit is {MAX_ID_BYTES}")]
+    TooLong {
+        column: usize,
+        what: &'static str,
+        len: usize,
+    },
+    #[error("the wildcard `{namespace}:*` cannot name a relation")]
+    WildcardRelation { column: usize, namespace: String },
+    #[error(
+        "the object of a tuple cannot be the wildcard `*`; write `%2A` for an object named `*`"
+    )]
+    WildcardObject { column: usize },
+    #[error("a wildcard is not allowed here")]
+    WildcardSubject { column: usize },
+    #[error("expected a subject set `namespace:id#relation`")]
+    ExpectedSet { column: usize },
+    #[error("unexpected {found} after the {after}")]
+    Trailing {
+        column: usize,
+        found: String,
+        after: &'static str,
+    },
+}
+
+impl TupleError {
+    /// The 1-based character column of the problem.
+    pub fn column(&self) -> usize {
+        match self {
+            TupleError::Expected { column, .. }
+            | TupleError::Empty { column, .. }
+            | TupleError::InvalidName { column, .. }
+            | TupleError::Unencoded { column, .. }
+            | TupleError::BadEscape { column, .. }
+            | TupleError::NotUtf8 { column, .. }
+            | TupleError::Control { column, .. }
+            | TupleError::TooLong { column, .. }
+            | TupleError::WildcardRelation { column, .. }
+            | TupleError::WildcardObject { column }
+            | TupleError::WildcardSubject { column }
+            | TupleError::ExpectedSet { column }
+            | TupleError::Trailing { column, .. } => *column,
+        }
+    }
+
+    fn shift(mut self, by: usize) -> TupleError {
+        match &mut self {
+            TupleError::Expected { column, .. }
+            | TupleError::Empty { column, .. }
+            | TupleError::InvalidName { column, .. }
+            | TupleError::Unencoded { column, .. }
+            | TupleError::BadEscape { column, .. }
+            | TupleError::NotUtf8 { column, .. }
+            | TupleError::Control { column, .. }
+            | TupleError::TooLong { column, .. }
+            | TupleError::WildcardRelation { column, .. }
+            | TupleError::WildcardObject { column }
+            | TupleError::WildcardSubject { column }
+            | TupleError::ExpectedSet { column }
+            | TupleError::Trailing { column, .. } => *column += by,
+        }
+        self
+    }
+}
+
+/// `c` as the user should read it in a message.
+fn describe_char(c: char) -> String {
+    if c == ' ' {
+        "space".to_owned()
+    } else if c.is_whitespace() || c.is_control() {
+        format!("U+{:04X}", c as u32)
+    } else {
+        format!("`{c}`")
+    }
+}
+
+/// A cursor over the characters of one tuple text.
+struct Scanner<'a> {
+    chars: Vec<(usize, char)>,
+    text: &'a str,
+    /// Index into `chars`.
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(text: &'a str) -> Scanner<'a> {
+        Scanner {
+            chars: text.char_indices().collect(),
+            text,
+            pos: 0,
+        }
+    }
+
+    fn column(&self) -> usize {
+        self.pos + 1
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).map(|&(_, c)| c)
+    }
+
+    fn byte_offset(&self, pos: usize) -> usize {
+        self.chars.get(pos).map_or(self.text.len(), |&(i, _)| i)
+    }
+
+    /// Reads up to (not including) the first of `stops`, or the end.
+    fn take_until(&mut self, stops: &[char]) -> (usize, &'a str) {
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if stops.contains(&c) {
+                break;
+            }
+            self.pos += 1;
+        }
+        let from = self.byte_offset(start);
+        let to = self.byte_offset(self.pos);
+        (start + 1, self.text.get(from..to).unwrap_or(""))
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A namespace or relation name, ending at one of `stops`.
+    fn name(&mut self, what: &'static str, stops: &[char]) -> Result<String, TupleError> {
+        let (column, text) = self.take_until(stops);
+        if text.is_empty() {
+            return Err(TupleError::Empty { column, what });
+        }
+        if !is_name(text) {
+            return Err(TupleError::InvalidName {
+                column,
+                what,
+                name: text.to_owned(),
+            });
+        }
+        Ok(text.to_owned())
+    }
+
+    /// A percent-encoded ID, ending at one of `stops`. Returns the raw text
+    /// too, to tell the wildcard `*` from an encoded `%2A`.
+    fn id(&mut self, what: &'static str, stops: &[char]) -> Result<(String, &'a str), TupleError> {
+        let (column, raw) = self.take_until(stops);
+        decode_id(raw, column, what).map(|id| (id, raw))
+    }
+
+    fn expect_end(&self, after: &'static str) -> Result<(), TupleError> {
+        match self.peek() {
+            None => Ok(()),
+            Some(c) => Err(TupleError::Trailing {
+                column: self.column(),
+                found: describe_char(c),
+                after,
+            }),
+        }
+    }
+}
+
+/// Decodes one percent-encoded ID that starts at `column`.
+fn decode_id(raw: &str, column: usize, what: &'static str) -> Result<String, TupleError> {
+    if raw.is_empty() {
+        return Err(TupleError::Empty { column, what });
+    }
+    let mut bytes = Vec::with_capacity(raw.len());
+    let chars: Vec<char> = raw.chars().collect();
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        let col = column + i;
+        if c == '%' {
+            let hex: String = chars.iter().skip(i + 1).take(2).collect();
+            let value = (hex.len() == 2)
+                .then(|| u8::from_str_radix(&hex, 16).ok())
+                .flatten()
+                .filter(|_| hex.bytes().all(|b| b.is_ascii_hexdigit()));
+            match value {
+                Some(byte) => bytes.push(byte),
+                None => {
+                    return Err(TupleError::BadEscape {
+                        column: col,
+                        what,
+                        text: format!("%{hex}"),
+                    })
+                }
+            }
+            i += 3;
+            continue;
+        }
+        if c.is_control() {
+            return Err(TupleError::Control {
+                column: col,
+                what,
+                code: c as u32,
+            });
+        }
+        if needs_encoding(c) {
+            let mut buf = [0u8; 4];
+            let encoded: String = c
+                .encode_utf8(&mut buf)
+                .bytes()
+                .map(|b| format!("%{b:02X}"))
+                .collect();
+            return Err(TupleError::Unencoded {
+                column: col,
+                what,
+                found: describe_char(c),
+                encoded,
+            });
+        }
+        let mut buf = [0u8; 4];
+        bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        i += 1;
+    }
+    let id = String::from_utf8(bytes).map_err(|_| TupleError::NotUtf8 { column, what })?;
+    if let Some(c) = id.chars().find(|c| c.is_control()) {
+        return Err(TupleError::Control {
+            column,
+            what,
+            code: c as u32,
+        });
+    }
+    if id.len() > MAX_ID_BYTES {
+        return Err(TupleError::TooLong {
+            column,
+            what,
+            len: id.len(),
+        });
+    }
+    Ok(id)
+}
+
+/// `namespace:id` (the object part of a tuple).
+fn parse_object(s: &mut Scanner<'_>, stops: &[char]) -> Result<Object, TupleError> {
+    let namespace = s.name("namespace name", &[':', '#', '@'])?;
+    if !s.eat(':') {
+        return Err(TupleError::Expected {
+            column: s.column(),
+            expected: "`:`",
+            after: "namespace name",
+        });
+    }
+    let column = s.column();
+    let (id, raw) = s.id("object id", stops)?;
+    if raw == "*" {
+        return Err(TupleError::WildcardObject { column });
+    }
+    Ok(Object { namespace, id })
+}
+
+/// A subject, to the end of the text.
+fn parse_subject(s: &mut Scanner<'_>) -> Result<Subject, TupleError> {
+    let namespace = s.name("subject namespace name", &[':', '#', '@'])?;
+    if !s.eat(':') {
+        return Err(TupleError::Expected {
+            column: s.column(),
+            expected: "`:`",
+            after: "subject namespace name",
+        });
+    }
+    let (id, raw) = s.id("subject id", &['#', '@'])?;
+    if s.peek() == Some('@') {
+        return Err(TupleError::Trailing {
+            column: s.column(),
+            found: "`@`".to_owned(),
+            after: "subject id",
+        });
+    }
+    let wildcard = raw == "*";
+    if s.peek() == Some('#') {
+        if wildcard {
+            return Err(TupleError::WildcardRelation {
+                column: s.column(),
+                namespace,
+            });
+        }
+        s.pos += 1;
+        let relation = s.name("subject relation name", &['#', '@', ':'])?;
+        s.expect_end("subject relation name")?;
+        return Ok(Subject::Set {
+            object: Object { namespace, id },
+            relation,
+        });
+    }
+    if wildcard {
+        return Ok(Subject::Wildcard { namespace });
+    }
+    Ok(Subject::Object(Object { namespace, id }))
+}
+
+fn parse_tuple(text: &str) -> Result<Tuple, TupleError> {
+    let mut s = Scanner::new(text);
+    let object = parse_object(&mut s, &['#', '@'])?;
+    if !s.eat('#') {
+        return Err(TupleError::Expected {
+            column: s.column(),
+            expected: "`#`",
+            after: "object",
+        });
+    }
+    let relation = s.name("relation name", &['@', '#', ':'])?;
+    if !s.eat('@') {
+        return Err(TupleError::Expected {
+            column: s.column(),
+            expected: "`@`",
+            after: "relation name",
+        });
+    }
+    let subject = parse_subject(&mut s)?;
+    Ok(Tuple {
+        object,
+        relation,
+        subject,
+    })
+}
+
+/// Runs `parse` on `text` without its surrounding whitespace, keeping
+/// columns relative to `text`.
+fn trimmed<T>(
+    text: &str,
+    parse: impl FnOnce(&str) -> Result<T, TupleError>,
+) -> Result<T, TupleError> {
+    let lead = text.chars().take_while(|c| c.is_whitespace()).count();
+    parse(text.trim()).map_err(|e| e.shift(lead))
+}
+
+impl FromStr for Tuple {
+    type Err = TupleError;
+
+    /// Parses `namespace:object#relation@subject`; surrounding whitespace is ignored.
+    fn from_str(text: &str) -> Result<Tuple, TupleError> {
+        trimmed(text, parse_tuple)
+    }
+}
+
+impl FromStr for Subject {
+    type Err = TupleError;
+
+    /// Parses `namespace:id`, `namespace:id#relation` or `namespace:*`.
+    fn from_str(text: &str) -> Result<Subject, TupleError> {
+        trimmed(text, |text| parse_subject(&mut Scanner::new(text)))
+    }
+}
+
+impl FromStr for Object {
+    type Err = TupleError;
+
+    /// Parses `namespace:id`.
+    fn from_str(text: &str) -> Result<Object, TupleError> {
+        trimmed(text, |text| {
+            let mut s = Scanner::new(text);
+            let object = parse_object(&mut s, &['#', '@'])?;
+            s.expect_end("object id")?;
+            Ok(object)
+        })
+    }
+}
+
+/// Parses `namespace:id#relation`, the object and relation of a check or
+/// an expand (`document:readme#view`).
+pub fn parse_object_relation(text: &str) -> Result<(Object, String), TupleError> {
+    trimmed(text, |text| {
+        let mut s = Scanner::new(text);
+        let object = parse_object(&mut s, &['#', '@'])?;
+        if !s.eat('#') {
+            return Err(TupleError::Expected {
+                column: s.column(),
+                expected: "`#`",
+                after: "object",
+            });
+        }
+        let relation = s.name("relation name", &['@', '#', ':'])?;
+        s.expect_end("relation name")?;
+        Ok((object, relation))
+    })
+}
+
+/// A parse error in a tuple file, with its 1-based line.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("line {line}, column {}: {error}", error.column())]
+pub struct TupleFileError {
+    pub line: usize,
+    pub error: TupleError,
+}
+
+impl TupleFileError {
+    pub fn column(&self) -> usize {
+        self.error.column()
+    }
+}
+
+/// Parses a tuple file: one tuple per line; blank lines and `//` comment
+/// lines are skipped, and so is a `//` comment after whitespace at the end of
+/// a line (an ID cannot contain raw whitespace, so this is unambiguous).
+/// Returns every tuple with its 1-based line number, or every error.
+pub fn parse_tuple_file(text: &str) -> Result<Vec<(usize, Tuple)>, Vec<TupleFileError>> {
+    let mut tuples = Vec::new();
+    let mut errors = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line_no = index + 1;
+        let content = strip_comment(line);
+        if content.trim().is_empty() {
+            continue;
+        }
+        match content.parse::<Tuple>() {
+            Ok(tuple) => tuples.push((line_no, tuple)),
+            Err(error) => errors.push(TupleFileError {
+                line: line_no,
+                error,
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(tuples)
+    } else {
+        Err(errors)
+    }
+}
+
+/// `line` without a `//` comment that starts the line or follows whitespace.
+fn strip_comment(line: &str) -> &str {
+    let mut previous_blank = true;
+    for (i, c) in line.char_indices() {
+        if c == '/' && previous_blank && line.get(i..).is_some_and(|rest| rest.starts_with("//")) {
+            return line.get(..i).unwrap_or(line);
+        }
+        previous_blank = c.is_whitespace();
+    }
+    line
+}
+
+// ---------------------------------------------------------------------------
+// Validation against a schema.
+
+/// A tuple that the schema accepts, with its names resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ValidTuple<'t> {
+    pub tuple: &'t Tuple,
+    pub namespace: NamespaceId,
+    pub relation: RelationId,
+    /// The relation's type that the subject matched.
+    pub subject_type: AllowedType,
+}
+
+/// Why the schema rejects a tuple. Messages name what is allowed, in the
+/// language's own syntax.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum WriteError {
+    #[error(
+        "unknown namespace `{namespace}` in `{tuple}`{}",
+        did_you_mean(suggestion)
+    )]
+    UnknownNamespace {
+        tuple: String,
+        namespace: String,
+        suggestion: Option<String>,
+    },
+    #[error(
+        "`{namespace}` has no relation `{relation}` (in `{tuple}`){}",
+        did_you_mean(suggestion)
+    )]
+    UnknownRelation {
+        tuple: String,
+        namespace: String,
+        relation: String,
+        suggestion: Option<String>,
+    },
+    #[error("`{relation}` is a permission and cannot be written; write one of the relations it uses (in `{tuple}`)")]
+    Permission { tuple: String, relation: String },
+    #[error("`{relation}` accepts {}; got `{subject}`", allowed.join(", "))]
+    SubjectNotAllowed {
+        tuple: String,
+        /// `namespace#relation`
+        relation: String,
+        /// The accepted types in the language's syntax: `user`, `user:*`, `group#member`.
+        allowed: Vec<String>,
+        subject: String,
+    },
+    #[error("invalid tuple `{tuple}`: {reason}")]
+    Malformed { tuple: String, reason: String },
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    suggestion
+        .as_ref()
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default()
+}
+
+/// A type as written in the language: `user`, `user:*` or `group#member`.
+pub fn display_type(schema: &Schema, ty: AllowedType) -> String {
+    let ns = |id: NamespaceId| schema.namespace(id).map_or("?", |n| n.name.as_str());
+    match ty {
+        AllowedType::Object { namespace } => ns(namespace).to_owned(),
+        AllowedType::Wildcard { namespace } => format!("{}:*", ns(namespace)),
+        AllowedType::SubjectSet { relation, .. } => schema.display_relation(relation),
+    }
+}
+
+/// Whether `subject` is of type `ty`: `ns:id` matches `ns`, `ns:*` only
+/// `ns:*`, and `ns:id#rel` matches `ns#rel`.
+pub fn subject_matches(schema: &Schema, ty: AllowedType, subject: &Subject) -> bool {
+    let ns_name = |id: NamespaceId| schema.namespace(id).map(|n| n.name.as_str());
+    match (ty, subject) {
+        (AllowedType::Object { namespace }, Subject::Object(object)) => {
+            ns_name(namespace) == Some(object.namespace.as_str())
+        }
+        (AllowedType::Wildcard { namespace }, Subject::Wildcard { namespace: name }) => {
+            ns_name(namespace) == Some(name.as_str())
+        }
+        (
+            AllowedType::SubjectSet {
+                namespace,
+                relation,
+            },
+            Subject::Set {
+                object,
+                relation: rel,
+            },
+        ) => {
+            ns_name(namespace) == Some(object.namespace.as_str())
+                && schema.relation(relation).map(|r| r.name.as_str()) == Some(rel.as_str())
+        }
+        _ => false,
+    }
+}
+
+/// Checks a tuple against the schema before it is written (LANGUAGE.md §5).
+pub fn validate_tuple<'t>(schema: &Schema, tuple: &'t Tuple) -> Result<ValidTuple<'t>, WriteError> {
+    let text = || tuple.to_string();
+    tuple
+        .check_well_formed()
+        .map_err(|reason| WriteError::Malformed {
+            tuple: text(),
+            reason,
+        })?;
+    let namespace = schema
+        .namespace_id(&tuple.object.namespace)
+        .ok_or_else(|| WriteError::UnknownNamespace {
+            tuple: text(),
+            namespace: tuple.object.namespace.clone(),
+            suggestion: suggest::closest(
+                &tuple.object.namespace,
+                schema.namespaces.iter().map(|n| n.name.as_str()),
+            )
+            .map(str::to_owned),
+        })?;
+    let relation_id = schema
+        .relation_id(namespace, &tuple.relation)
+        .ok_or_else(|| {
+            let names = schema
+                .namespace(namespace)
+                .into_iter()
+                .flat_map(|n| n.relations.iter())
+                .filter_map(|&r| schema.relation(r))
+                .filter(|r| !r.is_permission())
+                .map(|r| r.name.as_str());
+            WriteError::UnknownRelation {
+                tuple: text(),
+                namespace: tuple.object.namespace.clone(),
+                relation: tuple.relation.clone(),
+                suggestion: suggest::closest(&tuple.relation, names).map(str::to_owned),
+            }
+        })?;
+    let relation = schema
+        .relation(relation_id)
+        .ok_or_else(|| WriteError::UnknownRelation {
+            tuple: text(),
+            namespace: tuple.object.namespace.clone(),
+            relation: tuple.relation.clone(),
+            suggestion: None,
+        })?;
+    if relation.is_permission() {
+        return Err(WriteError::Permission {
+            tuple: text(),
+            relation: schema.display_relation(relation_id),
+        });
+    }
+    let matched = relation
+        .allowed()
+        .iter()
+        .copied()
+        .find(|&ty| subject_matches(schema, ty, &tuple.subject));
+    match matched {
+        Some(subject_type) => Ok(ValidTuple {
+            tuple,
+            namespace,
+            relation: relation_id,
+            subject_type,
+        }),
+        None => Err(WriteError::SubjectNotAllowed {
+            tuple: text(),
+            relation: schema.display_relation(relation_id),
+            allowed: relation
+                .allowed()
+                .iter()
+                .map(|&ty| format!("`{}`", display_type(schema, ty)))
+                .collect(),
+            subject: tuple.subject.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> (usize, String) {
+        let e = text.parse::<Tuple>().unwrap_err();
+        (e.column(), e.to_string())
+    }
+
+    #[test]
+    fn parses_the_three_kinds_of_subject() {
+        let t: Tuple = "document:readme#viewer@user:alice".parse().unwrap();
+        assert_eq!(t.object, Object::new("document", "readme"));
+        assert_eq!(t.relation, "viewer");
+        assert_eq!(t.subject, Subject::object("user", "alice"));
+        let t: Tuple = "document:readme#viewer@group:eng#member".parse().unwrap();
+        assert_eq!(t.subject, Subject::set("group", "eng", "member"));
+        let t: Tuple = "document:readme#viewer@user:*".parse().unwrap();
+        assert_eq!(t.subject, Subject::wildcard("user"));
+    }
+
+    #[test]
+    fn encodes_what_would_be_ambiguous() {
+        let t = Tuple::new(
+            Object::new("doc", "a:b#c@d e%f"),
+            "viewer",
+            Subject::object("user", "*"),
+        );
+        let text = t.to_string();
+        assert_eq!(text, "doc:a%3Ab%23c%40d%20e%25f#viewer@user:%2A");
+        assert_eq!(text.parse::<Tuple>().unwrap(), t);
+        assert_eq!(encode_id("a*b"), "a*b");
+        assert_eq!(encode_id("x\u{a0}y"), "x%C2%A0y");
+    }
+
+    #[test]
+    fn errors_point_at_the_column() {
+        assert_eq!(
+            err("document:readme@user:alice"),
+            (16, "expected `#` after the object".to_owned())
+        );
+        assert_eq!(
+            err("document:#viewer@user:a"),
+            (10, "empty object id".to_owned())
+        );
+        assert_eq!(
+            err(":x#viewer@user:a"),
+            (1, "empty namespace name".to_owned())
+        );
+        assert_eq!(
+            err("document:x#viewer"),
+            (18, "expected `@` after the relation name".to_owned())
+        );
+        assert_eq!(
+            err("document:x#viewer@user"),
+            (
+                23,
+                "expected `:` after the subject namespace name".to_owned()
+            )
+        );
+        assert_eq!(
+            err("document:x#viewer@user:"),
+            (24, "empty subject id".to_owned())
+        );
+        assert_eq!(
+            err("document:a b#viewer@user:x"),
+            (
+                11,
+                "unencoded space in the object id; write it as `%20`".to_owned()
+            )
+        );
+        assert_eq!(
+            err("document:a:b#viewer@user:x"),
+            (
+                11,
+                "unencoded `:` in the object id; write it as `%3A`".to_owned()
+            )
+        );
+        assert_eq!(err("Document:x#viewer@user:a").0, 1);
+        assert!(err("Document:x#viewer@user:a")
+            .1
+            .starts_with("invalid namespace name `Document`"));
+        assert_eq!(
+            err("document:x#viewer@user:*#member"),
+            (
+                25,
+                "the wildcard `user:*` cannot name a relation".to_owned()
+            )
+        );
+        assert_eq!(err("document:*#viewer@user:a").0, 10);
+        assert_eq!(err("document:x#viewer@user:a@b").0, 25);
+        assert_eq!(err("document:x#viewer@user:a#m#n").0, 27);
+        assert_eq!(err("document:a%2#viewer@user:x").0, 11);
+        assert_eq!(err("document:a%FF#viewer@user:x").0, 10);
+        assert_eq!(err("document:a%07#viewer@user:x").0, 10);
+        assert_eq!(err("document:a\u{7}#viewer@user:x").0, 11);
+        // Columns count characters, not bytes, and ignore leading blanks.
+        assert_eq!(err("  document:é b#viewer@user:x").0, 13);
+    }
+
+    #[test]
+    fn ids_have_a_length_limit() {
+        let long = "a".repeat(MAX_ID_BYTES);
+        assert!(format!("doc:{long}#r@user:x").parse::<Tuple>().is_ok());
+        let e = format!("doc:{long}a#r@user:x")
+            .parse::<Tuple>()
+            .unwrap_err();
+        assert!(e.to_string().contains("1025 bytes"), "{e}");
+    }
+
+    #[test]
+    fn tuple_files_skip_blanks_and_comments() {
+        let text =
+            "// groups\n\ngroup:eng#member@user:bob   // bob\n  doc:x#viewer@group:eng#member\n";
+        let tuples = parse_tuple_file(text).unwrap();
+        assert_eq!(tuples.len(), 2);
+        assert_eq!(tuples[0].0, 3);
+        assert_eq!(tuples[1].0, 4);
+        let errors = parse_tuple_file("a:b#c@d:e\nbad\n\nx:y#z@\n").unwrap_err();
+        assert_eq!(errors.len(), 2);
+        assert_eq!((errors[0].line, errors[0].column()), (2, 4));
+        assert_eq!((errors[1].line, errors[1].column()), (4, 7));
+        assert_eq!(
+            errors[1].to_string(),
+            "line 4, column 7: empty subject namespace name"
+        );
+    }
+
+    #[test]
+    fn object_relation_and_subject_parse_alone() {
+        let (object, relation) = parse_object_relation("document:readme#view").unwrap();
+        assert_eq!((object.id.as_str(), relation.as_str()), ("readme", "view"));
+        assert_eq!(
+            "group:eng#member".parse::<Subject>().unwrap(),
+            Subject::set("group", "eng", "member")
+        );
+        assert_eq!(
+            "user:%2A".parse::<Subject>().unwrap(),
+            Subject::object("user", "*")
+        );
+        assert_eq!(
+            "user:x".parse::<Object>().unwrap(),
+            Object::new("user", "x")
+        );
+    }
+
+    const DRIVE: &str = "namespace user {}
+        namespace group { relation member: user | group#member }
+        namespace document {
+          relation viewer: user | user:* | group#member
+          relation banned: user
+          permission view = viewer - banned
+        }";
+
+    #[test]
+    fn validation_names_the_allowed_types() {
+        let (_, compiled) = crate::compile_source("drive.zanzi", DRIVE);
+        let schema = compiled.schema.unwrap();
+        let check = |text: &str| {
+            let tuple: Tuple = text.parse().unwrap();
+            validate_tuple(&schema, &tuple)
+                .map(|v| v.subject_type)
+                .map_err(|e| e.to_string())
+        };
+        assert!(check("document:x#viewer@user:a").is_ok());
+        assert!(check("document:x#viewer@user:*").is_ok());
+        assert!(check("document:x#viewer@group:eng#member").is_ok());
+        assert_eq!(
+            check("document:x#viewer@team:x#member").unwrap_err(),
+            "`document#viewer` accepts `user`, `user:*`, `group#member`; got `team:x#member`"
+        );
+        assert_eq!(
+            check("document:x#banned@user:*").unwrap_err(),
+            "`document#banned` accepts `user`; got `user:*`"
+        );
+        assert_eq!(
+            check("group:x#member@group:y").unwrap_err(),
+            "`group#member` accepts `user`, `group#member`; got `group:y`"
+        );
+        assert_eq!(
+            check("documnet:x#viewer@user:a").unwrap_err(),
+            "unknown namespace `documnet` in `documnet:x#viewer@user:a`; did you mean `document`?"
+        );
+        assert_eq!(
+            check("document:x#viewr@user:a").unwrap_err(),
+            "`document` has no relation `viewr` (in `document:x#viewr@user:a`); did you mean `viewer`?"
+        );
+        assert!(check("document:x#view@user:a")
+            .unwrap_err()
+            .contains("is a permission"));
+    }
+}
