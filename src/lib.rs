@@ -35,6 +35,7 @@ pub mod source;
 pub mod store;
 pub mod syntax;
 pub mod tuple;
+pub mod validation;
 
 pub use engine::{Engine, EngineError, EngineOptions};
 pub use store::{MemoryStore, Revision, SqliteStore, StoreError, TupleStore};

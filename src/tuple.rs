@@ -695,7 +695,8 @@ pub fn parse_tuple_file(text: &str) -> Result<Vec<(usize, Tuple)>, Vec<TupleFile
 }
 
 /// `line` without a `//` comment that starts the line or follows whitespace.
-fn strip_comment(line: &str) -> &str {
+/// A line without its `// comment` (one that starts the line or follows whitespace).
+pub fn strip_comment(line: &str) -> &str {
     let mut previous_blank = true;
     for (i, c) in line.char_indices() {
         if c == '/' && previous_blank && line.get(i..).is_some_and(|rest| rest.starts_with("//")) {

@@ -9,12 +9,39 @@
 
 use zanzi::diagnostics::codes::ALL;
 
-/// The first ```zanzi block after `heading`.
-fn block_after<'a>(text: &'a str, heading: &str) -> Option<&'a str> {
+/// The first code block after `heading`, with its language.
+fn block_after<'a>(text: &'a str, heading: &str) -> Option<(&'a str, &'a str)> {
     let rest = &text[text.find(heading)?..];
-    let start = rest.find("```zanzi\n")? + "```zanzi\n".len();
+    let fence = rest.find("```")? + 3;
+    let info_end = fence + rest[fence..].find('\n')?;
+    let start = info_end + 1;
     let end = rest[start..].find("```")?;
-    Some(&rest[start..start + end])
+    Some((&rest[fence..info_end], &rest[start..start + end]))
+}
+
+/// The codes a code block produces: a schema (`zanzi`) or a validation file (`yaml`).
+fn codes_of(language: &str, text: &str) -> Vec<String> {
+    match language {
+        "zanzi" => {
+            let (_, compiled) = zanzi::compile_source("example.zanzi", text);
+            compiled
+                .diagnostics
+                .iter()
+                .map(|d| d.code.to_string())
+                .collect()
+        }
+        "yaml" => {
+            let mut sources = zanzi::source::SourceMap::new();
+            let file = sources.add("example.yaml", text);
+            let outcome = zanzi::validation::run(&mut sources, file, std::path::Path::new("."));
+            outcome
+                .diagnostics
+                .iter()
+                .map(|d| d.code.to_string())
+                .collect()
+        }
+        other => panic!("unknown example language `{other}`"),
+    }
 }
 
 #[test]
@@ -39,26 +66,20 @@ fn every_code_has_a_title_and_both_examples() {
 #[test]
 fn bad_examples_report_their_code_and_fixed_ones_are_clean() {
     for (code, text) in ALL {
-        let fixed = block_after(text, "## Fixed").unwrap();
-        let (_, compiled) = zanzi::compile_source("fixed.zanzi", fixed);
+        let (language, fixed) = block_after(text, "## Fixed").unwrap();
+        let reported = codes_of(language, fixed);
         assert!(
-            compiled.diagnostics.is_empty(),
-            "{code}: the Fixed example reports {:?}",
-            compiled
-                .diagnostics
-                .iter()
-                .map(|d| (d.code, &d.message))
-                .collect::<Vec<_>>()
+            reported.is_empty(),
+            "{code}: the Fixed example reports {reported:?}"
         );
         if code.as_str() == "E0008" {
             continue; // Markdown cannot hold invalid UTF-8; tests/robustness.rs covers it.
         }
-        let bad = block_after(text, "## Bad").unwrap();
-        let (_, compiled) = zanzi::compile_source("bad.zanzi", bad);
-        let codes: Vec<_> = compiled.diagnostics.iter().map(|d| d.code).collect();
+        let (language, bad) = block_after(text, "## Bad").unwrap();
+        let reported = codes_of(language, bad);
         assert!(
-            codes.contains(code),
-            "{code}: the Bad example reports {codes:?}"
+            reported.contains(&code.to_string()),
+            "{code}: the Bad example reports {reported:?}"
         );
     }
 }

@@ -8,7 +8,7 @@
 mod compile;
 pub mod explain;
 mod fmt;
-mod inputs;
+pub(crate) mod inputs;
 mod output;
 mod validate;
 

@@ -10,6 +10,7 @@ use super::inputs;
 use super::output::{self, Stream};
 use crate::diagnostics::{self, Diagnostic, JsonDiagnostic, OutputFormat, Summary};
 use crate::source::SourceMap;
+use crate::validation::{self, AssertionResult};
 
 /// One checked schema in the JSON report.
 #[derive(Serialize, Debug)]
@@ -20,12 +21,24 @@ pub struct SchemaResult {
     pub hash: Option<String>,
 }
 
+/// One checked validation file in the JSON report.
+#[derive(Serialize, Debug)]
+pub struct ValidationFileResult {
+    pub file: String,
+    pub ok: bool,
+    /// The hash of the schema it validated, when that schema compiled.
+    pub schema_hash: Option<String>,
+}
+
 /// The `--format json` document of `zanzi validate`.
 #[derive(Serialize, Debug)]
 pub struct ValidateReport {
     pub version: u32,
     pub ok: bool,
     pub schemas: Vec<SchemaResult>,
+    pub validation_files: Vec<ValidationFileResult>,
+    /// One result per assertion of every validation file, passing or not.
+    pub assertions: Vec<AssertionResult>,
     pub diagnostics: Vec<JsonDiagnostic>,
     pub summary: Summary,
 }
@@ -36,7 +49,7 @@ pub fn run(
     deny_warnings: bool,
     color: super::ColorMode,
 ) -> miette::Result<ExitCode> {
-    let inputs = inputs::discover(paths, false)?;
+    let inputs = inputs::discover(paths, true)?;
     let mut sources = SourceMap::new();
     let mut all = Vec::new();
     let mut schemas = Vec::new();
@@ -57,6 +70,31 @@ pub fn run(
         });
         all.extend(diags);
     }
+    let mut validation_files = Vec::new();
+    let mut assertions = Vec::new();
+    for path in &inputs.validation_files {
+        let mut diags = Vec::new();
+        let id = inputs::load(&mut sources, path, &mut diags)?;
+        let dir = path.parent().unwrap_or(std::path::Path::new(""));
+        if diags.is_empty() {
+            let outcome = validation::run(&mut sources, id, dir);
+            diags.extend(outcome.diagnostics);
+            assertions.extend(outcome.results);
+            validation_files.push(ValidationFileResult {
+                file: inputs::display_name(path),
+                ok: !diags.iter().any(Diagnostic::is_error),
+                schema_hash: outcome.schema_hash,
+            });
+        } else {
+            validation_files.push(ValidationFileResult {
+                file: inputs::display_name(path),
+                ok: false,
+                schema_hash: None,
+            });
+        }
+        diagnostics::sort_and_dedup(&mut diags);
+        all.extend(diags);
+    }
     let summary = Summary::of(&all);
     let failed = summary.errors > 0 || (deny_warnings && summary.warnings > 0);
     match format {
@@ -65,6 +103,8 @@ pub fn run(
                 version: 1,
                 ok: !failed,
                 schemas,
+                validation_files,
+                assertions,
                 diagnostics: diagnostics::render_json(&sources, &all).diagnostics,
                 summary,
             };
@@ -76,11 +116,28 @@ pub fn run(
                 .into_diagnostic()?;
             let files: usize = schemas.iter().map(|s| s.files.len()).sum();
             let verdict = if failed { "failed" } else { "ok" };
+            let plural =
+                |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+            let mut parts = Vec::new();
+            if !schemas.is_empty() {
+                parts.push(format!(
+                    "{} in {}",
+                    plural(schemas.len(), "schema"),
+                    plural(files, "file")
+                ));
+            }
+            if !validation_files.is_empty() {
+                let passed = assertions.iter().filter(|a| a.passed).count();
+                parts.push(format!(
+                    "{} with {} of {} passing",
+                    plural(validation_files.len(), "validation file"),
+                    passed,
+                    plural(assertions.len(), "assertion")
+                ));
+            }
             output::print(&format!(
-                "{verdict}: {} schema{} in {files} file{}: {}\n",
-                schemas.len(),
-                if schemas.len() == 1 { "" } else { "s" },
-                if files == 1 { "" } else { "s" },
+                "{verdict}: {}: {}\n",
+                parts.join(", "),
                 output::counts(summary)
             ))
             .into_diagnostic()?;

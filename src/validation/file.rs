@@ -164,8 +164,11 @@ impl Reader<'_> {
     }
 
     fn error(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>) {
-        self.diags
-            .push(Diagnostic::new(codes::E0501, message, Label::new(span, label)));
+        self.diags.push(Diagnostic::new(
+            codes::E0501,
+            message,
+            Label::new(span, label),
+        ));
     }
 
     fn scalar(&mut self, node: &Node, what: &str) -> Option<Located> {
@@ -206,6 +209,7 @@ impl Reader<'_> {
     }
 
     /// Splits a block of lines (tuples or schema text) keeping each line's place.
+    /// The marker of a block scalar (`|`) is on its first content line.
     fn lines_of(&self, node: &Node) -> Vec<Located> {
         let Node::Scalar { value, style, at } = node else {
             return Vec::new();
@@ -213,12 +217,13 @@ impl Reader<'_> {
         let block = matches!(style, TScalarStyle::Literal | TScalarStyle::Folded);
         let mut out = Vec::new();
         for (i, line) in value.lines().enumerate() {
-            let trimmed = line.trim();
-            if trimmed.is_empty() || trimmed.starts_with("//") {
+            // The same comment rule as tuple files.
+            let trimmed = crate::tuple::strip_comment(line).trim();
+            if trimmed.is_empty() {
                 continue;
             }
             let span = if block {
-                self.line_span(at.line() + 1 + i, trimmed)
+                self.line_span(at.line() + i, trimmed)
             } else {
                 self.node_span(node)
             };
@@ -245,7 +250,11 @@ impl Reader<'_> {
             .unwrap_or("");
         let column = line_text.find(needle).unwrap_or(0);
         let start = start_of_line + column;
-        Span::new(self.file, to_u32(start), to_u32(start + needle.len().min(line_text.len())))
+        Span::new(
+            self.file,
+            to_u32(start),
+            to_u32(start + needle.len().min(line_text.len())),
+        )
     }
 }
 
@@ -274,7 +283,11 @@ pub fn read(
     }
     if let Some(at) = builder.alias {
         let span = reader.span_at(at, 1);
-        reader.error(span, "YAML aliases are not supported in validation files", "alias");
+        reader.error(
+            span,
+            "YAML aliases are not supported in validation files",
+            "alias",
+        );
         return Err(reader.diags);
     }
     let Some(Node::Map(entries, _)) = builder.root else {
@@ -295,10 +308,16 @@ pub fn read(
     let mut expected_subjects = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for (key, value) in &entries {
-        let Some(key_text) = reader.scalar(key, "a key") else { continue };
+        let Some(key_text) = reader.scalar(key, "a key") else {
+            continue;
+        };
         let key_span = key_text.span;
         if seen.contains(&key_text.text) {
-            reader.error(key_span, format!("`{}` is given twice", key_text.text), "given again here");
+            reader.error(
+                key_span,
+                format!("`{}` is given twice", key_text.text),
+                "given again here",
+            );
             continue;
         }
         seen.push(key_text.text.clone());
@@ -312,14 +331,22 @@ pub fn read(
                 }
             }
             "schema" => {
-                if let Node::Scalar { value: text, style, at } = value {
+                if let Node::Scalar {
+                    value: text,
+                    style,
+                    at,
+                } = value
+                {
                     let block = matches!(style, TScalarStyle::Literal | TScalarStyle::Folded);
                     let span = if block {
-                        reader.line_span(at.line() + 1, text.lines().next().unwrap_or("").trim())
+                        reader.line_span(at.line(), text.lines().next().unwrap_or("").trim())
                     } else {
                         reader.node_span(value)
                     };
-                    schema = Some(SchemaSource::Inline { text: text.clone(), span });
+                    schema = Some(SchemaSource::Inline {
+                        text: text.clone(),
+                        span,
+                    });
                 } else {
                     reader.scalar(value, "`schema`");
                 }
@@ -329,7 +356,11 @@ pub fn read(
                 Node::Scalar { .. } => tuples = reader.lines_of(value),
                 other => {
                     let span = reader.node_span(other);
-                    reader.error(span, "`tuples` must be a block of lines or a list", "expected `tuples: |`");
+                    reader.error(
+                        span,
+                        "`tuples` must be a block of lines or a list",
+                        "expected `tuples: |`",
+                    );
                 }
             },
             "tuple_files" => {
@@ -342,18 +373,30 @@ pub fn read(
             "assertions" => {
                 let Node::Map(sections, _) = value else {
                     let span = reader.node_span(value);
-                    reader.error(span, "`assertions` must be a mapping with `allowed` and `denied`", "expected a mapping");
+                    reader.error(
+                        span,
+                        "`assertions` must be a mapping with `allowed` and `denied`",
+                        "expected a mapping",
+                    );
                     continue;
                 };
                 for (section, items) in sections {
-                    let Some(name) = reader.scalar(section, "a key") else { continue };
+                    let Some(name) = reader.scalar(section, "a key") else {
+                        continue;
+                    };
                     match name.text.as_str() {
                         "allowed" => allowed = reader.list(items, "`allowed`"),
                         "denied" => denied = reader.list(items, "`denied`"),
                         other => {
                             let message = format!("unknown assertion kind `{other}`");
-                            let mut d = Diagnostic::new(codes::E0501, message, Label::new(name.span, "expected `allowed` or `denied`"));
-                            if let Some(best) = crate::analysis::suggest::closest(other, ["allowed", "denied"]) {
+                            let mut d = Diagnostic::new(
+                                codes::E0501,
+                                message,
+                                Label::new(name.span, "expected `allowed` or `denied`"),
+                            );
+                            if let Some(best) =
+                                crate::analysis::suggest::closest(other, ["allowed", "denied"])
+                            {
                                 d = d.with_help(format!("did you mean `{best}`?"));
                             }
                             reader.diags.push(d);
@@ -364,11 +407,17 @@ pub fn read(
             "expected_subjects" => {
                 let Node::Map(expectations, _) = value else {
                     let span = reader.node_span(value);
-                    reader.error(span, "`expected_subjects` must map `object#permission` to a list of subjects", "expected a mapping");
+                    reader.error(
+                        span,
+                        "`expected_subjects` must map `object#permission` to a list of subjects",
+                        "expected a mapping",
+                    );
                     continue;
                 };
                 for (target, subjects) in expectations {
-                    let Some(target) = reader.scalar(target, "a key") else { continue };
+                    let Some(target) = reader.scalar(target, "a key") else {
+                        continue;
+                    };
                     let subjects = reader.list(subjects, "the expected subjects");
                     expected_subjects.push((target, subjects));
                 }
@@ -388,7 +437,11 @@ pub fn read(
         }
     }
     if seen.iter().any(|k| k == "schema") && seen.iter().any(|k| k == "schema_file") {
-        reader.error(Span::new(file, 0, 0), "give either `schema_file` or `schema`, not both", "here");
+        reader.error(
+            Span::new(file, 0, 0),
+            "give either `schema_file` or `schema`, not both",
+            "here",
+        );
     }
     let Some(schema) = schema else {
         if reader.diags.is_empty() {

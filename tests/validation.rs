@@ -1,0 +1,259 @@
+//! Validation files: every assertion is reported, a failing one says which,
+//! where and why, and bad files are diagnosed with their positions.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use zanzi::source::SourceMap;
+use zanzi::validation::{self, AssertionKind};
+
+fn run_text(text: &str) -> (SourceMap, validation::Outcome) {
+    let mut sources = SourceMap::new();
+    let file = sources.add("case.yaml", text);
+    let outcome = validation::run(&mut sources, file, Path::new("."));
+    (sources, outcome)
+}
+
+fn codes(outcome: &validation::Outcome) -> Vec<&'static str> {
+    outcome
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect()
+}
+
+fn zanzi() -> Command {
+    let mut cmd = Command::cargo_bin("zanzi").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+const SCHEMA: &str = "schema: |\n  namespace user {}\n  namespace group {\n    relation member: user | group#member\n  }\n  namespace doc {\n    relation viewer: user | user:* | group#member\n    relation banned: user\n    permission view = viewer - banned\n  }\n";
+
+#[test]
+fn every_example_validates() {
+    zanzi()
+        .args(["validate", "examples/"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("6 validation files"));
+    let out = zanzi()
+        .args(["validate", "--format", "json", "examples/"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let assertions = report["assertions"].as_array().unwrap();
+    assert!(assertions.len() > 100);
+    assert!(assertions.iter().all(|a| a["passed"] == true));
+    assert!(assertions.iter().all(|a| a["line"].as_u64().unwrap() > 1));
+    assert_eq!(report["validation_files"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn a_broken_assertion_says_which_where_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["drive.zanzi", "drive.test.yaml"] {
+        std::fs::copy(
+            Path::new("examples/drive").join(name),
+            dir.path().join(name),
+        )
+        .unwrap();
+    }
+    let yaml = dir.path().join("drive.test.yaml");
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    // Claim that a banned user may view: the ban must win.
+    let broken = text.replacen(
+        "  allowed:\n",
+        "  allowed:\n    - document:api_spec#view@user:carol\n",
+        1,
+    );
+    std::fs::write(&yaml, &broken).unwrap();
+    let line = broken
+        .lines()
+        .position(|l| l.contains("- document:api_spec#view@user:carol"))
+        .unwrap()
+        + 1;
+
+    let path = yaml.to_str().unwrap();
+    zanzi().args(["validate", path]).assert().code(1).stdout(
+        predicate::str::contains(
+            "error[E0502]: assertion failed: `document:api_spec#view@user:carol` is denied",
+        )
+        .and(predicate::str::contains(format!(
+            "drive.test.yaml:{line}:7"
+        )))
+        .and(predicate::str::contains("excluded by")),
+    );
+    let out = zanzi()
+        .args(["validate", "--format", "json", path])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failed: Vec<_> = report["assertions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["passed"] == false)
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["line"], line);
+    assert_eq!(failed[0]["kind"], "allowed");
+    assert!(failed[0]["explanation"]
+        .as_str()
+        .unwrap()
+        .contains("banned"));
+    zanzi()
+        .args(["validate", "--format", "github", path])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains(format!("line={line},col=7"))
+                .and(predicate::str::contains("title=E0502")),
+        );
+}
+
+#[test]
+fn every_assertion_gets_a_result() {
+    let text = format!(
+        "{SCHEMA}tuples: |\n  doc:a#viewer@user:*\n  doc:a#banned@user:mallory\n  group:eng#member@user:bob\n  doc:b#viewer@group:eng#member\nassertions:\n  allowed:\n    - doc:a#view@user:alice\n    - doc:b#view@user:bob\n    - doc:b#view@group:eng#member\n  denied:\n    - doc:a#view@user:mallory\n    - doc:b#view@user:alice\nexpected_subjects:\n  doc:b#view: [user:bob]\n  doc:a#view: [user:*]\n"
+    );
+    let (_, outcome) = run_text(&text);
+    assert!(outcome.diagnostics.is_empty(), "{:?}", codes(&outcome));
+    let kinds: Vec<_> = outcome.results.iter().map(|r| (r.kind, r.passed)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (AssertionKind::Allowed, true),
+            (AssertionKind::Allowed, true),
+            (AssertionKind::Allowed, true),
+            (AssertionKind::Denied, true),
+            (AssertionKind::Denied, true),
+            (AssertionKind::ExpectedSubjects, true),
+            (AssertionKind::ExpectedSubjects, true),
+        ]
+    );
+    assert_eq!(outcome.results[0].line, 18);
+}
+
+#[test]
+fn wrong_expected_subjects_list_the_difference() {
+    let text = format!("{SCHEMA}tuples: |\n  doc:a#viewer@user:ann\n  doc:a#viewer@user:ben\nexpected_subjects:\n  doc:a#view: [user:ann, user:cid]\n");
+    let (sources, outcome) = run_text(&text);
+    assert_eq!(codes(&outcome), vec!["E0504"]);
+    let rendered = zanzi::diagnostics::render_plain(&sources, &outcome.diagnostics);
+    assert!(
+        rendered.contains("expected but not in the set: `user:cid`"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("in the set but not expected: `user:ben`"),
+        "{rendered}"
+    );
+}
+
+#[test]
+fn bad_tuples_are_reported_at_their_column_and_nothing_is_checked() {
+    let text = format!("{SCHEMA}tuples: |\n  doc:a#viewer@user:ann\n  doc:a#viewer user:ben\n  doc:a#view@user:cid\nassertions:\n  allowed:\n    - doc:a#view@user:ann\n");
+    let (sources, outcome) = run_text(&text);
+    assert_eq!(codes(&outcome), vec!["E0401", "E0402"]);
+    let at = |i: usize| {
+        let d = &outcome.diagnostics[i];
+        sources.line_col(d.primary.span.file, d.primary.span.start)
+    };
+    assert_eq!((at(0).line, at(0).column), (13, 9));
+    assert_eq!(at(1).line, 14);
+    assert!(outcome.diagnostics[1].message.contains("permission"));
+    assert!(outcome.results.is_empty());
+}
+
+#[test]
+fn inline_schema_errors_point_into_the_yaml() {
+    let text = "schema: |\n  namespace user {}\n  namespace doc {\n    relation viewer: usr\n  }\ntuples: |\nassertions:\n  allowed: []\n";
+    let (sources, outcome) = run_text(text);
+    assert_eq!(codes(&outcome), vec!["E0106"]);
+    let d = &outcome.diagnostics[0];
+    let at = sources.line_col(d.primary.span.file, d.primary.span.start);
+    assert_eq!(
+        (sources.name(d.primary.span.file), at.line, at.column),
+        ("case.yaml", 4, 22)
+    );
+}
+
+#[test]
+fn malformed_files_are_diagnosed() {
+    let (_, outcome) = run_text("schema: |\n  namespace user {}\nasertions:\n  allowed: []\n");
+    assert_eq!(codes(&outcome), vec!["E0501"]);
+    assert_eq!(
+        outcome.diagnostics[0].help.as_deref(),
+        Some("did you mean `assertions`?")
+    );
+    let (_, outcome) = run_text("schema: [unclosed\n");
+    assert_eq!(codes(&outcome), vec!["E0501"]);
+    assert!(outcome.diagnostics[0].message.starts_with("invalid YAML"));
+    let (_, outcome) = run_text("tuples: |\n  doc:a#viewer@user:ann\n");
+    assert_eq!(codes(&outcome), vec!["E0501"]);
+    assert!(outcome.diagnostics[0].message.contains("schema_file"));
+    let (_, outcome) = run_text("schema_file: does-not-exist.zanzi\n");
+    assert_eq!(codes(&outcome), vec!["E0501"]);
+    let (_, outcome) = run_text("- just\n- a list\n");
+    assert_eq!(codes(&outcome), vec!["E0501"]);
+}
+
+#[test]
+fn tuple_files_are_read_relative_to_the_yaml_and_errors_name_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.zanzi"),
+        "namespace user {}\nnamespace doc {\n  relation viewer: user\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("good.tuples"),
+        "// comment\ndoc:a#viewer@user:ann\n\ndoc:b#viewer@user:ben // trailing\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bad.tuples"),
+        "doc:a#viewer@user:ann\ndoc:a#viewer@user\n",
+    )
+    .unwrap();
+    let yaml = dir.path().join("v.yaml");
+    std::fs::write(&yaml, "schema_file: s.zanzi\ntuple_files: [good.tuples]\nassertions:\n  allowed: [doc:b#viewer@user:ben]\n").unwrap();
+    zanzi()
+        .args(["validate", yaml.to_str().unwrap()])
+        .assert()
+        .code(0);
+    std::fs::write(&yaml, "schema_file: s.zanzi\ntuple_files: [good.tuples, bad.tuples]\nassertions:\n  allowed: [doc:b#viewer@user:ben]\n").unwrap();
+    zanzi()
+        .args(["validate", yaml.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("bad.tuples:2:").and(predicate::str::contains("E0401")));
+}
+
+#[test]
+fn depth_limit_breaches_are_errors_not_answers() {
+    // A chain of 40 groups: deeper than the default limit of 32.
+    let mut tuples = String::from("tuples: |\n");
+    for i in 0..40 {
+        tuples.push_str(&format!("  group:g{i}#member@group:g{}#member\n", i + 1));
+    }
+    tuples.push_str("  group:g40#member@user:ann\n  doc:a#viewer@group:g0#member\n");
+    let text = format!("{SCHEMA}{tuples}assertions:\n  denied:\n    - doc:a#view@user:ann\n");
+    let (_, outcome) = run_text(&text);
+    assert_eq!(codes(&outcome), vec!["E0505"]);
+    assert!(
+        outcome.diagnostics[0].message.contains("depth"),
+        "{}",
+        outcome.diagnostics[0].message
+    );
+    assert!(!outcome.results[0].passed);
+}
