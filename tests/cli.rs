@@ -62,7 +62,9 @@ fn a_directory_without_schemas_is_a_usage_error() {
         .args(["validate", dir.path().to_str().unwrap()])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("no `.zanzi` schema or `.yaml` validation files found"));
+        .stderr(predicate::str::contains(
+            "no `.zanzi` schema or `.yaml` validation files found",
+        ));
 }
 
 #[test]

@@ -86,6 +86,27 @@ const VOCABULARY: &[&str] = &[
     "$",
 ];
 
+/// YAML-shaped noise around the keys of a validation file.
+fn validation_soup() -> impl Strategy<Value = String> {
+    let piece = prop::sample::select(vec![
+        "schema: |\n  namespace user {}\n  namespace doc {\n    relation viewer: user\n  }\n",
+        "tuples: |\n  doc:a#viewer@user:ann\n",
+        "tuples:\n  - doc:a#viewer@user:ann\n  - doc:%ZZ#viewer@user:x\n",
+        "assertions:\n  allowed:\n    - doc:a#viewer@user:ann\n",
+        "assertions:\n  denied: [doc:a#viewer@user:bob, ]\n",
+        "expected_subjects:\n  doc:a#viewer: [user:ann, user:*]\n",
+        "schema_file: x.zanzi\n",
+        "tuple_files: [a, b]\n",
+        "- item\n",
+        "key: [unclosed\n",
+        "  bad indent: x\n",
+        "anchor: &a x\nalias: *a\n",
+        "\t\u{fffd}é: \"q\"\n",
+        ": :\n",
+    ]);
+    prop::collection::vec(piece, 0..8).prop_map(|pieces| pieces.concat())
+}
+
 fn token_soup() -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(VOCABULARY), 0..80)
         .prop_map(|tokens| tokens.join(" "))
@@ -133,6 +154,19 @@ proptest! {
     #[test]
     fn random_tokens_never_panic(text in token_soup()) {
         front_end(&text);
+    }
+
+    #[test]
+    fn random_validation_files_never_panic(text in validation_soup()) {
+        let mut sources = SourceMap::new();
+        let file = sources.add("fuzz.yaml", text.as_str());
+        let outcome = zanzi::validation::run(&mut sources, file, std::path::Path::new("/nonexistent"));
+        for d in &outcome.diagnostics {
+            let source = sources.text(d.primary.span.file);
+            prop_assert!((d.primary.span.end as usize) <= source.len());
+            prop_assert!(source.is_char_boundary(d.primary.span.start as usize));
+        }
+        let _ = zanzi::diagnostics::render_plain(&sources, &outcome.diagnostics);
     }
 
     #[test]
