@@ -129,6 +129,7 @@ pub enum Command {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let color = cli.color;
+    output::install_error_reporter(color);
     let result = match cli.command {
         Command::Validate {
             paths,
