@@ -356,7 +356,10 @@ fn sqlite_stores_one_schema_with_the_data() {
         assert_eq!(store.schema_hash().unwrap(), None);
         assert!(store.save_schema(&first).unwrap());
         assert!(!store.save_schema(&first).unwrap(), "the same schema again");
-        assert!(store.save_schema(&second).unwrap(), "a new schema replaces it");
+        assert!(
+            store.save_schema(&second).unwrap(),
+            "a new schema replaces it"
+        );
         store.write(&[t("doc:1#owner@user:alice")], &[]).unwrap();
     }
     let store = SqliteStore::open_existing(&path).unwrap();
