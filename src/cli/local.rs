@@ -402,9 +402,18 @@ pub fn notation_error(what: &str, text: &str, error: &TupleError) -> miette::Rep
         .get(start..)
         .and_then(|rest| rest.chars().next())
         .map_or(0, char::len_utf8);
+    let form = match what {
+        "userset" => "`namespace:id#relation`",
+        "object" => "`namespace:id`",
+        "subject" => "`namespace:id`, `namespace:id#relation` or `namespace:*`",
+        _ => "`namespace:id#relation@subject`",
+    };
     miette!(
         labels = vec![LabeledSpan::at(start..start + len, "here")],
-        help = "the notation is `namespace:object#relation@subject`; see `zanzi check --help`",
+        help = format!(
+            "a {what} is written {form}; `:`, `#`, `@`, `%` and spaces in IDs are \
+             percent-encoded"
+        ),
         "invalid {what} `{text}` at column {column}: {error}"
     )
     .with_source_code(text.to_owned())

@@ -1,8 +1,9 @@
 //! The `zanzi` command line: argument parsing, input discovery and output.
 //!
 //! Exit codes are part of the interface: 0 success, 1 the input is wrong
-//! (a schema error, a failing assertion, unformatted files), 2 zanzi could not
-//! do what was asked (usage, I/O). Operational errors are reported through
+//! (a schema error, a failing assertion, unformatted files, tuples the
+//! schema rejects), 2 zanzi could not do what was asked (usage, I/O).
+//! `zanzi check` answers in its status: 0 allowed, 1 denied, 2 no answer. Operational errors are reported through
 //! miette; language problems are always rendered diagnostics.
 
 mod check;
@@ -29,7 +30,8 @@ use crate::diagnostics::OutputFormat;
 ///
 /// Write namespaces in `.zanzi` files, check them with `zanzi validate`,
 /// compile them with `zanzi compile`. `zanzi explain CODE` tells what a
-/// diagnostic means and how to fix it.
+/// diagnostic means and how to fix it. Store tuples in a local database with
+/// `zanzi tuples`, then ask `zanzi check`, `zanzi expand` and the lookups.
 #[derive(Debug, Parser)]
 #[command(name = "zanzi", version, about, long_about)]
 pub struct Cli {
