@@ -893,4 +893,8 @@ fn an_import_reports_batches_and_skips_what_is_present() {
         (Some(0), Some(31))
     );
     assert_eq!(f.list().len(), 31);
+    on(&f.db, &["tuples", "import", "-"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read standard input"));
 }

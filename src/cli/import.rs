@@ -109,6 +109,13 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
     // Pass 1: parse and validate everything, writing nothing.
     let mut total_bytes = 0u64;
     for path in &args.files {
+        if path.as_os_str() == "-" {
+            return Err(miette!(
+                help = "`zanzi tuples write -` writes tuples from standard input in one \
+                        transaction",
+                "an import reads its files twice, so it cannot read standard input"
+            ));
+        }
         let meta = std::fs::metadata(path)
             .into_diagnostic()
             .wrap_err_with(|| format!("cannot read `{}`", inputs::display_name(path)))?;
