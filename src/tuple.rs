@@ -675,12 +675,9 @@ pub fn parse_tuple_file(text: &str) -> Result<Vec<(usize, Tuple)>, Vec<TupleFile
     let mut errors = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let line_no = index + 1;
-        let content = strip_comment(line);
-        if content.trim().is_empty() {
-            continue;
-        }
-        match content.parse::<Tuple>() {
-            Ok(tuple) => tuples.push((line_no, tuple)),
+        match parse_tuple_line(line) {
+            Ok(None) => {}
+            Ok(Some(tuple)) => tuples.push((line_no, tuple)),
             Err(error) => errors.push(TupleFileError {
                 line: line_no,
                 error,
@@ -692,6 +689,16 @@ pub fn parse_tuple_file(text: &str) -> Result<Vec<(usize, Tuple)>, Vec<TupleFile
     } else {
         Err(errors)
     }
+}
+
+/// Parses one line of a tuple file: `None` for a blank or comment line.
+/// Columns in errors count from the start of `line`.
+pub fn parse_tuple_line(line: &str) -> Result<Option<Tuple>, TupleError> {
+    let content = strip_comment(line);
+    if content.trim().is_empty() {
+        return Ok(None);
+    }
+    content.parse().map(Some)
 }
 
 /// `line` without a `//` comment that starts the line or follows whitespace.

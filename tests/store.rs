@@ -341,3 +341,36 @@ fn the_memory_store_is_shareable_across_threads() {
     assert_eq!(head, Revision(4));
     assert_eq!(subjects(&*store, "doc:1#viewer", head).len(), 4);
 }
+
+#[test]
+fn sqlite_stores_one_schema_with_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("schema.db");
+    let compile = |src: &str| zanzi::compile_source("s.zanzi", src).1.schema.unwrap();
+    let first = compile("namespace user {} namespace doc { relation viewer: user }");
+    let second =
+        compile("namespace user {} namespace doc { relation viewer: user relation owner: user }");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.load_schema().unwrap(), None);
+        assert_eq!(store.schema_hash().unwrap(), None);
+        assert!(store.save_schema(&first).unwrap());
+        assert!(!store.save_schema(&first).unwrap(), "the same schema again");
+        assert!(
+            store.save_schema(&second).unwrap(),
+            "a new schema replaces it"
+        );
+        store.write(&[t("doc:1#owner@user:alice")], &[]).unwrap();
+    }
+    let store = SqliteStore::open_existing(&path).unwrap();
+    assert_eq!(store.schema_hash().unwrap(), Some(second.hash.clone()));
+    let loaded = store.load_schema().unwrap().unwrap();
+    assert_eq!(loaded.hash, second.hash);
+    assert!(loaded
+        .relation_id(loaded.namespace_id("doc").unwrap(), "owner")
+        .is_some());
+    assert_eq!(store.live_count().unwrap(), 1);
+    let rev = store.write(&[], &[t("doc:1#owner@user:alice")]).unwrap();
+    assert_eq!(store.deleted_at(rev).unwrap(), 1);
+    assert_eq!(store.live_count().unwrap(), 0);
+}

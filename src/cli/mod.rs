@@ -1,15 +1,22 @@
 //! The `zanzi` command line: argument parsing, input discovery and output.
 //!
 //! Exit codes are part of the interface: 0 success, 1 the input is wrong
-//! (a schema error, a failing assertion, unformatted files), 2 zanzi could not
-//! do what was asked (usage, I/O). Operational errors are reported through
+//! (a schema error, a failing assertion, unformatted files, tuples the
+//! schema rejects), 2 zanzi could not do what was asked (usage, I/O).
+//! `zanzi check` answers in its status: 0 allowed, 1 denied, 2 no answer. Operational errors are reported through
 //! miette; language problems are always rendered diagnostics.
 
+mod check;
 mod compile;
 pub mod explain;
 mod fmt;
+mod import;
 pub(crate) mod inputs;
+mod local;
+mod lookup;
+mod migrate;
 mod output;
+mod tuples;
 mod validate;
 
 use std::path::PathBuf;
@@ -23,7 +30,8 @@ use crate::diagnostics::OutputFormat;
 ///
 /// Write namespaces in `.zanzi` files, check them with `zanzi validate`,
 /// compile them with `zanzi compile`. `zanzi explain CODE` tells what a
-/// diagnostic means and how to fix it.
+/// diagnostic means and how to fix it. Store tuples in a local database with
+/// `zanzi tuples`, then ask `zanzi check`, `zanzi expand` and the lookups.
 #[derive(Debug, Parser)]
 #[command(name = "zanzi", version, about, long_about)]
 pub struct Cli {
@@ -98,12 +106,32 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Ask whether a subject has a permission on an object.
+    ///
+    /// Answers from the local database (--db) with its stored schema (or
+    /// --schema). Exit status: 0 allowed, 1 denied, 2 when there is no
+    /// answer (an error, the depth limit included).
+    Check(check::CheckArgs),
+    /// Show the rewrite tree of an object's relation or permission, with
+    /// the subjects at its leaves.
+    Expand(check::ExpandArgs),
+    /// Find the objects of a namespace on which a subject has a permission.
+    LookupResources(lookup::ResourcesArgs),
+    /// Find the subjects of a namespace that have a permission on an object.
+    LookupSubjects(lookup::SubjectsArgs),
+    /// Write, delete, list, export and import relation tuples.
+    #[command(subcommand)]
+    Tuples(tuples::TuplesCommand),
+    /// Create or upgrade the local database, or show its status.
+    #[command(subcommand)]
+    Migrate(migrate::MigrateCommand),
 }
 
 /// Parses the command line and runs the command.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let color = cli.color;
+    output::install_error_reporter(color);
     let result = match cli.command {
         Command::Validate {
             paths,
@@ -117,6 +145,12 @@ pub fn run() -> ExitCode {
         } => compile::run(&paths, output.as_deref(), format, color),
         Command::Fmt { paths, check } => fmt::run(&paths, check, color),
         Command::Explain { code, list } => explain::run(code.as_deref(), list),
+        Command::Check(args) => check::run(&args, color),
+        Command::Expand(args) => check::run_expand(&args, color),
+        Command::LookupResources(args) => lookup::run_resources(&args, color),
+        Command::LookupSubjects(args) => lookup::run_subjects(&args, color),
+        Command::Tuples(command) => tuples::run(&command, color),
+        Command::Migrate(command) => migrate::run(&command),
     };
     match result {
         Ok(code) => code,

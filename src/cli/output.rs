@@ -96,3 +96,20 @@ pub fn counts(summary: Summary) -> String {
         plural(summary.warnings, "warning")
     )
 }
+
+/// Sets up how errors are reported: colour as for diagnostics, and long
+/// lines wrapped only on a terminal, so that logs and scripts see each
+/// message on one line.
+pub fn install_error_reporter(mode: ColorMode) {
+    let color = color_choice(mode, Stream::Stderr) != ColorChoice::Never;
+    let terminal = std::io::stderr().is_terminal();
+    // Fails only when a reporter is already installed; keep that one.
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .color(color)
+                .wrap_lines(terminal)
+                .build(),
+        )
+    }));
+}

@@ -127,6 +127,10 @@ pub enum StoreError {
     NewerDatabase { found: u32, supported: u32 },
     #[error("the database needs migrating (at version {found}, expected {expected}); run the migrations first")]
     NeedsMigration { found: u32, expected: u32 },
+    /// The stored schema does not load (modified by hand, or written by a
+    /// zanzi with another IR format version).
+    #[error("the schema stored in the database cannot be loaded: {0}")]
+    StoredSchema(#[source] crate::ir::IrError),
     #[error("the tuple store lock was poisoned by a panic in another thread")]
     Poisoned,
     #[error("database error: {0}")]

@@ -20,7 +20,13 @@
 //! A forward read is the union of a live part and a history part.
 //! `revisions` records one row per write transaction.
 //!
-//! The schema is versioned with `PRAGMA user_version` and the migrations are
+//! The `schema` table holds at most one compiled schema ([`ir::Schema`] as
+//! its JSON, with its hash): the schema the data was last written against,
+//! so that a database carries what is needed to answer questions about it.
+//! It is not revisioned: a question at an old revision is answered with the
+//! current schema.
+//!
+//! The database's own layout is versioned with `PRAGMA user_version` and the migrations are
 //! embedded below; [`migrate_up`] applies the pending ones and
 //! [`migration_status`] reports them. The database runs in WAL mode, so
 //! readers in other processes are not blocked by a writer.
@@ -40,13 +46,15 @@ use serde::Serialize;
 use super::{
     check_all, Page, PageRequest, Revision, StoreError, SubjectKind, TupleFilter, TupleStore,
 };
+use crate::ir;
 use crate::tuple::{Object, Subject, Tuple};
 
 /// The embedded migrations, in order; migration `i` (1-based) brings the
 /// database to `user_version = i`. Never edit one that has shipped: append.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_tuples",
-    "CREATE TABLE strings (
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_tuples",
+        "CREATE TABLE strings (
         id    INTEGER PRIMARY KEY,
         value TEXT NOT NULL UNIQUE
     );
@@ -72,7 +80,18 @@ const MIGRATIONS: &[(&str, &str)] = &[(
         WHERE deleted_rev IS NOT NULL;
     CREATE INDEX tuples_reverse
         ON tuples (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev);",
-)];
+    ),
+    (
+        "0002_schema",
+        // At most one row: the compiled schema the data is written against.
+        "CREATE TABLE schema (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        hash     TEXT NOT NULL,
+        ir       TEXT NOT NULL,
+        saved_at INTEGER NOT NULL
+    );",
+    ),
+];
 
 /// The schema version this program writes.
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -90,7 +109,8 @@ pub struct MigrationStatus {
     pub pending: Vec<&'static str>,
 }
 
-fn status_of(current: u32) -> MigrationStatus {
+/// The status of a database at layout version `current`.
+pub fn status_of(current: u32) -> MigrationStatus {
     let applied = MIGRATIONS
         .iter()
         .take(current as usize)
@@ -536,6 +556,77 @@ impl SqliteStore {
             report.revisions.push(rev);
         }
         Ok(report)
+    }
+}
+
+/// Schema storage and statistics, beyond the [`TupleStore`] trait.
+impl SqliteStore {
+    /// Stores `schema` as the database's schema, replacing any other.
+    /// Returns whether it changed (false when the same schema was stored).
+    pub fn save_schema(&self, schema: &ir::Schema) -> Result<bool, StoreError> {
+        let mut inner = self.lock()?;
+        let tx = inner
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let stored: Option<String> = tx
+            .query_row("SELECT hash FROM schema WHERE id = 1", [], |row| row.get(0))
+            .optional()?;
+        if stored.as_deref() == Some(schema.hash.as_str()) {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO schema (id, hash, ir, saved_at) VALUES (1, ?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE
+             SET hash = excluded.hash, ir = excluded.ir, saved_at = excluded.saved_at",
+            params![schema.hash, schema.to_json(), now_millis()],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// The stored schema, re-validated as any IR file is
+    /// ([`ir::Schema::from_json`]); `None` when none was stored.
+    pub fn load_schema(&self) -> Result<Option<ir::Schema>, StoreError> {
+        let inner = self.lock()?;
+        let json: Option<String> = inner
+            .conn
+            .query_row("SELECT ir FROM schema WHERE id = 1", [], |row| row.get(0))
+            .optional()?;
+        json.map(|json| ir::Schema::from_json(&json).map_err(StoreError::StoredSchema))
+            .transpose()
+    }
+
+    /// The hash of the stored schema, without loading it.
+    pub fn schema_hash(&self) -> Result<Option<String>, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .conn
+            .query_row("SELECT hash FROM schema WHERE id = 1", [], |row| row.get(0))
+            .optional()?)
+    }
+
+    /// How many tuples the write transaction `rev` deleted.
+    pub fn deleted_at(&self, rev: Revision) -> Result<u64, StoreError> {
+        let inner = self.lock()?;
+        // `deleted_rev = ?` implies `deleted_rev IS NOT NULL`, so this scans
+        // only the partial index of deleted rows.
+        let count: i64 = inner.conn.query_row(
+            "SELECT COUNT(*) FROM tuples WHERE deleted_rev = ?1",
+            [rev_param(rev.0)],
+            |row| row.get(0),
+        )?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
+    /// How many tuples are live at the head revision.
+    pub fn live_count(&self) -> Result<u64, StoreError> {
+        let inner = self.lock()?;
+        let count: i64 = inner.conn.query_row(
+            "SELECT COUNT(*) FROM tuples WHERE deleted_rev IS NULL",
+            [],
+            |row| row.get(0),
+        )?;
+        Ok(u64::try_from(count).unwrap_or_default())
     }
 }
 

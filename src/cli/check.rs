@@ -1,0 +1,219 @@
+//! `zanzi check` and `zanzi expand`: questions about one object, answered
+//! from the local database.
+//!
+//! `check` answers in its exit status (0 allowed, 1 denied) so that shell
+//! scripts can branch on it; anything that prevents an answer, the depth
+//! limit included, is 2 and a message, never a silent "denied".
+
+use std::process::ExitCode;
+
+use miette::miette;
+use serde::Serialize;
+
+use super::local::{self, AtArgs, DbArgs, Format, SchemaArgs, JSON_VERSION};
+use super::ColorMode;
+use crate::engine::{
+    Engine, EngineError, EngineOptions, ExpandTree, Explanation, Outcome, DEFAULT_MAX_DEPTH,
+    MAX_MAX_DEPTH,
+};
+use crate::store::Revision;
+use crate::tuple::{parse_object_relation, Tuple};
+
+/// `--max-depth`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DepthArgs {
+    /// The most hops through tuples (subject sets and arrows) one answer may
+    /// take, at most 512. Exceeding it is an error, never a silent deny.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_DEPTH,
+        value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_MAX_DEPTH)),
+    )]
+    pub max_depth: u32,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The question, in the tuple notation: `document:readme#view@user:alice`.
+    /// The subject may be a subject set (`group:eng#member`).
+    #[arg(value_name = "OBJECT#PERMISSION@SUBJECT")]
+    pub question: String,
+    /// Print the derivation that grants access, or why each branch failed.
+    #[arg(long)]
+    pub explain: bool,
+    #[command(flatten)]
+    pub depth: DepthArgs,
+    #[command(flatten)]
+    pub at: AtArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub schema: SchemaArgs,
+    /// How to print the answer.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// The `--format json` document of `zanzi check`.
+#[derive(Serialize)]
+struct CheckReport<'a> {
+    version: u32,
+    check: &'a str,
+    /// `allowed`, `denied` or `error`.
+    result: &'static str,
+    /// `null` when there is no answer.
+    allowed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    revision: Revision,
+    schema: &'a str,
+    max_depth: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation: Option<&'a Explanation>,
+}
+
+/// An engine error as a report, with advice for the depth limit.
+pub fn engine_error(error: EngineError) -> miette::Report {
+    match error {
+        EngineError::DepthExceeded { max_depth, .. } => depth_error(error.to_string(), max_depth),
+        other => miette!("{other}"),
+    }
+}
+
+fn depth_error(message: String, max_depth: u32) -> miette::Report {
+    miette!(
+        help = format!(
+            "the answer needs more than {max_depth} hops through tuples; raise the limit with \
+             --max-depth (at most {MAX_MAX_DEPTH}), or look for an unexpectedly long chain in \
+             the data"
+        ),
+        "{message}"
+    )
+}
+
+pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
+    let question: Tuple = args
+        .question
+        .parse()
+        .map_err(|e| local::notation_error("check", &args.question, &e))?;
+    let db = &args.db.db;
+    let store = local::open_existing(db)?;
+    let resolved = local::resolve_schema(&store, db, args.schema.schema.as_deref(), false, color)?;
+    let schema = &resolved.schema;
+    let at = local::read_revision(&store, db, args.at.at, None)?;
+    let engine = Engine::new(schema, &store).with_options(EngineOptions {
+        max_depth: args.depth.max_depth,
+    });
+    let max_depth = engine.options().max_depth;
+    let (object, relation, subject) = (&question.object, &question.relation, &question.subject);
+    let mut explanation = None;
+    let answer: Result<bool, miette::Report> = if args.explain {
+        match engine.explain(object, relation, subject, at) {
+            Ok(explained) => {
+                let answer = match explained.outcome {
+                    Outcome::Granted => Ok(true),
+                    Outcome::Denied => Ok(false),
+                    Outcome::Unknown => Err(depth_error(
+                        explained.error.clone().unwrap_or_default(),
+                        max_depth,
+                    )),
+                };
+                explanation = Some(explained);
+                answer
+            }
+            Err(error) => Err(engine_error(error)),
+        }
+    } else {
+        engine
+            .check(object, relation, subject, at)
+            .map_err(engine_error)
+    };
+    match args.format {
+        Format::Json => local::print_json(&CheckReport {
+            version: JSON_VERSION,
+            check: &question.to_string(),
+            result: match answer {
+                Ok(true) => "allowed",
+                Ok(false) => "denied",
+                Err(_) => "error",
+            },
+            allowed: answer.as_ref().ok().copied(),
+            error: answer.as_ref().err().map(ToString::to_string),
+            revision: at,
+            schema: &schema.hash,
+            max_depth,
+            explanation: explanation.as_ref(),
+        })?,
+        Format::Human => match (&explanation, &answer) {
+            (Some(explanation), _) => local::print(&explanation.render())?,
+            (None, Ok(true)) => local::print("allowed\n")?,
+            (None, Ok(false)) => local::print("denied\n")?,
+            (None, Err(_)) => {}
+        },
+    }
+    match answer {
+        Ok(true) => Ok(ExitCode::SUCCESS),
+        Ok(false) => Ok(ExitCode::from(1)),
+        Err(report) => Err(report),
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExpandArgs {
+    /// The userset to expand: `document:readme#view`.
+    #[arg(value_name = "OBJECT#RELATION")]
+    pub userset: String,
+    /// Follow subject sets and arrows this many hops; deeper parts are shown
+    /// as truncated.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_DEPTH,
+        value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_MAX_DEPTH)),
+    )]
+    pub max_depth: u32,
+    #[command(flatten)]
+    pub at: AtArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub schema: SchemaArgs,
+    /// How to print the tree.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// The `--format json` document of `zanzi expand`.
+#[derive(Serialize)]
+struct ExpandReport<'a> {
+    version: u32,
+    userset: &'a str,
+    revision: Revision,
+    max_depth: u32,
+    tree: &'a ExpandTree,
+}
+
+pub fn run_expand(args: &ExpandArgs, color: ColorMode) -> miette::Result<ExitCode> {
+    let (object, relation) = parse_object_relation(&args.userset)
+        .map_err(|e| local::notation_error("userset", &args.userset, &e))?;
+    let db = &args.db.db;
+    let store = local::open_existing(db)?;
+    let resolved = local::resolve_schema(&store, db, args.schema.schema.as_deref(), false, color)?;
+    let at = local::read_revision(&store, db, args.at.at, None)?;
+    let engine = Engine::new(&resolved.schema, &store);
+    let tree = engine
+        .expand(&object, &relation, args.max_depth, at)
+        .map_err(engine_error)?;
+    match args.format {
+        Format::Human => local::print(&tree.render())?,
+        Format::Json => local::print_json(&ExpandReport {
+            version: JSON_VERSION,
+            userset: &format!("{object}#{relation}"),
+            revision: at,
+            max_depth: args.max_depth,
+            tree: &tree,
+        })?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,337 @@
+//! `zanzi tuples import`: tuple files of millions of lines, streamed.
+//!
+//! Two passes over the files, neither holding more than a batch in memory:
+//!
+//! 1. validation: every line is parsed and checked against the schema; any
+//!    problem is reported with its `file:line:column` and nothing is
+//!    written, so a file is imported whole or not at all *as far as its
+//!    content goes*;
+//! 2. writing: the files are read again (on a second thread, so parsing
+//!    overlaps with SQLite's work) and written in transactions of
+//!    `--batch-size` tuples, each its own revision.
+//!
+//! A crash or kill during the second pass leaves the batches that
+//! committed, each whole and in file order, and nothing of the others
+//! (SQLite's write-ahead log makes each batch atomic); importing the same
+//! files again completes the job, since tuples already present are skipped.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use miette::{miette, IntoDiagnostic, WrapErr};
+use serde::Serialize;
+
+use super::local::{self, DbArgs, Format, Problems, SchemaArgs, WriteTarget, JSON_VERSION};
+use super::tuples::read_tuples;
+use super::{inputs, ColorMode};
+use crate::ir;
+use crate::store::Revision;
+use crate::tuple::Tuple;
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Tuple files: one tuple per line; blank lines and `//` comments are
+    /// skipped.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Tuples per transaction; each batch is one revision.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..=10_000_000),
+    )]
+    pub batch_size: u64,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub schema: SchemaArgs,
+    /// How to print the summary.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// The `--format json` summary of an import.
+#[derive(Serialize)]
+struct ImportReport {
+    version: u32,
+    ok: bool,
+    files: usize,
+    /// Tuples read from the files.
+    tuples: u64,
+    /// Tuples that were new to the database.
+    inserted: u64,
+    /// Tuples that were already present.
+    unchanged: u64,
+    batches: u64,
+    first_revision: Option<Revision>,
+    last_revision: Option<Revision>,
+    schema: String,
+    seconds: f64,
+    validate_seconds: f64,
+    write_seconds: f64,
+    tuples_per_second: f64,
+}
+
+/// Progress is reported every this many bytes (not every line).
+const PROGRESS_STEP: u64 = 1 << 16;
+
+fn bar(total: u64, template: &str) -> ProgressBar {
+    if !local::stderr_is_terminal() {
+        return ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn open(path: &Path) -> miette::Result<BufReader<File>> {
+    File::open(path)
+        .map(|file| BufReader::with_capacity(1 << 20, file))
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read `{}`", inputs::display_name(path)))
+}
+
+pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
+    let started = Instant::now();
+    let db = &args.db.db;
+    let target = WriteTarget::open(db, args.schema.schema.as_deref(), color)?;
+
+    // Pass 1: parse and validate everything, writing nothing.
+    let mut total_bytes = 0u64;
+    for path in &args.files {
+        if path.as_os_str() == "-" {
+            return Err(miette!(
+                help = "`zanzi tuples write -` writes tuples from standard input in one \
+                        transaction",
+                "an import reads its files twice, so it cannot read standard input"
+            ));
+        }
+        let meta = std::fs::metadata(path)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("cannot read `{}`", inputs::display_name(path)))?;
+        total_bytes += meta.len();
+    }
+    let progress = bar(
+        total_bytes,
+        "{msg} [{elapsed_precise}] [{wide_bar}] {binary_bytes}/{binary_total_bytes} ({eta})",
+    );
+    progress.set_message("validating");
+    let mut problems = Problems::default();
+    let mut count = 0u64;
+    for path in &args.files {
+        let name = inputs::display_name(path);
+        let mut pending = 0u64;
+        read_tuples(
+            &name,
+            open(path)?,
+            Some(target.schema()),
+            |result| {
+                match result {
+                    Ok(_) => count += 1,
+                    Err(problem) => problems.push(problem),
+                }
+                ControlFlow::Continue(())
+            },
+            |bytes| {
+                pending += bytes;
+                if pending >= PROGRESS_STEP {
+                    progress.inc(pending);
+                    pending = 0;
+                }
+            },
+        )
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read `{name}`"))?;
+        progress.inc(pending);
+    }
+    progress.finish_and_clear();
+    if !problems.is_empty() {
+        problems.report(args.format)?;
+        return Ok(ExitCode::from(1));
+    }
+    let validated = started.elapsed();
+
+    // Pass 2: write, one transaction per batch.
+    let (store, schema) = target.commit()?;
+    let batch_size = usize::try_from(args.batch_size).unwrap_or(usize::MAX);
+    let progress = bar(
+        count,
+        "{msg} [{elapsed_precise}] [{wide_bar}] {human_pos}/{human_len} tuples ({per_sec}, {eta})",
+    );
+    progress.set_message("importing");
+    let mut written = Written::default();
+    let outcome = std::thread::scope(|scope| -> miette::Result<()> {
+        let (sender, batches) = mpsc::sync_channel(2);
+        let schema = &schema;
+        scope.spawn(move || read_batches(&args.files, schema, batch_size, &sender));
+        for batch in batches {
+            let batch = batch?;
+            let report = store
+                .import(&batch, batch.len())
+                .map_err(local::store_err(db))?;
+            written.add(batch.len() as u64, &report);
+            progress.inc(batch.len() as u64);
+        }
+        Ok(())
+    });
+    progress.finish_and_clear();
+    if let Err(report) = outcome {
+        if let Some(last) = written.last {
+            eprintln!(
+                "note: {} tuples were imported in {} batches (revisions {}..={last}) before \
+                 the import stopped; importing the same files again completes it",
+                written.tuples,
+                written.batches,
+                written.first.unwrap_or(last)
+            );
+        }
+        return Err(report);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let summary = ImportReport {
+        version: JSON_VERSION,
+        ok: true,
+        files: args.files.len(),
+        tuples: written.tuples,
+        inserted: written.inserted,
+        unchanged: written.unchanged,
+        batches: written.batches,
+        first_revision: written.first,
+        last_revision: written.last,
+        schema: schema.hash.clone(),
+        seconds,
+        validate_seconds: validated.as_secs_f64(),
+        write_seconds: seconds - validated.as_secs_f64(),
+        tuples_per_second: if seconds > 0.0 {
+            written.tuples as f64 / seconds
+        } else {
+            0.0
+        },
+    };
+    match args.format {
+        Format::Json => local::print_json(&summary)?,
+        Format::Human => local::print(&human_summary(&summary))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What pass 2 has committed so far.
+#[derive(Debug, Default)]
+struct Written {
+    tuples: u64,
+    inserted: u64,
+    unchanged: u64,
+    batches: u64,
+    first: Option<Revision>,
+    last: Option<Revision>,
+}
+
+impl Written {
+    fn add(&mut self, tuples: u64, report: &crate::store::sqlite::ImportReport) {
+        self.tuples += tuples;
+        self.inserted += report.inserted;
+        self.unchanged += report.unchanged;
+        self.batches += report.revisions.len() as u64;
+        if let Some(&first) = report.revisions.first() {
+            self.first.get_or_insert(first);
+        }
+        if let Some(&last) = report.revisions.last() {
+            self.last = Some(last);
+        }
+    }
+}
+
+fn human_summary(s: &ImportReport) -> String {
+    let files = if s.files == 1 { "file" } else { "files" };
+    let revisions = match (s.first_revision, s.last_revision) {
+        (Some(first), Some(last)) if first == last => format!(", revision {last}"),
+        (Some(first), Some(last)) => format!(", revisions {first}..={last}"),
+        _ => String::new(),
+    };
+    format!(
+        "imported {} tuples from {} {files}: {} new, {} already present\n\
+         {} batch{}{revisions}; {:.2} s ({:.0} tuples/s; validation {:.2} s)\n",
+        s.tuples,
+        s.files,
+        s.inserted,
+        s.unchanged,
+        s.batches,
+        if s.batches == 1 { "" } else { "es" },
+        s.seconds,
+        s.tuples_per_second,
+        s.validate_seconds,
+    )
+}
+
+/// Pass 2's reader: sends the files' tuples in batches, in file order. The
+/// files were validated, but are validated again: one may have changed
+/// since, and nothing unvalidated is ever written.
+fn read_batches(
+    files: &[PathBuf],
+    schema: &ir::Schema,
+    batch_size: usize,
+    sender: &mpsc::SyncSender<miette::Result<Vec<Tuple>>>,
+) {
+    let mut batch = Vec::with_capacity(batch_size.min(1 << 20));
+    for path in files {
+        let name = inputs::display_name(path);
+        let reader = match open(path) {
+            Ok(reader) => reader,
+            Err(report) => {
+                let _ = sender.send(Err(report));
+                return;
+            }
+        };
+        let mut stopped = false;
+        let read = read_tuples(
+            &name,
+            reader,
+            Some(schema),
+            |result| match result {
+                Ok(tuple) => {
+                    batch.push(tuple);
+                    if batch.len() >= batch_size {
+                        let full = std::mem::replace(
+                            &mut batch,
+                            Vec::with_capacity(batch_size.min(1 << 20)),
+                        );
+                        if sender.send(Ok(full)).is_err() {
+                            // The writer stopped; it reports why.
+                            stopped = true;
+                            return ControlFlow::Break(());
+                        }
+                    }
+                    ControlFlow::Continue(())
+                }
+                Err(problem) => {
+                    let _ = sender.send(Err(miette!(
+                        "{problem}: the file changed after it was validated"
+                    )));
+                    stopped = true;
+                    ControlFlow::Break(())
+                }
+            },
+            |_| {},
+        );
+        if stopped {
+            return;
+        }
+        if let Err(error) = read {
+            let _ = sender.send(Err(miette!("cannot read `{name}`: {error}")));
+            return;
+        }
+    }
+    if !batch.is_empty() {
+        let _ = sender.send(Ok(batch));
+    }
+}

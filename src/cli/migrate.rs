@@ -1,0 +1,195 @@
+//! `zanzi migrate`: the layout of the local database.
+//!
+//! Writes migrate a database by themselves; reads never change it, and ask
+//! for `zanzi migrate up` when it is behind. `status` reports without
+//! changing anything, including for a database that does not exist yet.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use serde::Serialize;
+
+use super::inputs;
+use super::local::{self, DbArgs, Format, JSON_VERSION};
+use crate::store::sqlite::{self, MigrationStatus};
+use crate::store::{Revision, SqliteStore, TupleStore};
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Create the database if needed and apply every pending migration.
+    Up(MigrateArgs),
+    /// Show which migrations are applied and pending, the latest revision,
+    /// the number of tuples and the stored schema.
+    Status(MigrateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// How to print the status.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// The `--format json` document of both commands.
+#[derive(Serialize)]
+struct StatusReport<'a> {
+    version: u32,
+    database: String,
+    exists: bool,
+    /// The number of migrations applied (the database's layout version).
+    current: u32,
+    /// The number of migrations this zanzi knows.
+    latest: u32,
+    up_to_date: bool,
+    applied: &'a [&'static str],
+    pending: &'a [&'static str],
+    /// `migrate up` only: the migrations this run applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    newly_applied: Option<&'a [&'static str]>,
+    /// The latest revision; `null` unless the database is up to date.
+    revision: Option<Revision>,
+    /// Live tuples at `revision`.
+    tuples: Option<u64>,
+    /// The hash of the stored schema, if any.
+    schema: Option<String>,
+}
+
+pub fn run(command: &MigrateCommand) -> miette::Result<ExitCode> {
+    match command {
+        MigrateCommand::Up(args) => up(args),
+        MigrateCommand::Status(args) => status(args),
+    }
+}
+
+/// Head revision, live tuples and stored schema of an up-to-date database.
+type Contents = (Option<Revision>, Option<u64>, Option<String>);
+
+fn contents(db: &Path, status: &MigrationStatus) -> miette::Result<Contents> {
+    if status.current != status.latest {
+        return Ok((None, None, None));
+    }
+    let store = SqliteStore::open_existing(db).map_err(local::store_err(db))?;
+    let err = local::store_err(db);
+    Ok((
+        Some(store.head_revision().map_err(&err)?),
+        Some(store.live_count().map_err(&err)?),
+        store.schema_hash().map_err(&err)?,
+    ))
+}
+
+fn up(args: &MigrateArgs) -> miette::Result<ExitCode> {
+    let db = &args.db.db;
+    let existed = db.exists();
+    let before = if existed {
+        sqlite::migration_status(db).map_err(local::store_err(db))?
+    } else {
+        sqlite::status_of(0)
+    };
+    let after = sqlite::migrate_up(db).map_err(local::store_err(db))?;
+    let newly: Vec<&'static str> = after
+        .applied
+        .iter()
+        .skip(before.applied.len())
+        .copied()
+        .collect();
+    let (revision, tuples, schema) = contents(db, &after)?;
+    match args.format {
+        Format::Json => local::print_json(&StatusReport {
+            version: JSON_VERSION,
+            database: inputs::display_name(db),
+            exists: true,
+            current: after.current,
+            latest: after.latest,
+            up_to_date: after.current == after.latest,
+            applied: &after.applied,
+            pending: &after.pending,
+            newly_applied: Some(&newly),
+            revision,
+            tuples,
+            schema,
+        })?,
+        Format::Human => {
+            let name = inputs::display_name(db);
+            let mut text = String::new();
+            if !existed {
+                text.push_str(&format!("created `{name}`\n"));
+            }
+            for migration in &newly {
+                text.push_str(&format!("applied {migration}\n"));
+            }
+            if newly.is_empty() {
+                text.push_str(&format!(
+                    "`{name}` is up to date (version {})\n",
+                    after.current
+                ));
+            } else {
+                text.push_str(&format!("`{name}` is at version {}\n", after.current));
+            }
+            local::print(&text)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(args: &MigrateArgs) -> miette::Result<ExitCode> {
+    let db = &args.db.db;
+    let exists = db.exists();
+    let status = if exists {
+        sqlite::migration_status(db).map_err(local::store_err(db))?
+    } else {
+        sqlite::status_of(0)
+    };
+    let (revision, tuples, schema) = if exists {
+        contents(db, &status)?
+    } else {
+        (None, None, None)
+    };
+    let up_to_date = exists && status.current == status.latest;
+    match args.format {
+        Format::Json => local::print_json(&StatusReport {
+            version: JSON_VERSION,
+            database: inputs::display_name(db),
+            exists,
+            current: status.current,
+            latest: status.latest,
+            up_to_date,
+            applied: &status.applied,
+            pending: &status.pending,
+            newly_applied: None,
+            revision,
+            tuples,
+            schema,
+        })?,
+        Format::Human => {
+            let name = inputs::display_name(db);
+            let mut text = if exists {
+                format!(
+                    "database `{name}`: version {} of {}\n",
+                    status.current, status.latest
+                )
+            } else {
+                format!("database `{name}` does not exist; `zanzi migrate up` creates it\n")
+            };
+            for migration in &status.applied {
+                text.push_str(&format!("  applied  {migration}\n"));
+            }
+            for migration in &status.pending {
+                text.push_str(&format!("  pending  {migration}\n"));
+            }
+            if let (Some(revision), Some(tuples)) = (revision, tuples) {
+                text.push_str(&format!("revision {revision}, {tuples} live tuples\n"));
+            }
+            if exists && up_to_date {
+                match schema {
+                    Some(hash) => text.push_str(&format!("schema {hash}\n")),
+                    None => text.push_str("no stored schema\n"),
+                }
+            }
+            local::print(&text)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

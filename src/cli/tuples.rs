@@ -1,0 +1,591 @@
+//! `zanzi tuples`: write, delete, list, export and import relation tuples
+//! in the local database.
+//!
+//! Every write is one transaction, validated against the schema before
+//! anything is stored, and reports the revision it committed; `import` is
+//! the exception that proves the rule: one transaction per batch (see
+//! [`super::import`]).
+
+use std::io::{BufRead, BufWriter, Write};
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use miette::{miette, IntoDiagnostic, WrapErr};
+use serde::Serialize;
+
+use super::import::{self, ImportArgs};
+use super::local::{
+    self, AtArgs, DbArgs, Format, Origin, PageToken, Problem, Problems, SchemaArgs, WriteTarget,
+    JSON_VERSION,
+};
+use super::{inputs, ColorMode};
+use crate::ir;
+use crate::store::{PageRequest, Revision, StoreError, TupleFilter, TupleStore};
+use crate::tuple::{parse_tuple_line, validate_tuple, Object, Subject, Tuple};
+
+#[derive(Debug, Subcommand)]
+pub enum TuplesCommand {
+    /// Write tuples, validated against the schema, in one transaction.
+    ///
+    /// Tuples are given as arguments, or with `-` read from standard input
+    /// (one per line; blank lines and `//` comments are skipped). Nothing is
+    /// written unless every tuple is valid. Exit status: 0 written; 1 a tuple
+    /// is rejected by the schema (or one on standard input does not parse);
+    /// 2 a tuple argument does not parse, or another error.
+    Write(WriteArgs),
+    /// Delete tuples, given one by one or by a filter, in one transaction.
+    ///
+    /// Deletes are not validated against the schema, so tuples left over
+    /// from an older schema can be removed.
+    Delete(DeleteArgs),
+    /// List the tuples that match a filter, a page at a time.
+    List(ListArgs),
+    /// Write the tuples that match a filter as a tuple file.
+    Export(ExportArgs),
+    /// Import tuple files of any size, in batches.
+    ///
+    /// First every line is parsed and validated against the schema; if any
+    /// is wrong, each is reported as `file:line:column: message` and nothing
+    /// is written (exit 1). Then the tuples are written in transactions of
+    /// --batch-size tuples, one revision each: an interrupted import leaves
+    /// the first batches, whole, and nothing of the others.
+    Import(ImportArgs),
+}
+
+pub fn run(command: &TuplesCommand, color: ColorMode) -> miette::Result<ExitCode> {
+    match command {
+        TuplesCommand::Write(args) => run_write(args, color),
+        TuplesCommand::Delete(args) => run_delete(args),
+        TuplesCommand::List(args) => run_list(args),
+        TuplesCommand::Export(args) => run_export(args),
+        TuplesCommand::Import(args) => import::run(args, color),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Reading tuples.
+
+/// Reads a tuple file line by line. Each tuple (or the problem with its
+/// line) goes to `each`, which may stop the reading; `progress` is told
+/// how many bytes were read. With a schema, tuples are validated against it.
+pub fn read_tuples(
+    name: &str,
+    mut reader: impl BufRead,
+    schema: Option<&ir::Schema>,
+    mut each: impl FnMut(Result<Tuple, Problem>) -> ControlFlow<()>,
+    mut progress: impl FnMut(u64),
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    let mut line = 0usize;
+    loop {
+        buf.clear();
+        let read = reader.read_until(b'\n', &mut buf)?;
+        if read == 0 {
+            return Ok(());
+        }
+        progress(read as u64);
+        line += 1;
+        let mut bytes = buf.as_slice();
+        if let Some(rest) = bytes.strip_suffix(b"\n") {
+            bytes = rest;
+        }
+        if let Some(rest) = bytes.strip_suffix(b"\r") {
+            bytes = rest;
+        }
+        let origin = Origin::File { name, line };
+        let result = match std::str::from_utf8(bytes) {
+            Ok(text) => check_line(text, origin, schema),
+            Err(error) => {
+                let valid = bytes.get(..error.valid_up_to()).unwrap_or_default();
+                let column = String::from_utf8_lossy(valid).chars().count() + 1;
+                Some(Err(
+                    origin.problem(column, "the line is not valid UTF-8".to_owned())
+                ))
+            }
+        };
+        if let Some(result) = result {
+            if each(result).is_break() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// One line of a tuple file: `None` for a blank or comment line.
+fn check_line(
+    text: &str,
+    origin: Origin<'_>,
+    schema: Option<&ir::Schema>,
+) -> Option<Result<Tuple, Problem>> {
+    match parse_tuple_line(text) {
+        Ok(None) => None,
+        Err(error) => Some(Err(origin.problem(error.column(), error.to_string()))),
+        Ok(Some(tuple)) => Some(match schema.map(|s| validate_tuple(s, &tuple)) {
+            Some(Err(error)) => {
+                Err(origin.problem(local::violation_column(text, &error), error.to_string()))
+            }
+            _ => Ok(tuple),
+        }),
+    }
+}
+
+/// The tuples of a write or delete: the arguments, or standard input for
+/// `-`. Arguments that do not parse are usage errors (exit 2); lines of
+/// standard input that do not parse, and tuples the schema rejects, are
+/// collected in `problems`.
+fn gather(
+    texts: &[String],
+    schema: Option<&ir::Schema>,
+    problems: &mut Problems,
+) -> miette::Result<Vec<Tuple>> {
+    let mut tuples = Vec::new();
+    if texts.iter().any(|t| t == "-") {
+        if texts.len() > 1 {
+            return Err(miette!(
+                "`-` (standard input) cannot be combined with tuple arguments"
+            ));
+        }
+        let stdin = std::io::stdin();
+        read_tuples(
+            "<stdin>",
+            stdin.lock(),
+            schema,
+            |result| {
+                match result {
+                    Ok(tuple) => tuples.push(tuple),
+                    Err(problem) => problems.push(problem),
+                }
+                ControlFlow::Continue(())
+            },
+            |_| {},
+        )
+        .into_diagnostic()
+        .wrap_err("cannot read standard input")?;
+        return Ok(tuples);
+    }
+    for (index, text) in texts.iter().enumerate() {
+        let tuple: Tuple = text
+            .parse()
+            .map_err(|e| local::notation_error("tuple", text, &e))?;
+        if let Some(Err(error)) = schema.map(|s| validate_tuple(s, &tuple)) {
+            problems.push(
+                Origin::Argument(index + 1)
+                    .problem(local::violation_column(text, &error), error.to_string()),
+            );
+        }
+        tuples.push(tuple);
+    }
+    Ok(tuples)
+}
+
+// ---------------------------------------------------------------------------
+// write
+
+#[derive(Debug, clap::Args)]
+pub struct WriteArgs {
+    /// Tuples such as `document:readme#viewer@user:alice`, or `-` to read
+    /// them from standard input.
+    #[arg(required = true, value_name = "TUPLE")]
+    pub tuples: Vec<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub schema: SchemaArgs,
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// The `--format json` document of a write or a delete.
+#[derive(Serialize)]
+struct WriteReport {
+    version: u32,
+    ok: bool,
+    revision: Revision,
+    /// Writes: the tuples given. Deletes: the tuples that were live and
+    /// are now deleted.
+    tuples: u64,
+}
+
+fn run_write(args: &WriteArgs, color: ColorMode) -> miette::Result<ExitCode> {
+    let db = &args.db.db;
+    let target = WriteTarget::open(db, args.schema.schema.as_deref(), color)?;
+    let mut problems = Problems::default();
+    let tuples = gather(&args.tuples, Some(target.schema()), &mut problems)?;
+    if !problems.is_empty() {
+        problems.report(args.format)?;
+        return Ok(ExitCode::from(1));
+    }
+    let (store, _) = target.commit()?;
+    let revision = store.write(&tuples, &[]).map_err(local::store_err(db))?;
+    let count = tuples.len() as u64;
+    match args.format {
+        Format::Json => local::print_json(&WriteReport {
+            version: JSON_VERSION,
+            ok: true,
+            revision,
+            tuples: count,
+        })?,
+        Format::Human => local::print(&format!(
+            "wrote {count} tuple{} at revision {revision}\n",
+            plural(count)
+        ))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Filters.
+
+/// Selects tuples; every given option must match.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilterArgs {
+    /// Only tuples on objects of this namespace.
+    #[arg(long, value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// Only tuples on this object: `document:readme`.
+    #[arg(long, value_name = "NAMESPACE:ID", conflicts_with = "namespace")]
+    pub object: Option<String>,
+    /// Only tuples of this relation.
+    #[arg(long, value_name = "NAME")]
+    pub relation: Option<String>,
+    /// Only tuples with exactly this subject: `user:alice`,
+    /// `group:eng#member` or `user:*`.
+    #[arg(long, value_name = "SUBJECT")]
+    pub subject: Option<String>,
+}
+
+impl FilterArgs {
+    fn is_empty(&self) -> bool {
+        self.namespace.is_none()
+            && self.object.is_none()
+            && self.relation.is_none()
+            && self.subject.is_none()
+    }
+
+    fn to_filter(&self) -> miette::Result<TupleFilter> {
+        let object = self
+            .object
+            .as_deref()
+            .map(|text| {
+                text.parse::<Object>()
+                    .map_err(|e| local::notation_error("object", text, &e))
+            })
+            .transpose()?;
+        let subject = self
+            .subject
+            .as_deref()
+            .map(|text| {
+                text.parse::<Subject>()
+                    .map_err(|e| local::notation_error("subject", text, &e))
+            })
+            .transpose()?;
+        let (namespace, object_id) = match object {
+            Some(object) => (Some(object.namespace), Some(object.id)),
+            None => (self.namespace.clone(), None),
+        };
+        Ok(TupleFilter {
+            namespace,
+            object_id,
+            relation: self.relation.clone(),
+            subject,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// delete
+
+#[derive(Debug, clap::Args)]
+#[command(group(
+    clap::ArgGroup::new("what")
+        .required(true)
+        .multiple(true)
+        .args(["tuples", "namespace", "object", "relation", "subject"])
+))]
+pub struct DeleteArgs {
+    /// Tuples to delete, or `-` to read them from standard input. Without
+    /// tuples, the filter options say what to delete (at least one).
+    #[arg(value_name = "TUPLE")]
+    pub tuples: Vec<String>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+fn run_delete(args: &DeleteArgs) -> miette::Result<ExitCode> {
+    if !args.tuples.is_empty() && !args.filter.is_empty() {
+        return Err(miette!(
+            help = "run one command per kind of delete",
+            "give either tuples or filter options, not both"
+        ));
+    }
+    let db = &args.db.db;
+    // Opening for a write would create it, to delete nothing.
+    local::require_db(db)?;
+    let (store, revision) = if args.tuples.is_empty() {
+        let filter = args.filter.to_filter()?;
+        let store = local::open_or_create(db)?;
+        let revision = store
+            .delete_matching(&filter)
+            .map_err(local::store_err(db))?;
+        (store, revision)
+    } else {
+        let mut problems = Problems::default();
+        let tuples = gather(&args.tuples, None, &mut problems)?;
+        if !problems.is_empty() {
+            problems.report(args.format)?;
+            return Ok(ExitCode::from(1));
+        }
+        let store = local::open_or_create(db)?;
+        let revision = store.write(&[], &tuples).map_err(local::store_err(db))?;
+        (store, revision)
+    };
+    let count = store.deleted_at(revision).map_err(local::store_err(db))?;
+    match args.format {
+        Format::Json => local::print_json(&WriteReport {
+            version: JSON_VERSION,
+            ok: true,
+            revision,
+            tuples: count,
+        })?,
+        Format::Human => local::print(&format!(
+            "deleted {count} tuple{} at revision {revision}\n",
+            plural(count)
+        ))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------------------
+// list
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Tuples per page.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100,
+        value_parser = clap::value_parser!(u64).range(1..=100_000),
+    )]
+    pub page_size: u64,
+    /// Continue after the page that printed this token.
+    #[arg(long, value_name = "TOKEN")]
+    pub page_token: Option<String>,
+    #[command(flatten)]
+    pub at: AtArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// How to print the tuples.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// A tuple in JSON: its text, and its parts with raw IDs.
+#[derive(Serialize)]
+struct TupleJson<'a> {
+    tuple: String,
+    #[serde(flatten)]
+    parts: &'a Tuple,
+}
+
+/// The `--format json` document of `zanzi tuples list`.
+#[derive(Serialize)]
+struct ListReport<'a> {
+    version: u32,
+    revision: Revision,
+    tuples: Vec<TupleJson<'a>>,
+    next_page_token: Option<String>,
+}
+
+fn run_list(args: &ListArgs) -> miette::Result<ExitCode> {
+    let filter = args.filter.to_filter()?;
+    let token = args
+        .page_token
+        .as_deref()
+        .map(PageToken::decode)
+        .transpose()?;
+    let db = &args.db.db;
+    let store = local::open_existing(db)?;
+    let at = local::read_revision(&store, db, args.at.at, token.as_ref())?;
+    let request = PageRequest {
+        cursor: token.map(|t| t.position),
+        limit: usize::try_from(args.page_size).unwrap_or(usize::MAX),
+    };
+    let page = store
+        .list(&filter, &request, at)
+        .map_err(local::store_err(db))?;
+    let next_page_token = page.next_cursor.map(|position| {
+        PageToken {
+            revision: at,
+            position,
+        }
+        .encode()
+    });
+    match args.format {
+        Format::Json => local::print_json(&ListReport {
+            version: JSON_VERSION,
+            revision: at,
+            tuples: page
+                .items
+                .iter()
+                .map(|t| TupleJson {
+                    tuple: t.to_string(),
+                    parts: t,
+                })
+                .collect(),
+            next_page_token,
+        })?,
+        Format::Human => {
+            let text: String = page.items.iter().map(|t| format!("{t}\n")).collect();
+            local::print(&text)?;
+            if let Some(token) = next_page_token {
+                eprintln!("more tuples: --page-token {token}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------------------
+// export
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Write the tuples to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub at: AtArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// How to print the summary.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// The `--format json` summary of `zanzi tuples export`.
+#[derive(Serialize)]
+struct ExportReport {
+    version: u32,
+    revision: Revision,
+    tuples: u64,
+    output: Option<String>,
+}
+
+/// Tuples read from the store per query while exporting.
+const EXPORT_PAGE: usize = 10_000;
+
+fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
+    let filter = args.filter.to_filter()?;
+    let db = &args.db.db;
+    let store = local::open_existing(db)?;
+    let at = local::read_revision(&store, db, args.at.at, None)?;
+    let written = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("cannot write `{}`", inputs::display_name(path)))?;
+            export(&store, &filter, at, BufWriter::new(file))
+        }
+        None => export(
+            &store,
+            &filter,
+            at,
+            BufWriter::new(std::io::stdout().lock()),
+        ),
+    };
+    let count = match written {
+        Ok(count) => Some(count),
+        Err(ExportError::Store(error)) => return Err(local::store_err(db)(error)),
+        // The reader of standard output closed the pipe: it has seen enough.
+        Err(ExportError::Io(error))
+            if args.output.is_none() && error.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            None
+        }
+        Err(ExportError::Io(error)) => {
+            let target = args.output.as_deref().map_or_else(
+                || "standard output".to_owned(),
+                |p| format!("`{}`", inputs::display_name(p)),
+            );
+            return Err(miette!("cannot write {target}: {error}"));
+        }
+    };
+    let Some(count) = count else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let output = args.output.as_deref().map(inputs::display_name);
+    let summary = match args.format {
+        Format::Json => serde_json::to_string_pretty(&ExportReport {
+            version: JSON_VERSION,
+            revision: at,
+            tuples: count,
+            output: output.clone(),
+        })
+        .into_diagnostic()?,
+        Format::Human => format!(
+            "exported {count} tuple{} at revision {at}{}",
+            plural(count),
+            output.map(|o| format!(" to `{o}`")).unwrap_or_default()
+        ),
+    };
+    // Standard output carries the tuples unless they went to a file.
+    if args.output.is_some() {
+        local::print(&format!("{summary}\n"))?;
+    } else {
+        eprintln!("{summary}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Why an export stopped.
+enum ExportError {
+    Store(StoreError),
+    Io(std::io::Error),
+}
+
+fn export(
+    store: &dyn TupleStore,
+    filter: &TupleFilter,
+    at: Revision,
+    mut out: impl Write,
+) -> Result<u64, ExportError> {
+    let mut request = PageRequest::first(EXPORT_PAGE);
+    let mut count = 0u64;
+    loop {
+        let page = store
+            .list(filter, &request, at)
+            .map_err(ExportError::Store)?;
+        for tuple in &page.items {
+            writeln!(out, "{tuple}").map_err(ExportError::Io)?;
+        }
+        count += page.items.len() as u64;
+        match page.next_cursor {
+            Some(cursor) => request.cursor = Some(cursor),
+            None => {
+                out.flush().map_err(ExportError::Io)?;
+                return Ok(count);
+            }
+        }
+    }
+}
