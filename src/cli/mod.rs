@@ -5,6 +5,7 @@
 //! do what was asked (usage, I/O). Operational errors are reported through
 //! miette; language problems are always rendered diagnostics.
 
+mod bench_protocol;
 mod compile;
 pub mod explain;
 mod fmt;
@@ -98,6 +99,22 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Answer a check workload with the peer benchmark's protocol v1.
+    #[command(hide = true)]
+    BenchProtocol {
+        /// The schema (`model.zanzi`).
+        #[arg(long, value_name = "FILE")]
+        schema: PathBuf,
+        /// The tuples, one per line.
+        #[arg(long, value_name = "FILE")]
+        tuples: PathBuf,
+        /// The checks, one tuple per line.
+        #[arg(long, value_name = "FILE")]
+        checks: PathBuf,
+        /// Tuples per SQLite import transaction.
+        #[arg(long, value_name = "N", default_value_t = 50_000)]
+        batch_size: usize,
+    },
 }
 
 /// Parses the command line and runs the command.
@@ -117,6 +134,17 @@ pub fn run() -> ExitCode {
         } => compile::run(&paths, output.as_deref(), format, color),
         Command::Fmt { paths, check } => fmt::run(&paths, check, color),
         Command::Explain { code, list } => explain::run(code.as_deref(), list),
+        Command::BenchProtocol {
+            schema,
+            tuples,
+            checks,
+            batch_size,
+        } => bench_protocol::run(&bench_protocol::Options {
+            schema,
+            tuples,
+            checks,
+            batch_size,
+        }),
     };
     match result {
         Ok(code) => code,
