@@ -7,7 +7,9 @@
 //!
 //! Besides criterion's means, a plain timing loop prints per-check latency
 //! percentiles (p50/p90/p99) of the workload per store and size.
-//! `ZANZI_BENCH_PERCENTILES=only` prints just those, `=0` skips them.
+//! `ZANZI_BENCH_PERCENTILES=only` prints just those, `=0` skips them;
+//! `ZANZI_BENCH_SIZES="10k 1M"` picks the sizes, `ZANZI_BENCH_STORE=memory`
+//! (or `sqlite`) one store.
 //! Figures are recorded in docs/performance.md.
 
 #![allow(
@@ -39,22 +41,32 @@ fn schema() -> Schema {
     compiled.schema.expect("the drive schema compiles")
 }
 
+/// 10k and 100k, plus 1M with `ZANZI_BENCH_1M=1`; `ZANZI_BENCH_SIZES`
+/// (e.g. `"1M"`) picks others.
 fn sizes() -> Vec<(&'static str, usize)> {
-    let mut sizes = vec![("10k", 10_000), ("100k", 100_000)];
-    if std::env::var("ZANZI_BENCH_1M").is_ok_and(|v| v == "1") {
-        sizes.push(("1M", 1_000_000));
+    let known = [("10k", 10_000), ("100k", 100_000), ("1M", 1_000_000)];
+    if let Ok(wanted) = std::env::var("ZANZI_BENCH_SIZES") {
+        return known
+            .into_iter()
+            .filter(|(label, _)| wanted.split_whitespace().any(|w| w == *label))
+            .collect();
     }
-    sizes
+    let big = std::env::var("ZANZI_BENCH_1M").is_ok_and(|v| v == "1");
+    known.into_iter().take(if big { 3 } else { 2 }).collect()
 }
 
-/// A data set loaded into both stores.
+/// Whether the store named `name` is benchmarked (`ZANZI_BENCH_STORE`
+/// names one; both by default).
+fn wanted(name: &str) -> bool {
+    std::env::var("ZANZI_BENCH_STORE").map_or(true, |w| w.is_empty() || w == name)
+}
+
+/// A data set loaded into the stores.
 struct Loaded {
     label: &'static str,
     data: Dataset,
-    memory: MemoryStore,
-    memory_at: Revision,
-    sqlite: SqliteStore,
-    sqlite_at: Revision,
+    memory: Option<(MemoryStore, Revision)>,
+    sqlite: Option<(SqliteStore, Revision)>,
     _dir: tempfile::TempDir,
     /// The workload's answers (the stores agree on every one).
     answers: Vec<bool>,
@@ -63,29 +75,41 @@ struct Loaded {
 impl Loaded {
     fn new(schema: &Schema, label: &'static str, n: usize) -> Loaded {
         let data = dataset::generate(n, CHECKS, SEED);
-        let memory = MemoryStore::new();
-        let memory_at = memory.write(&data.tuples, &[]).unwrap();
+        let memory = wanted("memory").then(|| {
+            let store = MemoryStore::new();
+            let at = store.write(&data.tuples, &[]).unwrap();
+            (store, at)
+        });
         let dir = tempfile::tempdir().unwrap();
-        let sqlite = SqliteStore::open(dir.path().join("bench.db")).unwrap();
-        let sqlite_at = *sqlite
-            .import(&data.tuples, 50_000)
-            .unwrap()
-            .revisions
-            .last()
-            .unwrap();
-        let mem = Engine::new(schema, &memory);
-        let sql = Engine::new(schema, &sqlite);
-        let answers: Vec<bool> = data
-            .checks
-            .iter()
-            .map(|c| {
-                let a = mem.check_tuple(&c.tuple, memory_at).unwrap();
-                let b = sql.check_tuple(&c.tuple, sqlite_at).unwrap();
-                assert_eq!(a, b, "the stores disagree on {}", c.tuple);
-                a
-            })
-            .collect();
-        let allowed = answers.iter().filter(|&&a| a).count();
+        let sqlite = wanted("sqlite").then(|| {
+            let store = SqliteStore::open(dir.path().join("bench.db")).unwrap();
+            let report = store.import(&data.tuples, 50_000).unwrap();
+            (store, *report.revisions.last().unwrap())
+        });
+        let mut loaded = Loaded {
+            label,
+            data,
+            memory,
+            sqlite,
+            _dir: dir,
+            answers: Vec::new(),
+        };
+        let mut answers: Vec<Option<bool>> = vec![None; loaded.data.checks.len()];
+        for (name, store, at) in loaded.stores() {
+            let engine = Engine::new(schema, store);
+            for (check, answer) in loaded.data.checks.iter().zip(&mut answers) {
+                let got = engine.check_tuple(&check.tuple, at).unwrap();
+                assert!(
+                    answer.is_none_or(|a| a == got),
+                    "the stores disagree on {} ({name})",
+                    check.tuple
+                );
+                *answer = Some(got);
+            }
+        }
+        loaded.answers = answers.into_iter().map(Option::unwrap_or_default).collect();
+        let data = &loaded.data;
+        let allowed = loaded.answers.iter().filter(|&&a| a).count();
         eprintln!(
             "{label}: {} tuples ({} users, {} groups, {} folders, {} documents); \
              {} checks, {allowed} allowed",
@@ -96,23 +120,19 @@ impl Loaded {
             data.documents,
             data.checks.len()
         );
-        Loaded {
-            label,
-            data,
-            memory,
-            memory_at,
-            sqlite,
-            sqlite_at,
-            _dir: dir,
-            answers,
-        }
+        loaded
     }
 
-    fn stores(&self) -> [(&'static str, &dyn TupleStore, Revision); 2] {
-        [
-            ("memory", &self.memory, self.memory_at),
-            ("sqlite", &self.sqlite, self.sqlite_at),
-        ]
+    /// The loaded stores, with the revision to read at.
+    fn stores(&self) -> Vec<(&'static str, &dyn TupleStore, Revision)> {
+        let mut stores: Vec<(&'static str, &dyn TupleStore, Revision)> = Vec::new();
+        if let Some((store, at)) = &self.memory {
+            stores.push(("memory", store, *at));
+        }
+        if let Some((store, at)) = &self.sqlite {
+            stores.push(("sqlite", store, *at));
+        }
+        stores
     }
 
     /// The checks of one class: (name, predicate on check and answer).
@@ -342,6 +362,8 @@ fn report(name: &str, ns: &mut [u64]) {
 
 /// Per-check latency percentiles: the whole workload, in file order, twice
 /// (the first pass warms caches and is not counted), then per class.
+/// Never inlined, so that callgrind can count just this (`--toggle-collect`).
+#[inline(never)]
 fn percentiles(schema: &Schema, loaded: &Loaded) {
     let classes = loaded.classes();
     for (store_name, store, at) in loaded.stores() {
@@ -415,7 +437,7 @@ fn main() {
             bench_expand_and_lookups(&mut c, &schema, &loaded);
         }
     }
-    if mode != "0" {
+    if mode != "0" && wanted("sqlite") {
         for (label, n) in sizes() {
             import_rate(label, n);
         }
