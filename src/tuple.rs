@@ -93,6 +93,63 @@ impl Subject {
     }
 }
 
+/// A borrowed [`Subject`]: how stores hand subjects to the engine without
+/// copying their strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SubjectRef<'a> {
+    /// `namespace:id`
+    Object { namespace: &'a str, id: &'a str },
+    /// `namespace:id#relation`
+    Set {
+        namespace: &'a str,
+        id: &'a str,
+        relation: &'a str,
+    },
+    /// `namespace:*`
+    Wildcard { namespace: &'a str },
+}
+
+impl<'a> SubjectRef<'a> {
+    pub fn namespace(self) -> &'a str {
+        match self {
+            SubjectRef::Object { namespace, .. }
+            | SubjectRef::Set { namespace, .. }
+            | SubjectRef::Wildcard { namespace } => namespace,
+        }
+    }
+
+    /// An owned copy.
+    pub fn to_subject(self) -> Subject {
+        match self {
+            SubjectRef::Object { namespace, id } => Subject::object(namespace, id),
+            SubjectRef::Set {
+                namespace,
+                id,
+                relation,
+            } => Subject::set(namespace, id, relation),
+            SubjectRef::Wildcard { namespace } => Subject::wildcard(namespace),
+        }
+    }
+}
+
+impl Subject {
+    /// This subject, borrowed.
+    pub fn borrowed(&self) -> SubjectRef<'_> {
+        match self {
+            Subject::Object(object) => SubjectRef::Object {
+                namespace: &object.namespace,
+                id: &object.id,
+            },
+            Subject::Set { object, relation } => SubjectRef::Set {
+                namespace: &object.namespace,
+                id: &object.id,
+                relation,
+            },
+            Subject::Wildcard { namespace } => SubjectRef::Wildcard { namespace },
+        }
+    }
+}
+
 /// A relation tuple `object#relation@subject`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Tuple {

@@ -6,6 +6,7 @@
 //! `zanzi check` answers in its status: 0 allowed, 1 denied, 2 no answer. Operational errors are reported through
 //! miette; language problems are always rendered diagnostics.
 
+mod bench_protocol;
 mod check;
 mod compile;
 pub mod explain;
@@ -125,6 +126,22 @@ pub enum Command {
     /// Create or upgrade the local database, or show its status.
     #[command(subcommand)]
     Migrate(migrate::MigrateCommand),
+    /// Answer a check workload with the peer benchmark's protocol v1.
+    #[command(hide = true)]
+    BenchProtocol {
+        /// The schema (`model.zanzi`).
+        #[arg(long, value_name = "FILE")]
+        schema: PathBuf,
+        /// The tuples, one per line.
+        #[arg(long, value_name = "FILE")]
+        tuples: PathBuf,
+        /// The checks, one tuple per line.
+        #[arg(long, value_name = "FILE")]
+        checks: PathBuf,
+        /// Tuples per SQLite import transaction.
+        #[arg(long, value_name = "N", default_value_t = 50_000)]
+        batch_size: usize,
+    },
 }
 
 /// Parses the command line and runs the command.
@@ -151,6 +168,17 @@ pub fn run() -> ExitCode {
         Command::LookupSubjects(args) => lookup::run_subjects(&args, color),
         Command::Tuples(command) => tuples::run(&command, color),
         Command::Migrate(command) => migrate::run(&command),
+        Command::BenchProtocol {
+            schema,
+            tuples,
+            checks,
+            batch_size,
+        } => bench_protocol::run(&bench_protocol::Options {
+            schema,
+            tuples,
+            checks,
+            batch_size,
+        }),
     };
     match result {
         Ok(code) => code,

@@ -33,17 +33,25 @@
 //! intersection with a `false` branch still `false`). An unknown at the root
 //! is [`EngineError::DepthExceeded`]: never a silent answer.
 
-use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::explain::{Outcome, Step, TraceBuilder};
 use super::{Engine, EngineError, ExplainNode, Target};
-use crate::ir::{AllowedType, ArrowMode, RelationId, RelationKind, Rewrite};
-use crate::store::Revision;
-use crate::tuple::{encode_id, Object, Subject, Tuple};
+use crate::ir::{AllowedType, ArrowMode, NamespaceId, RelationId, RelationKind, Rewrite};
+use crate::store::{Probe, Revision, SubjectKind};
+use crate::tuple::{encode_id, Object, Subject, SubjectRef, Tuple};
 
 /// Goals (indices into `Checker::goals`) a provisional `false` assumed
 /// not derivable; sorted, without duplicates.
 type Deps = Vec<usize>;
+
+/// An object ID interned for the request (an index into `Ids::names`).
+type Id = u32;
+
+/// The objects of a tupleset (an arrow's `parent`), with their namespaces.
+type Objects = Rc<[(NamespaceId, Id)]>;
 
 /// A three-valued result.
 #[derive(Clone, Debug)]
@@ -63,17 +71,50 @@ enum Memo {
 
 struct Goal {
     relation: RelationId,
-    id: String,
+    id: Id,
     memo: Memo,
     in_progress: bool,
+}
+
+/// The object IDs a request has met, each stored once: goals and caches
+/// key on the number, so a goal lookup hashes a short string once and
+/// allocates nothing after the first sight of an ID.
+#[derive(Default)]
+struct Ids {
+    numbers: FxHashMap<Rc<str>, Id>,
+    names: Vec<Rc<str>>,
+}
+
+impl Ids {
+    fn intern(&mut self, id: &str) -> Id {
+        if let Some(&n) = self.numbers.get(id) {
+            return n;
+        }
+        let n = self.names.len() as Id;
+        let name: Rc<str> = Rc::from(id);
+        self.names.push(name.clone());
+        self.numbers.insert(name, n);
+        n
+    }
+
+    fn name(&self, id: Id) -> Rc<str> {
+        self.names
+            .get(id as usize)
+            .cloned()
+            .unwrap_or_else(|| Rc::from(""))
+    }
 }
 
 pub(crate) struct Checker<'e, 'a> {
     engine: &'e Engine<'a>,
     target: Target,
     at: Revision,
+    ids: Ids,
     goals: Vec<Goal>,
-    index: HashMap<(RelationId, String), usize>,
+    index: FxHashMap<(RelationId, Id), usize>,
+    /// The object subjects of the tuplesets read so far (an arrow's
+    /// `parent` is read by every permission that follows it).
+    tuplesets: FxHashMap<(RelationId, Id), Objects>,
     /// The goals being evaluated, outermost first.
     path: Vec<usize>,
     trace: Option<TraceBuilder>,
@@ -131,25 +172,74 @@ impl Val {
     }
 }
 
+fn found(found: bool) -> Outcome {
+    if found {
+        Outcome::Granted
+    } else {
+        Outcome::Denied
+    }
+}
+
+impl Target {
+    /// The type a stored subject has when it is the target itself, and
+    /// the target.
+    fn direct(&self) -> Option<(AllowedType, &Subject)> {
+        match self {
+            Target::Object { namespace, subject } => Some((
+                AllowedType::Object {
+                    namespace: *namespace,
+                },
+                subject,
+            )),
+            Target::Set {
+                namespace,
+                relation,
+                subject,
+            } => Some((
+                AllowedType::SubjectSet {
+                    namespace: *namespace,
+                    relation: *relation,
+                },
+                subject,
+            )),
+            Target::Anonymous { .. } => None,
+        }
+    }
+
+    /// The namespace whose wildcard holds the target.
+    fn wildcard(&self) -> Option<NamespaceId> {
+        match self {
+            Target::Object { namespace, .. } | Target::Anonymous { namespace } => Some(*namespace),
+            Target::Set { .. } => None,
+        }
+    }
+}
+
 impl<'e, 'a> Checker<'e, 'a> {
     pub(crate) fn new(engine: &'e Engine<'a>, target: Target, at: Revision, trace: bool) -> Self {
         Checker {
             engine,
             target,
             at,
+            ids: Ids::default(),
             goals: Vec::new(),
-            index: HashMap::new(),
+            index: FxHashMap::default(),
+            tuplesets: FxHashMap::default(),
             path: Vec::new(),
             trace: trace.then(TraceBuilder::default),
         }
     }
 
-    /// Answers the question for `id#relation`.
+    /// Answers the question for `id#relation`. A checker may answer several
+    /// questions about its target in turn: what it learnt stays valid (the
+    /// target and the revision are fixed), so a lookup confirms each
+    /// candidate with one checker.
     pub(crate) fn check_root(
         &mut self,
         relation: RelationId,
         id: &str,
     ) -> Result<bool, EngineError> {
+        let id = self.ids.intern(id);
         match self.goal(relation, id, 0)? {
             Val::True => Ok(true),
             Val::False(_) => Ok(false),
@@ -183,18 +273,22 @@ impl<'e, 'a> Checker<'e, 'a> {
         }
     }
 
-    fn intern(&mut self, relation: RelationId, id: &str) -> usize {
-        if let Some(&g) = self.index.get(&(relation, id.to_owned())) {
+    fn userset(&self, relation: RelationId, id: Id) -> String {
+        self.engine.userset(relation, &self.ids.name(id))
+    }
+
+    fn intern(&mut self, relation: RelationId, id: Id) -> usize {
+        if let Some(&g) = self.index.get(&(relation, id)) {
             return g;
         }
         let g = self.goals.len();
         self.goals.push(Goal {
             relation,
-            id: id.to_owned(),
+            id,
             memo: Memo::None,
             in_progress: false,
         });
-        self.index.insert((relation, id.to_owned()), g);
+        self.index.insert((relation, id), g);
         g
     }
 
@@ -207,7 +301,7 @@ impl<'e, 'a> Checker<'e, 'a> {
     /// deps; one that completed otherwise voids the entry (`None`).
     fn revalidate(&self, deps: &[usize]) -> Option<Deps> {
         let mut out = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen = FxHashSet::default();
         let mut work: Vec<usize> = deps.to_vec();
         while let Some(d) = work.pop() {
             if !seen.insert(d) {
@@ -232,22 +326,55 @@ impl<'e, 'a> Checker<'e, 'a> {
             .path
             .iter()
             .filter_map(|&g| self.goals.get(g))
-            .map(|g| self.engine.userset(g.relation, &g.id))
+            .map(|g| self.userset(g.relation, g.id))
             .collect();
         path.push(last);
         path
     }
 
-    /// Whether the subject is in `id#relation`.
-    fn goal(&mut self, relation: RelationId, id: &str, depth: u32) -> Result<Val, EngineError> {
-        if depth > self.engine.options.max_depth {
-            let path = self.path_strings(self.engine.userset(relation, id));
-            self.leaf(
-                |e| Step::DepthLimit {
-                    userset: e.userset(relation, id),
+    /// The object subjects of `id#tupleset` that its types accept, read
+    /// once per request.
+    fn tupleset(&mut self, tupleset: RelationId, id: Id) -> Result<Objects, EngineError> {
+        if let Some(objects) = self.tuplesets.get(&(tupleset, id)) {
+            return Ok(objects.clone());
+        }
+        let engine = self.engine;
+        let schema = engine.schema;
+        let mut objects = Vec::new();
+        if let Some(rel) = schema.relation(tupleset) {
+            let types = rel.allowed();
+            let name = self.ids.name(id);
+            let ids = &mut self.ids;
+            engine.store.for_each_subject(
+                engine.namespace_name(rel.namespace),
+                &name,
+                &rel.name,
+                SubjectKind::Objects,
+                self.at,
+                &mut |subject| {
+                    if let SubjectRef::Object { namespace, id } = subject {
+                        if let Some(ns) = schema.namespace_id(namespace) {
+                            if types.contains(&AllowedType::Object { namespace: ns }) {
+                                objects.push((ns, ids.intern(id)));
+                            }
+                        }
+                    }
                 },
-                Outcome::Unknown,
-            );
+            )?;
+        }
+        let objects: Objects = objects.into();
+        self.tuplesets.insert((tupleset, id), objects.clone());
+        Ok(objects)
+    }
+
+    /// Whether the subject is in `id#relation`.
+    fn goal(&mut self, relation: RelationId, id: Id, depth: u32) -> Result<Val, EngineError> {
+        if depth > self.engine.options.max_depth {
+            let path = self.path_strings(self.userset(relation, id));
+            if self.trace.is_some() {
+                let userset = self.userset(relation, id);
+                self.leaf(|_| Step::DepthLimit { userset }, Outcome::Unknown);
+            }
             return Ok(Val::Unknown(path));
         }
         let g = self.intern(relation, id);
@@ -256,32 +383,26 @@ impl<'e, 'a> Checker<'e, 'a> {
             None => (false, Memo::None),
         };
         if in_progress {
-            self.leaf(
-                |e| Step::Cycle {
-                    userset: e.userset(relation, id),
-                },
-                Outcome::Denied,
-            );
+            if self.trace.is_some() {
+                let userset = self.userset(relation, id);
+                self.leaf(|_| Step::Cycle { userset }, Outcome::Denied);
+            }
             return Ok(Val::False(vec![g]));
         }
         match memo {
             Memo::True => {
-                self.leaf(
-                    |e| Step::Memo {
-                        userset: e.userset(relation, id),
-                    },
-                    Outcome::Granted,
-                );
+                if self.trace.is_some() {
+                    let userset = self.userset(relation, id);
+                    self.leaf(|_| Step::Memo { userset }, Outcome::Granted);
+                }
                 return Ok(Val::True);
             }
             Memo::False(deps) => {
                 if let Some(deps) = self.revalidate(&deps) {
-                    self.leaf(
-                        |e| Step::Memo {
-                            userset: e.userset(relation, id),
-                        },
-                        Outcome::Denied,
-                    );
+                    if self.trace.is_some() {
+                        let userset = self.userset(relation, id);
+                        self.leaf(|_| Step::Memo { userset }, Outcome::Denied);
+                    }
                     if let Some(goal) = self.goal_mut(g) {
                         goal.memo = Memo::False(deps.clone());
                     }
@@ -325,16 +446,17 @@ impl<'e, 'a> Checker<'e, 'a> {
         Ok(val)
     }
 
-    fn evaluate(&mut self, relation: RelationId, id: &str, depth: u32) -> Result<Val, EngineError> {
+    fn evaluate(&mut self, relation: RelationId, id: Id, depth: u32) -> Result<Val, EngineError> {
         let schema = self.engine.schema;
         let Some(rel) = schema.relation(relation) else {
             return Ok(Val::False(Vec::new()));
         };
         match &rel.kind {
             RelationKind::Relation { types } => {
-                self.open(|e| Step::Relation {
-                    userset: e.userset(relation, id),
-                });
+                if self.trace.is_some() {
+                    let userset = self.userset(relation, id);
+                    self.open(|_| Step::Relation { userset });
+                }
                 let val = self.relation(relation, id, types, depth);
                 if let Ok(val) = &val {
                     self.close(val);
@@ -342,9 +464,10 @@ impl<'e, 'a> Checker<'e, 'a> {
                 val
             }
             RelationKind::Permission { rewrite } => {
-                self.open(|e| Step::Permission {
-                    userset: e.userset(relation, id),
-                });
+                if self.trace.is_some() {
+                    let userset = self.userset(relation, id);
+                    self.open(|_| Step::Permission { userset });
+                }
                 let val = self.rewrite(rewrite, id, depth);
                 if let Ok(val) = &val {
                     self.close(val);
@@ -354,87 +477,119 @@ impl<'e, 'a> Checker<'e, 'a> {
         }
     }
 
+    /// `id#relation@subject` in the notation, for traces.
+    fn tuple_text(&self, relation: RelationId, id: Id, subject: Subject) -> String {
+        let engine = self.engine;
+        Tuple::new(
+            Object::new(
+                engine.namespace_name(engine.relation_namespace(relation)),
+                &*self.ids.name(id),
+            ),
+            engine.relation_name(relation),
+            subject,
+        )
+        .to_string()
+    }
+
     /// A stored relation: a direct tuple, a wildcard, or a subject set that
-    /// holds the subject.
+    /// holds the subject. One store read answers all three.
     fn relation(
         &mut self,
         relation: RelationId,
-        id: &str,
+        id: Id,
         types: &[AllowedType],
         depth: u32,
     ) -> Result<Val, EngineError> {
         let engine = self.engine;
-        let object = Object::new(
-            engine.namespace_name(engine.relation_namespace(relation)),
-            id,
-        );
-        let name = engine.relation_name(relation);
-        let target = self.target.clone();
-        let (direct, wildcard) = match &target {
-            Target::Object { namespace, subject } => (
-                types
-                    .contains(&AllowedType::Object {
-                        namespace: *namespace,
-                    })
-                    .then_some(subject.clone()),
-                types
-                    .contains(&AllowedType::Wildcard {
-                        namespace: *namespace,
-                    })
-                    .then(|| Subject::wildcard(engine.namespace_name(*namespace))),
-            ),
-            Target::Set {
-                namespace,
-                relation,
-                subject,
-            } => (
-                types
-                    .contains(&AllowedType::SubjectSet {
-                        namespace: *namespace,
-                        relation: *relation,
-                    })
-                    .then_some(subject.clone()),
-                None,
-            ),
-            Target::Anonymous { namespace } => (
-                None,
-                types
-                    .contains(&AllowedType::Wildcard {
-                        namespace: *namespace,
-                    })
-                    .then(|| Subject::wildcard(engine.namespace_name(*namespace))),
-            ),
+        let schema = engine.schema;
+        let direct = self
+            .target
+            .direct()
+            .filter(|(ty, _)| types.contains(ty))
+            .map(|(_, subject)| subject);
+        let wildcard = self
+            .target
+            .wildcard()
+            .filter(|&namespace| types.contains(&AllowedType::Wildcard { namespace }));
+        let want_sets = types
+            .iter()
+            .any(|t| matches!(t, AllowedType::SubjectSet { .. }));
+        if direct.is_none() && wildcard.is_none() && !want_sets {
+            return Ok(Val::False(Vec::new()));
+        }
+        let name = self.ids.name(id);
+        let probe = Probe {
+            subject: direct.map(Subject::borrowed),
+            wildcard: wildcard.map(|ns| engine.namespace_name(ns)),
+            sets: want_sets,
         };
-        for (subject, is_wildcard) in [(direct, false), (wildcard, true)] {
-            let Some(subject) = subject else { continue };
-            let tuple = Tuple::new(object.clone(), name, subject);
-            let found = engine.store.contains(&tuple, self.at)?;
-            let outcome = if found {
-                Outcome::Granted
-            } else {
-                Outcome::Denied
-            };
-            self.leaf(
-                |_| {
-                    let tuple = tuple.to_string();
-                    if is_wildcard {
-                        Step::Wildcard { tuple }
-                    } else {
-                        Step::Tuple { tuple }
-                    }
-                },
-                outcome,
-            );
-            if found {
+        let (has_direct, has_wildcard) = (direct.is_some(), wildcard.is_some());
+        let mut sets: Vec<(RelationId, Id)> = Vec::new();
+        let ids = &mut self.ids;
+        let hit = engine.store.probe(
+            engine.namespace_name(engine.relation_namespace(relation)),
+            &name,
+            engine.relation_name(relation),
+            probe,
+            self.at,
+            &mut |subject| {
+                let SubjectRef::Set {
+                    namespace,
+                    id,
+                    relation,
+                } = subject
+                else {
+                    return;
+                };
+                let Some(ns) = schema.namespace_id(namespace) else {
+                    return;
+                };
+                let Some(target) = schema.relation_id(ns, relation) else {
+                    return;
+                };
+                let allowed = AllowedType::SubjectSet {
+                    namespace: ns,
+                    relation: target,
+                };
+                if types.contains(&allowed) {
+                    sets.push((target, ids.intern(id)));
+                }
+            },
+        )?;
+        if has_direct {
+            if self.trace.is_some() {
+                let subject = self.target.direct().map(|(_, s)| s.clone());
+                if let Some(subject) = subject {
+                    let tuple = self.tuple_text(relation, id, subject);
+                    self.leaf(|_| Step::Tuple { tuple }, found(hit.subject));
+                }
+            }
+            if hit.subject {
+                return Ok(Val::True);
+            }
+        }
+        if let Some(namespace) = wildcard.filter(|_| has_wildcard) {
+            if self.trace.is_some() {
+                let subject = Subject::wildcard(engine.namespace_name(namespace));
+                let tuple = self.tuple_text(relation, id, subject);
+                self.leaf(|_| Step::Wildcard { tuple }, found(hit.wildcard));
+            }
+            if hit.wildcard {
                 return Ok(Val::True);
             }
         }
         let mut any = Any::new();
-        for (subject, set_relation, set_id) in engine.subject_sets(relation, id, self.at)? {
-            self.open(|_| Step::SubjectSet {
-                tuple: Tuple::new(object.clone(), name, subject).to_string(),
-            });
-            let val = self.goal(set_relation, &set_id, depth + 1)?;
+        for (set_relation, set_id) in sets {
+            if self.trace.is_some() {
+                let subject = Subject::set(
+                    engine.namespace_name(engine.relation_namespace(set_relation)),
+                    &*self.ids.name(set_id),
+                    engine.relation_name(set_relation),
+                );
+                let tuple = self.tuple_text(relation, id, subject);
+                self.open(|_| Step::SubjectSet { tuple });
+            }
+            let val = self.goal(set_relation, set_id, depth + 1)?;
             self.close(&val);
             if matches!(val, Val::True) {
                 return Ok(Val::True);
@@ -444,7 +599,7 @@ impl<'e, 'a> Checker<'e, 'a> {
         Ok(any.finish())
     }
 
-    fn rewrite(&mut self, rewrite: &Rewrite, id: &str, depth: u32) -> Result<Val, EngineError> {
+    fn rewrite(&mut self, rewrite: &Rewrite, id: Id, depth: u32) -> Result<Val, EngineError> {
         match rewrite {
             Rewrite::Computed { relation } => self.goal(*relation, id, depth),
             Rewrite::Union { children } => {
@@ -499,7 +654,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                         let names = deps
                             .iter()
                             .filter_map(|&d| self.goals.get(d))
-                            .map(|g| self.engine.userset(g.relation, &g.id))
+                            .map(|g| self.userset(g.relation, g.id))
                             .collect::<Vec<_>>()
                             .join(", ");
                         return Err(EngineError::NotStratified(names));
@@ -526,43 +681,44 @@ impl<'e, 'a> Checker<'e, 'a> {
                     target: target_name.clone(),
                     mode: *mode,
                 });
-                let objects = engine.object_subjects(*tupleset, id, self.at)?;
-                let object = Object::new(
-                    engine.namespace_name(engine.relation_namespace(*tupleset)),
-                    id,
-                );
+                let objects = self.tupleset(*tupleset, id)?;
                 let all = *mode == ArrowMode::All;
                 if all && objects.is_empty() {
-                    self.leaf(
-                        |e| Step::EmptyTupleset {
-                            tupleset: e.userset(*tupleset, id),
-                        },
-                        Outcome::Denied,
-                    );
+                    if self.trace.is_some() {
+                        let tupleset = self.userset(*tupleset, id);
+                        self.leaf(|_| Step::EmptyTupleset { tupleset }, Outcome::Denied);
+                    }
                     let val = Val::False(Vec::new());
                     self.close(&val);
                     return Ok(val);
                 }
                 let mut any = Any::new();
                 let mut unknown = None;
-                for (ns, x) in objects {
-                    let via = |e: &Engine<'_>| {
-                        Tuple::new(
-                            object.clone(),
-                            e.relation_name(*tupleset),
-                            Subject::object(e.namespace_name(ns), x.clone()),
+                for &(ns, x) in objects.iter() {
+                    let via = |this: &Self| {
+                        this.tuple_text(
+                            *tupleset,
+                            id,
+                            Subject::object(engine.namespace_name(ns), &*this.ids.name(x)),
                         )
-                        .to_string()
                     };
                     let Some(target) = targets.iter().find(|t| t.namespace == ns) else {
-                        self.leaf(
-                            |e| Step::MissingTarget {
-                                tuple: via(e),
-                                object: format!("{}:{}", e.namespace_name(ns), encode_id(&x)),
-                                target: target_name.clone(),
-                            },
-                            Outcome::Denied,
-                        );
+                        if self.trace.is_some() {
+                            let tuple = via(self);
+                            let object = format!(
+                                "{}:{}",
+                                engine.namespace_name(ns),
+                                encode_id(&self.ids.name(x))
+                            );
+                            self.leaf(
+                                |_| Step::MissingTarget {
+                                    tuple,
+                                    object,
+                                    target: target_name.clone(),
+                                },
+                                Outcome::Denied,
+                            );
+                        }
                         if all {
                             let val = Val::False(Vec::new());
                             self.close(&val);
@@ -570,8 +726,11 @@ impl<'e, 'a> Checker<'e, 'a> {
                         }
                         continue;
                     };
-                    self.open(|e| Step::ArrowBranch { tuple: via(e) });
-                    let val = self.goal(target.relation, &x, depth + 1)?;
+                    if self.trace.is_some() {
+                        let tuple = via(self);
+                        self.open(|_| Step::ArrowBranch { tuple });
+                    }
+                    let val = self.goal(target.relation, x, depth + 1)?;
                     self.close(&val);
                     match (all, val) {
                         (false, Val::True) => {

@@ -18,7 +18,8 @@
 //!   index, over positive branches only (an object is in `a - b` or `a & b`
 //!   only if it is in `a`), and only through relations the asked one can
 //!   read. Results are sorted by ID and paged: the cursor is the last ID
-//!   returned, and only the candidates of the requested page are checked.
+//!   returned, and only the candidates of the requested page are checked,
+//!   all by one checker (one memo).
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
@@ -258,6 +259,10 @@ pub(super) fn lookup_resources(
     let remaining = candidates
         .iter()
         .filter(|id| after.is_none_or(|cursor| id.as_str() > cursor));
+    // One checker for every candidate: the target and the revision are the
+    // same, so what one check learns (a shared folder's `view`) serves the
+    // next.
+    let mut checker = Checker::new(engine, target.clone(), at, false);
     for id in remaining {
         if items.len() == page.limit {
             next_cursor = Some(
@@ -268,7 +273,7 @@ pub(super) fn lookup_resources(
             );
             break;
         }
-        if Checker::new(engine, target.clone(), at, false).check_root(relation, id)? {
+        if checker.check_root(relation, id)? {
             items.push(id.clone());
         }
     }

@@ -70,10 +70,13 @@ pub struct Schema {
     index: Index,
 }
 
+/// Name lookups. Relations are found per namespace (one map each, indexed
+/// by [`NamespaceId`]) so that a lookup by `&str` allocates nothing: the
+/// engine resolves names on every question.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Index {
     namespaces: HashMap<String, NamespaceId>,
-    relations: HashMap<(NamespaceId, String), RelationId>,
+    relations: Vec<HashMap<String, RelationId>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,16 +214,20 @@ impl Schema {
     fn rebuild_index(&mut self) {
         let mut index = Index::default();
         index.namespaces.reserve(self.namespaces.len());
-        index.relations.reserve(self.relations.len());
         for (i, ns) in self.namespaces.iter().enumerate() {
             index
                 .namespaces
                 .insert(ns.name.clone(), NamespaceId(i as u32));
         }
+        index.relations = self
+            .namespaces
+            .iter()
+            .map(|ns| HashMap::with_capacity_and_hasher(ns.relations.len(), Default::default()))
+            .collect();
         for (i, rel) in self.relations.iter().enumerate() {
-            index
-                .relations
-                .insert((rel.namespace, rel.name.clone()), RelationId(i as u32));
+            if let Some(names) = index.relations.get_mut(rel.namespace.0 as usize) {
+                names.insert(rel.name.clone(), RelationId(i as u32));
+            }
         }
         self.index = index;
     }
@@ -232,7 +239,8 @@ impl Schema {
     pub fn relation_id(&self, namespace: NamespaceId, name: &str) -> Option<RelationId> {
         self.index
             .relations
-            .get(&(namespace, name.to_owned()))
+            .get(namespace.0 as usize)?
+            .get(name)
             .copied()
     }
 

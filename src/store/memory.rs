@@ -1,18 +1,41 @@
 //! An in-memory [`TupleStore`], for tests and for embedding.
 //!
-//! Every version of every tuple lives in one append-only vector; a forward
-//! index (namespace → object → relation) and a reverse index (subject →
-//! namespace → relation) hold positions into it, history included, so reads
-//! at an old revision use the same indexes as reads at the head. One
+//! Every string (namespace, ID, relation) is interned once as a number, and
+//! every version of every tuple is a row of numbers in one append-only
+//! vector. Indexes hold positions into it, history included, so reads at an
+//! old revision use the same indexes as reads at the head:
+//!
+//! - `tuples`: each tuple → its latest version; older versions of the same
+//!   tuple are chained through [`Version::previous`] (a tuple deleted and
+//!   written again). Point reads (`contains`, probes) are one hash lookup.
+//! - `forward`: `(namespace, object, relation)` → versions, split by the kind
+//!   of subject, so that the subject sets of a group of 100k users are found
+//!   without scanning the users.
+//! - `reverse`: `(subject, namespace, relation)` → versions.
+//!
+//! A read resolves its strings to numbers first (a string never interned
+//! cannot match anything) and allocates only for what it returns. One
 //! `RwLock` guards everything: reads run in parallel, writes are atomic.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::{RwLock, RwLockReadGuard};
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use super::{
-    check_all, Page, PageRequest, Revision, StoreError, SubjectKind, TupleFilter, TupleStore,
+    check_all, Page, PageRequest, Probe, ProbeHit, Revision, StoreError, SubjectKind, TupleFilter,
+    TupleStore,
 };
-use crate::tuple::{Subject, Tuple};
+use crate::tuple::{Object, Subject, SubjectRef, Tuple};
+
+/// An interned string; 0 stands for "none" (a wildcard's object, an object
+/// subject's relation).
+type Sym = u32;
+
+/// No version (the end of a [`Version::previous`] chain).
+const NO_VERSION: u32 = u32::MAX;
+
+/// `deleted` of a live version.
+const LIVE: u64 = u64::MAX;
 
 /// An in-memory tuple store.
 #[derive(Debug, Default)]
@@ -20,67 +43,245 @@ pub struct MemoryStore {
     inner: RwLock<Inner>,
 }
 
+/// `namespace:object#relation`, interned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    ns: Sym,
+    obj: Sym,
+    rel: Sym,
+}
+
+/// A subject, interned: `obj` is 0 for a wildcard, `rel` 0 for an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct SubjectKey {
+    ns: Sym,
+    obj: Sym,
+    rel: Sym,
+}
+
+impl SubjectKey {
+    /// 0: object, 1: subject set, 2: wildcard (the slots of `forward`).
+    fn kind(self) -> usize {
+        if self.obj == 0 {
+            2
+        } else if self.rel == 0 {
+            0
+        } else {
+            1
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Version {
-    tuple: Tuple,
+    key: Key,
+    subject: SubjectKey,
     created: u64,
-    deleted: Option<u64>,
+    /// [`LIVE`] while live.
+    deleted: u64,
+    /// The previous version of the same tuple, or [`NO_VERSION`].
+    previous: u32,
 }
 
 impl Version {
     fn visible_at(&self, at: u64) -> bool {
-        self.created <= at && self.deleted.is_none_or(|d| d > at)
+        self.created <= at && self.deleted > at
     }
 }
 
-type ByRelation = HashMap<String, Vec<usize>>;
+#[derive(Debug, Default)]
+struct Symbols {
+    numbers: FxHashMap<Box<str>, Sym>,
+    /// `names[0]` is the unused "none".
+    names: Vec<Box<str>>,
+}
+
+impl Symbols {
+    fn get(&self, name: &str) -> Option<Sym> {
+        self.numbers.get(name).copied()
+    }
+
+    fn intern(&mut self, name: &str) -> Sym {
+        if let Some(&sym) = self.numbers.get(name) {
+            return sym;
+        }
+        if self.names.is_empty() {
+            self.names.push(Box::from(""));
+        }
+        let sym = self.names.len() as Sym;
+        self.names.push(Box::from(name));
+        self.numbers.insert(Box::from(name), sym);
+        sym
+    }
+
+    fn name(&self, sym: Sym) -> &str {
+        self.names.get(sym as usize).map_or("", |n| n)
+    }
+}
 
 #[derive(Debug, Default)]
 struct Inner {
     head: u64,
+    symbols: Symbols,
     versions: Vec<Version>,
-    /// Live tuple → its version.
-    live: HashMap<Tuple, usize>,
-    /// namespace → object id → relation → versions.
-    forward: HashMap<String, HashMap<String, ByRelation>>,
-    /// subject → namespace → relation → versions.
-    reverse: HashMap<Subject, HashMap<String, ByRelation>>,
+    /// Each tuple's latest version.
+    tuples: FxHashMap<(Key, SubjectKey), u32>,
+    /// Versions by object and relation, split by [`SubjectKey::kind`].
+    forward: FxHashMap<Key, [Vec<u32>; 3]>,
+    /// Versions by subject, namespace and relation.
+    reverse: FxHashMap<(SubjectKey, Sym, Sym), Vec<u32>>,
 }
 
 impl Inner {
-    fn insert(&mut self, tuple: &Tuple, rev: u64) {
-        if self.live.contains_key(tuple) {
-            return;
-        }
-        let index = self.versions.len();
-        self.forward
-            .entry(tuple.object.namespace.clone())
-            .or_default()
-            .entry(tuple.object.id.clone())
-            .or_default()
-            .entry(tuple.relation.clone())
-            .or_default()
-            .push(index);
-        self.reverse
-            .entry(tuple.subject.clone())
-            .or_default()
-            .entry(tuple.object.namespace.clone())
-            .or_default()
-            .entry(tuple.relation.clone())
-            .or_default()
-            .push(index);
-        self.live.insert(tuple.clone(), index);
-        self.versions.push(Version {
-            tuple: tuple.clone(),
-            created: rev,
-            deleted: None,
-        });
+    fn key(&self, namespace: &str, object_id: &str, relation: &str) -> Option<Key> {
+        Some(Key {
+            ns: self.symbols.get(namespace)?,
+            obj: self.symbols.get(object_id)?,
+            rel: self.symbols.get(relation)?,
+        })
     }
 
-    fn delete(&mut self, tuple: &Tuple, rev: u64) {
-        if let Some(index) = self.live.remove(tuple) {
-            if let Some(version) = self.versions.get_mut(index) {
-                version.deleted = Some(rev);
+    fn subject_key(&self, subject: SubjectRef<'_>) -> Option<SubjectKey> {
+        Some(match subject {
+            SubjectRef::Object { namespace, id } => SubjectKey {
+                ns: self.symbols.get(namespace)?,
+                obj: self.symbols.get(id)?,
+                rel: 0,
+            },
+            SubjectRef::Set {
+                namespace,
+                id,
+                relation,
+            } => SubjectKey {
+                ns: self.symbols.get(namespace)?,
+                obj: self.symbols.get(id)?,
+                rel: self.symbols.get(relation)?,
+            },
+            SubjectRef::Wildcard { namespace } => SubjectKey {
+                ns: self.symbols.get(namespace)?,
+                obj: 0,
+                rel: 0,
+            },
+        })
+    }
+
+    fn tuple_keys(&self, tuple: &Tuple) -> Option<(Key, SubjectKey)> {
+        let key = self.key(&tuple.object.namespace, &tuple.object.id, &tuple.relation)?;
+        Some((key, self.subject_key(tuple.subject.borrowed())?))
+    }
+
+    fn intern_tuple(&mut self, tuple: &Tuple) -> (Key, SubjectKey) {
+        let symbols = &mut self.symbols;
+        let key = Key {
+            ns: symbols.intern(&tuple.object.namespace),
+            obj: symbols.intern(&tuple.object.id),
+            rel: symbols.intern(&tuple.relation),
+        };
+        let subject = match &tuple.subject {
+            Subject::Object(object) => SubjectKey {
+                ns: symbols.intern(&object.namespace),
+                obj: symbols.intern(&object.id),
+                rel: 0,
+            },
+            Subject::Set { object, relation } => SubjectKey {
+                ns: symbols.intern(&object.namespace),
+                obj: symbols.intern(&object.id),
+                rel: symbols.intern(relation),
+            },
+            Subject::Wildcard { namespace } => SubjectKey {
+                ns: symbols.intern(namespace),
+                obj: 0,
+                rel: 0,
+            },
+        };
+        (key, subject)
+    }
+
+    fn subject_ref(&self, subject: SubjectKey) -> SubjectRef<'_> {
+        let namespace = self.symbols.name(subject.ns);
+        if subject.obj == 0 {
+            return SubjectRef::Wildcard { namespace };
+        }
+        let id = self.symbols.name(subject.obj);
+        if subject.rel == 0 {
+            SubjectRef::Object { namespace, id }
+        } else {
+            SubjectRef::Set {
+                namespace,
+                id,
+                relation: self.symbols.name(subject.rel),
+            }
+        }
+    }
+
+    fn tuple(&self, version: &Version) -> Tuple {
+        let key = version.key;
+        Tuple::new(
+            Object::new(self.symbols.name(key.ns), self.symbols.name(key.obj)),
+            self.symbols.name(key.rel),
+            self.subject_ref(version.subject).to_subject(),
+        )
+    }
+
+    fn version(&self, index: u32) -> Option<&Version> {
+        self.versions.get(index as usize)
+    }
+
+    /// Whether some version of the tuple is visible at `at`.
+    fn has(&self, key: Key, subject: SubjectKey, at: u64) -> bool {
+        let mut index = self
+            .tuples
+            .get(&(key, subject))
+            .copied()
+            .unwrap_or(NO_VERSION);
+        while let Some(version) = self.version(index) {
+            if version.visible_at(at) {
+                return true;
+            }
+            if version.created <= at {
+                // Older versions were deleted before this one was created.
+                return false;
+            }
+            index = version.previous;
+        }
+        false
+    }
+
+    fn insert(&mut self, tuple: &Tuple, rev: u64) {
+        let (key, subject) = self.intern_tuple(tuple);
+        let previous = self
+            .tuples
+            .get(&(key, subject))
+            .copied()
+            .unwrap_or(NO_VERSION);
+        if self.version(previous).is_some_and(|v| v.deleted == LIVE) {
+            return;
+        }
+        let index = self.versions.len() as u32;
+        self.versions.push(Version {
+            key,
+            subject,
+            created: rev,
+            deleted: LIVE,
+            previous,
+        });
+        self.tuples.insert((key, subject), index);
+        if let Some(slot) = self.forward.entry(key).or_default().get_mut(subject.kind()) {
+            slot.push(index);
+        }
+        self.reverse
+            .entry((subject, key.ns, key.rel))
+            .or_default()
+            .push(index);
+    }
+
+    fn delete(&mut self, key: Key, subject: SubjectKey, rev: u64) {
+        let Some(&index) = self.tuples.get(&(key, subject)) else {
+            return;
+        };
+        if let Some(version) = self.versions.get_mut(index as usize) {
+            if version.deleted == LIVE {
+                version.deleted = rev;
             }
         }
     }
@@ -95,16 +296,81 @@ impl Inner {
         Ok(at.0)
     }
 
-    fn visible<'a>(
-        &'a self,
-        indices: &'a [usize],
-        at: u64,
-    ) -> impl Iterator<Item = &'a Tuple> + 'a {
-        indices
-            .iter()
-            .filter_map(|&i| self.versions.get(i))
-            .filter(move |v| v.visible_at(at))
-            .map(|v| &v.tuple)
+    /// The versions of `key` with subjects of `kind` visible at `at`, in
+    /// write order.
+    fn forward_visible(&self, key: Key, kind: SubjectKind, at: u64) -> Vec<&Version> {
+        let Some(slots) = self.forward.get(&key) else {
+            return Vec::new();
+        };
+        let [objects, sets, wildcards] = slots;
+        let mut indices: Vec<u32> = match kind {
+            SubjectKind::Objects => objects.clone(),
+            SubjectKind::Sets => sets.clone(),
+            SubjectKind::All => {
+                let mut all = [&objects[..], &sets[..], &wildcards[..]].concat();
+                all.sort_unstable();
+                all
+            }
+        };
+        indices.retain(|&i| self.version(i).is_some_and(|v| v.visible_at(at)));
+        indices.iter().filter_map(|&i| self.version(i)).collect()
+    }
+
+    /// Calls `visit` with the subjects of `key` of `kind` visible at `at`.
+    fn visit(&self, key: Key, kind: SubjectKind, at: u64, visit: &mut dyn FnMut(SubjectRef<'_>)) {
+        let Some([objects, sets, _]) = self.forward.get(&key) else {
+            return;
+        };
+        let slot = match kind {
+            SubjectKind::Objects => objects,
+            SubjectKind::Sets => sets,
+            SubjectKind::All => {
+                for version in self.forward_visible(key, kind, at) {
+                    visit(self.subject_ref(version.subject));
+                }
+                return;
+            }
+        };
+        for &index in slot {
+            if let Some(version) = self.version(index).filter(|v| v.visible_at(at)) {
+                visit(self.subject_ref(version.subject));
+            }
+        }
+    }
+
+    /// The filter in numbers, or `None` when it names a string never
+    /// stored (nothing matches).
+    fn filter_keys(&self, filter: &TupleFilter) -> Option<FilterKeys> {
+        let sym = |name: &Option<String>| match name {
+            None => Some(None),
+            Some(name) => self.symbols.get(name).map(Some),
+        };
+        Some(FilterKeys {
+            ns: sym(&filter.namespace)?,
+            obj: sym(&filter.object_id)?,
+            rel: sym(&filter.relation)?,
+            subject: match &filter.subject {
+                None => None,
+                Some(subject) => Some(self.subject_key(subject.borrowed())?),
+            },
+        })
+    }
+}
+
+struct FilterKeys {
+    ns: Option<Sym>,
+    obj: Option<Sym>,
+    rel: Option<Sym>,
+    subject: Option<SubjectKey>,
+}
+
+impl FilterKeys {
+    fn matches(&self, version: &Version) -> bool {
+        let key = version.key;
+        self.ns.is_none_or(|s| s == key.ns)
+            && self.obj.is_none_or(|s| s == key.obj)
+            && self.rel.is_none_or(|s| s == key.rel)
+            && self.subject.is_none_or(|s| s == version.subject)
     }
 }
 
@@ -130,11 +396,18 @@ impl TupleStore for MemoryStore {
     fn write(&self, inserts: &[Tuple], deletes: &[Tuple]) -> Result<Revision, StoreError> {
         check_all(inserts)?;
         check_all(deletes)?;
-        let kept: HashSet<&Tuple> = inserts.iter().collect();
+        let kept: FxHashSet<&Tuple> = if deletes.is_empty() {
+            FxHashSet::default()
+        } else {
+            inserts.iter().collect()
+        };
         self.write_with(|inner, rev| {
             for tuple in deletes.iter().filter(|t| !kept.contains(t)) {
-                inner.delete(tuple, rev);
+                if let Some((key, subject)) = inner.tuple_keys(tuple) {
+                    inner.delete(key, subject, rev);
+                }
             }
+            inner.versions.reserve(inserts.len());
             for tuple in inserts {
                 inner.insert(tuple, rev);
             }
@@ -143,14 +416,18 @@ impl TupleStore for MemoryStore {
 
     fn delete_matching(&self, filter: &TupleFilter) -> Result<Revision, StoreError> {
         self.write_with(|inner, rev| {
-            let doomed: Vec<Tuple> = inner
-                .live
-                .keys()
-                .filter(|t| filter.matches(t))
-                .cloned()
+            let Some(keys) = inner.filter_keys(filter) else {
+                return;
+            };
+            let doomed: Vec<(Key, SubjectKey)> = inner
+                .tuples
+                .values()
+                .filter_map(|&i| inner.version(i))
+                .filter(|v| v.deleted == LIVE && keys.matches(v))
+                .map(|v| (v.key, v.subject))
                 .collect();
-            for tuple in &doomed {
-                inner.delete(tuple, rev);
+            for (key, subject) in doomed {
+                inner.delete(key, subject, rev);
             }
         })
     }
@@ -167,35 +444,67 @@ impl TupleStore for MemoryStore {
         kind: SubjectKind,
         at: Revision,
     ) -> Result<Vec<Subject>, StoreError> {
+        let mut out = Vec::new();
+        self.for_each_subject(namespace, object_id, relation, kind, at, &mut |s| {
+            out.push(s.to_subject());
+        })?;
+        Ok(out)
+    }
+
+    fn for_each_subject(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        kind: SubjectKind,
+        at: Revision,
+        visit: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<(), StoreError> {
         let inner = self.read()?;
         let at = inner.check_revision(at)?;
-        let indices = inner
-            .forward
-            .get(namespace)
-            .and_then(|m| m.get(object_id))
-            .and_then(|m| m.get(relation));
-        Ok(indices.map_or_else(Vec::new, |indices| {
-            inner
-                .visible(indices, at)
-                .map(|t| &t.subject)
-                .filter(|s| kind.matches(s))
-                .cloned()
-                .collect()
-        }))
+        if let Some(key) = inner.key(namespace, object_id, relation) {
+            inner.visit(key, kind, at, visit);
+        }
+        Ok(())
+    }
+
+    fn probe(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        probe: Probe<'_>,
+        at: Revision,
+        sets: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<ProbeHit, StoreError> {
+        let inner = self.read()?;
+        let at = inner.check_revision(at)?;
+        let Some(key) = inner.key(namespace, object_id, relation) else {
+            return Ok(ProbeHit::default());
+        };
+        let has = |subject: Option<SubjectRef<'_>>| {
+            subject
+                .and_then(|s| inner.subject_key(s))
+                .is_some_and(|s| inner.has(key, s, at))
+        };
+        let hit = ProbeHit {
+            subject: has(probe.subject),
+            wildcard: has(probe
+                .wildcard
+                .map(|namespace| SubjectRef::Wildcard { namespace })),
+        };
+        if probe.sets && !hit.subject && !hit.wildcard {
+            inner.visit(key, SubjectKind::Sets, at, sets);
+        }
+        Ok(hit)
     }
 
     fn contains(&self, tuple: &Tuple, at: Revision) -> Result<bool, StoreError> {
         let inner = self.read()?;
         let at = inner.check_revision(at)?;
-        if at == inner.head {
-            return Ok(inner.live.contains_key(tuple));
-        }
-        let indices = inner
-            .reverse
-            .get(&tuple.subject)
-            .and_then(|m| m.get(&tuple.object.namespace))
-            .and_then(|m| m.get(&tuple.relation));
-        Ok(indices.is_some_and(|indices| inner.visible(indices, at).any(|t| t == tuple)))
+        Ok(inner
+            .tuple_keys(tuple)
+            .is_some_and(|(key, subject)| inner.has(key, subject, at)))
     }
 
     fn objects_with_subject(
@@ -207,17 +516,22 @@ impl TupleStore for MemoryStore {
     ) -> Result<Vec<String>, StoreError> {
         let inner = self.read()?;
         let at = inner.check_revision(at)?;
-        let indices = inner
+        let (Some(subject), Some(ns), Some(rel)) = (
+            inner.subject_key(subject.borrowed()),
+            inner.symbols.get(namespace),
+            inner.symbols.get(relation),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let mut ids: Vec<String> = inner
             .reverse
-            .get(subject)
-            .and_then(|m| m.get(namespace))
-            .and_then(|m| m.get(relation));
-        let mut ids: Vec<String> = indices.map_or_else(Vec::new, |indices| {
-            inner
-                .visible(indices, at)
-                .map(|t| t.object.id.clone())
-                .collect()
-        });
+            .get(&(subject, ns, rel))
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| inner.version(i))
+            .filter(|v| v.visible_at(at))
+            .map(|v| inner.symbols.name(v.key.obj).to_owned())
+            .collect();
         ids.sort();
         ids.dedup();
         Ok(ids)
@@ -239,8 +553,11 @@ impl TupleStore for MemoryStore {
         };
         let mut items = Vec::new();
         let mut next_cursor = None;
+        let Some(keys) = inner.filter_keys(filter) else {
+            return Ok(Page { items, next_cursor });
+        };
         for (index, version) in inner.versions.iter().enumerate().skip(start) {
-            if !version.visible_at(at) || !filter.matches(&version.tuple) {
+            if !version.visible_at(at) || !keys.matches(version) {
                 continue;
             }
             if items.len() == page.limit {
@@ -248,7 +565,7 @@ impl TupleStore for MemoryStore {
                 next_cursor = Some(index.to_string());
                 break;
             }
-            items.push(version.tuple.clone());
+            items.push(inner.tuple(version));
         }
         Ok(Page { items, next_cursor })
     }

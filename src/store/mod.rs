@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::ir::Schema;
-use crate::tuple::{validate_tuple, Subject, Tuple, WriteError};
+use crate::tuple::{validate_tuple, Object, Subject, SubjectRef, Tuple, WriteError};
 
 pub use memory::MemoryStore;
 pub use sqlite::{MigrationStatus, SqliteStore};
@@ -61,6 +61,26 @@ impl SubjectKind {
             SubjectKind::Sets => matches!(subject, Subject::Set { .. }),
         }
     }
+}
+
+/// What [`TupleStore::probe`] looks for in one stored relation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probe<'a> {
+    /// This exact subject.
+    pub subject: Option<SubjectRef<'a>>,
+    /// The wildcard `namespace:*` of this namespace.
+    pub wildcard: Option<&'a str>,
+    /// Whether to visit the relation's subject sets.
+    pub sets: bool,
+}
+
+/// What [`TupleStore::probe`] found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProbeHit {
+    /// The probed subject is stored.
+    pub subject: bool,
+    /// The probed wildcard is stored.
+    pub wildcard: bool,
 }
 
 /// Selects tuples; an unset field matches anything.
@@ -175,6 +195,57 @@ pub trait TupleStore: Send + Sync {
                 at,
             )?
             .contains(&tuple.subject))
+    }
+
+    /// [`TupleStore::subjects`] without copies: calls `visit` with each
+    /// subject, in the same order. `visit` must not call the store.
+    fn for_each_subject(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        kind: SubjectKind,
+        at: Revision,
+        visit: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<(), StoreError> {
+        for subject in self.subjects(namespace, object_id, relation, kind, at)? {
+            visit(subject.borrowed());
+        }
+        Ok(())
+    }
+
+    /// The one read a check makes of a stored relation
+    /// `namespace:object_id#relation` at `at`: whether the probed subject
+    /// and the probed wildcard are stored, and (with `probe.sets`) its
+    /// subject sets, passed to `sets` in the order of [`TupleStore::subjects`].
+    /// When the subject or the wildcard is found, the sets may be skipped.
+    /// `sets` must not call the store.
+    fn probe(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        probe: Probe<'_>,
+        at: Revision,
+        sets: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<ProbeHit, StoreError> {
+        let object = Object::new(namespace, object_id);
+        let has =
+            |subject: Subject| self.contains(&Tuple::new(object.clone(), relation, subject), at);
+        let hit = ProbeHit {
+            subject: match probe.subject {
+                Some(subject) => has(subject.to_subject())?,
+                None => false,
+            },
+            wildcard: match probe.wildcard {
+                Some(namespace) => has(Subject::wildcard(namespace))?,
+                None => false,
+            },
+        };
+        if probe.sets && !hit.subject && !hit.wildcard {
+            self.for_each_subject(namespace, object_id, relation, SubjectKind::Sets, at, sets)?;
+        }
+        Ok(hit)
     }
 
     /// Reverse lookup: the IDs of the objects of `namespace` whose `relation`
