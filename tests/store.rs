@@ -246,6 +246,46 @@ fn a_write_and_a_delete_of_the_same_tuple_keep_it(store: &dyn TupleStore) {
     assert!(store.contains(&a, r).unwrap());
 }
 
+fn gc_keeps_reads_from_the_horizon_on(store: &dyn TupleStore) {
+    let a = t("doc:1#viewer@user:alice");
+    let b = t("doc:1#viewer@user:bob");
+    let r1 = store.write(&[a.clone(), b.clone()], &[]).unwrap();
+    let r2 = store.write(&[], std::slice::from_ref(&a)).unwrap();
+    let r3 = store.write(&[t("doc:2#viewer@user:carol")], &[]).unwrap();
+    let id = store.store_id().unwrap();
+    assert_eq!(id.len(), 32);
+    assert_eq!(store.gc_horizon().unwrap(), Revision(0));
+    // A page cursor taken before the collection stays valid after it.
+    let first = store
+        .list(&TupleFilter::default(), &PageRequest::first(1), r3)
+        .unwrap();
+    assert_eq!(store.gc(r2).unwrap(), 1);
+    assert_eq!(store.gc_horizon().unwrap(), r2);
+    assert_eq!(store.store_id().unwrap(), id);
+    assert!(matches!(
+        store.contains(&a, r1),
+        Err(StoreError::RevisionCollected { .. })
+    ));
+    assert_eq!(subjects(store, "doc:1#viewer", r2), vec!["user:bob"]);
+    assert_eq!(subjects(store, "doc:1#viewer", r3), vec!["user:bob"]);
+    let rest = store
+        .list(
+            &TupleFilter::default(),
+            &PageRequest {
+                cursor: first.next_cursor,
+                limit: 10,
+            },
+            r3,
+        )
+        .unwrap();
+    let mut all: Vec<Tuple> = first.items;
+    all.extend(rest.items);
+    assert_eq!(all, vec![b, t("doc:2#viewer@user:carol")]);
+    // Collecting again below the horizon does nothing.
+    assert_eq!(store.gc(r1).unwrap(), 0);
+    assert_eq!(store.gc_horizon().unwrap(), r2);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -265,6 +305,7 @@ conformance!(
     kinds_and_wildcards,
     listing_and_delete_matching,
     a_write_and_a_delete_of_the_same_tuple_keep_it,
+    gc_keeps_reads_from_the_horizon_on,
 );
 
 #[test]

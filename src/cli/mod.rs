@@ -10,6 +10,8 @@ pub mod explain;
 mod fmt;
 mod inputs;
 mod output;
+pub mod remote;
+pub mod serve;
 mod validate;
 
 use std::path::PathBuf;
@@ -98,6 +100,23 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Run the HTTP server (Ory Keto-compatible REST API; see docs/api.md).
+    ///
+    /// Settings come from --config FILE, then `ZANZI_*` environment
+    /// variables, then these flags. Stops gracefully on SIGINT/SIGTERM.
+    Serve(serve::ServeArgs),
+    /// Report whether a server is ready: exit 0 when it is, 1 when not.
+    Status {
+        /// The server's read-API URL.
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:4466")]
+        remote: String,
+        /// Wait until the server is ready (up to --timeout seconds).
+        #[arg(long)]
+        block: bool,
+        /// How long --block waits, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        timeout: u64,
+    },
 }
 
 /// Parses the command line and runs the command.
@@ -117,6 +136,12 @@ pub fn run() -> ExitCode {
         } => compile::run(&paths, output.as_deref(), format, color),
         Command::Fmt { paths, check } => fmt::run(&paths, check, color),
         Command::Explain { code, list } => explain::run(code.as_deref(), list),
+        Command::Serve(args) => serve::run(&args),
+        Command::Status {
+            remote,
+            block,
+            timeout,
+        } => serve::status(&remote, block, std::time::Duration::from_secs(timeout)),
     };
     match result {
         Ok(code) => code,

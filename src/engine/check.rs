@@ -77,6 +77,8 @@ pub(crate) struct Checker<'e, 'a> {
     /// The goals being evaluated, outermost first.
     path: Vec<usize>,
     trace: Option<TraceBuilder>,
+    /// The deepest hop reached so far.
+    deepest: u32,
 }
 
 fn merge(into: &mut Deps, from: &[usize]) {
@@ -141,7 +143,13 @@ impl<'e, 'a> Checker<'e, 'a> {
             index: HashMap::new(),
             path: Vec::new(),
             trace: trace.then(TraceBuilder::default),
+            deepest: 0,
         }
+    }
+
+    /// The most hops through tuples any goal of this question took.
+    pub(crate) fn deepest(&self) -> u32 {
+        self.deepest
     }
 
     /// Answers the question for `id#relation`.
@@ -240,6 +248,7 @@ impl<'e, 'a> Checker<'e, 'a> {
 
     /// Whether the subject is in `id#relation`.
     fn goal(&mut self, relation: RelationId, id: &str, depth: u32) -> Result<Val, EngineError> {
+        self.deepest = self.deepest.max(depth);
         if depth > self.engine.options.max_depth {
             let path = self.path_strings(self.engine.userset(relation, id));
             self.leaf(

@@ -5,6 +5,11 @@
 //! namespace → relation) hold positions into it, history included, so reads
 //! at an old revision use the same indexes as reads at the head. One
 //! `RwLock` guards everything: reads run in parallel, writes are atomic.
+//!
+//! [`TupleStore::gc`] drops the versions deleted at or before a revision by
+//! building a compacted copy under the read lock and swapping it in under a
+//! short write lock, so readers are not held up while it works. Listing
+//! cursors are version sequence numbers, which compaction keeps.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{RwLock, RwLockReadGuard};
@@ -22,6 +27,8 @@ pub struct MemoryStore {
 
 #[derive(Debug)]
 struct Version {
+    /// Position in the order of creation; survives compaction.
+    seq: u64,
     tuple: Tuple,
     created: u64,
     deleted: Option<u64>,
@@ -35,9 +42,14 @@ impl Version {
 
 type ByRelation = HashMap<String, Vec<usize>>;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
     head: u64,
+    /// The oldest revision whose history is complete (see [`TupleStore::gc`]).
+    horizon: u64,
+    next_seq: u64,
+    /// A random id, bound into snapshot tokens.
+    id: String,
     versions: Vec<Version>,
     /// Live tuple → its version.
     live: HashMap<Tuple, usize>,
@@ -47,11 +59,39 @@ struct Inner {
     reverse: HashMap<Subject, HashMap<String, ByRelation>>,
 }
 
+impl Default for Inner {
+    fn default() -> Inner {
+        Inner {
+            head: 0,
+            horizon: 0,
+            next_seq: 0,
+            id: super::random_id(),
+            versions: Vec::new(),
+            live: HashMap::new(),
+            forward: HashMap::new(),
+            reverse: HashMap::new(),
+        }
+    }
+}
+
 impl Inner {
     fn insert(&mut self, tuple: &Tuple, rev: u64) {
         if self.live.contains_key(tuple) {
             return;
         }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.push_version(Version {
+            seq,
+            tuple: tuple.clone(),
+            created: rev,
+            deleted: None,
+        });
+    }
+
+    /// Appends a version and indexes it.
+    fn push_version(&mut self, version: Version) {
+        let tuple = &version.tuple;
         let index = self.versions.len();
         self.forward
             .entry(tuple.object.namespace.clone())
@@ -69,12 +109,35 @@ impl Inner {
             .entry(tuple.relation.clone())
             .or_default()
             .push(index);
-        self.live.insert(tuple.clone(), index);
-        self.versions.push(Version {
-            tuple: tuple.clone(),
-            created: rev,
-            deleted: None,
-        });
+        if version.deleted.is_none() {
+            self.live.insert(tuple.clone(), index);
+        }
+        self.versions.push(version);
+    }
+
+    /// A copy without the versions deleted at or before `before`.
+    fn compacted(&self, before: u64) -> Inner {
+        let mut fresh = Inner {
+            head: self.head,
+            horizon: self.horizon.max(before),
+            next_seq: self.next_seq,
+            id: self.id.clone(),
+            versions: Vec::with_capacity(self.versions.len()),
+            live: HashMap::with_capacity(self.live.len()),
+            forward: HashMap::new(),
+            reverse: HashMap::new(),
+        };
+        for version in &self.versions {
+            if version.deleted.is_none_or(|d| d > before) {
+                fresh.push_version(Version {
+                    seq: version.seq,
+                    tuple: version.tuple.clone(),
+                    created: version.created,
+                    deleted: version.deleted,
+                });
+            }
+        }
+        fresh
     }
 
     fn delete(&mut self, tuple: &Tuple, rev: u64) {
@@ -90,6 +153,12 @@ impl Inner {
             return Err(StoreError::FutureRevision {
                 requested: at,
                 head: Revision(self.head),
+            });
+        }
+        if at.0 < self.horizon {
+            return Err(StoreError::RevisionCollected {
+                requested: at,
+                horizon: Revision(self.horizon),
             });
         }
         Ok(at.0)
@@ -234,22 +303,56 @@ impl TupleStore for MemoryStore {
         let start = match &page.cursor {
             None => 0,
             Some(cursor) => cursor
-                .parse::<usize>()
+                .parse::<u64>()
                 .map_err(|_| StoreError::InvalidCursor(cursor.clone()))?,
         };
         let mut items = Vec::new();
         let mut next_cursor = None;
-        for (index, version) in inner.versions.iter().enumerate().skip(start) {
+        let first = inner.versions.partition_point(|v| v.seq < start);
+        for version in inner.versions.iter().skip(first) {
             if !version.visible_at(at) || !filter.matches(&version.tuple) {
                 continue;
             }
             if items.len() == page.limit {
                 // There is at least one more: the next page starts at it.
-                next_cursor = Some(index.to_string());
+                next_cursor = Some(version.seq.to_string());
                 break;
             }
             items.push(version.tuple.clone());
         }
         Ok(Page { items, next_cursor })
+    }
+
+    fn store_id(&self) -> Result<String, StoreError> {
+        Ok(self.read()?.id.clone())
+    }
+
+    fn gc_horizon(&self) -> Result<Revision, StoreError> {
+        Ok(Revision(self.read()?.horizon))
+    }
+
+    fn gc(&self, before: Revision) -> Result<u64, StoreError> {
+        // Compact a copy while readers go on; swap it in if no write came
+        // in between, else try again (and finally compact in place).
+        for _ in 0..3 {
+            let (fresh, head, count) = {
+                let inner = self.read()?;
+                let before = before.0.min(inner.head);
+                let fresh = inner.compacted(before);
+                (fresh, inner.head, inner.versions.len())
+            };
+            let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
+            if inner.head == head {
+                let removed = (count - fresh.versions.len()) as u64;
+                *inner = fresh;
+                return Ok(removed);
+            }
+        }
+        let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
+        let count = inner.versions.len();
+        let fresh = inner.compacted(before.0.min(inner.head));
+        let removed = (count - fresh.versions.len()) as u64;
+        *inner = fresh;
+        Ok(removed)
     }
 }

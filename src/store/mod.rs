@@ -8,7 +8,9 @@
 //! the one that deleted it (`None` while live), so a read at revision `R`
 //! sees exactly the tuples with `created <= R` and (`deleted` unset or
 //! `> R`). Deleting a tuple and writing it again creates a new version;
-//! history is kept until a future compaction removes it.
+//! history is kept until [`TupleStore::gc`] removes the versions deleted
+//! before a revision; reads below that revision (the *horizon*) then fail
+//! with [`StoreError::RevisionCollected`] instead of answering wrongly.
 //!
 //! Stores know nothing of schemas: they check only that tuples are well
 //! formed ([`Tuple::check_well_formed`]). Validate against the schema first
@@ -119,6 +121,8 @@ pub enum StoreError {
     InvalidTuple { tuple: String, reason: String },
     #[error("revision {requested} is in the future; the store is at revision {head}")]
     FutureRevision { requested: Revision, head: Revision },
+    #[error("revision {requested} is no longer readable: history before revision {horizon} was garbage-collected")]
+    RevisionCollected { requested: Revision, horizon: Revision },
     #[error("invalid page cursor `{0}`")]
     InvalidCursor(String),
     #[error(
@@ -191,6 +195,35 @@ pub trait TupleStore: Send + Sync {
         page: &PageRequest,
         at: Revision,
     ) -> Result<Page<Tuple>, StoreError>;
+
+    /// A random identifier fixed when the store was created, so that
+    /// snapshot tokens of one store are refused by another.
+    fn store_id(&self) -> Result<String, StoreError>;
+
+    /// Removes every tuple version deleted at or before `before` (clamped to
+    /// the head) and returns how many were removed. Reads at any revision
+    /// from `before` on are unchanged; reads below it fail from then on
+    /// with [`StoreError::RevisionCollected`]. Live tuples are never removed.
+    fn gc(&self, before: Revision) -> Result<u64, StoreError>;
+
+    /// The oldest readable revision: the highest `before` given to
+    /// [`TupleStore::gc`] so far (0 when nothing was collected).
+    fn gc_horizon(&self) -> Result<Revision, StoreError>;
+}
+
+/// 16 random bytes in hex: store ids.
+pub(crate) fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    // Without an entropy source, fall back to the clock: ids then only need
+    // to differ between stores, not to be secret.
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        bytes = nanos.to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Why [`write_validated`] wrote nothing.

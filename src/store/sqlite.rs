@@ -18,7 +18,11 @@
 //!   the revision columns: reverse reads at any revision.
 //!
 //! A forward read is the union of a live part and a history part.
-//! `revisions` records one row per write transaction.
+//! `revisions` records one row per write transaction; `meta` holds the
+//! store's random id and its garbage-collection horizon.
+//!
+//! [`TupleStore::gc`] deletes old versions in small batches, releasing the
+//! connection between batches so that reads interleave with it.
 //!
 //! The schema is versioned with `PRAGMA user_version` and the migrations are
 //! embedded below; [`migrate_up`] applies the pending ones and
@@ -44,8 +48,9 @@ use crate::tuple::{Object, Subject, Tuple};
 
 /// The embedded migrations, in order; migration `i` (1-based) brings the
 /// database to `user_version = i`. Never edit one that has shipped: append.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_tuples",
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_tuples",
     "CREATE TABLE strings (
         id    INTEGER PRIMARY KEY,
         value TEXT NOT NULL UNIQUE
@@ -72,7 +77,15 @@ const MIGRATIONS: &[(&str, &str)] = &[(
         WHERE deleted_rev IS NOT NULL;
     CREATE INDEX tuples_reverse
         ON tuples (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev);",
-)];
+    ),
+    (
+        "0002_meta",
+        "CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );",
+    ),
+];
 
 /// The schema version this program writes.
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -193,19 +206,45 @@ struct Inner {
     strings: HashMap<i64, String>,
     /// The highest revision known to be committed (heads only grow).
     known_head: u64,
+    /// The garbage-collection horizon (see [`TupleStore::gc_horizon`]).
+    horizon: u64,
+    id: String,
+}
+
+/// Versions removed per transaction by [`TupleStore::gc`].
+const GC_BATCH: i64 = 2_000;
+
+fn meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |row| row.get(0))
+        .optional()?)
+}
+
+/// The store id, created on first use.
+fn ensure_store_id(conn: &Connection) -> Result<String, StoreError> {
+    conn.prepare_cached("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?1)")?
+        .execute([super::random_id()])?;
+    Ok(meta(conn, "store_id")?.unwrap_or_default())
 }
 
 /// Interned ids of one tuple: (ns, obj, rel, s_ns, s_obj, s_rel).
 type Row = [i64; 6];
 
 impl Inner {
-    fn new(conn: Connection) -> Inner {
-        Inner {
+    fn new(conn: Connection) -> Result<Inner, StoreError> {
+        let id = ensure_store_id(&conn)?;
+        let horizon = meta(&conn, "gc_horizon")?
+            .and_then(|h| h.parse().ok())
+            .unwrap_or(0);
+        Ok(Inner {
             conn,
             ids: HashMap::new(),
             strings: HashMap::new(),
             known_head: 0,
-        }
+            horizon,
+            id,
+        })
     }
 
     /// The id of a committed string, if it was ever interned.
@@ -298,6 +337,12 @@ impl Inner {
     }
 
     fn check_revision(&mut self, at: Revision) -> Result<u64, StoreError> {
+        if at.0 < self.horizon {
+            return Err(StoreError::RevisionCollected {
+                requested: at,
+                horizon: Revision(self.horizon),
+            });
+        }
         if at.0 <= self.known_head {
             return Ok(at.0);
         }
@@ -473,7 +518,7 @@ impl SqliteStore {
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         migrate_connection(&mut conn)?;
-        Ok(SqliteStore::from_connection(conn))
+        SqliteStore::from_connection(conn)
     }
 
     /// Opens the database at `path` without changing its schema; fails with
@@ -488,20 +533,20 @@ impl SqliteStore {
                 expected: LATEST_VERSION,
             });
         }
-        Ok(SqliteStore::from_connection(conn))
+        SqliteStore::from_connection(conn)
     }
 
     /// A private in-memory database, migrated.
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         let mut conn = Connection::open_in_memory()?;
         migrate_connection(&mut conn)?;
-        Ok(SqliteStore::from_connection(conn))
+        SqliteStore::from_connection(conn)
     }
 
-    fn from_connection(conn: Connection) -> SqliteStore {
-        SqliteStore {
-            inner: Mutex::new(Inner::new(conn)),
-        }
+    fn from_connection(conn: Connection) -> Result<SqliteStore, StoreError> {
+        Ok(SqliteStore {
+            inner: Mutex::new(Inner::new(conn)?),
+        })
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
@@ -755,6 +800,52 @@ impl TupleStore for SqliteStore {
             });
         }
         Ok(Page { items, next_cursor })
+    }
+
+    fn store_id(&self) -> Result<String, StoreError> {
+        Ok(self.lock()?.id.clone())
+    }
+
+    fn gc_horizon(&self) -> Result<Revision, StoreError> {
+        Ok(Revision(self.lock()?.horizon))
+    }
+
+    fn gc(&self, before: Revision) -> Result<u64, StoreError> {
+        let before = {
+            let mut inner = self.lock()?;
+            let head = head_of(&inner.conn)?;
+            let before = before.0.min(head);
+            if before <= inner.horizon {
+                return Ok(0);
+            }
+            // Raise the horizon first: from now on nobody reads below it.
+            inner
+                .conn
+                .prepare_cached(
+                    "INSERT INTO meta (key, value) VALUES ('gc_horizon', ?1)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute([before.to_string()])?;
+            inner.horizon = before;
+            rev_param(before)
+        };
+        let mut removed = 0u64;
+        loop {
+            // One short transaction per batch; readers get the lock between.
+            let inner = self.lock()?;
+            let count = inner
+                .conn
+                .prepare_cached(
+                    "DELETE FROM tuples WHERE id IN (
+                         SELECT id FROM tuples
+                         WHERE deleted_rev IS NOT NULL AND deleted_rev <= ?1 LIMIT ?2)",
+                )?
+                .execute(params![before, GC_BATCH])?;
+            removed += count as u64;
+            if (count as i64) < GC_BATCH {
+                return Ok(removed);
+            }
+        }
     }
 }
 
