@@ -53,22 +53,39 @@ impl RemoteArgs {
 
 /// `zanzi check --remote URL TUPLE…`: prints `allowed`/`denied` per
 /// question; exit 0 when all are allowed, 1 otherwise.
-pub fn check(args: &RemoteArgs, questions: &[String], max_depth: Option<u32>) -> miette::Result<ExitCode> {
+pub fn check(
+    args: &RemoteArgs,
+    questions: &[String],
+    max_depth: Option<u32>,
+) -> miette::Result<ExitCode> {
     let client = args.client()?;
     let mut all = true;
     for text in questions {
-        let tuple: Tuple = text.parse().map_err(|e| miette!("invalid question `{text}`: {e}"))?;
+        let tuple: Tuple = text
+            .parse()
+            .map_err(|e| miette!("invalid question `{text}`: {e}"))?;
         let answer = client
             .check(&tuple, &args.options(max_depth))
             .map_err(|e| miette!("{e}"))?;
         all &= answer.allowed;
-        println!("{} {text}", if answer.allowed { "allowed" } else { "denied" });
+        println!(
+            "{} {text}",
+            if answer.allowed { "allowed" } else { "denied" }
+        );
     }
-    Ok(if all { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if all {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `zanzi expand --remote URL OBJECT#RELATION`: prints Keto's tree as JSON.
-pub fn expand(args: &RemoteArgs, userset: &str, max_depth: Option<u32>) -> miette::Result<ExitCode> {
+pub fn expand(
+    args: &RemoteArgs,
+    userset: &str,
+    max_depth: Option<u32>,
+) -> miette::Result<ExitCode> {
     let (object, relation) = crate::tuple::parse_object_relation(userset)
         .map_err(|e| miette!("invalid userset `{userset}`: {e}"))?;
     let tree = args

@@ -65,7 +65,10 @@ impl ServeArgs {
         }
         let ignored = s.apply_env(env)?;
         let flags: Vec<(&str, Option<String>)> = vec![
-            ("schema", self.schema.as_ref().map(|p| p.display().to_string())),
+            (
+                "schema",
+                self.schema.as_ref().map(|p| p.display().to_string()),
+            ),
             ("db", self.db.clone()),
             ("host", self.host.clone()),
             ("read_port", self.read_port.map(|v| v.to_string())),
@@ -97,7 +100,9 @@ impl ServeArgs {
 }
 
 pub fn run(args: &ServeArgs) -> miette::Result<ExitCode> {
-    let (settings, ignored) = args.settings(std::env::vars()).map_err(|e| miette!("{e}"))?;
+    let (settings, ignored) = args
+        .settings(std::env::vars())
+        .map_err(|e| miette!("{e}"))?;
     crate::server::init_logging(&settings);
     for name in ignored {
         tracing::warn!(variable = %name, "ignoring an environment variable that is not a server setting");

@@ -109,7 +109,9 @@ impl Client {
     }
 
     fn read_url(&self) -> Result<&str, ClientError> {
-        self.read.as_deref().ok_or(ClientError::NoUrl("read (--remote)"))
+        self.read
+            .as_deref()
+            .ok_or(ClientError::NoUrl("read (--remote)"))
     }
 
     fn write_url(&self) -> Result<&str, ClientError> {
@@ -216,7 +218,11 @@ impl Client {
     }
 
     /// `GET /relation-tuples/check/openapi`.
-    pub fn check(&self, question: &Tuple, options: &ReadOptions) -> Result<CheckAnswer, ClientError> {
+    pub fn check(
+        &self,
+        question: &Tuple,
+        options: &ReadOptions,
+    ) -> Result<CheckAnswer, ClientError> {
         let url = format!("{}/relation-tuples/check/openapi", self.read_url()?);
         let rel = to_keto(question);
         let mut query = vec![
@@ -301,7 +307,9 @@ impl Client {
             .iter()
             .map(|t| ("insert", t))
             .chain(deletes.iter().map(|t| ("delete", t)))
-            .map(|(action, t)| serde_json::json!({ "action": action, "relation_tuple": to_keto(t) }))
+            .map(
+                |(action, t)| serde_json::json!({ "action": action, "relation_tuple": to_keto(t) }),
+            )
             .collect();
         let (status, headers, body) = self.send(self.http.patch(&url).json(&deltas), &url)?;
         if status != 204 {
@@ -329,7 +337,11 @@ impl Client {
             (_, Some(set)) if set.relation.is_empty() => {
                 Subject::object(set.namespace.clone(), set.object.clone())
             }
-            (_, Some(set)) => Subject::set(set.namespace.clone(), set.object.clone(), set.relation.clone()),
+            (_, Some(set)) => Subject::set(
+                set.namespace.clone(),
+                set.object.clone(),
+                set.relation.clone(),
+            ),
             (Some(id), None) => {
                 let schema = self.schema()?;
                 match id.split_once(':') {
@@ -360,7 +372,11 @@ impl Client {
                     }
                 }
             }
-            (None, None) => return Err(ClientError::Protocol("a relationship without a subject".into())),
+            (None, None) => {
+                return Err(ClientError::Protocol(
+                    "a relationship without a subject".into(),
+                ))
+            }
         };
         Ok(Tuple::new(
             Object::new(rel.namespace.clone(), rel.object.clone()),

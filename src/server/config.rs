@@ -271,15 +271,17 @@ impl Settings {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 
     #[test]
     fn layers_apply_in_order_and_errors_name_the_key() {
         let mut s = Settings::default();
-        s.apply_yaml("zanzi.yaml", "max_depth: 8\ndb: ':memory:'\nlog_format: json\n")
-            .unwrap();
+        s.apply_yaml(
+            "zanzi.yaml",
+            "max_depth: 8\ndb: ':memory:'\nlog_format: json\n",
+        )
+        .unwrap();
         s.apply_env([("ZANZI_MAX_DEPTH".to_owned(), "9".to_owned())])
             .unwrap();
         assert_eq!((s.max_depth, s.db.as_str()), (9, ":memory:"));

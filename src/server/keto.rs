@@ -148,8 +148,10 @@ pub struct Params(Vec<(String, String)>);
 
 impl Params {
     pub fn parse(raw: Option<&str>) -> Result<Params, ApiError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
-            .map_err(|e| ApiError::bad_request("invalid_query", format!("invalid query string: {e}")))?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|e| {
+                ApiError::bad_request("invalid_query", format!("invalid query string: {e}"))
+            })?;
         Ok(Params(pairs))
     }
 
@@ -234,10 +236,15 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(
         .collect()
         .await
         .map_err(|e| {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 too_large()
             } else {
-                ApiError::bad_request("unreadable_body", format!("cannot read the request body: {e}"))
+                ApiError::bad_request(
+                    "unreadable_body",
+                    format!("cannot read the request body: {e}"),
+                )
             }
         })?;
     let bytes = collected.to_bytes();
@@ -289,13 +296,21 @@ fn name_error(access: Access, message: String) -> ApiError {
 
 pub fn namespace_id(state: &AppState, name: &str, access: Access) -> Result<NamespaceId, ApiError> {
     state.schema.namespace_id(name).ok_or_else(|| {
-        let known: Vec<&str> = state.schema.namespaces.iter().map(|n| n.name.as_str()).collect();
+        let known: Vec<&str> = state
+            .schema
+            .namespaces
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect();
         let hint = crate::analysis::suggest::closest(name, known.iter().copied())
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
         name_error(
             access,
-            format!("unknown namespace `{name}`{hint} (known: {})", known.join(", ")),
+            format!(
+                "unknown namespace `{name}`{hint} (known: {})",
+                known.join(", ")
+            ),
         )
         .with_detail("namespaces", known)
     })
@@ -527,7 +542,11 @@ pub fn tuple_to_keto(state: &AppState, tuple: &Tuple) -> Relationship {
 pub fn tuple_for_write(state: &AppState, rel: &Relationship) -> Result<Tuple, ApiError> {
     let ns = namespace_id(state, &rel.namespace, Access::Write)?;
     let relation = relation_id(state, ns, &rel.relation, Access::Write)?;
-    if state.schema.relation(relation).is_some_and(|r| r.is_permission()) {
+    if state
+        .schema
+        .relation(relation)
+        .is_some_and(|r| r.is_permission())
+    {
         return Err(ApiError::unprocessable(
             "permission_not_writable",
             format!(
@@ -570,9 +589,12 @@ fn tuple_for_delete(state: &AppState, rel: &Relationship) -> Result<Tuple, ApiEr
         rel.relation.clone(),
         subject,
     );
-    tuple
-        .check_well_formed()
-        .map_err(|reason| ApiError::bad_request("invalid_tuple", format!("invalid tuple `{tuple}`: {reason}")))?;
+    tuple.check_well_formed().map_err(|reason| {
+        ApiError::bad_request(
+            "invalid_tuple",
+            format!("invalid tuple `{tuple}`: {reason}"),
+        )
+    })?;
     Ok(tuple)
 }
 
@@ -638,7 +660,10 @@ fn filter_from_params(state: &AppState, q: &Params) -> Result<TupleFilter, ApiEr
             ));
         }
         let set = SubjectSet {
-            namespace: q.get("subject_set.namespace").unwrap_or_default().to_owned(),
+            namespace: q
+                .get("subject_set.namespace")
+                .unwrap_or_default()
+                .to_owned(),
             object: q.get("subject_set.object").unwrap_or_default().to_owned(),
             relation: q.get("subject_set.relation").unwrap_or_default().to_owned(),
         };
@@ -722,14 +747,20 @@ fn query_relationship(q: &Params) -> Result<Relationship, ApiError> {
         || q.has("subject_set.object")
         || q.has("subject_set.relation");
     let subject_set = if has_set {
-        if !(q.has("subject_set.namespace") && q.has("subject_set.object") && q.has("subject_set.relation")) {
+        if !(q.has("subject_set.namespace")
+            && q.has("subject_set.object")
+            && q.has("subject_set.relation"))
+        {
             return Err(ApiError::bad_request(
                 "incomplete_subject",
                 "incomplete subject, provide \"subject_id\" or a complete \"subject_set.*\"",
             ));
         }
         Some(SubjectSet {
-            namespace: q.get("subject_set.namespace").unwrap_or_default().to_owned(),
+            namespace: q
+                .get("subject_set.namespace")
+                .unwrap_or_default()
+                .to_owned(),
             object: q.get("subject_set.object").unwrap_or_default().to_owned(),
             relation: q.get("subject_set.relation").unwrap_or_default().to_owned(),
         })
@@ -843,16 +874,18 @@ pub async fn batch_check(
         let results = request
             .tuples
             .iter()
-            .map(|rel| match question(s, rel).and_then(|q| run_check(s, &q, depth, at)) {
-                Ok(allowed) => CheckResultWithError {
-                    allowed,
-                    error: String::new(),
+            .map(
+                |rel| match question(s, rel).and_then(|q| run_check(s, &q, depth, at)) {
+                    Ok(allowed) => CheckResultWithError {
+                        allowed,
+                        error: String::new(),
+                    },
+                    Err(e) => CheckResultWithError {
+                        allowed: false,
+                        error: e.message,
+                    },
                 },
-                Err(e) => CheckResultWithError {
-                    allowed: false,
-                    error: e.message,
-                },
-            })
+            )
             .collect();
         Ok((results, s.snaptoken(at)))
     })
@@ -901,7 +934,10 @@ pub async fn list(
         }
     };
     let consistency = q.consistency(&state)?;
-    let page_token = q.get("page_token").filter(|t| !t.is_empty()).map(str::to_owned);
+    let page_token = q
+        .get("page_token")
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
     let (body, token) = blocking(&state, move |s| {
         let filter = filter_from_params(s, &q)?;
         let hash = query_hash(&serde_json::to_string(&filter).unwrap_or_default());
@@ -973,7 +1009,10 @@ pub async fn expand(
         let at = consistency.resolve(s)?;
         let engine = Engine::new(&s.schema, s.store.as_ref());
         let tree = engine.expand(&Object::new(namespace, object), relation, depth, at)?;
-        Ok((crate::engine::grow_stack(|| to_keto_tree(s, &tree)), s.snaptoken(at)))
+        Ok((
+            crate::engine::grow_stack(|| to_keto_tree(s, &tree)),
+            s.snaptoken(at),
+        ))
     })
     .await?;
     Ok((token_header(&token), Json(tree)).into_response())
@@ -1102,10 +1141,7 @@ fn written(state: &AppState, revision: Revision) -> String {
 }
 
 /// `PUT /admin/relation-tuples`: 201 mirroring the payload (plus `snaptoken`).
-pub async fn create(
-    State(state): State<Arc<AppState>>,
-    body: Body,
-) -> Result<Response, ApiError> {
+pub async fn create(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
     let rel: Relationship = read_json(&state, body).await?;
     let echo = rel.clone();
     let token = blocking(&state, move |s| {
@@ -1178,10 +1214,7 @@ pub async fn delete(
 
 /// `PATCH /admin/relation-tuples`: inserts and deletes in one transaction;
 /// one bad delta and nothing is written.
-pub async fn patch(
-    State(state): State<Arc<AppState>>,
-    body: Body,
-) -> Result<Response, ApiError> {
+pub async fn patch(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
     let deltas: Vec<PatchDelta> = read_json(&state, body).await?;
     let token = blocking(&state, move |s| {
         let mut inserts = Vec::new();
@@ -1192,7 +1225,10 @@ pub async fn patch(
                 ..e
             };
             let rel = delta.relation_tuple.as_ref().ok_or_else(|| {
-                at(ApiError::bad_request("missing_field", "relation_tuple is missing"))
+                at(ApiError::bad_request(
+                    "missing_field",
+                    "relation_tuple is missing",
+                ))
             })?;
             match delta.action.as_str() {
                 "insert" => inserts.push(tuple_for_write(s, rel).map_err(at)?),
@@ -1224,7 +1260,10 @@ pub fn read_routes(router: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
             "/relation-tuples/check/openapi",
             get(check_get_openapi).post(check_post_openapi),
         )
-        .route("/relation-tuples/batch/check", axum::routing::post(batch_check))
+        .route(
+            "/relation-tuples/batch/check",
+            axum::routing::post(batch_check),
+        )
         .route("/relation-tuples/expand", get(expand))
         .route("/namespaces", get(namespaces))
 }

@@ -250,10 +250,7 @@ pub fn load_schema(path: &Path) -> Result<Schema, ServeError> {
         Some(schema) if !compilation.has_errors() => Ok(schema),
         _ => Err(ServeError::SchemaErrors {
             path: path.display().to_string(),
-            diagnostics: crate::diagnostics::render_plain(
-                &sources,
-                &compilation.diagnostics,
-            ),
+            diagnostics: crate::diagnostics::render_plain(&sources, &compilation.diagnostics),
         }),
     }
 }
@@ -329,7 +326,9 @@ fn subject_types(schema: &Schema) -> Vec<BTreeSet<NamespaceId>> {
                                 set.insert(namespace);
                             }
                             AllowedType::SubjectSet { relation, .. } => {
-                                set.extend(sets.get(relation.0 as usize).cloned().unwrap_or_default());
+                                set.extend(
+                                    sets.get(relation.0 as usize).cloned().unwrap_or_default(),
+                                );
                             }
                         }
                     }
@@ -623,7 +622,8 @@ async fn gc_loop(state: Arc<AppState>) {
         let result = blocking(&state, move |s| {
             let started = Instant::now();
             let removed = s.store.gc(before)?;
-            s.horizon.fetch_max(s.store.gc_horizon()?.0, Ordering::AcqRel);
+            s.horizon
+                .fetch_max(s.store.gc_horizon()?.0, Ordering::AcqRel);
             Ok((removed, started.elapsed()))
         })
         .await;
@@ -642,7 +642,8 @@ async fn gc_loop(state: Arc<AppState>) {
 pub async fn collect_now(state: &Arc<AppState>, before: Revision) -> Result<u64, ApiError> {
     blocking(state, move |s| {
         let removed = s.store.gc(before)?;
-        s.horizon.fetch_max(s.store.gc_horizon()?.0, Ordering::AcqRel);
+        s.horizon
+            .fetch_max(s.store.gc_horizon()?.0, Ordering::AcqRel);
         Ok(removed)
     })
     .await

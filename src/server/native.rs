@@ -146,8 +146,11 @@ pub async fn lookup_resources(
     body: Body,
 ) -> Result<Response, ApiError> {
     let body: LookupResourcesBody = read_json(&state, body).await?;
-    let consistency =
-        Consistency::parse(&state, body.consistency.as_deref(), body.snaptoken.as_deref())?;
+    let consistency = Consistency::parse(
+        &state,
+        body.consistency.as_deref(),
+        body.snaptoken.as_deref(),
+    )?;
     let limit = match body.page_size {
         None | Some(0) => state.settings.default_page_size,
         Some(n) if n > state.settings.max_page_size => {
@@ -165,7 +168,10 @@ pub async fn lookup_resources(
         let ns = namespace_id(s, &body.namespace, Access::Read)?;
         relation_id(s, ns, &body.relation, Access::Read)?;
         let subject = parse_subject(&body.subject)?;
-        let hash = query_hash(&format!("{}\n{}\n{}", body.namespace, body.relation, subject));
+        let hash = query_hash(&format!(
+            "{}\n{}\n{}",
+            body.namespace, body.relation, subject
+        ));
         let (at, cursor) = match body.page_token.as_deref().filter(|t| !t.is_empty()) {
             Some(token) => {
                 let page = s.tokens.parse_page(token)?;
@@ -214,8 +220,11 @@ pub async fn lookup_subjects(
     body: Body,
 ) -> Result<Response, ApiError> {
     let body: LookupSubjectsBody = read_json(&state, body).await?;
-    let consistency =
-        Consistency::parse(&state, body.consistency.as_deref(), body.snaptoken.as_deref())?;
+    let consistency = Consistency::parse(
+        &state,
+        body.consistency.as_deref(),
+        body.snaptoken.as_deref(),
+    )?;
     let result = blocking(&state, move |s| {
         let ns = namespace_id(s, &body.namespace, Access::Read)?;
         relation_id(s, ns, &body.relation, Access::Read)?;
@@ -239,25 +248,27 @@ pub async fn lookup_subjects(
     Ok(Json(result).into_response())
 }
 
-pub async fn explain(
-    State(state): State<Arc<AppState>>,
-    body: Body,
-) -> Result<Response, ApiError> {
+pub async fn explain(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
     let body: ExplainBody = read_json(&state, body).await?;
     let depth = state.depth(body.max_depth)?;
-    let consistency =
-        Consistency::parse(&state, body.consistency.as_deref(), body.snaptoken.as_deref())?;
+    let consistency = Consistency::parse(
+        &state,
+        body.consistency.as_deref(),
+        body.snaptoken.as_deref(),
+    )?;
     let result = blocking(&state, move |s| {
         let tuple: Tuple = body.tuple.parse().map_err(|e| {
-            ApiError::bad_request("invalid_tuple", format!("invalid tuple `{}`: {e}", body.tuple))
+            ApiError::bad_request(
+                "invalid_tuple",
+                format!("invalid tuple `{}`: {e}", body.tuple),
+            )
         })?;
         let ns = namespace_id(s, &tuple.object.namespace, Access::Read)?;
         relation_id(s, ns, &tuple.relation, Access::Read)?;
         let at = consistency.resolve(s)?;
         let engine = Engine::new(&s.schema, s.store.as_ref())
             .with_options(EngineOptions { max_depth: depth });
-        let explanation =
-            engine.explain(&tuple.object, &tuple.relation, &tuple.subject, at)?;
+        let explanation = engine.explain(&tuple.object, &tuple.relation, &tuple.subject, at)?;
         Ok(ExplainResult {
             explanation,
             snaptoken: s.snaptoken(at),

@@ -154,7 +154,10 @@ impl TokenKeys {
     pub fn parse_snapshot(&self, token: &str) -> Result<Revision, ApiError> {
         let rest = self.open("snapshot token", SNAPSHOT_PREFIX, token)?;
         let bytes: [u8; 8] = rest.as_slice().try_into().map_err(|_| {
-            ApiError::bad_request("invalid_snaptoken", "malformed snapshot token: wrong length")
+            ApiError::bad_request(
+                "invalid_snaptoken",
+                "malformed snapshot token: wrong length",
+            )
         })?;
         Ok(Revision(u64::from_be_bytes(bytes)))
     }
@@ -197,7 +200,6 @@ pub fn query_hash(text: &str) -> [u8; 8] {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 
@@ -209,9 +211,17 @@ mod tests {
         let cut = token.get(..token.len() - 3).unwrap();
         assert!(keys.parse_snapshot(cut).is_err());
         let other = TokenKeys::new(b"other", "00112233445566778899aabbccddeeff");
-        assert!(other.parse_snapshot(&token).unwrap_err().message.contains("integrity"));
+        assert!(other
+            .parse_snapshot(&token)
+            .unwrap_err()
+            .message
+            .contains("integrity"));
         let foreign = TokenKeys::new(b"secret", "ffffffffffffffffffffffffffffffff");
-        assert!(foreign.parse_snapshot(&token).unwrap_err().message.contains("another store"));
+        assert!(foreign
+            .parse_snapshot(&token)
+            .unwrap_err()
+            .message
+            .contains("another store"));
         let page = PageToken {
             revision: Revision(7),
             query_hash: query_hash("q"),

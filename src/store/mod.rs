@@ -122,7 +122,10 @@ pub enum StoreError {
     #[error("revision {requested} is in the future; the store is at revision {head}")]
     FutureRevision { requested: Revision, head: Revision },
     #[error("revision {requested} is no longer readable: history before revision {horizon} was garbage-collected")]
-    RevisionCollected { requested: Revision, horizon: Revision },
+    RevisionCollected {
+        requested: Revision,
+        horizon: Revision,
+    },
     #[error("invalid page cursor `{0}`")]
     InvalidCursor(String),
     #[error(

@@ -51,7 +51,7 @@ use crate::tuple::{Object, Subject, Tuple};
 const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_tuples",
-    "CREATE TABLE strings (
+        "CREATE TABLE strings (
         id    INTEGER PRIMARY KEY,
         value TEXT NOT NULL UNIQUE
     );
