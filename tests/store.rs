@@ -286,6 +286,34 @@ fn gc_keeps_reads_from_the_horizon_on(store: &dyn TupleStore) {
     assert_eq!(store.gc_horizon().unwrap(), r2);
 }
 
+fn filters_by_an_id_in_several_namespaces(store: &dyn TupleStore) {
+    let r = store
+        .write(
+            &[
+                t("doc:1#viewer@user:x"),
+                t("doc:1#viewer@bot:x"),
+                t("doc:1#viewer@team:x#member"),
+                t("doc:1#viewer@user:y"),
+            ],
+            &[],
+        )
+        .unwrap();
+    let filter = TupleFilter {
+        subject_object_in: Some(zanzi::store::ObjectIn {
+            namespaces: vec!["user".into(), "bot".into(), "never".into()],
+            id: "x".into(),
+        }),
+        ..TupleFilter::default()
+    };
+    let mut found = store.list(&filter, &PageRequest::first(10), r).unwrap().items;
+    found.sort();
+    assert_eq!(found, vec![t("doc:1#viewer@bot:x"), t("doc:1#viewer@user:x")]);
+    let r = store.delete_matching(&filter).unwrap();
+    let mut left = subjects(store, "doc:1#viewer", r);
+    left.sort();
+    assert_eq!(left, vec!["team:x#member", "user:y"]);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -306,6 +334,7 @@ conformance!(
     listing_and_delete_matching,
     a_write_and_a_delete_of_the_same_tuple_keep_it,
     gc_keeps_reads_from_the_horizon_on,
+    filters_by_an_id_in_several_namespaces,
 );
 
 #[test]

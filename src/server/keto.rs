@@ -14,7 +14,9 @@
 //!    namespace of object subjects the relation accepts (for a write or a
 //!    filter: its direct object types; for a check: every namespace whose
 //!    objects can reach the relation or permission). None or several is a
-//!    400 naming the accepted types;
+//!    400 naming the accepted types. In a query (list, delete), a bare ID
+//!    instead matches object subjects of every type the query's relation
+//!    (or namespace, or the whole schema) accepts directly;
 //! 3. a `subject_set` whose `relation` is empty is the object subject
 //!    `namespace:object`.
 //!
@@ -38,7 +40,7 @@ use super::zookie::{query_hash, PageToken};
 use super::{blocking, AppState, SNAPTOKEN_HEADER};
 use crate::engine::{Engine, EngineError, EngineOptions, ExpandTree};
 use crate::ir::{AllowedType, NamespaceId, RelationId};
-use crate::store::{PageRequest, Revision, TupleFilter};
+use crate::store::{ObjectIn, PageRequest, Revision, TupleFilter};
 use crate::tuple::{validate_tuple, Object, Subject, Tuple, WriteError};
 
 // ---------------------------------------------------------------------------
@@ -650,8 +652,25 @@ fn filter_from_params(state: &AppState, q: &Params) -> Result<TupleFilter, ApiEr
         (Some(ns), None) => SubjectScope::Namespace(ns),
         (None, None) => SubjectScope::Anywhere,
     };
+    let mut subject_object_in = None;
     let subject = if let Some(id) = q.get("subject_id") {
-        Some(subject_from_id(state, id, scope)?)
+        match id.split_once(':') {
+            Some((ns, _)) if state.schema.namespace_id(ns).is_some() => {
+                Some(subject_from_id(state, id, scope)?)
+            }
+            // A query, unlike a write, need not pick one type: a bare ID
+            // matches object subjects of every type the scope accepts.
+            _ => {
+                subject_object_in = Some(ObjectIn {
+                    namespaces: candidates(state, scope)
+                        .iter()
+                        .filter_map(|ns| state.schema.namespace(*ns).map(|n| n.name.clone()))
+                        .collect(),
+                    id: id.to_owned(),
+                });
+                None
+            }
+        }
     } else if has_set {
         if !set_keys.iter().all(|k| q.has(k)) {
             return Err(ApiError::bad_request(
@@ -676,6 +695,7 @@ fn filter_from_params(state: &AppState, q: &Params) -> Result<TupleFilter, ApiEr
         object_id: q.get("object").map(str::to_owned),
         relation,
         subject,
+        subject_object_in,
     })
 }
 

@@ -74,6 +74,24 @@ pub struct TupleFilter {
     pub relation: Option<String>,
     /// The exact subject.
     pub subject: Option<Subject>,
+    /// An object subject with this ID in any of these namespaces (how the
+    /// server reads Keto's untyped `subject_id` in a query).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_object_in: Option<ObjectIn>,
+}
+
+/// Object subjects with one ID in any of several namespaces.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectIn {
+    pub namespaces: Vec<String>,
+    pub id: String,
+}
+
+impl ObjectIn {
+    pub fn matches(&self, subject: &Subject) -> bool {
+        matches!(subject, Subject::Object(o) if o.id == self.id && self.namespaces.contains(&o.namespace))
+    }
 }
 
 impl TupleFilter {
@@ -87,6 +105,10 @@ impl TupleFilter {
                 .is_none_or(|i| *i == tuple.object.id)
             && self.relation.as_ref().is_none_or(|r| *r == tuple.relation)
             && self.subject.as_ref().is_none_or(|s| *s == tuple.subject)
+            && self
+                .subject_object_in
+                .as_ref()
+                .is_none_or(|o| o.matches(&tuple.subject))
     }
 }
 

@@ -850,7 +850,7 @@ impl TupleStore for SqliteStore {
 }
 
 /// SQL conditions (`column = ?`) and their values.
-type FilterSql = (Vec<&'static str>, Vec<i64>);
+type FilterSql = (Vec<String>, Vec<i64>);
 
 /// SQL conditions and their values for a filter, or `None` when it names a
 /// string that was never stored (so nothing can match).
@@ -867,7 +867,7 @@ fn filter_sql(inner: &mut Inner, filter: &TupleFilter) -> Result<Option<FilterSq
             let Some(id) = inner.lookup(value)? else {
                 return Ok(None);
             };
-            conditions.push(condition);
+            conditions.push(condition.to_owned());
             values.push(id);
         }
     }
@@ -875,8 +875,30 @@ fn filter_sql(inner: &mut Inner, filter: &TupleFilter) -> Result<Option<FilterSq
         let Some([s_ns, s_obj, s_rel]) = inner.lookup_subject(subject)? else {
             return Ok(None);
         };
-        conditions.extend(["s_ns = ?", "s_obj = ?", "s_rel = ?"]);
+        conditions.extend(["s_ns = ?", "s_obj = ?", "s_rel = ?"].map(str::to_owned));
         values.extend([s_ns, s_obj, s_rel]);
+    }
+    if let Some(any) = &filter.subject_object_in {
+        let Some(obj) = inner.lookup(&any.id)? else {
+            return Ok(None);
+        };
+        let mut namespaces = Vec::new();
+        for ns in &any.namespaces {
+            if let Some(id) = inner.lookup(ns)? {
+                namespaces.push(id);
+            }
+        }
+        if namespaces.is_empty() {
+            return Ok(None);
+        }
+        conditions.push("s_obj = ?".to_owned());
+        conditions.push("s_rel = 0".to_owned());
+        conditions.push(format!(
+            "s_ns IN ({})",
+            vec!["?"; namespaces.len()].join(", ")
+        ));
+        values.push(obj);
+        values.extend(namespaces);
     }
     Ok(Some((conditions, values)))
 }
