@@ -305,9 +305,15 @@ fn filters_by_an_id_in_several_namespaces(store: &dyn TupleStore) {
         }),
         ..TupleFilter::default()
     };
-    let mut found = store.list(&filter, &PageRequest::first(10), r).unwrap().items;
+    let mut found = store
+        .list(&filter, &PageRequest::first(10), r)
+        .unwrap()
+        .items;
     found.sort();
-    assert_eq!(found, vec![t("doc:1#viewer@bot:x"), t("doc:1#viewer@user:x")]);
+    assert_eq!(
+        found,
+        vec![t("doc:1#viewer@bot:x"), t("doc:1#viewer@user:x")]
+    );
     let r = store.delete_matching(&filter).unwrap();
     let mut left = subjects(store, "doc:1#viewer", r);
     left.sort();
@@ -321,6 +327,12 @@ macro_rules! conformance {
         }
         mod sqlite {
             $(#[test] fn $name() { super::$name(&zanzi::store::SqliteStore::open_in_memory().unwrap()); })*
+        }
+        mod cached {
+            $(#[test] fn $name() {
+                let durable = zanzi::store::SqliteStore::open_in_memory().unwrap();
+                super::$name(&zanzi::store::CachedStore::new(durable).unwrap());
+            })*
         }
     };
 }
@@ -354,6 +366,31 @@ fn sqlite_persists_and_reports_migrations() {
     assert!(store.contains(&t("doc:1#viewer@user:alice"), head).unwrap());
     let status = zanzi::store::sqlite::migration_status(&path).unwrap();
     assert_eq!(status.applied.len() as u32, status.current);
+}
+
+#[test]
+fn the_cached_store_reloads_every_version_from_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tuples.db");
+    let a = t("doc:1#viewer@user:alice");
+    let b = t("doc:1#viewer@user:bob");
+    let (r1, r2) = {
+        let store = zanzi::store::CachedStore::new(SqliteStore::open(&path).unwrap()).unwrap();
+        let r1 = store.write(&[a.clone(), b.clone()], &[]).unwrap();
+        let r2 = store.write(&[], std::slice::from_ref(&a)).unwrap();
+        (r1, r2)
+    };
+    let store = zanzi::store::CachedStore::new(SqliteStore::open(&path).unwrap()).unwrap();
+    assert_eq!(store.head_revision().unwrap(), r2);
+    assert_eq!(
+        subjects(&store, "doc:1#viewer", r1),
+        vec!["user:alice", "user:bob"]
+    );
+    assert_eq!(subjects(&store, "doc:1#viewer", r2), vec!["user:bob"]);
+    let r3 = store.write(std::slice::from_ref(&a), &[]).unwrap();
+    assert!(r3 > r2);
+    assert!(store.contains(&a, r3).unwrap());
+    assert!(store.durable().contains(&a, r3).unwrap());
 }
 
 #[test]

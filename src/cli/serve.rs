@@ -51,6 +51,10 @@ pub struct ServeArgs {
     /// Start even if stored tuples do not fit the schema (they are then ignored).
     #[arg(long)]
     pub allow_invalid_tuples: bool,
+    /// Read SQLite directly instead of through an in-memory mirror (less
+    /// memory, slower checks).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 impl ServeArgs {
@@ -89,6 +93,7 @@ impl ServeArgs {
                 "allow_invalid_tuples",
                 self.allow_invalid_tuples.then(|| "true".to_owned()),
             ),
+            ("cache_tuples", self.no_cache.then(|| "false".to_owned())),
         ];
         for (key, value) in flags {
             if let Some(value) = value {

@@ -36,6 +36,7 @@ pub const KEYS: &[&str] = &[
     "log_format",
     "log_level",
     "allow_invalid_tuples",
+    "cache_tuples",
 ];
 
 /// How logs are written.
@@ -77,6 +78,8 @@ pub struct Settings {
     pub log_level: String,
     /// Start even when stored tuples do not fit the schema.
     pub allow_invalid_tuples: bool,
+    /// Keep a mirror of a SQLite store in memory for reads.
+    pub cache_tuples: bool,
 }
 
 impl Default for Settings {
@@ -101,6 +104,7 @@ impl Default for Settings {
             log_format: LogFormat::Human,
             log_level: "info".into(),
             allow_invalid_tuples: false,
+            cache_tuples: true,
         }
     }
 }
@@ -187,6 +191,7 @@ impl Settings {
             "allow_invalid_tuples" => {
                 self.allow_invalid_tuples = parse(origin, key, value, "`true` or `false`")?
             }
+            "cache_tuples" => self.cache_tuples = parse(origin, key, value, "`true` or `false`")?,
             _ => {
                 return Err(ConfigError::UnknownKey {
                     origin: origin.to_owned(),

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use super::consistency::Consistency;
 use super::errors::ApiError;
 use super::zookie::{query_hash, PageToken};
-use super::{blocking, AppState, SNAPTOKEN_HEADER};
+use super::{blocking, evaluate, AppState, SNAPTOKEN_HEADER};
 use crate::engine::{Engine, EngineError, EngineOptions, ExpandTree};
 use crate::ir::{AllowedType, NamespaceId, RelationId};
 use crate::store::{ObjectIn, PageRequest, Revision, TupleFilter};
@@ -810,7 +810,7 @@ async fn check(
 ) -> Result<Response, ApiError> {
     let depth = state.depth(q.max_depth()?)?;
     let consistency = q.consistency(&state)?;
-    let (allowed, token) = blocking(&state, move |s| {
+    let (allowed, token) = evaluate(&state, move |s| {
         let question = question(s, &rel)?;
         let at = consistency.resolve(s)?;
         Ok((run_check(s, &question, depth, at)?, s.snaptoken(at)))
@@ -889,7 +889,7 @@ pub async fn batch_check(
             format!("batch exceeds max size of {}", state.settings.max_batch),
         ));
     }
-    let (results, token) = blocking(&state, move |s| {
+    let (results, token) = evaluate(&state, move |s| {
         let at = consistency.resolve(s)?;
         let results = request
             .tuples
@@ -1020,7 +1020,7 @@ pub async fn expand(
     let q = Params::parse(raw.as_deref())?;
     let depth = state.depth(q.max_depth()?)?;
     let consistency = q.consistency(&state)?;
-    let (tree, token) = blocking(&state, move |s| {
+    let (tree, token) = evaluate(&state, move |s| {
         let namespace = q.require("namespace")?;
         let object = q.require("object")?;
         let relation = q.require("relation")?;

@@ -41,7 +41,9 @@ use thiserror::Error;
 use tokio::sync::{watch, Semaphore};
 
 use crate::ir::{AllowedType, NamespaceId, RelationId, RelationKind, Rewrite, Schema};
-use crate::store::{MemoryStore, PageRequest, Revision, SqliteStore, TupleFilter, TupleStore};
+use crate::store::{
+    CachedStore, MemoryStore, PageRequest, Revision, SqliteStore, TupleFilter, TupleStore,
+};
 use config::Settings;
 use errors::ApiError;
 use zookie::TokenKeys;
@@ -83,6 +85,10 @@ pub struct AppState {
     head: AtomicU64,
     horizon: AtomicU64,
     inflight: Arc<Semaphore>,
+    /// Evaluations running at once on the blocking pool.
+    workers: Semaphore,
+    /// Whether the store answers engine reads from memory (no I/O).
+    memory_reads: bool,
     request_seq: AtomicU64,
     request_prefix: String,
     shutting_down: AtomicBool,
@@ -101,17 +107,24 @@ impl AppState {
     pub fn open(settings: Settings) -> Result<AppState, ServeError> {
         let path = settings.schema.clone().ok_or(ServeError::NoSchema)?;
         let schema = load_schema(&path)?;
+        let store_error = |e: crate::store::StoreError| ServeError::Store {
+            db: settings.db.clone(),
+            reason: e.to_string(),
+        };
         let store: Arc<dyn TupleStore> = if settings.db == ":memory:" {
             Arc::new(MemoryStore::new())
         } else {
-            Arc::new(
-                SqliteStore::open(&settings.db).map_err(|e| ServeError::Store {
-                    db: settings.db.clone(),
-                    reason: e.to_string(),
-                })?,
-            )
+            let sqlite = SqliteStore::open(&settings.db).map_err(store_error)?;
+            if settings.cache_tuples {
+                Arc::new(CachedStore::new(sqlite).map_err(store_error)?)
+            } else {
+                Arc::new(sqlite)
+            }
         };
-        AppState::new(settings, schema, store)
+        let memory_reads = settings.db == ":memory:" || settings.cache_tuples;
+        let mut state = AppState::new(settings, schema, store)?;
+        state.memory_reads = memory_reads;
+        Ok(state)
     }
 
     /// A state over an existing store (tests, embedding).
@@ -152,6 +165,8 @@ impl AppState {
             head: AtomicU64::new(head.0),
             horizon: AtomicU64::new(horizon.0),
             inflight: Arc::new(Semaphore::new(settings.max_inflight)),
+            memory_reads: false,
+            workers: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             request_seq: AtomicU64::new(0),
             request_prefix: crate::store::random_id().chars().take(8).collect(),
             shutting_down: AtomicBool::new(false),
@@ -204,15 +219,35 @@ impl AppState {
     }
 }
 
-/// Runs `f` on the blocking pool with the state.
+/// Runs `f`, which may block on the store, on the blocking pool; at most
+/// as many at once as there are cores (more would only contend for the
+/// store's locks).
 pub(crate) async fn blocking<T: Send + 'static>(
     state: &Arc<AppState>,
     f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
+    let _slot = state
+        .workers
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("the server is shutting down"))?;
     let state = state.clone();
     tokio::task::spawn_blocking(move || f(&state))
         .await
         .map_err(|e| ApiError::internal(format!("the request's worker failed: {e}")))?
+}
+
+/// Runs an evaluation (check, expand, lookup): in place when the store
+/// answers reads from memory (a hand-off to the blocking pool would cost
+/// more than the work), else as [`blocking`].
+pub(crate) async fn evaluate<T: Send + 'static>(
+    state: &Arc<AppState>,
+    f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    if state.memory_reads {
+        return f(state);
+    }
+    blocking(state, f).await
 }
 
 /// Loads a compiled IR (`.json`) or compiles zanzi source (a `.zanzi`

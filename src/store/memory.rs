@@ -186,21 +186,60 @@ impl MemoryStore {
         self.inner.read().map_err(|_| StoreError::Poisoned)
     }
 
-    fn write_with(&self, change: impl FnOnce(&mut Inner, u64)) -> Result<Revision, StoreError> {
+    /// Runs a write at `rev`, or at the next revision if `rev` is not above
+    /// the head.
+    fn write_at(
+        &self,
+        rev: Option<Revision>,
+        change: impl FnOnce(&mut Inner, u64),
+    ) -> Result<Revision, StoreError> {
         let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
-        let rev = inner.head + 1;
+        let rev = rev.map_or(inner.head + 1, |r| r.0.max(inner.head + 1));
         change(&mut inner, rev);
         inner.head = rev;
         Ok(Revision(rev))
     }
-}
 
-impl TupleStore for MemoryStore {
-    fn write(&self, inserts: &[Tuple], deletes: &[Tuple]) -> Result<Revision, StoreError> {
-        check_all(inserts)?;
-        check_all(deletes)?;
+    /// A store holding exactly the given versions — `(tuple, created,
+    /// deleted)` in creation order — at `head`, with the given id and
+    /// horizon: an in-memory mirror of a durable store (see
+    /// [`super::CachedStore`]).
+    pub fn from_versions(
+        id: String,
+        head: Revision,
+        horizon: Revision,
+        versions: impl IntoIterator<Item = (Tuple, Revision, Option<Revision>)>,
+    ) -> MemoryStore {
+        let mut inner = Inner {
+            id,
+            head: head.0,
+            horizon: horizon.0,
+            ..Inner::default()
+        };
+        for (tuple, created, deleted) in versions {
+            let seq = inner.next_seq;
+            inner.next_seq += 1;
+            inner.push_version(Version {
+                seq,
+                tuple,
+                created: created.0,
+                deleted: deleted.map(|d| d.0),
+            });
+        }
+        MemoryStore {
+            inner: RwLock::new(inner),
+        }
+    }
+
+    /// Applies a write that a durable store committed at `rev`.
+    pub fn apply_write(
+        &self,
+        rev: Revision,
+        inserts: &[Tuple],
+        deletes: &[Tuple],
+    ) -> Result<Revision, StoreError> {
         let kept: HashSet<&Tuple> = inserts.iter().collect();
-        self.write_with(|inner, rev| {
+        self.write_at(Some(rev), |inner, rev| {
             for tuple in deletes.iter().filter(|t| !kept.contains(t)) {
                 inner.delete(tuple, rev);
             }
@@ -210,8 +249,13 @@ impl TupleStore for MemoryStore {
         })
     }
 
-    fn delete_matching(&self, filter: &TupleFilter) -> Result<Revision, StoreError> {
-        self.write_with(|inner, rev| {
+    /// Applies a [`TupleStore::delete_matching`] committed at `rev`.
+    pub fn apply_delete_matching(
+        &self,
+        rev: Revision,
+        filter: &TupleFilter,
+    ) -> Result<Revision, StoreError> {
+        self.write_at(Some(rev), |inner, rev| {
             let doomed: Vec<Tuple> = inner
                 .live
                 .keys()
@@ -222,6 +266,20 @@ impl TupleStore for MemoryStore {
                 inner.delete(tuple, rev);
             }
         })
+    }
+}
+
+impl TupleStore for MemoryStore {
+    fn write(&self, inserts: &[Tuple], deletes: &[Tuple]) -> Result<Revision, StoreError> {
+        check_all(inserts)?;
+        check_all(deletes)?;
+        let next = Revision(self.read()?.head + 1);
+        self.apply_write(next, inserts, deletes)
+    }
+
+    fn delete_matching(&self, filter: &TupleFilter) -> Result<Revision, StoreError> {
+        let next = Revision(self.read()?.head + 1);
+        self.apply_delete_matching(next, filter)
     }
 
     fn head_revision(&self) -> Result<Revision, StoreError> {

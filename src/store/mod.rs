@@ -16,6 +16,7 @@
 //! formed ([`Tuple::check_well_formed`]). Validate against the schema first
 //! ([`write_validated`] does both, all or nothing).
 
+pub mod cached;
 pub mod memory;
 pub mod sqlite;
 
@@ -25,6 +26,7 @@ use thiserror::Error;
 use crate::ir::Schema;
 use crate::tuple::{validate_tuple, Subject, Tuple, WriteError};
 
+pub use cached::CachedStore;
 pub use memory::MemoryStore;
 pub use sqlite::{MigrationStatus, SqliteStore};
 

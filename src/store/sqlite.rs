@@ -558,6 +558,51 @@ impl SqliteStore {
         connection_status(&self.lock()?.conn)
     }
 
+    /// Every stored version, in creation order: `(tuple, created, deleted)`.
+    /// Used to build an in-memory mirror ([`super::CachedStore`]).
+    #[allow(clippy::type_complexity)]
+    pub fn versions(&self) -> Result<Vec<(Tuple, Revision, Option<Revision>)>, StoreError> {
+        let mut inner = self.lock()?;
+        let rows: Vec<([i64; 6], i64, Option<i64>)> = inner
+            .conn
+            .prepare_cached(
+                "SELECT ns, obj, rel, s_ns, s_obj, s_rel, created_rev, deleted_rev
+                 FROM tuples ORDER BY id",
+            )?
+            .query_map([], |row| {
+                Ok((
+                    [
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                    ],
+                    row.get(6)?,
+                    row.get(7)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        let rev = |r: i64| Revision(u64::try_from(r).unwrap_or_default());
+        rows.into_iter()
+            .map(|([ns, obj, rel, s_ns, s_obj, s_rel], created, deleted)| {
+                Ok((
+                    Tuple {
+                        object: Object {
+                            namespace: inner.string(ns)?,
+                            id: inner.string(obj)?,
+                        },
+                        relation: inner.string(rel)?,
+                        subject: inner.subject_from(s_ns, s_obj, s_rel)?,
+                    },
+                    rev(created),
+                    deleted.map(rev),
+                ))
+            })
+            .collect()
+    }
+
     /// Bulk insert: writes `tuples` in transactions of `batch_size` (one
     /// revision each), skipping tuples that are already live. Every tuple is
     /// checked to be well formed before anything is written; validate against
