@@ -97,7 +97,6 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
-        metrics::counter!("zanzi_store_errors_total").increment(1);
         match error {
             StoreError::RevisionCollected { .. } => ApiError::bad_request(
                 "snapshot_expired",
@@ -116,6 +115,7 @@ impl From<StoreError> for ApiError {
                 ApiError::bad_request("invalid_page_token", error.to_string())
             }
             other => {
+                metrics::counter!("zanzi_store_errors_total").increment(1);
                 tracing::error!(error = %other, "store error");
                 ApiError::internal(format!("the tuple store failed: {other}"))
             }
