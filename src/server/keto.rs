@@ -1020,7 +1020,7 @@ pub async fn expand(
     let q = Params::parse(raw.as_deref())?;
     let depth = state.depth(q.max_depth()?)?;
     let consistency = q.consistency(&state)?;
-    let (tree, token) = evaluate(&state, move |s| {
+    let (tree, token) = blocking(&state, move |s| {
         let namespace = q.require("namespace")?;
         let object = q.require("object")?;
         let relation = q.require("relation")?;

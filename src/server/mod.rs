@@ -121,10 +121,7 @@ impl AppState {
                 Arc::new(sqlite)
             }
         };
-        let memory_reads = settings.db == ":memory:" || settings.cache_tuples;
-        let mut state = AppState::new(settings, schema, store)?;
-        state.memory_reads = memory_reads;
-        Ok(state)
+        AppState::new(settings, schema, store)
     }
 
     /// A state over an existing store (tests, embedding).
@@ -157,6 +154,7 @@ impl AppState {
             }
         };
         let subject_types = subject_types(&schema);
+        let memory_reads = store.reads_from_memory();
         Ok(AppState {
             tokens: TokenKeys::new(&secret, &store_id),
             subject_types,
@@ -165,7 +163,7 @@ impl AppState {
             head: AtomicU64::new(head.0),
             horizon: AtomicU64::new(horizon.0),
             inflight: Arc::new(Semaphore::new(settings.max_inflight)),
-            memory_reads: false,
+            memory_reads,
             workers: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             request_seq: AtomicU64::new(0),
             request_prefix: crate::store::random_id().chars().take(8).collect(),
@@ -237,9 +235,10 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal(format!("the request's worker failed: {e}")))?
 }
 
-/// Runs an evaluation (check, expand, lookup): in place when the store
-/// answers reads from memory (a hand-off to the blocking pool would cost
-/// more than the work), else as [`blocking`].
+/// Runs a check: in place when the store answers reads from memory (a
+/// hand-off to the blocking pool would cost more than the work), else as
+/// [`blocking`]. Expands and lookups, whose work grows with the data, always
+/// go to the blocking pool so they cannot hold up the event loop.
 pub(crate) async fn evaluate<T: Send + 'static>(
     state: &Arc<AppState>,
     f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,

@@ -25,7 +25,7 @@ use super::consistency::Consistency;
 use super::errors::ApiError;
 use super::keto::{namespace_id, read_json, relation_id, Access};
 use super::zookie::{query_hash, PageToken};
-use super::{evaluate, AppState};
+use super::{blocking, AppState};
 use crate::engine::{Engine, EngineOptions, Explanation};
 use crate::store::PageRequest;
 use crate::tuple::{Object, Subject, Tuple};
@@ -164,7 +164,7 @@ pub async fn lookup_resources(
         }
         Some(n) => n,
     };
-    let result = evaluate(&state, move |s| {
+    let result = blocking(&state, move |s| {
         let ns = namespace_id(s, &body.namespace, Access::Read)?;
         relation_id(s, ns, &body.relation, Access::Read)?;
         let subject = parse_subject(&body.subject)?;
@@ -225,7 +225,7 @@ pub async fn lookup_subjects(
         body.consistency.as_deref(),
         body.snaptoken.as_deref(),
     )?;
-    let result = evaluate(&state, move |s| {
+    let result = blocking(&state, move |s| {
         let ns = namespace_id(s, &body.namespace, Access::Read)?;
         relation_id(s, ns, &body.relation, Access::Read)?;
         namespace_id(s, &body.subject_namespace, Access::Read)?;
@@ -256,7 +256,7 @@ pub async fn explain(State(state): State<Arc<AppState>>, body: Body) -> Result<R
         body.consistency.as_deref(),
         body.snaptoken.as_deref(),
     )?;
-    let result = evaluate(&state, move |s| {
+    let result = blocking(&state, move |s| {
         let tuple: Tuple = body.tuple.parse().map_err(|e| {
             ApiError::bad_request(
                 "invalid_tuple",

@@ -112,6 +112,10 @@ impl TupleStore for CachedStore {
         self.durable.store_id()
     }
 
+    fn reads_from_memory(&self) -> bool {
+        true
+    }
+
     fn gc(&self, before: Revision) -> Result<u64, StoreError> {
         let removed = self.durable.gc(before)?;
         self.memory.gc(before)?;

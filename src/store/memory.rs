@@ -385,6 +385,10 @@ impl TupleStore for MemoryStore {
         Ok(self.read()?.id.clone())
     }
 
+    fn reads_from_memory(&self) -> bool {
+        true
+    }
+
     fn gc_horizon(&self) -> Result<Revision, StoreError> {
         Ok(Revision(self.read()?.horizon))
     }

@@ -236,6 +236,12 @@ pub trait TupleStore: Send + Sync {
     /// The oldest readable revision: the highest `before` given to
     /// [`TupleStore::gc`] so far (0 when nothing was collected).
     fn gc_horizon(&self) -> Result<Revision, StoreError>;
+
+    /// Whether forward and reverse reads are answered from memory, without
+    /// I/O (callers may then run evaluations without a blocking thread).
+    fn reads_from_memory(&self) -> bool {
+        false
+    }
 }
 
 /// 16 random bytes in hex: store ids.
