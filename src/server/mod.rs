@@ -493,11 +493,27 @@ async fn version() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "version": env!("CARGO_PKG_VERSION") }))
 }
 
+/// A panic in a handler (a bug) is answered 500 in the usual error shape,
+/// and the server goes on.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = what, "a request handler panicked");
+    ApiError::internal("the server failed to answer this request (a bug); it was logged")
+        .into_response()
+}
+
 fn common(router: Router<Arc<AppState>>, state: &Arc<AppState>) -> Router {
     router
         .route("/health/alive", get(alive))
         .route("/health/ready", get(ready))
         .route("/version", get(version))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .with_state(state.clone())
 }
