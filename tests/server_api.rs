@@ -1129,3 +1129,25 @@ async fn the_openapi_document_lists_every_route_and_matches_the_copy_in_docs() {
     }
     s.running.shutdown().await;
 }
+
+#[test]
+fn the_schema_loads_from_source_a_directory_or_compiled_ir() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("schema.zanzi");
+    std::fs::write(&source, SCHEMA).unwrap();
+    let from_source = server::load_schema(&source).unwrap();
+    assert_eq!(from_source.hash, schema().hash);
+    let from_dir = server::load_schema(dir.path()).unwrap();
+    assert_eq!(from_dir.hash, from_source.hash);
+    let ir = dir.path().join("schema.json");
+    std::fs::write(&ir, from_source.to_json()).unwrap();
+    assert_eq!(server::load_schema(&ir).unwrap().hash, from_source.hash);
+    // A modified IR is refused by its hash.
+    std::fs::write(
+        &ir,
+        from_source.to_json().replace("\"viewer\"", "\"watcher\""),
+    )
+    .unwrap();
+    let err = server::load_schema(&ir).unwrap_err().to_string();
+    assert!(err.contains("schema.json"), "{err}");
+}
