@@ -611,6 +611,10 @@ pub async fn start(
             reason: e.to_string(),
         })?);
         let mut rx = rx.clone();
+        // Answers are small and written at once: send them without delay.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         tasks.push(tokio::spawn(async move {
             axum::serve(listener, router)
                 .with_graceful_shutdown(async move {
