@@ -1022,23 +1022,38 @@ async fn shutdown_finishes_requests_in_flight_and_loses_nothing() {
     let deltas: Vec<Value> = (0..20_000)
         .map(|i| json!({"action": "insert", "relation_tuple": rel("document", &format!("d{i}"), "viewer", "alice")}))
         .collect();
-    let request = s
-        .http
-        .patch(s.write("/admin/relation-tuples"))
-        .json(&deltas)
-        .send();
-    let in_flight = tokio::spawn(request);
-    // Let the request reach the server, then shut down while it runs.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let body = serde_json::to_vec(&deltas).unwrap();
+    let (first, rest) = body.split_at(body.len() / 2);
+    // Send the headers and half the body by hand, so that the request is
+    // certainly in flight when the shutdown starts.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let write = s.running.write;
+    let mut conn = tokio::net::TcpStream::connect(write).await.unwrap();
+    let head = format!(
+        "PATCH /admin/relation-tuples HTTP/1.1\r\nhost: {write}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(first).await.unwrap();
     let state = s.running.state.clone();
-    s.running.shutdown().await;
-    let response = in_flight.await.unwrap().unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    // The listeners are closed.
+    for _ in 0..500 {
+        if state.requests_in_flight() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(state.requests_in_flight(), 1);
+    let stopping = tokio::spawn(s.running.shutdown());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // New connections are refused while the request goes on.
     assert!(reqwest::get(format!("http://{write}/health/alive"))
         .await
         .is_err());
+    conn.write_all(rest).await.unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    stopping.await.unwrap();
     drop(state);
     // Everything acknowledged is on disk.
     let reopened = SqliteStore::open(&path).unwrap();

@@ -189,6 +189,13 @@ impl AppState {
         Ok(self.known_head())
     }
 
+    /// Requests being served right now.
+    pub fn requests_in_flight(&self) -> usize {
+        self.settings
+            .max_inflight
+            .saturating_sub(self.inflight.available_permits())
+    }
+
     pub fn horizon(&self) -> Revision {
         Revision(self.horizon.load(Ordering::Acquire))
     }
