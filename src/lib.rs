@@ -3,7 +3,8 @@
 //! The pipeline, one module per stage: [`source`] text → [`syntax`] (lexing,
 //! parsing, formatting) → [`analysis`] (name resolution, type checking) →
 //! [`ir`] (the compiled, serializable schema the engine interprets).
-//! [`diagnostics`] is shared by every stage; [`cli`] is the `zanzi` binary.
+//! [`diagnostics`] is shared by every stage; [`cli`] is the `zanzi` binary
+//! and [`server`] is `zanzi serve`, the HTTP API.
 //!
 //! At run time: [`tuple`] is the data model and its text notation (with
 //! write validation against a schema), [`store`] keeps tuples with revisions
@@ -31,6 +32,7 @@ pub mod cli;
 pub mod diagnostics;
 pub mod engine;
 pub mod ir;
+pub mod server;
 pub mod source;
 pub mod store;
 pub mod syntax;

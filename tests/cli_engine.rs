@@ -804,7 +804,7 @@ fn migrate_status_and_up() {
     assert_eq!(doc["up_to_date"], false);
     assert_eq!(
         doc["pending"],
-        serde_json::json!(["0001_tuples", "0002_schema"])
+        serde_json::json!(["0001_tuples", "0002_schema", "0003_meta"])
     );
     assert_eq!(doc["revision"], Value::Null);
     on(&f.db, &["migrate", "status"])
@@ -818,7 +818,7 @@ fn migrate_status_and_up() {
     assert_eq!(doc["up_to_date"], true);
     assert_eq!(
         doc["newly_applied"],
-        serde_json::json!(["0001_tuples", "0002_schema"])
+        serde_json::json!(["0001_tuples", "0002_schema", "0003_meta"])
     );
     assert_eq!(
         (doc["revision"].as_u64(), doc["tuples"].as_u64()),
@@ -831,13 +831,13 @@ fn migrate_status_and_up() {
         .arg(&f.db)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("is up to date (version 2)"));
+        .stdout(predicate::str::contains("is up to date (version 3)"));
 
     let f = Fixture::drive();
     let doc = json(&f.db, &["migrate", "status"]);
     assert_eq!(
         doc["applied"],
-        serde_json::json!(["0001_tuples", "0002_schema"])
+        serde_json::json!(["0001_tuples", "0002_schema", "0003_meta"])
     );
     assert_eq!(doc["pending"], serde_json::json!([]));
     assert_eq!(

@@ -246,6 +246,80 @@ fn a_write_and_a_delete_of_the_same_tuple_keep_it(store: &dyn TupleStore) {
     assert!(store.contains(&a, r).unwrap());
 }
 
+fn gc_keeps_reads_from_the_horizon_on(store: &dyn TupleStore) {
+    let a = t("doc:1#viewer@user:alice");
+    let b = t("doc:1#viewer@user:bob");
+    let r1 = store.write(&[a.clone(), b.clone()], &[]).unwrap();
+    let r2 = store.write(&[], std::slice::from_ref(&a)).unwrap();
+    let r3 = store.write(&[t("doc:2#viewer@user:carol")], &[]).unwrap();
+    let id = store.store_id().unwrap();
+    assert_eq!(id.len(), 32);
+    assert_eq!(store.gc_horizon().unwrap(), Revision(0));
+    // A page cursor taken before the collection stays valid after it.
+    let first = store
+        .list(&TupleFilter::default(), &PageRequest::first(1), r3)
+        .unwrap();
+    assert_eq!(store.gc(r2).unwrap(), 1);
+    assert_eq!(store.gc_horizon().unwrap(), r2);
+    assert_eq!(store.store_id().unwrap(), id);
+    assert!(matches!(
+        store.contains(&a, r1),
+        Err(StoreError::RevisionCollected { .. })
+    ));
+    assert_eq!(subjects(store, "doc:1#viewer", r2), vec!["user:bob"]);
+    assert_eq!(subjects(store, "doc:1#viewer", r3), vec!["user:bob"]);
+    let rest = store
+        .list(
+            &TupleFilter::default(),
+            &PageRequest {
+                cursor: first.next_cursor,
+                limit: 10,
+            },
+            r3,
+        )
+        .unwrap();
+    let mut all: Vec<Tuple> = first.items;
+    all.extend(rest.items);
+    assert_eq!(all, vec![b, t("doc:2#viewer@user:carol")]);
+    // Collecting again below the horizon does nothing.
+    assert_eq!(store.gc(r1).unwrap(), 0);
+    assert_eq!(store.gc_horizon().unwrap(), r2);
+}
+
+fn filters_by_an_id_in_several_namespaces(store: &dyn TupleStore) {
+    let r = store
+        .write(
+            &[
+                t("doc:1#viewer@user:x"),
+                t("doc:1#viewer@bot:x"),
+                t("doc:1#viewer@team:x#member"),
+                t("doc:1#viewer@user:y"),
+            ],
+            &[],
+        )
+        .unwrap();
+    let filter = TupleFilter {
+        subject_object_in: Some(zanzi::store::ObjectIn {
+            namespaces: vec!["user".into(), "bot".into(), "never".into()],
+            id: "x".into(),
+        }),
+        ..TupleFilter::default()
+    };
+    let mut found = store
+        .list(&filter, &PageRequest::first(10), r)
+        .unwrap()
+        .items;
+    found.sort();
+    assert_eq!(
+        found,
+        vec![t("doc:1#viewer@bot:x"), t("doc:1#viewer@user:x")]
+    );
+    let r = store.delete_matching(&filter).unwrap();
+    let mut left = subjects(store, "doc:1#viewer", r);
+    left.sort();
+    assert_eq!(left, vec!["team:x#member", "user:y"]);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -253,6 +327,12 @@ macro_rules! conformance {
         }
         mod sqlite {
             $(#[test] fn $name() { super::$name(&zanzi::store::SqliteStore::open_in_memory().unwrap()); })*
+        }
+        mod cached {
+            $(#[test] fn $name() {
+                let durable = zanzi::store::SqliteStore::open_in_memory().unwrap();
+                super::$name(&zanzi::store::CachedStore::new(durable).unwrap());
+            })*
         }
     };
 }
@@ -265,6 +345,8 @@ conformance!(
     kinds_and_wildcards,
     listing_and_delete_matching,
     a_write_and_a_delete_of_the_same_tuple_keep_it,
+    gc_keeps_reads_from_the_horizon_on,
+    filters_by_an_id_in_several_namespaces,
 );
 
 #[test]
@@ -284,6 +366,31 @@ fn sqlite_persists_and_reports_migrations() {
     assert!(store.contains(&t("doc:1#viewer@user:alice"), head).unwrap());
     let status = zanzi::store::sqlite::migration_status(&path).unwrap();
     assert_eq!(status.applied.len() as u32, status.current);
+}
+
+#[test]
+fn the_cached_store_reloads_every_version_from_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tuples.db");
+    let a = t("doc:1#viewer@user:alice");
+    let b = t("doc:1#viewer@user:bob");
+    let (r1, r2) = {
+        let store = zanzi::store::CachedStore::new(SqliteStore::open(&path).unwrap()).unwrap();
+        let r1 = store.write(&[a.clone(), b.clone()], &[]).unwrap();
+        let r2 = store.write(&[], std::slice::from_ref(&a)).unwrap();
+        (r1, r2)
+    };
+    let store = zanzi::store::CachedStore::new(SqliteStore::open(&path).unwrap()).unwrap();
+    assert_eq!(store.head_revision().unwrap(), r2);
+    assert_eq!(
+        subjects(&store, "doc:1#viewer", r1),
+        vec!["user:alice", "user:bob"]
+    );
+    assert_eq!(subjects(&store, "doc:1#viewer", r2), vec!["user:bob"]);
+    let r3 = store.write(std::slice::from_ref(&a), &[]).unwrap();
+    assert!(r3 > r2);
+    assert!(store.contains(&a, r3).unwrap());
+    assert!(store.durable().contains(&a, r3).unwrap());
 }
 
 #[test]

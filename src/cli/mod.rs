@@ -17,6 +17,8 @@ mod local;
 mod lookup;
 mod migrate;
 mod output;
+pub mod remote;
+pub mod serve;
 mod tuples;
 mod validate;
 
@@ -142,6 +144,23 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 50_000)]
         batch_size: usize,
     },
+    /// Run the HTTP server (Ory Keto-compatible REST API; see docs/api.md).
+    ///
+    /// Settings come from --config FILE, then `ZANZI_*` environment
+    /// variables, then these flags. Stops gracefully on SIGINT/SIGTERM.
+    Serve(serve::ServeArgs),
+    /// Report whether a server is ready: exit 0 when it is, 1 when not.
+    Status {
+        /// The server's read-API URL.
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:4466")]
+        remote: String,
+        /// Wait until the server is ready (up to --timeout seconds).
+        #[arg(long)]
+        block: bool,
+        /// How long --block waits, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        timeout: u64,
+    },
 }
 
 /// Parses the command line and runs the command.
@@ -179,6 +198,12 @@ pub fn run() -> ExitCode {
             checks,
             batch_size,
         }),
+        Command::Serve(args) => serve::run(&args),
+        Command::Status {
+            remote,
+            block,
+            timeout,
+        } => serve::status(&remote, block, std::time::Duration::from_secs(timeout)),
     };
     match result {
         Ok(code) => code,

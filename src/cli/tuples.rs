@@ -299,6 +299,7 @@ impl FilterArgs {
             object_id,
             relation: self.relation.clone(),
             subject,
+            subject_object_in: None,
         })
     }
 }

@@ -118,6 +118,8 @@ pub(crate) struct Checker<'e, 'a> {
     /// The goals being evaluated, outermost first.
     path: Vec<usize>,
     trace: Option<TraceBuilder>,
+    /// The most hops through tuples any goal of this question took (metrics).
+    deepest: u32,
 }
 
 fn merge(into: &mut Deps, from: &[usize]) {
@@ -227,7 +229,13 @@ impl<'e, 'a> Checker<'e, 'a> {
             tuplesets: FxHashMap::default(),
             path: Vec::new(),
             trace: trace.then(TraceBuilder::default),
+            deepest: 0,
         }
+    }
+
+    /// The most hops through tuples any goal of this question took.
+    pub(crate) fn deepest(&self) -> u32 {
+        self.deepest
     }
 
     /// Answers the question for `id#relation`. A checker may answer several
@@ -369,6 +377,7 @@ impl<'e, 'a> Checker<'e, 'a> {
 
     /// Whether the subject is in `id#relation`.
     fn goal(&mut self, relation: RelationId, id: Id, depth: u32) -> Result<Val, EngineError> {
+        self.deepest = self.deepest.max(depth);
         if depth > self.engine.options.max_depth {
             let path = self.path_strings(self.userset(relation, id));
             if self.trace.is_some() {

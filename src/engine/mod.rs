@@ -47,7 +47,7 @@ pub const MAX_MAX_DEPTH: u32 = 512;
 /// Runs one level of a recursive evaluation, first moving to a fresh stack
 /// segment when less than 128 KiB is left, so deep data cannot overflow the
 /// caller's thread (whatever its stack size).
-fn grow_stack<T>(f: impl FnOnce() -> T) -> T {
+pub fn grow_stack<T>(f: impl FnOnce() -> T) -> T {
     stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, f)
 }
 
@@ -172,6 +172,22 @@ impl<'a> Engine<'a> {
         let relation = self.resolve(object, relation)?;
         let target = self.target(subject)?;
         check::Checker::new(self, target, at, false).check_root(relation, &object.id)
+    }
+
+    /// [`Engine::check`], also telling the most hops through tuples the
+    /// evaluation took (for metrics).
+    pub fn check_with_depth(
+        &self,
+        object: &Object,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+    ) -> Result<(bool, u32), EngineError> {
+        let relation = self.resolve(object, relation)?;
+        let target = self.target(subject)?;
+        let mut checker = check::Checker::new(self, target, at, false);
+        let answer = checker.check_root(relation, &object.id)?;
+        Ok((answer, checker.deepest()))
     }
 
     /// [`Engine::check`] for an assertion written as a tuple

@@ -1,41 +1,23 @@
 //! An in-memory [`TupleStore`], for tests and for embedding.
 //!
-//! Every string (namespace, ID, relation) is interned once as a number, and
-//! every version of every tuple is a row of numbers in one append-only
-//! vector. Indexes hold positions into it, history included, so reads at an
-//! old revision use the same indexes as reads at the head:
-//!
-//! - `tuples`: each tuple → its latest version; older versions of the same
-//!   tuple are chained through [`Version::previous`] (a tuple deleted and
-//!   written again). Point reads (`contains`, probes) are one hash lookup.
-//! - `forward`: `(namespace, object, relation)` → versions, split by the kind
-//!   of subject, so that the subject sets of a group of 100k users are found
-//!   without scanning the users.
-//! - `reverse`: `(subject, namespace, relation)` → versions.
-//!
-//! A read resolves its strings to numbers first (a string never interned
-//! cannot match anything) and allocates only for what it returns. One
+//! Every version of every tuple lives in one append-only vector; a forward
+//! index (namespace → object → relation) and a reverse index (subject →
+//! namespace → relation) hold positions into it, history included, so reads
+//! at an old revision use the same indexes as reads at the head. One
 //! `RwLock` guards everything: reads run in parallel, writes are atomic.
+//!
+//! [`TupleStore::gc`] drops the versions deleted at or before a revision by
+//! building a compacted copy under the read lock and swapping it in under a
+//! short write lock, so readers are not held up while it works. Listing
+//! cursors are version sequence numbers, which compaction keeps.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::{RwLock, RwLockReadGuard};
 
-use rustc_hash::{FxHashMap, FxHashSet};
-
 use super::{
-    check_all, Page, PageRequest, Probe, ProbeHit, Revision, StoreError, SubjectKind, TupleFilter,
-    TupleStore,
+    check_all, Page, PageRequest, Revision, StoreError, SubjectKind, TupleFilter, TupleStore,
 };
-use crate::tuple::{Object, Subject, SubjectRef, Tuple};
-
-/// An interned string; 0 stands for "none" (a wildcard's object, an object
-/// subject's relation).
-type Sym = u32;
-
-/// No version (the end of a [`Version::previous`] chain).
-const NO_VERSION: u32 = u32::MAX;
-
-/// `deleted` of a live version.
-const LIVE: u64 = u64::MAX;
+use crate::tuple::{Subject, Tuple};
 
 /// An in-memory tuple store.
 #[derive(Debug, Default)]
@@ -43,245 +25,125 @@ pub struct MemoryStore {
     inner: RwLock<Inner>,
 }
 
-/// `namespace:object#relation`, interned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct Key {
-    ns: Sym,
-    obj: Sym,
-    rel: Sym,
-}
-
-/// A subject, interned: `obj` is 0 for a wildcard, `rel` 0 for an object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct SubjectKey {
-    ns: Sym,
-    obj: Sym,
-    rel: Sym,
-}
-
-impl SubjectKey {
-    /// 0: object, 1: subject set, 2: wildcard (the slots of `forward`).
-    fn kind(self) -> usize {
-        if self.obj == 0 {
-            2
-        } else if self.rel == 0 {
-            0
-        } else {
-            1
-        }
-    }
-}
-
 #[derive(Debug)]
 struct Version {
-    key: Key,
-    subject: SubjectKey,
+    /// Position in the order of creation; survives compaction.
+    seq: u64,
+    tuple: Tuple,
     created: u64,
-    /// [`LIVE`] while live.
-    deleted: u64,
-    /// The previous version of the same tuple, or [`NO_VERSION`].
-    previous: u32,
+    deleted: Option<u64>,
 }
 
 impl Version {
     fn visible_at(&self, at: u64) -> bool {
-        self.created <= at && self.deleted > at
+        self.created <= at && self.deleted.is_none_or(|d| d > at)
     }
 }
 
-#[derive(Debug, Default)]
-struct Symbols {
-    numbers: FxHashMap<Box<str>, Sym>,
-    /// `names[0]` is the unused "none".
-    names: Vec<Box<str>>,
-}
+type ByRelation = HashMap<String, Vec<usize>>;
 
-impl Symbols {
-    fn get(&self, name: &str) -> Option<Sym> {
-        self.numbers.get(name).copied()
-    }
-
-    fn intern(&mut self, name: &str) -> Sym {
-        if let Some(&sym) = self.numbers.get(name) {
-            return sym;
-        }
-        if self.names.is_empty() {
-            self.names.push(Box::from(""));
-        }
-        let sym = self.names.len() as Sym;
-        self.names.push(Box::from(name));
-        self.numbers.insert(Box::from(name), sym);
-        sym
-    }
-
-    fn name(&self, sym: Sym) -> &str {
-        self.names.get(sym as usize).map_or("", |n| n)
-    }
-}
-
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
     head: u64,
-    symbols: Symbols,
+    /// The oldest revision whose history is complete (see [`TupleStore::gc`]).
+    horizon: u64,
+    next_seq: u64,
+    /// A random id, bound into snapshot tokens.
+    id: String,
     versions: Vec<Version>,
-    /// Each tuple's latest version.
-    tuples: FxHashMap<(Key, SubjectKey), u32>,
-    /// Versions by object and relation, split by [`SubjectKey::kind`].
-    forward: FxHashMap<Key, [Vec<u32>; 3]>,
-    /// Versions by subject, namespace and relation.
-    reverse: FxHashMap<(SubjectKey, Sym, Sym), Vec<u32>>,
+    /// Live tuple → its version.
+    live: HashMap<Tuple, usize>,
+    /// namespace → object id → relation → versions.
+    forward: HashMap<String, HashMap<String, ByRelation>>,
+    /// subject → namespace → relation → versions.
+    reverse: HashMap<Subject, HashMap<String, ByRelation>>,
+}
+
+impl Default for Inner {
+    fn default() -> Inner {
+        Inner {
+            head: 0,
+            horizon: 0,
+            next_seq: 0,
+            id: super::random_id(),
+            versions: Vec::new(),
+            live: HashMap::new(),
+            forward: HashMap::new(),
+            reverse: HashMap::new(),
+        }
+    }
 }
 
 impl Inner {
-    fn key(&self, namespace: &str, object_id: &str, relation: &str) -> Option<Key> {
-        Some(Key {
-            ns: self.symbols.get(namespace)?,
-            obj: self.symbols.get(object_id)?,
-            rel: self.symbols.get(relation)?,
-        })
-    }
-
-    fn subject_key(&self, subject: SubjectRef<'_>) -> Option<SubjectKey> {
-        Some(match subject {
-            SubjectRef::Object { namespace, id } => SubjectKey {
-                ns: self.symbols.get(namespace)?,
-                obj: self.symbols.get(id)?,
-                rel: 0,
-            },
-            SubjectRef::Set {
-                namespace,
-                id,
-                relation,
-            } => SubjectKey {
-                ns: self.symbols.get(namespace)?,
-                obj: self.symbols.get(id)?,
-                rel: self.symbols.get(relation)?,
-            },
-            SubjectRef::Wildcard { namespace } => SubjectKey {
-                ns: self.symbols.get(namespace)?,
-                obj: 0,
-                rel: 0,
-            },
-        })
-    }
-
-    fn tuple_keys(&self, tuple: &Tuple) -> Option<(Key, SubjectKey)> {
-        let key = self.key(&tuple.object.namespace, &tuple.object.id, &tuple.relation)?;
-        Some((key, self.subject_key(tuple.subject.borrowed())?))
-    }
-
-    fn intern_tuple(&mut self, tuple: &Tuple) -> (Key, SubjectKey) {
-        let symbols = &mut self.symbols;
-        let key = Key {
-            ns: symbols.intern(&tuple.object.namespace),
-            obj: symbols.intern(&tuple.object.id),
-            rel: symbols.intern(&tuple.relation),
-        };
-        let subject = match &tuple.subject {
-            Subject::Object(object) => SubjectKey {
-                ns: symbols.intern(&object.namespace),
-                obj: symbols.intern(&object.id),
-                rel: 0,
-            },
-            Subject::Set { object, relation } => SubjectKey {
-                ns: symbols.intern(&object.namespace),
-                obj: symbols.intern(&object.id),
-                rel: symbols.intern(relation),
-            },
-            Subject::Wildcard { namespace } => SubjectKey {
-                ns: symbols.intern(namespace),
-                obj: 0,
-                rel: 0,
-            },
-        };
-        (key, subject)
-    }
-
-    fn subject_ref(&self, subject: SubjectKey) -> SubjectRef<'_> {
-        let namespace = self.symbols.name(subject.ns);
-        if subject.obj == 0 {
-            return SubjectRef::Wildcard { namespace };
-        }
-        let id = self.symbols.name(subject.obj);
-        if subject.rel == 0 {
-            SubjectRef::Object { namespace, id }
-        } else {
-            SubjectRef::Set {
-                namespace,
-                id,
-                relation: self.symbols.name(subject.rel),
-            }
-        }
-    }
-
-    fn tuple(&self, version: &Version) -> Tuple {
-        let key = version.key;
-        Tuple::new(
-            Object::new(self.symbols.name(key.ns), self.symbols.name(key.obj)),
-            self.symbols.name(key.rel),
-            self.subject_ref(version.subject).to_subject(),
-        )
-    }
-
-    fn version(&self, index: u32) -> Option<&Version> {
-        self.versions.get(index as usize)
-    }
-
-    /// Whether some version of the tuple is visible at `at`.
-    fn has(&self, key: Key, subject: SubjectKey, at: u64) -> bool {
-        let mut index = self
-            .tuples
-            .get(&(key, subject))
-            .copied()
-            .unwrap_or(NO_VERSION);
-        while let Some(version) = self.version(index) {
-            if version.visible_at(at) {
-                return true;
-            }
-            if version.created <= at {
-                // Older versions were deleted before this one was created.
-                return false;
-            }
-            index = version.previous;
-        }
-        false
-    }
-
     fn insert(&mut self, tuple: &Tuple, rev: u64) {
-        let (key, subject) = self.intern_tuple(tuple);
-        let previous = self
-            .tuples
-            .get(&(key, subject))
-            .copied()
-            .unwrap_or(NO_VERSION);
-        if self.version(previous).is_some_and(|v| v.deleted == LIVE) {
+        if self.live.contains_key(tuple) {
             return;
         }
-        let index = self.versions.len() as u32;
-        self.versions.push(Version {
-            key,
-            subject,
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.push_version(Version {
+            seq,
+            tuple: tuple.clone(),
             created: rev,
-            deleted: LIVE,
-            previous,
+            deleted: None,
         });
-        self.tuples.insert((key, subject), index);
-        if let Some(slot) = self.forward.entry(key).or_default().get_mut(subject.kind()) {
-            slot.push(index);
-        }
-        self.reverse
-            .entry((subject, key.ns, key.rel))
+    }
+
+    /// Appends a version and indexes it.
+    fn push_version(&mut self, version: Version) {
+        let tuple = &version.tuple;
+        let index = self.versions.len();
+        self.forward
+            .entry(tuple.object.namespace.clone())
+            .or_default()
+            .entry(tuple.object.id.clone())
+            .or_default()
+            .entry(tuple.relation.clone())
             .or_default()
             .push(index);
+        self.reverse
+            .entry(tuple.subject.clone())
+            .or_default()
+            .entry(tuple.object.namespace.clone())
+            .or_default()
+            .entry(tuple.relation.clone())
+            .or_default()
+            .push(index);
+        if version.deleted.is_none() {
+            self.live.insert(tuple.clone(), index);
+        }
+        self.versions.push(version);
     }
 
-    fn delete(&mut self, key: Key, subject: SubjectKey, rev: u64) {
-        let Some(&index) = self.tuples.get(&(key, subject)) else {
-            return;
+    /// A copy without the versions deleted at or before `before`.
+    fn compacted(&self, before: u64) -> Inner {
+        let mut fresh = Inner {
+            head: self.head,
+            horizon: self.horizon.max(before),
+            next_seq: self.next_seq,
+            id: self.id.clone(),
+            versions: Vec::with_capacity(self.versions.len()),
+            live: HashMap::with_capacity(self.live.len()),
+            forward: HashMap::new(),
+            reverse: HashMap::new(),
         };
-        if let Some(version) = self.versions.get_mut(index as usize) {
-            if version.deleted == LIVE {
-                version.deleted = rev;
+        for version in &self.versions {
+            if version.deleted.is_none_or(|d| d > before) {
+                fresh.push_version(Version {
+                    seq: version.seq,
+                    tuple: version.tuple.clone(),
+                    created: version.created,
+                    deleted: version.deleted,
+                });
+            }
+        }
+        fresh
+    }
+
+    fn delete(&mut self, tuple: &Tuple, rev: u64) {
+        if let Some(index) = self.live.remove(tuple) {
+            if let Some(version) = self.versions.get_mut(index) {
+                version.deleted = Some(rev);
             }
         }
     }
@@ -293,84 +155,25 @@ impl Inner {
                 head: Revision(self.head),
             });
         }
+        if at.0 < self.horizon {
+            return Err(StoreError::RevisionCollected {
+                requested: at,
+                horizon: Revision(self.horizon),
+            });
+        }
         Ok(at.0)
     }
 
-    /// The versions of `key` with subjects of `kind` visible at `at`, in
-    /// write order.
-    fn forward_visible(&self, key: Key, kind: SubjectKind, at: u64) -> Vec<&Version> {
-        let Some(slots) = self.forward.get(&key) else {
-            return Vec::new();
-        };
-        let [objects, sets, wildcards] = slots;
-        let mut indices: Vec<u32> = match kind {
-            SubjectKind::Objects => objects.clone(),
-            SubjectKind::Sets => sets.clone(),
-            SubjectKind::All => {
-                let mut all = [&objects[..], &sets[..], &wildcards[..]].concat();
-                all.sort_unstable();
-                all
-            }
-        };
-        indices.retain(|&i| self.version(i).is_some_and(|v| v.visible_at(at)));
-        indices.iter().filter_map(|&i| self.version(i)).collect()
-    }
-
-    /// Calls `visit` with the subjects of `key` of `kind` visible at `at`.
-    fn visit(&self, key: Key, kind: SubjectKind, at: u64, visit: &mut dyn FnMut(SubjectRef<'_>)) {
-        let Some([objects, sets, _]) = self.forward.get(&key) else {
-            return;
-        };
-        let slot = match kind {
-            SubjectKind::Objects => objects,
-            SubjectKind::Sets => sets,
-            SubjectKind::All => {
-                for version in self.forward_visible(key, kind, at) {
-                    visit(self.subject_ref(version.subject));
-                }
-                return;
-            }
-        };
-        for &index in slot {
-            if let Some(version) = self.version(index).filter(|v| v.visible_at(at)) {
-                visit(self.subject_ref(version.subject));
-            }
-        }
-    }
-
-    /// The filter in numbers, or `None` when it names a string never
-    /// stored (nothing matches).
-    fn filter_keys(&self, filter: &TupleFilter) -> Option<FilterKeys> {
-        let sym = |name: &Option<String>| match name {
-            None => Some(None),
-            Some(name) => self.symbols.get(name).map(Some),
-        };
-        Some(FilterKeys {
-            ns: sym(&filter.namespace)?,
-            obj: sym(&filter.object_id)?,
-            rel: sym(&filter.relation)?,
-            subject: match &filter.subject {
-                None => None,
-                Some(subject) => Some(self.subject_key(subject.borrowed())?),
-            },
-        })
-    }
-}
-
-struct FilterKeys {
-    ns: Option<Sym>,
-    obj: Option<Sym>,
-    rel: Option<Sym>,
-    subject: Option<SubjectKey>,
-}
-
-impl FilterKeys {
-    fn matches(&self, version: &Version) -> bool {
-        let key = version.key;
-        self.ns.is_none_or(|s| s == key.ns)
-            && self.obj.is_none_or(|s| s == key.obj)
-            && self.rel.is_none_or(|s| s == key.rel)
-            && self.subject.is_none_or(|s| s == version.subject)
+    fn visible<'a>(
+        &'a self,
+        indices: &'a [usize],
+        at: u64,
+    ) -> impl Iterator<Item = &'a Tuple> + 'a {
+        indices
+            .iter()
+            .filter_map(|&i| self.versions.get(i))
+            .filter(move |v| v.visible_at(at))
+            .map(|v| &v.tuple)
     }
 }
 
@@ -383,12 +186,86 @@ impl MemoryStore {
         self.inner.read().map_err(|_| StoreError::Poisoned)
     }
 
-    fn write_with(&self, change: impl FnOnce(&mut Inner, u64)) -> Result<Revision, StoreError> {
+    /// Runs a write at `rev`, or at the next revision if `rev` is not above
+    /// the head.
+    fn write_at(
+        &self,
+        rev: Option<Revision>,
+        change: impl FnOnce(&mut Inner, u64),
+    ) -> Result<Revision, StoreError> {
         let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
-        let rev = inner.head + 1;
+        let rev = rev.map_or(inner.head + 1, |r| r.0.max(inner.head + 1));
         change(&mut inner, rev);
         inner.head = rev;
         Ok(Revision(rev))
+    }
+
+    /// A store holding exactly the given versions — `(tuple, created,
+    /// deleted)` in creation order — at `head`, with the given id and
+    /// horizon: an in-memory mirror of a durable store (see
+    /// [`super::CachedStore`]).
+    pub fn from_versions(
+        id: String,
+        head: Revision,
+        horizon: Revision,
+        versions: impl IntoIterator<Item = (Tuple, Revision, Option<Revision>)>,
+    ) -> MemoryStore {
+        let mut inner = Inner {
+            id,
+            head: head.0,
+            horizon: horizon.0,
+            ..Inner::default()
+        };
+        for (tuple, created, deleted) in versions {
+            let seq = inner.next_seq;
+            inner.next_seq += 1;
+            inner.push_version(Version {
+                seq,
+                tuple,
+                created: created.0,
+                deleted: deleted.map(|d| d.0),
+            });
+        }
+        MemoryStore {
+            inner: RwLock::new(inner),
+        }
+    }
+
+    /// Applies a write that a durable store committed at `rev`.
+    pub fn apply_write(
+        &self,
+        rev: Revision,
+        inserts: &[Tuple],
+        deletes: &[Tuple],
+    ) -> Result<Revision, StoreError> {
+        let kept: HashSet<&Tuple> = inserts.iter().collect();
+        self.write_at(Some(rev), |inner, rev| {
+            for tuple in deletes.iter().filter(|t| !kept.contains(t)) {
+                inner.delete(tuple, rev);
+            }
+            for tuple in inserts {
+                inner.insert(tuple, rev);
+            }
+        })
+    }
+
+    /// Applies a [`TupleStore::delete_matching`] committed at `rev`.
+    pub fn apply_delete_matching(
+        &self,
+        rev: Revision,
+        filter: &TupleFilter,
+    ) -> Result<Revision, StoreError> {
+        self.write_at(Some(rev), |inner, rev| {
+            let doomed: Vec<Tuple> = inner
+                .live
+                .keys()
+                .filter(|t| filter.matches(t))
+                .cloned()
+                .collect();
+            for tuple in &doomed {
+                inner.delete(tuple, rev);
+            }
+        })
     }
 }
 
@@ -396,40 +273,13 @@ impl TupleStore for MemoryStore {
     fn write(&self, inserts: &[Tuple], deletes: &[Tuple]) -> Result<Revision, StoreError> {
         check_all(inserts)?;
         check_all(deletes)?;
-        let kept: FxHashSet<&Tuple> = if deletes.is_empty() {
-            FxHashSet::default()
-        } else {
-            inserts.iter().collect()
-        };
-        self.write_with(|inner, rev| {
-            for tuple in deletes.iter().filter(|t| !kept.contains(t)) {
-                if let Some((key, subject)) = inner.tuple_keys(tuple) {
-                    inner.delete(key, subject, rev);
-                }
-            }
-            inner.versions.reserve(inserts.len());
-            for tuple in inserts {
-                inner.insert(tuple, rev);
-            }
-        })
+        let next = Revision(self.read()?.head + 1);
+        self.apply_write(next, inserts, deletes)
     }
 
     fn delete_matching(&self, filter: &TupleFilter) -> Result<Revision, StoreError> {
-        self.write_with(|inner, rev| {
-            let Some(keys) = inner.filter_keys(filter) else {
-                return;
-            };
-            let doomed: Vec<(Key, SubjectKey)> = inner
-                .tuples
-                .values()
-                .filter_map(|&i| inner.version(i))
-                .filter(|v| v.deleted == LIVE && keys.matches(v))
-                .map(|v| (v.key, v.subject))
-                .collect();
-            for (key, subject) in doomed {
-                inner.delete(key, subject, rev);
-            }
-        })
+        let next = Revision(self.read()?.head + 1);
+        self.apply_delete_matching(next, filter)
     }
 
     fn head_revision(&self) -> Result<Revision, StoreError> {
@@ -444,67 +294,35 @@ impl TupleStore for MemoryStore {
         kind: SubjectKind,
         at: Revision,
     ) -> Result<Vec<Subject>, StoreError> {
-        let mut out = Vec::new();
-        self.for_each_subject(namespace, object_id, relation, kind, at, &mut |s| {
-            out.push(s.to_subject());
-        })?;
-        Ok(out)
-    }
-
-    fn for_each_subject(
-        &self,
-        namespace: &str,
-        object_id: &str,
-        relation: &str,
-        kind: SubjectKind,
-        at: Revision,
-        visit: &mut dyn FnMut(SubjectRef<'_>),
-    ) -> Result<(), StoreError> {
         let inner = self.read()?;
         let at = inner.check_revision(at)?;
-        if let Some(key) = inner.key(namespace, object_id, relation) {
-            inner.visit(key, kind, at, visit);
-        }
-        Ok(())
-    }
-
-    fn probe(
-        &self,
-        namespace: &str,
-        object_id: &str,
-        relation: &str,
-        probe: Probe<'_>,
-        at: Revision,
-        sets: &mut dyn FnMut(SubjectRef<'_>),
-    ) -> Result<ProbeHit, StoreError> {
-        let inner = self.read()?;
-        let at = inner.check_revision(at)?;
-        let Some(key) = inner.key(namespace, object_id, relation) else {
-            return Ok(ProbeHit::default());
-        };
-        let has = |subject: Option<SubjectRef<'_>>| {
-            subject
-                .and_then(|s| inner.subject_key(s))
-                .is_some_and(|s| inner.has(key, s, at))
-        };
-        let hit = ProbeHit {
-            subject: has(probe.subject),
-            wildcard: has(probe
-                .wildcard
-                .map(|namespace| SubjectRef::Wildcard { namespace })),
-        };
-        if probe.sets && !hit.subject && !hit.wildcard {
-            inner.visit(key, SubjectKind::Sets, at, sets);
-        }
-        Ok(hit)
+        let indices = inner
+            .forward
+            .get(namespace)
+            .and_then(|m| m.get(object_id))
+            .and_then(|m| m.get(relation));
+        Ok(indices.map_or_else(Vec::new, |indices| {
+            inner
+                .visible(indices, at)
+                .map(|t| &t.subject)
+                .filter(|s| kind.matches(s))
+                .cloned()
+                .collect()
+        }))
     }
 
     fn contains(&self, tuple: &Tuple, at: Revision) -> Result<bool, StoreError> {
         let inner = self.read()?;
         let at = inner.check_revision(at)?;
-        Ok(inner
-            .tuple_keys(tuple)
-            .is_some_and(|(key, subject)| inner.has(key, subject, at)))
+        if at == inner.head {
+            return Ok(inner.live.contains_key(tuple));
+        }
+        let indices = inner
+            .reverse
+            .get(&tuple.subject)
+            .and_then(|m| m.get(&tuple.object.namespace))
+            .and_then(|m| m.get(&tuple.relation));
+        Ok(indices.is_some_and(|indices| inner.visible(indices, at).any(|t| t == tuple)))
     }
 
     fn objects_with_subject(
@@ -516,22 +334,17 @@ impl TupleStore for MemoryStore {
     ) -> Result<Vec<String>, StoreError> {
         let inner = self.read()?;
         let at = inner.check_revision(at)?;
-        let (Some(subject), Some(ns), Some(rel)) = (
-            inner.subject_key(subject.borrowed()),
-            inner.symbols.get(namespace),
-            inner.symbols.get(relation),
-        ) else {
-            return Ok(Vec::new());
-        };
-        let mut ids: Vec<String> = inner
+        let indices = inner
             .reverse
-            .get(&(subject, ns, rel))
-            .into_iter()
-            .flatten()
-            .filter_map(|&i| inner.version(i))
-            .filter(|v| v.visible_at(at))
-            .map(|v| inner.symbols.name(v.key.obj).to_owned())
-            .collect();
+            .get(subject)
+            .and_then(|m| m.get(namespace))
+            .and_then(|m| m.get(relation));
+        let mut ids: Vec<String> = indices.map_or_else(Vec::new, |indices| {
+            inner
+                .visible(indices, at)
+                .map(|t| t.object.id.clone())
+                .collect()
+        });
         ids.sort();
         ids.dedup();
         Ok(ids)
@@ -548,25 +361,60 @@ impl TupleStore for MemoryStore {
         let start = match &page.cursor {
             None => 0,
             Some(cursor) => cursor
-                .parse::<usize>()
+                .parse::<u64>()
                 .map_err(|_| StoreError::InvalidCursor(cursor.clone()))?,
         };
         let mut items = Vec::new();
         let mut next_cursor = None;
-        let Some(keys) = inner.filter_keys(filter) else {
-            return Ok(Page { items, next_cursor });
-        };
-        for (index, version) in inner.versions.iter().enumerate().skip(start) {
-            if !version.visible_at(at) || !keys.matches(version) {
+        let first = inner.versions.partition_point(|v| v.seq < start);
+        for version in inner.versions.iter().skip(first) {
+            if !version.visible_at(at) || !filter.matches(&version.tuple) {
                 continue;
             }
             if items.len() == page.limit {
                 // There is at least one more: the next page starts at it.
-                next_cursor = Some(index.to_string());
+                next_cursor = Some(version.seq.to_string());
                 break;
             }
-            items.push(inner.tuple(version));
+            items.push(version.tuple.clone());
         }
         Ok(Page { items, next_cursor })
+    }
+
+    fn store_id(&self) -> Result<String, StoreError> {
+        Ok(self.read()?.id.clone())
+    }
+
+    fn reads_from_memory(&self) -> bool {
+        true
+    }
+
+    fn gc_horizon(&self) -> Result<Revision, StoreError> {
+        Ok(Revision(self.read()?.horizon))
+    }
+
+    fn gc(&self, before: Revision) -> Result<u64, StoreError> {
+        // Compact a copy while readers go on; swap it in if no write came
+        // in between, else try again (and finally compact in place).
+        for _ in 0..3 {
+            let (fresh, head, count) = {
+                let inner = self.read()?;
+                let before = before.0.min(inner.head);
+                let fresh = inner.compacted(before);
+                (fresh, inner.head, inner.versions.len())
+            };
+            let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
+            if inner.head == head {
+                let removed = (count - fresh.versions.len()) as u64;
+                *inner = fresh;
+                return Ok(removed);
+            }
+        }
+        let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
+        let count = inner.versions.len();
+        let fresh = inner.compacted(before.0.min(inner.head));
+        let removed = (count - fresh.versions.len()) as u64;
+        *inner = fresh;
+        Ok(removed)
     }
 }

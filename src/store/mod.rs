@@ -8,12 +8,15 @@
 //! the one that deleted it (`None` while live), so a read at revision `R`
 //! sees exactly the tuples with `created <= R` and (`deleted` unset or
 //! `> R`). Deleting a tuple and writing it again creates a new version;
-//! history is kept until a future compaction removes it.
+//! history is kept until [`TupleStore::gc`] removes the versions deleted
+//! before a revision; reads below that revision (the *horizon*) then fail
+//! with [`StoreError::RevisionCollected`] instead of answering wrongly.
 //!
 //! Stores know nothing of schemas: they check only that tuples are well
 //! formed ([`Tuple::check_well_formed`]). Validate against the schema first
 //! ([`write_validated`] does both, all or nothing).
 
+pub mod cached;
 pub mod memory;
 pub mod sqlite;
 
@@ -23,6 +26,7 @@ use thiserror::Error;
 use crate::ir::Schema;
 use crate::tuple::{validate_tuple, Object, Subject, SubjectRef, Tuple, WriteError};
 
+pub use cached::CachedStore;
 pub use memory::MemoryStore;
 pub use sqlite::{MigrationStatus, SqliteStore};
 
@@ -92,6 +96,24 @@ pub struct TupleFilter {
     pub relation: Option<String>,
     /// The exact subject.
     pub subject: Option<Subject>,
+    /// An object subject with this ID in any of these namespaces (how the
+    /// server reads Keto's untyped `subject_id` in a query).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_object_in: Option<ObjectIn>,
+}
+
+/// Object subjects with one ID in any of several namespaces.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectIn {
+    pub namespaces: Vec<String>,
+    pub id: String,
+}
+
+impl ObjectIn {
+    pub fn matches(&self, subject: &Subject) -> bool {
+        matches!(subject, Subject::Object(o) if o.id == self.id && self.namespaces.contains(&o.namespace))
+    }
 }
 
 impl TupleFilter {
@@ -105,6 +127,10 @@ impl TupleFilter {
                 .is_none_or(|i| *i == tuple.object.id)
             && self.relation.as_ref().is_none_or(|r| *r == tuple.relation)
             && self.subject.as_ref().is_none_or(|s| *s == tuple.subject)
+            && self
+                .subject_object_in
+                .as_ref()
+                .is_none_or(|o| o.matches(&tuple.subject))
     }
 }
 
@@ -139,6 +165,11 @@ pub enum StoreError {
     InvalidTuple { tuple: String, reason: String },
     #[error("revision {requested} is in the future; the store is at revision {head}")]
     FutureRevision { requested: Revision, head: Revision },
+    #[error("revision {requested} is no longer readable: history before revision {horizon} was garbage-collected")]
+    RevisionCollected {
+        requested: Revision,
+        horizon: Revision,
+    },
     #[error("invalid page cursor `{0}`")]
     InvalidCursor(String),
     #[error(
@@ -266,6 +297,41 @@ pub trait TupleStore: Send + Sync {
         page: &PageRequest,
         at: Revision,
     ) -> Result<Page<Tuple>, StoreError>;
+
+    /// A random identifier fixed when the store was created, so that
+    /// snapshot tokens of one store are refused by another.
+    fn store_id(&self) -> Result<String, StoreError>;
+
+    /// Removes every tuple version deleted at or before `before` (clamped to
+    /// the head) and returns how many were removed. Reads at any revision
+    /// from `before` on are unchanged; reads below it fail from then on
+    /// with [`StoreError::RevisionCollected`]. Live tuples are never removed.
+    fn gc(&self, before: Revision) -> Result<u64, StoreError>;
+
+    /// The oldest readable revision: the highest `before` given to
+    /// [`TupleStore::gc`] so far (0 when nothing was collected).
+    fn gc_horizon(&self) -> Result<Revision, StoreError>;
+
+    /// Whether forward and reverse reads are answered from memory, without
+    /// I/O (callers may then run evaluations without a blocking thread).
+    fn reads_from_memory(&self) -> bool {
+        false
+    }
+}
+
+/// 16 random bytes in hex: store ids.
+pub(crate) fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    // Without an entropy source, fall back to the clock: ids then only need
+    // to differ between stores, not to be secret.
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        bytes = nanos.to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Why [`write_validated`] wrote nothing.

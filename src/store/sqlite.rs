@@ -18,7 +18,11 @@
 //!   the revision columns: reverse reads at any revision.
 //!
 //! A forward read is the union of a live part and a history part.
-//! `revisions` records one row per write transaction.
+//! `revisions` records one row per write transaction; `meta` holds the
+//! store's random id and its garbage-collection horizon.
+//!
+//! [`TupleStore::gc`] deletes old versions in small batches, releasing the
+//! connection between batches so that reads interleave with it.
 //!
 //! The `schema` table holds at most one compiled schema ([`ir::Schema`] as
 //! its JSON, with its hash): the schema the data was last written against,
@@ -89,6 +93,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         hash     TEXT NOT NULL,
         ir       TEXT NOT NULL,
         saved_at INTEGER NOT NULL
+    );",
+    ),
+    (
+        "0003_meta",
+        // Store-wide settings: the store id and the garbage-collection horizon.
+        "CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
     );",
     ),
 ];
@@ -213,19 +225,45 @@ struct Inner {
     strings: HashMap<i64, String>,
     /// The highest revision known to be committed (heads only grow).
     known_head: u64,
+    /// The garbage-collection horizon (see [`TupleStore::gc_horizon`]).
+    horizon: u64,
+    id: String,
+}
+
+/// Versions removed per transaction by [`TupleStore::gc`].
+const GC_BATCH: i64 = 2_000;
+
+fn meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |row| row.get(0))
+        .optional()?)
+}
+
+/// The store id, created on first use.
+fn ensure_store_id(conn: &Connection) -> Result<String, StoreError> {
+    conn.prepare_cached("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?1)")?
+        .execute([super::random_id()])?;
+    Ok(meta(conn, "store_id")?.unwrap_or_default())
 }
 
 /// Interned ids of one tuple: (ns, obj, rel, s_ns, s_obj, s_rel).
 type Row = [i64; 6];
 
 impl Inner {
-    fn new(conn: Connection) -> Inner {
-        Inner {
+    fn new(conn: Connection) -> Result<Inner, StoreError> {
+        let id = ensure_store_id(&conn)?;
+        let horizon = meta(&conn, "gc_horizon")?
+            .and_then(|h| h.parse().ok())
+            .unwrap_or(0);
+        Ok(Inner {
             conn,
             ids: HashMap::new(),
             strings: HashMap::new(),
             known_head: 0,
-        }
+            horizon,
+            id,
+        })
     }
 
     /// The id of a committed string, if it was ever interned.
@@ -318,6 +356,12 @@ impl Inner {
     }
 
     fn check_revision(&mut self, at: Revision) -> Result<u64, StoreError> {
+        if at.0 < self.horizon {
+            return Err(StoreError::RevisionCollected {
+                requested: at,
+                horizon: Revision(self.horizon),
+            });
+        }
         if at.0 <= self.known_head {
             return Ok(at.0);
         }
@@ -493,7 +537,7 @@ impl SqliteStore {
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         migrate_connection(&mut conn)?;
-        Ok(SqliteStore::from_connection(conn))
+        SqliteStore::from_connection(conn)
     }
 
     /// Opens the database at `path` without changing its schema; fails with
@@ -508,20 +552,20 @@ impl SqliteStore {
                 expected: LATEST_VERSION,
             });
         }
-        Ok(SqliteStore::from_connection(conn))
+        SqliteStore::from_connection(conn)
     }
 
     /// A private in-memory database, migrated.
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         let mut conn = Connection::open_in_memory()?;
         migrate_connection(&mut conn)?;
-        Ok(SqliteStore::from_connection(conn))
+        SqliteStore::from_connection(conn)
     }
 
-    fn from_connection(conn: Connection) -> SqliteStore {
-        SqliteStore {
-            inner: Mutex::new(Inner::new(conn)),
-        }
+    fn from_connection(conn: Connection) -> Result<SqliteStore, StoreError> {
+        Ok(SqliteStore {
+            inner: Mutex::new(Inner::new(conn)?),
+        })
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
@@ -531,6 +575,51 @@ impl SqliteStore {
     /// This database's migration status.
     pub fn migration_status(&self) -> Result<MigrationStatus, StoreError> {
         connection_status(&self.lock()?.conn)
+    }
+
+    /// Every stored version, in creation order: `(tuple, created, deleted)`.
+    /// Used to build an in-memory mirror ([`super::CachedStore`]).
+    #[allow(clippy::type_complexity)]
+    pub fn versions(&self) -> Result<Vec<(Tuple, Revision, Option<Revision>)>, StoreError> {
+        let mut inner = self.lock()?;
+        let rows: Vec<([i64; 6], i64, Option<i64>)> = inner
+            .conn
+            .prepare_cached(
+                "SELECT ns, obj, rel, s_ns, s_obj, s_rel, created_rev, deleted_rev
+                 FROM tuples ORDER BY id",
+            )?
+            .query_map([], |row| {
+                Ok((
+                    [
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                    ],
+                    row.get(6)?,
+                    row.get(7)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        let rev = |r: i64| Revision(u64::try_from(r).unwrap_or_default());
+        rows.into_iter()
+            .map(|([ns, obj, rel, s_ns, s_obj, s_rel], created, deleted)| {
+                Ok((
+                    Tuple {
+                        object: Object {
+                            namespace: inner.string(ns)?,
+                            id: inner.string(obj)?,
+                        },
+                        relation: inner.string(rel)?,
+                        subject: inner.subject_from(s_ns, s_obj, s_rel)?,
+                    },
+                    rev(created),
+                    deleted.map(rev),
+                ))
+            })
+            .collect()
     }
 
     /// Bulk insert: writes `tuples` in transactions of `batch_size` (one
@@ -847,10 +936,56 @@ impl TupleStore for SqliteStore {
         }
         Ok(Page { items, next_cursor })
     }
+
+    fn store_id(&self) -> Result<String, StoreError> {
+        Ok(self.lock()?.id.clone())
+    }
+
+    fn gc_horizon(&self) -> Result<Revision, StoreError> {
+        Ok(Revision(self.lock()?.horizon))
+    }
+
+    fn gc(&self, before: Revision) -> Result<u64, StoreError> {
+        let before = {
+            let mut inner = self.lock()?;
+            let head = head_of(&inner.conn)?;
+            let before = before.0.min(head);
+            if before <= inner.horizon {
+                return Ok(0);
+            }
+            // Raise the horizon first: from now on nobody reads below it.
+            inner
+                .conn
+                .prepare_cached(
+                    "INSERT INTO meta (key, value) VALUES ('gc_horizon', ?1)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute([before.to_string()])?;
+            inner.horizon = before;
+            rev_param(before)
+        };
+        let mut removed = 0u64;
+        loop {
+            // One short transaction per batch; readers get the lock between.
+            let inner = self.lock()?;
+            let count = inner
+                .conn
+                .prepare_cached(
+                    "DELETE FROM tuples WHERE id IN (
+                         SELECT id FROM tuples
+                         WHERE deleted_rev IS NOT NULL AND deleted_rev <= ?1 LIMIT ?2)",
+                )?
+                .execute(params![before, GC_BATCH])?;
+            removed += count as u64;
+            if (count as i64) < GC_BATCH {
+                return Ok(removed);
+            }
+        }
+    }
 }
 
 /// SQL conditions (`column = ?`) and their values.
-type FilterSql = (Vec<&'static str>, Vec<i64>);
+type FilterSql = (Vec<String>, Vec<i64>);
 
 /// SQL conditions and their values for a filter, or `None` when it names a
 /// string that was never stored (so nothing can match).
@@ -867,7 +1002,7 @@ fn filter_sql(inner: &mut Inner, filter: &TupleFilter) -> Result<Option<FilterSq
             let Some(id) = inner.lookup(value)? else {
                 return Ok(None);
             };
-            conditions.push(condition);
+            conditions.push(condition.to_owned());
             values.push(id);
         }
     }
@@ -875,8 +1010,30 @@ fn filter_sql(inner: &mut Inner, filter: &TupleFilter) -> Result<Option<FilterSq
         let Some([s_ns, s_obj, s_rel]) = inner.lookup_subject(subject)? else {
             return Ok(None);
         };
-        conditions.extend(["s_ns = ?", "s_obj = ?", "s_rel = ?"]);
+        conditions.extend(["s_ns = ?", "s_obj = ?", "s_rel = ?"].map(str::to_owned));
         values.extend([s_ns, s_obj, s_rel]);
+    }
+    if let Some(any) = &filter.subject_object_in {
+        let Some(obj) = inner.lookup(&any.id)? else {
+            return Ok(None);
+        };
+        let mut namespaces = Vec::new();
+        for ns in &any.namespaces {
+            if let Some(id) = inner.lookup(ns)? {
+                namespaces.push(id);
+            }
+        }
+        if namespaces.is_empty() {
+            return Ok(None);
+        }
+        conditions.push("s_obj = ?".to_owned());
+        conditions.push("s_rel = 0".to_owned());
+        conditions.push(format!(
+            "s_ns IN ({})",
+            vec!["?"; namespaces.len()].join(", ")
+        ));
+        values.push(obj);
+        values.extend(namespaces);
     }
     Ok(Some((conditions, values)))
 }

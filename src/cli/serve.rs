@@ -1,0 +1,138 @@
+//! `zanzi serve` and `zanzi status`: settings from flags, the environment
+//! and a config file (see [`crate::server::config`]), then the server.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use miette::{miette, IntoDiagnostic};
+
+use crate::server::config::{LogFormat, Settings};
+
+/// The flags of `zanzi serve`; each overrides the config file and `ZANZI_*`.
+#[derive(Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    /// The schema: a `.zanzi` file, a directory of them, or a compiled `.json` IR.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// The SQLite database (created and migrated on first start), or `:memory:`.
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<String>,
+    /// A YAML config file (flat `key: value`; see docs/api.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The address to listen on (default 127.0.0.1).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Read API port (default 4466; 0 for any free port).
+    #[arg(long)]
+    pub read_port: Option<u16>,
+    /// Write API port (default 4467).
+    #[arg(long)]
+    pub write_port: Option<u16>,
+    /// Metrics port (default 4468).
+    #[arg(long)]
+    pub metrics_port: Option<u16>,
+    /// Syntax-check port (default 4469).
+    #[arg(long)]
+    pub syntax_port: Option<u16>,
+    /// Depth limit of checks (requests may only lower it).
+    #[arg(long)]
+    pub max_depth: Option<u32>,
+    /// How long old snapshots stay readable, in seconds (default 3600).
+    #[arg(long, value_name = "SECS")]
+    pub retention_secs: Option<u64>,
+    /// Log format.
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Log filter (`info`, `debug`, `zanzi=debug`, …).
+    #[arg(long)]
+    pub log_level: Option<String>,
+    /// Start even if stored tuples do not fit the schema (they are then ignored).
+    #[arg(long)]
+    pub allow_invalid_tuples: bool,
+    /// Read SQLite directly instead of through an in-memory mirror (less
+    /// memory, slower checks).
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl ServeArgs {
+    /// The effective settings: defaults < config file < environment < flags.
+    pub fn settings(
+        &self,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Settings, Vec<String>), crate::server::config::ConfigError> {
+        let mut s = Settings::default();
+        if let Some(path) = &self.config {
+            s.apply_file(path)?;
+        }
+        let ignored = s.apply_env(env)?;
+        let flags: Vec<(&str, Option<String>)> = vec![
+            (
+                "schema",
+                self.schema.as_ref().map(|p| p.display().to_string()),
+            ),
+            ("db", self.db.clone()),
+            ("host", self.host.clone()),
+            ("read_port", self.read_port.map(|v| v.to_string())),
+            ("write_port", self.write_port.map(|v| v.to_string())),
+            ("metrics_port", self.metrics_port.map(|v| v.to_string())),
+            ("syntax_port", self.syntax_port.map(|v| v.to_string())),
+            ("max_depth", self.max_depth.map(|v| v.to_string())),
+            ("retention_secs", self.retention_secs.map(|v| v.to_string())),
+            (
+                "log_format",
+                self.log_format.map(|f| match f {
+                    LogFormat::Human => "human".to_owned(),
+                    LogFormat::Json => "json".to_owned(),
+                }),
+            ),
+            ("log_level", self.log_level.clone()),
+            (
+                "allow_invalid_tuples",
+                self.allow_invalid_tuples.then(|| "true".to_owned()),
+            ),
+            ("cache_tuples", self.no_cache.then(|| "false".to_owned())),
+        ];
+        for (key, value) in flags {
+            if let Some(value) = value {
+                s.apply(&format!("--{}", key.replace('_', "-")), key, &value)?;
+            }
+        }
+        Ok((s, ignored))
+    }
+}
+
+pub fn run(args: &ServeArgs) -> miette::Result<ExitCode> {
+    let (settings, ignored) = args
+        .settings(std::env::vars())
+        .map_err(|e| miette!("{e}"))?;
+    crate::server::init_logging(&settings);
+    for name in ignored {
+        tracing::warn!(variable = %name, "ignoring an environment variable that is not a server setting");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()?;
+    runtime
+        .block_on(crate::server::run(settings))
+        .map_err(|e| miette!("{e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `zanzi status`: exit 0 when the server is ready, 1 when not; with
+/// `block`, waits (up to `timeout`) until it is.
+pub fn status(url: &str, block: bool, timeout: Duration) -> miette::Result<ExitCode> {
+    match crate::server::client::status(url, block, timeout) {
+        Ok(()) => {
+            println!("ready");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("not ready: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}

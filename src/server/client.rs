@@ -1,0 +1,448 @@
+//! A blocking HTTP client of the zanzi server, for the CLI's `--remote`
+//! mode and `zanzi status`: checks, expands, listings and writes in zanzi's
+//! own types ([`Tuple`], [`Subject`]), spoken over the Keto-compatible API.
+//!
+//! Subjects go out in typed form (`subject_id: "user:alice"`), which the
+//! server maps without ambiguity. Bare IDs coming back are typed with the
+//! server's schema (fetched once from `GET /zanzi/v1/schema`).
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use super::keto::{Relationship, SubjectSet};
+use crate::ir::{AllowedType, Schema};
+use crate::store::TupleFilter;
+use crate::tuple::{Object, Subject, Tuple};
+
+/// Why a remote call failed.
+#[derive(Debug, Error)]
+pub enum ClientError {
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("the server answered {status}: {message}")]
+    Api {
+        status: u16,
+        reason: String,
+        message: String,
+    },
+    #[error("no {0} URL given")]
+    NoUrl(&'static str),
+    #[error("unexpected answer from the server: {0}")]
+    Protocol(String),
+    #[error("the server was not ready within {0:?}")]
+    Timeout(Duration),
+}
+
+/// The consistency of a remote read.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    /// `minimize_latency`, `at_least_as_fresh`, `at_exact_snapshot`, `fully_consistent`.
+    pub consistency: Option<String>,
+    pub snaptoken: Option<String>,
+    pub max_depth: Option<u32>,
+}
+
+impl ReadOptions {
+    fn query(&self) -> Vec<(String, String)> {
+        let mut q = Vec::new();
+        if let Some(c) = &self.consistency {
+            q.push(("consistency".into(), c.clone()));
+        }
+        if let Some(t) = &self.snaptoken {
+            q.push(("snaptoken".into(), t.clone()));
+        }
+        if let Some(d) = self.max_depth {
+            q.push(("max-depth".into(), d.to_string()));
+        }
+        q
+    }
+}
+
+/// A check's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct CheckAnswer {
+    pub allowed: bool,
+    pub snaptoken: String,
+}
+
+/// A client of one server (read URL, write URL).
+pub struct Client {
+    runtime: tokio::runtime::Runtime,
+    http: reqwest::Client,
+    read: Option<String>,
+    write: Option<String>,
+    schema: std::sync::OnceLock<Schema>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("read", &self.read)
+            .field("write", &self.write)
+            .finish_non_exhaustive()
+    }
+}
+
+fn trim(url: &str) -> String {
+    url.trim_end_matches('/').to_owned()
+}
+
+impl Client {
+    pub fn new(read: Option<&str>, write: Option<&str>) -> Result<Client, ClientError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        Ok(Client {
+            runtime,
+            http,
+            read: read.map(trim),
+            write: write.map(trim),
+            schema: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn read_url(&self) -> Result<&str, ClientError> {
+        self.read
+            .as_deref()
+            .ok_or(ClientError::NoUrl("read (--remote)"))
+    }
+
+    fn write_url(&self) -> Result<&str, ClientError> {
+        self.write
+            .as_deref()
+            .ok_or(ClientError::NoUrl("write (--write-remote)"))
+    }
+
+    /// Sends a request; an error status becomes [`ClientError::Api`].
+    fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &str,
+    ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), ClientError> {
+        self.runtime.block_on(async {
+            let response = request.send().await.map_err(|e| ClientError::Unreachable {
+                url: url.to_owned(),
+                reason: e.to_string(),
+            })?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| ClientError::Protocol(e.to_string()))?
+                .to_vec();
+            Ok((status, headers, body))
+        })
+    }
+
+    fn api_error(status: u16, body: &[u8]) -> ClientError {
+        #[derive(Deserialize)]
+        struct Body {
+            error: Inner,
+        }
+        #[derive(Deserialize)]
+        struct Inner {
+            #[serde(default)]
+            message: String,
+            #[serde(default)]
+            reason: String,
+        }
+        match serde_json::from_slice::<Body>(body) {
+            Ok(b) => ClientError::Api {
+                status,
+                reason: b.error.reason,
+                message: b.error.message,
+            },
+            Err(_) => ClientError::Api {
+                status,
+                reason: String::new(),
+                message: String::from_utf8_lossy(body).into_owned(),
+            },
+        }
+    }
+
+    fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &str,
+        ok: &[u16],
+    ) -> Result<T, ClientError> {
+        let (status, _, body) = self.send(request, url)?;
+        if !ok.contains(&status) {
+            return Err(Client::api_error(status, &body));
+        }
+        serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(e.to_string()))
+    }
+
+    /// Whether the server is ready; with `block`, waits up to `timeout`.
+    pub fn status(&self, block: bool, timeout: Duration) -> Result<(), ClientError> {
+        let base = self.read_url()?;
+        let url = format!("{base}/health/ready");
+        let started = Instant::now();
+        loop {
+            let result = self.send(self.http.get(&url), &url);
+            match result {
+                Ok((200, _, _)) => return Ok(()),
+                Ok((status, _, body)) if !block => return Err(Client::api_error(status, &body)),
+                Err(e) if !block => return Err(e),
+                _ => {}
+            }
+            if started.elapsed() >= timeout {
+                return Err(ClientError::Timeout(timeout));
+            }
+            std::thread::sleep(super::READY_POLL);
+        }
+    }
+
+    /// The server's schema (fetched once).
+    pub fn schema(&self) -> Result<&Schema, ClientError> {
+        if let Some(schema) = self.schema.get() {
+            return Ok(schema);
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            ir: serde_json::Value,
+        }
+        let url = format!("{}/zanzi/v1/schema", self.read_url()?);
+        let answer: Answer = self.json(self.http.get(&url), &url, &[200])?;
+        let schema = Schema::from_json(&answer.ir.to_string())
+            .map_err(|e| ClientError::Protocol(format!("the server's schema: {e}")))?;
+        Ok(self.schema.get_or_init(|| schema))
+    }
+
+    /// `GET /relation-tuples/check/openapi`.
+    pub fn check(
+        &self,
+        question: &Tuple,
+        options: &ReadOptions,
+    ) -> Result<CheckAnswer, ClientError> {
+        let url = format!("{}/relation-tuples/check/openapi", self.read_url()?);
+        let rel = to_keto(question);
+        let mut query = vec![
+            ("namespace".to_owned(), rel.namespace),
+            ("object".to_owned(), rel.object),
+            ("relation".to_owned(), rel.relation),
+        ];
+        if let Some(id) = rel.subject_id {
+            query.push(("subject_id".into(), id));
+        }
+        if let Some(set) = rel.subject_set {
+            query.push(("subject_set.namespace".into(), set.namespace));
+            query.push(("subject_set.object".into(), set.object));
+            query.push(("subject_set.relation".into(), set.relation));
+        }
+        query.extend(options.query());
+        self.json(self.http.get(&url).query(&query), &url, &[200])
+    }
+
+    /// `GET /relation-tuples/expand`: Keto's tree, as JSON.
+    pub fn expand(
+        &self,
+        object: &Object,
+        relation: &str,
+        options: &ReadOptions,
+    ) -> Result<serde_json::Value, ClientError> {
+        let url = format!("{}/relation-tuples/expand", self.read_url()?);
+        let mut query = vec![
+            ("namespace".to_owned(), object.namespace.clone()),
+            ("object".to_owned(), object.id.clone()),
+            ("relation".to_owned(), relation.to_owned()),
+        ];
+        query.extend(options.query());
+        self.json(self.http.get(&url).query(&query), &url, &[200])
+    }
+
+    /// Every tuple matching `filter` (all pages, one snapshot); returns the
+    /// tuples and the snapshot token.
+    pub fn list(
+        &self,
+        filter: &TupleFilter,
+        options: &ReadOptions,
+    ) -> Result<(Vec<Tuple>, String), ClientError> {
+        #[derive(Deserialize)]
+        struct Page {
+            relation_tuples: Vec<Relationship>,
+            next_page_token: String,
+            #[serde(default)]
+            snaptoken: String,
+        }
+        let url = format!("{}/relation-tuples", self.read_url()?);
+        let mut query = filter_query(filter);
+        query.extend(options.query());
+        query.push(("page_size".into(), "1000".into()));
+        let mut tuples = Vec::new();
+        let mut token = String::new();
+        let mut snaptoken = String::new();
+        loop {
+            let mut q = query.clone();
+            if !token.is_empty() {
+                q.push(("page_token".into(), token.clone()));
+            }
+            let page: Page = self.json(self.http.get(&url).query(&q), &url, &[200])?;
+            if snaptoken.is_empty() {
+                snaptoken = page.snaptoken;
+            }
+            for rel in &page.relation_tuples {
+                tuples.push(self.from_keto(rel)?);
+            }
+            if page.next_page_token.is_empty() {
+                return Ok((tuples, snaptoken));
+            }
+            token = page.next_page_token;
+        }
+    }
+
+    /// `PATCH /admin/relation-tuples`: inserts and deletes in one
+    /// transaction; returns the snapshot token of the write.
+    pub fn write(&self, inserts: &[Tuple], deletes: &[Tuple]) -> Result<String, ClientError> {
+        let url = format!("{}/admin/relation-tuples", self.write_url()?);
+        let deltas: Vec<serde_json::Value> = inserts
+            .iter()
+            .map(|t| ("insert", t))
+            .chain(deletes.iter().map(|t| ("delete", t)))
+            .map(
+                |(action, t)| serde_json::json!({ "action": action, "relation_tuple": to_keto(t) }),
+            )
+            .collect();
+        let (status, headers, body) = self.send(self.http.patch(&url).json(&deltas), &url)?;
+        if status != 204 {
+            return Err(Client::api_error(status, &body));
+        }
+        Ok(snaptoken_header(&headers))
+    }
+
+    /// `DELETE /admin/relation-tuples`: every tuple matching `filter`
+    /// (`namespace` is required).
+    pub fn delete_matching(&self, filter: &TupleFilter) -> Result<String, ClientError> {
+        let url = format!("{}/admin/relation-tuples", self.write_url()?);
+        let query = filter_query(filter);
+        let (status, headers, body) = self.send(self.http.delete(&url).query(&query), &url)?;
+        if status != 204 {
+            return Err(Client::api_error(status, &body));
+        }
+        Ok(snaptoken_header(&headers))
+    }
+
+    /// A relationship from the server as a tuple (typing bare IDs with the
+    /// server's schema).
+    pub fn from_keto(&self, rel: &Relationship) -> Result<Tuple, ClientError> {
+        let subject = match (&rel.subject_id, &rel.subject_set) {
+            (_, Some(set)) if set.relation.is_empty() => {
+                Subject::object(set.namespace.clone(), set.object.clone())
+            }
+            (_, Some(set)) => Subject::set(
+                set.namespace.clone(),
+                set.object.clone(),
+                set.relation.clone(),
+            ),
+            (Some(id), None) => {
+                let schema = self.schema()?;
+                match id.split_once(':') {
+                    Some((ns, rest)) if schema.namespace_id(ns).is_some() => {
+                        if rest == "*" {
+                            Subject::wildcard(ns)
+                        } else {
+                            Subject::object(ns, rest)
+                        }
+                    }
+                    _ => {
+                        let ns = schema
+                            .namespace_id(&rel.namespace)
+                            .and_then(|ns| schema.relation_id(ns, &rel.relation))
+                            .and_then(|r| schema.relation(r))
+                            .and_then(|r| {
+                                r.allowed().iter().find_map(|t| match t {
+                                    AllowedType::Object { namespace } => Some(*namespace),
+                                    _ => None,
+                                })
+                            })
+                            .and_then(|ns| schema.namespace(ns))
+                            .map(|n| n.name.clone())
+                            .ok_or_else(|| {
+                                ClientError::Protocol(format!("cannot type the subject `{id}`"))
+                            })?;
+                        Subject::object(ns, id.clone())
+                    }
+                }
+            }
+            (None, None) => {
+                return Err(ClientError::Protocol(
+                    "a relationship without a subject".into(),
+                ))
+            }
+        };
+        Ok(Tuple::new(
+            Object::new(rel.namespace.clone(), rel.object.clone()),
+            rel.relation.clone(),
+            subject,
+        ))
+    }
+}
+
+fn snaptoken_header(headers: &reqwest::header::HeaderMap) -> String {
+    headers
+        .get(super::SNAPTOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A tuple in Keto's form, with a typed `subject_id`.
+pub fn to_keto(tuple: &Tuple) -> Relationship {
+    let (subject_id, subject_set) = match &tuple.subject {
+        Subject::Object(o) => (Some(format!("{}:{}", o.namespace, o.id)), None),
+        Subject::Wildcard { namespace } => (Some(format!("{namespace}:*")), None),
+        Subject::Set { object, relation } => (
+            None,
+            Some(SubjectSet {
+                namespace: object.namespace.clone(),
+                object: object.id.clone(),
+                relation: relation.clone(),
+            }),
+        ),
+    };
+    Relationship {
+        namespace: tuple.object.namespace.clone(),
+        object: tuple.object.id.clone(),
+        relation: tuple.relation.clone(),
+        subject_id,
+        subject_set,
+    }
+}
+
+fn filter_query(filter: &TupleFilter) -> Vec<(String, String)> {
+    let mut q = Vec::new();
+    if let Some(ns) = &filter.namespace {
+        q.push(("namespace".into(), ns.clone()));
+    }
+    if let Some(id) = &filter.object_id {
+        q.push(("object".into(), id.clone()));
+    }
+    if let Some(rel) = &filter.relation {
+        q.push(("relation".into(), rel.clone()));
+    }
+    if let Some(subject) = &filter.subject {
+        let rel = to_keto(&Tuple::new(Object::new("x", "x"), "x", subject.clone()));
+        if let Some(id) = rel.subject_id {
+            q.push(("subject_id".into(), id));
+        }
+        if let Some(set) = rel.subject_set {
+            q.push(("subject_set.namespace".into(), set.namespace));
+            q.push(("subject_set.object".into(), set.object));
+            q.push(("subject_set.relation".into(), set.relation));
+        }
+    }
+    q
+}
+
+/// `zanzi status`: see [`Client::status`].
+pub fn status(url: &str, block: bool, timeout: Duration) -> Result<(), ClientError> {
+    Client::new(Some(url), None)?.status(block, timeout)
+}

@@ -1,0 +1,301 @@
+//! Server settings from three layers, later ones winning: the YAML config
+//! file (`--config zanzi.yaml`), environment variables (`ZANZI_<KEY>`, e.g.
+//! `ZANZI_MAX_DEPTH=16`), then command-line flags.
+//!
+//! Every layer goes through [`Settings::apply`], so a key means the same
+//! everywhere and a mistake is reported with the key and the layer it came
+//! from. The YAML file is flat: `key: value` per line, the keys of
+//! [`KEYS`].
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use thiserror::Error;
+use yaml_rust2::{Yaml, YamlLoader};
+
+/// Every setting, as written in the config file (and, upper-cased with a
+/// `ZANZI_` prefix, in the environment).
+pub const KEYS: &[&str] = &[
+    "schema",
+    "db",
+    "host",
+    "read_port",
+    "write_port",
+    "metrics_port",
+    "syntax_port",
+    "max_depth",
+    "secret",
+    "retention_secs",
+    "gc_interval_secs",
+    "body_limit",
+    "max_inflight",
+    "max_batch",
+    "default_page_size",
+    "max_page_size",
+    "log_format",
+    "log_level",
+    "allow_invalid_tuples",
+    "cache_tuples",
+];
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// The effective server settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `.zanzi` source or compiled IR `.json`.
+    pub schema: Option<PathBuf>,
+    /// A SQLite file, or `:memory:` for an in-memory store.
+    pub db: String,
+    pub host: IpAddr,
+    /// 0 picks a free port.
+    pub read_port: u16,
+    pub write_port: u16,
+    pub metrics_port: u16,
+    pub syntax_port: u16,
+    pub max_depth: u32,
+    /// The HMAC key of snapshot and page tokens; random per process when unset.
+    pub secret: Option<String>,
+    /// How long old tuple versions stay readable through snapshot tokens.
+    pub retention: Duration,
+    pub gc_interval: Duration,
+    /// Largest request body in bytes (larger: 413).
+    pub body_limit: usize,
+    /// Requests served at once; more are answered 503 at once.
+    pub max_inflight: usize,
+    /// Most checks in one batch request.
+    pub max_batch: usize,
+    pub default_page_size: usize,
+    pub max_page_size: usize,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    /// Start even when stored tuples do not fit the schema.
+    pub allow_invalid_tuples: bool,
+    /// Keep a mirror of a SQLite store in memory for reads.
+    pub cache_tuples: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            schema: None,
+            db: "zanzi.db".into(),
+            host: IpAddr::from([127, 0, 0, 1]),
+            read_port: 4466,
+            write_port: 4467,
+            metrics_port: 4468,
+            syntax_port: 4469,
+            max_depth: crate::engine::DEFAULT_MAX_DEPTH,
+            secret: None,
+            retention: Duration::from_secs(3600),
+            gc_interval: Duration::from_secs(60),
+            body_limit: 1024 * 1024,
+            max_inflight: 1024,
+            max_batch: 100,
+            default_page_size: 100,
+            max_page_size: 1000,
+            log_format: LogFormat::Human,
+            log_level: "info".into(),
+            allow_invalid_tuples: false,
+            cache_tuples: true,
+        }
+    }
+}
+
+/// A setting that could not be used.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{origin}: unknown setting `{key}`; known settings: {}", KEYS.join(", "))]
+    UnknownKey { origin: String, key: String },
+    #[error("{origin}: invalid value `{value}` for `{key}`: {reason}")]
+    Invalid {
+        origin: String,
+        key: String,
+        value: String,
+        reason: String,
+    },
+    #[error("cannot read the config file `{path}`: {reason}")]
+    File { path: String, reason: String },
+}
+
+fn parse<T: std::str::FromStr>(
+    origin: &str,
+    key: &str,
+    value: &str,
+    what: &str,
+) -> Result<T, ConfigError> {
+    value.trim().parse().map_err(|_| ConfigError::Invalid {
+        origin: origin.to_owned(),
+        key: key.to_owned(),
+        value: value.to_owned(),
+        reason: format!("expected {what}"),
+    })
+}
+
+impl Settings {
+    /// Sets `key` from its text form; `origin` says where it came from.
+    pub fn apply(&mut self, origin: &str, key: &str, value: &str) -> Result<(), ConfigError> {
+        let secs = |v: &str| parse::<u64>(origin, key, v, "a number of seconds");
+        let count = |v: &str| parse::<usize>(origin, key, v, "a non-negative integer");
+        let port = |v: &str| parse::<u16>(origin, key, v, "a port number (0 for any free port)");
+        match key {
+            "schema" => self.schema = Some(PathBuf::from(value)),
+            "db" => self.db = value.to_owned(),
+            "host" => self.host = parse(origin, key, value, "an IP address")?,
+            "read_port" => self.read_port = port(value)?,
+            "write_port" => self.write_port = port(value)?,
+            "metrics_port" => self.metrics_port = port(value)?,
+            "syntax_port" => self.syntax_port = port(value)?,
+            "max_depth" => {
+                let depth: u32 = parse(origin, key, value, "a positive integer")?;
+                if depth == 0 || depth > crate::engine::MAX_MAX_DEPTH {
+                    return Err(ConfigError::Invalid {
+                        origin: origin.to_owned(),
+                        key: key.to_owned(),
+                        value: value.to_owned(),
+                        reason: format!("must be 1..={}", crate::engine::MAX_MAX_DEPTH),
+                    });
+                }
+                self.max_depth = depth;
+            }
+            "secret" => self.secret = Some(value.to_owned()),
+            "retention_secs" => self.retention = Duration::from_secs(secs(value)?),
+            "gc_interval_secs" => self.gc_interval = Duration::from_secs(secs(value)?.max(1)),
+            "body_limit" => self.body_limit = count(value)?,
+            "max_inflight" => self.max_inflight = count(value)?.max(1),
+            "max_batch" => self.max_batch = count(value)?.max(1),
+            "default_page_size" => self.default_page_size = count(value)?.max(1),
+            "max_page_size" => self.max_page_size = count(value)?.max(1),
+            "log_format" => {
+                self.log_format = match value.trim() {
+                    "human" => LogFormat::Human,
+                    "json" => LogFormat::Json,
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            origin: origin.to_owned(),
+                            key: key.to_owned(),
+                            value: value.to_owned(),
+                            reason: "expected `human` or `json`".into(),
+                        })
+                    }
+                }
+            }
+            "log_level" => self.log_level = value.to_owned(),
+            "allow_invalid_tuples" => {
+                self.allow_invalid_tuples = parse(origin, key, value, "`true` or `false`")?
+            }
+            "cache_tuples" => self.cache_tuples = parse(origin, key, value, "`true` or `false`")?,
+            _ => {
+                return Err(ConfigError::UnknownKey {
+                    origin: origin.to_owned(),
+                    key: key.to_owned(),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a YAML config file's settings.
+    pub fn apply_file(&mut self, path: &std::path::Path) -> Result<(), ConfigError> {
+        let file_error = |reason: String| ConfigError::File {
+            path: path.display().to_string(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
+        self.apply_yaml(&path.display().to_string(), &text)
+    }
+
+    /// Applies the settings of a YAML document (`origin` names it in errors).
+    pub fn apply_yaml(&mut self, origin: &str, text: &str) -> Result<(), ConfigError> {
+        let file_error = |reason: String| ConfigError::File {
+            path: origin.to_owned(),
+            reason,
+        };
+        let docs = YamlLoader::load_from_str(text).map_err(|e| file_error(e.to_string()))?;
+        let Some(doc) = docs.first() else {
+            return Ok(());
+        };
+        let Yaml::Hash(map) = doc else {
+            if doc.is_null() {
+                return Ok(());
+            }
+            return Err(file_error("expected a mapping of `key: value`".into()));
+        };
+        for (key, value) in map {
+            let Some(key) = key.as_str() else {
+                return Err(file_error(format!("keys must be strings, got {key:?}")));
+            };
+            let text = match value {
+                Yaml::String(s) => s.clone(),
+                Yaml::Integer(i) => i.to_string(),
+                Yaml::Boolean(b) => b.to_string(),
+                Yaml::Real(r) => r.clone(),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        origin: origin.to_owned(),
+                        key: key.to_owned(),
+                        value: format!("{value:?}"),
+                        reason: "expected a single value".into(),
+                    })
+                }
+            };
+            self.apply(origin, key, &text)?;
+        }
+        Ok(())
+    }
+
+    /// Applies every `ZANZI_<KEY>` variable of `vars` whose key is a
+    /// setting; returns the other `ZANZI_` names, for a warning (a misspelt
+    /// setting should not pass silently, nor should `ZANZI_REMOTE` of the
+    /// CLI stop a server).
+    pub fn apply_env(
+        &mut self,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Vec<String>, ConfigError> {
+        let mut ignored = Vec::new();
+        for (name, value) in vars {
+            let Some(key) = name.strip_prefix("ZANZI_") else {
+                continue;
+            };
+            let key = key.to_ascii_lowercase();
+            if KEYS.contains(&key.as_str()) {
+                self.apply(&format!("environment variable {name}"), &key, &value)?;
+            } else {
+                ignored.push(name);
+            }
+        }
+        Ok(ignored)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order_and_errors_name_the_key() {
+        let mut s = Settings::default();
+        s.apply_yaml(
+            "zanzi.yaml",
+            "max_depth: 8\ndb: ':memory:'\nlog_format: json\n",
+        )
+        .unwrap();
+        s.apply_env([("ZANZI_MAX_DEPTH".to_owned(), "9".to_owned())])
+            .unwrap();
+        assert_eq!((s.max_depth, s.db.as_str()), (9, ":memory:"));
+        assert_eq!(s.log_format, LogFormat::Json);
+        let err = s.apply_yaml("zanzi.yaml", "max_dept: 3").unwrap_err();
+        assert!(err.to_string().contains("unknown setting `max_dept`"));
+        let err = s
+            .apply_env([("ZANZI_READ_PORT".to_owned(), "x".to_owned())])
+            .unwrap_err();
+        assert!(err.to_string().contains("ZANZI_READ_PORT"));
+    }
+}

@@ -1,0 +1,96 @@
+//! The consistency a read asks for, and the snapshot it gets.
+//!
+//! Reads take `consistency` (query parameter, or body field on zanzi's own
+//! endpoints) and `snaptoken`:
+//!
+//! - `minimize_latency` (the default): the newest revision this server has
+//!   seen, without asking the store;
+//! - `at_least_as_fresh` (the default when only `snaptoken` is given): that
+//!   revision or a newer one, so a client reads its own writes;
+//! - `at_exact_snapshot`: exactly the token's revision, as long as it is
+//!   within the retention window;
+//! - `fully_consistent`: the store's head, asked fresh.
+
+use super::errors::ApiError;
+use super::AppState;
+use crate::store::Revision;
+
+/// A parsed consistency choice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Consistency {
+    MinimizeLatency,
+    AtLeastAsFresh(Revision),
+    AtExactSnapshot(Revision),
+    FullyConsistent,
+}
+
+pub const NAMES: &[&str] = &[
+    "minimize_latency",
+    "at_least_as_fresh",
+    "at_exact_snapshot",
+    "fully_consistent",
+];
+
+impl Consistency {
+    /// From the `consistency` and `snaptoken` parameters.
+    pub fn parse(
+        state: &AppState,
+        consistency: Option<&str>,
+        snaptoken: Option<&str>,
+    ) -> Result<Consistency, ApiError> {
+        let token = |name: &str| -> Result<Revision, ApiError> {
+            let token = snaptoken.filter(|t| !t.is_empty()).ok_or_else(|| {
+                ApiError::bad_request(
+                    "missing_snaptoken",
+                    format!("`consistency={name}` needs a `snaptoken`"),
+                )
+            })?;
+            state.tokens.parse_snapshot(token)
+        };
+        match consistency.filter(|c| !c.is_empty()) {
+            None if snaptoken.is_some_and(|t| !t.is_empty()) => {
+                Ok(Consistency::AtLeastAsFresh(token("at_least_as_fresh")?))
+            }
+            None | Some("minimize_latency") => Ok(Consistency::MinimizeLatency),
+            Some("fully_consistent") => Ok(Consistency::FullyConsistent),
+            Some(name @ "at_least_as_fresh") => Ok(Consistency::AtLeastAsFresh(token(name)?)),
+            Some(name @ "at_exact_snapshot") => Ok(Consistency::AtExactSnapshot(token(name)?)),
+            Some(other) => Err(ApiError::bad_request(
+                "invalid_consistency",
+                format!(
+                    "unknown consistency `{other}`; use one of {}",
+                    NAMES.join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// The revision to read at. Blocking: may ask the store for its head.
+    pub fn resolve(&self, state: &AppState) -> Result<Revision, ApiError> {
+        let known = state.known_head();
+        let revision = match *self {
+            Consistency::MinimizeLatency => known,
+            Consistency::FullyConsistent => state.refresh_head()?,
+            Consistency::AtLeastAsFresh(token) => {
+                if token > known {
+                    state.refresh_head()?.max(token)
+                } else {
+                    known
+                }
+            }
+            Consistency::AtExactSnapshot(token) => token,
+        };
+        let horizon = state.horizon();
+        if revision < horizon {
+            return Err(ApiError::bad_request(
+                "snapshot_expired",
+                format!(
+                    "the snapshot token's revision {revision} is older than the retention window \
+                     (history before revision {horizon} was garbage-collected); \
+                     retry with a newer token or `consistency=fully_consistent`"
+                ),
+            ));
+        }
+        Ok(revision)
+    }
+}

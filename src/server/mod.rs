@@ -1,0 +1,759 @@
+//! `zanzi serve`: the HTTP server, wire-compatible with Ory Keto's REST API
+//! plus zanzi's own endpoints (lookups, explanations, schema introspection).
+//!
+//! Four listeners, as in Keto: the read API (default port 4466), the write
+//! API (4467), Prometheus metrics (4468) and the syntax check (4469). One
+//! [`AppState`] serves them all: the compiled schema, the tuple store, the
+//! token keys, and the newest revision this server knows of.
+//!
+//! Engine and store calls are synchronous and run on tokio's blocking pool,
+//! so a slow SQLite read never stalls the event loop. Every request passes
+//! through [`track`]: a request id (`x-request-id`, echoed), a bound on
+//! requests in flight (503 past it), metrics and logs, and the Keto error
+//! body for every error response. Shutdown stops accepting, lets requests
+//! in flight finish, and returns once every listener is drained; writes are
+//! committed before they are answered, so nothing acknowledged is lost.
+
+pub mod client;
+pub mod config;
+pub mod consistency;
+pub mod errors;
+pub mod keto;
+pub mod metrics;
+pub mod native;
+pub mod openapi;
+pub mod zookie;
+
+use std::collections::{BTreeSet, VecDeque};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use thiserror::Error;
+use tokio::sync::{watch, Semaphore};
+
+use crate::ir::{AllowedType, NamespaceId, RelationId, RelationKind, Rewrite, Schema};
+use crate::store::{
+    CachedStore, MemoryStore, PageRequest, Revision, SqliteStore, TupleFilter, TupleStore,
+};
+use config::Settings;
+use errors::ApiError;
+use zookie::TokenKeys;
+
+/// The header carrying the snapshot token of a response.
+pub const SNAPTOKEN_HEADER: &str = "x-zanzi-snaptoken";
+
+/// Why the server could not start.
+#[derive(Debug, Error)]
+pub enum ServeError {
+    #[error("no schema: pass `--schema FILE` (a `.zanzi` source or a compiled `.json` IR)")]
+    NoSchema,
+    #[error("cannot read the schema `{path}`: {reason}")]
+    SchemaFile { path: String, reason: String },
+    #[error("the schema `{path}` does not compile:\n{diagnostics}")]
+    SchemaErrors { path: String, diagnostics: String },
+    #[error("cannot open the tuple store `{db}`: {reason}")]
+    Store { db: String, reason: String },
+    #[error(
+        "{count} stored tuple(s) do not fit the new schema and would be ignored; \
+         fix the schema, delete them, or start with --allow-invalid-tuples:\n{}",
+        listing.join("\n")
+    )]
+    InvalidTuples { count: usize, listing: Vec<String> },
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: String, reason: String },
+}
+
+/// Everything the handlers share.
+pub struct AppState {
+    pub schema: Arc<Schema>,
+    pub store: Arc<dyn TupleStore>,
+    pub tokens: TokenKeys,
+    pub settings: Settings,
+    /// Per relation or permission: the namespaces whose objects can be in it.
+    pub subject_types: Vec<BTreeSet<NamespaceId>>,
+    head: AtomicU64,
+    horizon: AtomicU64,
+    inflight: Arc<Semaphore>,
+    /// Evaluations running at once on the blocking pool.
+    workers: Semaphore,
+    /// Whether the store answers engine reads from memory (no I/O).
+    memory_reads: bool,
+    request_seq: AtomicU64,
+    request_prefix: String,
+    shutting_down: AtomicBool,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("schema", &self.schema.hash)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Loads the schema and opens the store named by `settings`.
+    pub fn open(settings: Settings) -> Result<AppState, ServeError> {
+        let path = settings.schema.clone().ok_or(ServeError::NoSchema)?;
+        let schema = load_schema(&path)?;
+        let store_error = |e: crate::store::StoreError| ServeError::Store {
+            db: settings.db.clone(),
+            reason: e.to_string(),
+        };
+        let store: Arc<dyn TupleStore> = if settings.db == ":memory:" {
+            Arc::new(MemoryStore::new())
+        } else {
+            let sqlite = SqliteStore::open(&settings.db).map_err(store_error)?;
+            if settings.cache_tuples {
+                Arc::new(CachedStore::new(sqlite).map_err(store_error)?)
+            } else {
+                Arc::new(sqlite)
+            }
+        };
+        AppState::new(settings, schema, store)
+    }
+
+    /// A state over an existing store (tests, embedding).
+    pub fn new(
+        settings: Settings,
+        schema: Schema,
+        store: Arc<dyn TupleStore>,
+    ) -> Result<AppState, ServeError> {
+        let store_error = |e: crate::store::StoreError| ServeError::Store {
+            db: settings.db.clone(),
+            reason: e.to_string(),
+        };
+        let head = store.head_revision().map_err(store_error)?;
+        let horizon = store.gc_horizon().map_err(store_error)?;
+        let store_id = store.store_id().map_err(store_error)?;
+        if !settings.allow_invalid_tuples {
+            check_stored_tuples(&schema, store.as_ref(), head).map_err(|e| match e {
+                Ok(err) => err,
+                Err(e) => store_error(e),
+            })?;
+        }
+        let secret = match &settings.secret {
+            Some(secret) => secret.as_bytes().to_vec(),
+            None => {
+                tracing::warn!(
+                    "no `secret` configured: snapshot and page tokens are signed with a random key \
+                     and stop working when the server restarts"
+                );
+                crate::store::random_id().into_bytes()
+            }
+        };
+        let subject_types = subject_types(&schema);
+        let memory_reads = store.reads_from_memory();
+        Ok(AppState {
+            tokens: TokenKeys::new(&secret, &store_id),
+            subject_types,
+            schema: Arc::new(schema),
+            store,
+            head: AtomicU64::new(head.0),
+            horizon: AtomicU64::new(horizon.0),
+            inflight: Arc::new(Semaphore::new(settings.max_inflight)),
+            memory_reads,
+            workers: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+            request_seq: AtomicU64::new(0),
+            request_prefix: crate::store::random_id().chars().take(8).collect(),
+            shutting_down: AtomicBool::new(false),
+            settings,
+        })
+    }
+
+    /// The newest revision this server has seen.
+    pub fn known_head(&self) -> Revision {
+        Revision(self.head.load(Ordering::Acquire))
+    }
+
+    /// Records a revision this server committed or saw.
+    pub fn saw(&self, revision: Revision) {
+        self.head.fetch_max(revision.0, Ordering::AcqRel);
+    }
+
+    /// Asks the store for its head (blocking).
+    pub fn refresh_head(&self) -> Result<Revision, ApiError> {
+        let head = self.store.head_revision()?;
+        self.saw(head);
+        Ok(self.known_head())
+    }
+
+    /// Requests being served right now.
+    pub fn requests_in_flight(&self) -> usize {
+        self.settings
+            .max_inflight
+            .saturating_sub(self.inflight.available_permits())
+    }
+
+    pub fn horizon(&self) -> Revision {
+        Revision(self.horizon.load(Ordering::Acquire))
+    }
+
+    pub fn snaptoken(&self, revision: Revision) -> String {
+        self.tokens.snapshot(revision)
+    }
+
+    /// The effective depth limit for a request's `max-depth`: it may only
+    /// lower the configured limit (0 or absent: the configured limit).
+    pub fn depth(&self, requested: Option<i64>) -> Result<u32, ApiError> {
+        let max = self.settings.max_depth;
+        match requested {
+            None | Some(0) => Ok(max),
+            Some(n) if n < 0 => Err(ApiError::bad_request(
+                "invalid_max_depth",
+                format!("`max-depth` must not be negative, got {n}"),
+            )),
+            Some(n) => Ok(u32::try_from(n).unwrap_or(u32::MAX).min(max)),
+        }
+    }
+
+    fn next_request_id(&self) -> String {
+        let n = self.request_seq.fetch_add(1, Ordering::Relaxed);
+        format!("{}-{n:08x}", self.request_prefix)
+    }
+}
+
+/// Runs `f`, which may block on the store, on the blocking pool; at most
+/// as many at once as there are cores (more would only contend for the
+/// store's locks).
+pub(crate) async fn blocking<T: Send + 'static>(
+    state: &Arc<AppState>,
+    f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let _slot = state
+        .workers
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("the server is shutting down"))?;
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || f(&state))
+        .await
+        .map_err(|e| ApiError::internal(format!("the request's worker failed: {e}")))?
+}
+
+/// Runs a check: in place when the store answers reads from memory (a
+/// hand-off to the blocking pool would cost more than the work), else as
+/// [`blocking`]. Expands and lookups, whose work grows with the data, always
+/// go to the blocking pool so they cannot hold up the event loop.
+pub(crate) async fn evaluate<T: Send + 'static>(
+    state: &Arc<AppState>,
+    f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    if state.memory_reads {
+        return f(state);
+    }
+    blocking(state, f).await
+}
+
+/// Loads a compiled IR (`.json`) or compiles zanzi source (a `.zanzi`
+/// file, or a directory whose `.zanzi` files form one schema).
+pub fn load_schema(path: &Path) -> Result<Schema, ServeError> {
+    let file_error = |reason: String| ServeError::SchemaFile {
+        path: path.display().to_string(),
+        reason,
+    };
+    if path.extension().is_some_and(|e| e == "json") {
+        let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
+        return Schema::from_json(&text).map_err(|e| file_error(e.to_string()));
+    }
+    let mut files = Vec::new();
+    if path.is_dir() {
+        let entries = std::fs::read_dir(path).map_err(|e| file_error(e.to_string()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| file_error(e.to_string()))?;
+            if entry.path().extension().is_some_and(|e| e == "zanzi") {
+                files.push(entry.path());
+            }
+        }
+        files.sort();
+    } else {
+        files.push(path.to_path_buf());
+    }
+    let mut sources = crate::source::SourceMap::new();
+    let mut ids = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).map_err(|e| file_error(e.to_string()))?;
+        ids.push(sources.add(file.display().to_string(), text));
+    }
+    let compilation = crate::compile(&sources, &ids);
+    match compilation.schema {
+        Some(schema) if !compilation.has_errors() => Ok(schema),
+        _ => Err(ServeError::SchemaErrors {
+            path: path.display().to_string(),
+            diagnostics: crate::diagnostics::render_plain(&sources, &compilation.diagnostics),
+        }),
+    }
+}
+
+/// Refuses a schema under which stored tuples would be invalid: lists (up
+/// to 50 of) them. `Err(Err(_))` is a store failure.
+fn check_stored_tuples(
+    schema: &Schema,
+    store: &dyn TupleStore,
+    head: Revision,
+) -> Result<(), Result<ServeError, crate::store::StoreError>> {
+    let mut page = PageRequest::first(10_000);
+    let mut listing = Vec::new();
+    let mut count = 0;
+    loop {
+        let result = store
+            .list(&TupleFilter::default(), &page, head)
+            .map_err(Err)?;
+        for tuple in &result.items {
+            if let Err(error) = crate::tuple::validate_tuple(schema, tuple) {
+                count += 1;
+                if listing.len() < 50 {
+                    listing.push(format!("  {tuple}: {error}"));
+                }
+            }
+        }
+        match result.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    if count > listing.len() {
+        listing.push(format!("  … and {} more", count - listing.len()));
+    }
+    if count > 0 {
+        return Err(Ok(ServeError::InvalidTuples { count, listing }));
+    }
+    Ok(())
+}
+
+/// For each relation or permission, the namespaces whose objects can be in
+/// its set (a fixed point over the schema; an over-approximation for `&`
+/// and `-`, which is what the subject mapping needs: the candidates).
+fn subject_types(schema: &Schema) -> Vec<BTreeSet<NamespaceId>> {
+    let mut sets: Vec<BTreeSet<NamespaceId>> = vec![BTreeSet::new(); schema.relations.len()];
+    fn rewrite(r: &Rewrite, sets: &[BTreeSet<NamespaceId>], out: &mut BTreeSet<NamespaceId>) {
+        let of = |id: RelationId| sets.get(id.0 as usize).cloned().unwrap_or_default();
+        match r {
+            Rewrite::Computed { relation } => out.extend(of(*relation)),
+            Rewrite::Arrow { targets, .. } => {
+                for t in targets {
+                    out.extend(of(t.relation));
+                }
+            }
+            Rewrite::Union { children } | Rewrite::Intersection { children } => {
+                for c in children {
+                    rewrite(c, sets, out);
+                }
+            }
+            Rewrite::Exclusion { base, .. } => rewrite(base, sets, out),
+        }
+    }
+    loop {
+        let mut changed = false;
+        for (index, relation) in schema.relations.iter().enumerate() {
+            let mut set = BTreeSet::new();
+            match &relation.kind {
+                RelationKind::Relation { types } => {
+                    for ty in types {
+                        match *ty {
+                            AllowedType::Object { namespace }
+                            | AllowedType::Wildcard { namespace } => {
+                                set.insert(namespace);
+                            }
+                            AllowedType::SubjectSet { relation, .. } => {
+                                set.extend(
+                                    sets.get(relation.0 as usize).cloned().unwrap_or_default(),
+                                );
+                            }
+                        }
+                    }
+                }
+                RelationKind::Permission { rewrite: r } => rewrite(r, &sets, &mut set),
+            }
+            if let Some(slot) = sets.get_mut(index) {
+                if *slot != set {
+                    *slot = set;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return sets;
+        }
+    }
+}
+
+/// The request id of the current request.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// Per-request bookkeeping: request id, load shedding, the Keto error
+/// body, metrics and a log line.
+pub async fn track(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map_or_else(|| state.next_request_id(), str::to_owned);
+    let endpoint = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let method = req.method().clone();
+    let mut response = match state.inflight.clone().try_acquire_owned() {
+        Ok(permit) => {
+            req.extensions_mut().insert(RequestId(id.clone()));
+            let response = next.run(req).await;
+            drop(permit);
+            response
+        }
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            format!(
+                "too many requests in flight (at most {}); retry shortly",
+                state.settings.max_inflight
+            ),
+        )
+        .into_response(),
+    };
+    let status = response.status();
+    let error = response.extensions_mut().remove::<ApiError>().or_else(|| {
+        // Errors from the framework (unknown route, wrong method) get the
+        // same body as ours.
+        (status.as_u16() >= 400 && !response.headers().contains_key("content-type")).then(|| {
+            let message = match status {
+                StatusCode::NOT_FOUND => "no such endpoint".to_owned(),
+                StatusCode::METHOD_NOT_ALLOWED => {
+                    format!("method {method} is not allowed on this endpoint")
+                }
+                other => other.canonical_reason().unwrap_or("error").to_lowercase(),
+            };
+            ApiError::new(status, "http_error", message)
+        })
+    });
+    if let Some(error) = &error {
+        let mut fresh = (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            error.body(&id),
+        )
+            .into_response();
+        for (name, value) in response.headers() {
+            if name != "content-length" && name != "content-type" {
+                fresh.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        response = fresh;
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    let elapsed = started.elapsed();
+    metrics::record_request(&endpoint, method.as_str(), status.as_u16(), elapsed);
+    let latency_us = elapsed.as_micros() as u64;
+    if status.is_server_error() {
+        tracing::error!(request_id = %id, %method, endpoint, status = status.as_u16(), latency_us,
+            error = error.as_ref().map(|e| e.message.as_str()).unwrap_or(""), "request failed");
+    } else if status.is_client_error() && error.is_some() {
+        tracing::info!(request_id = %id, %method, endpoint, status = status.as_u16(), latency_us,
+            error = error.as_ref().map(|e| e.message.as_str()).unwrap_or(""), "request refused");
+    } else {
+        tracing::debug!(request_id = %id, %method, endpoint, status = status.as_u16(), latency_us, "request");
+    }
+    response
+}
+
+async fn alive() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    if state.shutting_down.load(Ordering::Acquire) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "errors": { "shutdown": "the server is shutting down" } })),
+        )
+            .into_response();
+    }
+    let probe = blocking(&state, |s| Ok(s.store.head_revision()?)).await;
+    match probe {
+        Ok(_) => Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "errors": { "database": e.message } })),
+        )
+            .into_response(),
+    }
+}
+
+async fn version() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "version": env!("CARGO_PKG_VERSION") }))
+}
+
+/// A panic in a handler (a bug) is answered 500 in the usual error shape,
+/// and the server goes on.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = what, "a request handler panicked");
+    ApiError::internal("the server failed to answer this request (a bug); it was logged")
+        .into_response()
+}
+
+fn common(router: Router<Arc<AppState>>, state: &Arc<AppState>) -> Router {
+    router
+        .route("/health/alive", get(alive))
+        .route("/health/ready", get(ready))
+        .route("/version", get(version))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), track))
+        .with_state(state.clone())
+}
+
+/// The read API: Keto's read endpoints and zanzi's own.
+pub fn read_router(state: &Arc<AppState>) -> Router {
+    let router = native::routes(keto::read_routes(Router::new()))
+        .route("/openapi.json", get(openapi::serve));
+    common(router, state)
+}
+
+/// The write API.
+pub fn write_router(state: &Arc<AppState>) -> Router {
+    common(keto::write_routes(Router::new()), state)
+}
+
+pub fn metrics_router(state: &Arc<AppState>) -> Router {
+    common(
+        Router::new().route("/metrics/prometheus", get(metrics::serve)),
+        state,
+    )
+}
+
+pub fn syntax_router(state: &Arc<AppState>) -> Router {
+    common(
+        Router::new().route("/opl/syntax/check", post(native::syntax_check)),
+        state,
+    )
+}
+
+/// A started server.
+#[derive(Debug)]
+pub struct Running {
+    pub read: SocketAddr,
+    pub write: SocketAddr,
+    pub metrics: SocketAddr,
+    pub syntax: SocketAddr,
+    pub state: Arc<AppState>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
+    gc: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, waits for requests in flight, then returns.
+    pub async fn shutdown(self) {
+        self.state.shutting_down.store(true, Ordering::Release);
+        let _ = self.shutdown.send(true);
+        self.wait().await;
+    }
+
+    /// Waits until the server has stopped (after a shutdown signal).
+    pub async fn wait(self) {
+        for task in self.tasks {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "listener failed"),
+                Err(e) => tracing::error!(error = %e, "listener task failed"),
+            }
+        }
+        self.gc.abort();
+    }
+}
+
+async fn bind(host: std::net::IpAddr, port: u16) -> Result<tokio::net::TcpListener, ServeError> {
+    let addr = SocketAddr::new(host, port);
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| ServeError::Bind {
+            addr: addr.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// Binds the four listeners and starts serving; `signal` resolving starts
+/// a graceful shutdown.
+pub async fn start(
+    state: Arc<AppState>,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Running, ServeError> {
+    metrics::install();
+    let s = &state.settings;
+    let listeners = [
+        (bind(s.host, s.read_port).await?, read_router(&state)),
+        (bind(s.host, s.write_port).await?, write_router(&state)),
+        (bind(s.host, s.metrics_port).await?, metrics_router(&state)),
+        (bind(s.host, s.syntax_port).await?, syntax_router(&state)),
+    ];
+    let (tx, rx) = watch::channel(false);
+    let mut addrs = Vec::new();
+    let mut tasks = Vec::new();
+    for (listener, router) in listeners {
+        addrs.push(listener.local_addr().map_err(|e| ServeError::Bind {
+            addr: "?".into(),
+            reason: e.to_string(),
+        })?);
+        let mut rx = rx.clone();
+        // Answers are small and written at once: send them without delay.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        tasks.push(tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.wait_for(|stop| *stop).await;
+                })
+                .await
+        }));
+    }
+    let signal_tx = tx.clone();
+    let signal_state = state.clone();
+    tokio::spawn(async move {
+        signal.await;
+        signal_state.shutting_down.store(true, Ordering::Release);
+        let _ = signal_tx.send(true);
+    });
+    let gc = tokio::spawn(gc_loop(state.clone()));
+    let [read, write, metrics, syntax] = addrs.as_slice() else {
+        return Err(ServeError::Bind {
+            addr: "?".into(),
+            reason: "listeners missing".into(),
+        });
+    };
+    tracing::info!(%read, %write, %metrics, %syntax, schema = %state.schema.hash, "zanzi serving");
+    Ok(Running {
+        read: *read,
+        write: *write,
+        metrics: *metrics,
+        syntax: *syntax,
+        state: state.clone(),
+        shutdown: tx,
+        tasks,
+        gc,
+    })
+}
+
+/// Every `gc_interval`, notes the head; collects the history older than
+/// the newest head noted at least `retention` ago.
+async fn gc_loop(state: Arc<AppState>) {
+    let mut samples: VecDeque<(Instant, Revision)> = VecDeque::new();
+    let mut ticker = tokio::time::interval(state.settings.gc_interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let now = Instant::now();
+        samples.push_back((now, state.known_head()));
+        let mut cutoff = None;
+        while let Some(&(at, rev)) = samples.front() {
+            if now.duration_since(at) >= state.settings.retention {
+                cutoff = Some(rev);
+                samples.pop_front();
+            } else {
+                break;
+            }
+        }
+        let Some(before) = cutoff else { continue };
+        if before <= state.horizon() {
+            continue;
+        }
+        let result = blocking(&state, move |s| {
+            let started = Instant::now();
+            let removed = s.store.gc(before)?;
+            s.horizon
+                .fetch_max(s.store.gc_horizon()?.0, Ordering::AcqRel);
+            Ok((removed, started.elapsed()))
+        })
+        .await;
+        match result {
+            Ok((removed, took)) => {
+                ::metrics::counter!("zanzi_gc_removed_versions_total").increment(removed);
+                tracing::info!(before = %before, removed, took_ms = took.as_millis() as u64, "garbage-collected old tuple versions");
+            }
+            Err(e) => tracing::error!(error = %e.message, "garbage collection failed"),
+        }
+    }
+}
+
+/// Runs a garbage collection now (tests and operators): collects history
+/// before `before` and raises the horizon.
+pub async fn collect_now(state: &Arc<AppState>, before: Revision) -> Result<u64, ApiError> {
+    blocking(state, move |s| {
+        let removed = s.store.gc(before)?;
+        s.horizon
+            .fetch_max(s.store.gc_horizon()?.0, Ordering::AcqRel);
+        Ok(removed)
+    })
+    .await
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Sets up logging for the process (once).
+pub fn init_logging(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&settings.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match settings.log_format {
+        config::LogFormat::Json => builder.json().try_init(),
+        config::LogFormat::Human => builder.try_init(),
+    };
+}
+
+/// Runs the server until SIGINT/SIGTERM.
+pub async fn run(settings: Settings) -> Result<(), ServeError> {
+    let state = Arc::new(tokio::task::block_in_place(|| AppState::open(settings))?);
+    let running = start(state, shutdown_signal()).await?;
+    running.wait().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// How long a client waits between readiness probes (`zanzi status --block`).
+pub const READY_POLL: Duration = Duration::from_millis(200);
