@@ -84,6 +84,34 @@ fn serve_reads_its_settings_logs_json_and_stops_on_sigterm() {
         assert_eq!(r.status(), 200);
     });
 
+    // The CLI asks the running server instead of a local database.
+    let remote = format!("http://{read}");
+    let allowed = zanzi()
+        .args(["check", "--remote", &remote, "doc:a#view@user:alice"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        allowed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&allowed.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&allowed.stdout).trim(),
+        "allowed doc:a#view@user:alice"
+    );
+    let denied = zanzi()
+        .args(["check", "--remote", &remote, "doc:a#view@user:bob"])
+        .output()
+        .unwrap();
+    assert_eq!(denied.status.code(), Some(1));
+    let expanded = zanzi()
+        .args(["expand", "--remote", &remote, "doc:a#view"])
+        .output()
+        .unwrap();
+    assert!(expanded.status.success());
+    assert!(String::from_utf8_lossy(&expanded.stdout).contains("alice"));
+
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -53,6 +53,8 @@ pub struct CheckArgs {
     /// How to print the answer.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub remote: super::remote::RemoteArgs,
 }
 
 /// The `--format json` document of `zanzi check`.
@@ -93,6 +95,10 @@ fn depth_error(message: String, max_depth: u32) -> miette::Report {
 }
 
 pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
+    if args.remote.is_remote() {
+        let question = std::slice::from_ref(&args.question);
+        return super::remote::check(&args.remote, question, Some(args.depth.max_depth));
+    }
     let question: Tuple = args
         .question
         .parse()
@@ -182,6 +188,8 @@ pub struct ExpandArgs {
     /// How to print the tree.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub remote: super::remote::RemoteArgs,
 }
 
 /// The `--format json` document of `zanzi expand`.
@@ -195,6 +203,9 @@ struct ExpandReport<'a> {
 }
 
 pub fn run_expand(args: &ExpandArgs, color: ColorMode) -> miette::Result<ExitCode> {
+    if args.remote.is_remote() {
+        return super::remote::expand(&args.remote, &args.userset, Some(args.max_depth));
+    }
     let (object, relation) = parse_object_relation(&args.userset)
         .map_err(|e| local::notation_error("userset", &args.userset, &e))?;
     let db = &args.db.db;
