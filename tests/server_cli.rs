@@ -164,3 +164,321 @@ fn serve_refuses_bad_settings_and_schemas_with_a_message() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// A server child, killed when the test ends (even by a panic).
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `zanzi serve` on free ports over `dir/z.db`; answers the child
+/// and its read and write URLs.
+fn start_server(dir: &std::path::Path, schema: &str) -> (Server, String, String) {
+    let path = dir.join("schema.zanzi");
+    std::fs::write(&path, schema).unwrap();
+    let mut server = Server(
+        zanzi()
+            .args(["serve", "--log-format", "json", "--schema"])
+            .arg(&path)
+            .arg("--db")
+            .arg(dir.join("z.db"))
+            .args([
+                "--read-port",
+                "0",
+                "--write-port",
+                "0",
+                "--metrics-port",
+                "0",
+                "--syntax-port",
+                "0",
+            ])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(server.0.stderr.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let record: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if record["fields"]["message"] == "zanzi serving" {
+            let read = record["fields"]["read"].as_str().unwrap();
+            let write = record["fields"]["write"].as_str().unwrap();
+            let urls = (format!("http://{read}"), format!("http://{write}"));
+            // Keep reading the log, as a log collector would.
+            std::thread::spawn(move || lines.for_each(drop));
+            return (server, urls.0, urls.1);
+        }
+    }
+    panic!("the server did not announce its listeners");
+}
+
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = zanzi().args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn tuples_commands_write_list_export_import_and_delete_through_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, read, write) = start_server(
+        dir.path(),
+        "namespace user {}\nnamespace doc { relation viewer: user  permission view = viewer }\n",
+    );
+    let export_all = || {
+        let (code, stdout, stderr) = run(&["tuples", "export", "--remote", &read]);
+        assert_eq!(code, Some(0), "{stderr}");
+        stdout
+    };
+
+    let (code, stdout, stderr) = run(&[
+        "tuples",
+        "write",
+        "--write-remote",
+        &write,
+        "doc:a#viewer@user:ann",
+        "doc:a#viewer@user:ben",
+        "doc:b#viewer@user:ann",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.starts_with("wrote 3 tuples; snaptoken "), "{stdout}");
+
+    // A permission as a write target: refused by the server, exit 1, and
+    // nothing of the request is written.
+    let (code, _, stderr) = run(&[
+        "tuples",
+        "write",
+        "--write-remote",
+        &write,
+        "doc:c#viewer@user:cid",
+        "doc:c#view@user:cid",
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("refused the write"), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    // A write needs the write API's URL.
+    let (code, _, stderr) = run(&[
+        "tuples",
+        "write",
+        "--remote",
+        &read,
+        "doc:c#viewer@user:cid",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("--write-remote"), "{stderr}");
+
+    // One page at a time, as locally.
+    let (code, stdout, stderr) = run(&[
+        "tuples",
+        "list",
+        "--remote",
+        &read,
+        "--namespace",
+        "doc",
+        "--page-size",
+        "2",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    let token = stderr
+        .trim()
+        .strip_prefix("more tuples: --page-token ")
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .to_owned();
+    let (code, rest, stderr) = run(&[
+        "tuples",
+        "list",
+        "--remote",
+        &read,
+        "--namespace",
+        "doc",
+        "--page-size",
+        "2",
+        "--page-token",
+        &token,
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(rest.lines().count(), 1, "{rest}");
+    assert!(stderr.is_empty(), "the last page: {stderr}");
+    let mut listed: Vec<&str> = stdout.lines().chain(rest.lines()).collect();
+    listed.sort_unstable();
+    assert_eq!(
+        listed,
+        [
+            "doc:a#viewer@user:ann",
+            "doc:a#viewer@user:ben",
+            "doc:b#viewer@user:ann"
+        ]
+    );
+    let (code, stdout, _) = run(&[
+        "tuples",
+        "list",
+        "--remote",
+        &read,
+        "--subject",
+        "user:ben",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(0));
+    let page: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(page["tuples"][0]["tuple"], "doc:a#viewer@user:ben");
+    assert!(!page["snaptoken"].as_str().unwrap().is_empty());
+    let (code, _, stderr) = run(&["tuples", "list", "--remote", &read, "--at", "1"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("--at"), "{stderr}");
+
+    // Import: validated against the server's schema first, so a bad line
+    // writes nothing; then batches of PATCHes.
+    let file = dir.path().join("many.tuples");
+    let mut text: String = (0..2500)
+        .map(|i| format!("doc:d{i}#viewer@user:u{i}\n"))
+        .collect();
+    std::fs::write(&file, &text).unwrap();
+    let bad = dir.path().join("bad.tuples");
+    text.push_str("doc:x#owner@user:u\n");
+    std::fs::write(&bad, &text).unwrap();
+    let (code, _, stderr) = run(&[
+        "tuples",
+        "import",
+        "--write-remote",
+        &write,
+        "--remote",
+        &read,
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("bad.tuples:2501:7"), "{stderr}");
+    assert_eq!(export_all().lines().count(), 3);
+    let (code, _, stderr) = run(&[
+        "tuples",
+        "import",
+        "--write-remote",
+        &write,
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("give --remote URL"), "{stderr}");
+    let (code, stdout, stderr) = run(&[
+        "tuples",
+        "import",
+        "--write-remote",
+        &write,
+        "--remote",
+        &read,
+        "--format",
+        "json",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["tuples"], 2500);
+    assert_eq!(summary["batches"], 3);
+    assert!(summary["snaptoken"].is_string());
+    let exported = export_all();
+    assert_eq!(exported.lines().count(), 2503);
+    assert!(exported.contains("doc:d2499#viewer@user:u2499\n"));
+
+    // Deletes: tuples given, then by filter.
+    let (code, stdout, stderr) = run(&[
+        "tuples",
+        "delete",
+        "--write-remote",
+        &write,
+        "doc:a#viewer@user:ben",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.starts_with("deleted 1 tuple; snaptoken "),
+        "{stdout}"
+    );
+    let (code, stdout, _) = run(&["check", "--remote", &read, "doc:a#view@user:ben"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    let (code, _, stderr) = run(&[
+        "tuples",
+        "delete",
+        "--write-remote",
+        &write,
+        "--relation",
+        "viewer",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("needs a namespace"), "{stderr}");
+    let (code, stdout, stderr) = run(&[
+        "tuples",
+        "delete",
+        "--write-remote",
+        &write,
+        "--namespace",
+        "doc",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.starts_with("deleted the matching tuples"),
+        "{stdout}"
+    );
+    assert_eq!(export_all(), "");
+}
+
+#[test]
+fn the_server_outlives_a_log_reader_that_goes_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("schema.zanzi");
+    std::fs::write(
+        &schema,
+        "namespace user {}\nnamespace doc { relation viewer: user }\n",
+    )
+    .unwrap();
+    let mut server = Server(
+        zanzi()
+            .args([
+                "serve",
+                "--db",
+                ":memory:",
+                "--log-format",
+                "json",
+                "--schema",
+            ])
+            .arg(&schema)
+            .args(["--read-port", "0", "--write-port", "0"])
+            .args(["--metrics-port", "0", "--syntax-port", "0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let (mut read, mut write) = (String::new(), String::new());
+    {
+        let lines = BufReader::new(server.0.stderr.take().unwrap()).lines();
+        for line in lines {
+            let record: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+            if record["fields"]["message"] == "zanzi serving" {
+                read = format!("http://{}", record["fields"]["read"].as_str().unwrap());
+                write = format!("http://{}", record["fields"]["write"].as_str().unwrap());
+                break;
+            }
+        }
+        // The pipe closes here: every later log line fails to write.
+    }
+    // A refused write is logged as a warning.
+    let (code, _, stderr) = run(&[
+        "tuples",
+        "write",
+        "--write-remote",
+        &write,
+        "doc:a#owner@user:x",
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    for tuple in ["doc:a#viewer@user:ann", "doc:a#viewer@user:ben"] {
+        let (code, _, stderr) = run(&["tuples", "write", "--write-remote", &write, tuple]);
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    let (code, stdout, stderr) = run(&["tuples", "export", "--remote", &read]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 2);
+}

@@ -14,6 +14,11 @@
 //! committed, each whole and in file order, and nothing of the others
 //! (SQLite's write-ahead log makes each batch atomic); importing the same
 //! files again completes the job, since tuples already present are skipped.
+//!
+//! With `--write-remote URL` (and `--remote URL`, whose schema pass 1
+//! validates against) the batches go to a server, one PATCH each, of at
+//! most [`REMOTE_BATCH`] tuples so that a request stays under the server's
+//! body limit.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -28,6 +33,7 @@ use miette::{miette, IntoDiagnostic, WrapErr};
 use serde::Serialize;
 
 use super::local::{self, DbArgs, Format, Problems, SchemaArgs, WriteTarget, JSON_VERSION};
+use super::remote::RemoteArgs;
 use super::tuples::read_tuples;
 use super::{inputs, ColorMode};
 use crate::ir;
@@ -55,7 +61,13 @@ pub struct ImportArgs {
     /// How to print the summary.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
+
+/// Tuples per PATCH when importing through a server: about 150 KB of JSON,
+/// well under the default 1 MiB body limit.
+pub const REMOTE_BATCH: usize = 1000;
 
 /// The `--format json` summary of an import.
 #[derive(Serialize)]
@@ -65,13 +77,19 @@ struct ImportReport {
     files: usize,
     /// Tuples read from the files.
     tuples: u64,
-    /// Tuples that were new to the database.
-    inserted: u64,
-    /// Tuples that were already present.
-    unchanged: u64,
+    /// Tuples that were new to the database (absent through a server,
+    /// which does not report it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inserted: Option<u64>,
+    /// Tuples that were already present (absent through a server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unchanged: Option<u64>,
     batches: u64,
     first_revision: Option<Revision>,
     last_revision: Option<Revision>,
+    /// Through a server: the snapshot token of the last batch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snaptoken: Option<String>,
     schema: String,
     seconds: f64,
     validate_seconds: f64,
@@ -101,10 +119,47 @@ fn open(path: &Path) -> miette::Result<BufReader<File>> {
         .wrap_err_with(|| format!("cannot read `{}`", inputs::display_name(path)))
 }
 
+/// Where an import writes.
+enum Destination<'a> {
+    Local(WriteTarget<'a>),
+    Remote(crate::server::client::Client),
+}
+
+impl Destination<'_> {
+    fn schema(&self) -> miette::Result<&ir::Schema> {
+        match self {
+            Destination::Local(target) => Ok(target.schema()),
+            Destination::Remote(client) => client.schema().map_err(|e| miette!("{e}")),
+        }
+    }
+}
+
+fn destination(args: &ImportArgs, color: ColorMode) -> miette::Result<Destination<'_>> {
+    if !args.remote.is_remote() {
+        let target = WriteTarget::open(&args.db.db, args.schema.schema.as_deref(), color)?;
+        return Ok(Destination::Local(target));
+    }
+    if args.schema.schema.is_some() {
+        return Err(miette!(
+            "--schema applies to a local database; a server validates writes with its own schema"
+        ));
+    }
+    let client = args.remote.writer()?;
+    if args.remote.remote.is_none() {
+        return Err(miette!(
+            help = "the schema is read from the read API, port 4466 by default",
+            "an import validates every tuple against the server's schema before writing any: \
+             give --remote URL as well as --write-remote URL"
+        ));
+    }
+    Ok(Destination::Remote(client))
+}
+
 pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
     let started = Instant::now();
     let db = &args.db.db;
-    let target = WriteTarget::open(db, args.schema.schema.as_deref(), color)?;
+    let target = destination(args, color)?;
+    let schema = target.schema()?;
 
     // Pass 1: parse and validate everything, writing nothing.
     let mut total_bytes = 0u64;
@@ -134,7 +189,7 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
         read_tuples(
             &name,
             open(path)?,
-            Some(target.schema()),
+            Some(schema),
             |result| {
                 match result {
                     Ok(_) => count += 1,
@@ -162,8 +217,19 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
     let validated = started.elapsed();
 
     // Pass 2: write, one transaction per batch.
-    let (store, schema) = target.commit()?;
-    let batch_size = usize::try_from(args.batch_size).unwrap_or(usize::MAX);
+    let mut batch_size = usize::try_from(args.batch_size).unwrap_or(usize::MAX);
+    let (sink, schema) = match target {
+        Destination::Local(target) => {
+            let (store, schema) = target.commit()?;
+            (Sink::Local(store), schema)
+        }
+        Destination::Remote(client) => {
+            batch_size = batch_size.min(REMOTE_BATCH);
+            // Fetched once, in pass 1.
+            let schema = client.schema().map_err(|e| miette!("{e}"))?.clone();
+            (Sink::Remote(client), schema)
+        }
+    };
     let progress = bar(
         count,
         "{msg} [{elapsed_precise}] [{wide_bar}] {human_pos}/{human_len} tuples ({per_sec}, {eta})",
@@ -176,16 +242,31 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
         scope.spawn(move || read_batches(&args.files, schema, batch_size, &sender));
         for batch in batches {
             let batch = batch?;
-            let report = store
-                .import(&batch, batch.len())
-                .map_err(local::store_err(db))?;
-            written.add(batch.len() as u64, &report);
+            match &sink {
+                Sink::Local(store) => {
+                    let report = store
+                        .import(&batch, batch.len())
+                        .map_err(local::store_err(db))?;
+                    written.add(batch.len() as u64, &report);
+                }
+                Sink::Remote(client) => {
+                    let token = client.write(&batch, &[]).map_err(|e| miette!("{e}"))?;
+                    written.add_remote(batch.len() as u64, token);
+                }
+            }
             progress.inc(batch.len() as u64);
         }
         Ok(())
     });
     progress.finish_and_clear();
     if let Err(report) = outcome {
+        if written.snaptoken.is_some() {
+            eprintln!(
+                "note: {} tuples were imported in {} batches before the import stopped; \
+                 importing the same files again completes it",
+                written.tuples, written.batches
+            );
+        }
         if let Some(last) = written.last {
             eprintln!(
                 "note: {} tuples were imported in {} batches (revisions {}..={last}) before \
@@ -203,11 +284,12 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
         ok: true,
         files: args.files.len(),
         tuples: written.tuples,
-        inserted: written.inserted,
-        unchanged: written.unchanged,
+        inserted: written.snaptoken.is_none().then_some(written.inserted),
+        unchanged: written.snaptoken.is_none().then_some(written.unchanged),
         batches: written.batches,
         first_revision: written.first,
         last_revision: written.last,
+        snaptoken: written.snaptoken.clone(),
         schema: schema.hash.clone(),
         seconds,
         validate_seconds: validated.as_secs_f64(),
@@ -225,6 +307,12 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where pass 2 writes.
+enum Sink {
+    Local(crate::store::SqliteStore),
+    Remote(crate::server::client::Client),
+}
+
 /// What pass 2 has committed so far.
 #[derive(Debug, Default)]
 struct Written {
@@ -234,9 +322,17 @@ struct Written {
     batches: u64,
     first: Option<Revision>,
     last: Option<Revision>,
+    /// Through a server: the token of the last batch.
+    snaptoken: Option<String>,
 }
 
 impl Written {
+    fn add_remote(&mut self, tuples: u64, token: String) {
+        self.tuples += tuples;
+        self.batches += 1;
+        self.snaptoken = Some(token);
+    }
+
     fn add(&mut self, tuples: u64, report: &crate::store::sqlite::ImportReport) {
         self.tuples += tuples;
         self.inserted += report.inserted;
@@ -258,13 +354,21 @@ fn human_summary(s: &ImportReport) -> String {
         (Some(first), Some(last)) => format!(", revisions {first}..={last}"),
         _ => String::new(),
     };
+    let counts = match (s.inserted, s.unchanged) {
+        (Some(inserted), Some(unchanged)) => {
+            format!("{inserted} new, {unchanged} already present")
+        }
+        _ => "through the server".to_owned(),
+    };
+    let revisions = match &s.snaptoken {
+        Some(token) => format!("{revisions}; snaptoken {token}"),
+        None => revisions,
+    };
     format!(
-        "imported {} tuples from {} {files}: {} new, {} already present\n\
+        "imported {} tuples from {} {files}: {counts}\n\
          {} batch{}{revisions}; {:.2} s ({:.0} tuples/s; validation {:.2} s)\n",
         s.tuples,
         s.files,
-        s.inserted,
-        s.unchanged,
         s.batches,
         if s.batches == 1 { "" } else { "es" },
         s.seconds,

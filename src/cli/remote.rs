@@ -12,7 +12,6 @@ use std::process::ExitCode;
 use miette::{miette, IntoDiagnostic};
 
 use crate::server::client::{Client, ReadOptions};
-use crate::store::TupleFilter;
 use crate::tuple::Tuple;
 
 /// The flags every remote-capable command takes.
@@ -42,7 +41,38 @@ impl RemoteArgs {
             .map_err(|e| miette!("{e}"))
     }
 
-    fn options(&self, max_depth: Option<u32>) -> ReadOptions {
+    /// A client for a read: `--remote` is required (the write API serves
+    /// only writes).
+    pub fn reader(&self) -> miette::Result<Client> {
+        if self.remote.is_none() {
+            return Err(miette!(
+                help = "the read API listens on the server's --read-port, 4466 by default",
+                "reads ask the read API: give --remote URL"
+            ));
+        }
+        self.client()
+    }
+
+    /// A client for a write: `--write-remote` is required, and the read
+    /// options mean nothing.
+    pub fn writer(&self) -> miette::Result<Client> {
+        if self.write_remote.is_none() {
+            return Err(miette!(
+                help = "the write API listens on the server's --write-port, 4467 by default",
+                "writes go to the write API: give --write-remote URL"
+            ));
+        }
+        if self.consistency.is_some() || self.snaptoken.is_some() {
+            return Err(miette!(
+                "--consistency and --snaptoken choose the snapshot of a read; a write is always \
+                 at the head"
+            ));
+        }
+        self.client()
+    }
+
+    /// The read options of these flags.
+    pub fn options(&self, max_depth: Option<u32>) -> ReadOptions {
         ReadOptions {
             consistency: self.consistency.clone(),
             snaptoken: self.snaptoken.clone(),
@@ -93,28 +123,5 @@ pub fn expand(
         .expand(&object, &relation, &args.options(max_depth))
         .map_err(|e| miette!("{e}"))?;
     println!("{}", serde_json::to_string_pretty(&tree).into_diagnostic()?);
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `zanzi tuples list --remote URL`: prints the matching tuples, one a line.
-pub fn list(args: &RemoteArgs, filter: &TupleFilter) -> miette::Result<ExitCode> {
-    let (tuples, _) = args
-        .client()?
-        .list(filter, &args.options(None))
-        .map_err(|e| miette!("{e}"))?;
-    for tuple in tuples {
-        println!("{tuple}");
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `zanzi tuples write|delete --write-remote URL`: one transaction; prints
-/// the snapshot token of the write.
-pub fn write(args: &RemoteArgs, inserts: &[Tuple], deletes: &[Tuple]) -> miette::Result<ExitCode> {
-    let token = args
-        .client()?
-        .write(inserts, deletes)
-        .map_err(|e| miette!("{e}"))?;
-    println!("{token}");
     Ok(ExitCode::SUCCESS)
 }

@@ -20,8 +20,10 @@ use super::local::{
     self, AtArgs, DbArgs, Format, Origin, PageToken, Problem, Problems, SchemaArgs, WriteTarget,
     JSON_VERSION,
 };
+use super::remote::RemoteArgs;
 use super::{inputs, ColorMode};
 use crate::ir;
+use crate::server::client::{ClientError, ReadOptions};
 use crate::store::{PageRequest, Revision, StoreError, TupleFilter, TupleStore};
 use crate::tuple::{parse_tuple_line, validate_tuple, Object, Subject, Tuple};
 
@@ -196,6 +198,8 @@ pub struct WriteArgs {
     /// How to print the result.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 /// The `--format json` document of a write or a delete.
@@ -210,6 +214,9 @@ struct WriteReport {
 }
 
 fn run_write(args: &WriteArgs, color: ColorMode) -> miette::Result<ExitCode> {
+    if args.remote.is_remote() {
+        return remote_write(args);
+    }
     let db = &args.db.db;
     let target = WriteTarget::open(db, args.schema.schema.as_deref(), color)?;
     let mut problems = Problems::default();
@@ -326,6 +333,8 @@ pub struct DeleteArgs {
     /// How to print the result.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 fn run_delete(args: &DeleteArgs) -> miette::Result<ExitCode> {
@@ -334,6 +343,9 @@ fn run_delete(args: &DeleteArgs) -> miette::Result<ExitCode> {
             help = "run one command per kind of delete",
             "give either tuples or filter options, not both"
         ));
+    }
+    if args.remote.is_remote() {
+        return remote_delete(args);
     }
     let db = &args.db.db;
     // Opening for a write would create it, to delete nothing.
@@ -397,6 +409,8 @@ pub struct ListArgs {
     /// How to print the tuples.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 /// A tuple in JSON: its text, and its parts with raw IDs.
@@ -418,6 +432,9 @@ struct ListReport<'a> {
 
 fn run_list(args: &ListArgs) -> miette::Result<ExitCode> {
     let filter = args.filter.to_filter()?;
+    if args.remote.is_remote() {
+        return remote_list(args, &filter);
+    }
     let token = args
         .page_token
         .as_deref()
@@ -482,13 +499,20 @@ pub struct ExportArgs {
     /// How to print the summary.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 /// The `--format json` summary of `zanzi tuples export`.
 #[derive(Serialize)]
 struct ExportReport {
     version: u32,
-    revision: Revision,
+    /// The local revision read (absent through a server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revision: Option<Revision>,
+    /// The snapshot read through a server (absent locally).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snaptoken: Option<String>,
     tuples: u64,
     output: Option<String>,
 }
@@ -499,25 +523,29 @@ const EXPORT_PAGE: usize = 10_000;
 fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
     let filter = args.filter.to_filter()?;
     let db = &args.db.db;
-    let store = local::open_existing(db)?;
-    let at = local::read_revision(&store, db, args.at.at, None)?;
+    let source = if args.remote.is_remote() {
+        if args.at.at.is_some() {
+            return Err(at_with_remote());
+        }
+        ExportSource::Remote(args.remote.reader()?, args.remote.options(None))
+    } else {
+        let store = local::open_existing(db)?;
+        let at = local::read_revision(&store, db, args.at.at, None)?;
+        ExportSource::Local(store, at)
+    };
     let written = match &args.output {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .into_diagnostic()
                 .wrap_err_with(|| format!("cannot write `{}`", inputs::display_name(path)))?;
-            export(&store, &filter, at, BufWriter::new(file))
+            source.export(&filter, BufWriter::new(file))
         }
-        None => export(
-            &store,
-            &filter,
-            at,
-            BufWriter::new(std::io::stdout().lock()),
-        ),
+        None => source.export(&filter, BufWriter::new(std::io::stdout().lock())),
     };
     let count = match written {
         Ok(count) => Some(count),
         Err(ExportError::Store(error)) => return Err(local::store_err(db)(error)),
+        Err(ExportError::Remote(error)) => return Err(remote_err(error)),
         // The reader of standard output closed the pipe: it has seen enough.
         Err(ExportError::Io(error))
             if args.output.is_none() && error.kind() == std::io::ErrorKind::BrokenPipe =>
@@ -532,21 +560,30 @@ fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
             return Err(miette!("cannot write {target}: {error}"));
         }
     };
-    let Some(count) = count else {
+    let Some((count, snapshot)) = count else {
         return Ok(ExitCode::SUCCESS);
     };
     let output = args.output.as_deref().map(inputs::display_name);
+    let (revision, snaptoken) = match snapshot {
+        Snapshot::Revision(revision) => (Some(revision), None),
+        Snapshot::Token(token) => (None, Some(token)),
+    };
     let summary = match args.format {
         Format::Json => serde_json::to_string_pretty(&ExportReport {
             version: JSON_VERSION,
-            revision: at,
+            revision,
+            snaptoken: snaptoken.clone(),
             tuples: count,
             output: output.clone(),
         })
         .into_diagnostic()?,
         Format::Human => format!(
-            "exported {count} tuple{} at revision {at}{}",
+            "exported {count} tuple{} {}{}",
             plural(count),
+            match (revision, snaptoken) {
+                (Some(revision), _) => format!("at revision {revision}"),
+                (None, token) => format!("at snapshot {}", token.unwrap_or_default()),
+            },
             output.map(|o| format!(" to `{o}`")).unwrap_or_default()
         ),
     };
@@ -559,34 +596,256 @@ fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Tuples asked of a server per page while exporting: its default
+/// `max_page_size`.
+const REMOTE_PAGE: u64 = 1000;
+
 /// Why an export stopped.
 enum ExportError {
     Store(StoreError),
+    Remote(ClientError),
     Io(std::io::Error),
 }
 
-fn export(
-    store: &dyn TupleStore,
-    filter: &TupleFilter,
-    at: Revision,
-    mut out: impl Write,
-) -> Result<u64, ExportError> {
-    let mut request = PageRequest::first(EXPORT_PAGE);
-    let mut count = 0u64;
-    loop {
-        let page = store
-            .list(filter, &request, at)
-            .map_err(ExportError::Store)?;
-        for tuple in &page.items {
-            writeln!(out, "{tuple}").map_err(ExportError::Io)?;
-        }
-        count += page.items.len() as u64;
-        match page.next_cursor {
-            Some(cursor) => request.cursor = Some(cursor),
-            None => {
+/// The snapshot an export read.
+enum Snapshot {
+    Revision(Revision),
+    Token(String),
+}
+
+/// Where an export reads: a local store at a revision, or a server.
+enum ExportSource {
+    Local(crate::store::sqlite::SqliteStore, Revision),
+    Remote(crate::server::client::Client, ReadOptions),
+}
+
+impl ExportSource {
+    /// Writes every matching tuple to `out`, a page at a time; a remote
+    /// export reads every page at the first page's snapshot.
+    fn export(
+        &self,
+        filter: &TupleFilter,
+        mut out: impl Write,
+    ) -> Result<(u64, Snapshot), ExportError> {
+        let mut count = 0u64;
+        match self {
+            ExportSource::Local(store, at) => {
+                let mut request = PageRequest::first(EXPORT_PAGE);
+                loop {
+                    let page = store
+                        .list(filter, &request, *at)
+                        .map_err(ExportError::Store)?;
+                    for tuple in &page.items {
+                        writeln!(out, "{tuple}").map_err(ExportError::Io)?;
+                    }
+                    count += page.items.len() as u64;
+                    match page.next_cursor {
+                        Some(cursor) => request.cursor = Some(cursor),
+                        None => break,
+                    }
+                }
                 out.flush().map_err(ExportError::Io)?;
-                return Ok(count);
+                Ok((count, Snapshot::Revision(*at)))
+            }
+            ExportSource::Remote(client, options) => {
+                let mut token: Option<String> = None;
+                let mut snapshot = None;
+                loop {
+                    // Page tokens carry the first page's snapshot.
+                    let page = client
+                        .list_page(filter, options, REMOTE_PAGE, token.as_deref())
+                        .map_err(ExportError::Remote)?;
+                    if snapshot.is_none() {
+                        snapshot = Some(page.snaptoken.clone());
+                    }
+                    for tuple in &page.tuples {
+                        writeln!(out, "{tuple}").map_err(ExportError::Io)?;
+                    }
+                    count += page.tuples.len() as u64;
+                    if page.next_page_token.is_empty() {
+                        break;
+                    }
+                    token = Some(page.next_page_token);
+                }
+                out.flush().map_err(ExportError::Io)?;
+                Ok((count, Snapshot::Token(snapshot.unwrap_or_default())))
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Through a server (`--remote`, `--write-remote`).
+
+/// The `--format json` document of a write or a delete through a server.
+#[derive(Serialize)]
+struct RemoteWriteReport {
+    version: u32,
+    ok: bool,
+    /// The snapshot token of the write's revision.
+    snaptoken: String,
+    /// The tuples given (absent for a delete by filter, whose count the
+    /// server does not report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tuples: Option<u64>,
+}
+
+/// `--at` names a local revision; a server's snapshots are tokens.
+fn at_with_remote() -> miette::Report {
+    miette!(
+        help = "pass --consistency at_exact_snapshot --snaptoken TOKEN to read a server's \
+                older snapshot",
+        "--at names a revision of a local database; it cannot be used with --remote"
+    )
+}
+
+fn remote_err(error: ClientError) -> miette::Report {
+    miette!("{error}")
+}
+
+/// A write the server refused as a bad request (a tuple the schema
+/// rejects, say) exits 1 like a local one; other failures are errors.
+fn remote_write_outcome(
+    result: Result<String, ClientError>,
+    verb: &str,
+    tuples: Option<u64>,
+    format: Format,
+) -> miette::Result<ExitCode> {
+    let token = match result {
+        Ok(token) => token,
+        Err(ClientError::Api {
+            status,
+            reason,
+            message,
+        }) if (400..500).contains(&status) && status != 404 => {
+            match format {
+                Format::Json => local::print_json(&serde_json::json!({
+                    "version": JSON_VERSION,
+                    "ok": false,
+                    "written": false,
+                    "status": status,
+                    "reason": reason,
+                    "message": message,
+                }))?,
+                Format::Human => eprintln!(
+                    "error: the server refused the {} ({status} {reason}): {message}\n\
+                     nothing was written",
+                    if verb == "wrote" { "write" } else { "delete" }
+                ),
+            }
+            return Ok(ExitCode::from(1));
+        }
+        Err(error) => return Err(remote_err(error)),
+    };
+    match format {
+        Format::Json => local::print_json(&RemoteWriteReport {
+            version: JSON_VERSION,
+            ok: true,
+            snaptoken: token,
+            tuples,
+        })?,
+        Format::Human => {
+            let what = match tuples {
+                Some(n) => format!("{verb} {n} tuple{}", plural(n)),
+                None => format!("{verb} the matching tuples"),
+            };
+            local::print(&format!("{what}; snaptoken {token}\n"))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `zanzi tuples write --write-remote URL`: one PATCH, validated by the
+/// server against its schema.
+fn remote_write(args: &WriteArgs) -> miette::Result<ExitCode> {
+    if args.schema.schema.is_some() {
+        return Err(miette!(
+            "--schema applies to a local database; a server validates writes with its own schema"
+        ));
+    }
+    let client = args.remote.writer()?;
+    let mut problems = Problems::default();
+    let tuples = gather(&args.tuples, None, &mut problems)?;
+    if !problems.is_empty() {
+        problems.report(args.format)?;
+        return Ok(ExitCode::from(1));
+    }
+    let result = client.write(&tuples, &[]);
+    remote_write_outcome(result, "wrote", Some(tuples.len() as u64), args.format)
+}
+
+/// `zanzi tuples delete --write-remote URL`: the tuples in one PATCH, or a
+/// filter as one DELETE (which, as in Keto, needs `--namespace` or
+/// `--object`).
+fn remote_delete(args: &DeleteArgs) -> miette::Result<ExitCode> {
+    let client = args.remote.writer()?;
+    if args.tuples.is_empty() {
+        let filter = args.filter.to_filter()?;
+        if filter.namespace.is_none() {
+            return Err(miette!(
+                help = "add --namespace NAME (or --object NAMESPACE:ID)",
+                "a delete by filter through a server needs a namespace"
+            ));
+        }
+        let result = client.delete_matching(&filter);
+        return remote_write_outcome(result, "deleted", None, args.format);
+    }
+    let mut problems = Problems::default();
+    let tuples = gather(&args.tuples, None, &mut problems)?;
+    if !problems.is_empty() {
+        problems.report(args.format)?;
+        return Ok(ExitCode::from(1));
+    }
+    let result = client.write(&[], &tuples);
+    remote_write_outcome(result, "deleted", Some(tuples.len() as u64), args.format)
+}
+
+/// The `--format json` document of `zanzi tuples list --remote`.
+#[derive(Serialize)]
+struct RemoteListReport<'a> {
+    version: u32,
+    snaptoken: &'a str,
+    tuples: Vec<TupleJson<'a>>,
+    next_page_token: Option<&'a str>,
+}
+
+/// `zanzi tuples list --remote URL`: one page, as locally; the page token
+/// is the server's.
+fn remote_list(args: &ListArgs, filter: &TupleFilter) -> miette::Result<ExitCode> {
+    if args.at.at.is_some() {
+        return Err(at_with_remote());
+    }
+    let client = args.remote.reader()?;
+    let page = client
+        .list_page(
+            filter,
+            &args.remote.options(None),
+            args.page_size,
+            args.page_token.as_deref(),
+        )
+        .map_err(remote_err)?;
+    let next_page_token = Some(page.next_page_token.as_str()).filter(|t| !t.is_empty());
+    match args.format {
+        Format::Json => local::print_json(&RemoteListReport {
+            version: JSON_VERSION,
+            snaptoken: &page.snaptoken,
+            tuples: page
+                .tuples
+                .iter()
+                .map(|t| TupleJson {
+                    tuple: t.to_string(),
+                    parts: t,
+                })
+                .collect(),
+            next_page_token,
+        })?,
+        Format::Human => {
+            let text: String = page.tuples.iter().map(|t| format!("{t}\n")).collect();
+            local::print(&text)?;
+            if let Some(token) = next_page_token {
+                eprintln!("more tuples: --page-token {token}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -67,6 +67,16 @@ pub struct CheckAnswer {
     pub snaptoken: String,
 }
 
+/// One page of a listing.
+#[derive(Clone, Debug)]
+pub struct ListPage {
+    pub tuples: Vec<Tuple>,
+    /// `""` on the last page.
+    pub next_page_token: String,
+    /// The snapshot the page was read at.
+    pub snaptoken: String,
+}
+
 /// A client of one server (read URL, write URL).
 pub struct Client {
     runtime: tokio::runtime::Runtime,
@@ -266,6 +276,30 @@ impl Client {
         filter: &TupleFilter,
         options: &ReadOptions,
     ) -> Result<(Vec<Tuple>, String), ClientError> {
+        let mut tuples = Vec::new();
+        let mut token = None;
+        let mut snaptoken = String::new();
+        loop {
+            let page = self.list_page(filter, options, 1000, token.as_deref())?;
+            if snaptoken.is_empty() {
+                snaptoken = page.snaptoken;
+            }
+            tuples.extend(page.tuples);
+            if page.next_page_token.is_empty() {
+                return Ok((tuples, snaptoken));
+            }
+            token = Some(page.next_page_token);
+        }
+    }
+
+    /// One page of `GET /relation-tuples`, continuing after `page_token`.
+    pub fn list_page(
+        &self,
+        filter: &TupleFilter,
+        options: &ReadOptions,
+        page_size: u64,
+        page_token: Option<&str>,
+    ) -> Result<ListPage, ClientError> {
         #[derive(Deserialize)]
         struct Page {
             relation_tuples: Vec<Relationship>,
@@ -276,27 +310,21 @@ impl Client {
         let url = format!("{}/relation-tuples", self.read_url()?);
         let mut query = filter_query(filter);
         query.extend(options.query());
-        query.push(("page_size".into(), "1000".into()));
-        let mut tuples = Vec::new();
-        let mut token = String::new();
-        let mut snaptoken = String::new();
-        loop {
-            let mut q = query.clone();
-            if !token.is_empty() {
-                q.push(("page_token".into(), token.clone()));
-            }
-            let page: Page = self.json(self.http.get(&url).query(&q), &url, &[200])?;
-            if snaptoken.is_empty() {
-                snaptoken = page.snaptoken;
-            }
-            for rel in &page.relation_tuples {
-                tuples.push(self.from_keto(rel)?);
-            }
-            if page.next_page_token.is_empty() {
-                return Ok((tuples, snaptoken));
-            }
-            token = page.next_page_token;
+        query.push(("page_size".into(), page_size.to_string()));
+        if let Some(token) = page_token {
+            query.push(("page_token".into(), token.to_owned()));
         }
+        let page: Page = self.json(self.http.get(&url).query(&query), &url, &[200])?;
+        let tuples = page
+            .relation_tuples
+            .iter()
+            .map(|rel| self.from_keto(rel))
+            .collect::<Result<_, _>>()?;
+        Ok(ListPage {
+            tuples,
+            next_page_token: page.next_page_token,
+            snaptoken: page.snaptoken,
+        })
     }
 
     /// `PATCH /admin/relation-tuples`: inserts and deletes in one

@@ -737,9 +737,15 @@ pub async fn shutdown_signal() {
 pub fn init_logging(settings: &Settings) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_new(&settings.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal as _;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in log files.
+        .with_ansi(std::io::stderr().is_terminal())
+        // A log reader that goes away must not take the server with it:
+        // reporting the failed write would itself fail, and panic.
+        .log_internal_errors(false);
     let _ = match settings.log_format {
         config::LogFormat::Json => builder.json().try_init(),
         config::LogFormat::Human => builder.try_init(),
