@@ -178,6 +178,14 @@ impl Drop for Server {
 /// Starts `zanzi serve` on free ports over `dir/z.db`; answers the child
 /// and its read and write URLs.
 fn start_server(dir: &std::path::Path, schema: &str) -> (Server, String, String) {
+    start_server_with(dir, schema, &[])
+}
+
+fn start_server_with(
+    dir: &std::path::Path,
+    schema: &str,
+    env: &[(&str, &str)],
+) -> (Server, String, String) {
     let path = dir.join("schema.zanzi");
     std::fs::write(&path, schema).unwrap();
     let mut server = Server(
@@ -481,4 +489,47 @@ fn the_server_outlives_a_log_reader_that_goes_away() {
     let (code, stdout, stderr) = run(&["tuples", "export", "--remote", &read]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout.lines().count(), 2);
+}
+
+#[test]
+fn a_restarted_server_collects_old_versions_on_the_old_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = "namespace user {}\nnamespace doc { relation viewer: user }\n";
+    {
+        let (_server, _, write) = start_server(dir.path(), schema);
+        for args in [
+            ["write", "doc:a#viewer@user:ann"],
+            ["delete", "doc:a#viewer@user:ann"],
+        ] {
+            let (code, _, stderr) = run(&["tuples", args[0], "--write-remote", &write, args[1]]);
+            assert_eq!(code, Some(0), "{stderr}");
+        }
+    }
+    // Both commits now lie two hours back, beyond the default one-hour
+    // retention: the history of `ann` may go at once.
+    let path = dir.path().join("z.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE revisions SET committed_at = committed_at - 7200000",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let (_server, _, _) = start_server_with(dir.path(), schema, &[("ZANZI_GC_INTERVAL_SECS", "1")]);
+    use zanzi::TupleStore as _;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let horizon = zanzi::SqliteStore::open(&path)
+            .unwrap()
+            .gc_horizon()
+            .unwrap();
+        if horizon == zanzi::store::Revision(2) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing was collected after the restart (horizon {horizon})"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }

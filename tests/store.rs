@@ -481,3 +481,40 @@ fn sqlite_stores_one_schema_with_the_data() {
     assert_eq!(store.deleted_at(rev).unwrap(), 1);
     assert_eq!(store.live_count().unwrap(), 0);
 }
+
+#[test]
+fn sqlite_knows_which_revision_was_the_head_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("z.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let now = || {
+        i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap()
+    };
+    assert_eq!(store.revision_as_of(now() + 60_000).unwrap(), None);
+    let r1 = store.write(&[t("doc:1#viewer@user:alice")], &[]).unwrap();
+    let r2 = store.write(&[t("doc:1#viewer@user:bob")], &[]).unwrap();
+    assert_eq!(store.revision_as_of(now() + 60_000).unwrap(), Some(r2));
+    assert_eq!(store.revision_as_of(now() - 3_600_000).unwrap(), None);
+    drop(store);
+    // Age the first commit by two hours: it was the head an hour ago.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE revisions SET committed_at = committed_at - 7200000 WHERE rev = ?1",
+        [i64::try_from(r1.0).unwrap()],
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.revision_as_of(now() - 3_600_000).unwrap(), Some(r1));
+    assert_eq!(store.revision_as_of(now()).unwrap(), Some(r2));
+    // A store in memory keeps no commit times.
+    let memory = MemoryStore::new();
+    memory.write(&[t("doc:1#viewer@user:alice")], &[]).unwrap();
+    assert_eq!(memory.revision_as_of(now() + 60_000).unwrap(), None);
+}

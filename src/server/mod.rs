@@ -657,8 +657,10 @@ pub async fn start(
     })
 }
 
-/// Every `gc_interval`, notes the head; collects the history older than
-/// the newest head noted at least `retention` ago.
+/// Every `gc_interval`, collects the history older than the revision that
+/// was the head `retention` ago: the newest committed by then, from the
+/// store's commit times, which outlive a restart. Stores without commit
+/// times (in memory) fall back to heads noted by this loop.
 async fn gc_loop(state: Arc<AppState>) {
     let mut samples: VecDeque<(Instant, Revision)> = VecDeque::new();
     let mut ticker = tokio::time::interval(state.settings.gc_interval);
@@ -674,6 +676,16 @@ async fn gc_loop(state: Arc<AppState>) {
                 samples.pop_front();
             } else {
                 break;
+            }
+        }
+        let window_start = std::time::SystemTime::now()
+            .checked_sub(state.settings.retention)
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        if let Some(millis) = window_start {
+            match blocking(&state, move |s| Ok(s.store.revision_as_of(millis)?)).await {
+                Ok(committed) => cutoff = cutoff.max(committed),
+                Err(e) => tracing::error!(error = %e.message, "reading commit times failed"),
             }
         }
         let Some(before) = cutoff else { continue };

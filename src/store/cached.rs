@@ -125,4 +125,8 @@ impl TupleStore for CachedStore {
     fn gc_horizon(&self) -> Result<Revision, StoreError> {
         self.durable.gc_horizon()
     }
+
+    fn revision_as_of(&self, unix_millis: i64) -> Result<Option<Revision>, StoreError> {
+        self.durable.revision_as_of(unix_millis)
+    }
 }

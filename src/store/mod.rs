@@ -312,6 +312,14 @@ pub trait TupleStore: Send + Sync {
     /// [`TupleStore::gc`] so far (0 when nothing was collected).
     fn gc_horizon(&self) -> Result<Revision, StoreError>;
 
+    /// The newest revision committed at or before `unix_millis`
+    /// (milliseconds since the Unix epoch), or `None` when none was or the
+    /// store keeps no commit times. Garbage collection uses it, so that a
+    /// restarted server collects on the same schedule as before.
+    fn revision_as_of(&self, _unix_millis: i64) -> Result<Option<Revision>, StoreError> {
+        Ok(None)
+    }
+
     /// Whether forward and reverse reads are answered from memory, without
     /// I/O (callers may then run evaluations without a blocking thread).
     fn reads_from_memory(&self) -> bool {

@@ -945,6 +945,19 @@ impl TupleStore for SqliteStore {
         Ok(Revision(self.lock()?.horizon))
     }
 
+    fn revision_as_of(&self, unix_millis: i64) -> Result<Option<Revision>, StoreError> {
+        let inner = self.lock()?;
+        // Newest first: only the revisions inside the window are passed over.
+        let rev: Option<i64> = inner
+            .conn
+            .prepare_cached(
+                "SELECT rev FROM revisions WHERE committed_at <= ?1 ORDER BY rev DESC LIMIT 1",
+            )?
+            .query_row([unix_millis], |row| row.get(0))
+            .optional()?;
+        Ok(rev.and_then(|r| u64::try_from(r).ok()).map(Revision))
+    }
+
     fn gc(&self, before: Revision) -> Result<u64, StoreError> {
         let before = {
             let mut inner = self.lock()?;
