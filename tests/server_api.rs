@@ -1166,3 +1166,66 @@ fn the_schema_loads_from_source_a_directory_or_compiled_ir() {
     let err = server::load_schema(&ir).unwrap_err().to_string();
     assert!(err.contains("schema.json"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_connections_are_closed_and_slow_bodies_answered_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut settings = settings();
+    settings.read_timeout = Duration::from_secs(1);
+    let s = Server::start_with(settings, Arc::new(MemoryStore::new())).await;
+    let read = s.running.read;
+    let write = s.running.write;
+    // Reads until the server closes the connection; answers what came and
+    // how long it took.
+    async fn until_closed(conn: &mut tokio::net::TcpStream) -> (String, Duration) {
+        let started = std::time::Instant::now();
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut answer));
+        assert!(read.await.is_ok(), "the connection stayed open");
+        (
+            String::from_utf8_lossy(&answer).into_owned(),
+            started.elapsed(),
+        )
+    }
+
+    // A header that never ends: the connection is closed, unanswered.
+    let mut slow = tokio::net::TcpStream::connect(read).await.unwrap();
+    slow.write_all(b"GET /health/alive HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    let (answer, took) = until_closed(&mut slow).await;
+    assert!(!answer.contains("200 OK"), "{answer}");
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+
+    // A kept-alive connection that goes quiet after its answer is closed.
+    let mut idle = tokio::net::TcpStream::connect(read).await.unwrap();
+    idle.write_all(b"GET /health/alive HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (answer, took) = until_closed(&mut idle).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+
+    // A body that stops halfway: 408 in Keto's error shape, nothing written.
+    let body = serde_json::to_string(&rel("document", "d", "viewer", "alice")).unwrap();
+    let mut trickle = tokio::net::TcpStream::connect(write).await.unwrap();
+    let head = format!(
+        "PUT /admin/relation-tuples HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    trickle.write_all(head.as_bytes()).await.unwrap();
+    trickle
+        .write_all(&body.as_bytes()[..body.len() / 2])
+        .await
+        .unwrap();
+    let (answer, _) = until_closed(&mut trickle).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"reason\":\"body_timeout\""), "{answer}");
+    let (status, listed) = s.get(s.read("/relation-tuples?namespace=document")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed["relation_tuples"], json!([]));
+
+    // The server goes on serving.
+    let (status, _) = s.get(s.read("/health/alive")).await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -28,6 +28,7 @@ pub const KEYS: &[&str] = &[
     "secret",
     "retention_secs",
     "gc_interval_secs",
+    "read_timeout_secs",
     "body_limit",
     "max_inflight",
     "max_batch",
@@ -66,6 +67,10 @@ pub struct Settings {
     /// How long old tuple versions stay readable through snapshot tokens.
     pub retention: Duration,
     pub gc_interval: Duration,
+    /// How long a client may take to send a request's header (counted from
+    /// the end of its previous request on a kept-alive connection) or its
+    /// body; slower connections are closed, slower bodies answered 408.
+    pub read_timeout: Duration,
     /// Largest request body in bytes (larger: 413).
     pub body_limit: usize,
     /// Requests served at once; more are answered 503 at once.
@@ -96,6 +101,7 @@ impl Default for Settings {
             secret: None,
             retention: Duration::from_secs(3600),
             gc_interval: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(30),
             body_limit: 1024 * 1024,
             max_inflight: 1024,
             max_batch: 100,
@@ -168,6 +174,7 @@ impl Settings {
             "secret" => self.secret = Some(value.to_owned()),
             "retention_secs" => self.retention = Duration::from_secs(secs(value)?),
             "gc_interval_secs" => self.gc_interval = Duration::from_secs(secs(value)?.max(1)),
+            "read_timeout_secs" => self.read_timeout = Duration::from_secs(secs(value)?.max(1)),
             "body_limit" => self.body_limit = count(value)?,
             "max_inflight" => self.max_inflight = count(value)?.max(1),
             "max_batch" => self.max_batch = count(value)?.max(1),

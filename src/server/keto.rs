@@ -219,37 +219,51 @@ pub const RELATION_QUERY_KEYS: &[&str] = &[
     "subject_set.relation",
 ];
 
-/// Reads a JSON body of at most the configured size; errors name the
-/// offending field.
+/// Reads a request body of at most the configured size, arriving within
+/// the configured read timeout (a trickled body would hold its request
+/// slot for as long as the client likes).
+pub async fn read_body(state: &AppState, body: Body) -> Result<axum::body::Bytes, ApiError> {
+    use http_body_util::BodyExt;
+    let limit = state.settings.body_limit;
+    let timeout = state.settings.read_timeout;
+    let collected =
+        tokio::time::timeout(timeout, http_body_util::Limited::new(body, limit).collect())
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body_timeout",
+                    format!(
+                        "the request body did not arrive within {} s",
+                        timeout.as_secs()
+                    ),
+                )
+            })?
+            .map_err(|e| {
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+                {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        format!("the request body exceeds the limit of {limit} bytes"),
+                    )
+                } else {
+                    ApiError::bad_request(
+                        "unreadable_body",
+                        format!("cannot read the request body: {e}"),
+                    )
+                }
+            })?;
+    Ok(collected.to_bytes())
+}
+
+/// Reads a JSON body (see [`read_body`]); errors name the offending field.
 pub async fn read_json<T: serde::de::DeserializeOwned>(
     state: &AppState,
     body: Body,
 ) -> Result<T, ApiError> {
-    use http_body_util::BodyExt;
-    let limit = state.settings.body_limit;
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the request body exceeds the limit of {limit} bytes"),
-        )
-    };
-    let collected = http_body_util::Limited::new(body, limit)
-        .collect()
-        .await
-        .map_err(|e| {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                too_large()
-            } else {
-                ApiError::bad_request(
-                    "unreadable_body",
-                    format!("cannot read the request body: {e}"),
-                )
-            }
-        })?;
-    let bytes = collected.to_bytes();
+    let bytes = read_body(state, body).await?;
     parse_json(&bytes)
 }
 

@@ -595,6 +595,54 @@ async fn bind(host: std::net::IpAddr, port: u16) -> Result<tokio::net::TcpListen
         })
 }
 
+/// Accepts connections until `stop` turns true, then lets every open
+/// connection finish the request it is serving (idle ones close at once)
+/// and returns once all have closed.
+///
+/// This is `axum::serve` plus what it cannot be told: a header read timeout
+/// (hyper's, which also closes a kept-alive connection that stays idle that
+/// long), so that connections that never finish a request do not pile up.
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    read_timeout: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(read_timeout);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stop.wait_for(|stop| *stop) => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors, say: the connections already
+                // open go on; try again shortly rather than spin.
+                tracing::warn!(error = %e, "cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        // Answers are small and written at once: send them without delay.
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
 /// Binds the four listeners and starts serving; `signal` resolving starts
 /// a graceful shutdown.
 pub async fn start(
@@ -617,18 +665,14 @@ pub async fn start(
             addr: "?".into(),
             reason: e.to_string(),
         })?);
-        let mut rx = rx.clone();
-        // Answers are small and written at once: send them without delay.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        tasks.push(tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.wait_for(|stop| *stop).await;
-                })
-                .await
-        }));
+        let rx = rx.clone();
+        let read_timeout = state.settings.read_timeout;
+        tasks.push(tokio::spawn(serve_connections(
+            listener,
+            router,
+            read_timeout,
+            rx,
+        )));
     }
     let signal_tx = tx.clone();
     let signal_state = state.clone();

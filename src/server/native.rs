@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -298,19 +297,7 @@ pub async fn syntax_check(
     State(state): State<Arc<AppState>>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    use http_body_util::BodyExt;
-    let limit = state.settings.body_limit;
-    let bytes = http_body_util::Limited::new(body, limit)
-        .collect()
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("the request body exceeds the limit of {limit} bytes"),
-            )
-        })?
-        .to_bytes();
+    let bytes = super::keto::read_body(&state, body).await?;
     let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
         ApiError::bad_request("invalid_body", "the schema source must be UTF-8 text")
     })?;
