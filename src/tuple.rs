@@ -463,6 +463,14 @@ impl<'a> Scanner<'a> {
         if text.is_empty() {
             return Err(TupleError::Empty { column, what });
         }
+        // `viewer user:ann`: a name and then a space is a missing separator,
+        // which the caller names, rather than a bad name.
+        if let Some((head, _)) = text.split_once(char::is_whitespace) {
+            if is_name(head) {
+                self.pos = column - 1 + head.chars().count();
+                return Ok(head.to_owned());
+            }
+        }
         if !is_name(text) {
             return Err(TupleError::InvalidName {
                 column,

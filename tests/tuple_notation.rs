@@ -92,6 +92,21 @@ fn a_missing_relation_separator_is_reported_after_the_object() {
 }
 
 #[test]
+fn a_space_for_the_subject_separator_is_reported_as_a_missing_at() {
+    let e = "doc:a#viewer user:ben".parse::<Tuple>().unwrap_err();
+    assert_eq!(e.column(), 13);
+    assert_eq!(e.to_string(), "expected `@` after the relation name");
+    // A name that is bad before any space is still reported as bad.
+    let e = "doc:a#View user:ben".parse::<Tuple>().unwrap_err();
+    assert_eq!(e.column(), 7);
+    assert!(
+        e.to_string()
+            .starts_with("invalid relation name `View user`"),
+        "{e}"
+    );
+}
+
+#[test]
 fn file_errors_carry_line_and_column() {
     let errors = parse_tuple_file("doc:a#viewer@user:x\n\ndoc:b#viewer@user:%zz\n").unwrap_err();
     assert_eq!(errors.len(), 1);

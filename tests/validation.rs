@@ -168,7 +168,14 @@ fn bad_tuples_are_reported_at_their_column_and_nothing_is_checked() {
         let d = &outcome.diagnostics[i];
         sources.line_col(d.primary.span.file, d.primary.span.start)
     };
-    assert_eq!((at(0).line, at(0).column), (13, 9));
+    assert_eq!((at(0).line, at(0).column), (13, 15));
+    assert!(
+        outcome.diagnostics[0]
+            .message
+            .contains("expected `@` after the relation name"),
+        "{}",
+        outcome.diagnostics[0].message
+    );
     assert_eq!(at(1).line, 14);
     assert!(outcome.diagnostics[1].message.contains("permission"));
     assert!(outcome.results.is_empty());

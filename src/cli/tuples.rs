@@ -425,9 +425,50 @@ struct TupleJson<'a> {
 #[derive(Serialize)]
 struct ListReport<'a> {
     version: u32,
-    revision: Revision,
+    /// The local revision read (absent through a server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revision: Option<Revision>,
+    /// The snapshot read through a server (absent locally).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snaptoken: Option<String>,
     tuples: Vec<TupleJson<'a>>,
-    next_page_token: Option<String>,
+    next_page_token: Option<&'a str>,
+}
+
+/// Prints one page of a listing: the tuples on standard output, and the
+/// token of the next page (on standard error, or in the JSON document).
+fn print_page(
+    format: Format,
+    snapshot: Snapshot,
+    tuples: &[Tuple],
+    next_page_token: Option<&str>,
+) -> miette::Result<ExitCode> {
+    match format {
+        Format::Json => {
+            let (revision, snaptoken) = snapshot.parts();
+            local::print_json(&ListReport {
+                version: JSON_VERSION,
+                revision,
+                snaptoken,
+                tuples: tuples
+                    .iter()
+                    .map(|t| TupleJson {
+                        tuple: t.to_string(),
+                        parts: t,
+                    })
+                    .collect(),
+                next_page_token,
+            })?;
+        }
+        Format::Human => {
+            let text: String = tuples.iter().map(|t| format!("{t}\n")).collect();
+            local::print(&text)?;
+            if let Some(token) = next_page_token {
+                eprintln!("more tuples: --page-token {token}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_list(args: &ListArgs) -> miette::Result<ExitCode> {
@@ -457,29 +498,12 @@ fn run_list(args: &ListArgs) -> miette::Result<ExitCode> {
         }
         .encode()
     });
-    match args.format {
-        Format::Json => local::print_json(&ListReport {
-            version: JSON_VERSION,
-            revision: at,
-            tuples: page
-                .items
-                .iter()
-                .map(|t| TupleJson {
-                    tuple: t.to_string(),
-                    parts: t,
-                })
-                .collect(),
-            next_page_token,
-        })?,
-        Format::Human => {
-            let text: String = page.items.iter().map(|t| format!("{t}\n")).collect();
-            local::print(&text)?;
-            if let Some(token) = next_page_token {
-                eprintln!("more tuples: --page-token {token}");
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+    print_page(
+        args.format,
+        Snapshot::Revision(at),
+        &page.items,
+        next_page_token.as_deref(),
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -564,10 +588,7 @@ fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let output = args.output.as_deref().map(inputs::display_name);
-    let (revision, snaptoken) = match snapshot {
-        Snapshot::Revision(revision) => (Some(revision), None),
-        Snapshot::Token(token) => (None, Some(token)),
-    };
+    let (revision, snaptoken) = snapshot.parts();
     let summary = match args.format {
         Format::Json => serde_json::to_string_pretty(&ExportReport {
             version: JSON_VERSION,
@@ -607,10 +628,20 @@ enum ExportError {
     Io(std::io::Error),
 }
 
-/// The snapshot an export read.
+/// The snapshot a listing or an export read.
 enum Snapshot {
     Revision(Revision),
     Token(String),
+}
+
+impl Snapshot {
+    /// The revision, or the token.
+    fn parts(self) -> (Option<Revision>, Option<String>) {
+        match self {
+            Snapshot::Revision(revision) => (Some(revision), None),
+            Snapshot::Token(token) => (None, Some(token)),
+        }
+    }
 }
 
 /// Where an export reads: a local store at a revision, or a server.
@@ -800,15 +831,6 @@ fn remote_delete(args: &DeleteArgs) -> miette::Result<ExitCode> {
     remote_write_outcome(result, "deleted", Some(tuples.len() as u64), args.format)
 }
 
-/// The `--format json` document of `zanzi tuples list --remote`.
-#[derive(Serialize)]
-struct RemoteListReport<'a> {
-    version: u32,
-    snaptoken: &'a str,
-    tuples: Vec<TupleJson<'a>>,
-    next_page_token: Option<&'a str>,
-}
-
 /// `zanzi tuples list --remote URL`: one page, as locally; the page token
 /// is the server's.
 fn remote_list(args: &ListArgs, filter: &TupleFilter) -> miette::Result<ExitCode> {
@@ -825,27 +847,10 @@ fn remote_list(args: &ListArgs, filter: &TupleFilter) -> miette::Result<ExitCode
         )
         .map_err(remote_err)?;
     let next_page_token = Some(page.next_page_token.as_str()).filter(|t| !t.is_empty());
-    match args.format {
-        Format::Json => local::print_json(&RemoteListReport {
-            version: JSON_VERSION,
-            snaptoken: &page.snaptoken,
-            tuples: page
-                .tuples
-                .iter()
-                .map(|t| TupleJson {
-                    tuple: t.to_string(),
-                    parts: t,
-                })
-                .collect(),
-            next_page_token,
-        })?,
-        Format::Human => {
-            let text: String = page.tuples.iter().map(|t| format!("{t}\n")).collect();
-            local::print(&text)?;
-            if let Some(token) = next_page_token {
-                eprintln!("more tuples: --page-token {token}");
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+    print_page(
+        args.format,
+        Snapshot::Token(page.snaptoken.clone()),
+        &page.tuples,
+        next_page_token,
+    )
 }
