@@ -96,10 +96,37 @@ fn serve_reads_its_settings_logs_json_and_stops_on_sigterm() {
         "{}",
         String::from_utf8_lossy(&allowed.stderr)
     );
-    assert_eq!(
-        String::from_utf8_lossy(&allowed.stdout).trim(),
-        "allowed doc:a#view@user:alice"
-    );
+    assert_eq!(String::from_utf8_lossy(&allowed.stdout), "allowed\n");
+    // The derivation, as a local --explain prints it.
+    let explained = zanzi()
+        .args([
+            "check",
+            "--explain",
+            "--remote",
+            &remote,
+            "doc:a#view@user:alice",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(explained.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&explained.stdout);
+    assert!(text.contains("doc:a#viewer@user:alice"), "{text}");
+    let json = zanzi()
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--remote",
+            &remote,
+            "doc:a#view@user:bob",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["result"], "denied");
+    assert_eq!(report["allowed"], false);
+    assert!(report["snaptoken"].as_str().unwrap().starts_with("zk1_"));
     let denied = zanzi()
         .args(["check", "--remote", &remote, "doc:a#view@user:bob"])
         .output()

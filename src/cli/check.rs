@@ -96,8 +96,16 @@ fn depth_error(message: String, max_depth: u32) -> miette::Report {
 
 pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
     if args.remote.is_remote() {
-        let question = std::slice::from_ref(&args.question);
-        return super::remote::check(&args.remote, question, Some(args.depth.max_depth));
+        if args.at.at.is_some() {
+            return Err(super::remote::at_with_remote());
+        }
+        return super::remote::check(
+            &args.remote,
+            &args.question,
+            Some(args.depth.max_depth),
+            args.explain,
+            args.format,
+        );
     }
     let question: Tuple = args
         .question
@@ -204,6 +212,9 @@ struct ExpandReport<'a> {
 
 pub fn run_expand(args: &ExpandArgs, color: ColorMode) -> miette::Result<ExitCode> {
     if args.remote.is_remote() {
+        if args.at.at.is_some() {
+            return Err(super::remote::at_with_remote());
+        }
         return super::remote::expand(&args.remote, &args.userset, Some(args.max_depth));
     }
     let (object, relation) = parse_object_relation(&args.userset)

@@ -10,6 +10,10 @@
 use std::process::ExitCode;
 
 use miette::{miette, IntoDiagnostic};
+use serde::Serialize;
+
+use super::local::{self, Format, JSON_VERSION};
+use crate::engine::{Explanation, Outcome};
 
 use crate::server::client::{Client, ReadOptions};
 use crate::tuple::Tuple;
@@ -81,29 +85,71 @@ impl RemoteArgs {
     }
 }
 
-/// `zanzi check --remote URL TUPLE…`: prints `allowed`/`denied` per
-/// question; exit 0 when all are allowed, 1 otherwise.
+/// The `--format json` document of `zanzi check --remote`: the local one's
+/// fields, with the snapshot token in place of the revision and schema.
+#[derive(Serialize)]
+struct RemoteCheckReport<'a> {
+    version: u32,
+    check: &'a str,
+    /// `allowed` or `denied`.
+    result: &'static str,
+    allowed: bool,
+    snaptoken: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation: Option<&'a Explanation>,
+}
+
+/// `zanzi check --remote URL QUESTION`: prints what the local check prints
+/// (`allowed`/`denied`, the derivation with `--explain`, or the JSON
+/// document); exit 0 allowed, 1 denied.
 pub fn check(
     args: &RemoteArgs,
-    questions: &[String],
+    text: &str,
     max_depth: Option<u32>,
+    explain: bool,
+    format: Format,
 ) -> miette::Result<ExitCode> {
-    let client = args.client()?;
-    let mut all = true;
-    for text in questions {
-        let tuple: Tuple = text
-            .parse()
-            .map_err(|e| miette!("invalid question `{text}`: {e}"))?;
-        let answer = client
-            .check(&tuple, &args.options(max_depth))
+    let question: Tuple = text
+        .parse()
+        .map_err(|e| local::notation_error("check", text, &e))?;
+    let client = args.reader()?;
+    let options = args.options(max_depth);
+    let (allowed, snaptoken, explanation) = if explain {
+        let (explanation, token) = client
+            .explain(&question, &options)
             .map_err(|e| miette!("{e}"))?;
-        all &= answer.allowed;
-        println!(
-            "{} {text}",
-            if answer.allowed { "allowed" } else { "denied" }
-        );
+        let allowed = match (explanation.outcome, &explanation.error) {
+            (Outcome::Granted, _) => true,
+            (Outcome::Denied, _) => false,
+            (Outcome::Unknown, error) => {
+                return Err(miette!(
+                    "{}",
+                    error.as_deref().unwrap_or("the depth limit was reached")
+                ))
+            }
+        };
+        (allowed, token, Some(explanation))
+    } else {
+        let answer = client
+            .check(&question, &options)
+            .map_err(|e| miette!("{e}"))?;
+        (answer.allowed, answer.snaptoken, None)
+    };
+    match format {
+        Format::Json => local::print_json(&RemoteCheckReport {
+            version: JSON_VERSION,
+            check: &question.to_string(),
+            result: if allowed { "allowed" } else { "denied" },
+            allowed,
+            snaptoken: &snaptoken,
+            explanation: explanation.as_ref(),
+        })?,
+        Format::Human => match &explanation {
+            Some(explanation) => local::print(&explanation.render())?,
+            None => local::print(if allowed { "allowed\n" } else { "denied\n" })?,
+        },
     }
-    Ok(if all {
+    Ok(if allowed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -119,9 +165,18 @@ pub fn expand(
     let (object, relation) = crate::tuple::parse_object_relation(userset)
         .map_err(|e| miette!("invalid userset `{userset}`: {e}"))?;
     let tree = args
-        .client()?
+        .reader()?
         .expand(&object, &relation, &args.options(max_depth))
         .map_err(|e| miette!("{e}"))?;
     println!("{}", serde_json::to_string_pretty(&tree).into_diagnostic()?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--at` names a local revision; a server's snapshots are tokens.
+pub fn at_with_remote() -> miette::Report {
+    miette!(
+        help = "pass --consistency at_exact_snapshot --snaptoken TOKEN to read a server's \
+                older snapshot",
+        "--at names a revision of a local database; it cannot be used with --remote"
+    )
 }

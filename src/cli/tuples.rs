@@ -549,7 +549,7 @@ fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
     let db = &args.db.db;
     let source = if args.remote.is_remote() {
         if args.at.at.is_some() {
-            return Err(at_with_remote());
+            return Err(super::remote::at_with_remote());
         }
         ExportSource::Remote(args.remote.reader()?, args.remote.options(None))
     } else {
@@ -721,15 +721,6 @@ struct RemoteWriteReport {
     tuples: Option<u64>,
 }
 
-/// `--at` names a local revision; a server's snapshots are tokens.
-fn at_with_remote() -> miette::Report {
-    miette!(
-        help = "pass --consistency at_exact_snapshot --snaptoken TOKEN to read a server's \
-                older snapshot",
-        "--at names a revision of a local database; it cannot be used with --remote"
-    )
-}
-
 fn remote_err(error: ClientError) -> miette::Report {
     miette!("{error}")
 }
@@ -835,7 +826,7 @@ fn remote_delete(args: &DeleteArgs) -> miette::Result<ExitCode> {
 /// is the server's.
 fn remote_list(args: &ListArgs, filter: &TupleFilter) -> miette::Result<ExitCode> {
     if args.at.at.is_some() {
-        return Err(at_with_remote());
+        return Err(super::remote::at_with_remote());
     }
     let client = args.remote.reader()?;
     let page = client

@@ -9,12 +9,12 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ir::ArrowMode;
 
 /// The result of one step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Granted,
@@ -24,7 +24,7 @@ pub enum Outcome {
 }
 
 /// One step of an evaluation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Step {
     /// A stored relation of one object.
@@ -89,12 +89,13 @@ pub enum Step {
 }
 
 /// A node of an explanation tree.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExplainNode {
     pub outcome: Outcome,
     #[serde(flatten)]
     pub step: Step,
     #[serde(
+        default,
         skip_serializing_if = "Vec::is_empty",
         serialize_with = "super::serialize_deep"
     )]
@@ -102,14 +103,14 @@ pub struct ExplainNode {
 }
 
 /// The answer to a check with its trace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Explanation {
     /// `object#relation@subject`
     pub question: String,
     /// `Granted`, `Denied`, or `Unknown` when the depth limit was hit (then
     /// `error` says where).
     pub outcome: Outcome,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub tree: Option<ExplainNode>,
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use super::keto::{Relationship, SubjectSet};
+use crate::engine::Explanation;
 use crate::ir::{AllowedType, Schema};
 use crate::store::TupleFilter;
 use crate::tuple::{Object, Subject, Tuple};
@@ -250,6 +251,39 @@ impl Client {
         }
         query.extend(options.query());
         self.json(self.http.get(&url).query(&query), &url, &[200])
+    }
+
+    /// `POST /zanzi/v1/check/explain`: the check with its derivation, and
+    /// the snapshot token it was answered at.
+    pub fn explain(
+        &self,
+        question: &Tuple,
+        options: &ReadOptions,
+    ) -> Result<(Explanation, String), ClientError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            explanation: Explanation,
+            snaptoken: String,
+        }
+        let url = format!("{}/zanzi/v1/check/explain", self.read_url()?);
+        let body = serde_json::json!({
+            "tuple": question.to_string(),
+            "max_depth": options.max_depth,
+            "consistency": options.consistency,
+            "snaptoken": options.snaptoken,
+        });
+        let (status, _, bytes) = self.send(self.http.post(&url).json(&body), &url)?;
+        if status != 200 {
+            return Err(Client::api_error(status, &bytes));
+        }
+        // Trees are as deep as the data: no recursion limit, a growing stack.
+        let answer: Answer = crate::engine::grow_stack(|| {
+            let mut de = serde_json::Deserializer::from_slice(&bytes);
+            de.disable_recursion_limit();
+            Answer::deserialize(&mut de)
+        })
+        .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        Ok((answer.explanation, answer.snaptoken))
     }
 
     /// `GET /relation-tuples/expand`: Keto's tree, as JSON.
