@@ -887,6 +887,32 @@ async fn zanzi_endpoints_lookups_explain_schema_syntax_metrics() {
     assert_eq!(explained["explanation"]["outcome"], "denied");
     assert!(explained["explanation"]["tree"].is_object());
 
+    // zanzi's expand tree, as the local `zanzi expand --format json` has it.
+    let (status, expanded) = s
+        .send(
+            s.http
+                .post(s.read("/zanzi/v1/expand"))
+                .json(&json!({"userset": "document:d3#view", "max_depth": 3})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{expanded}");
+    assert!(expanded["snaptoken"].as_str().unwrap().starts_with("zk1_"));
+    let tree: zanzi::engine::ExpandTree = serde_json::from_value(expanded["tree"].clone()).unwrap();
+    let head = s.store().head_revision().unwrap();
+    let local = zanzi::engine::Engine::new(&schema(), s.store())
+        .expand(&zanzi::Object::new("document", "d3"), "view", 3, head)
+        .unwrap();
+    assert_eq!(tree, local);
+    let (status, body) = s
+        .send(
+            s.http
+                .post(s.read("/zanzi/v1/expand"))
+                .json(&json!({"userset": "document:d3"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["reason"], "invalid_userset");
+
     // Schema introspection.
     let (_, schema) = s.get(s.read("/zanzi/v1/schema")).await;
     assert!(schema["hash"].as_str().unwrap().starts_with("sha256:"));

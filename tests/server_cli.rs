@@ -137,7 +137,8 @@ fn serve_reads_its_settings_logs_json_and_stops_on_sigterm() {
         .output()
         .unwrap();
     assert!(expanded.status.success());
-    assert!(String::from_utf8_lossy(&expanded.stdout).contains("alice"));
+    let remote_tree = String::from_utf8_lossy(&expanded.stdout).into_owned();
+    assert!(remote_tree.contains("user:alice"), "{remote_tree}");
 
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -148,6 +149,16 @@ fn serve_reads_its_settings_logs_json_and_stops_on_sigterm() {
     assert!(exit.success(), "exit status on SIGTERM: {exit:?}");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("\"stopped\"")), "{rest:?}");
+
+    // The remote expand printed what a local one prints.
+    let local = zanzi()
+        .args(["expand", "--db"])
+        .arg(dir.path().join("z.db"))
+        .arg("doc:a#view")
+        .output()
+        .unwrap();
+    assert!(local.status.success());
+    assert_eq!(String::from_utf8_lossy(&local.stdout), remote_tree);
 
     // What was written is there after a restart.
     let store = zanzi::SqliteStore::open(dir.path().join("z.db")).unwrap();
@@ -207,10 +218,21 @@ impl Drop for Server {
 fn start_server(dir: &std::path::Path, schema: &str) -> (Server, String, String) {
     let path = dir.join("schema.zanzi");
     std::fs::write(&path, schema).unwrap();
+    start_server_with(dir, Some(&path))
+}
+
+/// [`start_server`] with the schema file, or the one stored in the database.
+fn start_server_with(
+    dir: &std::path::Path,
+    schema: Option<&std::path::Path>,
+) -> (Server, String, String) {
+    let mut command = zanzi();
+    command.args(["serve", "--log-format", "json"]);
+    if let Some(schema) = schema {
+        command.arg("--schema").arg(schema);
+    }
     let mut server = Server(
-        zanzi()
-            .args(["serve", "--log-format", "json", "--schema"])
-            .arg(&path)
+        command
             .arg("--db")
             .arg(dir.join("z.db"))
             .args([
@@ -229,7 +251,9 @@ fn start_server(dir: &std::path::Path, schema: &str) -> (Server, String, String)
     );
     let mut lines = BufReader::new(server.0.stderr.take().unwrap()).lines();
     for line in lines.by_ref() {
-        let record: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        let line = line.unwrap();
+        let record: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|_| panic!("a log line that is not JSON: {line}"));
         if record["fields"]["message"] == "zanzi serving" {
             let read = record["fields"]["read"].as_str().unwrap();
             let write = record["fields"]["write"].as_str().unwrap();
@@ -552,4 +576,32 @@ fn a_restarted_server_collects_old_versions_on_the_old_schedule() {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+}
+
+#[test]
+fn the_server_keeps_its_schema_in_the_database_and_starts_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (_server, _, write) = start_server(
+            dir.path(),
+            "namespace user {}\nnamespace doc { relation viewer: user  permission view = viewer }\n",
+        );
+        let (code, _, stderr) = run(&[
+            "tuples",
+            "write",
+            "--write-remote",
+            &write,
+            "doc:a#viewer@user:ann",
+        ]);
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    // Local commands on the same file answer with the server's schema...
+    let db = dir.path().join("z.db");
+    let (code, stdout, stderr) =
+        run(&["check", "--db", db.to_str().unwrap(), "doc:a#view@user:ann"]);
+    assert_eq!((code, stdout.as_str()), (Some(0), "allowed\n"), "{stderr}");
+    // ...and a server started without --schema uses it.
+    let (_server, read, _) = start_server_with(dir.path(), None);
+    let (code, stdout, stderr) = run(&["check", "--remote", &read, "doc:a#view@user:ann"]);
+    assert_eq!((code, stdout.as_str()), (Some(0), "allowed\n"), "{stderr}");
 }

@@ -215,7 +215,12 @@ pub fn run_expand(args: &ExpandArgs, color: ColorMode) -> miette::Result<ExitCod
         if args.at.at.is_some() {
             return Err(super::remote::at_with_remote());
         }
-        return super::remote::expand(&args.remote, &args.userset, Some(args.max_depth));
+        return super::remote::expand(
+            &args.remote,
+            &args.userset,
+            Some(args.max_depth),
+            args.format,
+        );
     }
     let (object, relation) = parse_object_relation(&args.userset)
         .map_err(|e| local::notation_error("userset", &args.userset, &e))?;

@@ -9,11 +9,11 @@
 
 use std::process::ExitCode;
 
-use miette::{miette, IntoDiagnostic};
+use miette::miette;
 use serde::Serialize;
 
 use super::local::{self, Format, JSON_VERSION};
-use crate::engine::{Explanation, Outcome};
+use crate::engine::{ExpandTree, Explanation, Outcome};
 
 use crate::server::client::{Client, ReadOptions};
 use crate::tuple::Tuple;
@@ -156,19 +156,40 @@ pub fn check(
     })
 }
 
-/// `zanzi expand --remote URL OBJECT#RELATION`: prints Keto's tree as JSON.
+/// The `--format json` document of `zanzi expand --remote`.
+#[derive(Serialize)]
+struct RemoteExpandReport<'a> {
+    version: u32,
+    userset: &'a str,
+    snaptoken: &'a str,
+    max_depth: Option<u32>,
+    tree: &'a ExpandTree,
+}
+
+/// `zanzi expand --remote URL OBJECT#RELATION`: prints what the local
+/// expand prints, from the server's `POST /zanzi/v1/expand`.
 pub fn expand(
     args: &RemoteArgs,
     userset: &str,
     max_depth: Option<u32>,
+    format: Format,
 ) -> miette::Result<ExitCode> {
     let (object, relation) = crate::tuple::parse_object_relation(userset)
-        .map_err(|e| miette!("invalid userset `{userset}`: {e}"))?;
-    let tree = args
+        .map_err(|e| local::notation_error("userset", userset, &e))?;
+    let (tree, snaptoken) = args
         .reader()?
-        .expand(&object, &relation, &args.options(max_depth))
+        .expand_tree(&object, &relation, &args.options(max_depth))
         .map_err(|e| miette!("{e}"))?;
-    println!("{}", serde_json::to_string_pretty(&tree).into_diagnostic()?);
+    match format {
+        Format::Human => local::print(&tree.render())?,
+        Format::Json => local::print_json(&RemoteExpandReport {
+            version: JSON_VERSION,
+            userset: &format!("{object}#{relation}"),
+            snaptoken: &snaptoken,
+            max_depth,
+            tree: &tree,
+        })?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Engine, EngineError};
 use crate::ir::{ArrowMode, RelationId, RelationKind, Rewrite};
@@ -19,7 +19,7 @@ use crate::store::{Revision, SubjectKind};
 use crate::tuple::subject_matches;
 
 /// An expanded userset.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ExpandTree {
     /// A stored relation of one object: its direct subjects, and the
@@ -28,6 +28,7 @@ pub enum ExpandTree {
         userset: String,
         subjects: Vec<String>,
         #[serde(
+            default,
             skip_serializing_if = "Vec::is_empty",
             serialize_with = "super::serialize_deep"
         )]

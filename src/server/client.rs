@@ -12,7 +12,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use super::keto::{Relationship, SubjectSet};
-use crate::engine::Explanation;
+use crate::engine::{ExpandTree, Explanation};
 use crate::ir::{AllowedType, Schema};
 use crate::store::TupleFilter;
 use crate::tuple::{Object, Subject, Tuple};
@@ -272,18 +272,51 @@ impl Client {
             "consistency": options.consistency,
             "snaptoken": options.snaptoken,
         });
-        let (status, _, bytes) = self.send(self.http.post(&url).json(&body), &url)?;
+        let answer: Answer = self.deep_json(self.http.post(&url).json(&body), &url)?;
+        Ok((answer.explanation, answer.snaptoken))
+    }
+
+    /// `POST /zanzi/v1/expand`: zanzi's expand tree, and the snapshot token
+    /// it was read at.
+    pub fn expand_tree(
+        &self,
+        object: &Object,
+        relation: &str,
+        options: &ReadOptions,
+    ) -> Result<(ExpandTree, String), ClientError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            tree: ExpandTree,
+            snaptoken: String,
+        }
+        let url = format!("{}/zanzi/v1/expand", self.read_url()?);
+        let body = serde_json::json!({
+            "userset": format!("{object}#{relation}"),
+            "max_depth": options.max_depth,
+            "consistency": options.consistency,
+            "snaptoken": options.snaptoken,
+        });
+        let answer: Answer = self.deep_json(self.http.post(&url).json(&body), &url)?;
+        Ok((answer.tree, answer.snaptoken))
+    }
+
+    /// A 200 answer holding a tree as deep as the data: read without
+    /// serde_json's recursion limit, on a growing stack.
+    fn deep_json<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &str,
+    ) -> Result<T, ClientError> {
+        let (status, _, bytes) = self.send(request, url)?;
         if status != 200 {
             return Err(Client::api_error(status, &bytes));
         }
-        // Trees are as deep as the data: no recursion limit, a growing stack.
-        let answer: Answer = crate::engine::grow_stack(|| {
+        crate::engine::grow_stack(|| {
             let mut de = serde_json::Deserializer::from_slice(&bytes);
             de.disable_recursion_limit();
-            Answer::deserialize(&mut de)
+            T::deserialize(&mut de)
         })
-        .map_err(|e| ClientError::Protocol(e.to_string()))?;
-        Ok((answer.explanation, answer.snaptoken))
+        .map_err(|e| ClientError::Protocol(e.to_string()))
     }
 
     /// `GET /relation-tuples/expand`: Keto's tree, as JSON.

@@ -54,7 +54,10 @@ pub const SNAPTOKEN_HEADER: &str = "x-zanzi-snaptoken";
 /// Why the server could not start.
 #[derive(Debug, Error)]
 pub enum ServeError {
-    #[error("no schema: pass `--schema FILE` (a `.zanzi` source or a compiled `.json` IR)")]
+    #[error(
+        "no schema: pass `--schema FILE` (a `.zanzi` source or a compiled `.json` IR); the \
+         database has none stored"
+    )]
     NoSchema,
     #[error("cannot read the schema `{path}`: {reason}")]
     SchemaFile { path: String, reason: String },
@@ -104,24 +107,42 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     /// Loads the schema and opens the store named by `settings`.
+    ///
+    /// A SQLite database keeps the schema the server runs with (as
+    /// `zanzi tuples write` does), so that local commands on the same file
+    /// answer with it; without `--schema`, the stored one is used.
     pub fn open(settings: Settings) -> Result<AppState, ServeError> {
-        let path = settings.schema.clone().ok_or(ServeError::NoSchema)?;
-        let schema = load_schema(&path)?;
+        let db = settings.db.clone();
         let store_error = |e: crate::store::StoreError| ServeError::Store {
-            db: settings.db.clone(),
+            db: db.clone(),
             reason: e.to_string(),
         };
-        let store: Arc<dyn TupleStore> = if settings.db == ":memory:" {
-            Arc::new(MemoryStore::new())
-        } else {
-            let sqlite = SqliteStore::open(&settings.db).map_err(store_error)?;
-            if settings.cache_tuples {
-                Arc::new(CachedStore::new(sqlite).map_err(store_error)?)
-            } else {
-                Arc::new(sqlite)
+        if settings.db == ":memory:" {
+            let path = settings.schema.clone().ok_or(ServeError::NoSchema)?;
+            let schema = load_schema(&path)?;
+            return AppState::new(settings, schema, Arc::new(MemoryStore::new()));
+        }
+        let sqlite = SqliteStore::open(&settings.db).map_err(store_error)?;
+        let schema = match &settings.schema {
+            Some(path) => load_schema(path)?,
+            None => {
+                let stored = sqlite.load_schema().map_err(store_error)?;
+                let schema = stored.ok_or(ServeError::NoSchema)?;
+                tracing::info!(schema = %schema.hash, "using the schema stored in the database");
+                schema
             }
         };
-        AppState::new(settings, schema, store)
+        // A second handle: the first is about to move into the store, and
+        // the schema is saved only once the stored tuples are known to fit.
+        let keeper = SqliteStore::open(&settings.db).map_err(store_error)?;
+        let store: Arc<dyn TupleStore> = if settings.cache_tuples {
+            Arc::new(CachedStore::new(sqlite).map_err(store_error)?)
+        } else {
+            Arc::new(sqlite)
+        };
+        let state = AppState::new(settings, schema, store)?;
+        keeper.save_schema(&state.schema).map_err(store_error)?;
+        Ok(state)
     }
 
     /// A state over an existing store (tests, embedding).

@@ -92,6 +92,30 @@ pub struct ExplainBody {
     pub snaptoken: Option<String>,
 }
 
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpandBody {
+    /// The userset to expand: `document:readme#view`.
+    pub userset: String,
+    /// May only lower the configured depth limit; deeper parts are
+    /// answered as `truncated` nodes.
+    #[serde(default)]
+    pub max_depth: Option<i64>,
+    #[serde(default)]
+    pub consistency: Option<String>,
+    #[serde(default)]
+    pub snaptoken: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ExpandResult {
+    /// zanzi's expand tree (docs/api.md): permissions, rewrites, arrows and
+    /// stored subjects, as `zanzi expand --format json` prints it.
+    #[schema(value_type = Object)]
+    pub tree: crate::engine::ExpandTree,
+    pub snaptoken: String,
+}
+
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ExplainResult {
     /// granted, denied or unknown (the depth limit was hit; see `error`).
@@ -283,6 +307,44 @@ pub async fn explain(State(state): State<Arc<AppState>>, body: Body) -> Result<R
         .into_response())
 }
 
+/// `POST /zanzi/v1/expand`: zanzi's own expand tree, richer than Keto's
+/// (it names permissions, rewrites and arrows).
+pub async fn expand(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
+    let body: ExpandBody = read_json(&state, body).await?;
+    let depth = state.depth(body.max_depth)?;
+    let consistency = Consistency::parse(
+        &state,
+        body.consistency.as_deref(),
+        body.snaptoken.as_deref(),
+    )?;
+    let result = blocking(&state, move |s| {
+        let (object, relation) =
+            crate::tuple::parse_object_relation(&body.userset).map_err(|e| {
+                ApiError::bad_request(
+                    "invalid_userset",
+                    format!("invalid userset `{}`: {e}", body.userset),
+                )
+            })?;
+        let ns = namespace_id(s, &object.namespace, Access::Read)?;
+        relation_id(s, ns, &relation, Access::Read)?;
+        let at = consistency.resolve(s)?;
+        let engine = Engine::new(&s.schema, s.store.as_ref());
+        let tree = engine.expand(&object, &relation, depth, at)?;
+        Ok(ExpandResult {
+            tree,
+            snaptoken: s.snaptoken(at),
+        })
+    })
+    .await?;
+    let json = crate::engine::grow_stack(|| serde_json::to_vec(&result))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        json,
+    )
+        .into_response())
+}
+
 pub async fn schema(State(state): State<Arc<AppState>>) -> Result<Json<SchemaResult>, ApiError> {
     let ir: serde_json::Value = serde_json::from_str(&state.schema.to_json())
         .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -329,5 +391,6 @@ pub fn routes(router: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
         .route("/zanzi/v1/lookup-resources", post(lookup_resources))
         .route("/zanzi/v1/lookup-subjects", post(lookup_subjects))
         .route("/zanzi/v1/check/explain", post(explain))
+        .route("/zanzi/v1/expand", post(expand))
         .route("/zanzi/v1/schema", get(schema))
 }

@@ -236,6 +236,21 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: "POST",
+        path: "/zanzi/v1/expand",
+        listener: Listener::Read,
+        operation_id: "expandUserset",
+        summary:
+            "zanzi's expand tree of a userset: permissions, rewrites, arrows and stored subjects",
+        query: &[],
+        body: Some("ExpandBody"),
+        responses: &[
+            (200, "the tree", Some("ExpandResult")),
+            (400, "bad request", E),
+            (404, "unknown name", E),
+        ],
+    },
+    Endpoint {
+        method: "POST",
         path: "/zanzi/v1/check/explain",
         listener: Listener::Read,
         operation_id: "explainCheck",
@@ -422,6 +437,8 @@ pub struct PatchDeltas(#[allow(dead_code)] pub Vec<super::keto::PatchDelta>);
         super::native::LookupSubjectsResult,
         super::native::ExplainBody,
         super::native::ExplainResult,
+        super::native::ExpandBody,
+        super::native::ExpandResult,
         super::native::SchemaResult,
         super::native::SyntaxError,
         super::native::SourcePosition,
