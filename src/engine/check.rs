@@ -334,11 +334,7 @@ impl<'e, 'a> Checker<'e, 'a> {
 
     /// The object subjects of `id#tupleset` that its types accept, read
     /// once per request.
-    fn tupleset(
-        &mut self,
-        tupleset: RelationId,
-        id: Id,
-    ) -> Result<Objects, EngineError> {
+    fn tupleset(&mut self, tupleset: RelationId, id: Id) -> Result<Objects, EngineError> {
         if let Some(objects) = self.tuplesets.get(&(tupleset, id)) {
             return Ok(objects.clone());
         }

@@ -83,6 +83,38 @@ pub struct ProbeHit {
     pub wildcard: bool,
 }
 
+/// One request's reads, from [`TupleStore::begin_reads`] until dropped.
+#[must_use = "the scope ends when the guard is dropped"]
+pub struct ReadScope<'a> {
+    store: Option<&'a dyn TupleStore>,
+}
+
+impl<'a> ReadScope<'a> {
+    /// A scope that needs no ending (the store keeps nothing between reads).
+    pub fn none() -> ReadScope<'a> {
+        ReadScope { store: None }
+    }
+
+    /// A scope that calls [`TupleStore::end_reads`] on `store` when dropped.
+    pub fn of(store: &'a dyn TupleStore) -> ReadScope<'a> {
+        ReadScope { store: Some(store) }
+    }
+}
+
+impl Drop for ReadScope<'_> {
+    fn drop(&mut self) {
+        if let Some(store) = self.store {
+            store.end_reads();
+        }
+    }
+}
+
+impl std::fmt::Debug for ReadScope<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadScope").finish_non_exhaustive()
+    }
+}
+
 /// Selects tuples; an unset field matches anything.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -158,10 +190,25 @@ pub enum StoreError {
 /// Writes are atomic (all or nothing) and idempotent: inserting a live
 /// tuple or deleting a missing one changes nothing (never a duplicate row).
 /// Reads at a revision above [`TupleStore::head_revision`] fail.
+///
+/// A request that makes many reads (a check, a lookup) brackets them with
+/// [`TupleStore::begin_reads`]: a store may then keep state between those
+/// reads (SQLite keeps one read transaction and the rows it has read).
+/// Scopes change no answer; reads are still at their revision, and writes
+/// may happen while a scope is open.
 pub trait TupleStore: Send + Sync {
     /// Deletes `deletes`, then inserts `inserts`, in one transaction that
     /// gets the next revision. A tuple in both stays (or becomes) live.
     fn write(&self, inserts: &[Tuple], deletes: &[Tuple]) -> Result<Revision, StoreError>;
+
+    /// Starts one request's reads; the scope ends when the guard drops.
+    /// Scopes may nest and overlap (several threads).
+    fn begin_reads(&self) -> ReadScope<'_> {
+        ReadScope::none()
+    }
+
+    /// Ends a scope of [`TupleStore::begin_reads`]; called by its guard.
+    fn end_reads(&self) {}
 
     /// Deletes every live tuple matching `filter`, in one transaction.
     fn delete_matching(&self, filter: &TupleFilter) -> Result<Revision, StoreError>;

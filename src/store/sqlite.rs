@@ -29,18 +29,20 @@
 //! cached in memory (they are immutable once committed, so the cache stays
 //! valid even while other processes write).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
 use super::{
-    check_all, Page, PageRequest, Revision, StoreError, SubjectKind, TupleFilter, TupleStore,
+    check_all, Page, PageRequest, Probe, ProbeHit, ReadScope, Revision, StoreError, SubjectKind,
+    TupleFilter, TupleStore,
 };
-use crate::tuple::{Object, Subject, Tuple};
+use crate::tuple::{Object, Subject, SubjectRef, Tuple};
 
 /// The embedded migrations, in order; migration `i` (1-based) brings the
 /// database to `user_version = i`. Never edit one that has shipped: append.
@@ -143,6 +145,10 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     // 64 MiB of page cache (the default is 2 MiB): index inserts during an
     // import and reads of large relations stay in memory.
     conn.pragma_update(None, "cache_size", -65_536)?;
+    // Reads map the file instead of copying pages through read(2): a check
+    // is tens of index lookups, and at a million tuples the database
+    // outgrows the page cache. (SQLite caps this at its compile-time limit.)
+    let _: i64 = conn.query_row("PRAGMA mmap_size = 1073741824", [], |row| row.get(0))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(())
 }
@@ -193,7 +199,31 @@ struct Inner {
     strings: HashMap<i64, String>,
     /// The highest revision known to be committed (heads only grow).
     known_head: u64,
+    /// Open [`TupleStore::begin_reads`] scopes.
+    scopes: u32,
+    /// Reads made in the current read transaction.
+    reads_in_transaction: u32,
+    /// Whole objects read within scopes, by (ns, obj, revision): their
+    /// tuples as (rel, s_ns, s_obj, s_rel), sorted by relation, then as
+    /// [`TupleStore::subjects`] orders subjects; `None` for an object with
+    /// more than [`OBJECT_READ_LIMIT`] tuples.
+    objects: HashMap<(i64, i64, i64), Option<ObjectRows>>,
 }
+
+/// The tuples of one object as (rel, s_ns, s_obj, s_rel).
+type ObjectRows = Vec<[i64; 4]>;
+
+/// An object with at most this many tuples is read whole, in one
+/// statement, the first time a scope asks about it; larger ones are read a
+/// relation at a time.
+const OBJECT_READ_LIMIT: i64 = 64;
+
+/// Objects kept by open scopes before the memo starts over.
+const MAX_MEMO_OBJECTS: usize = 200_000;
+
+/// Reads in one read transaction before it is renewed, so that scopes
+/// that keep overlapping never hold back WAL checkpoints for long.
+const MAX_READS_PER_TRANSACTION: u32 = 10_000;
 
 /// Interned ids of one tuple: (ns, obj, rel, s_ns, s_obj, s_rel).
 type Row = [i64; 6];
@@ -202,10 +232,75 @@ impl Inner {
     fn new(conn: Connection) -> Inner {
         Inner {
             conn,
-            ids: HashMap::new(),
-            strings: HashMap::new(),
+            ids: HashMap::default(),
+            strings: HashMap::default(),
             known_head: 0,
+            scopes: 0,
+            reads_in_transaction: 0,
+            objects: HashMap::default(),
         }
+    }
+
+    /// Called before every read: within a scope, the reads share one read
+    /// transaction (begun here when none is open), which spares SQLite
+    /// taking and releasing its file locks around every statement.
+    fn before_read(&mut self) -> Result<(), StoreError> {
+        if self.scopes == 0 {
+            return Ok(());
+        }
+        if self.reads_in_transaction >= MAX_READS_PER_TRANSACTION {
+            self.end_read_transaction()?;
+        }
+        if self.conn.is_autocommit() {
+            self.conn.execute_batch("BEGIN")?;
+            self.reads_in_transaction = 0;
+        }
+        self.reads_in_transaction += 1;
+        Ok(())
+    }
+
+    /// Ends the read transaction, if one is open: before a write, and
+    /// before looking for revisions newer than its snapshot.
+    fn end_read_transaction(&mut self) -> Result<(), StoreError> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("COMMIT")?;
+        }
+        Ok(())
+    }
+
+    /// The tuples of object `(ns, obj)` at revision `at` (see
+    /// [`Inner::objects`]), read once per scope; `None` outside scopes and
+    /// for large objects.
+    fn object_rows(
+        &mut self,
+        ns: i64,
+        obj: i64,
+        at: i64,
+    ) -> Result<Option<&[[i64; 4]]>, StoreError> {
+        if self.scopes == 0 {
+            return Ok(None);
+        }
+        let key = (ns, obj, at);
+        if !self.objects.contains_key(&key) {
+            let mut rows: Vec<[i64; 4]> = self
+                .conn
+                .prepare_cached(&OBJECT_ROWS)?
+                .query_map(params![ns, obj, at], |row| {
+                    Ok([row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?])
+                })?
+                .collect::<Result<_, _>>()?;
+            let entry = if rows.len() as i64 > OBJECT_READ_LIMIT {
+                None
+            } else {
+                rows.sort_unstable_by_key(|&[rel, s_ns, s_obj, s_rel]| (rel, s_rel, s_ns, s_obj));
+                Some(rows)
+            };
+            if self.objects.len() >= MAX_MEMO_OBJECTS {
+                self.objects.clear();
+            }
+            self.objects.insert(key, entry);
+        }
+        Ok(self.objects.get(&key).and_then(|rows| rows.as_deref()))
     }
 
     /// The id of a committed string, if it was ever interned.
@@ -230,15 +325,44 @@ impl Inner {
     }
 
     fn string(&mut self, id: i64) -> Result<String, StoreError> {
-        if let Some(value) = self.strings.get(&id) {
-            return Ok(value.clone());
+        self.fetch(id)?;
+        Ok(self.cached(id).to_owned())
+    }
+
+    /// Brings the string `id` into the cache.
+    fn fetch(&mut self, id: i64) -> Result<(), StoreError> {
+        if id == 0 || self.strings.contains_key(&id) {
+            return Ok(());
         }
         let value: String = self
             .conn
             .prepare_cached("SELECT value FROM strings WHERE id = ?1")?
             .query_row([id], |row| row.get(0))?;
-        self.remember(value.clone(), id);
-        Ok(value)
+        self.remember(value, id);
+        Ok(())
+    }
+
+    /// A string brought into the cache by [`Inner::fetch`].
+    fn cached(&self, id: i64) -> &str {
+        self.strings.get(&id).map_or("", String::as_str)
+    }
+
+    /// A subject whose strings are in the cache.
+    fn cached_subject(&self, [ns, obj, rel]: [i64; 3]) -> SubjectRef<'_> {
+        let namespace = self.cached(ns);
+        if obj == 0 {
+            return SubjectRef::Wildcard { namespace };
+        }
+        let id = self.cached(obj);
+        if rel == 0 {
+            SubjectRef::Object { namespace, id }
+        } else {
+            SubjectRef::Set {
+                namespace,
+                id,
+                relation: self.cached(rel),
+            }
+        }
     }
 
     /// The ids of a tuple whose strings are all interned, or `None` when it
@@ -257,8 +381,8 @@ impl Inner {
         Ok(Some(row))
     }
 
-    fn lookup_subject(&mut self, subject: &Subject) -> Result<Option<[i64; 3]>, StoreError> {
-        let (ns, obj, rel) = subject_parts(subject);
+    fn lookup_subject(&mut self, subject: SubjectRef<'_>) -> Result<Option<[i64; 3]>, StoreError> {
+        let (ns, obj, rel) = subject_ref_parts(subject);
         let Some(ns) = self.lookup(ns)? else {
             return Ok(None);
         };
@@ -301,6 +425,9 @@ impl Inner {
         if at.0 <= self.known_head {
             return Ok(at.0);
         }
+        // Another process may have written since: look with a fresh snapshot.
+        self.end_read_transaction()?;
+        self.before_read()?;
         let head = head_of(&self.conn)?;
         self.known_head = head;
         if at.0 > head {
@@ -318,6 +445,7 @@ impl Inner {
         &mut self,
         body: impl FnOnce(&rusqlite::Transaction<'_>, i64, &mut Interner<'_>) -> Result<T, StoreError>,
     ) -> Result<(Revision, T), StoreError> {
+        self.end_read_transaction()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -326,7 +454,7 @@ impl Inner {
         let rev = tx.last_insert_rowid();
         let mut interner = Interner {
             committed: &self.ids,
-            fresh: HashMap::new(),
+            fresh: HashMap::default(),
         };
         let value = body(&tx, rev, &mut interner)?;
         let fresh = interner.fresh;
@@ -424,10 +552,18 @@ fn row_parts(tuple: &Tuple) -> [Option<&str>; 6] {
 }
 
 fn subject_parts(subject: &Subject) -> (&str, Option<&str>, Option<&str>) {
+    subject_ref_parts(subject.borrowed())
+}
+
+fn subject_ref_parts(subject: SubjectRef<'_>) -> (&str, Option<&str>, Option<&str>) {
     match subject {
-        Subject::Object(object) => (&object.namespace, Some(&object.id), None),
-        Subject::Set { object, relation } => (&object.namespace, Some(&object.id), Some(relation)),
-        Subject::Wildcard { namespace } => (namespace, None, None),
+        SubjectRef::Object { namespace, id } => (namespace, Some(id), None),
+        SubjectRef::Set {
+            namespace,
+            id,
+            relation,
+        } => (namespace, Some(id), Some(relation)),
+        SubjectRef::Wildcard { namespace } => (namespace, None, None),
     }
 }
 
@@ -466,6 +602,79 @@ fn forward_sql(columns: &str, key: &str) -> String {
     )
 }
 
+/// `subjects`, one statement per [`SubjectKind`]: (ns, obj, rel, at).
+fn subjects_sql(kind_filter: &str) -> String {
+    format!(
+        "{} ORDER BY 3, 1, 2",
+        forward_sql(
+            "s_ns, s_obj, s_rel",
+            &format!("ns = ?1 AND obj = ?2 AND rel = ?3{kind_filter}")
+        )
+        .replace("?r", "?4")
+    )
+}
+
+static SUBJECTS_ALL: LazyLock<String> = LazyLock::new(|| subjects_sql(""));
+static SUBJECTS_OBJECTS: LazyLock<String> =
+    LazyLock::new(|| subjects_sql(" AND s_rel = 0 AND s_obj <> 0"));
+static SUBJECTS_SETS: LazyLock<String> = LazyLock::new(|| subjects_sql(" AND s_rel > 0"));
+
+/// `contains`: (ns, obj, rel, s_ns, s_obj, s_rel, at).
+static CONTAINS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT EXISTS ({})",
+        forward_sql(
+            "1",
+            "ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5"
+        )
+        .replace("?r", "?7")
+    )
+});
+
+/// `probe`, one statement for the three questions, each an index seek,
+/// tagged by a first column: 1 the exact subject (?4, ?5, ?6), 2 the
+/// wildcard of namespace ?7, 3 the subject sets (only when ?8 is 0: every
+/// `s_rel` is above it); at revision ?9. An absent subject or wildcard is
+/// bound as -1, which no row has.
+static PROBE: LazyLock<String> = LazyLock::new(|| {
+    let key = "ns = ?1 AND obj = ?2 AND rel = ?3";
+    [
+        ("1", "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5"),
+        ("2", "s_rel = 0 AND s_ns = ?7 AND s_obj = 0"),
+        ("3", "s_rel > ?8"),
+    ]
+    .iter()
+    .map(|(tag, subject)| {
+        forward_sql(
+            &format!("{tag}, s_ns, s_obj, s_rel"),
+            &format!("{key} AND {subject}"),
+        )
+        .replace("?r", "?9")
+    })
+    .collect::<Vec<_>>()
+    .join("\n UNION ALL\n")
+});
+
+/// Every tuple of one object, one more than [`OBJECT_READ_LIMIT`] at most:
+/// (ns, obj, at). The limit is a literal: SQLite prepares a statement again
+/// whenever a parameter that its plan depends on (a `LIMIT`) is bound.
+static OBJECT_ROWS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} LIMIT {}",
+        forward_sql("rel, s_ns, s_obj, s_rel", "ns = ?1 AND obj = ?2").replace("?r", "?3"),
+        OBJECT_READ_LIMIT + 1
+    )
+});
+
+/// `objects_with_subject`: (s_ns, s_obj, s_rel, ns, rel, at).
+static OBJECTS_WITH_SUBJECT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT obj FROM tuples
+         WHERE s_ns = ?1 AND s_obj = ?2 AND s_rel = ?3 AND ns = ?4 AND rel = ?5 AND {}",
+        VISIBLE.replace("?r", "?6")
+    )
+});
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies any
     /// pending migration.
@@ -499,6 +708,8 @@ impl SqliteStore {
     }
 
     fn from_connection(conn: Connection) -> SqliteStore {
+        // Every statement of this module is prepared once and kept.
+        conn.set_prepared_statement_cache_capacity(64);
         SqliteStore {
             inner: Mutex::new(Inner::new(conn)),
         }
@@ -585,8 +796,31 @@ impl TupleStore for SqliteStore {
         Ok(rev)
     }
 
+    fn begin_reads(&self) -> ReadScope<'_> {
+        match self.lock() {
+            Ok(mut inner) => {
+                inner.scopes += 1;
+                ReadScope::of(self)
+            }
+            Err(_) => ReadScope::none(),
+        }
+    }
+
+    fn end_reads(&self) {
+        if let Ok(mut inner) = self.lock() {
+            inner.scopes = inner.scopes.saturating_sub(1);
+            if inner.scopes == 0 {
+                // A read transaction has nothing to commit; should ending it
+                // fail, the next write or head query tries again.
+                let _ = inner.end_read_transaction();
+                inner.objects.clear();
+            }
+        }
+    }
+
     fn head_revision(&self) -> Result<Revision, StoreError> {
         let mut inner = self.lock()?;
+        inner.end_read_transaction()?;
         let head = head_of(&inner.conn)?;
         inner.known_head = inner.known_head.max(head);
         Ok(Revision(head))
@@ -600,57 +834,132 @@ impl TupleStore for SqliteStore {
         kind: SubjectKind,
         at: Revision,
     ) -> Result<Vec<Subject>, StoreError> {
+        let mut out = Vec::new();
+        self.for_each_subject(namespace, object_id, relation, kind, at, &mut |subject| {
+            out.push(subject.to_subject());
+        })?;
+        Ok(out)
+    }
+
+    fn for_each_subject(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        kind: SubjectKind,
+        at: Revision,
+        visit: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
+        inner.before_read()?;
         let at = rev_param(inner.check_revision(at)?);
         let (Some(ns), Some(obj), Some(rel)) = (
             inner.lookup(namespace)?,
             inner.lookup(object_id)?,
             inner.lookup(relation)?,
         ) else {
-            return Ok(Vec::new());
+            return Ok(());
         };
-        let kind_filter = match kind {
-            SubjectKind::All => "",
-            SubjectKind::Objects => " AND s_rel = 0 AND s_obj <> 0",
-            SubjectKind::Sets => " AND s_rel > 0",
+        let rows = match inner.object_rows(ns, obj, at)? {
+            Some(rows) => rows
+                .iter()
+                .filter(|&&[r, _, s_obj, s_rel]| r == rel && kind_matches(kind, s_obj, s_rel))
+                .map(|&[_, s_ns, s_obj, s_rel]| [s_ns, s_obj, s_rel])
+                .collect(),
+            None => subject_rows(&inner.conn, kind, [ns, obj, rel, at])?,
         };
-        let sql = format!(
-            "{} ORDER BY 3, 1, 2",
-            forward_sql(
-                "s_ns, s_obj, s_rel",
-                &format!("ns = ?1 AND obj = ?2 AND rel = ?3{kind_filter}")
-            )
-            .replace("?r", "?4")
-        );
-        let rows: Vec<(i64, i64, i64)> = inner
-            .conn
-            .prepare_cached(&sql)?
-            .query_map(params![ns, obj, rel, at], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })?
-            .collect::<Result<_, _>>()?;
-        rows.into_iter()
-            .map(|(a, b, c)| inner.subject_from(a, b, c))
-            .collect()
+        for &id in rows.iter().flatten() {
+            inner.fetch(id)?;
+        }
+        for row in rows {
+            visit(inner.cached_subject(row));
+        }
+        Ok(())
+    }
+
+    fn probe(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        probe: Probe<'_>,
+        at: Revision,
+        sets: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<ProbeHit, StoreError> {
+        let mut inner = self.lock()?;
+        inner.before_read()?;
+        let at = rev_param(inner.check_revision(at)?);
+        let (Some(ns), Some(obj), Some(rel)) = (
+            inner.lookup(namespace)?,
+            inner.lookup(object_id)?,
+            inner.lookup(relation)?,
+        ) else {
+            return Ok(ProbeHit::default());
+        };
+        let subject = match probe.subject {
+            Some(subject) => inner.lookup_subject(subject)?,
+            None => None,
+        };
+        // -1 is no string: an unknown subject or wildcard matches nothing.
+        let [s_ns, s_obj, s_rel] = subject.unwrap_or([-1, -1, -1]);
+        let wildcard = match probe.wildcard {
+            Some(namespace) => inner.lookup(namespace)?.unwrap_or(-1),
+            None => -1,
+        };
+        let mut hit = ProbeHit::default();
+        let mut found_sets: Vec<[i64; 3]> = Vec::new();
+        if let Some(rows) = inner.object_rows(ns, obj, at)? {
+            for &[r, a, b, c] in rows {
+                if r != rel {
+                    continue;
+                }
+                if [a, b, c] == [s_ns, s_obj, s_rel] {
+                    hit.subject = true;
+                } else if [a, b, c] == [wildcard, 0, 0] {
+                    hit.wildcard = true;
+                }
+                if probe.sets && c > 0 {
+                    found_sets.push([a, b, c]);
+                }
+            }
+        } else {
+            let sets_above = if probe.sets { 0 } else { i64::MAX };
+            let mut statement = inner.conn.prepare_cached(&PROBE)?;
+            let mut rows = statement.query(params![
+                ns, obj, rel, s_ns, s_obj, s_rel, wildcard, sets_above, at
+            ])?;
+            while let Some(row) = rows.next()? {
+                match row.get::<_, i64>(0)? {
+                    1 => hit.subject = true,
+                    2 => hit.wildcard = true,
+                    _ => found_sets.push([row.get(1)?, row.get(2)?, row.get(3)?]),
+                }
+            }
+            // The order of `subjects`: by relation, namespace, object.
+            found_sets.sort_unstable_by_key(|&[ns, obj, rel]| (rel, ns, obj));
+        }
+        if !probe.sets || hit.subject || hit.wildcard {
+            return Ok(hit);
+        }
+        for &id in found_sets.iter().flatten() {
+            inner.fetch(id)?;
+        }
+        for row in found_sets {
+            sets(inner.cached_subject(row));
+        }
+        Ok(hit)
     }
 
     fn contains(&self, tuple: &Tuple, at: Revision) -> Result<bool, StoreError> {
         let mut inner = self.lock()?;
+        inner.before_read()?;
         let at = rev_param(inner.check_revision(at)?);
         let Some([a, b, c, d, e, f]) = inner.lookup_row(tuple)? else {
             return Ok(false);
         };
-        let sql = format!(
-            "SELECT EXISTS ({})",
-            forward_sql(
-                "1",
-                "ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5"
-            )
-            .replace("?r", "?7")
-        );
         let found: bool = inner
             .conn
-            .prepare_cached(&sql)?
+            .prepare_cached(&CONTAINS)?
             .query_row(params![a, b, c, d, e, f, at], |row| row.get(0))?;
         Ok(found)
     }
@@ -663,22 +972,18 @@ impl TupleStore for SqliteStore {
         at: Revision,
     ) -> Result<Vec<String>, StoreError> {
         let mut inner = self.lock()?;
+        inner.before_read()?;
         let at = rev_param(inner.check_revision(at)?);
         let (Some(ns), Some(rel), Some([s_ns, s_obj, s_rel])) = (
             inner.lookup(namespace)?,
             inner.lookup(relation)?,
-            inner.lookup_subject(subject)?,
+            inner.lookup_subject(subject.borrowed())?,
         ) else {
             return Ok(Vec::new());
         };
-        let sql = format!(
-            "SELECT obj FROM tuples
-             WHERE s_ns = ?1 AND s_obj = ?2 AND s_rel = ?3 AND ns = ?4 AND rel = ?5 AND {}",
-            VISIBLE.replace("?r", "?6")
-        );
         let objs: Vec<i64> = inner
             .conn
-            .prepare_cached(&sql)?
+            .prepare_cached(&OBJECTS_WITH_SUBJECT)?
             .query_map(params![s_ns, s_obj, s_rel, ns, rel, at], |row| row.get(0))?
             .collect::<Result<_, _>>()?;
         let mut ids = objs
@@ -697,6 +1002,7 @@ impl TupleStore for SqliteStore {
         at: Revision,
     ) -> Result<Page<Tuple>, StoreError> {
         let mut inner = self.lock()?;
+        inner.before_read()?;
         let at = rev_param(inner.check_revision(at)?);
         let start: i64 = match &page.cursor {
             None => 0,
@@ -758,6 +1064,35 @@ impl TupleStore for SqliteStore {
     }
 }
 
+/// Whether a subject (`s_obj`, `s_rel`) is of `kind`.
+fn kind_matches(kind: SubjectKind, s_obj: i64, s_rel: i64) -> bool {
+    match kind {
+        SubjectKind::All => true,
+        SubjectKind::Objects => s_rel == 0 && s_obj != 0,
+        SubjectKind::Sets => s_rel > 0,
+    }
+}
+
+/// The subjects of `(ns, obj, rel)` at a revision, of one kind, as ids.
+fn subject_rows(
+    conn: &Connection,
+    kind: SubjectKind,
+    [ns, obj, rel, at]: [i64; 4],
+) -> Result<Vec<[i64; 3]>, StoreError> {
+    let sql = match kind {
+        SubjectKind::All => &SUBJECTS_ALL,
+        SubjectKind::Objects => &SUBJECTS_OBJECTS,
+        SubjectKind::Sets => &SUBJECTS_SETS,
+    };
+    let rows = conn
+        .prepare_cached(sql)?
+        .query_map(params![ns, obj, rel, at], |row| {
+            Ok([row.get(0)?, row.get(1)?, row.get(2)?])
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
 /// SQL conditions (`column = ?`) and their values.
 type FilterSql = (Vec<&'static str>, Vec<i64>);
 
@@ -781,7 +1116,7 @@ fn filter_sql(inner: &mut Inner, filter: &TupleFilter) -> Result<Option<FilterSq
         }
     }
     if let Some(subject) = &filter.subject {
-        let Some([s_ns, s_obj, s_rel]) = inner.lookup_subject(subject)? else {
+        let Some([s_ns, s_obj, s_rel]) = inner.lookup_subject(subject.borrowed())? else {
             return Ok(None);
         };
         conditions.extend(["s_ns = ?", "s_obj = ?", "s_rel = ?"]);
