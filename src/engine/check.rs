@@ -240,7 +240,7 @@ impl<'e, 'a> Checker<'e, 'a> {
         id: &str,
     ) -> Result<bool, EngineError> {
         let id = self.ids.intern(id);
-        match self.goal(relation, id, 0)? {
+        match self.goal(relation, id, 0, false)? {
             Val::True => Ok(true),
             Val::False(_) => Ok(false),
             Val::Unknown(path) => Err(EngineError::DepthExceeded {
@@ -367,8 +367,16 @@ impl<'e, 'a> Checker<'e, 'a> {
         Ok(objects)
     }
 
-    /// Whether the subject is in `id#relation`.
-    fn goal(&mut self, relation: RelationId, id: Id, depth: u32) -> Result<Val, EngineError> {
+    /// Whether the subject is in `id#relation`. `in_permission`: this goal is
+    /// part of a permission of the same object (a store hint, see
+    /// [`Probe::whole_object`]).
+    fn goal(
+        &mut self,
+        relation: RelationId,
+        id: Id,
+        depth: u32,
+        in_permission: bool,
+    ) -> Result<Val, EngineError> {
         if depth > self.engine.options.max_depth {
             let path = self.path_strings(self.userset(relation, id));
             if self.trace.is_some() {
@@ -416,7 +424,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             goal.in_progress = true;
         }
         self.path.push(g);
-        let result = super::grow_stack(|| self.evaluate(relation, id, depth));
+        let result = super::grow_stack(|| self.evaluate(relation, id, depth, in_permission));
         self.path.pop();
         let goal = self.goal_mut(g);
         let val = match result {
@@ -446,7 +454,13 @@ impl<'e, 'a> Checker<'e, 'a> {
         Ok(val)
     }
 
-    fn evaluate(&mut self, relation: RelationId, id: Id, depth: u32) -> Result<Val, EngineError> {
+    fn evaluate(
+        &mut self,
+        relation: RelationId,
+        id: Id,
+        depth: u32,
+        in_permission: bool,
+    ) -> Result<Val, EngineError> {
         let schema = self.engine.schema;
         let Some(rel) = schema.relation(relation) else {
             return Ok(Val::False(Vec::new()));
@@ -457,7 +471,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                     let userset = self.userset(relation, id);
                     self.open(|_| Step::Relation { userset });
                 }
-                let val = self.relation(relation, id, types, depth);
+                let val = self.relation(relation, id, types, depth, in_permission);
                 if let Ok(val) = &val {
                     self.close(val);
                 }
@@ -499,6 +513,7 @@ impl<'e, 'a> Checker<'e, 'a> {
         id: Id,
         types: &[AllowedType],
         depth: u32,
+        in_permission: bool,
     ) -> Result<Val, EngineError> {
         let engine = self.engine;
         let schema = engine.schema;
@@ -522,6 +537,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             subject: direct.map(Subject::borrowed),
             wildcard: wildcard.map(|ns| engine.namespace_name(ns)),
             sets: want_sets,
+            whole_object: in_permission,
         };
         let (has_direct, has_wildcard) = (direct.is_some(), wildcard.is_some());
         let mut sets: Vec<(RelationId, Id)> = Vec::new();
@@ -589,7 +605,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                 let tuple = self.tuple_text(relation, id, subject);
                 self.open(|_| Step::SubjectSet { tuple });
             }
-            let val = self.goal(set_relation, set_id, depth + 1)?;
+            let val = self.goal(set_relation, set_id, depth + 1, false)?;
             self.close(&val);
             if matches!(val, Val::True) {
                 return Ok(Val::True);
@@ -601,7 +617,7 @@ impl<'e, 'a> Checker<'e, 'a> {
 
     fn rewrite(&mut self, rewrite: &Rewrite, id: Id, depth: u32) -> Result<Val, EngineError> {
         match rewrite {
-            Rewrite::Computed { relation } => self.goal(*relation, id, depth),
+            Rewrite::Computed { relation } => self.goal(*relation, id, depth, true),
             Rewrite::Union { children } => {
                 self.open(|_| Step::Union);
                 let mut any = Any::new();
@@ -730,7 +746,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                         let tuple = via(self);
                         self.open(|_| Step::ArrowBranch { tuple });
                     }
-                    let val = self.goal(target.relation, x, depth + 1)?;
+                    let val = self.goal(target.relation, x, depth + 1, false)?;
                     self.close(&val);
                     match (all, val) {
                         (false, Val::True) => {

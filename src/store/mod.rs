@@ -72,6 +72,10 @@ pub struct Probe<'a> {
     pub wildcard: Option<&'a str>,
     /// Whether to visit the relation's subject sets.
     pub sets: bool,
+    /// A hint: the caller is evaluating a permission of this object and will
+    /// likely read its other relations too, so a store may read the object
+    /// whole now and answer those reads from what it read.
+    pub whole_object: bool,
 }
 
 /// What [`TupleStore::probe`] found.

@@ -2,22 +2,26 @@
 //! install).
 //!
 //! Layout: every string (namespace, ID, relation) is interned once in
-//! `strings`, and `tuples` holds one row of integers per tuple *version*
-//! (`created_rev`, `deleted_rev` NULL while live). A subject's `s_obj` is 0
-//! for a wildcard and its `s_rel` is 0 for an object subject; real string
-//! ids start at 1. Three indexes, chosen so that an insert touches as few
-//! b-trees as possible (bulk imports are dominated by index maintenance):
+//! `strings`, and a tuple is a row of integers. A subject's `s_obj` is 0 for
+//! a wildcard and its `s_rel` is 0 for an object subject; real string ids
+//! start at 1. Two tables, both clustered on the tuple (`WITHOUT ROWID`), so
+//! that a forward read is one range of one b-tree with every column at hand:
 //!
-//! - `tuples_live`, a partial unique index over live rows keyed
-//!   `(namespace, object, relation, subject…)`: it serves forward reads
-//!   and makes inserts idempotent (`INSERT OR IGNORE`, never a duplicate);
-//! - `tuples_history`, a partial index over deleted rows with the same key:
-//!   forward reads at older revisions (empty until something is deleted,
-//!   so it costs imports nothing);
-//! - `tuples_reverse`, keyed `(subject…, namespace, relation)` and covering
-//!   the revision columns: reverse reads at any revision.
+//! - `live` holds the live tuples, keyed `(namespace, object, relation,
+//!   subject…)`, with `created_rev`. The key makes inserts idempotent
+//!   (`INSERT OR IGNORE`, never a duplicate) and serves forward reads;
+//!   `live_reverse`, keyed `(subject…, namespace, relation, object)` and
+//!   covering `created_rev`, serves reverse reads. An insert touches these
+//!   two b-trees only (bulk imports are dominated by b-tree maintenance).
+//! - `history` holds the deleted versions (`created_rev`, `deleted_rev`),
+//!   keyed the same way plus `created_rev`, with `history_reverse`; a delete
+//!   moves the row from `live` to `history`. Empty until something is
+//!   deleted, so it costs imports nothing.
 //!
-//! A forward read is the union of a live part and a history part.
+//! A read at revision `R` sees the live rows created by `R` and the history
+//! rows with `created_rev <= R < deleted_rev`. A read at the head of its
+//! snapshot needs neither condition nor `history`: within a read scope (see
+//! below) the store knows that head, and such reads are plain key lookups.
 //! `revisions` records one row per write transaction.
 //!
 //! The schema is versioned with `PRAGMA user_version` and the migrations are
@@ -27,7 +31,10 @@
 //!
 //! One connection behind a mutex serves every call; interned strings are
 //! cached in memory (they are immutable once committed, so the cache stays
-//! valid even while other processes write).
+//! valid even while other processes write). Within a read scope
+//! ([`TupleStore::begin_reads`]) the reads share one read transaction, and
+//! each small object's tuples are read whole, once, when a permission of it
+//! is evaluated.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -46,9 +53,10 @@ use crate::tuple::{Object, Subject, SubjectRef, Tuple};
 
 /// The embedded migrations, in order; migration `i` (1-based) brings the
 /// database to `user_version = i`. Never edit one that has shipped: append.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_tuples",
-    "CREATE TABLE strings (
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_tuples",
+        "CREATE TABLE strings (
         id    INTEGER PRIMARY KEY,
         value TEXT NOT NULL UNIQUE
     );
@@ -74,7 +82,43 @@ const MIGRATIONS: &[(&str, &str)] = &[(
         WHERE deleted_rev IS NOT NULL;
     CREATE INDEX tuples_reverse
         ON tuples (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev);",
-)];
+    ),
+    (
+        "0002_live_history",
+        "CREATE TABLE live (
+        ns          INTEGER NOT NULL,
+        obj         INTEGER NOT NULL,
+        rel         INTEGER NOT NULL,
+        s_rel       INTEGER NOT NULL,
+        s_ns        INTEGER NOT NULL,
+        s_obj       INTEGER NOT NULL,
+        created_rev INTEGER NOT NULL,
+        PRIMARY KEY (ns, obj, rel, s_rel, s_ns, s_obj)
+    ) WITHOUT ROWID;
+    CREATE TABLE history (
+        ns          INTEGER NOT NULL,
+        obj         INTEGER NOT NULL,
+        rel         INTEGER NOT NULL,
+        s_rel       INTEGER NOT NULL,
+        s_ns        INTEGER NOT NULL,
+        s_obj       INTEGER NOT NULL,
+        created_rev INTEGER NOT NULL,
+        deleted_rev INTEGER NOT NULL,
+        PRIMARY KEY (ns, obj, rel, s_rel, s_ns, s_obj, created_rev)
+    ) WITHOUT ROWID;
+    INSERT INTO live (ns, obj, rel, s_rel, s_ns, s_obj, created_rev)
+        SELECT ns, obj, rel, s_rel, s_ns, s_obj, created_rev
+        FROM tuples WHERE deleted_rev IS NULL;
+    INSERT INTO history (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev)
+        SELECT ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev
+        FROM tuples WHERE deleted_rev IS NOT NULL;
+    DROP TABLE tuples;
+    CREATE INDEX live_reverse
+        ON live (s_ns, s_obj, s_rel, ns, rel, obj, created_rev);
+    CREATE INDEX history_reverse
+        ON history (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev);",
+    ),
+];
 
 /// The schema version this program writes.
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -203,6 +247,8 @@ struct Inner {
     scopes: u32,
     /// Reads made in the current read transaction.
     reads_in_transaction: u32,
+    /// The head revision of the open read transaction's snapshot.
+    snapshot: Option<u64>,
     /// Whole objects read within scopes, by (ns, obj, revision): their
     /// tuples as (rel, s_ns, s_obj, s_rel), sorted by relation, then as
     /// [`TupleStore::subjects`] orders subjects; `None` for an object with
@@ -237,6 +283,7 @@ impl Inner {
             known_head: 0,
             scopes: 0,
             reads_in_transaction: 0,
+            snapshot: None,
             objects: HashMap::default(),
         }
     }
@@ -254,14 +301,26 @@ impl Inner {
         if self.conn.is_autocommit() {
             self.conn.execute_batch("BEGIN")?;
             self.reads_in_transaction = 0;
+            // The first read fixes the snapshot; this one tells its head.
+            let head = head_of(&self.conn)?;
+            self.snapshot = Some(head);
+            self.known_head = self.known_head.max(head);
         }
         self.reads_in_transaction += 1;
         Ok(())
     }
 
+    /// Whether a read at `at` is a read at the head of the open read
+    /// transaction's snapshot: then the live rows are exactly the visible
+    /// ones (every row was created by then, and nothing was deleted after).
+    fn at_head(&self, at: i64) -> bool {
+        self.snapshot.is_some_and(|head| rev_param(head) == at)
+    }
+
     /// Ends the read transaction, if one is open: before a write, and
     /// before looking for revisions newer than its snapshot.
     fn end_read_transaction(&mut self) -> Result<(), StoreError> {
+        self.snapshot = None;
         if !self.conn.is_autocommit() {
             self.conn.execute_batch("COMMIT")?;
         }
@@ -282,13 +341,19 @@ impl Inner {
         }
         let key = (ns, obj, at);
         if !self.objects.contains_key(&key) {
-            let mut rows: Vec<[i64; 4]> = self
-                .conn
-                .prepare_cached(&OBJECT_ROWS)?
-                .query_map(params![ns, obj, at], |row| {
-                    Ok([row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?])
-                })?
-                .collect::<Result<_, _>>()?;
+            let row =
+                |row: &rusqlite::Row<'_>| Ok([row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?]);
+            let mut rows: Vec<[i64; 4]> = if self.at_head(at) {
+                self.conn
+                    .prepare_cached(&HEAD_OBJECT_ROWS)?
+                    .query_map(params![ns, obj], row)?
+                    .collect::<Result<_, _>>()?
+            } else {
+                self.conn
+                    .prepare_cached(&OBJECT_ROWS)?
+                    .query_map(params![ns, obj, at], row)?
+                    .collect::<Result<_, _>>()?
+            };
             let entry = if rows.len() as i64 > OBJECT_READ_LIMIT {
                 None
             } else {
@@ -428,7 +493,10 @@ impl Inner {
         // Another process may have written since: look with a fresh snapshot.
         self.end_read_transaction()?;
         self.before_read()?;
-        let head = head_of(&self.conn)?;
+        let head = match self.snapshot {
+            Some(head) => head,
+            None => head_of(&self.conn)?,
+        };
         self.known_head = head;
         if at.0 > head {
             return Err(StoreError::FutureRevision {
@@ -585,75 +653,119 @@ fn rev_param(at: u64) -> i64 {
     i64::try_from(at).unwrap_or(i64::MAX)
 }
 
-const INSERT: &str = "INSERT OR IGNORE INTO tuples (ns, obj, rel, s_ns, s_obj, s_rel, created_rev)
+const INSERT: &str = "INSERT OR IGNORE INTO live (ns, obj, rel, s_ns, s_obj, s_rel, created_rev)
                       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-const DELETE: &str = "UPDATE tuples SET deleted_rev = ?7
-                      WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND s_ns = ?4 AND s_obj = ?5
-                        AND s_rel = ?6 AND deleted_rev IS NULL";
-const VISIBLE: &str = "created_rev <= ?r AND (deleted_rev IS NULL OR deleted_rev > ?r)";
+/// A delete, first half: the live row moves to `history`, deleted at ?7.
+const ARCHIVE: &str =
+    "INSERT INTO history (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev)
+                       SELECT ns, obj, rel, s_rel, s_ns, s_obj, created_rev, ?7 FROM live
+                       WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4
+                         AND s_obj = ?5";
+/// A delete, second half.
+const REMOVE: &str = "DELETE FROM live
+                      WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4
+                        AND s_obj = ?5";
 
-/// A forward read at revision `?r` as the union of the live rows and the
-/// deleted-later rows, so that each part uses its partial index.
+/// A read at revision `?r`: the `columns` of the rows matching `key` that
+/// are visible then, live or deleted later.
 fn forward_sql(columns: &str, key: &str) -> String {
     format!(
-        "SELECT {columns} FROM tuples WHERE {key} AND deleted_rev IS NULL AND created_rev <= ?r
+        "SELECT {columns} FROM live WHERE {key} AND created_rev <= ?r
          UNION ALL
-         SELECT {columns} FROM tuples WHERE {key} AND deleted_rev > ?r AND created_rev <= ?r"
+         SELECT {columns} FROM history WHERE {key} AND created_rev <= ?r AND deleted_rev > ?r"
     )
 }
 
-/// `subjects`, one statement per [`SubjectKind`]: (ns, obj, rel, at).
-fn subjects_sql(kind_filter: &str) -> String {
-    format!(
-        "{} ORDER BY 3, 1, 2",
-        forward_sql(
-            "s_ns, s_obj, s_rel",
-            &format!("ns = ?1 AND obj = ?2 AND rel = ?3{kind_filter}")
+/// The same read at the head of the snapshot: the live rows.
+fn head_sql(columns: &str, key: &str) -> String {
+    format!("SELECT {columns} FROM live WHERE {key}")
+}
+
+const KIND_FILTERS: [&str; 3] = ["", " AND s_rel = 0 AND s_obj <> 0", " AND s_rel > 0"];
+
+/// The statement of `statements` (per [`KIND_FILTERS`]) for `kind`.
+fn for_kind(statements: &[String; 3], kind: SubjectKind) -> &str {
+    let [all, objects, sets] = statements;
+    match kind {
+        SubjectKind::All => all,
+        SubjectKind::Objects => objects,
+        SubjectKind::Sets => sets,
+    }
+}
+
+/// `subjects`, per [`SubjectKind`]: (ns, obj, rel, at).
+static SUBJECTS: LazyLock<[String; 3]> = LazyLock::new(|| {
+    KIND_FILTERS.map(|filter| {
+        format!(
+            "{} ORDER BY 3, 1, 2",
+            forward_sql(
+                "s_ns, s_obj, s_rel",
+                &format!("ns = ?1 AND obj = ?2 AND rel = ?3{filter}")
+            )
+            .replace("?r", "?4")
         )
-        .replace("?r", "?4")
-    )
-}
+    })
+});
 
-static SUBJECTS_ALL: LazyLock<String> = LazyLock::new(|| subjects_sql(""));
-static SUBJECTS_OBJECTS: LazyLock<String> =
-    LazyLock::new(|| subjects_sql(" AND s_rel = 0 AND s_obj <> 0"));
-static SUBJECTS_SETS: LazyLock<String> = LazyLock::new(|| subjects_sql(" AND s_rel > 0"));
+/// `subjects` at the snapshot's head, in key order: (ns, obj, rel).
+static HEAD_SUBJECTS: LazyLock<[String; 3]> = LazyLock::new(|| {
+    KIND_FILTERS.map(|filter| {
+        format!(
+            "{} ORDER BY s_rel, s_ns, s_obj",
+            head_sql(
+                "s_ns, s_obj, s_rel",
+                &format!("ns = ?1 AND obj = ?2 AND rel = ?3{filter}")
+            )
+        )
+    })
+});
+
+const TUPLE_KEY: &str =
+    "ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5";
 
 /// `contains`: (ns, obj, rel, s_ns, s_obj, s_rel, at).
 static CONTAINS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT EXISTS ({})",
-        forward_sql(
-            "1",
-            "ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5"
-        )
-        .replace("?r", "?7")
+        forward_sql("1", TUPLE_KEY).replace("?r", "?7")
     )
 });
 
-/// `probe`, one statement for the three questions, each an index seek,
-/// tagged by a first column: 1 the exact subject (?4, ?5, ?6), 2 the
-/// wildcard of namespace ?7, 3 the subject sets (only when ?8 is 0: every
-/// `s_rel` is above it); at revision ?9. An absent subject or wildcard is
-/// bound as -1, which no row has.
-static PROBE: LazyLock<String> = LazyLock::new(|| {
+/// `contains` at the snapshot's head: (ns, obj, rel, s_ns, s_obj, s_rel).
+static HEAD_CONTAINS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT EXISTS ({})", head_sql("1", TUPLE_KEY)));
+
+/// The three questions of a probe of `live`, each one index seek: the exact
+/// subject (?4, ?5, ?6), the wildcard of namespace ?7, the subject sets (only
+/// when ?8 is 0: every `s_rel` is above it). An absent subject or wildcard
+/// is bound as -1, which no row has. Rows say which question they answer by
+/// their subject.
+fn probe_arms(visible: &str) -> String {
     let key = "ns = ?1 AND obj = ?2 AND rel = ?3";
     [
-        ("1", "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5"),
-        ("2", "s_rel = 0 AND s_ns = ?7 AND s_obj = 0"),
-        ("3", "s_rel > ?8"),
+        "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5",
+        "s_rel = 0 AND s_ns = ?7 AND s_obj = 0",
+        "s_rel > ?8",
     ]
-    .iter()
-    .map(|(tag, subject)| {
-        forward_sql(
-            &format!("{tag}, s_ns, s_obj, s_rel"),
-            &format!("{key} AND {subject}"),
-        )
-        .replace("?r", "?9")
+    .map(|subject| {
+        format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {subject}{visible}")
     })
-    .collect::<Vec<_>>()
     .join("\n UNION ALL\n")
+}
+
+/// `probe` at revision ?9: the three arms over live rows created by then,
+/// and every row of the relation in `history` visible then.
+static PROBE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{}\n UNION ALL\n SELECT s_ns, s_obj, s_rel FROM history
+         WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND created_rev <= ?9 AND deleted_rev > ?9",
+        probe_arms(" AND created_rev <= ?9")
+    )
 });
+
+/// `probe` at the snapshot's head: (ns, obj, rel, s_ns, s_obj, s_rel,
+/// wildcard, sets_above).
+static HEAD_PROBE: LazyLock<String> = LazyLock::new(|| probe_arms(""));
 
 /// Every tuple of one object, one more than [`OBJECT_READ_LIMIT`] at most:
 /// (ns, obj, at). The limit is a literal: SQLite prepares a statement again
@@ -666,13 +778,22 @@ static OBJECT_ROWS: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// The same at the snapshot's head: (ns, obj).
+static HEAD_OBJECT_ROWS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} LIMIT {}",
+        head_sql("rel, s_ns, s_obj, s_rel", "ns = ?1 AND obj = ?2"),
+        OBJECT_READ_LIMIT + 1
+    )
+});
+
 /// `objects_with_subject`: (s_ns, s_obj, s_rel, ns, rel, at).
 static OBJECTS_WITH_SUBJECT: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT obj FROM tuples
-         WHERE s_ns = ?1 AND s_obj = ?2 AND s_rel = ?3 AND ns = ?4 AND rel = ?5 AND {}",
-        VISIBLE.replace("?r", "?6")
+    forward_sql(
+        "obj",
+        "s_ns = ?1 AND s_obj = ?2 AND s_rel = ?3 AND ns = ?4 AND rel = ?5",
     )
+    .replace("?r", "?6")
 });
 
 impl SqliteStore {
@@ -757,10 +878,13 @@ impl TupleStore for SqliteStore {
         let kept: HashSet<&Tuple> = inserts.iter().collect();
         let mut inner = self.lock()?;
         let (rev, ()) = inner.transaction(|tx, rev, interner| {
-            let mut delete = tx.prepare_cached(DELETE)?;
+            let mut archive = tx.prepare_cached(ARCHIVE)?;
+            let mut remove = tx.prepare_cached(REMOVE)?;
             for tuple in deletes.iter().filter(|t| !kept.contains(t)) {
                 if let Some([a, b, c, d, e, f]) = interner.known_row(tx, tuple)? {
-                    delete.execute(params![a, b, c, d, e, f, rev])?;
+                    if archive.execute(params![a, b, c, d, e, f, rev])? > 0 {
+                        remove.execute(params![a, b, c, d, e, f])?;
+                    }
                 }
             }
             let mut insert = tx.prepare_cached(INSERT)?;
@@ -781,16 +905,18 @@ impl TupleStore for SqliteStore {
             return Ok(rev);
         };
         let (rev, ()) = inner.transaction(|tx, rev, _| {
-            let sql = format!(
-                "UPDATE tuples SET deleted_rev = ? WHERE deleted_rev IS NULL{}",
-                conditions
-                    .iter()
-                    .map(|c| format!(" AND {c}"))
-                    .collect::<String>()
+            let conditions: String = conditions.iter().map(|c| format!(" AND {c}")).collect();
+            let archive = format!(
+                "INSERT INTO history (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev)
+                 SELECT ns, obj, rel, s_rel, s_ns, s_obj, created_rev, ? FROM live
+                 WHERE 1{conditions}"
             );
             let mut args = vec![rev];
             args.extend(values.iter().copied());
-            tx.prepare_cached(&sql)?.execute(params_from_iter(args))?;
+            tx.prepare_cached(&archive)?
+                .execute(params_from_iter(args))?;
+            tx.prepare_cached(&format!("DELETE FROM live WHERE 1{conditions}"))?
+                .execute(params_from_iter(values.iter()))?;
             Ok(())
         })?;
         Ok(rev)
@@ -860,13 +986,13 @@ impl TupleStore for SqliteStore {
         ) else {
             return Ok(());
         };
-        let rows = match inner.object_rows(ns, obj, at)? {
-            Some(rows) => rows
+        let rows = match inner.objects.get(&(ns, obj, at)) {
+            Some(Some(rows)) => rows
                 .iter()
                 .filter(|&&[r, _, s_obj, s_rel]| r == rel && kind_matches(kind, s_obj, s_rel))
                 .map(|&[_, s_ns, s_obj, s_rel]| [s_ns, s_obj, s_rel])
                 .collect(),
-            None => subject_rows(&inner.conn, kind, [ns, obj, rel, at])?,
+            _ => subject_rows(&inner, kind, [ns, obj, rel, at])?,
         };
         for &id in rows.iter().flatten() {
             inner.fetch(id)?;
@@ -908,36 +1034,55 @@ impl TupleStore for SqliteStore {
         };
         let mut hit = ProbeHit::default();
         let mut found_sets: Vec<[i64; 3]> = Vec::new();
-        if let Some(rows) = inner.object_rows(ns, obj, at)? {
+        let mut classify = |[a, b, c]: [i64; 3]| {
+            if [a, b, c] == [s_ns, s_obj, s_rel] {
+                hit.subject = true;
+            } else if [a, b, c] == [wildcard, 0, 0] {
+                hit.wildcard = true;
+            }
+            if probe.sets && c > 0 {
+                found_sets.push([a, b, c]);
+            }
+        };
+        let whole = if probe.whole_object {
+            inner.object_rows(ns, obj, at)?
+        } else {
+            inner
+                .objects
+                .get(&(ns, obj, at))
+                .and_then(|rows| rows.as_deref())
+        };
+        if let Some(rows) = whole {
             for &[r, a, b, c] in rows {
-                if r != rel {
-                    continue;
-                }
-                if [a, b, c] == [s_ns, s_obj, s_rel] {
-                    hit.subject = true;
-                } else if [a, b, c] == [wildcard, 0, 0] {
-                    hit.wildcard = true;
-                }
-                if probe.sets && c > 0 {
-                    found_sets.push([a, b, c]);
+                if r == rel {
+                    classify([a, b, c]);
                 }
             }
         } else {
             let sets_above = if probe.sets { 0 } else { i64::MAX };
-            let mut statement = inner.conn.prepare_cached(&PROBE)?;
-            let mut rows = statement.query(params![
-                ns, obj, rel, s_ns, s_obj, s_rel, wildcard, sets_above, at
-            ])?;
+            let head = inner.at_head(at);
+            let mut statement =
+                inner
+                    .conn
+                    .prepare_cached(if head { &HEAD_PROBE } else { &PROBE })?;
+            let mut rows = if head {
+                statement.query(params![
+                    ns, obj, rel, s_ns, s_obj, s_rel, wildcard, sets_above
+                ])?
+            } else {
+                statement.query(params![
+                    ns, obj, rel, s_ns, s_obj, s_rel, wildcard, sets_above, at
+                ])?
+            };
+            // Every arm's rows (and `history`'s, of any subject) say what
+            // they are by their subject; a probed subject set may come twice.
             while let Some(row) = rows.next()? {
-                match row.get::<_, i64>(0)? {
-                    1 => hit.subject = true,
-                    2 => hit.wildcard = true,
-                    _ => found_sets.push([row.get(1)?, row.get(2)?, row.get(3)?]),
-                }
+                classify([row.get(0)?, row.get(1)?, row.get(2)?]);
             }
-            // The order of `subjects`: by relation, namespace, object.
-            found_sets.sort_unstable_by_key(|&[ns, obj, rel]| (rel, ns, obj));
         }
+        // The order of `subjects`: by relation, namespace, object.
+        found_sets.sort_unstable_by_key(|&[ns, obj, rel]| (rel, ns, obj));
+        found_sets.dedup();
         if !probe.sets || hit.subject || hit.wildcard {
             return Ok(hit);
         }
@@ -957,10 +1102,17 @@ impl TupleStore for SqliteStore {
         let Some([a, b, c, d, e, f]) = inner.lookup_row(tuple)? else {
             return Ok(false);
         };
-        let found: bool = inner
-            .conn
-            .prepare_cached(&CONTAINS)?
-            .query_row(params![a, b, c, d, e, f, at], |row| row.get(0))?;
+        let found: bool = if inner.at_head(at) {
+            inner
+                .conn
+                .prepare_cached(&HEAD_CONTAINS)?
+                .query_row(params![a, b, c, d, e, f], |row| row.get(0))?
+        } else {
+            inner
+                .conn
+                .prepare_cached(&CONTAINS)?
+                .query_row(params![a, b, c, d, e, f, at], |row| row.get(0))?
+        };
         Ok(found)
     }
 
@@ -1004,11 +1156,11 @@ impl TupleStore for SqliteStore {
         let mut inner = self.lock()?;
         inner.before_read()?;
         let at = rev_param(inner.check_revision(at)?);
-        let start: i64 = match &page.cursor {
-            None => 0,
-            Some(cursor) => cursor
-                .parse()
-                .map_err(|_| StoreError::InvalidCursor(cursor.clone()))?,
+        let start = match &page.cursor {
+            None => [0; 6],
+            Some(cursor) => {
+                parse_cursor(cursor).ok_or_else(|| StoreError::InvalidCursor(cursor.clone()))?
+            }
         };
         let Some((conditions, values)) = filter_sql(&mut inner, filter)? else {
             return Ok(Page {
@@ -1016,20 +1168,28 @@ impl TupleStore for SqliteStore {
                 next_cursor: None,
             });
         };
+        // Pages follow the key; the cursor is the last key returned.
+        let conditions: String = conditions.iter().map(|c| format!(" AND {c}")).collect();
+        let after = "(ns, obj, rel, s_rel, s_ns, s_obj) > (?, ?, ?, ?, ?, ?)";
+        let limit = i64::try_from(page.limit)
+            .unwrap_or(i64::MAX - 1)
+            .min(i64::MAX - 1);
         let sql = format!(
-            "SELECT id, ns, obj, rel, s_rel, s_ns, s_obj FROM tuples
-             WHERE id >= ? AND created_rev <= ? AND (deleted_rev IS NULL OR deleted_rev > ?){}
-             ORDER BY id LIMIT ?",
-            conditions
-                .iter()
-                .map(|c| format!(" AND {c}"))
-                .collect::<String>()
+            "SELECT ns, obj, rel, s_rel, s_ns, s_obj FROM live
+             WHERE created_rev <= ? AND {after}{conditions}
+             UNION ALL
+             SELECT ns, obj, rel, s_rel, s_ns, s_obj FROM history
+             WHERE created_rev <= ? AND deleted_rev > ? AND {after}{conditions}
+             ORDER BY 1, 2, 3, 4, 5, 6 LIMIT {}",
+            limit + 1
         );
-        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX - 1);
-        let mut args = vec![start, at, at];
+        let mut args = vec![at];
+        args.extend(start);
         args.extend(values.iter().copied());
-        args.push(limit + 1);
-        let rows: Vec<[i64; 7]> = inner
+        args.extend([at, at]);
+        args.extend(start);
+        args.extend(values.iter().copied());
+        let rows: Vec<[i64; 6]> = inner
             .conn
             .prepare_cached(&sql)?
             .query_map(params_from_iter(args), |row| {
@@ -1040,17 +1200,14 @@ impl TupleStore for SqliteStore {
                     row.get(3)?,
                     row.get(4)?,
                     row.get(5)?,
-                    row.get(6)?,
                 ])
             })?
             .collect::<Result<_, _>>()?;
+        let more = rows.len() > page.limit;
         let mut items = Vec::new();
-        let mut next_cursor = None;
-        for [id, ns, obj, rel, s_rel, s_ns, s_obj] in rows {
-            if items.len() == page.limit {
-                next_cursor = Some(id.to_string());
-                break;
-            }
+        let mut last = start;
+        for key in rows.into_iter().take(page.limit) {
+            let [ns, obj, rel, s_rel, s_ns, s_obj] = key;
             items.push(Tuple {
                 object: Object {
                     namespace: inner.string(ns)?,
@@ -1059,9 +1216,26 @@ impl TupleStore for SqliteStore {
                 relation: inner.string(rel)?,
                 subject: inner.subject_from(s_ns, s_obj, s_rel)?,
             });
+            last = key;
         }
+        let next_cursor = more.then(|| {
+            last.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(".")
+        });
         Ok(Page { items, next_cursor })
     }
+}
+
+/// A page cursor: the six ids of a key, dot-separated.
+fn parse_cursor(cursor: &str) -> Option<[i64; 6]> {
+    let mut key = [0i64; 6];
+    let mut parts = cursor.split('.');
+    for slot in &mut key {
+        *slot = parts.next()?.parse().ok()?;
+    }
+    parts.next().is_none().then_some(key)
 }
 
 /// Whether a subject (`s_obj`, `s_rel`) is of `kind`.
@@ -1075,21 +1249,24 @@ fn kind_matches(kind: SubjectKind, s_obj: i64, s_rel: i64) -> bool {
 
 /// The subjects of `(ns, obj, rel)` at a revision, of one kind, as ids.
 fn subject_rows(
-    conn: &Connection,
+    inner: &Inner,
     kind: SubjectKind,
     [ns, obj, rel, at]: [i64; 4],
 ) -> Result<Vec<[i64; 3]>, StoreError> {
-    let sql = match kind {
-        SubjectKind::All => &SUBJECTS_ALL,
-        SubjectKind::Objects => &SUBJECTS_OBJECTS,
-        SubjectKind::Sets => &SUBJECTS_SETS,
+    let row = |row: &rusqlite::Row<'_>| Ok([row.get(0)?, row.get(1)?, row.get(2)?]);
+    let rows = if inner.at_head(at) {
+        inner
+            .conn
+            .prepare_cached(for_kind(&HEAD_SUBJECTS, kind))?
+            .query_map(params![ns, obj, rel], row)?
+            .collect::<Result<_, _>>()?
+    } else {
+        inner
+            .conn
+            .prepare_cached(for_kind(&SUBJECTS, kind))?
+            .query_map(params![ns, obj, rel, at], row)?
+            .collect::<Result<_, _>>()?
     };
-    let rows = conn
-        .prepare_cached(sql)?
-        .query_map(params![ns, obj, rel, at], |row| {
-            Ok([row.get(0)?, row.get(1)?, row.get(2)?])
-        })?
-        .collect::<Result<_, _>>()?;
     Ok(rows)
 }
 
@@ -1123,4 +1300,65 @@ fn filter_sql(inner: &mut Inner, filter: &TupleFilter) -> Result<Option<FilterSq
         values.extend([s_ns, s_obj, s_rel]);
     }
     Ok(Some((conditions, values)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(text: &str) -> Tuple {
+        text.parse().unwrap()
+    }
+
+    /// A database written under the first layout (one `tuples` table) keeps
+    /// its live tuples and its history through migration 0002.
+    #[test]
+    fn migration_0002_moves_live_rows_and_history() {
+        let dir = std::env::temp_dir().join(format!("zanzi-migrate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v1.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS.first().unwrap().1).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO strings (id, value) VALUES
+                    (1, 'doc'), (2, 'readme'), (3, 'viewer'), (4, 'user'), (5, 'alice'), (6, 'bob');
+                 INSERT INTO revisions (rev, committed_at) VALUES (1, 0), (2, 0), (3, 0);
+                 -- alice from revision 1 on; bob from 1 until deleted at 3
+                 INSERT INTO tuples (ns, obj, rel, s_ns, s_obj, s_rel, created_rev, deleted_rev)
+                 VALUES (1, 2, 3, 4, 5, 0, 1, NULL), (1, 2, 3, 4, 6, 0, 1, 3);",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.migration_status().unwrap().current, LATEST_VERSION);
+        let viewers = |rev| {
+            store
+                .subjects("doc", "readme", "viewer", SubjectKind::All, Revision(rev))
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(viewers(2), ["user:alice", "user:bob"]);
+        assert_eq!(viewers(3), ["user:alice"]);
+        assert!(store
+            .contains(&t("doc:readme#viewer@user:bob"), Revision(2))
+            .unwrap());
+        assert_eq!(
+            store
+                .objects_with_subject(
+                    "doc",
+                    "viewer",
+                    &t("doc:x#viewer@user:bob").subject,
+                    Revision(2)
+                )
+                .unwrap(),
+            ["readme"]
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
