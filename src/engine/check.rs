@@ -48,7 +48,7 @@ use crate::tuple::{encode_id, Object, Subject, SubjectRef, Tuple};
 type Deps = Vec<usize>;
 
 /// An object ID interned for the request (an index into `Ids::names`).
-type Id = u32;
+pub(crate) type Id = u32;
 
 /// The objects of a tupleset (an arrow's `parent`), with their namespaces.
 type Objects = Rc<[(NamespaceId, Id)]>;
@@ -118,6 +118,15 @@ pub(crate) struct Checker<'e, 'a> {
     /// The goals being evaluated, outermost first.
     path: Vec<usize>,
     trace: Option<TraceBuilder>,
+    /// A lookup's hint for the question being answered: on this object, the
+    /// rewrite branch at the end of this path (addresses of the rewrite
+    /// nodes from the permission's root down) is known to hold.
+    known: Option<(Id, Rc<[usize]>)>,
+}
+
+/// The address of a rewrite node, which identifies it within the schema.
+pub(crate) fn address(rewrite: &Rewrite) -> usize {
+    std::ptr::from_ref(rewrite) as usize
 }
 
 fn merge(into: &mut Deps, from: &[usize]) {
@@ -227,6 +236,49 @@ impl<'e, 'a> Checker<'e, 'a> {
             tuplesets: FxHashMap::default(),
             path: Vec::new(),
             trace: trace.then(TraceBuilder::default),
+            known: None,
+        }
+    }
+
+    /// The request's number for an object ID.
+    pub(crate) fn intern(&mut self, id: &str) -> Id {
+        self.ids.intern(id)
+    }
+
+    /// The object ID of a number from [`Checker::intern`].
+    pub(crate) fn id_name(&self, id: Id) -> Rc<str> {
+        self.ids.name(id)
+    }
+
+    /// [`Checker::check_root`] for an interned ID, knowing (from a lookup's
+    /// walk) that the branch at the end of `known` holds for it: that branch
+    /// is taken as `true` without being evaluated, and a union tries the
+    /// child that leads to it first. The caller vouches for the branch: it
+    /// has a derivation within the depth limit.
+    pub(crate) fn check_known(
+        &mut self,
+        relation: RelationId,
+        id: Id,
+        known: Option<Rc<[usize]>>,
+    ) -> Result<bool, EngineError> {
+        self.known = known.map(|path| (id, path));
+        let val = self.goal(relation, id, 0, false);
+        self.known = None;
+        match val? {
+            Val::True => Ok(true),
+            Val::False(_) => Ok(false),
+            Val::Unknown(path) => Err(EngineError::DepthExceeded {
+                max_depth: self.engine.options.max_depth,
+                path,
+            }),
+        }
+    }
+
+    /// The known branch, when evaluating object `id`.
+    fn known_on(&self, id: Id) -> Option<&[usize]> {
+        match &self.known {
+            Some((known, path)) if *known == id => Some(path),
+            _ => None,
         }
     }
 
@@ -277,7 +329,7 @@ impl<'e, 'a> Checker<'e, 'a> {
         self.engine.userset(relation, &self.ids.name(id))
     }
 
-    fn intern(&mut self, relation: RelationId, id: Id) -> usize {
+    fn goal_index(&mut self, relation: RelationId, id: Id) -> usize {
         if let Some(&g) = self.index.get(&(relation, id)) {
             return g;
         }
@@ -385,7 +437,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             }
             return Ok(Val::Unknown(path));
         }
-        let g = self.intern(relation, id);
+        let g = self.goal_index(relation, id);
         let (in_progress, memo) = match self.goals.get(g) {
             Some(goal) => (goal.in_progress, goal.memo.clone()),
             None => (false, Memo::None),
@@ -616,12 +668,30 @@ impl<'e, 'a> Checker<'e, 'a> {
     }
 
     fn rewrite(&mut self, rewrite: &Rewrite, id: Id, depth: u32) -> Result<Val, EngineError> {
+        let mut first = None;
+        if let Some(path) = self.known_on(id) {
+            if path.last() == Some(&address(rewrite)) {
+                return Ok(Val::True);
+            }
+            if let Rewrite::Union { children } = rewrite {
+                first = children.iter().position(|c| path.contains(&address(c)));
+            }
+        }
         match rewrite {
             Rewrite::Computed { relation } => self.goal(*relation, id, depth, true),
             Rewrite::Union { children } => {
                 self.open(|_| Step::Union);
                 let mut any = Any::new();
-                for child in children {
+                // The child on the way to a known branch first; the order of
+                // a union's children changes no answer.
+                let ordered = first.and_then(|i| children.get(i)).into_iter().chain(
+                    children
+                        .iter()
+                        .enumerate()
+                        .filter(|&(i, _)| Some(i) != first)
+                        .map(|(_, c)| c),
+                );
+                for child in ordered {
                     let val = self.rewrite(child, id, depth)?;
                     if matches!(val, Val::True) {
                         self.close(&Val::True);

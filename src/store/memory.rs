@@ -537,6 +537,37 @@ impl TupleStore for MemoryStore {
         Ok(ids)
     }
 
+    fn for_each_object_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+        visit: &mut dyn FnMut(&str),
+    ) -> Result<(), StoreError> {
+        let inner = self.read()?;
+        let at = inner.check_revision(at)?;
+        let (Some(subject), Some(ns), Some(rel)) = (
+            inner.subject_key(subject.borrowed()),
+            inner.symbols.get(namespace),
+            inner.symbols.get(relation),
+        ) else {
+            return Ok(());
+        };
+        for version in inner
+            .reverse
+            .get(&(subject, ns, rel))
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| inner.version(i))
+        {
+            if version.visible_at(at) {
+                visit(inner.symbols.name(version.key.obj));
+            }
+        }
+        Ok(())
+    }
+
     fn list(
         &self,
         filter: &TupleFilter,

@@ -295,6 +295,19 @@ pub trait TupleStore: Send + Sync {
         Ok(hit)
     }
 
+    /// A hint: the caller is about to read these objects of `namespace` at
+    /// `at`, within the current read scope, so a store may read them now,
+    /// together. Changes no answer; the default does nothing.
+    fn prefetch(
+        &self,
+        namespace: &str,
+        object_ids: &[&str],
+        at: Revision,
+    ) -> Result<(), StoreError> {
+        let _ = (namespace, object_ids, at);
+        Ok(())
+    }
+
     /// Reverse lookup: the IDs of the objects of `namespace` whose `relation`
     /// holds exactly `subject` at `at`, sorted.
     fn objects_with_subject(
@@ -304,6 +317,23 @@ pub trait TupleStore: Send + Sync {
         subject: &Subject,
         at: Revision,
     ) -> Result<Vec<String>, StoreError>;
+
+    /// [`TupleStore::objects_with_subject`] without copies: calls `visit`
+    /// with each ID, in no particular order (an ID may come more than once).
+    /// `visit` must not call the store.
+    fn for_each_object_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+        visit: &mut dyn FnMut(&str),
+    ) -> Result<(), StoreError> {
+        for id in self.objects_with_subject(namespace, relation, subject, at)? {
+            visit(&id);
+        }
+        Ok(())
+    }
 
     /// The live tuples matching `filter` at `at`, a page at a time, in a
     /// stable order.

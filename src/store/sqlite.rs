@@ -368,6 +368,48 @@ impl Inner {
         Ok(self.objects.get(&key).and_then(|rows| rows.as_deref()))
     }
 
+    /// Reads the objects `objs` (at most [`PREFETCH_CHUNK`]) of namespace
+    /// `ns` whole, in one statement, into the scope's memo.
+    fn read_objects(&mut self, ns: i64, objs: &[i64], at: i64) -> Result<(), StoreError> {
+        let mut args: Vec<i64> = Vec::with_capacity(PREFETCH_CHUNK + 2);
+        args.push(ns);
+        args.extend_from_slice(objs);
+        // Unused slots hold -1, which no string has.
+        args.resize(PREFETCH_CHUNK + 1, -1);
+        let head = self.at_head(at);
+        if !head {
+            args.push(at);
+        }
+        let sql = if head { &*HEAD_PREFETCH } else { &*PREFETCH };
+        let mut rows: HashMap<i64, ObjectRows> = HashMap::default();
+        let mut statement = self.conn.prepare_cached(sql)?;
+        let mut result = statement.query(params_from_iter(args))?;
+        while let Some(row) = result.next()? {
+            rows.entry(row.get(0)?).or_default().push([
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            ]);
+        }
+        drop(result);
+        drop(statement);
+        if self.objects.len() + objs.len() > MAX_MEMO_OBJECTS {
+            self.objects.clear();
+        }
+        for &obj in objs {
+            let mut tuples = rows.remove(&obj).unwrap_or_default();
+            let entry = if tuples.len() as i64 > OBJECT_READ_LIMIT {
+                None
+            } else {
+                tuples.sort_unstable_by_key(|&[rel, s_ns, s_obj, s_rel]| (rel, s_rel, s_ns, s_obj));
+                Some(tuples)
+            };
+            self.objects.insert((ns, obj, at), entry);
+        }
+        Ok(())
+    }
+
     /// The id of a committed string, if it was ever interned.
     fn lookup(&mut self, value: &str) -> Result<Option<i64>, StoreError> {
         if let Some(&id) = self.ids.get(value) {
@@ -789,6 +831,25 @@ static HEAD_OBJECT_ROWS: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// Objects read together by `prefetch`, one statement each chunk.
+const PREFETCH_CHUNK: usize = 256;
+
+/// The key of a `prefetch` chunk: namespace ?1, objects ?2 to ?257.
+fn prefetch_key() -> String {
+    let slots: Vec<String> = (2..PREFETCH_CHUNK + 2).map(|i| format!("?{i}")).collect();
+    format!("ns = ?1 AND obj IN ({})", slots.join(", "))
+}
+
+/// `prefetch` at revision ?258: (ns, objects…, at).
+static PREFETCH: LazyLock<String> = LazyLock::new(|| {
+    forward_sql("obj, rel, s_ns, s_obj, s_rel", &prefetch_key())
+        .replace("?r", &format!("?{}", PREFETCH_CHUNK + 2))
+});
+
+/// `prefetch` at the snapshot's head: (ns, objects…).
+static HEAD_PREFETCH: LazyLock<String> =
+    LazyLock::new(|| head_sql("obj, rel, s_ns, s_obj, s_rel", &prefetch_key()));
+
 /// `objects_with_subject`: (s_ns, s_obj, s_rel, ns, rel, at).
 static OBJECTS_WITH_SUBJECT: LazyLock<String> = LazyLock::new(|| {
     forward_sql(
@@ -1160,6 +1221,35 @@ impl TupleStore for SqliteStore {
         Ok(found)
     }
 
+    fn prefetch(
+        &self,
+        namespace: &str,
+        object_ids: &[&str],
+        at: Revision,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        if inner.scopes == 0 || object_ids.is_empty() {
+            return Ok(());
+        }
+        inner.before_read()?;
+        let at = rev_param(inner.check_revision(at)?);
+        let Some(ns) = inner.lookup(namespace)? else {
+            return Ok(());
+        };
+        let mut objs = Vec::with_capacity(object_ids.len());
+        for id in object_ids {
+            if let Some(obj) = inner.lookup(id)? {
+                if !inner.objects.contains_key(&(ns, obj, at)) {
+                    objs.push(obj);
+                }
+            }
+        }
+        for chunk in objs.chunks(PREFETCH_CHUNK) {
+            inner.read_objects(ns, chunk, at)?;
+        }
+        Ok(())
+    }
+
     fn objects_with_subject(
         &self,
         namespace: &str,
@@ -1167,6 +1257,23 @@ impl TupleStore for SqliteStore {
         subject: &Subject,
         at: Revision,
     ) -> Result<Vec<String>, StoreError> {
+        let mut ids = Vec::new();
+        self.for_each_object_with_subject(namespace, relation, subject, at, &mut |id| {
+            ids.push(id.to_owned());
+        })?;
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    fn for_each_object_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+        visit: &mut dyn FnMut(&str),
+    ) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
         inner.before_read()?;
         let at = rev_param(inner.check_revision(at)?);
@@ -1175,20 +1282,20 @@ impl TupleStore for SqliteStore {
             inner.lookup(relation)?,
             inner.lookup_subject(subject.borrowed())?,
         ) else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         let objs: Vec<i64> = inner
             .conn
             .prepare_cached(&OBJECTS_WITH_SUBJECT)?
             .query_map(params![s_ns, s_obj, s_rel, ns, rel, at], |row| row.get(0))?
             .collect::<Result<_, _>>()?;
-        let mut ids = objs
-            .into_iter()
-            .map(|id| inner.string(id))
-            .collect::<Result<Vec<_>, _>>()?;
-        ids.sort();
-        ids.dedup();
-        Ok(ids)
+        for &obj in &objs {
+            inner.fetch(obj)?;
+        }
+        for obj in objs {
+            visit(inner.cached(obj));
+        }
+        Ok(())
     }
 
     fn list(
