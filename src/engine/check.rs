@@ -105,6 +105,62 @@ impl Ids {
     }
 }
 
+/// A request's working memory, kept per thread between requests (cleared)
+/// so that a check does not allocate its tables afresh.
+#[derive(Default)]
+struct Scratch {
+    ids: Ids,
+    goals: Vec<Goal>,
+    index: FxHashMap<(RelationId, Id), usize>,
+    tuplesets: FxHashMap<(RelationId, Id), Objects>,
+    path: Vec<usize>,
+}
+
+impl Scratch {
+    /// Tables grown past this many goals are not kept (a large lookup).
+    const KEEP_UP_TO: usize = 4096;
+
+    fn take() -> Scratch {
+        SCRATCH
+            .try_with(|pool| pool.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Scratch {
+                ids: Ids {
+                    numbers: FxHashMap::with_capacity_and_hasher(64, Default::default()),
+                    names: Vec::with_capacity(64),
+                },
+                goals: Vec::with_capacity(64),
+                index: FxHashMap::with_capacity_and_hasher(64, Default::default()),
+                tuplesets: FxHashMap::with_capacity_and_hasher(32, Default::default()),
+                path: Vec::with_capacity(32),
+            })
+    }
+
+    fn give_back(mut self) {
+        if self.goals.capacity() > Self::KEEP_UP_TO || self.ids.names.capacity() > Self::KEEP_UP_TO
+        {
+            return;
+        }
+        self.ids.numbers.clear();
+        self.ids.names.clear();
+        self.goals.clear();
+        self.index.clear();
+        self.tuplesets.clear();
+        self.path.clear();
+        let _ = SCRATCH.try_with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < 4 {
+                pool.push(self);
+            }
+        });
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<Scratch>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 pub(crate) struct Checker<'e, 'a> {
     engine: &'e Engine<'a>,
     target: Target,
@@ -122,6 +178,19 @@ pub(crate) struct Checker<'e, 'a> {
     /// rewrite branch at the end of this path (addresses of the rewrite
     /// nodes from the permission's root down) is known to hold.
     known: Option<(Id, Rc<[usize]>)>,
+}
+
+impl Drop for Checker<'_, '_> {
+    fn drop(&mut self) {
+        Scratch {
+            ids: std::mem::take(&mut self.ids),
+            goals: std::mem::take(&mut self.goals),
+            index: std::mem::take(&mut self.index),
+            tuplesets: std::mem::take(&mut self.tuplesets),
+            path: std::mem::take(&mut self.path),
+        }
+        .give_back();
+    }
 }
 
 /// The address of a rewrite node, which identifies it within the schema.
@@ -226,15 +295,22 @@ impl Target {
 
 impl<'e, 'a> Checker<'e, 'a> {
     pub(crate) fn new(engine: &'e Engine<'a>, target: Target, at: Revision, trace: bool) -> Self {
+        let Scratch {
+            ids,
+            goals,
+            index,
+            tuplesets,
+            path,
+        } = Scratch::take();
         Checker {
             engine,
             target,
             at,
-            ids: Ids::default(),
-            goals: Vec::new(),
-            index: FxHashMap::default(),
-            tuplesets: FxHashMap::default(),
-            path: Vec::new(),
+            ids,
+            goals,
+            index,
+            tuplesets,
+            path,
             trace: trace.then(TraceBuilder::default),
             known: None,
         }
