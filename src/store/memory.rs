@@ -12,6 +12,12 @@
 //!   of subject, so that the subject sets of a group of 100k users are found
 //!   without scanning the users.
 //! - `reverse`: `(subject, namespace, relation)` → versions.
+//! - `objects`: namespace → object ID (the string itself) → the object's
+//!   tuples, every version with its subject and revisions inline, in write
+//!   order. A check's read of an object with few tuples is one lookup and a
+//!   scan of one short array, instead of chasing the indexes above (at a
+//!   million tuples each lookup is a cache miss); larger objects are read
+//!   through `tuples` and `forward`.
 //!
 //! A read resolves its strings to numbers first (a string never interned
 //! cannot match anything) and allocates only for what it returns. One
@@ -81,7 +87,27 @@ struct Version {
     deleted: u64,
     /// The previous version of the same tuple, or [`NO_VERSION`].
     previous: u32,
+    /// This version's place in its object's [`Row`]s.
+    row: u32,
 }
+
+/// A version as an object's rows keep it.
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    rel: Sym,
+    subject: SubjectKey,
+    created: u64,
+    deleted: u64,
+}
+
+impl Row {
+    fn visible_at(&self, at: u64) -> bool {
+        self.created <= at && self.deleted > at
+    }
+}
+
+/// Objects with at most this many versions are read by scanning their rows.
+const SCAN_LIMIT: usize = 48;
 
 impl Version {
     fn visible_at(&self, at: u64) -> bool {
@@ -130,6 +156,8 @@ struct Inner {
     forward: FxHashMap<Key, [Vec<u32>; 3]>,
     /// Versions by subject, namespace and relation.
     reverse: FxHashMap<(SubjectKey, Sym, Sym), Vec<u32>>,
+    /// Every version of each object's tuples, in write order.
+    objects: FxHashMap<Sym, FxHashMap<Box<str>, Vec<Row>>>,
 }
 
 impl Inner {
@@ -258,12 +286,26 @@ impl Inner {
             return;
         }
         let index = self.versions.len() as u32;
+        let rows = self
+            .objects
+            .entry(key.ns)
+            .or_default()
+            .entry(Box::from(tuple.object.id.as_str()))
+            .or_default();
+        let row = rows.len() as u32;
+        rows.push(Row {
+            rel: key.rel,
+            subject,
+            created: rev,
+            deleted: LIVE,
+        });
         self.versions.push(Version {
             key,
             subject,
             created: rev,
             deleted: LIVE,
             previous,
+            row,
         });
         self.tuples.insert((key, subject), index);
         if let Some(slot) = self.forward.entry(key).or_default().get_mut(subject.kind()) {
@@ -279,10 +321,22 @@ impl Inner {
         let Some(&index) = self.tuples.get(&(key, subject)) else {
             return;
         };
-        if let Some(version) = self.versions.get_mut(index as usize) {
-            if version.deleted == LIVE {
-                version.deleted = rev;
-            }
+        let Some(version) = self.versions.get_mut(index as usize) else {
+            return;
+        };
+        if version.deleted != LIVE {
+            return;
+        }
+        version.deleted = rev;
+        let row = version.row as usize;
+        let name = self.symbols.name(key.obj);
+        if let Some(row) = self
+            .objects
+            .get_mut(&key.ns)
+            .and_then(|objects| objects.get_mut(name))
+            .and_then(|rows| rows.get_mut(row))
+        {
+            row.deleted = rev;
         }
     }
 
@@ -314,6 +368,40 @@ impl Inner {
         };
         indices.retain(|&i| self.version(i).is_some_and(|v| v.visible_at(at)));
         indices.iter().filter_map(|&i| self.version(i)).collect()
+    }
+
+    /// The rows of object `object_id` of namespace `ns`: `Ok` when the object
+    /// is small enough to scan (empty when it has no tuples), `Err` when it
+    /// is to be read through the indexes.
+    fn object_rows(&self, namespace: &str, object_id: &str) -> Result<&[Row], ()> {
+        let rows = self
+            .symbols
+            .get(namespace)
+            .and_then(|ns| self.objects.get(&ns))
+            .and_then(|objects| objects.get(object_id))
+            .map_or(&[][..], Vec::as_slice);
+        if rows.len() <= SCAN_LIMIT {
+            Ok(rows)
+        } else {
+            Err(())
+        }
+    }
+
+    /// Calls `visit` with the subjects of relation `rel` of `kind` in
+    /// `rows` visible at `at`.
+    fn visit_rows(
+        &self,
+        rows: &[Row],
+        rel: Sym,
+        kind: SubjectKind,
+        at: u64,
+        visit: &mut dyn FnMut(SubjectRef<'_>),
+    ) {
+        for row in rows {
+            if row.rel == rel && row.visible_at(at) && kind_matches(kind, row.subject.kind()) {
+                visit(self.subject_ref(row.subject));
+            }
+        }
     }
 
     /// Calls `visit` with the subjects of `key` of `kind` visible at `at`.
@@ -354,6 +442,15 @@ impl Inner {
                 Some(subject) => Some(self.subject_key(subject.borrowed())?),
             },
         })
+    }
+}
+
+/// Whether a subject of [`SubjectKey::kind`] `kind_slot` is of `kind`.
+fn kind_matches(kind: SubjectKind, kind_slot: usize) -> bool {
+    match kind {
+        SubjectKind::All => true,
+        SubjectKind::Objects => kind_slot == 0,
+        SubjectKind::Sets => kind_slot == 1,
     }
 }
 
@@ -462,7 +559,11 @@ impl TupleStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let inner = self.read()?;
         let at = inner.check_revision(at)?;
-        if let Some(key) = inner.key(namespace, object_id, relation) {
+        if let Ok(rows) = inner.object_rows(namespace, object_id) {
+            if let Some(rel) = inner.symbols.get(relation) {
+                inner.visit_rows(rows, rel, kind, at, visit);
+            }
+        } else if let Some(key) = inner.key(namespace, object_id, relation) {
             inner.visit(key, kind, at, visit);
         }
         Ok(())
@@ -479,6 +580,31 @@ impl TupleStore for MemoryStore {
     ) -> Result<ProbeHit, StoreError> {
         let inner = self.read()?;
         let at = inner.check_revision(at)?;
+        if let Ok(rows) = inner.object_rows(namespace, object_id) {
+            let mut hit = ProbeHit::default();
+            let Some(rel) = inner.symbols.get(relation).filter(|_| !rows.is_empty()) else {
+                return Ok(hit);
+            };
+            // `None`: a subject never stored, which no row has.
+            let subject = probe.subject.and_then(|s| inner.subject_key(s));
+            let wildcard = probe
+                .wildcard
+                .and_then(|namespace| inner.subject_key(SubjectRef::Wildcard { namespace }));
+            for row in rows {
+                if row.rel != rel || !row.visible_at(at) {
+                    continue;
+                }
+                if subject == Some(row.subject) {
+                    hit.subject = true;
+                } else if wildcard == Some(row.subject) {
+                    hit.wildcard = true;
+                }
+            }
+            if probe.sets && !hit.subject && !hit.wildcard {
+                inner.visit_rows(rows, rel, SubjectKind::Sets, at, sets);
+            }
+            return Ok(hit);
+        }
         let Some(key) = inner.key(namespace, object_id, relation) else {
             return Ok(ProbeHit::default());
         };
