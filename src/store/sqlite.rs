@@ -807,9 +807,26 @@ static PROBE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// `probe` at the snapshot's head: (ns, obj, rel, s_ns, s_obj, s_rel,
-/// wildcard, sets_above).
-static HEAD_PROBE: LazyLock<String> = LazyLock::new(|| probe_arms(""));
+/// `probe` at the snapshot's head, with only the arms a probe needs (an arm
+/// is a seek even when it finds nothing): `HEAD_PROBES[mask]` for bit 0 the
+/// exact subject (?4, ?5, ?6), bit 1 the wildcard (?7; ?4 to ?6 are then
+/// bound too), bit 2 the subject sets. Parameters (ns, obj, rel, …).
+static HEAD_PROBES: LazyLock<[String; 8]> = LazyLock::new(|| {
+    let key = "ns = ?1 AND obj = ?2 AND rel = ?3";
+    let arms = [
+        "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5",
+        "s_rel = 0 AND s_ns = ?7 AND s_obj = 0",
+        "s_rel > 0",
+    ];
+    std::array::from_fn(|mask| {
+        arms.iter()
+            .enumerate()
+            .filter(|(bit, _)| mask & (1 << bit) != 0)
+            .map(|(_, arm)| format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {arm}"))
+            .collect::<Vec<_>>()
+            .join("\n UNION ALL\n")
+    })
+});
 
 /// Every tuple of one object, one more than [`OBJECT_READ_LIMIT`] at most:
 /// (ns, obj, at). The limit is a literal: SQLite prepares a statement again
@@ -1163,22 +1180,31 @@ impl TupleStore for SqliteStore {
                     classify([a, b, c]);
                 }
             }
+        } else if inner.at_head(at) {
+            let exact = subject.is_some();
+            let wild = wildcard >= 0;
+            let mask = usize::from(exact) | usize::from(wild) << 1 | usize::from(probe.sets) << 2;
+            let Some(sql) = HEAD_PROBES.get(mask).filter(|_| mask != 0) else {
+                return Ok(hit);
+            };
+            let mut args = vec![ns, obj, rel];
+            if exact || wild {
+                args.extend([s_ns, s_obj, s_rel]);
+            }
+            if wild {
+                args.push(wildcard);
+            }
+            let mut statement = inner.conn.prepare_cached(sql)?;
+            let mut rows = statement.query(params_from_iter(args))?;
+            while let Some(row) = rows.next()? {
+                classify([row.get(0)?, row.get(1)?, row.get(2)?]);
+            }
         } else {
             let sets_above = if probe.sets { 0 } else { i64::MAX };
-            let head = inner.at_head(at);
-            let mut statement =
-                inner
-                    .conn
-                    .prepare_cached(if head { &HEAD_PROBE } else { &PROBE })?;
-            let mut rows = if head {
-                statement.query(params![
-                    ns, obj, rel, s_ns, s_obj, s_rel, wildcard, sets_above
-                ])?
-            } else {
-                statement.query(params![
-                    ns, obj, rel, s_ns, s_obj, s_rel, wildcard, sets_above, at
-                ])?
-            };
+            let mut statement = inner.conn.prepare_cached(&PROBE)?;
+            let mut rows = statement.query(params![
+                ns, obj, rel, s_ns, s_obj, s_rel, wildcard, sets_above, at
+            ])?;
             // Every arm's rows (and `history`'s, of any subject) say what
             // they are by their subject; a probed subject set may come twice.
             while let Some(row) = rows.next()? {
