@@ -7,7 +7,8 @@
 //!
 //! Besides criterion's means, a plain timing loop prints per-check latency
 //! percentiles (p50/p90/p99) of the workload per store and size.
-//! `ZANZI_BENCH_PERCENTILES=only` prints just those, `=0` skips them;
+//! `ZANZI_BENCH_PERCENTILES=only` prints just those (and import rates),
+//! `=import` just import rates, `=0` skips them;
 //! `ZANZI_BENCH_SIZES="10k 1M"` picks the sizes, `ZANZI_BENCH_STORE=memory`
 //! (or `sqlite`) one store.
 //! Figures are recorded in docs/performance.md.
@@ -282,7 +283,7 @@ fn bench_wide_lookup(c: &mut Criterion, schema: &Schema) {
         ("memory", &memory, memory_at),
         ("sqlite", &sqlite, sqlite_at),
     ];
-    for (store_name, store, at) in stores {
+    for (store_name, store, at) in stores.into_iter().filter(|(name, _, _)| wanted(name)) {
         let engine = Engine::new(schema, store);
         let page = engine
             .lookup_resources(
@@ -424,25 +425,31 @@ fn import_rate(label: &str, n: usize) {
 }
 
 fn main() {
+    // `ZANZI_BENCH_PERCENTILES`: unset runs everything; `only` the timing
+    // loops (check percentiles, import rates); `import` the import rates;
+    // `0` criterion alone. `ZANZI_BENCH_NO_IMPORT` skips the import rates.
     let mode = std::env::var("ZANZI_BENCH_PERCENTILES").unwrap_or_default();
+    let criterion = mode != "only" && mode != "import";
     let schema = schema();
     let mut c = Criterion::default().configure_from_args();
-    for (label, n) in sizes() {
-        let loaded = Loaded::new(&schema, label, n);
-        if mode != "0" {
-            percentiles(&schema, &loaded);
-        }
-        if mode != "only" {
-            bench_checks(&mut c, &schema, &loaded);
-            bench_expand_and_lookups(&mut c, &schema, &loaded);
+    if mode != "import" {
+        for (label, n) in sizes() {
+            let loaded = Loaded::new(&schema, label, n);
+            if mode != "0" {
+                percentiles(&schema, &loaded);
+            }
+            if criterion {
+                bench_checks(&mut c, &schema, &loaded);
+                bench_expand_and_lookups(&mut c, &schema, &loaded);
+            }
         }
     }
-    if mode != "0" && wanted("sqlite") {
+    if mode != "0" && wanted("sqlite") && std::env::var_os("ZANZI_BENCH_NO_IMPORT").is_none() {
         for (label, n) in sizes() {
             import_rate(label, n);
         }
     }
-    if mode != "only" {
+    if criterion {
         bench_wide_lookup(&mut c, &schema);
         bench_import(&mut c);
         c.final_summary();

@@ -804,7 +804,12 @@ fn migrate_status_and_up() {
     assert_eq!(doc["up_to_date"], false);
     assert_eq!(
         doc["pending"],
-        serde_json::json!(["0001_tuples", "0002_schema", "0003_meta"])
+        serde_json::json!([
+            "0001_tuples",
+            "0002_schema",
+            "0003_meta",
+            "0004_live_history"
+        ])
     );
     assert_eq!(doc["revision"], Value::Null);
     on(&f.db, &["migrate", "status"])
@@ -818,7 +823,12 @@ fn migrate_status_and_up() {
     assert_eq!(doc["up_to_date"], true);
     assert_eq!(
         doc["newly_applied"],
-        serde_json::json!(["0001_tuples", "0002_schema", "0003_meta"])
+        serde_json::json!([
+            "0001_tuples",
+            "0002_schema",
+            "0003_meta",
+            "0004_live_history"
+        ])
     );
     assert_eq!(
         (doc["revision"].as_u64(), doc["tuples"].as_u64()),
@@ -831,13 +841,18 @@ fn migrate_status_and_up() {
         .arg(&f.db)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("is up to date (version 3)"));
+        .stdout(predicate::str::contains("is up to date (version 4)"));
 
     let f = Fixture::drive();
     let doc = json(&f.db, &["migrate", "status"]);
     assert_eq!(
         doc["applied"],
-        serde_json::json!(["0001_tuples", "0002_schema", "0003_meta"])
+        serde_json::json!([
+            "0001_tuples",
+            "0002_schema",
+            "0003_meta",
+            "0004_live_history"
+        ])
     );
     assert_eq!(doc["pending"], serde_json::json!([]));
     assert_eq!(

@@ -795,3 +795,81 @@ fn the_largest_depth_limit_fits_on_a_test_thread_stack() {
         .contains("✓ tuple folder:f512#owner@user:alice"));
     assert!(serde_json::to_string(&explained).unwrap().len() > 100_000);
 }
+
+/// Under every depth limit, lookup_resources answers what checking each
+/// object answers: the objects whose check is `true`, or a depth error when
+/// some candidate's check is one. (The lookup skips the checks its own walk
+/// makes unnecessary; this pins that it never answers differently.)
+#[test]
+fn lookups_agree_with_checks_under_every_depth_limit() {
+    let s = schema(
+        "namespace user {}
+         namespace group { relation member: user | group#member }
+         namespace folder {
+           relation parent: folder
+           relation owner: user | group#member
+           permission view = owner | parent->view
+         }
+         namespace doc {
+           relation parent: folder
+           relation banned: user
+           permission view = parent->view - banned
+           permission both = parent->view & banned
+           permission either = parent->view | banned
+         }",
+    );
+    let mut data = String::new();
+    for i in 0..6 {
+        data.push_str(&format!("folder:f{i}#parent@folder:f{}\n", i + 1));
+    }
+    for i in 0..3 {
+        data.push_str(&format!("group:g{i}#member@group:g{}#member\n", i + 1));
+    }
+    data.push_str("group:g3#member@user:alice\nfolder:f6#owner@group:g0#member\n");
+    for i in 0..7 {
+        data.push_str(&format!("doc:d{i}#parent@folder:f{i}\n"));
+    }
+    data.push_str("doc:d2#banned@user:alice\ndoc:d5#banned@user:alice\n");
+    let alice = Subject::object("user", "alice");
+    for store in stores(&s, &data) {
+        let head = store.head_revision().unwrap();
+        for max_depth in 0..=14 {
+            let engine = Engine::new(&s, store.as_ref()).with_options(EngineOptions { max_depth });
+            for permission in ["view", "both", "either"] {
+                let checks: Vec<(String, Result<bool, EngineError>)> = (0..7)
+                    .map(|i| {
+                        let doc = Object::new("doc", format!("d{i}"));
+                        (
+                            format!("d{i}"),
+                            engine.check(&doc, permission, &alice, head),
+                        )
+                    })
+                    .collect();
+                let lookup = engine.lookup_resources(
+                    "doc",
+                    permission,
+                    &alice,
+                    &PageRequest::first(100),
+                    head,
+                );
+                if checks.iter().any(|(_, r)| r.is_err()) {
+                    assert!(
+                        lookup.is_err(),
+                        "{permission} at depth {max_depth}: {lookup:?}"
+                    );
+                } else {
+                    let expected: Vec<String> = checks
+                        .into_iter()
+                        .filter(|(_, r)| matches!(r, Ok(true)))
+                        .map(|(id, _)| id)
+                        .collect();
+                    assert_eq!(
+                        lookup.unwrap().items,
+                        expected,
+                        "{permission} at depth {max_depth}"
+                    );
+                }
+            }
+        }
+    }
+}

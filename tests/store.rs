@@ -320,6 +320,94 @@ fn filters_by_an_id_in_several_namespaces(store: &dyn TupleStore) {
     assert_eq!(left, vec!["team:x#member", "user:y"]);
 }
 
+/// The check path's reads: probes of a relation with few versions and of
+/// one with many, at the head and at an older revision, and the reverse
+/// visitor.
+fn probes_small_and_large_relations(store: &dyn TupleStore) {
+    let mut tuples = vec![
+        t("group:small#member@user:a"),
+        t("group:small#member@group:x#member"),
+        t("group:small#member@user:*"),
+    ];
+    tuples.extend((0..100).map(|i| t(&format!("group:big#member@user:u{i}"))));
+    tuples.push(t("group:big#member@group:y#member"));
+    tuples.push(t("group:big#member@group:z#member"));
+    let r1 = store.write(&tuples, &[]).unwrap();
+    let r2 = store
+        .write(
+            &[t("group:big#member@user:*")],
+            &[
+                t("group:small#member@user:a"),
+                t("group:big#member@user:u5"),
+            ],
+        )
+        .unwrap();
+    let probe = |object: &str, subject: &str, wildcard: bool, at: Revision| {
+        let subject: Subject = subject.parse().unwrap();
+        let mut sets = Vec::new();
+        let hit = store
+            .probe(
+                "group",
+                object,
+                "member",
+                zanzi::store::Probe {
+                    subject: Some(subject.borrowed()),
+                    wildcard: wildcard.then_some("user"),
+                    sets: true,
+                    whole_object: false,
+                },
+                at,
+                &mut |s| sets.push(s.to_subject().to_string()),
+            )
+            .unwrap();
+        (hit.subject, hit.wildcard, sets)
+    };
+    assert_eq!(probe("small", "user:a", false, r1), (true, false, vec![]));
+    assert_eq!(
+        probe("small", "user:a", false, r2),
+        (false, false, vec!["group:x#member".to_owned()])
+    );
+    assert_eq!(probe("small", "user:b", true, r1), (false, true, vec![]));
+    // The wildcard itself, probed as the subject and as the wildcard.
+    assert_eq!(probe("small", "user:*", true, r1), (true, true, vec![]));
+    assert_eq!(probe("big", "user:*", true, r2), (true, true, vec![]));
+    assert_eq!(probe("big", "user:u5", false, r1), (true, false, vec![]));
+    assert_eq!(probe("big", "user:u6", true, r2), (true, true, vec![]));
+    assert_eq!(
+        probe("big", "user:u5", false, r2),
+        (
+            false,
+            false,
+            vec!["group:y#member".to_owned(), "group:z#member".to_owned()]
+        )
+    );
+    assert!(!probe("big", "user:nobody", true, r1).1);
+    assert!(probe("big", "user:nobody", true, r2).1);
+    assert_eq!(probe("none", "user:a", true, r2), (false, false, vec![]));
+    let mut objects = Vec::new();
+    store
+        .for_each_object_with_subject(
+            "group",
+            "member",
+            &Subject::object("user", "u5"),
+            r1,
+            &mut |id| objects.push(id.to_owned()),
+        )
+        .unwrap();
+    assert_eq!(objects, ["big"]);
+    objects.clear();
+    store
+        .for_each_object_with_subject(
+            "group",
+            "member",
+            &Subject::object("user", "u5"),
+            r2,
+            &mut |id| objects.push(id.to_owned()),
+        )
+        .unwrap();
+    assert!(objects.is_empty());
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -347,6 +435,7 @@ conformance!(
     a_write_and_a_delete_of_the_same_tuple_keep_it,
     gc_keeps_reads_from_the_horizon_on,
     filters_by_an_id_in_several_namespaces,
+    probes_small_and_large_relations,
 );
 
 #[test]
@@ -426,6 +515,37 @@ fn sqlite_import_is_idempotent_and_batched() {
     assert_eq!((again.inserted, again.unchanged), (0, 1000));
     let head = store.head_revision().unwrap();
     assert_eq!(subjects(&store, "doc:d3#viewer", head).len(), 100);
+}
+
+/// A large import into an empty store builds the reverse index at the end;
+/// reverse reads answer the same, and so does a later import.
+#[test]
+fn sqlite_large_import_into_an_empty_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bulk.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let tuples: Vec<Tuple> = (0..12_000)
+        .map(|i| t(&format!("doc:d{i}#viewer@user:u{}", i % 7)))
+        .collect();
+    assert_eq!(store.import(&tuples, 5_000).unwrap().inserted, 12_000);
+    let more = [t("doc:extra#viewer@user:u3")];
+    store.import(&more, 10).unwrap();
+    let head = store.head_revision().unwrap();
+    let docs = store
+        .objects_with_subject("doc", "viewer", &Subject::object("user", "u3"), head)
+        .unwrap();
+    assert_eq!(docs.len(), 12_000 / 7 + 1);
+    assert!(docs.contains(&"extra".to_owned()));
+    drop(store);
+    // Reopening finds the index in place (and would build it if missing).
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        store
+            .objects_with_subject("doc", "viewer", &Subject::object("user", "u0"), head)
+            .unwrap()
+            .len(),
+        12_000_usize.div_ceil(7)
+    );
 }
 
 #[test]
@@ -517,4 +637,253 @@ fn sqlite_knows_which_revision_was_the_head_at_a_time() {
     let memory = MemoryStore::new();
     memory.write(&[t("doc:1#viewer@user:alice")], &[]).unwrap();
     assert_eq!(memory.revision_as_of(now() + 60_000).unwrap(), None);
+}
+
+/// The layout of a database written by zanzi before the live/history split:
+/// migrations 0001_tuples, 0002_schema and 0003_meta exactly as they shipped.
+const LAYOUT_V3: &str = "
+    CREATE TABLE strings (
+        id    INTEGER PRIMARY KEY,
+        value TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE revisions (
+        rev          INTEGER PRIMARY KEY,
+        committed_at INTEGER NOT NULL
+    );
+    CREATE TABLE tuples (
+        id          INTEGER PRIMARY KEY,
+        ns          INTEGER NOT NULL,
+        obj         INTEGER NOT NULL,
+        rel         INTEGER NOT NULL,
+        s_ns        INTEGER NOT NULL,
+        s_obj       INTEGER NOT NULL,
+        s_rel       INTEGER NOT NULL,
+        created_rev INTEGER NOT NULL,
+        deleted_rev INTEGER
+    );
+    CREATE UNIQUE INDEX tuples_live
+        ON tuples (ns, obj, rel, s_rel, s_ns, s_obj) WHERE deleted_rev IS NULL;
+    CREATE INDEX tuples_history
+        ON tuples (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev)
+        WHERE deleted_rev IS NOT NULL;
+    CREATE INDEX tuples_reverse
+        ON tuples (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev);
+    CREATE TABLE schema (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        hash     TEXT NOT NULL,
+        ir       TEXT NOT NULL,
+        saved_at INTEGER NOT NULL
+    );
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    PRAGMA user_version = 3;";
+
+/// A database at layout version 3 (one `tuples` table, the schema, the
+/// meta table) migrates to the live/history layout on opening, keeping
+/// every tuple version at its revisions, the store id, the collection
+/// horizon, the commit times and the schema.
+#[test]
+fn a_version_3_database_migrates_to_live_and_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    let (_, compiled) = zanzi::compile_source(
+        "s.zanzi",
+        "namespace user {}
+         namespace group { relation member: user }
+         namespace doc { relation viewer: user | user:* | group#member }",
+    );
+    let schema = compiled.schema.unwrap();
+    let store_id = "0123456789abcdef0123456789abcdef";
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(LAYOUT_V3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO strings (id, value) VALUES
+                (1, 'doc'), (2, 'readme'), (3, 'viewer'), (4, 'user'), (5, 'alice'),
+                (6, 'bob'), (7, 'carol'), (8, 'group'), (9, 'eng'), (10, 'member'),
+                (11, 'faq');
+             INSERT INTO revisions (rev, committed_at) VALUES
+                (1, 1000), (2, 2000), (3, 3000), (4, 4000), (5, 5000);
+             INSERT INTO tuples (ns, obj, rel, s_ns, s_obj, s_rel, created_rev, deleted_rev)
+             VALUES
+                -- doc:readme#viewer@user:alice, live since 1
+                (1, 2, 3, 4, 5, 0, 1, NULL),
+                -- doc:readme#viewer@user:bob, from 1 until deleted at 3
+                (1, 2, 3, 4, 6, 0, 1, 3),
+                -- doc:readme#viewer@group:eng#member, live since 2
+                (1, 2, 3, 8, 9, 10, 2, NULL),
+                -- group:eng#member@user:carol: from 2 until 4, again from 5
+                (8, 9, 10, 4, 7, 0, 2, 4),
+                (8, 9, 10, 4, 7, 0, 5, NULL),
+                -- doc:faq#viewer@user:* (a wildcard), from 3 until 5
+                (1, 11, 3, 4, 0, 0, 3, 5);
+             INSERT INTO meta (key, value) VALUES
+                ('store_id', '0123456789abcdef0123456789abcdef'), ('gc_horizon', '1');",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO schema (id, hash, ir, saved_at) VALUES (1, ?1, ?2, 0)",
+            [schema.hash.clone(), schema.to_json()],
+        )
+        .unwrap();
+    }
+    let before = zanzi::store::sqlite::migration_status(&path).unwrap();
+    assert_eq!((before.current, before.pending.len()), (3, 1));
+    assert!(matches!(
+        SqliteStore::open_existing(&path),
+        Err(StoreError::NeedsMigration { found: 3, .. })
+    ));
+
+    let store = SqliteStore::open(&path).unwrap();
+    let status = store.migration_status().unwrap();
+    assert_eq!(status.current, 4);
+    assert_eq!(status.current, status.latest);
+    assert_eq!(
+        status.applied,
+        [
+            "0001_tuples",
+            "0002_schema",
+            "0003_meta",
+            "0004_live_history"
+        ]
+    );
+    assert!(status.pending.is_empty());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            tables,
+            ["history", "live", "meta", "revisions", "schema", "strings"]
+        );
+    }
+
+    // Store-wide settings and the schema are kept.
+    assert_eq!(store.store_id().unwrap(), store_id);
+    assert_eq!(store.gc_horizon().unwrap(), Revision(1));
+    assert_eq!(store.head_revision().unwrap(), Revision(5));
+    assert_eq!(store.revision_as_of(3_500).unwrap(), Some(Revision(3)));
+    assert_eq!(store.revision_as_of(500).unwrap(), None);
+    assert_eq!(store.schema_hash().unwrap(), Some(schema.hash.clone()));
+    assert_eq!(store.load_schema().unwrap().unwrap().hash, schema.hash);
+    assert_eq!(store.live_count().unwrap(), 3);
+    for rev in 3..=5 {
+        assert_eq!(store.deleted_at(Revision(rev)).unwrap(), 1, "at {rev}");
+    }
+
+    // Every version at the right revisions, through every read.
+    let check_reads = |store: &dyn TupleStore| {
+        let readme = |rev| subjects(store, "doc:readme#viewer", Revision(rev));
+        assert_eq!(readme(1), ["user:alice", "user:bob"]);
+        assert_eq!(readme(2), ["user:alice", "user:bob", "group:eng#member"]);
+        for rev in 3..=5 {
+            assert_eq!(readme(rev), ["user:alice", "group:eng#member"]);
+        }
+        let members: Vec<Vec<String>> = (1..=5)
+            .map(|rev| subjects(store, "group:eng#member", Revision(rev)))
+            .collect();
+        assert_eq!(
+            members,
+            [
+                vec![],
+                vec!["user:carol"],
+                vec!["user:carol"],
+                vec![],
+                vec!["user:carol"]
+            ]
+        );
+        let faq: Vec<Vec<String>> = (1..=5)
+            .map(|rev| subjects(store, "doc:faq#viewer", Revision(rev)))
+            .collect();
+        assert_eq!(
+            faq,
+            [vec![], vec![], vec!["user:*"], vec!["user:*"], vec![]]
+        );
+        let carol = t("group:eng#member@user:carol");
+        let carol_at: Vec<bool> = (1..=5)
+            .map(|rev| store.contains(&carol, Revision(rev)).unwrap())
+            .collect();
+        assert_eq!(carol_at, [false, true, true, false, true]);
+        let bob = Subject::object("user", "bob");
+        assert_eq!(
+            store
+                .objects_with_subject("doc", "viewer", &bob, Revision(2))
+                .unwrap(),
+            ["readme"]
+        );
+        assert!(store
+            .objects_with_subject("doc", "viewer", &bob, Revision(3))
+            .unwrap()
+            .is_empty());
+        assert!(matches!(
+            store.contains(&carol, Revision(0)),
+            Err(StoreError::RevisionCollected { .. })
+        ));
+    };
+    check_reads(&store);
+
+    // Listings, a tuple a page, in the order of writing.
+    let listed = |rev| {
+        let mut out = Vec::new();
+        let mut page = PageRequest::first(1);
+        loop {
+            let got = store
+                .list(&TupleFilter::default(), &page, Revision(rev))
+                .unwrap();
+            out.extend(got.items.iter().map(ToString::to_string));
+            match got.next_cursor {
+                Some(cursor) => page.cursor = Some(cursor),
+                None => return out,
+            }
+        }
+    };
+    assert_eq!(
+        listed(3),
+        [
+            "doc:readme#viewer@user:alice",
+            "doc:readme#viewer@group:eng#member",
+            "group:eng#member@user:carol",
+            "doc:faq#viewer@user:*",
+        ]
+    );
+    assert_eq!(
+        listed(5),
+        [
+            "doc:readme#viewer@user:alice",
+            "doc:readme#viewer@group:eng#member",
+            "group:eng#member@user:carol",
+        ]
+    );
+
+    // Every version goes into the in-memory mirror, which answers the same.
+    assert_eq!(store.versions().unwrap().len(), 6);
+    drop(store);
+    let cached = zanzi::store::CachedStore::new(SqliteStore::open(&path).unwrap()).unwrap();
+    check_reads(&cached);
+    assert_eq!(cached.store_id().unwrap(), store_id);
+    drop(cached);
+
+    // Writes carry on from the head; collection works on the new layout.
+    let store = SqliteStore::open_existing(&path).unwrap();
+    let r6 = store.write(&[t("doc:faq#viewer@user:bob")], &[]).unwrap();
+    assert_eq!(r6, Revision(6));
+    assert_eq!(store.gc(Revision(4)).unwrap(), 2);
+    assert_eq!(store.gc_horizon().unwrap(), Revision(4));
+    assert_eq!(subjects(&store, "doc:faq#viewer", Revision(4)), ["user:*"]);
+    assert_eq!(subjects(&store, "doc:faq#viewer", r6), ["user:bob"]);
+    assert!(matches!(
+        store.subjects("doc", "readme", "viewer", SubjectKind::All, Revision(3)),
+        Err(StoreError::RevisionCollected { .. })
+    ));
+    drop(store);
+    let store = SqliteStore::open_existing(&path).unwrap();
+    assert_eq!(store.gc_horizon().unwrap(), Revision(4));
+    assert_eq!(store.store_id().unwrap(), store_id);
 }

@@ -1,6 +1,7 @@
 //! `zanzi bench-protocol` (hidden): the peer benchmark's CLI protocol v1.
 //!
-//! Loads a schema, a tuple file and a check file, then answers every check
+//! Loads a schema (`model.zanzi`; see [`schema_file`] for the harness's
+//! default `schema.zed`), a tuple file and a check file, then answers every check
 //! twice, once on SQLite (a temporary database filled with the store's
 //! batched import) and once in memory, printing tab-separated records on
 //! standard output:
@@ -52,7 +53,8 @@ pub fn run(options: &Options) -> miette::Result<ExitCode> {
     // Inputs are read and parsed before any clock starts.
     let mut sources = SourceMap::new();
     let mut diags = Vec::new();
-    let file = inputs::load(&mut sources, &options.schema, &mut diags)?;
+    let schema_path = schema_file(&options.schema);
+    let file = inputs::load(&mut sources, &schema_path, &mut diags)?;
     let tuples_text = read_text(&options.tuples)?;
     let tuples: Vec<Tuple> = match tuple::parse_tuple_file(&tuples_text) {
         Ok(tuples) => tuples.into_iter().map(|(_, t)| t).collect(),
@@ -130,6 +132,26 @@ pub fn run(options: &Options) -> miette::Result<ExitCode> {
     )?;
     out.flush().into_diagnostic()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The schema to load. The harness's `run_all.sh` passes its default
+/// `--schema {data}/schema.zed` (SpiceDB's file) to every CLI; its data
+/// directories hold the same model in zanzi's language as `model.zanzi`,
+/// which is read instead of a schema file in another language.
+fn schema_file(given: &Path) -> PathBuf {
+    if given.extension().is_some_and(|e| e == "zanzi") {
+        return given.to_path_buf();
+    }
+    let ours = given.with_file_name("model.zanzi");
+    if ours.is_file() {
+        eprintln!(
+            "bench-protocol: `{}` is not a zanzi schema; reading `{}`",
+            given.display(),
+            ours.display()
+        );
+        return ours;
+    }
+    given.to_path_buf()
 }
 
 fn read_text(path: &Path) -> miette::Result<String> {

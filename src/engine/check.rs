@@ -48,7 +48,7 @@ use crate::tuple::{encode_id, Object, Subject, SubjectRef, Tuple};
 type Deps = Vec<usize>;
 
 /// An object ID interned for the request (an index into `Ids::names`).
-type Id = u32;
+pub(crate) type Id = u32;
 
 /// The objects of a tupleset (an arrow's `parent`), with their namespaces.
 type Objects = Rc<[(NamespaceId, Id)]>;
@@ -105,6 +105,62 @@ impl Ids {
     }
 }
 
+/// A request's working memory, kept per thread between requests (cleared)
+/// so that a check does not allocate its tables afresh.
+#[derive(Default)]
+struct Scratch {
+    ids: Ids,
+    goals: Vec<Goal>,
+    index: FxHashMap<(RelationId, Id), usize>,
+    tuplesets: FxHashMap<(RelationId, Id), Objects>,
+    path: Vec<usize>,
+}
+
+impl Scratch {
+    /// Tables grown past this many goals are not kept (a large lookup).
+    const KEEP_UP_TO: usize = 4096;
+
+    fn take() -> Scratch {
+        SCRATCH
+            .try_with(|pool| pool.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Scratch {
+                ids: Ids {
+                    numbers: FxHashMap::with_capacity_and_hasher(64, Default::default()),
+                    names: Vec::with_capacity(64),
+                },
+                goals: Vec::with_capacity(64),
+                index: FxHashMap::with_capacity_and_hasher(64, Default::default()),
+                tuplesets: FxHashMap::with_capacity_and_hasher(32, Default::default()),
+                path: Vec::with_capacity(32),
+            })
+    }
+
+    fn give_back(mut self) {
+        if self.goals.capacity() > Self::KEEP_UP_TO || self.ids.names.capacity() > Self::KEEP_UP_TO
+        {
+            return;
+        }
+        self.ids.numbers.clear();
+        self.ids.names.clear();
+        self.goals.clear();
+        self.index.clear();
+        self.tuplesets.clear();
+        self.path.clear();
+        let _ = SCRATCH.try_with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < 4 {
+                pool.push(self);
+            }
+        });
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<Scratch>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 pub(crate) struct Checker<'e, 'a> {
     engine: &'e Engine<'a>,
     target: Target,
@@ -120,6 +176,28 @@ pub(crate) struct Checker<'e, 'a> {
     trace: Option<TraceBuilder>,
     /// The most hops through tuples any goal of this question took (metrics).
     deepest: u32,
+    /// A lookup's hint for the question being answered: on this object, the
+    /// rewrite branch at the end of this path (addresses of the rewrite
+    /// nodes from the permission's root down) is known to hold.
+    known: Option<(Id, Rc<[usize]>)>,
+}
+
+impl Drop for Checker<'_, '_> {
+    fn drop(&mut self) {
+        Scratch {
+            ids: std::mem::take(&mut self.ids),
+            goals: std::mem::take(&mut self.goals),
+            index: std::mem::take(&mut self.index),
+            tuplesets: std::mem::take(&mut self.tuplesets),
+            path: std::mem::take(&mut self.path),
+        }
+        .give_back();
+    }
+}
+
+/// The address of a rewrite node, which identifies it within the schema.
+pub(crate) fn address(rewrite: &Rewrite) -> usize {
+    std::ptr::from_ref(rewrite) as usize
 }
 
 fn merge(into: &mut Deps, from: &[usize]) {
@@ -219,17 +297,67 @@ impl Target {
 
 impl<'e, 'a> Checker<'e, 'a> {
     pub(crate) fn new(engine: &'e Engine<'a>, target: Target, at: Revision, trace: bool) -> Self {
+        let Scratch {
+            ids,
+            goals,
+            index,
+            tuplesets,
+            path,
+        } = Scratch::take();
         Checker {
             engine,
             target,
             at,
-            ids: Ids::default(),
-            goals: Vec::new(),
-            index: FxHashMap::default(),
-            tuplesets: FxHashMap::default(),
-            path: Vec::new(),
+            ids,
+            goals,
+            index,
+            tuplesets,
+            path,
             trace: trace.then(TraceBuilder::default),
             deepest: 0,
+            known: None,
+        }
+    }
+
+    /// The request's number for an object ID.
+    pub(crate) fn intern(&mut self, id: &str) -> Id {
+        self.ids.intern(id)
+    }
+
+    /// The object ID of a number from [`Checker::intern`].
+    pub(crate) fn id_name(&self, id: Id) -> Rc<str> {
+        self.ids.name(id)
+    }
+
+    /// [`Checker::check_root`] for an interned ID, knowing (from a lookup's
+    /// walk) that the branch at the end of `known` holds for it: that branch
+    /// is taken as `true` without being evaluated, and a union tries the
+    /// child that leads to it first. The caller vouches for the branch: it
+    /// has a derivation within the depth limit.
+    pub(crate) fn check_known(
+        &mut self,
+        relation: RelationId,
+        id: Id,
+        known: Option<Rc<[usize]>>,
+    ) -> Result<bool, EngineError> {
+        self.known = known.map(|path| (id, path));
+        let val = self.goal(relation, id, 0, false);
+        self.known = None;
+        match val? {
+            Val::True => Ok(true),
+            Val::False(_) => Ok(false),
+            Val::Unknown(path) => Err(EngineError::DepthExceeded {
+                max_depth: self.engine.options.max_depth,
+                path,
+            }),
+        }
+    }
+
+    /// The known branch, when evaluating object `id`.
+    fn known_on(&self, id: Id) -> Option<&[usize]> {
+        match &self.known {
+            Some((known, path)) if *known == id => Some(path),
+            _ => None,
         }
     }
 
@@ -248,7 +376,7 @@ impl<'e, 'a> Checker<'e, 'a> {
         id: &str,
     ) -> Result<bool, EngineError> {
         let id = self.ids.intern(id);
-        match self.goal(relation, id, 0)? {
+        match self.goal(relation, id, 0, false)? {
             Val::True => Ok(true),
             Val::False(_) => Ok(false),
             Val::Unknown(path) => Err(EngineError::DepthExceeded {
@@ -285,7 +413,7 @@ impl<'e, 'a> Checker<'e, 'a> {
         self.engine.userset(relation, &self.ids.name(id))
     }
 
-    fn intern(&mut self, relation: RelationId, id: Id) -> usize {
+    fn goal_index(&mut self, relation: RelationId, id: Id) -> usize {
         if let Some(&g) = self.index.get(&(relation, id)) {
             return g;
         }
@@ -375,8 +503,16 @@ impl<'e, 'a> Checker<'e, 'a> {
         Ok(objects)
     }
 
-    /// Whether the subject is in `id#relation`.
-    fn goal(&mut self, relation: RelationId, id: Id, depth: u32) -> Result<Val, EngineError> {
+    /// Whether the subject is in `id#relation`. `in_permission`: this goal is
+    /// part of a permission of the same object (a store hint, see
+    /// [`Probe::whole_object`]).
+    fn goal(
+        &mut self,
+        relation: RelationId,
+        id: Id,
+        depth: u32,
+        in_permission: bool,
+    ) -> Result<Val, EngineError> {
         self.deepest = self.deepest.max(depth);
         if depth > self.engine.options.max_depth {
             let path = self.path_strings(self.userset(relation, id));
@@ -386,7 +522,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             }
             return Ok(Val::Unknown(path));
         }
-        let g = self.intern(relation, id);
+        let g = self.goal_index(relation, id);
         let (in_progress, memo) = match self.goals.get(g) {
             Some(goal) => (goal.in_progress, goal.memo.clone()),
             None => (false, Memo::None),
@@ -425,7 +561,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             goal.in_progress = true;
         }
         self.path.push(g);
-        let result = super::grow_stack(|| self.evaluate(relation, id, depth));
+        let result = super::grow_stack(|| self.evaluate(relation, id, depth, in_permission));
         self.path.pop();
         let goal = self.goal_mut(g);
         let val = match result {
@@ -455,7 +591,13 @@ impl<'e, 'a> Checker<'e, 'a> {
         Ok(val)
     }
 
-    fn evaluate(&mut self, relation: RelationId, id: Id, depth: u32) -> Result<Val, EngineError> {
+    fn evaluate(
+        &mut self,
+        relation: RelationId,
+        id: Id,
+        depth: u32,
+        in_permission: bool,
+    ) -> Result<Val, EngineError> {
         let schema = self.engine.schema;
         let Some(rel) = schema.relation(relation) else {
             return Ok(Val::False(Vec::new()));
@@ -466,7 +608,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                     let userset = self.userset(relation, id);
                     self.open(|_| Step::Relation { userset });
                 }
-                let val = self.relation(relation, id, types, depth);
+                let val = self.relation(relation, id, types, depth, in_permission);
                 if let Ok(val) = &val {
                     self.close(val);
                 }
@@ -508,6 +650,7 @@ impl<'e, 'a> Checker<'e, 'a> {
         id: Id,
         types: &[AllowedType],
         depth: u32,
+        in_permission: bool,
     ) -> Result<Val, EngineError> {
         let engine = self.engine;
         let schema = engine.schema;
@@ -531,6 +674,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             subject: direct.map(Subject::borrowed),
             wildcard: wildcard.map(|ns| engine.namespace_name(ns)),
             sets: want_sets,
+            whole_object: in_permission,
         };
         let (has_direct, has_wildcard) = (direct.is_some(), wildcard.is_some());
         let mut sets: Vec<(RelationId, Id)> = Vec::new();
@@ -598,7 +742,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                 let tuple = self.tuple_text(relation, id, subject);
                 self.open(|_| Step::SubjectSet { tuple });
             }
-            let val = self.goal(set_relation, set_id, depth + 1)?;
+            let val = self.goal(set_relation, set_id, depth + 1, false)?;
             self.close(&val);
             if matches!(val, Val::True) {
                 return Ok(Val::True);
@@ -609,12 +753,30 @@ impl<'e, 'a> Checker<'e, 'a> {
     }
 
     fn rewrite(&mut self, rewrite: &Rewrite, id: Id, depth: u32) -> Result<Val, EngineError> {
+        let mut first = None;
+        if let Some(path) = self.known_on(id) {
+            if path.last() == Some(&address(rewrite)) {
+                return Ok(Val::True);
+            }
+            if let Rewrite::Union { children } = rewrite {
+                first = children.iter().position(|c| path.contains(&address(c)));
+            }
+        }
         match rewrite {
-            Rewrite::Computed { relation } => self.goal(*relation, id, depth),
+            Rewrite::Computed { relation } => self.goal(*relation, id, depth, true),
             Rewrite::Union { children } => {
                 self.open(|_| Step::Union);
                 let mut any = Any::new();
-                for child in children {
+                // The child on the way to a known branch first; the order of
+                // a union's children changes no answer.
+                let ordered = first.and_then(|i| children.get(i)).into_iter().chain(
+                    children
+                        .iter()
+                        .enumerate()
+                        .filter(|&(i, _)| Some(i) != first)
+                        .map(|(_, c)| c),
+                );
+                for child in ordered {
                     let val = self.rewrite(child, id, depth)?;
                     if matches!(val, Val::True) {
                         self.close(&Val::True);
@@ -739,7 +901,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                         let tuple = via(self);
                         self.open(|_| Step::ArrowBranch { tuple });
                     }
-                    let val = self.goal(target.relation, x, depth + 1)?;
+                    let val = self.goal(target.relation, x, depth + 1, false)?;
                     self.close(&val);
                     match (all, val) {
                         (false, Val::True) => {

@@ -22,12 +22,14 @@
 //!   all by one checker (one memo).
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::rc::Rc;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use super::check::Checker;
+use super::check::{self, Checker, Id};
 use super::{Engine, EngineError, Target};
-use crate::ir::{AllowedType, NamespaceId, RelationId, RelationKind, Rewrite};
+use crate::ir::{AllowedType, ArrowMode, NamespaceId, RelationId, RelationKind, Rewrite};
 use crate::store::{Page, PageRequest, Revision, SubjectKind};
 use crate::tuple::{Object, Subject};
 
@@ -158,18 +160,39 @@ fn forward_rewrite(
 }
 
 /// How a userset `X` of an object `a` can put a subject into others.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Use {
     /// `relation` accepts `X`'s subject sets: `b#relation@a#X`.
     SubjectSet { relation: RelationId },
-    /// Permission `permission` of the same object reads `X` positively.
-    Computed { permission: RelationId },
-    /// Permission `permission` has a positive arrow `tupleset->X`:
-    /// `b#tupleset@a` puts `b#permission` in reach.
+    /// Permission `permission` of the same object reads `X` positively, at
+    /// `branch` of its rewrite.
+    Computed {
+        permission: RelationId,
+        branch: Branch,
+    },
+    /// Permission `permission` has a positive arrow `tupleset->X` at
+    /// `branch`: `b#tupleset@a` puts `b#permission` in reach.
     Arrow {
         permission: RelationId,
         tupleset: RelationId,
+        branch: Branch,
     },
+}
+
+/// Where a use sits in its permission's rewrite.
+#[derive(Clone, Debug)]
+struct Branch {
+    /// The addresses of the rewrite nodes from the permission's root down to
+    /// the use (see [`check::address`]).
+    path: Rc<[usize]>,
+    /// The branch itself holds when the used userset does: always for a
+    /// computed name; for an arrow, when it is `any` and its tupleset accepts
+    /// the object (one object's target holding does not make `.all` hold).
+    holds: bool,
+    /// The branch holds and only unions lie above it: the use alone puts the
+    /// subject in the permission. Otherwise the rest of the rewrite decides
+    /// (the right side of an exclusion, the other sides of an intersection).
+    sufficient: bool,
 }
 
 /// For every relation, its positive uses, and the relations `goal` reads.
@@ -197,7 +220,14 @@ impl ReverseGraph {
                     }
                 }
                 RelationKind::Permission { rewrite } => {
-                    positive_uses(rewrite, this, &mut uses, &mut reads);
+                    let mut walk = UseWalk {
+                        engine,
+                        permission: this,
+                        path: Vec::new(),
+                        uses: &mut uses,
+                        reads: &mut reads,
+                    };
+                    walk.positive(rewrite, true);
                 }
             }
         }
@@ -212,35 +242,111 @@ impl ReverseGraph {
     }
 }
 
-fn positive_uses(
-    rewrite: &Rewrite,
+/// Collects the positive uses in one permission's rewrite.
+struct UseWalk<'w, 'e> {
+    engine: &'w Engine<'e>,
     permission: RelationId,
-    uses: &mut HashMap<RelationId, Vec<Use>>,
-    reads: &mut HashMap<RelationId, Vec<RelationId>>,
-) {
-    match rewrite {
-        Rewrite::Computed { relation } => {
-            uses.entry(*relation)
-                .or_default()
-                .push(Use::Computed { permission });
-            reads.entry(permission).or_default().push(*relation);
-        }
-        Rewrite::Union { children } | Rewrite::Intersection { children } => {
-            for child in children {
-                positive_uses(child, permission, uses, reads);
+    path: Vec<usize>,
+    uses: &'w mut HashMap<RelationId, Vec<Use>>,
+    reads: &'w mut HashMap<RelationId, Vec<RelationId>>,
+}
+
+impl UseWalk<'_, '_> {
+    /// `sufficient`: only unions above `rewrite`.
+    fn positive(&mut self, rewrite: &Rewrite, sufficient: bool) {
+        self.path.push(check::address(rewrite));
+        let permission = self.permission;
+        match rewrite {
+            Rewrite::Computed { relation } => {
+                let branch = Branch {
+                    path: self.path.as_slice().into(),
+                    holds: true,
+                    sufficient,
+                };
+                self.uses
+                    .entry(*relation)
+                    .or_default()
+                    .push(Use::Computed { permission, branch });
+                self.reads.entry(permission).or_default().push(*relation);
+            }
+            Rewrite::Union { children } => {
+                for child in children {
+                    self.positive(child, sufficient);
+                }
+            }
+            Rewrite::Intersection { children } => {
+                for child in children {
+                    self.positive(child, false);
+                }
+            }
+            Rewrite::Exclusion { base, .. } => self.positive(base, false),
+            Rewrite::Arrow {
+                tupleset,
+                targets,
+                mode,
+                ..
+            } => {
+                let accepted = self
+                    .engine
+                    .schema
+                    .relation(*tupleset)
+                    .map_or(&[][..], |r| r.allowed());
+                for target in targets {
+                    let object = AllowedType::Object {
+                        namespace: target.namespace,
+                    };
+                    let holds = *mode == ArrowMode::Any && accepted.contains(&object);
+                    let branch = Branch {
+                        path: self.path.as_slice().into(),
+                        holds,
+                        sufficient: sufficient && holds,
+                    };
+                    self.uses
+                        .entry(target.relation)
+                        .or_default()
+                        .push(Use::Arrow {
+                            permission,
+                            tupleset: *tupleset,
+                            branch,
+                        });
+                    self.reads
+                        .entry(permission)
+                        .or_default()
+                        .push(target.relation);
+                }
             }
         }
-        Rewrite::Exclusion { base, .. } => positive_uses(base, permission, uses, reads),
-        Rewrite::Arrow {
-            tupleset, targets, ..
-        } => {
-            for target in targets {
-                uses.entry(target.relation).or_default().push(Use::Arrow {
-                    permission,
-                    tupleset: *tupleset,
-                });
-                reads.entry(permission).or_default().push(target.relation);
-            }
+        self.path.pop();
+    }
+}
+
+/// What the walk knows of a userset it reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Reach {
+    /// A derivation found by the walk alone puts the subject in it.
+    certain: bool,
+    /// The hops through tuples of the derivation the walk found.
+    hops: u32,
+}
+
+/// How a candidate is confirmed.
+#[derive(Clone, Debug)]
+enum Confirm {
+    /// The walk found a derivation within the depth limit: no check.
+    Certain,
+    /// A check, with a branch of the permission known to hold (the walk
+    /// found a derivation of it within the depth limit).
+    Known(Rc<[usize]>),
+    /// A plain check.
+    Check,
+}
+
+impl Confirm {
+    fn rank(&self) -> u8 {
+        match self {
+            Confirm::Certain => 2,
+            Confirm::Known(_) => 1,
+            Confirm::Check => 0,
         }
     }
 }
@@ -252,18 +358,34 @@ pub(super) fn lookup_resources(
     page: &PageRequest,
     at: Revision,
 ) -> Result<Page<String>, EngineError> {
-    let candidates = resource_candidates(engine, relation, target, at)?;
-    let after = page.cursor.as_deref();
-    let mut items = Vec::new();
-    let mut next_cursor = None;
-    let remaining = candidates
-        .iter()
-        .filter(|id| after.is_none_or(|cursor| id.as_str() > cursor));
-    // One checker for every candidate: the target and the revision are the
-    // same, so what one check learns (a shared folder's `view`) serves the
-    // next.
+    // One checker for the walk's IDs and every check: the target and the
+    // revision are the same, so what one check learns (a shared folder's
+    // `view`) serves the next.
     let mut checker = Checker::new(engine, target.clone(), at, false);
-    for id in remaining {
+    let found = resource_candidates(engine, &mut checker, relation, target, at)?;
+    let mut candidates: Vec<(Rc<str>, Id, Confirm)> = found
+        .into_iter()
+        .map(|(id, confirm)| (checker.id_name(id), id, confirm))
+        .collect();
+    candidates.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let after = page.cursor.as_deref();
+    let remaining: Vec<_> = candidates
+        .into_iter()
+        .filter(|(name, _, _)| after.is_none_or(|cursor| &**name > cursor))
+        .collect();
+    // The candidates of this page are read now, together, where a store can
+    // batch that.
+    let namespace = engine.namespace_name(engine.relation_namespace(relation));
+    let to_check: Vec<&str> = remaining
+        .iter()
+        .take(page.limit.saturating_add(1))
+        .filter(|(_, _, confirm)| !matches!(confirm, Confirm::Certain))
+        .map(|(name, _, _)| &**name)
+        .collect();
+    engine.store.prefetch(namespace, &to_check, at)?;
+    let mut items: Vec<String> = Vec::new();
+    let mut next_cursor = None;
+    for (name, id, confirm) in &remaining {
         if items.len() == page.limit {
             next_cursor = Some(
                 items
@@ -273,23 +395,60 @@ pub(super) fn lookup_resources(
             );
             break;
         }
-        if checker.check_root(relation, id)? {
-            items.push(id.clone());
+        let holds = match confirm {
+            Confirm::Certain => true,
+            Confirm::Known(path) => checker.check_known(relation, *id, Some(path.clone()))?,
+            Confirm::Check => checker.check_known(relation, *id, None)?,
+        };
+        if holds {
+            items.push(name.to_string());
         }
     }
     Ok(Page { items, next_cursor })
 }
 
-/// The IDs of every object whose `relation` may hold the target, sorted.
+/// Every object whose `relation` may hold the target, with how to confirm
+/// it. The walk follows the uses backward from the tuples that name the
+/// target; a userset reached only through sufficient uses from those tuples
+/// holds the target for certain, within its hops.
 fn resource_candidates(
     engine: &Engine<'_>,
+    checker: &mut Checker<'_, '_>,
     relation: RelationId,
     target: &Target,
     at: Revision,
-) -> Result<BTreeSet<String>, EngineError> {
+) -> Result<FxHashMap<Id, Confirm>, EngineError> {
     let schema = engine.schema;
+    let max_depth = engine.options.max_depth;
     let graph = ReverseGraph::new(engine, relation);
-    let mut queue: VecDeque<Node> = VecDeque::new();
+    let mut queue: VecDeque<(RelationId, Id)> = VecDeque::new();
+    let mut reached: FxHashMap<(RelationId, Id), Reach> = FxHashMap::default();
+    let mut candidates: FxHashMap<Id, Confirm> = FxHashMap::default();
+
+    // Records that `node` is reached as `how`; queues it when that is news
+    // (first reached, or now for certain).
+    let reach = |reached: &mut FxHashMap<(RelationId, Id), Reach>,
+                 queue: &mut VecDeque<(RelationId, Id)>,
+                 node: (RelationId, Id),
+                 how: Reach| {
+        if !graph.relevant.contains(&node.0) {
+            return;
+        }
+        let news = match reached.get(&node) {
+            None => true,
+            Some(old) => how.certain && !old.certain,
+        };
+        if news {
+            reached.insert(node, how);
+            queue.push_back(node);
+        }
+    };
+    let offer = |candidates: &mut FxHashMap<Id, Confirm>, id: Id, confirm: Confirm| {
+        let slot = candidates.entry(id).or_insert(Confirm::Check);
+        if confirm.rank() > slot.rank() {
+            *slot = confirm;
+        }
+    };
 
     // Seeds: the stored tuples that name the subject itself (or a wildcard
     // standing for it), in relations whose types accept it.
@@ -332,72 +491,112 @@ fn resource_candidates(
             )),
         ),
     };
+    let seed = Reach {
+        certain: true,
+        hops: 0,
+    };
     for (ty, subject) in exact.into_iter().chain(wildcard) {
         for (index, rel) in schema.relations.iter().enumerate() {
             let this = RelationId(index as u32);
             if !graph.relevant.contains(&this) || !rel.allowed().contains(&ty) {
                 continue;
             }
-            for id in engine.store.objects_with_subject(
+            engine.store.for_each_object_with_subject(
                 engine.namespace_name(rel.namespace),
                 &rel.name,
                 &subject,
                 at,
-            )? {
-                queue.push_back((this, id));
-            }
+                &mut |id| {
+                    let id = checker.intern(id);
+                    reach(&mut reached, &mut queue, (this, id), seed);
+                },
+            )?;
         }
     }
 
-    let mut seen: HashSet<Node> = HashSet::new();
-    let mut candidates = BTreeSet::new();
     while let Some(node) = queue.pop_front() {
-        if !graph.relevant.contains(&node.0) || !seen.insert(node.clone()) {
-            continue;
-        }
         let (this, id) = node;
+        let Some(&here) = reached.get(&node) else {
+            continue;
+        };
+        let within = |hops: u32| here.certain && hops <= max_depth;
         if this == relation {
-            candidates.insert(id.clone());
+            let confirm = if within(here.hops) {
+                Confirm::Certain
+            } else {
+                Confirm::Check
+            };
+            offer(&mut candidates, id, confirm);
         }
+        let Some(uses) = graph.uses.get(&this) else {
+            continue;
+        };
+        let name = checker.id_name(id);
         let object = Object::new(
             engine.namespace_name(engine.relation_namespace(this)),
-            id.clone(),
+            &*name,
         );
-        for &used in graph.uses.get(&this).into_iter().flatten() {
+        for used in uses {
             match used {
-                Use::Computed { permission } => queue.push_back((permission, id.clone())),
+                Use::Computed { permission, branch } => {
+                    let next = Reach {
+                        certain: here.certain && branch.sufficient,
+                        hops: here.hops,
+                    };
+                    if *permission == relation && within(here.hops) && branch.holds {
+                        offer(&mut candidates, id, Confirm::Known(branch.path.clone()));
+                    }
+                    reach(&mut reached, &mut queue, (*permission, id), next);
+                }
                 Use::SubjectSet { relation: user } => {
-                    let Some(rel) = schema.relation(user) else {
+                    let Some(rel) = schema.relation(*user) else {
                         continue;
                     };
                     let subject = Subject::Set {
                         object: object.clone(),
                         relation: engine.relation_name(this).to_owned(),
                     };
-                    for holder in engine.store.objects_with_subject(
+                    let next = Reach {
+                        certain: here.certain,
+                        hops: here.hops + 1,
+                    };
+                    engine.store.for_each_object_with_subject(
                         engine.namespace_name(rel.namespace),
                         &rel.name,
                         &subject,
                         at,
-                    )? {
-                        queue.push_back((user, holder));
-                    }
+                        &mut |holder| {
+                            let holder = checker.intern(holder);
+                            reach(&mut reached, &mut queue, (*user, holder), next);
+                        },
+                    )?;
                 }
                 Use::Arrow {
                     permission,
                     tupleset,
+                    branch,
                 } => {
-                    let Some(rel) = schema.relation(tupleset) else {
+                    let Some(rel) = schema.relation(*tupleset) else {
                         continue;
                     };
-                    for holder in engine.store.objects_with_subject(
+                    let next = Reach {
+                        certain: here.certain && branch.sufficient,
+                        hops: here.hops + 1,
+                    };
+                    let known = *permission == relation && within(here.hops + 1) && branch.holds;
+                    engine.store.for_each_object_with_subject(
                         engine.namespace_name(rel.namespace),
                         &rel.name,
                         &Subject::Object(object.clone()),
                         at,
-                    )? {
-                        queue.push_back((permission, holder));
-                    }
+                        &mut |holder| {
+                            let holder = checker.intern(holder);
+                            if known {
+                                offer(&mut candidates, holder, Confirm::Known(branch.path.clone()));
+                            }
+                            reach(&mut reached, &mut queue, (*permission, holder), next);
+                        },
+                    )?;
                 }
             }
         }

@@ -169,6 +169,7 @@ impl<'a> Engine<'a> {
         subject: &Subject,
         at: Revision,
     ) -> Result<bool, EngineError> {
+        let _reads = self.store.begin_reads();
         let relation = self.resolve(object, relation)?;
         let target = self.target(subject)?;
         check::Checker::new(self, target, at, false).check_root(relation, &object.id)
@@ -183,6 +184,7 @@ impl<'a> Engine<'a> {
         subject: &Subject,
         at: Revision,
     ) -> Result<(bool, u32), EngineError> {
+        let _reads = self.store.begin_reads();
         let relation = self.resolve(object, relation)?;
         let target = self.target(subject)?;
         let mut checker = check::Checker::new(self, target, at, false);
@@ -205,6 +207,7 @@ impl<'a> Engine<'a> {
         subject: &Subject,
         at: Revision,
     ) -> Result<Explanation, EngineError> {
+        let _reads = self.store.begin_reads();
         let relation_id = self.resolve(object, relation)?;
         let target = self.target(subject)?;
         let mut checker = check::Checker::new(self, target, at, true);
@@ -235,6 +238,7 @@ impl<'a> Engine<'a> {
         max_depth: u32,
         at: Revision,
     ) -> Result<ExpandTree, EngineError> {
+        let _reads = self.store.begin_reads();
         let relation = self.resolve(object, relation)?;
         expand::Expander::new(self, at, max_depth.min(MAX_MAX_DEPTH))
             .expand_root(relation, &object.id)
@@ -255,6 +259,7 @@ impl<'a> Engine<'a> {
             .schema
             .namespace_id(subject_namespace)
             .ok_or_else(|| EngineError::UnknownNamespace(subject_namespace.to_owned()))?;
+        let _reads = self.store.begin_reads();
         lookup::lookup_subjects(self, relation, &object.id, namespace, at)
     }
 
@@ -281,6 +286,7 @@ impl<'a> Engine<'a> {
                     relation: relation.to_owned(),
                 })?;
         let target = self.target(subject)?;
+        let _reads = self.store.begin_reads();
         lookup::lookup_resources(self, relation_id, &target, page, at)
     }
 

@@ -14,10 +14,10 @@
 use std::sync::Mutex;
 
 use super::{
-    MemoryStore, Page, PageRequest, Revision, SqliteStore, StoreError, SubjectKind, TupleFilter,
-    TupleStore,
+    MemoryStore, Page, PageRequest, Probe, ProbeHit, Revision, SqliteStore, StoreError,
+    SubjectKind, TupleFilter, TupleStore,
 };
-use crate::tuple::{Subject, Tuple};
+use crate::tuple::{Subject, SubjectRef, Tuple};
 
 /// A SQLite store read through an in-memory mirror.
 pub struct CachedStore {
@@ -86,6 +86,44 @@ impl TupleStore for CachedStore {
 
     fn contains(&self, tuple: &Tuple, at: Revision) -> Result<bool, StoreError> {
         self.memory.contains(tuple, at)
+    }
+
+    fn for_each_subject(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        kind: SubjectKind,
+        at: Revision,
+        visit: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<(), StoreError> {
+        self.memory
+            .for_each_subject(namespace, object_id, relation, kind, at, visit)
+    }
+
+    fn probe(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        probe: Probe<'_>,
+        at: Revision,
+        sets: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<ProbeHit, StoreError> {
+        self.memory
+            .probe(namespace, object_id, relation, probe, at, sets)
+    }
+
+    fn for_each_object_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+        visit: &mut dyn FnMut(&str),
+    ) -> Result<(), StoreError> {
+        self.memory
+            .for_each_object_with_subject(namespace, relation, subject, at, visit)
     }
 
     fn objects_with_subject(

@@ -6,6 +6,11 @@
 //! at an old revision use the same indexes as reads at the head. One
 //! `RwLock` guards everything: reads run in parallel, writes are atomic.
 //!
+//! Reads hand out borrowed subjects and IDs ([`TupleStore::for_each_subject`],
+//! [`TupleStore::probe`], [`TupleStore::for_each_object_with_subject`]), so a
+//! check copies no strings; a probe of a relation with few versions scans
+//! them, a larger one looks the subject up.
+//!
 //! [`TupleStore::gc`] drops the versions deleted at or before a revision by
 //! building a compacted copy under the read lock and swapping it in under a
 //! short write lock, so readers are not held up while it works. Listing
@@ -15,9 +20,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{RwLock, RwLockReadGuard};
 
 use super::{
-    check_all, Page, PageRequest, Revision, StoreError, SubjectKind, TupleFilter, TupleStore,
+    check_all, Page, PageRequest, Probe, ProbeHit, Revision, StoreError, SubjectKind, TupleFilter,
+    TupleStore,
 };
-use crate::tuple::{Subject, Tuple};
+use crate::tuple::{Object, Subject, SubjectRef, Tuple};
 
 /// An in-memory tuple store.
 #[derive(Debug, Default)]
@@ -41,6 +47,10 @@ impl Version {
 }
 
 type ByRelation = HashMap<String, Vec<usize>>;
+
+/// A probe scans a relation with at most this many versions; a larger one
+/// is asked for the probed subjects by key.
+const SCAN_LIMIT: usize = 48;
 
 #[derive(Debug)]
 struct Inner {
@@ -162,6 +172,34 @@ impl Inner {
             });
         }
         Ok(at.0)
+    }
+
+    /// The versions of `namespace:object_id#relation`, history included.
+    fn relation_versions(&self, namespace: &str, object_id: &str, relation: &str) -> &[usize] {
+        self.forward
+            .get(namespace)
+            .and_then(|m| m.get(object_id))
+            .and_then(|m| m.get(relation))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The versions whose subject is `subject` in `namespace`'s `relation`.
+    fn reverse_versions(&self, subject: &Subject, namespace: &str, relation: &str) -> &[usize] {
+        self.reverse
+            .get(subject)
+            .and_then(|m| m.get(namespace))
+            .and_then(|m| m.get(relation))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `tuple` is live at `at` (a revision already checked).
+    fn contains(&self, tuple: &Tuple, at: u64) -> bool {
+        if at == self.head {
+            return self.live.contains_key(tuple);
+        }
+        let indices =
+            self.reverse_versions(&tuple.subject, &tuple.object.namespace, &tuple.relation);
+        self.visible(indices, at).any(|t| t == tuple)
     }
 
     fn visible<'a>(
@@ -296,33 +334,87 @@ impl TupleStore for MemoryStore {
     ) -> Result<Vec<Subject>, StoreError> {
         let inner = self.read()?;
         let at = inner.check_revision(at)?;
-        let indices = inner
-            .forward
-            .get(namespace)
-            .and_then(|m| m.get(object_id))
-            .and_then(|m| m.get(relation));
-        Ok(indices.map_or_else(Vec::new, |indices| {
-            inner
-                .visible(indices, at)
-                .map(|t| &t.subject)
-                .filter(|s| kind.matches(s))
-                .cloned()
-                .collect()
-        }))
+        let indices = inner.relation_versions(namespace, object_id, relation);
+        Ok(inner
+            .visible(indices, at)
+            .map(|t| &t.subject)
+            .filter(|s| kind.matches(s))
+            .cloned()
+            .collect())
     }
 
     fn contains(&self, tuple: &Tuple, at: Revision) -> Result<bool, StoreError> {
         let inner = self.read()?;
         let at = inner.check_revision(at)?;
-        if at == inner.head {
-            return Ok(inner.live.contains_key(tuple));
+        Ok(inner.contains(tuple, at))
+    }
+
+    fn for_each_subject(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        kind: SubjectKind,
+        at: Revision,
+        visit: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<(), StoreError> {
+        let inner = self.read()?;
+        let at = inner.check_revision(at)?;
+        let indices = inner.relation_versions(namespace, object_id, relation);
+        for tuple in inner.visible(indices, at) {
+            if kind.matches(&tuple.subject) {
+                visit(tuple.subject.borrowed());
+            }
         }
-        let indices = inner
-            .reverse
-            .get(&tuple.subject)
-            .and_then(|m| m.get(&tuple.object.namespace))
-            .and_then(|m| m.get(&tuple.relation));
-        Ok(indices.is_some_and(|indices| inner.visible(indices, at).any(|t| t == tuple)))
+        Ok(())
+    }
+
+    fn probe(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        probe: Probe<'_>,
+        at: Revision,
+        sets: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<ProbeHit, StoreError> {
+        let inner = self.read()?;
+        let at = inner.check_revision(at)?;
+        let indices = inner.relation_versions(namespace, object_id, relation);
+        let mut hit = ProbeHit::default();
+        if indices.is_empty() {
+            return Ok(hit);
+        }
+        let wildcard = probe
+            .wildcard
+            .map(|namespace| SubjectRef::Wildcard { namespace });
+        if indices.len() <= SCAN_LIMIT {
+            for tuple in inner.visible(indices, at) {
+                let subject = Some(tuple.subject.borrowed());
+                hit.subject |= subject == probe.subject;
+                hit.wildcard |= subject == wildcard;
+            }
+        } else {
+            let object = Object::new(namespace, object_id);
+            let has = |subject: Option<SubjectRef<'_>>| {
+                subject.is_some_and(|subject| {
+                    inner.contains(
+                        &Tuple::new(object.clone(), relation, subject.to_subject()),
+                        at,
+                    )
+                })
+            };
+            hit.subject = has(probe.subject);
+            hit.wildcard = has(wildcard);
+        }
+        if probe.sets && !hit.subject && !hit.wildcard {
+            for tuple in inner.visible(indices, at) {
+                if matches!(tuple.subject, Subject::Set { .. }) {
+                    sets(tuple.subject.borrowed());
+                }
+            }
+        }
+        Ok(hit)
     }
 
     fn objects_with_subject(
@@ -334,20 +426,31 @@ impl TupleStore for MemoryStore {
     ) -> Result<Vec<String>, StoreError> {
         let inner = self.read()?;
         let at = inner.check_revision(at)?;
-        let indices = inner
-            .reverse
-            .get(subject)
-            .and_then(|m| m.get(namespace))
-            .and_then(|m| m.get(relation));
-        let mut ids: Vec<String> = indices.map_or_else(Vec::new, |indices| {
-            inner
-                .visible(indices, at)
-                .map(|t| t.object.id.clone())
-                .collect()
-        });
+        let indices = inner.reverse_versions(subject, namespace, relation);
+        let mut ids: Vec<String> = inner
+            .visible(indices, at)
+            .map(|t| t.object.id.clone())
+            .collect();
         ids.sort();
         ids.dedup();
         Ok(ids)
+    }
+
+    fn for_each_object_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+        visit: &mut dyn FnMut(&str),
+    ) -> Result<(), StoreError> {
+        let inner = self.read()?;
+        let at = inner.check_revision(at)?;
+        let indices = inner.reverse_versions(subject, namespace, relation);
+        for tuple in inner.visible(indices, at) {
+            visit(&tuple.object.id);
+        }
+        Ok(())
     }
 
     fn list(

@@ -76,6 +76,10 @@ pub struct Probe<'a> {
     pub wildcard: Option<&'a str>,
     /// Whether to visit the relation's subject sets.
     pub sets: bool,
+    /// A hint: the caller is evaluating a permission of this object and will
+    /// likely read its other relations too, so a store may read the object
+    /// whole now and answer those reads from what it read.
+    pub whole_object: bool,
 }
 
 /// What [`TupleStore::probe`] found.
@@ -85,6 +89,38 @@ pub struct ProbeHit {
     pub subject: bool,
     /// The probed wildcard is stored.
     pub wildcard: bool,
+}
+
+/// One request's reads, from [`TupleStore::begin_reads`] until dropped.
+#[must_use = "the scope ends when the guard is dropped"]
+pub struct ReadScope<'a> {
+    store: Option<&'a dyn TupleStore>,
+}
+
+impl<'a> ReadScope<'a> {
+    /// A scope that needs no ending (the store keeps nothing between reads).
+    pub fn none() -> ReadScope<'a> {
+        ReadScope { store: None }
+    }
+
+    /// A scope that calls [`TupleStore::end_reads`] on `store` when dropped.
+    pub fn of(store: &'a dyn TupleStore) -> ReadScope<'a> {
+        ReadScope { store: Some(store) }
+    }
+}
+
+impl Drop for ReadScope<'_> {
+    fn drop(&mut self) {
+        if let Some(store) = self.store {
+            store.end_reads();
+        }
+    }
+}
+
+impl std::fmt::Debug for ReadScope<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadScope").finish_non_exhaustive()
+    }
 }
 
 /// Selects tuples; an unset field matches anything.
@@ -193,10 +229,25 @@ pub enum StoreError {
 /// Writes are atomic (all or nothing) and idempotent: inserting a live
 /// tuple or deleting a missing one changes nothing (never a duplicate row).
 /// Reads at a revision above [`TupleStore::head_revision`] fail.
+///
+/// A request that makes many reads (a check, a lookup) brackets them with
+/// [`TupleStore::begin_reads`]: a store may then keep state between those
+/// reads (SQLite keeps one read transaction and the rows it has read).
+/// Scopes change no answer; reads are still at their revision, and writes
+/// may happen while a scope is open.
 pub trait TupleStore: Send + Sync {
     /// Deletes `deletes`, then inserts `inserts`, in one transaction that
     /// gets the next revision. A tuple in both stays (or becomes) live.
     fn write(&self, inserts: &[Tuple], deletes: &[Tuple]) -> Result<Revision, StoreError>;
+
+    /// Starts one request's reads; the scope ends when the guard drops.
+    /// Scopes may nest and overlap (several threads).
+    fn begin_reads(&self) -> ReadScope<'_> {
+        ReadScope::none()
+    }
+
+    /// Ends a scope of [`TupleStore::begin_reads`]; called by its guard.
+    fn end_reads(&self) {}
 
     /// Deletes every live tuple matching `filter`, in one transaction.
     fn delete_matching(&self, filter: &TupleFilter) -> Result<Revision, StoreError>;
@@ -279,6 +330,19 @@ pub trait TupleStore: Send + Sync {
         Ok(hit)
     }
 
+    /// A hint: the caller is about to read these objects of `namespace` at
+    /// `at`, within the current read scope, so a store may read them now,
+    /// together. Changes no answer; the default does nothing.
+    fn prefetch(
+        &self,
+        namespace: &str,
+        object_ids: &[&str],
+        at: Revision,
+    ) -> Result<(), StoreError> {
+        let _ = (namespace, object_ids, at);
+        Ok(())
+    }
+
     /// Reverse lookup: the IDs of the objects of `namespace` whose `relation`
     /// holds exactly `subject` at `at`, sorted.
     fn objects_with_subject(
@@ -288,6 +352,23 @@ pub trait TupleStore: Send + Sync {
         subject: &Subject,
         at: Revision,
     ) -> Result<Vec<String>, StoreError>;
+
+    /// [`TupleStore::objects_with_subject`] without copies: calls `visit`
+    /// with each ID, in no particular order (an ID may come more than once).
+    /// `visit` must not call the store.
+    fn for_each_object_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+        visit: &mut dyn FnMut(&str),
+    ) -> Result<(), StoreError> {
+        for id in self.objects_with_subject(namespace, relation, subject, at)? {
+            visit(&id);
+        }
+        Ok(())
+    }
 
     /// The live tuples matching `filter` at `at`, a page at a time, in a
     /// stable order.
