@@ -887,3 +887,37 @@ fn a_version_3_database_migrates_to_live_and_history() {
     assert_eq!(store.gc_horizon().unwrap(), Revision(4));
     assert_eq!(store.store_id().unwrap(), store_id);
 }
+
+#[test]
+fn sqlite_gc_collects_a_long_history_in_windows_and_keeps_what_is_newer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("z.db")).unwrap();
+    // 10,000 versions (several collection windows), deleted in two waves
+    // around the collection point, with live tuples among them.
+    let tuples: Vec<Tuple> = (0..10_000)
+        .map(|i| t(&format!("doc:{i}#viewer@user:u{i}")))
+        .collect();
+    store.write(&tuples, &[]).unwrap();
+    let early: Vec<Tuple> = tuples.iter().step_by(2).cloned().collect();
+    let before = store.write(&[], &early).unwrap();
+    let late: Vec<Tuple> = tuples.iter().skip(1).step_by(4).cloned().collect();
+    let after = store.write(&[], &late).unwrap();
+    assert_eq!(store.gc(before).unwrap(), 5_000);
+    // The later deletes are history still readable from the horizon on.
+    assert_eq!(store.gc_horizon().unwrap(), before);
+    assert!(store.contains(&tuples[1], before).unwrap());
+    assert!(!store.contains(&tuples[1], after).unwrap());
+    assert!(store.contains(&tuples[3], after).unwrap());
+    let live = store
+        .list(&TupleFilter::default(), &PageRequest::first(100_000), after)
+        .unwrap();
+    assert_eq!(live.items.len(), 2_500);
+    assert_eq!(store.gc(after).unwrap(), 2_500);
+    assert_eq!(
+        store
+            .list(&TupleFilter::default(), &PageRequest::first(100_000), after)
+            .unwrap()
+            .items,
+        live.items
+    );
+}

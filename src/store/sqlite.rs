@@ -304,8 +304,9 @@ struct Inner {
     id: String,
 }
 
-/// Versions removed per transaction by [`TupleStore::gc`].
-const GC_BATCH: i64 = 2_000;
+/// The span of `seq` one [`TupleStore::gc`] transaction covers: at most
+/// this many versions are read or removed while it holds the lock.
+const GC_WINDOW: i64 = 4_096;
 
 fn meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
     Ok(conn
@@ -1660,27 +1661,39 @@ impl TupleStore for SqliteStore {
             inner.horizon = before;
             rev_param(before)
         };
+        // Only `history` holds deleted versions; live ones are never
+        // collected. It is walked once, in windows of `seq` (the
+        // `history_seq` index), one short transaction per window so that
+        // readers get the lock between: versions that must stay are read
+        // once, not once per batch.
+        let bounds: (Option<i64>, Option<i64>) = {
+            let mut inner = self.lock()?;
+            inner.end_read_transaction()?;
+            inner
+                .conn
+                .query_row("SELECT MIN(seq), MAX(seq) FROM history", [], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?
+        };
+        let (Some(low), Some(high)) = bounds else {
+            return Ok(0);
+        };
         let mut removed = 0u64;
-        loop {
-            // One short transaction per batch; readers get the lock between.
-            // Only `history` holds deleted versions; live ones are never
-            // collected.
+        let mut from = low;
+        while from <= high {
+            let to = from.saturating_add(GC_WINDOW);
             let mut inner = self.lock()?;
             inner.end_read_transaction()?;
             let count = inner
                 .conn
                 .prepare_cached(
-                    "DELETE FROM history
-                     WHERE (ns, obj, rel, s_rel, s_ns, s_obj, created_rev) IN (
-                         SELECT ns, obj, rel, s_rel, s_ns, s_obj, created_rev FROM history
-                         WHERE deleted_rev <= ?1 LIMIT ?2)",
+                    "DELETE FROM history WHERE seq >= ?1 AND seq < ?2 AND deleted_rev <= ?3",
                 )?
-                .execute(params![before, GC_BATCH])?;
+                .execute(params![from, to, before])?;
             removed += count as u64;
-            if (count as i64) < GC_BATCH {
-                return Ok(removed);
-            }
+            from = to;
         }
+        Ok(removed)
     }
 }
 
