@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use super::consistency::Consistency;
 use super::errors::ApiError;
-use super::zookie::{query_hash, PageToken};
+use super::zookie::query_hash;
 use super::{blocking, evaluate, AppState, SNAPTOKEN_HEADER};
 use crate::engine::{Engine, EngineError, EngineOptions, ExpandTree};
 use crate::ir::{AllowedType, NamespaceId, RelationId};
@@ -1002,16 +1002,7 @@ pub async fn list(
             },
             at,
         )?;
-        let next_page_token = page
-            .next_cursor
-            .map(|cursor| {
-                s.tokens.page(&PageToken {
-                    revision: at,
-                    query_hash: hash,
-                    cursor,
-                })
-            })
-            .unwrap_or_default();
+        let next_page_token = s.next_page_token(at, hash, page.next_cursor);
         let token = s.snaptoken(at);
         Ok((
             Relationships {

@@ -225,6 +225,25 @@ impl AppState {
         self.tokens.snapshot(revision)
     }
 
+    /// The `next_page_token` of a page read at `revision` for the query
+    /// `query_hash`: `""` on the last page (no `cursor`), as in Keto.
+    pub fn next_page_token(
+        &self,
+        revision: Revision,
+        query_hash: [u8; 8],
+        cursor: Option<String>,
+    ) -> String {
+        cursor
+            .map(|cursor| {
+                self.tokens.page(&zookie::PageToken {
+                    revision,
+                    query_hash,
+                    cursor,
+                })
+            })
+            .unwrap_or_default()
+    }
+
     /// The effective depth limit for a request's `max-depth`: it may only
     /// lower the configured limit (0 or absent: the configured limit).
     pub fn depth(&self, requested: Option<i64>) -> Result<u32, ApiError> {

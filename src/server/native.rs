@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::consistency::Consistency;
 use super::errors::ApiError;
 use super::keto::{namespace_id, read_json, relation_id, Access};
-use super::zookie::{query_hash, PageToken};
+use super::zookie::query_hash;
 use super::{blocking, AppState};
 use crate::engine::{Engine, EngineOptions, Explanation};
 use crate::store::PageRequest;
@@ -221,16 +221,7 @@ pub async fn lookup_resources(
         )?;
         Ok(LookupResourcesResult {
             object_ids: page.items,
-            next_page_token: page
-                .next_cursor
-                .map(|cursor| {
-                    s.tokens.page(&PageToken {
-                        revision: at,
-                        query_hash: hash,
-                        cursor,
-                    })
-                })
-                .unwrap_or_default(),
+            next_page_token: s.next_page_token(at, hash, page.next_cursor),
             snaptoken: s.snaptoken(at),
         })
     })
@@ -298,7 +289,13 @@ pub async fn explain(State(state): State<Arc<AppState>>, body: Body) -> Result<R
         })
     })
     .await?;
-    let json = crate::engine::grow_stack(|| serde_json::to_vec(&result))
+    deep_json(&result)
+}
+
+/// A JSON answer holding a tree as deep as the data: serialized on a
+/// growing stack (`axum::Json` would recurse on the request thread's).
+fn deep_json(value: &impl Serialize) -> Result<Response, ApiError> {
+    let json = crate::engine::grow_stack(|| serde_json::to_vec(value))
         .map_err(|e| ApiError::internal(e.to_string()))?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/json")],
@@ -336,13 +333,7 @@ pub async fn expand(State(state): State<Arc<AppState>>, body: Body) -> Result<Re
         })
     })
     .await?;
-    let json = crate::engine::grow_stack(|| serde_json::to_vec(&result))
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok((
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        json,
-    )
-        .into_response())
+    deep_json(&result)
 }
 
 pub async fn schema(State(state): State<Arc<AppState>>) -> Result<Json<SchemaResult>, ApiError> {
