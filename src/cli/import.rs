@@ -260,32 +260,29 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
     });
     progress.finish_and_clear();
     if let Err(report) = outcome {
-        if written.snaptoken.is_some() {
+        if written.batches > 0 {
+            let revisions = written
+                .last
+                .map(|last| format!(" (revisions {}..={last})", written.first.unwrap_or(last)))
+                .unwrap_or_default();
             eprintln!(
-                "note: {} tuples were imported in {} batches before the import stopped; \
-                 importing the same files again completes it",
+                "note: {} tuples were imported in {} batches{revisions} before the import \
+                 stopped; importing the same files again completes it",
                 written.tuples, written.batches
-            );
-        }
-        if let Some(last) = written.last {
-            eprintln!(
-                "note: {} tuples were imported in {} batches (revisions {}..={last}) before \
-                 the import stopped; importing the same files again completes it",
-                written.tuples,
-                written.batches,
-                written.first.unwrap_or(last)
             );
         }
         return Err(report);
     }
+    // A server does not say which tuples were new.
+    let local = matches!(sink, Sink::Local(_));
     let seconds = started.elapsed().as_secs_f64();
     let summary = ImportReport {
         version: JSON_VERSION,
         ok: true,
         files: args.files.len(),
         tuples: written.tuples,
-        inserted: written.snaptoken.is_none().then_some(written.inserted),
-        unchanged: written.snaptoken.is_none().then_some(written.unchanged),
+        inserted: local.then_some(written.inserted),
+        unchanged: local.then_some(written.unchanged),
         batches: written.batches,
         first_revision: written.first,
         last_revision: written.last,

@@ -628,6 +628,12 @@ enum ExportError {
     Io(std::io::Error),
 }
 
+impl From<ClientError> for ExportError {
+    fn from(error: ClientError) -> ExportError {
+        ExportError::Remote(error)
+    }
+}
+
 /// The snapshot a listing or an export read.
 enum Snapshot {
     Revision(Revision),
@@ -679,27 +685,15 @@ impl ExportSource {
                 Ok((count, Snapshot::Revision(*at)))
             }
             ExportSource::Remote(client, options) => {
-                let mut token: Option<String> = None;
-                let mut snapshot = None;
-                loop {
-                    // Page tokens carry the first page's snapshot.
-                    let page = client
-                        .list_page(filter, options, REMOTE_PAGE, token.as_deref())
-                        .map_err(ExportError::Remote)?;
-                    if snapshot.is_none() {
-                        snapshot = Some(page.snaptoken.clone());
-                    }
-                    for tuple in &page.tuples {
+                let snaptoken = client.for_each_page(filter, options, REMOTE_PAGE, |page| {
+                    for tuple in page {
                         writeln!(out, "{tuple}").map_err(ExportError::Io)?;
                     }
-                    count += page.tuples.len() as u64;
-                    if page.next_page_token.is_empty() {
-                        break;
-                    }
-                    token = Some(page.next_page_token);
-                }
+                    count += page.len() as u64;
+                    Ok::<(), ExportError>(())
+                })?;
                 out.flush().map_err(ExportError::Io)?;
-                Ok((count, Snapshot::Token(snapshot.unwrap_or_default())))
+                Ok((count, Snapshot::Token(snaptoken)))
             }
         }
     }
@@ -725,11 +719,34 @@ fn remote_err(error: ClientError) -> miette::Report {
     miette!("{error}")
 }
 
+/// What a remote write does, for its messages.
+#[derive(Clone, Copy)]
+enum Change {
+    Write,
+    Delete,
+}
+
+impl Change {
+    fn noun(self) -> &'static str {
+        match self {
+            Change::Write => "write",
+            Change::Delete => "delete",
+        }
+    }
+
+    fn done(self) -> &'static str {
+        match self {
+            Change::Write => "wrote",
+            Change::Delete => "deleted",
+        }
+    }
+}
+
 /// A write the server refused as a bad request (a tuple the schema
 /// rejects, say) exits 1 like a local one; other failures are errors.
 fn remote_write_outcome(
     result: Result<String, ClientError>,
-    verb: &str,
+    change: Change,
     tuples: Option<u64>,
     format: Format,
 ) -> miette::Result<ExitCode> {
@@ -752,7 +769,7 @@ fn remote_write_outcome(
                 Format::Human => eprintln!(
                     "error: the server refused the {} ({status} {reason}): {message}\n\
                      nothing was written",
-                    if verb == "wrote" { "write" } else { "delete" }
+                    change.noun()
                 ),
             }
             return Ok(ExitCode::from(1));
@@ -767,6 +784,7 @@ fn remote_write_outcome(
             tuples,
         })?,
         Format::Human => {
+            let verb = change.done();
             let what = match tuples {
                 Some(n) => format!("{verb} {n} tuple{}", plural(n)),
                 None => format!("{verb} the matching tuples"),
@@ -793,7 +811,12 @@ fn remote_write(args: &WriteArgs) -> miette::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     let result = client.write(&tuples, &[]);
-    remote_write_outcome(result, "wrote", Some(tuples.len() as u64), args.format)
+    remote_write_outcome(
+        result,
+        Change::Write,
+        Some(tuples.len() as u64),
+        args.format,
+    )
 }
 
 /// `zanzi tuples delete --write-remote URL`: the tuples in one PATCH, or a
@@ -810,7 +833,7 @@ fn remote_delete(args: &DeleteArgs) -> miette::Result<ExitCode> {
             ));
         }
         let result = client.delete_matching(&filter);
-        return remote_write_outcome(result, "deleted", None, args.format);
+        return remote_write_outcome(result, Change::Delete, None, args.format);
     }
     let mut problems = Problems::default();
     let tuples = gather(&args.tuples, None, &mut problems)?;
@@ -819,7 +842,12 @@ fn remote_delete(args: &DeleteArgs) -> miette::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     let result = client.write(&[], &tuples);
-    remote_write_outcome(result, "deleted", Some(tuples.len() as u64), args.format)
+    remote_write_outcome(
+        result,
+        Change::Delete,
+        Some(tuples.len() as u64),
+        args.format,
+    )
 }
 
 /// `zanzi tuples list --remote URL`: one page, as locally; the page token

@@ -344,16 +344,31 @@ impl Client {
         options: &ReadOptions,
     ) -> Result<(Vec<Tuple>, String), ClientError> {
         let mut tuples = Vec::new();
+        let snaptoken = self.for_each_page(filter, options, 1000, |page| {
+            tuples.extend_from_slice(page);
+            Ok::<(), ClientError>(())
+        })?;
+        Ok((tuples, snaptoken))
+    }
+
+    /// Every page of `GET /relation-tuples` in turn, `page_size` tuples a
+    /// page, all at the first page's snapshot (page tokens carry it);
+    /// returns its snapshot token. An error from `visit` stops the listing.
+    pub fn for_each_page<E: From<ClientError>>(
+        &self,
+        filter: &TupleFilter,
+        options: &ReadOptions,
+        page_size: u64,
+        mut visit: impl FnMut(&[Tuple]) -> Result<(), E>,
+    ) -> Result<String, E> {
         let mut token = None;
-        let mut snaptoken = String::new();
+        let mut snaptoken = None;
         loop {
-            let page = self.list_page(filter, options, 1000, token.as_deref())?;
-            if snaptoken.is_empty() {
-                snaptoken = page.snaptoken;
-            }
-            tuples.extend(page.tuples);
+            let page = self.list_page(filter, options, page_size, token.as_deref())?;
+            visit(&page.tuples)?;
+            let snaptoken = snaptoken.get_or_insert(page.snaptoken);
             if page.next_page_token.is_empty() {
-                return Ok((tuples, snaptoken));
+                return Ok(std::mem::take(snaptoken));
             }
             token = Some(page.next_page_token);
         }
