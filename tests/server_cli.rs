@@ -226,6 +226,18 @@ fn start_server_with(
     dir: &std::path::Path,
     schema: Option<&std::path::Path>,
 ) -> (Server, String, String) {
+    let (server, mut log) = spawn_server(dir, schema);
+    let (read, write) = listeners(&mut log);
+    // Keep reading the log, as a log collector would.
+    std::thread::spawn(move || log.for_each(drop));
+    (server, read, write)
+}
+
+type Log = std::io::Lines<BufReader<std::process::ChildStderr>>;
+
+/// `zanzi serve` on free ports over `dir/z.db`, logging JSON to the
+/// returned reader.
+fn spawn_server(dir: &std::path::Path, schema: Option<&std::path::Path>) -> (Server, Log) {
     let mut command = zanzi();
     command.args(["serve", "--log-format", "json"]);
     if let Some(schema) = schema {
@@ -235,32 +247,26 @@ fn start_server_with(
         command
             .arg("--db")
             .arg(dir.join("z.db"))
-            .args([
-                "--read-port",
-                "0",
-                "--write-port",
-                "0",
-                "--metrics-port",
-                "0",
-                "--syntax-port",
-                "0",
-            ])
+            .args(["--read-port", "0", "--write-port", "0"])
+            .args(["--metrics-port", "0", "--syntax-port", "0"])
             .stderr(Stdio::piped())
             .spawn()
             .unwrap(),
     );
-    let mut lines = BufReader::new(server.0.stderr.take().unwrap()).lines();
-    for line in lines.by_ref() {
+    let log = BufReader::new(server.0.stderr.take().unwrap()).lines();
+    (server, log)
+}
+
+/// Reads the log up to the announcement of the listeners; answers the read
+/// and write URLs.
+fn listeners(log: &mut Log) -> (String, String) {
+    for line in log.by_ref() {
         let line = line.unwrap();
         let record: serde_json::Value = serde_json::from_str(&line)
             .unwrap_or_else(|_| panic!("a log line that is not JSON: {line}"));
         if record["fields"]["message"] == "zanzi serving" {
-            let read = record["fields"]["read"].as_str().unwrap();
-            let write = record["fields"]["write"].as_str().unwrap();
-            let urls = (format!("http://{read}"), format!("http://{write}"));
-            // Keep reading the log, as a log collector would.
-            std::thread::spawn(move || lines.for_each(drop));
-            return (server, urls.0, urls.1);
+            let url = |name: &str| format!("http://{}", record["fields"][name].as_str().unwrap());
+            return (url("read"), url("write"));
         }
     }
     panic!("the server did not announce its listeners");
@@ -486,36 +492,10 @@ fn the_server_outlives_a_log_reader_that_goes_away() {
         "namespace user {}\nnamespace doc { relation viewer: user }\n",
     )
     .unwrap();
-    let mut server = Server(
-        zanzi()
-            .args([
-                "serve",
-                "--db",
-                ":memory:",
-                "--log-format",
-                "json",
-                "--schema",
-            ])
-            .arg(&schema)
-            .args(["--read-port", "0", "--write-port", "0"])
-            .args(["--metrics-port", "0", "--syntax-port", "0"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let (mut read, mut write) = (String::new(), String::new());
-    {
-        let lines = BufReader::new(server.0.stderr.take().unwrap()).lines();
-        for line in lines {
-            let record: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
-            if record["fields"]["message"] == "zanzi serving" {
-                read = format!("http://{}", record["fields"]["read"].as_str().unwrap());
-                write = format!("http://{}", record["fields"]["write"].as_str().unwrap());
-                break;
-            }
-        }
-        // The pipe closes here: every later log line fails to write.
-    }
+    let (_server, mut log) = spawn_server(dir.path(), Some(&schema));
+    let (read, write) = listeners(&mut log);
+    // The pipe closes here: every later log line fails to write.
+    drop(log);
     // A refused write is logged as a warning.
     let (code, _, stderr) = run(&[
         "tuples",
