@@ -846,44 +846,26 @@ async fn check(
         .into_response())
 }
 
-/// `GET /relation-tuples/check`: 200 when allowed, 403 when denied.
-pub async fn check_get(
+/// `GET /relation-tuples/check` (`FORBID`: 403 when denied) and
+/// `GET /relation-tuples/check/openapi` (always 200 with `allowed`).
+pub async fn check_get<const FORBID: bool>(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let q = Params::parse(raw.as_deref())?;
     let rel = query_relationship(&q)?;
-    check(state, q, rel, true).await
+    check(state, q, rel, FORBID).await
 }
 
-/// `GET /relation-tuples/check/openapi`: always 200 with `allowed`.
-pub async fn check_get_openapi(
-    State(state): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let q = Params::parse(raw.as_deref())?;
-    let rel = query_relationship(&q)?;
-    check(state, q, rel, false).await
-}
-
-pub async fn check_post(
+/// The same questions as [`check_get`], asked in a JSON body.
+pub async fn check_post<const FORBID: bool>(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
     body: Body,
 ) -> Result<Response, ApiError> {
     let q = Params::parse(raw.as_deref())?;
     let rel: Relationship = read_json(&state, body).await?;
-    check(state, q, rel, true).await
-}
-
-pub async fn check_post_openapi(
-    State(state): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let q = Params::parse(raw.as_deref())?;
-    let rel: Relationship = read_json(&state, body).await?;
-    check(state, q, rel, false).await
+    check(state, q, rel, FORBID).await
 }
 
 /// `POST /relation-tuples/batch/check`: one answer (or error) per tuple,
@@ -1280,10 +1262,13 @@ pub async fn patch(State(state): State<Arc<AppState>>, body: Body) -> Result<Res
 pub fn read_routes(router: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
     router
         .route("/relation-tuples", get(list))
-        .route("/relation-tuples/check", get(check_get).post(check_post))
+        .route(
+            "/relation-tuples/check",
+            get(check_get::<true>).post(check_post::<true>),
+        )
         .route(
             "/relation-tuples/check/openapi",
-            get(check_get_openapi).post(check_post_openapi),
+            get(check_get::<false>).post(check_post::<false>),
         )
         .route(
             "/relation-tuples/batch/check",
