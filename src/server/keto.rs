@@ -816,11 +816,12 @@ fn query_relationship(q: &Params) -> Result<Relationship, ApiError> {
     })
 }
 
+/// A check; `forbid_denied` answers a denial 403 (Keto's plain check).
 async fn check(
     state: Arc<AppState>,
     q: Params,
     rel: Relationship,
-    mirror_status: bool,
+    forbid_denied: bool,
 ) -> Result<Response, ApiError> {
     let depth = state.depth(q.max_depth()?)?;
     let consistency = q.consistency(&state)?;
@@ -830,7 +831,7 @@ async fn check(
         Ok((run_check(s, &question, depth, at)?, s.snaptoken(at)))
     })
     .await?;
-    let status = if allowed || !mirror_status {
+    let status = if allowed || !forbid_denied {
         StatusCode::OK
     } else {
         StatusCode::FORBIDDEN
