@@ -2,10 +2,12 @@
 //! a server instead of a local store when given `--remote URL` (the read
 //! API) or `--write-remote URL` (the write API).
 //!
-//! Merging into a command: add `#[command(flatten)] remote: RemoteArgs` to
-//! its arguments and, at the top of its `run`, call the matching function
-//! here when [`RemoteArgs::is_remote`] holds (see docs/cli.md, "Remote
-//! mode"). Everything speaks through [`crate::server::client::Client`].
+//! A command takes `#[command(flatten)] remote: RemoteArgs` and, when
+//! [`RemoteArgs::is_remote`] holds, answers through the server: check and
+//! expand here, the `tuples` commands in [`super::tuples`] (see
+//! docs/cli.md, "Remote mode"). Everything speaks through
+//! [`crate::server::client::Client`], and prints what the local command
+//! prints.
 
 use std::process::ExitCode;
 
@@ -14,7 +16,6 @@ use serde::Serialize;
 
 use super::local::{self, Format, JSON_VERSION};
 use crate::engine::{ExpandTree, Explanation, Outcome};
-
 use crate::server::client::{Client, ReadOptions};
 use crate::tuple::Tuple;
 
