@@ -180,7 +180,7 @@ async fn main() {
         let write = format!("http://127.0.0.1:{}", ports[1]);
         let started = Instant::now();
         tokio::task::spawn_blocking(move || {
-            let client = zanzi::server::client::Client::new(None, Some(&write)).unwrap();
+            let client = zanzi::client::Client::new(None, Some(&write)).unwrap();
             for chunk in tuples.chunks(5_000) {
                 client.write(chunk, &[]).unwrap();
             }

@@ -28,10 +28,13 @@
 //! ```
 
 pub mod analysis;
-pub mod cli;
+pub mod api;
+mod cli;
+pub mod client;
 pub mod diagnostics;
 pub mod engine;
 pub mod ir;
+pub mod load;
 pub mod server;
 pub mod source;
 pub mod store;
@@ -43,44 +46,9 @@ pub use engine::{Engine, EngineError, EngineOptions};
 pub use store::{MemoryStore, Revision, SqliteStore, StoreError, TupleStore};
 pub use tuple::{Object, Subject, Tuple};
 
-use diagnostics::Diagnostic;
-use source::{FileId, SourceMap};
+pub use load::{compile, compile_source, Compilation};
 
-/// The result of compiling one schema.
-#[derive(Debug)]
-pub struct Compilation {
-    /// Every diagnostic, sorted by position.
-    pub diagnostics: Vec<Diagnostic>,
-    /// The compiled schema, when there was no error.
-    pub schema: Option<ir::Schema>,
-}
-
-impl Compilation {
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
-    }
-}
-
-/// Compiles the given files of `sources` as one schema.
-pub fn compile(sources: &SourceMap, files: &[FileId]) -> Compilation {
-    let mut diags = Vec::new();
-    let parsed: Vec<_> = files
-        .iter()
-        .map(|&file| syntax::parse(file, sources.text(file), &mut diags))
-        .collect();
-    let schema = analysis::analyze(sources, &parsed, &mut diags);
-    let schema = schema.filter(|_| !diags.iter().any(Diagnostic::is_error));
-    diagnostics::sort_and_dedup(&mut diags);
-    Compilation {
-        diagnostics: diags,
-        schema,
-    }
-}
-
-/// Compiles one source text (convenience for tests and embedding).
-pub fn compile_source(name: &str, text: &str) -> (SourceMap, Compilation) {
-    let mut sources = SourceMap::new();
-    let file = sources.add(name, text);
-    let compilation = compile(&sources, &[file]);
-    (sources, compilation)
+/// Runs the `zanzi` command line; the binary's whole `main`.
+pub fn run_cli() -> std::process::ExitCode {
+    cli::run()
 }

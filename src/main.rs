@@ -1,5 +1,5 @@
-//! The `zanzi` binary: everything lives in [`zanzi::cli`].
+//! The `zanzi` binary: everything lives in the library's command-line module.
 
 fn main() -> std::process::ExitCode {
-    zanzi::cli::run()
+    zanzi::run_cli()
 }

@@ -86,7 +86,7 @@ fn bad_examples_report_their_code_and_fixed_ones_are_clean() {
 
 #[test]
 fn errors_md_is_generated_from_the_explanations() {
-    let generated = zanzi::cli::explain::errors_md();
+    let generated = zanzi::diagnostics::codes::errors_md();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/errors.md");
     if std::env::var_os("ZANZI_BLESS").is_some() {
         std::fs::write(path, &generated).unwrap();

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use zanzi::load::Limits;
 use zanzi::server::config::Settings;
 use zanzi::server::{self, AppState, Running};
 use zanzi::store::{MemoryStore, PageRequest, Revision, SqliteStore, TupleFilter, TupleStore};
@@ -968,7 +969,7 @@ async fn the_remote_client_speaks_to_the_server() {
     let read = format!("http://{}", s.running.read);
     let write = format!("http://{}", s.running.write);
     tokio::task::spawn_blocking(move || {
-        use zanzi::server::client::{Client, ReadOptions};
+        use zanzi::client::{Client, ReadOptions};
         let client = Client::new(Some(&read), Some(&write)).unwrap();
         client.status(true, Duration::from_secs(5)).unwrap();
         let t = |s: &str| -> Tuple { s.parse().unwrap() };
@@ -1173,24 +1174,47 @@ async fn the_openapi_document_lists_every_route_and_matches_the_copy_in_docs() {
 
 #[test]
 fn the_schema_loads_from_source_a_directory_or_compiled_ir() {
+    let load = |path: &std::path::Path| {
+        let (_, compilation) = zanzi::load::load_schema(path, &Limits::default()).unwrap();
+        compilation.schema.unwrap()
+    };
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join("schema.zanzi");
     std::fs::write(&source, SCHEMA).unwrap();
-    let from_source = server::load_schema(&source).unwrap();
+    let from_source = load(&source);
     assert_eq!(from_source.hash, schema().hash);
-    let from_dir = server::load_schema(dir.path()).unwrap();
+    let from_dir = load(dir.path());
     assert_eq!(from_dir.hash, from_source.hash);
     let ir = dir.path().join("schema.json");
     std::fs::write(&ir, from_source.to_json()).unwrap();
-    assert_eq!(server::load_schema(&ir).unwrap().hash, from_source.hash);
+    assert_eq!(load(&ir).hash, from_source.hash);
     // A modified IR is refused by its hash.
     std::fs::write(
         &ir,
         from_source.to_json().replace("\"viewer\"", "\"watcher\""),
     )
     .unwrap();
-    let err = server::load_schema(&ir).unwrap_err().to_string();
+    let err = zanzi::load::load_schema(&ir, &Limits::default())
+        .unwrap_err()
+        .with_cause();
     assert!(err.contains("schema.json"), "{err}");
+}
+
+/// `serve --schema DIR` compiles exactly the files `check --schema DIR`
+/// does: nested directories included, hidden ones skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_loads_a_schema_directory_as_every_command_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (head, tail) = SCHEMA.split_at(SCHEMA.find("namespace document").unwrap());
+    std::fs::create_dir_all(dir.path().join("more")).unwrap();
+    std::fs::create_dir_all(dir.path().join(".hidden")).unwrap();
+    std::fs::write(dir.path().join("a.zanzi"), head).unwrap();
+    std::fs::write(dir.path().join("more/b.zanzi"), tail).unwrap();
+    std::fs::write(dir.path().join(".hidden/c.zanzi"), "not a schema").unwrap();
+    let mut settings = settings();
+    settings.schema = Some(dir.path().to_path_buf());
+    let state = AppState::open(settings).unwrap();
+    assert_eq!(state.schema.hash, schema().hash);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

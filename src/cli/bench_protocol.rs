@@ -29,9 +29,9 @@ use std::time::Instant;
 
 use miette::{miette, IntoDiagnostic, WrapErr};
 
-use super::inputs;
 use crate::diagnostics::{self, Diagnostic};
 use crate::engine::{Engine, EngineError};
+use crate::load::{self, Limits};
 use crate::source::SourceMap;
 use crate::store::{MemoryStore, Revision, SqliteStore, TupleStore};
 use crate::tuple::{self, Tuple};
@@ -54,7 +54,8 @@ pub fn run(options: &Options) -> miette::Result<ExitCode> {
     let mut sources = SourceMap::new();
     let mut diags = Vec::new();
     let schema_path = schema_file(&options.schema);
-    let file = inputs::load(&mut sources, &schema_path, &mut diags)?;
+    let file = load::read_source(&mut sources, &schema_path, &Limits::default(), &mut diags)
+        .into_diagnostic()?;
     let tuples_text = read_text(&options.tuples)?;
     let tuples: Vec<Tuple> = match tuple::parse_tuple_file(&tuples_text) {
         Ok(tuples) => tuples.into_iter().map(|(_, t)| t).collect(),
@@ -155,7 +156,7 @@ fn schema_file(given: &Path) -> PathBuf {
 }
 
 fn read_text(path: &Path) -> miette::Result<String> {
-    String::from_utf8(inputs::read_bytes(path)?)
+    String::from_utf8(load::read_bytes(path, &Limits::default()).into_diagnostic()?)
         .into_diagnostic()
         .wrap_err_with(|| format!("`{}` is not UTF-8", path.display()))
 }

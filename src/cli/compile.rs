@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use miette::{miette, IntoDiagnostic, WrapErr};
 
-use super::{inputs, output};
+use super::output;
 use crate::diagnostics::{self, OutputFormat};
+use crate::load::{self, Limits};
 use crate::source::SourceMap;
 
 pub fn run(
@@ -15,19 +16,12 @@ pub fn run(
     format: OutputFormat,
     color: super::ColorMode,
 ) -> miette::Result<ExitCode> {
-    let inputs = inputs::discover(paths, false)?;
+    let inputs = load::discover(paths, false).into_diagnostic()?;
+    let files: Vec<PathBuf> = inputs.schema_files().cloned().collect();
     let mut sources = SourceMap::new();
-    let mut diags = Vec::new();
-    let ids = inputs
-        .schema_files()
-        .map(|path| inputs::load(&mut sources, path, &mut diags))
-        .collect::<miette::Result<Vec<_>>>()?;
-    let compilation = crate::compile(&sources, &ids);
-    diags.extend(compilation.diagnostics);
-    diagnostics::sort_and_dedup(&mut diags);
-    let schema = compilation
-        .schema
-        .filter(|_| !diags.iter().any(|d| d.is_error()));
+    let compilation =
+        load::compile_files(&mut sources, &files, &Limits::default()).into_diagnostic()?;
+    let (diags, schema) = (compilation.diagnostics, compilation.schema);
 
     // Diagnostics go to standard error here: standard output may carry the IR.
     if format == OutputFormat::Json {

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use miette::{IntoDiagnostic, WrapErr};
 
-use super::{inputs, output};
+use super::output;
 use crate::diagnostics::{self, OutputFormat};
+use crate::load::{self, Limits};
 use crate::source::SourceMap;
 
 /// Formats a source text; `Err` carries the syntax diagnostics that prevent it.
@@ -30,13 +31,14 @@ pub fn run(paths: &[PathBuf], check: bool, color: super::ColorMode) -> miette::R
     if paths.len() == 1 && paths.first().is_some_and(|p| p == Path::new("-")) {
         return stdin_to_stdout(color);
     }
-    let inputs = inputs::discover(paths, false)?;
+    let inputs = load::discover(paths, false).into_diagnostic()?;
     let mut sources = SourceMap::new();
     let mut unformatted = 0usize;
     let mut broken = 0usize;
     for path in inputs.schema_files() {
         let mut diags = Vec::new();
-        let file = inputs::load(&mut sources, path, &mut diags)?;
+        let file = load::read_source(&mut sources, path, &Limits::default(), &mut diags)
+            .into_diagnostic()?;
         let formatted = match format_source(&sources, file) {
             Ok(text) if diags.is_empty() => text,
             Ok(_) | Err(_) => {
@@ -59,7 +61,7 @@ pub fn run(paths: &[PathBuf], check: bool, color: super::ColorMode) -> miette::R
         }
         unformatted += 1;
         if check {
-            let name = inputs::display_name(path);
+            let name = load::display_name(path);
             let diff = similar::TextDiff::from_lines(original, formatted.as_str());
             let diff = diff
                 .unified_diff()
@@ -92,7 +94,7 @@ fn stdin_to_stdout(color: super::ColorMode) -> miette::Result<ExitCode> {
         .wrap_err("cannot read standard input")?;
     let mut sources = SourceMap::new();
     let mut diags = Vec::new();
-    let file = inputs::add_bytes(&mut sources, "<stdin>".into(), bytes, &mut diags);
+    let file = load::add_source_bytes(&mut sources, "<stdin>".into(), bytes, &mut diags);
     match format_source(&sources, file) {
         Ok(text) if diags.is_empty() => {
             output::print(&text).into_diagnostic()?;

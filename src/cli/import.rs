@@ -35,8 +35,9 @@ use serde::Serialize;
 use super::local::{self, DbArgs, Format, Problems, SchemaArgs, WriteTarget, JSON_VERSION};
 use super::remote::RemoteArgs;
 use super::tuples::read_tuples;
-use super::{inputs, ColorMode};
+use super::ColorMode;
 use crate::ir;
+use crate::load;
 use crate::store::Revision;
 use crate::tuple::Tuple;
 
@@ -116,13 +117,13 @@ fn open(path: &Path) -> miette::Result<BufReader<File>> {
     File::open(path)
         .map(|file| BufReader::with_capacity(1 << 20, file))
         .into_diagnostic()
-        .wrap_err_with(|| format!("cannot read `{}`", inputs::display_name(path)))
+        .wrap_err_with(|| format!("cannot read `{}`", load::display_name(path)))
 }
 
 /// Where an import writes.
 enum Destination<'a> {
     Local(WriteTarget<'a>),
-    Remote(crate::server::client::Client),
+    Remote(crate::client::Client),
 }
 
 impl Destination<'_> {
@@ -173,7 +174,7 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
         }
         let meta = std::fs::metadata(path)
             .into_diagnostic()
-            .wrap_err_with(|| format!("cannot read `{}`", inputs::display_name(path)))?;
+            .wrap_err_with(|| format!("cannot read `{}`", load::display_name(path)))?;
         total_bytes += meta.len();
     }
     let progress = bar(
@@ -184,7 +185,7 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
     let mut problems = Problems::default();
     let mut count = 0u64;
     for path in &args.files {
-        let name = inputs::display_name(path);
+        let name = load::display_name(path);
         let mut pending = 0u64;
         read_tuples(
             &name,
@@ -307,7 +308,7 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
 /// Where pass 2 writes.
 enum Sink {
     Local(crate::store::SqliteStore),
-    Remote(crate::server::client::Client),
+    Remote(crate::client::Client),
 }
 
 /// What pass 2 has committed so far.
@@ -385,7 +386,7 @@ fn read_batches(
 ) {
     let mut batch = Vec::with_capacity(batch_size.min(1 << 20));
     for path in files {
-        let name = inputs::display_name(path);
+        let name = load::display_name(path);
         let reader = match open(path) {
             Ok(reader) => reader,
             Err(report) => {

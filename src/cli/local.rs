@@ -17,13 +17,13 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use miette::{miette, IntoDiagnostic, LabeledSpan, WrapErr};
+use miette::{miette, IntoDiagnostic, LabeledSpan};
 use serde::Serialize;
 
-use super::{inputs, output, ColorMode};
-use crate::diagnostics::{self, OutputFormat};
+use super::{output, ColorMode};
+use crate::diagnostics::OutputFormat;
 use crate::ir;
-use crate::source::SourceMap;
+use crate::load::{self, Limits};
 use crate::store::{Revision, SqliteStore, StoreError, TupleStore};
 use crate::tuple::{TupleError, WriteError};
 
@@ -90,7 +90,7 @@ pub fn stderr_is_terminal() -> bool {
 // The database.
 
 fn display(path: &Path) -> String {
-    inputs::display_name(path)
+    load::display_name(path)
 }
 
 fn store_error(db: &Path, error: StoreError) -> miette::Report {
@@ -169,24 +169,8 @@ pub fn short_hash(hash: &str) -> String {
 /// `.zanzi` source (a file or a directory) compiled here, with its
 /// diagnostics rendered on standard error when it has errors.
 pub fn load_schema_file(path: &Path, color: ColorMode) -> miette::Result<ir::Schema> {
-    if path.extension().is_some_and(|e| e == "json") {
-        let bytes = inputs::read_bytes(path)?;
-        let text =
-            String::from_utf8(bytes).map_err(|_| miette!("`{}` is not UTF-8", display(path)))?;
-        return ir::Schema::from_json(&text)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("cannot load the schema `{}`", display(path)));
-    }
-    let found = inputs::discover(&[path.to_path_buf()], false)?;
-    let mut sources = SourceMap::new();
-    let mut diags = Vec::new();
-    let files = found
-        .schema_files()
-        .map(|file| inputs::load(&mut sources, file, &mut diags))
-        .collect::<miette::Result<Vec<_>>>()?;
-    let compilation = crate::compile(&sources, &files);
-    diags.extend(compilation.diagnostics);
-    diagnostics::sort_and_dedup(&mut diags);
+    let (sources, compilation) = load::load_schema(path, &Limits::default()).into_diagnostic()?;
+    let mut diags = compilation.diagnostics;
     match compilation.schema {
         Some(schema) if !diags.iter().any(|d| d.is_error()) => Ok(schema),
         _ => {

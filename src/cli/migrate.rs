@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use serde::Serialize;
 
-use super::inputs;
 use super::local::{self, DbArgs, Format, JSON_VERSION};
+use crate::load;
 use crate::store::sqlite::{self, MigrationStatus};
 use crate::store::{Revision, SqliteStore, TupleStore};
 
@@ -99,7 +99,7 @@ fn up(args: &MigrateArgs) -> miette::Result<ExitCode> {
     match args.format {
         Format::Json => local::print_json(&StatusReport {
             version: JSON_VERSION,
-            database: inputs::display_name(db),
+            database: load::display_name(db),
             exists: true,
             current: after.current,
             latest: after.latest,
@@ -112,7 +112,7 @@ fn up(args: &MigrateArgs) -> miette::Result<ExitCode> {
             schema,
         })?,
         Format::Human => {
-            let name = inputs::display_name(db);
+            let name = load::display_name(db);
             let mut text = String::new();
             if !existed {
                 text.push_str(&format!("created `{name}`\n"));
@@ -151,7 +151,7 @@ fn status(args: &MigrateArgs) -> miette::Result<ExitCode> {
     match args.format {
         Format::Json => local::print_json(&StatusReport {
             version: JSON_VERSION,
-            database: inputs::display_name(db),
+            database: load::display_name(db),
             exists,
             current: status.current,
             latest: status.latest,
@@ -164,7 +164,7 @@ fn status(args: &MigrateArgs) -> miette::Result<ExitCode> {
             schema,
         })?,
         Format::Human => {
-            let name = inputs::display_name(db);
+            let name = load::display_name(db);
             let mut text = if exists {
                 format!(
                     "database `{name}`: version {} of {}\n",

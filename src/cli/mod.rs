@@ -12,7 +12,6 @@ mod compile;
 pub mod explain;
 mod fmt;
 mod import;
-pub(crate) mod inputs;
 mod local;
 mod lookup;
 mod migrate;

@@ -6,7 +6,7 @@
 //! [`RemoteArgs::is_remote`] holds, answers through the server: check and
 //! expand here, the `tuples` commands in [`super::tuples`] (see
 //! docs/cli.md, "Remote mode"). Everything speaks through
-//! [`crate::server::client::Client`], and prints what the local command
+//! [`crate::client::Client`], and prints what the local command
 //! prints.
 
 use std::process::ExitCode;
@@ -15,8 +15,8 @@ use miette::miette;
 use serde::Serialize;
 
 use super::local::{self, Format, JSON_VERSION};
+use crate::client::{Client, ReadOptions};
 use crate::engine::{ExpandTree, Explanation, Outcome};
-use crate::server::client::{Client, ReadOptions};
 use crate::tuple::Tuple;
 
 /// The flags every remote-capable command takes.

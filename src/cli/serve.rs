@@ -126,7 +126,7 @@ pub fn run(args: &ServeArgs) -> miette::Result<ExitCode> {
 /// `zanzi status`: exit 0 when the server is ready, 1 when not; with
 /// `block`, waits (up to `timeout`) until it is.
 pub fn status(url: &str, block: bool, timeout: Duration) -> miette::Result<ExitCode> {
-    match crate::server::client::status(url, block, timeout) {
+    match crate::client::status(url, block, timeout) {
         Ok(()) => {
             println!("ready");
             Ok(ExitCode::SUCCESS)

@@ -21,9 +21,10 @@ use super::local::{
     JSON_VERSION,
 };
 use super::remote::RemoteArgs;
-use super::{inputs, ColorMode};
+use super::ColorMode;
+use crate::client::{ClientError, ReadOptions};
 use crate::ir;
-use crate::server::client::{ClientError, ReadOptions};
+use crate::load;
 use crate::store::{PageRequest, Revision, StoreError, TupleFilter, TupleStore};
 use crate::tuple::{parse_tuple_line, validate_tuple, Object, Subject, Tuple};
 
@@ -561,7 +562,7 @@ fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .into_diagnostic()
-                .wrap_err_with(|| format!("cannot write `{}`", inputs::display_name(path)))?;
+                .wrap_err_with(|| format!("cannot write `{}`", load::display_name(path)))?;
             source.export(&filter, BufWriter::new(file))
         }
         None => source.export(&filter, BufWriter::new(std::io::stdout().lock())),
@@ -579,7 +580,7 @@ fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
         Err(ExportError::Io(error)) => {
             let target = args.output.as_deref().map_or_else(
                 || "standard output".to_owned(),
-                |p| format!("`{}`", inputs::display_name(p)),
+                |p| format!("`{}`", load::display_name(p)),
             );
             return Err(miette!("cannot write {target}: {error}"));
         }
@@ -587,7 +588,7 @@ fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
     let Some((count, snapshot)) = count else {
         return Ok(ExitCode::SUCCESS);
     };
-    let output = args.output.as_deref().map(inputs::display_name);
+    let output = args.output.as_deref().map(load::display_name);
     let (revision, snaptoken) = snapshot.parts();
     let summary = match args.format {
         Format::Json => serde_json::to_string_pretty(&ExportReport {
@@ -653,7 +654,7 @@ impl Snapshot {
 /// Where an export reads: a local store at a revision, or a server.
 enum ExportSource {
     Local(crate::store::sqlite::SqliteStore, Revision),
-    Remote(crate::server::client::Client, ReadOptions),
+    Remote(crate::client::Client, ReadOptions),
 }
 
 impl ExportSource {

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use miette::IntoDiagnostic;
 use serde::Serialize;
 
-use super::inputs;
 use super::output::{self, Stream};
 use crate::diagnostics::{self, Diagnostic, JsonDiagnostic, OutputFormat, Summary};
+use crate::load::{self, display_name, Limits};
 use crate::source::SourceMap;
 use crate::validation::{self, AssertionResult};
 
@@ -49,22 +49,17 @@ pub fn run(
     deny_warnings: bool,
     color: super::ColorMode,
 ) -> miette::Result<ExitCode> {
-    let inputs = inputs::discover(paths, true)?;
+    let inputs = load::discover(paths, true).into_diagnostic()?;
+    let limits = Limits::default();
     let mut sources = SourceMap::new();
     let mut all = Vec::new();
     let mut schemas = Vec::new();
     for files in inputs.schema_dirs.values() {
-        let mut diags = Vec::new();
-        let ids = files
-            .iter()
-            .map(|path| inputs::load(&mut sources, path, &mut diags))
-            .collect::<miette::Result<Vec<_>>>()?;
-        let compilation = crate::compile(&sources, &ids);
-        diags.extend(compilation.diagnostics);
-        diagnostics::sort_and_dedup(&mut diags);
+        let compilation = load::compile_files(&mut sources, files, &limits).into_diagnostic()?;
+        let diags = compilation.diagnostics;
         let ok = !diags.iter().any(Diagnostic::is_error);
         schemas.push(SchemaResult {
-            files: files.iter().map(|p| inputs::display_name(p)).collect(),
+            files: files.iter().map(|p| display_name(p)).collect(),
             ok,
             hash: compilation.schema.map(|s| s.hash),
         });
@@ -74,20 +69,20 @@ pub fn run(
     let mut assertions = Vec::new();
     for path in &inputs.validation_files {
         let mut diags = Vec::new();
-        let id = inputs::load(&mut sources, path, &mut diags)?;
+        let id = load::read_source(&mut sources, path, &limits, &mut diags).into_diagnostic()?;
         let dir = path.parent().unwrap_or(std::path::Path::new(""));
         if diags.is_empty() {
             let outcome = validation::run(&mut sources, id, dir);
             diags.extend(outcome.diagnostics);
             assertions.extend(outcome.results);
             validation_files.push(ValidationFileResult {
-                file: inputs::display_name(path),
+                file: display_name(path),
                 ok: !diags.iter().any(Diagnostic::is_error),
                 schema_hash: outcome.schema_hash,
             });
         } else {
             validation_files.push(ValidationFileResult {
-                file: inputs::display_name(path),
+                file: display_name(path),
                 ok: false,
                 schema_hash: None,
             });

@@ -97,3 +97,30 @@ codes! {
     E0504,
     E0505,
 }
+
+/// `docs/errors.md`: every explanation in one page (a test keeps the file in sync).
+pub fn errors_md() -> String {
+    let mut out = String::from(
+        "# zanzi diagnostics\n\n\
+         Every diagnostic zanzi reports has a stable code. `zanzi explain CODE` prints\n\
+         the same text as this page. Codes starting with `E` are errors, `W` warnings.\n\
+         This file is generated from `docs/codes/`; edit those files instead.\n\n",
+    );
+    for (code, _) in ALL {
+        out.push_str(&format!(
+            "- [{code}](#{}): {}\n",
+            code.as_str().to_lowercase(),
+            code.title()
+        ));
+    }
+    for (code, text) in ALL {
+        out.push_str(&format!(
+            "\n<a id=\"{}\"></a>\n\n",
+            code.as_str().to_lowercase()
+        ));
+        // Each file's `# CODE: title` becomes a second-level heading here.
+        out.push('#');
+        out.push_str(&text.replace("\n## ", "\n### "));
+    }
+    out
+}

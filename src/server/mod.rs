@@ -14,7 +14,7 @@
 //! in flight finish, and returns once every listener is drained; writes are
 //! committed before they are answered, so nothing acknowledged is lost.
 
-pub mod client;
+pub mod body;
 pub mod config;
 pub mod consistency;
 pub mod errors;
@@ -41,6 +41,7 @@ use thiserror::Error;
 use tokio::sync::{watch, Semaphore};
 
 use crate::ir::{AllowedType, NamespaceId, RelationId, RelationKind, Rewrite, Schema};
+use crate::load;
 use crate::store::{
     CachedStore, MemoryStore, PageRequest, Revision, SqliteStore, TupleFilter, TupleStore,
 };
@@ -48,8 +49,7 @@ use config::Settings;
 use errors::ApiError;
 use zookie::TokenKeys;
 
-/// The header carrying the snapshot token of a response.
-pub const SNAPTOKEN_HEADER: &str = "x-zanzi-snaptoken";
+pub use crate::api::SNAPTOKEN_HEADER;
 
 /// Why the server could not start.
 #[derive(Debug, Error)]
@@ -106,6 +106,14 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
+    /// What the mapping of Keto's subjects reads of the schema.
+    pub fn keto(&self) -> crate::api::keto::Mapping<'_> {
+        crate::api::keto::Mapping {
+            schema: &self.schema,
+            subject_types: &self.subject_types,
+        }
+    }
+
     /// Loads the schema and opens the store named by `settings`.
     ///
     /// A SQLite database keeps the schema the server runs with (as
@@ -119,12 +127,12 @@ impl AppState {
         };
         if settings.db == ":memory:" {
             let path = settings.schema.clone().ok_or(ServeError::NoSchema)?;
-            let schema = load_schema(&path)?;
+            let schema = schema_at(&path)?;
             return AppState::new(settings, schema, Arc::new(MemoryStore::new()));
         }
         let sqlite = SqliteStore::open(&settings.db).map_err(store_error)?;
         let schema = match &settings.schema {
-            Some(path) => load_schema(path)?,
+            Some(path) => schema_at(path)?,
             None => {
                 let stored = sqlite.load_schema().map_err(store_error)?;
                 let schema = stored.ok_or(ServeError::NoSchema)?;
@@ -296,40 +304,17 @@ pub(crate) async fn evaluate<T: Send + 'static>(
     blocking(state, f).await
 }
 
-/// Loads a compiled IR (`.json`) or compiles zanzi source (a `.zanzi`
-/// file, or a directory whose `.zanzi` files form one schema).
-pub fn load_schema(path: &Path) -> Result<Schema, ServeError> {
-    let file_error = |reason: String| ServeError::SchemaFile {
-        path: path.display().to_string(),
-        reason,
-    };
-    if path.extension().is_some_and(|e| e == "json") {
-        let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
-        return Schema::from_json(&text).map_err(|e| file_error(e.to_string()));
-    }
-    let mut files = Vec::new();
-    if path.is_dir() {
-        let entries = std::fs::read_dir(path).map_err(|e| file_error(e.to_string()))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| file_error(e.to_string()))?;
-            if entry.path().extension().is_some_and(|e| e == "zanzi") {
-                files.push(entry.path());
-            }
-        }
-        files.sort();
-    } else {
-        files.push(path.to_path_buf());
-    }
-    let mut sources = crate::source::SourceMap::new();
-    let mut ids = Vec::new();
-    for file in &files {
-        let text = std::fs::read_to_string(file).map_err(|e| file_error(e.to_string()))?;
-        ids.push(sources.add(file.display().to_string(), text));
-    }
-    let compilation = crate::compile(&sources, &ids);
+/// The schema at `path`, loaded as every command loads it
+/// ([`crate::load::load_schema`]), with its errors as a [`ServeError`].
+fn schema_at(path: &Path) -> Result<Schema, ServeError> {
+    let (sources, compilation) =
+        load::load_schema(path, &load::Limits::default()).map_err(|e| ServeError::SchemaFile {
+            path: path.display().to_string(),
+            reason: e.with_cause(),
+        })?;
     match compilation.schema {
-        Some(schema) if !compilation.has_errors() => Ok(schema),
-        _ => Err(ServeError::SchemaErrors {
+        Some(schema) => Ok(schema),
+        None => Err(ServeError::SchemaErrors {
             path: path.display().to_string(),
             diagnostics: crate::diagnostics::render_plain(&sources, &compilation.diagnostics),
         }),
@@ -856,6 +841,3 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     tracing::info!("stopped");
     Ok(())
 }
-
-/// How long a client waits between readiness probes (`zanzi status --block`).
-pub const READY_POLL: Duration = Duration::from_millis(200);

@@ -18,145 +18,19 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use super::body::read_json;
 use super::consistency::Consistency;
 use super::errors::ApiError;
-use super::keto::{namespace_id, read_json, relation_id, Access};
 use super::zookie::query_hash;
 use super::{blocking, AppState};
-use crate::engine::{Engine, EngineOptions, Explanation};
+use crate::api::keto::subjects::{namespace_id, relation_id};
+use crate::api::keto::Access;
+use crate::api::native::*;
+use crate::engine::{Engine, EngineOptions};
 use crate::store::PageRequest;
 use crate::tuple::{Object, Subject, Tuple};
-
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LookupResourcesBody {
-    pub namespace: String,
-    /// A relation or permission of `namespace`.
-    pub relation: String,
-    /// `user:alice` or `group:eng#member`.
-    pub subject: String,
-    #[serde(default)]
-    pub page_size: Option<usize>,
-    #[serde(default)]
-    pub page_token: Option<String>,
-    #[serde(default)]
-    pub consistency: Option<String>,
-    #[serde(default)]
-    pub snaptoken: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct LookupResourcesResult {
-    pub object_ids: Vec<String>,
-    /// Empty on the last page.
-    pub next_page_token: String,
-    pub snaptoken: String,
-}
-
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LookupSubjectsBody {
-    pub namespace: String,
-    pub object: String,
-    pub relation: String,
-    /// The namespace of the subjects wanted (`user`).
-    pub subject_namespace: String,
-    #[serde(default)]
-    pub consistency: Option<String>,
-    #[serde(default)]
-    pub snaptoken: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct LookupSubjectsResult {
-    pub subject_ids: Vec<String>,
-    /// Every subject of the namespace is in the set, except `excluded`.
-    pub wildcard: bool,
-    pub excluded: Vec<String>,
-    pub snaptoken: String,
-}
-
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExplainBody {
-    /// The question as a tuple: `document:readme#view@user:alice`.
-    pub tuple: String,
-    /// May only lower the configured depth limit.
-    #[serde(default)]
-    pub max_depth: Option<i64>,
-    #[serde(default)]
-    pub consistency: Option<String>,
-    #[serde(default)]
-    pub snaptoken: Option<String>,
-}
-
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExpandBody {
-    /// The userset to expand: `document:readme#view`.
-    pub userset: String,
-    /// May only lower the configured depth limit; deeper parts are
-    /// answered as `truncated` nodes.
-    #[serde(default)]
-    pub max_depth: Option<i64>,
-    #[serde(default)]
-    pub consistency: Option<String>,
-    #[serde(default)]
-    pub snaptoken: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct ExpandResult {
-    /// zanzi's expand tree (docs/api.md): permissions, rewrites, arrows and
-    /// stored subjects, as `zanzi expand --format json` prints it.
-    #[schema(value_type = Object)]
-    pub tree: crate::engine::ExpandTree,
-    pub snaptoken: String,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct ExplainResult {
-    /// granted, denied or unknown (the depth limit was hit; see `error`).
-    #[schema(value_type = Object)]
-    pub explanation: Explanation,
-    pub snaptoken: String,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct SchemaResult {
-    /// `sha256:<hex>` of the IR.
-    pub hash: String,
-    /// The compiled IR (docs/ir.md).
-    #[schema(value_type = Object)]
-    pub ir: serde_json::Value,
-}
-
-/// Keto's `ParseError` (its `Line` is capitalised, as Keto's is), with
-/// zanzi's diagnostic code, severity and help.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct SyntaxError {
-    pub message: String,
-    pub start: SourcePosition,
-    pub end: SourcePosition,
-    pub code: String,
-    pub severity: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub help: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct SourcePosition {
-    #[serde(rename = "Line")]
-    pub line: usize,
-    pub column: usize,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct SyntaxCheckResult {
-    pub errors: Vec<SyntaxError>,
-}
 
 fn parse_subject(text: &str) -> Result<Subject, ApiError> {
     text.parse().map_err(|e| {
@@ -188,8 +62,8 @@ pub async fn lookup_resources(
         Some(n) => n,
     };
     let result = blocking(&state, move |s| {
-        let ns = namespace_id(s, &body.namespace, Access::Read)?;
-        relation_id(s, ns, &body.relation, Access::Read)?;
+        let ns = namespace_id(&s.keto(), &body.namespace, Access::Read)?;
+        relation_id(&s.keto(), ns, &body.relation, Access::Read)?;
         let subject = parse_subject(&body.subject)?;
         let hash = query_hash(&format!(
             "{}\n{}\n{}",
@@ -240,9 +114,9 @@ pub async fn lookup_subjects(
         body.snaptoken.as_deref(),
     )?;
     let result = blocking(&state, move |s| {
-        let ns = namespace_id(s, &body.namespace, Access::Read)?;
-        relation_id(s, ns, &body.relation, Access::Read)?;
-        namespace_id(s, &body.subject_namespace, Access::Read)?;
+        let ns = namespace_id(&s.keto(), &body.namespace, Access::Read)?;
+        relation_id(&s.keto(), ns, &body.relation, Access::Read)?;
+        namespace_id(&s.keto(), &body.subject_namespace, Access::Read)?;
         let at = consistency.resolve(s)?;
         let engine = Engine::new(&s.schema, s.store.as_ref());
         let found = engine.lookup_subjects(
@@ -277,8 +151,8 @@ pub async fn explain(State(state): State<Arc<AppState>>, body: Body) -> Result<R
                 format!("invalid tuple `{}`: {e}", body.tuple),
             )
         })?;
-        let ns = namespace_id(s, &tuple.object.namespace, Access::Read)?;
-        relation_id(s, ns, &tuple.relation, Access::Read)?;
+        let ns = namespace_id(&s.keto(), &tuple.object.namespace, Access::Read)?;
+        relation_id(&s.keto(), ns, &tuple.relation, Access::Read)?;
         let at = consistency.resolve(s)?;
         let engine = Engine::new(&s.schema, s.store.as_ref())
             .with_options(EngineOptions { max_depth: depth });
@@ -322,8 +196,8 @@ pub async fn expand(State(state): State<Arc<AppState>>, body: Body) -> Result<Re
                     format!("invalid userset `{}`: {e}", body.userset),
                 )
             })?;
-        let ns = namespace_id(s, &object.namespace, Access::Read)?;
-        relation_id(s, ns, &relation, Access::Read)?;
+        let ns = namespace_id(&s.keto(), &object.namespace, Access::Read)?;
+        relation_id(&s.keto(), ns, &relation, Access::Read)?;
         let at = consistency.resolve(s)?;
         let engine = Engine::new(&s.schema, s.store.as_ref());
         let tree = engine.expand(&object, &relation, depth, at)?;
@@ -350,7 +224,7 @@ pub async fn syntax_check(
     State(state): State<Arc<AppState>>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = super::keto::read_body(&state, body).await?;
+    let bytes = super::body::read_body(&state, body).await?;
     let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
         ApiError::bad_request("invalid_body", "the schema source must be UTF-8 text")
     })?;

@@ -410,7 +410,7 @@ pub struct GenericError {
 /// PATCH's body: a list of deltas.
 #[derive(utoipa::ToSchema)]
 #[schema(as = PatchDeltas)]
-pub struct PatchDeltas(#[allow(dead_code)] pub Vec<super::keto::PatchDelta>);
+pub struct PatchDeltas(#[allow(dead_code)] pub Vec<crate::api::keto::PatchDelta>);
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -419,30 +419,30 @@ pub struct PatchDeltas(#[allow(dead_code)] pub Vec<super::keto::PatchDelta>);
         description = "Ory Keto-compatible REST API of zanzi, plus zanzi's own endpoints. See docs/api.md."
     ),
     components(schemas(
-        super::keto::Relationship,
-        super::keto::SubjectSet,
-        super::keto::PatchDelta,
+        crate::api::keto::Relationship,
+        crate::api::keto::SubjectSet,
+        crate::api::keto::PatchDelta,
         PatchDeltas,
-        super::keto::BatchCheckBody,
-        super::keto::CheckResult,
-        super::keto::CheckResultWithError,
-        super::keto::BatchCheckResult,
-        super::keto::Relationships,
-        super::keto::ExpandedTree,
-        super::keto::Namespaces,
-        super::keto::NamespaceName,
-        super::native::LookupResourcesBody,
-        super::native::LookupResourcesResult,
-        super::native::LookupSubjectsBody,
-        super::native::LookupSubjectsResult,
-        super::native::ExplainBody,
-        super::native::ExplainResult,
-        super::native::ExpandBody,
-        super::native::ExpandResult,
-        super::native::SchemaResult,
-        super::native::SyntaxError,
-        super::native::SourcePosition,
-        super::native::SyntaxCheckResult,
+        crate::api::keto::BatchCheckBody,
+        crate::api::keto::CheckResult,
+        crate::api::keto::CheckResultWithError,
+        crate::api::keto::BatchCheckResult,
+        crate::api::keto::Relationships,
+        crate::api::keto::ExpandedTree,
+        crate::api::keto::Namespaces,
+        crate::api::keto::NamespaceName,
+        crate::api::native::LookupResourcesBody,
+        crate::api::native::LookupResourcesResult,
+        crate::api::native::LookupSubjectsBody,
+        crate::api::native::LookupSubjectsResult,
+        crate::api::native::ExplainBody,
+        crate::api::native::ExplainResult,
+        crate::api::native::ExpandBody,
+        crate::api::native::ExpandResult,
+        crate::api::native::SchemaResult,
+        crate::api::native::SyntaxError,
+        crate::api::native::SourcePosition,
+        crate::api::native::SyntaxCheckResult,
         ErrorGeneric,
         GenericError,
     ))

@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::diagnostics::{codes, Diagnostic, Label};
 use crate::engine::Engine;
 use crate::ir::Schema;
+use crate::load::{self, Limits, LoadError};
 use crate::source::{FileId, SourceMap, Span};
 use crate::store::{MemoryStore, TupleStore};
 use crate::tuple::{self, Subject, Tuple};
@@ -143,24 +144,29 @@ fn load_schema(
     source: &SchemaSource,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Schema> {
-    let id = match source {
-        SchemaSource::File { path, span } => match std::fs::read(path) {
-            Ok(bytes) => {
-                let name = path.to_string_lossy().replace('\\', "/");
-                crate::cli::inputs::add_bytes(sources, name, bytes, diags)
+    let compiled = match source {
+        SchemaSource::File { path, span } => {
+            match load::load_schema_into(sources, path, &Limits::default()) {
+                Ok(compiled) => compiled,
+                Err(err) => {
+                    let reason = match &err {
+                        LoadError::Read { source, .. } => source.to_string(),
+                        other => other.with_cause(),
+                    };
+                    diags.push(
+                        Diagnostic::new(
+                            codes::E0501,
+                            format!("cannot read schema file `{}`: {reason}", path.display()),
+                            Label::new(*span, "named here"),
+                        )
+                        .with_note(
+                            "paths in a validation file are relative to the file's directory",
+                        ),
+                    );
+                    return None;
+                }
             }
-            Err(err) => {
-                diags.push(
-                    Diagnostic::new(
-                        codes::E0501,
-                        format!("cannot read schema file `{}`: {err}", path.display()),
-                        Label::new(*span, "named here"),
-                    )
-                    .with_note("paths in a validation file are relative to the file's directory"),
-                );
-                return None;
-            }
-        },
+        }
         SchemaSource::Inline { text, span } => {
             // The schema keeps its lines and columns inside the YAML file:
             // every other line is blanked, so diagnostics point into the YAML.
@@ -177,10 +183,10 @@ fn load_schema(
                 }
             }
             let name = sources.name(span.file).to_owned();
-            sources.add(name, shadow)
+            let id = sources.add(name, shadow);
+            load::compile(sources, &[id])
         }
     };
-    let compiled = crate::compile(sources, &[id]);
     let failed = compiled.has_errors();
     diags.extend(compiled.diagnostics);
     if failed {

@@ -11,11 +11,14 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use thiserror::Error;
 
-use super::keto::{Relationship, SubjectSet};
+use crate::api::keto::{Relationship, SubjectSet};
 use crate::engine::{ExpandTree, Explanation};
 use crate::ir::{AllowedType, Schema};
 use crate::store::TupleFilter;
 use crate::tuple::{Object, Subject, Tuple};
+
+/// How long a client waits between readiness probes (`zanzi status --block`).
+pub const READY_POLL: Duration = Duration::from_millis(200);
 
 /// Why a remote call failed.
 #[derive(Debug, Error)]
@@ -208,7 +211,7 @@ impl Client {
             if started.elapsed() >= timeout {
                 return Err(ClientError::Timeout(timeout));
             }
-            std::thread::sleep(super::READY_POLL);
+            std::thread::sleep(READY_POLL);
         }
     }
 
@@ -498,7 +501,7 @@ impl Client {
 
 fn snaptoken_header(headers: &reqwest::header::HeaderMap) -> String {
     headers
-        .get(super::SNAPTOKEN_HEADER)
+        .get(crate::api::SNAPTOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()

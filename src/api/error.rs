@@ -1,0 +1,145 @@
+//! Errors of every API, in Ory Keto's shape (herodot's `genericError`):
+//! `{"error":{"code","status","message","reason","request"}}`, plus
+//! `details` when there is structured data to give (allowed types, the path
+//! that went too deep). The status is HTTP's; other protocols map it to
+//! their own codes.
+
+use http::StatusCode;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::engine::EngineError;
+use crate::store::StoreError;
+
+/// An error answer.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// What went wrong, for people.
+    pub message: String,
+    /// A stable, short reason (`max_depth_exceeded`, `invalid_snaptoken`, …).
+    pub reason: String,
+    pub details: Option<Map<String, Value>>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, reason: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            reason: reason.to_owned(),
+            details: None,
+        }
+    }
+
+    pub fn bad_request(reason: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, reason, message)
+    }
+
+    pub fn not_found(reason: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, reason, message)
+    }
+
+    pub fn unprocessable(reason: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, reason, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", message)
+    }
+
+    pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> ApiError {
+        self.details
+            .get_or_insert_with(Map::new)
+            .insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// The JSON body, naming the request (fields in Keto's order).
+    pub fn body(&self, request_id: &str) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Inner<'a> {
+            code: u16,
+            status: &'a str,
+            message: &'a str,
+            reason: &'a str,
+            request: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            details: Option<&'a Map<String, Value>>,
+        }
+        let inner = Inner {
+            code: self.status.as_u16(),
+            status: self.status.canonical_reason().unwrap_or("Error"),
+            message: &self.message,
+            reason: &self.reason,
+            request: request_id,
+            details: self.details.as_ref(),
+        };
+        #[derive(Serialize)]
+        struct Outer<'a> {
+            error: Inner<'a>,
+        }
+        serde_json::to_vec(&Outer { error: inner }).unwrap_or_default()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            StoreError::RevisionCollected { .. } => ApiError::bad_request(
+                "snapshot_expired",
+                format!(
+                    "{error}; the snapshot is older than the retention window: \
+                     retry with a newer token or `consistency=fully_consistent`"
+                ),
+            ),
+            StoreError::FutureRevision { .. } => {
+                ApiError::bad_request("snapshot_in_future", error.to_string())
+            }
+            StoreError::InvalidTuple { .. } => {
+                ApiError::bad_request("invalid_tuple", error.to_string())
+            }
+            StoreError::InvalidCursor(_) => {
+                ApiError::bad_request("invalid_page_token", error.to_string())
+            }
+            other => {
+                metrics::counter!("zanzi_store_errors_total").increment(1);
+                tracing::error!(error = %other, "store error");
+                ApiError::internal(format!("the tuple store failed: {other}"))
+            }
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> ApiError {
+        match error {
+            EngineError::DepthExceeded {
+                max_depth,
+                ref path,
+            } => {
+                let path = path.clone();
+                ApiError::bad_request(
+                    "max_depth_exceeded",
+                    format!(
+                        "{error}; the answer is unknown, not denied: raise the server's \
+                         `max_depth` or simplify the data"
+                    ),
+                )
+                .with_detail("max_depth", max_depth)
+                .with_detail("path", path)
+            }
+            EngineError::UnknownNamespace(_) | EngineError::UnknownRelation { .. } => {
+                ApiError::not_found("unknown_name", error.to_string())
+            }
+            EngineError::WildcardSubject(_) => {
+                ApiError::bad_request("wildcard_subject", error.to_string())
+            }
+            EngineError::InvalidCursor(_) => {
+                ApiError::bad_request("invalid_page_token", error.to_string())
+            }
+            EngineError::NotStratified(_) => ApiError::internal(error.to_string()),
+            EngineError::Store(store) => store.into(),
+        }
+    }
+}

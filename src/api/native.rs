@@ -1,0 +1,135 @@
+//! zanzi's own API bodies and answers (`/zanzi/v1/…` and the syntax
+//! check), shared by the server and the client.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Explanation;
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupResourcesBody {
+    pub namespace: String,
+    /// A relation or permission of `namespace`.
+    pub relation: String,
+    /// `user:alice` or `group:eng#member`.
+    pub subject: String,
+    #[serde(default)]
+    pub page_size: Option<usize>,
+    #[serde(default)]
+    pub page_token: Option<String>,
+    #[serde(default)]
+    pub consistency: Option<String>,
+    #[serde(default)]
+    pub snaptoken: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct LookupResourcesResult {
+    pub object_ids: Vec<String>,
+    /// Empty on the last page.
+    pub next_page_token: String,
+    pub snaptoken: String,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupSubjectsBody {
+    pub namespace: String,
+    pub object: String,
+    pub relation: String,
+    /// The namespace of the subjects wanted (`user`).
+    pub subject_namespace: String,
+    #[serde(default)]
+    pub consistency: Option<String>,
+    #[serde(default)]
+    pub snaptoken: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct LookupSubjectsResult {
+    pub subject_ids: Vec<String>,
+    /// Every subject of the namespace is in the set, except `excluded`.
+    pub wildcard: bool,
+    pub excluded: Vec<String>,
+    pub snaptoken: String,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainBody {
+    /// The question as a tuple: `document:readme#view@user:alice`.
+    pub tuple: String,
+    /// May only lower the configured depth limit.
+    #[serde(default)]
+    pub max_depth: Option<i64>,
+    #[serde(default)]
+    pub consistency: Option<String>,
+    #[serde(default)]
+    pub snaptoken: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpandBody {
+    /// The userset to expand: `document:readme#view`.
+    pub userset: String,
+    /// May only lower the configured depth limit; deeper parts are
+    /// answered as `truncated` nodes.
+    #[serde(default)]
+    pub max_depth: Option<i64>,
+    #[serde(default)]
+    pub consistency: Option<String>,
+    #[serde(default)]
+    pub snaptoken: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ExpandResult {
+    /// zanzi's expand tree (docs/api.md): permissions, rewrites, arrows and
+    /// stored subjects, as `zanzi expand --format json` prints it.
+    #[schema(value_type = Object)]
+    pub tree: crate::engine::ExpandTree,
+    pub snaptoken: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ExplainResult {
+    /// granted, denied or unknown (the depth limit was hit; see `error`).
+    #[schema(value_type = Object)]
+    pub explanation: Explanation,
+    pub snaptoken: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SchemaResult {
+    /// `sha256:<hex>` of the IR.
+    pub hash: String,
+    /// The compiled IR (docs/ir.md).
+    #[schema(value_type = Object)]
+    pub ir: serde_json::Value,
+}
+
+/// Keto's `ParseError` (its `Line` is capitalised, as Keto's is), with
+/// zanzi's diagnostic code, severity and help.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SyntaxError {
+    pub message: String,
+    pub start: SourcePosition,
+    pub end: SourcePosition,
+    pub code: String,
+    pub severity: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SourcePosition {
+    #[serde(rename = "Line")]
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SyntaxCheckResult {
+    pub errors: Vec<SyntaxError>,
+}

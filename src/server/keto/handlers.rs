@@ -1,0 +1,401 @@
+//! The handlers of Keto's REST API.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::params::{filter_from_params, query_relationship, Params, RELATION_QUERY_KEYS};
+use crate::api::keto::subjects::{
+    namespace_id, question, relation_id, tuple_for_delete, tuple_for_write, tuple_to_keto,
+};
+use crate::api::keto::tree::to_keto_tree;
+use crate::api::keto::*;
+use crate::engine::{Engine, EngineError, EngineOptions};
+use crate::server::body::read_json;
+use crate::server::errors::ApiError;
+use crate::server::zookie::query_hash;
+use crate::server::{blocking, evaluate, AppState, SNAPTOKEN_HEADER};
+use crate::store::{PageRequest, Revision};
+use crate::tuple::Object;
+
+fn token_header(token: &str) -> [(header::HeaderName, HeaderValue); 1] {
+    [(
+        header::HeaderName::from_static(SNAPTOKEN_HEADER),
+        HeaderValue::from_str(token).unwrap_or(HeaderValue::from_static("")),
+    )]
+}
+
+pub fn run_check(
+    state: &AppState,
+    q: &Question,
+    depth: u32,
+    at: Revision,
+) -> Result<bool, ApiError> {
+    let engine = Engine::new(&state.schema, state.store.as_ref())
+        .with_options(EngineOptions { max_depth: depth });
+    match engine.check_with_depth(&q.object, &q.relation, &q.subject, at) {
+        Ok((allowed, reached)) => {
+            crate::server::metrics::record_check(
+                if allowed { "allowed" } else { "denied" },
+                reached,
+            );
+            Ok(allowed)
+        }
+        Err(e) => {
+            let reached = match &e {
+                EngineError::DepthExceeded { max_depth, .. } => *max_depth,
+                _ => 0,
+            };
+            crate::server::metrics::record_check("error", reached);
+            Err(e.into())
+        }
+    }
+}
+
+/// A check; `forbid_denied` answers a denial 403 (Keto's plain check).
+async fn check(
+    state: Arc<AppState>,
+    q: Params,
+    rel: Relationship,
+    forbid_denied: bool,
+) -> Result<Response, ApiError> {
+    let depth = state.depth(q.max_depth()?)?;
+    let consistency = q.consistency(&state)?;
+    let (allowed, token) = evaluate(&state, move |s| {
+        let question = question(&s.keto(), &rel)?;
+        let at = consistency.resolve(s)?;
+        Ok((run_check(s, &question, depth, at)?, s.snaptoken(at)))
+    })
+    .await?;
+    let status = if allowed || !forbid_denied {
+        StatusCode::OK
+    } else {
+        StatusCode::FORBIDDEN
+    };
+    Ok((
+        status,
+        token_header(&token),
+        Json(CheckResult {
+            allowed,
+            snaptoken: token,
+        }),
+    )
+        .into_response())
+}
+
+/// `GET /relation-tuples/check` (`FORBID`: 403 when denied) and
+/// `GET /relation-tuples/check/openapi` (always 200 with `allowed`).
+pub async fn check_get<const FORBID: bool>(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = Params::parse(raw.as_deref())?;
+    let rel = query_relationship(&q)?;
+    check(state, q, rel, FORBID).await
+}
+
+/// The same questions as [`check_get`], asked in a JSON body.
+pub async fn check_post<const FORBID: bool>(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let q = Params::parse(raw.as_deref())?;
+    let rel: Relationship = read_json(&state, body).await?;
+    check(state, q, rel, FORBID).await
+}
+
+/// `POST /relation-tuples/batch/check`: one answer (or error) per tuple,
+/// all at one snapshot.
+pub async fn batch_check(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let q = Params::parse(raw.as_deref())?;
+    let depth = state.depth(q.max_depth()?)?;
+    let consistency = q.consistency(&state)?;
+    let request: BatchCheckBody = read_json(&state, body).await?;
+    if request.tuples.len() > state.settings.max_batch {
+        return Err(ApiError::bad_request(
+            "batch_too_large",
+            format!("batch exceeds max size of {}", state.settings.max_batch),
+        ));
+    }
+    let (results, token) = evaluate(&state, move |s| {
+        let at = consistency.resolve(s)?;
+        let results = request
+            .tuples
+            .iter()
+            .map(
+                |rel| match question(&s.keto(), rel).and_then(|q| run_check(s, &q, depth, at)) {
+                    Ok(allowed) => CheckResultWithError {
+                        allowed,
+                        error: String::new(),
+                    },
+                    Err(e) => CheckResultWithError {
+                        allowed: false,
+                        error: e.message,
+                    },
+                },
+            )
+            .collect();
+        Ok((results, s.snaptoken(at)))
+    })
+    .await?;
+    Ok((
+        token_header(&token),
+        Json(BatchCheckResult {
+            results,
+            snaptoken: token,
+        }),
+    )
+        .into_response())
+}
+
+// ---------------------------------------------------------------------------
+// Listing, expanding, namespaces.
+
+/// `GET /relation-tuples`.
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = Params::parse(raw.as_deref())?;
+    let page_size = match q.get("page_size").filter(|v| !v.is_empty()) {
+        None => state.settings.default_page_size,
+        Some(v) => {
+            let n: usize = v.trim().parse().map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_page_size",
+                    format!("`page_size` must be a positive integer, got `{v}`"),
+                )
+            })?;
+            if n == 0 {
+                state.settings.default_page_size
+            } else if n > state.settings.max_page_size {
+                return Err(ApiError::bad_request(
+                    "invalid_page_size",
+                    format!(
+                        "`page_size` {n} is above the maximum of {}",
+                        state.settings.max_page_size
+                    ),
+                ));
+            } else {
+                n
+            }
+        }
+    };
+    let consistency = q.consistency(&state)?;
+    let page_token = q
+        .get("page_token")
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    let (body, token) = blocking(&state, move |s| {
+        let filter = filter_from_params(s, &q)?;
+        let hash = query_hash(&serde_json::to_string(&filter).unwrap_or_default());
+        let (at, cursor) = match page_token {
+            Some(token) => {
+                let page = s.tokens.parse_page(&token)?;
+                if page.query_hash != hash {
+                    return Err(ApiError::bad_request(
+                        "invalid_page_token",
+                        "the page token belongs to a different query: keep the filters of the first page",
+                    ));
+                }
+                if page.revision < s.horizon() {
+                    return Err(ApiError::bad_request(
+                        "snapshot_expired",
+                        "the page token's snapshot is older than the retention window; start the listing again",
+                    ));
+                }
+                (page.revision, Some(page.cursor))
+            }
+            None => (consistency.resolve(s)?, None),
+        };
+        let page = s.store.list(
+            &filter,
+            &PageRequest {
+                cursor,
+                limit: page_size,
+            },
+            at,
+        )?;
+        let next_page_token = s.next_page_token(at, hash, page.next_cursor);
+        let token = s.snaptoken(at);
+        Ok((
+            Relationships {
+                relation_tuples: page.items.iter().map(|t| tuple_to_keto(&s.keto(), t)).collect(),
+                next_page_token,
+                snaptoken: token.clone(),
+            },
+            token,
+        ))
+    })
+    .await?;
+    Ok((token_header(&token), Json(body)).into_response())
+}
+
+/// `GET /relation-tuples/expand`.
+pub async fn expand(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = Params::parse(raw.as_deref())?;
+    let depth = state.depth(q.max_depth()?)?;
+    let consistency = q.consistency(&state)?;
+    let (tree, token) = blocking(&state, move |s| {
+        let namespace = q.require("namespace")?;
+        let object = q.require("object")?;
+        let relation = q.require("relation")?;
+        let ns = namespace_id(&s.keto(), namespace, Access::Read)?;
+        relation_id(&s.keto(), ns, relation, Access::Read)?;
+        let at = consistency.resolve(s)?;
+        let engine = Engine::new(&s.schema, s.store.as_ref());
+        let tree = engine.expand(&Object::new(namespace, object), relation, depth, at)?;
+        Ok((
+            crate::engine::grow_stack(|| to_keto_tree(&s.keto(), &tree)),
+            s.snaptoken(at),
+        ))
+    })
+    .await?;
+    Ok((token_header(&token), Json(tree)).into_response())
+}
+
+/// `GET /namespaces`.
+pub async fn namespaces(State(state): State<Arc<AppState>>) -> Json<Namespaces> {
+    Json(Namespaces {
+        namespaces: state
+            .schema
+            .namespaces
+            .iter()
+            .map(|n| NamespaceName {
+                name: n.name.clone(),
+            })
+            .collect(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Writes.
+
+fn written(state: &AppState, revision: Revision) -> String {
+    state.saw(revision);
+    state.snaptoken(revision)
+}
+
+/// `PUT /admin/relation-tuples`: 201 mirroring the payload (plus `snaptoken`).
+pub async fn create(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
+    let rel: Relationship = read_json(&state, body).await?;
+    let echo = rel.clone();
+    let token = blocking(&state, move |s| {
+        let tuple = tuple_for_write(&s.keto(), &rel)?;
+        let revision = s.store.write(&[tuple], &[])?;
+        Ok(written(s, revision))
+    })
+    .await?;
+    let mut body = serde_json::to_value(&echo).unwrap_or_default();
+    if let Some(map) = body.as_object_mut() {
+        map.insert("snaptoken".into(), token.clone().into());
+    }
+    let location = format!(
+        "/relation-tuples?{}",
+        serde_urlencoded::to_string([
+            ("namespace", echo.namespace.as_str()),
+            ("object", echo.object.as_str()),
+            ("relation", echo.relation.as_str()),
+        ])
+        .unwrap_or_default()
+    );
+    let mut headers = HeaderMap::new();
+    headers.extend(token_header(&token));
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        headers.insert(header::LOCATION, value);
+    }
+    Ok((StatusCode::CREATED, headers, Json(body)).into_response())
+}
+
+/// `DELETE /admin/relation-tuples`: deletes every tuple matching the query;
+/// `namespace` is required, the body must be empty.
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let q = Params::parse(raw.as_deref())?;
+    let mut known = RELATION_QUERY_KEYS.to_vec();
+    known.push("subject");
+    q.reject_unknown(&known)?;
+    if !q.has("namespace") {
+        return Err(ApiError::bad_request(
+            "missing_parameter",
+            "the query parameter `namespace` is required",
+        ));
+    }
+    {
+        use http_body_util::BodyExt;
+        let limited = http_body_util::Limited::new(body, 1024);
+        let bytes = limited
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_else(|_| axum::body::Bytes::from_static(b"x"));
+        if !bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::bad_request(
+                "unexpected_body",
+                "the request body must be empty: DELETE takes its filter from the query",
+            ));
+        }
+    }
+    let token = blocking(&state, move |s| {
+        let filter = filter_from_params(s, &q)?;
+        let revision = s.store.delete_matching(&filter)?;
+        Ok(written(s, revision))
+    })
+    .await?;
+    Ok((StatusCode::NO_CONTENT, token_header(&token)).into_response())
+}
+
+/// `PATCH /admin/relation-tuples`: inserts and deletes in one transaction;
+/// one bad delta and nothing is written.
+pub async fn patch(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
+    let deltas: Vec<PatchDelta> = read_json(&state, body).await?;
+    let token = blocking(&state, move |s| {
+        let mut inserts = Vec::new();
+        let mut deletes = Vec::new();
+        for (i, delta) in deltas.iter().enumerate() {
+            let at = |e: ApiError| ApiError {
+                message: format!("[{i}]: {}", e.message),
+                ..e
+            };
+            let rel = delta.relation_tuple.as_ref().ok_or_else(|| {
+                at(ApiError::bad_request(
+                    "missing_field",
+                    "relation_tuple is missing",
+                ))
+            })?;
+            match delta.action.as_str() {
+                "insert" => inserts.push(tuple_for_write(&s.keto(), rel).map_err(at)?),
+                "delete" => deletes.push(tuple_for_delete(&s.keto(), rel).map_err(at)?),
+                other => {
+                    return Err(at(ApiError::bad_request(
+                        "unknown_action",
+                        format!("unknown action `{other}`; use `insert` or `delete`"),
+                    )))
+                }
+            }
+        }
+        if inserts.is_empty() && deletes.is_empty() {
+            let head = s.refresh_head()?;
+            return Ok(s.snaptoken(head));
+        }
+        let revision = s.store.write(&inserts, &deletes)?;
+        Ok(written(s, revision))
+    })
+    .await?;
+    Ok((StatusCode::NO_CONTENT, token_header(&token)).into_response())
+}
