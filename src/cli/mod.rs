@@ -11,7 +11,6 @@ mod check;
 mod compile;
 pub mod explain;
 mod fmt;
-mod import;
 mod local;
 mod lookup;
 mod migrate;

@@ -113,3 +113,11 @@ pub fn install_error_reporter(mode: ColorMode) {
         )
     }));
 }
+
+pub fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

@@ -32,10 +32,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use miette::{miette, IntoDiagnostic, WrapErr};
 use serde::Serialize;
 
-use super::local::{self, DbArgs, Format, Problems, SchemaArgs, WriteTarget, JSON_VERSION};
-use super::remote::RemoteArgs;
-use super::tuples::read_tuples;
-use super::ColorMode;
+use super::reader::read_tuples;
+use crate::cli::local::{self, DbArgs, Format, Problems, SchemaArgs, WriteTarget, JSON_VERSION};
+use crate::cli::remote::RemoteArgs;
+use crate::cli::ColorMode;
 use crate::ir;
 use crate::load;
 use crate::store::Revision;

@@ -1,0 +1,192 @@
+//! `zanzi tuples export`.
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use miette::{miette, IntoDiagnostic, WrapErr};
+use serde::Serialize;
+
+use super::filter::FilterArgs;
+use super::list::Snapshot;
+use super::remote::remote_err;
+use crate::cli::local::{self, AtArgs, DbArgs, Format, JSON_VERSION};
+use crate::cli::output::plural;
+use crate::cli::remote::RemoteArgs;
+use crate::client::{ClientError, ReadOptions};
+use crate::load;
+use crate::store::{PageRequest, Revision, StoreError, TupleFilter, TupleStore};
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Write the tuples to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub at: AtArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// How to print the summary.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// The `--format json` summary of `zanzi tuples export`.
+#[derive(Serialize)]
+pub(super) struct ExportReport {
+    version: u32,
+    /// The local revision read (absent through a server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revision: Option<Revision>,
+    /// The snapshot read through a server (absent locally).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snaptoken: Option<String>,
+    tuples: u64,
+    output: Option<String>,
+}
+
+/// Tuples read from the store per query while exporting.
+const EXPORT_PAGE: usize = 10_000;
+
+pub(super) fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
+    let filter = args.filter.to_filter()?;
+    let db = &args.db.db;
+    let source = if args.remote.is_remote() {
+        if args.at.at.is_some() {
+            return Err(super::super::remote::at_with_remote());
+        }
+        ExportSource::Remote(args.remote.reader()?, args.remote.options(None))
+    } else {
+        let store = local::open_existing(db)?;
+        let at = local::read_revision(&store, db, args.at.at, None)?;
+        ExportSource::Local(store, at)
+    };
+    let written = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("cannot write `{}`", load::display_name(path)))?;
+            source.export(&filter, BufWriter::new(file))
+        }
+        None => source.export(&filter, BufWriter::new(std::io::stdout().lock())),
+    };
+    let count = match written {
+        Ok(count) => Some(count),
+        Err(ExportError::Store(error)) => return Err(local::store_err(db)(error)),
+        Err(ExportError::Remote(error)) => return Err(remote_err(error)),
+        // The reader of standard output closed the pipe: it has seen enough.
+        Err(ExportError::Io(error))
+            if args.output.is_none() && error.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            None
+        }
+        Err(ExportError::Io(error)) => {
+            let target = args.output.as_deref().map_or_else(
+                || "standard output".to_owned(),
+                |p| format!("`{}`", load::display_name(p)),
+            );
+            return Err(miette!("cannot write {target}: {error}"));
+        }
+    };
+    let Some((count, snapshot)) = count else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let output = args.output.as_deref().map(load::display_name);
+    let (revision, snaptoken) = snapshot.parts();
+    let summary = match args.format {
+        Format::Json => serde_json::to_string_pretty(&ExportReport {
+            version: JSON_VERSION,
+            revision,
+            snaptoken: snaptoken.clone(),
+            tuples: count,
+            output: output.clone(),
+        })
+        .into_diagnostic()?,
+        Format::Human => format!(
+            "exported {count} tuple{} {}{}",
+            plural(count),
+            match (revision, snaptoken) {
+                (Some(revision), _) => format!("at revision {revision}"),
+                (None, token) => format!("at snapshot {}", token.unwrap_or_default()),
+            },
+            output.map(|o| format!(" to `{o}`")).unwrap_or_default()
+        ),
+    };
+    // Standard output carries the tuples unless they went to a file.
+    if args.output.is_some() {
+        local::print(&format!("{summary}\n"))?;
+    } else {
+        eprintln!("{summary}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Tuples asked of a server per page while exporting: its default
+/// `max_page_size`.
+const REMOTE_PAGE: u64 = 1000;
+
+/// Why an export stopped.
+pub(super) enum ExportError {
+    Store(StoreError),
+    Remote(ClientError),
+    Io(std::io::Error),
+}
+
+impl From<ClientError> for ExportError {
+    fn from(error: ClientError) -> ExportError {
+        ExportError::Remote(error)
+    }
+}
+
+/// Where an export reads: a local store at a revision, or a server.
+pub(super) enum ExportSource {
+    Local(crate::store::sqlite::SqliteStore, Revision),
+    Remote(crate::client::Client, ReadOptions),
+}
+
+impl ExportSource {
+    /// Writes every matching tuple to `out`, a page at a time; a remote
+    /// export reads every page at the first page's snapshot.
+    fn export(
+        &self,
+        filter: &TupleFilter,
+        mut out: impl Write,
+    ) -> Result<(u64, Snapshot), ExportError> {
+        let mut count = 0u64;
+        match self {
+            ExportSource::Local(store, at) => {
+                let mut request = PageRequest::first(EXPORT_PAGE);
+                loop {
+                    let page = store
+                        .list(filter, &request, *at)
+                        .map_err(ExportError::Store)?;
+                    for tuple in &page.items {
+                        writeln!(out, "{tuple}").map_err(ExportError::Io)?;
+                    }
+                    count += page.items.len() as u64;
+                    match page.next_cursor {
+                        Some(cursor) => request.cursor = Some(cursor),
+                        None => break,
+                    }
+                }
+                out.flush().map_err(ExportError::Io)?;
+                Ok((count, Snapshot::Revision(*at)))
+            }
+            ExportSource::Remote(client, options) => {
+                let snaptoken = client.for_each_page(filter, options, REMOTE_PAGE, |page| {
+                    for tuple in page {
+                        writeln!(out, "{tuple}").map_err(ExportError::Io)?;
+                    }
+                    count += page.len() as u64;
+                    Ok::<(), ExportError>(())
+                })?;
+                out.flush().map_err(ExportError::Io)?;
+                Ok((count, Snapshot::Token(snaptoken)))
+            }
+        }
+    }
+}
