@@ -131,3 +131,37 @@ fn hostile_nesting_is_refused_without_overflow() {
     let json = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     assert!(matches!(Schema::from_json(&json), Err(IrError::Invalid(_))));
 }
+
+#[test]
+fn subject_types_and_edges_are_derived_on_compile_and_on_load() {
+    use zanzi::ir::graph::EdgeKind;
+    let source = "namespace user {}\nnamespace bot {}\nnamespace folder {\n  relation viewer: user\n}\nnamespace doc {\n  relation parent: folder\n  relation banned: bot\n  relation editor: user\n  permission view = (editor | parent->viewer) - banned\n}\n";
+    let compiled = zanzi::compile_source("s.zanzi", source).1.schema.unwrap();
+    let loaded = Schema::from_json(&compiled.to_json()).unwrap();
+    for schema in [&compiled, &loaded] {
+        let ns = |name: &str| schema.namespace_id(name).unwrap();
+        let rel = |namespace: &str, name: &str| schema.relation_id(ns(namespace), name).unwrap();
+        // Neither the tupleset's objects nor the subtracted side are candidates.
+        assert_eq!(schema.subject_types(rel("doc", "view")), [ns("user")]);
+        assert_eq!(schema.subject_types(rel("doc", "parent")), [ns("folder")]);
+        let view: Vec<_> = schema
+            .dependency_edges()
+            .iter()
+            .filter(|e| e.from == rel("doc", "view"))
+            .map(|e| (e.to, e.kind, e.negative))
+            .collect();
+        assert_eq!(
+            view,
+            [
+                (rel("doc", "editor"), EdgeKind::Computed, false),
+                (rel("doc", "parent"), EdgeKind::Tupleset, false),
+                (
+                    rel("folder", "viewer"),
+                    EdgeKind::Arrow(rel("doc", "parent")),
+                    false
+                ),
+                (rel("doc", "banned"), EdgeKind::Computed, true),
+            ]
+        );
+    }
+}
