@@ -2,7 +2,7 @@
 //! no cycle through computed names only (an infinite loop, E0301) and no
 //! cycle through the right side of `-` (an unstratified schema, E0302).
 //!
-//! The edges themselves are built in one place, [`super::derived`]; they are
+//! The edges themselves are built in one place, `ir::derived`; they are
 //! generic over a label so analysis can attach source spans while IR loading
 //! checks the same rules without them.
 

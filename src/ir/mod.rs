@@ -5,6 +5,8 @@
 //! index into [`Schema::relations`], global across namespaces, so evaluation
 //! never looks a string up. Serialized as JSON with a `format_version` and a
 //! content hash; [`Schema::from_json`] re-validates everything it loads.
+//! What follows from the content (dependency edges, subject types) is
+//! computed once on assembly and on load, in `derived`, and never serialized.
 
 pub(crate) mod derived;
 pub mod graph;
