@@ -5,8 +5,9 @@
 //!
 //! Computed once, when a schema is assembled or loaded, and kept beside it;
 //! never serialized, so the IR format and its hash do not depend on them.
-//! Both walk rewrites through [`Rewrite::children`] and [`Rewrite::reads`],
-//! so a new operator needs nothing here.
+//! The edges walk rewrites through [`Rewrite::children`] and
+//! [`Rewrite::reads`], and subject types follow the edges, so a new operator
+//! needs nothing here.
 
 use std::collections::BTreeSet;
 
@@ -24,9 +25,11 @@ pub(super) struct Derived {
 
 impl Derived {
     pub(super) fn of(schema: &Schema) -> Derived {
+        let edges = dependency_edges(schema);
+        let subject_types = subject_types(schema, &edges);
         Derived {
-            edges: dependency_edges(schema),
-            subject_types: subject_types(schema),
+            edges,
+            subject_types,
         }
     }
 }
@@ -78,61 +81,53 @@ pub fn dependency_edges(schema: &Schema) -> Vec<Edge<()>> {
 }
 
 /// For each relation or permission, the namespaces whose objects can be in
-/// its set: a fixed point over the schema, and an over-approximation for `&`
-/// and `-` (the subtracted side adds nothing), which is what the subject
-/// mapping needs: the candidates.
-pub fn subject_types(schema: &Schema) -> Vec<Vec<NamespaceId>> {
-    let mut sets: Vec<BTreeSet<NamespaceId>> = vec![BTreeSet::new(); schema.relations.len()];
-    loop {
-        let mut changed = false;
-        for (index, relation) in schema.relations.iter().enumerate() {
-            let mut set = BTreeSet::new();
-            match &relation.kind {
-                RelationKind::Relation { types } => {
-                    for ty in types {
-                        match *ty {
-                            AllowedType::Object { namespace }
-                            | AllowedType::Wildcard { namespace } => {
-                                set.insert(namespace);
-                            }
-                            AllowedType::SubjectSet { relation, .. } => {
-                                extend_with(&mut set, &sets, relation);
-                            }
-                        }
+/// its set, sorted: those a relation accepts as objects or wildcards, and
+/// those that flow in along `edges` (not under a `-`, not to a tupleset,
+/// which is read for its objects only). An over-approximation for `&` and
+/// `-`, which is what the subject mapping needs: the candidates.
+///
+/// A worklist rather than rounds over every relation: a chain of relations
+/// declared before what they read would take one round per link.
+pub fn subject_types(schema: &Schema, edges: &[Edge<()>]) -> Vec<Vec<NamespaceId>> {
+    let mut sets: Vec<BTreeSet<NamespaceId>> = schema
+        .relations
+        .iter()
+        .map(|r| {
+            r.allowed()
+                .iter()
+                .filter_map(|t| match *t {
+                    AllowedType::Object { namespace } | AllowedType::Wildcard { namespace } => {
+                        Some(namespace)
                     }
-                }
-                RelationKind::Permission { rewrite } => rewrite_subjects(rewrite, &sets, &mut set),
+                    AllowedType::SubjectSet { .. } => None,
+                })
+                .collect()
+        })
+        .collect();
+    // For each relation, those whose sets take in its subjects.
+    let mut takers: Vec<Vec<RelationId>> = vec![Vec::new(); sets.len()];
+    for edge in edges {
+        if !edge.negative && edge.kind.passes_subjects() {
+            if let Some(list) = takers.get_mut(edge.to.0 as usize) {
+                list.push(edge.from);
             }
-            if let Some(slot) = sets.get_mut(index) {
-                if *slot != set {
-                    *slot = set;
-                    changed = true;
+        }
+    }
+    let mut work: Vec<usize> = (0..sets.len()).collect();
+    while let Some(giver) = work.pop() {
+        let Some(takers) = takers.get(giver).filter(|t| !t.is_empty()) else {
+            continue;
+        };
+        let given = sets.get(giver).cloned().unwrap_or_default();
+        for taker in takers {
+            if let Some(set) = sets.get_mut(taker.0 as usize) {
+                let before = set.len();
+                set.extend(given.iter().copied());
+                if set.len() != before {
+                    work.push(taker.0 as usize);
                 }
             }
         }
-        if !changed {
-            return sets.into_iter().map(|s| s.into_iter().collect()).collect();
-        }
     }
-}
-
-fn rewrite_subjects(
-    rewrite: &Rewrite,
-    sets: &[BTreeSet<NamespaceId>],
-    out: &mut BTreeSet<NamespaceId>,
-) {
-    for (relation, kind) in rewrite.reads() {
-        if kind.passes_subjects() {
-            extend_with(out, sets, relation);
-        }
-    }
-    for child in rewrite.children().filter(|c| !c.subtracted) {
-        rewrite_subjects(child.rewrite, sets, out);
-    }
-}
-
-fn extend_with(out: &mut BTreeSet<NamespaceId>, sets: &[BTreeSet<NamespaceId>], id: RelationId) {
-    if let Some(set) = sets.get(id.0 as usize) {
-        out.extend(set.iter().copied());
-    }
+    sets.into_iter().map(|s| s.into_iter().collect()).collect()
 }
