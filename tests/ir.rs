@@ -133,7 +133,7 @@ fn hostile_nesting_is_refused_without_overflow() {
 }
 
 #[test]
-fn subject_types_and_edges_are_derived_on_compile_and_on_load() {
+fn subject_namespaces_and_edges_are_derived_on_compile_and_on_load() {
     use zanzi::ir::graph::EdgeKind;
     let source = "namespace user {}\nnamespace bot {}\nnamespace folder {\n  relation viewer: user\n}\nnamespace doc {\n  relation parent: folder\n  relation banned: bot\n  relation editor: user\n  permission view = (editor | parent->viewer) - banned\n}\n";
     let compiled = zanzi::compile_source("s.zanzi", source).1.schema.unwrap();
@@ -142,8 +142,11 @@ fn subject_types_and_edges_are_derived_on_compile_and_on_load() {
         let ns = |name: &str| schema.namespace_id(name).unwrap();
         let rel = |namespace: &str, name: &str| schema.relation_id(ns(namespace), name).unwrap();
         // Neither the tupleset's objects nor the subtracted side are candidates.
-        assert_eq!(schema.subject_types(rel("doc", "view")), [ns("user")]);
-        assert_eq!(schema.subject_types(rel("doc", "parent")), [ns("folder")]);
+        assert_eq!(schema.subject_namespaces(rel("doc", "view")), [ns("user")]);
+        assert_eq!(
+            schema.subject_namespaces(rel("doc", "parent")),
+            [ns("folder")]
+        );
         let view: Vec<_> = schema
             .dependency_edges()
             .iter()
@@ -166,9 +169,9 @@ fn subject_types_and_edges_are_derived_on_compile_and_on_load() {
     }
 }
 
-/// The subject types as the plain fixed point they are: every relation
+/// The subject namespaces as the plain fixed point they are: every relation
 /// recomputed from the others until nothing changes.
-fn subject_types_by_rounds(schema: &Schema) -> Vec<Vec<zanzi::ir::NamespaceId>> {
+fn subject_namespaces_by_rounds(schema: &Schema) -> Vec<Vec<zanzi::ir::NamespaceId>> {
     use std::collections::BTreeSet;
     use zanzi::ir::graph::EdgeKind;
     use zanzi::ir::{AllowedType, NamespaceId, RelationKind, Rewrite};
@@ -215,7 +218,7 @@ fn subject_types_by_rounds(schema: &Schema) -> Vec<Vec<zanzi::ir::NamespaceId>> 
 }
 
 #[test]
-fn subject_types_are_the_least_fixed_point() {
+fn subject_namespaces_are_the_least_fixed_point() {
     let mut sources: Vec<String> = std::fs::read_dir("examples")
         .unwrap()
         .flat_map(|dir| std::fs::read_dir(dir.unwrap().path()).unwrap())
@@ -237,12 +240,12 @@ fn subject_types_are_the_least_fixed_point() {
     sources.push(chain);
     for source in &sources {
         let schema = zanzi::compile_source("s.zanzi", source).1.schema.unwrap();
-        let expected = subject_types_by_rounds(&schema);
+        let expected = subject_namespaces_by_rounds(&schema);
         assert!(expected.iter().any(|s| !s.is_empty()));
         for (i, types) in expected.iter().enumerate() {
             let id = zanzi::ir::RelationId(i as u32);
             assert_eq!(
-                schema.subject_types(id),
+                schema.subject_namespaces(id),
                 types.as_slice(),
                 "{}",
                 schema.display_relation(id)

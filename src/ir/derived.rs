@@ -6,8 +6,8 @@
 //! Computed once, when a schema is assembled or loaded, and kept beside it;
 //! never serialized, so the IR format and its hash do not depend on them.
 //! The edges walk rewrites through [`Rewrite::children`] and
-//! [`Rewrite::reads`], and subject types follow the edges, so a new operator
-//! needs nothing here.
+//! [`Rewrite::reads`], and subject namespaces follow the edges, so a new
+//! operator needs nothing here.
 
 use std::collections::BTreeSet;
 
@@ -19,17 +19,17 @@ use super::{AllowedType, NamespaceId, RelationId, RelationKind, Rewrite, Schema}
 pub(super) struct Derived {
     /// Every dependency of the schema (see [`dependency_edges`]).
     pub edges: Vec<Edge<()>>,
-    /// Indexed by [`RelationId`]: sorted namespaces (see [`subject_types`]).
-    pub subject_types: Vec<Vec<NamespaceId>>,
+    /// Indexed by [`RelationId`]: sorted namespaces (see [`subject_namespaces`]).
+    pub subject_namespaces: Vec<Vec<NamespaceId>>,
 }
 
 impl Derived {
     pub(super) fn of(schema: &Schema) -> Derived {
         let edges = dependency_edges(schema);
-        let subject_types = subject_types(schema, &edges);
+        let subject_namespaces = subject_namespaces(schema, &edges);
         Derived {
             edges,
-            subject_types,
+            subject_namespaces,
         }
     }
 }
@@ -88,7 +88,7 @@ pub fn dependency_edges(schema: &Schema) -> Vec<Edge<()>> {
 ///
 /// A worklist rather than rounds over every relation: a chain of relations
 /// declared before what they read would take one round per link.
-pub fn subject_types(schema: &Schema, edges: &[Edge<()>]) -> Vec<Vec<NamespaceId>> {
+pub fn subject_namespaces(schema: &Schema, edges: &[Edge<()>]) -> Vec<Vec<NamespaceId>> {
     let mut sets: Vec<BTreeSet<NamespaceId>> = schema
         .relations
         .iter()

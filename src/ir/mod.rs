@@ -5,7 +5,7 @@
 //! index into [`Schema::relations`], global across namespaces, so evaluation
 //! never looks a string up. Serialized as JSON with a `format_version` and a
 //! content hash; [`Schema::from_json`] re-validates everything it loads.
-//! What follows from the content (dependency edges, subject types) is
+//! What follows from the content (dependency edges, subject namespaces) is
 //! computed once on assembly and on load, in `derived`, and never serialized.
 
 pub(crate) mod derived;
@@ -72,7 +72,7 @@ pub struct Schema {
     /// Name lookups, rebuilt on load; not serialized.
     #[serde(skip)]
     index: Index,
-    /// Dependency edges and subject types, computed on assembly and on load;
+    /// Dependency edges and subject namespaces, computed on assembly and on load;
     /// not serialized.
     #[serde(skip)]
     derived: derived::Derived,
@@ -193,7 +193,7 @@ pub struct Child<'r> {
 
 impl Rewrite {
     /// The direct sub-rewrites, in order; none for a leaf. Walks that treat
-    /// every operator alike (dependency edges, subject types, id checks)
+    /// every operator alike (dependency edges, subject namespaces, id checks)
     /// recurse through this; evaluation matches on the operator instead.
     pub fn children(&self) -> impl Iterator<Item = Child<'_>> {
         let (list, exclusion): (&[Rewrite], _) = match self {
@@ -327,9 +327,9 @@ impl Schema {
 
     /// The namespaces whose objects can be in the set of a relation or
     /// permission, sorted (an over-approximation for `&` and `-`).
-    pub fn subject_types(&self, id: RelationId) -> &[NamespaceId] {
+    pub fn subject_namespaces(&self, id: RelationId) -> &[NamespaceId] {
         self.derived
-            .subject_types
+            .subject_namespaces
             .get(id.0 as usize)
             .map_or(&[], Vec::as_slice)
     }

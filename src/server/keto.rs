@@ -399,7 +399,7 @@ fn direct_object_types(state: &AppState, relation: RelationId) -> Vec<NamespaceI
 fn candidates(state: &AppState, scope: SubjectScope) -> Vec<NamespaceId> {
     let mut out = match scope {
         SubjectScope::Stored(r) => direct_object_types(state, r),
-        SubjectScope::Reachable(r) => state.schema.subject_types(r).to_vec(),
+        SubjectScope::Reachable(r) => state.schema.subject_namespaces(r).to_vec(),
         SubjectScope::Namespace(ns) => state
             .schema
             .namespace(ns)
