@@ -131,3 +131,125 @@ fn hostile_nesting_is_refused_without_overflow() {
     let json = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     assert!(matches!(Schema::from_json(&json), Err(IrError::Invalid(_))));
 }
+
+#[test]
+fn subject_namespaces_and_edges_are_derived_on_compile_and_on_load() {
+    use zanzi::ir::graph::EdgeKind;
+    let source = "namespace user {}\nnamespace bot {}\nnamespace folder {\n  relation viewer: user\n}\nnamespace doc {\n  relation parent: folder\n  relation banned: bot\n  relation editor: user\n  permission view = (editor | parent->viewer) - banned\n}\n";
+    let compiled = zanzi::compile_source("s.zanzi", source).1.schema.unwrap();
+    let loaded = Schema::from_json(&compiled.to_json()).unwrap();
+    for schema in [&compiled, &loaded] {
+        let ns = |name: &str| schema.namespace_id(name).unwrap();
+        let rel = |namespace: &str, name: &str| schema.relation_id(ns(namespace), name).unwrap();
+        // Neither the tupleset's objects nor the subtracted side are candidates.
+        assert_eq!(schema.subject_namespaces(rel("doc", "view")), [ns("user")]);
+        assert_eq!(
+            schema.subject_namespaces(rel("doc", "parent")),
+            [ns("folder")]
+        );
+        let view: Vec<_> = schema
+            .dependency_edges()
+            .iter()
+            .filter(|e| e.from == rel("doc", "view"))
+            .map(|e| (e.to, e.kind, e.negative))
+            .collect();
+        assert_eq!(
+            view,
+            [
+                (rel("doc", "editor"), EdgeKind::Computed, false),
+                (rel("doc", "parent"), EdgeKind::Tupleset, false),
+                (
+                    rel("folder", "viewer"),
+                    EdgeKind::Arrow(rel("doc", "parent")),
+                    false
+                ),
+                (rel("doc", "banned"), EdgeKind::Computed, true),
+            ]
+        );
+    }
+}
+
+/// The subject namespaces as the plain fixed point they are: every relation
+/// recomputed from the others until nothing changes.
+fn subject_namespaces_by_rounds(schema: &Schema) -> Vec<Vec<zanzi::ir::NamespaceId>> {
+    use std::collections::BTreeSet;
+    use zanzi::ir::graph::EdgeKind;
+    use zanzi::ir::{AllowedType, NamespaceId, RelationKind, Rewrite};
+    fn rewrite(r: &Rewrite, sets: &[BTreeSet<NamespaceId>], out: &mut BTreeSet<NamespaceId>) {
+        for (relation, kind) in r.reads() {
+            if kind != EdgeKind::Tupleset {
+                out.extend(sets[relation.0 as usize].iter().copied());
+            }
+        }
+        for child in r.children().filter(|c| !c.subtracted) {
+            rewrite(child.rewrite, sets, out);
+        }
+    }
+    let mut sets = vec![BTreeSet::new(); schema.relations.len()];
+    loop {
+        let mut changed = false;
+        for (index, relation) in schema.relations.iter().enumerate() {
+            let mut set = BTreeSet::new();
+            match &relation.kind {
+                RelationKind::Relation { types } => {
+                    for ty in types {
+                        match *ty {
+                            AllowedType::Object { namespace }
+                            | AllowedType::Wildcard { namespace } => {
+                                set.insert(namespace);
+                            }
+                            AllowedType::SubjectSet { relation, .. } => {
+                                set.extend(sets[relation.0 as usize].iter().copied());
+                            }
+                        }
+                    }
+                }
+                RelationKind::Permission { rewrite: r } => rewrite(r, &sets, &mut set),
+            }
+            if sets[index] != set {
+                sets[index] = set;
+                changed = true;
+            }
+        }
+        if !changed {
+            return sets.into_iter().map(|s| s.into_iter().collect()).collect();
+        }
+    }
+}
+
+#[test]
+fn subject_namespaces_are_the_least_fixed_point() {
+    let mut sources: Vec<String> = std::fs::read_dir("examples")
+        .unwrap()
+        .flat_map(|dir| std::fs::read_dir(dir.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "zanzi"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    sources.push(SOURCE.to_owned());
+    // A chain declared before what it reads, through every kind of edge.
+    let mut chain = String::from("namespace user {}\nnamespace bot {}\n");
+    for i in (0..40).rev() {
+        let next = i + 1;
+        let own = if i % 2 == 0 { "user" } else { "bot:*" };
+        chain.push_str(&format!(
+            "namespace n{i} {{\n  relation parent: n{next}\n  relation member: {own} | n{next}#member\n  relation banned: user\n  permission view = (member | parent->view) - banned\n  permission every = parent.all(every) & member\n}}\n"
+        ));
+    }
+    chain.push_str("namespace n40 {\n  relation parent: n40\n  relation member: user\n  relation banned: bot\n  permission view = member - banned\n  permission every = member\n}\n");
+    sources.push(chain);
+    for source in &sources {
+        let schema = zanzi::compile_source("s.zanzi", source).1.schema.unwrap();
+        let expected = subject_namespaces_by_rounds(&schema);
+        assert!(expected.iter().any(|s| !s.is_empty()));
+        for (i, types) in expected.iter().enumerate() {
+            let id = zanzi::ir::RelationId(i as u32);
+            assert_eq!(
+                schema.subject_namespaces(id),
+                types.as_slice(),
+                "{}",
+                schema.display_relation(id)
+            );
+        }
+    }
+}

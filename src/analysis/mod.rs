@@ -265,48 +265,26 @@ fn corrected(name: &str) -> Option<String> {
     suggest::identifier_problem(name).and_then(|(_, fixed)| fixed)
 }
 
-/// Where and how one relation depends on another, for cycle reports. The
-/// words are only put together when a cycle is reported.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct EdgeLabel {
-    pub span: Span,
-    pub kind: EdgeKind,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum EdgeKind {
-    /// A name in an expression.
-    Computed,
-    /// The left side of an arrow.
-    Tupleset,
-    /// An arrow's target, reached through this tupleset relation.
-    Arrow(RelationId),
-    /// A subject-set type of a relation.
-    SubjectSet,
-}
-
-fn edge_text(symbols: &Symbols<'_, '_>, edge: &graph::Edge<EdgeLabel>) -> String {
+/// How one relation depends on another, for cycle reports; the words are
+/// only put together when a cycle is reported.
+fn edge_text(symbols: &Symbols<'_, '_>, edge: &graph::Edge<Span>) -> String {
     let from = symbols.qualified(edge.from);
     let to = symbols.qualified(edge.to);
-    match (edge.label.kind, edge.negative) {
-        (EdgeKind::Computed, false) => format!("`{from}` uses `{to}`"),
-        (EdgeKind::Computed, true) => format!("`{from}` excludes `{to}`"),
-        (EdgeKind::Tupleset, _) => format!("`{from}` reads `{to}`"),
-        (EdgeKind::Arrow(through), negative) => {
+    match (edge.kind, edge.negative) {
+        (graph::EdgeKind::Computed, false) => format!("`{from}` uses `{to}`"),
+        (graph::EdgeKind::Computed, true) => format!("`{from}` excludes `{to}`"),
+        (graph::EdgeKind::Tupleset, _) => format!("`{from}` reads `{to}`"),
+        (graph::EdgeKind::Arrow(through), negative) => {
             let verb = if negative { "excludes" } else { "follows" };
             let through = symbols.rel(through).map_or("?", |r| r.name.text);
             format!("`{from}` {verb} `{to}` through `{through}`")
         }
-        (EdgeKind::SubjectSet, _) => format!("`{from}` holds subject sets `{to}`"),
+        (graph::EdgeKind::SubjectSet, _) => format!("`{from}` holds subject sets `{to}`"),
     }
 }
 
 /// Reports computed-only cycles (E0301) and negation through recursion (E0302).
-fn cycles(
-    symbols: &Symbols<'_, '_>,
-    edges: &[graph::Edge<EdgeLabel>],
-    diags: &mut Vec<Diagnostic>,
-) {
+fn cycles(symbols: &Symbols<'_, '_>, edges: &[graph::Edge<Span>], diags: &mut Vec<Diagnostic>) {
     let nodes = symbols.relations.len();
     let mut in_negative_cycle = HashSet::new();
     for cycle in graph::negative_cycles(nodes, edges) {
@@ -316,10 +294,10 @@ fn cycles(
         let mut d = Diagnostic::new(
             codes::E0302,
             format!("permission `{name}` depends on its own exclusion"),
-            Label::new(first.label.span, edge_text(symbols, first)),
+            Label::new(first.label, edge_text(symbols, first)),
         );
         for e in cycle.iter().skip(1) {
-            d = d.with_secondary(e.label.span, edge_text(symbols, e));
+            d = d.with_secondary(e.label, edge_text(symbols, e));
         }
         let chain: Vec<String> = cycle
             .iter()
@@ -342,10 +320,10 @@ fn cycles(
         let mut d = Diagnostic::new(
             codes::E0301,
             format!("permission `{name}` depends on itself through computed names only"),
-            Label::new(first.label.span, edge_text(symbols, first)),
+            Label::new(first.label, edge_text(symbols, first)),
         );
         for e in cycle.iter().skip(1) {
-            d = d.with_secondary(e.label.span, edge_text(symbols, e));
+            d = d.with_secondary(e.label, edge_text(symbols, e));
         }
         let chain: Vec<String> = cycle
             .iter()

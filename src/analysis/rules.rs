@@ -3,9 +3,10 @@
 //! dependency edges for the cycle rules.
 
 use super::suggest::{closest, identifier_problem};
-use super::{EdgeKind, EdgeLabel, RelInfo, Symbols, KEYWORDS, RESERVED};
+use super::{RelInfo, Symbols, KEYWORDS, RESERVED};
 use crate::diagnostics::{codes, Diagnostic, Label};
-use crate::ir::{self, graph::Edge, ArrowMode, NamespaceId, RelationId, Rewrite};
+use crate::ir::graph::{Edge, EdgeKind};
+use crate::ir::{self, derived, ArrowMode, NamespaceId, RelationId, Rewrite};
 use crate::source::Span;
 use crate::syntax::ast::{self, ArrowForm, Expr, Op, TypeRef};
 
@@ -53,7 +54,8 @@ pub(super) fn check_declared_name(name: ast::Ident<'_>, kind: &str, diags: &mut 
 pub(super) struct Checker<'s, 'a, 'src> {
     symbols: &'s Symbols<'a, 'src>,
     diags: Vec<Diagnostic>,
-    edges: Vec<Edge<EdgeLabel>>,
+    /// Labelled with where the dependency is written.
+    edges: Vec<Edge<Span>>,
     /// The permission whose expression is being checked.
     defining: Option<(RelationId, &'src str)>,
 }
@@ -68,8 +70,27 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
         }
     }
 
-    pub fn finish(self) -> (Vec<Diagnostic>, Vec<Edge<EdgeLabel>>) {
+    pub fn finish(self) -> (Vec<Diagnostic>, Vec<Edge<Span>>) {
         (self.diags, self.edges)
+    }
+
+    /// Records the dependency edges of `rewrite`, a lowered part of `from`,
+    /// each labelled with the span `span_of` gives for its kind. Called per
+    /// part rather than per permission so that a permission with a mistake
+    /// elsewhere still has its cycles reported.
+    fn add_edges(
+        &mut self,
+        from: RelationId,
+        rewrite: &Rewrite,
+        negative: bool,
+        span_of: impl Fn(EdgeKind) -> Span,
+    ) {
+        let mut found = Vec::new();
+        derived::rewrite_edges(from, rewrite, negative, &mut found);
+        self.edges.extend(found.into_iter().map(|e| {
+            let span = span_of(e.kind);
+            e.labelled(span)
+        }));
     }
 
     /// Checks one member; `None` when it cannot be compiled.
@@ -141,20 +162,13 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
             TypeRef::Wildcard(..) => Some(ir::AllowedType::Wildcard { namespace }),
             TypeRef::SubjectSet(_, name) => {
                 let relation = self.resolve_in(namespace, *name, TypeContext::SubjectSet)?;
-                self.edges.push(Edge {
-                    from,
-                    to: relation,
-                    computed: false,
-                    negative: false,
-                    label: EdgeLabel {
-                        span: t.span(),
-                        kind: EdgeKind::SubjectSet,
-                    },
-                });
-                Some(ir::AllowedType::SubjectSet {
+                let allowed = ir::AllowedType::SubjectSet {
                     namespace,
                     relation,
-                })
+                };
+                let edge = derived::type_edge(from, allowed).map(|e| e.labelled(t.span()));
+                self.edges.extend(edge);
+                Some(allowed)
             }
         }
     }
@@ -247,17 +261,9 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
         match expr {
             Expr::Name(name) => {
                 let relation = self.resolve_in(ns, *name, TypeContext::Expression)?;
-                self.edges.push(Edge {
-                    from,
-                    to: relation,
-                    computed: true,
-                    negative,
-                    label: EdgeLabel {
-                        span: name.span,
-                        kind: EdgeKind::Computed,
-                    },
-                });
-                Some(Rewrite::Computed { relation })
+                let rewrite = Rewrite::Computed { relation };
+                self.add_edges(from, &rewrite, negative, |_| name.span);
+                Some(rewrite)
             }
             Expr::Paren(inner, _) => self.expr(from, ns, inner, negative),
             Expr::Arrow {
@@ -548,35 +554,17 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
                 tupleset.text
             )));
         }
-        let mode = mode?;
-        self.edges.push(Edge {
-            from,
-            to: tupleset_id,
-            computed: true,
-            negative,
-            label: EdgeLabel {
-                span: tupleset.span,
-                kind: EdgeKind::Tupleset,
-            },
-        });
-        for t in &targets {
-            self.edges.push(Edge {
-                from,
-                to: t.relation,
-                computed: false,
-                negative,
-                label: EdgeLabel {
-                    span,
-                    kind: EdgeKind::Arrow(tupleset_id),
-                },
-            });
-        }
-        Some(Rewrite::Arrow {
+        let rewrite = Rewrite::Arrow {
             tupleset: tupleset_id,
             target_name: target.text.to_owned(),
             targets,
-            mode,
-        })
+            mode: mode?,
+        };
+        self.add_edges(from, &rewrite, negative, |kind| match kind {
+            EdgeKind::Tupleset => tupleset.span,
+            _ => span,
+        });
+        Some(rewrite)
     }
 
     /// Relations of `ns` that an arrow could follow, for help lines.

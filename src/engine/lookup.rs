@@ -205,7 +205,6 @@ impl ReverseGraph {
     fn new(engine: &Engine<'_>, goal: RelationId) -> ReverseGraph {
         let schema = engine.schema;
         let mut uses: HashMap<RelationId, Vec<Use>> = HashMap::new();
-        let mut reads: HashMap<RelationId, Vec<RelationId>> = HashMap::new();
         for (index, rel) in schema.relations.iter().enumerate() {
             let this = RelationId(index as u32);
             match &rel.kind {
@@ -215,7 +214,6 @@ impl ReverseGraph {
                             uses.entry(*relation)
                                 .or_default()
                                 .push(Use::SubjectSet { relation: this });
-                            reads.entry(this).or_default().push(*relation);
                         }
                     }
                 }
@@ -225,10 +223,16 @@ impl ReverseGraph {
                         permission: this,
                         path: Vec::new(),
                         uses: &mut uses,
-                        reads: &mut reads,
                     };
                     walk.positive(rewrite, true);
                 }
+            }
+        }
+        // Positive reads: the edges along which subjects flow into a set.
+        let mut reads: HashMap<RelationId, Vec<RelationId>> = HashMap::new();
+        for edge in schema.dependency_edges() {
+            if !edge.negative && edge.kind.passes_subjects() {
+                reads.entry(edge.from).or_default().push(edge.to);
             }
         }
         let mut relevant = HashSet::new();
@@ -248,7 +252,6 @@ struct UseWalk<'w, 'e> {
     permission: RelationId,
     path: Vec<usize>,
     uses: &'w mut HashMap<RelationId, Vec<Use>>,
-    reads: &'w mut HashMap<RelationId, Vec<RelationId>>,
 }
 
 impl UseWalk<'_, '_> {
@@ -267,7 +270,6 @@ impl UseWalk<'_, '_> {
                     .entry(*relation)
                     .or_default()
                     .push(Use::Computed { permission, branch });
-                self.reads.entry(permission).or_default().push(*relation);
             }
             Rewrite::Union { children } => {
                 for child in children {
@@ -309,10 +311,6 @@ impl UseWalk<'_, '_> {
                             tupleset: *tupleset,
                             branch,
                         });
-                    self.reads
-                        .entry(permission)
-                        .or_default()
-                        .push(target.relation);
                 }
             }
         }

@@ -2,23 +2,73 @@
 //! no cycle through computed names only (an infinite loop, E0301) and no
 //! cycle through the right side of `-` (an unstratified schema, E0302).
 //!
-//! Generic over an edge label so analysis can attach source spans while IR
-//! loading checks the same rules without them.
+//! The edges themselves are built in one place, `ir::derived`; they are
+//! generic over a label so analysis can attach source spans while IR loading
+//! checks the same rules without them.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::RelationId;
 
 /// `from` reads `to` when evaluated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Edge<L> {
     pub from: RelationId,
     pub to: RelationId,
-    /// A computed name: no tuple is read between `from` and `to`.
-    pub computed: bool,
+    pub kind: EdgeKind,
     /// Under the right side of a `-`.
     pub negative: bool,
     pub label: L,
+}
+
+impl<L> Edge<L> {
+    /// No tuple is read between `from` and `to`.
+    pub fn computed(&self) -> bool {
+        self.kind.is_computed()
+    }
+
+    /// The same edge with another label.
+    pub fn labelled<M>(self, label: M) -> Edge<M> {
+        Edge {
+            from: self.from,
+            to: self.to,
+            kind: self.kind,
+            negative: self.negative,
+            label,
+        }
+    }
+}
+
+/// How `from` reads `to`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdgeKind {
+    /// A name in a rewrite: `to` is another relation or permission of the same object.
+    Computed,
+    /// The left side of an arrow: `to` is read for its objects only.
+    Tupleset,
+    /// An arrow's target, reached through this tupleset relation.
+    Arrow(RelationId),
+    /// A subject-set type `ns#to` of a relation.
+    SubjectSet,
+}
+
+impl EdgeKind {
+    /// Whether `from` reaches `to` without reading a tuple in between.
+    pub fn is_computed(self) -> bool {
+        match self {
+            EdgeKind::Computed | EdgeKind::Tupleset => true,
+            EdgeKind::Arrow(_) | EdgeKind::SubjectSet => false,
+        }
+    }
+
+    /// Whether the subjects in `to`'s set are in `from`'s set too (those of
+    /// a positive edge; a tupleset is read for its objects only).
+    pub fn passes_subjects(self) -> bool {
+        match self {
+            EdgeKind::Computed | EdgeKind::Arrow(_) | EdgeKind::SubjectSet => true,
+            EdgeKind::Tupleset => false,
+        }
+    }
 }
 
 /// Strongly connected components (Tarjan, iterative: schemas may be large).
@@ -121,7 +171,7 @@ fn path<'e, L>(
 /// One cycle per component whose relations reach themselves through computed
 /// names alone, as a chain of edges that closes on its first node.
 pub fn computed_cycles<L>(nodes: usize, edges: &[Edge<L>]) -> Vec<Vec<&Edge<L>>> {
-    let computed: Vec<&Edge<L>> = edges.iter().filter(|e| e.computed).collect();
+    let computed: Vec<&Edge<L>> = edges.iter().filter(|e| e.computed()).collect();
     let component = components(nodes, &computed);
     let mut reported = HashSet::new();
     let mut cycles = Vec::new();
@@ -167,7 +217,11 @@ mod tests {
         Edge {
             from: RelationId(from),
             to: RelationId(to),
-            computed,
+            kind: if computed {
+                EdgeKind::Computed
+            } else {
+                EdgeKind::SubjectSet
+            },
             negative,
             label: (),
         }

@@ -5,7 +5,10 @@
 //! index into [`Schema::relations`], global across namespaces, so evaluation
 //! never looks a string up. Serialized as JSON with a `format_version` and a
 //! content hash; [`Schema::from_json`] re-validates everything it loads.
+//! What follows from the content (dependency edges, subject namespaces) is
+//! computed once on assembly and on load, in `derived`, and never serialized.
 
+pub(crate) mod derived;
 pub mod graph;
 mod hash;
 pub mod validate;
@@ -14,6 +17,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use graph::{Edge, EdgeKind};
 pub use validate::IrError;
 
 /// Deeper JSON is refused before parsing (see [`Schema::from_json`]).
@@ -68,6 +72,10 @@ pub struct Schema {
     /// Name lookups, rebuilt on load; not serialized.
     #[serde(skip)]
     index: Index,
+    /// Dependency edges and subject namespaces, computed on assembly and on load;
+    /// not serialized.
+    #[serde(skip)]
+    derived: derived::Derived,
 }
 
 /// Name lookups. Relations are found per namespace (one map each, indexed
@@ -176,6 +184,63 @@ pub enum Rewrite {
     },
 }
 
+/// A direct sub-rewrite, and whether it is subtracted (the right side of `-`).
+#[derive(Clone, Copy, Debug)]
+pub struct Child<'r> {
+    pub rewrite: &'r Rewrite,
+    pub subtracted: bool,
+}
+
+impl Rewrite {
+    /// The direct sub-rewrites, in order; none for a leaf. Walks that treat
+    /// every operator alike (dependency edges, subject namespaces, id checks)
+    /// recurse through this; evaluation matches on the operator instead.
+    pub fn children(&self) -> impl Iterator<Item = Child<'_>> {
+        let (list, exclusion): (&[Rewrite], _) = match self {
+            Rewrite::Computed { .. } | Rewrite::Arrow { .. } => (&[], None),
+            Rewrite::Union { children } | Rewrite::Intersection { children } => (children, None),
+            Rewrite::Exclusion { base, subtract } => (&[], Some((&**base, &**subtract))),
+        };
+        let kept = |rewrite| Child {
+            rewrite,
+            subtracted: false,
+        };
+        list.iter()
+            .map(kept)
+            .chain(exclusion.into_iter().flat_map(move |(base, subtract)| {
+                [
+                    kept(base),
+                    Child {
+                        rewrite: subtract,
+                        subtracted: true,
+                    },
+                ]
+            }))
+    }
+
+    /// The relations this node reads itself, its children aside, and how.
+    pub fn reads(&self) -> impl Iterator<Item = (RelationId, EdgeKind)> + '_ {
+        let (own, arrow) = match self {
+            Rewrite::Computed { relation } => (Some((*relation, EdgeKind::Computed)), None),
+            Rewrite::Arrow {
+                tupleset, targets, ..
+            } => (
+                Some((*tupleset, EdgeKind::Tupleset)),
+                Some((*tupleset, targets.as_slice())),
+            ),
+            Rewrite::Union { .. } | Rewrite::Intersection { .. } | Rewrite::Exclusion { .. } => {
+                (None, None)
+            }
+        };
+        let through = arrow.into_iter().flat_map(|(tupleset, targets)| {
+            targets
+                .iter()
+                .map(move |t| (t.relation, EdgeKind::Arrow(tupleset)))
+        });
+        own.into_iter().chain(through)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArrowTarget {
@@ -200,9 +265,11 @@ impl Schema {
             namespaces,
             relations,
             index: Index::default(),
+            derived: derived::Derived::default(),
         };
         schema.hash = hash::content_hash(&schema);
         schema.rebuild_index();
+        schema.derived = derived::Derived::of(&schema);
         schema
     }
 
@@ -250,6 +317,21 @@ impl Schema {
 
     pub fn relation(&self, id: RelationId) -> Option<&Relation> {
         self.relations.get(id.0 as usize)
+    }
+
+    /// What evaluating each relation reads: permission rewrites and
+    /// subject-set types, in schema order.
+    pub fn dependency_edges(&self) -> &[Edge<()>] {
+        &self.derived.edges
+    }
+
+    /// The namespaces whose objects can be in the set of a relation or
+    /// permission, sorted (an over-approximation for `&` and `-`).
+    pub fn subject_namespaces(&self, id: RelationId) -> &[NamespaceId] {
+        self.derived
+            .subject_namespaces
+            .get(id.0 as usize)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// `namespace#relation`, for messages.
@@ -300,6 +382,8 @@ impl Schema {
             });
         }
         validate::validate(&schema)?;
+        schema.derived = derived::Derived::of(&schema);
+        validate::acyclic(&schema.derived.edges, schema.relations.len())?;
         schema.rebuild_index();
         Ok(schema)
     }

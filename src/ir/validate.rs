@@ -87,13 +87,18 @@ pub(super) fn validate(schema: &Schema) -> Result<(), IrError> {
         }
     }
 
-    let edges = dependency_edges(schema);
-    if !graph::negative_cycles(rel_count, &edges).is_empty() {
+    Ok(())
+}
+
+/// The cycle rules, on the schema's dependency edges; after [`validate`],
+/// which makes every id in them valid.
+pub(super) fn acyclic(edges: &[Edge<()>], rel_count: usize) -> Result<(), IrError> {
+    if !graph::negative_cycles(rel_count, edges).is_empty() {
         return Err(invalid(
             "a permission depends on itself through an exclusion",
         ));
     }
-    if !graph::computed_cycles(rel_count, &edges).is_empty() {
+    if !graph::computed_cycles(rel_count, edges).is_empty() {
         return Err(invalid(
             "a permission depends on itself through computed names only",
         ));
@@ -115,8 +120,11 @@ fn check_rewrite(
     }
     let in_ns = |id: RelationId| schema.relation(id).is_some_and(|r| r.namespace == ns);
     match rewrite {
-        Rewrite::Computed { relation } if in_ns(*relation) => Ok(()),
-        Rewrite::Computed { .. } => Err(invalid("a computed userset names another namespace")),
+        Rewrite::Computed { relation } => {
+            if !in_ns(*relation) {
+                return Err(invalid("a computed userset names another namespace"));
+            }
+        }
         Rewrite::Arrow {
             tupleset, targets, ..
         } => {
@@ -141,87 +149,15 @@ fn check_rewrite(
                     return Err(invalid("an arrow target is inconsistent"));
                 }
             }
-            Ok(())
         }
         Rewrite::Union { children } | Rewrite::Intersection { children } => {
             if children.is_empty() {
                 return Err(invalid("an empty union or intersection"));
             }
-            children
-                .iter()
-                .try_for_each(|c| check_rewrite(schema, ns, c, depth + 1))
         }
-        Rewrite::Exclusion { base, subtract } => {
-            check_rewrite(schema, ns, base, depth + 1)?;
-            check_rewrite(schema, ns, subtract, depth + 1)
-        }
+        Rewrite::Exclusion { .. } => {}
     }
-}
-
-/// Every dependency of the schema: permission rewrites and subject-set types.
-pub fn dependency_edges(schema: &Schema) -> Vec<Edge<()>> {
-    let mut edges = Vec::new();
-    for (i, rel) in schema.relations.iter().enumerate() {
-        let from = RelationId(i as u32);
-        match &rel.kind {
-            RelationKind::Relation { types } => {
-                for t in types {
-                    if let AllowedType::SubjectSet { relation, .. } = *t {
-                        edges.push(Edge {
-                            from,
-                            to: relation,
-                            computed: false,
-                            negative: false,
-                            label: (),
-                        });
-                    }
-                }
-            }
-            RelationKind::Permission { rewrite } => rewrite_edges(from, rewrite, false, &mut edges),
-        }
-    }
-    edges
-}
-
-fn rewrite_edges(from: RelationId, rewrite: &Rewrite, negative: bool, edges: &mut Vec<Edge<()>>) {
-    match rewrite {
-        Rewrite::Computed { relation } => {
-            edges.push(Edge {
-                from,
-                to: *relation,
-                computed: true,
-                negative,
-                label: (),
-            });
-        }
-        Rewrite::Arrow {
-            tupleset, targets, ..
-        } => {
-            edges.push(Edge {
-                from,
-                to: *tupleset,
-                computed: true,
-                negative,
-                label: (),
-            });
-            for t in targets {
-                edges.push(Edge {
-                    from,
-                    to: t.relation,
-                    computed: false,
-                    negative,
-                    label: (),
-                });
-            }
-        }
-        Rewrite::Union { children } | Rewrite::Intersection { children } => {
-            for c in children {
-                rewrite_edges(from, c, negative, edges);
-            }
-        }
-        Rewrite::Exclusion { base, subtract } => {
-            rewrite_edges(from, base, negative, edges);
-            rewrite_edges(from, subtract, true, edges);
-        }
-    }
+    rewrite
+        .children()
+        .try_for_each(|c| check_rewrite(schema, ns, c.rewrite, depth + 1))
 }

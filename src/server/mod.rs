@@ -24,7 +24,7 @@ pub mod native;
 pub mod openapi;
 pub mod zookie;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -40,7 +40,7 @@ use axum::{Json, Router};
 use thiserror::Error;
 use tokio::sync::{watch, Semaphore};
 
-use crate::ir::{AllowedType, NamespaceId, RelationId, RelationKind, Rewrite, Schema};
+use crate::ir::Schema;
 use crate::load;
 use crate::store::{
     CachedStore, MemoryStore, PageRequest, Revision, SqliteStore, TupleFilter, TupleStore,
@@ -83,8 +83,6 @@ pub struct AppState {
     pub store: Arc<dyn TupleStore>,
     pub tokens: TokenKeys,
     pub settings: Settings,
-    /// Per relation or permission: the namespaces whose objects can be in it.
-    pub subject_types: Vec<BTreeSet<NamespaceId>>,
     head: AtomicU64,
     horizon: AtomicU64,
     inflight: Arc<Semaphore>,
@@ -106,14 +104,6 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// What the mapping of Keto's subjects reads of the schema.
-    pub fn keto(&self) -> crate::api::keto::Mapping<'_> {
-        crate::api::keto::Mapping {
-            schema: &self.schema,
-            subject_types: &self.subject_types,
-        }
-    }
-
     /// Loads the schema and opens the store named by `settings`.
     ///
     /// A SQLite database keeps the schema the server runs with (as
@@ -182,11 +172,9 @@ impl AppState {
                 crate::store::random_id().into_bytes()
             }
         };
-        let subject_types = subject_types(&schema);
         let memory_reads = store.reads_from_memory();
         Ok(AppState {
             tokens: TokenKeys::new(&secret, &store_id),
-            subject_types,
             schema: Arc::new(schema),
             store,
             head: AtomicU64::new(head.0),
@@ -355,63 +343,6 @@ fn check_stored_tuples(
         return Err(Ok(ServeError::InvalidTuples { count, listing }));
     }
     Ok(())
-}
-
-/// For each relation or permission, the namespaces whose objects can be in
-/// its set (a fixed point over the schema; an over-approximation for `&`
-/// and `-`, which is what the subject mapping needs: the candidates).
-fn subject_types(schema: &Schema) -> Vec<BTreeSet<NamespaceId>> {
-    let mut sets: Vec<BTreeSet<NamespaceId>> = vec![BTreeSet::new(); schema.relations.len()];
-    fn rewrite(r: &Rewrite, sets: &[BTreeSet<NamespaceId>], out: &mut BTreeSet<NamespaceId>) {
-        let of = |id: RelationId| sets.get(id.0 as usize).cloned().unwrap_or_default();
-        match r {
-            Rewrite::Computed { relation } => out.extend(of(*relation)),
-            Rewrite::Arrow { targets, .. } => {
-                for t in targets {
-                    out.extend(of(t.relation));
-                }
-            }
-            Rewrite::Union { children } | Rewrite::Intersection { children } => {
-                for c in children {
-                    rewrite(c, sets, out);
-                }
-            }
-            Rewrite::Exclusion { base, .. } => rewrite(base, sets, out),
-        }
-    }
-    loop {
-        let mut changed = false;
-        for (index, relation) in schema.relations.iter().enumerate() {
-            let mut set = BTreeSet::new();
-            match &relation.kind {
-                RelationKind::Relation { types } => {
-                    for ty in types {
-                        match *ty {
-                            AllowedType::Object { namespace }
-                            | AllowedType::Wildcard { namespace } => {
-                                set.insert(namespace);
-                            }
-                            AllowedType::SubjectSet { relation, .. } => {
-                                set.extend(
-                                    sets.get(relation.0 as usize).cloned().unwrap_or_default(),
-                                );
-                            }
-                        }
-                    }
-                }
-                RelationKind::Permission { rewrite: r } => rewrite(r, &sets, &mut set),
-            }
-            if let Some(slot) = sets.get_mut(index) {
-                if *slot != set {
-                    *slot = set;
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            return sets;
-        }
-    }
 }
 
 /// The request id of the current request.

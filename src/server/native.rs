@@ -62,8 +62,8 @@ pub async fn lookup_resources(
         Some(n) => n,
     };
     let result = blocking(&state, move |s| {
-        let ns = namespace_id(&s.keto(), &body.namespace, Access::Read)?;
-        relation_id(&s.keto(), ns, &body.relation, Access::Read)?;
+        let ns = namespace_id(&s.schema, &body.namespace, Access::Read)?;
+        relation_id(&s.schema, ns, &body.relation, Access::Read)?;
         let subject = parse_subject(&body.subject)?;
         let hash = query_hash(&format!(
             "{}\n{}\n{}",
@@ -114,9 +114,9 @@ pub async fn lookup_subjects(
         body.snaptoken.as_deref(),
     )?;
     let result = blocking(&state, move |s| {
-        let ns = namespace_id(&s.keto(), &body.namespace, Access::Read)?;
-        relation_id(&s.keto(), ns, &body.relation, Access::Read)?;
-        namespace_id(&s.keto(), &body.subject_namespace, Access::Read)?;
+        let ns = namespace_id(&s.schema, &body.namespace, Access::Read)?;
+        relation_id(&s.schema, ns, &body.relation, Access::Read)?;
+        namespace_id(&s.schema, &body.subject_namespace, Access::Read)?;
         let at = consistency.resolve(s)?;
         let engine = Engine::new(&s.schema, s.store.as_ref());
         let found = engine.lookup_subjects(
@@ -151,8 +151,8 @@ pub async fn explain(State(state): State<Arc<AppState>>, body: Body) -> Result<R
                 format!("invalid tuple `{}`: {e}", body.tuple),
             )
         })?;
-        let ns = namespace_id(&s.keto(), &tuple.object.namespace, Access::Read)?;
-        relation_id(&s.keto(), ns, &tuple.relation, Access::Read)?;
+        let ns = namespace_id(&s.schema, &tuple.object.namespace, Access::Read)?;
+        relation_id(&s.schema, ns, &tuple.relation, Access::Read)?;
         let at = consistency.resolve(s)?;
         let engine = Engine::new(&s.schema, s.store.as_ref())
             .with_options(EngineOptions { max_depth: depth });
@@ -196,8 +196,8 @@ pub async fn expand(State(state): State<Arc<AppState>>, body: Body) -> Result<Re
                     format!("invalid userset `{}`: {e}", body.userset),
                 )
             })?;
-        let ns = namespace_id(&s.keto(), &object.namespace, Access::Read)?;
-        relation_id(&s.keto(), ns, &relation, Access::Read)?;
+        let ns = namespace_id(&s.schema, &object.namespace, Access::Read)?;
+        relation_id(&s.schema, ns, &relation, Access::Read)?;
         let at = consistency.resolve(s)?;
         let engine = Engine::new(&s.schema, s.store.as_ref());
         let tree = engine.expand(&object, &relation, depth, at)?;

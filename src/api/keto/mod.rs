@@ -7,5 +7,5 @@ pub mod subjects;
 pub mod tree;
 pub mod wire;
 
-pub use subjects::{Access, Mapping, Question, SubjectScope};
+pub use subjects::{Access, Question, SubjectScope};
 pub use wire::*;

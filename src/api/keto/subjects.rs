@@ -1,4 +1,4 @@
-//! The mapping between Keto's untyped subjects and zanzi's typed ones, and
+//! The schema between Keto's untyped subjects and zanzi's typed ones, and
 //! Keto's names resolved against the schema, for every protocol that speaks
 //! Keto's API.
 //!
@@ -24,21 +24,10 @@
 //! would map it back to the same subject, else as `ns:id`; wildcards as
 //! `ns:*`; subject sets as `subject_set`.
 
-use std::collections::BTreeSet;
-
 use super::wire::{Relationship, SubjectSet};
 use crate::api::ApiError;
 use crate::ir::{AllowedType, NamespaceId, RelationId, Schema};
 use crate::tuple::{validate_tuple, Object, Subject, Tuple, WriteError};
-
-/// What the mapping reads of a schema.
-#[derive(Clone, Copy, Debug)]
-pub struct Mapping<'a> {
-    pub schema: &'a Schema,
-    /// Per relation or permission: the namespaces whose objects can be in
-    /// its set.
-    pub subject_types: &'a [BTreeSet<NamespaceId>],
-}
 
 // ---------------------------------------------------------------------------
 // Names and subjects.
@@ -57,18 +46,9 @@ fn name_error(access: Access, message: String) -> ApiError {
     }
 }
 
-pub fn namespace_id(
-    mapping: &Mapping<'_>,
-    name: &str,
-    access: Access,
-) -> Result<NamespaceId, ApiError> {
-    mapping.schema.namespace_id(name).ok_or_else(|| {
-        let known: Vec<&str> = mapping
-            .schema
-            .namespaces
-            .iter()
-            .map(|n| n.name.as_str())
-            .collect();
+pub fn namespace_id(schema: &Schema, name: &str, access: Access) -> Result<NamespaceId, ApiError> {
+    schema.namespace_id(name).ok_or_else(|| {
+        let known: Vec<&str> = schema.namespaces.iter().map(|n| n.name.as_str()).collect();
         let hint = crate::analysis::suggest::closest(name, known.iter().copied())
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
@@ -84,18 +64,18 @@ pub fn namespace_id(
 }
 
 pub fn relation_id(
-    mapping: &Mapping<'_>,
+    schema: &Schema,
     namespace: NamespaceId,
     name: &str,
     access: Access,
 ) -> Result<RelationId, ApiError> {
-    mapping.schema.relation_id(namespace, name).ok_or_else(|| {
-        let ns = mapping.schema.namespace(namespace);
+    schema.relation_id(namespace, name).ok_or_else(|| {
+        let ns = schema.namespace(namespace);
         let known: Vec<&str> = ns
             .map(|n| {
                 n.relations
                     .iter()
-                    .filter_map(|r| mapping.schema.relation(*r))
+                    .filter_map(|r| schema.relation(*r))
                     .map(|r| r.name.as_str())
                     .collect()
             })
@@ -128,9 +108,8 @@ pub enum SubjectScope {
     Anywhere,
 }
 
-fn direct_object_types(mapping: &Mapping<'_>, relation: RelationId) -> Vec<NamespaceId> {
-    let mut out: Vec<NamespaceId> = mapping
-        .schema
+fn direct_object_types(schema: &Schema, relation: RelationId) -> Vec<NamespaceId> {
+    let mut out: Vec<NamespaceId> = schema
         .relation(relation)
         .map(|r| {
             r.allowed()
@@ -147,26 +126,21 @@ fn direct_object_types(mapping: &Mapping<'_>, relation: RelationId) -> Vec<Names
     out
 }
 
-pub fn candidates(mapping: &Mapping<'_>, scope: SubjectScope) -> Vec<NamespaceId> {
+pub fn candidates(schema: &Schema, scope: SubjectScope) -> Vec<NamespaceId> {
     let mut out = match scope {
-        SubjectScope::Stored(r) => direct_object_types(mapping, r),
-        SubjectScope::Reachable(r) => mapping
-            .subject_types
-            .get(r.0 as usize)
-            .map(|s| s.iter().copied().collect())
-            .unwrap_or_default(),
-        SubjectScope::Namespace(ns) => mapping
-            .schema
+        SubjectScope::Stored(r) => direct_object_types(schema, r),
+        SubjectScope::Reachable(r) => schema.subject_namespaces(r).to_vec(),
+        SubjectScope::Namespace(ns) => schema
             .namespace(ns)
             .map(|n| {
                 n.relations
                     .iter()
-                    .flat_map(|r| direct_object_types(mapping, *r))
+                    .flat_map(|r| direct_object_types(schema, *r))
                     .collect()
             })
             .unwrap_or_default(),
-        SubjectScope::Anywhere => (0..mapping.schema.relations.len())
-            .flat_map(|r| direct_object_types(mapping, RelationId(r as u32)))
+        SubjectScope::Anywhere => (0..schema.relations.len())
+            .flat_map(|r| direct_object_types(schema, RelationId(r as u32)))
             .collect(),
     };
     out.sort();
@@ -174,17 +148,14 @@ pub fn candidates(mapping: &Mapping<'_>, scope: SubjectScope) -> Vec<NamespaceId
     out
 }
 
-pub fn scope_name(mapping: &Mapping<'_>, scope: SubjectScope) -> String {
+pub fn scope_name(schema: &Schema, scope: SubjectScope) -> String {
     match scope {
         SubjectScope::Stored(r) | SubjectScope::Reachable(r) => {
-            format!("`{}`", mapping.schema.display_relation(r))
+            format!("`{}`", schema.display_relation(r))
         }
         SubjectScope::Namespace(ns) => format!(
             "the relations of `{}`",
-            mapping
-                .schema
-                .namespace(ns)
-                .map_or("?", |n| n.name.as_str())
+            schema.namespace(ns).map_or("?", |n| n.name.as_str())
         ),
         SubjectScope::Anywhere => "the schema".to_owned(),
     }
@@ -192,7 +163,7 @@ pub fn scope_name(mapping: &Mapping<'_>, scope: SubjectScope) -> String {
 
 /// Maps a Keto subject onto a zanzi subject (see the module docs).
 pub fn subject_from_keto(
-    mapping: &Mapping<'_>,
+    schema: &Schema,
     subject_id: Option<&str>,
     subject_set: Option<&SubjectSet>,
     scope: SubjectScope,
@@ -214,17 +185,17 @@ pub fn subject_from_keto(
             set.object.clone(),
             set.relation.clone(),
         )),
-        (Some(id), None) => subject_from_id(mapping, id, scope),
+        (Some(id), None) => subject_from_id(schema, id, scope),
     }
 }
 
 pub fn subject_from_id(
-    mapping: &Mapping<'_>,
+    schema: &Schema,
     id: &str,
     scope: SubjectScope,
 ) -> Result<Subject, ApiError> {
     if let Some((ns, rest)) = id.split_once(':') {
-        if mapping.schema.namespace_id(ns).is_some() {
+        if schema.namespace_id(ns).is_some() {
             return Ok(if rest == "*" {
                 Subject::wildcard(ns)
             } else {
@@ -232,10 +203,10 @@ pub fn subject_from_id(
             });
         }
     }
-    let found = candidates(mapping, scope);
+    let found = candidates(schema, scope);
     let names: Vec<String> = found
         .iter()
-        .filter_map(|ns| mapping.schema.namespace(*ns).map(|n| n.name.clone()))
+        .filter_map(|ns| schema.namespace(*ns).map(|n| n.name.clone()))
         .collect();
     match names.as_slice() {
         [one] => Ok(Subject::object(one.clone(), id)),
@@ -244,7 +215,7 @@ pub fn subject_from_id(
             format!(
                 "subject_id `{id}` cannot be mapped: {} accepts no object subjects; \
                  use `subject_set` instead",
-                scope_name(mapping, scope)
+                scope_name(schema, scope)
             ),
         )),
         many => Err(ApiError::bad_request(
@@ -252,7 +223,7 @@ pub fn subject_from_id(
             format!(
                 "subject_id `{id}` is ambiguous: {} accepts objects of {}; \
                  write it as `<type>:{id}` (e.g. `{}:{id}`) or as a subject_set",
-                scope_name(mapping, scope),
+                scope_name(schema, scope),
                 many.join(", "),
                 many.first().map_or("", String::as_str)
             ),
@@ -263,19 +234,19 @@ pub fn subject_from_id(
 
 /// A zanzi subject in Keto's form, for a tuple of `relation`.
 pub fn subject_to_keto(
-    mapping: &Mapping<'_>,
+    schema: &Schema,
     subject: &Subject,
     relation: Option<RelationId>,
 ) -> (Option<String>, Option<SubjectSet>) {
     match subject {
         Subject::Object(object) => {
             let bare_round_trips = relation.is_some_and(|r| {
-                let types = direct_object_types(mapping, r);
-                let only = matches!(types.as_slice(), [ns] if mapping.schema.namespace(*ns).is_some_and(|n| n.name == object.namespace));
+                let types = direct_object_types(schema, r);
+                let only = matches!(types.as_slice(), [ns] if schema.namespace(*ns).is_some_and(|n| n.name == object.namespace));
                 let looks_typed = object
                     .id
                     .split_once(':')
-                    .is_some_and(|(ns, _)| mapping.schema.namespace_id(ns).is_some());
+                    .is_some_and(|(ns, _)| schema.namespace_id(ns).is_some());
                 only && !looks_typed
             });
             if bare_round_trips {
@@ -296,12 +267,11 @@ pub fn subject_to_keto(
     }
 }
 
-pub fn tuple_to_keto(mapping: &Mapping<'_>, tuple: &Tuple) -> Relationship {
-    let relation = mapping
-        .schema
+pub fn tuple_to_keto(schema: &Schema, tuple: &Tuple) -> Relationship {
+    let relation = schema
         .namespace_id(&tuple.object.namespace)
-        .and_then(|ns| mapping.schema.relation_id(ns, &tuple.relation));
-    let (subject_id, subject_set) = subject_to_keto(mapping, &tuple.subject, relation);
+        .and_then(|ns| schema.relation_id(ns, &tuple.relation));
+    let (subject_id, subject_set) = subject_to_keto(schema, &tuple.subject, relation);
     Relationship {
         namespace: tuple.object.namespace.clone(),
         object: tuple.object.id.clone(),
@@ -313,14 +283,10 @@ pub fn tuple_to_keto(mapping: &Mapping<'_>, tuple: &Tuple) -> Relationship {
 
 /// A relationship to be written: names resolved, subject mapped, the tuple
 /// validated against the schema (422 naming the allowed types).
-pub fn tuple_for_write(mapping: &Mapping<'_>, rel: &Relationship) -> Result<Tuple, ApiError> {
-    let ns = namespace_id(mapping, &rel.namespace, Access::Write)?;
-    let relation = relation_id(mapping, ns, &rel.relation, Access::Write)?;
-    if mapping
-        .schema
-        .relation(relation)
-        .is_some_and(|r| r.is_permission())
-    {
+pub fn tuple_for_write(schema: &Schema, rel: &Relationship) -> Result<Tuple, ApiError> {
+    let ns = namespace_id(schema, &rel.namespace, Access::Write)?;
+    let relation = relation_id(schema, ns, &rel.relation, Access::Write)?;
+    if schema.relation(relation).is_some_and(|r| r.is_permission()) {
         return Err(ApiError::unprocessable(
             "permission_not_writable",
             format!(
@@ -330,7 +296,7 @@ pub fn tuple_for_write(mapping: &Mapping<'_>, rel: &Relationship) -> Result<Tupl
         ));
     }
     let subject = subject_from_keto(
-        mapping,
+        schema,
         rel.subject_id.as_deref(),
         rel.subject_set.as_ref(),
         SubjectScope::Stored(relation),
@@ -340,20 +306,19 @@ pub fn tuple_for_write(mapping: &Mapping<'_>, rel: &Relationship) -> Result<Tupl
         rel.relation.clone(),
         subject,
     );
-    validate_tuple(mapping.schema, &tuple).map_err(write_error)?;
+    validate_tuple(schema, &tuple).map_err(write_error)?;
     Ok(tuple)
 }
 
 /// A relationship to be deleted: names and subject resolved, not
 /// type-checked (tuples left over from an older schema can be removed).
-pub fn tuple_for_delete(mapping: &Mapping<'_>, rel: &Relationship) -> Result<Tuple, ApiError> {
-    let scope = mapping
-        .schema
+pub fn tuple_for_delete(schema: &Schema, rel: &Relationship) -> Result<Tuple, ApiError> {
+    let scope = schema
         .namespace_id(&rel.namespace)
-        .and_then(|ns| mapping.schema.relation_id(ns, &rel.relation))
+        .and_then(|ns| schema.relation_id(ns, &rel.relation))
         .map_or(SubjectScope::Anywhere, SubjectScope::Stored);
     let subject = subject_from_keto(
-        mapping,
+        schema,
         rel.subject_id.as_deref(),
         rel.subject_set.as_ref(),
         scope,
@@ -398,20 +363,20 @@ pub struct Question {
     pub subject: Subject,
 }
 
-pub fn question(mapping: &Mapping<'_>, rel: &Relationship) -> Result<Question, ApiError> {
-    let ns = namespace_id(mapping, &rel.namespace, Access::Read)?;
-    let relation = relation_id(mapping, ns, &rel.relation, Access::Read)?;
+pub fn question(schema: &Schema, rel: &Relationship) -> Result<Question, ApiError> {
+    let ns = namespace_id(schema, &rel.namespace, Access::Read)?;
+    let relation = relation_id(schema, ns, &rel.relation, Access::Read)?;
     let subject = subject_from_keto(
-        mapping,
+        schema,
         rel.subject_id.as_deref(),
         rel.subject_set.as_ref(),
         SubjectScope::Reachable(relation),
     )?;
     if let Subject::Set { object, relation } = &subject {
-        let sns = namespace_id(mapping, &object.namespace, Access::Read)?;
-        relation_id(mapping, sns, relation, Access::Read)?;
+        let sns = namespace_id(schema, &object.namespace, Access::Read)?;
+        relation_id(schema, sns, relation, Access::Read)?;
     } else {
-        namespace_id(mapping, subject.namespace(), Access::Read)?;
+        namespace_id(schema, subject.namespace(), Access::Read)?;
     }
     Ok(Question {
         object: Object::new(rel.namespace.clone(), rel.object.clone()),

@@ -1,8 +1,9 @@
 //! Keto's expand tree (`expandedPermissionTree`), made from zanzi's.
 
-use super::subjects::{subject_to_keto, Mapping};
+use super::subjects::subject_to_keto;
 use super::wire::{ExpandedTree, Relationship, SubjectSet};
 use crate::engine::ExpandTree;
+use crate::ir::Schema;
 use crate::tuple::Subject;
 
 fn userset_tuple(userset: &str) -> Option<Relationship> {
@@ -25,7 +26,7 @@ fn userset_tuple(userset: &str) -> Option<Relationship> {
 /// permission is a `computed_subject_set` over its rewrite; an arrow is a
 /// `tuple_to_subject_set`; a truncated or cyclic userset is a `leaf` naming
 /// the userset.
-pub fn to_keto_tree(mapping: &Mapping<'_>, tree: &ExpandTree) -> ExpandedTree {
+pub fn to_keto_tree(schema: &Schema, tree: &ExpandTree) -> ExpandedTree {
     let node = |kind, children, tuple| ExpandedTree {
         kind,
         children,
@@ -39,8 +40,8 @@ pub fn to_keto_tree(mapping: &Mapping<'_>, tree: &ExpandTree) -> ExpandedTree {
         } => {
             let base = userset_tuple(userset);
             let relation = base.as_ref().and_then(|b| {
-                let ns = mapping.schema.namespace_id(&b.namespace)?;
-                mapping.schema.relation_id(ns, &b.relation)
+                let ns = schema.namespace_id(&b.namespace)?;
+                schema.relation_id(ns, &b.relation)
             });
             let mut children = Vec::new();
             for text in subjects {
@@ -58,10 +59,9 @@ pub fn to_keto_tree(mapping: &Mapping<'_>, tree: &ExpandTree) -> ExpandedTree {
                     _ => None,
                 };
                 match sub_tree {
-                    Some(sub) => children.push(to_keto_tree(mapping, sub)),
+                    Some(sub) => children.push(to_keto_tree(schema, sub)),
                     None => {
-                        let (subject_id, subject_set) =
-                            subject_to_keto(mapping, &subject, relation);
+                        let (subject_id, subject_set) = subject_to_keto(schema, &subject, relation);
                         let tuple = base.as_ref().map(|b| Relationship {
                             namespace: b.namespace.clone(),
                             object: b.object.clone(),
@@ -77,27 +77,27 @@ pub fn to_keto_tree(mapping: &Mapping<'_>, tree: &ExpandTree) -> ExpandedTree {
         }
         ExpandTree::Computed { userset, child } => node(
             "computed_subject_set",
-            vec![to_keto_tree(mapping, child)],
+            vec![to_keto_tree(schema, child)],
             userset_tuple(userset),
         ),
         ExpandTree::Union { children } => node(
             "union",
-            children.iter().map(|c| to_keto_tree(mapping, c)).collect(),
+            children.iter().map(|c| to_keto_tree(schema, c)).collect(),
             None,
         ),
         ExpandTree::Intersection { children } => node(
             "intersection",
-            children.iter().map(|c| to_keto_tree(mapping, c)).collect(),
+            children.iter().map(|c| to_keto_tree(schema, c)).collect(),
             None,
         ),
         ExpandTree::Exclusion { base, subtract } => node(
             "exclusion",
-            vec![to_keto_tree(mapping, base), to_keto_tree(mapping, subtract)],
+            vec![to_keto_tree(schema, base), to_keto_tree(schema, subtract)],
             None,
         ),
         ExpandTree::Arrow { children, .. } => node(
             "tuple_to_subject_set",
-            children.iter().map(|c| to_keto_tree(mapping, c)).collect(),
+            children.iter().map(|c| to_keto_tree(schema, c)).collect(),
             None,
         ),
         ExpandTree::Truncated { userset } | ExpandTree::Cycle { userset } => {

@@ -66,7 +66,7 @@ async fn check(
     let depth = state.depth(q.max_depth()?)?;
     let consistency = q.consistency(&state)?;
     let (allowed, token) = evaluate(&state, move |s| {
-        let question = question(&s.keto(), &rel)?;
+        let question = question(&s.schema, &rel)?;
         let at = consistency.resolve(s)?;
         Ok((run_check(s, &question, depth, at)?, s.snaptoken(at)))
     })
@@ -132,7 +132,7 @@ pub async fn batch_check(
             .tuples
             .iter()
             .map(
-                |rel| match question(&s.keto(), rel).and_then(|q| run_check(s, &q, depth, at)) {
+                |rel| match question(&s.schema, rel).and_then(|q| run_check(s, &q, depth, at)) {
                     Ok(allowed) => CheckResultWithError {
                         allowed,
                         error: String::new(),
@@ -229,7 +229,7 @@ pub async fn list(
         let token = s.snaptoken(at);
         Ok((
             Relationships {
-                relation_tuples: page.items.iter().map(|t| tuple_to_keto(&s.keto(), t)).collect(),
+                relation_tuples: page.items.iter().map(|t| tuple_to_keto(&s.schema, t)).collect(),
                 next_page_token,
                 snaptoken: token.clone(),
             },
@@ -252,13 +252,13 @@ pub async fn expand(
         let namespace = q.require("namespace")?;
         let object = q.require("object")?;
         let relation = q.require("relation")?;
-        let ns = namespace_id(&s.keto(), namespace, Access::Read)?;
-        relation_id(&s.keto(), ns, relation, Access::Read)?;
+        let ns = namespace_id(&s.schema, namespace, Access::Read)?;
+        relation_id(&s.schema, ns, relation, Access::Read)?;
         let at = consistency.resolve(s)?;
         let engine = Engine::new(&s.schema, s.store.as_ref());
         let tree = engine.expand(&Object::new(namespace, object), relation, depth, at)?;
         Ok((
-            crate::engine::grow_stack(|| to_keto_tree(&s.keto(), &tree)),
+            crate::engine::grow_stack(|| to_keto_tree(&s.schema, &tree)),
             s.snaptoken(at),
         ))
     })
@@ -293,7 +293,7 @@ pub async fn create(State(state): State<Arc<AppState>>, body: Body) -> Result<Re
     let rel: Relationship = read_json(&state, body).await?;
     let echo = rel.clone();
     let token = blocking(&state, move |s| {
-        let tuple = tuple_for_write(&s.keto(), &rel)?;
+        let tuple = tuple_for_write(&s.schema, &rel)?;
         let revision = s.store.write(&[tuple], &[])?;
         Ok(written(s, revision))
     })
@@ -379,8 +379,8 @@ pub async fn patch(State(state): State<Arc<AppState>>, body: Body) -> Result<Res
                 ))
             })?;
             match delta.action.as_str() {
-                "insert" => inserts.push(tuple_for_write(&s.keto(), rel).map_err(at)?),
-                "delete" => deletes.push(tuple_for_delete(&s.keto(), rel).map_err(at)?),
+                "insert" => inserts.push(tuple_for_write(&s.schema, rel).map_err(at)?),
+                "delete" => deletes.push(tuple_for_delete(&s.schema, rel).map_err(at)?),
                 other => {
                     return Err(at(ApiError::bad_request(
                         "unknown_action",

@@ -109,10 +109,10 @@ pub fn filter_from_params(state: &AppState, q: &Params) -> Result<TupleFilter, A
     let relation = q.get("relation").map(str::to_owned);
     let ns = namespace
         .as_deref()
-        .map(|n| namespace_id(&state.keto(), n, Access::Read))
+        .map(|n| namespace_id(&state.schema, n, Access::Read))
         .transpose()?;
     let rel = match (ns, relation.as_deref()) {
-        (Some(ns), Some(r)) => Some(relation_id(&state.keto(), ns, r, Access::Read)?),
+        (Some(ns), Some(r)) => Some(relation_id(&state.schema, ns, r, Access::Read)?),
         _ => None,
     };
     let scope = match (ns, rel) {
@@ -124,13 +124,13 @@ pub fn filter_from_params(state: &AppState, q: &Params) -> Result<TupleFilter, A
     let subject = if let Some(id) = q.get("subject_id") {
         match id.split_once(':') {
             Some((ns, _)) if state.schema.namespace_id(ns).is_some() => {
-                Some(subject_from_id(&state.keto(), id, scope)?)
+                Some(subject_from_id(&state.schema, id, scope)?)
             }
             // A query, unlike a write, need not pick one type: a bare ID
             // matches object subjects of every type the scope accepts.
             _ => {
                 subject_object_in = Some(ObjectIn {
-                    namespaces: candidates(&state.keto(), scope)
+                    namespaces: candidates(&state.schema, scope)
                         .iter()
                         .filter_map(|ns| state.schema.namespace(*ns).map(|n| n.name.clone()))
                         .collect(),
@@ -154,7 +154,7 @@ pub fn filter_from_params(state: &AppState, q: &Params) -> Result<TupleFilter, A
             object: q.get("subject_set.object").unwrap_or_default().to_owned(),
             relation: q.get("subject_set.relation").unwrap_or_default().to_owned(),
         };
-        Some(subject_from_keto(&state.keto(), None, Some(&set), scope)?)
+        Some(subject_from_keto(&state.schema, None, Some(&set), scope)?)
     } else {
         None
     };
