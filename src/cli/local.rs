@@ -144,7 +144,7 @@ pub fn read_revision(
     store: &SqliteStore,
     db: &Path,
     at: Option<u64>,
-    token: Option<&PageToken>,
+    token: Option<&LocalPageToken>,
 ) -> miette::Result<Revision> {
     match (token, at) {
         (Some(token), Some(at)) if token.revision != Revision(at) => Err(miette!(
@@ -328,18 +328,18 @@ impl<'a> WriteTarget<'a> {
 /// the same snapshot) and the position after the last item returned. Shown
 /// to users as `REVISION.HEX`, opaque and safe to pass in a shell.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PageToken {
+pub struct LocalPageToken {
     pub revision: Revision,
     pub position: String,
 }
 
-impl PageToken {
+impl LocalPageToken {
     pub fn encode(&self) -> String {
         let hex: String = self.position.bytes().map(|b| format!("{b:02x}")).collect();
         format!("{}.{hex}", self.revision)
     }
 
-    pub fn decode(token: &str) -> miette::Result<PageToken> {
+    pub fn decode(token: &str) -> miette::Result<LocalPageToken> {
         let invalid = || {
             miette!(
                 help = "pass the token exactly as the previous page printed it",
@@ -360,7 +360,7 @@ impl PageToken {
             .collect::<Option<Vec<u8>>>()
             .ok_or_else(invalid)?;
         let position = String::from_utf8(bytes).map_err(|_| invalid())?;
-        Ok(PageToken {
+        Ok(LocalPageToken {
             revision: Revision(revision),
             position,
         })

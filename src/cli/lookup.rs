@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::check::{engine_error, DepthArgs};
-use super::local::{self, AtArgs, DbArgs, Format, PageToken, SchemaArgs, JSON_VERSION};
+use super::local::{self, AtArgs, DbArgs, Format, LocalPageToken, SchemaArgs, JSON_VERSION};
 use super::ColorMode;
 use crate::engine::{Engine, EngineOptions};
 use crate::store::{PageRequest, Revision};
@@ -29,8 +29,11 @@ pub struct PageArgs {
 }
 
 impl PageArgs {
-    fn token(&self) -> miette::Result<Option<PageToken>> {
-        self.cursor.as_deref().map(PageToken::decode).transpose()
+    fn token(&self) -> miette::Result<Option<LocalPageToken>> {
+        self.cursor
+            .as_deref()
+            .map(LocalPageToken::decode)
+            .transpose()
     }
 
     fn limit(&self) -> usize {
@@ -96,7 +99,7 @@ pub fn run_resources(args: &ResourcesArgs, color: ColorMode) -> miette::Result<E
         .lookup_resources(&args.namespace, &args.permission, &subject, &request, at)
         .map_err(engine_error)?;
     let next_cursor = page.next_cursor.map(|position| {
-        PageToken {
+        LocalPageToken {
             revision: at,
             position,
         }
@@ -190,7 +193,7 @@ pub fn run_subjects(args: &SubjectsArgs, color: ColorMode) -> miette::Result<Exi
     let ids: Vec<String> = rest.by_ref().take(limit).cloned().collect();
     let next_cursor = match (rest.next(), ids.last()) {
         (Some(_), Some(last)) => Some(
-            PageToken {
+            LocalPageToken {
                 revision: at,
                 position: last.clone(),
             }

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::api::keto::{Relationship, SubjectSet};
+use crate::api::keto::subjects::{tuple_to_keto_typed, typed_subject};
+use crate::api::keto::Relationship;
 use crate::engine::{ExpandTree, Explanation};
 use crate::ir::{AllowedType, Schema};
 use crate::store::TupleFilter;
@@ -238,7 +239,7 @@ impl Client {
         options: &ReadOptions,
     ) -> Result<CheckAnswer, ClientError> {
         let url = format!("{}/relation-tuples/check/openapi", self.read_url()?);
-        let rel = to_keto(question);
+        let rel = tuple_to_keto_typed(question);
         let mut query = vec![
             ("namespace".to_owned(), rel.namespace),
             ("object".to_owned(), rel.object),
@@ -421,7 +422,7 @@ impl Client {
             .map(|t| ("insert", t))
             .chain(deletes.iter().map(|t| ("delete", t)))
             .map(
-                |(action, t)| serde_json::json!({ "action": action, "relation_tuple": to_keto(t) }),
+                |(action, t)| serde_json::json!({ "action": action, "relation_tuple": tuple_to_keto_typed(t) }),
             )
             .collect();
         let (status, headers, body) = self.send(self.http.patch(&url).json(&deltas), &url)?;
@@ -507,29 +508,6 @@ fn snaptoken_header(headers: &reqwest::header::HeaderMap) -> String {
         .to_owned()
 }
 
-/// A tuple in Keto's form, with a typed `subject_id`.
-pub fn to_keto(tuple: &Tuple) -> Relationship {
-    let (subject_id, subject_set) = match &tuple.subject {
-        Subject::Object(o) => (Some(format!("{}:{}", o.namespace, o.id)), None),
-        Subject::Wildcard { namespace } => (Some(format!("{namespace}:*")), None),
-        Subject::Set { object, relation } => (
-            None,
-            Some(SubjectSet {
-                namespace: object.namespace.clone(),
-                object: object.id.clone(),
-                relation: relation.clone(),
-            }),
-        ),
-    };
-    Relationship {
-        namespace: tuple.object.namespace.clone(),
-        object: tuple.object.id.clone(),
-        relation: tuple.relation.clone(),
-        subject_id,
-        subject_set,
-    }
-}
-
 fn filter_query(filter: &TupleFilter) -> Vec<(String, String)> {
     let mut q = Vec::new();
     if let Some(ns) = &filter.namespace {
@@ -542,11 +520,11 @@ fn filter_query(filter: &TupleFilter) -> Vec<(String, String)> {
         q.push(("relation".into(), rel.clone()));
     }
     if let Some(subject) = &filter.subject {
-        let rel = to_keto(&Tuple::new(Object::new("x", "x"), "x", subject.clone()));
-        if let Some(id) = rel.subject_id {
+        let (subject_id, subject_set) = typed_subject(subject);
+        if let Some(id) = subject_id {
             q.push(("subject_id".into(), id));
         }
-        if let Some(set) = rel.subject_set {
+        if let Some(set) = subject_set {
             q.push(("subject_set.namespace".into(), set.namespace));
             q.push(("subject_set.object".into(), set.object));
             q.push(("subject_set.relation".into(), set.relation));

@@ -232,29 +232,11 @@ pub fn subject_from_id(
     }
 }
 
-/// A zanzi subject in Keto's form, for a tuple of `relation`.
-pub fn subject_to_keto(
-    schema: &Schema,
-    subject: &Subject,
-    relation: Option<RelationId>,
-) -> (Option<String>, Option<SubjectSet>) {
+/// A zanzi subject in Keto's typed form: `ns:id`, `ns:*` or a subject
+/// set, which maps back to the same subject under any schema (rule 1).
+pub fn typed_subject(subject: &Subject) -> (Option<String>, Option<SubjectSet>) {
     match subject {
-        Subject::Object(object) => {
-            let bare_round_trips = relation.is_some_and(|r| {
-                let types = direct_object_types(schema, r);
-                let only = matches!(types.as_slice(), [ns] if schema.namespace(*ns).is_some_and(|n| n.name == object.namespace));
-                let looks_typed = object
-                    .id
-                    .split_once(':')
-                    .is_some_and(|(ns, _)| schema.namespace_id(ns).is_some());
-                only && !looks_typed
-            });
-            if bare_round_trips {
-                (Some(object.id.clone()), None)
-            } else {
-                (Some(format!("{}:{}", object.namespace, object.id)), None)
-            }
-        }
+        Subject::Object(object) => (Some(format!("{}:{}", object.namespace, object.id)), None),
         Subject::Wildcard { namespace } => (Some(format!("{namespace}:*")), None),
         Subject::Set { object, relation } => (
             None,
@@ -267,11 +249,35 @@ pub fn subject_to_keto(
     }
 }
 
-pub fn tuple_to_keto(schema: &Schema, tuple: &Tuple) -> Relationship {
-    let relation = schema
-        .namespace_id(&tuple.object.namespace)
-        .and_then(|ns| schema.relation_id(ns, &tuple.relation));
-    let (subject_id, subject_set) = subject_to_keto(schema, &tuple.subject, relation);
+/// A zanzi subject in Keto's form, for a tuple of `relation`: the bare ID
+/// where rule 2 maps it back to the same subject, else the typed form.
+pub fn subject_to_keto(
+    schema: &Schema,
+    subject: &Subject,
+    relation: Option<RelationId>,
+) -> (Option<String>, Option<SubjectSet>) {
+    if let Subject::Object(object) = subject {
+        let bare_round_trips = relation.is_some_and(|r| {
+            let types = direct_object_types(schema, r);
+            let only = matches!(types.as_slice(), [ns] if schema.namespace(*ns).is_some_and(|n| n.name == object.namespace));
+            let looks_typed = object
+                .id
+                .split_once(':')
+                .is_some_and(|(ns, _)| schema.namespace_id(ns).is_some());
+            only && !looks_typed
+        });
+        if bare_round_trips {
+            return (Some(object.id.clone()), None);
+        }
+    }
+    typed_subject(subject)
+}
+
+/// `tuple` as Keto's relationship, its subject in the given form.
+fn relationship(
+    tuple: &Tuple,
+    (subject_id, subject_set): (Option<String>, Option<SubjectSet>),
+) -> Relationship {
     Relationship {
         namespace: tuple.object.namespace.clone(),
         object: tuple.object.id.clone(),
@@ -279,6 +285,20 @@ pub fn tuple_to_keto(schema: &Schema, tuple: &Tuple) -> Relationship {
         subject_id,
         subject_set,
     }
+}
+
+/// `tuple` as Keto's relationship, a bare `subject_id` where it round-trips.
+pub fn tuple_to_keto(schema: &Schema, tuple: &Tuple) -> Relationship {
+    let relation = schema
+        .namespace_id(&tuple.object.namespace)
+        .and_then(|ns| schema.relation_id(ns, &tuple.relation));
+    relationship(tuple, subject_to_keto(schema, &tuple.subject, relation))
+}
+
+/// `tuple` as Keto's relationship with a typed subject: what a client that
+/// does not know the schema sends.
+pub fn tuple_to_keto_typed(tuple: &Tuple) -> Relationship {
+    relationship(tuple, typed_subject(&tuple.subject))
 }
 
 /// A relationship to be written: names resolved, subject mapped, the tuple

@@ -72,7 +72,7 @@ pub const REMOTE_BATCH: usize = 1000;
 
 /// The `--format json` summary of an import.
 #[derive(Serialize)]
-struct ImportReport {
+struct ImportSummary {
     version: u32,
     ok: bool,
     files: usize,
@@ -277,7 +277,7 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
     // A server does not say which tuples were new.
     let local = matches!(sink, Sink::Local(_));
     let seconds = started.elapsed().as_secs_f64();
-    let summary = ImportReport {
+    let summary = ImportSummary {
         version: JSON_VERSION,
         ok: true,
         files: args.files.len(),
@@ -345,7 +345,7 @@ impl Written {
     }
 }
 
-fn human_summary(s: &ImportReport) -> String {
+fn human_summary(s: &ImportSummary) -> String {
     let files = if s.files == 1 { "file" } else { "files" };
     let revisions = match (s.first_revision, s.last_revision) {
         (Some(first), Some(last)) if first == last => format!(", revision {last}"),

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::filter::FilterArgs;
 use super::remote::remote_err;
-use crate::cli::local::{self, AtArgs, DbArgs, Format, PageToken, JSON_VERSION};
+use crate::cli::local::{self, AtArgs, DbArgs, Format, LocalPageToken, JSON_VERSION};
 use crate::cli::remote::RemoteArgs;
 use crate::store::TupleFilter;
 use crate::store::{PageRequest, Revision, TupleStore};
@@ -104,7 +104,7 @@ pub(super) fn run_list(args: &ListArgs) -> miette::Result<ExitCode> {
     let token = args
         .page_token
         .as_deref()
-        .map(PageToken::decode)
+        .map(LocalPageToken::decode)
         .transpose()?;
     let db = &args.db.db;
     let store = local::open_existing(db)?;
@@ -117,7 +117,7 @@ pub(super) fn run_list(args: &ListArgs) -> miette::Result<ExitCode> {
         .list(&filter, &request, at)
         .map_err(local::store_err(db))?;
     let next_page_token = page.next_cursor.map(|position| {
-        PageToken {
+        LocalPageToken {
             revision: at,
             position,
         }
