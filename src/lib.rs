@@ -1,15 +1,24 @@
 //! zanzi: a Zanzibar-style authorization system.
 //!
-//! The pipeline, one module per stage: [`source`] text → [`syntax`] (lexing,
-//! parsing, formatting) → [`analysis`] (name resolution, type checking) →
-//! [`ir`] (the compiled, serializable schema the engine interprets).
-//! [`diagnostics`] is shared by every stage; [`cli`] is the `zanzi` binary
-//! and [`server`] is `zanzi serve`, the HTTP API.
+//! The modules form layers, each importing only from those before it
+//! (docs/architecture.md; `tests/layers.rs` checks it):
 //!
-//! At run time: [`tuple`] is the data model and its text notation (with
-//! write validation against a schema), [`store`] keeps tuples with revisions
-//! (in memory or in SQLite), and [`engine`] answers checks, expands and
-//! lookups by interpreting the IR against a store snapshot:
+//! - [`source`] and [`diagnostics`]: files, spans, and the one diagnostic
+//!   type every stage reports with;
+//! - [`ir`]: the compiled, serializable schema, the contract between the
+//!   compiler and the engine;
+//! - [`tuple`](mod@tuple): relation tuples, their text notation, and their validation
+//!   against a schema;
+//! - [`syntax`] (lexing, parsing, formatting) and [`analysis`] (name
+//!   resolution, type checking, lowering): the compiler;
+//! - [`load`]: schemas from files, the same way for every caller;
+//! - [`store`]: tuples with revisions, in memory or in SQLite;
+//! - [`engine`]: checks, expands and lookups, interpreting the IR against a
+//!   store snapshot;
+//! - [`validation`]: validation files (a schema, tuples, assertions);
+//! - [`api`]: the wire types and subject mapping every protocol shares;
+//! - [`server`] (`zanzi serve`, embeddable) and [`client`] (the CLI's
+//!   remote mode); the command line itself is behind [`run_cli`].
 //!
 //! ```
 //! use zanzi::{Engine, MemoryStore, Tuple};
