@@ -1,7 +1,7 @@
 //! Relation tuples: the data model, the text notation and write validation.
 //!
 //! A tuple `namespace:object#relation@subject` says that `subject` is in the
-//! relation `relation` of the object `namespace:object` (LANGUAGE.md §6). The
+//! relation `relation` of the object `namespace:object` (docs/language.md, "Tuple notation"). The
 //! subject is an object (`user:alice`), a subject set (`group:eng#member`,
 //! every member of that set) or a wildcard (`user:*`, every user).
 //!
@@ -13,7 +13,7 @@
 //!
 //! Tuples are plain strings: the store keeps them without a schema. Before a
 //! tuple is written, [`validate_tuple`] checks it against the compiled
-//! schema (LANGUAGE.md §5): the relation must exist and not be a permission,
+//! schema (docs/language.md, "Static rules"): the relation must exist and not be a permission,
 //! and the subject must match one of the relation's types.
 
 use std::fmt::{self, Display, Write as _};
@@ -22,7 +22,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::analysis::suggest;
+use crate::diagnostics::suggest;
 use crate::ir::{AllowedType, NamespaceId, RelationId, Schema};
 
 /// The longest object ID, in bytes of UTF-8.
@@ -875,7 +875,7 @@ pub fn subject_matches(schema: &Schema, ty: AllowedType, subject: &Subject) -> b
     }
 }
 
-/// Checks a tuple against the schema before it is written (LANGUAGE.md §5).
+/// Checks a tuple against the schema before it is written (docs/language.md, "Static rules").
 pub fn validate_tuple<'t>(schema: &Schema, tuple: &'t Tuple) -> Result<ValidTuple<'t>, WriteError> {
     let text = || tuple.to_string();
     tuple

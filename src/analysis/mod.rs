@@ -6,18 +6,17 @@
 //! or to resolve are silenced sentinels, so one mistake yields one diagnostic.
 
 mod rules;
-pub mod suggest;
 
 use std::collections::HashSet;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::diagnostics::{codes, suggest, Diagnostic, Label};
 use crate::ir::{self, graph, NamespaceId, RelationId};
 use crate::source::{SourceMap, Span};
 use crate::syntax::{ast, Parsed};
 
-/// Words that cannot name anything (LANGUAGE.md §2).
+/// Words that cannot name anything (docs/language.md, "Keywords and reserved words").
 pub const RESERVED: &[&str] = &[
     "with",
     "condition",

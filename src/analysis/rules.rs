@@ -1,9 +1,9 @@
-//! The static rules of LANGUAGE.md §5 for one member at a time: names,
+//! The static rules (docs/language.md, "Static rules") for one member at a time: names,
 //! types, operator use and arrows. Produces the IR of each member and the
 //! dependency edges for the cycle rules.
 
-use super::suggest::{closest, identifier_problem};
 use super::{EdgeKind, EdgeLabel, RelInfo, Symbols, KEYWORDS, RESERVED};
+use crate::diagnostics::suggest::{closest, identifier_problem};
 use crate::diagnostics::{codes, Diagnostic, Label};
 use crate::ir::{self, graph::Edge, ArrowMode, NamespaceId, RelationId, Rewrite};
 use crate::source::Span;

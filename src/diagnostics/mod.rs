@@ -1,11 +1,13 @@
-//! The one diagnostic type shared by every stage, and the sink stages push into.
+//! The one diagnostic type shared by every stage.
 //!
-//! Stages never stop at the first problem: they report into a [`Diagnostics`]
-//! sink and carry on past sentinels (`Error` nodes, unresolved names) so that a
-//! single mistake yields a single diagnostic.
+//! Stages never stop at the first problem: they push into a plain
+//! `Vec<Diagnostic>` (ordered once, at the end, by [`sort_and_dedup`]) and
+//! carry on past sentinels (`Error` nodes, unresolved names) so that a single
+//! mistake yields a single diagnostic.
 
 pub mod codes;
 mod render;
+pub mod suggest;
 
 pub use codes::Code;
 pub use render::{
@@ -92,36 +94,6 @@ impl Diagnostic {
 
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
-    }
-}
-
-/// Where stages collect diagnostics.
-#[derive(Debug, Default)]
-pub struct Diagnostics {
-    items: Vec<Diagnostic>,
-}
-
-impl Diagnostics {
-    pub fn new() -> Self {
-        Diagnostics::default()
-    }
-
-    pub fn push(&mut self, diagnostic: Diagnostic) {
-        self.items.push(diagnostic);
-    }
-
-    pub fn has_errors(&self) -> bool {
-        self.items.iter().any(Diagnostic::is_error)
-    }
-
-    /// Sorted by position (file, offset), then code; exact duplicates removed.
-    pub fn into_sorted(mut self) -> Vec<Diagnostic> {
-        sort_and_dedup(&mut self.items);
-        self.items
-    }
-
-    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
-        self.items.extend(other);
     }
 }
 

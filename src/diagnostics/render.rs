@@ -11,7 +11,7 @@ use super::{Diagnostic, Severity, Summary};
 use crate::source::{LineCol, SourceMap, Span};
 
 /// How a command prints its results.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum OutputFormat {
     /// Rendered diagnostics with source snippets.
     #[default]

@@ -318,7 +318,7 @@ pub fn namespace_id(state: &AppState, name: &str, access: Access) -> Result<Name
             .iter()
             .map(|n| n.name.as_str())
             .collect();
-        let hint = crate::analysis::suggest::closest(name, known.iter().copied())
+        let hint = crate::diagnostics::suggest::closest(name, known.iter().copied())
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
         name_error(
@@ -349,7 +349,7 @@ pub fn relation_id(
                     .collect()
             })
             .unwrap_or_default();
-        let hint = crate::analysis::suggest::closest(name, known.iter().copied())
+        let hint = crate::diagnostics::suggest::closest(name, known.iter().copied())
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
         name_error(

@@ -1,4 +1,4 @@
-//! Reading a validation file (LANGUAGE.md §7) into its parts, each with the
+//! Reading a validation file (docs/language.md, "Validation files") into its parts, each with the
 //! line it stands on, so that every result can point back into the YAML.
 
 use std::path::{Path, PathBuf};
@@ -395,7 +395,7 @@ pub fn read(
                                 Label::new(name.span, "expected `allowed` or `denied`"),
                             );
                             if let Some(best) =
-                                crate::analysis::suggest::closest(other, ["allowed", "denied"])
+                                crate::diagnostics::suggest::closest(other, ["allowed", "denied"])
                             {
                                 d = d.with_help(format!("did you mean `{best}`?"));
                             }
@@ -429,7 +429,9 @@ pub fn read(
                     Label::new(key_span, "not a validation-file key"),
                 )
                 .with_note(format!("the keys are {}", KEYS.join(", ")));
-                if let Some(best) = crate::analysis::suggest::closest(other, KEYS.iter().copied()) {
+                if let Some(best) =
+                    crate::diagnostics::suggest::closest(other, KEYS.iter().copied())
+                {
                     d = d.with_help(format!("did you mean `{best}`?"));
                 }
                 reader.diags.push(d);

@@ -1,4 +1,4 @@
-//! Validation files (LANGUAGE.md §7): a schema, tuples and assertions about
+//! Validation files (docs/language.md, "Validation files"): a schema, tuples and assertions about
 //! them, checked in one go by `zanzi validate`.
 //!
 //! Every problem is a [`Diagnostic`] pointing into the YAML file (or into
