@@ -4,7 +4,7 @@
 
 use super::{EdgeKind, EdgeLabel, RelInfo, Symbols, KEYWORDS, RESERVED};
 use crate::diagnostics::suggest::{closest, identifier_problem};
-use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::diagnostics::{codes, Applicability, Diagnostic, Edit, Label};
 use crate::ir::{self, graph::Edge, ArrowMode, NamespaceId, RelationId, Rewrite};
 use crate::source::Span;
 use crate::syntax::ast::{self, ArrowForm, Expr, Op, TypeRef};
@@ -44,7 +44,8 @@ pub(super) fn check_declared_name(name: ast::Ident<'_>, kind: &str, diags: &mut 
         )
         .with_note("names match `[a-z][a-z0-9_]*`, are at most 64 bytes and do not end in `_`");
         if let Some(fixed) = fixed {
-            d = d.with_help(format!("write `{fixed}`"));
+            let edit = Edit::new(name.span, &fixed, Applicability::MaybeIncorrect);
+            d = d.with_fix(format!("write `{fixed}`"), edit);
         }
         diags.push(d);
     }
@@ -173,7 +174,8 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
             Label::new(name.span, "no namespace has this name"),
         );
         if let Some(best) = closest(name.text, known) {
-            d = d.with_help(format!("did you mean `{best}`?"));
+            let edit = Edit::new(name.span, best, Applicability::MaybeIncorrect);
+            d = d.with_fix(format!("did you mean `{best}`?"), edit);
         } else {
             d = d.with_help(format!("declare it: `namespace {} {{}}`", name.text));
         }
@@ -223,7 +225,8 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
             .member_names(ns)
             .filter(|c| Some(*c) != self.defining.map(|(_, name)| name));
         if let Some(best) = closest(name.text, candidates) {
-            d = d.with_help(format!("did you mean `{best}`?"));
+            let edit = Edit::new(name.span, best, Applicability::MaybeIncorrect);
+            d = d.with_fix(format!("did you mean `{best}`?"), edit);
         } else if context == TypeContext::Expression
             && self.symbols.ns_by_name.contains_key(name.text)
         {
@@ -370,24 +373,42 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
         )
         .with_secondary(previous.1, format!("after `{}` here", previous.0.symbol()))
         .with_note("zanzi gives `|`, `&` and `-` no precedence over each other")
-        .with_help(format!("add parentheses: `{first_alt}` or `{second_alt}`"))
+        // Of the two groupings, the edit takes the first: a guess.
+        .with_fix(
+            format!("add parentheses: `{first_alt}` or `{second_alt}`"),
+            Edit::new(
+                Span::new(chain.file, left_start.start, chain.end),
+                first_alt,
+                Applicability::MaybeIncorrect,
+            ),
+        )
     }
 
     fn chained_exclusion(&self, head: &Expr<'src>, rest: &[(Op, Span, Expr<'src>)]) -> Diagnostic {
         let subtracted: Vec<String> = rest.iter().map(|r| self.source_text(r.2.span())).collect();
         let second = rest.get(1).map_or(head.span(), |r| r.1);
         let first = rest.first().map_or(head.span(), |r| r.1);
-        Diagnostic::new(
+        let d = Diagnostic::new(
             codes::E0006,
             "`-` cannot be chained",
             Label::new(second, "second `-`"),
         )
-        .with_secondary(first, "first `-`")
-        .with_help(format!(
-            "subtract a union: `{} - ({})`",
+        .with_secondary(first, "first `-`");
+        // `a - b - c` means `a - (b | c)`: the edit keeps the meaning.
+        let union = format!(
+            "{} - ({})",
             self.source_text(head.span()),
             subtracted.join(" | ")
-        ))
+        );
+        let whole = Span::new(
+            head.span().file,
+            head.span().start,
+            rest.last().map_or(head.span().end, |r| r.2.span().end),
+        );
+        d.with_fix(
+            format!("subtract a union: `{union}`"),
+            Edit::new(whole, union, Applicability::MachineApplicable),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -418,7 +439,8 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
                     other => closest(other, ["any", "all"]),
                 };
                 if let Some(best) = synonym {
-                    d = d.with_help(format!("did you mean `{best}`?"));
+                    let edit = Edit::new(m.span, best, Applicability::MaybeIncorrect);
+                    d = d.with_fix(format!("did you mean `{best}`?"), edit);
                 }
                 self.diags.push(d);
                 None

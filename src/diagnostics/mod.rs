@@ -11,8 +11,8 @@ pub mod suggest;
 
 pub use codes::Code;
 pub use render::{
-    render_github, render_human, render_json, render_plain, JsonDiagnostic, JsonLabel, JsonReport,
-    OutputFormat,
+    render_github, render_human, render_json, render_plain, JsonDiagnostic, JsonEdit, JsonLabel,
+    JsonReport, OutputFormat,
 };
 
 use crate::source::Span;
@@ -60,7 +60,54 @@ pub struct Diagnostic {
     /// Where else, and why (the first definition, the rest of a cycle, …).
     pub secondary: Vec<Label>,
     pub notes: Vec<String>,
-    pub help: Option<String>,
+    pub help: Option<Help>,
+}
+
+/// How to fix a problem: the line people read, and when the fix is a
+/// concrete change of the source, that change, for tools (an editor's code
+/// action, `zanzi fix`) to apply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Help {
+    pub text: String,
+    pub edit: Option<Edit>,
+}
+
+/// Replace the text at `span` with `replacement` (an empty span inserts,
+/// an empty replacement deletes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub replacement: String,
+    pub applicability: Applicability,
+}
+
+/// How safe an [`Edit`] is to apply without a person looking (the scale
+/// rustc and ruff use).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Applicability {
+    /// The edit is what was meant, and the result is correct: apply it.
+    MachineApplicable,
+    /// The edit is a guess (a close name, one of two groupings): show it.
+    MaybeIncorrect,
+}
+
+impl Edit {
+    pub fn new(span: Span, replacement: impl Into<String>, applicability: Applicability) -> Self {
+        Edit {
+            span,
+            replacement: replacement.into(),
+            applicability,
+        }
+    }
+
+    /// `text` (the whole text of `span.file`) with the edit applied.
+    pub fn apply(&self, text: &str) -> Option<String> {
+        let range = self.span.range();
+        let before = text.get(..range.start)?;
+        let after = text.get(range.end..)?;
+        Some(format!("{before}{}{after}", self.replacement))
+    }
 }
 
 impl Diagnostic {
@@ -88,7 +135,19 @@ impl Diagnostic {
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(Help {
+            text: help.into(),
+            edit: None,
+        });
+        self
+    }
+
+    /// A help line that proposes a concrete change, with that change.
+    pub fn with_fix(mut self, help: impl Into<String>, edit: Edit) -> Self {
+        self.help = Some(Help {
+            text: help.into(),
+            edit: Some(edit),
+        });
         self
     }
 

@@ -6,7 +6,7 @@
 
 use logos::Logos;
 
-use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::diagnostics::{codes, Applicability, Diagnostic, Edit, Label};
 use crate::source::{FileId, Span};
 
 /// A lexing failure; the default is an unexpected character.
@@ -238,11 +238,13 @@ fn unexpected_characters(src: &str, span: Span) -> Diagnostic {
     };
     let mut d = Diagnostic::new(codes::E0001, message, Label::new(span, label));
     if text == ";" {
-        d = d.with_help("members need no terminator: remove the `;`");
+        let edit = Edit::new(span, "", Applicability::MachineApplicable);
+        d = d.with_fix("members need no terminator: remove the `;`", edit);
     } else if text.starts_with('"') || text.starts_with('\'') {
         d = d.with_help("names are written without quotes");
     } else {
-        d = d.with_help("remove it");
+        let edit = Edit::new(span, "", Applicability::MaybeIncorrect);
+        d = d.with_fix("remove it", edit);
     }
     d
 }

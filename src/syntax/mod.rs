@@ -9,8 +9,8 @@ pub mod fmt;
 pub mod lexer;
 mod parser;
 
-use crate::diagnostics::{codes, Diagnostic, Label};
-use crate::source::FileId;
+use crate::diagnostics::{codes, Applicability, Diagnostic, Edit, Label};
+use crate::source::{FileId, Span};
 
 pub use lexer::Comment;
 
@@ -144,7 +144,18 @@ fn attach_docs<'src>(
                         "not followed by a `namespace`, `relation` or `permission`",
                     ),
                 )
-                .with_help("use `//` for a plain comment"),
+                .with_fix(
+                    "use `//` for a plain comment",
+                    Edit::new(
+                        Span::new(
+                            comment.span.file,
+                            comment.span.start,
+                            comment.span.start + 3,
+                        ),
+                        "//",
+                        Applicability::MachineApplicable,
+                    ),
+                ),
             );
         }
     }
