@@ -230,7 +230,20 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(report) => {
-            eprintln!("{report:?}");
+            // Mistakes in the arguments render like a schema's diagnostics;
+            // miette reports the rest.
+            match report.downcast_ref::<local::InputError>() {
+                Some(input) => {
+                    let _ = output::print_diagnostics(
+                        &input.sources,
+                        &input.diagnostics,
+                        OutputFormat::Human,
+                        color,
+                        output::Stream::Stderr,
+                    );
+                }
+                None => eprintln!("{report:?}"),
+            }
             ExitCode::from(2)
         }
     }

@@ -25,7 +25,9 @@ use super::{inputs, ColorMode};
 use crate::ir;
 use crate::server::client::{ClientError, ReadOptions};
 use crate::store::{PageRequest, Revision, StoreError, TupleFilter, TupleStore};
-use crate::tuple::{parse_tuple_line, validate_tuple, Object, Subject, Tuple};
+use crate::tuple::{
+    parse_tuple_line, parse_tuple_with_spans, validate_tuple, Notation, Object, Subject, Tuple,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum TuplesCommand {
@@ -124,9 +126,9 @@ fn check_line(
     match parse_tuple_line(text) {
         Ok(None) => None,
         Err(error) => Some(Err(origin.problem(error.column(), error.to_string()))),
-        Ok(Some(tuple)) => Some(match schema.map(|s| validate_tuple(s, &tuple)) {
+        Ok(Some((tuple, spans))) => Some(match schema.map(|s| validate_tuple(s, &tuple)) {
             Some(Err(error)) => {
-                Err(origin.problem(local::violation_column(text, &error), error.to_string()))
+                Err(origin.problem(spans.of(error.part()).column, error.to_string()))
             }
             _ => Ok(tuple),
         }),
@@ -168,13 +170,12 @@ fn gather(
         return Ok(tuples);
     }
     for (index, text) in texts.iter().enumerate() {
-        let tuple: Tuple = text
-            .parse()
-            .map_err(|e| local::notation_error("tuple", text, &e))?;
+        let (tuple, spans) = parse_tuple_with_spans(text)
+            .map_err(|e| local::notation_error(Notation::Tuple, text, &e))?;
         if let Some(Err(error)) = schema.map(|s| validate_tuple(s, &tuple)) {
             problems.push(
                 Origin::Argument(index + 1)
-                    .problem(local::violation_column(text, &error), error.to_string()),
+                    .problem(spans.of(error.part()).column, error.to_string()),
             );
         }
         tuples.push(tuple);
@@ -286,7 +287,7 @@ impl FilterArgs {
             .as_deref()
             .map(|text| {
                 text.parse::<Object>()
-                    .map_err(|e| local::notation_error("object", text, &e))
+                    .map_err(|e| local::notation_error(Notation::Object, text, &e))
             })
             .transpose()?;
         let subject = self
@@ -294,7 +295,7 @@ impl FilterArgs {
             .as_deref()
             .map(|text| {
                 text.parse::<Subject>()
-                    .map_err(|e| local::notation_error("subject", text, &e))
+                    .map_err(|e| local::notation_error(Notation::Subject, text, &e))
             })
             .transpose()?;
         let (namespace, object_id) = match object {

@@ -156,6 +156,17 @@ impl Diagnostic {
     }
 }
 
+/// A stage's error as data, made into a [`Diagnostic`] by one function per
+/// error type, so that each message, label and help line is written once.
+/// `Context` is what the error needs besides itself to be placed and named:
+/// `()` when it holds its spans, where its text stands for an error whose
+/// offsets count from the start of a text it did not know the place of.
+pub trait ToDiagnostic {
+    type Context<'a>;
+
+    fn to_diagnostic(&self, context: Self::Context<'_>) -> Diagnostic;
+}
+
 /// The order every output uses: by file, then position, then code.
 pub fn sort_and_dedup(items: &mut Vec<Diagnostic>) {
     items.sort_by(|a, b| {

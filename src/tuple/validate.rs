@@ -5,8 +5,10 @@
 use thiserror::Error;
 
 use super::model::{Subject, Tuple};
-use crate::diagnostics::suggest;
+use super::notation::{TuplePart, TupleSpans};
+use crate::diagnostics::{codes, suggest, Diagnostic, Label, ToDiagnostic};
 use crate::ir::{AllowedType, NamespaceId, RelationId, Schema};
+use crate::source::Span;
 
 /// A tuple that the schema accepts, with its names resolved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +56,67 @@ pub enum WriteError {
     },
     #[error("invalid tuple `{tuple}`: {reason}")]
     Malformed { tuple: String, reason: String },
+}
+
+impl WriteError {
+    /// The part of the tuple the schema objects to.
+    pub fn part(&self) -> TuplePart {
+        match self {
+            WriteError::UnknownNamespace { .. } => TuplePart::Namespace,
+            WriteError::UnknownRelation { .. } | WriteError::Permission { .. } => {
+                TuplePart::Relation
+            }
+            WriteError::SubjectNotAllowed { .. } => TuplePart::Subject,
+            WriteError::Malformed { .. } => TuplePart::Whole,
+        }
+    }
+}
+
+/// Where a rejected tuple stands in a source.
+#[derive(Clone, Copy, Debug)]
+pub struct TupleSite {
+    /// The whole tuple.
+    pub span: Span,
+    /// Where its parts are, counted from the start of `span`, when the
+    /// source at `span` is the tuple's text as parsed.
+    pub parts: Option<TupleSpans>,
+}
+
+impl ToDiagnostic for WriteError {
+    type Context<'a> = TupleSite;
+
+    fn to_diagnostic(&self, site: TupleSite) -> Diagnostic {
+        let message = format!("tuple rejected by the schema: {self}");
+        let part = self.part();
+        let at = site
+            .parts
+            .map(|parts| parts.of(part))
+            .filter(|_| part != TuplePart::Whole);
+        let Some(at) = at else {
+            return Diagnostic::new(codes::E0402, message, Label::new(site.span, "this tuple"));
+        };
+        let offset = |n: usize| {
+            site.span
+                .start
+                .saturating_add(u32::try_from(n).unwrap_or(u32::MAX))
+                .min(site.span.end)
+        };
+        let label = match self {
+            WriteError::UnknownNamespace { .. } => "no namespace has this name",
+            WriteError::UnknownRelation { .. } => "no relation has this name",
+            WriteError::Permission { .. } => "a permission",
+            _ => "not one of the accepted types",
+        };
+        Diagnostic::new(
+            codes::E0402,
+            message,
+            Label::new(
+                Span::new(site.span.file, offset(at.start), offset(at.end)),
+                label,
+            ),
+        )
+        .with_secondary(site.span, "in this tuple")
+    }
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {
