@@ -6,6 +6,7 @@
 //! serialize, exactly like schema diagnostics. Every assertion also gets an
 //! [`AssertionResult`], passing or not, for the JSON report.
 
+mod errors;
 pub mod file;
 
 use std::collections::BTreeSet;
@@ -20,6 +21,7 @@ use crate::source::{FileId, SourceMap, Span};
 use crate::store::{MemoryStore, TupleStore};
 use crate::tuple::{self, Notation, NotationSite, Subject, Tuple, TupleError, TupleSite};
 
+pub use errors::ValidationError;
 pub use file::{Located, SchemaSource, ValidationFile};
 
 /// What kind of assertion a result is about.
