@@ -126,6 +126,10 @@ fn suggested_edits_fix_the_schema() {
         "namespace user {}\nnamespace doc {\n  relation viewer: user\n  relation banned: user\n  relation muted: user\n  permission view = viewer - banned - muted\n}\n",
         // A `;` after a member (E0001): removed.
         "namespace user {}\nnamespace doc {\n  relation viewer: user;\n}\n",
+        // A namespace left open at the end of the file (E0004): closed.
+        "namespace user {}\nnamespace doc {\n  relation viewer: user // open\n",
+        // A namespace left open before the next (E0003): closed there.
+        "namespace doc {\n  relation viewer: user\nnamespace user {}\n",
     ];
     for text in cases {
         let (_, before) = zanzi::compile_source("doc.zanzi", text);

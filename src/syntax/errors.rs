@@ -124,7 +124,14 @@ impl ToDiagnostic for SyntaxError {
                 if let Some(open) = open {
                     d = d.with_secondary(*open, "this `{` is never closed");
                 }
-                d.with_help("add `}` before this `namespace`")
+                d.with_fix(
+                    "add `}` before this `namespace`",
+                    Edit::new(
+                        Span::new(span.file, span.start, span.start),
+                        "}\n",
+                        Applicability::MaybeIncorrect,
+                    ),
+                )
             }
             SyntaxError::Expected {
                 span,
@@ -179,7 +186,13 @@ impl ToDiagnostic for SyntaxError {
                 if let Some((span, opener)) = open {
                     d = d.with_secondary(*span, format!("this `{opener}` is never closed"));
                 }
-                d.with_help(format!("add the missing `{}`", closers.join(" ")))
+                // At the end is one place the closers may go, not the only
+                // one; on a line of their own, past any final `// comment`.
+                let closers = closers.join(" ");
+                d.with_fix(
+                    format!("add the missing `{closers}`"),
+                    Edit::new(*at, format!("\n{closers}"), Applicability::MaybeIncorrect),
+                )
             }
             SyntaxError::DocCommentOnNothing { span } => Diagnostic::new(
                 codes::W0001,
