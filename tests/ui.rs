@@ -114,3 +114,38 @@ fn ui_schemas_spanning_several_files() {
         insta::with_settings!({ snapshot_suffix => name }, { check(&dir) });
     }
 }
+
+/// The edits that help lines carry are what an editor's code action or
+/// `zanzi fix` applies: applying each one fixes its mistake.
+#[test]
+fn suggested_edits_fix_the_schema() {
+    let cases = [
+        // A misspelt name (E0105): the closest name.
+        "namespace user {}\nnamespace doc {\n  relation viewer: user\n  permission view = viewr\n}\n",
+        // A chained exclusion (E0006): the union it means.
+        "namespace user {}\nnamespace doc {\n  relation viewer: user\n  relation banned: user\n  relation muted: user\n  permission view = viewer - banned - muted\n}\n",
+        // A `;` after a member (E0001): removed.
+        "namespace user {}\nnamespace doc {\n  relation viewer: user;\n}\n",
+        // A namespace left open at the end of the file (E0004): closed.
+        "namespace user {}\nnamespace doc {\n  relation viewer: user // open\n",
+        // A namespace left open before the next (E0003): closed there.
+        "namespace doc {\n  relation viewer: user\nnamespace user {}\n",
+    ];
+    for text in cases {
+        let (_, before) = zanzi::compile_source("doc.zanzi", text);
+        assert!(before.has_errors(), "{text}");
+        let edits: Vec<_> = before
+            .diagnostics
+            .iter()
+            .filter_map(|d| d.help.as_ref()?.edit.clone())
+            .collect();
+        assert_eq!(edits.len(), 1, "{:?}", before.diagnostics);
+        let fixed = edits[0].apply(text).unwrap();
+        let (sources, after) = zanzi::compile_source("doc.zanzi", &fixed);
+        assert!(
+            !after.has_errors(),
+            "{fixed}\n{}",
+            zanzi::diagnostics::render_plain(&sources, &after.diagnostics)
+        );
+    }
+}

@@ -199,7 +199,10 @@ fn malformed_files_are_diagnosed() {
     let (_, outcome) = run_text("schema: |\n  namespace user {}\nasertions:\n  allowed: []\n");
     assert_eq!(codes(&outcome), vec!["E0501"]);
     assert_eq!(
-        outcome.diagnostics[0].help.as_deref(),
+        outcome.diagnostics[0]
+            .help
+            .as_ref()
+            .map(|h| h.text.as_str()),
         Some("did you mean `assertions`?")
     );
     let (_, outcome) = run_text("schema: [unclosed\n");

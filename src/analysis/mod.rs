@@ -5,19 +5,21 @@
 //! compiled [`ir::Schema`] when there is no error. Names that failed to parse
 //! or to resolve are silenced sentinels, so one mistake yields one diagnostic.
 
+mod errors;
 mod rules;
-pub mod suggest;
 
 use std::collections::HashSet;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::diagnostics::{suggest, Diagnostic, ToDiagnostic};
 use crate::ir::{self, graph, NamespaceId, RelationId};
+
 use crate::source::{SourceMap, Span};
 use crate::syntax::{ast, Parsed};
+pub use errors::{AnalysisError, CycleStep, MemberContext, NameProblem};
 
-/// Words that cannot name anything (LANGUAGE.md §2).
+/// Words that cannot name anything (docs/language.md, "Keywords and reserved words").
 pub const RESERVED: &[&str] = &[
     "with",
     "condition",
@@ -193,15 +195,12 @@ fn collect<'a, 'src>(
             rules::check_declared_name(ns.name, "namespace", diags);
             if let Some(&first) = symbols.ns_by_name.get(ns.name.text) {
                 let first_span = symbols.ns(first).map_or(ns.name.span, |n| n.name.span);
-                diags.push(
-                    Diagnostic::new(
-                        codes::E0103,
-                        format!("namespace `{}` is defined more than once", ns.name.text),
-                        Label::new(ns.name.span, "defined again here"),
-                    )
-                    .with_secondary(first_span, "first defined here")
-                    .with_help("merge the two definitions, or rename one of them"),
-                );
+                let error = AnalysisError::DuplicateNamespace {
+                    name: ns.name.text.to_owned(),
+                    span: ns.name.span,
+                    first: first_span,
+                };
+                diags.push(error.to_diagnostic(()));
                 continue;
             }
             let id = NamespaceId(symbols.namespaces.len() as u32);
@@ -221,21 +220,13 @@ fn collect<'a, 'src>(
                 rules::check_declared_name(name, kind, diags);
                 if let Some(&first) = symbols.rel_by_name.get(&(id, name.text)) {
                     let first_span = symbols.rel(first).map_or(name.span, |r| r.name.span);
-                    diags.push(
-                        Diagnostic::new(
-                            codes::E0104,
-                            format!(
-                                "`{}` is defined more than once in namespace `{}`",
-                                name.text, ns.name.text
-                            ),
-                            Label::new(name.span, "defined again here"),
-                        )
-                        .with_secondary(first_span, "first defined here")
-                        .with_note(
-                            "relations and permissions of a namespace share one set of names",
-                        )
-                        .with_help("rename one of them"),
-                    );
+                    let error = AnalysisError::DuplicateMember {
+                        name: name.text.to_owned(),
+                        namespace: ns.name.text.to_owned(),
+                        span: name.span,
+                        first: first_span,
+                    };
+                    diags.push(error.to_diagnostic(()));
                     continue;
                 }
                 let rel = RelationId(symbols.relations.len() as u32);
@@ -287,28 +278,28 @@ fn edge_text(symbols: &Symbols<'_, '_>, edge: &graph::Edge<Span>) -> String {
 fn cycles(symbols: &Symbols<'_, '_>, edges: &[graph::Edge<Span>], diags: &mut Vec<Diagnostic>) {
     let nodes = symbols.relations.len();
     let mut in_negative_cycle = HashSet::new();
+    let step = |e: &graph::Edge<Span>| CycleStep {
+        span: e.label,
+        text: edge_text(symbols, e),
+    };
+    let chain = |cycle: &[&graph::Edge<Span>], name: &str| -> Vec<String> {
+        cycle
+            .iter()
+            .map(|e| symbols.qualified(e.from))
+            .chain([name.to_owned()])
+            .collect()
+    };
     for cycle in graph::negative_cycles(nodes, edges) {
         let Some(first) = cycle.first() else { continue };
         in_negative_cycle.extend(cycle.iter().map(|e| e.from));
-        let name = symbols.qualified(first.from);
-        let mut d = Diagnostic::new(
-            codes::E0302,
-            format!("permission `{name}` depends on its own exclusion"),
-            Label::new(first.label, edge_text(symbols, first)),
-        );
-        for e in cycle.iter().skip(1) {
-            d = d.with_secondary(e.label, edge_text(symbols, e));
-        }
-        let chain: Vec<String> = cycle
-            .iter()
-            .map(|e| symbols.qualified(e.from))
-            .chain([name])
-            .collect();
-        diags.push(
-            d.with_note(format!("the cycle: {}", chain.join(" → ")))
-                .with_note("a schema must be stratified: what a permission excludes may not depend on that permission")
-                .with_help("exclude a relation or a permission that does not lead back here"),
-        );
+        let permission = symbols.qualified(first.from);
+        let error = AnalysisError::ExclusionCycle {
+            chain: chain(&cycle, &permission),
+            permission,
+            first: step(first),
+            rest: cycle.iter().skip(1).map(|e| step(e)).collect(),
+        };
+        diags.push(error.to_diagnostic(()));
     }
     for cycle in graph::computed_cycles(nodes, edges) {
         let Some(first) = cycle.first() else { continue };
@@ -316,31 +307,20 @@ fn cycles(symbols: &Symbols<'_, '_>, edges: &[graph::Edge<Span>], diags: &mut Ve
         if cycle.iter().any(|e| in_negative_cycle.contains(&e.from)) {
             continue;
         }
-        let name = symbols.qualified(first.from);
-        let mut d = Diagnostic::new(
-            codes::E0301,
-            format!("permission `{name}` depends on itself through computed names only"),
-            Label::new(first.label, edge_text(symbols, first)),
-        );
-        for e in cycle.iter().skip(1) {
-            d = d.with_secondary(e.label, edge_text(symbols, e));
-        }
-        let chain: Vec<String> = cycle
-            .iter()
-            .map(|e| symbols.qualified(e.from))
-            .chain([name])
-            .collect();
-        diags.push(
-            d.with_note(format!("the cycle: {}", chain.join(" → ")))
-                .with_note("no stored tuple lies on this cycle, so evaluating it would never end")
-                .with_help(if cycle.len() == 1 {
-                    format!(
-                        "remove `{}` from its own definition",
-                        symbols.rel(first.from).map_or("", |r| r.name.text)
-                    )
-                } else {
-                    "break the cycle: one of these permissions must not use the next".to_owned()
-                }),
-        );
+        let permission = symbols.qualified(first.from);
+        let self_loop = (cycle.len() == 1).then(|| {
+            symbols
+                .rel(first.from)
+                .map_or("", |r| r.name.text)
+                .to_owned()
+        });
+        let error = AnalysisError::ComputedCycle {
+            chain: chain(&cycle, &permission),
+            permission,
+            first: step(first),
+            rest: cycle.iter().skip(1).map(|e| step(e)).collect(),
+            self_loop,
+        };
+        diags.push(error.to_diagnostic(()));
     }
 }

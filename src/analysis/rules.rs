@@ -1,54 +1,39 @@
-//! The static rules of LANGUAGE.md §5 for one member at a time: names,
+//! The static rules (docs/language.md, "Static rules") for one member at a time: names,
 //! types, operator use and arrows. Produces the IR of each member and the
 //! dependency edges for the cycle rules.
 
-use super::suggest::{closest, identifier_problem};
+use super::errors::{AnalysisError, MemberContext, NameProblem};
 use super::{RelInfo, Symbols, KEYWORDS, RESERVED};
-use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::diagnostics::suggest::{closest, identifier_problem};
+use crate::diagnostics::{Diagnostic, ToDiagnostic};
 use crate::ir::graph::{Edge, EdgeKind};
 use crate::ir::{self, derived, ArrowMode, NamespaceId, RelationId, Rewrite};
 use crate::source::Span;
 use crate::syntax::ast::{self, ArrowForm, Expr, Op, TypeRef};
 
 /// E0101 / E0102 for a name at its declaration.
-pub(super) fn check_declared_name(name: ast::Ident<'_>, kind: &str, diags: &mut Vec<Diagnostic>) {
-    if KEYWORDS.contains(&name.text) {
-        diags.push(
-            Diagnostic::new(
-                codes::E0102,
-                format!("`{}` is a keyword and cannot name a {kind}", name.text),
-                Label::new(name.span, "keyword"),
-            )
-            .with_help("choose another name"),
-        );
+pub(super) fn check_declared_name(
+    name: ast::Ident<'_>,
+    kind: &'static str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let problem = if KEYWORDS.contains(&name.text) {
+        NameProblem::Keyword
     } else if RESERVED.contains(&name.text) {
-        diags.push(
-            Diagnostic::new(
-                codes::E0102,
-                format!(
-                    "`{}` is a reserved word and cannot name a {kind}",
-                    name.text
-                ),
-                Label::new(name.span, "reserved word"),
-            )
-            .with_note(format!(
-                "reserved words, some used by the language and some kept for later: {}",
-                RESERVED.join(", ")
-            ))
-            .with_help("choose another name"),
-        );
+        NameProblem::Reserved
     } else if let Some((why, fixed)) = identifier_problem(name.text) {
-        let mut d = Diagnostic::new(
-            codes::E0101,
-            format!("invalid {kind} name `{}`", name.text),
-            Label::new(name.span, why),
-        )
-        .with_note("names match `[a-z][a-z0-9_]*`, are at most 64 bytes and do not end in `_`");
-        if let Some(fixed) = fixed {
-            d = d.with_help(format!("write `{fixed}`"));
-        }
-        diags.push(d);
-    }
+        NameProblem::Invalid { why, fixed }
+    } else {
+        return;
+    };
+    let error = AnalysisError::BadName {
+        name: name.text.to_owned(),
+        span: name.span,
+        kind,
+        problem,
+        reserved: RESERVED,
+    };
+    diags.push(error.to_diagnostic(()));
 }
 
 pub(super) struct Checker<'s, 'a, 'src> {
@@ -93,6 +78,10 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
         }));
     }
 
+    fn report(&mut self, error: AnalysisError) {
+        self.diags.push(error.to_diagnostic(()));
+    }
+
     /// Checks one member; `None` when it cannot be compiled.
     pub fn member(&mut self, id: RelationId, info: &RelInfo<'a, 'src>) -> Option<ir::RelationKind> {
         match info.decl {
@@ -111,17 +100,10 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
 
     fn relation(&mut self, id: RelationId, r: &ast::Relation<'src>) -> Option<ir::RelationKind> {
         if r.types.is_empty() {
-            self.diags.push(
-                Diagnostic::new(
-                    codes::E0108,
-                    format!("relation `{}` has no types", r.name.text),
-                    Label::new(r.name.span, "no types listed after `:`"),
-                )
-                .with_help(format!(
-                    "list the subjects it may hold after `:`, e.g. `relation {}: user`",
-                    r.name.text
-                )),
-            );
+            self.report(AnalysisError::NoTypes {
+                relation: r.name.text.to_owned(),
+                span: r.name.span,
+            });
             return None;
         }
         let mut types = Vec::new();
@@ -132,19 +114,12 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
                 .get(..i)
                 .and_then(|before| before.iter().find(|b| same_type(b, t)))
             {
-                self.diags.push(
-                    Diagnostic::new(
-                        codes::W0101,
-                        format!(
-                            "type `{}` is listed twice in relation `{}`",
-                            type_text(t),
-                            r.name.text
-                        ),
-                        Label::new(t.span(), "listed again here"),
-                    )
-                    .with_secondary(first.span(), "first listed here")
-                    .with_help("remove the repeated type"),
-                );
+                self.report(AnalysisError::RepeatedType {
+                    ty: type_text(t),
+                    relation: r.name.text.to_owned(),
+                    span: t.span(),
+                    first: first.span(),
+                });
                 continue;
             }
             match self.allowed_type(id, t) {
@@ -181,17 +156,11 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
             return None;
         }
         let known = self.symbols.namespaces.iter().map(|n| n.name.text);
-        let mut d = Diagnostic::new(
-            codes::E0106,
-            format!("unknown namespace `{}`", name.text),
-            Label::new(name.span, "no namespace has this name"),
-        );
-        if let Some(best) = closest(name.text, known) {
-            d = d.with_help(format!("did you mean `{best}`?"));
-        } else {
-            d = d.with_help(format!("declare it: `namespace {} {{}}`", name.text));
-        }
-        self.diags.push(d);
+        self.report(AnalysisError::UnknownNamespace {
+            name: name.text.to_owned(),
+            span: name.span,
+            suggestion: closest(name.text, known).map(str::to_owned),
+        });
         None
     }
 
@@ -208,45 +177,27 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
         if self.symbols.broken.contains(name.text) {
             return None;
         }
-        let ns_name = self.symbols.ns_name(ns);
-        let (code, message, label) = match context {
-            TypeContext::SubjectSet => (
-                codes::E0107,
-                format!(
-                    "unknown relation or permission `{}` in `{ns_name}`",
-                    name.text
-                ),
-                format!("`{ns_name}` has no relation or permission `{}`", name.text),
-            ),
-            TypeContext::Expression => (
-                codes::E0105,
-                format!(
-                    "unknown relation or permission `{}` in `{ns_name}`",
-                    name.text
-                ),
-                format!("not defined in namespace `{ns_name}`"),
-            ),
-        };
-        let mut d = Diagnostic::new(code, message, Label::new(name.span, label));
-        if let Some(decl) = self.symbols.ns(ns) {
-            d = d.with_secondary(decl.name.span, "namespace declared here");
-        }
+        let namespace = self.symbols.ns_name(ns).to_owned();
         // Never suggest the permission being defined: that would be a cycle.
         let candidates = self
             .symbols
             .member_names(ns)
             .filter(|c| Some(*c) != self.defining.map(|(_, name)| name));
-        if let Some(best) = closest(name.text, candidates) {
-            d = d.with_help(format!("did you mean `{best}`?"));
-        } else if context == TypeContext::Expression
-            && self.symbols.ns_by_name.contains_key(name.text)
-        {
-            d = d.with_note(format!(
-                "`{}` is a namespace; an expression names relations and permissions of `{ns_name}`",
-                name.text
-            ));
-        }
-        self.diags.push(d);
+        let suggestion = closest(name.text, candidates).map(str::to_owned);
+        let context = match context {
+            TypeContext::SubjectSet => MemberContext::SubjectSet,
+            TypeContext::Expression => MemberContext::Expression,
+        };
+        self.report(AnalysisError::UnknownMember {
+            name: name.text.to_owned(),
+            span: name.span,
+            namespace,
+            context,
+            declared: self.symbols.ns(ns).map(|decl| decl.name.span),
+            suggestion,
+            names_a_namespace: context == MemberContext::Expression
+                && self.symbols.ns_by_name.contains_key(name.text),
+        });
         None
     }
 
@@ -289,11 +240,12 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
         let mut shape_ok = true;
         if let Some((k, (op, op_span, _))) = rest.iter().enumerate().find(|(_, r)| r.0 != first_op)
         {
-            self.diags
-                .push(self.mixed_operators(head, rest, k, *op, *op_span, span));
+            let error = self.mixed_operators(head, rest, k, *op, *op_span, span);
+            self.report(error);
             shape_ok = false;
         } else if first_op == Op::Exclusion && rest.len() > 1 {
-            self.diags.push(self.chained_exclusion(head, rest));
+            let error = self.chained_exclusion(head, rest);
+            self.report(error);
             shape_ok = false;
         }
         // Keep checking the operands: their mistakes are separate ones.
@@ -334,13 +286,9 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
         op: Op,
         op_span: Span,
         chain: Span,
-    ) -> Diagnostic {
+    ) -> AnalysisError {
         let Some(previous) = k.checked_sub(1).and_then(|i| rest.get(i)) else {
-            return Diagnostic::new(
-                codes::E0005,
-                "ambiguous operator precedence",
-                Label::new(op_span, ""),
-            );
+            return AnalysisError::AmbiguousPrecedence { op: op_span };
         };
         // Text of the operands before and after the offending operator.
         let left_start = head.span();
@@ -365,35 +313,41 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
             op.symbol(),
             self.source_text(after)
         );
-        Diagnostic::new(
-            codes::E0005,
-            format!(
-                "ambiguous operator precedence: `{}` and `{}` mixed without parentheses",
-                previous.0.symbol(),
-                op.symbol()
-            ),
-            Label::new(op_span, format!("`{}` here", op.symbol())),
-        )
-        .with_secondary(previous.1, format!("after `{}` here", previous.0.symbol()))
-        .with_note("zanzi gives `|`, `&` and `-` no precedence over each other")
-        .with_help(format!("add parentheses: `{first_alt}` or `{second_alt}`"))
+        AnalysisError::MixedOperators {
+            op: op.symbol(),
+            op_span,
+            previous: previous.0.symbol(),
+            previous_span: previous.1,
+            first_grouping: first_alt,
+            second_grouping: second_alt,
+            chain: Span::new(chain.file, left_start.start, chain.end),
+        }
     }
 
-    fn chained_exclusion(&self, head: &Expr<'src>, rest: &[(Op, Span, Expr<'src>)]) -> Diagnostic {
+    fn chained_exclusion(
+        &self,
+        head: &Expr<'src>,
+        rest: &[(Op, Span, Expr<'src>)],
+    ) -> AnalysisError {
         let subtracted: Vec<String> = rest.iter().map(|r| self.source_text(r.2.span())).collect();
         let second = rest.get(1).map_or(head.span(), |r| r.1);
         let first = rest.first().map_or(head.span(), |r| r.1);
-        Diagnostic::new(
-            codes::E0006,
-            "`-` cannot be chained",
-            Label::new(second, "second `-`"),
-        )
-        .with_secondary(first, "first `-`")
-        .with_help(format!(
-            "subtract a union: `{} - ({})`",
+        let union = format!(
+            "{} - ({})",
             self.source_text(head.span()),
             subtracted.join(" | ")
-        ))
+        );
+        let chain = Span::new(
+            head.span().file,
+            head.span().start,
+            rest.last().map_or(head.span().end, |r| r.2.span().end),
+        );
+        AnalysisError::ChainedExclusion {
+            first,
+            second,
+            union,
+            chain,
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -412,21 +366,16 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
             ArrowForm::Method(m) if m.text == "any" => Some(ArrowMode::Any),
             ArrowForm::Method(m) if m.text == "all" => Some(ArrowMode::All),
             ArrowForm::Method(m) => {
-                let mut d = Diagnostic::new(
-                    codes::E0204,
-                    format!("unknown arrow function `{}`", m.text),
-                    Label::new(m.span, "expected `any` or `all`"),
-                )
-                .with_note("`t.any(p)` is the union over the objects of `t` (same as `t->p`); `t.all(p)` their intersection");
                 let synonym = match m.text {
                     "every" | "each" | "forall" | "for_all" => Some("all"),
                     "some" | "exists" | "one" => Some("any"),
                     other => closest(other, ["any", "all"]),
                 };
-                if let Some(best) = synonym {
-                    d = d.with_help(format!("did you mean `{best}`?"));
-                }
-                self.diags.push(d);
+                self.report(AnalysisError::UnknownArrowFunction {
+                    name: m.text.to_owned(),
+                    span: m.span,
+                    suggestion: synonym,
+                });
                 None
             }
         };
@@ -435,17 +384,13 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
         let relation = match info.decl {
             ast::Member::Relation(r) => r,
             _ => {
-                let mut d = Diagnostic::new(
-                    codes::E0201,
-                    format!("arrow over permission `{}`", tupleset.text),
-                    Label::new(tupleset.span, "a permission, not a relation"),
-                )
-                .with_secondary(info.name.span, "defined as a permission here")
-                .with_note("an arrow follows stored tuples, so its left side must be a relation");
-                if let Some(r) = self.object_relations(ns).next() {
-                    d = d.with_help(format!("use a relation of object types, such as `{r}`"));
-                }
-                self.diags.push(d);
+                let instead = self.object_relations(ns).next().map(|r| r.to_string());
+                self.report(AnalysisError::ArrowOverPermission {
+                    name: tupleset.text.to_owned(),
+                    span: tupleset.span,
+                    defined: info.name.span,
+                    instead,
+                });
                 return None;
             }
         };
@@ -455,32 +400,17 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
             .filter(|t| !matches!(t, TypeRef::Object(_)))
             .collect();
         if !bad.is_empty() {
-            let mut d = Diagnostic::new(
-                codes::E0202,
-                format!(
-                    "arrow over relation `{}`, whose types are not all plain objects",
-                    tupleset.text
-                ),
-                Label::new(tupleset.span, "followed by this arrow"),
-            )
-            .with_note("an arrow follows each object `ns:id` stored in the relation");
-            for t in &bad {
-                let what = if matches!(t, TypeRef::Wildcard(..)) {
-                    "a wildcard"
-                } else {
-                    "a subject set"
-                };
-                d = d.with_secondary(t.span(), format!("{what} cannot be followed"));
-            }
-            if let Some(t) = bad.first() {
-                d = d.with_help(format!(
-                    "an arrow needs object types: write `{}` instead of `{}` (in a relation of its own if `{}` is still needed)",
-                    t.namespace().text,
-                    type_text(t),
-                    type_text(t),
-                ));
-            }
-            self.diags.push(d);
+            self.report(AnalysisError::ArrowOverNonObjects {
+                name: tupleset.text.to_owned(),
+                span: tupleset.span,
+                bad: bad
+                    .iter()
+                    .map(|t| (t.span(), matches!(t, TypeRef::Wildcard(..))))
+                    .collect(),
+                first_bad: bad
+                    .first()
+                    .map(|t| (t.namespace().text.to_owned(), type_text(t))),
+            });
             return None;
         }
         // Namespaces of the tupleset's types; unresolved ones were reported already.
@@ -508,26 +438,19 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
                 .iter()
                 .map(|(m, _)| format!("`{}`", self.symbols.ns_name(*m)))
                 .collect();
-            let mut d = Diagnostic::new(
-                codes::E0203,
-                format!("`{}` is not defined on {}", target.text, join_or(&names)),
-                Label::new(
-                    target.span,
-                    format!("not a relation or permission of {}", join_or(&names)),
-                ),
-            )
-            .with_secondary(
-                info.name.span,
-                format!("`{}` holds objects of {}", tupleset.text, join_or(&names)),
-            );
             let candidates: Vec<&str> = missing
                 .iter()
                 .flat_map(|(m, _)| self.symbols.member_names(*m))
                 .collect();
-            if let Some(best) = closest(target.text, candidates) {
-                d = d.with_help(format!("did you mean `{best}`?"));
-            }
-            self.diags.push(d);
+            let suggestion = closest(target.text, candidates).map(str::to_owned);
+            self.report(AnalysisError::ArrowTargetMissing {
+                target: target.text.to_owned(),
+                span: target.span,
+                namespaces: names,
+                tupleset: tupleset.text.to_owned(),
+                tupleset_declared: info.name.span,
+                suggestion,
+            });
             return None;
         }
         if !missing.is_empty() {
@@ -535,24 +458,14 @@ impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
                 .iter()
                 .map(|(m, _)| format!("`{}`", self.symbols.ns_name(*m)))
                 .collect();
-            let mut d = Diagnostic::new(
-                codes::W0201,
-                format!("`{}` is not defined on {}", target.text, join_and(&names)),
-                Label::new(target.span, format!("missing on {}", join_and(&names))),
-            );
-            for (_, type_span) in &missing {
-                let effect = match mode {
-                    Some(ArrowMode::All) => "an object of this type makes the `.all` empty",
-                    _ => "objects of this type contribute nothing",
-                };
-                d = d.with_secondary(*type_span, effect);
-            }
-            self.diags.push(d.with_help(format!(
-                "define `{}` on {} or remove the type from `{}`",
-                target.text,
-                join_and(&names),
-                tupleset.text
-            )));
+            self.report(AnalysisError::ArrowTargetMissingOnSome {
+                target: target.text.to_owned(),
+                span: target.span,
+                namespaces: names,
+                tupleset: tupleset.text.to_owned(),
+                types: missing.iter().map(|&(_, type_span)| type_span).collect(),
+                all: matches!(mode, Some(ArrowMode::All)),
+            });
         }
         let rewrite = Rewrite::Arrow {
             tupleset: tupleset_id,
@@ -611,22 +524,6 @@ fn type_text(t: &TypeRef<'_>) -> String {
         TypeRef::Wildcard(ns, _) => format!("{}:*", ns.text),
         TypeRef::SubjectSet(ns, rel) => format!("{}#{}", ns.text, rel.text),
     }
-}
-
-fn join_with(items: &[String], word: &str) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} {word} {last}", init.join(", ")),
-    }
-}
-
-fn join_or(items: &[String]) -> String {
-    join_with(items, "or")
-}
-
-fn join_and(items: &[String]) -> String {
-    join_with(items, "and")
 }
 
 /// Merges nested unions into one union (and intersections likewise), so that

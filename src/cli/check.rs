@@ -17,7 +17,7 @@ use crate::engine::{
     MAX_MAX_DEPTH,
 };
 use crate::store::Revision;
-use crate::tuple::{parse_object_relation, Tuple};
+use crate::tuple::{parse_object_relation, Notation, Tuple};
 
 /// `--max-depth`.
 #[derive(Debug, Clone, clap::Args)]
@@ -110,7 +110,7 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
     let question: Tuple = args
         .question
         .parse()
-        .map_err(|e| local::notation_error("check", &args.question, &e))?;
+        .map_err(|e| local::notation_error(Notation::Check, &args.question, &e))?;
     let db = &args.db.db;
     let store = local::open_existing(db)?;
     let resolved = local::resolve_schema(&store, db, args.schema.schema.as_deref(), false, color)?;
@@ -223,7 +223,7 @@ pub fn run_expand(args: &ExpandArgs, color: ColorMode) -> miette::Result<ExitCod
         );
     }
     let (object, relation) = parse_object_relation(&args.userset)
-        .map_err(|e| local::notation_error("userset", &args.userset, &e))?;
+        .map_err(|e| local::notation_error(Notation::Userset, &args.userset, &e))?;
     let db = &args.db.db;
     let store = local::open_existing(db)?;
     let resolved = local::resolve_schema(&store, db, args.schema.schema.as_deref(), false, color)?;

@@ -17,15 +17,17 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use miette::{miette, IntoDiagnostic, LabeledSpan};
+use miette::{miette, IntoDiagnostic};
 use serde::Serialize;
 
 use super::{output, ColorMode};
-use crate::diagnostics::OutputFormat;
+use crate::diagnostics::ToDiagnostic;
+use crate::diagnostics::{self, OutputFormat};
 use crate::ir;
 use crate::load::{self, Limits};
+use crate::source::{SourceMap, Span};
 use crate::store::{Revision, SqliteStore, StoreError, TupleStore};
-use crate::tuple::{TupleError, WriteError};
+use crate::tuple::{Notation, NotationSite, TupleError};
 
 /// How the data commands print their results.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -370,37 +372,37 @@ impl LocalPageToken {
 // ---------------------------------------------------------------------------
 // Tuples the user got wrong.
 
-/// The byte offset of the 1-based character `column` of `text`.
-fn byte_offset(text: &str, column: usize) -> usize {
-    text.char_indices()
-        .nth(column.saturating_sub(1))
-        .map_or(text.len(), |(i, _)| i)
+/// Mistakes in what was typed on the command line, as diagnostics with
+/// the argument as their source: [`run`](super::run) renders them like a
+/// schema's, in the colour mode of the command.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid command-line argument")]
+pub struct InputError {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<diagnostics::Diagnostic>,
 }
 
+impl miette::Diagnostic for InputError {}
+
 /// A usage error for text on the command line that is not in the tuple
-/// notation, pointing at the column.
-pub fn notation_error(what: &str, text: &str, error: &TupleError) -> miette::Report {
-    let column = error.column();
-    let start = byte_offset(text, column);
-    let len = text
-        .get(start..)
-        .and_then(|rest| rest.chars().next())
-        .map_or(0, char::len_utf8);
-    let form = match what {
-        "userset" => "`namespace:id#relation`",
-        "object" => "`namespace:id`",
-        "subject" => "`namespace:id`, `namespace:id#relation` or `namespace:*`",
-        _ => "`namespace:id#relation@subject`",
+/// notation, pointing at the mistake.
+pub fn notation_error(what: Notation, text: &str, error: &TupleError) -> miette::Report {
+    let mut sources = SourceMap::new();
+    let file = sources.add("<argument>", text);
+    let span = Span::new(file, 0, u32::try_from(text.len()).unwrap_or(u32::MAX));
+    let site = NotationSite {
+        what,
+        text,
+        span,
+        offsets_from: Some(0),
     };
-    miette!(
-        labels = vec![LabeledSpan::at(start..start + len, "here")],
-        help = format!(
-            "a {what} is written {form}; `:`, `#`, `@`, `%` and spaces in IDs are \
-             percent-encoded"
-        ),
-        "invalid {what} `{text}` at column {column}: {error}"
-    )
-    .with_source_code(text.to_owned())
+    let mut diagnostic = error.to_diagnostic(site);
+    // The argument is all the source there is: outlining it adds nothing.
+    diagnostic.secondary.clear();
+    miette::Report::new(InputError {
+        diagnostics: vec![diagnostic],
+        sources,
+    })
 }
 
 /// One bad tuple: where it is and what is wrong.
@@ -461,23 +463,6 @@ impl Origin<'_> {
                 message,
             },
         }
-    }
-}
-
-/// The column a schema violation points at in the tuple's text: the
-/// namespace, the relation (after the first `#`) or the subject (after the
-/// first `@`); IDs cannot hold a raw `#` or `@`, so these are the separators.
-pub fn violation_column(text: &str, error: &WriteError) -> usize {
-    let lead = text.chars().take_while(|c| c.is_whitespace()).count();
-    let after = |mark: char| {
-        text.chars()
-            .position(|c| c == mark)
-            .map_or(lead + 1, |i| i + 2)
-    };
-    match error {
-        WriteError::UnknownRelation { .. } | WriteError::Permission { .. } => after('#'),
-        WriteError::SubjectNotAllowed { .. } => after('@'),
-        WriteError::UnknownNamespace { .. } | WriteError::Malformed { .. } => lead + 1,
     }
 }
 

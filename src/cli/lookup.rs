@@ -14,7 +14,7 @@ use super::local::{self, AtArgs, DbArgs, Format, LocalPageToken, SchemaArgs, JSO
 use super::ColorMode;
 use crate::engine::{Engine, EngineOptions};
 use crate::store::{PageRequest, Revision};
-use crate::tuple::{encode_id, parse_object_relation, Subject};
+use crate::tuple::{encode_id, parse_object_relation, Notation, Subject};
 
 /// `--limit` and `--cursor`.
 #[derive(Debug, Clone, clap::Args)]
@@ -82,7 +82,7 @@ pub fn run_resources(args: &ResourcesArgs, color: ColorMode) -> miette::Result<E
     let subject: Subject = args
         .subject
         .parse()
-        .map_err(|e| local::notation_error("subject", &args.subject, &e))?;
+        .map_err(|e| local::notation_error(Notation::Subject, &args.subject, &e))?;
     let token = args.page.token()?;
     let db = &args.db.db;
     let store = local::open_existing(db)?;
@@ -171,7 +171,7 @@ struct SubjectsReport<'a> {
 
 pub fn run_subjects(args: &SubjectsArgs, color: ColorMode) -> miette::Result<ExitCode> {
     let (object, permission) = parse_object_relation(&args.userset)
-        .map_err(|e| local::notation_error("userset", &args.userset, &e))?;
+        .map_err(|e| local::notation_error(Notation::Userset, &args.userset, &e))?;
     let token = args.page.token()?;
     let db = &args.db.db;
     let store = local::open_existing(db)?;

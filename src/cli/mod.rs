@@ -44,6 +44,28 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `--format` of the schema commands: the command line's names for the
+/// library's [`OutputFormat`], which knows nothing of clap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiagnosticFormat {
+    /// Rendered diagnostics with source snippets.
+    Human,
+    /// One JSON object (stable, versioned).
+    Json,
+    /// GitHub Actions workflow commands (`::error file=…`).
+    Github,
+}
+
+impl From<DiagnosticFormat> for OutputFormat {
+    fn from(format: DiagnosticFormat) -> OutputFormat {
+        match format {
+            DiagnosticFormat::Human => OutputFormat::Human,
+            DiagnosticFormat::Json => OutputFormat::Json,
+            DiagnosticFormat::Github => OutputFormat::Github,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorMode {
     Auto,
@@ -64,8 +86,8 @@ pub enum Command {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// How to print results.
-        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
-        format: OutputFormat,
+        #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
+        format: DiagnosticFormat,
         /// Treat warnings as errors (exit 1).
         #[arg(long)]
         deny_warnings: bool,
@@ -82,8 +104,8 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
         /// How to print diagnostics.
-        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
-        format: OutputFormat,
+        #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
+        format: DiagnosticFormat,
     },
     /// Format schema files in the canonical style.
     ///
@@ -171,12 +193,12 @@ pub fn run() -> ExitCode {
             paths,
             format,
             deny_warnings,
-        } => validate::run(&paths, format, deny_warnings, color),
+        } => validate::run(&paths, format.into(), deny_warnings, color),
         Command::Compile {
             paths,
             output,
             format,
-        } => compile::run(&paths, output.as_deref(), format, color),
+        } => compile::run(&paths, output.as_deref(), format.into(), color),
         Command::Fmt { paths, check } => fmt::run(&paths, check, color),
         Command::Explain { code, list } => explain::run(code.as_deref(), list),
         Command::Check(args) => check::run(&args, color),
@@ -206,7 +228,20 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(report) => {
-            eprintln!("{report:?}");
+            // Mistakes in the arguments render like a schema's diagnostics;
+            // miette reports the rest.
+            match report.downcast_ref::<local::InputError>() {
+                Some(input) => {
+                    let _ = output::print_diagnostics(
+                        &input.sources,
+                        &input.diagnostics,
+                        OutputFormat::Human,
+                        color,
+                        output::Stream::Stderr,
+                    );
+                }
+                None => eprintln!("{report:?}"),
+            }
             ExitCode::from(2)
         }
     }

@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::local::{self, Format, JSON_VERSION};
 use crate::client::{Client, ReadOptions};
 use crate::engine::{ExpandTree, Explanation, Outcome};
-use crate::tuple::Tuple;
+use crate::tuple::{Notation, Tuple};
 
 /// The flags every remote-capable command takes.
 #[derive(Debug, Default, Clone, clap::Args)]
@@ -112,7 +112,7 @@ pub fn check(
 ) -> miette::Result<ExitCode> {
     let question: Tuple = text
         .parse()
-        .map_err(|e| local::notation_error("check", text, &e))?;
+        .map_err(|e| local::notation_error(Notation::Check, text, &e))?;
     let client = args.reader()?;
     let options = args.options(max_depth);
     let (allowed, snaptoken, explanation) = if explain {
@@ -176,7 +176,7 @@ pub fn expand(
     format: Format,
 ) -> miette::Result<ExitCode> {
     let (object, relation) = crate::tuple::parse_object_relation(userset)
-        .map_err(|e| local::notation_error("userset", userset, &e))?;
+        .map_err(|e| local::notation_error(Notation::Userset, userset, &e))?;
     let (tree, snaptoken) = args
         .reader()?
         .expand_tree(&object, &relation, &args.options(max_depth))

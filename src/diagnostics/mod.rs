@@ -1,16 +1,18 @@
-//! The one diagnostic type shared by every stage, and the sink stages push into.
+//! The one diagnostic type shared by every stage.
 //!
-//! Stages never stop at the first problem: they report into a [`Diagnostics`]
-//! sink and carry on past sentinels (`Error` nodes, unresolved names) so that a
-//! single mistake yields a single diagnostic.
+//! Stages never stop at the first problem: they push into a plain
+//! `Vec<Diagnostic>` (ordered once, at the end, by [`sort_and_dedup`]) and
+//! carry on past sentinels (`Error` nodes, unresolved names) so that a single
+//! mistake yields a single diagnostic.
 
 pub mod codes;
 mod render;
+pub mod suggest;
 
 pub use codes::Code;
 pub use render::{
-    render_github, render_human, render_json, render_plain, JsonDiagnostic, JsonLabel, JsonReport,
-    OutputFormat,
+    render_github, render_human, render_json, render_plain, JsonDiagnostic, JsonEdit, JsonLabel,
+    JsonReport, OutputFormat,
 };
 
 use crate::source::Span;
@@ -58,7 +60,54 @@ pub struct Diagnostic {
     /// Where else, and why (the first definition, the rest of a cycle, …).
     pub secondary: Vec<Label>,
     pub notes: Vec<String>,
-    pub help: Option<String>,
+    pub help: Option<Help>,
+}
+
+/// How to fix a problem: the line people read, and when the fix is a
+/// concrete change of the source, that change, for tools (an editor's code
+/// action, `zanzi fix`) to apply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Help {
+    pub text: String,
+    pub edit: Option<Edit>,
+}
+
+/// Replace the text at `span` with `replacement` (an empty span inserts,
+/// an empty replacement deletes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub replacement: String,
+    pub applicability: Applicability,
+}
+
+/// How safe an [`Edit`] is to apply without a person looking (the scale
+/// rustc and ruff use).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Applicability {
+    /// The edit is what was meant, and the result is correct: apply it.
+    MachineApplicable,
+    /// The edit is a guess (a close name, one of two groupings): show it.
+    MaybeIncorrect,
+}
+
+impl Edit {
+    pub fn new(span: Span, replacement: impl Into<String>, applicability: Applicability) -> Self {
+        Edit {
+            span,
+            replacement: replacement.into(),
+            applicability,
+        }
+    }
+
+    /// `text` (the whole text of `span.file`) with the edit applied.
+    pub fn apply(&self, text: &str) -> Option<String> {
+        let range = self.span.range();
+        let before = text.get(..range.start)?;
+        let after = text.get(range.end..)?;
+        Some(format!("{before}{}{after}", self.replacement))
+    }
 }
 
 impl Diagnostic {
@@ -86,7 +135,19 @@ impl Diagnostic {
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(Help {
+            text: help.into(),
+            edit: None,
+        });
+        self
+    }
+
+    /// A help line that proposes a concrete change, with that change.
+    pub fn with_fix(mut self, help: impl Into<String>, edit: Edit) -> Self {
+        self.help = Some(Help {
+            text: help.into(),
+            edit: Some(edit),
+        });
         self
     }
 
@@ -95,34 +156,15 @@ impl Diagnostic {
     }
 }
 
-/// Where stages collect diagnostics.
-#[derive(Debug, Default)]
-pub struct Diagnostics {
-    items: Vec<Diagnostic>,
-}
+/// A stage's error as data, made into a [`Diagnostic`] by one function per
+/// error type, so that each message, label and help line is written once.
+/// `Context` is what the error needs besides itself to be placed and named:
+/// `()` when it holds its spans, where its text stands for an error whose
+/// offsets count from the start of a text it did not know the place of.
+pub trait ToDiagnostic {
+    type Context<'a>;
 
-impl Diagnostics {
-    pub fn new() -> Self {
-        Diagnostics::default()
-    }
-
-    pub fn push(&mut self, diagnostic: Diagnostic) {
-        self.items.push(diagnostic);
-    }
-
-    pub fn has_errors(&self) -> bool {
-        self.items.iter().any(Diagnostic::is_error)
-    }
-
-    /// Sorted by position (file, offset), then code; exact duplicates removed.
-    pub fn into_sorted(mut self) -> Vec<Diagnostic> {
-        sort_and_dedup(&mut self.items);
-        self.items
-    }
-
-    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
-        self.items.extend(other);
-    }
+    fn to_diagnostic(&self, context: Self::Context<'_>) -> Diagnostic;
 }
 
 /// The order every output uses: by file, then position, then code.

@@ -7,11 +7,11 @@ use codespan_reporting::diagnostic as cs;
 use codespan_reporting::term::{self, termcolor::WriteColor};
 use serde::Serialize;
 
-use super::{Diagnostic, Severity, Summary};
+use super::{Applicability, Diagnostic, Edit, Severity, Summary};
 use crate::source::{LineCol, SourceMap, Span};
 
 /// How a command prints its results.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum OutputFormat {
     /// Rendered diagnostics with source snippets.
     #[default]
@@ -38,7 +38,7 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<crate::source::FileId> {
     );
     let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
     if let Some(help) = &d.help {
-        notes.push(format!("help: {help}"));
+        notes.push(format!("help: {}", help.text));
     }
     cs::Diagnostic::new(severity)
         .with_code(d.code.as_str())
@@ -91,6 +91,21 @@ pub struct JsonDiagnostic {
     pub labels: Vec<JsonLabel>,
     pub notes: Vec<String>,
     pub help: Option<String>,
+    /// The change the help proposes, when it is a concrete one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edit: Option<JsonEdit>,
+}
+
+/// A suggested replacement: the text from (`line`, `column`) to `end`
+/// becomes `replacement`.
+#[derive(Serialize, Debug)]
+pub struct JsonEdit {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end: LineCol,
+    pub replacement: String,
+    pub applicability: Applicability,
 }
 
 /// The `--format json` document.
@@ -110,6 +125,18 @@ fn json_label(sources: &SourceMap, span: Span, message: &str, primary: bool) -> 
         end: sources.line_col(span.file, span.end),
         message: message.to_owned(),
         primary,
+    }
+}
+
+fn json_edit(sources: &SourceMap, edit: &Edit) -> JsonEdit {
+    let start = sources.line_col(edit.span.file, edit.span.start);
+    JsonEdit {
+        file: sources.name(edit.span.file).to_owned(),
+        line: start.line,
+        column: start.column,
+        end: sources.line_col(edit.span.file, edit.span.end),
+        replacement: edit.replacement.clone(),
+        applicability: edit.applicability,
     }
 }
 
@@ -135,7 +162,12 @@ pub fn render_json(sources: &SourceMap, diagnostics: &[Diagnostic]) -> JsonRepor
                 end: primary.end,
                 labels: std::iter::once(primary).chain(labels).collect(),
                 notes: d.notes.clone(),
-                help: d.help.clone(),
+                help: d.help.as_ref().map(|h| h.text.clone()),
+                edit: d
+                    .help
+                    .as_ref()
+                    .and_then(|h| h.edit.as_ref())
+                    .map(|e| json_edit(sources, e)),
             }
         })
         .collect::<Vec<_>>();
@@ -172,7 +204,7 @@ pub fn render_github(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String 
         let end = sources.line_col(d.primary.span.file, d.primary.span.end);
         let mut message = format!("{}: {}", d.message, d.primary.message);
         if let Some(help) = &d.help {
-            message.push_str(&format!("\nhelp: {help}"));
+            message.push_str(&format!("\nhelp: {}", help.text));
         }
         let mut props = format!(
             "file={},line={},col={}",

@@ -22,7 +22,7 @@
 //! A goal removes itself from its own deps when it completes, so the deps
 //! returned to a caller are always goals on the caller's path.
 //!
-//! **Negation.** Schemas are stratified (LANGUAGE.md §5): the right side of
+//! **Negation.** Schemas are stratified (docs/language.md, "Cycles"): the right side of
 //! `-` never reaches a goal on the current path, so its result is always
 //! final; a non-final one is reported as [`EngineError::NotStratified`].
 //!

@@ -1,5 +1,5 @@
 //! The permission engine: interprets a compiled [`Schema`] against a
-//! [`TupleStore`] snapshot (LANGUAGE.md §4).
+//! [`TupleStore`] snapshot (docs/language.md, "Meaning").
 //!
 //! Every question is asked at a store [`Revision`], so a request (or every
 //! page of a lookup) sees one consistent snapshot while writes go on.
@@ -36,7 +36,7 @@ pub use expand::ExpandTree;
 pub use explain::{ExplainNode, Explanation, Outcome, Step};
 pub use lookup::SubjectLookup;
 
-/// The depth limit when none is configured (LANGUAGE.md §4).
+/// The depth limit when none is configured (docs/language.md, "Meaning").
 pub const DEFAULT_MAX_DEPTH: u32 = 32;
 
 /// The largest configurable depth. Evaluation recurses once per hop and

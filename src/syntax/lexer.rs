@@ -6,7 +6,8 @@
 
 use logos::Logos;
 
-use crate::diagnostics::{codes, Diagnostic, Label};
+use super::errors::SyntaxError;
+use crate::diagnostics::{Diagnostic, ToDiagnostic};
 use crate::source::{FileId, Span};
 
 /// A lexing failure; the default is an unexpected character.
@@ -167,22 +168,12 @@ pub fn lex<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> L
         }
         match token {
             Token::UnterminatedComment => {
-                diags.push(
-                    Diagnostic::new(
-                        codes::E0002,
-                        "unterminated block comment",
-                        Label::new(span, "this comment is never closed"),
-                    )
-                    .with_secondary(
-                        Span::new(
-                            file,
-                            to_u32(src.trim_end().len()),
-                            to_u32(src.trim_end().len()),
-                        ),
-                        "the file ends here",
-                    )
-                    .with_help("close the comment with `*/`"),
-                );
+                let end = to_u32(src.trim_end().len());
+                let error = SyntaxError::UnterminatedComment {
+                    span,
+                    file_end: Span::new(file, end, end),
+                };
+                diags.push(error.to_diagnostic(()));
                 return out;
             }
             Token::DocComment(text) | Token::LineComment(text) | Token::BlockComment(text) => {
@@ -195,14 +186,11 @@ pub fn lex<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> L
             Token::LParen => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    diags.push(
-                        Diagnostic::new(
-                            codes::E0007,
-                            "expression nested too deeply",
-                            Label::new(span, format!("more than {MAX_NESTING} open parentheses")),
-                        )
-                        .with_help("split the expression into several permissions"),
-                    );
+                    let error = SyntaxError::NestedTooDeeply {
+                        span,
+                        limit: MAX_NESTING,
+                    };
+                    diags.push(error.to_diagnostic(()));
                     // Nothing after this point can be parsed safely.
                     out.tokens.clear();
                     return out;
@@ -223,28 +211,8 @@ pub fn lex<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> L
 }
 
 fn unexpected_characters(src: &str, span: Span) -> Diagnostic {
-    let text = src.get(span.range()).unwrap_or("");
-    let shown: String = text.chars().flat_map(char::escape_debug).collect();
-    let (message, label) = if text.chars().count() == 1 {
-        (
-            format!("unexpected character `{shown}`"),
-            "not part of the zanzi language",
-        )
-    } else {
-        (
-            format!("unexpected characters `{shown}`"),
-            "not part of the zanzi language",
-        )
-    };
-    let mut d = Diagnostic::new(codes::E0001, message, Label::new(span, label));
-    if text == ";" {
-        d = d.with_help("members need no terminator: remove the `;`");
-    } else if text.starts_with('"') || text.starts_with('\'') {
-        d = d.with_help("names are written without quotes");
-    } else {
-        d = d.with_help("remove it");
-    }
-    d
+    let text = src.get(span.range()).unwrap_or("").to_owned();
+    SyntaxError::UnexpectedCharacters { span, text }.to_diagnostic(())
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -255,6 +223,7 @@ fn to_u32(n: usize) -> u32 {
 #[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::diagnostics::codes;
 
     fn kinds(src: &str) -> Vec<Token<'_>> {
         let mut diags = vec![];

@@ -5,13 +5,15 @@
 //! them here; a doc comment with nothing to document is a warning (W0001).
 
 pub mod ast;
+mod errors;
 pub mod fmt;
 pub mod lexer;
 mod parser;
 
-use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::diagnostics::{Diagnostic, ToDiagnostic};
 use crate::source::FileId;
 
+pub use errors::{ParseHint, SyntaxError};
 pub use lexer::Comment;
 
 /// A parsed file with its comments (for the formatter).
@@ -135,17 +137,8 @@ fn attach_docs<'src>(
     unattached.extend(docs.copied());
     if let Some(diags) = diags {
         for comment in unattached {
-            diags.push(
-                Diagnostic::new(
-                    codes::W0001,
-                    "doc comment documents nothing",
-                    Label::new(
-                        comment.span,
-                        "not followed by a `namespace`, `relation` or `permission`",
-                    ),
-                )
-                .with_help("use `//` for a plain comment"),
-            );
+            let error = SyntaxError::DocCommentOnNothing { span: comment.span };
+            diags.push(error.to_diagnostic(()));
         }
     }
 }

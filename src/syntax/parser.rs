@@ -4,8 +4,9 @@
 use lalrpop_util::{lalrpop_mod, ErrorRecovery, ParseError};
 
 use super::ast;
+use super::errors::{ParseHint, SyntaxError};
 use super::lexer::{LexError, Token};
-use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::diagnostics::{Diagnostic, ToDiagnostic};
 use crate::source::{FileId, Span};
 
 lalrpop_mod!(
@@ -73,21 +74,16 @@ fn unexpected_eof(file: FileId, src: &str, tokens: &[(u32, Token<'_>, u32)]) -> 
     let closer = |t: Token<'_>| if t == Token::LParen { ")" } else { "}" };
     // Point at the last character rather than past a final newline.
     let end = u32::try_from(src.trim_end().len()).unwrap_or(u32::MAX);
-    let closers: Vec<&str> = open.iter().rev().map(|t| closer(t.1)).collect();
-    let innermost = open.last().map_or("}", |t| closer(t.1));
-    let mut d = Diagnostic::new(
-        codes::E0004,
-        format!("unexpected end of file, expected `{innermost}`"),
-        Label::new(Span::new(file, end, end), "the file ends here"),
-    );
-    if let Some(&(l, t, r)) = open.last() {
-        let opener = if t == Token::LParen { "(" } else { "{" };
-        d = d.with_secondary(
-            Span::new(file, l, r),
-            format!("this `{opener}` is never closed"),
-        );
+    SyntaxError::UnexpectedEof {
+        at: Span::new(file, end, end),
+        open: open.last().map(|&(l, t, r)| {
+            let opener = if t == Token::LParen { "(" } else { "{" };
+            (Span::new(file, l, r), opener)
+        }),
+        innermost: open.last().map_or("}", |t| closer(t.1)),
+        closers: open.iter().rev().map(|t| closer(t.1)).collect(),
     }
-    d.with_help(format!("add the missing `{}`", closers.join(" ")))
+    .to_diagnostic(())
 }
 
 /// The `(` and `{` still open before `location`, outermost first.
@@ -158,7 +154,7 @@ fn describe_error<'src>(
     tokens: &[(u32, Token<'src>, u32)],
     error: ParseError<u32, Token<'src>, LexError>,
 ) -> Diagnostic {
-    match error {
+    let error = match error {
         ParseError::UnrecognizedToken {
             token: (l, token, r),
             expected,
@@ -166,63 +162,51 @@ fn describe_error<'src>(
             let span = Span::new(file, l, r);
             let expects = |t: &str| expected.iter().any(|e| e.trim_matches('"') == t);
             let open = open_delimiters(tokens, l);
+            let last_open = |kind: Token<'_>| {
+                open.iter()
+                    .rev()
+                    .find(|t| t.1 == kind)
+                    .map(|&(ol, _, or)| Span::new(file, ol, or))
+            };
             if token == Token::RBrace && expects("namespace") {
-                return Diagnostic::new(
-                    codes::E0003,
-                    "unmatched `}`",
-                    Label::new(span, "no block is open here"),
-                )
-                .with_help("remove it");
-            }
-            if token == Token::Namespace && expects("}") {
-                let mut d = Diagnostic::new(
-                    codes::E0003,
-                    "expected `}` before the next namespace, found keyword `namespace`",
-                    Label::new(span, "the previous namespace is still open"),
-                );
-                if let Some(&(ol, _, or)) = open.iter().rev().find(|t| t.1 == Token::LBrace) {
-                    d = d.with_secondary(Span::new(file, ol, or), "this `{` is never closed");
+                SyntaxError::UnmatchedBrace { span }
+            } else if token == Token::Namespace && expects("}") {
+                SyntaxError::NamespaceNotClosed {
+                    span,
+                    open: last_open(Token::LBrace),
                 }
-                return d.with_help("add `}` before this `namespace`");
-            }
-            let words = expected_words(&expected, Context::at(tokens, l));
-            let mut d = Diagnostic::new(
-                codes::E0003,
-                format!("expected {}, found {}", words, token.describe()),
-                Label::new(span, format!("expected {words}")),
-            );
-            if expects(")") {
-                if let Some(&(ol, _, or)) = open.iter().rev().find(|t| t.1 == Token::LParen) {
-                    d = d.with_secondary(Span::new(file, ol, or), "this `(` is never closed");
+            } else {
+                SyntaxError::Expected {
+                    span,
+                    expected: expected_words(&expected, Context::at(tokens, l)),
+                    found: token.describe(),
+                    open_paren: if expects(")") {
+                        last_open(Token::LParen)
+                    } else {
+                        None
+                    },
+                    hint: hint(&expected, token),
                 }
             }
-            add_hint(d, &expected, token)
         }
-        ParseError::UnrecognizedEof { .. } => unexpected_eof(file, src, tokens),
+        ParseError::UnrecognizedEof { .. } => return unexpected_eof(file, src, tokens),
         ParseError::ExtraToken {
             token: (l, token, r),
-        } => Diagnostic::new(
-            codes::E0003,
-            format!("unexpected {}", token.describe()),
-            Label::new(Span::new(file, l, r), "unexpected here"),
-        ),
+        } => SyntaxError::ExtraToken {
+            span: Span::new(file, l, r),
+            found: token.describe(),
+        },
         // The lexer's errors are reported by `lex`; its token stream never carries them.
-        ParseError::InvalidToken { location } => Diagnostic::new(
-            codes::E0001,
-            "unexpected character",
-            Label::new(
-                Span::new(file, location, location + 1),
-                "not part of the zanzi language",
-            ),
-        ),
+        ParseError::InvalidToken { location } => SyntaxError::UnexpectedCharacter {
+            span: Span::new(file, location, location + 1),
+        },
         ParseError::User {
             error: LexError::UnexpectedCharacter,
-        } => Diagnostic::new(
-            codes::E0001,
-            "unexpected character",
-            Label::new(Span::new(file, 0, 0), "not part of the zanzi language"),
-        ),
-    }
+        } => SyntaxError::UnexpectedCharacter {
+            span: Span::new(file, 0, 0),
+        },
+    };
+    error.to_diagnostic(())
 }
 
 /// Every `{` still open at the end of the stream, outermost first.
@@ -308,20 +292,20 @@ fn name_word(context: Context<'_>) -> &'static str {
     }
 }
 
-/// Extra help for the mistakes people actually make.
-fn add_hint(d: Diagnostic, expected: &[String], found: Token<'_>) -> Diagnostic {
+/// Which extra help fits the mistake, judged from what the parser expected.
+fn hint(expected: &[String], found: Token<'_>) -> Option<ParseHint> {
     let expects = |t: &str| expected.iter().any(|e| e.trim_matches('"') == t);
     if matches!(found, Token::Relation | Token::Permission) && expects("namespace") {
-        d.with_help("relations and permissions belong inside a `namespace name { … }` block")
+        Some(ParseHint::OutsideNamespace)
     } else if expects(":") && !expects("=") {
-        d.with_help("a relation lists its types after `:`, e.g. `relation owner: user`")
+        Some(ParseHint::RelationColon)
     } else if expects("=") {
-        d.with_help("a permission is defined with `=`, e.g. `permission view = owner | viewer`")
+        Some(ParseHint::PermissionEquals)
     } else if matches!(found, Token::Ident(_)) && expects("|") && expects("#") {
-        d.with_help("separate the types of a relation with `|`")
+        Some(ParseHint::TypeSeparator)
     } else if matches!(found, Token::Ident(_)) && expects("|") && expects("&") {
-        d.with_help("combine names with `|` (union), `&` (intersection) or `-` (exclusion)")
+        Some(ParseHint::Operators)
     } else {
-        d
+        None
     }
 }

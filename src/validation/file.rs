@@ -1,4 +1,4 @@
-//! Reading a validation file (LANGUAGE.md §7) into its parts, each with the
+//! Reading a validation file (docs/language.md, "Validation files") into its parts, each with the
 //! line it stands on, so that every result can point back into the YAML.
 
 use std::path::{Path, PathBuf};
@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-use crate::diagnostics::{codes, Diagnostic, Label};
+use super::errors::ValidationError;
+use crate::diagnostics::suggest::closest;
+use crate::diagnostics::{Diagnostic, ToDiagnostic};
 use crate::source::{FileId, SourceMap, Span};
 
 /// A string from the YAML with where it stands.
@@ -163,12 +165,8 @@ impl Reader<'_> {
         }
     }
 
-    fn error(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>) {
-        self.diags.push(Diagnostic::new(
-            codes::E0501,
-            message,
-            Label::new(span, label),
-        ));
+    fn error(&mut self, error: ValidationError) {
+        self.diags.push(error.to_diagnostic(()));
     }
 
     fn scalar(&mut self, node: &Node, what: &str) -> Option<Located> {
@@ -179,11 +177,11 @@ impl Reader<'_> {
             }),
             other => {
                 let span = self.node_span(other);
-                self.error(
+                self.error(ValidationError::NotSingleValue {
                     span,
-                    format!("{what} must be a single value, not {}", other.describe()),
-                    "expected a single value",
-                );
+                    what: what.to_owned(),
+                    found: other.describe(),
+                });
                 None
             }
         }
@@ -198,11 +196,11 @@ impl Reader<'_> {
             }
             other => {
                 let span = self.node_span(other);
-                self.error(
+                self.error(ValidationError::NotAList {
                     span,
-                    format!("{what} must be a list, not {}", other.describe()),
-                    "expected a list (`- item` lines or `[a, b]`)",
-                );
+                    what: what.to_owned(),
+                    found: other.describe(),
+                });
                 Vec::new()
             }
         }
@@ -278,25 +276,20 @@ pub fn read(
     let mut builder = TreeBuilder::default();
     if let Err(err) = Parser::new_from_str(text).load(&mut builder, false) {
         let span = reader.span_at(*err.marker(), 1);
-        reader.error(span, format!("invalid YAML: {}", err.info()), "here");
+        reader.error(ValidationError::InvalidYaml {
+            span,
+            info: err.info().to_owned(),
+        });
         return Err(reader.diags);
     }
     if let Some(at) = builder.alias {
         let span = reader.span_at(at, 1);
-        reader.error(
-            span,
-            "YAML aliases are not supported in validation files",
-            "alias",
-        );
+        reader.error(ValidationError::Alias { span });
         return Err(reader.diags);
     }
     let Some(Node::Map(entries, _)) = builder.root else {
         let span = Span::new(file, 0, 0);
-        reader.error(
-            span,
-            "a validation file is a mapping with `schema_file` (or `schema`), `tuples` and `assertions`",
-            "expected a mapping here",
-        );
+        reader.error(ValidationError::NotAMapping { span });
         return Err(reader.diags);
     };
 
@@ -313,11 +306,10 @@ pub fn read(
         };
         let key_span = key_text.span;
         if seen.contains(&key_text.text) {
-            reader.error(
-                key_span,
-                format!("`{}` is given twice", key_text.text),
-                "given again here",
-            );
+            reader.error(ValidationError::DuplicateKey {
+                span: key_span,
+                key: key_text.text.clone(),
+            });
             continue;
         }
         seen.push(key_text.text.clone());
@@ -356,11 +348,7 @@ pub fn read(
                 Node::Scalar { .. } => tuples = reader.lines_of(value),
                 other => {
                     let span = reader.node_span(other);
-                    reader.error(
-                        span,
-                        "`tuples` must be a block of lines or a list",
-                        "expected `tuples: |`",
-                    );
+                    reader.error(ValidationError::TuplesShape { span });
                 }
             },
             "tuple_files" => {
@@ -373,11 +361,7 @@ pub fn read(
             "assertions" => {
                 let Node::Map(sections, _) = value else {
                     let span = reader.node_span(value);
-                    reader.error(
-                        span,
-                        "`assertions` must be a mapping with `allowed` and `denied`",
-                        "expected a mapping",
-                    );
+                    reader.error(ValidationError::AssertionsShape { span });
                     continue;
                 };
                 for (section, items) in sections {
@@ -388,18 +372,11 @@ pub fn read(
                         "allowed" => allowed = reader.list(items, "`allowed`"),
                         "denied" => denied = reader.list(items, "`denied`"),
                         other => {
-                            let message = format!("unknown assertion kind `{other}`");
-                            let mut d = Diagnostic::new(
-                                codes::E0501,
-                                message,
-                                Label::new(name.span, "expected `allowed` or `denied`"),
-                            );
-                            if let Some(best) =
-                                crate::analysis::suggest::closest(other, ["allowed", "denied"])
-                            {
-                                d = d.with_help(format!("did you mean `{best}`?"));
-                            }
-                            reader.diags.push(d);
+                            reader.error(ValidationError::UnknownAssertionKind {
+                                span: name.span,
+                                kind: other.to_owned(),
+                                suggestion: closest(other, ["allowed", "denied"]),
+                            });
                         }
                     }
                 }
@@ -407,11 +384,7 @@ pub fn read(
             "expected_subjects" => {
                 let Node::Map(expectations, _) = value else {
                     let span = reader.node_span(value);
-                    reader.error(
-                        span,
-                        "`expected_subjects` must map `object#permission` to a list of subjects",
-                        "expected a mapping",
-                    );
+                    reader.error(ValidationError::ExpectedSubjectsShape { span });
                     continue;
                 };
                 for (target, subjects) in expectations {
@@ -423,33 +396,25 @@ pub fn read(
                 }
             }
             other => {
-                let mut d = Diagnostic::new(
-                    codes::E0501,
-                    format!("unknown key `{other}` in a validation file"),
-                    Label::new(key_span, "not a validation-file key"),
-                )
-                .with_note(format!("the keys are {}", KEYS.join(", ")));
-                if let Some(best) = crate::analysis::suggest::closest(other, KEYS.iter().copied()) {
-                    d = d.with_help(format!("did you mean `{best}`?"));
-                }
-                reader.diags.push(d);
+                reader.error(ValidationError::UnknownKey {
+                    span: key_span,
+                    key: other.to_owned(),
+                    keys: KEYS,
+                    suggestion: closest(other, KEYS.iter().copied()),
+                });
             }
         }
     }
     if seen.iter().any(|k| k == "schema") && seen.iter().any(|k| k == "schema_file") {
-        reader.error(
-            Span::new(file, 0, 0),
-            "give either `schema_file` or `schema`, not both",
-            "here",
-        );
+        reader.error(ValidationError::BothSchemas {
+            span: Span::new(file, 0, 0),
+        });
     }
     let Some(schema) = schema else {
         if reader.diags.is_empty() {
-            reader.error(
-                Span::new(file, 0, 0),
-                "a validation file needs `schema_file: FILE` or an inline `schema: |`",
-                "no schema given",
-            );
+            reader.error(ValidationError::NoSchema {
+                span: Span::new(file, 0, 0),
+            });
         }
         return Err(reader.diags);
     };

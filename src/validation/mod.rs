@@ -1,4 +1,4 @@
-//! Validation files (LANGUAGE.md §7): a schema, tuples and assertions about
+//! Validation files (docs/language.md, "Validation files"): a schema, tuples and assertions about
 //! them, checked in one go by `zanzi validate`.
 //!
 //! Every problem is a [`Diagnostic`] pointing into the YAML file (or into
@@ -6,6 +6,7 @@
 //! serialize, exactly like schema diagnostics. Every assertion also gets an
 //! [`AssertionResult`], passing or not, for the JSON report.
 
+mod errors;
 pub mod file;
 
 use std::collections::BTreeSet;
@@ -13,14 +14,15 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::diagnostics::{codes, Diagnostic, Label, ToDiagnostic};
 use crate::engine::Engine;
 use crate::ir::Schema;
 use crate::load::{self, Limits, LoadError};
 use crate::source::{FileId, SourceMap, Span};
 use crate::store::{MemoryStore, TupleStore};
-use crate::tuple::{self, Subject, Tuple};
+use crate::tuple::{self, Notation, NotationSite, Subject, Tuple, TupleError, TupleSite};
 
+pub use errors::ValidationError;
 pub use file::{Located, SchemaSource, ValidationFile};
 
 /// What kind of assertion a result is about.
@@ -205,20 +207,19 @@ fn load_tuples(
     let mut tuples = Vec::new();
     let before = diags.len();
     for line in &parsed.tuples {
-        match line.text.parse::<Tuple>() {
-            Ok(t) => {
+        match tuple::parse_tuple_with_spans(&line.text) {
+            Ok((t, spans)) => {
                 if let Err(err) = tuple::validate_tuple(schema, &t) {
-                    diags.push(rejected(line.span, &err.to_string()));
+                    let site = TupleSite {
+                        span: line.span,
+                        parts: (sources.slice(line.span) == line.text).then_some(spans),
+                    };
+                    diags.push(err.to_diagnostic(site));
                 } else {
                     tuples.push(t);
                 }
             }
-            Err(err) => diags.push(bad_notation(
-                line.span,
-                err.column(),
-                &err.to_string(),
-                sources,
-            )),
+            Err(err) => diags.push(bad_notation(line, Notation::Tuple, &err, sources)),
         }
     }
     for (path, named_at) in &parsed.tuple_files {
@@ -239,10 +240,11 @@ fn load_tuples(
             Ok(lines) => {
                 for (line, t) in lines {
                     if let Err(err) = tuple::validate_tuple(schema, &t) {
-                        diags.push(rejected(
-                            line_span(sources, id, line, 1, 0),
-                            &err.to_string(),
-                        ));
+                        let site = TupleSite {
+                            span: line_span(sources, id, line),
+                            parts: None,
+                        };
+                        diags.push(err.to_diagnostic(site));
                     } else {
                         tuples.push(t);
                     }
@@ -250,12 +252,15 @@ fn load_tuples(
             }
             Err(errors) => {
                 for e in errors {
-                    let span = line_span(sources, id, e.line, e.column(), 1);
-                    diags.push(Diagnostic::new(
-                        codes::E0401,
-                        format!("invalid tuple: {}", e.error),
-                        Label::new(span, "here"),
-                    ));
+                    let tuple_text = text.get(e.tuple.clone()).unwrap_or_default();
+                    let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+                    let site = NotationSite {
+                        what: Notation::Tuple,
+                        text: tuple_text,
+                        span: Span::new(id, at(e.tuple.start), at(e.tuple.end)),
+                        offsets_from: Some(0),
+                    };
+                    diags.push(e.error.to_diagnostic(site));
                 }
             }
         }
@@ -263,8 +268,9 @@ fn load_tuples(
     (diags.len() == before).then_some(tuples)
 }
 
-/// The span of `len` characters at 1-based `line`/`column` (0 = the whole line).
-fn line_span(sources: &SourceMap, file: FileId, line: usize, column: usize, len: usize) -> Span {
+/// The span of 1-based `line` of `file`, without its line break and
+/// trailing blanks.
+fn line_span(sources: &SourceMap, file: FileId, line: usize) -> Span {
     let text = sources.text(file);
     let start_of_line: usize = text
         .split_inclusive('\n')
@@ -275,49 +281,24 @@ fn line_span(sources: &SourceMap, file: FileId, line: usize, column: usize, len:
         .get(start_of_line..)
         .and_then(|t| t.lines().next())
         .unwrap_or("");
-    let offset = line_text
-        .char_indices()
-        .nth(column.saturating_sub(1))
-        .map_or(line_text.len(), |(i, _)| i);
-    let end = if len == 0 {
-        line_text.trim_end().len()
-    } else {
-        line_text
-            .get(offset..)
-            .and_then(|r| r.char_indices().nth(len).map(|(i, _)| offset + i))
-            .unwrap_or(line_text.len())
-    };
     let to = |n: usize| u32::try_from(start_of_line + n).unwrap_or(u32::MAX);
-    Span::new(file, to(offset), to(end.max(offset)))
+    Span::new(file, to(0), to(line_text.trim_end().len()))
 }
 
-fn rejected(span: Span, message: &str) -> Diagnostic {
-    Diagnostic::new(
-        codes::E0402,
-        format!("tuple rejected by the schema: {message}"),
-        Label::new(span, "this tuple"),
-    )
-}
-
-fn bad_notation(span: Span, column: usize, message: &str, sources: &SourceMap) -> Diagnostic {
-    // Point at the column inside the tuple when the tuple is on one line.
-    let text = sources.slice(span);
-    let offset = text
-        .char_indices()
-        .nth(column.saturating_sub(1))
-        .map_or(text.len(), |(i, _)| i);
-    let at = span
-        .start
-        .saturating_add(u32::try_from(offset).unwrap_or(0))
-        .min(span.end);
-    let end = (at + 1).min(span.end.max(at));
-    Diagnostic::new(
-        codes::E0401,
-        format!("invalid tuple: {message}"),
-        Label::new(Span::new(span.file, at, end), "here"),
-    )
-    .with_secondary(span, "in this tuple")
-    .with_note("tuples are written `namespace:object#relation@subject`, with `:#@`, whitespace and `%` in IDs percent-encoded")
+/// E0401 for a text of a validation file that is not in the tuple notation.
+fn bad_notation(
+    located: &Located,
+    what: Notation,
+    error: &TupleError,
+    sources: &SourceMap,
+) -> Diagnostic {
+    let verbatim = sources.slice(located.span) == located.text;
+    error.to_diagnostic(NotationSite {
+        what,
+        text: &located.text,
+        span: located.span,
+        offsets_from: verbatim.then_some(located.span.start),
+    })
 }
 
 struct Checker<'s, 'e> {
@@ -353,8 +334,7 @@ impl Checker<'_, '_> {
         let question: Tuple = match located.text.parse() {
             Ok(t) => t,
             Err(err) => {
-                let err: tuple::TupleError = err;
-                let d = bad_notation(located.span, err.column(), &err.to_string(), self.sources);
+                let d = bad_notation(located, Notation::Check, &err, self.sources);
                 self.result(kind, located, false, Some(d.message.clone()), None);
                 self.outcome.diagnostics.push(d);
                 return;
@@ -447,7 +427,7 @@ impl Checker<'_, '_> {
         let (object, relation) = match tuple::parse_object_relation(&target.text) {
             Ok(parts) => parts,
             Err(err) => {
-                let d = bad_notation(target.span, err.column(), &err.to_string(), self.sources);
+                let d = bad_notation(target, Notation::Userset, &err, self.sources);
                 self.result(kind, target, false, Some(d.message.clone()), None);
                 self.outcome.diagnostics.push(d);
                 return;
@@ -470,7 +450,7 @@ impl Checker<'_, '_> {
                     expected.insert(subject.to_string());
                 }
                 Err(err) => {
-                    let d = bad_notation(s.span, err.column(), &err.to_string(), self.sources);
+                    let d = bad_notation(s, Notation::Subject, &err, self.sources);
                     self.result(kind, target, false, Some(d.message.clone()), None);
                     self.outcome.diagnostics.push(d);
                     return;

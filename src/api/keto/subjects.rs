@@ -49,7 +49,7 @@ fn name_error(access: Access, message: String) -> ApiError {
 pub fn namespace_id(schema: &Schema, name: &str, access: Access) -> Result<NamespaceId, ApiError> {
     schema.namespace_id(name).ok_or_else(|| {
         let known: Vec<&str> = schema.namespaces.iter().map(|n| n.name.as_str()).collect();
-        let hint = crate::analysis::suggest::closest(name, known.iter().copied())
+        let hint = crate::diagnostics::suggest::closest(name, known.iter().copied())
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
         name_error(
@@ -80,7 +80,7 @@ pub fn relation_id(
                     .collect()
             })
             .unwrap_or_default();
-        let hint = crate::analysis::suggest::closest(name, known.iter().copied())
+        let hint = crate::diagnostics::suggest::closest(name, known.iter().copied())
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
         name_error(

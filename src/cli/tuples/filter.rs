@@ -2,7 +2,7 @@
 
 use crate::cli::local;
 use crate::store::TupleFilter;
-use crate::tuple::{Object, Subject};
+use crate::tuple::{Notation, Object, Subject};
 
 /// Selects tuples; every given option must match.
 #[derive(Debug, Clone, clap::Args)]
@@ -36,7 +36,7 @@ impl FilterArgs {
             .as_deref()
             .map(|text| {
                 text.parse::<Object>()
-                    .map_err(|e| local::notation_error("object", text, &e))
+                    .map_err(|e| local::notation_error(Notation::Object, text, &e))
             })
             .transpose()?;
         let subject = self
@@ -44,7 +44,7 @@ impl FilterArgs {
             .as_deref()
             .map(|text| {
                 text.parse::<Subject>()
-                    .map_err(|e| local::notation_error("subject", text, &e))
+                    .map_err(|e| local::notation_error(Notation::Subject, text, &e))
             })
             .transpose()?;
         let (namespace, object_id) = match object {

@@ -7,7 +7,7 @@ use miette::{miette, IntoDiagnostic, WrapErr};
 
 use crate::cli::local::{self, Origin, Problem, Problems};
 use crate::ir;
-use crate::tuple::{parse_tuple_line, validate_tuple, Tuple};
+use crate::tuple::{parse_tuple_line, parse_tuple_with_spans, validate_tuple, Notation, Tuple};
 
 /// Reads a tuple file line by line. Each tuple (or the problem with its
 /// line) goes to `each`, which may stop the reading; `progress` is told
@@ -64,9 +64,9 @@ pub(super) fn check_line(
     match parse_tuple_line(text) {
         Ok(None) => None,
         Err(error) => Some(Err(origin.problem(error.column(), error.to_string()))),
-        Ok(Some(tuple)) => Some(match schema.map(|s| validate_tuple(s, &tuple)) {
+        Ok(Some((tuple, spans))) => Some(match schema.map(|s| validate_tuple(s, &tuple)) {
             Some(Err(error)) => {
-                Err(origin.problem(local::violation_column(text, &error), error.to_string()))
+                Err(origin.problem(spans.of(error.part()).column, error.to_string()))
             }
             _ => Ok(tuple),
         }),
@@ -108,13 +108,12 @@ pub(super) fn gather(
         return Ok(tuples);
     }
     for (index, text) in texts.iter().enumerate() {
-        let tuple: Tuple = text
-            .parse()
-            .map_err(|e| local::notation_error("tuple", text, &e))?;
+        let (tuple, spans) = parse_tuple_with_spans(text)
+            .map_err(|e| local::notation_error(Notation::Tuple, text, &e))?;
         if let Some(Err(error)) = schema.map(|s| validate_tuple(s, &tuple)) {
             problems.push(
                 Origin::Argument(index + 1)
-                    .problem(local::violation_column(text, &error), error.to_string()),
+                    .problem(spans.of(error.part()).column, error.to_string()),
             );
         }
         tuples.push(tuple);
