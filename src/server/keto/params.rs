@@ -60,6 +60,41 @@ impl Params {
         Consistency::parse(state, self.get("consistency"), self.get("snaptoken"))
     }
 
+    /// Keto dropped the `subject` key for `subject_id` and `subject_set.*`.
+    pub fn reject_dropped_subject_key(&self) -> Result<(), ApiError> {
+        if self.has("subject") {
+            return Err(ApiError::bad_request(
+                "dropped_subject_key",
+                "provide \"subject_id\" or \"subject_set.*\"; support for \"subject\" was dropped",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether any `subject_set.*` key is given.
+    pub fn has_subject_set(&self) -> bool {
+        SUBJECT_SET_KEYS.iter().any(|k| self.has(k))
+    }
+
+    /// The `subject_set.*` keys as a subject set: all three or none.
+    pub fn subject_set(&self) -> Result<Option<SubjectSet>, ApiError> {
+        if !self.has_subject_set() {
+            return Ok(None);
+        }
+        if !SUBJECT_SET_KEYS.iter().all(|k| self.has(k)) {
+            return Err(ApiError::bad_request(
+                "incomplete_subject",
+                "incomplete subject, provide \"subject_id\" or a complete \"subject_set.*\"",
+            ));
+        }
+        let get = |key| self.get(key).unwrap_or_default().to_owned();
+        Ok(Some(SubjectSet {
+            namespace: get("subject_set.namespace"),
+            object: get("subject_set.object"),
+            relation: get("subject_set.relation"),
+        }))
+    }
+
     pub fn reject_unknown(&self, known: &[&str]) -> Result<(), ApiError> {
         match self.0.iter().find(|(k, _)| !known.contains(&k.as_str())) {
             Some((key, _)) => Err(ApiError::bad_request(
@@ -74,6 +109,12 @@ impl Params {
     }
 }
 
+const SUBJECT_SET_KEYS: [&str; 3] = [
+    "subject_set.namespace",
+    "subject_set.object",
+    "subject_set.relation",
+];
+
 /// The query keys of a relation query (as Keto's `RelationQueryKeys`).
 pub const RELATION_QUERY_KEYS: &[&str] = &[
     "namespace",
@@ -87,19 +128,8 @@ pub const RELATION_QUERY_KEYS: &[&str] = &[
 
 /// The filter of a relation query in URL parameters (list, delete).
 pub fn filter_from_params(state: &AppState, q: &Params) -> Result<TupleFilter, ApiError> {
-    if q.has("subject") {
-        return Err(ApiError::bad_request(
-            "dropped_subject_key",
-            "provide \"subject_id\" or \"subject_set.*\"; support for \"subject\" was dropped",
-        ));
-    }
-    let set_keys = [
-        "subject_set.namespace",
-        "subject_set.object",
-        "subject_set.relation",
-    ];
-    let has_set = set_keys.iter().any(|k| q.has(k));
-    if q.has("subject_id") && has_set {
+    q.reject_dropped_subject_key()?;
+    if q.has("subject_id") && q.has_subject_set() {
         return Err(ApiError::bad_request(
             "duplicate_subject",
             "exactly one of subject_set or subject_id has to be provided",
@@ -139,21 +169,7 @@ pub fn filter_from_params(state: &AppState, q: &Params) -> Result<TupleFilter, A
                 None
             }
         }
-    } else if has_set {
-        if !set_keys.iter().all(|k| q.has(k)) {
-            return Err(ApiError::bad_request(
-                "incomplete_subject",
-                "incomplete subject, provide \"subject_id\" or a complete \"subject_set.*\"",
-            ));
-        }
-        let set = SubjectSet {
-            namespace: q
-                .get("subject_set.namespace")
-                .unwrap_or_default()
-                .to_owned(),
-            object: q.get("subject_set.object").unwrap_or_default().to_owned(),
-            relation: q.get("subject_set.relation").unwrap_or_default().to_owned(),
-        };
+    } else if let Some(set) = q.subject_set()? {
         Some(subject_from_keto(&state.schema, None, Some(&set), scope)?)
     } else {
         None
@@ -168,36 +184,8 @@ pub fn filter_from_params(state: &AppState, q: &Params) -> Result<TupleFilter, A
 }
 
 pub fn query_relationship(q: &Params) -> Result<Relationship, ApiError> {
-    if q.has("subject") {
-        return Err(ApiError::bad_request(
-            "dropped_subject_key",
-            "provide \"subject_id\" or \"subject_set.*\"; support for \"subject\" was dropped",
-        ));
-    }
-    let has_set = q.has("subject_set.namespace")
-        || q.has("subject_set.object")
-        || q.has("subject_set.relation");
-    let subject_set = if has_set {
-        if !(q.has("subject_set.namespace")
-            && q.has("subject_set.object")
-            && q.has("subject_set.relation"))
-        {
-            return Err(ApiError::bad_request(
-                "incomplete_subject",
-                "incomplete subject, provide \"subject_id\" or a complete \"subject_set.*\"",
-            ));
-        }
-        Some(SubjectSet {
-            namespace: q
-                .get("subject_set.namespace")
-                .unwrap_or_default()
-                .to_owned(),
-            object: q.get("subject_set.object").unwrap_or_default().to_owned(),
-            relation: q.get("subject_set.relation").unwrap_or_default().to_owned(),
-        })
-    } else {
-        None
-    };
+    q.reject_dropped_subject_key()?;
+    let subject_set = q.subject_set()?;
     if !(q.has("namespace") && q.has("object") && q.has("relation")) {
         return Err(ApiError::bad_request(
             "incomplete_tuple",
