@@ -15,14 +15,14 @@ use predicates::prelude::*;
 use zanzi::source::SourceMap;
 use zanzi::validation::{self, AssertionKind};
 
-fn run_text(text: &str) -> (SourceMap, validation::Outcome) {
+fn run_text(text: &str) -> (SourceMap, validation::FileReport) {
     let mut sources = SourceMap::new();
     let file = sources.add("case.yaml", text);
     let outcome = validation::run(&mut sources, file, Path::new("."));
     (sources, outcome)
 }
 
-fn codes(outcome: &validation::Outcome) -> Vec<&'static str> {
+fn codes(outcome: &validation::FileReport) -> Vec<&'static str> {
     outcome
         .diagnostics
         .iter()
