@@ -83,7 +83,7 @@ pub enum ValidationError {
         reason: String,
     },
     /// An `expected_subjects` entry is a subject set (`ns:id#rel`).
-    SubjectSetExpected {
+    SubjectSetInExpectedSubjects {
         span: Span,
         subject: String,
     },
@@ -284,7 +284,7 @@ impl ToDiagnostic for ValidationError {
                 format!("the tuples could not be stored: {reason}"),
                 Label::new(*span, "while loading this file"),
             ),
-            ValidationError::SubjectSetExpected { span, subject } => plain(
+            ValidationError::SubjectSetInExpectedSubjects { span, subject } => plain(
                 *span,
                 format!("`{subject}` is a subject set; expected subjects are object subjects (`ns:id`) or wildcards (`ns:*`)"),
                 "not an object subject",

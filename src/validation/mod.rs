@@ -431,7 +431,7 @@ impl AssertionRunner<'_, '_> {
         for s in subjects {
             match s.text.parse::<Subject>() {
                 Ok(Subject::Set { .. }) => {
-                    let error = ValidationError::SubjectSetExpected {
+                    let error = ValidationError::SubjectSetInExpectedSubjects {
                         span: s.span,
                         subject: s.text.clone(),
                     };
