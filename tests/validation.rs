@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -14,14 +15,14 @@ use predicates::prelude::*;
 use zanzi::source::SourceMap;
 use zanzi::validation::{self, AssertionKind};
 
-fn run_text(text: &str) -> (SourceMap, validation::Outcome) {
+fn run_text(text: &str) -> (SourceMap, validation::FileReport) {
     let mut sources = SourceMap::new();
     let file = sources.add("case.yaml", text);
     let outcome = validation::run(&mut sources, file, Path::new("."));
     (sources, outcome)
 }
 
-fn codes(outcome: &validation::Outcome) -> Vec<&'static str> {
+fn codes(outcome: &validation::FileReport) -> Vec<&'static str> {
     outcome
         .diagnostics
         .iter()
@@ -266,4 +267,66 @@ fn depth_limit_breaches_are_errors_not_answers() {
         outcome.diagnostics[0].message
     );
     assert!(!outcome.results[0].passed);
+}
+
+/// The rendered diagnostics, their data and the assertion results of `text`.
+fn full_report(text: &str) -> String {
+    let mut sources = SourceMap::new();
+    let file = sources.add("case.yaml", text);
+    let report = zanzi::validation::run(&mut sources, file, Path::new("."));
+    let mut out = zanzi::diagnostics::render_plain(&sources, &report.diagnostics);
+    writeln!(out, "{:#?}", report.diagnostics).unwrap();
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&report.results).unwrap()
+    )
+    .unwrap();
+    // The system's words for a missing file differ between systems.
+    let not_found = std::fs::read("does-not-exist").unwrap_err().to_string();
+    out.replace(&not_found, "<not found>")
+}
+
+/// The exact words of every validation diagnostic and assertion result.
+#[test]
+fn every_validation_message_is_pinned() {
+    let mut deep = String::from("tuples: |\n");
+    for i in 0..40 {
+        deep.push_str(&format!("  group:g{i}#member@group:g{}#member\n", i + 1));
+    }
+    deep.push_str("  group:g40#member@user:ann\n  doc:a#viewer@group:g0#member\n");
+    let cases = [
+        ("schema file missing", "schema_file: does-not-exist.zanzi\n".to_owned()),
+        (
+            "tuple file missing",
+            format!("{SCHEMA}tuple_files: [does-not-exist.tuples]\n"),
+        ),
+        (
+            "failed, unanswerable and undecided assertions",
+            format!("{SCHEMA}{deep}  doc:b#viewer@user:ann\n  doc:b#banned@user:bob\n  doc:b#viewer@user:bob\nassertions:\n  allowed:\n    - doc:b#view@user:bob\n    - doc:b#view@user:ann\n    - doc:b#nope@user:ann\n  denied:\n    - doc:b#view@user:ann\n    - doc:a#view@user:ann\n    - nope:b#view@user:ann\n"),
+        ),
+        (
+            "expected subjects",
+            format!("{SCHEMA}tuples: |\n  doc:a#viewer@user:ann\n  doc:a#viewer@user:ben\nexpected_subjects:\n  doc:a#view: [user:ann, user:cid, user:dan]\n  doc:a#viewer: [user:ann]\n  doc:a#nope: [user:ann]\n  doc:a#banned: [group:g#member]\n  doc:b#view: [user:*]\n"),
+        ),
+    ];
+    let mut out = String::new();
+    for (name, text) in &cases {
+        writeln!(out, "=== {name}\n{}", full_report(text)).unwrap();
+    }
+    let mut sources = SourceMap::new();
+    let mut diags = Vec::new();
+    zanzi::load::add_source_bytes(
+        &mut sources,
+        "bad.zanzi".to_owned(),
+        b"namespace \xff\xfe {}\n".to_vec(),
+        &mut diags,
+    );
+    writeln!(
+        out,
+        "=== not UTF-8\n{}{diags:#?}",
+        zanzi::diagnostics::render_plain(&sources, &diags)
+    )
+    .unwrap();
+    insta::assert_snapshot!(out);
 }

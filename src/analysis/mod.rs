@@ -124,7 +124,7 @@ pub fn analyze(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<ir::Schema> {
     let symbols = collect(sources, files, diags);
-    let mut checker = rules::Checker::new(&symbols);
+    let mut checker = rules::MemberChecker::new(&symbols);
     let mut relations = Vec::with_capacity(symbols.relations.len());
     for (i, rel) in symbols.relations.iter().enumerate() {
         relations.push(checker.member(RelationId(i as u32), rel));

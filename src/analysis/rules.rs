@@ -36,7 +36,9 @@ pub(super) fn check_declared_name(
     diags.push(error.to_diagnostic(()));
 }
 
-pub(super) struct Checker<'s, 'a, 'src> {
+/// Applies the static rules to each member of one schema in turn, collecting
+/// the diagnostics and the dependency edges the cycle rules need.
+pub(super) struct MemberChecker<'s, 'a, 'src> {
     symbols: &'s Symbols<'a, 'src>,
     diags: Vec<Diagnostic>,
     /// Labelled with where the dependency is written.
@@ -45,9 +47,9 @@ pub(super) struct Checker<'s, 'a, 'src> {
     defining: Option<(RelationId, &'src str)>,
 }
 
-impl<'s, 'a, 'src> Checker<'s, 'a, 'src> {
+impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
     pub fn new(symbols: &'s Symbols<'a, 'src>) -> Self {
-        Checker {
+        MemberChecker {
             symbols,
             diags: Vec::new(),
             edges: Vec::new(),

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::diagnostics::{self, codes, Diagnostic, Label};
+use crate::diagnostics::{self, codes, Diagnostic, Label, ToDiagnostic};
 use crate::ir::{IrError, Schema};
 use crate::source::{FileId, SourceMap, Span};
 use crate::{analysis, syntax};
@@ -71,6 +71,30 @@ impl LoadError {
         match std::error::Error::source(self) {
             Some(cause) => format!("{self}: {cause}"),
             None => self.to_string(),
+        }
+    }
+}
+
+/// A problem in a file that was read, reported as a diagnostic so that the
+/// rest of the schema is still checked (unlike a [`LoadError`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadDiagnostic {
+    /// Bytes that are not UTF-8, replaced in the kept text; `span` covers the
+    /// first replacement character.
+    NotUtf8 { span: Span },
+}
+
+impl ToDiagnostic for LoadDiagnostic {
+    type Context<'a> = ();
+
+    fn to_diagnostic(&self, (): ()) -> Diagnostic {
+        match self {
+            LoadDiagnostic::NotUtf8 { span } => Diagnostic::new(
+                codes::E0008,
+                "file is not valid UTF-8",
+                Label::new(*span, "invalid bytes start here"),
+            )
+            .with_help("save the file as UTF-8"),
         }
     }
 }
@@ -240,17 +264,10 @@ pub fn add_source_bytes(
             let file = sources.add(name, text);
             let at = u32::try_from(valid).unwrap_or(u32::MAX);
             // The replacement character is three bytes long in the text we keep.
-            diags.push(
-                Diagnostic::new(
-                    codes::E0008,
-                    "file is not valid UTF-8",
-                    Label::new(
-                        Span::new(file, at, at.saturating_add(3)),
-                        "invalid bytes start here",
-                    ),
-                )
-                .with_help("save the file as UTF-8"),
-            );
+            let problem = LoadDiagnostic::NotUtf8 {
+                span: Span::new(file, at, at.saturating_add(3)),
+            };
+            diags.push(problem.to_diagnostic(()));
             file
         }
     }

@@ -1,5 +1,10 @@
-//! What is wrong with the shape of a validation file (E0501), as data; the
-//! words are written once, in [`ToDiagnostic::to_diagnostic`].
+//! What can go wrong with a validation file, as data: its shape and the
+//! files it names (E0501), storing its tuples (E0402), and its assertions
+//! (E0502 to E0505). The words are written once, in
+//! [`ToDiagnostic::to_diagnostic`] (and [`ValidationError::summary`] for the
+//! one-line result of an assertion).
+
+use std::path::PathBuf;
 
 use crate::diagnostics::{codes, Applicability, Diagnostic, Edit, Label, ToDiagnostic};
 use crate::source::Span;
@@ -59,6 +64,110 @@ pub enum ValidationError {
     NoSchema {
         span: Span,
     },
+    /// `schema_file` names a file that could not be read or loaded.
+    SchemaFileUnreadable {
+        span: Span,
+        path: PathBuf,
+        reason: String,
+    },
+    /// `tuple_files` names a file that could not be read.
+    TupleFileUnreadable {
+        span: Span,
+        path: PathBuf,
+        reason: String,
+    },
+    /// The store refused the file's (already validated) tuples.
+    StoreFailed {
+        /// The start of the validation file: no one line is to blame.
+        span: Span,
+        reason: String,
+    },
+    /// An `expected_subjects` entry is a subject set (`ns:id#rel`).
+    SubjectSetInExpectedSubjects {
+        span: Span,
+        subject: String,
+    },
+    /// The engine refused the question (an unknown namespace or relation).
+    AssertionUnanswerable {
+        span: Span,
+        assertion: String,
+        reason: String,
+    },
+    /// The engine could not decide (a depth limit); `trace` is how far it got.
+    AssertionUndecided {
+        span: Span,
+        assertion: String,
+        reason: String,
+        trace: String,
+    },
+    /// The subjects of `object#permission` could not be looked up.
+    SubjectsUnanswerable {
+        span: Span,
+        target: String,
+        reason: String,
+    },
+    /// An `allowed` assertion that is denied; `trace` says why.
+    NotAllowed {
+        span: Span,
+        assertion: String,
+        trace: String,
+    },
+    /// A `denied` assertion that is allowed; `trace` is the derivation.
+    NotDenied {
+        span: Span,
+        assertion: String,
+        trace: String,
+    },
+    /// The subjects found differ from those expected.
+    SubjectsDiffer {
+        span: Span,
+        target: String,
+        /// Expected but not found, each as `ns:id` or `ns:*`.
+        missing: Vec<String>,
+        /// Found but not expected.
+        unexpected: Vec<String>,
+    },
+}
+
+impl ValidationError {
+    /// The one-line reason an assertion failed, for its [`AssertionResult`]
+    /// (the diagnostic's message, with the differences for E0504).
+    ///
+    /// [`AssertionResult`]: super::AssertionResult
+    pub fn summary(&self) -> String {
+        let message = self.to_diagnostic(()).message;
+        match self {
+            ValidationError::SubjectsDiffer {
+                missing,
+                unexpected,
+                ..
+            } => {
+                let mut parts = Vec::new();
+                if !missing.is_empty() {
+                    parts.push(format!("missing {}", backticked(missing)));
+                }
+                if !unexpected.is_empty() {
+                    parts.push(format!("unexpected {}", backticked(unexpected)));
+                }
+                format!("{message}: {}", parts.join("; "))
+            }
+            _ => message,
+        }
+    }
+}
+
+/// `` `a`, `b` ``
+fn backticked(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The message of every question the engine could not answer.
+fn unanswered(question: &str, reason: &str) -> String {
+    format!("`{question}` could not be answered: {reason}")
 }
 
 /// "did you mean" with its edit when `span` covers exactly `written` (a
@@ -159,6 +268,102 @@ impl ToDiagnostic for ValidationError {
                 "a validation file needs `schema_file: FILE` or an inline `schema: |`".to_owned(),
                 "no schema given",
             ),
+            ValidationError::SchemaFileUnreadable { span, path, reason } => plain(
+                *span,
+                format!("cannot read schema file `{}`: {reason}", path.display()),
+                "named here",
+            )
+            .with_note("paths in a validation file are relative to the file's directory"),
+            ValidationError::TupleFileUnreadable { span, path, reason } => plain(
+                *span,
+                format!("cannot read tuple file `{}`: {reason}", path.display()),
+                "named here",
+            ),
+            ValidationError::StoreFailed { span, reason } => Diagnostic::new(
+                codes::E0402,
+                format!("the tuples could not be stored: {reason}"),
+                Label::new(*span, "while loading this file"),
+            ),
+            ValidationError::SubjectSetInExpectedSubjects { span, subject } => plain(
+                *span,
+                format!("`{subject}` is a subject set; expected subjects are object subjects (`ns:id`) or wildcards (`ns:*`)"),
+                "not an object subject",
+            ),
+            ValidationError::AssertionUnanswerable {
+                span,
+                assertion,
+                reason,
+            } => Diagnostic::new(
+                codes::E0505,
+                unanswered(assertion, reason),
+                Label::new(*span, "this assertion"),
+            )
+            .with_help("assertions name relations or permissions of the object's namespace"),
+            ValidationError::AssertionUndecided {
+                span,
+                assertion,
+                reason,
+                trace,
+            } => Diagnostic::new(
+                codes::E0505,
+                unanswered(assertion, reason),
+                Label::new(*span, "this assertion"),
+            )
+            .with_note(trace.clone()),
+            ValidationError::SubjectsUnanswerable {
+                span,
+                target,
+                reason,
+            } => Diagnostic::new(
+                codes::E0505,
+                unanswered(target, reason),
+                Label::new(*span, "these expected subjects"),
+            ),
+            ValidationError::NotAllowed {
+                span,
+                assertion,
+                trace,
+            } => Diagnostic::new(
+                codes::E0502,
+                format!("assertion failed: `{assertion}` is denied"),
+                Label::new(*span, "expected to be allowed"),
+            )
+            .with_note(trace.clone()),
+            ValidationError::NotDenied {
+                span,
+                assertion,
+                trace,
+            } => Diagnostic::new(
+                codes::E0503,
+                format!("assertion failed: `{assertion}` is allowed"),
+                Label::new(*span, "expected to be denied"),
+            )
+            .with_note(trace.clone()),
+            ValidationError::SubjectsDiffer {
+                span,
+                target,
+                missing,
+                unexpected,
+            } => {
+                let mut d = Diagnostic::new(
+                    codes::E0504,
+                    format!("the subjects of `{target}` differ from the expected ones"),
+                    Label::new(*span, "expected subjects listed here"),
+                );
+                if !missing.is_empty() {
+                    d = d.with_note(format!(
+                        "expected but not in the set: {}",
+                        backticked(missing)
+                    ));
+                }
+                if !unexpected.is_empty() {
+                    d = d.with_note(format!(
+                        "in the set but not expected: {}",
+                        backticked(unexpected)
+                    ));
+                }
+                d
+            }
         }
     }
 }

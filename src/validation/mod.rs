@@ -1,10 +1,11 @@
 //! Validation files (docs/language.md, "Validation files"): a schema, tuples and assertions about
 //! them, checked in one go by `zanzi validate`.
 //!
-//! Every problem is a [`Diagnostic`] pointing into the YAML file (or into
-//! the schema or tuple file it names), so validation results render, and
-//! serialize, exactly like schema diagnostics. Every assertion also gets an
-//! [`AssertionResult`], passing or not, for the JSON report.
+//! Every problem is a [`ValidationError`] (or the tuple or schema error it
+//! comes from), made into a [`Diagnostic`] pointing into the YAML file (or
+//! into the schema or tuple file it names), so validation results render,
+//! and serialize, exactly like schema diagnostics. Every assertion also gets
+//! an [`AssertionResult`], passing or not, for the JSON report.
 
 mod errors;
 pub mod file;
@@ -14,7 +15,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::diagnostics::{codes, Diagnostic, Label, ToDiagnostic};
+use crate::diagnostics::{Diagnostic, ToDiagnostic};
 use crate::engine::Engine;
 use crate::ir::Schema;
 use crate::load::{self, Limits, LoadError};
@@ -56,7 +57,7 @@ pub struct AssertionResult {
 
 /// Everything one validation file produced.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub struct FileReport {
     pub diagnostics: Vec<Diagnostic>,
     pub results: Vec<AssertionResult>,
     /// The compiled schema's hash, when it compiled.
@@ -65,34 +66,34 @@ pub struct Outcome {
 
 /// Checks a validation file already added to `sources`; files it names are
 /// read relative to `dir` and added to `sources` too.
-pub fn run(sources: &mut SourceMap, file: FileId, dir: &Path) -> Outcome {
-    let mut outcome = Outcome::default();
+pub fn run(sources: &mut SourceMap, file: FileId, dir: &Path) -> FileReport {
+    let mut report = FileReport::default();
     let loaded = match load(sources, file, dir) {
         Ok(loaded) => loaded,
         Err((diags, schema_hash)) => {
-            outcome.diagnostics = diags;
-            outcome.schema_hash = schema_hash;
-            return outcome;
+            report.diagnostics = diags;
+            report.schema_hash = schema_hash;
+            return report;
         }
     };
-    outcome.schema_hash = Some(loaded.schema.hash.clone());
+    report.schema_hash = Some(loaded.schema.hash.clone());
     let engine = Engine::new(&loaded.schema, &loaded.store);
-    let mut checker = Checker {
+    let mut runner = AssertionRunner {
         sources,
         engine,
         at: loaded.at,
-        outcome: &mut outcome,
+        report: &mut report,
     };
     for assertion in &loaded.file.allowed {
-        checker.assertion(assertion, AssertionKind::Allowed);
+        runner.assertion(assertion, AssertionKind::Allowed);
     }
     for assertion in &loaded.file.denied {
-        checker.assertion(assertion, AssertionKind::Denied);
+        runner.assertion(assertion, AssertionKind::Denied);
     }
     for (target, subjects) in &loaded.file.expected_subjects {
-        checker.expected_subjects(target, subjects);
+        runner.expected_subjects(target, subjects);
     }
-    outcome
+    report
 }
 
 /// A validation file with its schema compiled and its tuples stored.
@@ -129,11 +130,11 @@ pub fn load(
             at,
         }),
         Err(err) => {
-            diags.push(Diagnostic::new(
-                codes::E0402,
-                format!("the tuples could not be stored: {err}"),
-                Label::new(Span::new(file, 0, 0), "while loading this file"),
-            ));
+            let error = ValidationError::StoreFailed {
+                span: Span::new(file, 0, 0),
+                reason: err.to_string(),
+            };
+            diags.push(error.to_diagnostic(()));
             Err((diags, Some(schema.hash)))
         }
     }
@@ -155,16 +156,12 @@ fn load_schema(
                         LoadError::Read { source, .. } => source.to_string(),
                         other => other.with_cause(),
                     };
-                    diags.push(
-                        Diagnostic::new(
-                            codes::E0501,
-                            format!("cannot read schema file `{}`: {reason}", path.display()),
-                            Label::new(*span, "named here"),
-                        )
-                        .with_note(
-                            "paths in a validation file are relative to the file's directory",
-                        ),
-                    );
+                    let error = ValidationError::SchemaFileUnreadable {
+                        span: *span,
+                        path: path.clone(),
+                        reason,
+                    };
+                    diags.push(error.to_diagnostic(()));
                     return None;
                 }
             }
@@ -226,11 +223,12 @@ fn load_tuples(
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(err) => {
-                diags.push(Diagnostic::new(
-                    codes::E0501,
-                    format!("cannot read tuple file `{}`: {err}", path.display()),
-                    Label::new(*named_at, "named here"),
-                ));
+                let error = ValidationError::TupleFileUnreadable {
+                    span: *named_at,
+                    path: path.clone(),
+                    reason: err.to_string(),
+                };
+                diags.push(error.to_diagnostic(()));
                 continue;
             }
         };
@@ -301,14 +299,16 @@ fn bad_notation(
     })
 }
 
-struct Checker<'s, 'e> {
+/// Answers the assertions of one loaded validation file, recording a result
+/// for each and a diagnostic for each that fails.
+struct AssertionRunner<'s, 'e> {
     sources: &'s SourceMap,
     engine: Engine<'e>,
     at: crate::store::Revision,
-    outcome: &'s mut Outcome,
+    report: &'s mut FileReport,
 }
 
-impl Checker<'_, '_> {
+impl AssertionRunner<'_, '_> {
     fn result(
         &mut self,
         kind: AssertionKind,
@@ -318,7 +318,7 @@ impl Checker<'_, '_> {
         explanation: Option<String>,
     ) {
         let at = self.sources.line_col(located.span.file, located.span.start);
-        self.outcome.results.push(AssertionResult {
+        self.report.results.push(AssertionResult {
             kind,
             assertion: located.text.clone(),
             file: self.sources.name(located.span.file).to_owned(),
@@ -330,13 +330,25 @@ impl Checker<'_, '_> {
         });
     }
 
+    /// Records a failed assertion and its diagnostic.
+    fn fail(
+        &mut self,
+        kind: AssertionKind,
+        located: &Located,
+        error: ValidationError,
+        explanation: Option<String>,
+    ) {
+        self.result(kind, located, false, Some(error.summary()), explanation);
+        self.report.diagnostics.push(error.to_diagnostic(()));
+    }
+
     fn assertion(&mut self, located: &Located, kind: AssertionKind) {
         let question: Tuple = match located.text.parse() {
             Ok(t) => t,
             Err(err) => {
                 let d = bad_notation(located, Notation::Check, &err, self.sources);
                 self.result(kind, located, false, Some(d.message.clone()), None);
-                self.outcome.diagnostics.push(d);
+                self.report.diagnostics.push(d);
                 return;
             }
         };
@@ -362,64 +374,46 @@ impl Checker<'_, '_> {
         let explanation = match explained {
             Ok(explanation) => explanation,
             Err(err) => {
-                let message = format!("`{}` could not be answered: {err}", located.text);
-                self.outcome.diagnostics.push(
-                    Diagnostic::new(
-                        codes::E0505,
-                        message.clone(),
-                        Label::new(located.span, "this assertion"),
-                    )
-                    .with_help(
-                        "assertions name relations or permissions of the object's namespace",
-                    ),
-                );
-                self.result(kind, located, false, Some(message), None);
+                let error = ValidationError::AssertionUnanswerable {
+                    span: located.span,
+                    assertion: located.text.clone(),
+                    reason: err.to_string(),
+                };
+                self.fail(kind, located, error, None);
                 return;
             }
         };
+        let rendered = explanation.render();
         if let Some(err) = &explanation.error {
-            let message = format!("`{}` could not be answered: {err}", located.text);
-            self.outcome.diagnostics.push(
-                Diagnostic::new(
-                    codes::E0505,
-                    message.clone(),
-                    Label::new(located.span, "this assertion"),
-                )
-                .with_note(explanation.render()),
-            );
-            self.result(
-                kind,
-                located,
-                false,
-                Some(message),
-                Some(explanation.render()),
-            );
+            let error = ValidationError::AssertionUndecided {
+                span: located.span,
+                assertion: located.text.clone(),
+                reason: err.clone(),
+                trace: rendered.clone(),
+            };
+            self.fail(kind, located, error, Some(rendered));
             return;
         }
         let allowed = matches!(explanation.outcome, crate::engine::Outcome::Granted);
-        let rendered = explanation.render();
         if allowed == want {
             self.result(kind, located, true, None, Some(rendered));
             return;
         }
-        let (code, message, label) = if want {
-            (
-                codes::E0502,
-                format!("assertion failed: `{}` is denied", located.text),
-                "expected to be allowed",
-            )
+        let (span, assertion, trace) = (located.span, located.text.clone(), rendered.clone());
+        let error = if want {
+            ValidationError::NotAllowed {
+                span,
+                assertion,
+                trace,
+            }
         } else {
-            (
-                codes::E0503,
-                format!("assertion failed: `{}` is allowed", located.text),
-                "expected to be denied",
-            )
+            ValidationError::NotDenied {
+                span,
+                assertion,
+                trace,
+            }
         };
-        self.outcome.diagnostics.push(
-            Diagnostic::new(code, message.clone(), Label::new(located.span, label))
-                .with_note(rendered.clone()),
-        );
-        self.result(kind, located, false, Some(message), Some(rendered));
+        self.fail(kind, located, error, Some(rendered));
     }
 
     fn expected_subjects(&mut self, target: &Located, subjects: &[Located]) {
@@ -429,7 +423,7 @@ impl Checker<'_, '_> {
             Err(err) => {
                 let d = bad_notation(target, Notation::Userset, &err, self.sources);
                 self.result(kind, target, false, Some(d.message.clone()), None);
-                self.outcome.diagnostics.push(d);
+                self.report.diagnostics.push(d);
                 return;
             }
         };
@@ -437,13 +431,11 @@ impl Checker<'_, '_> {
         for s in subjects {
             match s.text.parse::<Subject>() {
                 Ok(Subject::Set { .. }) => {
-                    let d = Diagnostic::new(
-                        codes::E0501,
-                        format!("`{}` is a subject set; expected subjects are object subjects (`ns:id`) or wildcards (`ns:*`)", s.text),
-                        Label::new(s.span, "not an object subject"),
-                    );
-                    self.result(kind, target, false, Some(d.message.clone()), None);
-                    self.outcome.diagnostics.push(d);
+                    let error = ValidationError::SubjectSetInExpectedSubjects {
+                        span: s.span,
+                        subject: s.text.clone(),
+                    };
+                    self.fail(kind, target, error, None);
                     return;
                 }
                 Ok(subject) => {
@@ -452,7 +444,7 @@ impl Checker<'_, '_> {
                 Err(err) => {
                     let d = bad_notation(s, Notation::Subject, &err, self.sources);
                     self.result(kind, target, false, Some(d.message.clone()), None);
-                    self.outcome.diagnostics.push(d);
+                    self.report.diagnostics.push(d);
                     return;
                 }
             }
@@ -477,13 +469,12 @@ impl Checker<'_, '_> {
                     }
                 }
                 Err(err) => {
-                    let message = format!("`{}` could not be answered: {err}", target.text);
-                    self.outcome.diagnostics.push(Diagnostic::new(
-                        codes::E0505,
-                        message.clone(),
-                        Label::new(target.span, "these expected subjects"),
-                    ));
-                    self.result(kind, target, false, Some(message), None);
+                    let error = ValidationError::SubjectsUnanswerable {
+                        span: target.span,
+                        target: target.text.clone(),
+                        reason: err.to_string(),
+                    };
+                    self.fail(kind, target, error, None);
                     return;
                 }
             }
@@ -492,37 +483,12 @@ impl Checker<'_, '_> {
             self.result(kind, target, true, None, None);
             return;
         }
-        let missing: Vec<&String> = expected.difference(&actual).collect();
-        let unexpected: Vec<&String> = actual.difference(&expected).collect();
-        let list = |items: &[&String]| {
-            items
-                .iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+        let error = ValidationError::SubjectsDiffer {
+            span: target.span,
+            target: target.text.clone(),
+            missing: expected.difference(&actual).cloned().collect(),
+            unexpected: actual.difference(&expected).cloned().collect(),
         };
-        let mut d = Diagnostic::new(
-            codes::E0504,
-            format!(
-                "the subjects of `{}` differ from the expected ones",
-                target.text
-            ),
-            Label::new(target.span, "expected subjects listed here"),
-        );
-        let mut parts = Vec::new();
-        if !missing.is_empty() {
-            d = d.with_note(format!("expected but not in the set: {}", list(&missing)));
-            parts.push(format!("missing {}", list(&missing)));
-        }
-        if !unexpected.is_empty() {
-            d = d.with_note(format!(
-                "in the set but not expected: {}",
-                list(&unexpected)
-            ));
-            parts.push(format!("unexpected {}", list(&unexpected)));
-        }
-        let message = format!("{}: {}", d.message, parts.join("; "));
-        self.outcome.diagnostics.push(d);
-        self.result(kind, target, false, Some(message), None);
+        self.fail(kind, target, error, None);
     }
 }
