@@ -24,7 +24,7 @@ use super::{inputs, output, ColorMode};
 use crate::diagnostics::{self, OutputFormat};
 use crate::ir;
 use crate::source::SourceMap;
-use crate::store::{Revision, SqliteStore, StoreError, TupleStore};
+use crate::store::{Revision, SchemaStore, SqliteStore, StoreError, TupleStore};
 use crate::tuple::{TupleError, WriteError};
 
 /// How the data commands print their results.

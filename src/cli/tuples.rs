@@ -489,7 +489,8 @@ fn run_list(args: &ListArgs) -> miette::Result<ExitCode> {
         limit: usize::try_from(args.page_size).unwrap_or(usize::MAX),
     };
     let page = store
-        .list(&filter, &request, at)
+        .snapshot(at)
+        .and_then(|reader| reader.list(&filter, &request))
         .map_err(local::store_err(db))?;
     let next_page_token = page.next_cursor.map(|position| {
         PageToken {
@@ -669,8 +670,11 @@ impl ExportSource {
             ExportSource::Local(store, at) => {
                 let mut request = PageRequest::first(EXPORT_PAGE);
                 loop {
+                    // A snapshot per page: no read transaction is held
+                    // while the page is written out.
                     let page = store
-                        .list(filter, &request, *at)
+                        .snapshot(*at)
+                        .and_then(|reader| reader.list(filter, &request))
                         .map_err(ExportError::Store)?;
                     for tuple in &page.items {
                         writeln!(out, "{tuple}").map_err(ExportError::Io)?;
