@@ -545,6 +545,21 @@ fn readers_keep_their_revision(store: &dyn Store) {
     assert_eq!(names(&*store.snapshot(r2).unwrap()), ["user:bob"]);
 }
 
+/// One schema is kept beside the tuples, replaced by a new one.
+fn keeps_one_schema(store: &dyn Store) {
+    let compile = |src: &str| zanzi::compile_source("s.zanzi", src).1.schema.unwrap();
+    let first = compile("namespace user {} namespace doc { relation viewer: user }");
+    let second =
+        compile("namespace user {} namespace doc { relation viewer: user relation owner: user }");
+    assert_eq!(store.load_schema().unwrap(), None);
+    assert_eq!(store.schema_hash().unwrap(), None);
+    assert!(store.save_schema(&first).unwrap());
+    assert!(!store.save_schema(&first).unwrap(), "the same schema again");
+    assert!(store.save_schema(&second).unwrap(), "a new one replaces it");
+    assert_eq!(store.schema_hash().unwrap(), Some(second.hash.clone()));
+    assert_eq!(store.load_schema().unwrap(), Some(second));
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -574,6 +589,7 @@ conformance!(
     filters_by_an_id_in_several_namespaces,
     probes_small_and_large_relations,
     readers_keep_their_revision,
+    keeps_one_schema,
 );
 
 #[test]
