@@ -7,6 +7,7 @@ use std::path::Path;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 
+use super::configure;
 use crate::store::StoreError;
 
 /// The embedded migrations, in order; migration `i` (1-based) brings the
@@ -165,21 +166,6 @@ pub(super) fn migrate_connection(conn: &mut Connection) -> Result<MigrationStatu
         tx.commit()?;
     }
     connection_status(conn)
-}
-
-pub(super) fn configure(conn: &Connection) -> Result<(), StoreError> {
-    // `journal_mode` answers with the mode in force (`memory` for `:memory:`).
-    let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // 64 MiB of page cache (the default is 2 MiB): index inserts during an
-    // import and reads of large relations stay in memory.
-    conn.pragma_update(None, "cache_size", -65_536)?;
-    // Reads map the file instead of copying pages through read(2): a check
-    // is tens of index lookups, and at a million tuples the database
-    // outgrows the page cache. (SQLite caps this at its compile-time limit.)
-    let _: i64 = conn.query_row("PRAGMA mmap_size = 1073741824", [], |row| row.get(0))?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    Ok(())
 }
 
 /// The migration status of the database at `path` (which must exist).

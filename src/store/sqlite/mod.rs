@@ -27,7 +27,7 @@
 //! A read at revision `R` sees the live rows created by `R` and the history
 //! rows with `created_rev <= R < deleted_rev`. A read at the head of its
 //! snapshot needs neither condition nor `history`: within a read scope (see
-//! below) the store knows that head, and such reads are plain key lookups.
+//! `reads.rs`) the store knows that head, and such reads are plain key lookups.
 //! `revisions` records one row per write transaction (with its commit time);
 //! `meta` holds the store's random id and its garbage-collection horizon.
 //!
@@ -35,16 +35,16 @@
 //! before a revision, in small batches, releasing the connection between
 //! batches so that reads interleave with it.
 //!
-//! The `schema` table holds at most one compiled schema ([`schema`]).
+//! The `schema` table holds at most one compiled schema (`schema.rs`).
 //! The database's own layout is versioned ([`migrations`]). The database
 //! runs in WAL mode, so readers in other processes are not blocked by a
 //! writer.
 //!
 //! One connection behind a mutex serves every call. The module is split by
-//! job: [`reads`] (the read scope, its memo, the [`Reader`]), [`interning`]
-//! (strings to ids), [`sql`] (statement text), [`filter`], [`import`],
-//! [`schema`] and [`migrations`]; this file holds the store, its writes and
-//! its upkeep.
+//! job: `reads.rs` (the read scope, its memo, the [`Reader`]),
+//! `interning.rs` (strings to ids), `sql.rs` (statement text), `filter.rs`,
+//! `import.rs`, `schema.rs` and [`migrations`]; this file holds the store,
+//! its writes and its upkeep.
 
 mod filter;
 mod import;
@@ -64,7 +64,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use self::filter::filter_sql;
 use self::interning::Interner;
-use self::migrations::{configure, connection_status, migrate_connection, LATEST_VERSION};
+use self::migrations::{connection_status, migrate_connection, LATEST_VERSION};
 use self::reads::ObjectRows;
 use self::sql::{ARCHIVE, INSERT, LIVE_REVERSE, REMOVE};
 use super::{check_all, ChangeSet, Maintenance, Reader, Revision, StoreError, TupleStore};
@@ -108,11 +108,27 @@ struct Inner {
     /// Whole objects read within scopes, by (ns, obj, revision): their
     /// tuples as (rel, s_ns, s_obj, s_rel), sorted by relation, then as
     /// [`Reader::subjects`] orders subjects; `None` for an object with
-    /// more than [`OBJECT_READ_LIMIT`] tuples.
+    /// more than [`reads::OBJECT_READ_LIMIT`] tuples.
     objects: HashMap<(i64, i64, i64), Option<ObjectRows>>,
     /// The garbage-collection horizon (see [`Maintenance::gc_horizon`]).
     horizon: u64,
     id: String,
+}
+
+/// The connection settings every store connection runs with.
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    // `journal_mode` answers with the mode in force (`memory` for `:memory:`).
+    let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // 64 MiB of page cache (the default is 2 MiB): index inserts during an
+    // import and reads of large relations stay in memory.
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    // Reads map the file instead of copying pages through read(2): a check
+    // is tens of index lookups, and at a million tuples the database
+    // outgrows the page cache. (SQLite caps this at its compile-time limit.)
+    let _: i64 = conn.query_row("PRAGMA mmap_size = 1073741824", [], |row| row.get(0))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
 }
 
 /// The span of `seq` one [`Maintenance::gc`] transaction covers: at most
