@@ -52,7 +52,10 @@ pub mod tuple;
 pub mod validation;
 
 pub use engine::{Engine, EngineError, EngineOptions};
-pub use store::{MemoryStore, Revision, SqliteStore, StoreError, TupleStore};
+pub use store::{
+    Maintenance, MemoryStore, Reader, Revision, SchemaStore, SqliteStore, Store, StoreError,
+    TupleStore,
+};
 pub use tuple::{Object, Subject, Tuple};
 
 pub use load::{compile, compile_source, Compilation};

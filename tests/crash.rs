@@ -39,8 +39,9 @@ fn head(db: &Path) -> u64 {
 fn all_tuples(store: &SqliteStore, at: Revision) -> Vec<String> {
     let mut out = Vec::new();
     let mut page = PageRequest::first(100_000);
+    let reader = store.snapshot(at).unwrap();
     loop {
-        let got = store.list(&TupleFilter::default(), &page, at).unwrap();
+        let got = reader.list(&TupleFilter::default(), &page).unwrap();
         out.extend(got.items.iter().map(ToString::to_string));
         match got.next_cursor {
             Some(cursor) => page.cursor = Some(cursor),

@@ -1,5 +1,5 @@
 //! Differential tests: the engine against a naive evaluator on random
-//! schemas and random tuples, on both stores.
+//! schemas and random tuples, on every store.
 //!
 //! The naive evaluator shares no code with the engine. It reads the random
 //! schema's own model (not the compiled IR, so lowering is tested too),
@@ -28,7 +28,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use zanzi::engine::{Engine, EngineOptions, Outcome};
 use zanzi::ir::Schema;
-use zanzi::store::{MemoryStore, PageRequest, SqliteStore, TupleStore};
+use zanzi::store::{CachedStore, MemoryStore, PageRequest, SqliteStore, TupleStore};
 use zanzi::tuple::{Object, Subject, Tuple};
 
 // ---------------------------------------------------------------------------
@@ -792,7 +792,12 @@ fn run_case(case: &Case) -> Result<(), TestCaseError> {
 
     let memory = MemoryStore::new();
     let sqlite = SqliteStore::open_in_memory().unwrap();
-    let stores: [(&str, &dyn TupleStore); 2] = [("memory", &memory), ("sqlite", &sqlite)];
+    let cached = CachedStore::new(SqliteStore::open_in_memory().unwrap()).unwrap();
+    let stores: [(&str, &dyn TupleStore); 3] = [
+        ("memory", &memory),
+        ("sqlite", &sqlite),
+        ("cached", &cached),
+    ];
     let (usersets, subjects) = questions(&model);
     let mut rng = Rng(case.seed);
     for (store_name, store) in stores {

@@ -16,7 +16,9 @@ use serde_json::{json, Value};
 use zanzi::load::Limits;
 use zanzi::server::config::Settings;
 use zanzi::server::{self, AppState, Running};
-use zanzi::store::{MemoryStore, PageRequest, Revision, SqliteStore, TupleFilter, TupleStore};
+use zanzi::store::{
+    MemoryStore, PageRequest, Revision, SqliteStore, Store, TupleFilter, TupleStore,
+};
 use zanzi::Tuple;
 
 const SCHEMA: &str = "
@@ -68,7 +70,7 @@ struct Server {
 }
 
 impl Server {
-    async fn start_with(settings: Settings, store: Arc<dyn TupleStore>) -> Server {
+    async fn start_with(settings: Settings, store: Arc<dyn Store>) -> Server {
         let state = Arc::new(AppState::new(settings, schema(), store).unwrap());
         let running = server::start(state, std::future::pending()).await.unwrap();
         Server {
@@ -125,7 +127,7 @@ impl Server {
             .await
     }
 
-    fn store(&self) -> &dyn TupleStore {
+    fn store(&self) -> &dyn Store {
         self.running.state.store.as_ref()
     }
 
@@ -134,7 +136,9 @@ impl Server {
         let head = self.store().head_revision().unwrap();
         let mut all = self
             .store()
-            .list(&TupleFilter::default(), &PageRequest::first(100_000), head)
+            .snapshot(head)
+            .unwrap()
+            .list(&TupleFilter::default(), &PageRequest::first(100_000))
             .unwrap()
             .items;
         all.sort();
@@ -1086,7 +1090,9 @@ async fn shutdown_finishes_requests_in_flight_and_loses_nothing() {
     let reopened = SqliteStore::open(&path).unwrap();
     let head = reopened.head_revision().unwrap();
     let all = reopened
-        .list(&TupleFilter::default(), &PageRequest::first(100_000), head)
+        .snapshot(head)
+        .unwrap()
+        .list(&TupleFilter::default(), &PageRequest::first(100_000))
         .unwrap();
     assert_eq!(all.items.len(), 20_000);
 }

@@ -7,10 +7,118 @@
 )]
 
 use zanzi::store::{
-    write_validated, MemoryStore, PageRequest, Revision, SqliteStore, StoreError, SubjectKind,
-    TupleFilter, TupleStore,
+    write_validated, Maintenance, MemoryStore, Page, PageRequest, Probe, ProbeHit, Revision,
+    SchemaStore, SqliteStore, Store, StoreError, SubjectKind, TupleFilter, TupleStore,
 };
-use zanzi::tuple::{Subject, Tuple};
+use zanzi::tuple::{Subject, SubjectRef, Tuple};
+
+/// One read at one revision: a snapshot, then the read. Most of the suite
+/// asks one question per revision, so it reads through these; the
+/// snapshot's own behaviour is tested by `readers_keep_their_revision`.
+trait ReadAt {
+    fn subjects(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        kind: SubjectKind,
+        at: Revision,
+    ) -> Result<Vec<Subject>, StoreError>;
+    fn contains(&self, tuple: &Tuple, at: Revision) -> Result<bool, StoreError>;
+    fn objects_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+    ) -> Result<Vec<String>, StoreError>;
+    fn for_each_object_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+        visit: &mut dyn FnMut(&str),
+    ) -> Result<(), StoreError>;
+    fn probe(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        probe: Probe<'_>,
+        at: Revision,
+        sets: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<ProbeHit, StoreError>;
+    fn list(
+        &self,
+        filter: &TupleFilter,
+        page: &PageRequest,
+        at: Revision,
+    ) -> Result<Page<Tuple>, StoreError>;
+}
+
+impl<S: TupleStore + ?Sized> ReadAt for S {
+    fn subjects(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        kind: SubjectKind,
+        at: Revision,
+    ) -> Result<Vec<Subject>, StoreError> {
+        self.snapshot(at)?
+            .subjects(namespace, object_id, relation, kind)
+    }
+
+    fn contains(&self, tuple: &Tuple, at: Revision) -> Result<bool, StoreError> {
+        self.snapshot(at)?.contains(tuple)
+    }
+
+    fn objects_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+    ) -> Result<Vec<String>, StoreError> {
+        self.snapshot(at)?
+            .objects_with_subject(namespace, relation, subject)
+    }
+
+    fn for_each_object_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+        visit: &mut dyn FnMut(&str),
+    ) -> Result<(), StoreError> {
+        self.snapshot(at)?
+            .for_each_object_with_subject(namespace, relation, subject, visit)
+    }
+
+    fn probe(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        probe: Probe<'_>,
+        at: Revision,
+        sets: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<ProbeHit, StoreError> {
+        self.snapshot(at)?
+            .probe(namespace, object_id, relation, probe, sets)
+    }
+
+    fn list(
+        &self,
+        filter: &TupleFilter,
+        page: &PageRequest,
+        at: Revision,
+    ) -> Result<Page<Tuple>, StoreError> {
+        self.snapshot(at)?.list(filter, page)
+    }
+}
 
 fn t(text: &str) -> Tuple {
     text.parse().unwrap()
@@ -32,7 +140,7 @@ fn subjects(store: &dyn TupleStore, object: &str, at: Revision) -> Vec<String> {
         .collect()
 }
 
-fn idempotent_writes(store: &dyn TupleStore) {
+fn idempotent_writes(store: &dyn Store) {
     let a = t("doc:1#viewer@user:alice");
     let r1 = store.write(&[a.clone(), a.clone()], &[]).unwrap();
     let r2 = store.write(std::slice::from_ref(&a), &[]).unwrap();
@@ -46,7 +154,7 @@ fn idempotent_writes(store: &dyn TupleStore) {
     assert_eq!(subjects(store, "doc:1#viewer", r3), vec!["user:alice"]);
 }
 
-fn snapshot_reads(store: &dyn TupleStore) {
+fn snapshot_reads(store: &dyn Store) {
     let a = t("doc:1#viewer@user:alice");
     let b = t("doc:1#viewer@group:eng#member");
     let r1 = store.write(std::slice::from_ref(&a), &[]).unwrap();
@@ -84,7 +192,7 @@ fn snapshot_reads(store: &dyn TupleStore) {
     assert_eq!(store.head_revision().unwrap(), r3);
 }
 
-fn delete_then_reinsert(store: &dyn TupleStore) {
+fn delete_then_reinsert(store: &dyn Store) {
     let a = t("doc:1#viewer@user:alice");
     let r1 = store.write(std::slice::from_ref(&a), &[]).unwrap();
     let r2 = store.write(&[], std::slice::from_ref(&a)).unwrap();
@@ -103,7 +211,7 @@ fn delete_then_reinsert(store: &dyn TupleStore) {
     }
 }
 
-fn atomic_failing_write(store: &dyn TupleStore) {
+fn atomic_failing_write(store: &dyn Store) {
     let before = store.head_revision().unwrap();
     let good = t("doc:1#viewer@user:alice");
     let mut bad = good.clone();
@@ -137,7 +245,7 @@ fn atomic_failing_write(store: &dyn TupleStore) {
     assert!(store.contains(&good, r).unwrap());
 }
 
-fn kinds_and_wildcards(store: &dyn TupleStore) {
+fn kinds_and_wildcards(store: &dyn Store) {
     let r = store
         .write(
             &[
@@ -169,7 +277,7 @@ fn kinds_and_wildcards(store: &dyn TupleStore) {
     );
 }
 
-fn listing_and_delete_matching(store: &dyn TupleStore) {
+fn listing_and_delete_matching(store: &dyn Store) {
     let tuples: Vec<Tuple> = (0..25)
         .map(|i| t(&format!("doc:{}#viewer@user:u{i}", i % 3)))
         .collect();
@@ -234,7 +342,7 @@ fn listing_and_delete_matching(store: &dyn TupleStore) {
     assert!(store.delete_matching(&unknown).unwrap() > r);
 }
 
-fn a_write_and_a_delete_of_the_same_tuple_keep_it(store: &dyn TupleStore) {
+fn a_write_and_a_delete_of_the_same_tuple_keep_it(store: &dyn Store) {
     let a = t("doc:1#viewer@user:alice");
     let r = store
         .write(std::slice::from_ref(&a), std::slice::from_ref(&a))
@@ -246,7 +354,7 @@ fn a_write_and_a_delete_of_the_same_tuple_keep_it(store: &dyn TupleStore) {
     assert!(store.contains(&a, r).unwrap());
 }
 
-fn gc_keeps_reads_from_the_horizon_on(store: &dyn TupleStore) {
+fn gc_keeps_reads_from_the_horizon_on(store: &dyn Store) {
     let a = t("doc:1#viewer@user:alice");
     let b = t("doc:1#viewer@user:bob");
     let r1 = store.write(&[a.clone(), b.clone()], &[]).unwrap();
@@ -286,7 +394,7 @@ fn gc_keeps_reads_from_the_horizon_on(store: &dyn TupleStore) {
     assert_eq!(store.gc_horizon().unwrap(), r2);
 }
 
-fn filters_by_an_id_in_several_namespaces(store: &dyn TupleStore) {
+fn filters_by_an_id_in_several_namespaces(store: &dyn Store) {
     let r = store
         .write(
             &[
@@ -323,7 +431,7 @@ fn filters_by_an_id_in_several_namespaces(store: &dyn TupleStore) {
 /// The check path's reads: probes of a relation with few versions and of
 /// one with many, at the head and at an older revision, and the reverse
 /// visitor.
-fn probes_small_and_large_relations(store: &dyn TupleStore) {
+fn probes_small_and_large_relations(store: &dyn Store) {
     let mut tuples = vec![
         t("group:small#member@user:a"),
         t("group:small#member@group:x#member"),
@@ -408,6 +516,50 @@ fn probes_small_and_large_relations(store: &dyn TupleStore) {
     assert!(objects.is_empty());
 }
 
+/// A reader answers at its revision for as long as it lives, while writes
+/// go on; a snapshot is refused when taken above the head.
+fn readers_keep_their_revision(store: &dyn Store) {
+    let a = t("doc:1#viewer@user:alice");
+    let r1 = store.write(std::slice::from_ref(&a), &[]).unwrap();
+    let reader = store.snapshot(r1).unwrap();
+    assert_eq!(reader.revision(), r1);
+    let names = |reader: &dyn zanzi::store::Reader| {
+        reader
+            .subjects("doc", "1", "viewer", SubjectKind::All)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&*reader), ["user:alice"]);
+    let r2 = store
+        .write(&[t("doc:1#viewer@user:bob")], std::slice::from_ref(&a))
+        .unwrap();
+    assert!(reader.contains(&a).unwrap());
+    assert_eq!(names(&*reader), ["user:alice"]);
+    drop(reader);
+    assert!(matches!(
+        store.snapshot(Revision(r2.0 + 1)),
+        Err(StoreError::FutureRevision { .. })
+    ));
+    assert_eq!(names(&*store.snapshot(r2).unwrap()), ["user:bob"]);
+}
+
+/// One schema is kept beside the tuples, replaced by a new one.
+fn keeps_one_schema(store: &dyn Store) {
+    let compile = |src: &str| zanzi::compile_source("s.zanzi", src).1.schema.unwrap();
+    let first = compile("namespace user {} namespace doc { relation viewer: user }");
+    let second =
+        compile("namespace user {} namespace doc { relation viewer: user relation owner: user }");
+    assert_eq!(store.load_schema().unwrap(), None);
+    assert_eq!(store.schema_hash().unwrap(), None);
+    assert!(store.save_schema(&first).unwrap());
+    assert!(!store.save_schema(&first).unwrap(), "the same schema again");
+    assert!(store.save_schema(&second).unwrap(), "a new one replaces it");
+    assert_eq!(store.schema_hash().unwrap(), Some(second.hash.clone()));
+    assert_eq!(store.load_schema().unwrap(), Some(second));
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -436,6 +588,8 @@ conformance!(
     gc_keeps_reads_from_the_horizon_on,
     filters_by_an_id_in_several_namespaces,
     probes_small_and_large_relations,
+    readers_keep_their_revision,
+    keeps_one_schema,
 );
 
 #[test]

@@ -26,7 +26,7 @@ use crate::diagnostics::{self, OutputFormat};
 use crate::ir;
 use crate::load::{self, Limits};
 use crate::source::{SourceMap, Span};
-use crate::store::{Revision, SqliteStore, StoreError, TupleStore};
+use crate::store::{Revision, SchemaStore, SqliteStore, StoreError, TupleStore};
 use crate::tuple::{Notation, NotationSite, TupleError};
 
 /// How the data commands print their results.

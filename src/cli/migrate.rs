@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::local::{self, DbArgs, Format, JSON_VERSION};
 use crate::load;
 use crate::store::sqlite::{self, MigrationStatus};
-use crate::store::{Revision, SqliteStore, TupleStore};
+use crate::store::{Revision, SchemaStore, SqliteStore, TupleStore};
 
 #[derive(Debug, Subcommand)]
 pub enum MigrateCommand {

@@ -40,7 +40,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::explain::{Outcome, Step, TraceBuilder};
 use super::{Engine, EngineError, ExplainNode, Target};
 use crate::ir::{AllowedType, ArrowMode, NamespaceId, RelationId, RelationKind, Rewrite};
-use crate::store::{Probe, Revision, SubjectKind};
+use crate::store::{Probe, Reader, SubjectKind};
 use crate::tuple::{encode_id, Object, Subject, SubjectRef, Tuple};
 
 /// Goals (indices into `Checker::goals`) a provisional `false` assumed
@@ -164,7 +164,8 @@ thread_local! {
 pub(crate) struct Checker<'e, 'a> {
     engine: &'e Engine<'a>,
     target: Target,
-    at: Revision,
+    /// The request's snapshot.
+    reader: &'e dyn Reader,
     ids: Ids,
     goals: Vec<Goal>,
     index: FxHashMap<(RelationId, Id), usize>,
@@ -296,7 +297,12 @@ impl Target {
 }
 
 impl<'e, 'a> Checker<'e, 'a> {
-    pub(crate) fn new(engine: &'e Engine<'a>, target: Target, at: Revision, trace: bool) -> Self {
+    pub(crate) fn new(
+        engine: &'e Engine<'a>,
+        target: Target,
+        reader: &'e dyn Reader,
+        trace: bool,
+    ) -> Self {
         let Scratch {
             ids,
             goals,
@@ -307,7 +313,7 @@ impl<'e, 'a> Checker<'e, 'a> {
         Checker {
             engine,
             target,
-            at,
+            reader,
             ids,
             goals,
             index,
@@ -481,12 +487,11 @@ impl<'e, 'a> Checker<'e, 'a> {
             let types = rel.allowed();
             let name = self.ids.name(id);
             let ids = &mut self.ids;
-            engine.store.for_each_subject(
+            self.reader.for_each_subject(
                 engine.namespace_name(rel.namespace),
                 &name,
                 &rel.name,
                 SubjectKind::Objects,
-                self.at,
                 &mut |subject| {
                     if let SubjectRef::Object { namespace, id } = subject {
                         if let Some(ns) = schema.namespace_id(namespace) {
@@ -679,12 +684,11 @@ impl<'e, 'a> Checker<'e, 'a> {
         let (has_direct, has_wildcard) = (direct.is_some(), wildcard.is_some());
         let mut sets: Vec<(RelationId, Id)> = Vec::new();
         let ids = &mut self.ids;
-        let hit = engine.store.probe(
+        let hit = self.reader.probe(
             engine.namespace_name(engine.relation_namespace(relation)),
             &name,
             engine.relation_name(relation),
             probe,
-            self.at,
             &mut |subject| {
                 let SubjectRef::Set {
                     namespace,

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Engine, EngineError};
 use crate::ir::{ArrowMode, RelationId, RelationKind, Rewrite};
-use crate::store::{Revision, SubjectKind};
+use crate::store::{Reader, SubjectKind};
 use crate::tuple::subject_matches;
 
 /// An expanded userset.
@@ -71,16 +71,17 @@ pub enum ExpandTree {
 
 pub(crate) struct Expander<'e, 'a> {
     engine: &'e Engine<'a>,
-    at: Revision,
+    /// The request's snapshot.
+    reader: &'e dyn Reader,
     max_depth: u32,
     path: HashSet<(RelationId, String)>,
 }
 
 impl<'e, 'a> Expander<'e, 'a> {
-    pub(crate) fn new(engine: &'e Engine<'a>, at: Revision, max_depth: u32) -> Self {
+    pub(crate) fn new(engine: &'e Engine<'a>, reader: &'e dyn Reader, max_depth: u32) -> Self {
         Expander {
             engine,
-            at,
+            reader,
             max_depth,
             path: HashSet::new(),
         }
@@ -130,12 +131,11 @@ impl<'e, 'a> Expander<'e, 'a> {
         };
         match &rel.kind {
             RelationKind::Relation { types } => {
-                let stored = engine.store.subjects(
+                let stored = self.reader.subjects(
                     engine.namespace_name(rel.namespace),
                     id,
                     &rel.name,
                     SubjectKind::All,
-                    self.at,
                 )?;
                 let subjects = stored
                     .iter()
@@ -143,7 +143,7 @@ impl<'e, 'a> Expander<'e, 'a> {
                     .map(ToString::to_string)
                     .collect();
                 let mut expanded = Vec::new();
-                for (_, set_relation, set_id) in engine.subject_sets(relation, id, self.at)? {
+                for (_, set_relation, set_id) in engine.subject_sets(relation, id, self.reader)? {
                     expanded.push(self.goal(set_relation, &set_id, depth + 1)?);
                 }
                 Ok(ExpandTree::Leaf {
@@ -185,7 +185,7 @@ impl<'e, 'a> Expander<'e, 'a> {
             } => {
                 let engine = self.engine;
                 let mut children = Vec::new();
-                for (ns, x) in engine.object_subjects(*tupleset, id, self.at)? {
+                for (ns, x) in engine.object_subjects(*tupleset, id, self.reader)? {
                     if let Some(target) = targets.iter().find(|t| t.namespace == ns) {
                         children.push(self.goal(target.relation, &x, depth + 1)?);
                     }

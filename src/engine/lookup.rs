@@ -30,7 +30,7 @@ use serde::Serialize;
 use super::check::{self, Checker, Id};
 use super::{Engine, EngineError, Target};
 use crate::ir::{AllowedType, ArrowMode, NamespaceId, RelationId, RelationKind, Rewrite};
-use crate::store::{Page, PageRequest, Revision, SubjectKind};
+use crate::store::{Page, PageRequest, Reader, SubjectKind};
 use crate::tuple::{Object, Subject};
 
 /// The object subjects of one namespace in a set.
@@ -54,11 +54,12 @@ pub(super) fn lookup_subjects(
     relation: RelationId,
     id: &str,
     namespace: NamespaceId,
-    at: Revision,
+    reader: &dyn Reader,
 ) -> Result<SubjectLookup, EngineError> {
-    let candidates = subject_candidates(engine, relation, id, namespace, at)?;
+    let candidates = subject_candidates(engine, relation, id, namespace, reader)?;
     let ns_name = engine.namespace_name(namespace);
-    let check = |target: Target| Checker::new(engine, target, at, false).check_root(relation, id);
+    let check =
+        |target: Target| Checker::new(engine, target, reader, false).check_root(relation, id);
     let wildcard = check(Target::Anonymous { namespace })?;
     let mut result = SubjectLookup {
         wildcard,
@@ -85,7 +86,7 @@ fn subject_candidates(
     relation: RelationId,
     id: &str,
     namespace: NamespaceId,
-    at: Revision,
+    reader: &dyn Reader,
 ) -> Result<BTreeSet<String>, EngineError> {
     let ns_name = engine.namespace_name(namespace);
     let mut candidates = BTreeSet::new();
@@ -101,12 +102,11 @@ fn subject_candidates(
         };
         match &rel.kind {
             RelationKind::Relation { .. } => {
-                let subjects = engine.store.subjects(
+                let subjects = reader.subjects(
                     engine.namespace_name(rel.namespace),
                     &id,
                     &rel.name,
                     SubjectKind::Objects,
-                    at,
                 )?;
                 for subject in subjects {
                     if let Subject::Object(object) = subject {
@@ -115,12 +115,12 @@ fn subject_candidates(
                         }
                     }
                 }
-                for (_, set_relation, set_id) in engine.subject_sets(relation, &id, at)? {
+                for (_, set_relation, set_id) in engine.subject_sets(relation, &id, reader)? {
                     queue.push_back((set_relation, set_id));
                 }
             }
             RelationKind::Permission { rewrite } => {
-                forward_rewrite(engine, rewrite, &id, at, &mut queue)?;
+                forward_rewrite(engine, rewrite, &id, reader, &mut queue)?;
             }
         }
     }
@@ -132,24 +132,24 @@ fn forward_rewrite(
     engine: &Engine<'_>,
     rewrite: &Rewrite,
     id: &str,
-    at: Revision,
+    reader: &dyn Reader,
     queue: &mut VecDeque<Node>,
 ) -> Result<(), EngineError> {
     match rewrite {
         Rewrite::Computed { relation } => queue.push_back((*relation, id.to_owned())),
         Rewrite::Union { children } | Rewrite::Intersection { children } => {
             for child in children {
-                forward_rewrite(engine, child, id, at, queue)?;
+                forward_rewrite(engine, child, id, reader, queue)?;
             }
         }
         Rewrite::Exclusion { base, subtract } => {
-            forward_rewrite(engine, base, id, at, queue)?;
-            forward_rewrite(engine, subtract, id, at, queue)?;
+            forward_rewrite(engine, base, id, reader, queue)?;
+            forward_rewrite(engine, subtract, id, reader, queue)?;
         }
         Rewrite::Arrow {
             tupleset, targets, ..
         } => {
-            for (ns, x) in engine.object_subjects(*tupleset, id, at)? {
+            for (ns, x) in engine.object_subjects(*tupleset, id, reader)? {
                 if let Some(target) = targets.iter().find(|t| t.namespace == ns) {
                     queue.push_back((target.relation, x));
                 }
@@ -354,13 +354,13 @@ pub(super) fn lookup_resources(
     relation: RelationId,
     target: &Target,
     page: &PageRequest,
-    at: Revision,
+    reader: &dyn Reader,
 ) -> Result<Page<String>, EngineError> {
     // One checker for the walk's IDs and every check: the target and the
     // revision are the same, so what one check learns (a shared folder's
     // `view`) serves the next.
-    let mut checker = Checker::new(engine, target.clone(), at, false);
-    let found = resource_candidates(engine, &mut checker, relation, target, at)?;
+    let mut checker = Checker::new(engine, target.clone(), reader, false);
+    let found = resource_candidates(engine, &mut checker, relation, target, reader)?;
     let mut candidates: Vec<(Rc<str>, Id, Confirm)> = found
         .into_iter()
         .map(|(id, confirm)| (checker.id_name(id), id, confirm))
@@ -380,7 +380,7 @@ pub(super) fn lookup_resources(
         .filter(|(_, _, confirm)| !matches!(confirm, Confirm::Certain))
         .map(|(name, _, _)| &**name)
         .collect();
-    engine.store.prefetch(namespace, &to_check, at)?;
+    reader.prefetch(namespace, &to_check)?;
     let mut items: Vec<String> = Vec::new();
     let mut next_cursor = None;
     for (name, id, confirm) in &remaining {
@@ -414,7 +414,7 @@ fn resource_candidates(
     checker: &mut Checker<'_, '_>,
     relation: RelationId,
     target: &Target,
-    at: Revision,
+    reader: &dyn Reader,
 ) -> Result<FxHashMap<Id, Confirm>, EngineError> {
     let schema = engine.schema;
     let max_depth = engine.options.max_depth;
@@ -499,11 +499,10 @@ fn resource_candidates(
             if !graph.relevant.contains(&this) || !rel.allowed().contains(&ty) {
                 continue;
             }
-            engine.store.for_each_object_with_subject(
+            reader.for_each_object_with_subject(
                 engine.namespace_name(rel.namespace),
                 &rel.name,
                 &subject,
-                at,
                 &mut |id| {
                     let id = checker.intern(id);
                     reach(&mut reached, &mut queue, (this, id), seed);
@@ -558,11 +557,10 @@ fn resource_candidates(
                         certain: here.certain,
                         hops: here.hops + 1,
                     };
-                    engine.store.for_each_object_with_subject(
+                    reader.for_each_object_with_subject(
                         engine.namespace_name(rel.namespace),
                         &rel.name,
                         &subject,
-                        at,
                         &mut |holder| {
                             let holder = checker.intern(holder);
                             reach(&mut reached, &mut queue, (*user, holder), next);
@@ -582,11 +580,10 @@ fn resource_candidates(
                         hops: here.hops + 1,
                     };
                     let known = *permission == relation && within(here.hops + 1) && branch.holds;
-                    engine.store.for_each_object_with_subject(
+                    reader.for_each_object_with_subject(
                         engine.namespace_name(rel.namespace),
                         &rel.name,
                         &Subject::Object(object.clone()),
-                        at,
                         &mut |holder| {
                             let holder = checker.intern(holder);
                             if known {

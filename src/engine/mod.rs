@@ -29,7 +29,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::ir::{AllowedType, NamespaceId, RelationId, Schema};
-use crate::store::{Page, PageRequest, Revision, StoreError, TupleStore};
+use crate::store::{Page, PageRequest, Reader, Revision, StoreError, TupleStore};
 use crate::tuple::{encode_id, Object, Subject, Tuple};
 
 pub use expand::ExpandTree;
@@ -169,10 +169,11 @@ impl<'a> Engine<'a> {
         subject: &Subject,
         at: Revision,
     ) -> Result<bool, EngineError> {
-        let _reads = self.store.begin_reads();
         let relation = self.resolve(object, relation)?;
         let target = self.target(subject)?;
-        check::Checker::new(self, target, at, false).check_root(relation, &object.id)
+        let reader = self.store.snapshot(at)?;
+        let mut checker = check::Checker::new(self, target, &*reader, false);
+        checker.check_root(relation, &object.id)
     }
 
     /// [`Engine::check`], also telling the most hops through tuples the
@@ -184,10 +185,10 @@ impl<'a> Engine<'a> {
         subject: &Subject,
         at: Revision,
     ) -> Result<(bool, u32), EngineError> {
-        let _reads = self.store.begin_reads();
         let relation = self.resolve(object, relation)?;
         let target = self.target(subject)?;
-        let mut checker = check::Checker::new(self, target, at, false);
+        let reader = self.store.snapshot(at)?;
+        let mut checker = check::Checker::new(self, target, &*reader, false);
         let answer = checker.check_root(relation, &object.id)?;
         Ok((answer, checker.deepest()))
     }
@@ -207,10 +208,10 @@ impl<'a> Engine<'a> {
         subject: &Subject,
         at: Revision,
     ) -> Result<Explanation, EngineError> {
-        let _reads = self.store.begin_reads();
         let relation_id = self.resolve(object, relation)?;
         let target = self.target(subject)?;
-        let mut checker = check::Checker::new(self, target, at, true);
+        let reader = self.store.snapshot(at)?;
+        let mut checker = check::Checker::new(self, target, &*reader, true);
         let answer = checker.check_root(relation_id, &object.id);
         let tree = checker.take_trace();
         let (outcome, error) = match answer {
@@ -238,9 +239,9 @@ impl<'a> Engine<'a> {
         max_depth: u32,
         at: Revision,
     ) -> Result<ExpandTree, EngineError> {
-        let _reads = self.store.begin_reads();
         let relation = self.resolve(object, relation)?;
-        expand::Expander::new(self, at, max_depth.min(MAX_MAX_DEPTH))
+        let reader = self.store.snapshot(at)?;
+        expand::Expander::new(self, &*reader, max_depth.min(MAX_MAX_DEPTH))
             .expand_root(relation, &object.id)
     }
 
@@ -259,8 +260,8 @@ impl<'a> Engine<'a> {
             .schema
             .namespace_id(subject_namespace)
             .ok_or_else(|| EngineError::UnknownNamespace(subject_namespace.to_owned()))?;
-        let _reads = self.store.begin_reads();
-        lookup::lookup_subjects(self, relation, &object.id, namespace, at)
+        let reader = self.store.snapshot(at)?;
+        lookup::lookup_subjects(self, relation, &object.id, namespace, &*reader)
     }
 
     /// The IDs of the objects of `namespace` whose `relation` holds
@@ -286,8 +287,8 @@ impl<'a> Engine<'a> {
                     relation: relation.to_owned(),
                 })?;
         let target = self.target(subject)?;
-        let _reads = self.store.begin_reads();
-        lookup::lookup_resources(self, relation_id, &target, page, at)
+        let reader = self.store.snapshot(at)?;
+        lookup::lookup_resources(self, relation_id, &target, page, &*reader)
     }
 
     fn resolve(&self, object: &Object, relation: &str) -> Result<RelationId, EngineError> {
@@ -363,7 +364,7 @@ impl<'a> Engine<'a> {
         &self,
         relation: RelationId,
         id: &str,
-        at: Revision,
+        reader: &dyn Reader,
     ) -> Result<Vec<(Subject, RelationId, String)>, EngineError> {
         let Some(rel) = self.schema.relation(relation) else {
             return Ok(Vec::new());
@@ -375,12 +376,11 @@ impl<'a> Engine<'a> {
         {
             return Ok(Vec::new());
         }
-        let subjects = self.store.subjects(
+        let subjects = reader.subjects(
             self.namespace_name(rel.namespace),
             id,
             &rel.name,
             crate::store::SubjectKind::Sets,
-            at,
         )?;
         Ok(subjects
             .into_iter()
@@ -406,18 +406,17 @@ impl<'a> Engine<'a> {
         &self,
         relation: RelationId,
         id: &str,
-        at: Revision,
+        reader: &dyn Reader,
     ) -> Result<Vec<(NamespaceId, String)>, EngineError> {
         let Some(rel) = self.schema.relation(relation) else {
             return Ok(Vec::new());
         };
         let types = rel.allowed();
-        let subjects = self.store.subjects(
+        let subjects = reader.subjects(
             self.namespace_name(rel.namespace),
             id,
             &rel.name,
             crate::store::SubjectKind::Objects,
-            at,
         )?;
         Ok(subjects
             .into_iter()

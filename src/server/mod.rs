@@ -43,7 +43,7 @@ use tokio::sync::{watch, Semaphore};
 use crate::ir::Schema;
 use crate::load;
 use crate::store::{
-    CachedStore, MemoryStore, PageRequest, Revision, SqliteStore, TupleFilter, TupleStore,
+    CachedStore, MemoryStore, PageRequest, Revision, SqliteStore, Store, TupleFilter, TupleStore,
 };
 use config::Settings;
 use errors::ApiError;
@@ -80,7 +80,7 @@ pub enum ServeError {
 /// Everything the handlers share.
 pub struct AppState {
     pub schema: Arc<Schema>,
-    pub store: Arc<dyn TupleStore>,
+    pub store: Arc<dyn Store>,
     pub tokens: TokenKeys,
     pub settings: Settings,
     head: AtomicU64,
@@ -106,40 +106,37 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// Loads the schema and opens the store named by `settings`.
     ///
-    /// A SQLite database keeps the schema the server runs with (as
-    /// `zanzi tuples write` does), so that local commands on the same file
-    /// answer with it; without `--schema`, the stored one is used.
+    /// The store keeps the schema the server runs with (as `zanzi tuples
+    /// write` does), so that local commands on the same database answer
+    /// with it; without `--schema`, the stored one is used.
     pub fn open(settings: Settings) -> Result<AppState, ServeError> {
         let db = settings.db.clone();
         let store_error = |e: crate::store::StoreError| ServeError::Store {
             db: db.clone(),
             reason: e.to_string(),
         };
-        if settings.db == ":memory:" {
-            let path = settings.schema.clone().ok_or(ServeError::NoSchema)?;
-            let schema = schema_at(&path)?;
-            return AppState::new(settings, schema, Arc::new(MemoryStore::new()));
-        }
-        let sqlite = SqliteStore::open(&settings.db).map_err(store_error)?;
+        let store: Arc<dyn Store> = if settings.db == ":memory:" {
+            Arc::new(MemoryStore::new())
+        } else {
+            let sqlite = SqliteStore::open(&settings.db).map_err(store_error)?;
+            if settings.cache_tuples {
+                Arc::new(CachedStore::new(sqlite).map_err(store_error)?)
+            } else {
+                Arc::new(sqlite)
+            }
+        };
         let schema = match &settings.schema {
             Some(path) => schema_at(path)?,
             None => {
-                let stored = sqlite.load_schema().map_err(store_error)?;
+                let stored = store.load_schema().map_err(store_error)?;
                 let schema = stored.ok_or(ServeError::NoSchema)?;
                 tracing::info!(schema = %schema.hash, "using the schema stored in the database");
                 schema
             }
         };
-        // A second handle: the first is about to move into the store, and
-        // the schema is saved only once the stored tuples are known to fit.
-        let keeper = SqliteStore::open(&settings.db).map_err(store_error)?;
-        let store: Arc<dyn TupleStore> = if settings.cache_tuples {
-            Arc::new(CachedStore::new(sqlite).map_err(store_error)?)
-        } else {
-            Arc::new(sqlite)
-        };
-        let state = AppState::new(settings, schema, store)?;
-        keeper.save_schema(&state.schema).map_err(store_error)?;
+        // Saved only once the stored tuples are known to fit.
+        let state = AppState::new(settings, schema, Arc::clone(&store))?;
+        store.save_schema(&state.schema).map_err(store_error)?;
         Ok(state)
     }
 
@@ -147,7 +144,7 @@ impl AppState {
     pub fn new(
         settings: Settings,
         schema: Schema,
-        store: Arc<dyn TupleStore>,
+        store: Arc<dyn Store>,
     ) -> Result<AppState, ServeError> {
         let store_error = |e: crate::store::StoreError| ServeError::Store {
             db: settings.db.clone(),
@@ -319,10 +316,9 @@ fn check_stored_tuples(
     let mut page = PageRequest::first(10_000);
     let mut listing = Vec::new();
     let mut count = 0;
+    let reader = store.snapshot(head).map_err(Err)?;
     loop {
-        let result = store
-            .list(&TupleFilter::default(), &page, head)
-            .map_err(Err)?;
+        let result = reader.list(&TupleFilter::default(), &page).map_err(Err)?;
         for tuple in &result.items {
             if let Err(error) = crate::tuple::validate_tuple(schema, tuple) {
                 count += 1;

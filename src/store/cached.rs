@@ -1,41 +1,57 @@
-//! [`CachedStore`]: a [`SqliteStore`] with an in-memory mirror of every
+//! [`CachedStore`]: a durable store with an in-memory mirror of every
 //! tuple version, so that reads (checks, expands, lookups) run at memory
-//! speed while every write is durable first.
+//! speed while every write is durable first. A decorator: it wraps any
+//! store that can hand over its versions ([`Mirrorable`]), SQLite today.
 //!
-//! Writes go to SQLite, then — under one lock, in commit order — to the
-//! mirror at the revision SQLite gave them, so both hold the same versions
-//! at the same revisions and snapshot tokens mean the same in both. The
-//! forward and reverse reads come from the mirror; listings come from
-//! SQLite, so page cursors stay SQLite's and survive restarts. Garbage
-//! collection runs on both. The mirror assumes this process is the only
-//! writer of the database; another writer's changes are not seen until a
-//! restart.
+//! Writes go to the durable store, then — under one lock, in commit order —
+//! to the mirror at the revision the durable store gave them, so both hold
+//! the same versions at the same revisions and snapshot tokens mean the same
+//! in both. The forward and reverse reads come from the mirror; listings
+//! come from the durable store, so page cursors stay its own and survive
+//! restarts. Garbage collection runs on both. The mirror assumes this
+//! process is the only writer of the database; another writer's changes are
+//! not seen until a restart.
 
 use std::sync::Mutex;
 
+use super::memory::MemoryReader;
 use super::{
-    MemoryStore, Page, PageRequest, Probe, ProbeHit, Revision, SqliteStore, StoreError,
-    SubjectKind, TupleFilter, TupleStore,
+    ChangeSet, Maintenance, MemoryStore, Page, PageRequest, Probe, ProbeHit, Reader, Revision,
+    SchemaStore, SqliteStore, StoreError, SubjectKind, TupleFilter, TupleStore,
 };
+use crate::ir;
 use crate::tuple::{Subject, SubjectRef, Tuple};
 
-/// A SQLite store read through an in-memory mirror.
-pub struct CachedStore {
-    durable: SqliteStore,
+/// A durable store whose every version can be read out, to build a mirror.
+pub trait Mirrorable: TupleStore + Maintenance {
+    /// Every stored version, in creation order: `(tuple, created, deleted)`.
+    #[allow(clippy::type_complexity)]
+    fn versions(&self) -> Result<Vec<(Tuple, Revision, Option<Revision>)>, StoreError>;
+}
+
+impl Mirrorable for SqliteStore {
+    fn versions(&self) -> Result<Vec<(Tuple, Revision, Option<Revision>)>, StoreError> {
+        SqliteStore::versions(self)
+    }
+}
+
+/// A durable store (SQLite by default) read through an in-memory mirror.
+pub struct CachedStore<D = SqliteStore> {
+    durable: D,
     memory: MemoryStore,
     /// Serializes writes so the mirror applies them in commit order.
     writes: Mutex<()>,
 }
 
-impl std::fmt::Debug for CachedStore {
+impl<D> std::fmt::Debug for CachedStore<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CachedStore").finish_non_exhaustive()
     }
 }
 
-impl CachedStore {
+impl<D: Mirrorable> CachedStore<D> {
     /// Loads every version of `durable` into memory.
-    pub fn new(durable: SqliteStore) -> Result<CachedStore, StoreError> {
+    pub fn new(durable: D) -> Result<CachedStore<D>, StoreError> {
         let memory = MemoryStore::from_versions(
             durable.store_id()?,
             durable.head_revision()?,
@@ -50,100 +66,29 @@ impl CachedStore {
     }
 
     /// The durable store underneath.
-    pub fn durable(&self) -> &SqliteStore {
+    pub fn durable(&self) -> &D {
         &self.durable
     }
 }
 
-impl TupleStore for CachedStore {
-    fn write(&self, inserts: &[Tuple], deletes: &[Tuple]) -> Result<Revision, StoreError> {
-        let _order = self.writes.lock().map_err(|_| StoreError::Poisoned)?;
-        let rev = self.durable.write(inserts, deletes)?;
-        self.memory.apply_write(rev, inserts, deletes)
+impl<D: Mirrorable> TupleStore for CachedStore<D> {
+    fn snapshot(&self, at: Revision) -> Result<Box<dyn Reader + '_>, StoreError> {
+        // The mirror holds the same revisions, so its check is the durable
+        // store's; listings take a durable snapshot when they come.
+        Ok(Box::new(CachedReader {
+            memory: self.memory.reader(at)?,
+            durable: &self.durable,
+        }))
     }
 
-    fn delete_matching(&self, filter: &TupleFilter) -> Result<Revision, StoreError> {
+    fn apply(&self, changes: &ChangeSet<'_>) -> Result<Revision, StoreError> {
         let _order = self.writes.lock().map_err(|_| StoreError::Poisoned)?;
-        let rev = self.durable.delete_matching(filter)?;
-        self.memory.apply_delete_matching(rev, filter)
+        let rev = self.durable.apply(changes)?;
+        self.memory.apply_at(Some(rev), changes)
     }
 
     fn head_revision(&self) -> Result<Revision, StoreError> {
         self.memory.head_revision()
-    }
-
-    fn subjects(
-        &self,
-        namespace: &str,
-        object_id: &str,
-        relation: &str,
-        kind: SubjectKind,
-        at: Revision,
-    ) -> Result<Vec<Subject>, StoreError> {
-        self.memory
-            .subjects(namespace, object_id, relation, kind, at)
-    }
-
-    fn contains(&self, tuple: &Tuple, at: Revision) -> Result<bool, StoreError> {
-        self.memory.contains(tuple, at)
-    }
-
-    fn for_each_subject(
-        &self,
-        namespace: &str,
-        object_id: &str,
-        relation: &str,
-        kind: SubjectKind,
-        at: Revision,
-        visit: &mut dyn FnMut(SubjectRef<'_>),
-    ) -> Result<(), StoreError> {
-        self.memory
-            .for_each_subject(namespace, object_id, relation, kind, at, visit)
-    }
-
-    fn probe(
-        &self,
-        namespace: &str,
-        object_id: &str,
-        relation: &str,
-        probe: Probe<'_>,
-        at: Revision,
-        sets: &mut dyn FnMut(SubjectRef<'_>),
-    ) -> Result<ProbeHit, StoreError> {
-        self.memory
-            .probe(namespace, object_id, relation, probe, at, sets)
-    }
-
-    fn for_each_object_with_subject(
-        &self,
-        namespace: &str,
-        relation: &str,
-        subject: &Subject,
-        at: Revision,
-        visit: &mut dyn FnMut(&str),
-    ) -> Result<(), StoreError> {
-        self.memory
-            .for_each_object_with_subject(namespace, relation, subject, at, visit)
-    }
-
-    fn objects_with_subject(
-        &self,
-        namespace: &str,
-        relation: &str,
-        subject: &Subject,
-        at: Revision,
-    ) -> Result<Vec<String>, StoreError> {
-        self.memory
-            .objects_with_subject(namespace, relation, subject, at)
-    }
-
-    fn list(
-        &self,
-        filter: &TupleFilter,
-        page: &PageRequest,
-        at: Revision,
-    ) -> Result<Page<Tuple>, StoreError> {
-        self.durable.list(filter, page, at)
     }
 
     fn store_id(&self) -> Result<String, StoreError> {
@@ -153,7 +98,98 @@ impl TupleStore for CachedStore {
     fn reads_from_memory(&self) -> bool {
         true
     }
+}
 
+/// Reads from the mirror; listings from the durable store.
+struct CachedReader<'a> {
+    memory: MemoryReader<'a>,
+    durable: &'a dyn TupleStore,
+}
+
+impl Reader for CachedReader<'_> {
+    fn revision(&self) -> Revision {
+        self.memory.revision()
+    }
+
+    fn subjects(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        kind: SubjectKind,
+    ) -> Result<Vec<Subject>, StoreError> {
+        self.memory.subjects(namespace, object_id, relation, kind)
+    }
+
+    fn contains(&self, tuple: &Tuple) -> Result<bool, StoreError> {
+        self.memory.contains(tuple)
+    }
+
+    fn for_each_subject(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        kind: SubjectKind,
+        visit: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<(), StoreError> {
+        self.memory
+            .for_each_subject(namespace, object_id, relation, kind, visit)
+    }
+
+    fn probe(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        probe: Probe<'_>,
+        sets: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<ProbeHit, StoreError> {
+        self.memory
+            .probe(namespace, object_id, relation, probe, sets)
+    }
+
+    fn for_each_object_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        visit: &mut dyn FnMut(&str),
+    ) -> Result<(), StoreError> {
+        self.memory
+            .for_each_object_with_subject(namespace, relation, subject, visit)
+    }
+
+    fn objects_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+    ) -> Result<Vec<String>, StoreError> {
+        self.memory
+            .objects_with_subject(namespace, relation, subject)
+    }
+
+    fn list(&self, filter: &TupleFilter, page: &PageRequest) -> Result<Page<Tuple>, StoreError> {
+        self.durable.snapshot(self.revision())?.list(filter, page)
+    }
+}
+
+impl<D: Mirrorable + SchemaStore> SchemaStore for CachedStore<D> {
+    fn save_schema(&self, schema: &ir::Schema) -> Result<bool, StoreError> {
+        self.durable.save_schema(schema)
+    }
+
+    fn load_schema(&self) -> Result<Option<ir::Schema>, StoreError> {
+        self.durable.load_schema()
+    }
+
+    fn schema_hash(&self) -> Result<Option<String>, StoreError> {
+        self.durable.schema_hash()
+    }
+}
+
+impl<D: Mirrorable> Maintenance for CachedStore<D> {
     fn gc(&self, before: Revision) -> Result<u64, StoreError> {
         let removed = self.durable.gc(before)?;
         self.memory.gc(before)?;

@@ -1,4 +1,5 @@
-//! An in-memory [`TupleStore`], for tests and for embedding.
+//! An in-memory [`TupleStore`] (and [`SchemaStore`]), for tests and for
+//! embedding, and the mirror inside [`super::CachedStore`].
 //!
 //! Every version of every tuple lives in one append-only vector; a forward
 //! index (namespace → object → relation) and a reverse index (subject →
@@ -6,29 +7,36 @@
 //! at an old revision use the same indexes as reads at the head. One
 //! `RwLock` guards everything: reads run in parallel, writes are atomic.
 //!
-//! Reads hand out borrowed subjects and IDs ([`TupleStore::for_each_subject`],
-//! [`TupleStore::probe`], [`TupleStore::for_each_object_with_subject`]), so a
-//! check copies no strings; a probe of a relation with few versions scans
-//! them, a larger one looks the subject up.
+//! A [`Reader`] is the store and a revision: each read takes the read lock
+//! for itself, so a long request never holds up writers. Reads hand out
+//! borrowed subjects and IDs ([`Reader::for_each_subject`],
+//! [`Reader::probe`], [`Reader::for_each_object_with_subject`]), so a check
+//! copies no strings; a probe of a relation with few versions scans them, a
+//! larger one looks the subject up.
 //!
-//! [`TupleStore::gc`] drops the versions deleted at or before a revision by
+//! [`Maintenance::gc`] drops the versions deleted at or before a revision by
 //! building a compacted copy under the read lock and swapping it in under a
 //! short write lock, so readers are not held up while it works. Listing
 //! cursors are version sequence numbers, which compaction keeps.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
+use super::paging::PageBuilder;
+use super::revision::{ensure_not_collected, ensure_readable};
 use super::{
-    check_all, Page, PageRequest, Probe, ProbeHit, Revision, StoreError, SubjectKind, TupleFilter,
-    TupleStore,
+    check_all, ChangeSet, Maintenance, Page, PageRequest, Probe, ProbeHit, Reader, Revision,
+    SchemaStore, StoreError, SubjectKind, TupleFilter, TupleStore,
 };
+use crate::ir;
 use crate::tuple::{Object, Subject, SubjectRef, Tuple};
 
 /// An in-memory tuple store.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     inner: RwLock<Inner>,
+    /// The stored schema (see [`SchemaStore`]).
+    schema: Mutex<Option<ir::Schema>>,
 }
 
 #[derive(Debug)]
@@ -59,7 +67,7 @@ const SCAN_LIMIT: usize = 48;
 #[derive(Debug)]
 struct Inner {
     head: u64,
-    /// The oldest revision whose history is complete (see [`TupleStore::gc`]).
+    /// The oldest revision whose history is complete (see [`Maintenance::gc`]).
     horizon: u64,
     next_seq: u64,
     /// A random id, bound into snapshot tokens.
@@ -162,20 +170,11 @@ impl Inner {
         }
     }
 
-    fn check_revision(&self, at: Revision) -> Result<u64, StoreError> {
-        if at.0 > self.head {
-            return Err(StoreError::FutureRevision {
-                requested: at,
-                head: Revision(self.head),
-            });
-        }
-        if at.0 < self.horizon {
-            return Err(StoreError::RevisionCollected {
-                requested: at,
-                horizon: Revision(self.horizon),
-            });
-        }
-        Ok(at.0)
+    /// A reader's guard on every read: the revision was readable when the
+    /// snapshot was taken, but collection may have run since.
+    fn readable(&self, at: u64) -> Result<u64, StoreError> {
+        ensure_not_collected(Revision(at), Revision(self.horizon))?;
+        Ok(at)
     }
 
     /// The versions of `namespace:object_id#relation`, history included.
@@ -228,20 +227,6 @@ impl MemoryStore {
         self.inner.read().map_err(|_| StoreError::Poisoned)
     }
 
-    /// Runs a write at `rev`, or at the next revision if `rev` is not above
-    /// the head.
-    fn write_at(
-        &self,
-        rev: Option<Revision>,
-        change: impl FnOnce(&mut Inner, u64),
-    ) -> Result<Revision, StoreError> {
-        let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
-        let rev = rev.map_or(inner.head + 1, |r| r.0.max(inner.head + 1));
-        change(&mut inner, rev);
-        inner.head = rev;
-        Ok(Revision(rev))
-    }
-
     /// A store holding exactly the given versions — `(tuple, created,
     /// deleted)` in creation order — at `head`, with the given id and
     /// horizon: an in-memory mirror of a durable store (see
@@ -270,34 +255,22 @@ impl MemoryStore {
         }
         MemoryStore {
             inner: RwLock::new(inner),
+            schema: Mutex::default(),
         }
     }
 
-    /// Applies a write that a durable store committed at `rev`.
-    pub fn apply_write(
+    /// Applies `changes` at `rev`, or at the next revision if `rev` is
+    /// `None` or not above the head: a mirror applies what a durable store
+    /// committed at `rev`.
+    pub fn apply_at(
         &self,
-        rev: Revision,
-        inserts: &[Tuple],
-        deletes: &[Tuple],
+        rev: Option<Revision>,
+        changes: &ChangeSet<'_>,
     ) -> Result<Revision, StoreError> {
-        let kept: HashSet<&Tuple> = inserts.iter().collect();
-        self.write_at(Some(rev), |inner, rev| {
-            for tuple in deletes.iter().filter(|t| !kept.contains(t)) {
-                inner.delete(tuple, rev);
-            }
-            for tuple in inserts {
-                inner.insert(tuple, rev);
-            }
-        })
-    }
-
-    /// Applies a [`TupleStore::delete_matching`] committed at `rev`.
-    pub fn apply_delete_matching(
-        &self,
-        rev: Revision,
-        filter: &TupleFilter,
-    ) -> Result<Revision, StoreError> {
-        self.write_at(Some(rev), |inner, rev| {
+        let kept: HashSet<&Tuple> = changes.inserts.iter().collect();
+        let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
+        let rev = rev.map_or(inner.head + 1, |r| r.0.max(inner.head + 1));
+        if let Some(filter) = changes.delete_matching {
             let doomed: Vec<Tuple> = inner
                 .live
                 .keys()
@@ -307,25 +280,72 @@ impl MemoryStore {
             for tuple in &doomed {
                 inner.delete(tuple, rev);
             }
+        }
+        for tuple in changes.deletes.iter().filter(|t| !kept.contains(t)) {
+            inner.delete(tuple, rev);
+        }
+        for tuple in changes.inserts {
+            inner.insert(tuple, rev);
+        }
+        inner.head = rev;
+        Ok(Revision(rev))
+    }
+}
+
+impl MemoryStore {
+    /// [`TupleStore::snapshot`] as its concrete type, for decorators.
+    pub fn reader(&self, at: Revision) -> Result<MemoryReader<'_>, StoreError> {
+        let inner = self.read()?;
+        ensure_readable(at, Revision(inner.head), Revision(inner.horizon))?;
+        Ok(MemoryReader {
+            store: self,
+            at: at.0,
         })
     }
 }
 
 impl TupleStore for MemoryStore {
-    fn write(&self, inserts: &[Tuple], deletes: &[Tuple]) -> Result<Revision, StoreError> {
-        check_all(inserts)?;
-        check_all(deletes)?;
-        let next = Revision(self.read()?.head + 1);
-        self.apply_write(next, inserts, deletes)
+    fn snapshot(&self, at: Revision) -> Result<Box<dyn Reader + '_>, StoreError> {
+        Ok(Box::new(self.reader(at)?))
     }
 
-    fn delete_matching(&self, filter: &TupleFilter) -> Result<Revision, StoreError> {
-        let next = Revision(self.read()?.head + 1);
-        self.apply_delete_matching(next, filter)
+    fn apply(&self, changes: &ChangeSet<'_>) -> Result<Revision, StoreError> {
+        check_all(changes.inserts)?;
+        check_all(changes.deletes)?;
+        self.apply_at(None, changes)
     }
 
     fn head_revision(&self) -> Result<Revision, StoreError> {
         Ok(Revision(self.read()?.head))
+    }
+
+    fn store_id(&self) -> Result<String, StoreError> {
+        Ok(self.read()?.id.clone())
+    }
+
+    fn reads_from_memory(&self) -> bool {
+        true
+    }
+}
+
+/// A [`Reader`] of a [`MemoryStore`]: the store and a checked revision.
+pub struct MemoryReader<'a> {
+    store: &'a MemoryStore,
+    at: u64,
+}
+
+impl MemoryReader<'_> {
+    /// The store's state, once more checked for collection under the lock.
+    fn read(&self) -> Result<(RwLockReadGuard<'_, Inner>, u64), StoreError> {
+        let inner = self.store.read()?;
+        let at = inner.readable(self.at)?;
+        Ok((inner, at))
+    }
+}
+
+impl Reader for MemoryReader<'_> {
+    fn revision(&self) -> Revision {
+        Revision(self.at)
     }
 
     fn subjects(
@@ -334,10 +354,8 @@ impl TupleStore for MemoryStore {
         object_id: &str,
         relation: &str,
         kind: SubjectKind,
-        at: Revision,
     ) -> Result<Vec<Subject>, StoreError> {
-        let inner = self.read()?;
-        let at = inner.check_revision(at)?;
+        let (inner, at) = self.read()?;
         let indices = inner.relation_versions(namespace, object_id, relation);
         Ok(inner
             .visible(indices, at)
@@ -347,9 +365,8 @@ impl TupleStore for MemoryStore {
             .collect())
     }
 
-    fn contains(&self, tuple: &Tuple, at: Revision) -> Result<bool, StoreError> {
-        let inner = self.read()?;
-        let at = inner.check_revision(at)?;
+    fn contains(&self, tuple: &Tuple) -> Result<bool, StoreError> {
+        let (inner, at) = self.read()?;
         Ok(inner.contains(tuple, at))
     }
 
@@ -359,11 +376,9 @@ impl TupleStore for MemoryStore {
         object_id: &str,
         relation: &str,
         kind: SubjectKind,
-        at: Revision,
         visit: &mut dyn FnMut(SubjectRef<'_>),
     ) -> Result<(), StoreError> {
-        let inner = self.read()?;
-        let at = inner.check_revision(at)?;
+        let (inner, at) = self.read()?;
         let indices = inner.relation_versions(namespace, object_id, relation);
         for tuple in inner.visible(indices, at) {
             if kind.matches(&tuple.subject) {
@@ -379,11 +394,9 @@ impl TupleStore for MemoryStore {
         object_id: &str,
         relation: &str,
         probe: Probe<'_>,
-        at: Revision,
         sets: &mut dyn FnMut(SubjectRef<'_>),
     ) -> Result<ProbeHit, StoreError> {
-        let inner = self.read()?;
-        let at = inner.check_revision(at)?;
+        let (inner, at) = self.read()?;
         let indices = inner.relation_versions(namespace, object_id, relation);
         let mut hit = ProbeHit::default();
         if indices.is_empty() {
@@ -426,10 +439,8 @@ impl TupleStore for MemoryStore {
         namespace: &str,
         relation: &str,
         subject: &Subject,
-        at: Revision,
     ) -> Result<Vec<String>, StoreError> {
-        let inner = self.read()?;
-        let at = inner.check_revision(at)?;
+        let (inner, at) = self.read()?;
         let indices = inner.reverse_versions(subject, namespace, relation);
         let mut ids: Vec<String> = inner
             .visible(indices, at)
@@ -445,11 +456,9 @@ impl TupleStore for MemoryStore {
         namespace: &str,
         relation: &str,
         subject: &Subject,
-        at: Revision,
         visit: &mut dyn FnMut(&str),
     ) -> Result<(), StoreError> {
-        let inner = self.read()?;
-        let at = inner.check_revision(at)?;
+        let (inner, at) = self.read()?;
         let indices = inner.reverse_versions(subject, namespace, relation);
         for tuple in inner.visible(indices, at) {
             visit(&tuple.object.id);
@@ -457,45 +466,52 @@ impl TupleStore for MemoryStore {
         Ok(())
     }
 
-    fn list(
-        &self,
-        filter: &TupleFilter,
-        page: &PageRequest,
-        at: Revision,
-    ) -> Result<Page<Tuple>, StoreError> {
-        let inner = self.read()?;
-        let at = inner.check_revision(at)?;
-        let start = match &page.cursor {
-            None => 0,
-            Some(cursor) => cursor
-                .parse::<u64>()
-                .map_err(|_| StoreError::InvalidCursor(cursor.clone()))?,
-        };
-        let mut items = Vec::new();
-        let mut next_cursor = None;
+    fn list(&self, filter: &TupleFilter, page: &PageRequest) -> Result<Page<Tuple>, StoreError> {
+        let start = page.start()?;
+        let (inner, at) = self.read()?;
+        let mut builder = PageBuilder::new(page.limit);
         let first = inner.versions.partition_point(|v| v.seq < start);
         for version in inner.versions.iter().skip(first) {
             if !version.visible_at(at) || !filter.matches(&version.tuple) {
                 continue;
             }
-            if items.len() == page.limit {
-                // There is at least one more: the next page starts at it.
-                next_cursor = Some(version.seq.to_string());
+            if !builder.offer(version.seq, || Ok(version.tuple.clone()))? {
                 break;
             }
-            items.push(version.tuple.clone());
         }
-        Ok(Page { items, next_cursor })
+        Ok(builder.finish())
+    }
+}
+
+impl SchemaStore for MemoryStore {
+    fn save_schema(&self, schema: &ir::Schema) -> Result<bool, StoreError> {
+        let mut stored = self.schema.lock().map_err(|_| StoreError::Poisoned)?;
+        if stored.as_ref().is_some_and(|s| s.hash == schema.hash) {
+            return Ok(false);
+        }
+        *stored = Some(schema.clone());
+        Ok(true)
     }
 
-    fn store_id(&self) -> Result<String, StoreError> {
-        Ok(self.read()?.id.clone())
+    fn load_schema(&self) -> Result<Option<ir::Schema>, StoreError> {
+        Ok(self
+            .schema
+            .lock()
+            .map_err(|_| StoreError::Poisoned)?
+            .clone())
     }
 
-    fn reads_from_memory(&self) -> bool {
-        true
+    fn schema_hash(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .schema
+            .lock()
+            .map_err(|_| StoreError::Poisoned)?
+            .as_ref()
+            .map(|s| s.hash.clone()))
     }
+}
 
+impl Maintenance for MemoryStore {
     fn gc_horizon(&self) -> Result<Revision, StoreError> {
         Ok(Revision(self.read()?.horizon))
     }

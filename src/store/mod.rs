@@ -1,5 +1,7 @@
-//! Tuple storage: a small synchronous trait and two implementations,
-//! [`MemoryStore`] (tests and embedding) and [`SqliteStore`] (durable).
+//! Tuple storage: the traits every backend implements, and three
+//! implementations, [`MemoryStore`] (tests and embedding), [`SqliteStore`]
+//! (durable) and [`CachedStore`] (any durable store read through an
+//! in-memory mirror). `docs/store.md` says what a new backend implements.
 //!
 //! Stores are revisioned from the start so that the engine can evaluate a
 //! whole request, or page through a lookup, against one consistent snapshot
@@ -8,41 +10,41 @@
 //! the one that deleted it (`None` while live), so a read at revision `R`
 //! sees exactly the tuples with `created <= R` and (`deleted` unset or
 //! `> R`). Deleting a tuple and writing it again creates a new version;
-//! history is kept until [`TupleStore::gc`] removes the versions deleted
-//! before a revision; reads below that revision (the *horizon*) then fail
-//! with [`StoreError::RevisionCollected`] instead of answering wrongly.
+//! history is kept until [`Maintenance::gc`] removes the versions deleted
+//! before a revision; snapshots below that revision (the *horizon*) then
+//! fail with [`StoreError::RevisionCollected`] instead of answering wrongly.
 //!
-//! Stores know nothing of schemas: they check only that tuples are well
-//! formed ([`Tuple::check_well_formed`]). Validate against the schema first
-//! ([`write_validated`] does both, all or nothing).
+//! The traits, in the shape of SpiceDB's datastore layer:
+//! - [`TupleStore`]: [`TupleStore::snapshot`] gives a [`Reader`] at one
+//!   revision, checked once when it is taken; the reader's lifetime is the
+//!   request's read scope. [`TupleStore::apply`] writes a [`ChangeSet`] in
+//!   one transaction.
+//! - [`SchemaStore`]: the compiled schema kept beside the tuples.
+//! - [`Maintenance`]: garbage collection and commit times.
+//! - [`Store`]: all three, what a server holds.
+//!
+//! Tuple storage knows nothing of schemas: it checks only that tuples are
+//! well formed ([`Tuple::check_well_formed`]); [`validated`] checks a write
+//! against a schema first.
 
 pub mod cached;
 pub mod memory;
+pub mod paging;
+pub mod revision;
 pub mod sqlite;
+pub mod validated;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::ir::Schema;
-use crate::tuple::{validate_tuple, Object, Subject, SubjectRef, Tuple, WriteError};
+use crate::tuple::{Object, Subject, SubjectRef, Tuple};
 
 pub use cached::CachedStore;
 pub use memory::MemoryStore;
+pub use paging::{Page, PageRequest};
+pub use revision::Revision;
 pub use sqlite::{MigrationStatus, SqliteStore};
-
-/// A store revision: 0 is the empty store before any write; each write
-/// transaction increments it.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
-#[serde(transparent)]
-pub struct Revision(pub u64);
-
-impl std::fmt::Display for Revision {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
+pub use validated::{write_validated, ValidatedWriteError};
 
 /// Which subjects of a relation a forward read returns. The engine asks for
 /// the kind it needs, so a store can answer from an index instead of
@@ -67,7 +69,7 @@ impl SubjectKind {
     }
 }
 
-/// What [`TupleStore::probe`] looks for in one stored relation.
+/// What [`Reader::probe`] looks for in one stored relation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Probe<'a> {
     /// This exact subject.
@@ -82,45 +84,13 @@ pub struct Probe<'a> {
     pub whole_object: bool,
 }
 
-/// What [`TupleStore::probe`] found.
+/// What [`Reader::probe`] found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProbeHit {
     /// The probed subject is stored.
     pub subject: bool,
     /// The probed wildcard is stored.
     pub wildcard: bool,
-}
-
-/// One request's reads, from [`TupleStore::begin_reads`] until dropped.
-#[must_use = "the scope ends when the guard is dropped"]
-pub struct ReadScope<'a> {
-    store: Option<&'a dyn TupleStore>,
-}
-
-impl<'a> ReadScope<'a> {
-    /// A scope that needs no ending (the store keeps nothing between reads).
-    pub fn none() -> ReadScope<'a> {
-        ReadScope { store: None }
-    }
-
-    /// A scope that calls [`TupleStore::end_reads`] on `store` when dropped.
-    pub fn of(store: &'a dyn TupleStore) -> ReadScope<'a> {
-        ReadScope { store: Some(store) }
-    }
-}
-
-impl Drop for ReadScope<'_> {
-    fn drop(&mut self) {
-        if let Some(store) = self.store {
-            store.end_reads();
-        }
-    }
-}
-
-impl std::fmt::Debug for ReadScope<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReadScope").finish_non_exhaustive()
-    }
 }
 
 /// Selects tuples; an unset field matches anything.
@@ -170,30 +140,6 @@ impl TupleFilter {
     }
 }
 
-/// One page of a listing: at most `limit` items after `cursor` (an opaque
-/// token from the previous page; `None` for the first page).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PageRequest {
-    pub cursor: Option<String>,
-    pub limit: usize,
-}
-
-impl PageRequest {
-    pub fn first(limit: usize) -> PageRequest {
-        PageRequest {
-            cursor: None,
-            limit,
-        }
-    }
-}
-
-/// A page of results; `next_cursor` is `None` on the last page.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
-
 /// Why a store operation failed. Nothing was written when a write fails.
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -208,10 +154,13 @@ pub enum StoreError {
     },
     #[error("invalid page cursor `{0}`")]
     InvalidCursor(String),
+    /// The database's layout was written by a newer zanzi.
     #[error(
         "the database schema is at version {found}, newer than this program's {supported}; upgrade zanzi"
     )]
     NewerDatabase { found: u32, supported: u32 },
+    /// The database's layout is older than this zanzi's and was opened
+    /// without migrating.
     #[error("the database needs migrating (at version {found}, expected {expected}); run the migrations first")]
     NeedsMigration { found: u32, expected: u32 },
     /// The stored schema does not load (modified by hand, or written by a
@@ -220,100 +169,92 @@ pub enum StoreError {
     StoredSchema(#[source] crate::ir::IrError),
     #[error("the tuple store lock was poisoned by a panic in another thread")]
     Poisoned,
+    /// The backend failed (I/O, a constraint, a lost connection); its own
+    /// error is the source.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// Storage of relation tuples, with snapshot reads at a revision.
+/// The writes of one transaction: `delete_matching` first, then `deletes`,
+/// then `inserts`, all at the next revision. A tuple both deleted and
+/// inserted stays (or becomes) live.
 ///
-/// Writes are atomic (all or nothing) and idempotent: inserting a live
-/// tuple or deleting a missing one changes nothing (never a duplicate row).
-/// Reads at a revision above [`TupleStore::head_revision`] fail.
-///
-/// A request that makes many reads (a check, a lookup) brackets them with
-/// [`TupleStore::begin_reads`]: a store may then keep state between those
-/// reads (SQLite keeps one read transaction and the rows it has read).
-/// Scopes change no answer; reads are still at their revision, and writes
-/// may happen while a scope is open.
-pub trait TupleStore: Send + Sync {
-    /// Deletes `deletes`, then inserts `inserts`, in one transaction that
-    /// gets the next revision. A tuple in both stays (or becomes) live.
-    fn write(&self, inserts: &[Tuple], deletes: &[Tuple]) -> Result<Revision, StoreError>;
+/// A change set rather than a closure over a transaction: a decorator
+/// ([`CachedStore`]) mirrors exactly what was committed, and a backend can
+/// apply it inside its own transaction. Preconditions ("fail unless this
+/// tuple is live") fit as one more field, checked inside the transaction
+/// before anything is written.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ChangeSet<'a> {
+    pub inserts: &'a [Tuple],
+    pub deletes: &'a [Tuple],
+    /// Deletes every live tuple matching this filter.
+    pub delete_matching: Option<&'a TupleFilter>,
+}
 
-    /// Starts one request's reads; the scope ends when the guard drops.
-    /// Scopes may nest and overlap (several threads).
-    fn begin_reads(&self) -> ReadScope<'_> {
-        ReadScope::none()
-    }
+/// One request's view of a store at one revision, from
+/// [`TupleStore::snapshot`] until dropped (the read scope: SQLite keeps one
+/// read transaction and the rows it read for that long). Writes may happen
+/// while a reader is alive; they are not seen.
+pub trait Reader {
+    /// The revision every read answers at.
+    fn revision(&self) -> Revision;
 
-    /// Ends a scope of [`TupleStore::begin_reads`]; called by its guard.
-    fn end_reads(&self) {}
-
-    /// Deletes every live tuple matching `filter`, in one transaction.
-    fn delete_matching(&self, filter: &TupleFilter) -> Result<Revision, StoreError>;
-
-    /// The latest revision; reads at it see every committed write.
-    fn head_revision(&self) -> Result<Revision, StoreError>;
-
-    /// Forward lookup: the subjects of `namespace:object_id#relation` at `at`,
-    /// of the given kind, in a deterministic order.
+    /// Forward lookup: the subjects of `namespace:object_id#relation`, of
+    /// the given kind, in a deterministic order.
     fn subjects(
         &self,
         namespace: &str,
         object_id: &str,
         relation: &str,
         kind: SubjectKind,
-        at: Revision,
-    ) -> Result<Vec<Subject>, StoreError>;
-
-    /// Whether exactly this tuple is live at `at`.
-    fn contains(&self, tuple: &Tuple, at: Revision) -> Result<bool, StoreError> {
-        Ok(self
-            .subjects(
-                &tuple.object.namespace,
-                &tuple.object.id,
-                &tuple.relation,
-                SubjectKind::All,
-                at,
-            )?
-            .contains(&tuple.subject))
+    ) -> Result<Vec<Subject>, StoreError> {
+        let mut out = Vec::new();
+        self.for_each_subject(namespace, object_id, relation, kind, &mut |subject| {
+            out.push(subject.to_subject());
+        })?;
+        Ok(out)
     }
 
-    /// [`TupleStore::subjects`] without copies: calls `visit` with each
-    /// subject, in the same order. `visit` must not call the store.
+    /// [`Reader::subjects`] without copies: calls `visit` with each subject,
+    /// in the same order. `visit` must not call the store.
     fn for_each_subject(
         &self,
         namespace: &str,
         object_id: &str,
         relation: &str,
         kind: SubjectKind,
-        at: Revision,
         visit: &mut dyn FnMut(SubjectRef<'_>),
-    ) -> Result<(), StoreError> {
-        for subject in self.subjects(namespace, object_id, relation, kind, at)? {
-            visit(subject.borrowed());
-        }
-        Ok(())
+    ) -> Result<(), StoreError>;
+
+    /// Whether exactly this tuple is live.
+    fn contains(&self, tuple: &Tuple) -> Result<bool, StoreError> {
+        Ok(self
+            .subjects(
+                &tuple.object.namespace,
+                &tuple.object.id,
+                &tuple.relation,
+                SubjectKind::All,
+            )?
+            .contains(&tuple.subject))
     }
 
     /// The one read a check makes of a stored relation
-    /// `namespace:object_id#relation` at `at`: whether the probed subject
-    /// and the probed wildcard are stored, and (with `probe.sets`) its
-    /// subject sets, passed to `sets` in the order of [`TupleStore::subjects`].
-    /// When the subject or the wildcard is found, the sets may be skipped.
-    /// `sets` must not call the store.
+    /// `namespace:object_id#relation`: whether the probed subject and the
+    /// probed wildcard are stored, and (with `probe.sets`) its subject sets,
+    /// passed to `sets` in the order of [`Reader::subjects`]. When the
+    /// subject or the wildcard is found, the sets may be skipped. `sets`
+    /// must not call the store.
     fn probe(
         &self,
         namespace: &str,
         object_id: &str,
         relation: &str,
         probe: Probe<'_>,
-        at: Revision,
         sets: &mut dyn FnMut(SubjectRef<'_>),
     ) -> Result<ProbeHit, StoreError> {
         let object = Object::new(namespace, object_id);
-        let has =
-            |subject: Subject| self.contains(&Tuple::new(object.clone(), relation, subject), at);
+        let has = |subject: Subject| self.contains(&Tuple::new(object.clone(), relation, subject));
         let hit = ProbeHit {
             subject: match probe.subject {
                 Some(subject) => has(subject.to_subject())?,
@@ -325,72 +266,127 @@ pub trait TupleStore: Send + Sync {
             },
         };
         if probe.sets && !hit.subject && !hit.wildcard {
-            self.for_each_subject(namespace, object_id, relation, SubjectKind::Sets, at, sets)?;
+            self.for_each_subject(namespace, object_id, relation, SubjectKind::Sets, sets)?;
         }
         Ok(hit)
     }
 
-    /// A hint: the caller is about to read these objects of `namespace` at
-    /// `at`, within the current read scope, so a store may read them now,
-    /// together. Changes no answer; the default does nothing.
-    fn prefetch(
-        &self,
-        namespace: &str,
-        object_ids: &[&str],
-        at: Revision,
-    ) -> Result<(), StoreError> {
-        let _ = (namespace, object_ids, at);
+    /// A hint: the caller is about to read these objects of `namespace`,
+    /// so a store may read them now, together. Changes no answer; the
+    /// default does nothing.
+    fn prefetch(&self, namespace: &str, object_ids: &[&str]) -> Result<(), StoreError> {
+        let _ = (namespace, object_ids);
         Ok(())
     }
 
     /// Reverse lookup: the IDs of the objects of `namespace` whose `relation`
-    /// holds exactly `subject` at `at`, sorted.
+    /// holds exactly `subject`, sorted.
     fn objects_with_subject(
         &self,
         namespace: &str,
         relation: &str,
         subject: &Subject,
-        at: Revision,
-    ) -> Result<Vec<String>, StoreError>;
+    ) -> Result<Vec<String>, StoreError> {
+        let mut ids = Vec::new();
+        self.for_each_object_with_subject(namespace, relation, subject, &mut |id| {
+            ids.push(id.to_owned());
+        })?;
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
 
-    /// [`TupleStore::objects_with_subject`] without copies: calls `visit`
-    /// with each ID, in no particular order (an ID may come more than once).
+    /// [`Reader::objects_with_subject`] without copies: calls `visit` with
+    /// each ID, in no particular order (an ID may come more than once).
     /// `visit` must not call the store.
     fn for_each_object_with_subject(
         &self,
         namespace: &str,
         relation: &str,
         subject: &Subject,
-        at: Revision,
         visit: &mut dyn FnMut(&str),
-    ) -> Result<(), StoreError> {
-        for id in self.objects_with_subject(namespace, relation, subject, at)? {
-            visit(&id);
-        }
-        Ok(())
+    ) -> Result<(), StoreError>;
+
+    /// The live tuples matching `filter`, a page at a time, in a stable
+    /// order (see [`paging`]).
+    fn list(&self, filter: &TupleFilter, page: &PageRequest) -> Result<Page<Tuple>, StoreError>;
+}
+
+/// Storage of relation tuples: snapshots to read, change sets to write.
+///
+/// Writes are atomic (all or nothing) and idempotent: inserting a live
+/// tuple or deleting a missing one changes nothing (never a duplicate row).
+pub trait TupleStore: Send + Sync {
+    /// A reader at `at`. Fails with [`StoreError::FutureRevision`] above the
+    /// head and [`StoreError::RevisionCollected`] below the horizon (see
+    /// [`revision::ensure_readable`]); the reader's reads then cannot fail
+    /// for their revision. Cheap: at most one allocation.
+    fn snapshot(&self, at: Revision) -> Result<Box<dyn Reader + '_>, StoreError>;
+
+    /// The latest revision; a snapshot at it sees every committed write.
+    fn head_revision(&self) -> Result<Revision, StoreError>;
+
+    /// Writes `changes` in one transaction that gets the next revision.
+    fn apply(&self, changes: &ChangeSet<'_>) -> Result<Revision, StoreError>;
+
+    /// Deletes `deletes`, then inserts `inserts`, in one transaction.
+    fn write(&self, inserts: &[Tuple], deletes: &[Tuple]) -> Result<Revision, StoreError> {
+        self.apply(&ChangeSet {
+            inserts,
+            deletes,
+            delete_matching: None,
+        })
     }
 
-    /// The live tuples matching `filter` at `at`, a page at a time, in a
-    /// stable order.
-    fn list(
-        &self,
-        filter: &TupleFilter,
-        page: &PageRequest,
-        at: Revision,
-    ) -> Result<Page<Tuple>, StoreError>;
+    /// Deletes every live tuple matching `filter`, in one transaction.
+    fn delete_matching(&self, filter: &TupleFilter) -> Result<Revision, StoreError> {
+        self.apply(&ChangeSet {
+            delete_matching: Some(filter),
+            ..ChangeSet::default()
+        })
+    }
 
     /// A random identifier fixed when the store was created, so that
     /// snapshot tokens of one store are refused by another.
     fn store_id(&self) -> Result<String, StoreError>;
 
+    /// Whether forward and reverse reads are answered from memory, without
+    /// I/O (callers may then run evaluations without a blocking thread).
+    fn reads_from_memory(&self) -> bool {
+        false
+    }
+}
+
+/// The compiled schema kept with the tuples: the schema the data was last
+/// written against, so that a database carries what is needed to answer
+/// questions about it. Not revisioned: a question at an old revision is
+/// answered with the current schema.
+pub trait SchemaStore: Send + Sync {
+    /// Stores `schema`, replacing any other. Returns whether it changed
+    /// (false when the same schema was stored).
+    fn save_schema(&self, schema: &crate::ir::Schema) -> Result<bool, StoreError>;
+
+    /// The stored schema, validated as any IR file is; `None` when none was
+    /// stored.
+    fn load_schema(&self) -> Result<Option<crate::ir::Schema>, StoreError>;
+
+    /// The hash of the stored schema, without loading it.
+    fn schema_hash(&self) -> Result<Option<String>, StoreError>;
+}
+
+/// Upkeep that no request makes: garbage collection of history.
+/// (Migrations of a database's layout belong to its backend, e.g.
+/// [`sqlite::migrations`].)
+pub trait Maintenance: Send + Sync {
     /// Removes every tuple version deleted at or before `before` (clamped to
-    /// the head) and returns how many were removed. Reads at any revision
-    /// from `before` on are unchanged; reads below it fail from then on
-    /// with [`StoreError::RevisionCollected`]. Live tuples are never removed.
+    /// the head) and returns how many were removed. Snapshots at any
+    /// revision from `before` on are unchanged; snapshots below it fail from
+    /// then on with [`StoreError::RevisionCollected`]. Live tuples are never
+    /// removed.
     fn gc(&self, before: Revision) -> Result<u64, StoreError>;
 
     /// The oldest readable revision: the highest `before` given to
-    /// [`TupleStore::gc`] so far (0 when nothing was collected).
+    /// [`Maintenance::gc`] so far (0 when nothing was collected).
     fn gc_horizon(&self) -> Result<Revision, StoreError>;
 
     /// The newest revision committed at or before `unix_millis`
@@ -400,13 +396,13 @@ pub trait TupleStore: Send + Sync {
     fn revision_as_of(&self, _unix_millis: i64) -> Result<Option<Revision>, StoreError> {
         Ok(None)
     }
-
-    /// Whether forward and reverse reads are answered from memory, without
-    /// I/O (callers may then run evaluations without a blocking thread).
-    fn reads_from_memory(&self) -> bool {
-        false
-    }
 }
+
+/// Everything a server needs of one store object: tuples, the schema and
+/// upkeep.
+pub trait Store: TupleStore + SchemaStore + Maintenance {}
+
+impl<T: TupleStore + SchemaStore + Maintenance> Store for T {}
 
 /// 16 random bytes in hex: store ids.
 pub(crate) fn random_id() -> String {
@@ -421,36 +417,6 @@ pub(crate) fn random_id() -> String {
         bytes = nanos.to_le_bytes();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Why [`write_validated`] wrote nothing.
-#[derive(Debug, Error)]
-pub enum ValidatedWriteError {
-    /// Every tuple the schema rejects, with its index in the inserts.
-    #[error("{} tuple(s) rejected by the schema; the first: {}", .0.len(), .0.first().map(|(_, e)| e.to_string()).unwrap_or_default())]
-    Rejected(Vec<(usize, WriteError)>),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Validates every insert against `schema` and writes only when all pass:
-/// the write path for anything facing users. Deletes are not validated, so
-/// tuples left over from an older schema can still be removed.
-pub fn write_validated(
-    store: &dyn TupleStore,
-    schema: &Schema,
-    inserts: &[Tuple],
-    deletes: &[Tuple],
-) -> Result<Revision, ValidatedWriteError> {
-    let rejected: Vec<(usize, WriteError)> = inserts
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| validate_tuple(schema, t).err().map(|e| (i, e)))
-        .collect();
-    if !rejected.is_empty() {
-        return Err(ValidatedWriteError::Rejected(rejected));
-    }
-    Ok(store.write(inserts, deletes)?)
 }
 
 /// Checks well-formedness of every tuple of a write before anything is stored.

@@ -161,8 +161,11 @@ impl ExportSource {
             ExportSource::Local(store, at) => {
                 let mut request = PageRequest::first(EXPORT_PAGE);
                 loop {
+                    // A snapshot per page: no read transaction is held
+                    // while the page is written out.
                     let page = store
-                        .list(filter, &request, *at)
+                        .snapshot(*at)
+                        .and_then(|reader| reader.list(filter, &request))
                         .map_err(ExportError::Store)?;
                     for tuple in &page.items {
                         writeln!(out, "{tuple}").map_err(ExportError::Io)?;

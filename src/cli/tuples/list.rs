@@ -114,7 +114,8 @@ pub(super) fn run_list(args: &ListArgs) -> miette::Result<ExitCode> {
         limit: usize::try_from(args.page_size).unwrap_or(usize::MAX),
     };
     let page = store
-        .list(&filter, &request, at)
+        .snapshot(at)
+        .and_then(|reader| reader.list(&filter, &request))
         .map_err(local::store_err(db))?;
     let next_page_token = page.next_cursor.map(|position| {
         LocalPageToken {

@@ -217,13 +217,12 @@ pub async fn list(
             }
             None => (consistency.resolve(s)?, None),
         };
-        let page = s.store.list(
+        let page = s.store.snapshot(at)?.list(
             &filter,
             &PageRequest {
                 cursor,
                 limit: page_size,
             },
-            at,
         )?;
         let next_page_token = s.next_page_token(at, hash, page.next_cursor);
         let token = s.snaptoken(at);

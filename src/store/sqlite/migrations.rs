@@ -1,0 +1,247 @@
+//! The SQLite database's layout, versioned with `PRAGMA user_version`: the
+//! embedded migrations, applying them, and reporting where a database
+//! stands.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+use serde::Serialize;
+
+use super::configure;
+use crate::store::StoreError;
+
+/// The embedded migrations, in order; migration `i` (1-based) brings the
+/// database to `user_version = i`. Never edit one that has shipped: append.
+pub(super) const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_tuples",
+        "CREATE TABLE strings (
+        id    INTEGER PRIMARY KEY,
+        value TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE revisions (
+        rev          INTEGER PRIMARY KEY,
+        committed_at INTEGER NOT NULL
+    );
+    CREATE TABLE tuples (
+        id          INTEGER PRIMARY KEY,
+        ns          INTEGER NOT NULL,
+        obj         INTEGER NOT NULL,
+        rel         INTEGER NOT NULL,
+        s_ns        INTEGER NOT NULL,
+        s_obj       INTEGER NOT NULL,
+        s_rel       INTEGER NOT NULL,
+        created_rev INTEGER NOT NULL,
+        deleted_rev INTEGER
+    );
+    CREATE UNIQUE INDEX tuples_live
+        ON tuples (ns, obj, rel, s_rel, s_ns, s_obj) WHERE deleted_rev IS NULL;
+    CREATE INDEX tuples_history
+        ON tuples (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev)
+        WHERE deleted_rev IS NOT NULL;
+    CREATE INDEX tuples_reverse
+        ON tuples (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev);",
+    ),
+    (
+        "0002_schema",
+        // At most one row: the compiled schema the data is written against.
+        "CREATE TABLE schema (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        hash     TEXT NOT NULL,
+        ir       TEXT NOT NULL,
+        saved_at INTEGER NOT NULL
+    );",
+    ),
+    (
+        "0003_meta",
+        // Store-wide settings: the store id and the garbage-collection horizon.
+        "CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );",
+    ),
+    (
+        "0004_live_history",
+        // `tuples` split into the live tuples and their history, each
+        // clustered on the tuple; the rows are moved over (a version's `seq`
+        // is its `tuples.id`: listings keep their order and their cursors),
+        // then `tuples` goes.
+        "CREATE TABLE live (
+        ns          INTEGER NOT NULL,
+        obj         INTEGER NOT NULL,
+        rel         INTEGER NOT NULL,
+        s_rel       INTEGER NOT NULL,
+        s_ns        INTEGER NOT NULL,
+        s_obj       INTEGER NOT NULL,
+        created_rev INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,
+        PRIMARY KEY (ns, obj, rel, s_rel, s_ns, s_obj)
+    ) WITHOUT ROWID;
+    CREATE TABLE history (
+        ns          INTEGER NOT NULL,
+        obj         INTEGER NOT NULL,
+        rel         INTEGER NOT NULL,
+        s_rel       INTEGER NOT NULL,
+        s_ns        INTEGER NOT NULL,
+        s_obj       INTEGER NOT NULL,
+        created_rev INTEGER NOT NULL,
+        deleted_rev INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,
+        PRIMARY KEY (ns, obj, rel, s_rel, s_ns, s_obj, created_rev)
+    ) WITHOUT ROWID;
+    INSERT INTO live (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, seq)
+        SELECT ns, obj, rel, s_rel, s_ns, s_obj, created_rev, id
+        FROM tuples WHERE deleted_rev IS NULL;
+    INSERT INTO history (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev, seq)
+        SELECT ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev, id
+        FROM tuples WHERE deleted_rev IS NOT NULL;
+    DROP TABLE tuples;
+    CREATE INDEX live_reverse
+        ON live (s_ns, s_obj, s_rel, ns, rel, obj, created_rev);
+    CREATE INDEX history_reverse
+        ON history (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev);
+    CREATE INDEX live_seq ON live (seq, created_rev);
+    CREATE INDEX history_seq ON history (seq, created_rev, deleted_rev);",
+    ),
+];
+
+/// The schema version this program writes.
+pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Where a database stands with respect to the embedded migrations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MigrationStatus {
+    /// The database's `user_version`: how many migrations are applied.
+    pub current: u32,
+    /// The number of migrations this program knows.
+    pub latest: u32,
+    /// Names of the migrations that have been applied.
+    pub applied: Vec<&'static str>,
+    /// Names of the migrations still to apply, in order.
+    pub pending: Vec<&'static str>,
+}
+
+/// The status of a database at layout version `current`.
+pub fn status_of(current: u32) -> MigrationStatus {
+    let applied = MIGRATIONS
+        .iter()
+        .take(current as usize)
+        .map(|(name, _)| *name)
+        .collect();
+    let pending = MIGRATIONS
+        .iter()
+        .skip(current as usize)
+        .map(|(name, _)| *name)
+        .collect();
+    MigrationStatus {
+        current,
+        latest: LATEST_VERSION,
+        applied,
+        pending,
+    }
+}
+
+pub(super) fn user_version(conn: &Connection) -> Result<u32, StoreError> {
+    Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+}
+
+pub(super) fn connection_status(conn: &Connection) -> Result<MigrationStatus, StoreError> {
+    let current = user_version(conn)?;
+    if current > LATEST_VERSION {
+        return Err(StoreError::NewerDatabase {
+            found: current,
+            supported: LATEST_VERSION,
+        });
+    }
+    Ok(status_of(current))
+}
+
+/// Applies every pending migration, each in its own transaction.
+pub(super) fn migrate_connection(conn: &mut Connection) -> Result<MigrationStatus, StoreError> {
+    let status = connection_status(conn)?;
+    for (index, (_, sql)) in MIGRATIONS.iter().enumerate().skip(status.current as usize) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as u32 + 1)?;
+        tx.commit()?;
+    }
+    connection_status(conn)
+}
+
+/// The migration status of the database at `path` (which must exist).
+pub fn migration_status(path: &Path) -> Result<MigrationStatus, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection_status(&conn)
+}
+
+/// Creates the database at `path` if needed and applies every pending
+/// migration.
+pub fn migrate_up(path: &Path) -> Result<MigrationStatus, StoreError> {
+    let mut conn = Connection::open(path)?;
+    configure(&conn)?;
+    migrate_connection(&mut conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Revision, SqliteStore, SubjectKind, TupleStore};
+    use crate::tuple::Tuple;
+
+    fn t(text: &str) -> Tuple {
+        text.parse().unwrap()
+    }
+
+    /// A database written under the first layout (one `tuples` table) keeps
+    /// its live tuples and its history through migration 0004.
+    #[test]
+    fn migration_0004_moves_live_rows_and_history() {
+        let dir = std::env::temp_dir().join(format!("zanzi-migrate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v3.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            let conn = Connection::open(&path).unwrap();
+            for (_, sql) in MIGRATIONS.iter().take(3) {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute_batch(
+                "INSERT INTO strings (id, value) VALUES
+                    (1, 'doc'), (2, 'readme'), (3, 'viewer'), (4, 'user'), (5, 'alice'), (6, 'bob');
+                 INSERT INTO revisions (rev, committed_at) VALUES (1, 0), (2, 0), (3, 0);
+                 -- alice from revision 1 on; bob from 1 until deleted at 3
+                 INSERT INTO tuples (ns, obj, rel, s_ns, s_obj, s_rel, created_rev, deleted_rev)
+                 VALUES (1, 2, 3, 4, 5, 0, 1, NULL), (1, 2, 3, 4, 6, 0, 1, 3);",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.migration_status().unwrap().current, LATEST_VERSION);
+        let viewers = |rev| {
+            store
+                .snapshot(Revision(rev))
+                .unwrap()
+                .subjects("doc", "readme", "viewer", SubjectKind::All)
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(viewers(2), ["user:alice", "user:bob"]);
+        assert_eq!(viewers(3), ["user:alice"]);
+        let at_2 = store.snapshot(Revision(2)).unwrap();
+        assert!(at_2.contains(&t("doc:readme#viewer@user:bob")).unwrap());
+        assert_eq!(
+            at_2.objects_with_subject("doc", "viewer", &t("doc:x#viewer@user:bob").subject)
+                .unwrap(),
+            ["readme"]
+        );
+        drop(at_2);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,195 @@
+//! The statement text of the SQLite store: writes, and each read in two
+//! forms, at a revision (live rows created by then, plus the history rows
+//! visible then) and at the head of the read transaction's snapshot (the
+//! live rows alone, plain key reads).
+
+use std::sync::LazyLock;
+
+use super::reads::OBJECT_READ_LIMIT;
+use crate::store::SubjectKind;
+
+/// An insert at revision ?7 as version ?8 (ignored when the tuple is live).
+pub(super) const INSERT: &str =
+    "INSERT OR IGNORE INTO live (ns, obj, rel, s_ns, s_obj, s_rel, created_rev, seq)
+                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/// A delete, first half: the live row moves to `history`, deleted at ?7.
+pub(super) const ARCHIVE: &str =
+    "INSERT INTO history (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev, seq)
+                       SELECT ns, obj, rel, s_rel, s_ns, s_obj, created_rev, ?7, seq FROM live
+                       WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4
+                         AND s_obj = ?5";
+/// A delete, second half.
+pub(super) const REMOVE: &str = "DELETE FROM live
+                      WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4
+                        AND s_obj = ?5";
+
+/// A read at revision `?r`: the `columns` of the rows matching `key` that
+/// are visible then, live or deleted later.
+pub(super) fn forward_sql(columns: &str, key: &str) -> String {
+    format!(
+        "SELECT {columns} FROM live WHERE {key} AND created_rev <= ?r
+         UNION ALL
+         SELECT {columns} FROM history WHERE {key} AND created_rev <= ?r AND deleted_rev > ?r"
+    )
+}
+
+/// The same read at the head of the snapshot: the live rows.
+pub(super) fn head_sql(columns: &str, key: &str) -> String {
+    format!("SELECT {columns} FROM live WHERE {key}")
+}
+
+pub(super) const KIND_FILTERS: [&str; 3] = ["", " AND s_rel = 0 AND s_obj <> 0", " AND s_rel > 0"];
+
+/// The statement of `statements` (per [`KIND_FILTERS`]) for `kind`.
+pub(super) fn for_kind(statements: &[String; 3], kind: SubjectKind) -> &str {
+    let [all, objects, sets] = statements;
+    match kind {
+        SubjectKind::All => all,
+        SubjectKind::Objects => objects,
+        SubjectKind::Sets => sets,
+    }
+}
+
+/// `subjects`, per [`SubjectKind`]: (ns, obj, rel, at).
+pub(super) static SUBJECTS: LazyLock<[String; 3]> = LazyLock::new(|| {
+    KIND_FILTERS.map(|filter| {
+        format!(
+            "{} ORDER BY 3, 1, 2",
+            forward_sql(
+                "s_ns, s_obj, s_rel",
+                &format!("ns = ?1 AND obj = ?2 AND rel = ?3{filter}")
+            )
+            .replace("?r", "?4")
+        )
+    })
+});
+
+/// `subjects` at the snapshot's head, in key order: (ns, obj, rel).
+pub(super) static HEAD_SUBJECTS: LazyLock<[String; 3]> = LazyLock::new(|| {
+    KIND_FILTERS.map(|filter| {
+        format!(
+            "{} ORDER BY s_rel, s_ns, s_obj",
+            head_sql(
+                "s_ns, s_obj, s_rel",
+                &format!("ns = ?1 AND obj = ?2 AND rel = ?3{filter}")
+            )
+        )
+    })
+});
+
+pub(super) const TUPLE_KEY: &str =
+    "ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5";
+
+/// `contains`: (ns, obj, rel, s_ns, s_obj, s_rel, at).
+pub(super) static CONTAINS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT EXISTS ({})",
+        forward_sql("1", TUPLE_KEY).replace("?r", "?7")
+    )
+});
+
+/// `contains` at the snapshot's head: (ns, obj, rel, s_ns, s_obj, s_rel).
+pub(super) static HEAD_CONTAINS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT EXISTS ({})", head_sql("1", TUPLE_KEY)));
+
+/// The three questions of a probe of `live`, each one index seek: the exact
+/// subject (?4, ?5, ?6), the wildcard of namespace ?7, the subject sets (only
+/// when ?8 is 0: every `s_rel` is above it). An absent subject or wildcard
+/// is bound as -1, which no row has. Rows say which question they answer by
+/// their subject.
+pub(super) fn probe_arms(visible: &str) -> String {
+    let key = "ns = ?1 AND obj = ?2 AND rel = ?3";
+    [
+        "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5",
+        "s_rel = 0 AND s_ns = ?7 AND s_obj = 0",
+        "s_rel > ?8",
+    ]
+    .map(|subject| {
+        format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {subject}{visible}")
+    })
+    .join("\n UNION ALL\n")
+}
+
+/// `probe` at revision ?9: the three arms over live rows created by then,
+/// and every row of the relation in `history` visible then.
+pub(super) static PROBE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{}\n UNION ALL\n SELECT s_ns, s_obj, s_rel FROM history
+         WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND created_rev <= ?9 AND deleted_rev > ?9",
+        probe_arms(" AND created_rev <= ?9")
+    )
+});
+
+/// `probe` at the snapshot's head, with only the arms a probe needs (an arm
+/// is a seek even when it finds nothing): `HEAD_PROBES[mask]` for bit 0 the
+/// exact subject (?4, ?5, ?6), bit 1 the wildcard (?7; ?4 to ?6 are then
+/// bound too), bit 2 the subject sets. Parameters (ns, obj, rel, …).
+pub(super) static HEAD_PROBES: LazyLock<[String; 8]> = LazyLock::new(|| {
+    let key = "ns = ?1 AND obj = ?2 AND rel = ?3";
+    let arms = [
+        "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5",
+        "s_rel = 0 AND s_ns = ?7 AND s_obj = 0",
+        "s_rel > 0",
+    ];
+    std::array::from_fn(|mask| {
+        arms.iter()
+            .enumerate()
+            .filter(|(bit, _)| mask & (1 << bit) != 0)
+            .map(|(_, arm)| format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {arm}"))
+            .collect::<Vec<_>>()
+            .join("\n UNION ALL\n")
+    })
+});
+
+/// Every tuple of one object, one more than [`OBJECT_READ_LIMIT`] at most:
+/// (ns, obj, at). The limit is a literal: SQLite prepares a statement again
+/// whenever a parameter that its plan depends on (a `LIMIT`) is bound.
+pub(super) static OBJECT_ROWS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} LIMIT {}",
+        forward_sql("rel, s_ns, s_obj, s_rel", "ns = ?1 AND obj = ?2").replace("?r", "?3"),
+        OBJECT_READ_LIMIT + 1
+    )
+});
+
+/// The same at the snapshot's head: (ns, obj).
+pub(super) static HEAD_OBJECT_ROWS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} LIMIT {}",
+        head_sql("rel, s_ns, s_obj, s_rel", "ns = ?1 AND obj = ?2"),
+        OBJECT_READ_LIMIT + 1
+    )
+});
+
+/// Objects read together by `prefetch`, one statement each chunk.
+pub(super) const PREFETCH_CHUNK: usize = 256;
+
+/// The key of a `prefetch` chunk: namespace ?1, objects ?2 to ?257.
+pub(super) fn prefetch_key() -> String {
+    let slots: Vec<String> = (2..PREFETCH_CHUNK + 2).map(|i| format!("?{i}")).collect();
+    format!("ns = ?1 AND obj IN ({})", slots.join(", "))
+}
+
+/// `prefetch` at revision ?258: (ns, objects…, at).
+pub(super) static PREFETCH: LazyLock<String> = LazyLock::new(|| {
+    forward_sql("obj, rel, s_ns, s_obj, s_rel", &prefetch_key())
+        .replace("?r", &format!("?{}", PREFETCH_CHUNK + 2))
+});
+
+/// `prefetch` at the snapshot's head: (ns, objects…).
+pub(super) static HEAD_PREFETCH: LazyLock<String> =
+    LazyLock::new(|| head_sql("obj, rel, s_ns, s_obj, s_rel", &prefetch_key()));
+
+/// `objects_with_subject`: (s_ns, s_obj, s_rel, ns, rel, at).
+pub(super) static OBJECTS_WITH_SUBJECT: LazyLock<String> = LazyLock::new(|| {
+    forward_sql(
+        "obj",
+        "s_ns = ?1 AND s_obj = ?2 AND s_rel = ?3 AND ns = ?4 AND rel = ?5",
+    )
+    .replace("?r", "?6")
+});
+
+/// `live`'s reverse index (as migration 0004 creates it), built again after
+/// an import that dropped it.
+pub(super) const LIVE_REVERSE: &str = "CREATE INDEX IF NOT EXISTS live_reverse
+    ON live (s_ns, s_obj, s_rel, ns, rel, obj, created_rev)";
