@@ -14,7 +14,10 @@ use rusqlite::params_from_iter;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::filter::filter_sql;
-use super::sql::*;
+use super::sql::{
+    for_kind, CONTAINS, HEAD_CONTAINS, HEAD_OBJECT_ROWS, HEAD_PREFETCH, HEAD_PROBES, HEAD_SUBJECTS,
+    OBJECTS_WITH_SUBJECT, OBJECT_ROWS, PREFETCH, PREFETCH_CHUNK, PROBE, SUBJECTS,
+};
 use super::{head_of, rev_param, Inner, SqliteStore};
 use crate::store::paging::PageBuilder;
 use crate::store::revision::{ensure_not_collected, ensure_readable};

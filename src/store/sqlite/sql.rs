@@ -25,7 +25,7 @@ pub(super) const REMOVE: &str = "DELETE FROM live
 
 /// A read at revision `?r`: the `columns` of the rows matching `key` that
 /// are visible then, live or deleted later.
-pub(super) fn forward_sql(columns: &str, key: &str) -> String {
+fn forward_sql(columns: &str, key: &str) -> String {
     format!(
         "SELECT {columns} FROM live WHERE {key} AND created_rev <= ?r
          UNION ALL
@@ -34,11 +34,11 @@ pub(super) fn forward_sql(columns: &str, key: &str) -> String {
 }
 
 /// The same read at the head of the snapshot: the live rows.
-pub(super) fn head_sql(columns: &str, key: &str) -> String {
+fn head_sql(columns: &str, key: &str) -> String {
     format!("SELECT {columns} FROM live WHERE {key}")
 }
 
-pub(super) const KIND_FILTERS: [&str; 3] = ["", " AND s_rel = 0 AND s_obj <> 0", " AND s_rel > 0"];
+const KIND_FILTERS: [&str; 3] = ["", " AND s_rel = 0 AND s_obj <> 0", " AND s_rel > 0"];
 
 /// The statement of `statements` (per [`KIND_FILTERS`]) for `kind`.
 pub(super) fn for_kind(statements: &[String; 3], kind: SubjectKind) -> &str {
@@ -77,7 +77,7 @@ pub(super) static HEAD_SUBJECTS: LazyLock<[String; 3]> = LazyLock::new(|| {
     })
 });
 
-pub(super) const TUPLE_KEY: &str =
+const TUPLE_KEY: &str =
     "ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5";
 
 /// `contains`: (ns, obj, rel, s_ns, s_obj, s_rel, at).
@@ -97,7 +97,7 @@ pub(super) static HEAD_CONTAINS: LazyLock<String> =
 /// when ?8 is 0: every `s_rel` is above it). An absent subject or wildcard
 /// is bound as -1, which no row has. Rows say which question they answer by
 /// their subject.
-pub(super) fn probe_arms(visible: &str) -> String {
+fn probe_arms(visible: &str) -> String {
     let key = "ns = ?1 AND obj = ?2 AND rel = ?3";
     [
         "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5",
@@ -165,7 +165,7 @@ pub(super) static HEAD_OBJECT_ROWS: LazyLock<String> = LazyLock::new(|| {
 pub(super) const PREFETCH_CHUNK: usize = 256;
 
 /// The key of a `prefetch` chunk: namespace ?1, objects ?2 to ?257.
-pub(super) fn prefetch_key() -> String {
+fn prefetch_key() -> String {
     let slots: Vec<String> = (2..PREFETCH_CHUNK + 2).map(|i| format!("?{i}")).collect();
     format!("ns = ?1 AND obj IN ({})", slots.join(", "))
 }
