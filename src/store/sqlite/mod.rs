@@ -108,7 +108,7 @@ struct Inner {
     /// Whole objects read within scopes, by (ns, obj, revision): their
     /// tuples as (rel, s_ns, s_obj, s_rel), sorted by relation, then as
     /// [`Reader::subjects`] orders subjects; `None` for an object with
-    /// more than [`reads::OBJECT_READ_LIMIT`] tuples.
+    /// more than [`sql::OBJECT_READ_LIMIT`] tuples.
     objects: HashMap<(i64, i64, i64), Option<ObjectRows>>,
     /// The garbage-collection horizon (see [`Maintenance::gc_horizon`]).
     horizon: u64,

@@ -16,7 +16,8 @@ use rustc_hash::FxHashMap as HashMap;
 use super::filter::filter_sql;
 use super::sql::{
     for_kind, CONTAINS, HEAD_CONTAINS, HEAD_OBJECT_ROWS, HEAD_PREFETCH, HEAD_PROBES, HEAD_SUBJECTS,
-    OBJECTS_WITH_SUBJECT, OBJECT_ROWS, PREFETCH, PREFETCH_CHUNK, PROBE, SUBJECTS,
+    OBJECTS_WITH_SUBJECT, OBJECT_READ_LIMIT, OBJECT_ROWS, PREFETCH, PREFETCH_CHUNK, PROBE,
+    SUBJECTS,
 };
 use super::{head_of, rev_param, Inner, SqliteStore};
 use crate::store::paging::PageBuilder;
@@ -28,11 +29,6 @@ use crate::tuple::{Object, Subject, SubjectRef, Tuple};
 
 /// The tuples of one object as (rel, s_ns, s_obj, s_rel).
 pub(super) type ObjectRows = Vec<[i64; 4]>;
-
-/// An object with at most this many tuples is read whole, in one
-/// statement, the first time a scope asks about it; larger ones are read a
-/// relation at a time.
-pub(super) const OBJECT_READ_LIMIT: i64 = 64;
 
 /// Objects kept by open scopes before the memo starts over.
 const MAX_MEMO_OBJECTS: usize = 200_000;

@@ -5,7 +5,6 @@
 
 use std::sync::LazyLock;
 
-use super::reads::OBJECT_READ_LIMIT;
 use crate::store::SubjectKind;
 
 /// An insert at revision ?7 as version ?8 (ignored when the tuple is live).
@@ -140,6 +139,11 @@ pub(super) static HEAD_PROBES: LazyLock<[String; 8]> = LazyLock::new(|| {
             .join("\n UNION ALL\n")
     })
 });
+
+/// An object with at most this many tuples is read whole, in one
+/// statement, the first time a scope asks about it; larger ones are read a
+/// relation at a time.
+pub(super) const OBJECT_READ_LIMIT: i64 = 64;
 
 /// Every tuple of one object, one more than [`OBJECT_READ_LIMIT`] at most:
 /// (ns, obj, at). The limit is a literal: SQLite prepares a statement again
