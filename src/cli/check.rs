@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use miette::miette;
 use serde::Serialize;
 
-use super::local::{self, AtArgs, DbArgs, Format, SchemaArgs, JSON_VERSION};
+use super::local::{self, AtArgs, DbArgs, ReportFormat, SchemaArgs, JSON_VERSION};
 use super::ColorMode;
 use crate::engine::{
     Engine, EngineError, EngineOptions, ExpandTree, Explanation, Outcome, DEFAULT_MAX_DEPTH,
@@ -52,7 +52,7 @@ pub struct CheckArgs {
     pub schema: SchemaArgs,
     /// How to print the answer.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
     #[command(flatten)]
     pub remote: super::remote::RemoteArgs,
 }
@@ -144,7 +144,7 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
             .map_err(engine_error)
     };
     match args.format {
-        Format::Json => local::print_json(&CheckReport {
+        ReportFormat::Json => local::print_json(&CheckReport {
             version: JSON_VERSION,
             check: &question.to_string(),
             result: match answer {
@@ -159,7 +159,7 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
             max_depth,
             explanation: explanation.as_ref(),
         })?,
-        Format::Human => match (&explanation, &answer) {
+        ReportFormat::Human => match (&explanation, &answer) {
             (Some(explanation), _) => local::print(&explanation.render())?,
             (None, Ok(true)) => local::print("allowed\n")?,
             (None, Ok(false)) => local::print("denied\n")?,
@@ -195,7 +195,7 @@ pub struct ExpandArgs {
     pub schema: SchemaArgs,
     /// How to print the tree.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
     #[command(flatten)]
     pub remote: super::remote::RemoteArgs,
 }
@@ -233,8 +233,8 @@ pub fn run_expand(args: &ExpandArgs, color: ColorMode) -> miette::Result<ExitCod
         .expand(&object, &relation, args.max_depth, at)
         .map_err(engine_error)?;
     match args.format {
-        Format::Human => local::print(&tree.render())?,
-        Format::Json => local::print_json(&ExpandReport {
+        ReportFormat::Human => local::print(&tree.render())?,
+        ReportFormat::Json => local::print_json(&ExpandReport {
             version: JSON_VERSION,
             userset: &format!("{object}#{relation}"),
             revision: at,

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::check::{engine_error, DepthArgs};
-use super::local::{self, AtArgs, DbArgs, Format, LocalPageToken, SchemaArgs, JSON_VERSION};
+use super::local::{self, AtArgs, DbArgs, LocalPageToken, ReportFormat, SchemaArgs, JSON_VERSION};
 use super::ColorMode;
 use crate::engine::{Engine, EngineOptions};
 use crate::store::{PageRequest, Revision};
@@ -62,7 +62,7 @@ pub struct ResourcesArgs {
     pub schema: SchemaArgs,
     /// How to print the results.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
 }
 
 /// The `--format json` document of `zanzi lookup-resources`.
@@ -106,7 +106,7 @@ pub fn run_resources(args: &ResourcesArgs, color: ColorMode) -> miette::Result<E
         .encode()
     });
     match args.format {
-        Format::Json => local::print_json(&ResourcesReport {
+        ReportFormat::Json => local::print_json(&ResourcesReport {
             version: JSON_VERSION,
             namespace: &args.namespace,
             permission: &args.permission,
@@ -115,7 +115,7 @@ pub fn run_resources(args: &ResourcesArgs, color: ColorMode) -> miette::Result<E
             resource_ids: &page.items,
             next_cursor,
         })?,
-        Format::Human => {
+        ReportFormat::Human => {
             let text: String = page
                 .items
                 .iter()
@@ -149,7 +149,7 @@ pub struct SubjectsArgs {
     pub schema: SchemaArgs,
     /// How to print the results.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
 }
 
 /// The `--format json` document of `zanzi lookup-subjects`.
@@ -203,7 +203,7 @@ pub fn run_subjects(args: &SubjectsArgs, color: ColorMode) -> miette::Result<Exi
     };
     let ns = &args.subject_namespace;
     match args.format {
-        Format::Json => local::print_json(&SubjectsReport {
+        ReportFormat::Json => local::print_json(&SubjectsReport {
             version: JSON_VERSION,
             object: &object.to_string(),
             permission: &permission,
@@ -214,7 +214,7 @@ pub fn run_subjects(args: &SubjectsArgs, color: ColorMode) -> miette::Result<Exi
             excluded: &found.excluded,
             next_cursor,
         })?,
-        Format::Human => {
+        ReportFormat::Human => {
             let mut text = String::new();
             if found.wildcard && token.is_none() {
                 text.push_str(&format!("{ns}:*"));

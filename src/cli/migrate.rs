@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use serde::Serialize;
 
-use super::local::{self, DbArgs, Format, JSON_VERSION};
+use super::local::{self, DbArgs, ReportFormat, JSON_VERSION};
 use crate::load;
 use crate::store::sqlite::{self, MigrationStatus};
 use crate::store::{Revision, SchemaStore, SqliteStore, TupleStore};
@@ -30,7 +30,7 @@ pub struct MigrateArgs {
     pub db: DbArgs,
     /// How to print the status.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
 }
 
 /// The `--format json` document of both commands.
@@ -97,7 +97,7 @@ fn up(args: &MigrateArgs) -> miette::Result<ExitCode> {
         .collect();
     let (revision, tuples, schema) = contents(db, &after)?;
     match args.format {
-        Format::Json => local::print_json(&StatusReport {
+        ReportFormat::Json => local::print_json(&StatusReport {
             version: JSON_VERSION,
             database: load::display_name(db),
             exists: true,
@@ -111,7 +111,7 @@ fn up(args: &MigrateArgs) -> miette::Result<ExitCode> {
             tuples,
             schema,
         })?,
-        Format::Human => {
+        ReportFormat::Human => {
             let name = load::display_name(db);
             let mut text = String::new();
             if !existed {
@@ -149,7 +149,7 @@ fn status(args: &MigrateArgs) -> miette::Result<ExitCode> {
     };
     let up_to_date = exists && status.current == status.latest;
     match args.format {
-        Format::Json => local::print_json(&StatusReport {
+        ReportFormat::Json => local::print_json(&StatusReport {
             version: JSON_VERSION,
             database: load::display_name(db),
             exists,
@@ -163,7 +163,7 @@ fn status(args: &MigrateArgs) -> miette::Result<ExitCode> {
             tuples,
             schema,
         })?,
-        Format::Human => {
+        ReportFormat::Human => {
             let name = load::display_name(db);
             let mut text = if exists {
                 format!(

@@ -107,7 +107,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
         format: DiagnosticFormat,
     },
-    /// Format schema files in the canonical style.
+    /// ReportFormat schema files in the canonical style.
     ///
     /// Rewrites files in place; with --check, changes nothing, prints a diff
     /// of what would change and exits 1 if any file is not formatted. `-`

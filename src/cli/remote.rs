@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use miette::miette;
 use serde::Serialize;
 
-use super::local::{self, Format, JSON_VERSION};
+use super::local::{self, ReportFormat, JSON_VERSION};
 use crate::client::{Client, ReadOptions};
 use crate::engine::{ExpandTree, Explanation, Outcome};
 use crate::tuple::{Notation, Tuple};
@@ -108,7 +108,7 @@ pub fn check(
     text: &str,
     max_depth: Option<u32>,
     explain: bool,
-    format: Format,
+    format: ReportFormat,
 ) -> miette::Result<ExitCode> {
     let question: Tuple = text
         .parse()
@@ -137,7 +137,7 @@ pub fn check(
         (answer.allowed, answer.snaptoken, None)
     };
     match format {
-        Format::Json => local::print_json(&RemoteCheckReport {
+        ReportFormat::Json => local::print_json(&RemoteCheckReport {
             version: JSON_VERSION,
             check: &question.to_string(),
             result: if allowed { "allowed" } else { "denied" },
@@ -145,7 +145,7 @@ pub fn check(
             snaptoken: &snaptoken,
             explanation: explanation.as_ref(),
         })?,
-        Format::Human => match &explanation {
+        ReportFormat::Human => match &explanation {
             Some(explanation) => local::print(&explanation.render())?,
             None => local::print(if allowed { "allowed\n" } else { "denied\n" })?,
         },
@@ -173,7 +173,7 @@ pub fn expand(
     args: &RemoteArgs,
     userset: &str,
     max_depth: Option<u32>,
-    format: Format,
+    format: ReportFormat,
 ) -> miette::Result<ExitCode> {
     let (object, relation) = crate::tuple::parse_object_relation(userset)
         .map_err(|e| local::notation_error(Notation::Userset, userset, &e))?;
@@ -182,8 +182,8 @@ pub fn expand(
         .expand_tree(&object, &relation, &args.options(max_depth))
         .map_err(|e| miette!("{e}"))?;
     match format {
-        Format::Human => local::print(&tree.render())?,
-        Format::Json => local::print_json(&RemoteExpandReport {
+        ReportFormat::Human => local::print(&tree.render())?,
+        ReportFormat::Json => local::print_json(&RemoteExpandReport {
             version: JSON_VERSION,
             userset: &format!("{object}#{relation}"),
             snaptoken: &snaptoken,

@@ -434,23 +434,6 @@ impl Reader for MemoryReader<'_> {
         Ok(hit)
     }
 
-    fn objects_with_subject(
-        &self,
-        namespace: &str,
-        relation: &str,
-        subject: &Subject,
-    ) -> Result<Vec<String>, StoreError> {
-        let (inner, at) = self.read()?;
-        let indices = inner.reverse_versions(subject, namespace, relation);
-        let mut ids: Vec<String> = inner
-            .visible(indices, at)
-            .map(|t| t.object.id.clone())
-            .collect();
-        ids.sort();
-        ids.dedup();
-        Ok(ids)
-    }
-
     fn for_each_object_with_subject(
         &self,
         namespace: &str,

@@ -8,7 +8,7 @@ use super::filter::FilterArgs;
 use super::reader::gather;
 use super::remote::{remote_write_outcome, Change};
 use super::write::WriteReport;
-use crate::cli::local::{self, DbArgs, Format, Problems, JSON_VERSION};
+use crate::cli::local::{self, DbArgs, Problems, ReportFormat, JSON_VERSION};
 use crate::cli::output::plural;
 use crate::cli::remote::RemoteArgs;
 use crate::store::TupleStore;
@@ -31,7 +31,7 @@ pub struct DeleteArgs {
     pub db: DbArgs,
     /// How to print the result.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -69,13 +69,13 @@ pub(super) fn run_delete(args: &DeleteArgs) -> miette::Result<ExitCode> {
     };
     let count = store.deleted_at(revision).map_err(local::store_err(db))?;
     match args.format {
-        Format::Json => local::print_json(&WriteReport {
+        ReportFormat::Json => local::print_json(&WriteReport {
             version: JSON_VERSION,
             ok: true,
             revision,
             tuples: count,
         })?,
-        Format::Human => local::print(&format!(
+        ReportFormat::Human => local::print(&format!(
             "deleted {count} tuple{} at revision {revision}\n",
             plural(count)
         ))?,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::filter::FilterArgs;
 use super::list::Snapshot;
 use super::remote::remote_err;
-use crate::cli::local::{self, AtArgs, DbArgs, Format, JSON_VERSION};
+use crate::cli::local::{self, AtArgs, DbArgs, ReportFormat, JSON_VERSION};
 use crate::cli::output::plural;
 use crate::cli::remote::RemoteArgs;
 use crate::client::{ClientError, ReadOptions};
@@ -30,7 +30,7 @@ pub struct ExportArgs {
     pub db: DbArgs,
     /// How to print the summary.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -98,7 +98,7 @@ pub(super) fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
     let output = args.output.as_deref().map(load::display_name);
     let (revision, snaptoken) = snapshot.parts();
     let summary = match args.format {
-        Format::Json => serde_json::to_string_pretty(&ExportReport {
+        ReportFormat::Json => serde_json::to_string_pretty(&ExportReport {
             version: JSON_VERSION,
             revision,
             snaptoken: snaptoken.clone(),
@@ -106,7 +106,7 @@ pub(super) fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
             output: output.clone(),
         })
         .into_diagnostic()?,
-        Format::Human => format!(
+        ReportFormat::Human => format!(
             "exported {count} tuple{} {}{}",
             plural(count),
             match (revision, snaptoken) {

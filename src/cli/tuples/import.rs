@@ -33,7 +33,9 @@ use miette::{miette, IntoDiagnostic, WrapErr};
 use serde::Serialize;
 
 use super::reader::read_tuples;
-use crate::cli::local::{self, DbArgs, Format, Problems, SchemaArgs, WriteTarget, JSON_VERSION};
+use crate::cli::local::{
+    self, DbArgs, Problems, ReportFormat, SchemaArgs, WriteTarget, JSON_VERSION,
+};
 use crate::cli::remote::RemoteArgs;
 use crate::cli::ColorMode;
 use crate::ir;
@@ -61,7 +63,7 @@ pub struct ImportArgs {
     pub schema: SchemaArgs,
     /// How to print the summary.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -299,8 +301,8 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
         },
     };
     match args.format {
-        Format::Json => local::print_json(&summary)?,
-        Format::Human => local::print(&human_summary(&summary))?,
+        ReportFormat::Json => local::print_json(&summary)?,
+        ReportFormat::Human => local::print(&human_summary(&summary))?,
     }
     Ok(ExitCode::SUCCESS)
 }

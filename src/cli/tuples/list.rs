@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::filter::FilterArgs;
 use super::remote::remote_err;
-use crate::cli::local::{self, AtArgs, DbArgs, Format, LocalPageToken, JSON_VERSION};
+use crate::cli::local::{self, AtArgs, DbArgs, LocalPageToken, ReportFormat, JSON_VERSION};
 use crate::cli::remote::RemoteArgs;
 use crate::store::TupleFilter;
 use crate::store::{PageRequest, Revision, TupleStore};
@@ -33,7 +33,7 @@ pub struct ListArgs {
     pub db: DbArgs,
     /// How to print the tuples.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -63,13 +63,13 @@ pub(super) struct ListReport<'a> {
 /// Prints one page of a listing: the tuples on standard output, and the
 /// token of the next page (on standard error, or in the JSON document).
 pub(super) fn print_page(
-    format: Format,
+    format: ReportFormat,
     snapshot: Snapshot,
     tuples: &[Tuple],
     next_page_token: Option<&str>,
 ) -> miette::Result<ExitCode> {
     match format {
-        Format::Json => {
+        ReportFormat::Json => {
             let (revision, snaptoken) = snapshot.parts();
             local::print_json(&ListReport {
                 version: JSON_VERSION,
@@ -85,7 +85,7 @@ pub(super) fn print_page(
                 next_page_token,
             })?;
         }
-        Format::Human => {
+        ReportFormat::Human => {
             let text: String = tuples.iter().map(|t| format!("{t}\n")).collect();
             local::print(&text)?;
             if let Some(token) = next_page_token {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use miette::miette;
 use serde::Serialize;
 
-use crate::cli::local::{self, Format, JSON_VERSION};
+use crate::cli::local::{self, ReportFormat, JSON_VERSION};
 
 use crate::cli::output::plural;
 use crate::client::ClientError;
@@ -58,7 +58,7 @@ pub(super) fn remote_write_outcome(
     result: Result<String, ClientError>,
     change: Change,
     tuples: Option<u64>,
-    format: Format,
+    format: ReportFormat,
 ) -> miette::Result<ExitCode> {
     let token = match result {
         Ok(token) => token,
@@ -68,7 +68,7 @@ pub(super) fn remote_write_outcome(
             message,
         }) if (400..500).contains(&status) && status != 404 => {
             match format {
-                Format::Json => local::print_json(&serde_json::json!({
+                ReportFormat::Json => local::print_json(&serde_json::json!({
                     "version": JSON_VERSION,
                     "ok": false,
                     "written": false,
@@ -76,7 +76,7 @@ pub(super) fn remote_write_outcome(
                     "reason": reason,
                     "message": message,
                 }))?,
-                Format::Human => eprintln!(
+                ReportFormat::Human => eprintln!(
                     "error: the server refused the {} ({status} {reason}): {message}\n\
                      nothing was written",
                     change.noun()
@@ -87,13 +87,13 @@ pub(super) fn remote_write_outcome(
         Err(error) => return Err(remote_err(error)),
     };
     match format {
-        Format::Json => local::print_json(&RemoteWriteReport {
+        ReportFormat::Json => local::print_json(&RemoteWriteReport {
             version: JSON_VERSION,
             ok: true,
             snaptoken: token,
             tuples,
         })?,
-        Format::Human => {
+        ReportFormat::Human => {
             let verb = change.done();
             let what = match tuples {
                 Some(n) => format!("{verb} {n} tuple{}", plural(n)),

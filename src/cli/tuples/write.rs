@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use super::reader::gather;
 use super::remote::{remote_write_outcome, Change};
-use crate::cli::local::{self, DbArgs, Format, Problems, SchemaArgs, WriteTarget, JSON_VERSION};
+use crate::cli::local::{
+    self, DbArgs, Problems, ReportFormat, SchemaArgs, WriteTarget, JSON_VERSION,
+};
 use crate::cli::output::plural;
 use crate::cli::remote::RemoteArgs;
 use crate::cli::ColorMode;
@@ -25,7 +27,7 @@ pub struct WriteArgs {
     pub schema: SchemaArgs,
     /// How to print the result.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -57,13 +59,13 @@ pub(super) fn run_write(args: &WriteArgs, color: ColorMode) -> miette::Result<Ex
     let revision = store.write(&tuples, &[]).map_err(local::store_err(db))?;
     let count = tuples.len() as u64;
     match args.format {
-        Format::Json => local::print_json(&WriteReport {
+        ReportFormat::Json => local::print_json(&WriteReport {
             version: JSON_VERSION,
             ok: true,
             revision,
             tuples: count,
         })?,
-        Format::Human => local::print(&format!(
+        ReportFormat::Human => local::print(&format!(
             "wrote {count} tuple{} at revision {revision}\n",
             plural(count)
         ))?,

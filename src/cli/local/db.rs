@@ -1,0 +1,77 @@
+//! Opening the local database (`--db`) and reading at a revision.
+
+use std::path::Path;
+
+use miette::miette;
+
+use super::paging::LocalPageToken;
+use crate::load;
+use crate::store::{Revision, SqliteStore, StoreError, TupleStore};
+
+pub(super) fn display(path: &Path) -> String {
+    load::display_name(path)
+}
+
+pub(super) fn store_error(db: &Path, error: StoreError) -> miette::Report {
+    let help = match &error {
+        StoreError::NeedsMigration { .. } => Some(format!(
+            "run `zanzi migrate up --db {}` to bring it up to date",
+            display(db)
+        )),
+        _ => None,
+    };
+    let message = format!("database `{}`: {error}", display(db));
+    match help {
+        Some(help) => miette!(help = help, "{message}"),
+        None => miette!("{message}"),
+    }
+}
+
+/// Wraps a store error with the database it came from.
+pub fn store_err(db: &Path) -> impl Fn(StoreError) -> miette::Report + '_ {
+    move |error| store_error(db, error)
+}
+
+/// Opens an existing database for reading. A missing database is an error
+/// (never silently an empty one).
+pub fn open_existing(db: &Path) -> miette::Result<SqliteStore> {
+    require_db(db)?;
+    SqliteStore::open_existing(db).map_err(store_err(db))
+}
+
+/// Fails with a clear message when the database does not exist.
+pub fn require_db(db: &Path) -> miette::Result<()> {
+    if !db.exists() {
+        return Err(miette!(
+            help = "write tuples first (`zanzi tuples write` or `zanzi tuples import`, with \
+                    --schema), or name another database with --db",
+            "database `{}` does not exist",
+            display(db)
+        ));
+    }
+    Ok(())
+}
+
+/// Opens the database for writing, creating and migrating it if needed.
+pub fn open_or_create(db: &Path) -> miette::Result<SqliteStore> {
+    SqliteStore::open(db).map_err(store_err(db))
+}
+
+/// The revision to read at: the one pinned by a paging token, else `--at`,
+/// else the latest.
+pub fn read_revision(
+    store: &SqliteStore,
+    db: &Path,
+    at: Option<u64>,
+    token: Option<&LocalPageToken>,
+) -> miette::Result<Revision> {
+    match (token, at) {
+        (Some(token), Some(at)) if token.revision != Revision(at) => Err(miette!(
+            "the page token is for revision {}, but --at asks for revision {at}",
+            token.revision
+        )),
+        (Some(token), _) => Ok(token.revision),
+        (None, Some(at)) => Ok(Revision(at)),
+        (None, None) => store.head_revision().map_err(store_err(db)),
+    }
+}

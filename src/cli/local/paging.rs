@@ -1,0 +1,48 @@
+//! Page tokens of local listings.
+
+use miette::miette;
+
+use crate::store::Revision;
+
+/// A page token: the revision of the first page (so that every page reads
+/// the same snapshot) and the position after the last item returned. Shown
+/// to users as `REVISION.HEX`, opaque and safe to pass in a shell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalPageToken {
+    pub revision: Revision,
+    pub position: String,
+}
+
+impl LocalPageToken {
+    pub fn encode(&self) -> String {
+        let hex: String = self.position.bytes().map(|b| format!("{b:02x}")).collect();
+        format!("{}.{hex}", self.revision)
+    }
+
+    pub fn decode(token: &str) -> miette::Result<LocalPageToken> {
+        let invalid = || {
+            miette!(
+                help = "pass the token exactly as the previous page printed it",
+                "invalid page token `{token}`"
+            )
+        };
+        let (revision, hex) = token.split_once('.').ok_or_else(invalid)?;
+        let revision = revision.parse().map_err(|_| invalid())?;
+        if hex.len() % 2 != 0 {
+            return Err(invalid());
+        }
+        let bytes = (0..hex.len())
+            .step_by(2)
+            .map(|i| {
+                hex.get(i..i + 2)
+                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(invalid)?;
+        let position = String::from_utf8(bytes).map_err(|_| invalid())?;
+        Ok(LocalPageToken {
+            revision: Revision(revision),
+            position,
+        })
+    }
+}
