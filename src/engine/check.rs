@@ -32,6 +32,10 @@
 //! three-valued logic (a union with a `true` branch is still `true`, an
 //! intersection with a `false` branch still `false`). An unknown at the root
 //! is [`EngineError::DepthExceeded`]: never a silent answer.
+//!
+//! One algorithm, one file, although it is longer than most: the memo, the
+//! dependency sets and the evaluation of each operator rely on each other's
+//! invariants, and reading them apart would hide how.
 
 use std::rc::Rc;
 
