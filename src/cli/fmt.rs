@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use miette::{IntoDiagnostic, WrapErr};
 
 use super::output;
-use crate::diagnostics::{self, OutputFormat};
+use crate::diagnostics;
 use crate::load::{self, Limits};
 use crate::source::SourceMap;
 
@@ -43,14 +43,7 @@ pub fn run(paths: &[PathBuf], check: bool, color: super::ColorMode) -> miette::R
             Ok(text) if diags.is_empty() => text,
             Ok(_) | Err(_) => {
                 diags.extend(format_source(&sources, file).err().unwrap_or_default());
-                output::print_diagnostics(
-                    &sources,
-                    &diags,
-                    OutputFormat::Human,
-                    color,
-                    output::Stream::Stderr,
-                )
-                .into_diagnostic()?;
+                output::report_to_stderr(&sources, &diags, color)?;
                 broken += 1;
                 continue;
             }
@@ -102,14 +95,7 @@ fn stdin_to_stdout(color: super::ColorMode) -> miette::Result<ExitCode> {
         }
         result => {
             diags.extend(result.err().unwrap_or_default());
-            output::print_diagnostics(
-                &sources,
-                &diags,
-                OutputFormat::Human,
-                color,
-                output::Stream::Stderr,
-            )
-            .into_diagnostic()?;
+            output::report_to_stderr(&sources, &diags, color)?;
             Ok(ExitCode::from(1))
         }
     }

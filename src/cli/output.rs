@@ -52,6 +52,17 @@ pub fn print(text: &str) -> std::io::Result<()> {
 }
 
 /// Writes diagnostics in human or GitHub form.
+/// Diagnostics for people on standard error: what a command that is not
+/// about diagnostics prints when its input has errors.
+pub fn report_to_stderr(
+    sources: &SourceMap,
+    diags: &[Diagnostic],
+    mode: ColorMode,
+) -> miette::Result<()> {
+    use miette::IntoDiagnostic;
+    print_diagnostics(sources, diags, OutputFormat::Human, mode, Stream::Stderr).into_diagnostic()
+}
+
 pub fn print_diagnostics(
     sources: &SourceMap,
     diags: &[Diagnostic],

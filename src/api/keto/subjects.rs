@@ -39,6 +39,13 @@ pub enum Access {
     Write,
 }
 
+/// `; did you mean `x`?` when a known name is close to `name`.
+fn did_you_mean(name: &str, known: &[&str]) -> String {
+    crate::diagnostics::suggest::closest(name, known.iter().copied())
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default()
+}
+
 fn name_error(access: Access, message: String) -> ApiError {
     match access {
         Access::Read => ApiError::not_found("unknown_name", message),
@@ -49,9 +56,7 @@ fn name_error(access: Access, message: String) -> ApiError {
 pub fn namespace_id(schema: &Schema, name: &str, access: Access) -> Result<NamespaceId, ApiError> {
     schema.namespace_id(name).ok_or_else(|| {
         let known: Vec<&str> = schema.namespaces.iter().map(|n| n.name.as_str()).collect();
-        let hint = crate::diagnostics::suggest::closest(name, known.iter().copied())
-            .map(|s| format!("; did you mean `{s}`?"))
-            .unwrap_or_default();
+        let hint = did_you_mean(name, &known);
         name_error(
             access,
             format!(
@@ -80,9 +85,7 @@ pub fn relation_id(
                     .collect()
             })
             .unwrap_or_default();
-        let hint = crate::diagnostics::suggest::closest(name, known.iter().copied())
-            .map(|s| format!("; did you mean `{s}`?"))
-            .unwrap_or_default();
+        let hint = did_you_mean(name, &known);
         name_error(
             access,
             format!(

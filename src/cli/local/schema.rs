@@ -6,7 +6,6 @@ use miette::{miette, IntoDiagnostic};
 
 use super::db::{display, open_or_create, store_err};
 use crate::cli::{output, ColorMode};
-use crate::diagnostics::OutputFormat;
 use crate::ir;
 use crate::load::{self, Limits};
 use crate::store::{SchemaStore, SqliteStore};
@@ -26,14 +25,7 @@ pub fn load_schema_file(path: &Path, color: ColorMode) -> miette::Result<ir::Sch
         Some(schema) if !diags.iter().any(|d| d.is_error()) => Ok(schema),
         _ => {
             diags.retain(|d| d.is_error());
-            output::print_diagnostics(
-                &sources,
-                &diags,
-                OutputFormat::Human,
-                color,
-                output::Stream::Stderr,
-            )
-            .into_diagnostic()?;
+            output::report_to_stderr(&sources, &diags, color)?;
             Err(miette!(
                 help = "`zanzi validate` reports every problem of a schema",
                 "the schema `{}` has {} error{}; nothing was done",
