@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
+use zanzi::TupleStore;
 
 struct Options {
     data: PathBuf,

@@ -560,6 +560,40 @@ fn keeps_one_schema(store: &dyn Store) {
     assert_eq!(store.load_schema().unwrap(), Some(second));
 }
 
+/// `import` writes batches, one revision each, and counts what was already
+/// live (every store: SQLite's own fast path and the trait's default).
+fn imports_in_batches_and_skips_live_tuples(store: &dyn Store) {
+    let (a, b, c) = (
+        t("doc:1#viewer@user:alice"),
+        t("doc:1#viewer@user:bob"),
+        t("doc:2#viewer@user:carol"),
+    );
+    store.write(std::slice::from_ref(&a), &[]).unwrap();
+    let report = store
+        .import(&[a.clone(), b.clone(), c.clone(), b.clone()], 2)
+        .unwrap();
+    assert_eq!((report.inserted, report.unchanged), (2, 2));
+    assert_eq!(report.revisions.len(), 2);
+    let head = store.head_revision().unwrap();
+    assert_eq!(report.revisions.last(), Some(&head));
+    let reader = store.snapshot(head).unwrap();
+    for tuple in [&a, &b, &c] {
+        assert!(reader.contains(tuple).unwrap(), "{tuple}");
+    }
+    // The first batch is visible at its own revision, the second is not.
+    let first = store.snapshot(report.revisions[0]).unwrap();
+    assert!(first.contains(&b).unwrap());
+    assert!(!first.contains(&c).unwrap());
+    // A malformed tuple refuses the whole import.
+    let bad = Tuple::new(
+        zanzi::Object::new("doc", "3"),
+        "Viewer",
+        zanzi::Subject::object("user", "x"),
+    );
+    assert!(store.import(&[t("doc:3#viewer@user:dan"), bad], 1).is_err());
+    assert_eq!(store.head_revision().unwrap(), head);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -590,6 +624,7 @@ conformance!(
     probes_small_and_large_relations,
     readers_keep_their_revision,
     keeps_one_schema,
+    imports_in_batches_and_skips_live_tuples,
 );
 
 #[test]

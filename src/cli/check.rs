@@ -113,10 +113,10 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
         .map_err(|e| local::notation_error(Notation::Check, &args.question, &e))?;
     let db = &args.db.db;
     let store = local::open_existing(db)?;
-    let resolved = local::resolve_schema(&store, db, args.schema.schema.as_deref(), false, color)?;
+    let resolved = local::resolve_schema(&*store, db, args.schema.schema.as_deref(), false, color)?;
     let schema = &resolved.schema;
-    let at = local::read_revision(&store, db, args.at.at, None)?;
-    let engine = Engine::new(schema, &store).with_options(EngineOptions {
+    let at = local::read_revision(&*store, db, args.at.at, None)?;
+    let engine = Engine::new(schema, &*store).with_options(EngineOptions {
         max_depth: args.depth.max_depth,
     });
     let max_depth = engine.options().max_depth;
@@ -226,9 +226,9 @@ pub fn run_expand(args: &ExpandArgs, color: ColorMode) -> miette::Result<ExitCod
         .map_err(|e| local::notation_error(Notation::Userset, &args.userset, &e))?;
     let db = &args.db.db;
     let store = local::open_existing(db)?;
-    let resolved = local::resolve_schema(&store, db, args.schema.schema.as_deref(), false, color)?;
-    let at = local::read_revision(&store, db, args.at.at, None)?;
-    let engine = Engine::new(&resolved.schema, &store);
+    let resolved = local::resolve_schema(&*store, db, args.schema.schema.as_deref(), false, color)?;
+    let at = local::read_revision(&*store, db, args.at.at, None)?;
+    let engine = Engine::new(&resolved.schema, &*store);
     let tree = engine
         .expand(&object, &relation, args.max_depth, at)
         .map_err(engine_error)?;

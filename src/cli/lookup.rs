@@ -86,9 +86,9 @@ pub fn run_resources(args: &ResourcesArgs, color: ColorMode) -> miette::Result<E
     let token = args.page.token()?;
     let db = &args.db.db;
     let store = local::open_existing(db)?;
-    let resolved = local::resolve_schema(&store, db, args.schema.schema.as_deref(), false, color)?;
-    let at = local::read_revision(&store, db, args.at.at, token.as_ref())?;
-    let engine = Engine::new(&resolved.schema, &store).with_options(EngineOptions {
+    let resolved = local::resolve_schema(&*store, db, args.schema.schema.as_deref(), false, color)?;
+    let at = local::read_revision(&*store, db, args.at.at, token.as_ref())?;
+    let engine = Engine::new(&resolved.schema, &*store).with_options(EngineOptions {
         max_depth: args.depth.max_depth,
     });
     let request = PageRequest {
@@ -175,9 +175,9 @@ pub fn run_subjects(args: &SubjectsArgs, color: ColorMode) -> miette::Result<Exi
     let token = args.page.token()?;
     let db = &args.db.db;
     let store = local::open_existing(db)?;
-    let resolved = local::resolve_schema(&store, db, args.schema.schema.as_deref(), false, color)?;
-    let at = local::read_revision(&store, db, args.at.at, token.as_ref())?;
-    let engine = Engine::new(&resolved.schema, &store).with_options(EngineOptions {
+    let resolved = local::resolve_schema(&*store, db, args.schema.schema.as_deref(), false, color)?;
+    let at = local::read_revision(&*store, db, args.at.at, token.as_ref())?;
+    let engine = Engine::new(&resolved.schema, &*store).with_options(EngineOptions {
         max_depth: args.depth.max_depth,
     });
     let found = engine

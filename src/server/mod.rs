@@ -43,7 +43,7 @@ use tokio::sync::{watch, Semaphore};
 use crate::ir::Schema;
 use crate::load;
 use crate::store::{
-    CachedStore, MemoryStore, PageRequest, Revision, SqliteStore, Store, TupleFilter, TupleStore,
+    CachedStore, Location, PageRequest, Revision, SqliteStore, Store, TupleFilter, TupleStore,
 };
 use config::Settings;
 use errors::ApiError;
@@ -115,15 +115,12 @@ impl AppState {
             db: db.clone(),
             reason: e.to_string(),
         };
-        let store: Arc<dyn Store> = if settings.db == ":memory:" {
-            Arc::new(MemoryStore::new())
-        } else {
-            let sqlite = SqliteStore::open(&settings.db).map_err(store_error)?;
-            if settings.cache_tuples {
+        let store: Arc<dyn Store> = match Location::parse(&settings.db) {
+            Location::Sqlite(path) if settings.cache_tuples => {
+                let sqlite = SqliteStore::open(&path).map_err(store_error)?;
                 Arc::new(CachedStore::new(sqlite).map_err(store_error)?)
-            } else {
-                Arc::new(sqlite)
             }
+            location => Arc::from(location.open().map_err(store_error)?),
         };
         let schema = match &settings.schema {
             Some(path) => schema_at(path)?,

@@ -6,7 +6,7 @@ use miette::miette;
 
 use super::paging::LocalPageToken;
 use crate::load;
-use crate::store::{Revision, SqliteStore, StoreError, TupleStore};
+use crate::store::{Location, Revision, Store, StoreError};
 
 pub(super) fn display(path: &Path) -> String {
     load::display_name(path)
@@ -34,14 +34,14 @@ pub fn store_err(db: &Path) -> impl Fn(StoreError) -> miette::Report + '_ {
 
 /// Opens an existing database for reading. A missing database is an error
 /// (never silently an empty one).
-pub fn open_existing(db: &Path) -> miette::Result<SqliteStore> {
+pub fn open_existing(db: &Path) -> miette::Result<Box<dyn Store>> {
     require_db(db)?;
-    SqliteStore::open_existing(db).map_err(store_err(db))
+    Location::of_path(db).open_existing().map_err(store_err(db))
 }
 
 /// Fails with a clear message when the database does not exist.
 pub fn require_db(db: &Path) -> miette::Result<()> {
-    if !db.exists() {
+    if !Location::of_path(db).exists() {
         return Err(miette!(
             help = "write tuples first (`zanzi tuples write` or `zanzi tuples import`, with \
                     --schema), or name another database with --db",
@@ -53,14 +53,14 @@ pub fn require_db(db: &Path) -> miette::Result<()> {
 }
 
 /// Opens the database for writing, creating and migrating it if needed.
-pub fn open_or_create(db: &Path) -> miette::Result<SqliteStore> {
-    SqliteStore::open(db).map_err(store_err(db))
+pub fn open_or_create(db: &Path) -> miette::Result<Box<dyn Store>> {
+    Location::of_path(db).open().map_err(store_err(db))
 }
 
 /// The revision to read at: the one pinned by a paging token, else `--at`,
 /// else the latest.
 pub fn read_revision(
-    store: &SqliteStore,
+    store: &dyn Store,
     db: &Path,
     at: Option<u64>,
     token: Option<&LocalPageToken>,

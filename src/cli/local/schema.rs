@@ -8,7 +8,7 @@ use super::db::{display, open_or_create, store_err};
 use crate::cli::{output, ColorMode};
 use crate::ir;
 use crate::load::{self, Limits};
-use crate::store::{SchemaStore, SqliteStore};
+use crate::store::{Location, Store};
 
 /// `sha256:0123456789ab`: enough of a hash to tell schemas apart in a message.
 pub fn short_hash(hash: &str) -> String {
@@ -49,7 +49,7 @@ pub struct ResolvedSchema {
 /// Finds the schema: `--schema` if given (saying so on standard error when
 /// it differs from the stored one), else the one stored in the database.
 pub fn resolve_schema(
-    store: &SqliteStore,
+    store: &dyn Store,
     db: &Path,
     given: Option<&Path>,
     writing: bool,
@@ -107,18 +107,26 @@ pub fn resolve_schema(
 /// against. A database that does not exist yet is created only by
 /// [`WriteTarget::commit`], once the tuples are validated, so a refused
 /// write leaves nothing behind.
-#[derive(Debug)]
 pub struct WriteTarget<'a> {
     db: &'a Path,
-    store: Option<SqliteStore>,
+    store: Option<Box<dyn Store>>,
     pub resolved: ResolvedSchema,
+}
+
+impl std::fmt::Debug for WriteTarget<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteTarget")
+            .field("db", &self.db)
+            .field("open", &self.store.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> WriteTarget<'a> {
     pub fn open(db: &'a Path, given: Option<&Path>, color: ColorMode) -> miette::Result<Self> {
-        if db.exists() {
+        if Location::of_path(db).exists() {
             let store = open_or_create(db)?;
-            let resolved = resolve_schema(&store, db, given, true, color)?;
+            let resolved = resolve_schema(&*store, db, given, true, color)?;
             return Ok(WriteTarget {
                 db,
                 store: Some(store),
@@ -150,7 +158,7 @@ impl<'a> WriteTarget<'a> {
     /// Creates the database if needed and stores the schema if it is new
     /// to it: call once the tuples are validated, before writing them, so
     /// that stored tuples are always written against the stored schema.
-    pub fn commit(self) -> miette::Result<(SqliteStore, ir::Schema)> {
+    pub fn commit(self) -> miette::Result<(Box<dyn Store>, ir::Schema)> {
         let store = match self.store {
             Some(store) => store,
             None => open_or_create(self.db)?,

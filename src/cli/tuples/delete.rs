@@ -11,7 +11,8 @@ use super::write::WriteReport;
 use crate::cli::local::{self, DbArgs, Problems, ReportFormat, JSON_VERSION};
 use crate::cli::output::plural;
 use crate::cli::remote::RemoteArgs;
-use crate::store::TupleStore;
+use crate::store::{PageRequest, Revision, Store, StoreError, TupleFilter};
+use crate::tuple::Tuple;
 
 #[derive(Debug, clap::Args)]
 #[command(group(
@@ -49,13 +50,13 @@ pub(super) fn run_delete(args: &DeleteArgs) -> miette::Result<ExitCode> {
     let db = &args.db.db;
     // Opening for a write would create it, to delete nothing.
     local::require_db(db)?;
-    let (store, revision) = if args.tuples.is_empty() {
+    let (store, revision, deleted) = if args.tuples.is_empty() {
         let filter = args.filter.to_filter()?;
         let store = local::open_or_create(db)?;
         let revision = store
             .delete_matching(&filter)
             .map_err(local::store_err(db))?;
-        (store, revision)
+        (store, revision, Deleted::Matching(filter))
     } else {
         let mut problems = Problems::default();
         let tuples = gather(&args.tuples, None, &mut problems)?;
@@ -65,9 +66,11 @@ pub(super) fn run_delete(args: &DeleteArgs) -> miette::Result<ExitCode> {
         }
         let store = local::open_or_create(db)?;
         let revision = store.write(&[], &tuples).map_err(local::store_err(db))?;
-        (store, revision)
+        (store, revision, Deleted::Tuples(tuples))
     };
-    let count = store.deleted_at(revision).map_err(local::store_err(db))?;
+    let count = deleted
+        .count(&*store, revision)
+        .map_err(local::store_err(db))?;
     match args.format {
         ReportFormat::Json => local::print_json(&WriteReport {
             version: JSON_VERSION,
@@ -112,4 +115,40 @@ pub(super) fn remote_delete(args: &DeleteArgs) -> miette::Result<ExitCode> {
         Some(tuples.len() as u64),
         args.format,
     )
+}
+
+/// What a delete named, to count what it removed.
+enum Deleted {
+    Matching(TupleFilter),
+    Tuples(Vec<Tuple>),
+}
+
+impl Deleted {
+    /// How many of the named tuples were live just before `revision` (the
+    /// delete's own): after it none is.
+    fn count(&self, store: &dyn Store, revision: Revision) -> Result<u64, StoreError> {
+        let before = store.snapshot(Revision(revision.0.saturating_sub(1)))?;
+        match self {
+            Deleted::Tuples(tuples) => {
+                let unique: std::collections::HashSet<&Tuple> = tuples.iter().collect();
+                let mut count = 0;
+                for tuple in unique {
+                    count += u64::from(before.contains(tuple)?);
+                }
+                Ok(count)
+            }
+            Deleted::Matching(filter) => {
+                let mut count = 0;
+                let mut page = PageRequest::first(10_000);
+                loop {
+                    let found = before.list(filter, &page)?;
+                    count += found.items.len() as u64;
+                    match found.next_cursor {
+                        Some(cursor) => page.cursor = Some(cursor),
+                        None => return Ok(count),
+                    }
+                }
+            }
+        }
+    }
 }

@@ -15,7 +15,7 @@ use crate::cli::output::plural;
 use crate::cli::remote::RemoteArgs;
 use crate::client::{ClientError, ReadOptions};
 use crate::load;
-use crate::store::{PageRequest, Revision, StoreError, TupleFilter, TupleStore};
+use crate::store::{PageRequest, Revision, StoreError, TupleFilter};
 
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
@@ -59,10 +59,10 @@ pub(super) fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
         if args.at.at.is_some() {
             return Err(super::super::remote::at_with_remote());
         }
-        ExportSource::Remote(args.remote.reader()?, args.remote.options(None))
+        ExportSource::Remote(Box::new(args.remote.reader()?), args.remote.options(None))
     } else {
         let store = local::open_existing(db)?;
-        let at = local::read_revision(&store, db, args.at.at, None)?;
+        let at = local::read_revision(&*store, db, args.at.at, None)?;
         ExportSource::Local(store, at)
     };
     let written = match &args.output {
@@ -144,8 +144,8 @@ impl From<ClientError> for ExportError {
 
 /// Where an export reads: a local store at a revision, or a server.
 pub(super) enum ExportSource {
-    Local(crate::store::sqlite::SqliteStore, Revision),
-    Remote(crate::client::Client, ReadOptions),
+    Local(Box<dyn crate::store::Store>, Revision),
+    Remote(Box<crate::client::Client>, ReadOptions),
 }
 
 impl ExportSource {

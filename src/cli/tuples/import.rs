@@ -230,7 +230,7 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
             batch_size = batch_size.min(REMOTE_BATCH);
             // Fetched once, in pass 1.
             let schema = client.schema().map_err(|e| miette!("{e}"))?.clone();
-            (Sink::Remote(client), schema)
+            (Sink::Remote(Box::new(client)), schema)
         }
     };
     let progress = bar(
@@ -309,8 +309,8 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
 
 /// Where pass 2 writes.
 enum Sink {
-    Local(crate::store::SqliteStore),
-    Remote(crate::client::Client),
+    Local(Box<dyn crate::store::Store>),
+    Remote(Box<crate::client::Client>),
 }
 
 /// What pass 2 has committed so far.

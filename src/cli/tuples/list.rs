@@ -9,7 +9,7 @@ use super::remote::remote_err;
 use crate::cli::local::{self, AtArgs, DbArgs, LocalPageToken, ReportFormat, JSON_VERSION};
 use crate::cli::remote::RemoteArgs;
 use crate::store::TupleFilter;
-use crate::store::{PageRequest, Revision, TupleStore};
+use crate::store::{PageRequest, Revision};
 use crate::tuple::Tuple;
 
 #[derive(Debug, clap::Args)]
@@ -108,7 +108,7 @@ pub(super) fn run_list(args: &ListArgs) -> miette::Result<ExitCode> {
         .transpose()?;
     let db = &args.db.db;
     let store = local::open_existing(db)?;
-    let at = local::read_revision(&store, db, args.at.at, token.as_ref())?;
+    let at = local::read_revision(&*store, db, args.at.at, token.as_ref())?;
     let request = PageRequest {
         cursor: token.map(|t| t.position),
         limit: usize::try_from(args.page_size).unwrap_or(usize::MAX),

@@ -12,7 +12,7 @@ use crate::cli::local::{
 use crate::cli::output::plural;
 use crate::cli::remote::RemoteArgs;
 use crate::cli::ColorMode;
-use crate::store::{Revision, TupleStore};
+use crate::store::Revision;
 use miette::miette;
 
 #[derive(Debug, clap::Args)]

@@ -1,23 +1,11 @@
 //! Bulk import into the SQLite store.
 
 use rusqlite::{params, Connection};
-use serde::Serialize;
 
 use super::sql::{INSERT, LIVE_REVERSE};
 use super::SqliteStore;
-use crate::store::{check_all, Revision, StoreError};
+use crate::store::{check_all, ImportReport, StoreError};
 use crate::tuple::Tuple;
-
-/// How an [`SqliteStore::import`] went.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct ImportReport {
-    /// Tuples written (new live tuples).
-    pub inserted: u64,
-    /// Tuples that were already live.
-    pub unchanged: u64,
-    /// One revision per batch; the last is the store's head after the import.
-    pub revisions: Vec<Revision>,
-}
 
 impl SqliteStore {
     /// Bulk insert: writes `tuples` in transactions of `batch_size` (one
@@ -31,7 +19,12 @@ impl SqliteStore {
     /// connections still answer, by scanning; should the import fail, the
     /// index is built all the same, and [`SqliteStore::open`] builds it if it
     /// is missing.
-    pub fn import(&self, tuples: &[Tuple], batch_size: usize) -> Result<ImportReport, StoreError> {
+    /// [`crate::store::TupleStore::import`] for SQLite.
+    pub(super) fn bulk_import(
+        &self,
+        tuples: &[Tuple],
+        batch_size: usize,
+    ) -> Result<ImportReport, StoreError> {
         check_all(tuples)?;
         let mut inner = self.lock()?;
         inner.end_read_transaction()?;

@@ -70,9 +70,9 @@ use self::sql::{ARCHIVE, INSERT, LIVE_REVERSE, REMOVE};
 use super::{check_all, ChangeSet, Maintenance, Reader, Revision, StoreError, TupleStore};
 use crate::tuple::{Object, Tuple};
 
-pub use self::import::ImportReport;
 pub use self::migrations::{migrate_up, migration_status, status_of, MigrationStatus};
 pub use self::reads::SqliteReader;
+pub use crate::store::ImportReport;
 
 /// The backend's errors, kept as the source of [`StoreError::Backend`].
 impl From<rusqlite::Error> for StoreError {
@@ -407,6 +407,10 @@ impl TupleStore for SqliteStore {
         let head = head_of(&inner.conn)?;
         inner.known_head = inner.known_head.max(head);
         Ok(Revision(head))
+    }
+
+    fn import(&self, tuples: &[Tuple], batch_size: usize) -> Result<ImportReport, StoreError> {
+        self.bulk_import(tuples, batch_size)
     }
 
     fn store_id(&self) -> Result<String, StoreError> {
