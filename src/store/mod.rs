@@ -30,6 +30,7 @@
 pub mod cached;
 pub mod memory;
 pub mod paging;
+pub mod postgres;
 pub mod revision;
 pub mod sqlite;
 pub mod validated;
@@ -39,6 +40,7 @@ use thiserror::Error;
 
 use crate::tuple::{Object, Subject, SubjectRef, Tuple};
 
+pub use self::postgres::PostgresStore;
 pub use cached::CachedStore;
 pub use memory::MemoryStore;
 pub use paging::{Page, PageRequest};
