@@ -52,7 +52,7 @@ use r2d2_postgres::r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::{check_all, ChangeSet, Maintenance, Reader, Revision, StoreError, TupleStore};
-use crate::tuple::{Subject, Tuple};
+use crate::tuple::{SubjectRef, Tuple};
 
 pub use self::migrations::{migrate_up, migration_status, status_of, LATEST_VERSION};
 pub use self::reads::PostgresReader;
@@ -109,7 +109,7 @@ impl std::fmt::Debug for PostgresStore {
 
 /// A tuple as the six key columns of `zanzi_tuples`.
 pub(super) fn columns(tuple: &Tuple) -> [&str; 6] {
-    let (s_ns, s_id, s_rel) = subject_columns(&tuple.subject);
+    let (s_ns, s_id, s_rel) = subject_columns(tuple.subject.borrowed());
     [
         &tuple.object.namespace,
         &tuple.object.id,
@@ -121,11 +121,15 @@ pub(super) fn columns(tuple: &Tuple) -> [&str; 6] {
 }
 
 /// A subject as (`subject_ns`, `subject_id`, `subject_rel`).
-pub(super) fn subject_columns(subject: &Subject) -> (&str, &str, &str) {
+pub(super) fn subject_columns(subject: SubjectRef<'_>) -> (&str, &str, &str) {
     match subject {
-        Subject::Object(object) => (&object.namespace, &object.id, ""),
-        Subject::Set { object, relation } => (&object.namespace, &object.id, relation),
-        Subject::Wildcard { namespace } => (namespace, "", WILDCARD_REL),
+        SubjectRef::Object { namespace, id } => (namespace, id, ""),
+        SubjectRef::Set {
+            namespace,
+            id,
+            relation,
+        } => (namespace, id, relation),
+        SubjectRef::Wildcard { namespace } => (namespace, "", WILDCARD_REL),
     }
 }
 

@@ -25,6 +25,7 @@ const VISIBLE: &str = "created_rev <= $4 AND (deleted_rev IS NULL OR deleted_rev
 
 /// Subject sets: neither an object subject ('') nor a wildcard ('*').
 const IS_SET: &str = "subject_rel NOT IN ('', '*')";
+const IS_SET_CONDITION: &str = " AND subject_rel NOT IN ('', '*')";
 
 /// A snapshot of a [`PostgresStore`] at one revision.
 pub struct PostgresReader {
@@ -41,16 +42,17 @@ impl std::fmt::Debug for PostgresReader {
 }
 
 impl PostgresReader {
-    pub(super) fn new(mut conn: Connection, at: Revision) -> Result<PostgresReader, StoreError> {
-        let messages = conn.simple_query(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
-             SELECT head, gc_horizon FROM zanzi_meta WHERE id = 1",
-        )?;
-        // From here on, dropping the reader ends the transaction.
-        let reader = PostgresReader {
+    pub(super) fn new(conn: Connection, at: Revision) -> Result<PostgresReader, StoreError> {
+        // Made first, so that dropping it ends the transaction whatever
+        // fails below.
+        let mut reader = PostgresReader {
             conn: RefCell::new(conn),
             at,
         };
+        let messages = reader.conn.get_mut().simple_query(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+             SELECT head, gc_horizon FROM zanzi_meta WHERE id = 1",
+        )?;
         let number = |row: &postgres::SimpleQueryRow, i: usize| -> Result<Revision, StoreError> {
             row.get(i)
                 .and_then(|v| v.parse::<u64>().ok())
@@ -120,7 +122,7 @@ impl Reader for PostgresReader {
         let kind = match kind {
             SubjectKind::All => "",
             SubjectKind::Objects => " AND subject_rel = ''",
-            SubjectKind::Sets => " AND subject_rel NOT IN ('', '*')",
+            SubjectKind::Sets => IS_SET_CONDITION,
         };
         let sql = format!(
             "SELECT subject_ns, subject_id, subject_rel FROM zanzi_tuples
@@ -144,7 +146,7 @@ impl Reader for PostgresReader {
     }
 
     fn contains(&self, tuple: &Tuple) -> Result<bool, StoreError> {
-        let (s_ns, s_id, s_rel) = subject_columns(&tuple.subject);
+        let (s_ns, s_id, s_rel) = subject_columns(tuple.subject.borrowed());
         let at = rev_param(self.at);
         let rows = self.query(
             &format!(
@@ -176,7 +178,7 @@ impl Reader for PostgresReader {
         probe: Probe<'_>,
         sets: &mut dyn FnMut(SubjectRef<'_>),
     ) -> Result<ProbeHit, StoreError> {
-        let subject = probe.subject.map(|s| subject_columns_ref(s));
+        let subject = probe.subject.map(subject_columns);
         let (s_ns, s_id, s_rel) = match subject {
             Some((a, b, c)) => (Some(a), Some(b), Some(c)),
             None => (None, None, None),
@@ -229,7 +231,7 @@ impl Reader for PostgresReader {
         subject: &Subject,
         visit: &mut dyn FnMut(&str),
     ) -> Result<(), StoreError> {
-        let (s_ns, s_id, s_rel) = subject_columns(subject);
+        let (s_ns, s_id, s_rel) = subject_columns(subject.borrowed());
         let at = rev_param(self.at);
         let rows = self.query(
             &format!(
@@ -289,18 +291,6 @@ impl Reader for PostgresReader {
     }
 }
 
-fn subject_columns_ref(subject: SubjectRef<'_>) -> (&str, &str, &str) {
-    match subject {
-        SubjectRef::Object { namespace, id } => (namespace, id, ""),
-        SubjectRef::Set {
-            namespace,
-            id,
-            relation,
-        } => (namespace, id, relation),
-        SubjectRef::Wildcard { namespace } => (namespace, "", WILDCARD_REL),
-    }
-}
-
 /// A parameter of a filter's SQL.
 pub(super) enum FilterValue {
     Text(String),
@@ -341,7 +331,7 @@ pub(super) fn filter_sql(filter: &TupleFilter, first: usize) -> (String, Vec<Fil
         condition("relation", text(relation));
     }
     if let Some(subject) = &filter.subject {
-        let (s_ns, s_id, s_rel) = subject_columns(subject);
+        let (s_ns, s_id, s_rel) = subject_columns(subject.borrowed());
         condition("subject_ns", text(s_ns));
         condition("subject_id", text(s_id));
         condition("subject_rel", text(s_rel));
