@@ -53,8 +53,8 @@ pub mod validation;
 
 pub use engine::{Engine, EngineError, EngineOptions};
 pub use store::{
-    Maintenance, MemoryStore, Reader, Revision, SchemaStore, SqliteStore, Store, StoreError,
-    TupleStore,
+    Maintenance, MemoryStore, PostgresStore, Reader, Revision, SchemaStore, SqliteStore, Store,
+    StoreError, TupleStore,
 };
 pub use tuple::{Object, Subject, Tuple};
 

@@ -21,6 +21,8 @@
     clippy::needless_range_loop
 )]
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
@@ -778,7 +780,16 @@ fn questions(model: &Model) -> (Vec<Key>, Vec<Subj>) {
     (usersets, subjects)
 }
 
-fn run_case(case: &Case) -> Result<(), TestCaseError> {
+/// Which stores a case runs on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stores {
+    /// Memory, SQLite and SQLite behind the cache.
+    Embedded,
+    /// PostgreSQL: a fresh database of the test cluster.
+    Postgres,
+}
+
+fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
     let model = Model::from_raw(&case.namespaces);
     let Some(schema) = compile(&model) else {
         return Ok(());
@@ -790,14 +801,26 @@ fn run_case(case: &Case) -> Result<(), TestCaseError> {
     let data: String = written.iter().map(|t| format!("{t}\n")).collect();
     let context = || format!("schema:\n{source}\ntuples:\n{data}");
 
-    let memory = MemoryStore::new();
-    let sqlite = SqliteStore::open_in_memory().unwrap();
-    let cached = CachedStore::new(SqliteStore::open_in_memory().unwrap()).unwrap();
-    let stores: [(&str, &dyn TupleStore); 3] = [
-        ("memory", &memory),
-        ("sqlite", &sqlite),
-        ("cached", &cached),
-    ];
+    let memory;
+    let sqlite;
+    let cached;
+    let postgres;
+    let stores: Vec<(&str, &dyn TupleStore)> = match which {
+        Stores::Embedded => {
+            memory = MemoryStore::new();
+            sqlite = SqliteStore::open_in_memory().unwrap();
+            cached = CachedStore::new(SqliteStore::open_in_memory().unwrap()).unwrap();
+            vec![
+                ("memory", &memory),
+                ("sqlite", &sqlite),
+                ("cached", &cached),
+            ]
+        }
+        Stores::Postgres => {
+            postgres = support::postgres::store();
+            vec![("postgres", &postgres)]
+        }
+    };
     let (usersets, subjects) = questions(&model);
     let mut rng = Rng(case.seed);
     for (store_name, store) in stores {
@@ -805,8 +828,9 @@ fn run_case(case: &Case) -> Result<(), TestCaseError> {
             .map_err(|e| TestCaseError::fail(format!("{e}\n{}", context())))?;
         let engine = Engine::new(&schema, store).with_options(EngineOptions { max_depth: 512 });
         // The memory store answers every check about an object subject and
-        // a third of those about subject sets; SQLite a sample of both.
-        let sample = store_name == "sqlite";
+        // a third of those about subject sets; SQLite and PostgreSQL a
+        // sample of both.
+        let sample = store_name == "sqlite" || store_name == "postgres";
         for (ns, id, name) in &usersets {
             let object = Object::new(format!("n{ns}"), id);
             for subject in &subjects {
@@ -946,7 +970,22 @@ proptest! {
 
     #[test]
     fn the_engine_agrees_with_the_naive_evaluator(case in case()) {
-        run_case(&case)?;
+        run_case(&case, Stores::Embedded)?;
+    }
+}
+
+proptest! {
+    // Fewer cases on PostgreSQL: every read is a round trip to a server and
+    // every case a new database, so a case costs tens of milliseconds.
+    #![proptest_config(ProptestConfig {
+        cases: 100,
+        max_shrink_iters: 200,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn the_engine_on_postgres_agrees_with_the_naive_evaluator(case in case()) {
+        run_case(&case, Stores::Postgres)?;
     }
 }
 

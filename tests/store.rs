@@ -6,6 +6,8 @@
     clippy::indexing_slicing
 )]
 
+mod support;
+
 use zanzi::store::{
     write_validated, Maintenance, MemoryStore, Page, PageRequest, Probe, ProbeHit, Revision,
     SchemaStore, SqliteStore, Store, StoreError, SubjectKind, TupleFilter, TupleStore,
@@ -607,6 +609,10 @@ macro_rules! conformance {
                 let durable = zanzi::store::SqliteStore::open_in_memory().unwrap();
                 super::$name(&zanzi::store::CachedStore::new(durable).unwrap());
             })*
+        }
+        /// A real server: a fresh database of the test cluster per test.
+        mod postgres {
+            $(#[test] fn $name() { super::$name(&super::support::postgres::store()); })*
         }
     };
 }

@@ -31,6 +31,7 @@ pub mod cached;
 pub mod location;
 pub mod memory;
 pub mod paging;
+pub mod postgres;
 pub mod revision;
 pub mod sqlite;
 pub mod validated;
@@ -40,6 +41,7 @@ use thiserror::Error;
 
 use crate::tuple::{Object, Subject, SubjectRef, Tuple};
 
+pub use self::postgres::PostgresStore;
 pub use cached::CachedStore;
 pub use location::Location;
 pub use memory::MemoryStore;

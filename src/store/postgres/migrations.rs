@@ -1,0 +1,161 @@
+//! The PostgreSQL database's layout, versioned in the `zanzi_migrations`
+//! table (one row per applied migration): the embedded migrations, applying
+//! them, and reporting where a database stands.
+//!
+//! Several replicas may start against one new database at once: each
+//! migration run holds a transaction-scoped advisory lock, so exactly one
+//! of them applies a migration and the others then find it applied.
+
+use postgres::Client;
+
+use super::{connect_client, StoreError};
+use crate::store::MigrationStatus;
+
+/// The embedded migrations, in order; migration `i` (1-based) is recorded as
+/// version `i`. Never edit one that has shipped: append.
+pub(super) const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_tuples",
+    // Text columns compare bytewise (`COLLATE "C"`), as Rust strings do,
+    // whatever the database's locale. A subject is (`subject_ns`,
+    // `subject_id`, `subject_rel`): `subject_rel` is '' for an object
+    // subject and '*' (never a relation name) for a wildcard, whose
+    // `subject_id` is ''.
+    r#"CREATE TABLE zanzi_meta (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        head       BIGINT NOT NULL,
+        gc_horizon BIGINT NOT NULL,
+        store_id   TEXT NOT NULL
+    );
+    INSERT INTO zanzi_meta (id, head, gc_horizon, store_id)
+        VALUES (1, 0, 0, replace(gen_random_uuid()::text, '-', ''));
+    CREATE TABLE zanzi_revisions (
+        rev          BIGINT PRIMARY KEY,
+        committed_at BIGINT NOT NULL
+    );
+    CREATE SEQUENCE zanzi_tuple_seq;
+    CREATE TABLE zanzi_tuples (
+        namespace   TEXT COLLATE "C" NOT NULL,
+        object_id   TEXT COLLATE "C" NOT NULL,
+        relation    TEXT COLLATE "C" NOT NULL,
+        subject_ns  TEXT COLLATE "C" NOT NULL,
+        subject_id  TEXT COLLATE "C" NOT NULL,
+        subject_rel TEXT COLLATE "C" NOT NULL,
+        created_rev BIGINT NOT NULL,
+        deleted_rev BIGINT,
+        seq         BIGINT NOT NULL DEFAULT nextval('zanzi_tuple_seq'),
+        PRIMARY KEY (namespace, object_id, relation, subject_ns, subject_id, subject_rel,
+                     created_rev)
+    );
+    CREATE UNIQUE INDEX zanzi_tuples_live
+        ON zanzi_tuples (namespace, object_id, relation, subject_ns, subject_id, subject_rel)
+        WHERE deleted_rev IS NULL;
+    CREATE INDEX zanzi_tuples_reverse
+        ON zanzi_tuples (subject_ns, subject_id, subject_rel, namespace, relation)
+        INCLUDE (object_id, created_rev, deleted_rev);
+    CREATE UNIQUE INDEX zanzi_tuples_seq ON zanzi_tuples (seq);
+    CREATE INDEX zanzi_tuples_deleted ON zanzi_tuples (deleted_rev)
+        WHERE deleted_rev IS NOT NULL;
+    CREATE TABLE zanzi_schema (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        hash     TEXT NOT NULL,
+        ir       TEXT NOT NULL,
+        saved_at BIGINT NOT NULL
+    );"#,
+)];
+
+/// The layout version this program writes.
+pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Creates the bookkeeping table when missing. Safe to run concurrently
+/// only under the migration lock (or when it already exists).
+const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS zanzi_migrations (
+        version    INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL,
+        applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )";
+
+/// The advisory lock key that serialises migration runs ("zanzimig").
+const MIGRATION_LOCK: i64 = 0x7a61_6e7a_696d_6967;
+
+/// The status of a database at layout version `current`.
+pub fn status_of(current: u32) -> MigrationStatus {
+    let names = MIGRATIONS.iter().map(|(name, _)| *name);
+    MigrationStatus {
+        current,
+        latest: LATEST_VERSION,
+        applied: names.clone().take(current as usize).collect(),
+        pending: names.skip(current as usize).collect(),
+    }
+}
+
+/// The highest applied version (0 for a database zanzi never touched).
+fn current_version(client: &mut Client) -> Result<u32, StoreError> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('zanzi_migrations') IS NOT NULL", &[])?
+        .try_get(0)?;
+    if !exists {
+        return Ok(0);
+    }
+    let version: i32 = client
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM zanzi_migrations",
+            &[],
+        )?
+        .try_get(0)?;
+    Ok(u32::try_from(version).unwrap_or_default())
+}
+
+pub(super) fn client_status(client: &mut Client) -> Result<MigrationStatus, StoreError> {
+    let current = current_version(client)?;
+    if current > LATEST_VERSION {
+        return Err(StoreError::NewerDatabase {
+            found: current,
+            supported: LATEST_VERSION,
+        });
+    }
+    Ok(status_of(current))
+}
+
+/// Applies every pending migration, each in its own transaction under the
+/// migration lock.
+pub(super) fn migrate_client(client: &mut Client) -> Result<MigrationStatus, StoreError> {
+    for (index, (name, sql)) in MIGRATIONS.iter().enumerate() {
+        let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        tx.batch_execute(MIGRATIONS_TABLE)?;
+        let applied: i32 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM zanzi_migrations",
+                &[],
+            )?
+            .try_get(0)?;
+        if applied > i32::try_from(LATEST_VERSION).unwrap_or(i32::MAX) {
+            return Err(StoreError::NewerDatabase {
+                found: u32::try_from(applied).unwrap_or_default(),
+                supported: LATEST_VERSION,
+            });
+        }
+        if applied >= version {
+            continue;
+        }
+        tx.batch_execute(sql)?;
+        tx.execute(
+            "INSERT INTO zanzi_migrations (version, name) VALUES ($1, $2)",
+            &[&version, name],
+        )?;
+        tx.commit()?;
+    }
+    client_status(client)
+}
+
+/// The migration status of the database at `url`.
+pub fn migration_status(url: &str) -> Result<MigrationStatus, StoreError> {
+    client_status(&mut connect_client(url)?)
+}
+
+/// Applies every pending migration to the database at `url` (which must
+/// exist; zanzi creates tables, not databases).
+pub fn migrate_up(url: &str) -> Result<MigrationStatus, StoreError> {
+    migrate_client(&mut connect_client(url)?)
+}

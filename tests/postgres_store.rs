@@ -1,0 +1,231 @@
+//! PostgreSQL-only behaviour, against a real server (a throwaway cluster,
+//! see `support/postgres.rs`): migrations, lost connections, and revisions
+//! that stay exact commit-ordered snapshots with writers on two replicas.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use zanzi::store::postgres::{migrate_up, migration_status, LATEST_VERSION};
+use zanzi::store::{
+    PageRequest, PostgresStore, Reader, Revision, StoreError, SubjectKind, TupleFilter, TupleStore,
+};
+use zanzi::tuple::Tuple;
+
+fn t(text: &str) -> Tuple {
+    text.parse().unwrap()
+}
+
+fn admin(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).unwrap()
+}
+
+#[test]
+fn migrations_report_apply_and_refuse_a_newer_database() {
+    let url = support::postgres::database();
+    let fresh = migration_status(&url).unwrap();
+    assert_eq!(fresh.current, 0);
+    assert_eq!(fresh.pending.len(), LATEST_VERSION as usize);
+    let status = migrate_up(&url).unwrap();
+    assert_eq!(status.current, LATEST_VERSION);
+    assert!(status.pending.is_empty());
+    assert_eq!(
+        migrate_up(&url).unwrap(),
+        status,
+        "migrating twice changes nothing"
+    );
+    let store = PostgresStore::connect(&url).unwrap();
+    assert_eq!(store.migration_status().unwrap(), status);
+    drop(store);
+
+    admin(&url)
+        .execute(
+            "INSERT INTO zanzi_migrations (version, name) VALUES ($1, 'from_the_future')",
+            &[&(LATEST_VERSION as i32 + 1)],
+        )
+        .unwrap();
+    assert!(matches!(
+        PostgresStore::connect(&url),
+        Err(StoreError::NewerDatabase { found, supported })
+            if found == LATEST_VERSION + 1 && supported == LATEST_VERSION
+    ));
+    assert!(matches!(
+        migration_status(&url),
+        Err(StoreError::NewerDatabase { .. })
+    ));
+}
+
+#[test]
+fn two_replicas_share_one_store() {
+    let url = support::postgres::database();
+    let a = PostgresStore::connect(&url).unwrap();
+    let b = PostgresStore::connect(&url).unwrap();
+    assert_eq!(a.store_id().unwrap(), b.store_id().unwrap());
+    let r = a.write(&[t("doc:1#viewer@user:alice")], &[]).unwrap();
+    assert_eq!(b.head_revision().unwrap(), r);
+    assert!(b
+        .snapshot(r)
+        .unwrap()
+        .contains(&t("doc:1#viewer@user:alice"))
+        .unwrap());
+}
+
+#[test]
+fn a_lost_connection_is_an_error() {
+    let url = support::postgres::database();
+    let store = PostgresStore::connect(&url).unwrap();
+    let r = store.write(&[t("doc:1#viewer@user:alice")], &[]).unwrap();
+    let reader = store.snapshot(r).unwrap();
+    admin(&url)
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap();
+    let read = reader.subjects("doc", "1", "viewer", SubjectKind::All);
+    assert!(matches!(read, Err(StoreError::Backend(_))), "{read:?}");
+    drop(reader);
+    // The pool replaces broken connections; later calls may fail until
+    // it has, but never answer wrongly.
+    for _ in 0..20 {
+        if let Ok(reader) = store.snapshot(r) {
+            if let Ok(found) = reader.contains(&t("doc:1#viewer@user:alice")) {
+                assert!(found);
+                return;
+            }
+        }
+    }
+    panic!("the store did not recover from the lost connections");
+}
+
+/// A small deterministic generator (the test needs variety, not quality).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+/// Every tuple live in `reader`, through the listing.
+fn all_tuples(reader: &dyn Reader) -> BTreeSet<Tuple> {
+    let mut seen = BTreeSet::new();
+    let mut page = PageRequest::first(50);
+    loop {
+        let got = reader.list(&TupleFilter::default(), &page).unwrap();
+        seen.extend(got.items);
+        match got.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => return seen,
+        }
+    }
+}
+
+/// Writers on two replicas commit concurrently; every snapshot a reader
+/// takes at a committed revision `r` holds exactly the writes with a
+/// revision `<= r`: no gap from a later revision committing first.
+#[test]
+fn concurrent_writers_on_two_replicas_give_commit_ordered_snapshots() {
+    const WRITERS: usize = 4;
+    const WRITES: usize = 30;
+    let url = support::postgres::database();
+    let replicas = [
+        PostgresStore::connect(&url).unwrap(),
+        PostgresStore::connect(&url).unwrap(),
+    ];
+    // (revision, tuple) of every write, as the writers saw them commit.
+    let written: Mutex<Vec<(Revision, Tuple)>> = Mutex::new(Vec::new());
+    // (revision, what a snapshot at it held), as the readers saw them.
+    let observed: Mutex<Vec<(Revision, BTreeSet<Tuple>)>> = Mutex::new(Vec::new());
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let (store, written) = (&replicas[w % 2], &written);
+                scope.spawn(move || {
+                    let mut last = Revision(0);
+                    for i in 0..WRITES {
+                        let tuple = t(&format!("doc:w{w}_{i}#viewer@user:x"));
+                        let rev = store.write(std::slice::from_ref(&tuple), &[]).unwrap();
+                        assert!(rev > last, "one writer's revisions grow");
+                        last = rev;
+                        written.lock().unwrap().push((rev, tuple));
+                    }
+                })
+            })
+            .collect();
+        for reader in 0..2u64 {
+            let (store, observed, done) = (&replicas[reader as usize], &observed, &done);
+            scope.spawn(move || {
+                let mut rng = Rng(reader + 1);
+                while !done.load(Ordering::Acquire) {
+                    let head = store.head_revision().unwrap();
+                    let at = Revision(rng.below(head.0 + 1));
+                    let snapshot = store.snapshot(at).unwrap();
+                    let held = all_tuples(&*snapshot);
+                    // Each writer's writes are a prefix of its sequence.
+                    for w in 0..WRITERS {
+                        let count = (0..WRITES)
+                            .take_while(|i| {
+                                held.contains(&t(&format!("doc:w{w}_{i}#viewer@user:x")))
+                            })
+                            .count();
+                        let mine = held
+                            .iter()
+                            .filter(|t| t.object.id.starts_with(&format!("w{w}_")))
+                            .count();
+                        assert_eq!(count, mine, "writer {w}'s writes at {at} are not a prefix");
+                    }
+                    observed.lock().unwrap().push((at, held));
+                }
+            });
+        }
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        done.store(true, Ordering::Release);
+    });
+
+    let written = written.into_inner().unwrap();
+    let by_revision: BTreeMap<Revision, Tuple> = written.iter().cloned().collect();
+    assert_eq!(
+        by_revision.len(),
+        WRITERS * WRITES,
+        "every write has its own revision"
+    );
+    let head = replicas[0].head_revision().unwrap();
+    assert_eq!(head, Revision((WRITERS * WRITES) as u64));
+    let observed = observed.into_inner().unwrap();
+    assert!(!observed.is_empty());
+    for (at, held) in &observed {
+        let expected: BTreeSet<Tuple> = by_revision.range(..=*at).map(|(_, t)| t.clone()).collect();
+        assert_eq!(held, &expected, "the snapshot at {at}");
+    }
+    // And after the fact, from either replica.
+    for r in [1, head.0 / 2, head.0] {
+        let at = Revision(r);
+        let expected: BTreeSet<Tuple> = by_revision.range(..=at).map(|(_, t)| t.clone()).collect();
+        assert_eq!(
+            all_tuples(&*replicas[(r % 2) as usize].snapshot(at).unwrap()),
+            expected
+        );
+    }
+    eprintln!(
+        "{} snapshots checked against {} writes",
+        observed.len(),
+        written.len()
+    );
+}
