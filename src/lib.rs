@@ -12,7 +12,7 @@
 //! - [`syntax`] (lexing, parsing, formatting) and [`analysis`] (name
 //!   resolution, type checking, lowering): the compiler;
 //! - [`load`]: schemas from files, the same way for every caller;
-//! - [`store`]: tuples with revisions, in memory or in SQLite;
+//! - [`store`]: tuples with revisions, in memory, in SQLite or in PostgreSQL;
 //! - [`engine`]: checks, expands and lookups, interpreting the IR against a
 //!   store snapshot;
 //! - [`validation`]: validation files (a schema, tuples, assertions);

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use zanzi::store::{PageRequest, Revision, SqliteStore, TupleFilter, TupleStore};
+use zanzi::store::{Maintenance, PageRequest, Revision, SqliteStore, TupleFilter, TupleStore};
 
 const TUPLES: usize = 300_000;
 const BATCH: usize = 10_000;

@@ -11,9 +11,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::local::{self, DbArgs, ReportFormat, JSON_VERSION};
-use crate::load;
-use crate::store::sqlite::{self, MigrationStatus};
-use crate::store::{Revision, SchemaStore, SqliteStore, TupleStore};
+use crate::store::{Location, MigrationStatus, Revision};
 
 #[derive(Debug, Subcommand)]
 pub enum MigrateCommand {
@@ -71,7 +69,9 @@ fn contents(db: &Path, status: &MigrationStatus) -> miette::Result<Contents> {
     if status.current != status.latest {
         return Ok((None, None, None));
     }
-    let store = SqliteStore::open_existing(db).map_err(local::store_err(db))?;
+    let store = Location::of_path(db)
+        .open_existing()
+        .map_err(local::store_err(db))?;
     let err = local::store_err(db);
     Ok((
         Some(store.head_revision().map_err(&err)?),
@@ -82,13 +82,10 @@ fn contents(db: &Path, status: &MigrationStatus) -> miette::Result<Contents> {
 
 fn up(args: &MigrateArgs) -> miette::Result<ExitCode> {
     let db = &args.db.db;
-    let existed = db.exists();
-    let before = if existed {
-        sqlite::migration_status(db).map_err(local::store_err(db))?
-    } else {
-        sqlite::status_of(0)
-    };
-    let after = sqlite::migrate_up(db).map_err(local::store_err(db))?;
+    let location = Location::of_path(db);
+    let existed = location.exists();
+    let before = location.migration_status().map_err(local::store_err(db))?;
+    let after = location.migrate_up().map_err(local::store_err(db))?;
     let newly: Vec<&'static str> = after
         .applied
         .iter()
@@ -99,7 +96,7 @@ fn up(args: &MigrateArgs) -> miette::Result<ExitCode> {
     match args.format {
         ReportFormat::Json => local::print_json(&StatusReport {
             version: JSON_VERSION,
-            database: load::display_name(db),
+            database: location.to_string(),
             exists: true,
             current: after.current,
             latest: after.latest,
@@ -112,7 +109,7 @@ fn up(args: &MigrateArgs) -> miette::Result<ExitCode> {
             schema,
         })?,
         ReportFormat::Human => {
-            let name = load::display_name(db);
+            let name = location.to_string();
             let mut text = String::new();
             if !existed {
                 text.push_str(&format!("created `{name}`\n"));
@@ -136,12 +133,9 @@ fn up(args: &MigrateArgs) -> miette::Result<ExitCode> {
 
 fn status(args: &MigrateArgs) -> miette::Result<ExitCode> {
     let db = &args.db.db;
-    let exists = db.exists();
-    let status = if exists {
-        sqlite::migration_status(db).map_err(local::store_err(db))?
-    } else {
-        sqlite::status_of(0)
-    };
+    let location = Location::of_path(db);
+    let exists = location.exists();
+    let status = location.migration_status().map_err(local::store_err(db))?;
     let (revision, tuples, schema) = if exists {
         contents(db, &status)?
     } else {
@@ -151,7 +145,7 @@ fn status(args: &MigrateArgs) -> miette::Result<ExitCode> {
     match args.format {
         ReportFormat::Json => local::print_json(&StatusReport {
             version: JSON_VERSION,
-            database: load::display_name(db),
+            database: location.to_string(),
             exists,
             current: status.current,
             latest: status.latest,
@@ -164,7 +158,7 @@ fn status(args: &MigrateArgs) -> miette::Result<ExitCode> {
             schema,
         })?,
         ReportFormat::Human => {
-            let name = load::display_name(db);
+            let name = location.to_string();
             let mut text = if exists {
                 format!(
                     "database `{name}`: version {} of {}\n",

@@ -16,8 +16,9 @@ pub struct ServeArgs {
     /// (default: the one stored in the database).
     #[arg(long, value_name = "FILE")]
     pub schema: Option<PathBuf>,
-    /// The SQLite database (created and migrated on first start), or `:memory:`.
-    #[arg(long, value_name = "PATH")]
+    /// The database, created or migrated on first start: a SQLite file, a
+    /// PostgreSQL URL (`postgres://user@host:port/db`), or `:memory:`.
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<String>,
     /// A YAML config file (flat `key: value`; see docs/api.md).
     #[arg(long, value_name = "FILE")]

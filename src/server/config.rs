@@ -53,7 +53,8 @@ pub enum LogFormat {
 pub struct Settings {
     /// `.zanzi` source or compiled IR `.json`.
     pub schema: Option<PathBuf>,
-    /// A SQLite file, or `:memory:` for an in-memory store.
+    /// A SQLite file, a PostgreSQL URL, or `:memory:` for an in-memory
+    /// store (see [`crate::store::Location`]).
     pub db: String,
     pub host: IpAddr,
     /// 0 picks a free port.

@@ -110,7 +110,7 @@ impl AppState {
     /// write` does), so that local commands on the same database answer
     /// with it; without `--schema`, the stored one is used.
     pub fn open(settings: Settings) -> Result<AppState, ServeError> {
-        let db = settings.db.clone();
+        let db = Location::parse(&settings.db).to_string();
         let store_error = |e: crate::store::StoreError| ServeError::Store {
             db: db.clone(),
             reason: e.to_string(),
@@ -144,7 +144,7 @@ impl AppState {
         store: Arc<dyn Store>,
     ) -> Result<AppState, ServeError> {
         let store_error = |e: crate::store::StoreError| ServeError::Store {
-            db: settings.db.clone(),
+            db: Location::parse(&settings.db).to_string(),
             reason: e.to_string(),
         };
         let head = store.head_revision().map_err(store_error)?;

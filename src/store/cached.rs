@@ -203,4 +203,8 @@ impl<D: Mirrorable> Maintenance for CachedStore<D> {
     fn revision_as_of(&self, unix_millis: i64) -> Result<Option<Revision>, StoreError> {
         self.durable.revision_as_of(unix_millis)
     }
+
+    fn live_count(&self) -> Result<u64, StoreError> {
+        self.durable.live_count()
+    }
 }

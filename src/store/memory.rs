@@ -523,4 +523,8 @@ impl Maintenance for MemoryStore {
         *inner = fresh;
         Ok(removed)
     }
+
+    fn live_count(&self) -> Result<u64, StoreError> {
+        Ok(self.read()?.live.len() as u64)
+    }
 }

@@ -1,7 +1,9 @@
-//! Tuple storage: the traits every backend implements, and three
-//! implementations, [`MemoryStore`] (tests and embedding), [`SqliteStore`]
-//! (durable) and [`CachedStore`] (any durable store read through an
-//! in-memory mirror). `docs/store.md` says what a new backend implements.
+//! Tuple storage: the traits every backend implements, and their
+//! implementations: [`MemoryStore`] (tests and embedding), [`SqliteStore`]
+//! (durable, one machine), [`PostgresStore`] (durable, shared by many
+//! servers) and [`CachedStore`] (a durable store read through an in-memory
+//! mirror). [`Location`] says which one a `--db` value names;
+//! `docs/store.md` says what a new backend implements.
 //!
 //! Stores are revisioned from the start so that the engine can evaluate a
 //! whole request, or page through a lookup, against one consistent snapshot
@@ -440,6 +442,9 @@ pub trait Maintenance: Send + Sync {
     fn revision_as_of(&self, _unix_millis: i64) -> Result<Option<Revision>, StoreError> {
         Ok(None)
     }
+
+    /// How many tuples are live at the head revision (`zanzi migrate status`).
+    fn live_count(&self) -> Result<u64, StoreError>;
 }
 
 /// Everything a server needs of one store object: tuples, the schema and

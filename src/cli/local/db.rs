@@ -5,11 +5,11 @@ use std::path::Path;
 use miette::miette;
 
 use super::paging::LocalPageToken;
-use crate::load;
 use crate::store::{Location, Revision, Store, StoreError};
 
+/// The database as messages show it (a URL without its password).
 pub(super) fn display(path: &Path) -> String {
-    load::display_name(path)
+    Location::of_path(path).to_string()
 }
 
 pub(super) fn store_error(db: &Path, error: StoreError) -> miette::Report {

@@ -45,10 +45,11 @@ pub enum ReportFormat {
 /// `--db`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArgs {
-    /// The SQLite database holding the tuples and their schema.
+    /// The database holding the tuples and their schema: a SQLite file, or a
+    /// PostgreSQL URL (`postgres://user@host:port/db`).
     #[arg(
         long,
-        value_name = "PATH",
+        value_name = "PATH|URL",
         default_value = "zanzi.db",
         env = "ZANZI_DB"
     )]

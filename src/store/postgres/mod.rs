@@ -314,4 +314,8 @@ impl Maintenance for PostgresStore {
         )?;
         row.map(|row| Ok(to_revision(row.try_get(0)?))).transpose()
     }
+
+    fn live_count(&self) -> Result<u64, StoreError> {
+        self.count_live()
+    }
 }

@@ -349,7 +349,7 @@ pub(super) fn filter_sql(filter: &TupleFilter, first: usize) -> (String, Vec<Fil
 
 impl PostgresStore {
     /// How many tuples are live at the head revision.
-    pub fn live_count(&self) -> Result<u64, StoreError> {
+    pub(super) fn count_live(&self) -> Result<u64, StoreError> {
         let count: i64 = self
             .conn()?
             .query_typed_one(

@@ -340,7 +340,7 @@ impl SqliteStore {
     }
 
     /// How many tuples are live at the head revision.
-    pub fn live_count(&self) -> Result<u64, StoreError> {
+    fn count_live(&self) -> Result<u64, StoreError> {
         let mut inner = self.lock()?;
         inner.end_read_transaction()?;
         let count: i64 = inner
@@ -490,5 +490,9 @@ impl Maintenance for SqliteStore {
             from = to;
         }
         Ok(removed)
+    }
+
+    fn live_count(&self) -> Result<u64, StoreError> {
+        self.count_live()
     }
 }
