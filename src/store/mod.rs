@@ -188,8 +188,24 @@ pub enum StoreError {
     Poisoned,
     /// The backend failed (I/O, a constraint, a lost connection); its own
     /// error is the source.
-    #[error("database error: {0}")]
+    #[error("database error: {}", with_causes(.0.as_ref()))]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// An error and the errors that caused it, on one line: a driver's own
+/// message is often only "error connecting to server", its cause says why.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let next_text = next.to_string();
+        if !text.ends_with(&next_text) {
+            text.push_str(": ");
+            text.push_str(&next_text);
+        }
+        cause = next.source();
+    }
+    text
 }
 
 /// The writes of one transaction: `delete_matching` first, then `deletes`,
