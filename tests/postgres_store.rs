@@ -92,7 +92,7 @@ fn a_lost_connection_is_an_error() {
         )
         .unwrap();
     let read = reader.subjects("doc", "1", "viewer", SubjectKind::All);
-    assert!(matches!(read, Err(StoreError::Backend(_))), "{read:?}");
+    assert!(matches!(read, Err(StoreError::Unavailable(_))), "{read:?}");
     drop(reader);
     // The pool replaces broken connections; later calls may fail until
     // it has, but never answer wrongly.

@@ -102,6 +102,15 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidCursor(_) => {
                 ApiError::bad_request("invalid_page_token", error.to_string())
             }
+            StoreError::Unavailable(_) => {
+                metrics::counter!("zanzi_store_errors_total").increment(1);
+                tracing::warn!(error = %error, "store unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    format!("{error}; retry later"),
+                )
+            }
             other => {
                 metrics::counter!("zanzi_store_errors_total").increment(1);
                 tracing::error!(error = %other, "store error");

@@ -190,6 +190,10 @@ pub enum StoreError {
     /// error is the source.
     #[error("database error: {}", with_causes(.0.as_ref()))]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The database cannot be reached (refused, timed out, the connection
+    /// dropped): nothing was answered, and a retry may succeed.
+    #[error("the database is unavailable: {}", with_causes(.0.as_ref()))]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// An error and the errors that caused it, on one line: a driver's own

@@ -18,11 +18,15 @@ pub(super) fn store_error(db: &Path, error: StoreError) -> miette::Report {
             "run `zanzi migrate up --db {}` to bring it up to date",
             display(db)
         )),
-        StoreError::Backend(_) if matches!(Location::of_path(db), Location::Postgres(_)) => Some(
-            "check the database named by --db (or ZANZI_DB): its host, port, name and \
+        StoreError::Backend(_) | StoreError::Unavailable(_)
+            if matches!(Location::of_path(db), Location::Postgres(_)) =>
+        {
+            Some(
+                "check the database named by --db (or ZANZI_DB): its host, port, name and \
              credentials"
-                .to_owned(),
-        ),
+                    .to_owned(),
+            )
+        }
         _ => None,
     };
     let message = format!("database `{}`: {error}", display(db));

@@ -35,9 +35,10 @@
 //! threads, as [`TupleStore::reads_from_memory`] tells them to.
 //! Connections are TLS-less (`NoTls`) for now; TLS is left for later.
 //!
-//! Every backend failure, a lost connection included, is
-//! [`StoreError::Backend`] with the driver's error as its source: a read
-//! either answers from the database or fails.
+//! Every backend failure is [`StoreError::Backend`], or
+//! [`StoreError::Unavailable`] when the server cannot be reached or went
+//! away, with the driver's error as its source: a read either answers from
+//! the database or fails.
 
 mod migrations;
 mod reads;
@@ -61,15 +62,28 @@ type Manager = PostgresConnectionManager<NoTls>;
 type Connection = PooledConnection<Manager>;
 
 /// The backend's errors, kept as the source of [`StoreError::Backend`].
+/// An error without a SQL state is the connection's (refused, reset,
+/// closed), and classes 08 (connection exception) and 57 (operator
+/// intervention: shutdown, terminated backend) say the server went away:
+/// the database is unavailable, not wrong.
 impl From<postgres::Error> for StoreError {
     fn from(error: postgres::Error) -> StoreError {
-        StoreError::Backend(Box::new(error))
+        let away = match error.code() {
+            None => true,
+            Some(state) => state.code().starts_with("08") || state.code().starts_with("57"),
+        };
+        if error.is_closed() || away {
+            StoreError::Unavailable(Box::new(error))
+        } else {
+            StoreError::Backend(Box::new(error))
+        }
     }
 }
 
+/// The pool fails only when no connection could be made in time.
 impl From<r2d2_postgres::r2d2::Error> for StoreError {
     fn from(error: r2d2_postgres::r2d2::Error) -> StoreError {
-        StoreError::Backend(Box::new(error))
+        StoreError::Unavailable(Box::new(error))
     }
 }
 
@@ -193,10 +207,11 @@ impl PostgresStore {
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(CONNECT_TIMEOUT)
-            // A broken connection fails its query (an error, never an
-            // answer) and is then dropped; testing each checkout would
-            // cost a round trip per read.
-            .test_on_check_out(false)
+            // Each checkout is tested (one empty query): after the server
+            // restarted, every pooled connection is dead, and without the
+            // test each would fail one request before being replaced, so
+            // the store would answer 503 long after the database is back.
+            .test_on_check_out(true)
             .build(Manager::new(config, NoTls))?;
         let mut conn = pool.get()?;
         migrations::migrate_client(&mut conn)?;
