@@ -229,3 +229,38 @@ fn concurrent_writers_on_two_replicas_give_commit_ordered_snapshots() {
         written.len()
     );
 }
+
+/// The database stopped and started again under a live store: while it is
+/// down every call fails as unavailable (no answer, nothing half written),
+/// and afterwards the same store works again, with every acknowledged write
+/// and none of the failed ones. The test has a cluster of its own, since it
+/// stops it.
+#[test]
+fn a_restarted_database_is_unavailable_then_served_again() {
+    let cluster = support::postgres::Cluster::start();
+    let url = cluster.database();
+    let store = PostgresStore::connect(&url).unwrap();
+    let kept = t("doc:1#viewer@user:alice");
+    let lost = t("doc:1#viewer@user:bob");
+    let acknowledged = store.write(std::slice::from_ref(&kept), &[]).unwrap();
+
+    cluster.stop();
+    let write = store.write(std::slice::from_ref(&lost), &[]);
+    assert!(
+        matches!(write, Err(StoreError::Unavailable(_))),
+        "{write:?}"
+    );
+    let read = store
+        .snapshot(acknowledged)
+        .and_then(|reader| reader.contains(&kept));
+    assert!(matches!(read, Err(StoreError::Unavailable(_))), "{read:?}");
+
+    cluster.start_server();
+    assert_eq!(store.head_revision().unwrap(), acknowledged);
+    let reader = store.snapshot(acknowledged).unwrap();
+    assert!(reader.contains(&kept).unwrap());
+    assert!(!reader.contains(&lost).unwrap());
+    drop(reader);
+    let next = store.write(std::slice::from_ref(&lost), &[]).unwrap();
+    assert_eq!(next, Revision(acknowledged.0 + 1));
+}

@@ -153,14 +153,23 @@ impl Cluster {
                 "--no-sync",
             ],
         );
+        cluster.start_server();
+        cluster.watch();
+        cluster
+    }
+
+    /// Starts the server of an initialised cluster (again, after [`Cluster::stop`]).
+    pub fn start_server(&self) {
+        let data = self.data();
+        let data = data.to_str().expect("a UTF-8 path");
         let options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
              -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-            cluster.port,
-            cluster.dir.path().display()
+            self.port,
+            self.dir.path().display()
         );
-        let log = cluster.log();
-        cluster.run(
+        let log = self.log();
+        self.run(
             "pg_ctl",
             &[
                 "-D",
@@ -173,8 +182,23 @@ impl Cluster {
                 "start",
             ],
         );
-        cluster.watch();
-        cluster
+    }
+
+    /// Stops the server (fast shutdown: connections are cut), keeping its
+    /// data: what a database restart looks like to its clients.
+    pub fn stop(&self) {
+        let data = self.data();
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().expect("a UTF-8 path"),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ],
+        );
     }
 
     /// Stops and deletes the cluster after this process exits, whatever
