@@ -152,3 +152,24 @@ impl From<EngineError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_that_is_away_is_503_and_a_failing_one_500() {
+        let away: ApiError = StoreError::Unavailable("connection refused".into()).into();
+        assert_eq!(
+            (away.status, away.reason.as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable")
+        );
+        assert!(
+            away.message.contains("connection refused"),
+            "{}",
+            away.message
+        );
+        let broken: ApiError = StoreError::Backend("disk I/O error".into()).into();
+        assert_eq!(broken.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}
