@@ -1116,3 +1116,33 @@ fn sqlite_gc_collects_a_long_history_in_windows_and_keeps_what_is_newer() {
         live.items
     );
 }
+
+/// Another application's SQLite file is refused, not extended with zanzi's
+/// tables: nothing is written to it.
+#[test]
+fn sqlite_refuses_another_applications_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("CREATE TABLE users (id INTEGER)")
+        .unwrap();
+    drop(conn);
+    let error = SqliteStore::open(&path).unwrap_err();
+    assert!(
+        matches!(&error, StoreError::NotZanzi { tables } if tables == "users"),
+        "{error}"
+    );
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let tables: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 1);
+    // An empty file is a new database, as before.
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(SqliteStore::open(&empty).is_ok());
+}

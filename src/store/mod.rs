@@ -180,6 +180,10 @@ pub enum StoreError {
     /// without migrating.
     #[error("the database needs migrating (at version {found}, expected {expected}); run the migrations first")]
     NeedsMigration { found: u32, expected: u32 },
+    /// The database holds another application's tables and no zanzi
+    /// layout; nothing was written to it.
+    #[error("the database is not zanzi's: it holds other tables ({tables}) and no zanzi data")]
+    NotZanzi { tables: String },
     /// The stored schema does not load (modified by hand, or written by a
     /// zanzi with another IR format version).
     #[error("the schema stored in the database cannot be loaded: {0}")]

@@ -18,6 +18,9 @@ pub(super) fn store_error(db: &Path, error: StoreError) -> miette::Report {
             "run `zanzi migrate up --db {}` to bring it up to date",
             display(db)
         )),
+        StoreError::NotZanzi { .. } => {
+            Some("name another database with --db (or ZANZI_DB); zanzi keeps its own".to_owned())
+        }
         StoreError::Backend(_) | StoreError::Unavailable(_)
             if matches!(Location::of_path(db), Location::Postgres(_)) =>
         {

@@ -159,6 +159,9 @@ pub(super) fn connection_status(conn: &Connection) -> Result<MigrationStatus, St
 /// Applies every pending migration, each in its own transaction.
 pub(super) fn migrate_connection(conn: &mut Connection) -> Result<MigrationStatus, StoreError> {
     let status = connection_status(conn)?;
+    if status.current == 0 {
+        refuse_foreign(conn)?;
+    }
     for (index, (_, sql)) in MIGRATIONS.iter().enumerate().skip(status.current as usize) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
@@ -166,6 +169,24 @@ pub(super) fn migrate_connection(conn: &mut Connection) -> Result<MigrationStatu
         tx.commit()?;
     }
     connection_status(conn)
+}
+
+/// A database at version 0 that already has tables belongs to another
+/// application: zanzi refuses to add its own beside them.
+fn refuse_foreign(conn: &Connection) -> Result<(), StoreError> {
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             ORDER BY name LIMIT 5",
+        )?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    Err(StoreError::NotZanzi {
+        tables: tables.join(", "),
+    })
 }
 
 /// The migration status of the database at `path` (which must exist).
