@@ -191,3 +191,20 @@ impl Summary {
         }
     }
 }
+
+/// An error and the errors that caused it, on one line, for messages that
+/// are not rendered as a chain: a driver's own message is often only "error
+/// connecting to server", its cause says why.
+pub fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let next_text = next.to_string();
+        if !text.ends_with(&next_text) {
+            text.push_str(": ");
+            text.push_str(&next_text);
+        }
+        cause = next.source();
+    }
+    text
+}

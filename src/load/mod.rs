@@ -68,10 +68,7 @@ impl LoadError {
     /// The error with its cause on one line, for messages that are not
     /// rendered as a chain.
     pub fn with_cause(&self) -> String {
-        match std::error::Error::source(self) {
-            Some(cause) => format!("{self}: {cause}"),
-            None => self.to_string(),
-        }
+        diagnostics::with_causes(self)
     }
 }
 

@@ -192,28 +192,12 @@ pub enum StoreError {
     Poisoned,
     /// The backend failed (I/O, a constraint, a lost connection); its own
     /// error is the source.
-    #[error("database error: {}", with_causes(.0.as_ref()))]
+    #[error("database error: {}", crate::diagnostics::with_causes(.0.as_ref()))]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The database cannot be reached (refused, timed out, the connection
     /// dropped): nothing was answered, and a retry may succeed.
-    #[error("the database is unavailable: {}", with_causes(.0.as_ref()))]
+    #[error("the database is unavailable: {}", crate::diagnostics::with_causes(.0.as_ref()))]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
-}
-
-/// An error and the errors that caused it, on one line: a driver's own
-/// message is often only "error connecting to server", its cause says why.
-fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        let next_text = next.to_string();
-        if !text.ends_with(&next_text) {
-            text.push_str(": ");
-            text.push_str(&next_text);
-        }
-        cause = next.source();
-    }
-    text
 }
 
 /// The writes of one transaction: `delete_matching` first, then `deletes`,

@@ -333,7 +333,7 @@ impl Written {
         self.snaptoken = Some(token);
     }
 
-    fn add(&mut self, tuples: u64, report: &crate::store::sqlite::ImportReport) {
+    fn add(&mut self, tuples: u64, report: &crate::store::ImportReport) {
         self.tuples += tuples;
         self.inserted += report.inserted;
         self.unchanged += report.unchanged;

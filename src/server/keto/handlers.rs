@@ -196,7 +196,7 @@ pub async fn list(
         .filter(|t| !t.is_empty())
         .map(str::to_owned);
     let (body, token) = blocking(&state, move |s| {
-        let filter = filter_from_params(s, &q)?;
+        let filter = filter_from_params(&s.schema, &q)?;
         let hash = query_hash(&serde_json::to_string(&filter).unwrap_or_default());
         let (at, cursor) = match page_token {
             Some(token) => {
@@ -351,7 +351,7 @@ pub async fn delete(
         }
     }
     let token = blocking(&state, move |s| {
-        let filter = filter_from_params(s, &q)?;
+        let filter = filter_from_params(&s.schema, &q)?;
         let revision = s.store.delete_matching(&filter)?;
         Ok(written(s, revision))
     })

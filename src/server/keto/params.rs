@@ -7,6 +7,7 @@ use super::super::AppState;
 use crate::api::keto::subjects::{candidates, subject_from_id, subject_from_keto};
 use crate::api::keto::subjects::{namespace_id, relation_id};
 use crate::api::keto::{Access, Relationship, SubjectScope, SubjectSet};
+use crate::ir::Schema;
 use crate::store::{ObjectIn, TupleFilter};
 
 /// Query parameters, in order; the first of a repeated key wins (as Go's
@@ -127,7 +128,7 @@ pub const RELATION_QUERY_KEYS: &[&str] = &[
 ];
 
 /// The filter of a relation query in URL parameters (list, delete).
-pub fn filter_from_params(state: &AppState, q: &Params) -> Result<TupleFilter, ApiError> {
+pub fn filter_from_params(schema: &Schema, q: &Params) -> Result<TupleFilter, ApiError> {
     q.reject_dropped_subject_key()?;
     if q.has("subject_id") && q.has_subject_set() {
         return Err(ApiError::bad_request(
@@ -139,10 +140,10 @@ pub fn filter_from_params(state: &AppState, q: &Params) -> Result<TupleFilter, A
     let relation = q.get("relation").map(str::to_owned);
     let ns = namespace
         .as_deref()
-        .map(|n| namespace_id(&state.schema, n, Access::Read))
+        .map(|n| namespace_id(schema, n, Access::Read))
         .transpose()?;
     let rel = match (ns, relation.as_deref()) {
-        (Some(ns), Some(r)) => Some(relation_id(&state.schema, ns, r, Access::Read)?),
+        (Some(ns), Some(r)) => Some(relation_id(schema, ns, r, Access::Read)?),
         _ => None,
     };
     let scope = match (ns, rel) {
@@ -153,16 +154,16 @@ pub fn filter_from_params(state: &AppState, q: &Params) -> Result<TupleFilter, A
     let mut subject_object_in = None;
     let subject = if let Some(id) = q.get("subject_id") {
         match id.split_once(':') {
-            Some((ns, _)) if state.schema.namespace_id(ns).is_some() => {
-                Some(subject_from_id(&state.schema, id, scope)?)
+            Some((ns, _)) if schema.namespace_id(ns).is_some() => {
+                Some(subject_from_id(schema, id, scope)?)
             }
             // A query, unlike a write, need not pick one type: a bare ID
             // matches object subjects of every type the scope accepts.
             _ => {
                 subject_object_in = Some(ObjectIn {
-                    namespaces: candidates(&state.schema, scope)
+                    namespaces: candidates(schema, scope)
                         .iter()
-                        .filter_map(|ns| state.schema.namespace(*ns).map(|n| n.name.clone()))
+                        .filter_map(|ns| schema.namespace(*ns).map(|n| n.name.clone()))
                         .collect(),
                     id: id.to_owned(),
                 });
@@ -170,7 +171,7 @@ pub fn filter_from_params(state: &AppState, q: &Params) -> Result<TupleFilter, A
             }
         }
     } else if let Some(set) = q.subject_set()? {
-        Some(subject_from_keto(&state.schema, None, Some(&set), scope)?)
+        Some(subject_from_keto(schema, None, Some(&set), scope)?)
     } else {
         None
     };

@@ -67,12 +67,13 @@ use self::interning::Interner;
 use self::migrations::{connection_status, migrate_connection, LATEST_VERSION};
 use self::reads::ObjectRows;
 use self::sql::{ARCHIVE, INSERT, LIVE_REVERSE, REMOVE};
-use super::{check_all, ChangeSet, Maintenance, Reader, Revision, StoreError, TupleStore};
+use super::{
+    check_all, ChangeSet, ImportReport, Maintenance, Reader, Revision, StoreError, TupleStore,
+};
 use crate::tuple::{Object, Tuple};
 
 pub use self::migrations::{migrate_up, migration_status, status_of, MigrationStatus};
 pub use self::reads::SqliteReader;
-pub use crate::store::ImportReport;
 
 /// The backend's errors, kept as the source of [`StoreError::Backend`].
 impl From<rusqlite::Error> for StoreError {
