@@ -913,3 +913,75 @@ fn an_import_reports_batches_and_skips_what_is_present() {
         .code(2)
         .stderr(predicate::str::contains("cannot read standard input"));
 }
+
+#[test]
+fn tuples_watch_prints_changes_from_a_point_and_as_they_come() {
+    let f = Fixture::drive();
+    // The whole import (revision 1) is in the feed.
+    let out = on(&f.db, &["tuples", "watch", "--since", "0", "--limit", "31"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), 31);
+    assert!(lines.iter().all(|l| l.starts_with("+ ")), "{lines:?}");
+
+    // A watcher from now on sees a later write and delete, by another
+    // process, as JSON lines.
+    let mut watch = std::process::Command::new(env!("CARGO_BIN_EXE_zanzi"))
+        .args(["tuples", "watch", "--limit", "2", "--format", "json", "--db"])
+        .arg(&f.db)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Give it time to read the head before the write.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let tuple = "document:memo#viewer@user:zed";
+    on(&f.db, &["tuples", "write", tuple]).assert().code(0);
+    on(&f.db, &["tuples", "delete", tuple]).assert().code(0);
+    let started = std::time::Instant::now();
+    while watch.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            watch.kill().unwrap();
+            panic!("the watcher did not print the two changes within 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = watch.wait_with_output().unwrap();
+    let changes: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(String, String, u64)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c["operation"].as_str().unwrap().to_owned(),
+                c["tuple"].as_str().unwrap().to_owned(),
+                c["revision"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("insert".to_owned(), tuple.to_owned(), 2),
+            ("delete".to_owned(), tuple.to_owned(), 3),
+        ]
+    );
+
+    // A token of another store, and a revision beyond the head, are refused.
+    on(&f.db, &["tuples", "watch", "--since", "zk1_AAAA"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--since"));
+    on(&f.db, &["tuples", "watch", "--since", "99"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("in the future"));
+}

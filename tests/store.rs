@@ -596,6 +596,119 @@ fn imports_in_batches_and_skips_live_tuples(store: &dyn Store) {
     assert_eq!(store.head_revision().unwrap(), head);
 }
 
+/// The changes of a feed batch as `+tuple@rev` / `-tuple@rev`.
+fn changes(batch: &zanzi::store::ChangeBatch) -> Vec<String> {
+    batch
+        .changes
+        .iter()
+        .map(|c| {
+            let sign = match c.kind {
+                zanzi::store::ChangeKind::Insert => '+',
+                zanzi::store::ChangeKind::Delete => '-',
+            };
+            format!("{sign}{}@{}", c.tuple, c.revision)
+        })
+        .collect()
+}
+
+fn the_feed_lists_every_change_in_commit_order(store: &dyn Store) {
+    let a = t("doc:1#viewer@user:alice");
+    let b = t("doc:1#viewer@group:eng#member");
+    let c = t("doc:2#viewer@user:*");
+    let start = store.head_revision().unwrap();
+    let r1 = store.write(&[a.clone(), b.clone()], &[]).unwrap();
+    // Writing a live tuple again changes nothing, and is no change.
+    let r2 = store.write(&[a.clone(), c.clone()], &[]).unwrap();
+    let r3 = store
+        .write(&[], &[a.clone(), t("doc:9#viewer@user:nobody")])
+        .unwrap();
+    let r4 = store
+        .delete_matching(&TupleFilter {
+            namespace: Some("doc".into()),
+            object_id: Some("2".into()),
+            ..TupleFilter::default()
+        })
+        .unwrap();
+    let r5 = store.write(&[a.clone()], &[]).unwrap();
+    let all = store.changes_since(start, 100).unwrap();
+    assert_eq!(all.through, r5);
+    assert_eq!(
+        changes(&all),
+        vec![
+            format!("+{a}@{r1}"),
+            format!("+{b}@{r1}"),
+            format!("+{c}@{r2}"),
+            format!("-{a}@{r3}"),
+            format!("-{c}@{r4}"),
+            format!("+{a}@{r5}"),
+        ]
+    );
+    // From a later point, only what came after it.
+    let rest = store.changes_since(r3, 100).unwrap();
+    assert_eq!(
+        changes(&rest),
+        vec![format!("-{c}@{r4}"), format!("+{a}@{r5}")]
+    );
+    // Nothing new: an empty batch through the head.
+    let none = store.changes_since(r5, 100).unwrap();
+    assert!(none.changes.is_empty());
+    assert_eq!(none.through, r5);
+    // A small limit never splits a revision: r1's two changes come together.
+    let first = store.changes_since(start, 1).unwrap();
+    assert_eq!(first.through, r1);
+    assert_eq!(first.changes.len(), 2);
+    let second = store.changes_since(first.through, 1).unwrap();
+    assert_eq!(second.through, r2);
+    assert_eq!(changes(&second), vec![format!("+{c}@{r2}")]);
+    // Beyond the head is refused.
+    assert!(matches!(
+        store.changes_since(Revision(r5.0 + 1), 10),
+        Err(StoreError::FutureRevision { .. })
+    ));
+}
+
+fn the_feed_ends_at_the_horizon(store: &dyn Store) {
+    let a = t("doc:1#viewer@user:alice");
+    let r1 = store.write(std::slice::from_ref(&a), &[]).unwrap();
+    let r2 = store.write(&[], std::slice::from_ref(&a)).unwrap();
+    let r3 = store.write(&[t("doc:2#viewer@user:bob")], &[]).unwrap();
+    store.gc(r2).unwrap();
+    // Before the horizon, the deletion at r2 is gone: refused, not a hole.
+    assert!(matches!(
+        store.changes_since(r1, 10),
+        Err(StoreError::RevisionCollected { .. })
+    ));
+    let after = store.changes_since(r2, 10).unwrap();
+    assert_eq!(after.through, r3);
+    assert_eq!(
+        changes(&after),
+        vec![format!("+doc:2#viewer@user:bob@{r3}")]
+    );
+}
+
+fn a_follower_sees_writes_as_they_come(store: &dyn Store) {
+    let start = store.head_revision().unwrap();
+    let mut follower = zanzi::store::Follower::new(store, start);
+    // Nothing yet: the wait times out with an empty batch.
+    let idle = follower.next(std::time::Duration::from_millis(50)).unwrap();
+    assert!(idle.changes.is_empty());
+    assert_eq!(follower.seen(), start);
+    let r = store.write(&[t("doc:1#viewer@user:alice")], &[]).unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        seen.extend(changes(
+            &follower
+                .next(std::time::Duration::from_millis(200))
+                .unwrap(),
+        ));
+        if !seen.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen, vec![format!("+doc:1#viewer@user:alice@{r}")]);
+    assert_eq!(follower.seen(), r);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -631,6 +744,9 @@ conformance!(
     readers_keep_their_revision,
     keeps_one_schema,
     imports_in_batches_and_skips_live_tuples,
+    the_feed_lists_every_change_in_commit_order,
+    the_feed_ends_at_the_horizon,
+    a_follower_sees_writes_as_they_come,
 );
 
 #[test]

@@ -16,8 +16,8 @@ use std::sync::Mutex;
 
 use super::memory::MemoryReader;
 use super::{
-    ChangeSet, Maintenance, MemoryStore, Page, PageRequest, Probe, ProbeHit, Reader, Revision,
-    SchemaStore, SqliteStore, StoreError, SubjectKind, TupleFilter, TupleStore,
+    ChangeBatch, ChangeSet, Maintenance, MemoryStore, Page, PageRequest, Probe, ProbeHit, Reader,
+    Revision, SchemaStore, SqliteStore, StoreError, SubjectKind, TupleFilter, TupleStore,
 };
 use crate::ir;
 use crate::tuple::{Subject, SubjectRef, Tuple};
@@ -89,6 +89,10 @@ impl<D: Mirrorable> TupleStore for CachedStore<D> {
 
     fn head_revision(&self) -> Result<Revision, StoreError> {
         self.memory.head_revision()
+    }
+
+    fn changes_since(&self, after: Revision, limit: usize) -> Result<ChangeBatch, StoreError> {
+        self.memory.changes_since(after, limit)
     }
 
     fn store_id(&self) -> Result<String, StoreError> {

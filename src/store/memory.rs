@@ -25,8 +25,8 @@ use std::sync::{Mutex, RwLock, RwLockReadGuard};
 use super::paging::PageBuilder;
 use super::revision::{ensure_not_collected, ensure_readable};
 use super::{
-    check_all, ChangeSet, Maintenance, Page, PageRequest, Probe, ProbeHit, Reader, Revision,
-    SchemaStore, StoreError, SubjectKind, TupleFilter, TupleStore,
+    check_all, ChangeBatch, ChangeSet, Maintenance, Page, PageRequest, Probe, ProbeHit, Reader,
+    Revision, SchemaStore, StoreError, SubjectKind, TupleFilter, TupleStore,
 };
 use crate::ir;
 use crate::tuple::{Object, Subject, SubjectRef, Tuple};
@@ -313,6 +313,17 @@ impl TupleStore for MemoryStore {
         check_all(changes.inserts)?;
         check_all(changes.deletes)?;
         self.apply_at(None, changes)
+    }
+
+    fn changes_since(&self, after: Revision, limit: usize) -> Result<ChangeBatch, StoreError> {
+        let inner = self.read()?;
+        let (head, horizon) = (Revision(inner.head), Revision(inner.horizon));
+        ensure_readable(after, head, horizon)?;
+        let versions = inner
+            .versions
+            .iter()
+            .map(|v| (&v.tuple, Revision(v.created), v.deleted.map(Revision)));
+        Ok(super::feed::from_versions(versions, after, head, limit))
     }
 
     fn head_revision(&self) -> Result<Revision, StoreError> {

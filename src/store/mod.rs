@@ -30,6 +30,7 @@
 //! against a schema first.
 
 pub mod cached;
+pub mod feed;
 pub mod location;
 pub mod memory;
 pub mod paging;
@@ -45,6 +46,7 @@ use crate::tuple::{Object, Subject, SubjectRef, Tuple};
 
 pub use self::postgres::PostgresStore;
 pub use cached::CachedStore;
+pub use feed::{Change, ChangeBatch, ChangeKind, Follower};
 pub use location::Location;
 pub use memory::MemoryStore;
 pub use paging::{Page, PageRequest};
@@ -408,6 +410,21 @@ pub trait TupleStore: Send + Sync {
     /// I/O (callers may then run evaluations without a blocking thread).
     fn reads_from_memory(&self) -> bool {
         false
+    }
+
+    /// The change feed ([`feed`]): the changes committed after `after`, in
+    /// commit order, at most about `limit` of them (a revision is never
+    /// split), complete through the batch's `through`. Fails with
+    /// [`StoreError::RevisionCollected`] when `after` is below the
+    /// garbage-collection horizon (changes there are gone) and with
+    /// [`StoreError::FutureRevision`] above the head.
+    fn changes_since(&self, after: Revision, limit: usize) -> Result<ChangeBatch, StoreError>;
+
+    /// Something that wakes a feed follower when a change may have been
+    /// committed. The default polls ([`feed::POLL`]); a store shared by
+    /// several processes signals (PostgreSQL's `LISTEN`).
+    fn wakeup(&self) -> Result<Box<dyn feed::Wakeup>, StoreError> {
+        Ok(Box::new(feed::Sleep(feed::POLL)))
     }
 }
 

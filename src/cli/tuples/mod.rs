@@ -13,6 +13,7 @@ pub mod import;
 mod list;
 mod reader;
 mod remote;
+mod watch;
 mod write;
 
 use std::process::ExitCode;
@@ -24,6 +25,7 @@ use delete::*;
 use export::*;
 use import::ImportArgs;
 use list::*;
+use watch::*;
 use write::*;
 
 #[derive(Debug, Subcommand)]
@@ -53,6 +55,15 @@ pub enum TuplesCommand {
     /// --batch-size tuples, one revision each: an interrupted import leaves
     /// the first batches, whole, and nothing of the others.
     Import(ImportArgs),
+    /// Print changes to the tuples as they are committed, by any process.
+    ///
+    /// Each change is a line `+ tuple @ revision` (written) or `- tuple @
+    /// revision` (deleted), in commit order. Starts after --since (a
+    /// snapshot token or a revision; the changes since then are printed
+    /// first) or from now on; runs until interrupted or --limit changes.
+    /// The feed reaches back to the garbage-collection horizon: an older
+    /// --since is refused.
+    Watch(WatchArgs),
 }
 
 pub fn run(command: &TuplesCommand, color: ColorMode) -> miette::Result<ExitCode> {
@@ -62,5 +73,6 @@ pub fn run(command: &TuplesCommand, color: ColorMode) -> miette::Result<ExitCode
         TuplesCommand::List(args) => run_list(args),
         TuplesCommand::Export(args) => run_export(args),
         TuplesCommand::Import(args) => import::run(args, color),
+        TuplesCommand::Watch(args) => run_watch(args),
     }
 }

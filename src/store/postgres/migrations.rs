@@ -13,14 +13,15 @@ use crate::store::MigrationStatus;
 
 /// The embedded migrations, in order; migration `i` (1-based) is recorded as
 /// version `i`. Never edit one that has shipped: append.
-pub(super) const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_tuples",
-    // Text columns compare bytewise (`COLLATE "C"`), as Rust strings do,
-    // whatever the database's locale. A subject is (`subject_ns`,
-    // `subject_id`, `subject_rel`): `subject_rel` is '' for an object
-    // subject and '*' (never a relation name) for a wildcard, whose
-    // `subject_id` is ''.
-    r#"CREATE TABLE zanzi_meta (
+pub(super) const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_tuples",
+        // Text columns compare bytewise (`COLLATE "C"`), as Rust strings do,
+        // whatever the database's locale. A subject is (`subject_ns`,
+        // `subject_id`, `subject_rel`): `subject_rel` is '' for an object
+        // subject and '*' (never a relation name) for a wildcard, whose
+        // `subject_id` is ''.
+        r#"CREATE TABLE zanzi_meta (
         id         INTEGER PRIMARY KEY CHECK (id = 1),
         head       BIGINT NOT NULL,
         gc_horizon BIGINT NOT NULL,
@@ -61,7 +62,25 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[(
         ir       TEXT NOT NULL,
         saved_at BIGINT NOT NULL
     );"#,
-)];
+    ),
+    (
+        "0002_feed_and_schema_history",
+        // The change feed reads versions by the revision that created them
+        // (deletes have `zanzi_tuples_deleted`). Every schema ever stored is
+        // kept, with the head revision it was stored at.
+        r#"CREATE INDEX zanzi_tuples_created ON zanzi_tuples (created_rev);
+    CREATE TABLE zanzi_schema_history (
+        id       BIGSERIAL PRIMARY KEY,
+        hash     TEXT NOT NULL,
+        ir       TEXT NOT NULL,
+        saved_at BIGINT NOT NULL,
+        revision BIGINT NOT NULL
+    );
+    INSERT INTO zanzi_schema_history (hash, ir, saved_at, revision)
+        SELECT hash, ir, saved_at, (SELECT head FROM zanzi_meta WHERE id = 1)
+        FROM zanzi_schema;"#,
+    ),
+];
 
 /// The layout version this program writes.
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -40,6 +40,7 @@
 //! away, with the driver's error as its source: a read either answers from
 //! the database or fails.
 
+mod feed;
 mod migrations;
 mod reads;
 mod schema;
@@ -110,6 +111,9 @@ pub(super) fn connect_client(url: &str) -> Result<Client, StoreError> {
 /// A PostgreSQL tuple store: a pool of connections to one database.
 pub struct PostgresStore {
     pool: Pool<Manager>,
+    /// How to connect, for connections outside the pool (the feed's
+    /// listener).
+    config: Config,
     id: String,
 }
 
@@ -212,18 +216,23 @@ impl PostgresStore {
             // test each would fail one request before being replaced, so
             // the store would answer 503 long after the database is back.
             .test_on_check_out(true)
-            .build(Manager::new(config, NoTls))?;
+            .build(Manager::new(config.clone(), NoTls))?;
         let mut conn = pool.get()?;
         migrations::migrate_client(&mut conn)?;
         let id: String = conn
             .query_one("SELECT store_id FROM zanzi_meta WHERE id = 1", &[])?
             .try_get(0)?;
         drop(conn);
-        Ok(PostgresStore { pool, id })
+        Ok(PostgresStore { pool, config, id })
     }
 
     fn conn(&self) -> Result<Connection, StoreError> {
         Ok(self.pool.get()?)
+    }
+
+    /// A connection of its own, outside the pool.
+    fn connect_unpooled(&self) -> Result<Client, StoreError> {
+        Ok(self.config.connect(NoTls)?)
     }
 
     /// This database's migration status.
@@ -260,9 +269,13 @@ impl TupleStore for PostgresStore {
                 &[],
             )?
             .try_get(0)?;
+        // Followers of the feed are woken when this commits.
         tx.query_typed(
-            "INSERT INTO zanzi_revisions (rev, committed_at)
-             VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)",
+            "WITH r AS (
+                 INSERT INTO zanzi_revisions (rev, committed_at)
+                 VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+                 RETURNING rev)
+             SELECT pg_notify('zanzi_changes', rev::text) FROM r",
             &[(&rev, Type::INT8)],
         )?;
         if let Some(filter) = changes.delete_matching {
@@ -288,6 +301,18 @@ impl TupleStore for PostgresStore {
 
     fn store_id(&self) -> Result<String, StoreError> {
         Ok(self.id.clone())
+    }
+
+    fn changes_since(
+        &self,
+        after: Revision,
+        limit: usize,
+    ) -> Result<super::ChangeBatch, StoreError> {
+        self.read_changes(after, limit)
+    }
+
+    fn wakeup(&self) -> Result<Box<dyn super::feed::Wakeup>, StoreError> {
+        self.listener()
     }
 }
 

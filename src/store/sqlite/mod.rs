@@ -67,8 +67,10 @@ use self::interning::Interner;
 use self::migrations::{connection_status, migrate_connection, LATEST_VERSION};
 use self::reads::ObjectRows;
 use self::sql::{ARCHIVE, INSERT, LIVE_REVERSE, REMOVE};
+use super::revision::ensure_readable;
 use super::{
-    check_all, ChangeSet, ImportReport, Maintenance, Reader, Revision, StoreError, TupleStore,
+    check_all, ChangeBatch, ChangeSet, ImportReport, Maintenance, Reader, Revision, StoreError,
+    TupleStore,
 };
 use crate::tuple::{Object, Tuple};
 
@@ -151,6 +153,61 @@ fn ensure_store_id(conn: &Connection) -> Result<String, StoreError> {
 }
 
 impl Inner {
+    /// The versions `(tuple, created, deleted)` of `live` rows matching
+    /// `live_condition` and `history` rows matching `history_condition`
+    /// (SQL over the tables' columns, with `params`), in creation order.
+    #[allow(clippy::type_complexity)]
+    fn versions_where(
+        &mut self,
+        live_condition: &str,
+        history_condition: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<(Tuple, Revision, Option<Revision>)>, StoreError> {
+        let sql = format!(
+            "SELECT ns, obj, rel, s_ns, s_obj, s_rel, created_rev, NULL, seq FROM live
+             WHERE {live_condition}
+             UNION ALL
+             SELECT ns, obj, rel, s_ns, s_obj, s_rel, created_rev, deleted_rev, seq
+             FROM history WHERE {history_condition}
+             ORDER BY 9"
+        );
+        let rows: Vec<([i64; 6], i64, Option<i64>)> = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_map(params, |row| {
+                Ok((
+                    [
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                    ],
+                    row.get(6)?,
+                    row.get(7)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        let rev = |r: i64| Revision(u64::try_from(r).unwrap_or_default());
+        rows.into_iter()
+            .map(|([ns, obj, rel, s_ns, s_obj, s_rel], created, deleted)| {
+                Ok((
+                    Tuple {
+                        object: Object {
+                            namespace: self.string(ns)?,
+                            id: self.string(obj)?,
+                        },
+                        relation: self.string(rel)?,
+                        subject: self.subject_from(s_ns, s_obj, s_rel)?,
+                    },
+                    rev(created),
+                    deleted.map(rev),
+                ))
+            })
+            .collect()
+    }
+
     fn new(conn: Connection) -> Result<Inner, StoreError> {
         let id = ensure_store_id(&conn)?;
         let horizon = meta(&conn, "gc_horizon")?
@@ -285,48 +342,30 @@ impl SqliteStore {
     pub fn versions(&self) -> Result<Vec<(Tuple, Revision, Option<Revision>)>, StoreError> {
         let mut inner = self.lock()?;
         inner.end_read_transaction()?;
-        let rows: Vec<([i64; 6], i64, Option<i64>)> = inner
-            .conn
-            .prepare_cached(
-                "SELECT ns, obj, rel, s_ns, s_obj, s_rel, created_rev, NULL, seq FROM live
-                 UNION ALL
-                 SELECT ns, obj, rel, s_ns, s_obj, s_rel, created_rev, deleted_rev, seq
-                 FROM history
-                 ORDER BY 9",
-            )?
-            .query_map([], |row| {
-                Ok((
-                    [
-                        row.get(0)?,
-                        row.get(1)?,
-                        row.get(2)?,
-                        row.get(3)?,
-                        row.get(4)?,
-                        row.get(5)?,
-                    ],
-                    row.get(6)?,
-                    row.get(7)?,
-                ))
-            })?
-            .collect::<Result<_, _>>()?;
-        let rev = |r: i64| Revision(u64::try_from(r).unwrap_or_default());
-        rows.into_iter()
-            .map(|([ns, obj, rel, s_ns, s_obj, s_rel], created, deleted)| {
-                Ok((
-                    Tuple {
-                        object: Object {
-                            namespace: inner.string(ns)?,
-                            id: inner.string(obj)?,
-                        },
-                        relation: inner.string(rel)?,
-                        subject: inner.subject_from(s_ns, s_obj, s_rel)?,
-                    },
-                    rev(created),
-                    deleted.map(rev),
-                ))
-            })
-            .collect()
+        inner.versions_where("1", "1", [])
     }
+
+    /// The change feed's versions: those created or deleted in
+    /// `(after, head]`, with the head they were read at (read first, so
+    /// that a later write is outside the range rather than half seen).
+    #[allow(clippy::type_complexity)]
+    fn changed_versions(
+        &self,
+        after: Revision,
+    ) -> Result<(Vec<(Tuple, Revision, Option<Revision>)>, Revision, Revision), StoreError> {
+        let mut inner = self.lock()?;
+        inner.end_read_transaction()?;
+        let head = head_of(&inner.conn)?;
+        inner.known_head = inner.known_head.max(head);
+        let after = rev_param(after.0);
+        let versions = inner.versions_where(
+            "created_rev > ?1",
+            "created_rev > ?1 OR deleted_rev > ?1",
+            [after],
+        )?;
+        Ok((versions, Revision(head), Revision(inner.horizon)))
+    }
+
     /// How many tuples the write transaction `rev` deleted.
     pub fn deleted_at(&self, rev: Revision) -> Result<u64, StoreError> {
         let mut inner = self.lock()?;
@@ -408,6 +447,13 @@ impl TupleStore for SqliteStore {
         let head = head_of(&inner.conn)?;
         inner.known_head = inner.known_head.max(head);
         Ok(Revision(head))
+    }
+
+    fn changes_since(&self, after: Revision, limit: usize) -> Result<ChangeBatch, StoreError> {
+        let (versions, head, horizon) = self.changed_versions(after)?;
+        ensure_readable(after, head, horizon)?;
+        let versions = versions.iter().map(|(t, c, d)| (t, *c, *d));
+        Ok(super::feed::from_versions(versions, after, head, limit))
     }
 
     fn import(&self, tuples: &[Tuple], batch_size: usize) -> Result<ImportReport, StoreError> {
