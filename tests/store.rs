@@ -629,7 +629,7 @@ fn the_feed_lists_every_change_in_commit_order(store: &dyn Store) {
             ..TupleFilter::default()
         })
         .unwrap();
-    let r5 = store.write(&[a.clone()], &[]).unwrap();
+    let r5 = store.write(std::slice::from_ref(&a), &[]).unwrap();
     let all = store.changes_since(start, 100).unwrap();
     assert_eq!(all.through, r5);
     assert_eq!(
