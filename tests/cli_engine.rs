@@ -921,7 +921,11 @@ fn tuples_watch_prints_changes_from_a_point_and_as_they_come() {
     let out = on(&f.db, &["tuples", "watch", "--since", "0", "--limit", "31"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<String> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -933,7 +937,9 @@ fn tuples_watch_prints_changes_from_a_point_and_as_they_come() {
     // A watcher from now on sees a later write and delete, by another
     // process, as JSON lines.
     let mut watch = std::process::Command::new(env!("CARGO_BIN_EXE_zanzi"))
-        .args(["tuples", "watch", "--limit", "2", "--format", "json", "--db"])
+        .args([
+            "tuples", "watch", "--limit", "2", "--format", "json", "--db",
+        ])
         .arg(&f.db)
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -102,13 +102,14 @@ fn replicas_on_one_postgres_database_share_snapshot_tokens() {
     let first = Arc::new(AppState::open(settings(&url)).unwrap());
     let second = Arc::new(AppState::open(settings(&url)).unwrap());
     let grant: Tuple = "document:readme#viewer@user:carol".parse().unwrap();
-    let revision = write_validated(first.store.as_ref(), &first.schema, &[grant], &[]).unwrap();
+    let revision = write_validated(first.store.as_ref(), &first.schema(), &[grant], &[]).unwrap();
     let token = first.snaptoken(revision);
 
     let at = second.tokens.parse_snapshot(&token).unwrap();
     assert_eq!(at, revision);
     let question: Tuple = "document:readme#view@user:carol".parse().unwrap();
-    let engine = Engine::new(&second.schema, second.store.as_ref());
+    let schema = second.schema();
+    let engine = Engine::new(&schema, second.store.as_ref());
     assert!(engine.check_tuple(&question, at).unwrap());
 
     let elsewhere = AppState::open(settings(&support::postgres::database())).unwrap();

@@ -1220,7 +1220,7 @@ async fn the_server_loads_a_schema_directory_as_every_command_does() {
     let mut settings = settings();
     settings.schema = Some(dir.path().to_path_buf());
     let state = AppState::open(settings).unwrap();
-    assert_eq!(state.schema.hash, schema().hash);
+    assert_eq!(state.schema().hash, schema().hash);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

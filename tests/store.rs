@@ -727,6 +727,13 @@ macro_rules! conformance {
         mod postgres {
             $(#[test] fn $name() { super::$name(&super::support::postgres::store()); })*
         }
+        /// PostgreSQL read through the bounded, feed-maintained cache.
+        mod postgres_cached {
+            $(#[test] fn $name() {
+                let durable = super::support::postgres::store();
+                super::$name(&zanzi::store::ObjectCache::new(durable, 64 << 20).unwrap());
+            })*
+        }
     };
 }
 

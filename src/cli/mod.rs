@@ -16,6 +16,7 @@ mod lookup;
 mod migrate;
 mod output;
 pub mod remote;
+mod schema;
 pub mod serve;
 mod tuples;
 mod validate;
@@ -148,6 +149,9 @@ pub enum Command {
     /// Create or upgrade the local database, or show its status.
     #[command(subcommand)]
     Migrate(migrate::MigrateCommand),
+    /// Store, show and list the schema kept in the database.
+    #[command(subcommand)]
+    Schema(schema::SchemaCommand),
     /// Answer a check workload with the peer benchmark's protocol v1.
     #[command(hide = true)]
     BenchProtocol {
@@ -207,6 +211,7 @@ pub fn run() -> ExitCode {
         Command::LookupSubjects(args) => lookup::run_subjects(&args, color),
         Command::Tuples(command) => tuples::run(&command, color),
         Command::Migrate(command) => migrate::run(&command),
+        Command::Schema(command) => schema::run(&command, color),
         Command::BenchProtocol {
             schema,
             tuples,

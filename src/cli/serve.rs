@@ -57,6 +57,11 @@ pub struct ServeArgs {
     /// memory, slower checks).
     #[arg(long)]
     pub no_cache: bool,
+    /// The read cache: `full` (a mirror of every tuple: SQLite's default),
+    /// a size such as `256MiB` (a bounded cache of whole objects, kept
+    /// current by the change feed: PostgreSQL's default, 256MiB), or `off`.
+    #[arg(long, value_name = "full|SIZE|off")]
+    pub cache_size: Option<String>,
 }
 
 impl ServeArgs {
@@ -96,6 +101,7 @@ impl ServeArgs {
                 self.allow_invalid_tuples.then(|| "true".to_owned()),
             ),
             ("cache_tuples", self.no_cache.then(|| "false".to_owned())),
+            ("cache_size", self.cache_size.clone()),
         ];
         for (key, value) in flags {
             if let Some(value) = value {

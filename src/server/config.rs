@@ -38,7 +38,68 @@ pub const KEYS: &[&str] = &[
     "log_level",
     "allow_invalid_tuples",
     "cache_tuples",
+    "cache_size",
 ];
+
+/// How reads are cached in the server's memory (`cache_size`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CacheSize {
+    /// The store's default: a full mirror of a SQLite store, a bounded
+    /// cache of [`DEFAULT_CACHE_BYTES`] over PostgreSQL.
+    #[default]
+    Auto,
+    /// Read the store directly.
+    Off,
+    /// A full in-memory mirror of every tuple version (SQLite).
+    Full,
+    /// At most this many bytes of cached objects (PostgreSQL).
+    Bytes(u64),
+}
+
+/// The bounded cache's size when none is given: 256 MiB.
+pub const DEFAULT_CACHE_BYTES: u64 = 256 << 20;
+
+impl std::str::FromStr for CacheSize {
+    type Err = String;
+
+    /// `full`, `off` (or `0`), or a size: `268435456`, `256MiB`, `1GiB`,
+    /// `512MB`, `64k`.
+    fn from_str(text: &str) -> Result<CacheSize, String> {
+        let text = text.trim();
+        match text.to_ascii_lowercase().as_str() {
+            "auto" => return Ok(CacheSize::Auto),
+            "full" => return Ok(CacheSize::Full),
+            "off" | "0" => return Ok(CacheSize::Off),
+            _ => {}
+        }
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let number: u64 = number
+            .parse()
+            .map_err(|_| "expected `full`, `off` or a size such as `256MiB`".to_owned())?;
+        let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kb" => 1_000,
+            "kib" => 1 << 10,
+            "m" | "mb" => 1_000_000,
+            "mib" => 1 << 20,
+            "g" | "gb" => 1_000_000_000,
+            "gib" => 1 << 30,
+            other => {
+                return Err(format!(
+                    "unknown unit `{other}`; use B, KB, KiB, MB, MiB, GB or GiB"
+                ))
+            }
+        };
+        match number.checked_mul(multiplier) {
+            Some(0) => Ok(CacheSize::Off),
+            Some(bytes) => Ok(CacheSize::Bytes(bytes)),
+            None => Err("the size is too large".to_owned()),
+        }
+    }
+}
 
 /// How logs are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -86,6 +147,8 @@ pub struct Settings {
     pub allow_invalid_tuples: bool,
     /// Keep a mirror of a SQLite store in memory for reads.
     pub cache_tuples: bool,
+    /// The read cache: a full mirror, a bounded cache, or none.
+    pub cache_size: CacheSize,
 }
 
 impl Default for Settings {
@@ -112,6 +175,7 @@ impl Default for Settings {
             log_level: "info".into(),
             allow_invalid_tuples: false,
             cache_tuples: true,
+            cache_size: CacheSize::Auto,
         }
     }
 }
@@ -147,6 +211,19 @@ fn parse<T: std::str::FromStr>(
 }
 
 impl Settings {
+    /// The cache to run with: `cache_tuples = false` (`--no-cache`) is
+    /// `off`, and `auto` becomes the store's default.
+    pub fn effective_cache(&self) -> CacheSize {
+        match (self.cache_tuples, self.cache_size) {
+            (false, _) => CacheSize::Off,
+            (true, CacheSize::Auto) => match crate::store::Location::parse(&self.db) {
+                crate::store::Location::Postgres(_) => CacheSize::Bytes(DEFAULT_CACHE_BYTES),
+                _ => CacheSize::Full,
+            },
+            (true, size) => size,
+        }
+    }
+
     /// Sets `key` from its text form; `origin` says where it came from.
     pub fn apply(&mut self, origin: &str, key: &str, value: &str) -> Result<(), ConfigError> {
         let secs = |v: &str| parse::<u64>(origin, key, v, "a number of seconds");
@@ -200,6 +277,14 @@ impl Settings {
                 self.allow_invalid_tuples = parse(origin, key, value, "`true` or `false`")?
             }
             "cache_tuples" => self.cache_tuples = parse(origin, key, value, "`true` or `false`")?,
+            "cache_size" => {
+                self.cache_size = value.parse().map_err(|reason| ConfigError::Invalid {
+                    origin: origin.to_owned(),
+                    key: key.to_owned(),
+                    value: value.to_owned(),
+                    reason,
+                })?
+            }
             _ => {
                 return Err(ConfigError::UnknownKey {
                     origin: origin.to_owned(),
@@ -286,6 +371,34 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_sizes_read_as_people_write_them() {
+        for (text, size) in [
+            ("full", CacheSize::Full),
+            ("off", CacheSize::Off),
+            ("0", CacheSize::Off),
+            ("256MiB", CacheSize::Bytes(256 << 20)),
+            ("1GiB", CacheSize::Bytes(1 << 30)),
+            ("512 MB", CacheSize::Bytes(512_000_000)),
+            ("4096", CacheSize::Bytes(4096)),
+        ] {
+            assert_eq!(text.parse::<CacheSize>(), Ok(size), "{text}");
+        }
+        for bad in ["", "lots", "12XB", "-1", "99999999999999999999GiB"] {
+            assert!(bad.parse::<CacheSize>().is_err(), "{bad}");
+        }
+        let mut s = Settings::default();
+        assert_eq!(s.effective_cache(), CacheSize::Full);
+        s.db = "postgres://u@h/db".into();
+        assert_eq!(s.effective_cache(), CacheSize::Bytes(DEFAULT_CACHE_BYTES));
+        s.apply("--no-cache", "cache_tuples", "false").unwrap();
+        assert_eq!(s.effective_cache(), CacheSize::Off);
+        let error = s
+            .apply("ZANZI_CACHE_SIZE", "cache_size", "12XB")
+            .unwrap_err();
+        assert!(error.to_string().contains("`cache_size`"), "{error}");
+    }
 
     #[test]
     fn layers_apply_in_order_and_errors_name_the_key() {

@@ -43,7 +43,8 @@ use tokio::sync::{watch, Semaphore};
 use crate::ir::Schema;
 use crate::load;
 use crate::store::{
-    CachedStore, Location, PageRequest, Revision, SqliteStore, Store, TupleFilter, TupleStore,
+    CachedStore, Location, ObjectCache, PageRequest, PostgresStore, Revision, SqliteStore, Store,
+    TupleFilter, TupleStore,
 };
 use config::Settings;
 use errors::ApiError;
@@ -79,7 +80,9 @@ pub enum ServeError {
 
 /// Everything the handlers share.
 pub struct AppState {
-    pub schema: Arc<Schema>,
+    /// The schema requests are answered with; replaced when another
+    /// server stores a new one (see `follow_loop`).
+    schema: std::sync::RwLock<Arc<Schema>>,
     pub store: Arc<dyn Store>,
     pub tokens: TokenKeys,
     pub settings: Settings,
@@ -98,7 +101,7 @@ pub struct AppState {
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
-            .field("schema", &self.schema.hash)
+            .field("schema", &self.schema().hash)
             .finish_non_exhaustive()
     }
 }
@@ -115,13 +118,10 @@ impl AppState {
             db: db.clone(),
             reason: e.to_string(),
         };
-        let store: Arc<dyn Store> = match Location::parse(&settings.db) {
-            Location::Sqlite(path) if settings.cache_tuples => {
-                let sqlite = SqliteStore::open(&path).map_err(store_error)?;
-                Arc::new(CachedStore::new(sqlite).map_err(store_error)?)
-            }
-            location => Arc::from(location.open().map_err(store_error)?),
-        };
+        let store = open_store(&settings).map_err(|reason| ServeError::Store {
+            db: db.clone(),
+            reason,
+        })?;
         let schema = match &settings.schema {
             Some(path) => schema_at(path)?,
             None => {
@@ -133,7 +133,7 @@ impl AppState {
         };
         // Saved only once the stored tuples are known to fit.
         let state = AppState::new(settings, schema, Arc::clone(&store))?;
-        store.save_schema(&state.schema).map_err(store_error)?;
+        store.save_schema(&state.schema()).map_err(store_error)?;
         Ok(state)
     }
 
@@ -169,7 +169,7 @@ impl AppState {
         let memory_reads = store.reads_from_memory();
         Ok(AppState {
             tokens: TokenKeys::new(&secret, &store_id),
-            schema: Arc::new(schema),
+            schema: std::sync::RwLock::new(Arc::new(schema)),
             store,
             head: AtomicU64::new(head.0),
             horizon: AtomicU64::new(horizon.0),
@@ -181,6 +181,23 @@ impl AppState {
             shutting_down: AtomicBool::new(false),
             settings,
         })
+    }
+
+    /// The schema now: one request keeps the one it started with.
+    pub fn schema(&self) -> Arc<Schema> {
+        match self.schema.read() {
+            Ok(schema) => Arc::clone(&schema),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Answers with `schema` from now on.
+    pub fn replace_schema(&self, schema: Schema) {
+        let schema = Arc::new(schema);
+        match self.schema.write() {
+            Ok(mut current) => *current = schema,
+            Err(poisoned) => *poisoned.into_inner() = schema,
+        }
     }
 
     /// The newest revision this server has seen.
@@ -254,12 +271,37 @@ impl AppState {
     }
 }
 
+/// One request's view of the server: the state, and the schema the
+/// request is answered with from start to end even if another is stored
+/// meanwhile.
+pub struct Scope<'a> {
+    pub schema: Arc<Schema>,
+    state: &'a AppState,
+}
+
+impl<'a> Scope<'a> {
+    pub fn new(state: &'a AppState) -> Scope<'a> {
+        Scope {
+            schema: state.schema(),
+            state,
+        }
+    }
+}
+
+impl std::ops::Deref for Scope<'_> {
+    type Target = AppState;
+
+    fn deref(&self) -> &AppState {
+        self.state
+    }
+}
+
 /// Runs `f`, which may block on the store, on the blocking pool; at most
 /// as many at once as there are cores (more would only contend for the
 /// store's locks).
 pub(crate) async fn blocking<T: Send + 'static>(
     state: &Arc<AppState>,
-    f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+    f: impl FnOnce(&Scope<'_>) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let _slot = state
         .workers
@@ -267,7 +309,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .await
         .map_err(|_| ApiError::internal("the server is shutting down"))?;
     let state = state.clone();
-    tokio::task::spawn_blocking(move || f(&state))
+    tokio::task::spawn_blocking(move || f(&Scope::new(&state)))
         .await
         .map_err(|e| ApiError::internal(format!("the request's worker failed: {e}")))?
 }
@@ -278,12 +320,47 @@ pub(crate) async fn blocking<T: Send + 'static>(
 /// go to the blocking pool so they cannot hold up the event loop.
 pub(crate) async fn evaluate<T: Send + 'static>(
     state: &Arc<AppState>,
-    f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+    f: impl FnOnce(&Scope<'_>) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     if state.memory_reads {
-        return f(state);
+        return f(&Scope::new(state));
     }
     blocking(state, f).await
+}
+
+/// The store named by `db`, read through the cache `cache_size` asks for
+/// (see [`config::CacheSize`]).
+fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, String> {
+    use config::CacheSize;
+    let text = |e: crate::store::StoreError| e.to_string();
+    Ok(
+        match (Location::parse(&settings.db), settings.effective_cache()) {
+            (Location::Sqlite(path), CacheSize::Full) => {
+                let sqlite = SqliteStore::open(&path).map_err(text)?;
+                Arc::new(CachedStore::new(sqlite).map_err(text)?)
+            }
+            (Location::Postgres(url), CacheSize::Bytes(bytes)) => {
+                let postgres = PostgresStore::connect(&url).map_err(text)?;
+                Arc::new(ObjectCache::new(postgres, bytes).map_err(text)?)
+            }
+            (Location::Postgres(_), CacheSize::Full) => {
+                return Err(
+                    "`cache_size: full` (a mirror of every tuple) is for SQLite; over \
+                        PostgreSQL give the bounded cache a size (e.g. `--cache-size 1GiB`) \
+                        or turn it `off`"
+                        .to_owned(),
+                )
+            }
+            (Location::Sqlite(_), CacheSize::Bytes(_)) => {
+                return Err(
+                    "a bounded `cache_size` is for PostgreSQL; a SQLite store is mirrored \
+                        whole (`full`, the default) or read directly (`off`)"
+                        .to_owned(),
+                )
+            }
+            (location, _) => Arc::from(location.open().map_err(text)?),
+        },
+    )
 }
 
 /// The schema at `path`, loaded as every command loads it
@@ -305,7 +382,7 @@ fn schema_at(path: &Path) -> Result<Schema, ServeError> {
 
 /// Refuses a schema under which stored tuples would be invalid: lists (up
 /// to 50 of) them. `Err(Err(_))` is a store failure.
-fn check_stored_tuples(
+pub(crate) fn check_stored_tuples(
     schema: &Schema,
     store: &dyn TupleStore,
     head: Revision,
@@ -631,13 +708,16 @@ pub async fn start(
         let _ = signal_tx.send(true);
     });
     let gc = tokio::spawn(gc_loop(state.clone()));
+    if matches!(Location::parse(&state.settings.db), Location::Postgres(_)) {
+        tokio::spawn(follow_loop(state.clone(), rx.clone()));
+    }
     let [read, write, metrics, syntax] = addrs.as_slice() else {
         return Err(ServeError::Bind {
             addr: "?".into(),
             reason: "listeners missing".into(),
         });
     };
-    tracing::info!(%read, %write, %metrics, %syntax, schema = %state.schema.hash, "zanzi serving");
+    tracing::info!(%read, %write, %metrics, %syntax, schema = %state.schema().hash, "zanzi serving");
     Ok(Running {
         read: *read,
         write: *write,
@@ -648,6 +728,57 @@ pub async fn start(
         tasks,
         gc,
     })
+}
+
+/// How often a server on a shared database looks at what other servers did.
+const FOLLOW_HEAD: Duration = Duration::from_millis(100);
+const FOLLOW_SCHEMA: Duration = Duration::from_secs(1);
+
+/// On a database other servers share: keeps the newest revision this
+/// server reads at (`minimize_latency`) moving with their writes, the
+/// horizon with their garbage collection, and the schema with the one
+/// they store (`zanzi schema push`, or a server started with another).
+async fn follow_loop(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(FOLLOW_HEAD);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_schema_check = Instant::now();
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        let check_schema = last_schema_check.elapsed() >= FOLLOW_SCHEMA;
+        if check_schema {
+            last_schema_check = Instant::now();
+        }
+        let result = blocking(&state, move |s| {
+            s.saw(s.store.local_head()?);
+            if !check_schema {
+                return Ok(());
+            }
+            s.horizon
+                .fetch_max(s.store.gc_horizon()?.0, Ordering::AcqRel);
+            let stored = s.store.schema_hash()?;
+            if stored.as_deref().is_some_and(|hash| *hash != s.schema.hash) {
+                if let Some(schema) = s.store.load_schema()? {
+                    tracing::info!(
+                        from = %s.schema.hash,
+                        to = %schema.hash,
+                        "another server stored a new schema; answering with it from now on"
+                    );
+                    s.replace_schema(schema);
+                }
+            }
+            Ok(())
+        })
+        .await;
+        if let Err(error) = result {
+            tracing::debug!(error = %error.message, "following the shared database failed; retrying");
+        }
+    }
 }
 
 /// Every `gc_interval`, collects the history older than the revision that

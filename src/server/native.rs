@@ -211,10 +211,11 @@ pub async fn expand(State(state): State<Arc<AppState>>, body: Body) -> Result<Re
 }
 
 pub async fn schema(State(state): State<Arc<AppState>>) -> Result<Json<SchemaResult>, ApiError> {
-    let ir: serde_json::Value = serde_json::from_str(&state.schema.to_json())
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let schema = state.schema();
+    let ir: serde_json::Value =
+        serde_json::from_str(&schema.to_json()).map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(Json(SchemaResult {
-        hash: state.schema.hash.clone(),
+        hash: schema.hash.clone(),
         ir,
     }))
 }

@@ -33,6 +33,7 @@ pub mod cached;
 pub mod feed;
 pub mod location;
 pub mod memory;
+pub mod object_cache;
 pub mod paging;
 pub mod postgres;
 pub mod revision;
@@ -49,6 +50,7 @@ pub use cached::CachedStore;
 pub use feed::{Change, ChangeBatch, ChangeKind, Follower};
 pub use location::Location;
 pub use memory::MemoryStore;
+pub use object_cache::ObjectCache;
 pub use paging::{Page, PageRequest};
 pub use revision::Revision;
 pub use sqlite::{MigrationStatus, SqliteStore};
@@ -353,6 +355,14 @@ pub trait TupleStore: Send + Sync {
     /// The latest revision; a snapshot at it sees every committed write.
     fn head_revision(&self) -> Result<Revision, StoreError>;
 
+    /// The newest revision this store answers from what it holds, without
+    /// asking its database: for a cache that follows a change feed, what
+    /// the feed has brought it; otherwise the head. A server reads at it
+    /// when a request asks for the lowest latency.
+    fn local_head(&self) -> Result<Revision, StoreError> {
+        self.head_revision()
+    }
+
     /// Writes `changes` in one transaction that gets the next revision.
     fn apply(&self, changes: &ChangeSet<'_>) -> Result<Revision, StoreError>;
 
@@ -443,6 +453,30 @@ pub trait SchemaStore: Send + Sync {
 
     /// The hash of the stored schema, without loading it.
     fn schema_hash(&self) -> Result<Option<String>, StoreError>;
+
+    /// Every schema stored so far, oldest first. A store that keeps no
+    /// history (memory, SQLite) gives the current one alone, without times.
+    fn schema_history(&self) -> Result<Vec<SchemaRecord>, StoreError> {
+        Ok(self
+            .schema_hash()?
+            .map(|hash| SchemaRecord {
+                hash,
+                saved_at_millis: None,
+                revision: None,
+            })
+            .into_iter()
+            .collect())
+    }
+}
+
+/// One schema as it was stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SchemaRecord {
+    pub hash: String,
+    /// When it was stored (milliseconds since the Unix epoch).
+    pub saved_at_millis: Option<i64>,
+    /// The head revision when it was stored.
+    pub revision: Option<Revision>,
 }
 
 /// Upkeep that no request makes: garbage collection of history.

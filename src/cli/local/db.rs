@@ -8,11 +8,11 @@ use super::paging::LocalPageToken;
 use crate::store::{Location, Revision, Store, StoreError};
 
 /// The database as messages show it (a URL without its password).
-pub(super) fn display(path: &Path) -> String {
+pub fn display(path: &Path) -> String {
     Location::of_path(path).to_string()
 }
 
-pub(super) fn store_error(db: &Path, error: StoreError) -> miette::Report {
+pub fn store_error(db: &Path, error: StoreError) -> miette::Report {
     let help = match &error {
         StoreError::NeedsMigration { .. } => Some(format!(
             "run `zanzi migrate up --db {}` to bring it up to date",

@@ -18,7 +18,7 @@ use crate::engine::{Engine, EngineError, EngineOptions};
 use crate::server::body::read_json;
 use crate::server::errors::ApiError;
 use crate::server::zookie::query_hash;
-use crate::server::{blocking, evaluate, AppState, SNAPTOKEN_HEADER};
+use crate::server::{blocking, evaluate, AppState, Scope, SNAPTOKEN_HEADER};
 use crate::store::{PageRequest, Revision};
 use crate::tuple::Object;
 
@@ -30,7 +30,7 @@ fn token_header(token: &str) -> [(header::HeaderName, HeaderValue); 1] {
 }
 
 pub fn run_check(
-    state: &AppState,
+    state: &Scope<'_>,
     q: &Question,
     depth: u32,
     at: Revision,
@@ -269,7 +269,7 @@ pub async fn expand(
 pub async fn namespaces(State(state): State<Arc<AppState>>) -> Json<Namespaces> {
     Json(Namespaces {
         namespaces: state
-            .schema
+            .schema()
             .namespaces
             .iter()
             .map(|n| NamespaceName {

@@ -42,6 +42,7 @@
 
 mod feed;
 mod migrations;
+mod objects;
 mod reads;
 mod schema;
 
@@ -110,7 +111,8 @@ pub(super) fn connect_client(url: &str) -> Result<Client, StoreError> {
 
 /// A PostgreSQL tuple store: a pool of connections to one database.
 pub struct PostgresStore {
-    pool: Pool<Manager>,
+    /// Always `Some` until dropped (see the `Drop` implementation).
+    pool: Option<Pool<Manager>>,
     /// How to connect, for connections outside the pool (the feed's
     /// listener).
     config: Config,
@@ -223,11 +225,19 @@ impl PostgresStore {
             .query_one("SELECT store_id FROM zanzi_meta WHERE id = 1", &[])?
             .try_get(0)?;
         drop(conn);
-        Ok(PostgresStore { pool, config, id })
+        Ok(PostgresStore {
+            pool: Some(pool),
+            config,
+            id,
+        })
     }
 
     fn conn(&self) -> Result<Connection, StoreError> {
-        Ok(self.pool.get()?)
+        let pool = self
+            .pool
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("the store was closed".into()))?;
+        Ok(pool.get()?)
     }
 
     /// A connection of its own, outside the pool.
@@ -239,6 +249,21 @@ impl PostgresStore {
     pub fn migration_status(&self) -> Result<crate::store::MigrationStatus, StoreError> {
         let mut conn = self.conn()?;
         migrations::client_status(&mut conn)
+    }
+}
+
+/// Closing a connection blocks on the driver's own runtime, which panics
+/// on a thread that drives an async runtime (a server dropping its state at
+/// shutdown): the pool is closed on a thread of its own.
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::Builder::new()
+                    .name("zanzi-pg-close".into())
+                    .spawn(move || drop(pool));
+            }
+        }
     }
 }
 

@@ -1,0 +1,137 @@
+//! `zanzi schema`: the schema stored in a database, which every server on
+//! that database answers with. `push` replaces it (servers on a shared
+//! database pick it up within a second, without a restart); `show` and
+//! `history` say what is stored.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use miette::miette;
+use serde::Serialize;
+
+use super::local::{self, DbArgs, ReportFormat, JSON_VERSION};
+use super::ColorMode;
+use crate::server::ServeError;
+use crate::store::SchemaRecord;
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Store a schema in the database, for every command and server on it.
+    ///
+    /// Refused, with nothing stored, when the schema has errors or when
+    /// stored tuples would not fit it (listed; --allow-invalid-tuples
+    /// stores it anyway, and those tuples are then ignored). Servers on a
+    /// shared (PostgreSQL) database answer with it within a second.
+    Push {
+        /// The schema: `.zanzi` source (a file or a directory) or compiled IR.
+        #[arg(value_name = "PATH")]
+        schema: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Store it even if stored tuples do not fit it.
+        #[arg(long)]
+        allow_invalid_tuples: bool,
+    },
+    /// Print the stored schema's hash, or with --ir its compiled IR.
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Print the compiled IR (JSON) instead of the hash.
+        #[arg(long)]
+        ir: bool,
+    },
+    /// List every schema stored so far, oldest first (PostgreSQL keeps the
+    /// history; SQLite only the current schema).
+    History {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: ReportFormat,
+    },
+}
+
+#[derive(Serialize)]
+struct HistoryReport<'a> {
+    version: u32,
+    schemas: &'a [SchemaRecord],
+}
+
+pub fn run(command: &SchemaCommand, color: ColorMode) -> miette::Result<ExitCode> {
+    match command {
+        SchemaCommand::Push {
+            schema,
+            db,
+            allow_invalid_tuples,
+        } => push(schema, &db.db, *allow_invalid_tuples, color),
+        SchemaCommand::Show { db, ir } => {
+            let store = local::open_existing(&db.db)?;
+            let Some(schema) = store.load_schema().map_err(local::store_err(&db.db))? else {
+                return Err(miette!(
+                    help = "store one with `zanzi schema push FILE`",
+                    "the database `{}` has no schema",
+                    local::display(&db.db)
+                ));
+            };
+            local::print(&if *ir { schema.to_json() } else { schema.hash })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        SchemaCommand::History { db, format } => {
+            let store = local::open_existing(&db.db)?;
+            let history = store.schema_history().map_err(local::store_err(&db.db))?;
+            match format {
+                ReportFormat::Json => local::print_json(&HistoryReport {
+                    version: JSON_VERSION,
+                    schemas: &history,
+                })?,
+                ReportFormat::Human => {
+                    for record in &history {
+                        let revision = record
+                            .revision
+                            .map_or(String::new(), |r| format!(" at revision {r}"));
+                        let when = record.saved_at_millis.map_or(String::new(), |ms| {
+                            format!(" (saved {ms} ms after the epoch)")
+                        });
+                        local::print(&format!("{}{revision}{when}", record.hash))?;
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn push(
+    path: &std::path::Path,
+    db: &std::path::Path,
+    allow_invalid_tuples: bool,
+    color: ColorMode,
+) -> miette::Result<ExitCode> {
+    let schema = local::load_schema_file(path, color)?;
+    let store = local::open_or_create(db)?;
+    if !allow_invalid_tuples {
+        let head = store.head_revision().map_err(local::store_err(db))?;
+        match crate::server::check_stored_tuples(&schema, store.as_ref(), head) {
+            Ok(()) => {}
+            Err(Ok(ServeError::InvalidTuples { count, listing })) => {
+                return Err(miette!(
+                    help = "fix the schema, delete those tuples, or push with \
+                            --allow-invalid-tuples",
+                    "{count} stored tuple(s) do not fit the schema `{}`; nothing was stored:\n{}",
+                    local::display(path),
+                    listing.join("\n")
+                ));
+            }
+            Err(Ok(other)) => return Err(miette!("{other}")),
+            Err(Err(error)) => return Err(local::store_error(db, error)),
+        }
+    }
+    let changed = store.save_schema(&schema).map_err(local::store_err(db))?;
+    let verb = if changed { "stored" } else { "already stored" };
+    local::print(&format!(
+        "{verb} schema {} in `{}`",
+        local::short_hash(&schema.hash),
+        local::display(db)
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,558 @@
+//! [`ObjectCache`]: a bounded read cache over a store shared by several
+//! servers (PostgreSQL), kept current by the store's change feed.
+//!
+//! **What is cached.** One entry per object (`namespace:id`): every version
+//! of every relation of that object (created and deleted revisions
+//! included), as one snapshot of the database at its head `H` read it. An
+//! object is read whole because a check reads several relations of the
+//! objects it visits (`owner`, `viewer`, `parent` of a document), and one
+//! indexed range read costs the same round trip as one relation's. Entries
+//! are weighed in bytes and evicted by `moka`'s TinyLFU policy once the
+//! configured size is reached. An object with more versions than
+//! [`MAX_OBJECT_VERSIONS`] (a group of a hundred thousand members) is not
+//! cached: its reads go to the database, each an indexed probe.
+//!
+//! **Why a read at a snapshot sees exactly that snapshot.** An entry holds
+//! every version as of `H`, so it answers any read at `r <= H` exactly
+//! (versions carry their revisions; the entry's horizon refuses `r` below
+//! it). For `r > H` it is exact only if no change to the object was
+//! committed in `(H, r]`. A feed thread follows the store's change feed
+//! and, for each batch, evicts every object a change touched and then
+//! raises `seen` to the batch's end, under a write lock (the *gate*). An
+//! entry inserted while `H >= seen` is *tracked*: every later change to
+//! its object will evict it, so while it is present it is exact for every
+//! `r <= seen`. An entry loaded from an older snapshot (`H < seen` when it
+//! is inserted) may lack changes the feed already passed, so it serves only
+//! `r <= H`. Readers take `seen` and the entry under the gate's read lock,
+//! so an eviction and the `seen` it goes with are never half seen.
+//!
+//! **Fresher than the feed.** A read at a revision above `seen` (a
+//! snapshot token from a write on another server, or `fully_consistent`)
+//! is not waited for: entries with `H >= r` serve it, and other objects
+//! are read from the database, whose snapshot is at least as new.
+//!
+//! Reverse reads (lookups) and listings are not cached: they go to a
+//! reader of the database at the same revision.
+
+use std::cell::OnceCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
+
+use super::feed::{Wakeup, BATCH};
+use super::revision::ensure_readable;
+use super::{
+    ChangeBatch, ChangeSet, Maintenance, Page, PageRequest, Probe, ProbeHit, Reader, Revision,
+    SchemaStore, StoreError, SubjectKind, TupleFilter, TupleStore,
+};
+use crate::ir;
+use crate::tuple::{Subject, SubjectRef, Tuple};
+
+/// Objects with more versions than this are read from the database, not
+/// cached.
+pub const MAX_OBJECT_VERSIONS: usize = 4096;
+
+/// One stored version of a tuple of an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredVersion {
+    pub relation: String,
+    pub subject: Subject,
+    pub created: Revision,
+    pub deleted: Option<Revision>,
+}
+
+/// An object read whole, with the snapshot's head and horizon.
+#[derive(Clone, Debug)]
+pub struct LoadedObject {
+    pub head: Revision,
+    pub horizon: Revision,
+    /// In the order of writing; `None` when there were more than asked for.
+    pub versions: Option<Vec<StoredVersion>>,
+}
+
+/// A store that can read an object whole, to fill an [`ObjectCache`].
+pub trait ObjectSource: TupleStore + SchemaStore + Maintenance {
+    /// Every version of `namespace:object_id` in one snapshot, or `None`
+    /// as its versions when it has more than `max_versions`.
+    fn load_object(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        max_versions: usize,
+    ) -> Result<LoadedObject, StoreError>;
+}
+
+/// A cached object.
+#[derive(Debug)]
+struct Entry {
+    /// The head of the snapshot it was read in.
+    loaded_at: u64,
+    /// The horizon of that snapshot: reads below it are refused.
+    horizon: u64,
+    /// Whether the feed evicts it on every later change (see the module doc).
+    tracked: bool,
+    /// `None`: too large to cache, read from the database.
+    relations: Option<Vec<(String, Vec<CachedVersion>)>>,
+}
+
+#[derive(Debug)]
+struct CachedVersion {
+    subject: Subject,
+    created: u64,
+    deleted: Option<u64>,
+}
+
+impl CachedVersion {
+    fn visible_at(&self, at: u64) -> bool {
+        self.created <= at && self.deleted.is_none_or(|d| d > at)
+    }
+}
+
+impl Entry {
+    fn new(loaded: LoadedObject, tracked: bool) -> Entry {
+        let relations = loaded.versions.map(|versions| {
+            let mut relations: Vec<(String, Vec<CachedVersion>)> = Vec::new();
+            for version in versions {
+                let cached = CachedVersion {
+                    subject: version.subject,
+                    created: version.created.0,
+                    deleted: version.deleted.map(|d| d.0),
+                };
+                match relations.iter_mut().find(|(r, _)| *r == version.relation) {
+                    Some((_, list)) => list.push(cached),
+                    None => relations.push((version.relation, vec![cached])),
+                }
+            }
+            relations
+        });
+        Entry {
+            loaded_at: loaded.head.0,
+            horizon: loaded.horizon.0,
+            tracked,
+            relations,
+        }
+    }
+
+    /// Whether it answers reads at `at`, given the feed has seen `seen`.
+    fn serves(&self, at: u64, seen: u64) -> bool {
+        at <= self.loaded_at || (self.tracked && at <= seen)
+    }
+
+    fn versions(&self, relation: &str) -> &[CachedVersion] {
+        self.relations
+            .as_deref()
+            .and_then(|relations| relations.iter().find(|(r, _)| r == relation))
+            .map_or(&[], |(_, versions)| versions.as_slice())
+    }
+
+    /// An estimate of the bytes it holds, for the size bound.
+    fn weight(&self, key: &str) -> u32 {
+        let subject = |s: &Subject| match s {
+            Subject::Object(o) => o.namespace.len() + o.id.len(),
+            Subject::Set { object, relation } => {
+                object.namespace.len() + object.id.len() + relation.len()
+            }
+            Subject::Wildcard { namespace } => namespace.len(),
+        };
+        let mut bytes = 96 + key.len();
+        for (relation, versions) in self.relations.iter().flatten() {
+            bytes += 48 + relation.len();
+            for version in versions {
+                bytes += 88 + subject(&version.subject);
+            }
+        }
+        u32::try_from(bytes).unwrap_or(u32::MAX)
+    }
+}
+
+/// The cache key of an object.
+fn key(namespace: &str, object_id: &str) -> String {
+    let mut key = String::with_capacity(namespace.len() + object_id.len() + 1);
+    key.push_str(namespace);
+    key.push('\0');
+    key.push_str(object_id);
+    key
+}
+
+/// What the feed thread and the readers share.
+struct Shared<D> {
+    durable: D,
+    entries: moka::sync::Cache<String, Arc<Entry>>,
+    /// Every change through this revision has evicted what it touched.
+    seen: AtomicU64,
+    /// Orders evictions and `seen` against lookups and inserts.
+    gate: RwLock<()>,
+}
+
+/// A store read through a bounded, feed-maintained cache of whole objects.
+pub struct ObjectCache<D: ObjectSource + 'static> {
+    shared: Arc<Shared<D>>,
+}
+
+impl<D: ObjectSource + 'static> std::fmt::Debug for ObjectCache<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectCache")
+            .field("seen", &self.shared.seen.load(Ordering::Acquire))
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long the feed thread waits for a wake-up before reading anyway.
+const FEED_WAIT: Duration = Duration::from_secs(1);
+
+impl<D: ObjectSource + 'static> ObjectCache<D> {
+    /// A cache of at most `max_bytes` over `durable`, and the thread that
+    /// follows `durable`'s change feed (it ends when the cache is dropped).
+    pub fn new(durable: D, max_bytes: u64) -> Result<ObjectCache<D>, StoreError> {
+        let head = durable.head_revision()?;
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(max_bytes)
+            .weigher(|key: &String, entry: &Arc<Entry>| entry.weight(key))
+            .build();
+        let shared = Arc::new(Shared {
+            durable,
+            entries,
+            seen: AtomicU64::new(head.0),
+            gate: RwLock::new(()),
+        });
+        let weak = Arc::downgrade(&shared);
+        std::thread::Builder::new()
+            .name("zanzi-cache-feed".into())
+            .spawn(move || follow(weak))
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        Ok(ObjectCache { shared })
+    }
+
+    /// The store underneath.
+    pub fn durable(&self) -> &D {
+        &self.shared.durable
+    }
+
+    /// The revision through which the feed has been applied.
+    pub fn seen(&self) -> Revision {
+        Revision(self.shared.seen.load(Ordering::Acquire))
+    }
+
+    /// How many objects are cached, and their weight in bytes (after
+    /// pending maintenance).
+    pub fn usage(&self) -> (u64, u64) {
+        self.shared.entries.run_pending_tasks();
+        (
+            self.shared.entries.entry_count(),
+            self.shared.entries.weighted_size(),
+        )
+    }
+}
+
+impl<D: ObjectSource> Shared<D> {
+    /// Applies one batch of the feed: evicts, then moves `seen`.
+    fn apply(&self, batch: &ChangeBatch) -> Result<(), StoreError> {
+        let _gate = self.gate.write().map_err(|_| StoreError::Poisoned)?;
+        for change in &batch.changes {
+            let object = &change.tuple.object;
+            self.entries.invalidate(&key(&object.namespace, &object.id));
+        }
+        self.seen.fetch_max(batch.through.0, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Forgets everything and starts over at `head` (the feed fell behind
+    /// the horizon, so the changes in between are unknown).
+    fn restart_at(&self, head: Revision) -> Result<(), StoreError> {
+        let _gate = self.gate.write().map_err(|_| StoreError::Poisoned)?;
+        self.entries.invalidate_all();
+        self.seen.fetch_max(head.0, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// The cached object, loaded when missing or too old for `at`.
+    fn object(&self, namespace: &str, object_id: &str, at: u64) -> Result<Arc<Entry>, StoreError> {
+        let key = key(namespace, object_id);
+        {
+            let _gate = self.gate.read().map_err(|_| StoreError::Poisoned)?;
+            let seen = self.seen.load(Ordering::Acquire);
+            if let Some(entry) = self.entries.get(&key) {
+                if entry.relations.is_none() || entry.serves(at, seen) {
+                    return Ok(entry);
+                }
+            }
+        }
+        let loaded = self
+            .durable
+            .load_object(namespace, object_id, MAX_OBJECT_VERSIONS)?;
+        // The database's head only grows: a snapshot taken now is at least
+        // as new as the revision the reader was admitted at.
+        ensure_readable(Revision(at), loaded.head, loaded.horizon)?;
+        let _gate = self.gate.read().map_err(|_| StoreError::Poisoned)?;
+        let tracked = loaded.head.0 >= self.seen.load(Ordering::Acquire);
+        let entry = Arc::new(Entry::new(loaded, tracked));
+        self.entries.insert(key, Arc::clone(&entry));
+        Ok(entry)
+    }
+}
+
+/// The feed thread: evicts what each committed change touched.
+fn follow<D: ObjectSource>(shared: Weak<Shared<D>>) {
+    let mut wakeup: Option<Box<dyn Wakeup>> = None;
+    let mut failures = 0u32;
+    loop {
+        let Some(cache) = shared.upgrade() else {
+            return;
+        };
+        let after = Revision(cache.seen.load(Ordering::Acquire));
+        let outcome = match cache.durable.changes_since(after, BATCH) {
+            Ok(batch) => cache.apply(&batch).map(|()| batch.through > after),
+            Err(StoreError::RevisionCollected { .. }) => cache
+                .durable
+                .head_revision()
+                .and_then(|head| cache.restart_at(head))
+                .map(|()| true),
+            Err(error) => Err(error),
+        };
+        match outcome {
+            // More may be waiting: read again at once.
+            Ok(true) => {
+                failures = 0;
+                continue;
+            }
+            Ok(false) => failures = 0,
+            Err(error) => {
+                // The database is away: entries stay exact for what they
+                // serve; the feed resumes where it stopped.
+                failures = failures.saturating_add(1);
+                if failures == 1 {
+                    tracing::warn!(error = %error, "the cache cannot read the change feed; retrying");
+                }
+                wakeup = None;
+                drop(cache);
+                std::thread::sleep(Duration::from_millis(100 * u64::from(failures.min(20))));
+                continue;
+            }
+        }
+        if wakeup.is_none() {
+            wakeup = cache.durable.wakeup().ok();
+        }
+        drop(cache);
+        match &mut wakeup {
+            Some(w) => {
+                if w.wait(FEED_WAIT).is_err() {
+                    wakeup = None;
+                }
+            }
+            None => std::thread::sleep(super::feed::POLL),
+        }
+    }
+}
+
+impl<D: ObjectSource + 'static> TupleStore for ObjectCache<D> {
+    fn snapshot(&self, at: Revision) -> Result<Box<dyn Reader + '_>, StoreError> {
+        let seen = self.seen();
+        if at > seen {
+            // Newer than the feed: the database says whether it exists.
+            ensure_readable(at, self.shared.durable.head_revision()?, Revision(0))?;
+        }
+        Ok(Box::new(CacheReader {
+            shared: &self.shared,
+            at,
+            durable: OnceCell::new(),
+        }))
+    }
+
+    fn head_revision(&self) -> Result<Revision, StoreError> {
+        self.shared.durable.head_revision()
+    }
+
+    fn local_head(&self) -> Result<Revision, StoreError> {
+        Ok(self.seen())
+    }
+
+    fn apply(&self, changes: &ChangeSet<'_>) -> Result<Revision, StoreError> {
+        // The feed evicts what this changed, as it does for other servers'
+        // writes; until then, reads at the new revision go to the database.
+        self.shared.durable.apply(changes)
+    }
+
+    fn import(
+        &self,
+        tuples: &[Tuple],
+        batch_size: usize,
+    ) -> Result<super::ImportReport, StoreError> {
+        self.shared.durable.import(tuples, batch_size)
+    }
+
+    fn store_id(&self) -> Result<String, StoreError> {
+        self.shared.durable.store_id()
+    }
+
+    fn changes_since(&self, after: Revision, limit: usize) -> Result<ChangeBatch, StoreError> {
+        self.shared.durable.changes_since(after, limit)
+    }
+
+    fn wakeup(&self) -> Result<Box<dyn Wakeup>, StoreError> {
+        self.shared.durable.wakeup()
+    }
+}
+
+impl<D: ObjectSource + 'static> SchemaStore for ObjectCache<D> {
+    fn save_schema(&self, schema: &ir::Schema) -> Result<bool, StoreError> {
+        self.shared.durable.save_schema(schema)
+    }
+
+    fn load_schema(&self) -> Result<Option<ir::Schema>, StoreError> {
+        self.shared.durable.load_schema()
+    }
+
+    fn schema_hash(&self) -> Result<Option<String>, StoreError> {
+        self.shared.durable.schema_hash()
+    }
+}
+
+impl<D: ObjectSource + 'static> Maintenance for ObjectCache<D> {
+    fn gc(&self, before: Revision) -> Result<u64, StoreError> {
+        self.shared.durable.gc(before)
+    }
+
+    fn gc_horizon(&self) -> Result<Revision, StoreError> {
+        self.shared.durable.gc_horizon()
+    }
+
+    fn revision_as_of(&self, unix_millis: i64) -> Result<Option<Revision>, StoreError> {
+        self.shared.durable.revision_as_of(unix_millis)
+    }
+
+    fn live_count(&self) -> Result<u64, StoreError> {
+        self.shared.durable.live_count()
+    }
+}
+
+/// A read scope over the cache: forward reads from cached objects, the
+/// rest from a database reader at the same revision, opened when first
+/// needed.
+struct CacheReader<'a, D: ObjectSource> {
+    shared: &'a Shared<D>,
+    at: Revision,
+    durable: OnceCell<Box<dyn Reader + 'a>>,
+}
+
+impl<'a, D: ObjectSource> CacheReader<'a, D> {
+    fn durable(&self) -> Result<&(dyn Reader + 'a), StoreError> {
+        if let Some(reader) = self.durable.get() {
+            return Ok(reader.as_ref());
+        }
+        let reader = self.shared.durable.snapshot(self.at)?;
+        Ok(self.durable.get_or_init(|| reader).as_ref())
+    }
+
+    /// The cached object, or `None` when it is too large to cache.
+    fn object(&self, namespace: &str, object_id: &str) -> Result<Option<Arc<Entry>>, StoreError> {
+        let entry = self.shared.object(namespace, object_id, self.at.0)?;
+        if entry.relations.is_none() {
+            return Ok(None);
+        }
+        if self.at.0 < entry.horizon {
+            return Err(StoreError::RevisionCollected {
+                requested: self.at,
+                horizon: Revision(entry.horizon),
+            });
+        }
+        Ok(Some(entry))
+    }
+}
+
+impl<D: ObjectSource> Reader for CacheReader<'_, D> {
+    fn revision(&self) -> Revision {
+        self.at
+    }
+
+    fn for_each_subject(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        kind: SubjectKind,
+        visit: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<(), StoreError> {
+        let Some(entry) = self.object(namespace, object_id)? else {
+            return self
+                .durable()?
+                .for_each_subject(namespace, object_id, relation, kind, visit);
+        };
+        for version in entry.versions(relation) {
+            if version.visible_at(self.at.0) && kind.matches(&version.subject) {
+                visit(version.subject.borrowed());
+            }
+        }
+        Ok(())
+    }
+
+    fn contains(&self, tuple: &Tuple) -> Result<bool, StoreError> {
+        let object = &tuple.object;
+        let Some(entry) = self.object(&object.namespace, &object.id)? else {
+            return self.durable()?.contains(tuple);
+        };
+        Ok(entry
+            .versions(&tuple.relation)
+            .iter()
+            .any(|v| v.visible_at(self.at.0) && v.subject == tuple.subject))
+    }
+
+    fn probe(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        probe: Probe<'_>,
+        sets: &mut dyn FnMut(SubjectRef<'_>),
+    ) -> Result<ProbeHit, StoreError> {
+        let Some(entry) = self.object(namespace, object_id)? else {
+            return self
+                .durable()?
+                .probe(namespace, object_id, relation, probe, sets);
+        };
+        let at = self.at.0;
+        let versions = entry.versions(relation);
+        let mut hit = ProbeHit::default();
+        for version in versions.iter().filter(|v| v.visible_at(at)) {
+            let subject = version.subject.borrowed();
+            if probe.subject == Some(subject) {
+                hit.subject = true;
+            }
+            if let (Some(wanted), SubjectRef::Wildcard { namespace }) = (probe.wildcard, subject) {
+                hit.wildcard |= wanted == namespace;
+            }
+        }
+        if probe.sets && !hit.subject && !hit.wildcard {
+            for version in versions.iter().filter(|v| v.visible_at(at)) {
+                if SubjectKind::Sets.matches(&version.subject) {
+                    sets(version.subject.borrowed());
+                }
+            }
+        }
+        Ok(hit)
+    }
+
+    fn for_each_object_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        visit: &mut dyn FnMut(&str),
+    ) -> Result<(), StoreError> {
+        self.durable()?
+            .for_each_object_with_subject(namespace, relation, subject, visit)
+    }
+
+    fn objects_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+    ) -> Result<Vec<String>, StoreError> {
+        self.durable()?
+            .objects_with_subject(namespace, relation, subject)
+    }
+
+    fn list(&self, filter: &TupleFilter, page: &PageRequest) -> Result<Page<Tuple>, StoreError> {
+        self.durable()?.list(filter, page)
+    }
+}

@@ -1,0 +1,188 @@
+//! The bounded cache over PostgreSQL ([`zanzi::store::ObjectCache`]) under
+//! concurrent writers on other stores: every snapshot it serves is exactly
+//! the database's snapshot at that revision, while the change feed evicts
+//! what the writes touch, and also when the cache is too small to hold
+//! everything.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use zanzi::store::{ObjectCache, PostgresStore, Revision, SubjectKind, TupleStore};
+use zanzi::tuple::Tuple;
+
+const OBJECTS: usize = 6;
+
+fn t(text: &str) -> Tuple {
+    text.parse().unwrap()
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+/// The viewers of each object.
+type Viewers = BTreeMap<usize, BTreeSet<String>>;
+
+/// The viewers of every object at `at`, through `store`'s reader.
+fn state(store: &dyn TupleStore, at: Revision) -> Viewers {
+    let reader = store.snapshot(at).unwrap();
+    (0..OBJECTS)
+        .map(|o| {
+            let subjects = reader
+                .subjects("doc", &o.to_string(), "viewer", SubjectKind::All)
+                .unwrap();
+            (o, subjects.iter().map(ToString::to_string).collect())
+        })
+        .collect()
+}
+
+fn cache_serves_exact_snapshots_under_writers(max_bytes: u64) {
+    const WRITERS: u64 = 3;
+    const WRITES: u64 = 60;
+    let url = support::postgres::database();
+    let writers_store = PostgresStore::connect(&url).unwrap();
+    let cache = ObjectCache::new(PostgresStore::connect(&url).unwrap(), max_bytes).unwrap();
+    // Every write: (revision, inserted or deleted, tuple).
+    let log: Mutex<Vec<(Revision, bool, Tuple)>> = Mutex::new(Vec::new());
+    let observed: Mutex<Vec<(Revision, Viewers)>> = Mutex::new(Vec::new());
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let (store, log) = (&writers_store, &log);
+                scope.spawn(move || {
+                    let mut rng = Rng(w + 7);
+                    let mut mine: Vec<Tuple> = Vec::new();
+                    for i in 0..WRITES {
+                        // Mostly inserts, some deletes of this writer's own.
+                        if !mine.is_empty() && rng.below(3) == 0 {
+                            let victim = mine.swap_remove(rng.below(mine.len() as u64) as usize);
+                            let rev = store.write(&[], std::slice::from_ref(&victim)).unwrap();
+                            log.lock().unwrap().push((rev, false, victim));
+                        } else {
+                            let object = rng.below(OBJECTS as u64);
+                            let tuple = t(&format!("doc:{object}#viewer@user:w{w}_{i}"));
+                            let rev = store.write(std::slice::from_ref(&tuple), &[]).unwrap();
+                            log.lock().unwrap().push((rev, true, tuple.clone()));
+                            mine.push(tuple);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for reader in 0..2u64 {
+            let (cache, observed, done) = (&cache, &observed, &done);
+            scope.spawn(move || {
+                let mut rng = Rng(reader + 1);
+                while !done.load(Ordering::Acquire) {
+                    // What the cache holds (up to what its feed has seen),
+                    // now and then older snapshots, and now and then the
+                    // database's head, newer than the feed.
+                    let seen = cache.local_head().unwrap();
+                    let at = match rng.below(4) {
+                        0 => Revision(rng.below(seen.0 + 1)),
+                        1 => cache.head_revision().unwrap(),
+                        _ => seen,
+                    };
+                    observed.lock().unwrap().push((at, state(cache, at)));
+                }
+            });
+        }
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        // Let the readers see the feed reach the end.
+        let head = writers_store.head_revision().unwrap();
+        let started = Instant::now();
+        while cache.local_head().unwrap() < head && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        done.store(true, Ordering::Release);
+    });
+    let mut log = log.into_inner().unwrap();
+    log.sort_by_key(|(rev, ..)| *rev);
+    let head = writers_store.head_revision().unwrap();
+    assert_eq!(
+        cache.local_head().unwrap(),
+        head,
+        "the feed reached the head"
+    );
+    let expected_at = |at: Revision| -> Viewers {
+        let mut out: Viewers = (0..OBJECTS).map(|o| (o, BTreeSet::new())).collect();
+        for (_, inserted, tuple) in log.iter().take_while(|(rev, ..)| *rev <= at) {
+            let object: usize = tuple.object.id.parse().unwrap();
+            let set = out.get_mut(&object).unwrap();
+            if *inserted {
+                set.insert(tuple.subject.to_string());
+            } else {
+                set.remove(&tuple.subject.to_string());
+            }
+        }
+        out
+    };
+    let observed = observed.into_inner().unwrap();
+    assert!(observed.len() > 50, "only {} snapshots", observed.len());
+    for (at, held) in &observed {
+        assert_eq!(held, &expected_at(*at), "the cache's snapshot at {at}");
+    }
+    // The database agrees with the log too.
+    assert_eq!(state(&writers_store, head), expected_at(head));
+    let (objects, _) = cache.usage();
+    eprintln!(
+        "{} snapshots checked; {} objects cached at the end",
+        observed.len(),
+        objects
+    );
+}
+
+#[test]
+fn the_cache_serves_exact_snapshots_while_other_stores_write() {
+    cache_serves_exact_snapshots_under_writers(64 << 20);
+}
+
+/// A cache too small for every object evicts and reads again, and stays exact.
+#[test]
+fn a_cache_too_small_for_the_data_stays_exact() {
+    cache_serves_exact_snapshots_under_writers(2 << 10);
+}
+
+/// The cache follows writes made elsewhere: after another store's write,
+/// the cache's own head reaches it (woken by NOTIFY, well within a second)
+/// and its answers at that head include the write.
+#[test]
+fn the_cache_sees_other_writers_through_the_feed() {
+    let url = support::postgres::database();
+    let writer = PostgresStore::connect(&url).unwrap();
+    let cache = ObjectCache::new(PostgresStore::connect(&url).unwrap(), 1 << 20).unwrap();
+    let before = cache.local_head().unwrap();
+    // Cache the object first, then change it elsewhere.
+    assert!(state(&cache, before)[&1].is_empty());
+    let rev = writer.write(&[t("doc:1#viewer@user:ann")], &[]).unwrap();
+    let started = Instant::now();
+    while cache.local_head().unwrap() < rev {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the feed did not bring revision {rev} within 2 s"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    eprintln!("the feed brought the write in {:?}", started.elapsed());
+    let at_head = state(&cache, rev);
+    assert_eq!(at_head[&1], BTreeSet::from(["user:ann".to_owned()]));
+    // And the old snapshot is still the old one.
+    assert!(state(&cache, before)[&1].is_empty());
+}
