@@ -6,7 +6,7 @@
 //! migration run holds a transaction-scoped advisory lock, so exactly one
 //! of them applies a migration and the others then find it applied.
 
-use postgres::Client;
+use postgres::{Client, GenericClient};
 
 use super::{connect_client, StoreError};
 use crate::store::MigrationStatus;
@@ -105,8 +105,33 @@ fn current_version(client: &mut Client) -> Result<u32, StoreError> {
     Ok(u32::try_from(version).unwrap_or_default())
 }
 
+/// A database zanzi never touched that already has tables in its `public`
+/// schema belongs to another application: zanzi refuses to add its own
+/// beside them (as it does for SQLite), and writes nothing.
+fn refuse_foreign(client: &mut impl GenericClient) -> Result<(), StoreError> {
+    let tables: Vec<String> = client
+        .query(
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = 'public' AND table_name NOT LIKE 'zanzi\\_%'
+             ORDER BY table_name LIMIT 5",
+            &[],
+        )?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    Err(StoreError::NotZanzi {
+        tables: tables.join(", "),
+    })
+}
+
 pub(super) fn client_status(client: &mut Client) -> Result<MigrationStatus, StoreError> {
     let current = current_version(client)?;
+    if current == 0 {
+        refuse_foreign(client)?;
+    }
     if current > LATEST_VERSION {
         return Err(StoreError::NewerDatabase {
             found: current,
@@ -123,6 +148,12 @@ pub(super) fn migrate_client(client: &mut Client) -> Result<MigrationStatus, Sto
         let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        let tracked: bool = tx
+            .query_one("SELECT to_regclass('zanzi_migrations') IS NOT NULL", &[])?
+            .try_get(0)?;
+        if !tracked {
+            refuse_foreign(&mut tx)?;
+        }
         tx.batch_execute(MIGRATIONS_TABLE)?;
         let applied: i32 = tx
             .query_one(
