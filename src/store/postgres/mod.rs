@@ -33,7 +33,8 @@
 //! blocking calls. Its calls must not be made on an async runtime's
 //! worker thread (it runs its own small runtime); callers use blocking
 //! threads, as [`TupleStore::reads_from_memory`] tells them to.
-//! Connections are TLS-less (`NoTls`) for now; TLS is left for later.
+//! TLS follows the URL's `sslmode` and `sslrootcert` as libpq reads them
+//! (`tls.rs`); connections are pooled and retried as `pool.rs` says.
 //!
 //! Every backend failure is [`StoreError::Backend`], or
 //! [`StoreError::Unavailable`] when the server cannot be reached or went
@@ -71,7 +72,11 @@ impl From<postgres::Error> for StoreError {
             None => true,
             Some(state) => state.code().starts_with("08") || state.code().starts_with("57"),
         };
-        if error.is_closed() || away {
+        if tls::is_tls_failure(&error) {
+            // A refused certificate or a server without TLS: the URL's
+            // settings, not the network.
+            StoreError::Backend(Box::new(error))
+        } else if error.is_closed() || away {
             StoreError::Unavailable(Box::new(error))
         } else if let Some(db) = error.as_db_error() {
             // The server's own message ("FATAL: password authentication
@@ -89,15 +94,14 @@ impl From<postgres::Error> for StoreError {
 #[error("malformed URL")]
 struct MalformedUrl(#[source] postgres::Error);
 
-fn parse_url(url: &str) -> Result<Config, StoreError> {
-    let config: Config = url
+/// The pool of connections a URL describes, TLS included (`tls.rs`).
+fn pool_for(url: &str) -> Result<Pool, StoreError> {
+    let settings = tls::TlsSettings::from_url(url)?;
+    let config: Config = settings
+        .url
         .parse()
         .map_err(|e| StoreError::Backend(Box::new(MalformedUrl(e))))?;
-    Ok(config)
-}
-
-fn pool_for(url: &str) -> Result<Pool, StoreError> {
-    Ok(Pool::new(parse_url(url)?, tls::Tls))
+    Ok(Pool::new(config, settings.connector()?))
 }
 
 /// One unpooled connection (migrations and their status).
