@@ -56,7 +56,7 @@ use postgres::{Client, Config};
 use super::{check_all, ChangeSet, Maintenance, Reader, Revision, StoreError, TupleStore};
 use crate::tuple::{SubjectRef, Tuple};
 
-pub use self::migrations::{migrate_up, migration_status, status_of, LATEST_VERSION};
+pub use self::migrations::{migrate_down, migrate_up, migration_status, status_of, LATEST_VERSION};
 pub use self::reads::PostgresReader;
 
 use self::pool::{Connection, Pool};
