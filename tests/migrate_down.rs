@@ -42,8 +42,22 @@ fn down_and_up_again(db: &str, latest: u64) {
         "document:readme#parent@folder:root",
     ])
     .success();
-    zanzi(&["tuples", "delete", "--db", db, "document:readme#parent@folder:root"]).success();
-    zanzi(&["tuples", "write", "--db", db, "document:readme#parent@folder:root"]).success();
+    zanzi(&[
+        "tuples",
+        "delete",
+        "--db",
+        db,
+        "document:readme#parent@folder:root",
+    ])
+    .success();
+    zanzi(&[
+        "tuples",
+        "write",
+        "--db",
+        db,
+        "document:readme#parent@folder:root",
+    ])
+    .success();
 
     // Down one step, unless that is the first migration (which holds the
     // tuples and asks for --yes).
@@ -71,7 +85,9 @@ fn down_and_up_again(db: &str, latest: u64) {
     assert_eq!(status["current"], latest);
     assert_eq!(status["tuples"], 2);
 
-    let report = json(&["migrate", "down", "--db", db, "--to", "0", "--yes", "--format", "json"]);
+    let report = json(&[
+        "migrate", "down", "--db", db, "--to", "0", "--yes", "--format", "json",
+    ]);
     assert_eq!(report["current"], 0);
     assert_eq!(report["reverted"].as_array().unwrap().len() as u64, latest);
     zanzi(&["migrate", "down", "--db", db])
@@ -94,8 +110,16 @@ fn sqlite_goes_down_and_up_again() {
 
     // Down step by step to the first layout and up again keeps every
     // tuple and its history (0004 moves the rows back into one table).
-    zanzi(&["tuples", "write", "--db", db, "--schema", DRIVE, "folder:a#viewer@user:bob"])
-        .success();
+    zanzi(&[
+        "tuples",
+        "write",
+        "--db",
+        db,
+        "--schema",
+        DRIVE,
+        "folder:a#viewer@user:bob",
+    ])
+    .success();
     zanzi(&["tuples", "delete", "--db", db, "folder:a#viewer@user:bob"]).success();
     zanzi(&["tuples", "write", "--db", db, "folder:b#viewer@user:carol"]).success();
     zanzi(&["migrate", "down", "--db", db, "--to", "2"]).success();

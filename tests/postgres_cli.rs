@@ -335,3 +335,121 @@ fn a_database_at_a_newer_migration_is_refused_and_left_alone() {
     each_command_fails_with(&url, "newer than this program's");
     assert_eq!(head(), before);
 }
+
+/// `zanzi tuples import` into PostgreSQL killed with SIGKILL mid-way leaves
+/// whole batches, in file order, one revision each; importing the file
+/// again completes it.
+#[test]
+fn an_import_killed_midway_leaves_whole_batches_in_postgres() {
+    const TUPLES: usize = 200_000;
+    const BATCH: usize = 5_000;
+    let url = support::postgres::database();
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("docs.zanzi");
+    std::fs::write(
+        &schema,
+        "namespace user {}\nnamespace doc { relation viewer: user }\n",
+    )
+    .unwrap();
+    let file = dir.path().join("big.tuples");
+    let lines: Vec<String> = (0..TUPLES)
+        .map(|i| format!("doc:d{}#viewer@user:u{}", i / 3, i % 50_000))
+        .collect();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let import = || {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_zanzi"));
+        command
+            .args([
+                "tuples",
+                "import",
+                "--batch-size",
+                &BATCH.to_string(),
+                "--db",
+                &url,
+            ])
+            .arg("--schema")
+            .arg(&schema)
+            .arg(&file)
+            .env_remove("ZANZI_DB");
+        command
+    };
+    let head = || -> i64 {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let exists: bool = client
+            .query_one("SELECT to_regclass('zanzi_meta') IS NOT NULL", &[])
+            .unwrap()
+            .get(0);
+        if !exists {
+            return 0;
+        }
+        client
+            .query_one("SELECT head FROM zanzi_meta", &[])
+            .unwrap()
+            .get(0)
+    };
+    let mut child = import()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    let finished = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "the import failed: {status}");
+            break true;
+        }
+        if head() >= 1 {
+            break false;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no batch committed in time"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let store = zanzi::store::PostgresStore::connect(&url).unwrap();
+    use zanzi::store::{PageRequest, TupleFilter, TupleStore};
+    let at = store.head_revision().unwrap();
+    let mut stored = Vec::new();
+    let mut request = PageRequest::first(50_000);
+    loop {
+        let page = store
+            .snapshot(at)
+            .unwrap()
+            .list(&TupleFilter::default(), &request)
+            .unwrap();
+        stored.extend(page.items.iter().map(ToString::to_string));
+        match page.next_cursor {
+            Some(cursor) => request.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    let n = stored.len();
+    assert!(n >= BATCH, "the first batch had committed");
+    assert_eq!(n % BATCH, 0, "{n} tuples: a partial batch");
+    assert_eq!(at.0 as usize, n / BATCH, "one revision per batch");
+    assert!(
+        stored.iter().eq(lines[..n].iter()),
+        "batches as in the file"
+    );
+    if finished {
+        assert_eq!(n, TUPLES);
+    }
+    drop(store);
+
+    let out = import().output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = String::from_utf8(out.stdout).unwrap();
+    let expected = format!(
+        "imported {TUPLES} tuples from 1 file: {} new, {n} already present",
+        TUPLES - n
+    );
+    assert!(summary.starts_with(&expected), "{summary}");
+}

@@ -41,6 +41,7 @@
 //! away, with the driver's error as its source: a read either answers from
 //! the database or fails.
 
+mod import;
 mod migrations;
 mod pool;
 mod reads;
@@ -53,7 +54,9 @@ use std::sync::Arc;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Config};
 
-use super::{check_all, ChangeSet, Maintenance, Reader, Revision, StoreError, TupleStore};
+use super::{
+    check_all, ChangeSet, ImportReport, Maintenance, Reader, Revision, StoreError, TupleStore,
+};
 use crate::tuple::{SubjectRef, Tuple};
 
 pub use self::migrations::{migrate_down, migrate_up, migration_status, status_of, LATEST_VERSION};
@@ -297,6 +300,11 @@ impl TupleStore for PostgresStore {
 
     fn store_id(&self) -> Result<String, StoreError> {
         Ok(self.id.clone())
+    }
+
+    /// Each batch through `COPY` (`import.rs`).
+    fn import(&self, tuples: &[Tuple], batch_size: usize) -> Result<ImportReport, StoreError> {
+        self.copy_import(tuples, batch_size)
     }
 }
 
