@@ -27,12 +27,14 @@
 //! `REPEATABLE READ` transaction for its life: garbage collection that
 //! starts after the snapshot was taken cannot remove what it reads.
 //!
-//! The client is the synchronous `postgres` crate behind an `r2d2` pool:
+//! The client is the synchronous `postgres` crate behind a small pool
+//! (`pool.rs`):
 //! the store traits are synchronous (SQLite's and the engine's reads are
 //! blocking calls), so an async driver would only be wrapped back into
 //! blocking calls. Its calls must not be made on an async runtime's
 //! worker thread (it runs its own small runtime); callers use blocking
 //! threads, as [`TupleStore::reads_from_memory`] tells them to.
+//!
 //! TLS follows the URL's `sslmode` and `sslrootcert` as libpq reads them
 //! (`tls.rs`); connections are pooled and retried as `pool.rs` says.
 //!

@@ -29,20 +29,20 @@ use crate::store::StoreError;
 
 /// How long a checkout may keep trying before it reports the database
 /// unavailable.
-pub(super) const CHECKOUT_BUDGET: Duration = Duration::from_secs(2);
+const CHECKOUT_BUDGET: Duration = Duration::from_secs(2);
 
 /// The first pause between two connection attempts; it doubles.
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 
 /// How long one connection attempt may take when the URL does not say
 /// (`connect_timeout=` seconds, as libpq reads it).
-pub(super) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long the test of an idle connection may take.
 const VALID_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Connections per store: each live reader holds one, each write one.
-pub(super) const POOL_SIZE: usize = 16;
+const POOL_SIZE: usize = 16;
 
 /// No connection was free within the budget (all are in use).
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +93,7 @@ impl Pool {
     /// One new connection, retried with backoff while the server cannot be
     /// reached, until `deadline`. Any other failure (credentials, a
     /// missing database, TLS refused) is returned at once.
-    pub(super) fn connect(&self, deadline: Instant) -> Result<Client, StoreError> {
+    fn connect(&self, deadline: Instant) -> Result<Client, StoreError> {
         let mut pause = FIRST_BACKOFF;
         loop {
             match self.tls.connect(&self.config) {
@@ -129,8 +129,13 @@ impl Pool {
                     return Ok(self.hand_out(client));
                 }
                 drop(client);
+                // The others idled as long and most likely died with it
+                // (a restarted server): drop them too rather than test
+                // each, which could take a timeout apiece.
                 state = self.state()?;
-                state.open = state.open.saturating_sub(1);
+                let dead = state.idle.len() + 1;
+                state.idle.clear();
+                state.open = state.open.saturating_sub(dead);
                 continue;
             }
             if state.open < POOL_SIZE {
