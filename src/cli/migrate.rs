@@ -3,6 +3,8 @@
 //! Writes migrate a database by themselves; reads never change it, and ask
 //! for `zanzi migrate up` when it is behind. `status` reports without
 //! changing anything, including for a database that does not exist yet.
+//! `down` reverts migrations (to go back to an older zanzi), and asks for
+//! `--yes` before it deletes tuples or the stored schema.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,7 +13,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::local::{self, DbArgs, ReportFormat, JSON_VERSION};
-use crate::store::{Location, MigrationStatus, Revision};
+use crate::store::{Location, MigrationStatus, Revision, StoreError};
 
 #[derive(Debug, Subcommand)]
 pub enum MigrateCommand {
@@ -20,6 +22,21 @@ pub enum MigrateCommand {
     /// Show which migrations are applied and pending, the latest revision,
     /// the number of tuples and the stored schema.
     Status(MigrateArgs),
+    /// Revert the newest applied migration (or, with --to, every one above
+    /// that version; --to 0 removes zanzi's tables).
+    Down(DownArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub common: MigrateArgs,
+    /// The version to go back to (default: one below the current).
+    #[arg(long, value_name = "N")]
+    pub to: Option<u32>,
+    /// Go ahead even when reverting deletes tuples or the stored schema.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -47,6 +64,9 @@ struct StatusReport<'a> {
     /// `migrate up` only: the migrations this run applied.
     #[serde(skip_serializing_if = "Option::is_none")]
     newly_applied: Option<&'a [&'static str]>,
+    /// `migrate down` only: the migrations this run reverted, newest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reverted: Option<&'a [&'static str]>,
     /// The latest revision; `null` unless the database is up to date.
     revision: Option<Revision>,
     /// Live tuples at `revision`.
@@ -59,6 +79,7 @@ pub fn run(command: &MigrateCommand) -> miette::Result<ExitCode> {
     match command {
         MigrateCommand::Up(args) => up(args),
         MigrateCommand::Status(args) => status(args),
+        MigrateCommand::Down(args) => down(args),
     }
 }
 
@@ -104,6 +125,7 @@ fn up(args: &MigrateArgs) -> miette::Result<ExitCode> {
             applied: &after.applied,
             pending: &after.pending,
             newly_applied: Some(&newly),
+            reverted: None,
             revision,
             tuples,
             schema,
@@ -153,6 +175,7 @@ fn status(args: &MigrateArgs) -> miette::Result<ExitCode> {
             applied: &status.applied,
             pending: &status.pending,
             newly_applied: None,
+            reverted: None,
             revision,
             tuples,
             schema,
@@ -181,6 +204,66 @@ fn status(args: &MigrateArgs) -> miette::Result<ExitCode> {
                     Some(hash) => text.push_str(&format!("schema {hash}\n")),
                     None => text.push_str("no stored schema\n"),
                 }
+            }
+            local::print(&text)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn down(args: &DownArgs) -> miette::Result<ExitCode> {
+    let db = &args.common.db.db;
+    let location = Location::of_path(db);
+    local::require_db(db)?;
+    let before = location.migration_status().map_err(local::store_err(db))?;
+    let to = args.to.unwrap_or(before.current.saturating_sub(1));
+    let after = match location.migrate_down(to, args.yes) {
+        Err(error @ StoreError::WouldLoseData { .. }) => {
+            return Err(miette::miette!(
+                help = "pass --yes to revert anyway (export the tuples first: \
+                        `zanzi tuples export`)",
+                "database `{location}`: {error}"
+            ))
+        }
+        result => result.map_err(local::store_err(db))?,
+    };
+    let reverted: Vec<&'static str> = before
+        .applied
+        .iter()
+        .skip(after.applied.len())
+        .rev()
+        .copied()
+        .collect();
+    let (revision, tuples, schema) = contents(db, &after)?;
+    match args.common.format {
+        ReportFormat::Json => local::print_json(&StatusReport {
+            version: JSON_VERSION,
+            database: location.to_string(),
+            exists: true,
+            current: after.current,
+            latest: after.latest,
+            up_to_date: after.current == after.latest,
+            applied: &after.applied,
+            pending: &after.pending,
+            newly_applied: None,
+            reverted: Some(&reverted),
+            revision,
+            tuples,
+            schema,
+        })?,
+        ReportFormat::Human => {
+            let name = location.to_string();
+            let mut text = String::new();
+            for migration in &reverted {
+                text.push_str(&format!("reverted {migration}\n"));
+            }
+            if reverted.is_empty() {
+                text.push_str(&format!(
+                    "`{name}` is at version {}; nothing to revert\n",
+                    after.current
+                ));
+            } else {
+                text.push_str(&format!("`{name}` is at version {}\n", after.current));
             }
             local::print(&text)?;
         }

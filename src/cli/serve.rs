@@ -126,7 +126,11 @@ pub fn run(args: &ServeArgs) -> miette::Result<ExitCode> {
         .into_diagnostic()?;
     runtime
         .block_on(crate::server::run(settings))
-        .map_err(|e| miette!("{e}"))?;
+        .map_err(|e| match e {
+            // As every command reports its database: one line naming --db.
+            crate::server::ServeError::Store { db, reason } => miette!("--db `{db}`: {reason}"),
+            e => miette!("{e}"),
+        })?;
     Ok(ExitCode::SUCCESS)
 }
 

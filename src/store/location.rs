@@ -105,6 +105,20 @@ impl Location {
     }
 }
 
+impl Location {
+    /// Reverts the migrations above version `to`, newest first; refuses
+    /// ([`StoreError::WouldLoseData`]) to delete tuples or the stored
+    /// schema unless `allow_loss`. A database that does not exist (or is
+    /// in memory) has nothing to revert.
+    pub fn migrate_down(&self, to: u32, allow_loss: bool) -> Result<MigrationStatus, StoreError> {
+        match self {
+            Location::Sqlite(path) if path.exists() => sqlite::migrate_down(path, to, allow_loss),
+            Location::Memory | Location::Sqlite(_) => Ok(sqlite::status_of(0)),
+            Location::Postgres(url) => postgres::migrate_down(url, to, allow_loss),
+        }
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

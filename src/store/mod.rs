@@ -184,6 +184,10 @@ pub enum StoreError {
     /// without migrating.
     #[error("the database needs migrating (at version {found}, expected {expected}); run the migrations first")]
     NeedsMigration { found: u32, expected: u32 },
+    /// Migrating down would delete data (tuples, the stored schema) and
+    /// was not allowed to; nothing was changed.
+    #[error("migrating down to version {to} would delete {what}")]
+    WouldLoseData { to: u32, what: String },
     /// The database holds another application's tables and no zanzi
     /// layout; nothing was written to it.
     #[error("the database is not zanzi's: it holds other tables ({tables}) and no zanzi data")]

@@ -26,6 +26,8 @@ pub struct Cluster {
     dir: tempfile::TempDir,
     port: u16,
     as_postgres: bool,
+    /// More `-c name=value` server settings (TLS).
+    extra: Vec<String>,
 }
 
 /// The directory holding both `initdb` and `pg_ctl`.
@@ -115,6 +117,13 @@ impl Cluster {
 
     /// Creates and starts a new cluster.
     pub fn start() -> Cluster {
+        Cluster::start_with(|_| Vec::new())
+    }
+
+    /// Creates and starts a new cluster with more server settings, given by
+    /// `settings` from the cluster's directory (which it may write files
+    /// into: they are given to the `postgres` user).
+    pub fn start_with(settings: impl FnOnce(&Path) -> Vec<String>) -> Cluster {
         let bin = find_bin();
         let dir = tempfile::Builder::new()
             .prefix("zanzi-pg")
@@ -132,11 +141,24 @@ impl Cluster {
                 "cannot give the cluster directory to the postgres user"
             );
         }
+        let extra = settings(dir.path());
+        if as_postgres {
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .expect("chown");
+            assert!(
+                status.success(),
+                "cannot give the cluster files to postgres"
+            );
+        }
         let cluster = Cluster {
             bin,
             dir,
             port: free_port(),
             as_postgres,
+            extra,
         };
         let data = cluster.data();
         let data = data.to_str().expect("a UTF-8 path");
@@ -153,6 +175,15 @@ impl Cluster {
                 "--no-sync",
             ],
         );
+        // Passwords are checked over TCP (a test of wrong credentials needs
+        // it), except for the superuser the tests connect as.
+        std::fs::write(
+            cluster.data().join("pg_hba.conf"),
+            "local all all trust\n\
+             host all postgres 127.0.0.1/32 trust\n\
+             host all all 127.0.0.1/32 scram-sha-256\n",
+        )
+        .expect("write pg_hba.conf");
         cluster.start_server();
         cluster.watch();
         cluster
@@ -162,12 +193,16 @@ impl Cluster {
     pub fn start_server(&self) {
         let data = self.data();
         let data = data.to_str().expect("a UTF-8 path");
-        let options = format!(
+        let mut options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
              -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
             self.port,
             self.dir.path().display()
         );
+        for setting in &self.extra {
+            options.push_str(" -c ");
+            options.push_str(setting);
+        }
         let log = self.log();
         self.run(
             "pg_ctl",
@@ -230,6 +265,18 @@ impl Cluster {
     /// The URL of `database` as the superuser.
     pub fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// The port the server listens on (127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs `sql` as the superuser in `database`.
+    pub fn execute(&self, database: &str, sql: &str) {
+        let mut admin = postgres::Client::connect(&self.url(database), postgres::NoTls)
+            .expect("connect to the test cluster");
+        admin.batch_execute(sql).expect("run SQL as the superuser");
     }
 
     /// A new, empty database; its URL.

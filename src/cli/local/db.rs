@@ -13,6 +13,12 @@ pub fn display(path: &Path) -> String {
 }
 
 pub fn store_error(db: &Path, error: StoreError) -> miette::Report {
+    // A PostgreSQL URL fails in more ways than a file (malformed, refused,
+    // credentials, a missing or foreign database): one line that names the
+    // setting and the cause, the password masked.
+    if let Location::Postgres(_) = Location::of_path(db) {
+        return miette!("--db `{}`: {error}", display(db));
+    }
     let help = match &error {
         StoreError::NeedsMigration { .. } => Some(format!(
             "run `zanzi migrate up --db {}` to bring it up to date",
@@ -20,15 +26,6 @@ pub fn store_error(db: &Path, error: StoreError) -> miette::Report {
         )),
         StoreError::NotZanzi { .. } => {
             Some("name another database with --db (or ZANZI_DB); zanzi keeps its own".to_owned())
-        }
-        StoreError::Backend(_) | StoreError::Unavailable(_)
-            if matches!(Location::of_path(db), Location::Postgres(_)) =>
-        {
-            Some(
-                "check the database named by --db (or ZANZI_DB): its host, port, name and \
-             credentials"
-                    .to_owned(),
-            )
         }
         _ => None,
     };

@@ -6,14 +6,15 @@
 //! migration run holds a transaction-scoped advisory lock, so exactly one
 //! of them applies a migration and the others then find it applied.
 
-use postgres::Client;
+use postgres::{Client, GenericClient};
 
 use super::{connect_client, StoreError};
 use crate::store::MigrationStatus;
 
-/// The embedded migrations, in order; migration `i` (1-based) is recorded as
-/// version `i`. Never edit one that has shipped: append.
-pub(super) const MIGRATIONS: &[(&str, &str)] = &[
+/// The embedded migrations, in order, as (name, up, down); migration `i`
+/// (1-based) is recorded as version `i`, and its down SQL reverts it.
+/// Never edit one that has shipped: append.
+pub(super) const MIGRATIONS: &[(&str, &str, &str)] = &[
     (
         "0001_tuples",
         // Text columns compare bytewise (`COLLATE "C"`), as Rust strings do,
@@ -62,6 +63,8 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         ir       TEXT NOT NULL,
         saved_at BIGINT NOT NULL
     );"#,
+        "DROP TABLE zanzi_schema, zanzi_tuples, zanzi_revisions, zanzi_meta;
+         DROP SEQUENCE zanzi_tuple_seq;",
     ),
     (
         "0002_feed_and_schema_history",
@@ -79,6 +82,8 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
     INSERT INTO zanzi_schema_history (hash, ir, saved_at, revision)
         SELECT hash, ir, saved_at, (SELECT head FROM zanzi_meta WHERE id = 1)
         FROM zanzi_schema;"#,
+        "DROP TABLE zanzi_schema_history;
+         DROP INDEX zanzi_tuples_created;",
     ),
 ];
 
@@ -98,7 +103,7 @@ const MIGRATION_LOCK: i64 = 0x7a61_6e7a_696d_6967;
 
 /// The status of a database at layout version `current`.
 pub fn status_of(current: u32) -> MigrationStatus {
-    let names = MIGRATIONS.iter().map(|(name, _)| *name);
+    let names = MIGRATIONS.iter().map(|(name, _, _)| *name);
     MigrationStatus {
         current,
         latest: LATEST_VERSION,
@@ -124,8 +129,33 @@ fn current_version(client: &mut Client) -> Result<u32, StoreError> {
     Ok(u32::try_from(version).unwrap_or_default())
 }
 
+/// A database zanzi never touched that already has tables in its `public`
+/// schema belongs to another application: zanzi refuses to add its own
+/// beside them (as it does for SQLite), and writes nothing.
+fn refuse_foreign(client: &mut impl GenericClient) -> Result<(), StoreError> {
+    let tables: Vec<String> = client
+        .query(
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = 'public' AND table_name NOT LIKE 'zanzi\\_%'
+             ORDER BY table_name LIMIT 5",
+            &[],
+        )?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    Err(StoreError::NotZanzi {
+        tables: tables.join(", "),
+    })
+}
+
 pub(super) fn client_status(client: &mut Client) -> Result<MigrationStatus, StoreError> {
     let current = current_version(client)?;
+    if current == 0 {
+        refuse_foreign(client)?;
+    }
     if current > LATEST_VERSION {
         return Err(StoreError::NewerDatabase {
             found: current,
@@ -138,10 +168,16 @@ pub(super) fn client_status(client: &mut Client) -> Result<MigrationStatus, Stor
 /// Applies every pending migration, each in its own transaction under the
 /// migration lock.
 pub(super) fn migrate_client(client: &mut Client) -> Result<MigrationStatus, StoreError> {
-    for (index, (name, sql)) in MIGRATIONS.iter().enumerate() {
+    for (index, (name, sql, _)) in MIGRATIONS.iter().enumerate() {
         let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        let tracked: bool = tx
+            .query_one("SELECT to_regclass('zanzi_migrations') IS NOT NULL", &[])?
+            .try_get(0)?;
+        if !tracked {
+            refuse_foreign(&mut tx)?;
+        }
         tx.batch_execute(MIGRATIONS_TABLE)?;
         let applied: i32 = tx
             .query_one(
@@ -177,4 +213,94 @@ pub fn migration_status(url: &str) -> Result<MigrationStatus, StoreError> {
 /// exist; zanzi creates tables, not databases).
 pub fn migrate_up(url: &str) -> Result<MigrationStatus, StoreError> {
     migrate_client(&mut connect_client(url)?)
+}
+
+/// What reverting from version `from` to `to` would delete: the tuples
+/// and the stored schema, when the first migration is reverted.
+fn loss(client: &mut impl GenericClient, from: u32, to: u32) -> Result<Vec<String>, StoreError> {
+    let mut lost = Vec::new();
+    if to == 0 && from >= 1 {
+        let row = client.query_one(
+            "SELECT (SELECT COUNT(*) FROM zanzi_tuples), (SELECT COUNT(*) FROM zanzi_schema)",
+            &[],
+        )?;
+        let versions: i64 = row.try_get(0)?;
+        let schemas: i64 = row.try_get(1)?;
+        if versions > 0 {
+            lost.push(format!("{versions} stored tuple version(s)"));
+        }
+        if schemas > 0 {
+            lost.push("the stored schema".to_owned());
+        }
+    } else if to < 2 && from >= 2 {
+        // The current schema stays in `zanzi_schema`; its predecessors
+        // exist only in the history.
+        let earlier: i64 = client
+            .query_one(
+                "SELECT GREATEST(COUNT(*) - 1, 0) FROM zanzi_schema_history",
+                &[],
+            )?
+            .try_get(0)?;
+        if earlier > 0 {
+            lost.push(format!("{earlier} earlier schema(s) of the history"));
+        }
+    }
+    Ok(lost)
+}
+
+/// Reverts the migrations above version `to`, newest first, in one
+/// transaction under the migration lock; at version 0 no zanzi table is
+/// left. Refuses ([`StoreError::WouldLoseData`]) when that would delete
+/// tuples or the stored schema, unless `allow_loss`.
+pub fn migrate_down(url: &str, to: u32, allow_loss: bool) -> Result<MigrationStatus, StoreError> {
+    let mut client = connect_client(url)?;
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    let tracked: bool = tx
+        .query_one("SELECT to_regclass('zanzi_migrations') IS NOT NULL", &[])?
+        .try_get(0)?;
+    if !tracked {
+        drop(tx);
+        return client_status(&mut client);
+    }
+    let current: i32 = tx
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM zanzi_migrations",
+            &[],
+        )?
+        .try_get(0)?;
+    let current = u32::try_from(current).unwrap_or_default();
+    if current > LATEST_VERSION {
+        return Err(StoreError::NewerDatabase {
+            found: current,
+            supported: LATEST_VERSION,
+        });
+    }
+    if to >= current {
+        drop(tx);
+        return client_status(&mut client);
+    }
+    let lost = loss(&mut tx, current, to)?;
+    if !lost.is_empty() && !allow_loss {
+        return Err(StoreError::WouldLoseData {
+            to,
+            what: lost.join(" and "),
+        });
+    }
+    let reverted = MIGRATIONS
+        .iter()
+        .take(current as usize)
+        .skip(to as usize)
+        .rev();
+    for (_, _, down) in reverted {
+        tx.batch_execute(down)?;
+    }
+    if to == 0 {
+        tx.batch_execute("DROP TABLE zanzi_migrations")?;
+    } else {
+        let to = i32::try_from(to).unwrap_or(i32::MAX);
+        tx.execute("DELETE FROM zanzi_migrations WHERE version > $1", &[&to])?;
+    }
+    tx.commit()?;
+    client_status(&mut client)
 }

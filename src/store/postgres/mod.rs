@@ -27,13 +27,16 @@
 //! `REPEATABLE READ` transaction for its life: garbage collection that
 //! starts after the snapshot was taken cannot remove what it reads.
 //!
-//! The client is the synchronous `postgres` crate behind an `r2d2` pool:
+//! The client is the synchronous `postgres` crate behind a small pool
+//! (`pool.rs`):
 //! the store traits are synchronous (SQLite's and the engine's reads are
 //! blocking calls), so an async driver would only be wrapped back into
 //! blocking calls. Its calls must not be made on an async runtime's
 //! worker thread (it runs its own small runtime); callers use blocking
 //! threads, as [`TupleStore::reads_from_memory`] tells them to.
-//! Connections are TLS-less (`NoTls`) for now; TLS is left for later.
+//!
+//! TLS follows the URL's `sslmode` and `sslrootcert` as libpq reads them
+//! (`tls.rs`); connections are pooled and retried as `pool.rs` says.
 //!
 //! Every backend failure is [`StoreError::Backend`], or
 //! [`StoreError::Unavailable`] when the server cannot be reached or went
@@ -41,27 +44,29 @@
 //! the database or fails.
 
 mod feed;
+mod import;
 mod migrations;
 mod objects;
+mod pool;
 mod reads;
 mod schema;
+mod tls;
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::sync::Arc;
 
 use postgres::types::{ToSql, Type};
-use postgres::{Client, Config, NoTls};
-use r2d2_postgres::r2d2::{Pool, PooledConnection};
-use r2d2_postgres::PostgresConnectionManager;
+use postgres::{Client, Config};
 
-use super::{check_all, ChangeSet, Maintenance, Reader, Revision, StoreError, TupleStore};
+use super::{
+    check_all, ChangeSet, ImportReport, Maintenance, Reader, Revision, StoreError, TupleStore,
+};
 use crate::tuple::{SubjectRef, Tuple};
 
-pub use self::migrations::{migrate_up, migration_status, status_of, LATEST_VERSION};
+pub use self::migrations::{migrate_down, migrate_up, migration_status, status_of, LATEST_VERSION};
 pub use self::reads::PostgresReader;
 
-type Manager = PostgresConnectionManager<NoTls>;
-type Connection = PooledConnection<Manager>;
+use self::pool::{Connection, Pool};
 
 /// The backend's errors, kept as the source of [`StoreError::Backend`].
 /// An error without a SQL state is the connection's (refused, reset,
@@ -74,48 +79,47 @@ impl From<postgres::Error> for StoreError {
             None => true,
             Some(state) => state.code().starts_with("08") || state.code().starts_with("57"),
         };
-        if error.is_closed() || away {
+        if tls::is_tls_failure(&error) {
+            // A refused certificate or a server without TLS: the URL's
+            // settings, not the network.
+            StoreError::Backend(Box::new(error))
+        } else if error.is_closed() || away {
             StoreError::Unavailable(Box::new(error))
+        } else if let Some(db) = error.as_db_error() {
+            // The server's own message ("FATAL: password authentication
+            // failed …"), without the driver's "db error" wrapping.
+            StoreError::Backend(Box::new(db.clone()))
         } else {
             StoreError::Backend(Box::new(error))
         }
     }
 }
 
-/// The pool fails only when no connection could be made in time.
-impl From<r2d2_postgres::r2d2::Error> for StoreError {
-    fn from(error: r2d2_postgres::r2d2::Error) -> StoreError {
-        StoreError::Unavailable(Box::new(error))
-    }
-}
+/// A `--db` URL that does not parse: a mistake in the setting, not an
+/// unreachable database.
+#[derive(Debug, thiserror::Error)]
+#[error("malformed URL")]
+struct MalformedUrl(#[source] postgres::Error);
 
-/// How long taking a pooled connection may wait (for a free one, or for
-/// the server) before it fails.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Connections per store: each live reader holds one, each write one.
-const POOL_SIZE: u32 = 16;
-
-fn parse_url(url: &str) -> Result<Config, StoreError> {
-    let mut config: Config = url.parse()?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(CONNECT_TIMEOUT);
-    }
-    Ok(config)
+/// The pool of connections a URL describes, TLS included (`tls.rs`).
+fn pool_for(url: &str) -> Result<Pool, StoreError> {
+    let settings = tls::TlsSettings::from_url(url)?;
+    let config: Config = settings
+        .url
+        .parse()
+        .map_err(|e| StoreError::Backend(Box::new(MalformedUrl(e))))?;
+    Ok(Pool::new(config, settings.connector()?))
 }
 
 /// One unpooled connection (migrations and their status).
 pub(super) fn connect_client(url: &str) -> Result<Client, StoreError> {
-    Ok(parse_url(url)?.connect(NoTls)?)
+    pool_for(url)?.connect_now()
 }
 
 /// A PostgreSQL tuple store: a pool of connections to one database.
 pub struct PostgresStore {
     /// Always `Some` until dropped (see the `Drop` implementation).
-    pool: Option<Pool<Manager>>,
-    /// How to connect, for connections outside the pool (the feed's
-    /// listener).
-    config: Config,
+    pool: Option<Arc<Pool>>,
     id: String,
 }
 
@@ -208,17 +212,7 @@ impl PostgresStore {
     /// Connects to the database at `url` (as libpq takes it:
     /// `postgres://user@host:port/db?…`) and applies any pending migration.
     pub fn connect(url: &str) -> Result<PostgresStore, StoreError> {
-        let config = parse_url(url)?;
-        let pool = Pool::builder()
-            .max_size(POOL_SIZE)
-            .min_idle(Some(1))
-            .connection_timeout(CONNECT_TIMEOUT)
-            // Each checkout is tested (one empty query): after the server
-            // restarted, every pooled connection is dead, and without the
-            // test each would fail one request before being replaced, so
-            // the store would answer 503 long after the database is back.
-            .test_on_check_out(true)
-            .build(Manager::new(config.clone(), NoTls))?;
+        let pool = Arc::new(pool_for(url)?);
         let mut conn = pool.get()?;
         migrations::migrate_client(&mut conn)?;
         let id: String = conn
@@ -227,22 +221,39 @@ impl PostgresStore {
         drop(conn);
         Ok(PostgresStore {
             pool: Some(pool),
-            config,
             id,
         })
     }
 
     fn conn(&self) -> Result<Connection, StoreError> {
-        let pool = self
-            .pool
-            .as_ref()
-            .ok_or_else(|| StoreError::Backend("the store was closed".into()))?;
-        Ok(pool.get()?)
+        self.pool()?.get()
     }
 
-    /// A connection of its own, outside the pool.
+    fn pool(&self) -> Result<&Arc<Pool>, StoreError> {
+        self.pool
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("the store was closed".into()))
+    }
+
+    /// A connection of its own, outside the pool (the feed's listener).
     fn connect_unpooled(&self) -> Result<Client, StoreError> {
-        Ok(self.config.connect(NoTls)?)
+        self.pool()?.connect_now()
+    }
+
+    /// Runs `read` on a connection, and once more on a fresh one when the
+    /// first dropped mid-way: reads are idempotent (see `pool.rs`).
+    fn read<T>(
+        &self,
+        read: impl Fn(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        match read(&mut conn) {
+            Err(StoreError::Unavailable(_)) if conn.is_closed() => {
+                drop(conn);
+                read(&mut *self.conn()?)
+            }
+            result => result,
+        }
     }
 
     /// This database's migration status.
@@ -269,15 +280,16 @@ impl Drop for PostgresStore {
 
 impl TupleStore for PostgresStore {
     fn snapshot(&self, at: Revision) -> Result<Box<dyn Reader + '_>, StoreError> {
-        Ok(Box::new(PostgresReader::new(self.conn()?, at)?))
+        Ok(Box::new(PostgresReader::new(Arc::clone(self.pool()?), at)?))
     }
 
     fn head_revision(&self) -> Result<Revision, StoreError> {
-        let head: i64 = self
-            .conn()?
-            .query_typed_one("SELECT head FROM zanzi_meta WHERE id = 1", &[])?
-            .try_get(0)?;
-        Ok(to_revision(head))
+        self.read(|conn| {
+            let head: i64 = conn
+                .query_typed_one("SELECT head FROM zanzi_meta WHERE id = 1", &[])?
+                .try_get(0)?;
+            Ok(to_revision(head))
+        })
     }
 
     fn apply(&self, changes: &ChangeSet<'_>) -> Result<Revision, StoreError> {
@@ -339,6 +351,11 @@ impl TupleStore for PostgresStore {
     fn wakeup(&self) -> Result<Box<dyn super::feed::Wakeup>, StoreError> {
         self.listener()
     }
+
+    /// Each batch through `COPY` (`import.rs`).
+    fn import(&self, tuples: &[Tuple], batch_size: usize) -> Result<ImportReport, StoreError> {
+        self.copy_import(tuples, batch_size)
+    }
 }
 
 impl Maintenance for PostgresStore {
@@ -364,20 +381,23 @@ impl Maintenance for PostgresStore {
     }
 
     fn gc_horizon(&self) -> Result<Revision, StoreError> {
-        let horizon: i64 = self
-            .conn()?
-            .query_typed_one("SELECT gc_horizon FROM zanzi_meta WHERE id = 1", &[])?
-            .try_get(0)?;
-        Ok(to_revision(horizon))
+        self.read(|conn| {
+            let horizon: i64 = conn
+                .query_typed_one("SELECT gc_horizon FROM zanzi_meta WHERE id = 1", &[])?
+                .try_get(0)?;
+            Ok(to_revision(horizon))
+        })
     }
 
     fn revision_as_of(&self, unix_millis: i64) -> Result<Option<Revision>, StoreError> {
-        let row = self.conn()?.query_typed_opt(
-            "SELECT rev FROM zanzi_revisions WHERE committed_at <= $1
-             ORDER BY rev DESC LIMIT 1",
-            &[(&unix_millis, Type::INT8)],
-        )?;
-        row.map(|row| Ok(to_revision(row.try_get(0)?))).transpose()
+        self.read(|conn| {
+            let row = conn.query_typed_opt(
+                "SELECT rev FROM zanzi_revisions WHERE committed_at <= $1
+                 ORDER BY rev DESC LIMIT 1",
+                &[(&unix_millis, Type::INT8)],
+            )?;
+            row.map(|row| Ok(to_revision(row.try_get(0)?))).transpose()
+        })
     }
 
     fn live_count(&self) -> Result<u64, StoreError> {

@@ -7,13 +7,20 @@
 //! collection that raises the horizon afterwards removes nothing it reads.
 //! Each read is one statement sent with its parameter types
 //! (`query_typed`), which spares the round trip of preparing it.
+//!
+//! When the connection drops mid-way (the server restarted), the read is
+//! retried once on a fresh connection in a new snapshot, checked again
+//! against the horizon: a read at revision `r` answers the same in any
+//! snapshot whose horizon is still at most `r`.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use postgres::types::{ToSql, Type};
 use postgres::{Row, SimpleQueryMessage};
 
-use super::{rev_param, subject_columns, Connection, PostgresStore, StoreError, WILDCARD_REL};
+use super::pool::{Connection, Pool};
+use super::{rev_param, subject_columns, PostgresStore, StoreError, WILDCARD_REL};
 use crate::store::paging::{Page, PageBuilder, PageRequest};
 use crate::store::revision::ensure_readable;
 use crate::store::{Probe, ProbeHit, Reader, Revision, SubjectKind, TupleFilter};
@@ -29,6 +36,7 @@ const IS_SET_CONDITION: &str = " AND subject_rel NOT IN ('', '*')";
 
 /// A snapshot of a [`PostgresStore`] at one revision.
 pub struct PostgresReader {
+    pool: Arc<Pool>,
     conn: RefCell<Connection>,
     at: Revision,
 }
@@ -41,33 +49,51 @@ impl std::fmt::Debug for PostgresReader {
     }
 }
 
+/// Begins the read-only snapshot on `conn` and checks that `at` is
+/// readable in it.
+fn begin(conn: &mut Connection, at: Revision) -> Result<(), StoreError> {
+    let messages = conn.simple_query(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+         SELECT head, gc_horizon FROM zanzi_meta WHERE id = 1",
+    )?;
+    let number = |row: &postgres::SimpleQueryRow, i: usize| -> Result<Revision, StoreError> {
+        row.get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Revision)
+            .ok_or_else(|| StoreError::Backend("zanzi_meta holds no head revision".into()))
+    };
+    let row = messages
+        .iter()
+        .find_map(|m| match m {
+            SimpleQueryMessage::Row(row) => Some(row),
+            _ => None,
+        })
+        .ok_or_else(|| StoreError::Backend("zanzi_meta has no row".into()))?;
+    ensure_readable(at, number(row, 0)?, number(row, 1)?)
+}
+
+/// Whether `error` came from a connection that is gone, so that the same
+/// read on a fresh one may succeed.
+fn dropped(error: &StoreError, conn: &Connection) -> bool {
+    matches!(error, StoreError::Unavailable(_)) && conn.is_closed()
+}
+
 impl PostgresReader {
-    pub(super) fn new(conn: Connection, at: Revision) -> Result<PostgresReader, StoreError> {
-        // Made first, so that dropping it ends the transaction whatever
-        // fails below.
-        let mut reader = PostgresReader {
+    pub(super) fn new(pool: Arc<Pool>, at: Revision) -> Result<PostgresReader, StoreError> {
+        let mut conn = pool.get()?;
+        if let Err(error) = begin(&mut conn, at) {
+            if !dropped(&error, &conn) {
+                return Err(error);
+            }
+            drop(conn);
+            conn = pool.get()?;
+            begin(&mut conn, at)?;
+        }
+        Ok(PostgresReader {
+            pool,
             conn: RefCell::new(conn),
             at,
-        };
-        let messages = reader.conn.get_mut().simple_query(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
-             SELECT head, gc_horizon FROM zanzi_meta WHERE id = 1",
-        )?;
-        let number = |row: &postgres::SimpleQueryRow, i: usize| -> Result<Revision, StoreError> {
-            row.get(i)
-                .and_then(|v| v.parse::<u64>().ok())
-                .map(Revision)
-                .ok_or_else(|| StoreError::Backend("zanzi_meta holds no head revision".into()))
-        };
-        let row = messages
-            .iter()
-            .find_map(|m| match m {
-                SimpleQueryMessage::Row(row) => Some(row),
-                _ => None,
-            })
-            .ok_or_else(|| StoreError::Backend("zanzi_meta has no row".into()))?;
-        ensure_readable(at, number(row, 0)?, number(row, 1)?)?;
-        Ok(reader)
+        })
     }
 
     fn query(
@@ -79,7 +105,19 @@ impl PostgresReader {
             .conn
             .try_borrow_mut()
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
-        Ok(conn.query_typed(sql, params)?)
+        match conn.query_typed(sql, params) {
+            Ok(rows) => Ok(rows),
+            Err(error) => {
+                let error = StoreError::from(error);
+                if !dropped(&error, &conn) {
+                    return Err(error);
+                }
+                let mut fresh = self.pool.get()?;
+                begin(&mut fresh, self.at)?;
+                *conn = fresh;
+                Ok(conn.query_typed(sql, params)?)
+            }
+        }
     }
 }
 
@@ -350,13 +388,14 @@ pub(super) fn filter_sql(filter: &TupleFilter, first: usize) -> (String, Vec<Fil
 impl PostgresStore {
     /// How many tuples are live at the head revision.
     pub(super) fn count_live(&self) -> Result<u64, StoreError> {
-        let count: i64 = self
-            .conn()?
-            .query_typed_one(
-                "SELECT COUNT(*) FROM zanzi_tuples WHERE deleted_rev IS NULL",
-                &[],
-            )?
-            .try_get(0)?;
-        Ok(u64::try_from(count).unwrap_or_default())
+        self.read(|conn| {
+            let count: i64 = conn
+                .query_typed_one(
+                    "SELECT COUNT(*) FROM zanzi_tuples WHERE deleted_rev IS NULL",
+                    &[],
+                )?
+                .try_get(0)?;
+            Ok(u64::try_from(count).unwrap_or_default())
+        })
     }
 }

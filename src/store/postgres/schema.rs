@@ -53,9 +53,9 @@ impl SchemaStore for PostgresStore {
     /// The stored schema, re-validated as any IR file is
     /// ([`ir::Schema::from_json`]); `None` when none was stored.
     fn load_schema(&self) -> Result<Option<ir::Schema>, StoreError> {
-        let row = self
-            .conn()?
-            .query_typed_opt("SELECT ir FROM zanzi_schema WHERE id = 1", &[])?;
+        let row = self.read(|conn| {
+            Ok(conn.query_typed_opt("SELECT ir FROM zanzi_schema WHERE id = 1", &[])?)
+        })?;
         let json: Option<String> = row.map(|row| row.try_get(0)).transpose()?;
         json.map(|json| ir::Schema::from_json(&json).map_err(StoreError::StoredSchema))
             .transpose()
@@ -63,9 +63,9 @@ impl SchemaStore for PostgresStore {
 
     /// The hash of the stored schema, without loading it.
     fn schema_hash(&self) -> Result<Option<String>, StoreError> {
-        let row = self
-            .conn()?
-            .query_typed_opt("SELECT hash FROM zanzi_schema WHERE id = 1", &[])?;
+        let row = self.read(|conn| {
+            Ok(conn.query_typed_opt("SELECT hash FROM zanzi_schema WHERE id = 1", &[])?)
+        })?;
         Ok(row.map(|row| row.try_get(0)).transpose()?)
     }
 }

@@ -10,9 +10,10 @@ use serde::Serialize;
 use super::configure;
 use crate::store::StoreError;
 
-/// The embedded migrations, in order; migration `i` (1-based) brings the
-/// database to `user_version = i`. Never edit one that has shipped: append.
-pub(super) const MIGRATIONS: &[(&str, &str)] = &[
+/// The embedded migrations, in order, as (name, up, down); migration `i`
+/// (1-based) brings the database to `user_version = i`, and its down SQL
+/// back to `i - 1`. Never edit one that has shipped: append.
+pub(super) const MIGRATIONS: &[(&str, &str, &str)] = &[
     (
         "0001_tuples",
         "CREATE TABLE strings (
@@ -41,6 +42,7 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         WHERE deleted_rev IS NOT NULL;
     CREATE INDEX tuples_reverse
         ON tuples (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev);",
+        "DROP TABLE tuples; DROP TABLE revisions; DROP TABLE strings;",
     ),
     (
         "0002_schema",
@@ -51,6 +53,7 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         ir       TEXT NOT NULL,
         saved_at INTEGER NOT NULL
     );",
+        "DROP TABLE schema;",
     ),
     (
         "0003_meta",
@@ -59,6 +62,7 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );",
+        "DROP TABLE meta;",
     ),
     (
         "0004_live_history",
@@ -102,6 +106,31 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         ON history (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev);
     CREATE INDEX live_seq ON live (seq, created_rev);
     CREATE INDEX history_seq ON history (seq, created_rev, deleted_rev);",
+        // Back to one table: a version's `seq` becomes its `tuples.id`.
+        "CREATE TABLE tuples (
+        id          INTEGER PRIMARY KEY,
+        ns          INTEGER NOT NULL,
+        obj         INTEGER NOT NULL,
+        rel         INTEGER NOT NULL,
+        s_ns        INTEGER NOT NULL,
+        s_obj       INTEGER NOT NULL,
+        s_rel       INTEGER NOT NULL,
+        created_rev INTEGER NOT NULL,
+        deleted_rev INTEGER
+    );
+    INSERT INTO tuples (id, ns, obj, rel, s_ns, s_obj, s_rel, created_rev, deleted_rev)
+        SELECT seq, ns, obj, rel, s_ns, s_obj, s_rel, created_rev, NULL FROM live
+        UNION ALL
+        SELECT seq, ns, obj, rel, s_ns, s_obj, s_rel, created_rev, deleted_rev FROM history;
+    DROP TABLE live;
+    DROP TABLE history;
+    CREATE UNIQUE INDEX tuples_live
+        ON tuples (ns, obj, rel, s_rel, s_ns, s_obj) WHERE deleted_rev IS NULL;
+    CREATE INDEX tuples_history
+        ON tuples (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev)
+        WHERE deleted_rev IS NOT NULL;
+    CREATE INDEX tuples_reverse
+        ON tuples (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev);",
     ),
 ];
 
@@ -126,12 +155,12 @@ pub fn status_of(current: u32) -> MigrationStatus {
     let applied = MIGRATIONS
         .iter()
         .take(current as usize)
-        .map(|(name, _)| *name)
+        .map(|(name, _, _)| *name)
         .collect();
     let pending = MIGRATIONS
         .iter()
         .skip(current as usize)
-        .map(|(name, _)| *name)
+        .map(|(name, _, _)| *name)
         .collect();
     MigrationStatus {
         current,
@@ -162,7 +191,7 @@ pub(super) fn migrate_connection(conn: &mut Connection) -> Result<MigrationStatu
     if status.current == 0 {
         refuse_foreign(conn)?;
     }
-    for (index, (_, sql)) in MIGRATIONS.iter().enumerate().skip(status.current as usize) {
+    for (index, (_, sql, _)) in MIGRATIONS.iter().enumerate().skip(status.current as usize) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", index as u32 + 1)?;
@@ -187,6 +216,67 @@ fn refuse_foreign(conn: &Connection) -> Result<(), StoreError> {
     Err(StoreError::NotZanzi {
         tables: tables.join(", "),
     })
+}
+
+/// What reverting from version `from` to `to` would delete: tuples when
+/// the first migration is reverted, the stored schema with the second.
+fn loss(conn: &Connection, from: u32, to: u32) -> Result<Vec<String>, StoreError> {
+    let mut lost = Vec::new();
+    if to == 0 && from >= 1 {
+        let versions: i64 = if from >= 4 {
+            conn.query_row(
+                "SELECT (SELECT COUNT(*) FROM live) + (SELECT COUNT(*) FROM history)",
+                [],
+                |row| row.get(0),
+            )?
+        } else {
+            conn.query_row("SELECT COUNT(*) FROM tuples", [], |row| row.get(0))?
+        };
+        if versions > 0 {
+            lost.push(format!("{versions} stored tuple version(s)"));
+        }
+    }
+    if to < 2 && from >= 2 {
+        let schemas: i64 = conn.query_row("SELECT COUNT(*) FROM schema", [], |row| row.get(0))?;
+        if schemas > 0 {
+            lost.push("the stored schema".to_owned());
+        }
+    }
+    Ok(lost)
+}
+
+/// Reverts the migrations above version `to`, newest first, in one
+/// transaction. Refuses ([`StoreError::WouldLoseData`]) when that would
+/// delete tuples or the stored schema, unless `allow_loss`.
+pub fn migrate_down(path: &Path, to: u32, allow_loss: bool) -> Result<MigrationStatus, StoreError> {
+    let mut conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&conn)?;
+    let status = connection_status(&conn)?;
+    if to >= status.current {
+        return Ok(status);
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let lost = loss(&tx, status.current, to)?;
+    if !lost.is_empty() && !allow_loss {
+        return Err(StoreError::WouldLoseData {
+            to,
+            what: lost.join(" and "),
+        });
+    }
+    let reverted = MIGRATIONS
+        .iter()
+        .take(status.current as usize)
+        .skip(to as usize)
+        .rev();
+    for (_, _, down) in reverted {
+        tx.execute_batch(down)?;
+    }
+    tx.pragma_update(None, "user_version", to)?;
+    tx.commit()?;
+    connection_status(&conn)
 }
 
 /// The migration status of the database at `path` (which must exist).
@@ -226,7 +316,7 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         {
             let conn = Connection::open(&path).unwrap();
-            for (_, sql) in MIGRATIONS.iter().take(3) {
+            for (_, sql, _) in MIGRATIONS.iter().take(3) {
                 conn.execute_batch(sql).unwrap();
             }
             conn.pragma_update(None, "user_version", 3).unwrap();

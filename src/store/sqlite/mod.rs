@@ -74,7 +74,9 @@ use super::{
 };
 use crate::tuple::{Object, Tuple};
 
-pub use self::migrations::{migrate_up, migration_status, status_of, MigrationStatus};
+pub use self::migrations::{
+    migrate_down, migrate_up, migration_status, status_of, MigrationStatus,
+};
 pub use self::reads::SqliteReader;
 
 /// The backend's errors, kept as the source of [`StoreError::Backend`].
