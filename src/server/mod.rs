@@ -42,6 +42,7 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::ir::Schema;
 use crate::load;
+use crate::store::postgres::ReplicatedStore;
 use crate::store::{
     CachedStore, Location, PageRequest, Revision, SqliteStore, Store, TupleFilter, TupleStore,
 };
@@ -90,6 +91,8 @@ pub struct AppState {
     workers: Semaphore,
     /// Whether the store answers engine reads from memory (no I/O).
     memory_reads: bool,
+    /// The same store as `store` when reads may go to read replicas.
+    replicas: Option<Arc<ReplicatedStore>>,
     request_seq: AtomicU64,
     request_prefix: String,
     shutting_down: AtomicBool,
@@ -115,10 +118,17 @@ impl AppState {
             db: db.clone(),
             reason: e.to_string(),
         };
+        settings.check()?;
+        let mut replicas = None;
         let store: Arc<dyn Store> = match Location::parse(&settings.db) {
             Location::Sqlite(path) if settings.cache_tuples => {
                 let sqlite = SqliteStore::open(&path).map_err(store_error)?;
                 Arc::new(CachedStore::new(sqlite).map_err(store_error)?)
+            }
+            Location::Postgres(url) if !settings.db_read_replicas.is_empty() => {
+                let replicated = replicated_store(&url, &settings.db_read_replicas, &db)?;
+                replicas = Some(Arc::clone(&replicated));
+                replicated
             }
             location => Arc::from(location.open().map_err(store_error)?),
         };
@@ -132,9 +142,15 @@ impl AppState {
             }
         };
         // Saved only once the stored tuples are known to fit.
-        let state = AppState::new(settings, schema, Arc::clone(&store))?;
+        let mut state = AppState::new(settings, schema, Arc::clone(&store))?;
+        state.replicas = replicas;
         store.save_schema(&state.schema).map_err(store_error)?;
         Ok(state)
+    }
+
+    /// The read replicas, when reads may go to them.
+    pub fn read_replicas(&self) -> Option<&ReplicatedStore> {
+        self.replicas.as_deref()
     }
 
     /// A state over an existing store (tests, embedding).
@@ -175,6 +191,7 @@ impl AppState {
             horizon: AtomicU64::new(horizon.0),
             inflight: Arc::new(Semaphore::new(settings.max_inflight)),
             memory_reads,
+            replicas: None,
             workers: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             request_seq: AtomicU64::new(0),
             request_prefix: crate::store::random_id().chars().take(8).collect(),
@@ -252,6 +269,29 @@ impl AppState {
         let n = self.request_seq.fetch_add(1, Ordering::Relaxed);
         format!("{}-{n:08x}", self.request_prefix)
     }
+}
+
+/// A store over the primary `url` and its read replicas; errors name the
+/// database at fault, without its password.
+fn replicated_store(
+    url: &str,
+    replicas: &[String],
+    db: &str,
+) -> Result<Arc<ReplicatedStore>, ServeError> {
+    use crate::store::postgres::ReplicaError;
+    let store = ReplicatedStore::connect(url, replicas).map_err(|e| match e {
+        ReplicaError::Primary(e) => ServeError::Store {
+            db: db.to_owned(),
+            reason: e.to_string(),
+        },
+        ReplicaError::Replica { url, reason } => ServeError::Store { db: url, reason },
+    })?;
+    let shown: Vec<String> = replicas
+        .iter()
+        .map(|url| crate::store::location::without_password(url))
+        .collect();
+    tracing::info!(replicas = ?shown, "reads may be served by read replicas");
+    Ok(Arc::new(store))
 }
 
 /// Runs `f`, which may block on the store, on the blocking pool; at most

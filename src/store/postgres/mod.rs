@@ -35,6 +35,9 @@
 //! threads, as [`TupleStore::reads_from_memory`] tells them to.
 //! Connections are TLS-less (`NoTls`) for now; TLS is left for later.
 //!
+//! Reads may also be served by hot standbys: see [`ReplicatedStore`]
+//! (`replicas.rs`).
+//!
 //! Every backend failure is [`StoreError::Backend`], or
 //! [`StoreError::Unavailable`] when the server cannot be reached or went
 //! away, with the driver's error as its source: a read either answers from
@@ -42,6 +45,7 @@
 
 mod migrations;
 mod reads;
+mod replicas;
 mod schema;
 
 use std::collections::HashSet;
@@ -57,6 +61,7 @@ use crate::tuple::{SubjectRef, Tuple};
 
 pub use self::migrations::{migrate_up, migration_status, status_of, LATEST_VERSION};
 pub use self::reads::PostgresReader;
+pub use self::replicas::{ReadCounts, ReplicaError, ReplicatedStore};
 
 type Manager = PostgresConnectionManager<NoTls>;
 type Connection = PooledConnection<Manager>;
