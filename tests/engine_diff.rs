@@ -787,6 +787,9 @@ enum Stores {
     Embedded,
     /// PostgreSQL: a fresh database of the test cluster.
     Postgres,
+    /// PostgreSQL read through a hot standby (`--db-read-replica`), caught
+    /// up before the reads.
+    Replicated,
 }
 
 fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
@@ -805,6 +808,8 @@ fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
     let sqlite;
     let cached;
     let postgres;
+    let replicated;
+    let mut catch_up: Option<&zanzi::store::postgres::ReplicatedStore> = None;
     let stores: Vec<(&str, &dyn TupleStore)> = match which {
         Stores::Embedded => {
             memory = MemoryStore::new();
@@ -820,17 +825,25 @@ fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
             postgres = support::postgres::store();
             vec![("postgres", &postgres)]
         }
+        Stores::Replicated => {
+            replicated = support::postgres::replicated_store();
+            catch_up = Some(&replicated);
+            vec![("replicated", &replicated)]
+        }
     };
     let (usersets, subjects) = questions(&model);
     let mut rng = Rng(case.seed);
     for (store_name, store) in stores {
         let rev = zanzi::store::write_validated(store, &schema, &written, &[])
             .map_err(|e| TestCaseError::fail(format!("{e}\n{}", context())))?;
+        if let Some(replicated) = catch_up {
+            support::postgres::catch_up(replicated);
+        }
         let engine = Engine::new(&schema, store).with_options(EngineOptions { max_depth: 512 });
         // The memory store answers every check about an object subject and
         // a third of those about subject sets; SQLite and PostgreSQL a
         // sample of both.
-        let sample = store_name == "sqlite" || store_name == "postgres";
+        let sample = matches!(store_name, "sqlite" | "postgres" | "replicated");
         for (ns, id, name) in &usersets {
             let object = Object::new(format!("n{ns}"), id);
             for subject in &subjects {
@@ -958,6 +971,11 @@ fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
             }
         }
     }
+    if let Some(replicated) = catch_up {
+        // Every read was the standby's: the comparison above tested it.
+        let counts = replicated.read_counts();
+        prop_assert_eq!(counts.primary, 0, "{:?}", counts);
+    }
     Ok(())
 }
 
@@ -986,6 +1004,20 @@ proptest! {
     #[test]
     fn the_engine_on_postgres_agrees_with_the_naive_evaluator(case in case()) {
         run_case(&case, Stores::Postgres)?;
+    }
+}
+
+proptest! {
+    // Fewer still through a read replica: each case waits for the standby.
+    #![proptest_config(ProptestConfig {
+        cases: 16,
+        max_shrink_iters: 50,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn the_engine_through_a_read_replica_agrees_with_the_naive_evaluator(case in case()) {
+        run_case(&case, Stores::Replicated)?;
     }
 }
 

@@ -439,3 +439,22 @@ pub fn replicated() -> &'static (Cluster, Cluster) {
         (primary, standby)
     })
 }
+
+/// A [`zanzi::store::postgres::ReplicatedStore`] on a fresh database of
+/// [`replicated`]'s primary, read through its standby.
+pub fn replicated_store() -> zanzi::store::postgres::ReplicatedStore {
+    let (primary, standby) = replicated();
+    let url = primary.database();
+    zanzi::store::postgres::migrate_up(&url).expect("migrate a fresh test database");
+    standby.wait_replayed(primary);
+    zanzi::store::postgres::ReplicatedStore::connect(&url, &[standby.same_database(&url)])
+        .expect("connect to a fresh replicated test database")
+}
+
+/// Waits until [`replicated`]'s standby has replayed every write so far,
+/// and tells `store`, so that its reads go to the standby.
+pub fn catch_up(store: &zanzi::store::postgres::ReplicatedStore) {
+    let (primary, standby) = replicated();
+    standby.wait_replayed(primary);
+    store.refresh();
+}
