@@ -307,6 +307,9 @@ impl Drop for Server {
 /// and the body.
 fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
@@ -339,11 +342,16 @@ fn zanzi_serve_with_a_paused_read_replica_answers_at_the_write_token() {
     zanzi::store::postgres::migrate_up(&url).unwrap();
     standby.wait_replayed(&primary);
     let replica = standby.same_database(&url);
+    // A second replica that is down: skipped, and shown without its
+    // password.
+    let down = "postgres://postgres:s3cret@127.0.0.1:1/zanzi";
     let mut server = Server(
         Command::new(env!("CARGO_BIN_EXE_zanzi"))
             .env_remove("ZANZI_DB")
+            .env_remove("ZANZI_DB_READ_REPLICAS")
             .args(["serve", "--log-format", "json", "--schema", DRIVE])
             .args(["--db", &url, "--db-read-replica", &replica])
+            .args(["--db-read-replica", down])
             .args(["--read-port", "0", "--write-port", "0"])
             .args(["--metrics-port", "0", "--syntax-port", "0"])
             .stderr(Stdio::piped())
@@ -351,11 +359,13 @@ fn zanzi_serve_with_a_paused_read_replica_answers_at_the_write_token() {
             .unwrap(),
     );
     let mut log = BufReader::new(server.0.stderr.take().unwrap()).lines();
+    let mut logged = String::new();
     let (read, write) = loop {
         let line = log
             .next()
             .expect("the server did not announce its listeners")
             .unwrap();
+        logged.push_str(&line);
         let record: serde_json::Value = serde_json::from_str(&line).unwrap();
         if record["fields"]["message"] == "zanzi serving" {
             let addr = |name: &str| record["fields"][name].as_str().unwrap().to_owned();
@@ -363,6 +373,11 @@ fn zanzi_serve_with_a_paused_read_replica_answers_at_the_write_token() {
         }
     };
     std::thread::spawn(move || log.for_each(drop));
+    assert!(!logged.contains("s3cret"), "{logged}");
+    assert!(
+        logged.contains("postgres://postgres:***@127.0.0.1:1/zanzi"),
+        "{logged}"
+    );
 
     let grant =
         r#"{"namespace":"document","object":"readme","relation":"viewer","subject_id":"alice"}"#;
@@ -393,4 +408,52 @@ fn zanzi_serve_with_a_paused_read_replica_answers_at_the_write_token() {
     assert_eq!(status, 201);
     assert!(check(&granted), "the grant's token must allow");
     standby.resume_replay();
+}
+
+#[test]
+fn read_replicas_need_a_postgres_db_and_bad_ones_are_refused_at_start() {
+    let serve = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_zanzi"))
+            .env_remove("ZANZI_DB")
+            .env_remove("ZANZI_DB_READ_REPLICAS")
+            .args(["serve", "--schema", DRIVE, "--read-port", "0"])
+            .args([
+                "--write-port",
+                "0",
+                "--metrics-port",
+                "0",
+                "--syntax-port",
+                "0",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = serve(&[
+        "--db",
+        ":memory:",
+        "--db-read-replica",
+        "postgres://u:s3cret@127.0.0.1:1/db",
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("needs a PostgreSQL `db`"), "{stderr}");
+
+    let (primary, standby) = support::postgres::replicated();
+    let url = primary.database();
+    let other = primary.database();
+    zanzi::store::postgres::migrate_up(&url).unwrap();
+    zanzi::store::postgres::migrate_up(&other).unwrap();
+    standby.wait_replayed(primary);
+    let wrong = standby
+        .same_database(&other)
+        .replace("postgres@", "postgres:s3cret@");
+    let (code, stderr) = serve(&["--db", &url, "--db-read-replica", &wrong]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("another database"), "{stderr}");
+    assert!(stderr.contains("postgres:***@"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
 }

@@ -314,6 +314,8 @@ impl Cluster {
                 "-X",
                 "stream",
                 "--no-sync",
+                // At once, not after a spread checkpoint of the primary.
+                "--checkpoint=fast",
             ],
         );
         standby.watch();

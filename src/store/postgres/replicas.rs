@@ -149,9 +149,18 @@ impl Replica {
     }
 
     fn failed(&self, error: &StoreError) {
-        self.health().down_until = Some(Instant::now() + RETRY_AFTER);
-        tracing::warn!(replica = %self.shown, error = %error,
-            "read replica unavailable; reading from the primary until it is back");
+        let refused = {
+            let mut health = self.health();
+            health.down_until = Some(Instant::now() + RETRY_AFTER);
+            health.refused
+        };
+        if refused {
+            tracing::error!(replica = %self.shown, error = %error,
+                "read replica refused: it is not a copy of the primary; reading from the primary");
+        } else {
+            tracing::warn!(replica = %self.shown, error = %error,
+                "read replica unavailable; reading from the primary until it is back");
+        }
     }
 
     /// Reads its head (and, the first time, checks that it holds the
