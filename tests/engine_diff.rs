@@ -787,6 +787,9 @@ enum Stores {
     Embedded,
     /// PostgreSQL: a fresh database of the test cluster.
     Postgres,
+    /// PostgreSQL read through a hot standby (`--db-read-replica`), caught
+    /// up before the reads.
+    Replicated,
 }
 
 fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
@@ -806,6 +809,8 @@ fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
     let cached;
     let postgres;
     let postgres_cached;
+    let replicated;
+    let mut catch_up: Option<&zanzi::store::postgres::ReplicatedStore> = None;
     let stores: Vec<(&str, &dyn TupleStore)> = match which {
         Stores::Embedded => {
             memory = MemoryStore::new();
@@ -827,6 +832,11 @@ fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
                 ("postgres_cached", &postgres_cached),
             ]
         }
+        Stores::Replicated => {
+            replicated = support::postgres::replicated_store();
+            catch_up = Some(&replicated);
+            vec![("replicated", &replicated)]
+        }
     };
     let (usersets, subjects) = questions(&model);
     let mut rng = Rng(case.seed);
@@ -838,6 +848,9 @@ fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
         let started = std::time::Instant::now();
         while store.local_head().unwrap() < rev && started.elapsed().as_secs() < 10 {
             std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        if let Some(replicated) = catch_up {
+            support::postgres::catch_up(replicated);
         }
         let engine = Engine::new(&schema, store).with_options(EngineOptions { max_depth: 512 });
         // The memory store answers every check about an object subject and
@@ -971,6 +984,11 @@ fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
             }
         }
     }
+    if let Some(replicated) = catch_up {
+        // Every read was the standby's: the comparison above tested it.
+        let counts = replicated.read_counts();
+        prop_assert_eq!(counts.primary, 0, "{:?}", counts);
+    }
     Ok(())
 }
 
@@ -999,6 +1017,20 @@ proptest! {
     #[test]
     fn the_engine_on_postgres_agrees_with_the_naive_evaluator(case in case()) {
         run_case(&case, Stores::Postgres)?;
+    }
+}
+
+proptest! {
+    // Fewer still through a read replica: each case waits for the standby.
+    #![proptest_config(ProptestConfig {
+        cases: 16,
+        max_shrink_iters: 50,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn the_engine_through_a_read_replica_agrees_with_the_naive_evaluator(case in case()) {
+        run_case(&case, Stores::Replicated)?;
     }
 }
 

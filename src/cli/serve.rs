@@ -20,6 +20,10 @@ pub struct ServeArgs {
     /// PostgreSQL URL (`postgres://user@host:port/db`), or `:memory:`.
     #[arg(long, value_name = "PATH|URL")]
     pub db: Option<String>,
+    /// A PostgreSQL hot standby of `--db` to serve reads from (repeatable);
+    /// reads at a revision it has not replayed go to `--db`.
+    #[arg(long = "db-read-replica", value_name = "URL")]
+    pub db_read_replica: Vec<String>,
     /// A YAML config file (flat `key: value`; see docs/api.md).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -108,6 +112,10 @@ impl ServeArgs {
                 s.apply(&format!("--{}", key.replace('_', "-")), key, &value)?;
             }
         }
+        if !self.db_read_replica.is_empty() {
+            s.set_read_replicas("--db-read-replica", self.db_read_replica.clone())?;
+        }
+        s.check()?;
         Ok((s, ignored))
     }
 }

@@ -39,6 +39,7 @@ pub const KEYS: &[&str] = &[
     "allow_invalid_tuples",
     "cache_tuples",
     "cache_size",
+    "db_read_replicas",
 ];
 
 /// How reads are cached in the server's memory (`cache_size`).
@@ -149,6 +150,9 @@ pub struct Settings {
     pub cache_tuples: bool,
     /// The read cache: a full mirror, a bounded cache, or none.
     pub cache_size: CacheSize,
+    /// PostgreSQL hot standbys of `db` that may serve reads (see
+    /// [`crate::store::postgres::ReplicatedStore`]).
+    pub db_read_replicas: Vec<String>,
 }
 
 impl Default for Settings {
@@ -176,6 +180,7 @@ impl Default for Settings {
             allow_invalid_tuples: false,
             cache_tuples: true,
             cache_size: CacheSize::Auto,
+            db_read_replicas: Vec::new(),
         }
     }
 }
@@ -194,6 +199,12 @@ pub enum ConfigError {
     },
     #[error("cannot read the config file `{path}`: {reason}")]
     File { path: String, reason: String },
+    /// Read replicas are PostgreSQL standbys: they need a PostgreSQL `db`.
+    #[error(
+        "`db_read_replicas` (`--db-read-replica`) needs a PostgreSQL `db` (postgres://…); \
+         `{db}` is not one"
+    )]
+    ReplicasNeedPostgres { db: String },
 }
 
 fn parse<T: std::str::FromStr>(
@@ -285,12 +296,53 @@ impl Settings {
                     reason,
                 })?
             }
+            "db_read_replicas" => self.set_read_replicas(origin, split_urls(value))?,
             _ => {
                 return Err(ConfigError::UnknownKey {
                     origin: origin.to_owned(),
                     key: key.to_owned(),
                 })
             }
+        }
+        Ok(())
+    }
+
+    /// Sets the read replicas (each layer replaces the list of the one
+    /// below); each must be a PostgreSQL URL.
+    pub fn set_read_replicas(
+        &mut self,
+        origin: &str,
+        urls: Vec<String>,
+    ) -> Result<(), ConfigError> {
+        for url in &urls {
+            if !matches!(
+                crate::store::Location::parse(url),
+                crate::store::Location::Postgres(_)
+            ) {
+                return Err(ConfigError::Invalid {
+                    origin: origin.to_owned(),
+                    key: "db_read_replicas".to_owned(),
+                    value: crate::store::location::without_password(url),
+                    reason: "expected a PostgreSQL URL (postgres://user@host:port/db)".into(),
+                });
+            }
+        }
+        self.db_read_replicas = urls;
+        Ok(())
+    }
+
+    /// Checks what no single setting can: settings that only make sense
+    /// together. Run once every layer is applied.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if !self.db_read_replicas.is_empty()
+            && !matches!(
+                crate::store::Location::parse(&self.db),
+                crate::store::Location::Postgres(_)
+            )
+        {
+            return Err(ConfigError::ReplicasNeedPostgres {
+                db: crate::store::Location::parse(&self.db).to_string(),
+            });
         }
         Ok(())
     }
@@ -325,6 +377,23 @@ impl Settings {
             let Some(key) = key.as_str() else {
                 return Err(file_error(format!("keys must be strings, got {key:?}")));
             };
+            if let (Yaml::Array(items), "db_read_replicas") = (value, key) {
+                let urls = items
+                    .iter()
+                    .map(|item| {
+                        item.as_str()
+                            .map(str::to_owned)
+                            .ok_or_else(|| ConfigError::Invalid {
+                                origin: origin.to_owned(),
+                                key: key.to_owned(),
+                                value: format!("{item:?}"),
+                                reason: "expected a list of PostgreSQL URLs".into(),
+                            })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.set_read_replicas(origin, urls)?;
+                continue;
+            }
             let text = match value {
                 Yaml::String(s) => s.clone(),
                 Yaml::Integer(i) => i.to_string(),
@@ -366,6 +435,25 @@ impl Settings {
         }
         Ok(ignored)
     }
+}
+
+/// A comma-separated list of URLs. A piece that does not start a URL
+/// belongs to the one before: libpq URLs may list hosts with commas
+/// (`postgres://h1:5432,h2:5432/db`).
+fn split_urls(value: &str) -> Vec<String> {
+    let mut urls: Vec<String> = Vec::new();
+    for piece in value.split(',').map(str::trim) {
+        let starts_url = piece.starts_with("postgres://") || piece.starts_with("postgresql://");
+        match urls.last_mut() {
+            Some(last) if !starts_url => {
+                last.push(',');
+                last.push_str(piece);
+            }
+            _ if piece.is_empty() => {}
+            _ => urls.push(piece.to_owned()),
+        }
+    }
+    urls
 }
 
 #[cfg(test)]
@@ -418,5 +506,35 @@ mod tests {
             .apply_env([("ZANZI_READ_PORT".to_owned(), "x".to_owned())])
             .unwrap_err();
         assert!(err.to_string().contains("ZANZI_READ_PORT"));
+    }
+
+    #[test]
+    fn read_replicas_come_from_every_layer_and_need_postgres() {
+        let mut s = Settings::default();
+        s.apply_yaml(
+            "zanzi.yaml",
+            "db: postgres://p/db\ndb_read_replicas:\n  - postgres://r1/db\n  - postgres://r2/db\n",
+        )
+        .unwrap();
+        assert_eq!(s.db_read_replicas, ["postgres://r1/db", "postgres://r2/db"]);
+        s.apply_env([(
+            "ZANZI_DB_READ_REPLICAS".to_owned(),
+            "postgres://a/db, postgres://h1:1,h2:2/db".to_owned(),
+        )])
+        .unwrap();
+        assert_eq!(
+            s.db_read_replicas,
+            ["postgres://a/db", "postgres://h1:1,h2:2/db"]
+        );
+        s.check().unwrap();
+        let err = s
+            .apply("--db-read-replica", "db_read_replicas", "replica.db")
+            .unwrap_err();
+        assert!(err.to_string().contains("db_read_replicas"), "{err}");
+        s.apply("--db", "db", "zanzi.db").unwrap();
+        let err = s.check().unwrap_err().to_string();
+        assert!(err.contains("needs a PostgreSQL `db`"), "{err}");
+        s.apply("env", "db_read_replicas", "").unwrap();
+        s.check().unwrap();
     }
 }

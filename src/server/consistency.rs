@@ -10,10 +10,32 @@
 //! - `at_exact_snapshot`: exactly the token's revision, as long as it is
 //!   within the retention window;
 //! - `fully_consistent`: the store's head, asked fresh.
+//!
+//! With read replicas (`--db-read-replica`), the store serves a snapshot
+//! from a replica that has replayed its revision, else from the primary;
+//! the choice of revision decides where a read goes:
+//!
+//! - `minimize_latency` reads at the newest revision a replica is known to
+//!   have (known at most [`REPLICA_MAX_AGE`] ago), which may lag the
+//!   primary: any committed revision is a correct snapshot;
+//! - `at_least_as_fresh` reads at a replica's revision when one has
+//!   replayed the token's, else as without replicas (the primary);
+//! - `at_exact_snapshot` reads at the token's revision, on a replica that
+//!   has replayed it or on the primary;
+//! - `fully_consistent` reads at the primary's head, which a replica
+//!   serves only if it has already replayed it (the same snapshot).
+//!
+//! A token always names the revision read, wherever it was read.
+
+use std::time::Duration;
 
 use super::errors::ApiError;
 use super::AppState;
 use crate::store::Revision;
+
+/// How old the replicas' known heads may be for `minimize_latency` before
+/// they are read again.
+pub const REPLICA_MAX_AGE: Duration = Duration::from_secs(1);
 
 /// A parsed consistency choice.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,6 +90,9 @@ impl Consistency {
     /// The revision to read at. Blocking: may ask the store for its head.
     pub fn resolve(&self, state: &AppState) -> Result<Revision, ApiError> {
         let known = state.known_head();
+        if let Some(revision) = self.on_replica(state) {
+            return Ok(revision);
+        }
         let revision = match *self {
             Consistency::MinimizeLatency => known,
             Consistency::FullyConsistent => state.refresh_head()?,
@@ -92,5 +117,30 @@ impl Consistency {
             ));
         }
         Ok(revision)
+    }
+
+    /// The revision to read at when a read replica can serve it (see the
+    /// module's documentation); `None` to choose as without replicas.
+    fn on_replica(&self, state: &AppState) -> Option<Revision> {
+        let replicas = state.read_replicas()?;
+        let horizon = state.horizon();
+        match *self {
+            Consistency::MinimizeLatency => replicas
+                .newest_replayed(REPLICA_MAX_AGE)
+                .filter(|revision| *revision >= horizon),
+            Consistency::AtLeastAsFresh(token) if token >= horizon => {
+                if !replicas.has_replayed(token) {
+                    return None;
+                }
+                let newest = replicas.newest_replayed(Duration::MAX);
+                Some(newest.map_or(token, |newest| newest.max(token)))
+            }
+            Consistency::AtExactSnapshot(token) => {
+                // Only so that the store knows whether a replica has it.
+                replicas.has_replayed(token);
+                None
+            }
+            Consistency::AtLeastAsFresh(_) | Consistency::FullyConsistent => None,
+        }
     }
 }

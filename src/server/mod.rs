@@ -42,6 +42,7 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::ir::Schema;
 use crate::load;
+use crate::store::postgres::ReplicatedStore;
 use crate::store::{
     CachedStore, Location, ObjectCache, PageRequest, PostgresStore, Revision, SqliteStore, Store,
     TupleFilter, TupleStore,
@@ -93,6 +94,8 @@ pub struct AppState {
     workers: Semaphore,
     /// Whether the store answers engine reads from memory (no I/O).
     memory_reads: bool,
+    /// The same store as `store` when reads may go to read replicas.
+    replicas: Option<Arc<dyn ReplicaView>>,
     request_seq: AtomicU64,
     request_prefix: String,
     shutting_down: AtomicBool,
@@ -118,10 +121,8 @@ impl AppState {
             db: db.clone(),
             reason: e.to_string(),
         };
-        let store = open_store(&settings).map_err(|reason| ServeError::Store {
-            db: db.clone(),
-            reason,
-        })?;
+        settings.check()?;
+        let (store, replicas) = open_store(&settings, &db)?;
         let schema = match &settings.schema {
             Some(path) => schema_at(path)?,
             None => {
@@ -132,9 +133,15 @@ impl AppState {
             }
         };
         // Saved only once the stored tuples are known to fit.
-        let state = AppState::new(settings, schema, Arc::clone(&store))?;
+        let mut state = AppState::new(settings, schema, Arc::clone(&store))?;
+        state.replicas = replicas;
         store.save_schema(&state.schema()).map_err(store_error)?;
         Ok(state)
+    }
+
+    /// The read replicas, when reads may go to them.
+    pub fn read_replicas(&self) -> Option<&ReplicatedStore> {
+        self.replicas.as_deref().map(ReplicaView::replicated)
     }
 
     /// A state over an existing store (tests, embedding).
@@ -175,6 +182,7 @@ impl AppState {
             horizon: AtomicU64::new(horizon.0),
             inflight: Arc::new(Semaphore::new(settings.max_inflight)),
             memory_reads,
+            replicas: None,
             workers: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             request_seq: AtomicU64::new(0),
             request_prefix: crate::store::random_id().chars().take(8).collect(),
@@ -296,6 +304,29 @@ impl std::ops::Deref for Scope<'_> {
     }
 }
 
+/// A store over the primary `url` and its read replicas; errors name the
+/// database at fault, without its password.
+fn replicated_store(
+    url: &str,
+    replicas: &[String],
+    db: &str,
+) -> Result<ReplicatedStore, ServeError> {
+    use crate::store::postgres::ReplicaError;
+    let store = ReplicatedStore::connect(url, replicas).map_err(|e| match e {
+        ReplicaError::Primary(e) => ServeError::Store {
+            db: db.to_owned(),
+            reason: e.to_string(),
+        },
+        ReplicaError::Replica { url, reason } => ServeError::Store { db: url, reason },
+    })?;
+    let shown: Vec<String> = replicas
+        .iter()
+        .map(|url| crate::store::location::without_password(url))
+        .collect();
+    tracing::info!(replicas = ?shown, "reads may be served by read replicas");
+    Ok(store)
+}
+
 /// Runs `f`, which may block on the store, on the blocking pool; at most
 /// as many at once as there are cores (more would only contend for the
 /// store's locks).
@@ -328,37 +359,75 @@ pub(crate) async fn evaluate<T: Send + 'static>(
     blocking(state, f).await
 }
 
-/// The store named by `db`, read through the cache `cache_size` asks for
-/// (see [`config::CacheSize`]).
-fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, String> {
+/// The read replicas behind a store (the store itself, or the store under
+/// its cache), for the consistency choice (`consistency.rs`).
+trait ReplicaView: Send + Sync {
+    fn replicated(&self) -> &ReplicatedStore;
+}
+
+impl ReplicaView for ReplicatedStore {
+    fn replicated(&self) -> &ReplicatedStore {
+        self
+    }
+}
+
+impl ReplicaView for ObjectCache<ReplicatedStore> {
+    fn replicated(&self) -> &ReplicatedStore {
+        self.durable()
+    }
+}
+
+/// The store `settings` name, with the read cache they ask for, and the
+/// read replicas behind it if any. `db` names the database in errors.
+fn open_store(
+    settings: &Settings,
+    db: &str,
+) -> Result<(Arc<dyn Store>, Option<Arc<dyn ReplicaView>>), ServeError> {
     use config::CacheSize;
-    let text = |e: crate::store::StoreError| e.to_string();
+    let failed = |reason: String| ServeError::Store {
+        db: db.to_owned(),
+        reason,
+    };
+    let text = |e: crate::store::StoreError| failed(e.to_string());
+    let replicas = &settings.db_read_replicas;
     Ok(
         match (Location::parse(&settings.db), settings.effective_cache()) {
             (Location::Sqlite(path), CacheSize::Full) => {
                 let sqlite = SqliteStore::open(&path).map_err(text)?;
-                Arc::new(CachedStore::new(sqlite).map_err(text)?)
+                (Arc::new(CachedStore::new(sqlite).map_err(text)?), None)
+            }
+            (Location::Postgres(url), CacheSize::Bytes(bytes)) if !replicas.is_empty() => {
+                let replicated = replicated_store(&url, replicas, db)?;
+                let cached = Arc::new(ObjectCache::new(replicated, bytes).map_err(text)?);
+                (cached.clone(), Some(cached))
             }
             (Location::Postgres(url), CacheSize::Bytes(bytes)) => {
                 let postgres = PostgresStore::connect(&url).map_err(text)?;
-                Arc::new(ObjectCache::new(postgres, bytes).map_err(text)?)
+                (
+                    Arc::new(ObjectCache::new(postgres, bytes).map_err(text)?),
+                    None,
+                )
+            }
+            (Location::Postgres(url), CacheSize::Off) if !replicas.is_empty() => {
+                let replicated = Arc::new(replicated_store(&url, replicas, db)?);
+                (replicated.clone(), Some(replicated))
             }
             (Location::Postgres(_), CacheSize::Full) => {
-                return Err(
+                return Err(failed(
                     "`cache_size: full` (a mirror of every tuple) is for SQLite; over \
                         PostgreSQL give the bounded cache a size (e.g. `--cache-size 1GiB`) \
                         or turn it `off`"
                         .to_owned(),
-                )
+                ))
             }
             (Location::Sqlite(_), CacheSize::Bytes(_)) => {
-                return Err(
+                return Err(failed(
                     "a bounded `cache_size` is for PostgreSQL; a SQLite store is mirrored \
                         whole (`full`, the default) or read directly (`off`)"
                         .to_owned(),
-                )
+                ))
             }
-            (location, _) => Arc::from(location.open().map_err(text)?),
+            (location, _) => (Arc::from(location.open().map_err(text)?), None),
         },
     )
 }

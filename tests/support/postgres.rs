@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// A running cluster; dropping it stops it and deletes its directory.
 pub struct Cluster {
@@ -26,7 +27,7 @@ pub struct Cluster {
     dir: tempfile::TempDir,
     port: u16,
     as_postgres: bool,
-    /// More `-c name=value` server settings (TLS).
+    /// More `-c name=value` server settings (TLS, replication).
     extra: Vec<String>,
 }
 
@@ -53,6 +54,16 @@ fn find_bin() -> PathBuf {
         .into_iter()
         .chain(installed)
         .find(|dir| has_both(dir))
+        // Where `initdb` really is (a symlink on PATH into the
+        // installation), so that the installation's other programs
+        // (`pg_basebackup`) are found beside it.
+        .map(|dir| {
+            dir.join("initdb")
+                .canonicalize()
+                .ok()
+                .and_then(|path| path.parent().map(Path::to_path_buf))
+                .unwrap_or(dir)
+        })
         .unwrap_or_else(|| {
             panic!(
                 "PostgreSQL's initdb and pg_ctl were not found on PATH or under \
@@ -120,10 +131,11 @@ impl Cluster {
         Cluster::start_with(|_| Vec::new())
     }
 
-    /// Creates and starts a new cluster with more server settings, given by
-    /// `settings` from the cluster's directory (which it may write files
-    /// into: they are given to the `postgres` user).
-    pub fn start_with(settings: impl FnOnce(&Path) -> Vec<String>) -> Cluster {
+    /// A new, empty cluster directory (nothing initialised yet), whose
+    /// server will run with `settings` as given from the directory (which
+    /// `settings` may write files into: they are given to the `postgres`
+    /// user).
+    fn new_dir(settings: impl FnOnce(&Path) -> Vec<String>) -> Cluster {
         let bin = find_bin();
         let dir = tempfile::Builder::new()
             .prefix("zanzi-pg")
@@ -153,13 +165,19 @@ impl Cluster {
                 "cannot give the cluster files to postgres"
             );
         }
-        let cluster = Cluster {
+        Cluster {
             bin,
             dir,
             port: free_port(),
             as_postgres,
             extra,
-        };
+        }
+    }
+
+    /// Creates and starts a new cluster with more server settings, given by
+    /// `settings` from the cluster's directory (see [`Cluster::new_dir`]).
+    pub fn start_with(settings: impl FnOnce(&Path) -> Vec<String>) -> Cluster {
+        let cluster = Cluster::new_dir(settings);
         let data = cluster.data();
         let data = data.to_str().expect("a UTF-8 path");
         cluster.run(
@@ -197,7 +215,7 @@ impl Cluster {
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
              -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
         );
         for setting in &self.extra {
             options.push_str(" -c ");
@@ -292,6 +310,134 @@ impl Cluster {
     }
 }
 
+/// The server settings of a primary that standbys stream from, and of the
+/// standbys (which must have as many worker slots as their primary).
+fn replication(_: &Path) -> Vec<String> {
+    [
+        "wal_level=replica",
+        "max_wal_senders=10",
+        "hot_standby=on",
+        "wal_writer_delay=10ms",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+impl Cluster {
+    /// A new cluster configured as a streaming-replication primary: WAL
+    /// for replicas, WAL senders, and `replication` connections over local
+    /// TCP trusted.
+    pub fn start_primary() -> Cluster {
+        let cluster = Cluster::start_with(replication);
+        let hba = cluster.data().join("pg_hba.conf");
+        let mut text = std::fs::read_to_string(&hba).expect("read pg_hba.conf");
+        text.push_str("\nhost replication all 127.0.0.1/32 trust\n");
+        std::fs::write(&hba, text).expect("write pg_hba.conf");
+        cluster.run(
+            "pg_ctl",
+            &["-D", cluster.data().to_str().expect("UTF-8"), "reload"],
+        );
+        cluster
+    }
+
+    /// A hot standby of `primary`: a base backup taken with
+    /// `pg_basebackup -R` (which writes `standby.signal` and the
+    /// connection to the primary), started on a free port. Dropping it
+    /// stops it and deletes it, as any cluster.
+    pub fn standby_of(primary: &Cluster) -> Cluster {
+        let standby = Cluster::new_dir(replication);
+        let data = standby.data();
+        let port = primary.port.to_string();
+        standby.run(
+            "pg_basebackup",
+            &[
+                "-R",
+                "-D",
+                data.to_str().expect("UTF-8"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-X",
+                "stream",
+                "--no-sync",
+                // At once, not after a spread checkpoint of the primary.
+                "--checkpoint=fast",
+            ],
+        );
+        standby.watch();
+        standby.start_server();
+        standby
+    }
+
+    fn admin(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url("postgres"), postgres::NoTls)
+            .expect("connect to a test cluster")
+    }
+
+    /// Pauses WAL replay on this standby and waits until it has paused:
+    /// from now on it lags.
+    pub fn pause_replay(&self) {
+        let mut admin = self.admin();
+        admin
+            .batch_execute("SELECT pg_wal_replay_pause()")
+            .expect("pause replay");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let state: String = admin
+                .query_one("SELECT pg_get_wal_replay_pause_state()", &[])
+                .expect("the replay pause state")
+                .get(0);
+            if state == "paused" {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "replay did not pause within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Resumes WAL replay on this standby.
+    pub fn resume_replay(&self) {
+        self.admin()
+            .batch_execute("SELECT pg_wal_replay_resume()")
+            .expect("resume replay");
+    }
+
+    /// Waits (up to 30 s) until this standby has replayed everything
+    /// `primary` had written when called.
+    pub fn wait_replayed(&self, primary: &Cluster) {
+        let target: String = primary
+            .admin()
+            .query_one("SELECT pg_current_wal_lsn()::text", &[])
+            .expect("the primary's WAL position")
+            .get(0);
+        let mut standby = self.admin();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let caught_up: bool = standby
+                .query_one(
+                    "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::text::pg_lsn, false)",
+                    &[&target],
+                )
+                .expect("the standby's replay position")
+                .get(0);
+            if caught_up {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the standby did not replay up to {target} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.data();
@@ -319,4 +465,42 @@ pub fn database() -> String {
 /// A [`zanzi::store::PostgresStore`] on a fresh database.
 pub fn store() -> zanzi::store::PostgresStore {
     zanzi::store::PostgresStore::connect(&database()).expect("connect to a fresh test database")
+}
+
+impl Cluster {
+    /// The URL, on this cluster, of the database that `url` names on
+    /// another (a standby's copy of a primary's database).
+    pub fn same_database(&self, url: &str) -> String {
+        self.url(url.rsplit('/').next().expect("a database name"))
+    }
+}
+
+/// This binary's replication pair, started on first use: a primary and a
+/// hot standby streaming from it. Tests that pause replay start their own.
+pub fn replicated() -> &'static (Cluster, Cluster) {
+    static PAIR: OnceLock<(Cluster, Cluster)> = OnceLock::new();
+    PAIR.get_or_init(|| {
+        let primary = Cluster::start_primary();
+        let standby = Cluster::standby_of(&primary);
+        (primary, standby)
+    })
+}
+
+/// A [`zanzi::store::postgres::ReplicatedStore`] on a fresh database of
+/// [`replicated`]'s primary, read through its standby.
+pub fn replicated_store() -> zanzi::store::postgres::ReplicatedStore {
+    let (primary, standby) = replicated();
+    let url = primary.database();
+    zanzi::store::postgres::migrate_up(&url).expect("migrate a fresh test database");
+    standby.wait_replayed(primary);
+    zanzi::store::postgres::ReplicatedStore::connect(&url, &[standby.same_database(&url)])
+        .expect("connect to a fresh replicated test database")
+}
+
+/// Waits until [`replicated`]'s standby has replayed every write so far,
+/// and tells `store`, so that its reads go to the standby.
+pub fn catch_up(store: &zanzi::store::postgres::ReplicatedStore) {
+    let (primary, standby) = replicated();
+    standby.wait_replayed(primary);
+    store.refresh();
 }

@@ -38,6 +38,9 @@
 //! TLS follows the URL's `sslmode` and `sslrootcert` as libpq reads them
 //! (`tls.rs`); connections are pooled and retried as `pool.rs` says.
 //!
+//! Reads may also be served by hot standbys: see [`ReplicatedStore`]
+//! (`replicas.rs`).
+//!
 //! Every backend failure is [`StoreError::Backend`], or
 //! [`StoreError::Unavailable`] when the server cannot be reached or went
 //! away, with the driver's error as its source: a read either answers from
@@ -49,6 +52,7 @@ mod migrations;
 mod objects;
 mod pool;
 mod reads;
+mod replicas;
 mod schema;
 mod tls;
 
@@ -65,6 +69,7 @@ use crate::tuple::{SubjectRef, Tuple};
 
 pub use self::migrations::{migrate_down, migrate_up, migration_status, status_of, LATEST_VERSION};
 pub use self::reads::PostgresReader;
+pub use self::replicas::{ReadCounts, ReplicaError, ReplicatedStore};
 
 use self::pool::{Connection, Pool};
 

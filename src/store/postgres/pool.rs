@@ -86,6 +86,13 @@ impl Pool {
         }
     }
 
+    /// The same pool with a checkout budget of its own (a read replica's
+    /// is short: the primary can serve the read instead).
+    pub(super) fn with_budget(mut self, budget: Duration) -> Pool {
+        self.budget = budget;
+        self
+    }
+
     fn state(&self) -> Result<MutexGuard<'_, State>, StoreError> {
         self.state.lock().map_err(|_| StoreError::Poisoned)
     }
