@@ -334,6 +334,25 @@ fn prefix_of(set: &BTreeSet<u64>) -> Option<u64> {
         .find(|&k| (k == inserted || step(inserted) == Step::Delete(max - 1)) && after(k) == *set)
 }
 
+/// The checker's arithmetic: every prefix is recognised as itself, and a
+/// set with a later write but not an earlier one as none.
+#[test]
+fn the_prefix_checker_tells_prefixes_from_other_sets() {
+    for k in 0..60 {
+        assert_eq!(prefix_of(&after(k)), Some(k));
+    }
+    let mut gap = after(20);
+    gap.remove(&3);
+    assert_eq!(prefix_of(&gap), None);
+    // A tuple gone that no step deletes.
+    let mut lost = after(7);
+    lost.remove(&2);
+    assert_eq!(prefix_of(&lost), None);
+    let mut undeleted = after(12);
+    undeleted.insert(1);
+    assert_eq!(prefix_of(&undeleted), None);
+}
+
 /// A small deterministic generator (xorshift), so a failure can be replayed.
 struct Rng(u64);
 
@@ -518,4 +537,363 @@ fn every_snapshot_under_concurrent_writers_is_a_prefix_of_the_commit_order() {
 
 fn http_once() -> Http {
     Http::new()
+}
+
+/// One request of the fault stream: when it ran and what came back
+/// (`None`: no HTTP answer at all).
+#[derive(Debug)]
+struct Event {
+    /// Read in failure messages (through `Debug`).
+    #[allow(dead_code)]
+    what: String,
+    start: Instant,
+    end: Instant,
+    status: Option<u16>,
+}
+
+/// PostgreSQL stopped under a stream of writes and checks: while it is
+/// away every request is answered 503 (never a wrong answer, never another
+/// 5xx), and once it is back the same server process answers again, with
+/// every write it acknowledged.
+#[test]
+fn the_database_stopped_and_started_under_a_server_costs_no_write_and_no_right_answer() {
+    let (_dir, schema) = schema_file();
+    let cluster = support::postgres::Cluster::start();
+    let db = cluster.database();
+    let mut server = Options::new(&db).schema(&schema).secret(SECRET).start();
+    let stop = AtomicBool::new(false);
+    let events: Mutex<Vec<Event>> = Mutex::new(Vec::new());
+    let wrong: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut acked: Vec<u64> = Vec::new();
+    let mut phases = BTreeMap::new();
+    std::thread::scope(|s| {
+        let stream = s.spawn(|| {
+            let http = Http::with_timeout(Duration::from_secs(60));
+            let mut acked = Vec::new();
+            let mut rng = Rng(0xfa17_0001);
+            let mut i = 0u64;
+            let record = |what: String, start: Instant, answer: &Result<Answer, reqwest::Error>| {
+                events.lock().unwrap().push(Event {
+                    what,
+                    start,
+                    end: Instant::now(),
+                    status: answer.as_ref().ok().map(|a| a.status),
+                });
+            };
+            while !stop.load(Ordering::Acquire) {
+                i += 1;
+                let start = Instant::now();
+                let answer = try_grant(&http, &server, "f", &format!("u{i}"));
+                record(format!("write u{i}"), start, &answer);
+                if matches!(&answer, Ok(a) if a.status == 201) {
+                    acked.push(i);
+                }
+                // A granted subject (if any) and one never granted: a 200
+                // must be the right answer.
+                let granted = (!acked.is_empty()).then(|| acked[rng.below(acked.len())]);
+                for (subject, expected) in [(granted, true), (Some(0), false)] {
+                    let Some(n) = subject else { continue };
+                    let subject = format!("user:u{n}");
+                    let start = Instant::now();
+                    let answer = http.try_request(
+                        "GET",
+                        &format!(
+                            "{}/relation-tuples/check/openapi?{}",
+                            server.read,
+                            query(&[
+                                ("namespace", "doc"),
+                                ("object", "f"),
+                                ("relation", "view"),
+                                ("subject_id", &subject),
+                                ("consistency", "fully_consistent"),
+                            ])
+                        ),
+                        None,
+                    );
+                    record(format!("check {subject}"), start, &answer);
+                    if let Ok(a) = &answer {
+                        if a.status == 200 && a.body["allowed"] != expected {
+                            wrong.lock().unwrap().push(format!("{subject}: {a:?}"));
+                        }
+                    }
+                }
+            }
+            acked
+        });
+
+        std::thread::sleep(Duration::from_secs(1));
+        phases.insert("stopping", Instant::now());
+        cluster.stop();
+        let stopped = Instant::now();
+        phases.insert("stopped", stopped);
+        // Down until a few requests have been refused (each may wait for
+        // the pool's connection timeout), at least 3 s.
+        let refused_since_stop = || {
+            events
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|e| e.start >= stopped && e.status == Some(503))
+                .count()
+        };
+        while stopped.elapsed() < Duration::from_secs(3)
+            || (refused_since_stop() < 3 && stopped.elapsed() < Duration::from_secs(60))
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        phases.insert("starting", Instant::now());
+        cluster.start_server();
+        let started = Instant::now();
+        phases.insert("started", started);
+        // Back: wait for a write acknowledged after the restart, then a
+        // little more traffic.
+        let recovered = loop {
+            let back = events
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|e| e.start >= started && e.status == Some(201))
+                .map(|e| e.end);
+            if let Some(at) = back {
+                break at;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                break Instant::now();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        phases.insert("recovered", recovered);
+        std::thread::sleep(Duration::from_millis(500));
+        stop.store(true, Ordering::Release);
+        acked = stream.join().unwrap();
+    });
+
+    let events = events.into_inner().unwrap();
+    let wrong = wrong.into_inner().unwrap();
+    assert!(wrong.is_empty(), "wrong answers: {wrong:#?}");
+    let odd: Vec<&Event> = events
+        .iter()
+        .filter(|e| !matches!(e.status, Some(200 | 201 | 503)))
+        .collect();
+    assert!(odd.is_empty(), "answers other than 200/201/503: {odd:#?}");
+    // While the database was away (requests that started after it stopped
+    // and ended before it was started again): 503 only.
+    let down: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.start >= phases["stopped"] && e.end <= phases["starting"])
+        .collect();
+    assert!(down.len() >= 3, "too few requests while down: {down:#?}");
+    assert!(
+        down.iter().all(|e| e.status == Some(503)),
+        "answered while the database was away: {down:#?}"
+    );
+    let slowest = down.iter().map(|e| e.end - e.start).max().unwrap();
+    assert!(slowest <= Duration::from_secs(5), "a 503 took {slowest:?}");
+    let recovered = phases["recovered"] - phases["started"];
+    assert!(
+        recovered < Duration::from_secs(30),
+        "the server did not answer a write within 30 s of the restart; its log:\n{}",
+        server.log()
+    );
+    assert!(server.is_running(), "the server process went away");
+    let before = events
+        .iter()
+        .filter(|e| e.end <= phases["stopping"] && e.status == Some(201))
+        .count();
+    let after = events
+        .iter()
+        .filter(|e| e.start >= phases["started"] && e.status == Some(201))
+        .count();
+    assert!(
+        before > 0 && after > 0,
+        "writes before {before}, after {after}"
+    );
+
+    // Every acknowledged write is there.
+    let (subjects, _) = list(
+        &Http::new(),
+        &server,
+        "f",
+        1000,
+        &[("consistency", "fully_consistent")],
+    );
+    let present: BTreeSet<String> = subjects.into_iter().collect();
+    let lost: Vec<u64> = acked
+        .iter()
+        .copied()
+        .filter(|n| !present.contains(&format!("u{n}")))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged writes lost: {lost:?}");
+    let mut latencies: Vec<Duration> = down.iter().map(|e| e.end - e.start).collect();
+    latencies.sort_unstable();
+    eprintln!(
+        "database stop: {} requests, {} acknowledged writes ({before} before the stop, {after} \
+         after the restart); {} requests while down, all 503, latency min {:?} median {:?} max \
+         {slowest:?}; first write acknowledged {recovered:?} after the restart",
+        events.len(),
+        acked.len(),
+        down.len(),
+        latencies[0],
+        latencies[latencies.len() / 2],
+    );
+}
+
+/// Tuples in the large write of the kill test.
+const LARGE: usize = 20_000;
+
+/// A PATCH inserting `doc:OBJECT#viewer@user:u0…` (LARGE tuples) in one
+/// transaction.
+fn large_write(object: &str) -> serde_json::Value {
+    (0..LARGE)
+        .map(|i| {
+            json!({"action": "insert", "relation_tuple": {"namespace": "doc", "object": object,
+                   "relation": "viewer", "subject_id": format!("user:u{i}")}})
+        })
+        .collect()
+}
+
+/// Waits until no session of the database is inside a statement or a
+/// transaction: a killed server's transaction has then committed or rolled
+/// back for good.
+fn settle(db: &str) {
+    let mut client = postgres::Client::connect(db, postgres::NoTls).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let busy: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()
+                   AND state <> 'idle'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if busy == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "sessions still busy after 60 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until a session of the database runs (or has run, in a
+/// transaction still open) the insert of a large write; false if none is
+/// seen within 30 s.
+fn inserting(db: &str) -> bool {
+    let mut client = postgres::Client::connect(db, postgres::NoTls).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let seen: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()
+                   AND state IN ('active', 'idle in transaction')
+                   AND query LIKE 'INSERT INTO zanzi_tuples%'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if seen > 0 {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    false
+}
+
+/// `kill -9` of a replica in the middle of a write of 20,000 tuples in one
+/// transaction, at several points of it: afterwards another replica sees
+/// all of the write or none of it.
+#[test]
+fn a_replica_killed_during_a_large_write_leaves_it_whole_or_absent() {
+    let (_dir, schema) = schema_file();
+    let db = support::postgres::database();
+    let options = Options::new(&db)
+        .schema(&schema)
+        .secret(SECRET)
+        .setting("BODY_LIMIT", "67108864")
+        .setting("MAX_PAGE_SIZE", "100000");
+    let observer = options.start();
+    let http = Http::new();
+    let count = |object: &str| {
+        let (subjects, _) = list(
+            &http,
+            &observer,
+            object,
+            100_000,
+            &[("consistency", "fully_consistent")],
+        );
+        subjects.len()
+    };
+
+    // The whole write, not killed: how long it takes.
+    let victim = options.start();
+    let started = Instant::now();
+    let answer = http.request(
+        "PATCH",
+        &format!("{}/admin/relation-tuples", victim.write),
+        Some(&large_write("whole")),
+    );
+    let took = started.elapsed();
+    assert_eq!(answer.status, 204, "{answer:?}");
+    assert_eq!(count("whole"), LARGE);
+    drop(victim);
+
+    // Kill points: during the request's parsing (a fraction of the whole
+    // write's time), then as the insert runs in the database and later.
+    let kill_points = [
+        (None, took.mul_f64(0.3)),
+        (Some(()), Duration::ZERO),
+        (Some(()), Duration::from_millis(30)),
+        (Some(()), Duration::from_millis(150)),
+        (Some(()), Duration::from_millis(400)),
+        (Some(()), Duration::from_millis(700)),
+    ];
+    let mut outcomes = Vec::new();
+    for (attempt, (after_insert, delay)) in kill_points.into_iter().enumerate() {
+        let object = format!("killed{attempt}");
+        let body = large_write(&object);
+        let mut victim = options.start();
+        let url = format!("{}/admin/relation-tuples", victim.write);
+        let (answered, inserting) = std::thread::scope(|s| {
+            let write = s.spawn(|| http.try_request("PATCH", &url, Some(&body)));
+            let inserting = after_insert.map(|()| inserting(&db));
+            std::thread::sleep(delay);
+            victim.kill();
+            (write.join().unwrap().ok().map(|a| a.status), inserting)
+        });
+        // Right after the kill, and once the database has finished with
+        // the dead server's session.
+        let early = count(&object);
+        settle(&db);
+        let settled = count(&object);
+        for n in [early, settled] {
+            assert!(
+                n == 0 || n == LARGE,
+                "killed {delay:?} after {}: {n} of the {LARGE} tuples are visible",
+                if inserting.is_some() {
+                    "the insert began"
+                } else {
+                    "sending"
+                }
+            );
+        }
+        assert!(
+            early <= settled,
+            "the write disappeared: {early} then {settled}"
+        );
+        let at = match inserting {
+            None => format!("{delay:?} after sending"),
+            Some(true) => format!("{delay:?} after the insert began"),
+            Some(false) => format!("{delay:?} after the write (no insert seen)"),
+        };
+        outcomes.push(format!(
+            "{at}: {} (answered: {answered:?})",
+            if settled == LARGE { "whole" } else { "absent" }
+        ));
+    }
+    eprintln!(
+        "kill -9 during a write of {LARGE} tuples (whole write {took:?}): {}",
+        outcomes.join("; ")
+    );
 }

@@ -87,9 +87,13 @@ impl From<r2d2_postgres::r2d2::Error> for StoreError {
     }
 }
 
-/// How long taking a pooled connection may wait (for a free one, or for
-/// the server) before it fails.
+/// How long one connection attempt may take (a host that does not answer).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long taking a pooled connection may wait (for a free one, or for
+/// the server) before it fails: short, because while the database is away
+/// every request waits this long for its 503.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Connections per store: each live reader holds one, each write one.
 const POOL_SIZE: u32 = 16;
@@ -206,7 +210,7 @@ impl PostgresStore {
         let pool = Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
-            .connection_timeout(CONNECT_TIMEOUT)
+            .connection_timeout(CHECKOUT_TIMEOUT)
             // Each checkout is tested (one empty query): after the server
             // restarted, every pooled connection is dead, and without the
             // test each would fail one request before being replaced, so
