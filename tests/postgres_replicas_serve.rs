@@ -17,174 +17,12 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use serde_json::json;
-use support::serve::{query, Answer, Http, Options, Server};
-
-const SCHEMA: &str =
-    "namespace user {}\nnamespace doc { relation viewer: user  permission view = viewer }\n";
-
-const SECRET: &str = "replicas share this secret";
-
-/// The schema in a file that lives as long as the test.
-fn schema_file() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("schema.zanzi");
-    std::fs::write(&path, SCHEMA).unwrap();
-    (dir, path)
-}
-
-/// Three servers on `db` with one secret; the first creates the layout and
-/// stores the schema before the others start.
-fn replicas(db: &str, schema: &std::path::Path, settings: &[(&str, &str)]) -> [Server; 3] {
-    let mut options = Options::new(db).schema(schema).secret(SECRET);
-    for (key, value) in settings {
-        options = options.setting(key, value);
-    }
-    let a = options.start();
-    let (b, c) = std::thread::scope(|s| {
-        let b = s.spawn(|| options.start());
-        let c = s.spawn(|| options.start());
-        (b.join().unwrap(), c.join().unwrap())
-    });
-    [a, b, c]
-}
-
-/// The revision inside a snapshot token: `zk1_` + base64url of
-/// `[version][store id: 16][revision: 8][MAC: 16]` (`src/server/zookie.rs`).
-fn revision(token: &str) -> u64 {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token.strip_prefix("zk1_").unwrap())
-        .unwrap();
-    u64::from_be_bytes(bytes[17..25].try_into().unwrap())
-}
-
-/// Writes `doc:OBJECT#viewer@user:SUBJECT` through `server`; its token.
-fn grant(http: &Http, server: &Server, object: &str, subject: &str) -> String {
-    let answer = try_grant(http, server, object, subject).unwrap();
-    assert_eq!(answer.status, 201, "{answer:?}");
-    answer.token()
-}
-
-fn try_grant(
-    http: &Http,
-    server: &Server,
-    object: &str,
-    subject: &str,
-) -> Result<Answer, reqwest::Error> {
-    http.try_request(
-        "PUT",
-        &format!("{}/admin/relation-tuples", server.write),
-        Some(
-            &json!({"namespace": "doc", "object": object, "relation": "viewer",
-                     "subject_id": format!("user:{subject}")}),
-        ),
-    )
-}
-
-/// Deletes `doc:OBJECT#viewer@user:SUBJECT` through `server` (a PATCH of one
-/// delete); its token.
-fn revoke(http: &Http, server: &Server, object: &str, subject: &str) -> String {
-    let answer = http.request(
-        "PATCH",
-        &format!("{}/admin/relation-tuples", server.write),
-        Some(&json!([{"action": "delete", "relation_tuple": {
-            "namespace": "doc", "object": object, "relation": "viewer",
-            "subject_id": format!("user:{subject}")}}])),
-    );
-    assert_eq!(answer.status, 204, "{answer:?}");
-    answer.token()
-}
-
-/// Asks `server` whether `user:SUBJECT` may view `doc:OBJECT`, with the
-/// given `consistency`/`snaptoken` parameters.
-fn check(
-    http: &Http,
-    server: &Server,
-    object: &str,
-    subject: &str,
-    consistency: &[(&str, &str)],
-) -> Answer {
-    let subject = format!("user:{subject}");
-    let mut params = vec![
-        ("namespace", "doc"),
-        ("object", object),
-        ("relation", "view"),
-        ("subject_id", subject.as_str()),
-    ];
-    params.extend_from_slice(consistency);
-    http.get(&format!(
-        "{}/relation-tuples/check/openapi?{}",
-        server.read,
-        query(&params)
-    ))
-}
-
-/// Whether the check was answered 200 and allowed.
-fn allowed(answer: &Answer) -> bool {
-    assert_eq!(answer.status, 200, "{answer:?}");
-    answer.body["allowed"].as_bool().unwrap()
-}
-
-/// The subjects (without `user:`) of `doc:OBJECT#viewer` at the snapshot
-/// chosen by `consistency`, every page read at the first page's revision;
-/// and that revision's token.
-fn list(
-    http: &Http,
-    server: &Server,
-    object: &str,
-    page_size: usize,
-    consistency: &[(&str, &str)],
-) -> (Vec<String>, String) {
-    let page_size = page_size.to_string();
-    let mut subjects = Vec::new();
-    let mut page_token = String::new();
-    let mut snapshot = None;
-    loop {
-        let mut params = vec![
-            ("namespace", "doc"),
-            ("object", object),
-            ("relation", "viewer"),
-            ("page_size", &page_size),
-        ];
-        if page_token.is_empty() {
-            params.extend_from_slice(consistency);
-        } else {
-            params.push(("page_token", &page_token));
-        }
-        let answer = http.get(&format!(
-            "{}/relation-tuples?{}",
-            server.read,
-            query(&params)
-        ));
-        assert_eq!(answer.status, 200, "{answer:?}");
-        let token = answer.token();
-        match &snapshot {
-            None => snapshot = Some(token),
-            Some(first) => assert_eq!(
-                revision(first),
-                revision(&token),
-                "a page of one listing read another snapshot"
-            ),
-        }
-        for tuple in answer.body["relation_tuples"].as_array().unwrap() {
-            let id = tuple["subject_id"].as_str().unwrap();
-            subjects.push(id.strip_prefix("user:").unwrap_or(id).to_owned());
-        }
-        page_token = answer.body["next_page_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        if page_token.is_empty() {
-            return (subjects, snapshot.unwrap());
-        }
-    }
-}
+use support::serve::*;
 
 #[test]
 fn a_write_through_one_replica_is_read_through_the_others_with_its_token() {
@@ -520,7 +358,7 @@ fn every_snapshot_under_concurrent_writers_is_a_prefix_of_the_commit_order() {
 
     // Every acknowledged write is there at the head, and nothing else.
     let (subjects, head) = list(
-        &http_once(),
+        &Http::new(),
         &b,
         "d",
         1_000_000,
@@ -545,10 +383,6 @@ fn every_snapshot_under_concurrent_writers_is_a_prefix_of_the_commit_order() {
         writes >= 100 && snapshots.len() >= 10,
         "too little happened to tell"
     );
-}
-
-fn http_once() -> Http {
-    Http::new()
 }
 
 /// One request of the fault stream: when it ran and what came back

@@ -1,5 +1,6 @@
-//! Real `zanzi serve` processes for tests, and a small blocking HTTP
-//! client to talk to them.
+//! Real `zanzi serve` processes for tests, a small blocking HTTP client to
+//! talk to them, and Keto-API helpers (grant, revoke, check, list) over a
+//! one-namespace schema ([`SCHEMA`]).
 //!
 //! A [`Server`] is the binary cargo built, started on free ports (port 0)
 //! with JSON logs; its listeners are read from the "zanzi serving" log line,
@@ -11,10 +12,13 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::json;
 
 /// How long a server may take to announce its listeners.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -314,4 +318,168 @@ impl Http {
 /// `pairs` as a URL query string.
 pub fn query(pairs: &[(&str, &str)]) -> String {
     serde_urlencoded::to_string(pairs).expect("a query string")
+}
+
+// ---------------------------------------------------------------------------
+// Keto's REST API over one small schema: `doc` objects with a `viewer`
+// relation of `user`s and a `view` permission.
+
+pub const SCHEMA: &str =
+    "namespace user {}\nnamespace doc { relation viewer: user  permission view = viewer }\n";
+
+pub const SECRET: &str = "replicas share this secret";
+
+/// The schema in a file that lives as long as the returned directory.
+pub fn schema_file() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("schema.zanzi");
+    std::fs::write(&path, SCHEMA).unwrap();
+    (dir, path)
+}
+
+/// Three servers on `db` with one secret; the first creates the layout and
+/// stores the schema before the others start.
+pub fn replicas(db: &str, schema: &std::path::Path, settings: &[(&str, &str)]) -> [Server; 3] {
+    let mut options = Options::new(db).schema(schema).secret(SECRET);
+    for (key, value) in settings {
+        options = options.setting(key, value);
+    }
+    let a = options.start();
+    let (b, c) = std::thread::scope(|s| {
+        let b = s.spawn(|| options.start());
+        let c = s.spawn(|| options.start());
+        (b.join().unwrap(), c.join().unwrap())
+    });
+    [a, b, c]
+}
+
+/// The revision inside a snapshot token: `zk1_` + base64url of
+/// `[version][store id: 16][revision: 8][MAC: 16]` (`src/server/zookie.rs`).
+pub fn revision(token: &str) -> u64 {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.strip_prefix("zk1_").unwrap())
+        .unwrap();
+    u64::from_be_bytes(bytes[17..25].try_into().unwrap())
+}
+
+/// Writes `doc:OBJECT#viewer@user:SUBJECT` through `server`; its token.
+pub fn grant(http: &Http, server: &Server, object: &str, subject: &str) -> String {
+    let answer = try_grant(http, server, object, subject).unwrap();
+    assert_eq!(answer.status, 201, "{answer:?}");
+    answer.token()
+}
+
+pub fn try_grant(
+    http: &Http,
+    server: &Server,
+    object: &str,
+    subject: &str,
+) -> Result<Answer, reqwest::Error> {
+    http.try_request(
+        "PUT",
+        &format!("{}/admin/relation-tuples", server.write),
+        Some(
+            &json!({"namespace": "doc", "object": object, "relation": "viewer",
+                     "subject_id": format!("user:{subject}")}),
+        ),
+    )
+}
+
+/// Deletes `doc:OBJECT#viewer@user:SUBJECT` through `server` (a PATCH of one
+/// delete); its token.
+pub fn revoke(http: &Http, server: &Server, object: &str, subject: &str) -> String {
+    let answer = http.request(
+        "PATCH",
+        &format!("{}/admin/relation-tuples", server.write),
+        Some(&json!([{"action": "delete", "relation_tuple": {
+            "namespace": "doc", "object": object, "relation": "viewer",
+            "subject_id": format!("user:{subject}")}}])),
+    );
+    assert_eq!(answer.status, 204, "{answer:?}");
+    answer.token()
+}
+
+/// Asks `server` whether `user:SUBJECT` may view `doc:OBJECT`, with the
+/// given `consistency`/`snaptoken` parameters.
+pub fn check(
+    http: &Http,
+    server: &Server,
+    object: &str,
+    subject: &str,
+    consistency: &[(&str, &str)],
+) -> Answer {
+    let subject = format!("user:{subject}");
+    let mut params = vec![
+        ("namespace", "doc"),
+        ("object", object),
+        ("relation", "view"),
+        ("subject_id", subject.as_str()),
+    ];
+    params.extend_from_slice(consistency);
+    http.get(&format!(
+        "{}/relation-tuples/check/openapi?{}",
+        server.read,
+        query(&params)
+    ))
+}
+
+/// Whether the check was answered 200 and allowed.
+pub fn allowed(answer: &Answer) -> bool {
+    assert_eq!(answer.status, 200, "{answer:?}");
+    answer.body["allowed"].as_bool().unwrap()
+}
+
+/// The subjects (without `user:`) of `doc:OBJECT#viewer` at the snapshot
+/// chosen by `consistency`, every page read at the first page's revision;
+/// and that revision's token.
+pub fn list(
+    http: &Http,
+    server: &Server,
+    object: &str,
+    page_size: usize,
+    consistency: &[(&str, &str)],
+) -> (Vec<String>, String) {
+    let page_size = page_size.to_string();
+    let mut subjects = Vec::new();
+    let mut page_token = String::new();
+    let mut snapshot = None;
+    loop {
+        let mut params = vec![
+            ("namespace", "doc"),
+            ("object", object),
+            ("relation", "viewer"),
+            ("page_size", &page_size),
+        ];
+        if page_token.is_empty() {
+            params.extend_from_slice(consistency);
+        } else {
+            params.push(("page_token", &page_token));
+        }
+        let answer = http.get(&format!(
+            "{}/relation-tuples?{}",
+            server.read,
+            query(&params)
+        ));
+        assert_eq!(answer.status, 200, "{answer:?}");
+        let token = answer.token();
+        match &snapshot {
+            None => snapshot = Some(token),
+            Some(first) => assert_eq!(
+                revision(first),
+                revision(&token),
+                "a page of one listing read another snapshot"
+            ),
+        }
+        for tuple in answer.body["relation_tuples"].as_array().unwrap() {
+            let id = tuple["subject_id"].as_str().unwrap();
+            subjects.push(id.strip_prefix("user:").unwrap_or(id).to_owned());
+        }
+        page_token = answer.body["next_page_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if page_token.is_empty() {
+            return (subjects, snapshot.unwrap());
+        }
+    }
 }
