@@ -89,10 +89,10 @@ pub fn run(command: &SchemaCommand, color: ColorMode) -> miette::Result<ExitCode
                         let revision = record
                             .revision
                             .map_or(String::new(), |r| format!(" at revision {r}"));
-                        let when = record.saved_at_millis.map_or(String::new(), |ms| {
-                            format!(" (saved {ms} ms after the epoch)")
-                        });
-                        local::print(&format!("{}{revision}{when}", record.hash))?;
+                        let when = record
+                            .saved_at_millis
+                            .map_or(String::new(), |ms| format!(", saved {}", utc(ms)));
+                        local::print(&format!("{}{revision}{when}\n", record.hash))?;
                     }
                 }
             }
@@ -134,4 +134,39 @@ fn push(
         local::display(db)
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Milliseconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS UTC`.
+fn utc(unix_millis: i64) -> String {
+    let secs = unix_millis.div_euclid(1000);
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc;
+
+    #[test]
+    fn utc_formats_dates_across_eras_and_leap_days() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(951_782_400_000), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc(1_796_083_199_999), "2026-11-30 23:59:59 UTC");
+        assert_eq!(utc(-1_000), "1969-12-31 23:59:59 UTC");
+    }
 }

@@ -512,6 +512,29 @@ impl<'e, 'a> Checker<'e, 'a> {
         Ok(objects)
     }
 
+    /// Tells the store which objects the subject sets `sets` are about to
+    /// be visited on, namespace by namespace (see [`Reader::will_visit`]).
+    fn will_visit(&self, sets: &[(RelationId, Id)]) -> Result<(), EngineError> {
+        let engine = self.engine;
+        let mut namespaces: Vec<_> = sets
+            .iter()
+            .map(|(relation, _)| engine.relation_namespace(*relation))
+            .collect();
+        namespaces.sort_unstable();
+        namespaces.dedup();
+        for namespace in namespaces {
+            let names: Vec<Rc<str>> = sets
+                .iter()
+                .filter(|(relation, _)| engine.relation_namespace(*relation) == namespace)
+                .map(|(_, id)| self.ids.name(*id))
+                .collect();
+            let ids: Vec<&str> = names.iter().map(|n| &**n).collect();
+            self.reader
+                .will_visit(engine.namespace_name(namespace), &ids)?;
+        }
+        Ok(())
+    }
+
     /// Whether the subject is in `id#relation`. `in_permission`: this goal is
     /// part of a permission of the same object (a store hint, see
     /// [`Probe::whole_object`]).
@@ -738,6 +761,9 @@ impl<'e, 'a> Checker<'e, 'a> {
             if hit.wildcard {
                 return Ok(Val::True);
             }
+        }
+        if sets.len() > 1 {
+            self.will_visit(&sets)?;
         }
         let mut any = Any::new();
         for (set_relation, set_id) in sets {

@@ -304,6 +304,16 @@ pub trait Reader {
         Ok(hit)
     }
 
+    /// A hint from a check: it is about to visit these objects of
+    /// `namespace` one after another, and may stop at the first that
+    /// answers. A store whose every read is a round trip (a cache over a
+    /// remote database) may read them now, together. Changes no answer; the
+    /// default does nothing.
+    fn will_visit(&self, namespace: &str, object_ids: &[&str]) -> Result<(), StoreError> {
+        let _ = (namespace, object_ids);
+        Ok(())
+    }
+
     /// A hint: the caller is about to read these objects of `namespace`,
     /// so a store may read them now, together. Changes no answer; the
     /// default does nothing.

@@ -80,6 +80,20 @@ pub trait ObjectSource: TupleStore + SchemaStore + Maintenance {
         object_id: &str,
         max_versions: usize,
     ) -> Result<LoadedObject, StoreError>;
+
+    /// [`ObjectSource::load_object`] for several objects of `namespace`,
+    /// in the order asked, all in one snapshot.
+    fn load_objects(
+        &self,
+        namespace: &str,
+        object_ids: &[&str],
+        max_versions: usize,
+    ) -> Result<Vec<LoadedObject>, StoreError> {
+        object_ids
+            .iter()
+            .map(|id| self.load_object(namespace, id, max_versions))
+            .collect()
+    }
 }
 
 /// A cached object.
@@ -283,11 +297,53 @@ impl<D: ObjectSource> Shared<D> {
         // The database's head only grows: a snapshot taken now is at least
         // as new as the revision the reader was admitted at.
         ensure_readable(Revision(at), loaded.head, loaded.horizon)?;
-        let _gate = self.gate.read().map_err(|_| StoreError::Poisoned)?;
-        let tracked = loaded.head.0 >= self.seen.load(Ordering::Acquire);
+        Ok(self.insert(key, loaded))
+    }
+
+    /// Caches an object just read (tracked if read at or after `seen`).
+    fn insert(&self, key: String, loaded: LoadedObject) -> Arc<Entry> {
+        // The gate only orders this against the feed; a poisoned one means
+        // a panic elsewhere, and an untracked entry is always safe.
+        let tracked = match self.gate.read() {
+            Ok(_gate) => loaded.head.0 >= self.seen.load(Ordering::Acquire),
+            Err(_) => false,
+        };
         let entry = Arc::new(Entry::new(loaded, tracked));
         self.entries.insert(key, Arc::clone(&entry));
-        Ok(entry)
+        entry
+    }
+
+    /// Loads, in one round trip, those of `object_ids` that are not cached
+    /// for a read at `at`: a check about to visit several objects waits
+    /// once instead of once each.
+    fn prefetch(&self, namespace: &str, object_ids: &[&str], at: u64) -> Result<(), StoreError> {
+        let missing: Vec<&str> = {
+            let _gate = self.gate.read().map_err(|_| StoreError::Poisoned)?;
+            let seen = self.seen.load(Ordering::Acquire);
+            object_ids
+                .iter()
+                .copied()
+                .filter(|id| {
+                    self.entries
+                        .get(&key(namespace, id))
+                        .is_none_or(|e| e.relations.is_some() && !e.serves(at, seen))
+                })
+                .collect()
+        };
+        if missing.len() < 2 {
+            return Ok(());
+        }
+        let loaded = self
+            .durable
+            .load_objects(namespace, &missing, MAX_OBJECT_VERSIONS)?;
+        for (id, object) in missing.iter().zip(loaded) {
+            if ensure_readable(Revision(at), object.head, object.horizon).is_err() {
+                // Each read will say why when it comes.
+                return Ok(());
+            }
+            self.insert(key(namespace, id), object);
+        }
+        Ok(())
     }
 }
 
@@ -494,6 +550,10 @@ impl<D: ObjectSource> Reader for CacheReader<'_, D> {
             .versions(&tuple.relation)
             .iter()
             .any(|v| v.visible_at(self.at.0) && v.subject == tuple.subject))
+    }
+
+    fn will_visit(&self, namespace: &str, object_ids: &[&str]) -> Result<(), StoreError> {
+        self.shared.prefetch(namespace, object_ids, self.at.0)
     }
 
     fn probe(

@@ -230,8 +230,10 @@ impl PostgresStore {
         })
     }
 
+    /// A connection for writes and upkeep (tested before it is handed
+    /// out: see `pool.rs`).
     fn conn(&self) -> Result<Connection, StoreError> {
-        self.pool()?.get()
+        self.pool()?.get_tested()
     }
 
     fn pool(&self) -> Result<&Arc<Pool>, StoreError> {
@@ -249,13 +251,15 @@ impl PostgresStore {
     /// first dropped mid-way: reads are idempotent (see `pool.rs`).
     fn read<T>(
         &self,
-        read: impl Fn(&mut Client) -> Result<T, StoreError>,
+        read: impl Fn(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.pool()?.get()?;
         match read(&mut conn) {
-            Err(StoreError::Unavailable(_)) if conn.is_closed() => {
+            Err(StoreError::Unavailable(_)) => {
+                conn.forget();
                 drop(conn);
-                read(&mut *self.conn()?)
+                // Tested: the idle ones most likely went with it.
+                read(&mut self.pool()?.get_tested()?)
             }
             result => result,
         }

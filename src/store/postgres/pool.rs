@@ -10,7 +10,8 @@
 //! **What is retried.** Taking a connection: connecting is retried with
 //! exponential backoff (50 ms, doubling) while the failure says the server
 //! is unreachable, for at most [`CHECKOUT_BUDGET`] (or the URL's
-//! `connect_timeout`, if longer). An idle connection is tested (one empty
+//! `connect_timeout`, if longer). A connection idle for more than
+//! [`TEST_AFTER_IDLE`] is tested (one empty
 //! query) before it is handed out, so one that died with a restarted server
 //! is replaced instead of failing a request. Reads are retried once on a
 //! fresh connection when theirs dropped mid-way ([`super::reads`]): a read
@@ -22,7 +23,10 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use postgres::{Client, Config};
+use std::collections::HashMap;
+
+use postgres::types::Type;
+use postgres::{Client, Config, Statement};
 
 use super::tls::Tls;
 use crate::store::StoreError;
@@ -38,6 +42,15 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 /// (`connect_timeout=` seconds, as libpq reads it).
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// A connection returned to the pool longer ago than this is tested before
+/// it is handed out for a read. One used again sooner is not: a busy
+/// server then pays no extra round trip per read, and a database cannot
+/// stop and start again in that time. (A connection cut on its own — a
+/// backend terminated — fails its read, which is retried on a fresh
+/// connection.) Connections for writes are always tested: a write is not
+/// retried.
+const TEST_AFTER_IDLE: Duration = Duration::from_millis(200);
+
 /// How long the test of an idle connection may take.
 const VALID_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -50,7 +63,8 @@ const POOL_SIZE: usize = 16;
 struct Exhausted(Duration);
 
 struct State {
-    idle: Vec<Client>,
+    /// Each with the time it was returned.
+    idle: Vec<(Pooled, Instant)>,
     /// Connections open: idle, handed out, or being made.
     open: usize,
 }
@@ -124,18 +138,30 @@ impl Pool {
         self.connect(Instant::now() + self.budget)
     }
 
-    /// A connection: an idle one that still works, else a new one (while
+    /// A connection for reads: an idle one that still works (tested only
+    /// if it idled longer than [`TEST_AFTER_IDLE`]), else a new one (while
     /// fewer than [`POOL_SIZE`] are open), else the first one returned.
     pub(super) fn get(self: &Arc<Self>) -> Result<Connection, StoreError> {
+        self.take(TEST_AFTER_IDLE)
+    }
+
+    /// A connection for a write: as [`Pool::get`], an idle one always tested.
+    pub(super) fn get_tested(self: &Arc<Self>) -> Result<Connection, StoreError> {
+        self.take(Duration::ZERO)
+    }
+
+    /// A connection, an idle one tested if it idled `test_after` or longer.
+    fn take(self: &Arc<Self>, test_after: Duration) -> Result<Connection, StoreError> {
         let deadline = Instant::now() + self.budget;
         let mut state = self.state()?;
         loop {
-            if let Some(mut client) = state.idle.pop() {
+            if let Some((mut pooled, returned)) = state.idle.pop() {
                 drop(state);
-                if client.is_valid(VALID_TIMEOUT).is_ok() {
-                    return Ok(self.hand_out(client));
+                if returned.elapsed() < test_after || pooled.client.is_valid(VALID_TIMEOUT).is_ok()
+                {
+                    return Ok(self.hand_out(pooled));
                 }
-                drop(client);
+                drop(pooled);
                 // The others idled as long and most likely died with it
                 // (a restarted server): drop them too rather than test
                 // each, which could take a timeout apiece.
@@ -149,7 +175,10 @@ impl Pool {
                 state.open += 1;
                 drop(state);
                 return match self.connect(deadline) {
-                    Ok(client) => Ok(self.hand_out(client)),
+                    Ok(client) => Ok(self.hand_out(Pooled {
+                        client,
+                        statements: HashMap::new(),
+                    })),
                     Err(error) => {
                         self.closed();
                         Err(error)
@@ -168,9 +197,9 @@ impl Pool {
         }
     }
 
-    fn hand_out(self: &Arc<Self>, client: Client) -> Connection {
+    fn hand_out(self: &Arc<Self>, pooled: Pooled) -> Connection {
         Connection {
-            client: Some(client),
+            pooled: Some(pooled),
             pool: Arc::clone(self),
         }
     }
@@ -184,17 +213,50 @@ impl Pool {
     }
 }
 
+/// A pooled connection and the statements prepared on it.
+struct Pooled {
+    client: Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
 /// A connection taken from the pool; back to it when dropped, unless the
 /// connection is closed.
 pub(crate) struct Connection {
-    client: Option<Client>,
+    pooled: Option<Pooled>,
     pool: Arc<Pool>,
 }
 
 impl Connection {
     /// Whether the server closed this connection (it then goes, not back).
     pub(super) fn is_closed(&self) -> bool {
-        self.client.as_ref().is_none_or(Client::is_closed)
+        self.pooled.as_ref().is_none_or(|p| p.client.is_closed())
+    }
+
+    /// Closes this connection instead of returning it to the pool: it
+    /// failed as a connection to a server that went away does (the server
+    /// may have said so before the socket closed).
+    pub(super) fn forget(&mut self) {
+        if self.pooled.take().is_some() {
+            self.pool.closed();
+        }
+    }
+
+    /// `sql` prepared on this connection, once for its life: the hot reads
+    /// are then planned once, not on every call.
+    pub(super) fn prepared(
+        &mut self,
+        sql: &'static str,
+        types: &[Type],
+    ) -> Result<Statement, StoreError> {
+        let Some(pooled) = self.pooled.as_mut() else {
+            return Err(StoreError::Backend("the connection was returned".into()));
+        };
+        if let Some(statement) = pooled.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = pooled.client.prepare_typed(sql, types)?;
+        pooled.statements.insert(sql, statement.clone());
+        Ok(statement)
     }
 }
 
@@ -203,28 +265,28 @@ impl Deref for Connection {
     fn deref(&self) -> &Client {
         // Present from `hand_out` until `drop`.
         #[allow(clippy::unwrap_used)]
-        self.client.as_ref().unwrap()
+        &self.pooled.as_ref().unwrap().client
     }
 }
 
 impl DerefMut for Connection {
     fn deref_mut(&mut self) -> &mut Client {
         #[allow(clippy::unwrap_used)]
-        self.client.as_mut().unwrap()
+        &mut self.pooled.as_mut().unwrap().client
     }
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        let Some(client) = self.client.take() else {
+        let Some(pooled) = self.pooled.take() else {
             return;
         };
-        if client.is_closed() {
+        if pooled.client.is_closed() {
             self.pool.closed();
             return;
         }
         match self.pool.state.lock() {
-            Ok(mut state) => state.idle.push(client),
+            Ok(mut state) => state.idle.push((pooled, Instant::now())),
             Err(_) => return,
         }
         self.pool.returned.notify_one();

@@ -74,19 +74,24 @@ fn begin(conn: &mut Connection, at: Revision) -> Result<(), StoreError> {
 
 /// Whether `error` came from a connection that is gone, so that the same
 /// read on a fresh one may succeed.
-fn dropped(error: &StoreError, conn: &Connection) -> bool {
-    matches!(error, StoreError::Unavailable(_)) && conn.is_closed()
+fn dropped(error: &StoreError, conn: &mut Connection) -> bool {
+    let dropped = matches!(error, StoreError::Unavailable(_));
+    if dropped {
+        conn.forget();
+    }
+    dropped
 }
 
 impl PostgresReader {
     pub(super) fn new(pool: Arc<Pool>, at: Revision) -> Result<PostgresReader, StoreError> {
         let mut conn = pool.get()?;
         if let Err(error) = begin(&mut conn, at) {
-            if !dropped(&error, &conn) {
+            if !dropped(&error, &mut conn) {
                 return Err(error);
             }
             drop(conn);
-            conn = pool.get()?;
+            // Tested: the idle ones most likely went with it.
+            conn = pool.get_tested()?;
             begin(&mut conn, at)?;
         }
         Ok(PostgresReader {
@@ -105,26 +110,33 @@ impl PostgresReader {
             .conn
             .try_borrow_mut()
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
-        match conn.query_typed(sql, params) {
-            Ok(rows) => Ok(rows),
-            Err(error) => {
-                let error = StoreError::from(error);
-                if !dropped(&error, &conn) {
-                    return Err(error);
+        // A connection found closed (or given up by a failed read) is
+        // replaced by a fresh one at the same revision.
+        if !conn.is_closed() {
+            match conn.query_typed(sql, params) {
+                Ok(rows) => return Ok(rows),
+                Err(error) => {
+                    let error = StoreError::from(error);
+                    if !dropped(&error, &mut conn) {
+                        return Err(error);
+                    }
                 }
-                let mut fresh = self.pool.get()?;
-                begin(&mut fresh, self.at)?;
-                *conn = fresh;
-                Ok(conn.query_typed(sql, params)?)
             }
         }
+        let mut fresh = self.pool.get_tested()?;
+        begin(&mut fresh, self.at)?;
+        *conn = fresh;
+        Ok(conn.query_typed(sql, params)?)
     }
 }
 
 impl Drop for PostgresReader {
     fn drop(&mut self) {
         // A connection whose rollback fails is broken: the pool drops it.
-        let _ = self.conn.get_mut().batch_execute("ROLLBACK");
+        let conn = self.conn.get_mut();
+        if !conn.is_closed() {
+            let _ = conn.batch_execute("ROLLBACK");
+        }
     }
 }
 

@@ -164,7 +164,7 @@ impl Replica {
     /// Reads its head (and, the first time, checks that it holds the
     /// primary's database): one round trip.
     fn probe(&self, store_id: &str) -> Result<Revision, StoreError> {
-        let mut conn = self.pool.get()?;
+        let mut conn = self.pool.get_tested()?;
         let row = conn.query_one("SELECT head, store_id FROM zanzi_meta WHERE id = 1", &[])?;
         let head = to_revision(row.try_get(0)?);
         let found: String = row.try_get(1)?;
