@@ -186,3 +186,51 @@ fn the_cache_sees_other_writers_through_the_feed() {
     // And the old snapshot is still the old one.
     assert!(state(&cache, before)[&1].is_empty());
 }
+
+/// Several objects read together are the same as each read alone: every
+/// version with its revisions, an object without tuples empty, one larger
+/// than asked for marked too large, in the order asked.
+#[test]
+fn objects_read_together_are_those_read_one_by_one() {
+    use zanzi::store::object_cache::ObjectSource;
+    let url = support::postgres::database();
+    let store = PostgresStore::connect(&url).unwrap();
+    store
+        .write(
+            &[
+                t("doc:a#viewer@user:alice"),
+                t("doc:a#owner@user:bob"),
+                t("doc:b#viewer@group:g#member"),
+                t("doc:c#viewer@user:*"),
+            ],
+            &[],
+        )
+        .unwrap();
+    store
+        .write(
+            &[t("doc:c#viewer@user:carol")],
+            &[t("doc:a#viewer@user:alice")],
+        )
+        .unwrap();
+    let big: Vec<Tuple> = (0..5)
+        .map(|i| t(&format!("doc:big#viewer@user:u{i}")))
+        .collect();
+    store.write(&big, &[]).unwrap();
+
+    let ids = ["c", "missing", "a", "big", "b"];
+    let together = store.load_objects("doc", &ids, 4).unwrap();
+    assert_eq!(together.len(), ids.len());
+    for (id, object) in ids.iter().zip(&together) {
+        let alone = store.load_object("doc", id, 4).unwrap();
+        assert_eq!(object.versions, alone.versions, "doc:{id}");
+        assert_eq!((object.head, object.horizon), (alone.head, alone.horizon));
+    }
+    assert_eq!(together[1].versions, Some(Vec::new()), "no tuples: empty");
+    assert_eq!(together[3].versions, None, "5 versions, 4 asked for");
+    let a = together[2].versions.as_ref().unwrap();
+    assert_eq!(a.len(), 2);
+    assert!(a
+        .iter()
+        .any(|v| v.relation == "viewer" && v.deleted == Some(Revision(2))));
+    assert_eq!(together[0].versions.as_ref().unwrap().len(), 2);
+}
