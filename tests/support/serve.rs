@@ -8,7 +8,13 @@
 //! behind. Its log keeps being drained (a full pipe would stall the server)
 //! and the last lines are kept for failure messages.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
