@@ -377,12 +377,13 @@ impl ReplicaView for ObjectCache<ReplicatedStore> {
     }
 }
 
+/// A store as a server holds it, and the read replicas whose heads route
+/// its reads, if any.
+type OpenedStore = (Arc<dyn Store>, Option<Arc<dyn ReplicaView>>);
+
 /// The store `settings` name, with the read cache they ask for, and the
 /// read replicas behind it if any. `db` names the database in errors.
-fn open_store(
-    settings: &Settings,
-    db: &str,
-) -> Result<(Arc<dyn Store>, Option<Arc<dyn ReplicaView>>), ServeError> {
+fn open_store(settings: &Settings, db: &str) -> Result<OpenedStore, ServeError> {
     use config::CacheSize;
     let failed = |reason: String| ServeError::Store {
         db: db.to_owned(),

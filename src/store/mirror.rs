@@ -214,6 +214,11 @@ fn follow<D: Mirrorable>(shared: Weak<Shared<D>>) {
         }
         if wakeup.is_none() {
             wakeup = mirror.durable.wakeup().ok();
+            if wakeup.is_some() {
+                // A commit between the last read and `LISTEN` woke no one:
+                // read once more before waiting.
+                continue;
+            }
         }
         drop(mirror);
         match &mut wakeup {
