@@ -313,3 +313,47 @@ fn the_mirror_follows_garbage_collection_by_another_store() {
         BTreeSet::from(["user:new".to_owned()])
     );
 }
+
+/// `cache_size: full` over PostgreSQL opens the mirror: a grant and a
+/// revocation written through another store are answered at their tokens
+/// (the new-enemy case), and the mirror's head follows them.
+#[test]
+fn a_server_with_a_full_cache_mirrors_postgres() {
+    use zanzi::server::config::{CacheSize, Settings};
+    use zanzi::server::consistency::Consistency;
+    use zanzi::server::AppState;
+    use zanzi::Engine;
+
+    let url = support::postgres::database();
+    let settings = Settings {
+        db: url.clone(),
+        schema: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/drive/drive.zanzi").into()),
+        secret: Some("shared secret".into()),
+        cache_size: CacheSize::Full,
+        ..Settings::default()
+    };
+    let state = AppState::open(settings).unwrap();
+    let other = PostgresStore::connect(&url).unwrap();
+    let question = t("document:readme#viewer@user:alice");
+    let check = |consistency: Consistency| {
+        let at = consistency.resolve(&state).unwrap();
+        let schema = state.schema();
+        Engine::new(&schema, state.store.as_ref())
+            .check_tuple(&question, at)
+            .unwrap()
+    };
+    let granted = other.write(std::slice::from_ref(&question), &[]).unwrap();
+    assert!(check(Consistency::AtLeastAsFresh(granted)));
+    let revoked = other.write(&[], std::slice::from_ref(&question)).unwrap();
+    assert!(!check(Consistency::AtLeastAsFresh(revoked)));
+    assert!(check(Consistency::AtExactSnapshot(granted)));
+    let started = Instant::now();
+    while state.store.local_head().unwrap() < revoked {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the feed stalled"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(!state.store.reads_from_memory());
+}
