@@ -60,6 +60,16 @@ impl Mirrorable for SqliteStore {
     }
 }
 
+/// A mirror of a memory store: for tests of the mirrors themselves.
+impl Mirrorable for MemoryStore {
+    fn each_version(
+        &self,
+        visit: &mut dyn FnMut(Tuple, Revision, Option<Revision>),
+    ) -> Result<(Revision, Revision), StoreError> {
+        self.visit_versions(visit)
+    }
+}
+
 /// A durable store (SQLite by default) read through an in-memory mirror.
 pub struct CachedStore<D = SqliteStore> {
     durable: D,

@@ -347,6 +347,23 @@ impl MirrorBuilder {
 }
 
 impl MemoryStore {
+    /// Every version, in creation order, passed to `visit`; returns the
+    /// head and horizon of the same state (one read lock).
+    pub fn visit_versions(
+        &self,
+        visit: &mut dyn FnMut(Tuple, Revision, Option<Revision>),
+    ) -> Result<(Revision, Revision), StoreError> {
+        let inner = self.read()?;
+        for v in &inner.versions {
+            visit(
+                v.tuple.clone(),
+                Revision(v.created),
+                v.deleted.map(Revision),
+            );
+        }
+        Ok((Revision(inner.head), Revision(inner.horizon)))
+    }
+
     /// [`TupleStore::snapshot`] as its concrete type, for decorators.
     pub fn reader(&self, at: Revision) -> Result<MemoryReader<'_>, StoreError> {
         let inner = self.read()?;
@@ -390,25 +407,6 @@ impl TupleStore for MemoryStore {
 
     fn reads_from_memory(&self) -> bool {
         true
-    }
-}
-
-/// One read lock: the versions, head and horizon of one state. (A mirror
-/// of a memory store is for tests of the mirror itself.)
-impl super::cached::Mirrorable for MemoryStore {
-    fn each_version(
-        &self,
-        visit: &mut dyn FnMut(Tuple, Revision, Option<Revision>),
-    ) -> Result<(Revision, Revision), StoreError> {
-        let inner = self.read()?;
-        for v in &inner.versions {
-            visit(
-                v.tuple.clone(),
-                Revision(v.created),
-                v.deleted.map(Revision),
-            );
-        }
-        Ok((Revision(inner.head), Revision(inner.horizon)))
     }
 }
 

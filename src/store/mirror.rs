@@ -26,6 +26,7 @@
 //!
 //! Listings, the schema and upkeep go to the database.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -62,6 +63,8 @@ struct Shared<D> {
     progress: Mutex<()>,
     /// Signalled after each batch is applied.
     applied: Condvar,
+    /// How many times the mirror was reloaded.
+    reloads: AtomicU64,
 }
 
 /// A store read through a full in-memory mirror that follows its change
@@ -88,6 +91,7 @@ impl<D: Mirrorable + 'static> MirrorStore<D> {
             memory,
             progress: Mutex::new(()),
             applied: Condvar::new(),
+            reloads: AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&shared);
         std::thread::Builder::new()
@@ -105,6 +109,12 @@ impl<D: Mirrorable + 'static> MirrorStore<D> {
     /// The revision through which the feed has been applied.
     pub fn applied(&self) -> Result<Revision, StoreError> {
         self.shared.memory.head_revision()
+    }
+
+    /// How many times the mirror was loaded afresh because its feed fell
+    /// behind the database's garbage collection.
+    pub fn reloads(&self) -> u64 {
+        self.shared.reloads.load(Ordering::Relaxed)
     }
 }
 
@@ -171,6 +181,7 @@ impl<D: Mirrorable> Shared<D> {
                     "the mirror fell behind the database's garbage collection; reloading it"
                 );
                 self.memory.replace(load_mirror(&self.durable)?)?;
+                self.reloads.fetch_add(1, Ordering::Relaxed);
                 self.announce()?;
                 Ok(true)
             }
@@ -491,5 +502,8 @@ mod tests {
                 Err(StoreError::RevisionCollected { .. })
             ));
         }
+        // Collected within microseconds of the writes, while the feed
+        // polls every 200 ms: the feed was refused and reloaded.
+        assert!(mirror.reloads() > 0);
     }
 }
