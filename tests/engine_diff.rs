@@ -809,6 +809,7 @@ fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
     let cached;
     let postgres;
     let postgres_cached;
+    let postgres_mirror;
     let replicated;
     let mut catch_up: Option<&zanzi::store::postgres::ReplicatedStore> = None;
     let stores: Vec<(&str, &dyn TupleStore)> = match which {
@@ -823,13 +824,21 @@ fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
             ]
         }
         Stores::Postgres => {
-            postgres = support::postgres::store();
+            let url = support::postgres::database();
+            postgres = zanzi::store::PostgresStore::connect(&url).unwrap();
+            // The mirror shares the first store's database, so it learns
+            // that store's write from the feed (its own write after it
+            // changes nothing).
+            postgres_mirror =
+                zanzi::store::MirrorStore::new(zanzi::store::PostgresStore::connect(&url).unwrap())
+                    .unwrap();
             // A small cache, so that objects are evicted and read again.
             postgres_cached =
                 zanzi::store::ObjectCache::new(support::postgres::store(), 64 << 10).unwrap();
             vec![
                 ("postgres", &postgres),
                 ("postgres_cached", &postgres_cached),
+                ("postgres_mirror", &postgres_mirror),
             ]
         }
         Stores::Replicated => {
@@ -985,9 +994,12 @@ fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
         }
     }
     if let Some(replicated) = catch_up {
-        // Every read was the standby's: the comparison above tested it.
+        // The standby served reads, so the comparison above tested it. (Not
+        // necessarily all: on a loaded machine a slow checkout there sends
+        // reads to the primary for a while, which is the routing's job;
+        // tests/postgres_replicas.rs checks where each read goes.)
         let counts = replicated.read_counts();
-        prop_assert_eq!(counts.primary, 0, "{:?}", counts);
+        prop_assert!(counts.replica > 0 || counts.primary == 0, "{:?}", counts);
     }
     Ok(())
 }

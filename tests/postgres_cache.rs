@@ -1,9 +1,16 @@
-//! The bounded cache over PostgreSQL ([`zanzi::store::ObjectCache`]) under
-//! concurrent writers on other stores: every snapshot it serves is exactly
-//! the database's snapshot at that revision, while the change feed evicts
+//! The bounded cache ([`zanzi::store::ObjectCache`]) and the full mirror
+//! ([`zanzi::store::MirrorStore`]) over PostgreSQL under concurrent writers
+//! on other stores: every snapshot they serve is exactly the database's
+//! snapshot at that revision, while the change feed evicts (or applies)
 //! what the writes touch, and also when the cache is too small to hold
-//! everything.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! everything. Garbage collection by another store is followed by the
+//! mirror.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod support;
 
@@ -12,7 +19,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use zanzi::store::{ObjectCache, PostgresStore, Revision, SubjectKind, TupleStore};
+use zanzi::store::{
+    Maintenance, MirrorStore, ObjectCache, PostgresStore, Revision, StoreError, SubjectKind,
+    TupleStore,
+};
 use zanzi::tuple::Tuple;
 
 const OBJECTS: usize = 6;
@@ -49,12 +59,11 @@ fn state(store: &dyn TupleStore, at: Revision) -> Viewers {
         .collect()
 }
 
-fn cache_serves_exact_snapshots_under_writers(max_bytes: u64) {
+/// `cache` reads the database at `url`, which other stores write.
+fn cache_serves_exact_snapshots_under_writers(url: &str, cache: &dyn TupleStore) {
     const WRITERS: u64 = 3;
     const WRITES: u64 = 60;
-    let url = support::postgres::database();
-    let writers_store = PostgresStore::connect(&url).unwrap();
-    let cache = ObjectCache::new(PostgresStore::connect(&url).unwrap(), max_bytes).unwrap();
+    let writers_store = PostgresStore::connect(url).unwrap();
     // Every write: (revision, inserted or deleted, tuple).
     let log: Mutex<Vec<(Revision, bool, Tuple)>> = Mutex::new(Vec::new());
     let observed: Mutex<Vec<(Revision, Viewers)>> = Mutex::new(Vec::new());
@@ -84,7 +93,7 @@ fn cache_serves_exact_snapshots_under_writers(max_bytes: u64) {
             })
             .collect();
         for reader in 0..2u64 {
-            let (cache, observed, done) = (&cache, &observed, &done);
+            let (observed, done) = (&observed, &done);
             scope.spawn(move || {
                 let mut rng = Rng(reader + 1);
                 while !done.load(Ordering::Acquire) {
@@ -141,23 +150,33 @@ fn cache_serves_exact_snapshots_under_writers(max_bytes: u64) {
     }
     // The database agrees with the log too.
     assert_eq!(state(&writers_store, head), expected_at(head));
-    let (objects, _) = cache.usage();
-    eprintln!(
-        "{} snapshots checked; {} objects cached at the end",
-        observed.len(),
-        objects
-    );
+    eprintln!("{} snapshots checked", observed.len());
 }
 
 #[test]
 fn the_cache_serves_exact_snapshots_while_other_stores_write() {
-    cache_serves_exact_snapshots_under_writers(64 << 20);
+    let url = support::postgres::database();
+    let cache = ObjectCache::new(PostgresStore::connect(&url).unwrap(), 64 << 20).unwrap();
+    cache_serves_exact_snapshots_under_writers(&url, &cache);
+    eprintln!("{} objects cached at the end", cache.usage().0);
 }
 
 /// A cache too small for every object evicts and reads again, and stays exact.
 #[test]
 fn a_cache_too_small_for_the_data_stays_exact() {
-    cache_serves_exact_snapshots_under_writers(2 << 10);
+    let url = support::postgres::database();
+    let cache = ObjectCache::new(PostgresStore::connect(&url).unwrap(), 2 << 10).unwrap();
+    cache_serves_exact_snapshots_under_writers(&url, &cache);
+}
+
+/// The full mirror applies other stores' writes from the feed, in commit
+/// order: every snapshot it serves (from memory up to what it applied, or
+/// after waiting for the feed, or from the database) is exact.
+#[test]
+fn the_mirror_serves_exact_snapshots_while_other_stores_write() {
+    let url = support::postgres::database();
+    let mirror = MirrorStore::new(PostgresStore::connect(&url).unwrap()).unwrap();
+    cache_serves_exact_snapshots_under_writers(&url, &mirror);
 }
 
 /// The cache follows writes made elsewhere: after another store's write,
@@ -233,4 +252,156 @@ fn objects_read_together_are_those_read_one_by_one() {
         .iter()
         .any(|v| v.relation == "viewer" && v.deleted == Some(Revision(2))));
     assert_eq!(together[0].versions.as_ref().unwrap().len(), 2);
+}
+
+/// Another store's write is answered by the mirror at its revision at once
+/// (waiting for the feed, or from the database), and reaches the mirror's
+/// memory within a short time.
+#[test]
+fn the_mirror_sees_other_writers_through_the_feed() {
+    let url = support::postgres::database();
+    let writer = PostgresStore::connect(&url).unwrap();
+    writer.write(&[t("doc:2#viewer@user:old")], &[]).unwrap();
+    let mirror = MirrorStore::new(PostgresStore::connect(&url).unwrap()).unwrap();
+    let before = mirror.local_head().unwrap();
+    assert_eq!(
+        before,
+        writer.head_revision().unwrap(),
+        "loaded at the head"
+    );
+    assert_eq!(
+        state(&mirror, before)[&2],
+        BTreeSet::from(["user:old".to_owned()])
+    );
+    let rev = writer
+        .write(&[t("doc:1#viewer@user:ann")], &[t("doc:2#viewer@user:old")])
+        .unwrap();
+    let started = Instant::now();
+    let at_rev = state(&mirror, rev);
+    assert_eq!(at_rev[&1], BTreeSet::from(["user:ann".to_owned()]));
+    assert!(at_rev[&2].is_empty());
+    while mirror.local_head().unwrap() < rev {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the feed did not bring revision {rev} within 2 s"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    eprintln!("the feed brought the write in {:?}", started.elapsed());
+    assert_eq!(state(&mirror, rev), at_rev);
+    // Old snapshots are still old.
+    assert!(state(&mirror, before)[&1].is_empty());
+    assert_eq!(
+        state(&mirror, before)[&2],
+        BTreeSet::from(["user:old".to_owned()])
+    );
+    // The mirror's own write comes back through the feed too.
+    let own = mirror.write(&[t("doc:3#viewer@user:me")], &[]).unwrap();
+    assert_eq!(
+        state(&mirror, own)[&3],
+        BTreeSet::from(["user:me".to_owned()])
+    );
+    assert!(matches!(
+        mirror.snapshot(Revision(own.0 + 1)),
+        Err(StoreError::FutureRevision { .. })
+    ));
+}
+
+/// Garbage collection by another store: the mirror refuses reads below the
+/// new horizon soon after (it reads the horizon at least every second), and
+/// answers the rest as before.
+#[test]
+fn the_mirror_follows_garbage_collection_by_another_store() {
+    let url = support::postgres::database();
+    let other = PostgresStore::connect(&url).unwrap();
+    let mirror = MirrorStore::new(PostgresStore::connect(&url).unwrap()).unwrap();
+    let r1 = other.write(&[t("doc:1#viewer@user:gone")], &[]).unwrap();
+    let r2 = other.write(
+        &[t("doc:1#viewer@user:kept")],
+        &[t("doc:1#viewer@user:gone")],
+    );
+    let r2 = r2.unwrap();
+    let started = Instant::now();
+    while mirror.local_head().unwrap() < r2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the feed stalled"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(
+        state(&mirror, r1)[&1],
+        BTreeSet::from(["user:gone".to_owned()])
+    );
+    assert_eq!(other.gc(r2).unwrap(), 1);
+    let started = Instant::now();
+    loop {
+        match mirror.snapshot(r1) {
+            Err(StoreError::RevisionCollected { horizon, .. }) => {
+                assert_eq!(horizon, r2);
+                break;
+            }
+            Ok(_) => assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "a read below the horizon was still served after 3 s"
+            ),
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!("the horizon was followed in {:?}", started.elapsed());
+    assert_eq!(
+        state(&mirror, r2)[&1],
+        BTreeSet::from(["user:kept".to_owned()])
+    );
+    // Writes after the collection are still followed.
+    let r3 = other.write(&[t("doc:4#viewer@user:new")], &[]).unwrap();
+    assert_eq!(
+        state(&mirror, r3)[&4],
+        BTreeSet::from(["user:new".to_owned()])
+    );
+}
+
+/// `cache_size: full` over PostgreSQL opens the mirror: a grant and a
+/// revocation written through another store are answered at their tokens
+/// (the new-enemy case), and the mirror's head follows them.
+#[test]
+fn a_server_with_a_full_cache_mirrors_postgres() {
+    use zanzi::server::config::{CacheSize, Settings};
+    use zanzi::server::consistency::Consistency;
+    use zanzi::server::AppState;
+    use zanzi::Engine;
+
+    let url = support::postgres::database();
+    let settings = Settings {
+        db: url.clone(),
+        schema: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/drive/drive.zanzi").into()),
+        secret: Some("shared secret".into()),
+        cache_size: CacheSize::Full,
+        ..Settings::default()
+    };
+    let state = AppState::open(settings).unwrap();
+    let other = PostgresStore::connect(&url).unwrap();
+    let question = t("document:readme#viewer@user:alice");
+    let check = |consistency: Consistency| {
+        let at = consistency.resolve(&state).unwrap();
+        let schema = state.schema();
+        Engine::new(&schema, state.store.as_ref())
+            .check_tuple(&question, at)
+            .unwrap()
+    };
+    let granted = other.write(std::slice::from_ref(&question), &[]).unwrap();
+    assert!(check(Consistency::AtLeastAsFresh(granted)));
+    let revoked = other.write(&[], std::slice::from_ref(&question)).unwrap();
+    assert!(!check(Consistency::AtLeastAsFresh(revoked)));
+    assert!(check(Consistency::AtExactSnapshot(granted)));
+    let started = Instant::now();
+    while state.store.local_head().unwrap() < revoked {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the feed stalled"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(!state.store.reads_from_memory());
 }

@@ -2,7 +2,12 @@
 //! refuses a schema the stored tuples do not fit, keeps every schema in the
 //! history, and a running server answers with a pushed schema within
 //! seconds, without a restart.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod support;
 

@@ -734,6 +734,13 @@ macro_rules! conformance {
                 super::$name(&zanzi::store::ObjectCache::new(durable, 64 << 20).unwrap());
             })*
         }
+        /// PostgreSQL read through the full mirror that follows the feed.
+        mod postgres_mirror {
+            $(#[test] fn $name() {
+                let durable = super::support::postgres::store();
+                super::$name(&zanzi::store::MirrorStore::new(durable).unwrap());
+            })*
+        }
     };
 }
 

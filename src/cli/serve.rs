@@ -61,7 +61,8 @@ pub struct ServeArgs {
     /// memory, slower checks).
     #[arg(long)]
     pub no_cache: bool,
-    /// The read cache: `full` (a mirror of every tuple: SQLite's default),
+    /// The read cache: `full` (a mirror of every tuple: SQLite's default;
+    /// over PostgreSQL it follows the change feed),
     /// a size such as `256MiB` (a bounded cache of whole objects, kept
     /// current by the change feed: PostgreSQL's default, 256MiB), or `off`.
     #[arg(long, value_name = "full|SIZE|off")]

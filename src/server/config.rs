@@ -51,7 +51,8 @@ pub enum CacheSize {
     Auto,
     /// Read the store directly.
     Off,
-    /// A full in-memory mirror of every tuple version (SQLite).
+    /// A full in-memory mirror of every tuple version (over PostgreSQL,
+    /// kept current by the change feed).
     Full,
     /// At most this many bytes of cached objects (PostgreSQL).
     Bytes(u64),

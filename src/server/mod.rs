@@ -44,8 +44,8 @@ use crate::ir::Schema;
 use crate::load;
 use crate::store::postgres::ReplicatedStore;
 use crate::store::{
-    CachedStore, Location, ObjectCache, PageRequest, PostgresStore, Revision, SqliteStore, Store,
-    TupleFilter, TupleStore,
+    CachedStore, Location, MirrorStore, ObjectCache, PageRequest, PostgresStore, Revision,
+    SqliteStore, Store, TupleFilter, TupleStore,
 };
 use config::Settings;
 use errors::ApiError;
@@ -381,7 +381,8 @@ impl ReplicaView for ObjectCache<ReplicatedStore> {
     }
 }
 
-/// A store as the server reads it, and the read replicas behind it.
+/// A store as a server holds it, and the read replicas whose heads route
+/// its reads, if any.
 type OpenedStore = (Arc<dyn Store>, Option<Arc<dyn ReplicaView>>);
 
 /// The store `settings` name, with the read cache they ask for, and the
@@ -416,13 +417,16 @@ fn open_store(settings: &Settings, db: &str) -> Result<OpenedStore, ServeError> 
                 let replicated = Arc::new(replicated_store(&url, replicas, db)?);
                 (replicated.clone(), Some(replicated))
             }
-            (Location::Postgres(_), CacheSize::Full) => {
-                return Err(failed(
-                    "`cache_size: full` (a mirror of every tuple) is for SQLite; over \
-                        PostgreSQL give the bounded cache a size (e.g. `--cache-size 1GiB`) \
-                        or turn it `off`"
-                        .to_owned(),
-                ))
+            // Over read replicas too: the mirror answers what it applied,
+            // and only reads above that go to a replica (or the primary),
+            // so requests are not routed by the replicas' heads.
+            (Location::Postgres(url), CacheSize::Full) if !replicas.is_empty() => {
+                let replicated = replicated_store(&url, replicas, db)?;
+                (Arc::new(MirrorStore::new(replicated).map_err(text)?), None)
+            }
+            (Location::Postgres(url), CacheSize::Full) => {
+                let postgres = PostgresStore::connect(&url).map_err(text)?;
+                (Arc::new(MirrorStore::new(postgres).map_err(text)?), None)
             }
             (Location::Sqlite(_), CacheSize::Bytes(_)) => {
                 return Err(failed(

@@ -1,7 +1,8 @@
 //! [`CachedStore`]: a durable store with an in-memory mirror of every
 //! tuple version, so that reads (checks, expands, lookups) run at memory
 //! speed while every write is durable first. A decorator: it wraps any
-//! store that can hand over its versions ([`Mirrorable`]), SQLite today.
+//! store that can hand over its versions ([`Mirrorable`]) and has no other
+//! writer: SQLite.
 //!
 //! Writes go to the durable store, then — under one lock, in commit order —
 //! to the mirror at the revision the durable store gave them, so both hold
@@ -10,11 +11,12 @@
 //! come from the durable store, so page cursors stay its own and survive
 //! restarts. Garbage collection runs on both. The mirror assumes this
 //! process is the only writer of the database; another writer's changes are
-//! not seen until a restart.
+//! not seen until a restart: over a shared database, [`super::MirrorStore`]
+//! follows the change feed instead.
 
 use std::sync::Mutex;
 
-use super::memory::MemoryReader;
+use super::memory::{MemoryReader, MirrorBuilder};
 use super::{
     ChangeBatch, ChangeSet, Maintenance, MemoryStore, Page, PageRequest, Probe, ProbeHit, Reader,
     Revision, SchemaStore, SqliteStore, StoreError, SubjectKind, TupleFilter, TupleStore,
@@ -24,14 +26,47 @@ use crate::tuple::{Subject, SubjectRef, Tuple};
 
 /// A durable store whose every version can be read out, to build a mirror.
 pub trait Mirrorable: TupleStore + Maintenance {
-    /// Every stored version, in creation order: `(tuple, created, deleted)`.
-    #[allow(clippy::type_complexity)]
-    fn versions(&self) -> Result<Vec<(Tuple, Revision, Option<Revision>)>, StoreError>;
+    /// Every stored version, in creation order, passed to `visit` as
+    /// `(tuple, created, deleted)`, all read in one snapshot; returns that
+    /// snapshot's head and horizon, where a mirror of them starts.
+    fn each_version(
+        &self,
+        visit: &mut dyn FnMut(Tuple, Revision, Option<Revision>),
+    ) -> Result<(Revision, Revision), StoreError>;
 }
 
+/// A mirror of every version of `durable`, at the head and horizon of the
+/// snapshot it was read in.
+pub(crate) fn load_mirror<D: Mirrorable + ?Sized>(durable: &D) -> Result<MemoryStore, StoreError> {
+    let mut builder = MirrorBuilder::new(durable.store_id()?);
+    let (head, horizon) = durable.each_version(&mut |tuple, created, deleted| {
+        builder.push(tuple, created, deleted);
+    })?;
+    Ok(builder.finish(head, horizon))
+}
+
+/// One process writes a SQLite database: nothing commits between reading
+/// the head, the horizon and the versions.
 impl Mirrorable for SqliteStore {
-    fn versions(&self) -> Result<Vec<(Tuple, Revision, Option<Revision>)>, StoreError> {
-        SqliteStore::versions(self)
+    fn each_version(
+        &self,
+        visit: &mut dyn FnMut(Tuple, Revision, Option<Revision>),
+    ) -> Result<(Revision, Revision), StoreError> {
+        let (head, horizon) = (self.head_revision()?, self.gc_horizon()?);
+        for (tuple, created, deleted) in self.versions()? {
+            visit(tuple, created, deleted);
+        }
+        Ok((head, horizon))
+    }
+}
+
+/// A mirror of a memory store: for tests of the mirrors themselves.
+impl Mirrorable for MemoryStore {
+    fn each_version(
+        &self,
+        visit: &mut dyn FnMut(Tuple, Revision, Option<Revision>),
+    ) -> Result<(Revision, Revision), StoreError> {
+        self.visit_versions(visit)
     }
 }
 
@@ -52,12 +87,7 @@ impl<D> std::fmt::Debug for CachedStore<D> {
 impl<D: Mirrorable> CachedStore<D> {
     /// Loads every version of `durable` into memory.
     pub fn new(durable: D) -> Result<CachedStore<D>, StoreError> {
-        let memory = MemoryStore::from_versions(
-            durable.store_id()?,
-            durable.head_revision()?,
-            durable.gc_horizon()?,
-            durable.versions()?,
-        );
+        let memory = load_mirror(&durable)?;
         Ok(CachedStore {
             durable,
             memory,

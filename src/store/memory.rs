@@ -25,8 +25,8 @@ use std::sync::{Mutex, RwLock, RwLockReadGuard};
 use super::paging::PageBuilder;
 use super::revision::{ensure_not_collected, ensure_readable};
 use super::{
-    check_all, ChangeBatch, ChangeSet, Maintenance, Page, PageRequest, Probe, ProbeHit, Reader,
-    Revision, SchemaStore, StoreError, SubjectKind, TupleFilter, TupleStore,
+    check_all, ChangeBatch, ChangeKind, ChangeSet, Maintenance, Page, PageRequest, Probe, ProbeHit,
+    Reader, Revision, SchemaStore, StoreError, SubjectKind, TupleFilter, TupleStore,
 };
 use crate::ir;
 use crate::tuple::{Object, Subject, SubjectRef, Tuple};
@@ -237,26 +237,39 @@ impl MemoryStore {
         horizon: Revision,
         versions: impl IntoIterator<Item = (Tuple, Revision, Option<Revision>)>,
     ) -> MemoryStore {
-        let mut inner = Inner {
-            id,
-            head: head.0,
-            horizon: horizon.0,
-            ..Inner::default()
-        };
+        let mut builder = MirrorBuilder::new(id);
         for (tuple, created, deleted) in versions {
-            let seq = inner.next_seq;
-            inner.next_seq += 1;
-            inner.push_version(Version {
-                seq,
-                tuple,
-                created: created.0,
-                deleted: deleted.map(|d| d.0),
-            });
+            builder.push(tuple, created, deleted);
         }
-        MemoryStore {
-            inner: RwLock::new(inner),
-            schema: Mutex::default(),
+        builder.finish(head, horizon)
+    }
+
+    /// Applies a batch of a durable store's change feed, each change at
+    /// its own revision, and moves the head to the batch's end (empty
+    /// revisions included). Changes at or below the head are already here
+    /// and skipped. One write lock: readers see the batch whole or not.
+    pub fn apply_changes(&self, batch: &ChangeBatch) -> Result<Revision, StoreError> {
+        let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
+        let head = inner.head;
+        for change in batch.changes.iter().filter(|c| c.revision.0 > head) {
+            match change.kind {
+                ChangeKind::Delete => inner.delete(&change.tuple, change.revision.0),
+                ChangeKind::Insert => inner.insert(&change.tuple, change.revision.0),
+            }
         }
+        inner.head = head.max(batch.through.0);
+        Ok(Revision(inner.head))
+    }
+
+    /// Replaces every version, the head and the horizon with `fresh`'s (a
+    /// mirror reloaded from its durable store). Readers keep their
+    /// revision: `fresh` is at least as new, and a revision below its
+    /// horizon is refused from then on.
+    pub fn replace(&self, fresh: MemoryStore) -> Result<(), StoreError> {
+        let fresh = fresh.inner.into_inner().map_err(|_| StoreError::Poisoned)?;
+        let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
+        *inner = fresh;
+        Ok(())
     }
 
     /// Applies `changes` at `rev`, or at the next revision if `rev` is
@@ -292,7 +305,65 @@ impl MemoryStore {
     }
 }
 
+/// Builds a [`MemoryStore`] one version at a time, so that a mirror is
+/// filled from a stream without a second copy of every version.
+#[derive(Debug)]
+pub struct MirrorBuilder {
+    inner: Inner,
+}
+
+impl MirrorBuilder {
+    /// An empty store with the durable store's id.
+    pub fn new(id: String) -> MirrorBuilder {
+        MirrorBuilder {
+            inner: Inner {
+                id,
+                ..Inner::default()
+            },
+        }
+    }
+
+    /// Adds the next version, in creation order.
+    pub fn push(&mut self, tuple: Tuple, created: Revision, deleted: Option<Revision>) {
+        let seq = self.inner.next_seq;
+        self.inner.next_seq += 1;
+        self.inner.push_version(Version {
+            seq,
+            tuple,
+            created: created.0,
+            deleted: deleted.map(|d| d.0),
+        });
+    }
+
+    /// The store, at `head` with history from `horizon` on.
+    pub fn finish(mut self, head: Revision, horizon: Revision) -> MemoryStore {
+        self.inner.head = head.0;
+        self.inner.horizon = horizon.0;
+        MemoryStore {
+            inner: RwLock::new(self.inner),
+            schema: Mutex::default(),
+        }
+    }
+}
+
 impl MemoryStore {
+    /// Every version, in creation order, passed to `visit`; returns the
+    /// head and horizon of the same state (one read lock).
+    pub fn visit_versions(
+        &self,
+        visit: &mut dyn FnMut(Tuple, Revision, Option<Revision>),
+    ) -> Result<(Revision, Revision), StoreError> {
+        let inner = self.read()?;
+        for v in &inner.versions {
+            visit(
+                v.tuple.clone(),
+                Revision(v.created),
+                v.deleted.map(Revision),
+            );
+        }
+        Ok((Revision(inner.head), Revision(inner.horizon)))
+    }
+
     /// [`TupleStore::snapshot`] as its concrete type, for decorators.
     pub fn reader(&self, at: Revision) -> Result<MemoryReader<'_>, StoreError> {
         let inner = self.read()?;

@@ -1,8 +1,10 @@
 //! Tuple storage: the traits every backend implements, and their
 //! implementations: [`MemoryStore`] (tests and embedding), [`SqliteStore`]
 //! (durable, one machine), [`PostgresStore`] (durable, shared by many
-//! servers) and [`CachedStore`] (a durable store read through an in-memory
-//! mirror). [`Location`] says which one a `--db` value names;
+//! servers), [`CachedStore`] (a durable store read through an in-memory
+//! mirror), [`MirrorStore`] (the same over a database shared with other
+//! writers, kept current by the change feed) and [`ObjectCache`] (a bounded
+//! cache over such a database). [`Location`] says which one a `--db` value names;
 //! `docs/store.md` says what a new backend implements.
 //!
 //! Stores are revisioned from the start so that the engine can evaluate a
@@ -33,6 +35,7 @@ pub mod cached;
 pub mod feed;
 pub mod location;
 pub mod memory;
+pub mod mirror;
 pub mod object_cache;
 pub mod paging;
 pub mod postgres;
@@ -50,6 +53,7 @@ pub use cached::CachedStore;
 pub use feed::{Change, ChangeBatch, ChangeKind, Follower};
 pub use location::Location;
 pub use memory::MemoryStore;
+pub use mirror::MirrorStore;
 pub use object_cache::ObjectCache;
 pub use paging::{Page, PageRequest};
 pub use revision::Revision;

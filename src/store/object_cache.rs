@@ -387,6 +387,11 @@ fn follow<D: ObjectSource>(shared: Weak<Shared<D>>) {
         }
         if wakeup.is_none() {
             wakeup = cache.durable.wakeup().ok();
+            if wakeup.is_some() {
+                // A commit between the last read and `LISTEN` woke no one:
+                // read once more before waiting.
+                continue;
+            }
         }
         drop(cache);
         match &mut wakeup {

@@ -55,6 +55,7 @@ mod reads;
 mod replicas;
 mod schema;
 mod tls;
+mod versions;
 
 use std::collections::HashSet;
 use std::sync::Arc;
