@@ -835,6 +835,8 @@ fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
             // A small cache, so that objects are evicted and read again.
             postgres_cached =
                 zanzi::store::ObjectCache::new(support::postgres::store(), 64 << 10).unwrap();
+            // Its schema tells the cache which arrows to read ahead along.
+            zanzi::store::SchemaStore::save_schema(&postgres_cached, &schema).unwrap();
             vec![
                 ("postgres", &postgres),
                 ("postgres_cached", &postgres_cached),

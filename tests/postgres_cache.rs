@@ -405,3 +405,66 @@ fn a_server_with_a_full_cache_mirrors_postgres() {
     }
     assert!(!state.store.reads_from_memory());
 }
+
+/// An object read with what it reaches through arrow tuplesets: the asked
+/// one first, then its ancestors nearest first, each as read alone; a cycle
+/// ends; only live object subjects are followed.
+#[test]
+fn an_object_is_read_with_the_ancestors_it_reaches() {
+    use zanzi::store::object_cache::{arrow_tuplesets, ObjectSource};
+    let url = support::postgres::database();
+    let store = PostgresStore::connect(&url).unwrap();
+    store
+        .write(
+            &[
+                t("doc:d#parent@folder:f3"),
+                t("doc:d#viewer@user:alice"),
+                t("folder:f3#parent@folder:f2"),
+                t("folder:f2#parent@folder:f1"),
+                t("folder:f1#parent@folder:f3"),
+                t("folder:f1#viewer@group:g#member"),
+                t("folder:f2#parent@folder:gone"),
+            ],
+            &[],
+        )
+        .unwrap();
+    store
+        .write(&[], &[t("folder:f2#parent@folder:gone")])
+        .unwrap();
+    let follow = vec![
+        ("doc".to_owned(), "parent".to_owned()),
+        ("folder".to_owned(), "parent".to_owned()),
+    ];
+    let reach = store.load_reach("doc", "d", &follow, 100).unwrap();
+    let names: Vec<String> = reach.iter().map(|(n, i, _)| format!("{n}:{i}")).collect();
+    assert_eq!(names, ["doc:d", "folder:f3", "folder:f2", "folder:f1"]);
+    for (ns, id, object) in &reach {
+        let alone = store.load_object(ns, id, 100).unwrap();
+        assert_eq!(object.versions, alone.versions, "{ns}:{id}");
+    }
+    // Nothing to follow: the object alone.
+    let alone = store.load_reach("doc", "d", &[], 100).unwrap();
+    assert_eq!(alone.len(), 1);
+
+    let (_, compilation) = zanzi::load::compile_source(
+        "drive.zanzi",
+        "namespace user {}
+         namespace folder {
+           relation parent: folder
+           relation viewer: user
+           permission view = viewer | parent->view
+         }
+         namespace doc {
+           relation parent: folder
+           permission view = parent->view
+         }",
+    );
+    let schema = compilation.schema.expect("the schema compiles");
+    assert_eq!(
+        arrow_tuplesets(&schema),
+        [
+            ("doc".to_owned(), "parent".to_owned()),
+            ("folder".to_owned(), "parent".to_owned())
+        ]
+    );
+}

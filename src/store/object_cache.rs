@@ -52,6 +52,42 @@ use crate::tuple::{Subject, SubjectRef, Tuple};
 /// cached.
 pub const MAX_OBJECT_VERSIONS: usize = 4096;
 
+/// How many steps [`ObjectSource::load_reach`] follows from an object.
+pub const REACH_DEPTH: u32 = 8;
+
+/// How many objects [`ObjectSource::load_reach`] reads at most.
+pub const REACH_OBJECTS: usize = 32;
+
+/// The relations an arrow reads its objects from (its tupleset), as
+/// (namespace, relation) names: the edges a check follows object to object.
+pub fn arrow_tuplesets(schema: &ir::Schema) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for relation in &schema.relations {
+        let ir::RelationKind::Permission { rewrite } = &relation.kind else {
+            continue;
+        };
+        let mut stack = vec![rewrite];
+        while let Some(node) = stack.pop() {
+            for (read, kind) in node.reads() {
+                if kind != ir::graph::EdgeKind::Tupleset {
+                    continue;
+                }
+                let Some(tupleset) = schema.relation(read) else {
+                    continue;
+                };
+                let Some(namespace) = schema.namespace(tupleset.namespace) else {
+                    continue;
+                };
+                found.push((namespace.name.clone(), tupleset.name.clone()));
+            }
+            stack.extend(node.children().map(|child| child.rewrite));
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
 /// One stored version of a tuple of an object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredVersion {
@@ -80,6 +116,24 @@ pub trait ObjectSource: TupleStore + SchemaStore + Maintenance {
         object_id: &str,
         max_versions: usize,
     ) -> Result<LoadedObject, StoreError>;
+
+    /// `namespace:object_id` as [`ObjectSource::load_object`] reads it,
+    /// first, then in the same snapshot the objects reached from it through
+    /// `follow`'s relations (namespace, relation) — an arrow's tupleset,
+    /// `parent` of `parent->view` — up to [`REACH_DEPTH`] steps and
+    /// [`REACH_OBJECTS`] objects: the ancestors a check will visit next.
+    /// The default reads only the object.
+    fn load_reach(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        follow: &[(String, String)],
+        max_versions: usize,
+    ) -> Result<Vec<(String, String, LoadedObject)>, StoreError> {
+        let _ = follow;
+        let loaded = self.load_object(namespace, object_id, max_versions)?;
+        Ok(vec![(namespace.to_owned(), object_id.to_owned(), loaded)])
+    }
 
     /// [`ObjectSource::load_object`] for several objects of `namespace`,
     /// in the order asked, all in one snapshot.
@@ -196,6 +250,9 @@ struct Shared<D> {
     seen: AtomicU64,
     /// Orders evictions and `seen` against lookups and inserts.
     gate: RwLock<()>,
+    /// The schema's arrow tuplesets ([`arrow_tuplesets`]), followed when an
+    /// object is loaded; only what is read ahead depends on it.
+    follow: RwLock<Arc<Vec<(String, String)>>>,
 }
 
 /// A store read through a bounded, feed-maintained cache of whole objects.
@@ -228,7 +285,11 @@ impl<D: ObjectSource + 'static> ObjectCache<D> {
             entries,
             seen: AtomicU64::new(head.0),
             gate: RwLock::new(()),
+            follow: RwLock::new(Arc::new(Vec::new())),
         });
+        if let Ok(Some(schema)) = shared.durable.load_schema() {
+            shared.set_follow(&schema);
+        }
         let weak = Arc::downgrade(&shared);
         std::thread::Builder::new()
             .name("zanzi-cache-feed".into())
@@ -291,6 +352,25 @@ impl<D: ObjectSource> Shared<D> {
                 }
             }
         }
+        let follow = self.follow();
+        if follow.iter().any(|(ns, _)| ns == namespace) {
+            let mut asked = None;
+            let reach =
+                self.durable
+                    .load_reach(namespace, object_id, &follow, MAX_OBJECT_VERSIONS)?;
+            for (ns, id, loaded) in reach {
+                // The database's head only grows: a snapshot taken now is
+                // at least as new as the revision the reader was admitted at.
+                ensure_readable(Revision(at), loaded.head, loaded.horizon)?;
+                let entry = self.insert(self::key(&ns, &id), loaded);
+                if asked.is_none() && ns == namespace && id == object_id {
+                    asked = Some(entry);
+                }
+            }
+            return asked.ok_or_else(|| {
+                StoreError::Backend(format!("{namespace}:{object_id} was not read").into())
+            });
+        }
         let loaded = self
             .durable
             .load_object(namespace, object_id, MAX_OBJECT_VERSIONS)?;
@@ -298,6 +378,19 @@ impl<D: ObjectSource> Shared<D> {
         // as new as the revision the reader was admitted at.
         ensure_readable(Revision(at), loaded.head, loaded.horizon)?;
         Ok(self.insert(key, loaded))
+    }
+
+    fn follow(&self) -> Arc<Vec<(String, String)>> {
+        self.follow
+            .read()
+            .map(|f| Arc::clone(&f))
+            .unwrap_or_default()
+    }
+
+    fn set_follow(&self, schema: &ir::Schema) {
+        if let Ok(mut follow) = self.follow.write() {
+            *follow = Arc::new(arrow_tuplesets(schema));
+        }
     }
 
     /// Caches an object just read (tracked if read at or after `seen`).
@@ -456,7 +549,9 @@ impl<D: ObjectSource + 'static> TupleStore for ObjectCache<D> {
 
 impl<D: ObjectSource + 'static> SchemaStore for ObjectCache<D> {
     fn save_schema(&self, schema: &ir::Schema) -> Result<bool, StoreError> {
-        self.shared.durable.save_schema(schema)
+        let saved = self.shared.durable.save_schema(schema)?;
+        self.shared.set_follow(schema);
+        Ok(saved)
     }
 
     fn load_schema(&self) -> Result<Option<ir::Schema>, StoreError> {
