@@ -500,7 +500,18 @@ pub fn replicated_store() -> zanzi::store::postgres::ReplicatedStore {
 /// Waits until [`replicated`]'s standby has replayed every write so far,
 /// and tells `store`, so that its reads go to the standby.
 pub fn catch_up(store: &zanzi::store::postgres::ReplicatedStore) {
+    use zanzi::store::TupleStore;
     let (primary, standby) = replicated();
     standby.wait_replayed(primary);
-    store.refresh();
+    // On a loaded machine a probe may time out, and the replica is then
+    // skipped for a while: wait until it is known to have the head again.
+    let head = store.primary().head_revision().expect("the primary's head");
+    let started = std::time::Instant::now();
+    while !store.has_replayed(head) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the standby is not usable at revision {head} after 20 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
