@@ -170,6 +170,9 @@ pub(crate) struct Checker<'e, 'a> {
     target: Target,
     /// The request's snapshot.
     reader: &'e dyn Reader,
+    /// Whether `reader` wants [`Reader::will_visit`] hints (asked once: the
+    /// hint costs allocations a store in memory has no use for).
+    visit_hints: bool,
     ids: Ids,
     goals: Vec<Goal>,
     index: FxHashMap<(RelationId, Id), usize>,
@@ -318,6 +321,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             engine,
             target,
             reader,
+            visit_hints: reader.wants_visit_hints(),
             ids,
             goals,
             index,
@@ -762,7 +766,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                 return Ok(Val::True);
             }
         }
-        if sets.len() > 1 {
+        if self.visit_hints && sets.len() > 1 {
             self.will_visit(&sets)?;
         }
         let mut any = Any::new();

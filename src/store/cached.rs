@@ -105,7 +105,7 @@ impl<D: Mirrorable> TupleStore for CachedStore<D> {
     fn snapshot(&self, at: Revision) -> Result<Box<dyn Reader + '_>, StoreError> {
         // The mirror holds the same revisions, so its check is the durable
         // store's; listings take a durable snapshot when they come.
-        Ok(Box::new(CachedReader {
+        Ok(Box::new(MirrorReader {
             memory: self.memory.reader(at)?,
             durable: &self.durable,
         }))
@@ -134,13 +134,14 @@ impl<D: Mirrorable> TupleStore for CachedStore<D> {
     }
 }
 
-/// Reads from the mirror; listings from the durable store.
-struct CachedReader<'a> {
-    memory: MemoryReader<'a>,
-    durable: &'a dyn TupleStore,
+/// Reads from the mirror; listings from the durable store at the same
+/// revision (also [`super::MirrorStore`]'s reader).
+pub(super) struct MirrorReader<'a> {
+    pub(super) memory: MemoryReader<'a>,
+    pub(super) durable: &'a dyn TupleStore,
 }
 
-impl Reader for CachedReader<'_> {
+impl Reader for MirrorReader<'_> {
     fn revision(&self) -> Revision {
         self.memory.revision()
     }

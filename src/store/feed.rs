@@ -187,6 +187,87 @@ pub(crate) fn from_versions<'v>(
     cut(changes, limit, head)
 }
 
+/// How long a feed thread waits for a wake-up before reading anyway.
+const THREAD_WAIT: Duration = Duration::from_secs(1);
+
+/// A store's state kept current by a feed thread ([`spawn_thread`]): the
+/// bounded cache and the full mirror.
+pub(crate) trait FeedFollower: Send + Sync + 'static {
+    /// Reads and applies the next batch of the feed; whether more may be
+    /// waiting.
+    fn step(&self) -> Result<bool, StoreError>;
+
+    /// Called once caught up, before waiting for the next change.
+    fn caught_up(&self) {}
+
+    /// The wake-up of the store followed ([`TupleStore::wakeup`]).
+    fn wakeup(&self) -> Result<Box<dyn Wakeup>, StoreError>;
+}
+
+/// Starts the thread `name` that runs `follower`'s steps as changes come,
+/// and ends when the follower is dropped (it holds only a weak reference).
+/// While the feed cannot be read (the database is away) it backs off and
+/// resumes where it stopped; `what` names the follower in the warning.
+pub(crate) fn spawn_thread<F: FeedFollower>(
+    follower: &std::sync::Arc<F>,
+    name: &str,
+    what: &'static str,
+) -> Result<(), StoreError> {
+    let weak = std::sync::Arc::downgrade(follower);
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || follow(&weak, what))
+        .map(drop)
+        .map_err(|e| StoreError::Backend(Box::new(e)))
+}
+
+fn follow<F: FeedFollower>(follower: &std::sync::Weak<F>, what: &str) {
+    let mut wakeup: Option<Box<dyn Wakeup>> = None;
+    let mut failures = 0u32;
+    loop {
+        let Some(state) = follower.upgrade() else {
+            return;
+        };
+        match state.step() {
+            Ok(true) => {
+                failures = 0;
+                continue;
+            }
+            Ok(false) => {
+                failures = 0;
+                state.caught_up();
+            }
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                if failures == 1 {
+                    tracing::warn!(error = %error, "the {what} cannot read the change feed; retrying");
+                }
+                wakeup = None;
+                drop(state);
+                std::thread::sleep(Duration::from_millis(100 * u64::from(failures.min(20))));
+                continue;
+            }
+        }
+        if wakeup.is_none() {
+            wakeup = state.wakeup().ok();
+            if wakeup.is_some() {
+                // A commit between the last read and `LISTEN` woke no one:
+                // read once more before waiting.
+                continue;
+            }
+        }
+        drop(state);
+        match &mut wakeup {
+            Some(w) => {
+                if w.wait(THREAD_WAIT).is_err() {
+                    wakeup = None;
+                }
+            }
+            None => std::thread::sleep(POLL),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

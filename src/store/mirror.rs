@@ -27,27 +27,21 @@
 //! Listings, the schema and upkeep go to the database.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use super::cached::{load_mirror, Mirrorable};
-use super::feed::{Wakeup, BATCH, POLL};
-use super::memory::MemoryReader;
+use super::cached::{load_mirror, MirrorReader, Mirrorable};
+use super::feed::{self, FeedFollower, Wakeup, BATCH};
 use super::{
-    ChangeBatch, ChangeSet, ImportReport, Maintenance, MemoryStore, Page, PageRequest, Probe,
-    ProbeHit, Reader, Revision, SchemaRecord, SchemaStore, StoreError, SubjectKind, TupleFilter,
-    TupleStore,
+    ChangeBatch, ChangeSet, ImportReport, Maintenance, MemoryStore, Reader, Revision, SchemaRecord,
+    SchemaStore, StoreError, TupleStore,
 };
 use crate::ir;
-use crate::tuple::{Subject, SubjectRef, Tuple};
+use crate::tuple::Tuple;
 
 /// How long a read above the applied revision waits for the feed before
 /// it reads the database.
 pub const FRESH_WAIT: Duration = Duration::from_millis(100);
-
-/// How long the feed thread waits for a wake-up before reading anyway
-/// (and looking at the horizon).
-const FEED_WAIT: Duration = Duration::from_secs(1);
 
 /// How long [`Maintenance::gc`] waits for the feed to reach the revision
 /// it collects up to, so that the feed does not fall behind the horizon
@@ -93,11 +87,7 @@ impl<D: Mirrorable + 'static> MirrorStore<D> {
             applied: Condvar::new(),
             reloads: AtomicU64::new(0),
         });
-        let weak = Arc::downgrade(&shared);
-        std::thread::Builder::new()
-            .name("zanzi-mirror-feed".into())
-            .spawn(move || follow(weak))
-            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        feed::spawn_thread(&shared, "zanzi-mirror-feed", "mirror")?;
         Ok(MirrorStore { shared })
     }
 
@@ -164,7 +154,7 @@ impl<D: Mirrorable> Shared<D> {
     /// One step of the feed thread: applies the next batch, or reloads
     /// when the feed fell behind the horizon. Returns whether more may
     /// be waiting.
-    fn step(&self) -> Result<bool, StoreError> {
+    fn apply_next(&self) -> Result<bool, StoreError> {
         let after = self.applied()?;
         match self.durable.changes_since(after, BATCH) {
             Ok(batch) => {
@@ -190,56 +180,22 @@ impl<D: Mirrorable> Shared<D> {
     }
 }
 
-/// The feed thread: applies every committed change to the mirror.
-fn follow<D: Mirrorable>(shared: Weak<Shared<D>>) {
-    let mut wakeup: Option<Box<dyn Wakeup>> = None;
-    let mut failures = 0u32;
-    loop {
-        let Some(mirror) = shared.upgrade() else {
-            return;
-        };
-        match mirror.step() {
-            Ok(true) => {
-                failures = 0;
-                continue;
-            }
-            Ok(false) => {
-                failures = 0;
-                if let Err(error) = mirror.follow_horizon() {
-                    tracing::warn!(error = %error, "the mirror cannot read the database's horizon");
-                }
-            }
-            Err(error) => {
-                // The database is away: the mirror stays exact for what it
-                // applied, and reads above that go to the database (and
-                // fail there). The feed resumes where it stopped.
-                failures = failures.saturating_add(1);
-                if failures == 1 {
-                    tracing::warn!(error = %error, "the mirror cannot read the change feed; retrying");
-                }
-                wakeup = None;
-                drop(mirror);
-                std::thread::sleep(Duration::from_millis(100 * u64::from(failures.min(20))));
-                continue;
-            }
+/// The feed thread applies every committed change to the mirror. While
+/// the database is away the mirror stays exact for what it applied, and
+/// reads above that go to the database (and fail there).
+impl<D: Mirrorable + 'static> FeedFollower for Shared<D> {
+    fn step(&self) -> Result<bool, StoreError> {
+        self.apply_next()
+    }
+
+    fn caught_up(&self) {
+        if let Err(error) = self.follow_horizon() {
+            tracing::warn!(error = %error, "the mirror cannot read the database's horizon");
         }
-        if wakeup.is_none() {
-            wakeup = mirror.durable.wakeup().ok();
-            if wakeup.is_some() {
-                // A commit between the last read and `LISTEN` woke no one:
-                // read once more before waiting.
-                continue;
-            }
-        }
-        drop(mirror);
-        match &mut wakeup {
-            Some(w) => {
-                if w.wait(FEED_WAIT).is_err() {
-                    wakeup = None;
-                }
-            }
-            None => std::thread::sleep(POLL),
-        }
+    }
+
+    fn wakeup(&self) -> Result<Box<dyn Wakeup>, StoreError> {
+        self.durable.wakeup()
     }
 }
 
@@ -297,81 +253,6 @@ impl<D: Mirrorable + 'static> TupleStore for MirrorStore<D> {
     }
 }
 
-/// Reads from the mirror; listings from the database at the same revision.
-struct MirrorReader<'a> {
-    memory: MemoryReader<'a>,
-    durable: &'a dyn TupleStore,
-}
-
-impl Reader for MirrorReader<'_> {
-    fn revision(&self) -> Revision {
-        self.memory.revision()
-    }
-
-    fn subjects(
-        &self,
-        namespace: &str,
-        object_id: &str,
-        relation: &str,
-        kind: SubjectKind,
-    ) -> Result<Vec<Subject>, StoreError> {
-        self.memory.subjects(namespace, object_id, relation, kind)
-    }
-
-    fn contains(&self, tuple: &Tuple) -> Result<bool, StoreError> {
-        self.memory.contains(tuple)
-    }
-
-    fn for_each_subject(
-        &self,
-        namespace: &str,
-        object_id: &str,
-        relation: &str,
-        kind: SubjectKind,
-        visit: &mut dyn FnMut(SubjectRef<'_>),
-    ) -> Result<(), StoreError> {
-        self.memory
-            .for_each_subject(namespace, object_id, relation, kind, visit)
-    }
-
-    fn probe(
-        &self,
-        namespace: &str,
-        object_id: &str,
-        relation: &str,
-        probe: Probe<'_>,
-        sets: &mut dyn FnMut(SubjectRef<'_>),
-    ) -> Result<ProbeHit, StoreError> {
-        self.memory
-            .probe(namespace, object_id, relation, probe, sets)
-    }
-
-    fn for_each_object_with_subject(
-        &self,
-        namespace: &str,
-        relation: &str,
-        subject: &Subject,
-        visit: &mut dyn FnMut(&str),
-    ) -> Result<(), StoreError> {
-        self.memory
-            .for_each_object_with_subject(namespace, relation, subject, visit)
-    }
-
-    fn objects_with_subject(
-        &self,
-        namespace: &str,
-        relation: &str,
-        subject: &Subject,
-    ) -> Result<Vec<String>, StoreError> {
-        self.memory
-            .objects_with_subject(namespace, relation, subject)
-    }
-
-    fn list(&self, filter: &TupleFilter, page: &PageRequest) -> Result<Page<Tuple>, StoreError> {
-        self.durable.snapshot(self.revision())?.list(filter, page)
-    }
-}
-
 impl<D: Mirrorable + SchemaStore + 'static> SchemaStore for MirrorStore<D> {
     fn save_schema(&self, schema: &ir::Schema) -> Result<bool, StoreError> {
         self.shared.durable.save_schema(schema)
@@ -419,6 +300,8 @@ impl<D: Mirrorable + 'static> Maintenance for MirrorStore<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::SubjectKind;
+    use crate::tuple::Subject;
 
     fn t(text: &str) -> Tuple {
         text.parse().unwrap()

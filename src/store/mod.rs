@@ -318,6 +318,12 @@ pub trait Reader {
         Ok(())
     }
 
+    /// Whether [`Reader::will_visit`] does anything here: callers skip
+    /// gathering the hint otherwise.
+    fn wants_visit_hints(&self) -> bool {
+        false
+    }
+
     /// A hint: the caller is about to read these objects of `namespace`,
     /// so a store may read them now, together. Changes no answer; the
     /// default does nothing.

@@ -36,10 +36,9 @@
 
 use std::cell::OnceCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, Weak};
-use std::time::Duration;
+use std::sync::{Arc, RwLock};
 
-use super::feed::{Wakeup, BATCH};
+use super::feed::{self, FeedFollower, Wakeup, BATCH};
 use super::revision::ensure_readable;
 use super::{
     ChangeBatch, ChangeSet, Maintenance, Page, PageRequest, Probe, ProbeHit, Reader, Revision,
@@ -118,7 +117,8 @@ pub trait ObjectSource: TupleStore + SchemaStore + Maintenance {
     ) -> Result<LoadedObject, StoreError>;
 
     /// `namespace:object_id` as [`ObjectSource::load_object`] reads it,
-    /// first, then in the same snapshot the objects reached from it through
+    /// first (alone when `follow` has nothing for its namespace), then in
+    /// the same snapshot the objects reached from it through
     /// `follow`'s relations (namespace, relation) — an arrow's tupleset,
     /// `parent` of `parent->view` — up to [`REACH_DEPTH`] steps and
     /// [`REACH_OBJECTS`] objects: the ancestors a check will visit next.
@@ -268,9 +268,6 @@ impl<D: ObjectSource + 'static> std::fmt::Debug for ObjectCache<D> {
     }
 }
 
-/// How long the feed thread waits for a wake-up before reading anyway.
-const FEED_WAIT: Duration = Duration::from_secs(1);
-
 impl<D: ObjectSource + 'static> ObjectCache<D> {
     /// A cache of at most `max_bytes` over `durable`, and the thread that
     /// follows `durable`'s change feed (it ends when the cache is dropped).
@@ -290,11 +287,7 @@ impl<D: ObjectSource + 'static> ObjectCache<D> {
         if let Ok(Some(schema)) = shared.durable.load_schema() {
             shared.set_follow(&schema);
         }
-        let weak = Arc::downgrade(&shared);
-        std::thread::Builder::new()
-            .name("zanzi-cache-feed".into())
-            .spawn(move || follow(weak))
-            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        feed::spawn_thread(&shared, "zanzi-cache-feed", "cache")?;
         Ok(ObjectCache { shared })
     }
 
@@ -352,32 +345,21 @@ impl<D: ObjectSource> Shared<D> {
                 }
             }
         }
-        let follow = self.follow();
-        if follow.iter().any(|(ns, _)| ns == namespace) {
-            let mut asked = None;
-            let reach =
-                self.durable
-                    .load_reach(namespace, object_id, &follow, MAX_OBJECT_VERSIONS)?;
-            for (ns, id, loaded) in reach {
-                // The database's head only grows: a snapshot taken now is
-                // at least as new as the revision the reader was admitted at.
-                ensure_readable(Revision(at), loaded.head, loaded.horizon)?;
-                let entry = self.insert(self::key(&ns, &id), loaded);
-                if asked.is_none() && ns == namespace && id == object_id {
-                    asked = Some(entry);
-                }
-            }
-            return asked.ok_or_else(|| {
-                StoreError::Backend(format!("{namespace}:{object_id} was not read").into())
-            });
+        let mut asked = None;
+        let reach =
+            self.durable
+                .load_reach(namespace, object_id, &self.follow(), MAX_OBJECT_VERSIONS)?;
+        for (ns, id, loaded) in reach {
+            // The database's head only grows: a snapshot taken now is at
+            // least as new as the revision the reader was admitted at.
+            ensure_readable(Revision(at), loaded.head, loaded.horizon)?;
+            let entry = self.insert(self::key(&ns, &id), loaded);
+            // The asked object comes first.
+            asked.get_or_insert(entry);
         }
-        let loaded = self
-            .durable
-            .load_object(namespace, object_id, MAX_OBJECT_VERSIONS)?;
-        // The database's head only grows: a snapshot taken now is at least
-        // as new as the revision the reader was admitted at.
-        ensure_readable(Revision(at), loaded.head, loaded.horizon)?;
-        Ok(self.insert(key, loaded))
+        asked.ok_or_else(|| {
+            StoreError::Backend(format!("{namespace}:{object_id} was not read").into())
+        })
     }
 
     fn follow(&self) -> Arc<Vec<(String, String)>> {
@@ -440,61 +422,24 @@ impl<D: ObjectSource> Shared<D> {
     }
 }
 
-/// The feed thread: evicts what each committed change touched.
-fn follow<D: ObjectSource>(shared: Weak<Shared<D>>) {
-    let mut wakeup: Option<Box<dyn Wakeup>> = None;
-    let mut failures = 0u32;
-    loop {
-        let Some(cache) = shared.upgrade() else {
-            return;
-        };
-        let after = Revision(cache.seen.load(Ordering::Acquire));
-        let outcome = match cache.durable.changes_since(after, BATCH) {
-            Ok(batch) => cache.apply(&batch).map(|()| batch.through > after),
-            Err(StoreError::RevisionCollected { .. }) => cache
+/// The feed thread evicts what each committed change touched. While the
+/// database is away entries stay exact for what they serve.
+impl<D: ObjectSource + 'static> FeedFollower for Shared<D> {
+    fn step(&self) -> Result<bool, StoreError> {
+        let after = Revision(self.seen.load(Ordering::Acquire));
+        match self.durable.changes_since(after, BATCH) {
+            Ok(batch) => self.apply(&batch).map(|()| batch.through > after),
+            Err(StoreError::RevisionCollected { .. }) => self
                 .durable
                 .head_revision()
-                .and_then(|head| cache.restart_at(head))
+                .and_then(|head| self.restart_at(head))
                 .map(|()| true),
             Err(error) => Err(error),
-        };
-        match outcome {
-            // More may be waiting: read again at once.
-            Ok(true) => {
-                failures = 0;
-                continue;
-            }
-            Ok(false) => failures = 0,
-            Err(error) => {
-                // The database is away: entries stay exact for what they
-                // serve; the feed resumes where it stopped.
-                failures = failures.saturating_add(1);
-                if failures == 1 {
-                    tracing::warn!(error = %error, "the cache cannot read the change feed; retrying");
-                }
-                wakeup = None;
-                drop(cache);
-                std::thread::sleep(Duration::from_millis(100 * u64::from(failures.min(20))));
-                continue;
-            }
         }
-        if wakeup.is_none() {
-            wakeup = cache.durable.wakeup().ok();
-            if wakeup.is_some() {
-                // A commit between the last read and `LISTEN` woke no one:
-                // read once more before waiting.
-                continue;
-            }
-        }
-        drop(cache);
-        match &mut wakeup {
-            Some(w) => {
-                if w.wait(FEED_WAIT).is_err() {
-                    wakeup = None;
-                }
-            }
-            None => std::thread::sleep(super::feed::POLL),
-        }
+    }
+
+    fn wakeup(&self) -> Result<Box<dyn Wakeup>, StoreError> {
+        self.durable.wakeup()
     }
 }
 
@@ -654,6 +599,10 @@ impl<D: ObjectSource> Reader for CacheReader<'_, D> {
 
     fn will_visit(&self, namespace: &str, object_ids: &[&str]) -> Result<(), StoreError> {
         self.shared.prefetch(namespace, object_ids, self.at.0)
+    }
+
+    fn wants_visit_hints(&self) -> bool {
+        true
     }
 
     fn probe(

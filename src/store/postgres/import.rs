@@ -66,22 +66,7 @@ impl PostgresStore {
             writer.finish()?;
             // From here to the commit this transaction holds the head row:
             // revisions commit in order (see `mod.rs`).
-            let rev: i64 = tx
-                .query_typed_one(
-                    "UPDATE zanzi_meta SET head = head + 1 WHERE id = 1 RETURNING head",
-                    &[],
-                )?
-                .try_get(0)?;
-            // Followers of the feed are woken when this commits, as by
-            // `apply`.
-            tx.query_typed(
-                "WITH r AS (
-                     INSERT INTO zanzi_revisions (rev, committed_at)
-                     VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
-                     RETURNING rev)
-                 SELECT pg_notify('zanzi_changes', rev::text) FROM r",
-                &[(&rev, Type::INT8)],
-            )?;
+            let rev = super::next_revision(&mut tx)?;
             let inserted = tx.execute(INSERT_STAGED, &[&rev])?;
             tx.commit()?;
             report.inserted += inserted;

@@ -214,6 +214,25 @@ const DELETE: &str = "UPDATE zanzi_tuples t SET deleted_rev = $7
       AND t.namespace = d.n AND t.object_id = d.o AND t.relation = d.r
       AND t.subject_ns = d.sn AND t.subject_id = d.si AND t.subject_rel = d.sr";
 
+/// Takes the next revision for the write transaction `tx`: the head row's
+/// lock orders it after every writer that holds it (released at commit),
+/// its commit time is recorded, and followers of the feed are notified
+/// when it commits.
+fn next_revision(tx: &mut impl postgres::GenericClient) -> Result<i64, StoreError> {
+    Ok(tx
+        .query_typed_one(
+            "WITH h AS (
+                 UPDATE zanzi_meta SET head = head + 1 WHERE id = 1 RETURNING head),
+             r AS (
+                 INSERT INTO zanzi_revisions (rev, committed_at)
+                 SELECT head, (extract(epoch FROM clock_timestamp()) * 1000)::bigint FROM h
+                 RETURNING rev)
+             SELECT rev, pg_notify('zanzi_changes', rev::text) FROM r",
+            &[],
+        )?
+        .try_get(0)?)
+}
+
 impl PostgresStore {
     /// Connects to the database at `url` (as libpq takes it:
     /// `postgres://user@host:port/db?…`) and applies any pending migration.
@@ -308,23 +327,7 @@ impl TupleStore for PostgresStore {
         let kept: HashSet<&Tuple> = changes.inserts.iter().collect();
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        // The row lock taken here orders this transaction after every
-        // writer that holds it; it is released at commit.
-        let rev: i64 = tx
-            .query_typed_one(
-                "UPDATE zanzi_meta SET head = head + 1 WHERE id = 1 RETURNING head",
-                &[],
-            )?
-            .try_get(0)?;
-        // Followers of the feed are woken when this commits.
-        tx.query_typed(
-            "WITH r AS (
-                 INSERT INTO zanzi_revisions (rev, committed_at)
-                 VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
-                 RETURNING rev)
-             SELECT pg_notify('zanzi_changes', rev::text) FROM r",
-            &[(&rev, Type::INT8)],
-        )?;
+        let rev = next_revision(&mut tx)?;
         if let Some(filter) = changes.delete_matching {
             let (conditions, values) = reads::filter_sql(filter, 2);
             let sql = format!(

@@ -69,6 +69,10 @@ impl ObjectSource for PostgresStore {
         follow: &[(String, String)],
         max_versions: usize,
     ) -> Result<Vec<(String, String, LoadedObject)>, StoreError> {
+        if !follow.iter().any(|(ns, _)| ns == namespace) {
+            let loaded = self.load_object(namespace, object_id, max_versions)?;
+            return Ok(vec![(namespace.to_owned(), object_id.to_owned(), loaded)]);
+        }
         let limit = i64::try_from(max_versions.saturating_add(1)).unwrap_or(i64::MAX);
         let depth = i32::try_from(REACH_DEPTH).unwrap_or(i32::MAX);
         let objects = i64::try_from(REACH_OBJECTS).unwrap_or(i64::MAX);

@@ -73,8 +73,9 @@ fn begin(conn: &mut Connection, at: Revision) -> Result<(), StoreError> {
 }
 
 /// Whether `error` came from a connection that is gone, so that the same
-/// read on a fresh one may succeed.
-fn dropped(error: &StoreError, conn: &mut Connection) -> bool {
+/// read on a fresh one may succeed; such a connection is closed rather
+/// than returned to the pool.
+fn forget_if_gone(error: &StoreError, conn: &mut Connection) -> bool {
     let dropped = matches!(error, StoreError::Unavailable(_));
     if dropped {
         conn.forget();
@@ -86,7 +87,7 @@ impl PostgresReader {
     pub(super) fn new(pool: Arc<Pool>, at: Revision) -> Result<PostgresReader, StoreError> {
         let mut conn = pool.get()?;
         if let Err(error) = begin(&mut conn, at) {
-            if !dropped(&error, &mut conn) {
+            if !forget_if_gone(&error, &mut conn) {
                 return Err(error);
             }
             drop(conn);
@@ -117,7 +118,7 @@ impl PostgresReader {
                 Ok(rows) => return Ok(rows),
                 Err(error) => {
                     let error = StoreError::from(error);
-                    if !dropped(&error, &mut conn) {
+                    if !forget_if_gone(&error, &mut conn) {
                         return Err(error);
                     }
                 }
