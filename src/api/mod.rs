@@ -6,6 +6,7 @@
 pub mod error;
 pub mod keto;
 pub mod native;
+pub mod proto;
 
 pub use error::ApiError;
 

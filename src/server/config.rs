@@ -40,6 +40,9 @@ pub const KEYS: &[&str] = &[
     "cache_tuples",
     "cache_size",
     "db_read_replicas",
+    "grpc_max_message_bytes",
+    "grpc_max_streams",
+    "otlp_endpoint",
 ];
 
 /// How reads are cached in the server's memory (`cache_size`).
@@ -154,6 +157,14 @@ pub struct Settings {
     /// PostgreSQL hot standbys of `db` that may serve reads (see
     /// [`crate::store::postgres::ReplicatedStore`]).
     pub db_read_replicas: Vec<String>,
+    /// Largest gRPC message a client may send or be sent, in bytes (larger:
+    /// `RESOURCE_EXHAUSTED`).
+    pub grpc_max_message_bytes: usize,
+    /// HTTP/2 streams (gRPC calls) open at once on one connection.
+    pub grpc_max_streams: u32,
+    /// Where to send OpenTelemetry traces (OTLP over gRPC,
+    /// `http://collector:4317`); unset: no tracing export.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Default for Settings {
@@ -182,6 +193,9 @@ impl Default for Settings {
             cache_tuples: true,
             cache_size: CacheSize::Auto,
             db_read_replicas: Vec::new(),
+            grpc_max_message_bytes: 4 * 1024 * 1024,
+            grpc_max_streams: 100,
+            otlp_endpoint: None,
         }
     }
 }
@@ -298,6 +312,14 @@ impl Settings {
                 })?
             }
             "db_read_replicas" => self.set_read_replicas(origin, split_urls(value))?,
+            "grpc_max_message_bytes" => self.grpc_max_message_bytes = count(value)?.max(1024),
+            "grpc_max_streams" => {
+                let streams: u32 = parse(origin, key, value, "a positive integer")?;
+                self.grpc_max_streams = streams.max(1);
+            }
+            "otlp_endpoint" => {
+                self.otlp_endpoint = Some(value.trim().to_owned()).filter(|v| !v.is_empty())
+            }
             _ => {
                 return Err(ConfigError::UnknownKey {
                     origin: origin.to_owned(),

@@ -18,6 +18,7 @@ pub mod body;
 pub mod config;
 pub mod consistency;
 pub mod errors;
+pub mod grpc;
 pub mod keto;
 pub mod metrics;
 pub mod native;
@@ -702,20 +703,32 @@ async fn bind(host: std::net::IpAddr, port: u16) -> Result<tokio::net::TcpListen
 /// connection finish the request it is serving (idle ones close at once)
 /// and returns once all have closed.
 ///
-/// This is `axum::serve` plus what it cannot be told: a header read timeout
-/// (hyper's, which also closes a kept-alive connection that stays idle that
-/// long), so that connections that never finish a request do not pile up.
+/// A connection speaks HTTP/1.1 or HTTP/2 (cleartext, prior knowledge:
+/// gRPC), told apart by its first bytes; each request goes to `grpc` when
+/// it is a gRPC call ([`grpc::is_grpc`]) and the listener has gRPC routes,
+/// else to `router`. Beyond `axum::serve`: a header read timeout (hyper's,
+/// which also closes a kept-alive HTTP/1.1 connection that stays idle that
+/// long), so that connections that never finish a request do not pile up,
+/// and a bound on the HTTP/2 streams of one connection.
 async fn serve_connections(
     listener: tokio::net::TcpListener,
     router: Router,
-    read_timeout: Duration,
+    grpc: Option<Router>,
+    settings: &Settings,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(read_timeout);
+    let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    http.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(settings.read_timeout);
+    http.http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(settings.grpc_max_streams)
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(settings.read_timeout);
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -733,8 +746,20 @@ async fn serve_connections(
         };
         // Answers are small and written at once: send them without delay.
         let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let rest = router.clone();
+        let grpc = grpc.clone();
+        let service =
+            hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                let target = match &grpc {
+                    Some(grpc) if grpc::is_grpc(&request) => grpc.clone(),
+                    _ => rest.clone(),
+                };
+                target.oneshot(request.map(axum::body::Body::new))
+            });
+        let connection = graceful.watch(
+            http.serve_connection(TokioIo::new(stream), service)
+                .into_owned(),
+        );
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "connection closed with an error");
@@ -754,28 +779,42 @@ pub async fn start(
 ) -> Result<Running, ServeError> {
     metrics::install();
     let s = &state.settings;
+    let grpc_router = |port| Some(grpc::router(&state, port));
     let listeners = [
-        (bind(s.host, s.read_port).await?, read_router(&state)),
-        (bind(s.host, s.write_port).await?, write_router(&state)),
-        (bind(s.host, s.metrics_port).await?, metrics_router(&state)),
-        (bind(s.host, s.syntax_port).await?, syntax_router(&state)),
+        (
+            bind(s.host, s.read_port).await?,
+            read_router(&state),
+            grpc_router(grpc::Port::Read),
+        ),
+        (
+            bind(s.host, s.write_port).await?,
+            write_router(&state),
+            grpc_router(grpc::Port::Write),
+        ),
+        (
+            bind(s.host, s.metrics_port).await?,
+            metrics_router(&state),
+            None,
+        ),
+        (
+            bind(s.host, s.syntax_port).await?,
+            syntax_router(&state),
+            grpc_router(grpc::Port::Syntax),
+        ),
     ];
     let (tx, rx) = watch::channel(false);
     let mut addrs = Vec::new();
     let mut tasks = Vec::new();
-    for (listener, router) in listeners {
+    for (listener, router, grpc) in listeners {
         addrs.push(listener.local_addr().map_err(|e| ServeError::Bind {
             addr: "?".into(),
             reason: e.to_string(),
         })?);
         let rx = rx.clone();
-        let read_timeout = state.settings.read_timeout;
-        tasks.push(tokio::spawn(serve_connections(
-            listener,
-            router,
-            read_timeout,
-            rx,
-        )));
+        let state = state.clone();
+        tasks.push(tokio::spawn(async move {
+            serve_connections(listener, router, grpc, &state.settings, rx).await
+        }));
     }
     let signal_tx = tx.clone();
     let signal_state = state.clone();

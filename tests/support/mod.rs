@@ -1,4 +1,5 @@
 //! Helpers shared by test binaries.
 
+pub mod grpc;
 pub mod postgres;
 pub mod serve;
