@@ -20,6 +20,7 @@ macro_rules! limited {
     };
 }
 
+pub mod convert;
 mod keto;
 mod native;
 pub mod status;
