@@ -779,7 +779,8 @@ pub async fn start(
 ) -> Result<Running, ServeError> {
     metrics::install();
     let s = &state.settings;
-    let grpc_router = |port| Some(grpc::router(&state, port));
+    let health = tonic_health::server::HealthReporter::new();
+    let grpc_router = |port| Some(grpc::router(&state, port, &health));
     let listeners = [
         (
             bind(s.host, s.read_port).await?,
@@ -822,6 +823,16 @@ pub async fn start(
         signal.await;
         signal_state.shutting_down.store(true, Ordering::Release);
         let _ = signal_tx.send(true);
+    });
+    // gRPC health checks see the shutdown as REST's `/health/ready` does.
+    let mut stopping = rx.clone();
+    let reporter = health.clone();
+    tokio::spawn(async move {
+        if stopping.wait_for(|stop| *stop).await.is_ok() {
+            reporter
+                .set_service_status("", tonic_health::ServingStatus::NotServing)
+                .await;
+        }
     });
     let gc = tokio::spawn(gc_loop(state.clone()));
     if matches!(Location::parse(&state.settings.db), Location::Postgres(_)) {

@@ -31,6 +31,7 @@ use std::sync::Arc;
 
 use tonic::service::{Routes, RoutesBuilder};
 use tonic::{Request, Response, Status};
+use tonic_health::server::{HealthReporter, HealthService};
 
 use super::AppState;
 use crate::api::proto::keto::relation_tuples::v1alpha2 as keto_pb;
@@ -44,11 +45,13 @@ pub enum Port {
 }
 
 /// The gRPC routes of one listener. Unknown services and methods are
-/// answered `UNIMPLEMENTED`.
-pub fn router(state: &Arc<AppState>, port: Port) -> axum::Router {
+/// answered `UNIMPLEMENTED`. `health` reports the server's state (the
+/// server marks it `NOT_SERVING` when it starts shutting down).
+pub fn router(state: &Arc<AppState>, port: Port, health: &HealthReporter) -> axum::Router {
     let mut routes = Routes::builder();
-    let (_, health) = tonic_health::server::health_reporter();
-    routes.add_service(health);
+    routes.add_service(tonic_health::pb::health_server::HealthServer::new(
+        HealthService::from_health_reporter(health.clone()),
+    ));
     add_reflection(&mut routes);
     routes.add_service(limited!(
         state,
