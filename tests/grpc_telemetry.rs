@@ -57,7 +57,10 @@ async fn grpc_calls_are_counted_per_method_and_status_beside_rest() {
         .insert("x-request-id", "my-request-1".parse().unwrap());
     let answer = version.get_version(request).await.unwrap();
     // The request id is echoed.
-    assert_eq!(answer.metadata().get("x-request-id").unwrap(), "my-request-1");
+    assert_eq!(
+        answer.metadata().get("x-request-id").unwrap(),
+        "my-request-1"
+    );
     version
         .get_version(keto::GetVersionRequest {})
         .await
@@ -81,7 +84,10 @@ async fn grpc_calls_are_counted_per_method_and_status_beside_rest() {
 
     let metrics = server
         .http
-        .get(format!("http://{}/metrics/prometheus", server.running.metrics))
+        .get(format!(
+            "http://{}/metrics/prometheus",
+            server.running.metrics
+        ))
         .send()
         .await
         .unwrap()
@@ -135,9 +141,7 @@ fn wide_store() -> Arc<MemoryStore> {
         }
     }
     let tuples: Vec<zanzi::tuple::Tuple> = tuples.iter().map(|t| t.parse().unwrap()).collect();
-    store
-        .write(&tuples, &[])
-        .expect("the wide data is written");
+    store.write(&tuples, &[]).expect("the wide data is written");
     store
 }
 
@@ -218,8 +222,12 @@ fn test_service(max_inflight: usize) -> (TestCheck, Client) {
         ..support::grpc::settings()
     };
     let state = Arc::new(
-        AppState::new(settings, support::grpc::schema(WIDE), wide_store() as Arc<dyn Store>)
-            .unwrap(),
+        AppState::new(
+            settings,
+            support::grpc::schema(WIDE),
+            wide_store() as Arc<dyn Store>,
+        )
+        .unwrap(),
     );
     let service = TestCheck {
         state: state.clone(),
@@ -231,10 +239,8 @@ fn test_service(max_inflight: usize) -> (TestCheck, Client) {
     routes.add_service(keto::check_service_server::CheckServiceServer::new(
         service.clone(),
     ));
-    let router = zanzi::server::grpc::layer::apply(
-        routes.routes().prepare().into_axum_router(),
-        &state,
-    );
+    let router =
+        zanzi::server::grpc::layer::apply(routes.routes().prepare().into_axum_router(), &state);
     let client = keto::check_service_client::CheckServiceClient::new(router);
     (service, client)
 }
@@ -331,7 +337,14 @@ async fn calls_past_the_in_flight_bound_are_unavailable() {
     // Once the first call is answered, there is room again.
     service.release.notify_one();
     waiting.await.unwrap().unwrap();
-    assert!(!second.check(check_of("g0")).await.unwrap().get_ref().allowed);
+    assert!(
+        !second
+            .check(check_of("g0"))
+            .await
+            .unwrap()
+            .get_ref()
+            .allowed
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -339,8 +352,18 @@ async fn a_panicking_handler_is_internal_and_the_server_goes_on() {
     let (_, mut client) = test_service(16);
     let error = client.check(check_of("panic")).await.unwrap_err();
     assert_eq!(error.code(), tonic::Code::Internal, "{error:?}");
-    assert!(!error.message().contains("a handler bug"), "no internals: {error:?}");
-    assert!(!client.check(check_of("g0")).await.unwrap().get_ref().allowed);
+    assert!(
+        !error.message().contains("a handler bug"),
+        "no internals: {error:?}"
+    );
+    assert!(
+        !client
+            .check(check_of("g0"))
+            .await
+            .unwrap()
+            .get_ref()
+            .allowed
+    );
 }
 
 #[test]
@@ -361,7 +384,10 @@ fn the_engine_stops_under_a_cancelled_interrupt_and_not_without_one() {
     let cancelled = Arc::new(Interrupt::new(None));
     cancelled.cancel();
     let stopped = Interrupt::run(Some(cancelled), ask);
-    assert!(matches!(stopped, Err(EngineError::DeadlineExceeded)), "{stopped:?}");
+    assert!(
+        matches!(stopped, Err(EngineError::DeadlineExceeded)),
+        "{stopped:?}"
+    );
     let past = Arc::new(Interrupt::new(Some(Instant::now())));
     let expanded = Interrupt::run(Some(past), || {
         engine.expand(&Object::new("group", "g0"), "member", 8, head)
@@ -369,4 +395,165 @@ fn the_engine_stops_under_a_cancelled_interrupt_and_not_without_one() {
     assert!(matches!(expanded, Err(EngineError::DeadlineExceeded)));
     // The interrupt was for that work only.
     assert!(!ask().unwrap());
+}
+
+// ---------------------------------------------------------------------------
+// OpenTelemetry: a `zanzi serve` process exporting to a tiny OTLP receiver
+// (a process of its own: the tracing subscriber is global).
+// ---------------------------------------------------------------------------
+
+mod otlp {
+    use super::*;
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+        TraceService, TraceServiceServer,
+    };
+    use opentelemetry_proto::tonic::collector::trace::v1::{
+        ExportTraceServiceRequest, ExportTraceServiceResponse,
+    };
+
+    /// A received span: trace id, parent span id, name.
+    #[derive(Clone, Debug)]
+    pub struct Span {
+        pub trace_id: Vec<u8>,
+        pub span_id: Vec<u8>,
+        pub parent: Vec<u8>,
+        pub name: String,
+    }
+
+    #[derive(Clone, Default)]
+    pub struct Receiver {
+        pub spans: Arc<Mutex<Vec<Span>>>,
+    }
+
+    #[tonic::async_trait]
+    impl TraceService for Receiver {
+        async fn export(
+            &self,
+            request: Request<ExportTraceServiceRequest>,
+        ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+            let mut spans = self.spans.lock().unwrap();
+            for resource in request.into_inner().resource_spans {
+                for scope in resource.scope_spans {
+                    for span in scope.spans {
+                        spans.push(Span {
+                            trace_id: span.trace_id,
+                            span_id: span.span_id,
+                            parent: span.parent_span_id,
+                            name: span.name,
+                        });
+                    }
+                }
+            }
+            Ok(Response::new(ExportTraceServiceResponse {
+                partial_success: None,
+            }))
+        }
+    }
+
+    /// Starts the receiver on a free port: its address and what it got.
+    pub async fn start() -> (String, Receiver) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let receiver = Receiver::default();
+        let service = TraceServiceServer::new(receiver.clone());
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+        );
+        (format!("http://{addr}"), receiver)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_and_grpc_spans_arrive_in_the_callers_trace() {
+    let (endpoint, receiver) = otlp::start().await;
+    let (_dir, schema) = support::serve::schema_file();
+    let options = support::serve::Options::new(":memory:")
+        .schema(&schema)
+        .setting("OTLP_ENDPOINT", &endpoint);
+    let server = tokio::task::spawn_blocking(move || options.start())
+        .await
+        .unwrap();
+    let rest_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let grpc_trace = "0af7651916cd43dd8448eb211c80319c";
+    let caller_span = "00f067aa0ba902b7";
+
+    // A REST check inside the caller's trace.
+    let http = reqwest::Client::new();
+    let answer = http
+        .get(format!(
+            "{}/relation-tuples/check?namespace=doc&object=a&relation=view&subject_id=alice",
+            server.read
+        ))
+        .header("traceparent", format!("00-{rest_trace}-{caller_span}-01"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success() || answer.status() == 403,
+        "{answer:?}"
+    );
+
+    // A gRPC call inside another.
+    let channel = tonic::transport::Channel::from_shared(server.read.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut version = keto::version_service_client::VersionServiceClient::new(channel);
+    let mut request = Request::new(keto::GetVersionRequest {});
+    request.metadata_mut().insert(
+        "traceparent",
+        format!("00-{grpc_trace}-{caller_span}-01").parse().unwrap(),
+    );
+    version.get_version(request).await.unwrap();
+
+    // SIGTERM: the server flushes its last spans as it stops.
+    let pid = server.pid().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut server = server;
+    while server.is_running() {
+        assert!(Instant::now() < deadline, "the server did not stop");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let spans = receiver.spans.lock().unwrap().clone();
+    let named = |trace: &str, name: &str| {
+        spans
+            .iter()
+            .find(|s| hex(&s.trace_id) == trace && s.name == name)
+            .cloned()
+    };
+    let request = named(rest_trace, "GET /relation-tuples/check")
+        .unwrap_or_else(|| panic!("no REST request span in {spans:#?}\n{}", server.log()));
+    assert_eq!(
+        hex(&request.parent),
+        caller_span,
+        "the caller's span is the parent"
+    );
+    let check = named(rest_trace, "engine.check")
+        .unwrap_or_else(|| panic!("no evaluation span in {spans:#?}"));
+    assert_eq!(
+        check.parent, request.span_id,
+        "the evaluation is inside the request"
+    );
+    assert!(
+        named(rest_trace, "store.snapshot").is_some(),
+        "no store span in {spans:#?}"
+    );
+    let call = named(
+        grpc_trace,
+        "ory.keto.relation_tuples.v1alpha2.VersionService/GetVersion",
+    )
+    .unwrap_or_else(|| panic!("no gRPC request span in {spans:#?}"));
+    assert_eq!(hex(&call.parent), caller_span);
 }

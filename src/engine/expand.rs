@@ -13,8 +13,8 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Engine, EngineError};
 use super::interrupt::Watch;
+use super::{Engine, EngineError};
 use crate::ir::{ArrowMode, RelationId, RelationKind, Rewrite};
 use crate::store::{Reader, SubjectKind};
 use crate::tuple::subject_matches;

@@ -34,8 +34,8 @@ use crate::store::{Page, PageRequest, Reader, Revision, StoreError, TupleStore};
 use crate::tuple::{encode_id, Object, Subject, Tuple};
 
 pub use expand::ExpandTree;
-pub use interrupt::Interrupt;
 pub use explain::{ExplainNode, Explanation, Outcome, Step};
+pub use interrupt::Interrupt;
 pub use lookup::SubjectLookup;
 
 /// The depth limit when none is configured (docs/language.md, "Meaning").

@@ -567,7 +567,10 @@ pub async fn track(State(state): State<Arc<AppState>>, mut req: Request, next: N
             ));
             let _cancel = CancelOnDrop(interrupt.clone());
             let response = INTERRUPT
-                .scope(interrupt, tracing::Instrument::instrument(next.run(req), span.clone()))
+                .scope(
+                    interrupt,
+                    tracing::Instrument::instrument(next.run(req), span.clone()),
+                )
                 .await;
             drop(permit);
             response
@@ -1075,7 +1078,10 @@ pub fn init_logging(settings: &Settings) -> telemetry::Telemetry {
             .with_tracer(tracer)
             .with_filter(Targets::new().with_target("zanzi", LevelFilter::DEBUG))
     });
-    let _ = tracing_subscriber::registry().with(fmt).with(otlp).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(otlp)
+        .try_init();
     match (failed, settings.otlp_endpoint.as_deref()) {
         (Some(e), Some(endpoint)) => {
             tracing::error!(endpoint, error = %e, "cannot export traces; going on without")

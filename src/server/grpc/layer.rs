@@ -45,9 +45,7 @@ use tonic::{Code, Status};
 use tracing::Instrument as _;
 
 use crate::engine::Interrupt;
-use crate::server::{
-    metrics, telemetry, AppState, CancelOnDrop, RequestId, INTERRUPT,
-};
+use crate::server::{metrics, telemetry, AppState, CancelOnDrop, RequestId, INTERRUPT};
 
 /// Applies the bookkeeping to the gRPC routes of one listener (unknown
 /// services and methods included).
@@ -287,7 +285,10 @@ impl HttpBody for Tracked {
                 // A body without trailers: tonic always sends them, so the
                 // status is unknown.
                 if let Some(call) = self.call.take() {
-                    call.record(Code::Unknown, "the answer ended without a status".to_owned());
+                    call.record(
+                        Code::Unknown,
+                        "the answer ended without a status".to_owned(),
+                    );
                 }
             }
             Poll::Pending => {}
