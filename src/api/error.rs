@@ -148,6 +148,13 @@ impl From<EngineError> for ApiError {
                 ApiError::bad_request("invalid_page_token", error.to_string())
             }
             EngineError::NotStratified(_) => ApiError::internal(error.to_string()),
+            // 504 as Keto answers a request past its deadline; gRPC's
+            // DEADLINE_EXCEEDED (`grpc::status::code_for`).
+            EngineError::DeadlineExceeded => ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "deadline_exceeded",
+                error.to_string(),
+            ),
             EngineError::Store(store) => store.into(),
         }
     }

@@ -67,6 +67,11 @@ pub struct ServeArgs {
     /// current by the change feed: PostgreSQL's default, 256MiB), or `off`.
     #[arg(long, value_name = "full|SIZE|off")]
     pub cache_size: Option<String>,
+    /// Send OpenTelemetry traces over OTLP/gRPC to this collector
+    /// (`http://localhost:4317`); off when unset. A request's W3C
+    /// `traceparent` becomes the parent of its spans.
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
 }
 
 impl ServeArgs {
@@ -107,6 +112,7 @@ impl ServeArgs {
             ),
             ("cache_tuples", self.no_cache.then(|| "false".to_owned())),
             ("cache_size", self.cache_size.clone()),
+            ("otlp_endpoint", self.otlp_endpoint.clone()),
         ];
         for (key, value) in flags {
             if let Some(value) = value {
@@ -125,21 +131,26 @@ pub fn run(args: &ServeArgs) -> miette::Result<ExitCode> {
     let (settings, ignored) = args
         .settings(std::env::vars())
         .map_err(|e| miette!("{e}"))?;
-    crate::server::init_logging(&settings);
-    for name in ignored {
-        tracing::warn!(variable = %name, "ignoring an environment variable that is not a server setting");
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .into_diagnostic()?;
-    runtime
-        .block_on(crate::server::run(settings))
-        .map_err(|e| match e {
-            // As every command reports its database: one line naming --db.
-            crate::server::ServeError::Store { db, reason } => miette!("--db `{db}`: {reason}"),
-            e => miette!("{e}"),
-        })?;
+    // The trace exporter's channel runs on the server's runtime.
+    let telemetry = {
+        let _inside = runtime.enter();
+        crate::server::init_logging(&settings)
+    };
+    for name in ignored {
+        tracing::warn!(variable = %name, "ignoring an environment variable that is not a server setting");
+    }
+    let served = runtime.block_on(crate::server::run(settings));
+    // The last spans (the shutdown's) go out before the runtime stops.
+    telemetry.shutdown();
+    served.map_err(|e| match e {
+        // As every command reports its database: one line naming --db.
+        crate::server::ServeError::Store { db, reason } => miette!("--db `{db}`: {reason}"),
+        e => miette!("{e}"),
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -42,6 +42,7 @@ use std::rc::Rc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::explain::{Outcome, Step, TraceBuilder};
+use super::interrupt::Watch;
 use super::{Engine, EngineError, ExplainNode, Target};
 use crate::ir::{AllowedType, ArrowMode, NamespaceId, RelationId, RelationKind, Rewrite};
 use crate::store::{Probe, Reader, SubjectKind};
@@ -188,6 +189,8 @@ pub(crate) struct Checker<'e, 'a> {
     /// rewrite branch at the end of this path (addresses of the rewrite
     /// nodes from the permission's root down) is known to hold.
     known: Option<(Id, Rc<[usize]>)>,
+    /// When to give up (the request's deadline or cancellation).
+    watch: Watch,
 }
 
 impl Drop for Checker<'_, '_> {
@@ -330,6 +333,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             trace: trace.then(TraceBuilder::default),
             deepest: 0,
             known: None,
+            watch: Watch::current(),
         }
     }
 
@@ -549,6 +553,7 @@ impl<'e, 'a> Checker<'e, 'a> {
         depth: u32,
         in_permission: bool,
     ) -> Result<Val, EngineError> {
+        self.watch.tick()?;
         self.deepest = self.deepest.max(depth);
         if depth > self.engine.options.max_depth {
             let path = self.path_strings(self.userset(relation, id));

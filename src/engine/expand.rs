@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use super::interrupt::Watch;
 use super::{Engine, EngineError};
 use crate::ir::{ArrowMode, RelationId, RelationKind, Rewrite};
 use crate::store::{Reader, SubjectKind};
@@ -75,6 +76,7 @@ pub(crate) struct Expander<'e, 'a> {
     reader: &'e dyn Reader,
     max_depth: u32,
     path: HashSet<(RelationId, String)>,
+    watch: Watch,
 }
 
 impl<'e, 'a> Expander<'e, 'a> {
@@ -84,6 +86,7 @@ impl<'e, 'a> Expander<'e, 'a> {
             reader,
             max_depth,
             path: HashSet::new(),
+            watch: Watch::current(),
         }
     }
 
@@ -101,6 +104,7 @@ impl<'e, 'a> Expander<'e, 'a> {
         id: &str,
         depth: u32,
     ) -> Result<ExpandTree, EngineError> {
+        self.watch.tick()?;
         let engine = self.engine;
         let userset = engine.userset(relation, id);
         if depth > self.max_depth {

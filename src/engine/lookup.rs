@@ -28,6 +28,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::check::{self, Checker, Id};
+use super::interrupt::Watch;
 use super::{Engine, EngineError, Target};
 use crate::ir::{AllowedType, ArrowMode, NamespaceId, RelationId, RelationKind, Rewrite};
 use crate::store::{Page, PageRequest, Reader, SubjectKind};
@@ -92,7 +93,9 @@ fn subject_candidates(
     let mut candidates = BTreeSet::new();
     let mut seen: HashSet<Node> = HashSet::new();
     let mut queue: VecDeque<Node> = VecDeque::from([(relation, id.to_owned())]);
+    let mut watch = Watch::current();
     while let Some(node) = queue.pop_front() {
+        watch.tick()?;
         if !seen.insert(node.clone()) {
             continue;
         }
@@ -511,7 +514,9 @@ fn resource_candidates(
         }
     }
 
+    let mut watch = Watch::current();
     while let Some(node) = queue.pop_front() {
+        watch.tick()?;
         let (this, id) = node;
         let Some(&here) = reached.get(&node) else {
             continue;

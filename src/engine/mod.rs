@@ -23,6 +23,7 @@
 mod check;
 mod expand;
 mod explain;
+pub mod interrupt;
 mod lookup;
 
 use serde::Serialize;
@@ -34,6 +35,7 @@ use crate::tuple::{encode_id, Object, Subject, Tuple};
 
 pub use expand::ExpandTree;
 pub use explain::{ExplainNode, Explanation, Outcome, Step};
+pub use interrupt::Interrupt;
 pub use lookup::SubjectLookup;
 
 /// The depth limit when none is configured (docs/language.md, "Meaning").
@@ -79,6 +81,10 @@ pub enum EngineError {
     /// never have; the IR must have been built by hand.
     #[error("`{0}` depends on itself through the right side of `-`: the schema is not stratified")]
     NotStratified(String),
+    /// The request's deadline passed, or its caller went away, before the
+    /// answer was found ([`Interrupt`]).
+    #[error("the request's deadline passed before the evaluation finished")]
+    DeadlineExceeded,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -169,9 +175,10 @@ impl<'a> Engine<'a> {
         subject: &Subject,
         at: Revision,
     ) -> Result<bool, EngineError> {
+        let _span = tracing::debug_span!("engine.check", object = %object, relation, subject = %subject, revision = at.0).entered();
         let relation = self.resolve(object, relation)?;
         let target = self.target(subject)?;
-        let reader = self.store.snapshot(at)?;
+        let reader = self.snapshot(at)?;
         let mut checker = check::Checker::new(self, target, &*reader, false);
         checker.check_root(relation, &object.id)
     }
@@ -185,9 +192,10 @@ impl<'a> Engine<'a> {
         subject: &Subject,
         at: Revision,
     ) -> Result<(bool, u32), EngineError> {
+        let _span = tracing::debug_span!("engine.check", object = %object, relation, subject = %subject, revision = at.0).entered();
         let relation = self.resolve(object, relation)?;
         let target = self.target(subject)?;
-        let reader = self.store.snapshot(at)?;
+        let reader = self.snapshot(at)?;
         let mut checker = check::Checker::new(self, target, &*reader, false);
         let answer = checker.check_root(relation, &object.id)?;
         Ok((answer, checker.deepest()))
@@ -208,9 +216,10 @@ impl<'a> Engine<'a> {
         subject: &Subject,
         at: Revision,
     ) -> Result<Explanation, EngineError> {
+        let _span = tracing::debug_span!("engine.explain", object = %object, relation, subject = %subject, revision = at.0).entered();
         let relation_id = self.resolve(object, relation)?;
         let target = self.target(subject)?;
-        let reader = self.store.snapshot(at)?;
+        let reader = self.snapshot(at)?;
         let mut checker = check::Checker::new(self, target, &*reader, true);
         let answer = checker.check_root(relation_id, &object.id);
         let tree = checker.take_trace();
@@ -239,8 +248,9 @@ impl<'a> Engine<'a> {
         max_depth: u32,
         at: Revision,
     ) -> Result<ExpandTree, EngineError> {
+        let _span = tracing::debug_span!("engine.expand", object = %object, relation, max_depth, revision = at.0).entered();
         let relation = self.resolve(object, relation)?;
-        let reader = self.store.snapshot(at)?;
+        let reader = self.snapshot(at)?;
         expand::Expander::new(self, &*reader, max_depth.min(MAX_MAX_DEPTH))
             .expand_root(relation, &object.id)
     }
@@ -255,12 +265,13 @@ impl<'a> Engine<'a> {
         subject_namespace: &str,
         at: Revision,
     ) -> Result<SubjectLookup, EngineError> {
+        let _span = tracing::debug_span!("engine.lookup_subjects", object = %object, relation, subject_namespace, revision = at.0).entered();
         let relation = self.resolve(object, relation)?;
         let namespace = self
             .schema
             .namespace_id(subject_namespace)
             .ok_or_else(|| EngineError::UnknownNamespace(subject_namespace.to_owned()))?;
-        let reader = self.store.snapshot(at)?;
+        let reader = self.snapshot(at)?;
         lookup::lookup_subjects(self, relation, &object.id, namespace, &*reader)
     }
 
@@ -275,6 +286,7 @@ impl<'a> Engine<'a> {
         page: &PageRequest,
         at: Revision,
     ) -> Result<Page<String>, EngineError> {
+        let _span = tracing::debug_span!("engine.lookup_resources", namespace, relation, subject = %subject, revision = at.0).entered();
         let ns = self
             .schema
             .namespace_id(namespace)
@@ -287,8 +299,15 @@ impl<'a> Engine<'a> {
                     relation: relation.to_owned(),
                 })?;
         let target = self.target(subject)?;
-        let reader = self.store.snapshot(at)?;
+        let reader = self.snapshot(at)?;
         lookup::lookup_resources(self, relation_id, &target, page, &*reader)
+    }
+
+    /// The store's snapshot at `at`, in a span of its own (the reads of the
+    /// evaluation itself, one per edge, get none).
+    fn snapshot(&self, at: Revision) -> Result<Box<dyn Reader + 'a>, EngineError> {
+        let _span = tracing::debug_span!("store.snapshot", revision = at.0).entered();
+        Ok(self.store.snapshot(at)?)
     }
 
     fn resolve(&self, object: &Object, relation: &str) -> Result<RelationId, EngineError> {

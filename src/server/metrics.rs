@@ -1,7 +1,9 @@
 //! Prometheus metrics (`GET /metrics/prometheus` on the metrics listener):
 //!
 //! - `zanzi_http_requests_total{endpoint,method,status}` and
-//!   `zanzi_http_request_duration_seconds{endpoint}` (a histogram);
+//!   `zanzi_http_request_duration_seconds{endpoint}` (a histogram), for
+//!   REST requests and gRPC calls alike (a call's `method` is `grpc`, its
+//!   `endpoint` `/package.Service/Method`, its `status` the code's name);
 //! - `zanzi_checks_total{outcome}` (`allowed`, `denied`, `error`) and
 //!   `zanzi_check_depth` (a histogram of the most hops through tuples a
 //!   check took; the limit itself when it was hit);
@@ -51,11 +53,22 @@ pub fn install() -> Option<&'static PrometheusHandle> {
 }
 
 pub fn record_request(endpoint: &str, method: &str, status: u16, elapsed: Duration) {
+    record(endpoint, method, status.to_string(), elapsed);
+}
+
+/// A gRPC call, in the same series as REST requests: `endpoint` is the
+/// method's path (`/package.Service/Method`), `method` is `grpc` and
+/// `status` the status code's name (`OK`, `NOT_FOUND`, …).
+pub fn record_grpc_call(endpoint: &str, code: &'static str, elapsed: Duration) {
+    record(endpoint, "grpc", code.to_owned(), elapsed);
+}
+
+fn record(endpoint: &str, method: &str, status: String, elapsed: Duration) {
     metrics::counter!(
         "zanzi_http_requests_total",
         "endpoint" => endpoint.to_owned(),
         "method" => method.to_owned(),
-        "status" => status.to_string(),
+        "status" => status,
     )
     .increment(1);
     metrics::histogram!(

@@ -23,6 +23,7 @@ pub mod keto;
 pub mod metrics;
 pub mod native;
 pub mod openapi;
+pub mod telemetry;
 pub mod zookie;
 
 use std::collections::VecDeque;
@@ -41,6 +42,7 @@ use axum::{Json, Router};
 use thiserror::Error;
 use tokio::sync::{watch, Semaphore};
 
+use crate::engine::Interrupt;
 use crate::ir::Schema;
 use crate::load;
 use crate::store::postgres::ReplicatedStore;
@@ -345,9 +347,39 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .await
         .map_err(|_| ApiError::internal("the server is shutting down"))?;
     let state = state.clone();
-    tokio::task::spawn_blocking(move || f(&Scope::new(&state)))
-        .await
-        .map_err(|e| ApiError::internal(format!("the request's worker failed: {e}")))?
+    let interrupt = current_interrupt();
+    // The request's span goes along, so that the evaluation's spans are
+    // its children.
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        span.in_scope(|| Interrupt::run(interrupt, || f(&Scope::new(&state))))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("the request's worker failed: {e}")))?
+}
+
+tokio::task_local! {
+    /// The interrupt of the request being served (set by [`track`] and the
+    /// gRPC layer): the engine work of [`blocking`] and [`evaluate`] runs
+    /// under it, so it stops past the request's deadline or once the client
+    /// went away.
+    pub(crate) static INTERRUPT: Arc<Interrupt>;
+}
+
+/// The current request's interrupt, if any.
+pub(crate) fn current_interrupt() -> Option<Arc<Interrupt>> {
+    INTERRUPT.try_with(Arc::clone).ok()
+}
+
+/// Cancels a request's interrupt when dropped: when the request is answered,
+/// or when its future is dropped because the client went away (the engine
+/// work on the blocking pool then stops too).
+pub(crate) struct CancelOnDrop(pub(crate) Arc<Interrupt>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
 }
 
 /// Runs a check: in place when the store answers reads from memory (a
@@ -359,7 +391,7 @@ pub(crate) async fn evaluate<T: Send + 'static>(
     f: impl FnOnce(&Scope<'_>) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     if state.memory_reads {
-        return f(&Scope::new(state));
+        return Interrupt::run(current_interrupt(), || f(&Scope::new(state)));
     }
     blocking(state, f).await
 }
@@ -513,10 +545,33 @@ pub async fn track(State(state): State<Arc<AppState>>, mut req: Request, next: N
         .map_or("unmatched", |p| p.as_str())
         .to_owned();
     let method = req.method().clone();
+    let span = tracing::debug_span!(
+        "http",
+        otel.name = format!("{method} {endpoint}"),
+        otel.kind = "server",
+        http.request.method = %method,
+        http.route = endpoint.as_str(),
+        http.response.status_code = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+        otel.status_description = tracing::field::Empty,
+        request_id = id.as_str(),
+    );
+    telemetry::adopt_parent(&span, req.headers());
     let mut response = match state.inflight.clone().try_acquire_owned() {
         Ok(permit) => {
             req.extensions_mut().insert(RequestId(id.clone()));
-            let response = next.run(req).await;
+            // Evaluations stop past the read timeout, or when the client
+            // goes away (this future is dropped).
+            let interrupt = Arc::new(Interrupt::new(
+                Instant::now().checked_add(state.settings.read_timeout),
+            ));
+            let _cancel = CancelOnDrop(interrupt.clone());
+            let response = INTERRUPT
+                .scope(
+                    interrupt,
+                    tracing::Instrument::instrument(next.run(req), span.clone()),
+                )
+                .await;
             drop(permit);
             response
         }
@@ -563,6 +618,10 @@ pub async fn track(State(state): State<Arc<AppState>>, mut req: Request, next: N
         response.headers_mut().insert("x-request-id", value);
     }
     let elapsed = started.elapsed();
+    span.record("http.response.status_code", status.as_u16());
+    if let Some(error) = error.as_ref().filter(|_| status.is_server_error()) {
+        telemetry::mark_error(&span, &error.message);
+    }
     metrics::record_request(&endpoint, method.as_str(), status.as_u16(), elapsed);
     let latency_us = elapsed.as_micros() as u64;
     if status.is_server_error() {
@@ -996,23 +1055,52 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// Sets up logging for the process (once).
-pub fn init_logging(settings: &Settings) {
-    use tracing_subscriber::EnvFilter;
+/// Sets up logging for the process (once), and trace export when
+/// `otlp_endpoint` is set: call it inside the Tokio runtime the server runs
+/// on, and [`telemetry::Telemetry::shutdown`] the answer once it stopped.
+pub fn init_logging(settings: &Settings) -> telemetry::Telemetry {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::{EnvFilter, Layer as _, Registry};
     let filter = EnvFilter::try_new(&settings.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
     use std::io::IsTerminal as _;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, not in log files.
         .with_ansi(std::io::stderr().is_terminal())
         // A log reader that goes away must not take the server with it:
         // reporting the failed write would itself fail, and panic.
         .log_internal_errors(false);
-    let _ = match settings.log_format {
-        config::LogFormat::Json => builder.json().try_init(),
-        config::LogFormat::Human => builder.try_init(),
+    let fmt: Box<dyn tracing_subscriber::Layer<Registry> + Send + Sync> = match settings.log_format
+    {
+        config::LogFormat::Json => Box::new(fmt.json().with_filter(filter)),
+        config::LogFormat::Human => Box::new(fmt.with_filter(filter)),
     };
+    let (telemetry, failed) = match settings.otlp_endpoint.as_deref() {
+        Some(endpoint) => match telemetry::Telemetry::otlp(endpoint) {
+            Ok(telemetry) => (telemetry, None),
+            Err(e) => (telemetry::Telemetry::default(), Some(e)),
+        },
+        None => (telemetry::Telemetry::default(), None),
+    };
+    let otlp = telemetry.tracer().map(|tracer| {
+        tracing_opentelemetry::layer()
+            .with_tracer(tracer)
+            .with_filter(Targets::new().with_target("zanzi", LevelFilter::DEBUG))
+    });
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(otlp)
+        .try_init();
+    match (failed, settings.otlp_endpoint.as_deref()) {
+        (Some(e), Some(endpoint)) => {
+            tracing::error!(endpoint, error = %e, "cannot export traces; going on without")
+        }
+        (None, Some(endpoint)) => tracing::info!(endpoint, "exporting traces over OTLP"),
+        _ => {}
+    }
+    telemetry
 }
 
 /// Runs the server until SIGINT/SIGTERM.

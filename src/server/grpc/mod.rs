@@ -22,6 +22,7 @@ macro_rules! limited {
 
 pub mod convert;
 mod keto;
+pub mod layer;
 mod native;
 pub mod status;
 mod watch;
@@ -70,7 +71,7 @@ pub fn router(state: &Arc<AppState>, port: Port, health: &HealthReporter) -> axu
         }
         Port::Syntax => keto::add_syntax(&mut routes, state),
     }
-    routes.routes().prepare().into_axum_router()
+    layer::apply(routes.routes().prepare().into_axum_router(), state)
 }
 
 fn add_reflection(routes: &mut RoutesBuilder) {
