@@ -31,6 +31,7 @@ use std::time::Duration;
 
 use super::errors::ApiError;
 use super::AppState;
+use crate::api::keto::subjects::{at_field, FIELD};
 use crate::store::Revision;
 
 /// How old the replicas' known heads may be for `minimize_latency` before
@@ -69,6 +70,7 @@ impl Consistency {
             })?;
             state.tokens.parse_snapshot(token)
         };
+        let token = |name: &str| token(name).map_err(at_field("snaptoken"));
         match consistency.filter(|c| !c.is_empty()) {
             None if snaptoken.is_some_and(|t| !t.is_empty()) => {
                 Ok(Consistency::AtLeastAsFresh(token("at_least_as_fresh")?))
@@ -83,7 +85,8 @@ impl Consistency {
                     "unknown consistency `{other}`; use one of {}",
                     NAMES.join(", ")
                 ),
-            )),
+            )
+            .with_detail(FIELD, "consistency")),
         }
     }
 

@@ -229,9 +229,18 @@ pub async fn syntax_check(
     let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
         ApiError::bad_request("invalid_body", "the schema source must be UTF-8 text")
     })?;
-    let (sources, compilation) = crate::compile_source("schema.zanzi", &text);
+    Ok(Json(SyntaxCheckResult {
+        errors: syntax_errors(&text),
+    })
+    .into_response())
+}
+
+/// What the syntax check answers for a schema source: every diagnostic,
+/// with its start and end.
+pub fn syntax_errors(text: &str) -> Vec<SyntaxError> {
+    let (sources, compilation) = crate::compile_source("schema.zanzi", text);
     let report = crate::diagnostics::render_json(&sources, &compilation.diagnostics);
-    let errors = report
+    report
         .diagnostics
         .into_iter()
         .map(|d| SyntaxError {
@@ -248,8 +257,7 @@ pub async fn syntax_check(
             severity: d.severity.to_owned(),
             help: d.help,
         })
-        .collect();
-    Ok(Json(SyntaxCheckResult { errors }).into_response())
+        .collect()
 }
 
 pub fn routes(router: Router<Arc<AppState>>) -> Router<Arc<AppState>> {

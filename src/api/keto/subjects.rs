@@ -53,6 +53,37 @@ fn name_error(access: Access, message: String) -> ApiError {
     }
 }
 
+/// The detail naming the request field an error is about, in Keto's REST
+/// keys (`namespace`, `relation`, `subject_id`, `subject_set.namespace`,
+/// …); each protocol spells it its own way (gRPC: `tuple.subject.id`).
+pub const FIELD: &str = "field";
+
+/// Tags an error with the field it is about, unless a deeper call already
+/// named one.
+pub fn at_field(key: &'static str) -> impl Fn(ApiError) -> ApiError {
+    move |error| {
+        if error
+            .details
+            .as_ref()
+            .is_some_and(|d| d.contains_key(FIELD))
+        {
+            error
+        } else {
+            error.with_detail(FIELD, key)
+        }
+    }
+}
+
+/// The key of a relationship's subject: `subject_id`, `subject_set`, or
+/// `subject` when it has none.
+fn subject_key(rel: &Relationship) -> &'static str {
+    match (&rel.subject_id, &rel.subject_set) {
+        (Some(_), _) => "subject_id",
+        (None, Some(_)) => "subject_set",
+        (None, None) => "subject",
+    }
+}
+
 pub fn namespace_id(schema: &Schema, name: &str, access: Access) -> Result<NamespaceId, ApiError> {
     schema.namespace_id(name).ok_or_else(|| {
         let known: Vec<&str> = schema.namespaces.iter().map(|n| n.name.as_str()).collect();
@@ -307,8 +338,9 @@ pub fn tuple_to_keto_typed(tuple: &Tuple) -> Relationship {
 /// A relationship to be written: names resolved, subject mapped, the tuple
 /// validated against the schema (422 naming the allowed types).
 pub fn tuple_for_write(schema: &Schema, rel: &Relationship) -> Result<Tuple, ApiError> {
-    let ns = namespace_id(schema, &rel.namespace, Access::Write)?;
-    let relation = relation_id(schema, ns, &rel.relation, Access::Write)?;
+    let ns = namespace_id(schema, &rel.namespace, Access::Write).map_err(at_field("namespace"))?;
+    let relation =
+        relation_id(schema, ns, &rel.relation, Access::Write).map_err(at_field("relation"))?;
     if schema.relation(relation).is_some_and(|r| r.is_permission()) {
         return Err(ApiError::unprocessable(
             "permission_not_writable",
@@ -316,20 +348,28 @@ pub fn tuple_for_write(schema: &Schema, rel: &Relationship) -> Result<Tuple, Api
                 "`{}#{}` is a permission and cannot be written; write one of the relations it uses",
                 rel.namespace, rel.relation
             ),
-        ));
+        )
+        .with_detail(FIELD, "relation"));
     }
     let subject = subject_from_keto(
         schema,
         rel.subject_id.as_deref(),
         rel.subject_set.as_ref(),
         SubjectScope::Stored(relation),
-    )?;
+    )
+    .map_err(at_field(subject_key(rel)))?;
     let tuple = Tuple::new(
         Object::new(rel.namespace.clone(), rel.object.clone()),
         rel.relation.clone(),
         subject,
     );
-    validate_tuple(schema, &tuple).map_err(write_error)?;
+    // The object's namespace and relation are known by now: a name the
+    // schema objects to is the subject's.
+    validate_tuple(schema, &tuple).map_err(|e| match e {
+        WriteError::Malformed { .. } => write_error(e),
+        WriteError::Permission { .. } => at_field("relation")(write_error(e)),
+        _ => at_field(subject_key(rel))(write_error(e)),
+    })?;
     Ok(tuple)
 }
 
@@ -345,7 +385,8 @@ pub fn tuple_for_delete(schema: &Schema, rel: &Relationship) -> Result<Tuple, Ap
         rel.subject_id.as_deref(),
         rel.subject_set.as_ref(),
         scope,
-    )?;
+    )
+    .map_err(at_field(subject_key(rel)))?;
     let tuple = Tuple::new(
         Object::new(rel.namespace.clone(), rel.object.clone()),
         rel.relation.clone(),
@@ -387,19 +428,24 @@ pub struct Question {
 }
 
 pub fn question(schema: &Schema, rel: &Relationship) -> Result<Question, ApiError> {
-    let ns = namespace_id(schema, &rel.namespace, Access::Read)?;
-    let relation = relation_id(schema, ns, &rel.relation, Access::Read)?;
+    let ns = namespace_id(schema, &rel.namespace, Access::Read).map_err(at_field("namespace"))?;
+    let relation =
+        relation_id(schema, ns, &rel.relation, Access::Read).map_err(at_field("relation"))?;
     let subject = subject_from_keto(
         schema,
         rel.subject_id.as_deref(),
         rel.subject_set.as_ref(),
         SubjectScope::Reachable(relation),
-    )?;
+    )
+    .map_err(at_field(subject_key(rel)))?;
     if let Subject::Set { object, relation } = &subject {
-        let sns = namespace_id(schema, &object.namespace, Access::Read)?;
-        relation_id(schema, sns, relation, Access::Read)?;
+        let sns = namespace_id(schema, &object.namespace, Access::Read)
+            .map_err(at_field("subject_set.namespace"))?;
+        relation_id(schema, sns, relation, Access::Read)
+            .map_err(at_field("subject_set.relation"))?;
     } else {
-        namespace_id(schema, subject.namespace(), Access::Read)?;
+        namespace_id(schema, subject.namespace(), Access::Read)
+            .map_err(at_field(subject_key(rel)))?;
     }
     Ok(Question {
         object: Object::new(rel.namespace.clone(), rel.object.clone()),

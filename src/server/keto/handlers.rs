@@ -10,12 +10,15 @@ use axum::Json;
 
 use super::params::{filter_from_params, query_relationship, Params, RELATION_QUERY_KEYS};
 use crate::api::keto::subjects::{
-    namespace_id, question, relation_id, tuple_for_delete, tuple_for_write, tuple_to_keto,
+    at_field, namespace_id, question, relation_id, tuple_for_delete, tuple_for_write,
+    tuple_to_keto, FIELD,
 };
 use crate::api::keto::tree::to_keto_tree;
 use crate::api::keto::*;
 use crate::engine::{Engine, EngineError, EngineOptions};
+use crate::ir::Schema;
 use crate::server::body::read_json;
+use crate::server::consistency::Consistency;
 use crate::server::errors::ApiError;
 use crate::server::zookie::query_hash;
 use crate::server::{blocking, evaluate, AppState, Scope, SNAPTOKEN_HEADER};
@@ -56,6 +59,18 @@ pub fn run_check(
     }
 }
 
+/// A check of `rel` at `consistency`: the answer and its snapshot's token.
+pub fn check_at(
+    s: &Scope<'_>,
+    rel: &Relationship,
+    depth: u32,
+    consistency: &Consistency,
+) -> Result<(bool, String), ApiError> {
+    let question = question(&s.schema, rel)?;
+    let at = consistency.resolve(s)?;
+    Ok((run_check(s, &question, depth, at)?, s.snaptoken(at)))
+}
+
 /// A check; `forbid_denied` answers a denial 403 (Keto's plain check).
 async fn check(
     state: Arc<AppState>,
@@ -65,12 +80,8 @@ async fn check(
 ) -> Result<Response, ApiError> {
     let depth = state.depth(q.max_depth()?)?;
     let consistency = q.consistency(&state)?;
-    let (allowed, token) = evaluate(&state, move |s| {
-        let question = question(&s.schema, &rel)?;
-        let at = consistency.resolve(s)?;
-        Ok((run_check(s, &question, depth, at)?, s.snaptoken(at)))
-    })
-    .await?;
+    let (allowed, token) =
+        evaluate(&state, move |s| check_at(s, &rel, depth, &consistency)).await?;
     let status = if allowed || !forbid_denied {
         StatusCode::OK
     } else {
@@ -109,6 +120,44 @@ pub async fn check_post<const FORBID: bool>(
     check(state, q, rel, FORBID).await
 }
 
+/// Refuses a batch of more than `max_batch` checks.
+pub fn check_batch_size(state: &AppState, len: usize) -> Result<(), ApiError> {
+    if len > state.settings.max_batch {
+        return Err(ApiError::bad_request(
+            "batch_too_large",
+            format!("batch exceeds max size of {}", state.settings.max_batch),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks of `tuples`, all at one snapshot: one answer (or error) each,
+/// and the snapshot's token.
+pub fn batch_check_at(
+    s: &Scope<'_>,
+    tuples: &[Relationship],
+    depth: u32,
+    consistency: &Consistency,
+) -> Result<(Vec<CheckResultWithError>, String), ApiError> {
+    let at = consistency.resolve(s)?;
+    let results = tuples
+        .iter()
+        .map(
+            |rel| match question(&s.schema, rel).and_then(|q| run_check(s, &q, depth, at)) {
+                Ok(allowed) => CheckResultWithError {
+                    allowed,
+                    error: String::new(),
+                },
+                Err(e) => CheckResultWithError {
+                    allowed: false,
+                    error: e.message,
+                },
+            },
+        )
+        .collect();
+    Ok((results, s.snaptoken(at)))
+}
+
 /// `POST /relation-tuples/batch/check`: one answer (or error) per tuple,
 /// all at one snapshot.
 pub async fn batch_check(
@@ -120,31 +169,9 @@ pub async fn batch_check(
     let depth = state.depth(q.max_depth()?)?;
     let consistency = q.consistency(&state)?;
     let request: BatchCheckBody = read_json(&state, body).await?;
-    if request.tuples.len() > state.settings.max_batch {
-        return Err(ApiError::bad_request(
-            "batch_too_large",
-            format!("batch exceeds max size of {}", state.settings.max_batch),
-        ));
-    }
+    check_batch_size(&state, request.tuples.len())?;
     let (results, token) = evaluate(&state, move |s| {
-        let at = consistency.resolve(s)?;
-        let results = request
-            .tuples
-            .iter()
-            .map(
-                |rel| match question(&s.schema, rel).and_then(|q| run_check(s, &q, depth, at)) {
-                    Ok(allowed) => CheckResultWithError {
-                        allowed,
-                        error: String::new(),
-                    },
-                    Err(e) => CheckResultWithError {
-                        allowed: false,
-                        error: e.message,
-                    },
-                },
-            )
-            .collect();
-        Ok((results, s.snaptoken(at)))
+        batch_check_at(s, &request.tuples, depth, &consistency)
     })
     .await?;
     Ok((
@@ -160,6 +187,79 @@ pub async fn batch_check(
 // ---------------------------------------------------------------------------
 // Listing, expanding, namespaces.
 
+/// The page size a listing asks for: 0 is the default, above the maximum
+/// is refused.
+pub fn page_size(state: &AppState, requested: i64) -> Result<usize, ApiError> {
+    let invalid = |message: String| {
+        ApiError::bad_request("invalid_page_size", message).with_detail(FIELD, "page_size")
+    };
+    let n = usize::try_from(requested).map_err(|_| {
+        invalid(format!(
+            "`page_size` must be a positive integer, got `{requested}`"
+        ))
+    })?;
+    if n == 0 {
+        Ok(state.settings.default_page_size)
+    } else if n > state.settings.max_page_size {
+        Err(invalid(format!(
+            "`page_size` {n} is above the maximum of {}",
+            state.settings.max_page_size
+        )))
+    } else {
+        Ok(n)
+    }
+}
+
+/// One page of the tuples matching the relation query `q`: the first at
+/// `consistency`, the next ones at the snapshot of `page_token`.
+pub fn list_page(
+    s: &Scope<'_>,
+    q: &Params,
+    page_size: usize,
+    page_token: Option<&str>,
+    consistency: &Consistency,
+) -> Result<Relationships, ApiError> {
+    let filter = filter_from_params(&s.schema, q)?;
+    let hash = query_hash(&serde_json::to_string(&filter).unwrap_or_default());
+    let (at, cursor) = match page_token {
+        Some(token) => {
+            let page = s.tokens.parse_page(token).map_err(at_field("page_token"))?;
+            if page.query_hash != hash {
+                return Err(ApiError::bad_request(
+                    "invalid_page_token",
+                    "the page token belongs to a different query: keep the filters of the first page",
+                )
+                .with_detail(FIELD, "page_token"));
+            }
+            if page.revision < s.horizon() {
+                return Err(ApiError::bad_request(
+                    "snapshot_expired",
+                    "the page token's snapshot is older than the retention window; start the listing again",
+                )
+                .with_detail(FIELD, "page_token"));
+            }
+            (page.revision, Some(page.cursor))
+        }
+        None => (consistency.resolve(s)?, None),
+    };
+    let page = s.store.snapshot(at)?.list(
+        &filter,
+        &PageRequest {
+            cursor,
+            limit: page_size,
+        },
+    )?;
+    Ok(Relationships {
+        relation_tuples: page
+            .items
+            .iter()
+            .map(|t| tuple_to_keto(&s.schema, t))
+            .collect(),
+        next_page_token: s.next_page_token(at, hash, page.next_cursor),
+        snaptoken: s.snaptoken(at),
+    })
+}
+
 /// `GET /relation-tuples`.
 pub async fn list(
     State(state): State<Arc<AppState>>,
@@ -169,25 +269,14 @@ pub async fn list(
     let page_size = match q.get("page_size").filter(|v| !v.is_empty()) {
         None => state.settings.default_page_size,
         Some(v) => {
-            let n: usize = v.trim().parse().map_err(|_| {
+            let n: i64 = v.trim().parse().map_err(|_| {
                 ApiError::bad_request(
                     "invalid_page_size",
                     format!("`page_size` must be a positive integer, got `{v}`"),
                 )
+                .with_detail(FIELD, "page_size")
             })?;
-            if n == 0 {
-                state.settings.default_page_size
-            } else if n > state.settings.max_page_size {
-                return Err(ApiError::bad_request(
-                    "invalid_page_size",
-                    format!(
-                        "`page_size` {n} is above the maximum of {}",
-                        state.settings.max_page_size
-                    ),
-                ));
-            } else {
-                n
-            }
+            page_size(&state, n)?
         }
     };
     let consistency = q.consistency(&state)?;
@@ -195,48 +284,11 @@ pub async fn list(
         .get("page_token")
         .filter(|t| !t.is_empty())
         .map(str::to_owned);
-    let (body, token) = blocking(&state, move |s| {
-        let filter = filter_from_params(&s.schema, &q)?;
-        let hash = query_hash(&serde_json::to_string(&filter).unwrap_or_default());
-        let (at, cursor) = match page_token {
-            Some(token) => {
-                let page = s.tokens.parse_page(&token)?;
-                if page.query_hash != hash {
-                    return Err(ApiError::bad_request(
-                        "invalid_page_token",
-                        "the page token belongs to a different query: keep the filters of the first page",
-                    ));
-                }
-                if page.revision < s.horizon() {
-                    return Err(ApiError::bad_request(
-                        "snapshot_expired",
-                        "the page token's snapshot is older than the retention window; start the listing again",
-                    ));
-                }
-                (page.revision, Some(page.cursor))
-            }
-            None => (consistency.resolve(s)?, None),
-        };
-        let page = s.store.snapshot(at)?.list(
-            &filter,
-            &PageRequest {
-                cursor,
-                limit: page_size,
-            },
-        )?;
-        let next_page_token = s.next_page_token(at, hash, page.next_cursor);
-        let token = s.snaptoken(at);
-        Ok((
-            Relationships {
-                relation_tuples: page.items.iter().map(|t| tuple_to_keto(&s.schema, t)).collect(),
-                next_page_token,
-                snaptoken: token.clone(),
-            },
-            token,
-        ))
+    let body = blocking(&state, move |s| {
+        list_page(s, &q, page_size, page_token.as_deref(), &consistency)
     })
     .await?;
-    Ok((token_header(&token), Json(body)).into_response())
+    Ok((token_header(&body.snaptoken), Json(body)).into_response())
 }
 
 /// `GET /relation-tuples/expand`.
@@ -248,35 +300,58 @@ pub async fn expand(
     let depth = state.depth(q.max_depth()?)?;
     let consistency = q.consistency(&state)?;
     let (tree, token) = blocking(&state, move |s| {
-        let namespace = q.require("namespace")?;
-        let object = q.require("object")?;
-        let relation = q.require("relation")?;
-        let ns = namespace_id(&s.schema, namespace, Access::Read)?;
-        relation_id(&s.schema, ns, relation, Access::Read)?;
-        let at = consistency.resolve(s)?;
-        let engine = Engine::new(&s.schema, s.store.as_ref());
-        let tree = engine.expand(&Object::new(namespace, object), relation, depth, at)?;
-        Ok((
-            crate::engine::grow_stack(|| to_keto_tree(&s.schema, &tree)),
-            s.snaptoken(at),
-        ))
+        let set = SubjectSet {
+            namespace: q.require("namespace")?.to_owned(),
+            object: q.require("object")?.to_owned(),
+            relation: q.require("relation")?.to_owned(),
+        };
+        expand_at(s, &set, depth, &consistency)
     })
     .await?;
     Ok((token_header(&token), Json(tree)).into_response())
 }
 
-/// `GET /namespaces`.
-pub async fn namespaces(State(state): State<Arc<AppState>>) -> Json<Namespaces> {
-    Json(Namespaces {
-        namespaces: state
-            .schema()
+/// The tree of the subject set `set` at `consistency`, and its snapshot's
+/// token.
+pub fn expand_at(
+    s: &Scope<'_>,
+    set: &SubjectSet,
+    depth: u32,
+    consistency: &Consistency,
+) -> Result<(ExpandedTree, String), ApiError> {
+    let ns =
+        namespace_id(&s.schema, &set.namespace, Access::Read).map_err(at_field("namespace"))?;
+    relation_id(&s.schema, ns, &set.relation, Access::Read).map_err(at_field("relation"))?;
+    let at = consistency.resolve(s)?;
+    let engine = Engine::new(&s.schema, s.store.as_ref());
+    let tree = engine.expand(
+        &Object::new(set.namespace.clone(), set.object.clone()),
+        &set.relation,
+        depth,
+        at,
+    )?;
+    Ok((
+        crate::engine::grow_stack(|| to_keto_tree(&s.schema, &tree)),
+        s.snaptoken(at),
+    ))
+}
+
+/// The namespaces of the schema, in its order.
+pub fn namespace_names(schema: &Schema) -> Namespaces {
+    Namespaces {
+        namespaces: schema
             .namespaces
             .iter()
             .map(|n| NamespaceName {
                 name: n.name.clone(),
             })
             .collect(),
-    })
+    }
+}
+
+/// `GET /namespaces`.
+pub async fn namespaces(State(state): State<Arc<AppState>>) -> Json<Namespaces> {
+    Json(namespace_names(&state.schema()))
 }
 
 // ---------------------------------------------------------------------------
@@ -350,50 +425,79 @@ pub async fn delete(
             ));
         }
     }
-    let token = blocking(&state, move |s| {
-        let filter = filter_from_params(&s.schema, &q)?;
-        let revision = s.store.delete_matching(&filter)?;
-        Ok(written(s, revision))
-    })
-    .await?;
+    let token = blocking(&state, move |s| delete_by_query(s, &q)).await?;
     Ok((StatusCode::NO_CONTENT, token_header(&token)).into_response())
+}
+
+/// Deletes every tuple matching the relation query `q` (which the caller
+/// has checked names a namespace): the token of the write.
+pub fn delete_by_query(s: &Scope<'_>, q: &Params) -> Result<String, ApiError> {
+    let filter = filter_from_params(&s.schema, q)?;
+    let revision = s.store.delete_matching(&filter)?;
+    Ok(written(s, revision))
+}
+
+/// One change of a transaction.
+#[derive(Clone, Debug)]
+pub enum Delta {
+    Insert(Relationship),
+    Delete(Relationship),
+}
+
+/// Writes `deltas` in one transaction (an `Err` delta, or one the schema
+/// refuses, and nothing is written; `at` says which delta an error is
+/// about): the token of the write, or of the head when there is nothing
+/// to write.
+pub fn transact(
+    s: &Scope<'_>,
+    deltas: Vec<Result<Delta, ApiError>>,
+    at: impl Fn(usize, ApiError) -> ApiError,
+) -> Result<String, ApiError> {
+    let mut inserts = Vec::new();
+    let mut deletes = Vec::new();
+    for (i, delta) in deltas.into_iter().enumerate() {
+        match delta.map_err(|e| at(i, e))? {
+            Delta::Insert(rel) => {
+                inserts.push(tuple_for_write(&s.schema, &rel).map_err(|e| at(i, e))?)
+            }
+            Delta::Delete(rel) => {
+                deletes.push(tuple_for_delete(&s.schema, &rel).map_err(|e| at(i, e))?)
+            }
+        }
+    }
+    if inserts.is_empty() && deletes.is_empty() {
+        let head = s.refresh_head()?;
+        return Ok(s.snaptoken(head));
+    }
+    let revision = s.store.write(&inserts, &deletes)?;
+    Ok(written(s, revision))
 }
 
 /// `PATCH /admin/relation-tuples`: inserts and deletes in one transaction;
 /// one bad delta and nothing is written.
 pub async fn patch(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
     let deltas: Vec<PatchDelta> = read_json(&state, body).await?;
-    let token = blocking(&state, move |s| {
-        let mut inserts = Vec::new();
-        let mut deletes = Vec::new();
-        for (i, delta) in deltas.iter().enumerate() {
-            let at = |e: ApiError| ApiError {
-                message: format!("[{i}]: {}", e.message),
-                ..e
-            };
-            let rel = delta.relation_tuple.as_ref().ok_or_else(|| {
-                at(ApiError::bad_request(
-                    "missing_field",
-                    "relation_tuple is missing",
-                ))
+    let deltas = deltas
+        .into_iter()
+        .map(|delta| {
+            let rel = delta.relation_tuple.ok_or_else(|| {
+                ApiError::bad_request("missing_field", "relation_tuple is missing")
             })?;
             match delta.action.as_str() {
-                "insert" => inserts.push(tuple_for_write(&s.schema, rel).map_err(at)?),
-                "delete" => deletes.push(tuple_for_delete(&s.schema, rel).map_err(at)?),
-                other => {
-                    return Err(at(ApiError::bad_request(
-                        "unknown_action",
-                        format!("unknown action `{other}`; use `insert` or `delete`"),
-                    )))
-                }
+                "insert" => Ok(Delta::Insert(rel)),
+                "delete" => Ok(Delta::Delete(rel)),
+                other => Err(ApiError::bad_request(
+                    "unknown_action",
+                    format!("unknown action `{other}`; use `insert` or `delete`"),
+                )),
             }
-        }
-        if inserts.is_empty() && deletes.is_empty() {
-            let head = s.refresh_head()?;
-            return Ok(s.snaptoken(head));
-        }
-        let revision = s.store.write(&inserts, &deletes)?;
-        Ok(written(s, revision))
+        })
+        .collect();
+    let token = blocking(&state, move |s| {
+        transact(s, deltas, |i, e| ApiError {
+            message: format!("[{i}]: {}", e.message),
+            ..e
+        })
     })
     .await?;
     Ok((StatusCode::NO_CONTENT, token_header(&token)).into_response())

@@ -4,7 +4,7 @@
 use super::super::consistency::Consistency;
 use super::super::errors::ApiError;
 use super::super::AppState;
-use crate::api::keto::subjects::{candidates, subject_from_id, subject_from_keto};
+use crate::api::keto::subjects::{at_field, candidates, subject_from_id, subject_from_keto};
 use crate::api::keto::subjects::{namespace_id, relation_id};
 use crate::api::keto::{Access, Relationship, SubjectScope, SubjectSet};
 use crate::ir::Schema;
@@ -22,6 +22,11 @@ impl Params {
                 ApiError::bad_request("invalid_query", format!("invalid query string: {e}"))
             })?;
         Ok(Params(pairs))
+    }
+
+    /// Parameters given as key-value pairs (a gRPC query as REST's).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Params {
+        Params(pairs)
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -141,9 +146,12 @@ pub fn filter_from_params(schema: &Schema, q: &Params) -> Result<TupleFilter, Ap
     let ns = namespace
         .as_deref()
         .map(|n| namespace_id(schema, n, Access::Read))
-        .transpose()?;
+        .transpose()
+        .map_err(at_field("namespace"))?;
     let rel = match (ns, relation.as_deref()) {
-        (Some(ns), Some(r)) => Some(relation_id(schema, ns, r, Access::Read)?),
+        (Some(ns), Some(r)) => {
+            Some(relation_id(schema, ns, r, Access::Read).map_err(at_field("relation"))?)
+        }
         _ => None,
     };
     let scope = match (ns, rel) {
@@ -155,7 +163,7 @@ pub fn filter_from_params(schema: &Schema, q: &Params) -> Result<TupleFilter, Ap
     let subject = if let Some(id) = q.get("subject_id") {
         match id.split_once(':') {
             Some((ns, _)) if schema.namespace_id(ns).is_some() => {
-                Some(subject_from_id(schema, id, scope)?)
+                Some(subject_from_id(schema, id, scope).map_err(at_field("subject_id"))?)
             }
             // A query, unlike a write, need not pick one type: a bare ID
             // matches object subjects of every type the scope accepts.
@@ -171,7 +179,7 @@ pub fn filter_from_params(schema: &Schema, q: &Params) -> Result<TupleFilter, Ap
             }
         }
     } else if let Some(set) = q.subject_set()? {
-        Some(subject_from_keto(schema, None, Some(&set), scope)?)
+        Some(subject_from_keto(schema, None, Some(&set), scope).map_err(at_field("subject_set"))?)
     } else {
         None
     };
