@@ -192,6 +192,7 @@ impl Call {
     /// status in the headers) or when the body ends (in the trailers).
     fn finish(self, response: http::Response<Body>) -> Response {
         let (mut parts, body) = response.into_parts();
+        correct_code(&mut parts.headers);
         if let Ok(value) = HeaderValue::from_str(&self.id) {
             parts.headers.insert("x-request-id", value);
         }
@@ -235,6 +236,27 @@ impl Call {
     }
 }
 
+/// tonic answers a request message it cannot decode `INTERNAL`, and one
+/// over the size limit `OUT_OF_RANGE`; both are the client's doing:
+/// `INVALID_ARGUMENT` (the message names the field, from prost) and
+/// `RESOURCE_EXHAUSTED` (gRPC's code for a message over the limit).
+fn correct_code(headers: &mut HeaderMap) {
+    let Some(code) = status_code(headers) else {
+        return;
+    };
+    let text = message(headers);
+    let corrected = match code {
+        Code::Internal if text.starts_with("failed to decode Protobuf message") => {
+            Code::InvalidArgument
+        }
+        Code::OutOfRange if text.starts_with("Error, decoded message length too large") => {
+            Code::ResourceExhausted
+        }
+        _ => return,
+    };
+    headers.insert("grpc-status", HeaderValue::from(corrected as i32));
+}
+
 /// The status code in `headers` (or trailers).
 fn status_code(headers: &HeaderMap) -> Option<Code> {
     headers
@@ -265,10 +287,11 @@ impl HttpBody for Tracked {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        match &polled {
+        let mut polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &mut polled {
             Poll::Ready(Some(Ok(frame))) => {
-                if let Some(trailers) = frame.trailers_ref() {
+                if let Some(trailers) = frame.trailers_mut() {
+                    correct_code(trailers);
                     let code = status_code(trailers).unwrap_or(Code::Unknown);
                     let text = message(trailers);
                     if let Some(call) = self.call.take() {
