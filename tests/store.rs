@@ -1580,3 +1580,165 @@ fn sqlite_refuses_another_applications_database() {
     std::fs::write(&empty, b"").unwrap();
     assert!(SqliteStore::open(&empty).is_ok());
 }
+
+// ---------------------------------------------------------------------------
+// Random change sets with random preconditions, on every store and on a
+// naive model: the same outcome (written, or which precondition failed) and
+// the same live tuples after every step.
+
+mod random_change_sets {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+    use zanzi::store::{ChangeSet, PageRequest, Precondition, StoreError, TupleFilter, TupleStore};
+    use zanzi::tuple::{Object, Subject, Tuple};
+
+    const NAMESPACES: [&str; 2] = ["doc", "folder"];
+    const IDS: [&str; 2] = ["1", "2"];
+    const RELATIONS: [&str; 2] = ["viewer", "editor"];
+
+    fn subject_of(n: u8) -> Subject {
+        match n % 4 {
+            0 => Subject::object("user", "a"),
+            1 => Subject::object("user", "b"),
+            2 => Subject::wildcard("user"),
+            _ => Subject::set("group", "g", "member"),
+        }
+    }
+
+    fn tuple() -> impl Strategy<Value = Tuple> {
+        (0..2usize, 0..2usize, 0..2usize, any::<u8>()).prop_map(|(n, i, r, s)| {
+            Tuple::new(
+                Object::new(NAMESPACES[n], IDS[i]),
+                RELATIONS[r],
+                subject_of(s),
+            )
+        })
+    }
+
+    fn filter() -> impl Strategy<Value = TupleFilter> {
+        (
+            proptest::option::of(0..2usize),
+            proptest::option::of(0..2usize),
+            proptest::option::of(0..2usize),
+            proptest::option::weighted(0.4, any::<u8>()),
+        )
+            .prop_map(|(n, i, r, s)| TupleFilter {
+                namespace: n.map(|n| NAMESPACES[n].to_owned()),
+                object_id: i.map(|i| IDS[i].to_owned()),
+                relation: r.map(|r| RELATIONS[r].to_owned()),
+                subject: s.map(subject_of),
+                subject_object_in: None,
+            })
+    }
+
+    fn precondition() -> impl Strategy<Value = Precondition> {
+        (any::<bool>(), filter()).prop_map(|(must, filter)| {
+            if must {
+                Precondition::must_exist(filter)
+            } else {
+                Precondition::must_not_exist(filter)
+            }
+        })
+    }
+
+    #[derive(Clone, Debug)]
+    struct Step {
+        inserts: Vec<Tuple>,
+        deletes: Vec<Tuple>,
+        delete_matching: Option<TupleFilter>,
+        preconditions: Vec<Precondition>,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        (
+            proptest::collection::vec(tuple(), 0..4),
+            proptest::collection::vec(tuple(), 0..3),
+            proptest::option::weighted(0.2, filter()),
+            proptest::collection::vec(precondition(), 0..3),
+        )
+            .prop_map(|(inserts, deletes, delete_matching, preconditions)| Step {
+                inserts,
+                deletes,
+                delete_matching,
+                preconditions,
+            })
+    }
+
+    /// The model: the live tuples. `Err(i)`: precondition `i` failed.
+    fn model_apply(live: &mut BTreeSet<Tuple>, step: &Step) -> Result<(), usize> {
+        for (i, p) in step.preconditions.iter().enumerate() {
+            if !p.holds(live.iter().any(|t| p.filter.matches(t))) {
+                return Err(i);
+            }
+        }
+        if let Some(filter) = &step.delete_matching {
+            live.retain(|t| !filter.matches(t));
+        }
+        for t in &step.deletes {
+            live.remove(t);
+        }
+        live.extend(step.inserts.iter().cloned());
+        Ok(())
+    }
+
+    fn run(store: &dyn TupleStore, steps: &[Step]) -> Result<(), TestCaseError> {
+        let mut live = BTreeSet::new();
+        for (n, step) in steps.iter().enumerate() {
+            let expected = model_apply(&mut live, step);
+            let got = store.apply(&ChangeSet {
+                inserts: &step.inserts,
+                deletes: &step.deletes,
+                delete_matching: step.delete_matching.as_ref(),
+                preconditions: &step.preconditions,
+            });
+            let got = match got {
+                Ok(_) => Ok(()),
+                Err(StoreError::PreconditionFailed { index, .. }) => Err(index),
+                Err(other) => return Err(TestCaseError::fail(format!("step {n}: {other}"))),
+            };
+            prop_assert_eq!(got, expected, "step {}: {:?}", n, step);
+            let head = store.head_revision().unwrap();
+            let stored: BTreeSet<Tuple> = store
+                .snapshot(head)
+                .unwrap()
+                .list(&TupleFilter::default(), &PageRequest::first(1000))
+                .unwrap()
+                .items
+                .into_iter()
+                .collect();
+            prop_assert_eq!(&stored, &live, "step {}: {:?}", n, step);
+        }
+        Ok(())
+    }
+
+    fn steps() -> impl Strategy<Value = Vec<Step>> {
+        proptest::collection::vec(step(), 1..10)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        #[test]
+        fn every_embedded_store_agrees_with_the_model(steps in steps()) {
+            run(&zanzi::store::MemoryStore::new(), &steps)?;
+            run(&zanzi::store::SqliteStore::open_in_memory().unwrap(), &steps)?;
+            let durable = zanzi::store::SqliteStore::open_in_memory().unwrap();
+            run(&zanzi::store::CachedStore::new(durable).unwrap(), &steps)?;
+        }
+    }
+
+    proptest! {
+        // Fewer on PostgreSQL: every case is a new database.
+        #![proptest_config(ProptestConfig {
+            cases: 24,
+            max_shrink_iters: 100,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn postgres_agrees_with_the_model(steps in steps()) {
+            run(&super::support::postgres::store(), &steps)?;
+        }
+    }
+}
