@@ -10,17 +10,19 @@ use axum::Json;
 
 use super::params::{filter_from_params, query_relationship, Params, RELATION_QUERY_KEYS};
 use crate::api::keto::subjects::{
-    namespace_id, question, relation_id, tuple_for_delete, tuple_for_write, tuple_to_keto,
+    filter_for_query, in_field, namespace_id, question, relation_id, tuple_for_delete,
+    tuple_for_write, tuple_to_keto,
 };
 use crate::api::keto::tree::to_keto_tree;
 use crate::api::keto::*;
 use crate::engine::{Engine, EngineError, EngineOptions};
+use crate::ir::Schema;
 use crate::server::body::read_json;
 use crate::server::errors::ApiError;
 use crate::server::zookie::query_hash;
 use crate::server::{blocking, evaluate, AppState, Scope, SNAPTOKEN_HEADER};
-use crate::store::{PageRequest, Revision};
-use crate::tuple::Object;
+use crate::store::{ChangeSet, PageRequest, Precondition, Revision};
+use crate::tuple::{Object, Tuple};
 
 fn token_header(token: &str) -> [(header::HeaderName, HeaderValue); 1] {
     [(
@@ -360,41 +362,82 @@ pub async fn delete(
 }
 
 /// `PATCH /admin/relation-tuples`: inserts and deletes in one transaction;
-/// one bad delta and nothing is written.
+/// one bad delta and nothing is written. The body is Keto's array of
+/// deltas, or `{"deltas": [...], "preconditions": [...]}`: then the deltas
+/// are written only if every precondition holds, checked in the same
+/// transaction (409 naming the first that does not). With preconditions and
+/// no delta, the preconditions are still checked (an empty transaction).
 pub async fn patch(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
-    let deltas: Vec<PatchDelta> = read_json(&state, body).await?;
+    let body: PatchBody = read_json(&state, body).await?;
+    let (deltas, preconditions) = body.into_parts();
     let token = blocking(&state, move |s| {
-        let mut inserts = Vec::new();
-        let mut deletes = Vec::new();
-        for (i, delta) in deltas.iter().enumerate() {
-            let at = |e: ApiError| ApiError {
-                message: format!("[{i}]: {}", e.message),
-                ..e
-            };
-            let rel = delta.relation_tuple.as_ref().ok_or_else(|| {
-                at(ApiError::bad_request(
-                    "missing_field",
-                    "relation_tuple is missing",
-                ))
-            })?;
-            match delta.action.as_str() {
-                "insert" => inserts.push(tuple_for_write(&s.schema, rel).map_err(at)?),
-                "delete" => deletes.push(tuple_for_delete(&s.schema, rel).map_err(at)?),
-                other => {
-                    return Err(at(ApiError::bad_request(
-                        "unknown_action",
-                        format!("unknown action `{other}`; use `insert` or `delete`"),
-                    )))
-                }
-            }
-        }
-        if inserts.is_empty() && deletes.is_empty() {
+        let (inserts, deletes) = patch_deltas(&s.schema, &deltas)?;
+        let preconditions = patch_preconditions(&s.schema, &preconditions)?;
+        if inserts.is_empty() && deletes.is_empty() && preconditions.is_empty() {
             let head = s.refresh_head()?;
             return Ok(s.snaptoken(head));
         }
-        let revision = s.store.write(&inserts, &deletes)?;
+        let revision = s.store.apply(&ChangeSet {
+            inserts: &inserts,
+            deletes: &deletes,
+            preconditions: &preconditions,
+            ..ChangeSet::default()
+        })?;
         Ok(written(s, revision))
     })
     .await?;
     Ok((StatusCode::NO_CONTENT, token_header(&token)).into_response())
+}
+
+/// A PATCH's deltas as the tuples to insert and to delete, each validated
+/// as PUT and DELETE validate them; an error names the delta (`[2]: …`).
+pub fn patch_deltas(
+    schema: &Schema,
+    deltas: &[PatchDelta],
+) -> Result<(Vec<Tuple>, Vec<Tuple>), ApiError> {
+    let mut inserts = Vec::new();
+    let mut deletes = Vec::new();
+    for (i, delta) in deltas.iter().enumerate() {
+        let at = |e: ApiError| ApiError {
+            message: format!("[{i}]: {}", e.message),
+            ..e
+        };
+        let rel = delta.relation_tuple.as_ref().ok_or_else(|| {
+            at(ApiError::bad_request(
+                "missing_field",
+                "relation_tuple is missing",
+            ))
+        })?;
+        match delta.action.as_str() {
+            "insert" => inserts.push(tuple_for_write(schema, rel).map_err(at)?),
+            "delete" => deletes.push(tuple_for_delete(schema, rel).map_err(at)?),
+            other => {
+                return Err(at(ApiError::bad_request(
+                    "unknown_action",
+                    format!("unknown action `{other}`; use `insert` or `delete`"),
+                )))
+            }
+        }
+    }
+    Ok((inserts, deletes))
+}
+
+/// A PATCH's preconditions, their queries read as a list query reads its
+/// parameters; an error names the field (`preconditions[1].query`).
+fn patch_preconditions(
+    schema: &Schema,
+    preconditions: &[PatchPrecondition],
+) -> Result<Vec<Precondition>, ApiError> {
+    preconditions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let filter = filter_for_query(schema, &p.query)
+                .map_err(|e| in_field(e, &format!("preconditions[{i}].query")))?;
+            Ok(match p.must {
+                Must::Exist => Precondition::must_exist(filter),
+                Must::NotExist => Precondition::must_not_exist(filter),
+            })
+        })
+        .collect()
 }
