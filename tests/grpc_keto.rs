@@ -932,18 +932,19 @@ async fn bad_input_gets_a_precise_status_naming_the_field_and_changes_nothing() 
         Code::InvalidArgument,
         "relation_tuple_deltas[1].action",
     );
-    // Preconditions are not available yet.
+    // A precondition that does not hold (documents exist): nothing written.
     let status = write(&server)
         .transact_relation_tuples(keto::TransactRelationTuplesRequest {
             relation_tuple_deltas: vec![good()],
             preconditions: vec![keto::Precondition {
-                operation: keto::precondition::Operation::MustExist.into(),
+                operation: keto::precondition::Operation::MustNotExist.into(),
                 query: Some(namespace_query("document")),
             }],
         })
         .await
         .unwrap_err();
-    assert_status(&status, Code::Unimplemented, "preconditions");
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert_eq!(field_of(&status), "preconditions[0]", "{status:?}");
 
     // Tokens: garbage, forged, of another store.
     let status = check(&server, "document:d1#view@user:alice", "garbage")

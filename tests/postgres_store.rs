@@ -391,3 +391,58 @@ fn listing_pages_through_one_revision_ignores_later_writes() {
     }
     assert_eq!(seen, tuples);
 }
+
+/// Compare-and-set across servers: writers on two stores of one database
+/// (two replicas of a server), each inserting "the holder of the lock" only
+/// if there is none, round after round; every round has exactly one winner.
+#[test]
+fn preconditions_are_race_free_across_replicas() {
+    use zanzi::store::{ChangeSet, Precondition};
+    let url = support::postgres::database();
+    let stores = [
+        PostgresStore::connect(&url).unwrap(),
+        PostgresStore::connect(&url).unwrap(),
+    ];
+    for round in 0..5 {
+        let holder = TupleFilter {
+            namespace: Some("lock".into()),
+            object_id: Some(format!("r{round}")),
+            relation: Some("holder".into()),
+            ..TupleFilter::default()
+        };
+        let start = std::sync::Barrier::new(6);
+        let won = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..6)
+                .map(|i| {
+                    let (store, holder, start) = (&stores[i % 2], &holder, &start);
+                    scope.spawn(move || {
+                        let tuple = t(&format!("lock:r{round}#holder@user:u{i}"));
+                        start.wait();
+                        match store.apply(&ChangeSet {
+                            inserts: &[tuple],
+                            preconditions: &[Precondition::must_not_exist(holder.clone())],
+                            ..ChangeSet::default()
+                        }) {
+                            Ok(_) => true,
+                            Err(StoreError::PreconditionFailed { index: 0, .. }) => false,
+                            Err(other) => panic!("{other}"),
+                        }
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .map(|t| t.join().unwrap())
+                .filter(|won| *won)
+                .count()
+        });
+        assert_eq!(won, 1, "round {round}");
+        let head = stores[1].head_revision().unwrap();
+        let holders = stores[1]
+            .snapshot(head)
+            .unwrap()
+            .list(&holder, &PageRequest::first(10))
+            .unwrap();
+        assert_eq!(holders.items.len(), 1, "round {round}: {:?}", holders.items);
+    }
+}

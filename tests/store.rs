@@ -9,8 +9,9 @@
 mod support;
 
 use zanzi::store::{
-    write_validated, Maintenance, MemoryStore, Page, PageRequest, Probe, ProbeHit, Revision,
-    SchemaStore, SqliteStore, Store, StoreError, SubjectKind, TupleFilter, TupleStore,
+    write_validated, ChangeSet, Maintenance, MemoryStore, ObjectIn, Page, PageRequest,
+    Precondition, Probe, ProbeHit, Revision, SchemaStore, SqliteStore, Store, StoreError,
+    SubjectKind, TupleFilter, TupleStore,
 };
 use zanzi::tuple::{Subject, SubjectRef, Tuple};
 
@@ -709,6 +710,304 @@ fn a_follower_sees_writes_as_they_come(store: &dyn Store) {
     assert_eq!(follower.seen(), r);
 }
 
+// ---------------------------------------------------------------------------
+// Preconditions.
+
+fn exists(filter: TupleFilter) -> Precondition {
+    Precondition::must_exist(filter)
+}
+
+fn absent(filter: TupleFilter) -> Precondition {
+    Precondition::must_not_exist(filter)
+}
+
+/// The filter matching exactly `tuple`.
+fn exactly(tuple: &str) -> TupleFilter {
+    let tuple = t(tuple);
+    TupleFilter {
+        namespace: Some(tuple.object.namespace),
+        object_id: Some(tuple.object.id),
+        relation: Some(tuple.relation),
+        subject: Some(tuple.subject),
+        subject_object_in: None,
+    }
+}
+
+/// Applies `inserts` under `preconditions`: the revision, or the index of
+/// the precondition that failed.
+fn insert_if(
+    store: &dyn Store,
+    preconditions: &[Precondition],
+    inserts: &[Tuple],
+) -> Result<Revision, usize> {
+    match store.apply(&ChangeSet {
+        inserts,
+        preconditions,
+        ..ChangeSet::default()
+    }) {
+        Ok(rev) => Ok(rev),
+        Err(StoreError::PreconditionFailed {
+            index,
+            precondition,
+        }) => {
+            assert!(
+                precondition.contains("must"),
+                "the error says what was asked: {precondition}"
+            );
+            Err(index)
+        }
+        Err(other) => panic!("unexpected error: {other}"),
+    }
+}
+
+fn preconditions_must_exist_and_must_not_exist(store: &dyn Store) {
+    let alice = "doc:1#viewer@user:alice";
+    store.write(&[t(alice)], &[]).unwrap();
+    let two = t("doc:2#viewer@user:alice");
+    let r = insert_if(store, &[exists(exactly(alice))], std::slice::from_ref(&two)).unwrap();
+    assert!(store.contains(&two, r).unwrap(), "must-exist held: written");
+
+    let three = t("doc:3#viewer@user:alice");
+    assert_eq!(
+        insert_if(
+            store,
+            &[absent(exactly(alice))],
+            std::slice::from_ref(&three)
+        ),
+        Err(0),
+        "must-not-exist of a live tuple fails"
+    );
+    let bob = "doc:1#viewer@user:bob";
+    assert_eq!(
+        insert_if(store, &[exists(exactly(bob))], std::slice::from_ref(&three)),
+        Err(0),
+        "must-exist of a missing tuple fails"
+    );
+    // The first that fails is named: here the second.
+    assert_eq!(
+        insert_if(
+            store,
+            &[absent(exactly(bob)), exists(exactly(bob))],
+            std::slice::from_ref(&three)
+        ),
+        Err(1)
+    );
+    assert_eq!(
+        store.head_revision().unwrap(),
+        r,
+        "no failed write took a revision"
+    );
+    let r = insert_if(
+        store,
+        &[absent(exactly(bob)), exists(exactly(alice))],
+        std::slice::from_ref(&three),
+    )
+    .unwrap();
+    assert!(store.contains(&three, r).unwrap());
+
+    // The message names the precondition and its filter.
+    let err = store
+        .apply(&ChangeSet {
+            inserts: std::slice::from_ref(&three),
+            preconditions: &[exists(exactly(bob))],
+            ..ChangeSet::default()
+        })
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "precondition 0 failed: a live tuple matching {namespace: doc, object_id: 1, \
+         relation: viewer, subject: user:bob} must exist"
+    );
+}
+
+fn a_failed_precondition_writes_nothing(store: &dyn Store) {
+    let kept = [t("doc:1#viewer@user:alice"), t("doc:2#viewer@user:bob")];
+    let before = store.write(&kept, &[]).unwrap();
+    let doc1 = TupleFilter {
+        namespace: Some("doc".into()),
+        object_id: Some("1".into()),
+        ..TupleFilter::default()
+    };
+    let err = store
+        .apply(&ChangeSet {
+            inserts: &[t("doc:3#viewer@user:carol")],
+            deletes: &[t("doc:2#viewer@user:bob")],
+            delete_matching: Some(&doc1),
+            preconditions: &[exists(exactly("doc:9#viewer@user:nobody"))],
+        })
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::PreconditionFailed { index: 0, .. }),
+        "{err}"
+    );
+    assert_eq!(store.head_revision().unwrap(), before);
+    let all = store
+        .list(&TupleFilter::default(), &PageRequest::first(10), before)
+        .unwrap();
+    assert_eq!(all.items, kept.to_vec());
+    assert!(
+        changes(&store.changes_since(before, 100).unwrap()).is_empty(),
+        "the feed has nothing after the failed write"
+    );
+    // The same change set without the failing precondition goes through.
+    let r = store
+        .apply(&ChangeSet {
+            inserts: &[t("doc:3#viewer@user:carol")],
+            deletes: &[t("doc:2#viewer@user:bob")],
+            delete_matching: Some(&doc1),
+            preconditions: &[exists(exactly("doc:1#viewer@user:alice"))],
+        })
+        .unwrap();
+    let all = store
+        .list(&TupleFilter::default(), &PageRequest::first(10), r)
+        .unwrap();
+    assert_eq!(all.items, vec![t("doc:3#viewer@user:carol")]);
+}
+
+fn preconditions_match_by_partial_fields(store: &dyn Store) {
+    store
+        .write(
+            &[
+                t("doc:1#viewer@user:alice"),
+                t("doc:2#editor@group:eng#member"),
+                t("folder:f#viewer@user:*"),
+            ],
+            &[],
+        )
+        .unwrap();
+    let f = |namespace: Option<&str>,
+             object_id: Option<&str>,
+             relation: Option<&str>,
+             subject: Option<&str>| TupleFilter {
+        namespace: namespace.map(Into::into),
+        object_id: object_id.map(Into::into),
+        relation: relation.map(Into::into),
+        subject: subject.map(|s| s.parse().unwrap()),
+        subject_object_in: None,
+    };
+    let some = [
+        TupleFilter::default(),
+        f(Some("doc"), None, None, None),
+        f(Some("doc"), Some("2"), None, None),
+        f(None, Some("2"), None, None),
+        f(None, None, Some("editor"), None),
+        f(Some("doc"), Some("1"), Some("viewer"), None),
+        f(None, None, None, Some("user:alice")),
+        f(Some("doc"), None, None, Some("group:eng#member")),
+        f(None, None, Some("viewer"), Some("user:*")),
+        TupleFilter {
+            subject_object_in: Some(ObjectIn {
+                namespaces: vec!["group".into(), "user".into()],
+                id: "alice".into(),
+            }),
+            ..TupleFilter::default()
+        },
+    ];
+    let none = [
+        f(Some("team"), None, None, None),
+        f(Some("doc"), Some("3"), None, None),
+        f(Some("folder"), Some("1"), None, None),
+        f(Some("doc"), Some("1"), Some("editor"), None),
+        f(None, None, None, Some("user:bob")),
+        f(None, None, None, Some("group:eng")),
+        f(Some("doc"), None, None, Some("user:*")),
+        f(Some("folder"), None, None, Some("user:alice")),
+        TupleFilter {
+            subject_object_in: Some(ObjectIn {
+                namespaces: vec!["group".into()],
+                id: "alice".into(),
+            }),
+            ..TupleFilter::default()
+        },
+        TupleFilter {
+            subject_object_in: Some(ObjectIn {
+                namespaces: vec![],
+                id: "alice".into(),
+            }),
+            ..TupleFilter::default()
+        },
+    ];
+    for filter in some {
+        assert_eq!(
+            insert_if(store, &[exists(filter.clone())], &[]).err(),
+            None,
+            "{filter}"
+        );
+        assert_eq!(
+            insert_if(store, &[absent(filter.clone())], &[]),
+            Err(0),
+            "{filter}"
+        );
+    }
+    for filter in none {
+        assert_eq!(
+            insert_if(store, &[exists(filter.clone())], &[]),
+            Err(0),
+            "{filter}"
+        );
+        assert_eq!(
+            insert_if(store, &[absent(filter.clone())], &[]).err(),
+            None,
+            "{filter}"
+        );
+    }
+}
+
+fn preconditions_see_only_live_tuples(store: &dyn Store) {
+    let a = "doc:1#viewer@user:alice";
+    store.write(&[t(a)], &[]).unwrap();
+    let deleted = store.write(&[], &[t(a)]).unwrap();
+    store.write(&[t("doc:2#viewer@user:bob")], &[]).unwrap();
+    assert_eq!(insert_if(store, &[exists(exactly(a))], &[]), Err(0));
+    let doc1 = TupleFilter {
+        namespace: Some("doc".into()),
+        object_id: Some("1".into()),
+        ..TupleFilter::default()
+    };
+    assert_eq!(insert_if(store, &[exists(doc1.clone())], &[]), Err(0));
+    insert_if(store, &[absent(exactly(a)), absent(doc1.clone())], &[t(a)]).unwrap();
+    let r = insert_if(store, &[exists(exactly(a))], &[]).unwrap();
+    assert!(r > deleted);
+    // Deleted by a filter, at a revision of its own.
+    store.delete_matching(&doc1).unwrap();
+    assert_eq!(insert_if(store, &[exists(doc1)], &[]), Err(0));
+}
+
+/// Compare-and-set: many writers each insert "the holder of the lock" only
+/// if there is none; exactly one wins, whatever the interleaving.
+fn compare_and_set_has_one_winner(store: &dyn Store) {
+    const WRITERS: usize = 8;
+    let holder = TupleFilter {
+        namespace: Some("lock".into()),
+        object_id: Some("x".into()),
+        relation: Some("holder".into()),
+        ..TupleFilter::default()
+    };
+    let start = std::sync::Barrier::new(WRITERS);
+    let outcomes: Vec<Result<Revision, usize>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..WRITERS)
+            .map(|i| {
+                let (holder, start) = (&holder, &start);
+                scope.spawn(move || {
+                    start.wait();
+                    insert_if(
+                        store,
+                        &[absent(holder.clone())],
+                        &[t(&format!("lock:x#holder@user:u{i}"))],
+                    )
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let won: Vec<Revision> = outcomes.iter().filter_map(|o| o.ok()).collect();
+    assert_eq!(won.len(), 1, "{outcomes:?}");
+    let head = store.head_revision().unwrap();
+    assert_eq!(head, won[0]);
+    let holders = store.list(&holder, &PageRequest::first(10), head).unwrap();
+    assert_eq!(holders.items.len(), 1, "{:?}", holders.items);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -761,6 +1060,11 @@ conformance!(
     the_feed_lists_every_change_in_commit_order,
     the_feed_ends_at_the_horizon,
     a_follower_sees_writes_as_they_come,
+    preconditions_must_exist_and_must_not_exist,
+    a_failed_precondition_writes_nothing,
+    preconditions_match_by_partial_fields,
+    preconditions_see_only_live_tuples,
+    compare_and_set_has_one_winner,
 );
 
 #[test]
@@ -1275,4 +1579,166 @@ fn sqlite_refuses_another_applications_database() {
     let empty = dir.path().join("empty.db");
     std::fs::write(&empty, b"").unwrap();
     assert!(SqliteStore::open(&empty).is_ok());
+}
+
+// ---------------------------------------------------------------------------
+// Random change sets with random preconditions, on every store and on a
+// naive model: the same outcome (written, or which precondition failed) and
+// the same live tuples after every step.
+
+mod random_change_sets {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+    use zanzi::store::{ChangeSet, PageRequest, Precondition, StoreError, TupleFilter, TupleStore};
+    use zanzi::tuple::{Object, Subject, Tuple};
+
+    const NAMESPACES: [&str; 2] = ["doc", "folder"];
+    const IDS: [&str; 2] = ["1", "2"];
+    const RELATIONS: [&str; 2] = ["viewer", "editor"];
+
+    fn subject_of(n: u8) -> Subject {
+        match n % 4 {
+            0 => Subject::object("user", "a"),
+            1 => Subject::object("user", "b"),
+            2 => Subject::wildcard("user"),
+            _ => Subject::set("group", "g", "member"),
+        }
+    }
+
+    fn tuple() -> impl Strategy<Value = Tuple> {
+        (0..2usize, 0..2usize, 0..2usize, any::<u8>()).prop_map(|(n, i, r, s)| {
+            Tuple::new(
+                Object::new(NAMESPACES[n], IDS[i]),
+                RELATIONS[r],
+                subject_of(s),
+            )
+        })
+    }
+
+    fn filter() -> impl Strategy<Value = TupleFilter> {
+        (
+            proptest::option::of(0..2usize),
+            proptest::option::of(0..2usize),
+            proptest::option::of(0..2usize),
+            proptest::option::weighted(0.4, any::<u8>()),
+        )
+            .prop_map(|(n, i, r, s)| TupleFilter {
+                namespace: n.map(|n| NAMESPACES[n].to_owned()),
+                object_id: i.map(|i| IDS[i].to_owned()),
+                relation: r.map(|r| RELATIONS[r].to_owned()),
+                subject: s.map(subject_of),
+                subject_object_in: None,
+            })
+    }
+
+    fn precondition() -> impl Strategy<Value = Precondition> {
+        (any::<bool>(), filter()).prop_map(|(must, filter)| {
+            if must {
+                Precondition::must_exist(filter)
+            } else {
+                Precondition::must_not_exist(filter)
+            }
+        })
+    }
+
+    #[derive(Clone, Debug)]
+    struct Step {
+        inserts: Vec<Tuple>,
+        deletes: Vec<Tuple>,
+        delete_matching: Option<TupleFilter>,
+        preconditions: Vec<Precondition>,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        (
+            proptest::collection::vec(tuple(), 0..4),
+            proptest::collection::vec(tuple(), 0..3),
+            proptest::option::weighted(0.2, filter()),
+            proptest::collection::vec(precondition(), 0..3),
+        )
+            .prop_map(|(inserts, deletes, delete_matching, preconditions)| Step {
+                inserts,
+                deletes,
+                delete_matching,
+                preconditions,
+            })
+    }
+
+    /// The model: the live tuples. `Err(i)`: precondition `i` failed.
+    fn model_apply(live: &mut BTreeSet<Tuple>, step: &Step) -> Result<(), usize> {
+        for (i, p) in step.preconditions.iter().enumerate() {
+            if !p.holds(live.iter().any(|t| p.filter.matches(t))) {
+                return Err(i);
+            }
+        }
+        if let Some(filter) = &step.delete_matching {
+            live.retain(|t| !filter.matches(t));
+        }
+        for t in &step.deletes {
+            live.remove(t);
+        }
+        live.extend(step.inserts.iter().cloned());
+        Ok(())
+    }
+
+    fn run(store: &dyn TupleStore, steps: &[Step]) -> Result<(), TestCaseError> {
+        let mut live = BTreeSet::new();
+        for (n, step) in steps.iter().enumerate() {
+            let expected = model_apply(&mut live, step);
+            let got = store.apply(&ChangeSet {
+                inserts: &step.inserts,
+                deletes: &step.deletes,
+                delete_matching: step.delete_matching.as_ref(),
+                preconditions: &step.preconditions,
+            });
+            let got = match got {
+                Ok(_) => Ok(()),
+                Err(StoreError::PreconditionFailed { index, .. }) => Err(index),
+                Err(other) => return Err(TestCaseError::fail(format!("step {n}: {other}"))),
+            };
+            prop_assert_eq!(got, expected, "step {}: {:?}", n, step);
+            let head = store.head_revision().unwrap();
+            let stored: BTreeSet<Tuple> = store
+                .snapshot(head)
+                .unwrap()
+                .list(&TupleFilter::default(), &PageRequest::first(1000))
+                .unwrap()
+                .items
+                .into_iter()
+                .collect();
+            prop_assert_eq!(&stored, &live, "step {}: {:?}", n, step);
+        }
+        Ok(())
+    }
+
+    fn steps() -> impl Strategy<Value = Vec<Step>> {
+        proptest::collection::vec(step(), 1..10)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        #[test]
+        fn every_embedded_store_agrees_with_the_model(steps in steps()) {
+            run(&zanzi::store::MemoryStore::new(), &steps)?;
+            run(&zanzi::store::SqliteStore::open_in_memory().unwrap(), &steps)?;
+            let durable = zanzi::store::SqliteStore::open_in_memory().unwrap();
+            run(&zanzi::store::CachedStore::new(durable).unwrap(), &steps)?;
+        }
+    }
+
+    proptest! {
+        // Fewer on PostgreSQL: every case is a new database.
+        #![proptest_config(ProptestConfig {
+            cases: 24,
+            max_shrink_iters: 100,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn postgres_agrees_with_the_model(steps in steps()) {
+            run(&super::support::postgres::store(), &steps)?;
+        }
+    }
 }

@@ -99,6 +99,12 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidTuple { .. } => {
                 ApiError::bad_request("invalid_tuple", error.to_string())
             }
+            StoreError::PreconditionFailed { index, .. } => ApiError::new(
+                StatusCode::CONFLICT,
+                "precondition_failed",
+                format!("{error}; nothing was written"),
+            )
+            .with_detail("field", format!("preconditions[{index}]")),
             StoreError::InvalidCursor(_) => {
                 ApiError::bad_request("invalid_page_token", error.to_string())
             }
@@ -163,6 +169,28 @@ impl From<EngineError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_precondition_is_409_naming_it() {
+        let error: ApiError = StoreError::PreconditionFailed {
+            index: 2,
+            precondition: "a live tuple matching {namespace: doc} must exist".into(),
+        }
+        .into();
+        assert_eq!(
+            (error.status, error.reason.as_str()),
+            (StatusCode::CONFLICT, "precondition_failed")
+        );
+        assert_eq!(
+            error.message,
+            "precondition 2 failed: a live tuple matching {namespace: doc} must exist; \
+             nothing was written"
+        );
+        assert_eq!(
+            error.details.and_then(|d| d.get("field").cloned()),
+            Some(Value::from("preconditions[2]"))
+        );
+    }
 
     #[test]
     fn a_store_that_is_away_is_503_and_a_failing_one_500() {

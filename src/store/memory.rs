@@ -25,8 +25,9 @@ use std::sync::{Mutex, RwLock, RwLockReadGuard};
 use super::paging::PageBuilder;
 use super::revision::{ensure_not_collected, ensure_readable};
 use super::{
-    check_all, ChangeBatch, ChangeKind, ChangeSet, Maintenance, Page, PageRequest, Probe, ProbeHit,
-    Reader, Revision, SchemaStore, StoreError, SubjectKind, TupleFilter, TupleStore,
+    check_all, check_preconditions, ChangeBatch, ChangeKind, ChangeSet, Maintenance, Page,
+    PageRequest, Probe, ProbeHit, Reader, Revision, SchemaStore, StoreError, SubjectKind,
+    TupleFilter, TupleStore,
 };
 use crate::ir;
 use crate::tuple::{Object, Subject, SubjectRef, Tuple};
@@ -274,34 +275,76 @@ impl MemoryStore {
 
     /// Applies `changes` at `rev`, or at the next revision if `rev` is
     /// `None` or not above the head: a mirror applies what a durable store
-    /// committed at `rev`.
+    /// committed at `rev`. Its preconditions are not checked again: the
+    /// durable store checked them when it committed.
     pub fn apply_at(
         &self,
         rev: Option<Revision>,
         changes: &ChangeSet<'_>,
     ) -> Result<Revision, StoreError> {
-        let kept: HashSet<&Tuple> = changes.inserts.iter().collect();
         let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
-        let rev = rev.map_or(inner.head + 1, |r| r.0.max(inner.head + 1));
+        Ok(inner.apply(rev, changes))
+    }
+}
+
+impl Inner {
+    /// The writes of `changes` (not its preconditions), at `rev` as
+    /// [`MemoryStore::apply_at`] takes it.
+    fn apply(&mut self, rev: Option<Revision>, changes: &ChangeSet<'_>) -> Revision {
+        let kept: HashSet<&Tuple> = changes.inserts.iter().collect();
+        let rev = rev.map_or(self.head + 1, |r| r.0.max(self.head + 1));
         if let Some(filter) = changes.delete_matching {
-            let doomed: Vec<Tuple> = inner
+            let doomed: Vec<Tuple> = self
                 .live
                 .keys()
                 .filter(|t| filter.matches(t))
                 .cloned()
                 .collect();
             for tuple in &doomed {
-                inner.delete(tuple, rev);
+                self.delete(tuple, rev);
             }
         }
         for tuple in changes.deletes.iter().filter(|t| !kept.contains(t)) {
-            inner.delete(tuple, rev);
+            self.delete(tuple, rev);
         }
         for tuple in changes.inserts {
-            inner.insert(tuple, rev);
+            self.insert(tuple, rev);
         }
-        inner.head = rev;
-        Ok(Revision(rev))
+        self.head = rev;
+        Revision(rev)
+    }
+
+    /// Whether a live tuple matches `filter`: through the forward index
+    /// when the filter names the object, the reverse index when it names
+    /// the subject, else by scanning the live tuples.
+    fn any_live(&self, filter: &TupleFilter) -> bool {
+        let live = |indices: &Vec<usize>| {
+            indices.iter().any(|&i| {
+                self.versions
+                    .get(i)
+                    .is_some_and(|v| v.deleted.is_none() && filter.matches(&v.tuple))
+            })
+        };
+        let in_relations = |relations: &ByRelation| match &filter.relation {
+            Some(relation) => relations.get(relation).is_some_and(live),
+            None => relations.values().any(live),
+        };
+        match (&filter.namespace, &filter.object_id, &filter.subject) {
+            (Some(namespace), Some(object_id), _) => self
+                .forward
+                .get(namespace)
+                .and_then(|objects| objects.get(object_id))
+                .is_some_and(in_relations),
+            (namespace, _, Some(subject)) => {
+                self.reverse
+                    .get(subject)
+                    .is_some_and(|by_ns| match namespace {
+                        Some(namespace) => by_ns.get(namespace).is_some_and(in_relations),
+                        None => by_ns.values().any(in_relations),
+                    })
+            }
+            _ => self.live.keys().any(|t| filter.matches(t)),
+        }
     }
 }
 
@@ -380,10 +423,14 @@ impl TupleStore for MemoryStore {
         Ok(Box::new(self.reader(at)?))
     }
 
+    /// Preconditions are checked under the write lock that the write then
+    /// takes place under: no other write can come between.
     fn apply(&self, changes: &ChangeSet<'_>) -> Result<Revision, StoreError> {
         check_all(changes.inserts)?;
         check_all(changes.deletes)?;
-        self.apply_at(None, changes)
+        let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
+        check_preconditions(changes.preconditions, |filter| Ok(inner.any_live(filter)))?;
+        Ok(inner.apply(None, changes))
     }
 
     fn changes_since(&self, after: Revision, limit: usize) -> Result<ChangeBatch, StoreError> {

@@ -136,6 +136,30 @@ impl ObjectIn {
     }
 }
 
+/// `{namespace: doc, object_id: 1, relation: viewer, subject: user:alice}`,
+/// the fields that are set (`{}` matches every tuple).
+impl std::fmt::Display for TupleFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut fields: Vec<String> = Vec::new();
+        let mut field = |name: &str, value: Option<String>| {
+            if let Some(value) = value {
+                fields.push(format!("{name}: {value}"));
+            }
+        };
+        field("namespace", self.namespace.clone());
+        field("object_id", self.object_id.clone());
+        field("relation", self.relation.clone());
+        field("subject", self.subject.as_ref().map(ToString::to_string));
+        field(
+            "subject_id",
+            self.subject_object_in
+                .as_ref()
+                .map(|o| format!("{} in {}", o.id, o.namespaces.join("|"))),
+        );
+        write!(f, "{{{}}}", fields.join(", "))
+    }
+}
+
 impl TupleFilter {
     pub fn matches(&self, tuple: &Tuple) -> bool {
         self.namespace
@@ -202,6 +226,11 @@ pub enum StoreError {
     StoredSchema(#[source] crate::ir::IrError),
     #[error("the tuple store lock was poisoned by a panic in another thread")]
     Poisoned,
+    /// A precondition of a [`ChangeSet`] did not hold when the write was
+    /// about to be made; nothing was written. `index` is its position in
+    /// [`ChangeSet::preconditions`], `precondition` says what it asked.
+    #[error("precondition {index} failed: {precondition}")]
+    PreconditionFailed { index: usize, precondition: String },
     /// The backend failed (I/O, a constraint, a lost connection); its own
     /// error is the source.
     #[error("database error: {}", crate::diagnostics::with_causes(.0.as_ref()))]
@@ -212,21 +241,97 @@ pub enum StoreError {
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// The writes of one transaction: `delete_matching` first, then `deletes`,
-/// then `inserts`, all at the next revision. A tuple both deleted and
-/// inserted stays (or becomes) live.
+/// The writes of one transaction: `preconditions` checked first, then
+/// `delete_matching`, then `deletes`, then `inserts`, all at the next
+/// revision. A tuple both deleted and inserted stays (or becomes) live.
 ///
 /// A change set rather than a closure over a transaction: a decorator
 /// ([`CachedStore`]) mirrors exactly what was committed, and a backend can
-/// apply it inside its own transaction. Preconditions ("fail unless this
-/// tuple is live") fit as one more field, checked inside the transaction
-/// before anything is written.
+/// apply it inside its own transaction.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ChangeSet<'a> {
     pub inserts: &'a [Tuple],
     pub deletes: &'a [Tuple],
     /// Deletes every live tuple matching this filter.
     pub delete_matching: Option<&'a TupleFilter>,
+    /// Checked in order, inside the write's transaction, against the live
+    /// tuples as they are just before this write (every earlier write
+    /// committed, no later one begun); the first that does not hold fails
+    /// the write with [`StoreError::PreconditionFailed`] and nothing is
+    /// written.
+    pub preconditions: &'a [Precondition],
+}
+
+/// What a [`Precondition`] asks of the live tuples matching its filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PreconditionKind {
+    /// At least one live tuple matches.
+    MustExist,
+    /// No live tuple matches.
+    MustNotExist,
+}
+
+/// "A live tuple matching `filter` must (not) exist", checked in the
+/// write's transaction (SpiceDB's preconditions, keto#328): with it, "grant
+/// only if still a member" and compare-and-set need no lock of their own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Precondition {
+    pub kind: PreconditionKind,
+    pub filter: TupleFilter,
+}
+
+impl Precondition {
+    pub fn must_exist(filter: TupleFilter) -> Precondition {
+        Precondition {
+            kind: PreconditionKind::MustExist,
+            filter,
+        }
+    }
+
+    pub fn must_not_exist(filter: TupleFilter) -> Precondition {
+        Precondition {
+            kind: PreconditionKind::MustNotExist,
+            filter,
+        }
+    }
+
+    /// Whether it holds, given whether some live tuple matches its filter.
+    pub fn holds(&self, some_match: bool) -> bool {
+        match self.kind {
+            PreconditionKind::MustExist => some_match,
+            PreconditionKind::MustNotExist => !some_match,
+        }
+    }
+}
+
+/// `a live tuple matching {…} must exist`.
+impl std::fmt::Display for Precondition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let must = match self.kind {
+            PreconditionKind::MustExist => "must exist",
+            PreconditionKind::MustNotExist => "must not exist",
+        };
+        write!(f, "a live tuple matching {} {must}", self.filter)
+    }
+}
+
+/// Checks `preconditions` in order, `some_match` telling whether a live
+/// tuple matches a filter: what every store runs inside its write
+/// transaction before writing.
+pub(crate) fn check_preconditions(
+    preconditions: &[Precondition],
+    mut some_match: impl FnMut(&TupleFilter) -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
+    for (index, precondition) in preconditions.iter().enumerate() {
+        if !precondition.holds(some_match(&precondition.filter)?) {
+            return Err(StoreError::PreconditionFailed {
+                index,
+                precondition: precondition.to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// One request's view of a store at one revision, from
@@ -395,7 +500,7 @@ pub trait TupleStore: Send + Sync {
         self.apply(&ChangeSet {
             inserts,
             deletes,
-            delete_matching: None,
+            ..ChangeSet::default()
         })
     }
 

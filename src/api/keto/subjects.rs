@@ -24,9 +24,10 @@
 //! would map it back to the same subject, else as `ns:id`; wildcards as
 //! `ns:*`; subject sets as `subject_set`.
 
-use super::wire::{Relationship, SubjectSet};
+use super::wire::{RelationQuery, Relationship, SubjectSet};
 use crate::api::ApiError;
 use crate::ir::{AllowedType, NamespaceId, RelationId, Schema};
+use crate::store::{ObjectIn, TupleFilter};
 use crate::tuple::{validate_tuple, Object, Subject, Tuple, WriteError};
 
 // ---------------------------------------------------------------------------
@@ -264,6 +265,76 @@ pub fn subject_from_id(
         )
         .with_detail("allowed_types", many.to_vec())),
     }
+}
+
+/// `error` about the request field `field`: its message prefixed with the
+/// field and the field kept in the details (the gRPC status names it).
+pub fn in_field(error: ApiError, field: &str) -> ApiError {
+    ApiError {
+        message: format!("{field}: {}", error.message),
+        ..error
+    }
+    .with_detail("field", field)
+}
+
+/// A query's filter (list, delete, a precondition): names resolved as on
+/// a read (404 when unknown); a bare `subject_id` matches object subjects
+/// of every type the query accepts directly (see the module docs).
+pub fn filter_for_query(schema: &Schema, query: &RelationQuery) -> Result<TupleFilter, ApiError> {
+    if query.subject_id.is_some() && query.subject_set.is_some() {
+        return Err(ApiError::bad_request(
+            "duplicate_subject",
+            "exactly one of subject_set or subject_id has to be provided",
+        ));
+    }
+    let ns = query
+        .namespace
+        .as_deref()
+        .map(|n| namespace_id(schema, n, Access::Read))
+        .transpose()
+        .map_err(at_field("namespace"))?;
+    let rel = match (ns, query.relation.as_deref()) {
+        (Some(ns), Some(r)) => {
+            Some(relation_id(schema, ns, r, Access::Read).map_err(at_field("relation"))?)
+        }
+        _ => None,
+    };
+    let scope = match (ns, rel) {
+        (_, Some(r)) => SubjectScope::Stored(r),
+        (Some(ns), None) => SubjectScope::Namespace(ns),
+        (None, None) => SubjectScope::Anywhere,
+    };
+    let mut subject_object_in = None;
+    let subject = if let Some(id) = query.subject_id.as_deref() {
+        match id.split_once(':') {
+            Some((ns, _)) if schema.namespace_id(ns).is_some() => {
+                Some(subject_from_id(schema, id, scope).map_err(at_field("subject_id"))?)
+            }
+            // A query, unlike a write, need not pick one type: a bare ID
+            // matches object subjects of every type the scope accepts.
+            _ => {
+                subject_object_in = Some(ObjectIn {
+                    namespaces: candidates(schema, scope)
+                        .iter()
+                        .filter_map(|ns| schema.namespace(*ns).map(|n| n.name.clone()))
+                        .collect(),
+                    id: id.to_owned(),
+                });
+                None
+            }
+        }
+    } else if let Some(set) = &query.subject_set {
+        Some(subject_from_keto(schema, None, Some(set), scope).map_err(at_field("subject_set"))?)
+    } else {
+        None
+    };
+    Ok(TupleFilter {
+        namespace: query.namespace.clone(),
+        object_id: query.object.clone(),
+        relation: query.relation.clone(),
+        subject,
+        subject_object_in,
+    })
 }
 
 /// A zanzi subject in Keto's typed form: `ns:id`, `ns:*` or a subject

@@ -36,6 +36,99 @@ pub struct PatchDelta {
     pub relation_tuple: Option<Relationship>,
 }
 
+/// The body of a PATCH: Keto's array of deltas, or zanzi's object that
+/// adds preconditions (`{"deltas": [...], "preconditions": [...]}`).
+#[derive(Clone, Debug)]
+pub enum PatchBody {
+    Deltas(Vec<PatchDelta>),
+    WithPreconditions(PatchWithPreconditions),
+}
+
+impl PatchBody {
+    pub fn into_parts(self) -> (Vec<PatchDelta>, Vec<PatchPrecondition>) {
+        match self {
+            PatchBody::Deltas(deltas) => (deltas, Vec::new()),
+            PatchBody::WithPreconditions(body) => (body.deltas, body.preconditions),
+        }
+    }
+}
+
+/// An array is Keto's form, an object zanzi's; told apart by the first
+/// token rather than by trying each (`#[serde(untagged)]`), so that an
+/// error names the field at fault.
+impl<'de> Deserialize<'de> for PatchBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<PatchBody, D::Error> {
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = PatchBody;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of deltas or an object with `deltas` and `preconditions`")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<PatchBody, A::Error> {
+                Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(PatchBody::Deltas)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<PatchBody, A::Error> {
+                PatchWithPreconditions::deserialize(serde::de::value::MapAccessDeserializer::new(
+                    map,
+                ))
+                .map(PatchBody::WithPreconditions)
+            }
+        }
+        deserializer.deserialize_any(Either)
+    }
+}
+
+/// zanzi's PATCH body: the deltas, written only if every precondition
+/// holds (checked in the same transaction).
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchWithPreconditions {
+    pub deltas: Vec<PatchDelta>,
+    #[serde(default)]
+    pub preconditions: Vec<PatchPrecondition>,
+}
+
+/// "A tuple matching `query` must (not) exist".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchPrecondition {
+    pub must: Must,
+    pub query: RelationQuery,
+}
+
+/// `exist` or `not_exist`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Must {
+    Exist,
+    NotExist,
+}
+
+/// Keto's relation query as a JSON object: an unset field matches anything;
+/// `subject_id` is read as in a list query (a bare ID matches object
+/// subjects of every type the query accepts).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RelationQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_set: Option<SubjectSet>,
+}
+
 /// The body of a batch check.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

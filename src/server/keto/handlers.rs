@@ -10,8 +10,8 @@ use axum::Json;
 
 use super::params::{filter_from_params, query_relationship, Params, RELATION_QUERY_KEYS};
 use crate::api::keto::subjects::{
-    at_field, namespace_id, question, relation_id, tuple_for_delete, tuple_for_write,
-    tuple_to_keto, FIELD,
+    at_field, filter_for_query, in_field, namespace_id, question, relation_id, tuple_for_delete,
+    tuple_for_write, tuple_to_keto, FIELD,
 };
 use crate::api::keto::tree::to_keto_tree;
 use crate::api::keto::*;
@@ -22,8 +22,8 @@ use crate::server::consistency::Consistency;
 use crate::server::errors::ApiError;
 use crate::server::zookie::query_hash;
 use crate::server::{blocking, evaluate, AppState, Scope, SNAPTOKEN_HEADER};
-use crate::store::{PageRequest, Revision};
-use crate::tuple::Object;
+use crate::store::{ChangeSet, PageRequest, Precondition, Revision};
+use crate::tuple::{Object, Tuple};
 
 fn token_header(token: &str) -> [(header::HeaderName, HeaderValue); 1] {
     [(
@@ -444,13 +444,14 @@ pub enum Delta {
     Delete(Relationship),
 }
 
-/// Writes `deltas` in one transaction (an `Err` delta, or one the schema
-/// refuses, and nothing is written; `at` says which delta an error is
-/// about): the token of the write, or of the head when there is nothing
-/// to write.
+/// Writes `deltas` in one transaction if every precondition holds (an
+/// `Err` delta, or one the schema refuses, and nothing is written; `at`
+/// says which delta an error is about): the token of the write, or of the
+/// head when there is nothing to write or check.
 pub fn transact(
     s: &Scope<'_>,
     deltas: Vec<Result<Delta, ApiError>>,
+    preconditions: &[Precondition],
     at: impl Fn(usize, ApiError) -> ApiError,
 ) -> Result<String, ApiError> {
     let mut inserts = Vec::new();
@@ -465,18 +466,28 @@ pub fn transact(
             }
         }
     }
-    if inserts.is_empty() && deletes.is_empty() {
+    if inserts.is_empty() && deletes.is_empty() && preconditions.is_empty() {
         let head = s.refresh_head()?;
         return Ok(s.snaptoken(head));
     }
-    let revision = s.store.write(&inserts, &deletes)?;
+    let revision = s.store.apply(&ChangeSet {
+        inserts: &inserts,
+        deletes: &deletes,
+        preconditions,
+        ..ChangeSet::default()
+    })?;
     Ok(written(s, revision))
 }
 
 /// `PATCH /admin/relation-tuples`: inserts and deletes in one transaction;
-/// one bad delta and nothing is written.
+/// one bad delta and nothing is written. The body is Keto's array of
+/// deltas, or `{"deltas": [...], "preconditions": [...]}`: then the deltas
+/// are written only if every precondition holds, checked in the same
+/// transaction (409 naming the first that does not). With preconditions and
+/// no delta, the preconditions are still checked (an empty transaction).
 pub async fn patch(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
-    let deltas: Vec<PatchDelta> = read_json(&state, body).await?;
+    let body: PatchBody = read_json(&state, body).await?;
+    let (deltas, preconditions) = body.into_parts();
     let deltas = deltas
         .into_iter()
         .map(|delta| {
@@ -494,11 +505,65 @@ pub async fn patch(State(state): State<Arc<AppState>>, body: Body) -> Result<Res
         })
         .collect();
     let token = blocking(&state, move |s| {
-        transact(s, deltas, |i, e| ApiError {
+        let preconditions = patch_preconditions(&s.schema, &preconditions)?;
+        transact(s, deltas, &preconditions, |i, e| ApiError {
             message: format!("[{i}]: {}", e.message),
             ..e
         })
     })
     .await?;
     Ok((StatusCode::NO_CONTENT, token_header(&token)).into_response())
+}
+
+/// A PATCH's deltas as the tuples to insert and to delete, each validated
+/// as PUT and DELETE validate them; an error names the delta (`[2]: …`).
+pub fn patch_deltas(
+    schema: &Schema,
+    deltas: &[PatchDelta],
+) -> Result<(Vec<Tuple>, Vec<Tuple>), ApiError> {
+    let mut inserts = Vec::new();
+    let mut deletes = Vec::new();
+    for (i, delta) in deltas.iter().enumerate() {
+        let at = |e: ApiError| ApiError {
+            message: format!("[{i}]: {}", e.message),
+            ..e
+        };
+        let rel = delta.relation_tuple.as_ref().ok_or_else(|| {
+            at(ApiError::bad_request(
+                "missing_field",
+                "relation_tuple is missing",
+            ))
+        })?;
+        match delta.action.as_str() {
+            "insert" => inserts.push(tuple_for_write(schema, rel).map_err(at)?),
+            "delete" => deletes.push(tuple_for_delete(schema, rel).map_err(at)?),
+            other => {
+                return Err(at(ApiError::bad_request(
+                    "unknown_action",
+                    format!("unknown action `{other}`; use `insert` or `delete`"),
+                )))
+            }
+        }
+    }
+    Ok((inserts, deletes))
+}
+
+/// A PATCH's preconditions, their queries read as a list query reads its
+/// parameters; an error names the field (`preconditions[1].query`).
+fn patch_preconditions(
+    schema: &Schema,
+    preconditions: &[PatchPrecondition],
+) -> Result<Vec<Precondition>, ApiError> {
+    preconditions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let filter = filter_for_query(schema, &p.query)
+                .map_err(|e| in_field(e, &format!("preconditions[{i}].query")))?;
+            Ok(match p.must {
+                Must::Exist => Precondition::must_exist(filter),
+                Must::NotExist => Precondition::must_not_exist(filter),
+            })
+        })
+        .collect()
 }

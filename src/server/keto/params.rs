@@ -4,11 +4,10 @@
 use super::super::consistency::Consistency;
 use super::super::errors::ApiError;
 use super::super::AppState;
-use crate::api::keto::subjects::{at_field, candidates, subject_from_id, subject_from_keto};
-use crate::api::keto::subjects::{namespace_id, relation_id};
-use crate::api::keto::{Access, Relationship, SubjectScope, SubjectSet};
+use crate::api::keto::subjects::filter_for_query;
+use crate::api::keto::{RelationQuery, Relationship, SubjectSet};
 use crate::ir::Schema;
-use crate::store::{ObjectIn, TupleFilter};
+use crate::store::TupleFilter;
 
 /// Query parameters, in order; the first of a repeated key wins (as Go's
 /// `url.Values.Get`).
@@ -141,55 +140,17 @@ pub fn filter_from_params(schema: &Schema, q: &Params) -> Result<TupleFilter, Ap
             "exactly one of subject_set or subject_id has to be provided",
         ));
     }
-    let namespace = q.get("namespace").map(str::to_owned);
-    let relation = q.get("relation").map(str::to_owned);
-    let ns = namespace
-        .as_deref()
-        .map(|n| namespace_id(schema, n, Access::Read))
-        .transpose()
-        .map_err(at_field("namespace"))?;
-    let rel = match (ns, relation.as_deref()) {
-        (Some(ns), Some(r)) => {
-            Some(relation_id(schema, ns, r, Access::Read).map_err(at_field("relation"))?)
-        }
-        _ => None,
-    };
-    let scope = match (ns, rel) {
-        (_, Some(r)) => SubjectScope::Stored(r),
-        (Some(ns), None) => SubjectScope::Namespace(ns),
-        (None, None) => SubjectScope::Anywhere,
-    };
-    let mut subject_object_in = None;
-    let subject = if let Some(id) = q.get("subject_id") {
-        match id.split_once(':') {
-            Some((ns, _)) if schema.namespace_id(ns).is_some() => {
-                Some(subject_from_id(schema, id, scope).map_err(at_field("subject_id"))?)
-            }
-            // A query, unlike a write, need not pick one type: a bare ID
-            // matches object subjects of every type the scope accepts.
-            _ => {
-                subject_object_in = Some(ObjectIn {
-                    namespaces: candidates(schema, scope)
-                        .iter()
-                        .filter_map(|ns| schema.namespace(*ns).map(|n| n.name.clone()))
-                        .collect(),
-                    id: id.to_owned(),
-                });
-                None
-            }
-        }
-    } else if let Some(set) = q.subject_set()? {
-        Some(subject_from_keto(schema, None, Some(&set), scope).map_err(at_field("subject_set"))?)
-    } else {
-        None
-    };
-    Ok(TupleFilter {
-        namespace,
-        object_id: q.get("object").map(str::to_owned),
-        relation,
-        subject,
-        subject_object_in,
-    })
+    let text = |key: &str| q.get(key).map(str::to_owned);
+    filter_for_query(
+        schema,
+        &RelationQuery {
+            namespace: text("namespace"),
+            object: text("object"),
+            relation: text("relation"),
+            subject_id: text("subject_id"),
+            subject_set: q.subject_set()?,
+        },
+    )
 }
 
 pub fn query_relationship(q: &Params) -> Result<Relationship, ApiError> {

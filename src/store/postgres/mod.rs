@@ -64,7 +64,8 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, Config};
 
 use super::{
-    check_all, ChangeSet, ImportReport, Maintenance, Reader, Revision, StoreError, TupleStore,
+    check_all, check_preconditions, ChangeSet, ImportReport, Maintenance, Reader, Revision,
+    StoreError, TupleStore,
 };
 use crate::tuple::{SubjectRef, Tuple};
 
@@ -326,8 +327,28 @@ impl TupleStore for PostgresStore {
         check_all(changes.deletes)?;
         let kept: HashSet<&Tuple> = changes.inserts.iter().collect();
         let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
+        // READ COMMITTED (PostgreSQL's default, named so that a server
+        // configured otherwise does not change it): every statement reads
+        // a snapshot taken when it starts, so the checks below, which start
+        // after `next_revision` took the head row's lock, see every
+        // transaction that held that lock before (they committed to release
+        // it) and no other writer can commit until this one does. So the
+        // preconditions are checked against exactly the state at `rev - 1`,
+        // whichever server or connection the other writers use.
+        let mut tx = conn
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::ReadCommitted)
+            .start()?;
         let rev = next_revision(&mut tx)?;
+        check_preconditions(changes.preconditions, |filter| {
+            let (conditions, values) = reads::filter_sql(filter, 1);
+            let sql = format!(
+                "SELECT EXISTS (SELECT 1 FROM zanzi_tuples WHERE deleted_rev IS NULL{conditions})"
+            );
+            let params: Vec<(&(dyn ToSql + Sync), Type)> =
+                values.iter().map(|v| v.param()).collect();
+            Ok(tx.query_typed_one(&sql, &params)?.try_get(0)?)
+        })?;
         if let Some(filter) = changes.delete_matching {
             let (conditions, values) = reads::filter_sql(filter, 2);
             let sql = format!(

@@ -62,15 +62,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::FxHashMap as HashMap;
 
-use self::filter::filter_sql;
+use self::filter::{any_live, filter_sql};
 use self::interning::Interner;
 use self::migrations::{connection_status, migrate_connection, LATEST_VERSION};
 use self::reads::ObjectRows;
 use self::sql::{ARCHIVE, INSERT, LIVE_REVERSE, REMOVE};
 use super::revision::ensure_readable;
 use super::{
-    check_all, ChangeBatch, ChangeSet, ImportReport, Maintenance, Reader, Revision, StoreError,
-    TupleStore,
+    check_all, check_preconditions, ChangeBatch, ChangeSet, ImportReport, Maintenance, Reader,
+    Revision, StoreError, TupleStore,
 };
 use crate::tuple::{Object, Tuple};
 
@@ -408,6 +408,10 @@ impl TupleStore for SqliteStore {
             None => None,
         };
         let (rev, ()) = inner.transaction(|tx, rev, interner| {
+            // Inside the `IMMEDIATE` transaction: the database's write lock
+            // is held from its start to its commit, so no other connection
+            // writes between this check and the writes below.
+            check_preconditions(changes.preconditions, |filter| any_live(tx, filter))?;
             if let Some((conditions, values)) = &matching {
                 let conditions: String = conditions.iter().map(|c| format!(" AND {c}")).collect();
                 let archive = format!(

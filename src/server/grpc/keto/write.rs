@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use http::StatusCode;
 use tonic::{Request, Response, Status};
 
 use super::{chosen_query, named, relationship};
@@ -10,6 +9,7 @@ use crate::api::keto::subjects::FIELD;
 use crate::api::proto::keto::relation_tuples::v1alpha2 as pb;
 use crate::api::ApiError;
 use crate::server::grpc::status::{invalid_field, on_blocking_pool};
+use crate::server::grpc::write::keto_preconditions;
 use crate::server::keto::handlers::{delete_by_query, transact, Delta};
 use crate::server::AppState;
 
@@ -54,23 +54,17 @@ impl pb::write_service_server::WriteService for Write {
         &self,
         request: Request<pb::TransactRelationTuplesRequest>,
     ) -> Result<Response<pb::TransactRelationTuplesResponse>, Status> {
-        let request = request.into_inner();
-        if !request.preconditions.is_empty() {
-            return Err(ApiError::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "unimplemented",
-                "`preconditions`: preconditioned transactions are not available yet",
-            )
-            .with_detail(FIELD, "preconditions")
-            .into());
-        }
+        let mut request = request.into_inner();
         let deltas = deltas(&request)?;
+        let preconditions = std::mem::take(&mut request.preconditions);
         let inserts: Vec<bool> = deltas
             .iter()
             .map(|d| matches!(d, Delta::Insert(_)))
             .collect();
         let token = on_blocking_pool(&self.0, move |s| {
-            transact(s, deltas.into_iter().map(Ok).collect(), |i, e| {
+            // zanzi's field 100: checked in the write's transaction.
+            let preconditions = keto_preconditions(&s.schema, &preconditions)?;
+            transact(s, deltas.into_iter().map(Ok).collect(), &preconditions, |i, e: ApiError| {
                 let prefix = format!("relation_tuple_deltas[{i}].relation_tuple");
                 // An error about the tuple as a whole (malformed) names it.
                 let e = if e.details.as_ref().is_some_and(|d| d.contains_key(FIELD)) {
