@@ -308,10 +308,7 @@ fn consistency(options: &ReadOptions) -> Result<Option<pb::Consistency>, ClientE
         })
     };
     let requirement = match options.consistency.as_deref().filter(|c| !c.is_empty()) {
-        None => match &token {
-            Some(t) => Some(Requirement::AtLeastAsFresh(t.clone())),
-            None => None,
-        },
+        None => token.clone().map(Requirement::AtLeastAsFresh),
         Some("minimize_latency") => Some(Requirement::MinimizeLatency(true)),
         Some("fully_consistent") => Some(Requirement::FullyConsistent(true)),
         Some(name @ "at_least_as_fresh") => Some(Requirement::AtLeastAsFresh(needs(name)?)),

@@ -130,9 +130,12 @@ impl Client {
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
-        let transport = |url: &str| match url.starts_with(grpc::SCHEME) {
-            true => grpc::Remote::new(url, &runtime).map(Transport::Grpc),
-            false => Ok(Transport::Http(trim(url))),
+        let transport = |url: &str| {
+            if url.starts_with(grpc::SCHEME) {
+                grpc::Remote::new(url, &runtime).map(Transport::Grpc)
+            } else {
+                Ok(Transport::Http(trim(url)))
+            }
         };
         Ok(Client {
             read: read.map(transport).transpose()?,
