@@ -22,10 +22,10 @@ use crate::tuple::{Notation, Tuple};
 /// The flags every remote-capable command takes.
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct RemoteArgs {
-    /// Ask a running `zanzi serve` at this read-API URL (e.g. http://127.0.0.1:4466).
+    /// Ask a running `zanzi serve` at this read-API URL (http://127.0.0.1:4466, or grpc://127.0.0.1:4466 for gRPC).
     #[arg(long, value_name = "URL")]
     pub remote: Option<String>,
-    /// Write through a running server at this write-API URL (e.g. http://127.0.0.1:4467).
+    /// Write through a running server at this write-API URL (http://127.0.0.1:4467 or grpc://127.0.0.1:4467).
     #[arg(long, value_name = "URL")]
     pub write_remote: Option<String>,
     /// Read consistency: minimize_latency, at_least_as_fresh, at_exact_snapshot, fully_consistent.

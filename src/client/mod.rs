@@ -5,6 +5,11 @@
 //! Subjects go out in typed form (`subject_id: "user:alice"`), which the
 //! server maps without ambiguity. Bare IDs coming back are typed with the
 //! server's schema (fetched once from `GET /zanzi/v1/schema`).
+//!
+//! A `grpc://HOST:PORT` URL speaks gRPC instead ([`grpc`]); the answers
+//! are the same types.
+
+pub mod grpc;
 
 use std::time::{Duration, Instant};
 
@@ -38,6 +43,17 @@ pub enum ClientError {
     Protocol(String),
     #[error("the server was not ready within {0:?}")]
     Timeout(Duration),
+    #[error("the server answered {code}: {message}")]
+    Grpc { code: String, message: String },
+    #[error("{0} is not available over gRPC; use the server's http:// URL")]
+    NotOverGrpc(String),
+}
+
+/// How the client reaches one of the server's APIs, by the URL's scheme.
+#[derive(Debug)]
+enum Transport {
+    Http(String),
+    Grpc(grpc::Remote),
 }
 
 /// The consistency of a remote read.
@@ -86,8 +102,8 @@ pub struct ListPage {
 pub struct Client {
     runtime: tokio::runtime::Runtime,
     http: reqwest::Client,
-    read: Option<String>,
-    write: Option<String>,
+    read: Option<Transport>,
+    write: Option<Transport>,
     schema: std::sync::OnceLock<Schema>,
 }
 
@@ -114,25 +130,51 @@ impl Client {
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let transport = |url: &str| {
+            if url.starts_with(grpc::SCHEME) {
+                grpc::Remote::new(url, &runtime).map(Transport::Grpc)
+            } else {
+                Ok(Transport::Http(trim(url)))
+            }
+        };
         Ok(Client {
+            read: read.map(transport).transpose()?,
+            write: write.map(transport).transpose()?,
             runtime,
             http,
-            read: read.map(trim),
-            write: write.map(trim),
             schema: std::sync::OnceLock::new(),
         })
     }
 
+    /// The read API over gRPC, if that is how it is reached.
+    fn grpc_read(&self) -> Option<&grpc::Remote> {
+        match &self.read {
+            Some(Transport::Grpc(remote)) => Some(remote),
+            _ => None,
+        }
+    }
+
+    fn grpc_write(&self) -> Option<&grpc::Remote> {
+        match &self.write {
+            Some(Transport::Grpc(remote)) => Some(remote),
+            _ => None,
+        }
+    }
+
     fn read_url(&self) -> Result<&str, ClientError> {
-        self.read
-            .as_deref()
-            .ok_or(ClientError::NoUrl("read (--remote)"))
+        match &self.read {
+            Some(Transport::Http(url)) => Ok(url),
+            Some(Transport::Grpc(_)) => Err(ClientError::NotOverGrpc("this request".into())),
+            None => Err(ClientError::NoUrl("read (--remote)")),
+        }
     }
 
     fn write_url(&self) -> Result<&str, ClientError> {
-        self.write
-            .as_deref()
-            .ok_or(ClientError::NoUrl("write (--write-remote)"))
+        match &self.write {
+            Some(Transport::Http(url)) => Ok(url),
+            Some(Transport::Grpc(_)) => Err(ClientError::NotOverGrpc("this request".into())),
+            None => Err(ClientError::NoUrl("write (--write-remote)")),
+        }
     }
 
     /// Sends a request; an error status becomes [`ClientError::Api`].
@@ -198,16 +240,23 @@ impl Client {
 
     /// Whether the server is ready; with `block`, waits up to `timeout`.
     pub fn status(&self, block: bool, timeout: Duration) -> Result<(), ClientError> {
-        let base = self.read_url()?;
-        let url = format!("{base}/health/ready");
         let started = Instant::now();
         loop {
-            let result = self.send(self.http.get(&url), &url);
+            let result = match self.grpc_read() {
+                Some(remote) => remote.ready(&self.runtime),
+                None => {
+                    let url = format!("{}/health/ready", self.read_url()?);
+                    match self.send(self.http.get(&url), &url) {
+                        Ok((200, _, _)) => Ok(()),
+                        Ok((status, _, body)) => Err(Client::api_error(status, &body)),
+                        Err(e) => Err(e),
+                    }
+                }
+            };
             match result {
-                Ok((200, _, _)) => return Ok(()),
-                Ok((status, _, body)) if !block => return Err(Client::api_error(status, &body)),
+                Ok(()) => return Ok(()),
                 Err(e) if !block => return Err(e),
-                _ => {}
+                Err(_) => {}
             }
             if started.elapsed() >= timeout {
                 return Err(ClientError::Timeout(timeout));
@@ -225,9 +274,15 @@ impl Client {
         struct Answer {
             ir: serde_json::Value,
         }
-        let url = format!("{}/zanzi/v1/schema", self.read_url()?);
-        let answer: Answer = self.json(self.http.get(&url), &url, &[200])?;
-        let schema = Schema::from_json(&answer.ir.to_string())
+        let ir = match self.grpc_read() {
+            Some(remote) => remote.schema_json(&self.runtime)?,
+            None => {
+                let url = format!("{}/zanzi/v1/schema", self.read_url()?);
+                let answer: Answer = self.json(self.http.get(&url), &url, &[200])?;
+                answer.ir.to_string()
+            }
+        };
+        let schema = Schema::from_json(&ir)
             .map_err(|e| ClientError::Protocol(format!("the server's schema: {e}")))?;
         Ok(self.schema.get_or_init(|| schema))
     }
@@ -238,6 +293,9 @@ impl Client {
         question: &Tuple,
         options: &ReadOptions,
     ) -> Result<CheckAnswer, ClientError> {
+        if let Some(remote) = self.grpc_read() {
+            return remote.check(&self.runtime, question, options);
+        }
         let url = format!("{}/relation-tuples/check/openapi", self.read_url()?);
         let rel = tuple_to_keto_typed(question);
         let mut query = vec![
@@ -264,6 +322,9 @@ impl Client {
         question: &Tuple,
         options: &ReadOptions,
     ) -> Result<(Explanation, String), ClientError> {
+        if let Some(remote) = self.grpc_read() {
+            return remote.explain(&self.runtime, question, options);
+        }
         #[derive(Deserialize)]
         struct Answer {
             explanation: Explanation,
@@ -288,6 +349,9 @@ impl Client {
         relation: &str,
         options: &ReadOptions,
     ) -> Result<(ExpandTree, String), ClientError> {
+        if self.grpc_read().is_some() {
+            return Err(ClientError::NotOverGrpc("zanzi's expand tree".into()));
+        }
         #[derive(Deserialize)]
         struct Answer {
             tree: ExpandTree,
@@ -330,6 +394,11 @@ impl Client {
         relation: &str,
         options: &ReadOptions,
     ) -> Result<serde_json::Value, ClientError> {
+        if self.grpc_read().is_some() {
+            return Err(ClientError::NotOverGrpc(
+                "Keto's expand tree as JSON".into(),
+            ));
+        }
         let url = format!("{}/relation-tuples/expand", self.read_url()?);
         let mut query = vec![
             ("namespace".to_owned(), object.namespace.clone()),
@@ -386,6 +455,15 @@ impl Client {
         page_size: u64,
         page_token: Option<&str>,
     ) -> Result<ListPage, ClientError> {
+        if let Some(remote) = self.grpc_read() {
+            let (relationships, mut page) =
+                remote.list_page(&self.runtime, filter, options, page_size, page_token)?;
+            page.tuples = relationships
+                .iter()
+                .map(|rel| self.from_keto(rel))
+                .collect::<Result<_, _>>()?;
+            return Ok(page);
+        }
         #[derive(Deserialize)]
         struct Page {
             relation_tuples: Vec<Relationship>,
@@ -416,6 +494,9 @@ impl Client {
     /// `PATCH /admin/relation-tuples`: inserts and deletes in one
     /// transaction; returns the snapshot token of the write.
     pub fn write(&self, inserts: &[Tuple], deletes: &[Tuple]) -> Result<String, ClientError> {
+        if let Some(remote) = self.grpc_write() {
+            return remote.write(&self.runtime, inserts, deletes);
+        }
         let url = format!("{}/admin/relation-tuples", self.write_url()?);
         let deltas: Vec<serde_json::Value> = inserts
             .iter()
@@ -435,6 +516,9 @@ impl Client {
     /// `DELETE /admin/relation-tuples`: every tuple matching `filter`
     /// (`namespace` is required).
     pub fn delete_matching(&self, filter: &TupleFilter) -> Result<String, ClientError> {
+        if let Some(remote) = self.grpc_write() {
+            return remote.delete_matching(&self.runtime, filter);
+        }
         let url = format!("{}/admin/relation-tuples", self.write_url()?);
         let query = filter_query(filter);
         let (status, headers, body) = self.send(self.http.delete(&url).query(&query), &url)?;

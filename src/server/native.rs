@@ -24,12 +24,12 @@ use super::body::read_json;
 use super::consistency::Consistency;
 use super::errors::ApiError;
 use super::zookie::query_hash;
-use super::{blocking, AppState};
+use super::{blocking, AppState, Scope};
 use crate::api::keto::subjects::{namespace_id, relation_id};
 use crate::api::keto::Access;
 use crate::api::native::*;
-use crate::engine::{Engine, EngineOptions};
-use crate::store::PageRequest;
+use crate::engine::{Engine, EngineOptions, Explanation, SubjectLookup};
+use crate::store::{PageRequest, Revision};
 use crate::tuple::{Object, Subject, Tuple};
 
 fn parse_subject(text: &str) -> Result<Subject, ApiError> {
@@ -65,26 +65,8 @@ pub async fn lookup_resources(
         let ns = namespace_id(&s.schema, &body.namespace, Access::Read)?;
         relation_id(&s.schema, ns, &body.relation, Access::Read)?;
         let subject = parse_subject(&body.subject)?;
-        let hash = query_hash(&format!(
-            "{}\n{}\n{}",
-            body.namespace, body.relation, subject
-        ));
-        let (at, cursor) = match body.page_token.as_deref().filter(|t| !t.is_empty()) {
-            Some(token) => {
-                let page = s.tokens.parse_page(token)?;
-                if page.query_hash != hash {
-                    return Err(ApiError::bad_request(
-                        "invalid_page_token",
-                        "the page token belongs to a different query",
-                    ));
-                }
-                (
-                    Consistency::AtExactSnapshot(page.revision).resolve(s)?,
-                    Some(page.cursor),
-                )
-            }
-            None => (consistency.resolve(s)?, None),
-        };
+        let hash = resources_query_hash(&body.namespace, &body.relation, &subject);
+        let (at, cursor) = page_start(s, body.page_token.as_deref(), hash, &consistency)?;
         let engine = Engine::new(&s.schema, s.store.as_ref());
         let page = engine.lookup_resources(
             &body.namespace,
@@ -103,6 +85,39 @@ pub async fn lookup_resources(
     Ok(Json(result).into_response())
 }
 
+/// What binds a page token to one lookup of resources (REST's page tokens
+/// and gRPC's cursors are the same tokens).
+pub(crate) fn resources_query_hash(namespace: &str, relation: &str, subject: &Subject) -> [u8; 8] {
+    query_hash(&format!("{namespace}\n{relation}\n{subject}"))
+}
+
+/// Where a paged read starts: after the page token's cursor, at its
+/// snapshot, when there is one (of this query: `hash`), else at the start,
+/// at the snapshot `consistency` chooses.
+pub(crate) fn page_start(
+    s: &Scope<'_>,
+    token: Option<&str>,
+    hash: [u8; 8],
+    consistency: &Consistency,
+) -> Result<(Revision, Option<String>), ApiError> {
+    match token.filter(|t| !t.is_empty()) {
+        Some(token) => {
+            let page = s.tokens.parse_page(token)?;
+            if page.query_hash != hash {
+                return Err(ApiError::bad_request(
+                    "invalid_page_token",
+                    "the page token belongs to a different query",
+                ));
+            }
+            Ok((
+                Consistency::AtExactSnapshot(page.revision).resolve(s)?,
+                Some(page.cursor),
+            ))
+        }
+        None => Ok((consistency.resolve(s)?, None)),
+    }
+}
+
 pub async fn lookup_subjects(
     State(state): State<Arc<AppState>>,
     body: Body,
@@ -114,17 +129,9 @@ pub async fn lookup_subjects(
         body.snaptoken.as_deref(),
     )?;
     let result = blocking(&state, move |s| {
-        let ns = namespace_id(&s.schema, &body.namespace, Access::Read)?;
-        relation_id(&s.schema, ns, &body.relation, Access::Read)?;
-        namespace_id(&s.schema, &body.subject_namespace, Access::Read)?;
+        let object = Object::new(body.namespace.clone(), body.object.clone());
         let at = consistency.resolve(s)?;
-        let engine = Engine::new(&s.schema, s.store.as_ref());
-        let found = engine.lookup_subjects(
-            &Object::new(body.namespace.clone(), body.object.clone()),
-            &body.relation,
-            &body.subject_namespace,
-            at,
-        )?;
+        let found = run_lookup_subjects(s, &object, &body.relation, &body.subject_namespace, at)?;
         Ok(LookupSubjectsResult {
             subject_ids: found.subject_ids,
             wildcard: found.wildcard,
@@ -134,6 +141,22 @@ pub async fn lookup_subjects(
     })
     .await?;
     Ok(Json(result).into_response())
+}
+
+/// The subjects of `subject_namespace` in `object#relation` at `at`, the
+/// names checked against the schema.
+pub(crate) fn run_lookup_subjects(
+    s: &Scope<'_>,
+    object: &Object,
+    relation: &str,
+    subject_namespace: &str,
+    at: Revision,
+) -> Result<SubjectLookup, ApiError> {
+    let ns = namespace_id(&s.schema, &object.namespace, Access::Read)?;
+    relation_id(&s.schema, ns, relation, Access::Read)?;
+    namespace_id(&s.schema, subject_namespace, Access::Read)?;
+    let engine = Engine::new(&s.schema, s.store.as_ref());
+    Ok(engine.lookup_subjects(object, relation, subject_namespace, at)?)
 }
 
 pub async fn explain(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
@@ -151,12 +174,7 @@ pub async fn explain(State(state): State<Arc<AppState>>, body: Body) -> Result<R
                 format!("invalid tuple `{}`: {e}", body.tuple),
             )
         })?;
-        let ns = namespace_id(&s.schema, &tuple.object.namespace, Access::Read)?;
-        relation_id(&s.schema, ns, &tuple.relation, Access::Read)?;
-        let at = consistency.resolve(s)?;
-        let engine = Engine::new(&s.schema, s.store.as_ref())
-            .with_options(EngineOptions { max_depth: depth });
-        let explanation = engine.explain(&tuple.object, &tuple.relation, &tuple.subject, at)?;
+        let (explanation, at) = run_explain(s, &tuple, depth, &consistency)?;
         Ok(ExplainResult {
             explanation,
             snaptoken: s.snaptoken(at),
@@ -164,6 +182,23 @@ pub async fn explain(State(state): State<Arc<AppState>>, body: Body) -> Result<R
     })
     .await?;
     deep_json(&result)
+}
+
+/// The check `tuple` asks, with its derivation, at the snapshot
+/// `consistency` chooses (returned too).
+pub(crate) fn run_explain(
+    s: &Scope<'_>,
+    tuple: &Tuple,
+    depth: u32,
+    consistency: &Consistency,
+) -> Result<(Explanation, Revision), ApiError> {
+    let ns = namespace_id(&s.schema, &tuple.object.namespace, Access::Read)?;
+    relation_id(&s.schema, ns, &tuple.relation, Access::Read)?;
+    let at = consistency.resolve(s)?;
+    let engine =
+        Engine::new(&s.schema, s.store.as_ref()).with_options(EngineOptions { max_depth: depth });
+    let explanation = engine.explain(&tuple.object, &tuple.relation, &tuple.subject, at)?;
+    Ok((explanation, at))
 }
 
 /// A JSON answer holding a tree as deep as the data: serialized on a
