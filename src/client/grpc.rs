@@ -74,10 +74,26 @@ impl Remote {
                     reason: status.message().to_owned(),
                 }
             }
-            code => ClientError::Grpc {
-                code: format!("{code:?}"),
-                message: status.message().to_owned(),
-            },
+            code => {
+                // zanzi's servers say which REST answer the error is.
+                use tonic_types::StatusExt as _;
+                let info = status.get_error_details().error_info().cloned();
+                let http = info
+                    .as_ref()
+                    .and_then(|i| i.metadata.get("http_status"))
+                    .and_then(|s| s.parse::<u16>().ok());
+                match (info, http) {
+                    (Some(info), Some(http)) => ClientError::Api {
+                        status: http,
+                        reason: info.reason,
+                        message: status.message().to_owned(),
+                    },
+                    _ => ClientError::Grpc {
+                        code: format!("{code:?}"),
+                        message: status.message().to_owned(),
+                    },
+                }
+            }
         }
     }
 

@@ -1,7 +1,8 @@
 //! API errors as gRPC statuses, as Keto answers them: the code its HTTP
 //! status maps to, the message, and a `google.rpc.ErrorInfo` detail
-//! carrying the stable reason (`invalid_snaptoken`, …) and, when the
-//! error has them, its details (the field at fault, …) as metadata.
+//! carrying the stable reason (`invalid_snaptoken`, …), the HTTP status
+//! REST answers the same error with (`http_status`) and, when the error
+//! has them, its details (the field at fault, …) as metadata.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -48,6 +49,7 @@ pub fn to_status(error: &ApiError) -> Status {
             };
             (k.clone(), text)
         })
+        .chain([("http_status".to_owned(), error.status.as_u16().to_string())])
         .collect();
     Status::with_error_details(
         code_for(error.status, &error.reason),
@@ -82,4 +84,17 @@ pub async fn evaluating<T: Send + 'static>(
     f: impl FnOnce(&Scope<'_>) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, Status> {
     evaluate(state, f).await.map_err(Status::from)
+}
+
+/// `message` as an answer carrying `token` in the `x-zanzi-snaptoken`
+/// metadata, as REST answers carry it in that header: Keto's messages
+/// without a token field (listing, expand, delete) give it there.
+pub fn with_token<T>(message: T, token: &str) -> tonic::Response<T> {
+    let mut response = tonic::Response::new(message);
+    if let Ok(value) = token.parse() {
+        response
+            .metadata_mut()
+            .insert(crate::api::SNAPTOKEN_HEADER, value);
+    }
+    response
 }

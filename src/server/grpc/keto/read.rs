@@ -8,7 +8,7 @@ use super::{chosen_query, consistency, depth, named, relationship, to_subject_tr
 use crate::api::keto::{Relationship, SubjectSet};
 use crate::api::proto::keto::relation_tuples::v1alpha2 as pb;
 use crate::api::ApiError;
-use crate::server::grpc::status::{evaluating, invalid_field, on_blocking_pool};
+use crate::server::grpc::status::{evaluating, invalid_field, on_blocking_pool, with_token};
 use crate::server::keto::handlers::{
     batch_check_at, check_at, check_batch_size, expand_at, list_page, namespace_names, page_size,
 };
@@ -50,7 +50,13 @@ impl pb::check_service_server::CheckService for Read {
             check_at(s, &rel, depth, &consistency).map_err(named(prefix))
         })
         .await?;
-        Ok(Response::new(pb::CheckResponse { allowed, snaptoken }))
+        Ok(with_token(
+            pb::CheckResponse {
+                allowed,
+                snaptoken: snaptoken.clone(),
+            },
+            &snaptoken,
+        ))
     }
 
     async fn batch_check(
@@ -117,13 +123,13 @@ impl pb::expand_service_server::ExpandService for Read {
                 relation: set.relation,
             },
         };
-        let tree = on_blocking_pool(&self.0, move |s| {
-            let (tree, _) =
+        let (tree, token) = on_blocking_pool(&self.0, move |s| {
+            let (tree, token) =
                 expand_at(s, &set, depth, &consistency).map_err(named("subject.set"))?;
-            Ok(crate::engine::grow_stack(|| to_subject_tree(&tree)))
+            Ok((crate::engine::grow_stack(|| to_subject_tree(&tree)), token))
         })
         .await?;
-        Ok(Response::new(pb::ExpandResponse { tree: Some(tree) }))
+        Ok(with_token(pb::ExpandResponse { tree: Some(tree) }, &token))
     }
 }
 
@@ -161,10 +167,13 @@ impl pb::read_service_server::ReadService for Read {
             )
         })
         .await?;
-        Ok(Response::new(pb::ListRelationTuplesResponse {
-            relation_tuples: page.relation_tuples.iter().map(to_tuple).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        Ok(with_token(
+            pb::ListRelationTuplesResponse {
+                relation_tuples: page.relation_tuples.iter().map(to_tuple).collect(),
+                next_page_token: page.next_page_token,
+            },
+            &page.snaptoken,
+        ))
     }
 }
 

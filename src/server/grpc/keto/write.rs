@@ -8,7 +8,7 @@ use super::{chosen_query, named, relationship};
 use crate::api::keto::subjects::FIELD;
 use crate::api::proto::keto::relation_tuples::v1alpha2 as pb;
 use crate::api::ApiError;
-use crate::server::grpc::status::{invalid_field, on_blocking_pool};
+use crate::server::grpc::status::{invalid_field, on_blocking_pool, with_token};
 use crate::server::grpc::write::keto_preconditions;
 use crate::server::keto::handlers::{delete_by_query, transact, Delta};
 use crate::server::AppState;
@@ -64,26 +64,34 @@ impl pb::write_service_server::WriteService for Write {
         let token = on_blocking_pool(&self.0, move |s| {
             // zanzi's field 100: checked in the write's transaction.
             let preconditions = keto_preconditions(&s.schema, &preconditions)?;
-            transact(s, deltas.into_iter().map(Ok).collect(), &preconditions, |i, e: ApiError| {
-                let prefix = format!("relation_tuple_deltas[{i}].relation_tuple");
-                // An error about the tuple as a whole (malformed) names it.
-                let e = if e.details.as_ref().is_some_and(|d| d.contains_key(FIELD)) {
-                    e
-                } else {
-                    e.with_detail(FIELD, "")
-                };
-                let name = named(&prefix);
-                name(e)
-            })
+            transact(
+                s,
+                deltas.into_iter().map(Ok).collect(),
+                &preconditions,
+                |i, e: ApiError| {
+                    let prefix = format!("relation_tuple_deltas[{i}].relation_tuple");
+                    // An error about the tuple as a whole (malformed) names it.
+                    let e = if e.details.as_ref().is_some_and(|d| d.contains_key(FIELD)) {
+                        e
+                    } else {
+                        e.with_detail(FIELD, "")
+                    };
+                    let name = named(&prefix);
+                    name(e)
+                },
+            )
         })
         .await?;
         // As Keto documents it: one token per delta, empty for a delete.
-        Ok(Response::new(pb::TransactRelationTuplesResponse {
-            snaptokens: inserts
-                .into_iter()
-                .map(|insert| if insert { token.clone() } else { String::new() })
-                .collect(),
-        }))
+        Ok(with_token(
+            pb::TransactRelationTuplesResponse {
+                snaptokens: inserts
+                    .into_iter()
+                    .map(|insert| if insert { token.clone() } else { String::new() })
+                    .collect(),
+            },
+            &token,
+        ))
     }
 
     async fn delete_relation_tuples(
@@ -110,10 +118,10 @@ impl pb::write_service_server::WriteService for Write {
             )
             .into());
         }
-        on_blocking_pool(&self.0, move |s| {
+        let token = on_blocking_pool(&self.0, move |s| {
             delete_by_query(s, &params).map_err(named(prefix))
         })
         .await?;
-        Ok(Response::new(pb::DeleteRelationTuplesResponse {}))
+        Ok(with_token(pb::DeleteRelationTuplesResponse {}, &token))
     }
 }
