@@ -23,6 +23,8 @@ fn compile_protos() -> Result<(), Box<dyn std::error::Error>> {
         prost::Message::encode_to_vec(&descriptors),
     )?;
     tonic_prost_build::configure()
+        // prost's codec with small starting buffers (src/api/codec.rs).
+        .codec_path("crate::api::codec::Codec")
         .build_client(true)
         .build_server(true)
         .compile_fds(descriptors)?;

@@ -58,6 +58,8 @@ struct Options {
     phases: Vec<String>,
     watch_rate: u64,
     watch_batch: usize,
+    /// The server's process id, once started.
+    server_pid: u32,
 }
 
 fn options() -> Options {
@@ -71,6 +73,7 @@ fn options() -> Options {
         phases: ["rest", "grpc", "bulk", "watch"].map(String::from).to_vec(),
         watch_rate: 10_000,
         watch_batch: 100,
+        server_pid: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -100,6 +103,21 @@ fn free_ports() -> Vec<u16> {
         .iter()
         .map(|s| s.local_addr().unwrap().port())
         .collect()
+}
+
+/// CPU time (user + system) a process has used so far, in µs: the
+/// server's from `/proc/PID/stat`, this process's from `/proc/self/stat`.
+fn cpu_us(pid: &str) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
+        .sum();
+    // USER_HZ is 100 on Linux.
+    ticks * 10_000
 }
 
 fn rss_kib(pid: u32) -> (u64, u64) {
@@ -140,7 +158,7 @@ impl Drop for Killer {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() {
-    let o = options();
+    let mut o = options();
     let tuples_path = o.data.join("tuples.txt");
     if !tuples_path.exists() {
         println!(
@@ -174,7 +192,19 @@ async fn main() {
     };
     let ports = free_ports();
     let bin = env!("CARGO_BIN_EXE_zanzi");
-    let child = Command::new(bin)
+    // `ZANZI_BENCH_WRAP="valgrind --tool=callgrind"` runs the server under
+    // a tool (instruction counts per call are repeatable on a busy machine).
+    let wrap = std::env::var("ZANZI_BENCH_WRAP").unwrap_or_default();
+    let mut wrap = wrap.split_whitespace();
+    let mut command = match wrap.next() {
+        Some(tool) => {
+            let mut c = Command::new(tool);
+            c.args(wrap).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    let child = command
         .args(["serve", "--schema"])
         .arg(o.data.join("model.zanzi"))
         .args(["--db", &db, "--host", "127.0.0.1", "--log-level", "warn"])
@@ -188,9 +218,10 @@ async fn main() {
         .unwrap();
     let server = Killer(child);
     let pid = server.0.id();
+    o.server_pid = pid;
     let read = format!("127.0.0.1:{}", ports[0]);
     let ready = Command::new(bin)
-        .args(["status", "--block", "--timeout", "30", "--remote"])
+        .args(["status", "--block", "--timeout", "300", "--remote"])
         .arg(format!("http://{read}"))
         .stdout(Stdio::null())
         .status()
@@ -305,6 +336,8 @@ where
     let wrong = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(o.seconds);
     let limit = o.requests / per_call;
+    let server = o.server_pid.to_string();
+    let (server_cpu, own_cpu) = (cpu_us(&server), cpu_us("self"));
     let started = Instant::now();
     let tasks: Vec<_> = workers
         .into_iter()
@@ -333,6 +366,8 @@ where
         latencies.extend(task.await.unwrap());
     }
     let elapsed = started.elapsed();
+    let server_cpu = cpu_us(&server) - server_cpu;
+    let own_cpu = cpu_us("self") - own_cpu;
     latencies.sort_unstable();
     let pct = |p: f64| {
         latencies
@@ -354,6 +389,12 @@ where
         pct(0.99),
         pct(0.999),
         latencies.last().copied().unwrap_or(0)
+    );
+    let checks = (n * per_call).max(1) as f64;
+    println!(
+        "{label} CPU per check: server {:.1} µs, load generator {:.1} µs",
+        server_cpu as f64 / checks,
+        own_cpu as f64 / checks
     );
     wrong.load(Ordering::Relaxed)
 }

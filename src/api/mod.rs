@@ -3,6 +3,7 @@
 //! untyped subjects and zanzi's typed ones, and the error shape
 //! ([`ApiError`]). Nothing here knows how a request arrives.
 
+pub mod codec;
 pub mod error;
 pub mod keto;
 pub mod native;
