@@ -6,6 +6,8 @@
 //! server maps without ambiguity. Bare IDs coming back are typed with the
 //! server's schema (fetched once from `GET /zanzi/v1/schema`).
 
+pub mod watch;
+
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
