@@ -59,9 +59,28 @@ pub const HEARTBEAT: Duration = Duration::from_secs(2);
 /// consumer is too slow.
 pub const BUFFER: usize = 64;
 
-/// About how many changes one batch carries (a revision is never split,
-/// so one revision may make a larger batch).
+/// About how many changes one batch carries at most (a revision is never
+/// split, so one revision may make a larger batch).
 pub const BATCH_CHANGES: usize = 1000;
+
+/// About how many bytes of tuples and tokens one batch carries at most
+/// (again, a revision is never split): with [`BUFFER`], what one stream may
+/// hold in memory, a few MiB.
+pub const BATCH_BYTES: usize = 64 * 1024;
+
+/// About the size of a change in a message: its tuple's names and IDs, and
+/// its revision's token.
+fn approx_bytes(change: &Change) -> usize {
+    let tuple = &change.tuple;
+    let subject = match &tuple.subject {
+        Subject::Object(o) => o.namespace.len() + o.id.len(),
+        Subject::Set { object, relation } => {
+            object.namespace.len() + object.id.len() + relation.len()
+        }
+        Subject::Wildcard { namespace } => namespace.len() + 1,
+    };
+    tuple.object.namespace.len() + tuple.object.id.len() + tuple.relation.len() + subject + 80
+}
 
 /// One message of the stream: whole revisions, in commit order, and the
 /// point every change has been sent through. No changes: a heartbeat.
@@ -441,15 +460,17 @@ impl Feed {
 }
 
 /// The wanted changes of a feed batch as stream batches of about
-/// [`BATCH_CHANGES`], cut between revisions; the last one is complete
+/// [`BATCH_CHANGES`] or [`BATCH_BYTES`], cut between revisions; the last one is complete
 /// through `through`. Nothing wanted: nothing to send (the next heartbeat
 /// carries the progress).
 fn split(changes: Vec<Change>, filters: &[TupleFilter], through: Revision) -> Vec<WatchBatch> {
     let mut out = Vec::new();
     let mut current: Vec<Change> = Vec::new();
+    let mut bytes = 0;
     for change in changes.into_iter().filter(|c| wanted(filters, c)) {
         let new_revision = current.last().is_some_and(|c| c.revision != change.revision);
-        if new_revision && current.len() >= BATCH_CHANGES {
+        if new_revision && (current.len() >= BATCH_CHANGES || bytes >= BATCH_BYTES) {
+            bytes = 0;
             let done = std::mem::take(&mut current);
             let through = done.last().map_or(through, |c| c.revision);
             out.push(WatchBatch {
@@ -457,6 +478,7 @@ fn split(changes: Vec<Change>, filters: &[TupleFilter], through: Revision) -> Ve
                 through,
             });
         }
+        bytes += approx_bytes(&change);
         current.push(change);
     }
     if !current.is_empty() {
@@ -627,5 +649,21 @@ mod tests {
         assert_eq!(batches.len(), 1);
         assert_eq!(batches.first().map(|b| b.through), Some(Revision(3)));
         assert_eq!(batches.first().map(|b| b.changes.len()), Some(1));
+
+        // Large tuples: batches are cut by size, each revision whole, and
+        // every change is in exactly one batch, in order.
+        let long = "x".repeat(1000);
+        let changes: Vec<Change> = (1..=200)
+            .map(|r| change(r, &format!("doc:{long}{r}#viewer@user:{long}")))
+            .collect();
+        let batches = split(changes.clone(), &[], Revision(200));
+        assert!(batches.len() > 2, "{} batches", batches.len());
+        for batch in &batches {
+            let bytes: usize = batch.changes.iter().map(approx_bytes).sum();
+            assert!(bytes < BATCH_BYTES + 2100, "{bytes} bytes");
+            assert_eq!(batch.changes.last().map(|c| c.revision), Some(batch.through));
+        }
+        let flat: Vec<Change> = batches.into_iter().flat_map(|b| b.changes).collect();
+        assert_eq!(flat, changes);
     }
 }
