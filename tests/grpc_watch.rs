@@ -105,7 +105,10 @@ async fn read_through(
         let token = message.changes_through.unwrap().token;
         let at = revision(server, &token);
         // Never beyond what was sent, never backwards.
-        assert!(changes.iter().all(|c| c.0 <= at), "{changes:?} through {at}");
+        assert!(
+            changes.iter().all(|c| c.0 <= at),
+            "{changes:?} through {at}"
+        );
         if at >= through {
             return (changes, token);
         }
@@ -285,7 +288,10 @@ async fn bad_tokens_and_unknown_filter_names_are_refused_naming_the_field() {
     let error = watch.watch(request("", filters)).await.unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument, "{error:?}");
     assert_eq!(field(&error).as_deref(), Some("filters[1].namespace"));
-    assert!(error.message().contains("did you mean `document`"), "{error:?}");
+    assert!(
+        error.message().contains("did you mean `document`"),
+        "{error:?}"
+    );
     let filters = vec![pb::TupleFilter {
         namespace: "document".into(),
         relation: "viewr".into(),
@@ -348,7 +354,10 @@ async fn filters_select_changes_and_rest_streams_the_same_as_grpc() {
     }
     let (got, _) = read_through(&server, &mut filtered, last).await;
     let got: Vec<&str> = got.iter().map(|c| c.2.as_str()).collect();
-    assert_eq!(got, ["folder:f#viewer@user:a", "document:readme#viewer@user:a"]);
+    assert_eq!(
+        got,
+        ["folder:f#viewer@user:a", "document:readme#viewer@user:a"]
+    );
 
     // REST: the same content as gRPC's, as JSON lines.
     let (grpc, _) = read_through(&server, &mut all, last).await;
@@ -447,7 +456,10 @@ async fn an_idle_stream_gets_heartbeats_carrying_progress() {
         .unwrap()
         .unwrap();
     assert!(message.changes.is_empty());
-    assert_eq!(revision(&server, &message.changes_through.unwrap().token), r);
+    assert_eq!(
+        revision(&server, &message.changes_through.unwrap().token),
+        r
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
@@ -456,12 +468,8 @@ async fn a_consumer_that_does_not_read_is_cut_off_with_a_token_to_resume_from() 
     let mut settings = settings();
     settings.max_batch = 1000;
     settings.body_limit = 16 * 1024 * 1024;
-    let server = GrpcServer::start_with(
-        settings,
-        SCHEMA,
-        Arc::new(zanzi::store::MemoryStore::new()),
-    )
-    .await;
+    let server =
+        GrpcServer::start_with(settings, SCHEMA, Arc::new(zanzi::store::MemoryStore::new())).await;
     // Never read until the writes are done.
     let mut slow = client(&server)
         .watch(request("", vec![]))
@@ -469,11 +477,12 @@ async fn a_consumer_that_does_not_read_is_cut_off_with_a_token_to_resume_from() 
         .unwrap()
         .into_inner();
     // Another stream, on its own connection, keeps up meanwhile.
-    let other_channel = tonic::transport::Channel::from_shared(format!("http://{}", server.running.read))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let other_channel =
+        tonic::transport::Channel::from_shared(format!("http://{}", server.running.read))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
     let mut fast = WatchClient::new(other_channel)
         .watch(request("", vec![]))
         .await
@@ -500,7 +509,12 @@ async fn a_consumer_that_does_not_read_is_cut_off_with_a_token_to_resume_from() 
     // messages than the stream's buffer and HTTP/2's windows hold.
     for t in 0..TRANSACTIONS {
         let actions: Vec<(&str, String)> = (0..10)
-            .map(|i| ("insert", format!("document:{long}{t}-{i}#viewer@user:{long}")))
+            .map(|i| {
+                (
+                    "insert",
+                    format!("document:{long}{t}-{i}#viewer@user:{long}"),
+                )
+            })
             .collect();
         let started = Instant::now();
         revisions.push(transact(&server, &actions).await);
@@ -533,7 +547,10 @@ async fn a_consumer_that_does_not_read_is_cut_off_with_a_token_to_resume_from() 
         }
     };
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
-    assert!(received.len() < TRANSACTIONS * 10, "the stream was not cut off");
+    assert!(
+        received.len() < TRANSACTIONS * 10,
+        "the stream was not cut off"
+    );
     let info = status.get_details_error_info().unwrap();
     let resume = info.metadata["changes_through"].clone();
     assert!(status.message().contains(&resume), "{}", status.message());
@@ -586,4 +603,119 @@ async fn shutdown_ends_open_streams_and_does_not_hang() {
     let text = rest.text().await.unwrap();
     let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(last["error"]["reason"], "shutting_down", "{text}");
+}
+
+// ---------------------------------------------------------------------------
+// `zanzi tuples watch --remote`, against a `zanzi serve` on SQLite.
+
+fn zanzi_cli() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_zanzi"))
+}
+
+#[test]
+fn the_cli_prints_a_servers_changes_and_stops_cleanly_on_ctrl_c() {
+    use support::serve::{grant, revoke, schema_file, Http, Options};
+    let dir = tempfile::tempdir().unwrap();
+    let (_schema_dir, schema) = schema_file();
+    let db = dir.path().join("z.db");
+    let server = Options::new(db.to_str().unwrap()).schema(&schema).start();
+    let http = Http::new();
+    let start = grant(&http, &server, "a", "x");
+    let b = grant(&http, &server, "b", "y");
+    let gone = revoke(&http, &server, "a", "x");
+
+    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_zanzi"))
+        .args([
+            "tuples",
+            "watch",
+            "--remote",
+            &server.read,
+            "--since",
+            &start,
+        ])
+        .args(["--limit", "2"])
+        .timeout(WAIT)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout,
+        format!("+ doc:b#viewer@user:y  {b}\n- doc:a#viewer@user:x  {gone}\n")
+    );
+
+    // Filtered, as JSON lines.
+    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_zanzi"))
+        .args([
+            "tuples",
+            "watch",
+            "--remote",
+            &server.read,
+            "--since",
+            &start,
+        ])
+        .args(["--object", "doc:a", "--format", "json", "--limit", "1"])
+        .timeout(WAIT)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let line: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        line,
+        json!({"operation": "delete", "tuple": "doc:a#viewer@user:x", "revision": gone})
+    );
+
+    // An expired or foreign token: an error naming the problem, exit 2.
+    let output = zanzi_cli()
+        .args([
+            "tuples",
+            "watch",
+            "--remote",
+            &server.read,
+            "--since",
+            "zk1_nope",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("since"),
+        "{output:?}"
+    );
+
+    // Following until Ctrl-C: the changes come as they are committed.
+    let mut child = zanzi_cli()
+        .args([
+            "tuples",
+            "watch",
+            "--remote",
+            &server.read,
+            "--since",
+            &gone,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let c = grant(&http, &server, "c", "z");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    assert_eq!(line, format!("+ doc:c#viewer@user:z  {c}\n"));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + WAIT;
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the watch did not stop on Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
 }

@@ -100,7 +100,10 @@ pub enum WatchEnd {
     ShuttingDown { through: Revision },
     /// Reading the feed failed (the follower fell below the retention
     /// window, the database went away).
-    Failed { error: StoreError, through: Revision },
+    Failed {
+        error: StoreError,
+        through: Revision,
+    },
 }
 
 impl WatchEnd {
@@ -468,7 +471,9 @@ fn split(changes: Vec<Change>, filters: &[TupleFilter], through: Revision) -> Ve
     let mut current: Vec<Change> = Vec::new();
     let mut bytes = 0;
     for change in changes.into_iter().filter(|c| wanted(filters, c)) {
-        let new_revision = current.last().is_some_and(|c| c.revision != change.revision);
+        let new_revision = current
+            .last()
+            .is_some_and(|c| c.revision != change.revision);
         if new_revision && (current.len() >= BATCH_CHANGES || bytes >= BATCH_BYTES) {
             bytes = 0;
             let done = std::mem::take(&mut current);
@@ -569,7 +574,8 @@ pub async fn watch(
     State(state): State<Arc<AppState>>,
     params: Result<Query<WatchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(params) =
+        params.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let subject = params
         .subject
         .as_deref()
@@ -622,7 +628,9 @@ mod tests {
         Change {
             revision: Revision(revision),
             kind: ChangeKind::Insert,
-            tuple: text.parse::<Tuple>().unwrap_or_else(|e| unreachable!("{e}")),
+            tuple: text
+                .parse::<Tuple>()
+                .unwrap_or_else(|e| unreachable!("{e}")),
         }
     }
 
@@ -635,12 +643,12 @@ mod tests {
         changes.push(change(2, "doc:b#viewer@user:x"));
         changes.push(change(2, "folder:b#viewer@user:x"));
         let batches = split(changes.clone(), &[], Revision(3));
-        let shape: Vec<_> = batches.iter().map(|b| (b.changes.len(), b.through)).collect();
+        let shape: Vec<_> = batches
+            .iter()
+            .map(|b| (b.changes.len(), b.through))
+            .collect();
         // Revision 1 alone is over the size, and is not split.
-        assert_eq!(
-            shape,
-            [(BATCH_CHANGES + 5, Revision(1)), (2, Revision(3))]
-        );
+        assert_eq!(shape, [(BATCH_CHANGES + 5, Revision(1)), (2, Revision(3))]);
         let only_folders = [TupleFilter {
             namespace: Some("folder".into()),
             ..TupleFilter::default()
@@ -661,7 +669,10 @@ mod tests {
         for batch in &batches {
             let bytes: usize = batch.changes.iter().map(approx_bytes).sum();
             assert!(bytes < BATCH_BYTES + 2100, "{bytes} bytes");
-            assert_eq!(batch.changes.last().map(|c| c.revision), Some(batch.through));
+            assert_eq!(
+                batch.changes.last().map(|c| c.revision),
+                Some(batch.through)
+            );
         }
         let flat: Vec<Change> = batches.into_iter().flat_map(|b| b.changes).collect();
         assert_eq!(flat, changes);
