@@ -182,7 +182,7 @@ async fn a_resumed_stream_gets_exactly_the_missed_changes_and_an_expired_token_i
 #[tokio::test]
 async fn resume_over_sqlites_feed() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("watch.db")).unwrap();
+    let store = SqliteStore::open(dir.path().join("watch.db")).unwrap();
     let server = GrpcServer::start_with(settings(), SCHEMA, Arc::new(store)).await;
     resume_exactly(&server).await;
 }
