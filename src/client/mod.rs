@@ -11,6 +11,8 @@
 
 pub mod grpc;
 
+pub mod watch;
+
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;

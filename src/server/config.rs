@@ -43,6 +43,7 @@ pub const KEYS: &[&str] = &[
     "grpc_max_message_bytes",
     "grpc_max_streams",
     "otlp_endpoint",
+    "watch_max_stall_secs",
 ];
 
 /// How reads are cached in the server's memory (`cache_size`).
@@ -165,6 +166,10 @@ pub struct Settings {
     /// Where to send OpenTelemetry traces (OTLP over gRPC,
     /// `http://collector:4317`); unset: no tracing export.
     pub otlp_endpoint: Option<String>,
+    /// How long a Watch stream's consumer may read nothing while its
+    /// buffer is full before the stream is cut off (it resumes from the
+    /// token in the error).
+    pub watch_max_stall: Duration,
 }
 
 impl Default for Settings {
@@ -196,6 +201,7 @@ impl Default for Settings {
             grpc_max_message_bytes: 4 * 1024 * 1024,
             grpc_max_streams: 100,
             otlp_endpoint: None,
+            watch_max_stall: Duration::from_secs(10),
         }
     }
 }
@@ -316,6 +322,9 @@ impl Settings {
             "grpc_max_streams" => {
                 let streams: u32 = parse(origin, key, value, "a positive integer")?;
                 self.grpc_max_streams = streams.max(1);
+            }
+            "watch_max_stall_secs" => {
+                self.watch_max_stall = Duration::from_secs(secs(value)?.max(1))
             }
             "otlp_endpoint" => {
                 self.otlp_endpoint = Some(value.trim().to_owned()).filter(|v| !v.is_empty())

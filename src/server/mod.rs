@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod native;
 pub mod openapi;
 pub mod telemetry;
+pub mod watch;
 pub mod zookie;
 
 use std::collections::VecDeque;
@@ -40,7 +41,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use thiserror::Error;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::engine::Interrupt;
 use crate::ir::Schema;
@@ -722,7 +723,7 @@ pub struct Running {
     pub metrics: SocketAddr,
     pub syntax: SocketAddr,
     pub state: Arc<AppState>,
-    shutdown: watch::Sender<bool>,
+    shutdown: tokio::sync::watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
     gc: tokio::task::JoinHandle<()>,
 }
@@ -774,7 +775,7 @@ async fn serve_connections(
     router: Router,
     grpc: Option<Router>,
     settings: &Settings,
-    mut stop: watch::Receiver<bool>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use tower::ServiceExt as _;
@@ -862,7 +863,7 @@ pub async fn start(
             grpc_router(grpc::Port::Syntax),
         ),
     ];
-    let (tx, rx) = watch::channel(false);
+    let (tx, rx) = tokio::sync::watch::channel(false);
     let mut addrs = Vec::new();
     let mut tasks = Vec::new();
     for (listener, router, grpc) in listeners {
@@ -924,7 +925,7 @@ const FOLLOW_SCHEMA: Duration = Duration::from_secs(1);
 /// server reads at (`minimize_latency`) moving with their writes, the
 /// horizon with their garbage collection, and the schema with the one
 /// they store (`zanzi schema push`, or a server started with another).
-async fn follow_loop(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+async fn follow_loop(state: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(FOLLOW_HEAD);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_schema_check = Instant::now();

@@ -302,4 +302,5 @@ pub fn routes(router: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
         .route("/zanzi/v1/check/explain", post(explain))
         .route("/zanzi/v1/expand", post(expand))
         .route("/zanzi/v1/schema", get(schema))
+        .route("/zanzi/v1/watch", get(super::watch::watch))
 }

@@ -62,7 +62,10 @@ pub enum TuplesCommand {
     /// snapshot token or a revision; the changes since then are printed
     /// first) or from now on; runs until interrupted or --limit changes.
     /// The feed reaches back to the garbage-collection horizon: an older
-    /// --since is refused.
+    /// --since is refused. With --remote URL, follows a running server's
+    /// change stream instead: lines `+ tuple  token`, where each token is
+    /// the change's snapshot token (resume with --since TOKEN); Ctrl-C
+    /// ends it (exit 0).
     Watch(WatchArgs),
 }
 

@@ -1,24 +1,36 @@
 //! `zanzi tuples watch`: prints the database's changes as they are
 //! committed, by any process, from the store's change feed
-//! ([`crate::store::feed`]).
+//! ([`crate::store::feed`]); with `--remote URL`, a server's change stream
+//! ([`crate::client::watch`]).
 
 use std::io::Write as _;
+use std::ops::ControlFlow;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use miette::{miette, IntoDiagnostic};
 use serde::Serialize;
 
+use super::filter::FilterArgs;
+use super::remote::remote_err;
 use crate::cli::local::{self, DbArgs, ReportFormat};
+use crate::client::watch::{watch, WatchStop};
 use crate::server::zookie::TokenKeys;
-use crate::store::{ChangeKind, Follower, Revision, Store};
+use crate::store::{ChangeKind, Follower, Revision, Store, TupleFilter};
 
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
     /// Print the changes after this point: a snapshot token (`zk1_…`) of
-    /// this database, or a revision number. Default: from now on.
+    /// this database, or a revision number (local only). Default: from now
+    /// on.
     #[arg(long, value_name = "TOKEN|REVISION")]
     pub since: Option<String>,
+    /// Follow the change stream of a running `zanzi serve` at this read-API
+    /// URL (e.g. http://127.0.0.1:4466) instead of a local database.
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Stop after printing this many changes.
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
@@ -44,6 +56,10 @@ struct ChangeJson<'a> {
 const WAIT: Duration = Duration::from_secs(5);
 
 pub fn run_watch(args: &WatchArgs) -> miette::Result<ExitCode> {
+    let filter = args.filter.to_filter()?;
+    if let Some(url) = &args.remote {
+        return remote_watch(args, url, &filter);
+    }
     let db = &args.db.db;
     let store = local::open_existing(db)?;
     let after = match &args.since {
@@ -55,7 +71,7 @@ pub fn run_watch(args: &WatchArgs) -> miette::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     loop {
         let batch = follower.next(WAIT).map_err(local::store_err(db))?;
-        for change in &batch.changes {
+        for change in batch.changes.iter().filter(|c| filter.matches(&c.tuple)) {
             if args.limit.is_some_and(|limit| printed >= limit) {
                 return Ok(ExitCode::SUCCESS);
             }
@@ -84,6 +100,54 @@ pub fn run_watch(args: &WatchArgs) -> miette::Result<ExitCode> {
         if args.limit.is_some_and(|limit| printed >= limit) {
             return Ok(ExitCode::SUCCESS);
         }
+    }
+}
+
+/// `zanzi tuples watch --remote URL`: one line per change, `+ tuple  token`
+/// (or its JSON), until --limit, Ctrl-C (exit 0), or the server ends the
+/// stream (an error naming the token to resume from).
+fn remote_watch(args: &WatchArgs, url: &str, filter: &TupleFilter) -> miette::Result<ExitCode> {
+    let mut printed = 0u64;
+    let mut out = std::io::stdout().lock();
+    let mut failed: Option<miette::Report> = None;
+    let stop = watch(url, args.since.as_deref(), filter, |batch| {
+        for change in batch.changes {
+            if args.limit.is_some_and(|limit| printed >= limit) {
+                return ControlFlow::Break(());
+            }
+            let line = match args.format {
+                ReportFormat::Human => {
+                    let sign = match change.operation {
+                        ChangeKind::Insert => '+',
+                        ChangeKind::Delete => '-',
+                    };
+                    format!("{sign} {}  {}", change.tuple, change.revision)
+                }
+                ReportFormat::Json => match serde_json::to_string(&change) {
+                    Ok(line) => line,
+                    Err(e) => {
+                        failed = Some(miette!("{e}"));
+                        return ControlFlow::Break(());
+                    }
+                },
+            };
+            // A closed pipe (`| head`) ends the watch quietly.
+            if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+                return ControlFlow::Break(());
+            }
+            printed += 1;
+        }
+        if args.limit.is_some_and(|limit| printed >= limit) {
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    })
+    .map_err(remote_err)?;
+    if let Some(error) = failed {
+        return Err(error);
+    }
+    match stop {
+        WatchStop::Done | WatchStop::Interrupted => Ok(ExitCode::SUCCESS),
     }
 }
 
