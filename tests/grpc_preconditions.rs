@@ -343,7 +343,7 @@ async fn grpc_write_refuses_bad_input_naming_the_field() {
     assert!(live(&server).is_empty(), "nothing written");
 }
 
-/// The example of docs/grpc-preconditions.md: share a document with a
+/// The example of docs/api.md, "Preconditioned writes": share a document with a
 /// member of a group only while they are still a member, even if someone
 /// removes them at the same moment.
 #[tokio::test]

@@ -3,7 +3,7 @@
 //!
 //! A write is one [`ChangeSet`]: `delete_matching`, then the updates, all
 //! at one revision, written only if every precondition holds when the
-//! store's write transaction checks them (`docs/grpc-preconditions.md`).
+//! store's write transaction checks them (docs/api.md, "Preconditioned writes").
 //! Tuples are validated as REST writes validate them: a touched tuple
 //! against the schema ([`validate_tuple`]), a deleted one only for its
 //! form (tuples of an older schema can be removed); filters by their names.
