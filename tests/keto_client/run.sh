@@ -33,56 +33,16 @@ if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$SDK_VERSION 
   echo "$SDK_VERSION $PYTEST_VERSION" > "$stamp"
 fi
 
-# Four free loopback ports.
-read -r p_read p_write p_metrics p_syntax < <("$venv/bin/python" - <<'PY'
-import socket
-socks = [socket.socket() for _ in range(4)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])
-for s in socks:
-    s.close()
-PY
-)
-
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-ZANZI_SECRET="keto-client-test" "$ZANZI_BIN" serve \
-  --schema "$here/schema.zanzi" --db "$work/zanzi.db" --host 127.0.0.1 \
-  --read-port "$p_read" --write-port "$p_write" \
-  --metrics-port "$p_metrics" --syntax-port "$p_syntax" \
-  --log-level warn > "$work/server.log" 2>&1 &
-server_pid=$!
-
-if ! "$ZANZI_BIN" status --remote "http://127.0.0.1:$p_read" --block --timeout 30 > /dev/null; then
-  echo "zanzi serve did not become ready; its log:" >&2
-  cat "$work/server.log" >&2
-  exit 1
-fi
+# shellcheck source=../support/serve.sh
+source "$root/tests/support/serve.sh"
+start_zanzi "$here/schema.zanzi" keto-client-test
 
 status=0
 KETO_READ_URL="http://127.0.0.1:$p_read" KETO_WRITE_URL="http://127.0.0.1:$p_write" \
   "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/test_keto_client.py" || status=$?
 
 # Graceful stop: SIGTERM, and the server must exit cleanly.
-kill -TERM "$server_pid"
-stop_status=0
-wait "$server_pid" || stop_status=$?
-server_pid=""
-if [[ $stop_status -ne 0 ]]; then
-  echo "zanzi serve exited with status $stop_status on SIGTERM; its log:" >&2
-  cat "$work/server.log" >&2
-  exit 1
-fi
+stop_zanzi
 
 if [[ $status -eq 5 ]]; then
   echo "pytest collected no test: the Keto client test did not run" >&2

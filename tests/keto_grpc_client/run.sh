@@ -32,41 +32,9 @@ if ! cmp -s "$here/package.json" "$modules/package.json"; then
   (cd "$modules" && npm install --no-audit --no-fund --loglevel=error)
 fi
 
-# Four free loopback ports.
-read -r p_read p_write p_metrics p_syntax < <(python3 - <<'PY'
-import socket
-socks = [socket.socket() for _ in range(4)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])
-for s in socks:
-    s.close()
-PY
-)
-
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-ZANZI_SECRET="keto-grpc-client-test" "$ZANZI_BIN" serve \
-  --schema "$root/tests/keto_client/schema.zanzi" --db "$work/zanzi.db" --host 127.0.0.1 \
-  --read-port "$p_read" --write-port "$p_write" \
-  --metrics-port "$p_metrics" --syntax-port "$p_syntax" \
-  --log-level warn > "$work/server.log" 2>&1 &
-server_pid=$!
-
-if ! "$ZANZI_BIN" status --remote "http://127.0.0.1:$p_read" --block --timeout 30 > /dev/null; then
-  echo "zanzi serve did not become ready; its log:" >&2
-  cat "$work/server.log" >&2
-  exit 1
-fi
+# shellcheck source=../support/serve.sh
+source "$root/tests/support/serve.sh"
+start_zanzi "$root/tests/keto_client/schema.zanzi" keto-grpc-client-test
 
 status=0
 KETO_READ_ADDR="127.0.0.1:$p_read" KETO_WRITE_ADDR="127.0.0.1:$p_write" \
@@ -74,15 +42,7 @@ KETO_READ_ADDR="127.0.0.1:$p_read" KETO_WRITE_ADDR="127.0.0.1:$p_write" \
   node --test --test-reporter=spec "$here/test_keto_grpc_client.js" > "$work/node.out" 2>&1 || status=$?
 cat "$work/node.out"
 
-kill -TERM "$server_pid"
-stop_status=0
-wait "$server_pid" || stop_status=$?
-server_pid=""
-if [[ $stop_status -ne 0 ]]; then
-  echo "zanzi serve exited with status $stop_status on SIGTERM; its log:" >&2
-  cat "$work/server.log" >&2
-  exit 1
-fi
+stop_zanzi
 
 if [[ $status -eq 0 ]] && ! grep -Eq '^ℹ pass [1-9]' "$work/node.out"; then
   echo "no test passed: the Keto gRPC client test did not run" >&2
