@@ -166,6 +166,12 @@ impl From<EngineError> for ApiError {
     }
 }
 
+/// An `invalid_argument` (400) naming the request field at fault in its
+/// `field` detail (gRPC requests; the field is the message path).
+pub fn invalid_field(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::bad_request("invalid_argument", message).with_detail("field", field)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

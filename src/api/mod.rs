@@ -4,6 +4,7 @@
 //! ([`ApiError`]). Nothing here knows how a request arrives.
 
 pub mod codec;
+pub mod convert;
 pub mod error;
 pub mod keto;
 pub mod native;
@@ -13,3 +14,12 @@ pub use error::ApiError;
 
 /// The header carrying the snapshot token of a response.
 pub const SNAPTOKEN_HEADER: &str = "x-zanzi-snaptoken";
+
+/// The consistency choices a read may name (`consistency=`), weakest first
+/// (docs/api.md, "Consistency and snapshot tokens").
+pub const CONSISTENCY_NAMES: &[&str] = &[
+    "minimize_latency",
+    "at_least_as_fresh",
+    "at_exact_snapshot",
+    "fully_consistent",
+];

@@ -133,3 +133,20 @@ pub struct SourcePosition {
 pub struct SyntaxCheckResult {
     pub errors: Vec<SyntaxError>,
 }
+
+/// One change in a JSON line.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChangeJson {
+    pub operation: crate::store::ChangeKind,
+    /// In tuple notation.
+    pub tuple: String,
+    /// The snapshot token of the change's revision.
+    pub revision: String,
+}
+
+/// One JSON line of the stream: the gRPC message's content.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BatchJson {
+    pub changes: Vec<ChangeJson>,
+    pub changes_through: String,
+}

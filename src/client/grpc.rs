@@ -299,7 +299,7 @@ fn header_token(metadata: &tonic::metadata::MetadataMap) -> String {
 }
 
 fn check_item(question: &Tuple) -> pb::CheckItem {
-    let tuple = crate::server::grpc::convert::to_tuple(question);
+    let tuple = crate::api::convert::to_tuple(question);
     pb::CheckItem {
         object: tuple.object,
         relation: tuple.relation,
@@ -332,7 +332,7 @@ fn consistency(options: &ReadOptions) -> Result<Option<pb::Consistency>, ClientE
         Some(other) => {
             return Err(ClientError::Protocol(format!(
                 "unknown consistency `{other}` (known: {})",
-                crate::server::consistency::NAMES.join(", ")
+                crate::api::CONSISTENCY_NAMES.join(", ")
             )))
         }
     };

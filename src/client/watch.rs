@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use std::time::Duration;
 
 use super::{trim, Client, ClientError};
-use crate::server::watch::BatchJson;
+use crate::api::native::BatchJson;
 use crate::store::TupleFilter;
 
 /// How a watch ended without an error.

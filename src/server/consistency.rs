@@ -47,12 +47,7 @@ pub enum Consistency {
     FullyConsistent,
 }
 
-pub const NAMES: &[&str] = &[
-    "minimize_latency",
-    "at_least_as_fresh",
-    "at_exact_snapshot",
-    "fully_consistent",
-];
+pub use crate::api::CONSISTENCY_NAMES as NAMES;
 
 impl Consistency {
     /// From the `consistency` and `snaptoken` parameters.

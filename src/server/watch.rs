@@ -33,7 +33,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_stream::Stream;
 
@@ -41,9 +41,10 @@ use super::errors::ApiError;
 use super::{blocking, AppState};
 use crate::api::keto::subjects::{namespace_id, relation_id};
 use crate::api::keto::Access;
+use crate::api::native::{BatchJson, ChangeJson};
 use crate::ir::Schema;
 use crate::store::revision::ensure_readable;
-use crate::store::{Change, ChangeKind, Follower, Revision, StoreError, TupleFilter};
+use crate::store::{Change, Follower, Revision, StoreError, TupleFilter};
 use crate::tuple::Subject;
 
 /// How long the feed thread waits for a change before it looks whether
@@ -530,38 +531,20 @@ pub struct WatchParams {
     pub subject: Option<String>,
 }
 
-/// One change in a JSON line.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ChangeJson {
-    pub operation: ChangeKind,
-    /// In tuple notation.
-    pub tuple: String,
-    /// The snapshot token of the change's revision.
-    pub revision: String,
-}
-
-/// One JSON line of the stream: the gRPC message's content.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct BatchJson {
-    pub changes: Vec<ChangeJson>,
-    pub changes_through: String,
-}
-
-impl BatchJson {
-    pub fn new(state: &AppState, batch: &WatchBatch) -> BatchJson {
-        let mut tokens = RevisionTokens::new(state);
-        BatchJson {
-            changes: batch
-                .changes
-                .iter()
-                .map(|c| ChangeJson {
-                    operation: c.kind,
-                    tuple: c.tuple.to_string(),
-                    revision: tokens.get(c.revision),
-                })
-                .collect(),
-            changes_through: state.snaptoken(batch.through),
-        }
+/// `batch` as a JSON line's content.
+pub fn batch_json(state: &AppState, batch: &WatchBatch) -> BatchJson {
+    let mut tokens = RevisionTokens::new(state);
+    BatchJson {
+        changes: batch
+            .changes
+            .iter()
+            .map(|c| ChangeJson {
+                operation: c.kind,
+                tuple: c.tuple.to_string(),
+                revision: tokens.get(c.revision),
+            })
+            .collect(),
+        changes_through: state.snaptoken(batch.through),
     }
 }
 
@@ -626,7 +609,7 @@ pub async fn watch(
     let stream = open(&state, params.since.as_deref(), filters).await?;
     let lines = tokio_stream::StreamExt::map(stream, move |item| {
         let mut line = match item {
-            Ok(batch) => serde_json::to_vec(&BatchJson::new(&state, &batch)).unwrap_or_default(),
+            Ok(batch) => serde_json::to_vec(&batch_json(&state, &batch)).unwrap_or_default(),
             Err(error) => error.body(""),
         };
         line.push(b'\n');
@@ -642,6 +625,7 @@ pub async fn watch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::ChangeKind;
     use crate::tuple::Tuple;
 
     fn change(revision: u64, text: &str) -> Change {

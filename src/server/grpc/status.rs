@@ -64,10 +64,7 @@ impl From<ApiError> for Status {
     }
 }
 
-/// An `INVALID_ARGUMENT` naming the request field at fault.
-pub fn invalid_field(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::bad_request("invalid_argument", message).with_detail("field", field)
-}
+pub use crate::api::error::invalid_field;
 
 /// Runs `f` as a REST handler would ([`blocking`]), answering its error as
 /// a status.
