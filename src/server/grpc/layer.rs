@@ -241,7 +241,7 @@ impl Call {
 /// `INVALID_ARGUMENT` (the message names the field, from prost) and
 /// `RESOURCE_EXHAUSTED` (gRPC's code for a message over the limit).
 fn correct_code(headers: &mut HeaderMap) {
-    let Some(code) = status_code(headers) else {
+    let Some(code @ (Code::Internal | Code::OutOfRange)) = status_code(headers) else {
         return;
     };
     let text = message(headers);
@@ -264,8 +264,12 @@ fn status_code(headers: &HeaderMap) -> Option<Code> {
         .map(|v| Code::from_bytes(v.as_bytes()))
 }
 
-/// The status message in `headers` (or trailers), percent-decoded.
+/// The status message in `headers` (or trailers), percent-decoded; not
+/// parsed for a call that succeeded (every check's answer).
 fn message(headers: &HeaderMap) -> String {
+    if status_code(headers) == Some(Code::Ok) {
+        return String::new();
+    }
     Status::from_header_map(headers)
         .map(|s| s.message().to_owned())
         .unwrap_or_default()
