@@ -9,6 +9,23 @@
 //! (`subject_id`, …), is named by its path in the request
 //! (`tuple.subject.id`) in the message and in the `field` detail.
 
+/// The parts of a listing's or delete's deprecated `query` (two message
+/// types with the same fields), for [`chosen_query`].
+macro_rules! deprecated_query {
+    ($request:expr) => {{
+        #[allow(deprecated)]
+        let query = $request.query.as_ref();
+        query.map(|q| {
+            (
+                q.namespace.as_str(),
+                q.object.as_str(),
+                q.relation.as_str(),
+                q.subject.as_ref(),
+            )
+        })
+    }};
+}
+
 mod read;
 mod syntax;
 mod write;

@@ -140,15 +140,7 @@ impl pb::read_service_server::ReadService for Read {
         request: Request<pb::ListRelationTuplesRequest>,
     ) -> Result<Response<pb::ListRelationTuplesResponse>, Status> {
         let request = request.into_inner();
-        #[allow(deprecated)]
-        let deprecated = request.query.as_ref().map(|q| {
-            (
-                q.namespace.as_str(),
-                q.object.as_str(),
-                q.relation.as_str(),
-                q.subject.as_ref(),
-            )
-        });
+        let deprecated = deprecated_query!(request);
         let (prefix, params) = chosen_query(request.relation_query.as_ref(), deprecated)?;
         let page_size = page_size(&self.0, i64::from(request.page_size)).map_err(named(""))?;
         let consistency = consistency(&self.0, false, &request.snaptoken)?;

@@ -99,15 +99,7 @@ impl pb::write_service_server::WriteService for Write {
         request: Request<pb::DeleteRelationTuplesRequest>,
     ) -> Result<Response<pb::DeleteRelationTuplesResponse>, Status> {
         let request = request.into_inner();
-        #[allow(deprecated)]
-        let deprecated = request.query.as_ref().map(|q| {
-            (
-                q.namespace.as_str(),
-                q.object.as_str(),
-                q.relation.as_str(),
-                q.subject.as_ref(),
-            )
-        });
+        let deprecated = deprecated_query!(request);
         let (prefix, params) = chosen_query(request.relation_query.as_ref(), deprecated)?;
         // As on REST: a delete stays within one namespace.
         if !params.has("namespace") {
