@@ -11,6 +11,8 @@
 //!   against a schema;
 //! - [`syntax`] (lexing, parsing, formatting) and [`analysis`] (name
 //!   resolution, type checking, lowering): the compiler;
+//! - [`foreign`]: Keto's, SpiceDB's and OpenFGA's schema languages read
+//!   into the same syntax tree;
 //! - [`load`]: schemas from files, the same way for every caller;
 //! - [`store`]: tuples with revisions, in memory, in SQLite or in PostgreSQL;
 //! - [`engine`]: checks, expands and lookups, interpreting the IR against a
@@ -42,6 +44,7 @@ mod cli;
 pub mod client;
 pub mod diagnostics;
 pub mod engine;
+pub mod foreign;
 pub mod ir;
 pub mod load;
 pub mod server;

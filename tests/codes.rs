@@ -19,11 +19,21 @@ fn block_after<'a>(text: &'a str, heading: &str) -> Option<(&'a str, &'a str)> {
     Some((&rest[fence..info_end], &rest[start..start + end]))
 }
 
-/// The codes a code block produces: a schema (`zanzi`) or a validation file (`yaml`).
+/// The codes a code block produces: a schema (`zanzi`, or a foreign one:
+/// `ts` for Keto, `zed` for SpiceDB, `fga` and `json` for OpenFGA) or a
+/// validation file (`yaml`).
 fn codes_of(language: &str, text: &str) -> Vec<String> {
+    let schema_file = match language {
+        "zanzi" => Some("example.zanzi"),
+        "ts" => Some("example.keto.ts"),
+        "zed" => Some("example.zed"),
+        "fga" => Some("example.fga"),
+        "json" => Some("example.json"),
+        _ => None,
+    };
     match language {
-        "zanzi" => {
-            let (_, compiled) = zanzi::compile_source("example.zanzi", text);
+        _ if schema_file.is_some() => {
+            let (_, compiled) = zanzi::compile_source(schema_file.unwrap_or_default(), text);
             compiled
                 .diagnostics
                 .iter()

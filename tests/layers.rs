@@ -20,6 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["ir"],
     &["tuple"],
     &["syntax"],
+    &["foreign"],
     &["analysis"],
     &["load"],
     &["store"],

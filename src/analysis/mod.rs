@@ -19,20 +19,7 @@ use crate::source::{SourceMap, Span};
 use crate::syntax::{ast, Parsed};
 pub use errors::{AnalysisError, CycleStep, MemberContext, NameProblem};
 
-/// Words that cannot name anything (docs/language.md, "Keywords and reserved words").
-pub const RESERVED: &[&str] = &[
-    "with",
-    "condition",
-    "caveat",
-    "import",
-    "nil",
-    "this",
-    "any",
-    "all",
-];
-
-/// The language's keywords, which cannot name anything either.
-pub const KEYWORDS: &[&str] = &["namespace", "relation", "permission"];
+pub use crate::syntax::{KEYWORDS, RESERVED};
 
 /// A declared namespace.
 struct NsInfo<'a, 'src> {

@@ -17,7 +17,12 @@ pub(super) fn check_declared_name(
     kind: &'static str,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let problem = if KEYWORDS.contains(&name.text) {
+    let problem = if name.verbatim {
+        match crate::syntax::verbatim_name_problem(name.text) {
+            Some(why) => NameProblem::Invalid { why, fixed: None },
+            None => return,
+        }
+    } else if KEYWORDS.contains(&name.text) {
         NameProblem::Keyword
     } else if RESERVED.contains(&name.text) {
         NameProblem::Reserved
@@ -219,6 +224,8 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
                 Some(rewrite)
             }
             Expr::Paren(inner, _) => self.expr(from, ns, inner, negative),
+            // Lowered once the IR has them.
+            Expr::Nil(_) | Expr::This(_) => None,
             Expr::Arrow {
                 tupleset,
                 form,

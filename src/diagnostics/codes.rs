@@ -96,6 +96,10 @@ codes! {
     E0503,
     E0504,
     E0505,
+    E0601,
+    E0602,
+    E0603,
+    W0601,
 }
 
 /// `docs/errors.md`: every explanation in one page (a test keeps the file in sync).

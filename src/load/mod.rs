@@ -17,7 +17,7 @@ use thiserror::Error;
 use crate::diagnostics::{self, codes, Diagnostic, Label, ToDiagnostic};
 use crate::ir::{IrError, Schema};
 use crate::source::{FileId, SourceMap, Span};
-use crate::{analysis, syntax};
+use crate::{analysis, foreign, syntax};
 
 /// How much a loader reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +105,9 @@ pub enum SourceKind {
     CompiledIr,
     /// A validation file: a schema, tuples and assertions.
     Validation,
+    /// A schema in a foreign language (Keto OPL, SpiceDB, OpenFGA): see
+    /// [`foreign::Dialect::of_file`].
+    Foreign,
 }
 
 impl SourceKind {
@@ -113,6 +116,7 @@ impl SourceKind {
     pub fn of(path: &Path) -> Option<SourceKind> {
         match path.extension().and_then(|e| e.to_str())? {
             "zanzi" => Some(SourceKind::Zanzi),
+            "zed" | "fga" | "ts" => Some(SourceKind::Foreign),
             "json" => Some(SourceKind::CompiledIr),
             "yaml" | "yml" => Some(SourceKind::Validation),
             _ => None,
@@ -210,6 +214,13 @@ fn walk(dir: &Path, with_validation: bool, inputs: &mut Inputs) -> Result<(), Lo
         }
         match SourceKind::of(&path) {
             Some(SourceKind::Zanzi) => add_schema(&path, inputs),
+            // Any TypeScript is not a schema: only `*.keto.ts` files are walked into.
+            Some(SourceKind::Foreign)
+                if !path.to_string_lossy().ends_with(".ts")
+                    || path.to_string_lossy().ends_with(".keto.ts") =>
+            {
+                add_schema(&path, inputs)
+            }
             Some(SourceKind::Validation) if with_validation => inputs.validation_files.push(path),
             _ => {}
         }
@@ -295,7 +306,13 @@ pub fn compile(sources: &SourceMap, files: &[FileId]) -> Compilation {
     let mut diags = Vec::new();
     let parsed: Vec<_> = files
         .iter()
-        .map(|&file| syntax::parse(file, sources.text(file), &mut diags))
+        .map(|&file| {
+            let text = sources.text(file);
+            match foreign::Dialect::of_file(Path::new(sources.name(file)), Some(text)) {
+                Some(dialect) => foreign::parse(dialect, file, text, &mut diags),
+                None => syntax::parse(file, text, &mut diags),
+            }
+        })
         .collect();
     let schema = analysis::analyze(sources, &parsed, &mut diags);
     let schema = schema.filter(|_| !diags.iter().any(Diagnostic::is_error));
@@ -347,6 +364,10 @@ pub fn load_schema_into(
         let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8 {
             path: display_name(path),
         })?;
+        if foreign::Dialect::of_file(path, Some(&text)).is_some() {
+            let file = sources.add(display_name(path), text);
+            return Ok(compile(sources, &[file]));
+        }
         let schema = Schema::from_json(&text).map_err(|source| LoadError::CompiledSchema {
             path: display_name(path),
             source,

@@ -9,8 +9,34 @@ use crate::source::Span;
 /// A name as written (possibly invalid: analysis checks the spelling).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ident<'src> {
+    /// The name itself, without quotes.
     pub text: &'src str,
     pub span: Span,
+    /// Written between backticks (`` `File` ``), or read from a foreign schema:
+    /// the name is kept exactly as spelled, so analysis checks it against the
+    /// verbatim rule (no `:#@`, whitespace or control characters) instead of
+    /// zanzi's `[a-z][a-z0-9_]*` (E0101).
+    pub verbatim: bool,
+}
+
+impl<'src> Ident<'src> {
+    /// A name spelled as zanzi spells names.
+    pub fn plain(text: &'src str, span: Span) -> Self {
+        Ident {
+            text,
+            span,
+            verbatim: false,
+        }
+    }
+
+    /// A name kept exactly as written (backticks, or a foreign schema).
+    pub fn verbatim(text: &'src str, span: Span) -> Self {
+        Ident {
+            text,
+            span,
+            verbatim: true,
+        }
+    }
 }
 
 /// All namespaces of one file, in order.
@@ -57,6 +83,9 @@ pub struct Relation<'src> {
     pub name: Ident<'src>,
     /// Empty when the relation lists no types (E0108).
     pub types: Vec<TypeRef<'src>>,
+    /// `= expr` after the types: the relation then means this expression, in
+    /// which `this` is its own tuples (`relation viewer: user = this | owner`).
+    pub rewrite: Option<Expr<'src>>,
     pub span: Span,
 }
 
@@ -132,6 +161,11 @@ pub enum Expr<'src> {
         span: Span,
     },
     Paren(Box<Expr<'src>>, Span),
+    /// `nil`: the empty set.
+    Nil(Span),
+    /// `this`: the tuples stored in the relation being defined (only in a
+    /// relation's rewrite).
+    This(Span),
     /// `head op term op term …`, flat as written.
     Chain {
         head: Box<Expr<'src>>,
@@ -144,6 +178,7 @@ impl Expr<'_> {
     pub fn span(&self) -> Span {
         match self {
             Expr::Name(name) => name.span,
+            Expr::Nil(span) | Expr::This(span) => *span,
             Expr::Arrow { span, .. } | Expr::Paren(_, span) | Expr::Chain { span, .. } => *span,
         }
     }

@@ -7,7 +7,7 @@
 //! on its own line before the next thing (comments inside an expression move
 //! above it). Only files without syntax errors are formatted.
 
-use super::ast::{ArrowForm, Expr, File, Item, Member, TypeRef};
+use super::ast::{ArrowForm, Expr, File, Ident, Item, Member, TypeRef};
 use super::Parsed;
 use crate::source::Span;
 
@@ -22,6 +22,17 @@ pub fn format(parsed: &Parsed<'_>, src: &str) -> String {
     };
     f.file(&parsed.ast);
     f.out
+}
+
+/// Writes `name` bare when it can be, else between backticks.
+pub fn write_name(out: &mut String, name: &str) {
+    if super::is_plain_name(name) {
+        out.push_str(name);
+    } else {
+        out.push('`');
+        out.push_str(name);
+        out.push('`');
+    }
 }
 
 struct Formatter<'a, 'src> {
@@ -45,7 +56,7 @@ impl Formatter<'_, '_> {
             first = false;
             self.leading_comments(ns.span.start, 0, false, true);
             self.out.push_str("namespace ");
-            self.out.push_str(ns.name.text);
+            self.name(ns.name);
             let body_end = ns.span.end.saturating_sub(1);
             let has_inner_comment = self
                 .comments
@@ -166,27 +177,31 @@ impl Formatter<'_, '_> {
         match member {
             Member::Relation(r) => {
                 self.out.push_str("relation ");
-                self.out.push_str(r.name.text);
+                self.name(r.name);
                 self.out.push(':');
                 for (i, t) in r.types.iter().enumerate() {
                     self.out.push_str(if i == 0 { " " } else { " | " });
                     match t {
-                        TypeRef::Object(ns) => self.out.push_str(ns.text),
+                        TypeRef::Object(ns) => self.name(*ns),
                         TypeRef::Wildcard(ns, _) => {
-                            self.out.push_str(ns.text);
+                            self.name(*ns);
                             self.out.push_str(":*");
                         }
                         TypeRef::SubjectSet(ns, rel) => {
-                            self.out.push_str(ns.text);
+                            self.name(*ns);
                             self.out.push('#');
-                            self.out.push_str(rel.text);
+                            self.name(*rel);
                         }
                     }
+                }
+                if let Some(rewrite) = &r.rewrite {
+                    self.out.push_str(" = ");
+                    self.expr(rewrite);
                 }
             }
             Member::Permission(p) => {
                 self.out.push_str("permission ");
-                self.out.push_str(p.name.text);
+                self.name(p.name);
                 self.out.push_str(" = ");
                 self.expr(&p.expr);
             }
@@ -197,26 +212,38 @@ impl Formatter<'_, '_> {
         }
     }
 
+    /// A name: as written when it was bare (a misspelt name stays misspelt,
+    /// for analysis to report), between backticks when a verbatim name needs them.
+    fn name(&mut self, name: Ident<'_>) {
+        if name.verbatim {
+            write_name(&mut self.out, name.text);
+        } else {
+            self.out.push_str(name.text);
+        }
+    }
+
     fn expr(&mut self, expr: &Expr<'_>) {
         match expr {
-            Expr::Name(name) => self.out.push_str(name.text),
+            Expr::Name(name) => self.name(*name),
+            Expr::Nil(_) => self.out.push_str("nil"),
+            Expr::This(_) => self.out.push_str("this"),
             Expr::Arrow {
                 tupleset,
                 form,
                 target,
                 ..
             } => {
-                self.out.push_str(tupleset.text);
+                self.name(*tupleset);
                 match form {
                     ArrowForm::Arrow => {
                         self.out.push_str("->");
-                        self.out.push_str(target.text);
+                        self.name(*target);
                     }
                     ArrowForm::Method(method) => {
                         self.out.push('.');
                         self.out.push_str(method.text);
                         self.out.push('(');
-                        self.out.push_str(target.text);
+                        self.name(*target);
                         self.out.push(')');
                     }
                 }

@@ -30,6 +30,9 @@ pub enum Token<'src> {
     /// Lenient on purpose: analysis says what is wrong with `Viewer` (E0101).
     #[regex(r"[A-Za-z0-9_]+", |lex| lex.slice())]
     Ident(&'src str),
+    /// `` `File` ``: a name kept verbatim (the text between the backticks).
+    #[regex(r"`[^`\n]*`", |lex| { let s = lex.slice(); s.get(1..s.len() - 1).unwrap_or("") })]
+    QuotedIdent(&'src str),
     #[regex(r"///[^\n]*", |lex| lex.slice(), priority = 10, allow_greedy = true)]
     DocComment(&'src str),
     #[regex(r"//[^\n]*", |lex| lex.slice(), allow_greedy = true)]
@@ -77,6 +80,7 @@ impl Token<'_> {
             Token::Relation => "keyword `relation`".into(),
             Token::Permission => "keyword `permission`".into(),
             Token::Ident(name) => format!("name `{name}`"),
+            Token::QuotedIdent(name) => format!("name `` `{name}` ``"),
             Token::DocComment(_) => "doc comment".into(),
             Token::LineComment(_) | Token::BlockComment(_) | Token::UnterminatedComment => {
                 "comment".into()

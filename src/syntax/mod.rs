@@ -16,6 +16,63 @@ use crate::source::FileId;
 pub use errors::{ParseHint, SyntaxError};
 pub use lexer::Comment;
 
+/// Words that cannot name anything (docs/language.md, "Keywords and reserved words").
+pub const RESERVED: &[&str] = &[
+    "with",
+    "condition",
+    "caveat",
+    "import",
+    "nil",
+    "this",
+    "any",
+    "all",
+];
+
+/// The language's keywords, which cannot name anything either.
+pub const KEYWORDS: &[&str] = &["namespace", "relation", "permission"];
+
+/// Whether `name` can be written bare in zanzi source; any other name is
+/// written between backticks (`` `File` ``, `` `example/user` ``).
+pub fn is_plain_name(name: &str) -> bool {
+    crate::diagnostics::suggest::identifier_problem(name).is_none()
+        && !KEYWORDS.contains(&name)
+        && !RESERVED.contains(&name)
+}
+
+/// Why `name` cannot be a verbatim (backticked or foreign) name, if it cannot:
+/// names appear in the tuple notation `ns:obj#rel@ns:obj`, so they may not
+/// hold its separators.
+pub fn verbatim_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("a name cannot be empty".to_owned());
+    }
+    if name.len() > MAX_VERBATIM_NAME_BYTES {
+        return Some(format!(
+            "names are at most {MAX_VERBATIM_NAME_BYTES} bytes long"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| matches!(c, ':' | '#' | '@' | '`' | '*') || c.is_whitespace() || c.is_control())
+    {
+        return Some(match c {
+            ':' | '#' | '@' => {
+                format!("`{c}` separates the parts of a tuple, so no name can hold it")
+            }
+            '*' => "`*` is the wildcard, so no name can hold it".to_owned(),
+            '`' => "a name cannot hold a backtick".to_owned(),
+            _ => format!(
+                "a name cannot hold whitespace or control characters (U+{:04X})",
+                c as u32
+            ),
+        });
+    }
+    None
+}
+
+/// The longest verbatim name (OpenFGA allows type names of 254 bytes).
+pub const MAX_VERBATIM_NAME_BYTES: usize = 254;
+
 /// A parsed file with its comments (for the formatter).
 #[derive(Debug, Default)]
 pub struct Parsed<'src> {

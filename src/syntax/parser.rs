@@ -137,7 +137,7 @@ pub fn names_in<'src>(
         for &(_, token, _) in inside {
             if let (
                 Some(Token::Namespace | Token::Relation | Token::Permission),
-                Token::Ident(name),
+                Token::Ident(name) | Token::QuotedIdent(name),
             ) = (previous, token)
             {
                 names.push(name);
