@@ -55,6 +55,8 @@ enum RawExpr {
 #[derive(Clone, Debug)]
 struct RawNs {
     relations: Vec<Vec<RawTy>>,
+    /// Per relation (by index), an optional rewrite over `this`.
+    rewrites: Vec<Option<RawExpr>>,
     permissions: Vec<RawExpr>,
 }
 
@@ -80,7 +82,7 @@ fn raw_ty() -> impl Strategy<Value = RawTy> {
 
 fn raw_expr() -> impl Strategy<Value = RawExpr> {
     let leaf =
-        (0u8..5, any::<u8>(), any::<u8>()).prop_map(|(kind, a, b)| RawExpr::Leaf { kind, a, b });
+        (0u8..8, any::<u8>(), any::<u8>()).prop_map(|(kind, a, b)| RawExpr::Leaf { kind, a, b });
     leaf.prop_recursive(3, 10, 3, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 2..=3).prop_map(RawExpr::Union),
@@ -93,10 +95,12 @@ fn raw_expr() -> impl Strategy<Value = RawExpr> {
 fn raw_ns() -> impl Strategy<Value = RawNs> {
     (
         prop::collection::vec(prop::collection::vec(raw_ty(), 1..=3), 0..=3),
+        prop::collection::vec(prop::option::weighted(0.3, raw_expr()), 0..=3),
         prop::collection::vec(raw_expr(), 0..=3),
     )
-        .prop_map(|(relations, permissions)| RawNs {
+        .prop_map(|(relations, rewrites, permissions)| RawNs {
             relations,
+            rewrites,
             permissions,
         })
 }
@@ -152,11 +156,15 @@ enum Expr {
     Union(Vec<Expr>),
     Inter(Vec<Expr>),
     Excl(Box<Expr>, Box<Expr>),
+    /// The relation's own tuples (in a relation's rewrite).
+    This,
+    Nil,
 }
 
 #[derive(Clone, Debug)]
 enum Kind {
-    Relation(Vec<Ty>),
+    /// Stored tuples of these types, and optionally a rewrite over them.
+    Relation(Vec<Ty>, Option<Expr>),
     Permission(Expr),
 }
 
@@ -217,9 +225,29 @@ impl Model {
                     .collect();
                 resolved.sort();
                 resolved.dedup();
-                members.push((format!("r{j}"), Kind::Relation(resolved)));
+                members.push((format!("r{j}"), Kind::Relation(resolved, None)));
             }
             namespaces.push(members);
+        }
+        // Relation rewrites: `this`, `nil`, earlier relations (so computed
+        // names cannot loop) and arrows over plain relations.
+        for (i, ns) in raw.iter().enumerate() {
+            let plain_tuplesets = tuplesets_of(&namespaces[i]);
+            for j in 0..ns.relations.len() {
+                let Some(Some(raw_rewrite)) = ns.rewrites.get(j) else {
+                    continue;
+                };
+                let available: Vec<String> = (0..j).map(|k| format!("r{k}")).collect();
+                let tuplesets: Vec<_> = plain_tuplesets
+                    .iter()
+                    .filter(|(n, _)| n[1..].parse::<usize>().unwrap() < j)
+                    .cloned()
+                    .collect();
+                let resolved = resolve_expr(raw_rewrite, &available, &tuplesets, &names, true);
+                if let Kind::Relation(_, rewrite) = &mut namespaces[i][j].1 {
+                    *rewrite = Some(resolved);
+                }
+            }
         }
         // Permissions: names of this namespace's relations and earlier
         // permissions (so computed names cannot loop), arrows over relations
@@ -231,28 +259,11 @@ impl Model {
                     .map(|(n, _)| n.clone())
                     .filter(|n| n.starts_with('r') || n[1..].parse::<usize>().unwrap() < k)
                     .collect();
-                let tuplesets: Vec<(String, Vec<usize>)> = namespaces[i]
-                    .iter()
-                    .filter_map(|(n, kind)| match kind {
-                        Kind::Relation(types) if types.iter().all(|t| matches!(t, Ty::Obj(_))) => {
-                            Some((
-                                n.clone(),
-                                types
-                                    .iter()
-                                    .map(|t| match t {
-                                        Ty::Obj(m) => *m,
-                                        _ => unreachable!(),
-                                    })
-                                    .collect(),
-                            ))
-                        }
-                        _ => None,
-                    })
-                    .collect();
+                let tuplesets = tuplesets_of(&namespaces[i]);
                 if available.is_empty() {
                     continue;
                 }
-                let resolved = resolve_expr(expr, &available, &tuplesets, &names);
+                let resolved = resolve_expr(expr, &available, &tuplesets, &names, false);
                 namespaces[i].push((format!("p{k}"), Kind::Permission(resolved)));
             }
         }
@@ -265,7 +276,7 @@ impl Model {
             let _ = writeln!(out, "namespace n{i} {{");
             for (name, kind) in members {
                 match kind {
-                    Kind::Relation(types) => {
+                    Kind::Relation(types, rewrite) => {
                         let types: Vec<String> = types
                             .iter()
                             .map(|t| match t {
@@ -274,7 +285,10 @@ impl Model {
                                 Ty::Set(m, q) => format!("n{m}#{q}"),
                             })
                             .collect();
-                        let _ = writeln!(out, "  relation {name}: {}", types.join(" | "));
+                        let rewrite = rewrite
+                            .as_ref()
+                            .map_or(String::new(), |e| format!(" = {}", render(e, true)));
+                        let _ = writeln!(out, "  relation {name}: {}{rewrite}", types.join(" | "));
                     }
                     Kind::Permission(expr) => {
                         let _ = writeln!(out, "  permission {name} = {}", render(expr, true));
@@ -298,16 +312,41 @@ impl Model {
     }
 }
 
+/// The relations of a namespace an arrow can follow: plain (no rewrite),
+/// of object types only, with their namespaces.
+fn tuplesets_of(members: &[(String, Kind)]) -> Vec<(String, Vec<usize>)> {
+    members
+        .iter()
+        .filter_map(|(n, kind)| match kind {
+            Kind::Relation(types, None) if types.iter().all(|t| matches!(t, Ty::Obj(_))) => Some((
+                n.clone(),
+                types
+                    .iter()
+                    .map(|t| match t {
+                        Ty::Obj(m) => *m,
+                        _ => unreachable!(),
+                    })
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `in_relation`: a relation's rewrite, where `this` may stand.
 fn resolve_expr(
     raw: &RawExpr,
     available: &[String],
     tuplesets: &[(String, Vec<usize>)],
     names: &[Vec<String>],
+    in_relation: bool,
 ) -> Expr {
-    let go = |e: &RawExpr| resolve_expr(e, available, tuplesets, names);
+    let go = |e: &RawExpr| resolve_expr(e, available, tuplesets, names, in_relation);
     match raw {
+        RawExpr::Leaf { kind: 5, .. } if in_relation => Expr::This,
+        RawExpr::Leaf { kind: 6, .. } => Expr::Nil,
         RawExpr::Leaf { kind, a, b } => {
-            if *kind >= 3 {
+            if (3..5).contains(kind) {
                 if let Some((tupleset, spaces)) = pick(tuplesets, *a) {
                     let mut targets: Vec<String> = spaces
                         .iter()
@@ -324,7 +363,11 @@ fn resolve_expr(
                     }
                 }
             }
-            Expr::Name(pick(available, *a).unwrap())
+            match pick(available, *a) {
+                Some(name) => Expr::Name(name),
+                None if in_relation => Expr::This,
+                None => Expr::Nil,
+            }
         }
         RawExpr::Union(children) => Expr::Union(children.iter().map(go).collect()),
         RawExpr::Inter(children) => Expr::Inter(children.iter().map(go).collect()),
@@ -335,6 +378,8 @@ fn resolve_expr(
 fn render(expr: &Expr, top: bool) -> String {
     let text = match expr {
         Expr::Name(n) => return n.clone(),
+        Expr::This => return "this".to_owned(),
+        Expr::Nil => return "nil".to_owned(),
         Expr::Arrow {
             tupleset,
             target,
@@ -382,7 +427,7 @@ fn model_tuples(model: &Model, raw: &[RawTuple]) -> Vec<ModelTuple> {
         let relations: Vec<(&String, &Vec<Ty>)> = model.namespaces[ns]
             .iter()
             .filter_map(|(n, k)| match k {
-                Kind::Relation(types) => Some((n, types)),
+                Kind::Relation(types, _) => Some((n, types)),
                 Kind::Permission(_) => None,
             })
             .collect();
@@ -605,13 +650,19 @@ impl<'m> Naive<'m> {
 
     fn deps(&self, ns: usize, name: &str) -> Vec<(usize, String)> {
         match self.model.kind(ns, name).unwrap() {
-            Kind::Relation(types) => types
-                .iter()
-                .filter_map(|t| match t {
-                    Ty::Set(m, q) => Some((*m, q.clone())),
-                    _ => None,
-                })
-                .collect(),
+            Kind::Relation(types, rewrite) => {
+                let mut out: Vec<(usize, String)> = types
+                    .iter()
+                    .filter_map(|t| match t {
+                        Ty::Set(m, q) => Some((*m, q.clone())),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(expr) = rewrite {
+                    self.expr_deps(ns, expr, &mut out);
+                }
+                out
+            }
             Kind::Permission(expr) => {
                 let mut out = Vec::new();
                 self.expr_deps(ns, expr, &mut out);
@@ -627,7 +678,7 @@ impl<'m> Naive<'m> {
                 tupleset, target, ..
             } => {
                 out.push((ns, tupleset.clone()));
-                if let Some(Kind::Relation(types)) = self.model.kind(ns, tupleset) {
+                if let Some(Kind::Relation(types, _)) = self.model.kind(ns, tupleset) {
                     for t in types {
                         if let Ty::Obj(m) = t {
                             if self.model.has(*m, target) {
@@ -637,6 +688,7 @@ impl<'m> Naive<'m> {
                     }
                 }
             }
+            Expr::This | Expr::Nil => {}
             Expr::Union(c) | Expr::Inter(c) => c.iter().for_each(|e| self.expr_deps(ns, e, out)),
             Expr::Excl(a, b) => {
                 self.expr_deps(ns, a, out);
@@ -666,7 +718,16 @@ impl<'m> Naive<'m> {
 
     fn eval(&self, ns: usize, id: &str, name: &str) -> Set {
         match self.model.kind(ns, name).unwrap() {
-            Kind::Relation(_) => {
+            Kind::Relation(_, None) => self.own(ns, id, name),
+            Kind::Relation(_, Some(expr)) => self.eval_expr(ns, id, name, expr),
+            Kind::Permission(expr) => self.eval_expr(ns, id, name, expr),
+        }
+    }
+
+    /// The set a relation's own tuples give.
+    fn own(&self, ns: usize, id: &str, name: &str) -> Set {
+        {
+            {
                 let mut set = Set::default();
                 for s in self.stored(ns, id, name) {
                     let add = match s {
@@ -688,13 +749,15 @@ impl<'m> Naive<'m> {
                 }
                 set
             }
-            Kind::Permission(expr) => self.eval_expr(ns, id, expr),
         }
     }
 
-    fn eval_expr(&self, ns: usize, id: &str, expr: &Expr) -> Set {
+    /// `owner`: the relation or permission the expression defines.
+    fn eval_expr(&self, ns: usize, id: &str, owner: &str, expr: &Expr) -> Set {
         match expr {
             Expr::Name(n) => self.get(ns, id, n),
+            Expr::This => self.own(ns, id, owner),
+            Expr::Nil => Set::default(),
             Expr::Arrow {
                 tupleset,
                 target,
@@ -723,14 +786,16 @@ impl<'m> Naive<'m> {
             }
             Expr::Union(c) => c
                 .iter()
-                .map(|e| self.eval_expr(ns, id, e))
+                .map(|e| self.eval_expr(ns, id, owner, e))
                 .fold(Set::default(), |acc, b| acc.union(&b)),
             Expr::Inter(c) => {
-                let mut it = c.iter().map(|e| self.eval_expr(ns, id, e));
+                let mut it = c.iter().map(|e| self.eval_expr(ns, id, owner, e));
                 let first = it.next().unwrap_or_default();
                 it.fold(first, |acc, b| acc.inter(&b))
             }
-            Expr::Excl(a, b) => self.eval_expr(ns, id, a).diff(&self.eval_expr(ns, id, b)),
+            Expr::Excl(a, b) => self
+                .eval_expr(ns, id, owner, a)
+                .diff(&self.eval_expr(ns, id, owner, b)),
         }
     }
 }

@@ -40,3 +40,29 @@ fn there_are_at_least_six_examples() {
         .count();
     assert!(count >= 6, "only {count} example policies");
 }
+
+/// Every `zanzi` block of docs/language.md compiles without a diagnostic:
+/// the language's own page shows only what the compiler accepts (mistakes
+/// are shown in `text` blocks).
+#[test]
+fn the_language_page_examples_compile() {
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md")).unwrap();
+    let mut blocks = 0;
+    for (i, block) in page.split("```zanzi\n").skip(1).enumerate() {
+        let code = block.split("```").next().unwrap();
+        let (_, compiled) = zanzi::compile_source(&format!("language-{i}.zanzi"), code);
+        assert!(
+            compiled.diagnostics.is_empty(),
+            "docs/language.md, zanzi block {}: {:?}\n{code}",
+            i + 1,
+            compiled
+                .diagnostics
+                .iter()
+                .map(|d| format!("{} {}", d.code, d.message))
+                .collect::<Vec<_>>()
+        );
+        blocks += 1;
+    }
+    assert!(blocks > 5, "only {blocks} zanzi blocks found");
+}

@@ -191,7 +191,7 @@ fn subject_namespaces_by_rounds(schema: &Schema) -> Vec<Vec<zanzi::ir::Namespace
         for (index, relation) in schema.relations.iter().enumerate() {
             let mut set = BTreeSet::new();
             match &relation.kind {
-                RelationKind::Relation { types } => {
+                RelationKind::Relation { types, .. } => {
                     for ty in types {
                         match *ty {
                             AllowedType::Object { namespace }

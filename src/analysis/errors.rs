@@ -15,6 +15,10 @@ pub enum NameProblem {
         why: String,
         fixed: Option<String>,
     },
+    /// A verbatim name (backticks, or a foreign schema) that no tuple could hold.
+    InvalidVerbatim {
+        why: String,
+    },
 }
 
 /// Where an unknown relation or permission was named.
@@ -123,6 +127,17 @@ pub enum AnalysisError {
         /// A relation of object types of the namespace to use instead.
         instead: Option<String>,
     },
+    /// E0205.
+    ArrowOverRewrite {
+        name: String,
+        span: Span,
+        /// The relation's `= …`.
+        rewrite: Span,
+    },
+    /// E0109.
+    ThisOutsideRelation { span: Span, permission: String },
+    /// W0102.
+    RewriteWithoutThis { relation: String, span: Span },
     /// E0202.
     ArrowOverNonObjects {
         name: String,
@@ -237,6 +252,15 @@ impl ToDiagnostic for AnalysisError {
                     reserved.join(", ")
                 ))
                 .with_help("choose another name"),
+                NameProblem::InvalidVerbatim { why } => Diagnostic::new(
+                    codes::E0101,
+                    format!("invalid {kind} name `{name}`"),
+                    Label::new(*span, why),
+                )
+                .with_note(
+                    "a name kept verbatim may hold any character but `:`, `#`, `@`, `*`, \
+                     backticks, whitespace and control characters, up to 254 bytes",
+                ),
                 NameProblem::Invalid { why, fixed } => {
                     let d = Diagnostic::new(
                         codes::E0101,
@@ -418,6 +442,40 @@ impl ToDiagnostic for AnalysisError {
                     None => d,
                 }
             }
+            AnalysisError::ArrowOverRewrite {
+                name,
+                span,
+                rewrite,
+            } => Diagnostic::new(
+                codes::E0205,
+                format!("arrow over relation `{name}`, which has a rewrite"),
+                Label::new(*span, "followed by this arrow"),
+            )
+            .with_secondary(*rewrite, "its set is computed here")
+            .with_note(
+                "an arrow follows the objects stored in its left side's own tuples; \
+                 a relation with `= …` means more than its tuples",
+            )
+            .with_help(format!(
+                "follow a relation that is only its tuples, or move `{name}`'s rewrite into a permission"
+            )),
+            AnalysisError::ThisOutsideRelation { span, permission } => Diagnostic::new(
+                codes::E0109,
+                format!("`this` in permission `{permission}`"),
+                Label::new(*span, "a permission stores no tuples"),
+            )
+            .with_note("`this` is the set a relation's own tuples give, in the relation's `= …`")
+            .with_help(format!(
+                "declare a relation with types and use `this` in its rewrite: \
+                 `relation {permission}: user = this | …`"
+            )),
+            AnalysisError::RewriteWithoutThis { relation, span } => Diagnostic::new(
+                codes::W0102,
+                format!("the tuples of relation `{relation}` are never read"),
+                Label::new(*span, "this rewrite does not mention `this`"),
+            )
+            .with_note("tuples can be written to the relation, but no check, expand or lookup sees them")
+            .with_help("add `this` to the rewrite (`= this | …`), or make it a permission"),
             AnalysisError::ArrowOverNonObjects {
                 name,
                 span,

@@ -19,7 +19,7 @@ pub(super) fn check_declared_name(
 ) {
     let problem = if name.verbatim {
         match crate::syntax::verbatim_name_problem(name.text) {
-            Some(why) => NameProblem::Invalid { why, fixed: None },
+            Some(why) => NameProblem::InvalidVerbatim { why },
             None => return,
         }
     } else if KEYWORDS.contains(&name.text) {
@@ -48,8 +48,10 @@ pub(super) struct MemberChecker<'s, 'a, 'src> {
     diags: Vec<Diagnostic>,
     /// Labelled with where the dependency is written.
     edges: Vec<Edge<Span>>,
-    /// The permission whose expression is being checked.
+    /// The permission (or relation rewrite) whose expression is being checked.
     defining: Option<(RelationId, &'src str)>,
+    /// The expression being checked is a relation's rewrite, where `this` may stand.
+    in_relation: bool,
 }
 
 impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
@@ -59,6 +61,7 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
             diags: Vec::new(),
             edges: Vec::new(),
             defining: None,
+            in_relation: false,
         }
     }
 
@@ -92,7 +95,7 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
     /// Checks one member; `None` when it cannot be compiled.
     pub fn member(&mut self, id: RelationId, info: &RelInfo<'a, 'src>) -> Option<ir::RelationKind> {
         match info.decl {
-            ast::Member::Relation(r) => self.relation(id, r),
+            ast::Member::Relation(r) => self.relation(id, info.namespace, r),
             ast::Member::Permission(p) => {
                 self.defining = Some((id, p.name.text));
                 let rewrite = self.expr(id, info.namespace, &p.expr, false);
@@ -105,7 +108,12 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
         }
     }
 
-    fn relation(&mut self, id: RelationId, r: &ast::Relation<'src>) -> Option<ir::RelationKind> {
+    fn relation(
+        &mut self,
+        id: RelationId,
+        ns: NamespaceId,
+        r: &ast::Relation<'src>,
+    ) -> Option<ir::RelationKind> {
         if r.types.is_empty() {
             self.report(AnalysisError::NoTypes {
                 relation: r.name.text.to_owned(),
@@ -115,6 +123,7 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
         }
         let mut types = Vec::new();
         let mut ok = true;
+        let type_edges_from = self.edges.len();
         for (i, t) in r.types.iter().enumerate() {
             if let Some(first) = r
                 .types
@@ -134,7 +143,40 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
                 None => ok = false,
             }
         }
-        ok.then_some(ir::RelationKind::Relation { types })
+        let type_edges_to = self.edges.len();
+        let rewrite = match &r.rewrite {
+            None => None,
+            Some(expr) => {
+                self.defining = Some((id, r.name.text));
+                self.in_relation = true;
+                let lowered = self.expr(id, ns, expr, false);
+                self.defining = None;
+                self.in_relation = false;
+                let lowered = flatten(lowered?);
+                // The subject-set types are read where `this` stands, with its polarity.
+                let (kept, subtracted) = derived::this_polarity(Some(&lowered));
+                if !kept && !subtracted {
+                    self.report(AnalysisError::RewriteWithoutThis {
+                        relation: r.name.text.to_owned(),
+                        span: expr.span(),
+                    });
+                }
+                let type_edges: Vec<_> = self.edges.drain(type_edges_from..type_edges_to).collect();
+                for edge in type_edges {
+                    if subtracted {
+                        self.edges.push(Edge {
+                            negative: true,
+                            ..edge.clone()
+                        });
+                    }
+                    if kept {
+                        self.edges.push(edge);
+                    }
+                }
+                Some(lowered)
+            }
+        };
+        ok.then_some(ir::RelationKind::Relation { types, rewrite })
     }
 
     fn allowed_type(&mut self, from: RelationId, t: &TypeRef<'src>) -> Option<ir::AllowedType> {
@@ -224,8 +266,20 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
                 Some(rewrite)
             }
             Expr::Paren(inner, _) => self.expr(from, ns, inner, negative),
-            // Lowered once the IR has them.
-            Expr::Nil(_) | Expr::This(_) => None,
+            Expr::Nil(_) => Some(Rewrite::Nil),
+            Expr::This(span) => {
+                if self.in_relation {
+                    Some(Rewrite::This)
+                } else {
+                    self.report(AnalysisError::ThisOutsideRelation {
+                        span: *span,
+                        permission: self
+                            .defining
+                            .map_or(String::new(), |(_, name)| name.to_owned()),
+                    });
+                    None
+                }
+            }
             Expr::Arrow {
                 tupleset,
                 form,
@@ -403,6 +457,14 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
                 return None;
             }
         };
+        if let Some(rewrite) = &relation.rewrite {
+            self.report(AnalysisError::ArrowOverRewrite {
+                name: tupleset.text.to_owned(),
+                span: tupleset.span,
+                rewrite: rewrite.span(),
+            });
+            return None;
+        }
         let bad: Vec<&TypeRef<'src>> = relation
             .types
             .iter()

@@ -644,7 +644,10 @@ impl<'e, 'a> Checker<'e, 'a> {
             return Ok(Val::False(Vec::new()));
         };
         match &rel.kind {
-            RelationKind::Relation { types } => {
+            RelationKind::Relation {
+                types,
+                rewrite: None,
+            } => {
                 if self.trace.is_some() {
                     let userset = self.userset(relation, id);
                     self.open(|_| Step::Relation { userset });
@@ -655,7 +658,11 @@ impl<'e, 'a> Checker<'e, 'a> {
                 }
                 val
             }
-            RelationKind::Permission { rewrite } => {
+            RelationKind::Relation {
+                rewrite: Some(rewrite),
+                ..
+            }
+            | RelationKind::Permission { rewrite } => {
                 if self.trace.is_some() {
                     let userset = self.userset(relation, id);
                     self.open(|_| Step::Permission { userset });
@@ -807,6 +814,30 @@ impl<'e, 'a> Checker<'e, 'a> {
         }
         match rewrite {
             Rewrite::Computed { relation } => self.goal(*relation, id, depth, true),
+            Rewrite::Nil => Ok(Val::False(Vec::new())),
+            // The relation whose rewrite this is: the goal being evaluated.
+            Rewrite::This => {
+                let engine = self.engine;
+                let relation = self
+                    .path
+                    .last()
+                    .and_then(|&g| self.goals.get(g))
+                    .map(|g| g.relation);
+                let Some((relation, rel)) =
+                    relation.and_then(|r| Some((r, engine.schema.relation(r)?)))
+                else {
+                    return Ok(Val::False(Vec::new()));
+                };
+                if self.trace.is_some() {
+                    let userset = self.userset(relation, id);
+                    self.open(|_| Step::Relation { userset });
+                }
+                let val = self.relation(relation, id, rel.allowed(), depth, true);
+                if let Ok(val) = &val {
+                    self.close(val);
+                }
+                val
+            }
             Rewrite::Union { children } => {
                 self.open(|_| Step::Union);
                 let mut any = Any::new();

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::interrupt::Watch;
 use super::{Engine, EngineError};
-use crate::ir::{ArrowMode, RelationId, RelationKind, Rewrite};
+use crate::ir::{AllowedType, ArrowMode, RelationId, RelationKind, Rewrite};
 use crate::store::{Reader, SubjectKind};
 use crate::tuple::subject_matches;
 
@@ -134,52 +134,89 @@ impl<'e, 'a> Expander<'e, 'a> {
             });
         };
         match &rel.kind {
-            RelationKind::Relation { types } => {
-                let stored = self.reader.subjects(
-                    engine.namespace_name(rel.namespace),
-                    id,
-                    &rel.name,
-                    SubjectKind::All,
-                )?;
-                let subjects = stored
-                    .iter()
-                    .filter(|s| types.iter().any(|&t| subject_matches(engine.schema, t, s)))
-                    .map(ToString::to_string)
-                    .collect();
-                let mut expanded = Vec::new();
-                for (_, set_relation, set_id) in engine.subject_sets(relation, id, self.reader)? {
-                    expanded.push(self.goal(set_relation, &set_id, depth + 1)?);
-                }
-                Ok(ExpandTree::Leaf {
-                    userset,
-                    subjects,
-                    expanded,
-                })
+            RelationKind::Relation {
+                types,
+                rewrite: None,
+            } => self.stored(relation, id, types, depth, userset),
+            RelationKind::Relation {
+                rewrite: Some(rewrite),
+                ..
             }
-            RelationKind::Permission { rewrite } => Ok(ExpandTree::Computed {
+            | RelationKind::Permission { rewrite } => Ok(ExpandTree::Computed {
                 userset,
-                child: Box::new(self.rewrite(rewrite, id, depth)?),
+                child: Box::new(self.rewrite(rewrite, relation, id, depth)?),
             }),
         }
     }
 
+    /// The subjects of a relation's own tuples, subject sets expanded.
+    fn stored(
+        &mut self,
+        relation: RelationId,
+        id: &str,
+        types: &[AllowedType],
+        depth: u32,
+        userset: String,
+    ) -> Result<ExpandTree, EngineError> {
+        let engine = self.engine;
+        let Some(rel) = engine.schema.relation(relation) else {
+            return Ok(ExpandTree::Union {
+                children: Vec::new(),
+            });
+        };
+        let stored = self.reader.subjects(
+            engine.namespace_name(rel.namespace),
+            id,
+            &rel.name,
+            SubjectKind::All,
+        )?;
+        let subjects = stored
+            .iter()
+            .filter(|s| types.iter().any(|&t| subject_matches(engine.schema, t, s)))
+            .map(ToString::to_string)
+            .collect();
+        let mut expanded = Vec::new();
+        for (_, set_relation, set_id) in engine.subject_sets(relation, id, self.reader)? {
+            expanded.push(self.goal(set_relation, &set_id, depth + 1)?);
+        }
+        Ok(ExpandTree::Leaf {
+            userset,
+            subjects,
+            expanded,
+        })
+    }
+
+    /// `owner`: the relation or permission whose rewrite this is (`this` is its tuples).
     fn rewrite(
         &mut self,
         rewrite: &Rewrite,
+        owner: RelationId,
         id: &str,
         depth: u32,
     ) -> Result<ExpandTree, EngineError> {
         match rewrite {
             Rewrite::Computed { relation } => self.goal(*relation, id, depth),
+            Rewrite::Nil => Ok(ExpandTree::Union {
+                children: Vec::new(),
+            }),
+            Rewrite::This => {
+                let engine = self.engine;
+                let types = engine
+                    .schema
+                    .relation(owner)
+                    .map_or(&[][..], |r| r.allowed());
+                let userset = engine.userset(owner, id);
+                self.stored(owner, id, types, depth, userset)
+            }
             Rewrite::Union { children } => Ok(ExpandTree::Union {
-                children: self.all(children, id, depth)?,
+                children: self.all(children, owner, id, depth)?,
             }),
             Rewrite::Intersection { children } => Ok(ExpandTree::Intersection {
-                children: self.all(children, id, depth)?,
+                children: self.all(children, owner, id, depth)?,
             }),
             Rewrite::Exclusion { base, subtract } => Ok(ExpandTree::Exclusion {
-                base: Box::new(self.rewrite(base, id, depth)?),
-                subtract: Box::new(self.rewrite(subtract, id, depth)?),
+                base: Box::new(self.rewrite(base, owner, id, depth)?),
+                subtract: Box::new(self.rewrite(subtract, owner, id, depth)?),
             }),
             Rewrite::Arrow {
                 tupleset,
@@ -207,12 +244,13 @@ impl<'e, 'a> Expander<'e, 'a> {
     fn all(
         &mut self,
         children: &[Rewrite],
+        owner: RelationId,
         id: &str,
         depth: u32,
     ) -> Result<Vec<ExpandTree>, EngineError> {
         children
             .iter()
-            .map(|child| self.rewrite(child, id, depth))
+            .map(|child| self.rewrite(child, owner, id, depth))
             .collect()
     }
 }

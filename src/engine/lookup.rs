@@ -103,7 +103,13 @@ fn subject_candidates(
         let Some(rel) = engine.schema.relation(relation) else {
             continue;
         };
+        // A relation with a rewrite reads its tuples (`this`) and its rewrite:
+        // candidates only need to be a superset.
+        if let Some(rewrite) = rel.rewrite() {
+            forward_rewrite(engine, rewrite, &id, reader, &mut queue)?;
+        }
         match &rel.kind {
+            RelationKind::Permission { .. } => {}
             RelationKind::Relation { .. } => {
                 let subjects = reader.subjects(
                     engine.namespace_name(rel.namespace),
@@ -122,9 +128,6 @@ fn subject_candidates(
                     queue.push_back((set_relation, set_id));
                 }
             }
-            RelationKind::Permission { rewrite } => {
-                forward_rewrite(engine, rewrite, &id, reader, &mut queue)?;
-            }
         }
     }
     Ok(candidates)
@@ -140,6 +143,8 @@ fn forward_rewrite(
 ) -> Result<(), EngineError> {
     match rewrite {
         Rewrite::Computed { relation } => queue.push_back((*relation, id.to_owned())),
+        // The relation's own tuples are read where its node is.
+        Rewrite::This | Rewrite::Nil => {}
         Rewrite::Union { children } | Rewrite::Intersection { children } => {
             for child in children {
                 forward_rewrite(engine, child, id, reader, queue)?;
@@ -202,33 +207,55 @@ struct Branch {
 struct ReverseGraph {
     uses: HashMap<RelationId, Vec<Use>>,
     relevant: HashSet<RelationId>,
+    /// Relations whose rewrite does not make their own tuples enough
+    /// (`this` under `&` or `-`, or absent): a tuple in one puts a subject
+    /// in it only maybe.
+    tuples_not_enough: HashSet<RelationId>,
+}
+
+impl ReverseGraph {
+    /// Whether a tuple of `relation` alone puts its subject in the relation's set.
+    fn tuples_suffice(&self, relation: RelationId) -> bool {
+        !self.tuples_not_enough.contains(&relation)
+    }
+}
+
+/// Whether `this` stands in `rewrite` with only unions above it.
+fn this_sufficient(rewrite: &Rewrite) -> bool {
+    match rewrite {
+        Rewrite::This => true,
+        Rewrite::Union { children } => children.iter().any(this_sufficient),
+        _ => false,
+    }
 }
 
 impl ReverseGraph {
     fn new(engine: &Engine<'_>, goal: RelationId) -> ReverseGraph {
         let schema = engine.schema;
         let mut uses: HashMap<RelationId, Vec<Use>> = HashMap::new();
+        let mut tuples_not_enough = HashSet::new();
         for (index, rel) in schema.relations.iter().enumerate() {
             let this = RelationId(index as u32);
-            match &rel.kind {
-                RelationKind::Relation { types } => {
-                    for ty in types {
-                        if let AllowedType::SubjectSet { relation, .. } = ty {
-                            uses.entry(*relation)
-                                .or_default()
-                                .push(Use::SubjectSet { relation: this });
-                        }
+            if let RelationKind::Relation { types, rewrite } = &rel.kind {
+                for ty in types {
+                    if let AllowedType::SubjectSet { relation, .. } = ty {
+                        uses.entry(*relation)
+                            .or_default()
+                            .push(Use::SubjectSet { relation: this });
                     }
                 }
-                RelationKind::Permission { rewrite } => {
-                    let mut walk = UseWalk {
-                        engine,
-                        permission: this,
-                        path: Vec::new(),
-                        uses: &mut uses,
-                    };
-                    walk.positive(rewrite, true);
+                if rewrite.as_ref().is_some_and(|r| !this_sufficient(r)) {
+                    tuples_not_enough.insert(this);
                 }
+            }
+            if let Some(rewrite) = rel.rewrite() {
+                let mut walk = UseWalk {
+                    engine,
+                    permission: this,
+                    path: Vec::new(),
+                    uses: &mut uses,
+                };
+                walk.positive(rewrite, true);
             }
         }
         // Positive reads: the edges along which subjects flow into a set.
@@ -245,7 +272,11 @@ impl ReverseGraph {
                 work.extend(reads.get(&r).into_iter().flatten().copied());
             }
         }
-        ReverseGraph { uses, relevant }
+        ReverseGraph {
+            uses,
+            relevant,
+            tuples_not_enough,
+        }
     }
 }
 
@@ -285,6 +316,8 @@ impl UseWalk<'_, '_> {
                 }
             }
             Rewrite::Exclusion { base, .. } => self.positive(base, false),
+            // The relation's own tuples are seeds of the walk, not uses.
+            Rewrite::This | Rewrite::Nil => {}
             Rewrite::Arrow {
                 tupleset,
                 targets,
@@ -492,16 +525,16 @@ fn resource_candidates(
             )),
         ),
     };
-    let seed = Reach {
-        certain: true,
-        hops: 0,
-    };
     for (ty, subject) in exact.into_iter().chain(wildcard) {
         for (index, rel) in schema.relations.iter().enumerate() {
             let this = RelationId(index as u32);
             if !graph.relevant.contains(&this) || !rel.allowed().contains(&ty) {
                 continue;
             }
+            let seed = Reach {
+                certain: graph.tuples_suffice(this),
+                hops: 0,
+            };
             reader.for_each_object_with_subject(
                 engine.namespace_name(rel.namespace),
                 &rel.name,
@@ -559,7 +592,7 @@ fn resource_candidates(
                         relation: engine.relation_name(this).to_owned(),
                     };
                     let next = Reach {
-                        certain: here.certain,
+                        certain: here.certain && graph.tuples_suffice(*user),
                         hops: here.hops + 1,
                     };
                     reader.for_each_object_with_subject(

@@ -65,14 +65,65 @@ pub fn type_edge(from: RelationId, allowed: AllowedType) -> Option<Edge<()>> {
     }
 }
 
-/// Every dependency of the schema: permission rewrites and subject-set types.
+/// Where `this` stands in a relation's rewrite: (somewhere kept, somewhere
+/// subtracted). A relation without a rewrite is its tuples: (true, false).
+pub fn this_polarity(rewrite: Option<&Rewrite>) -> (bool, bool) {
+    fn walk(rewrite: &Rewrite, negative: bool, found: &mut (bool, bool)) {
+        if matches!(rewrite, Rewrite::This) {
+            if negative {
+                found.1 = true;
+            } else {
+                found.0 = true;
+            }
+        }
+        for child in rewrite.children() {
+            walk(child.rewrite, negative || child.subtracted, found);
+        }
+    }
+    let Some(rewrite) = rewrite else {
+        return (true, false);
+    };
+    let mut found = (false, false);
+    walk(rewrite, false, &mut found);
+    found
+}
+
+/// The edges a relation's subject-set types add, with the polarity of
+/// `this` in its rewrite (an edge each way when it stands in both).
+pub fn type_edges(
+    from: RelationId,
+    types: &[AllowedType],
+    rewrite: Option<&Rewrite>,
+) -> Vec<Edge<()>> {
+    let (kept, subtracted) = this_polarity(rewrite);
+    let mut edges = Vec::new();
+    for t in types {
+        if let Some(edge) = type_edge(from, *t) {
+            if subtracted {
+                edges.push(Edge {
+                    negative: true,
+                    ..edge.clone()
+                });
+            }
+            if kept {
+                edges.push(edge);
+            }
+        }
+    }
+    edges
+}
+
+/// Every dependency of the schema: rewrites and subject-set types.
 pub fn dependency_edges(schema: &Schema) -> Vec<Edge<()>> {
     let mut edges = Vec::new();
     for (i, rel) in schema.relations.iter().enumerate() {
         let from = RelationId(i as u32);
         match &rel.kind {
-            RelationKind::Relation { types } => {
-                edges.extend(types.iter().filter_map(|t| type_edge(from, *t)));
+            RelationKind::Relation { types, rewrite } => {
+                edges.extend(type_edges(from, types, rewrite.as_ref()));
+                if let Some(rewrite) = rewrite {
+                    rewrite_edges(from, rewrite, false, &mut edges);
+                }
             }
             RelationKind::Permission { rewrite } => rewrite_edges(from, rewrite, false, &mut edges),
         }

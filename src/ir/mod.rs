@@ -115,8 +115,18 @@ impl Relation {
     /// The allowed subject types of a stored relation (empty for a permission).
     pub fn allowed(&self) -> &[AllowedType] {
         match &self.kind {
-            RelationKind::Relation { types } => types,
+            RelationKind::Relation { types, .. } => types,
             RelationKind::Permission { .. } => &[],
+        }
+    }
+
+    /// What the relation or permission means when it is computed: a
+    /// permission's rewrite, or a relation's rewrite over its own tuples
+    /// (`this`); `None` for a relation that is just its tuples.
+    pub fn rewrite(&self) -> Option<&Rewrite> {
+        match &self.kind {
+            RelationKind::Relation { rewrite, .. } => rewrite.as_ref(),
+            RelationKind::Permission { rewrite } => Some(rewrite),
         }
     }
 }
@@ -125,8 +135,17 @@ impl Relation {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RelationKind {
-    Relation { types: Vec<AllowedType> },
-    Permission { rewrite: Rewrite },
+    /// Tuples of the given types. With a `rewrite`, the relation's set is
+    /// that rewrite, in which [`Rewrite::This`] is the set its tuples give
+    /// (OpenFGA's `define viewer: [user] or editor`, Zanzibar's `_this`).
+    Relation {
+        types: Vec<AllowedType>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rewrite: Option<Rewrite>,
+    },
+    Permission {
+        rewrite: Rewrite,
+    },
 }
 
 /// A subject type a relation accepts.
@@ -182,6 +201,11 @@ pub enum Rewrite {
         base: Box<Rewrite>,
         subtract: Box<Rewrite>,
     },
+    /// The set the enclosing relation's own tuples give (only in a
+    /// relation's rewrite).
+    This,
+    /// The empty set.
+    Nil,
 }
 
 /// A direct sub-rewrite, and whether it is subtracted (the right side of `-`).
@@ -197,7 +221,9 @@ impl Rewrite {
     /// recurse through this; evaluation matches on the operator instead.
     pub fn children(&self) -> impl Iterator<Item = Child<'_>> {
         let (list, exclusion): (&[Rewrite], _) = match self {
-            Rewrite::Computed { .. } | Rewrite::Arrow { .. } => (&[], None),
+            Rewrite::Computed { .. } | Rewrite::Arrow { .. } | Rewrite::This | Rewrite::Nil => {
+                (&[], None)
+            }
             Rewrite::Union { children } | Rewrite::Intersection { children } => (children, None),
             Rewrite::Exclusion { base, subtract } => (&[], Some((&**base, &**subtract))),
         };
@@ -228,9 +254,11 @@ impl Rewrite {
                 Some((*tupleset, EdgeKind::Tupleset)),
                 Some((*tupleset, targets.as_slice())),
             ),
-            Rewrite::Union { .. } | Rewrite::Intersection { .. } | Rewrite::Exclusion { .. } => {
-                (None, None)
-            }
+            Rewrite::Union { .. }
+            | Rewrite::Intersection { .. }
+            | Rewrite::Exclusion { .. }
+            | Rewrite::This
+            | Rewrite::Nil => (None, None),
         };
         let through = arrow.into_iter().flat_map(|(tupleset, targets)| {
             targets

@@ -59,7 +59,10 @@ pub(super) fn validate(schema: &Schema) -> Result<(), IrError> {
             return Err(invalid(format!("relation `{}` is defined twice", rel.name)));
         }
         match &rel.kind {
-            RelationKind::Relation { types } => {
+            RelationKind::Relation { types, rewrite } => {
+                if let Some(rewrite) = rewrite {
+                    check_rewrite(schema, rel.namespace, rewrite, true, 0)?;
+                }
                 if types.is_empty() {
                     return Err(invalid(format!("relation `{}` has no types", rel.name)));
                 }
@@ -82,7 +85,7 @@ pub(super) fn validate(schema: &Schema) -> Result<(), IrError> {
                 }
             }
             RelationKind::Permission { rewrite } => {
-                check_rewrite(schema, rel.namespace, rewrite, 0)?;
+                check_rewrite(schema, rel.namespace, rewrite, false, 0)?;
             }
         }
     }
@@ -109,10 +112,12 @@ pub(super) fn acyclic(edges: &[Edge<()>], rel_count: usize) -> Result<(), IrErro
 /// Rewrites deeper than this are refused, so that no interpreter recursion can overflow.
 pub const MAX_REWRITE_DEPTH: usize = 256;
 
+/// `in_relation`: the rewrite is a relation's, where `this` may stand.
 fn check_rewrite(
     schema: &Schema,
     ns: NamespaceId,
     rewrite: &Rewrite,
+    in_relation: bool,
     depth: usize,
 ) -> Result<(), IrError> {
     if depth > MAX_REWRITE_DEPTH {
@@ -136,7 +141,7 @@ fn check_rewrite(
                 .allowed()
                 .iter()
                 .all(|t| matches!(t, AllowedType::Object { .. }));
-            if tupleset.is_permission() || !objects_only {
+            if tupleset.rewrite().is_some() || !objects_only {
                 return Err(invalid(
                     "an arrow's tupleset must be a relation of object types",
                 ));
@@ -155,9 +160,12 @@ fn check_rewrite(
                 return Err(invalid("an empty union or intersection"));
             }
         }
-        Rewrite::Exclusion { .. } => {}
+        Rewrite::This if !in_relation => {
+            return Err(invalid("`this` stands in a permission"));
+        }
+        Rewrite::Exclusion { .. } | Rewrite::This | Rewrite::Nil => {}
     }
     rewrite
         .children()
-        .try_for_each(|c| check_rewrite(schema, ns, c.rewrite, depth + 1))
+        .try_for_each(|c| check_rewrite(schema, ns, c.rewrite, in_relation, depth + 1))
 }

@@ -62,7 +62,7 @@ pub const REACH_OBJECTS: usize = 32;
 pub fn arrow_tuplesets(schema: &ir::Schema) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for relation in &schema.relations {
-        let ir::RelationKind::Permission { rewrite } = &relation.kind else {
+        let Some(rewrite) = relation.rewrite() else {
             continue;
         };
         let mut stack = vec![rewrite];
