@@ -19,6 +19,23 @@ pub fn format(parsed: &Parsed<'_>, src: &str) -> String {
         next_comment: 0,
         out: String::new(),
         last_end: 0,
+        docs_from_tree: false,
+    };
+    f.file(&parsed.ast);
+    f.out
+}
+
+/// Formats a tree read from another language (`zanzi convert`): its doc
+/// comments come from the tree, as `///` lines, and `src` is the foreign
+/// text its spans point into (for the blank lines between members).
+pub fn format_tree(parsed: &Parsed<'_>, src: &str) -> String {
+    let mut f = Formatter {
+        src,
+        comments: &parsed.comments,
+        next_comment: 0,
+        out: String::new(),
+        last_end: 0,
+        docs_from_tree: true,
     };
     f.file(&parsed.ast);
     f.out
@@ -42,6 +59,8 @@ struct Formatter<'a, 'src> {
     out: String,
     /// Where the last thing written ended in the source.
     last_end: u32,
+    /// Write each declaration's doc lines from the tree (the source is not zanzi's).
+    docs_from_tree: bool,
 }
 
 impl Formatter<'_, '_> {
@@ -55,6 +74,7 @@ impl Formatter<'_, '_> {
             }
             first = false;
             self.leading_comments(ns.span.start, 0, false, true);
+            self.docs(&ns.doc, 0);
             self.out.push_str("namespace ");
             self.name(ns.name);
             let body_end = ns.span.end.saturating_sub(1);
@@ -78,6 +98,12 @@ impl Formatter<'_, '_> {
                 first_member = false;
                 self.leading_comments(member.span().start, 2, keep_blank, true);
                 self.inner_comments(member.span(), 2);
+                let doc = match member {
+                    Member::Relation(r) => &r.doc[..],
+                    Member::Permission(p) => &p.doc[..],
+                    Member::Error(_) => &[],
+                };
+                self.docs(doc, 2);
                 self.out.push_str("  ");
                 self.member(member);
                 self.last_end = member.span().end;
@@ -92,6 +118,22 @@ impl Formatter<'_, '_> {
         }
         let end = u32::try_from(self.src.len()).unwrap_or(u32::MAX);
         self.leading_comments(end.saturating_add(1), 0, !first, false);
+    }
+
+    /// Doc lines from the tree, when the source's own comments are not zanzi's.
+    fn docs(&mut self, doc: &[&str], indent: usize) {
+        if !self.docs_from_tree {
+            return;
+        }
+        for line in doc {
+            let line = line.trim_end();
+            let text = if line.is_empty() {
+                "///".to_owned()
+            } else {
+                format!("/// {line}")
+            };
+            self.comment_line(&text, indent);
+        }
     }
 
     /// Writes the comments that start before `before`, each on its own line.
