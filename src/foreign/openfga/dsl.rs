@@ -14,7 +14,7 @@
 //! definition becomes an [`ast::Member::Error`], so it yields one diagnostic.
 
 use super::lexer::{lex, span, Tok, Token};
-use super::{doc_above, not_supported_condition, MAX_DEPTH};
+use super::{doc_above, not_supported_condition, without_conditional_duplicates, MAX_DEPTH};
 use crate::diagnostics::{codes, Diagnostic, Label};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Expr, Ident, Op, TypeRef};
@@ -147,6 +147,13 @@ impl<'src> Parser<'_, 'src> {
     /// `condition` block), returning the end of the last token skipped.
     fn recover(&mut self, stops: &[&str]) -> u32 {
         let mut end = self.last_end();
+        let line_start =
+            self.pos == 0 || self.toks.get(self.pos - 1).map(|t| t.tok) == Some(Tok::Newline);
+        if let Some(Tok::Word(w)) = self.peek_tok().filter(|_| line_start) {
+            if stops.contains(&w) {
+                return end;
+            }
+        }
         while let Some(t) = self.peek() {
             if t.tok == Tok::Newline {
                 let next = self.toks.get(self.pos + 1).map(|t| t.tok);
@@ -195,8 +202,8 @@ impl<'src> Parser<'_, 'src> {
                     )
                     .with_note("a module holds part of a model, listed in an `fga.mod` file")
                     .with_help(
-                        "combine the modules into one model (`fga model transform --file fga.mod`) \
-                         and load that",
+                        "load the whole model: `fga model write --file fga.mod` stores it, \
+                         `fga model get --format fga` prints it as one file",
                     ),
                 );
             }
@@ -538,7 +545,7 @@ impl<'src> Parser<'_, 'src> {
     /// `[user, user:*, group#member, user with cond]`, read as `this`.
     fn direct_types(&mut self) -> Result<Expr<'src>, Failed> {
         let open = self.bump().map_or(self.eof_span(), |t| t.span);
-        let mut types = Vec::new();
+        let mut types: Vec<(TypeRef<'src>, bool)> = Vec::new();
         loop {
             self.skip_newlines();
             let ty = self.name("a type")?;
@@ -554,6 +561,7 @@ impl<'src> Parser<'_, 'src> {
                 }
                 _ => TypeRef::Object(ty),
             };
+            let conditional = self.at_word("with");
             if let Some(with) = self.peek().filter(|t| t.tok == Tok::Word("with")) {
                 self.pos += 1;
                 let condition = self.name("a condition name after `with`")?;
@@ -570,17 +578,36 @@ impl<'src> Parser<'_, 'src> {
                     .with_help("remove `with …` to allow the type without the condition"),
                 );
             }
-            types.push(type_ref);
+            types.push((type_ref, conditional));
             self.skip_newlines();
             match self.peek_tok() {
                 Some(Tok::Comma) => self.pos += 1,
                 Some(Tok::RBracket) => break,
+                // A line that starts a new definition: the list was left open.
+                None | Some(Tok::Condition(_)) => return Err(self.unclosed(open)),
+                Some(Tok::Word(w)) if matches!(w, "define" | "type" | "extend" | "relations") => {
+                    return Err(self.unclosed(open))
+                }
                 _ => return Err(self.expected("`,` or `]`")),
             }
         }
         let close = self.bump().map_or(self.eof_span(), |t| t.span);
-        self.direct = Some(types);
+        self.direct = Some(without_conditional_duplicates(types));
         Ok(Expr::This(open.to(close)))
+    }
+}
+
+impl Parser<'_, '_> {
+    fn unclosed(&mut self, open: Span) -> Failed {
+        self.diags.push(
+            Diagnostic::new(
+                codes::E0601,
+                "`[` is not closed",
+                Label::new(open, "this list of types has no `]`"),
+            )
+            .with_help("end the list with `]`"),
+        );
+        Failed
     }
 }
 

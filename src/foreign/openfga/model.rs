@@ -11,7 +11,7 @@
 //! read through its wrapper.
 
 use super::json::{self, Str, Value};
-use super::{not_supported_condition, MAX_DEPTH};
+use super::{not_supported_condition, without_conditional_duplicates, MAX_DEPTH};
 use crate::diagnostics::{codes, Diagnostic, Label};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Expr, Ident, Op, TypeRef};
@@ -232,9 +232,15 @@ impl<'src> Lowerer<'_, 'src> {
             };
             let types = entries
                 .iter()
-                .filter_map(|entry| self.type_ref(entry).ok())
+                .filter_map(|entry| {
+                    let conditional = matches!(
+                        entry.get("condition"),
+                        Some(Value::String(c)) if !c.raw.is_empty()
+                    );
+                    Some((self.type_ref(entry).ok()?, conditional))
+                })
                 .collect();
-            out.push((key.raw, types));
+            out.push((key.raw, without_conditional_duplicates(types)));
         }
         out
     }

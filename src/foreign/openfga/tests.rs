@@ -280,7 +280,7 @@ fn syntax_errors_point_at_the_place_and_do_not_cascade() {
         // Unclosed bracket.
         (
             "model\n  schema 1.1\ntype user\n  relations\n    define a: [user\ntype doc\n",
-            &[(6, 1, "E0601")],
+            &[(5, 15, "E0601")],
         ),
         // A bad character reports once.
         (
