@@ -585,7 +585,7 @@ impl<'src> Parser<'_, 'src> {
                 Some(Tok::RBracket) => break,
                 // A line that starts a new definition: the list was left open.
                 None | Some(Tok::Condition(_)) => return Err(self.unclosed(open)),
-                Some(Tok::Word(w)) if matches!(w, "define" | "type" | "extend" | "relations") => {
+                Some(Tok::Word("define" | "type" | "extend" | "relations")) => {
                     return Err(self.unclosed(open))
                 }
                 _ => return Err(self.expected("`,` or `]`")),

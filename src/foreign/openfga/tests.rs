@@ -95,6 +95,9 @@ fn docs(doc: &[&str]) -> String {
     }
 }
 
+/// A source and the (line, column, code) it reports.
+type Case = (&'static str, &'static [(usize, usize, &'static str)]);
+
 /// (line, column, code) of every diagnostic, 1-based.
 fn places(src: &str, diags: &[Diagnostic]) -> Vec<(usize, usize, String)> {
     diags
@@ -257,7 +260,7 @@ fn one_operator_per_group_as_in_openfga() {
 
 #[test]
 fn syntax_errors_point_at_the_place_and_do_not_cascade() {
-    let cases: &[(&str, &[(usize, usize, &str)])] = &[
+    let cases: &[Case] = &[
         // No header.
         ("type user\n", &[(1, 1, "E0601")]),
         // `schema 1.0`.
@@ -318,7 +321,7 @@ fn conditions_keep_the_type() {
 
 #[test]
 fn json_errors_point_at_the_place() {
-    let cases: &[(&str, &[(usize, usize, &str)])] = &[
+    let cases: &[Case] = &[
         ("{\"schema_version\": \"1.1\",\n \"type_definitions\": [\n  {\"type\": 3}]}", &[(3, 12, "E0601")]),
         ("{\"schema_version\": \"1.0\", \"type_definitions\": []}", &[(1, 21, "E0650")]),
         ("{\"type_definitions\": []}", &[(1, 1, "E0601")]),
