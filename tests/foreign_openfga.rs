@@ -260,6 +260,7 @@ fn json_models_check_like_dsl_models() {
     let (json, dsl) = (json.schema.unwrap(), dsl.schema.unwrap());
     let tuples = [
         "organization:acme#owner@user:anne",
+        "organization:acme#repo_admin@organization:acme#member",
         "repo:acme/widgets#owner@organization:acme",
         "team:eng#member@user:bob",
         "repo:acme/widgets#writer@team:eng#member",
