@@ -1,7 +1,8 @@
 //! UI tests: each file in `tests/ui/` holds one mistake (or a few, in
 //! `many_errors`), marked `//~ CODE` on the line of each primary label. The
 //! marks must match exactly, and the output of `zanzi validate` (human and
-//! JSON) is snapshotted. Directories in `tests/ui/` are one schema each.
+//! JSON) is snapshotted. Directories in `tests/ui/` are one schema each,
+//! except `foreign/`, which holds single foreign schemas (`#~ CODE` marks).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,7 +14,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-/// (file name, line, code) of every `//~ CODE` mark.
+/// (file name, line, code) of every `//~ CODE` (or `#~ CODE`) mark.
 fn marks(path: &Path) -> BTreeSet<(String, usize, String)> {
     let files: Vec<_> = if path.is_dir() {
         let mut files: Vec<_> = std::fs::read_dir(path)
@@ -29,7 +30,8 @@ fn marks(path: &Path) -> BTreeSet<(String, usize, String)> {
     for file in files {
         let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
         for (i, line) in text.lines().enumerate() {
-            if let Some((_, codes)) = line.split_once("//~") {
+            // `#~` in foreign files whose comments start with `#` (OpenFGA).
+            if let Some((_, codes)) = line.split_once("//~").or_else(|| line.split_once("#~")) {
                 for code in codes.split_whitespace() {
                     marks.insert((relative(&file), i + 1, code.to_owned()));
                 }
@@ -99,13 +101,19 @@ fn ui_files() {
     insta::glob!("ui/*.zanzi", check);
 }
 
+/// Foreign schemas (`tests/ui/foreign/`), diagnostics on their own lines.
+#[test]
+fn ui_foreign_files() {
+    insta::glob!("ui/foreign/*", check);
+}
+
 #[test]
 fn ui_schemas_spanning_several_files() {
     let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui");
     let mut dirs: Vec<_> = std::fs::read_dir(ui)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
+        .filter(|p| p.is_dir() && !p.ends_with("foreign"))
         .collect();
     dirs.sort();
     assert!(!dirs.is_empty());

@@ -114,7 +114,8 @@ impl Dialect {
 
 /// Whether a JSON text is an OpenFGA authorization model.
 fn is_openfga_json(text: &str) -> bool {
-    text.trim_start().starts_with('{') && text.contains("\"type_definitions\"")
+    text.trim_start().starts_with('{')
+        && (text.contains("\"type_definitions\"") || text.contains("\"schema_version\""))
 }
 
 /// Lexes and parses one foreign file into zanzi's syntax tree. Like

@@ -1,23 +1,98 @@
-//! Placeholder until the front end lands.
+//! OpenFGA models, in the DSL (schema 1.1, `.fga`) and in the JSON form the
+//! OpenFGA API takes, read into zanzi's syntax tree.
+//!
+//! OpenFGA relations both store tuples and compute, so the mapping is:
+//! `define r: [user]` is a relation; `define r: [user] or editor` is a
+//! relation whose rewrite reads its own tuples as `this`
+//! (`relation r: user = this | editor`); a definition without `[…]` is a
+//! permission. `y from z` is the arrow `z->y`; `or`, `and` and `but not` are
+//! `|`, `&` and `-`. Names are kept verbatim; conditions are reported as not
+//! supported yet (E0602) and skipped, keeping the types they guard.
 
-use crate::diagnostics::Diagnostic;
-use crate::source::FileId;
+mod dsl;
+mod json;
+mod lexer;
+mod model;
+
+use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::source::{FileId, Span};
+use crate::syntax::ast::TypeRef;
 use crate::syntax::Parsed;
 
+/// How deep parentheses (DSL) or usersets (JSON) may nest, as in zanzi (E0007).
+const MAX_DEPTH: usize = 64;
+
 /// Parses one DSL file.
-pub fn parse_dsl<'src>(
-    _file: FileId,
-    _src: &'src str,
-    _diags: &mut Vec<Diagnostic>,
-) -> Parsed<'src> {
-    Parsed::default()
+pub fn parse_dsl<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> Parsed<'src> {
+    dsl::parse(file, src, diags)
 }
 
 /// Parses one JSON model.
-pub fn parse_json<'src>(
-    _file: FileId,
-    _src: &'src str,
-    _diags: &mut Vec<Diagnostic>,
-) -> Parsed<'src> {
-    Parsed::default()
+pub fn parse_json<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> Parsed<'src> {
+    model::parse(file, src, diags)
 }
+
+/// The `#` comment lines right above the line holding `offset`, markers and
+/// one leading space stripped: OpenFGA has no doc comments, and these are
+/// what its models use to document a type or relation.
+fn doc_above(src: &str, offset: u32) -> Vec<&str> {
+    let before = src.get(..offset as usize).unwrap_or_default();
+    let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let mut doc = Vec::new();
+    for line in src.get(..line_start).unwrap_or_default().lines().rev() {
+        let Some(text) = line.trim().strip_prefix('#') else {
+            break;
+        };
+        doc.push(text.strip_prefix(' ').unwrap_or(text).trim_end());
+    }
+    doc.reverse();
+    doc
+}
+
+/// The allowed types with those under a condition (`user with c`, already
+/// reported) dropped where the same type is also allowed without one:
+/// `[user, user with c]` is not a duplicate in OpenFGA (W0101).
+fn without_conditional_duplicates<'src>(types: Vec<(TypeRef<'src>, bool)>) -> Vec<TypeRef<'src>> {
+    fn key<'a>(t: &TypeRef<'a>) -> (&'a str, &'a str) {
+        match t {
+            TypeRef::Object(n) => (n.text, ""),
+            TypeRef::Wildcard(n, _) => (n.text, "*"),
+            TypeRef::SubjectSet(n, r) => (n.text, r.text),
+        }
+    }
+    let unconditional: Vec<_> = types
+        .iter()
+        .filter(|(_, conditional)| !conditional)
+        .map(|(t, _)| key(t))
+        .collect();
+    let mut seen_conditional = Vec::new();
+    types
+        .into_iter()
+        .filter(|(t, conditional)| {
+            if !conditional {
+                return true;
+            }
+            let k = key(t);
+            if unconditional.contains(&k) || seen_conditional.contains(&k) {
+                return false;
+            }
+            seen_conditional.push(k);
+            true
+        })
+        .map(|(t, _)| t)
+        .collect()
+}
+
+/// E0602 for a `condition` block (DSL) or a `conditions` entry (JSON).
+fn not_supported_condition(name: Span, src: &str) -> Diagnostic {
+    let text = src.get(name.range()).unwrap_or_default();
+    Diagnostic::new(
+        codes::E0602,
+        format!("OpenFGA conditions are not supported yet (condition `{text}`)"),
+        Label::new(name, "a condition"),
+    )
+    .with_note("conditions arrive with zanzi's conditions support")
+}
+
+#[cfg(test)]
+mod tests;
