@@ -100,6 +100,7 @@ codes! {
     E0602,
     E0603,
     W0601,
+    E0630,
 }
 
 /// `docs/errors.md`: every explanation in one page (a test keeps the file in sync).
