@@ -429,7 +429,8 @@ mod tests {
     #[test]
     fn deep_nesting_stops_lexing() {
         let mut diags = vec![];
-        let lexed = lex(FileId(0), &"(".repeat(MAX_NESTING + 1), &mut diags);
+        let src = "(".repeat(MAX_NESTING + 1);
+        let lexed = lex(FileId(0), &src, &mut diags);
         assert!(lexed.tokens.is_empty());
         assert_eq!(diags[0].code, codes::E0007);
     }

@@ -73,8 +73,9 @@ impl<'a, 'src> Parser<'a, 'src> {
             .map_or_else(|| self.eof(), |t| t.span)
     }
 
+    /// Where the file ends, trailing blank lines aside.
     fn eof(&self) -> Span {
-        let end = super::lexer::to_u32(self.src.len());
+        let end = super::lexer::to_u32(self.src.trim_end().len());
         Span::new(self.file, end, end)
     }
 
