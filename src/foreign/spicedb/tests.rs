@@ -68,9 +68,7 @@ fn show(expr: &Expr<'_>) -> String {
 
 /// The permission `p` of a one-definition schema, shown, and the codes.
 fn permission(expr: &str) -> (String, Vec<&'static str>) {
-    let src = format!(
-        "definition d {{\n    relation a: d\n    permission p = {expr}\n}}\n",
-    );
+    let src = format!("definition d {{\n    relation a: d\n    permission p = {expr}\n}}\n",);
     let (parsed, diags) = run(&src);
     let ns = namespaces(&parsed)[0];
     let shown = ns
@@ -100,7 +98,11 @@ fn precedence_is_spicedbs_plus_then_and_then_minus() {
         ("(a + b) - c", "(a | b) - c", 0),
         ("a - (b - c)", "a - (b - c)", 0),
         ("((a))", "((a))", 0),
-        ("p->a + p.any(a) - p.all(a)", "(p->a | p.any(a)) - p.all(a)", 1),
+        (
+            "p->a + p.any(a) - p.all(a)",
+            "(p->a | p.any(a)) - p.all(a)",
+            1,
+        ),
         ("(a + b) & (c - d) + nil", "(a | b) & ((c - d) | nil)", 1),
     ];
     for (source, expected, warnings) in cases {
@@ -192,10 +194,7 @@ fn caveats_and_expiration_are_reported_and_read_around() {
         codes_of(&diags),
         vec!["E0602", "E0602", "E0602", "E0602", "E0602"]
     );
-    let lines: Vec<usize> = diags
-        .iter()
-        .map(|d| line_of(src, d))
-        .collect();
+    let lines: Vec<usize> = diags.iter().map(|d| line_of(src, d)).collect();
     assert_eq!(lines, vec![1, 5, 10, 11, 12]);
     let ns = namespaces(&parsed);
     assert_eq!(ns.len(), 2);
@@ -236,9 +235,7 @@ fn one_error_per_broken_member_and_the_rest_is_read() {
     let (parsed, diags) = run(src);
     let found: Vec<(usize, &str)> = diags
         .iter()
-        .map(|d| {
-(line_of(src, d), d.code.as_str())
-        })
+        .map(|d| (line_of(src, d), d.code.as_str()))
         .collect();
     assert_eq!(
         found,
