@@ -33,7 +33,7 @@ pub fn parse<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) ->
     let mut ast = parser.file();
     let mut broken_names = std::mem::take(&mut parser.broken);
     let partials = std::mem::take(&mut parser.partials);
-    partials.inline(&mut ast, diags);
+    partials.inline(&mut ast, &mut broken_names, diags);
     drop_lex_cascades(&lexed, diags, first_parser_diag);
     // A member with a bad character in it was read without that character:
     // analysing it would only add follow-on errors.

@@ -5,7 +5,7 @@
 
 use crate::diagnostics::{codes, Diagnostic, Label};
 use crate::source::Span;
-use crate::syntax::ast::{File, Ident, Item, Member};
+use crate::syntax::ast::{Expr, File, Ident, Item, Member};
 
 /// Copies beyond this many members are refused: partials that use each
 /// other twice over grow exponentially.
@@ -48,7 +48,15 @@ impl<'src> Partials<'src> {
 
     /// Replaces every `...name` in the definitions of `file` with the
     /// partial's members.
-    pub(super) fn inline(&self, file: &mut File<'src>, diags: &mut Vec<Diagnostic>) {
+    /// A definition that uses a partial which could not be inlined lacks its
+    /// members: the names it uses but does not declare join `broken`, so
+    /// analysis does not report them too.
+    pub(super) fn inline(
+        &self,
+        file: &mut File<'src>,
+        broken: &mut Vec<&'src str>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
         if self.references.is_empty() {
             return;
         }
@@ -58,7 +66,20 @@ impl<'src> Partials<'src> {
                 continue;
             };
             let members = std::mem::take(&mut ns.members);
+            let before = diags.len();
             ns.members = self.expand(members, &mut Vec::new(), &mut budget, diags);
+            if diags.len() > before {
+                let declared: Vec<&str> = ns.members.iter().filter_map(member_name).collect();
+                for member in &ns.members {
+                    if let Member::Permission(p) = member {
+                        used_names(&p.expr, &mut |name| {
+                            if !declared.contains(&name) {
+                                broken.push(name);
+                            }
+                        });
+                    }
+                }
+            }
         }
     }
 
@@ -123,5 +144,29 @@ impl<'src> Partials<'src> {
             stack.pop();
         }
         out
+    }
+}
+
+fn member_name<'src>(member: &Member<'src>) -> Option<&'src str> {
+    match member {
+        Member::Relation(r) => Some(r.name.text),
+        Member::Permission(p) => Some(p.name.text),
+        Member::Error(_) => None,
+    }
+}
+
+/// Every name an expression reads in its own definition.
+fn used_names<'src>(expr: &Expr<'src>, out: &mut impl FnMut(&'src str)) {
+    match expr {
+        Expr::Name(name) => out(name.text),
+        Expr::Arrow { tupleset, .. } => out(tupleset.text),
+        Expr::Paren(inner, _) => used_names(inner, out),
+        Expr::Chain { head, rest, .. } => {
+            used_names(head, out);
+            for (_, _, e) in rest {
+                used_names(e, out);
+            }
+        }
+        Expr::Nil(_) | Expr::This(_) => {}
     }
 }
