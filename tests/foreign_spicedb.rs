@@ -245,7 +245,7 @@ fn each_error_at_its_line_and_column() {
         // An operator without a right side.
         (
             "definition d {\n  relation a: d\n  permission p = a +\n}\n",
-            (4, 1, "E0601"),
+            (3, 21, "E0601"),
         ),
         // An unclosed parenthesis.
         (
@@ -317,7 +317,7 @@ fn each_error_at_its_line_and_column() {
 fn errors_do_not_cascade_into_analysis() {
     // `view` failed to parse: `edit = view` is not reported as unknown.
     let src = "definition user {}\ndefinition d {\n  relation a: user\n  permission view = a +\n  permission edit = view\n}\n";
-    assert_eq!(diagnostics(src), vec![(5, 3, "E0601".to_owned())]);
+    assert_eq!(diagnostics(src), vec![(4, 24, "E0601".to_owned())]);
     // A caveated relation keeps its type: `a` is known and allows `user`.
     let src =
         "definition user {}\ndefinition d {\n  relation a: user with c\n  permission p = a\n}\n";

@@ -8,7 +8,7 @@
 
 use super::expr::{self, Node};
 use super::lexer::{Tok, Token};
-use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::diagnostics::{codes, Applicability, Diagnostic, Edit, Label};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, ArrowForm, Expr, Ident, Op, TypeRef};
 use crate::syntax::Comment;
@@ -116,16 +116,36 @@ impl<'a, 'src> Parser<'a, 'src> {
         self.src.get(span.range()).unwrap_or("")
     }
 
-    /// Reports "expected X, found Y" at the current token.
+    /// Reports "expected X, found Y" at the current token, or at the end
+    /// of the previous line when the current token starts another line
+    /// (`viewer +` then a new member: the `+` lacks its operand).
     fn expected(&mut self, what: &str, context: &str) -> Reported {
         let message = format!("expected {what} {context}, found {}", self.found());
-        let span = self.peek_span();
+        let mut span = self.peek_span();
+        if self.pos > 0 {
+            let prev_end = self.prev_span().end;
+            let between = self.src.get(prev_end as usize..span.start as usize);
+            if between.is_some_and(|b| b.contains(['\n', '\r'])) {
+                span = Span::new(self.file, prev_end, prev_end);
+            }
+        }
         self.diags.push(Diagnostic::new(
             codes::E0601,
             message,
             Label::new(span, format!("expected {what}")),
         ));
         Reported
+    }
+
+    /// Gives the error just reported a fix: `mark` written after `name`.
+    fn insert_after(&mut self, name: Ident<'_>, mark: &str, reported: Reported) -> Reported {
+        let at = Span::new(self.file, name.span.end, name.span.end);
+        if let Some(last) = self.diags.last_mut() {
+            let help = format!("write `{}{mark}`", name.text);
+            let edit = Edit::new(at, mark, Applicability::MachineApplicable);
+            *last = last.clone().with_fix(help, edit);
+        }
+        reported
     }
 
     fn expect(&mut self, token: Token<'_>, context: &str) -> PResult<Span> {
@@ -564,10 +584,8 @@ impl<'a, 'src> Parser<'a, 'src> {
         let start = self.bump();
         let name = self.name("a relation name", "after `relation`")?;
         *name_out = Some(name.text);
-        self.expect(
-            Token::Colon,
-            &format!("after relation name `{}`", name.text),
-        )?;
+        self.expect(Token::Colon, &format!("after relation name `{}`", name.text))
+            .map_err(|r| self.insert_after(name, ":", r))?;
         let mut types = vec![self.type_ref("after `:`")?];
         while self.eat(Token::Pipe).is_some() {
             types.push(self.type_ref("after `|`")?);
@@ -666,7 +684,8 @@ impl<'a, 'src> Parser<'a, 'src> {
                 self.name("a type", "after `|` in the type annotation")?;
             }
         }
-        self.expect(Token::Eq, &format!("after permission name `{}`", name.text))?;
+        self.expect(Token::Eq, &format!("after permission name `{}`", name.text))
+            .map_err(|r| self.insert_after(name, " =", r))?;
         let node = self.expression("after `=`")?;
         let expr = expr::lower(node, self.src, self.diags).ok_or(Reported)?;
         Ok(ast::Member::Permission(ast::Permission {

@@ -239,7 +239,7 @@ fn one_error_per_broken_member_and_the_rest_is_read() {
         .collect();
     assert_eq!(
         found,
-        vec![(4, "E0601"), (7, "E0601"), (7, "E0601"), (12, "E0601")],
+        vec![(4, "E0601"), (6, "E0601"), (7, "E0601"), (12, "E0601")],
         "{diags:#?}"
     );
     assert_eq!(parsed.broken_names, vec!["viewer", "edit", "view"]);
