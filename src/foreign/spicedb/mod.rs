@@ -17,6 +17,7 @@ mod expr;
 mod lexer;
 mod parser;
 mod partials;
+mod terms;
 #[cfg(test)]
 mod tests;
 

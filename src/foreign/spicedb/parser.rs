@@ -6,34 +6,34 @@
 //! what could not be read becomes an `Error` node and its name a broken
 //! name, so that analysis stays silent about it.
 
-use super::expr::{self, Node};
+use super::expr;
 use super::lexer::{Tok, Token};
 use crate::diagnostics::{codes, Applicability, Diagnostic, Edit, Label};
 use crate::source::{FileId, Span};
-use crate::syntax::ast::{self, ArrowForm, Expr, Ident, Op, TypeRef};
+use crate::syntax::ast::{self, Ident, TypeRef};
 use crate::syntax::Comment;
 
 /// A problem already reported; the caller recovers.
 pub(super) struct Reported;
 
-type PResult<T> = Result<T, Reported>;
+pub(super) type PResult<T> = Result<T, Reported>;
 
 /// The `use` flags SpiceDB's lexer turns on.
 #[derive(Default)]
-struct Flags {
+pub(super) struct Flags {
     /// `use self`: `self` is a keyword.
-    self_keyword: bool,
+    pub(super) self_keyword: bool,
 }
 
 pub(super) struct Parser<'a, 'src> {
-    file: FileId,
-    src: &'src str,
-    toks: &'a [Tok<'src>],
+    pub(super) file: FileId,
+    pub(super) src: &'src str,
+    pub(super) toks: &'a [Tok<'src>],
     comments: &'a [Comment<'src>],
     pos: usize,
     pub(super) diags: &'a mut Vec<Diagnostic>,
     pub(super) broken: Vec<&'src str>,
-    flags: Flags,
+    pub(super) flags: Flags,
     seen_definition: bool,
     /// `partial name { … }` blocks, inlined where `...name` appears.
     pub(super) partials: super::partials::Partials<'src>,
@@ -63,11 +63,11 @@ impl<'a, 'src> Parser<'a, 'src> {
 
     // ----- token access -----
 
-    fn peek(&self) -> Option<Token<'src>> {
+    pub(super) fn peek(&self) -> Option<Token<'src>> {
         self.toks.get(self.pos).map(|t| t.token)
     }
 
-    fn peek_span(&self) -> Span {
+    pub(super) fn peek_span(&self) -> Span {
         self.toks
             .get(self.pos)
             .map_or_else(|| self.eof(), |t| t.span)
@@ -80,14 +80,14 @@ impl<'a, 'src> Parser<'a, 'src> {
     }
 
     /// The end of the last token taken, for spans.
-    fn prev_span(&self) -> Span {
+    pub(super) fn prev_span(&self) -> Span {
         self.pos
             .checked_sub(1)
             .and_then(|i| self.toks.get(i))
             .map_or_else(|| self.eof(), |t| t.span)
     }
 
-    fn bump(&mut self) -> Span {
+    pub(super) fn bump(&mut self) -> Span {
         let span = self.peek_span();
         if self.pos < self.toks.len() {
             self.pos += 1;
@@ -95,7 +95,7 @@ impl<'a, 'src> Parser<'a, 'src> {
         span
     }
 
-    fn at(&self, token: Token<'_>) -> bool {
+    pub(super) fn at(&self, token: Token<'_>) -> bool {
         self.peek() == Some(token)
     }
 
@@ -103,11 +103,11 @@ impl<'a, 'src> Parser<'a, 'src> {
         matches!(self.peek(), Some(Token::Name(name)) if name == word)
     }
 
-    fn eat(&mut self, token: Token<'_>) -> Option<Span> {
+    pub(super) fn eat(&mut self, token: Token<'_>) -> Option<Span> {
         self.at(token).then(|| self.bump())
     }
 
-    fn found(&self) -> String {
+    pub(super) fn found(&self) -> String {
         self.peek()
             .map_or_else(|| "end of file".to_owned(), |t| t.describe())
     }
@@ -119,7 +119,7 @@ impl<'a, 'src> Parser<'a, 'src> {
     /// Reports "expected X, found Y" at the current token, or at the end
     /// of the previous line when the current token starts another line
     /// (`viewer +` then a new member: the `+` lacks its operand).
-    fn expected(&mut self, what: &str, context: &str) -> Reported {
+    pub(super) fn expected(&mut self, what: &str, context: &str) -> Reported {
         let message = format!("expected {what} {context}, found {}", self.found());
         let mut span = self.peek_span();
         if self.pos > 0 {
@@ -148,14 +148,14 @@ impl<'a, 'src> Parser<'a, 'src> {
         reported
     }
 
-    fn expect(&mut self, token: Token<'_>, context: &str) -> PResult<Span> {
+    pub(super) fn expect(&mut self, token: Token<'_>, context: &str) -> PResult<Span> {
         match self.eat(token) {
             Some(span) => Ok(span),
             None => Err(self.expected(&token.describe(), context)),
         }
     }
 
-    fn name(&mut self, what: &str, context: &str) -> PResult<Ident<'src>> {
+    pub(super) fn name(&mut self, what: &str, context: &str) -> PResult<Ident<'src>> {
         match self.peek() {
             Some(Token::Name(name)) => Ok(Ident::verbatim(name, self.bump())),
             _ => Err(self.expected(what, context)),
@@ -584,8 +584,11 @@ impl<'a, 'src> Parser<'a, 'src> {
         let start = self.bump();
         let name = self.name("a relation name", "after `relation`")?;
         *name_out = Some(name.text);
-        self.expect(Token::Colon, &format!("after relation name `{}`", name.text))
-            .map_err(|r| self.insert_after(name, ":", r))?;
+        self.expect(
+            Token::Colon,
+            &format!("after relation name `{}`", name.text),
+        )
+        .map_err(|r| self.insert_after(name, ":", r))?;
         let mut types = vec![self.type_ref("after `:`")?];
         while self.eat(Token::Pipe).is_some() {
             types.push(self.type_ref("after `|`")?);
@@ -694,146 +697,6 @@ impl<'a, 'src> Parser<'a, 'src> {
             expr,
             span: start.to(self.prev_span()),
         }))
-    }
-
-    /// `-` binds loosest, then `&`, then `+` (see [`expr`]).
-    fn expression(&mut self, context: &str) -> PResult<Node<'src>> {
-        self.chain(Op::Exclusion, context)
-    }
-
-    fn chain(&mut self, op: Op, context: &str) -> PResult<Node<'src>> {
-        let token = match op {
-            Op::Exclusion => Token::Minus,
-            Op::Intersection => Token::Amp,
-            Op::Union => Token::Plus,
-        };
-        let first = self.operand(op, context)?;
-        let mut rest = Vec::new();
-        while self.at(token) {
-            let op_span = self.bump();
-            let context = format!("after `{}`", expr::symbol(op));
-            rest.push((op_span, self.operand(op, &context)?));
-        }
-        Ok(if rest.is_empty() {
-            first
-        } else {
-            Node::Chain {
-                op,
-                first: Box::new(first),
-                rest,
-            }
-        })
-    }
-
-    fn operand(&mut self, op: Op, context: &str) -> PResult<Node<'src>> {
-        match op {
-            Op::Exclusion => self.chain(Op::Intersection, context),
-            Op::Intersection => self.chain(Op::Union, context),
-            Op::Union => self.term(context),
-        }
-    }
-
-    /// A name, an arrow, `nil`, `self` or a parenthesized expression.
-    fn term(&mut self, context: &str) -> PResult<Node<'src>> {
-        match self.peek() {
-            Some(Token::Name("self")) if self.flags.self_keyword => {
-                let span = self.bump();
-                self.diags.push(
-                    Diagnostic::new(
-                        codes::E0603,
-                        "`self` has no zanzi meaning yet",
-                        Label::new(span, "the object itself, as a subject"),
-                    )
-                    .with_note(
-                        "in SpiceDB, `self` grants the permission to the resource itself: \
-                         `user:alice` on `user:alice`; zanzi has no term for an object as its own subject",
-                    )
-                    .with_help(
-                        "store the grant as a tuple instead: a relation such as \
-                         `relation itself: user`, with `user:alice#itself@user:alice`",
-                    ),
-                );
-                Err(Reported)
-            }
-            Some(Token::Name(_)) => self.arrow(),
-            Some(Token::Nil) => Ok(Node::Leaf(Expr::Nil(self.bump()))),
-            Some(Token::LParen) => {
-                let open = self.bump();
-                let inner = self.expression("after `(`")?;
-                match self.eat(Token::RParen) {
-                    Some(close) => Ok(Node::Group(Box::new(inner), open.to(close))),
-                    None => {
-                        let message = format!("expected `)` to close `(`, found {}", self.found());
-                        let span = self.peek_span();
-                        self.diags.push(
-                            Diagnostic::new(
-                                codes::E0601,
-                                message,
-                                Label::new(span, "expected `)`"),
-                            )
-                            .with_secondary(open, "the parenthesis opens here"),
-                        );
-                        Err(Reported)
-                    }
-                }
-            }
-            _ => Err(self.expected("a relation or permission name, `nil` or `(`", context)),
-        }
-    }
-
-    /// `name`, `name->target`, `name.any(target)`, `name.all(target)`.
-    fn arrow(&mut self) -> PResult<Node<'src>> {
-        let tupleset = self.name("a name", "")?;
-        let mut result: Option<Expr<'src>> = None;
-        while matches!(self.peek(), Some(Token::Arrow | Token::Dot)) {
-            let op_span = self.peek_span();
-            if result.is_some() {
-                self.diags.push(
-                    Diagnostic::new(
-                        codes::E0601,
-                        "nested arrows are not supported",
-                        Label::new(op_span, "an arrow after an arrow"),
-                    )
-                    .with_note(
-                        "SpiceDB refuses `a->b->c` too (\"nested arrows not yet supported\")",
-                    )
-                    .with_help(
-                        "give the middle step a permission of its own on the target definition",
-                    ),
-                );
-                return Err(Reported);
-            }
-            let form = if self.eat(Token::Arrow).is_some() {
-                ArrowForm::Arrow
-            } else {
-                self.bump();
-                let function = self.name("`any` or `all`", "after `.`")?;
-                if function.text != "any" && function.text != "all" {
-                    self.diags.push(Diagnostic::new(
-                        codes::E0601,
-                        format!(
-                            "expected `any` or `all` for arrow function, found `{}`",
-                            function.text
-                        ),
-                        Label::new(function.span, "not an arrow function"),
-                    ));
-                    return Err(Reported);
-                }
-                self.expect(Token::LParen, &format!("after `.{}`", function.text))?;
-                ArrowForm::Method(function)
-            };
-            let target = self.name("a relation or permission name", "after the arrow")?;
-            if matches!(form, ArrowForm::Method(_)) {
-                self.expect(Token::RParen, "after the arrow's target")?;
-            }
-            result = Some(Expr::Arrow {
-                tupleset,
-                form,
-                target,
-                span: tupleset.span.to(self.prev_span()),
-            });
-        }
-        Ok(Node::Leaf(result.unwrap_or(Expr::Name(tupleset))))
     }
 
     /// `partial name { members }`.
