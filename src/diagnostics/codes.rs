@@ -105,6 +105,7 @@ codes! {
     E0650,
     E0651,
     W0601,
+    E0630,
 }
 
 /// `docs/errors.md`: every explanation in one page (a test keeps the file in sync).
