@@ -178,6 +178,8 @@ impl<'src> Comment<'src> {
 pub struct Lexed<'src> {
     pub tokens: Vec<(Token<'src>, Span)>,
     pub comments: Vec<Comment<'src>>,
+    /// An unterminated string or comment ended the file early (reported).
+    pub truncated: bool,
 }
 
 /// Lexes a whole file. Bad characters are reported (adjacent ones once) and
@@ -237,6 +239,7 @@ pub fn lex<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> L
                         _ => "close the comment with `*/`",
                     }),
                 );
+                out.truncated = true;
                 break;
             }
         }

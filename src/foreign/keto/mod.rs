@@ -21,7 +21,14 @@ use crate::syntax::Parsed;
 /// (E0601, E0603) and left out, its names in [`Parsed::broken_names`].
 pub fn parse<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> Parsed<'src> {
     let lexed = lexer::lex(file, src, diags);
-    let mut parser = parser::Parser::new(file, src, &lexed.tokens, &lexed.comments, diags);
+    let mut parser = parser::Parser::new(
+        file,
+        src,
+        &lexed.tokens,
+        &lexed.comments,
+        lexed.truncated,
+        diags,
+    );
     let ast = parser.file();
     let broken_names = parser.broken_names;
     Parsed {

@@ -95,6 +95,10 @@ pub struct Parser<'a, 'src> {
     pos: usize,
     diags: &'a mut Vec<Diagnostic>,
     pub broken_names: Vec<&'src str>,
+    /// The end of the file has been reported as unexpected once (or the
+    /// lexer reported why the file ends early): every enclosing block
+    /// would report it again.
+    eof_reported: bool,
 }
 
 impl<'a, 'src> Parser<'a, 'src> {
@@ -103,6 +107,7 @@ impl<'a, 'src> Parser<'a, 'src> {
         src: &'src str,
         tokens: &'a [(Token<'src>, Span)],
         comments: &'a [Comment<'src>],
+        truncated: bool,
         diags: &'a mut Vec<Diagnostic>,
     ) -> Self {
         Parser {
@@ -113,6 +118,7 @@ impl<'a, 'src> Parser<'a, 'src> {
             pos: 0,
             diags,
             broken_names: Vec::new(),
+            eof_reported: truncated,
         }
     }
 
@@ -172,7 +178,11 @@ impl<'a, 'src> Parser<'a, 'src> {
     fn unexpected(&mut self, expected: &str) -> Reported {
         let found = match self.peek() {
             Some(token) => token.describe(),
-            None => "end of file".to_owned(),
+            None if self.eof_reported => return Reported,
+            None => {
+                self.eof_reported = true;
+                "end of file".to_owned()
+            }
         };
         let span = self.here();
         self.diags.push(Diagnostic::new(
@@ -317,7 +327,9 @@ impl<'a, 'src> Parser<'a, 'src> {
         let mut members = Vec::new();
         loop {
             match self.peek() {
+                None if self.eof_reported => break,
                 None => {
+                    self.eof_reported = true;
                     let at = self.here();
                     self.diags.push(
                         Diagnostic::new(
@@ -390,9 +402,10 @@ impl<'a, 'src> Parser<'a, 'src> {
                             _ => {}
                         }
                         // A name followed by `:` declares a relation or permit.
-                        if let (Some(Token::Ident(name) | Token::Str(name)), Some(Token::Colon)) =
-                            (Some(token), self.peek_at(1))
-                        {
+                        let declares = self.peek_at(1) == Some(Token::Colon)
+                            && !(token == Token::Ident("related")
+                                && self.peek_at(2) == Some(Token::LBrace));
+                        if let (Token::Ident(name) | Token::Str(name), true) = (token, declares) {
                             self.broken_names.push(name);
                         }
                         self.bump();
@@ -562,7 +575,17 @@ impl<'a, 'src> Parser<'a, 'src> {
                         Some(Token::Ident(text) | Token::Str(text)) => Some(text),
                         _ => None,
                     };
-                    match self.permit(doc) {
+                    let permit = self.permit(doc).and_then(|permit| {
+                        let end = self.at(Token::Comma)
+                            || self.at(Token::RBrace)
+                            || self.at_word("class");
+                        if end || self.peek().is_none() {
+                            Ok(permit)
+                        } else {
+                            Err(self.unexpected("`,` or `}` after the permission"))
+                        }
+                    });
+                    match permit {
                         Ok(Some(permission)) => members.push(ast::Member::Permission(permission)),
                         Ok(None) => {
                             // Read, but with no zanzi meaning (reported by `lower`).
@@ -574,13 +597,6 @@ impl<'a, 'src> Parser<'a, 'src> {
                             self.recover(|p| p.at(Token::Comma) || p.at_word("class"));
                             members.push(ast::Member::Error(from.to(self.prev_end())));
                         }
-                    }
-                    if !self.at(Token::Comma) && !self.at(Token::RBrace) && self.peek().is_some() {
-                        if self.at_word("class") {
-                            continue;
-                        }
-                        self.unexpected("`,` or `}` after the permission");
-                        self.recover(|p| p.at(Token::Comma) || p.at_word("class"));
                     }
                 }
             }
