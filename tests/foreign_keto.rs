@@ -243,7 +243,7 @@ class Doc implements Namespace {
     assert_eq!(
         positions(&sources, &compiled),
         [
-            ("E0601".to_owned(), 8, 5),
+            ("E0601".to_owned(), 7, 18),
             ("E0603".to_owned(), 11, 29),
             ("E0105".to_owned(), 13, 43),
         ]

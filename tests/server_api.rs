@@ -964,8 +964,8 @@ async fn zanzi_endpoints_lookups_explain_schema_syntax_metrics() {
         .unwrap();
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["errors"][0]["code"], "E0601");
-    assert_eq!(body["errors"][0]["start"], json!({"Line": 3, "column": 27}));
-    assert_eq!(body["errors"][0]["end"], json!({"Line": 3, "column": 28}));
+    assert_eq!(body["errors"][0]["start"], json!({"Line": 3, "column": 26}));
+    assert_eq!(body["errors"][0]["end"], json!({"Line": 3, "column": 26}));
     assert!(body["errors"][0]["message"]
         .as_str()
         .unwrap()

@@ -508,7 +508,21 @@ impl<'a, 'src> Parser<'a, 'src> {
 
     fn array_brackets(&mut self) -> PResult<()> {
         if !self.at(Token::LBracket) {
-            return Err(self.unexpected("`[]` (relations are arrays: `User[]`)"));
+            // Said right after the type: what comes next is often the next entry.
+            let after = self.prev_end();
+            let at = Span::new(self.file, after.end, after.end);
+            let found = self
+                .peek()
+                .map_or("end of file".to_owned(), |t| t.describe());
+            self.diags.push(
+                Diagnostic::new(
+                    codes::E0601,
+                    format!("expected `[]` after the type, found {found}"),
+                    Label::new(at, "expected `[]`"),
+                )
+                .with_help("relation types are arrays: `User[]`, `(User | Group)[]`"),
+            );
+            return Err(Reported);
         }
         self.bump();
         self.expect(Token::RBracket)?;

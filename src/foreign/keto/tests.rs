@@ -237,7 +237,7 @@ fn syntax_errors_recover_per_entry_permit_and_class() {
     assert_eq!(
         codes(src, &diags),
         [
-            "E0601@5:3",
+            "E0601@4:10",
             "E0601@6:14",
             "E0601@10:52",
             "E0601@11:15",
@@ -260,7 +260,7 @@ fn syntax_errors_recover_per_entry_permit_and_class() {
     );
     assert_eq!(
         diags[0].message,
-        "expected `[]` (relations are arrays: `User[]`), found identifier `b`"
+        "expected `[]` after the type, found identifier `b`"
     );
 }
 
