@@ -357,16 +357,19 @@ fn implicit_grouping(expr: &Expr<'_>, src: &str) -> Option<String> {
 
 /// Whether the operator region at `expr` holds both `&&` and `||`.
 fn mixes(expr: &Expr<'_>) -> bool {
-    fn ops(expr: &Expr<'_>, seen: &mut [bool; 2]) {
+    fn ops(expr: &Expr<'_>, and: &mut bool, or: &mut bool) {
         if let Expr::Binary { op, lhs, rhs, .. } = expr {
-            seen[usize::from(*op == BinOp::Or)] = true;
-            ops(lhs, seen);
-            ops(rhs, seen);
+            match op {
+                BinOp::And => *and = true,
+                BinOp::Or => *or = true,
+            }
+            ops(lhs, and, or);
+            ops(rhs, and, or);
         }
     }
-    let mut seen = [false; 2];
-    ops(expr, &mut seen);
-    seen == [true, true]
+    let (mut and, mut or) = (false, false);
+    ops(expr, &mut and, &mut or);
+    and && or
 }
 
 /// Whether Keto's left-to-right reading differs from TypeScript's (where

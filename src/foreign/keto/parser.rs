@@ -17,6 +17,10 @@ use crate::syntax::ast;
 /// stage can overflow its stack on hostile input.
 const MAX_NESTING: usize = 64;
 
+/// Operators in one permit: Keto's trees lean left, one level per operator,
+/// and later stages walk them recursively.
+const MAX_OPERATORS: usize = 1024;
+
 /// `&&` or `||`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinOp {
@@ -99,6 +103,8 @@ pub struct Parser<'a, 'src> {
     /// lexer reported why the file ends early): every enclosing block
     /// would report it again.
     eof_reported: bool,
+    /// `&&` and `||` read in the current permit.
+    operators: usize,
 }
 
 impl<'a, 'src> Parser<'a, 'src> {
@@ -119,6 +125,7 @@ impl<'a, 'src> Parser<'a, 'src> {
             diags,
             broken_names: Vec::new(),
             eof_reported: truncated,
+            operators: 0,
         }
     }
 
@@ -643,6 +650,7 @@ impl<'a, 'src> Parser<'a, 'src> {
             );
             return Err(Reported);
         }
+        self.operators = 0;
         let expr = self.expr("this", 0)?;
         let Some(expr) = lower::permission(&expr, self.src, self.diags) else {
             return Ok(None);
@@ -665,6 +673,15 @@ impl<'a, 'src> Parser<'a, 'src> {
                 _ => return Ok(lhs),
             };
             let op_span = self.bump();
+            self.operators += 1;
+            if self.operators > MAX_OPERATORS {
+                self.diags.push(Diagnostic::new(
+                    codes::E0601,
+                    format!("expression too long (at most {MAX_OPERATORS} `&&` and `||` in one permission)"),
+                    Label::new(op_span, "one too many"),
+                ));
+                return Err(Reported);
+            }
             let rhs = self.operand(recv, depth)?;
             let span = lhs.span().to(rhs.span());
             lhs = Expr::Binary {

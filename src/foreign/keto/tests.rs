@@ -332,6 +332,17 @@ fn deep_nesting_is_refused() {
     assert!(codes[0].starts_with("E0601"));
 }
 
+#[test]
+fn long_chains_are_refused_not_overflowed() {
+    let terms = vec![r("a"); 5000].join(" || ");
+    let (_, codes) = permits(&format!("v: (ctx) => {terms}"));
+    assert_eq!(codes.len(), 1);
+    assert!(codes[0].starts_with("E0601"));
+    let terms = vec![r("a"); 1000].join(" && ");
+    let (lines, codes) = permits(&format!("v: (ctx) => {terms} || {}", r("b")));
+    assert_eq!((lines.len(), codes.len()), (1, 1));
+}
+
 mod fuzz {
     use super::*;
     use proptest::prelude::*;
@@ -408,7 +419,7 @@ mod fuzz {
         #[test]
         fn cut_examples_never_panic(cut in 0usize..2000) {
             let src = doc(&format!("v: (ctx) => {} && !{} || this.related.p.traverse((q) => q.permits.v(ctx)),", r("a"), r("b")));
-            let cut = src.char_indices().map(|(i, _)| i).filter(|&i| i <= cut).last().unwrap_or(0);
+            let cut = src.char_indices().map(|(i, _)| i).rfind(|&i| i <= cut).unwrap_or(0);
             check_spans(&src[..cut]);
         }
     }
