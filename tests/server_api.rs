@@ -944,6 +944,40 @@ async fn zanzi_endpoints_lookups_explain_schema_syntax_metrics() {
         .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap(), json!({"errors": []}));
 
+    // Keto's clients send OPL: read as OPL, positions counted as Keto does
+    // (line 1-based, a token's start column 0-based).
+    let opl = |body: &'static str| {
+        s.http
+            .post(format!("http://{}/opl/syntax/check", s.running.syntax))
+            .body(body)
+            .send()
+    };
+    let r = opl("import { Namespace, Context } from \"@ory/keto-namespace-types\"\n\
+                 class User implements Namespace {}\n\
+                 class Doc implements Namespace {\n  related: { viewers: User[] }\n  \
+                 permits = { view: (ctx: Context) => this.related.viewers.includes(ctx.subject) }\n}\n")
+    .await
+    .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({"errors": []}));
+    let r = opl("class User implements Namespace {}\nclass Doc implements Namespace {\n  related: { viewers: User }\n}\n")
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["code"], "E0601");
+    assert_eq!(body["errors"][0]["start"], json!({"Line": 3, "column": 26}));
+    assert_eq!(body["errors"][0]["end"], json!({"Line": 3, "column": 26}));
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("expected `[]`"));
+    // zanzi's own analysis speaks through the same endpoint.
+    let r = opl("class Doc implements Namespace {\n  related: { viewers: Usr[] }\n}\n")
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["code"], "E0106");
+    assert_eq!(body["errors"][0]["start"], json!({"Line": 2, "column": 22}));
+
     // Metrics.
     s.check("namespace=document&object=d1&relation=view&subject_id=alice")
         .await;

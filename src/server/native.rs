@@ -255,7 +255,8 @@ pub async fn schema(State(state): State<Arc<AppState>>) -> Result<Json<SchemaRes
     }))
 }
 
-/// `POST /opl/syntax/check`: the body is zanzi source (any content type).
+/// `POST /opl/syntax/check`: the body is Ory Permission Language (what
+/// Keto's clients send) or zanzi source; the content tells which.
 pub async fn syntax_check(
     State(state): State<Arc<AppState>>,
     body: Body,
@@ -270,29 +271,81 @@ pub async fn syntax_check(
     .into_response())
 }
 
+/// Whether a syntax-check body is OPL rather than zanzi source.
+fn is_opl(text: &str) -> bool {
+    text.contains("implements Namespace")
+        || text.lines().map(str::trim_start).any(|line| {
+            ["class ", "export class ", "import "]
+                .iter()
+                .any(|start| line.starts_with(start))
+        })
+}
+
 /// What the syntax check answers for a schema source: every diagnostic,
-/// with its start and end.
+/// with its start and end. OPL positions are counted the way Keto counts
+/// them, so that Keto's clients place them where Keto would.
 pub fn syntax_errors(text: &str) -> Vec<SyntaxError> {
-    let (sources, compilation) = crate::compile_source("schema.zanzi", text);
+    let opl = is_opl(text);
+    let name = if opl {
+        "schema.keto.ts"
+    } else {
+        "schema.zanzi"
+    };
+    let (sources, compilation) = crate::compile_source(name, text);
     let report = crate::diagnostics::render_json(&sources, &compilation.diagnostics);
     report
         .diagnostics
         .into_iter()
-        .map(|d| SyntaxError {
-            message: d.message,
-            start: SourcePosition {
-                line: d.line,
-                column: d.column,
-            },
-            end: SourcePosition {
-                line: d.end.line,
-                column: d.end.column,
-            },
-            code: d.code.to_owned(),
-            severity: d.severity.to_owned(),
-            help: d.help,
+        .zip(&compilation.diagnostics)
+        .map(|(d, diagnostic)| {
+            let (start, end) = if opl {
+                let span = diagnostic.primary.span;
+                (
+                    keto_position(text, span.start as usize),
+                    keto_position(text, span.end as usize),
+                )
+            } else {
+                (
+                    SourcePosition {
+                        line: d.line,
+                        column: d.column,
+                    },
+                    SourcePosition {
+                        line: d.end.line,
+                        column: d.end.column,
+                    },
+                )
+            };
+            SyntaxError {
+                message: d.message,
+                start,
+                end,
+                code: d.code.to_owned(),
+                severity: d.severity.to_owned(),
+                help: d.help,
+            }
         })
         .collect()
+}
+
+/// Keto's `toSrcPos` (schema/parse_errors.go), quirks included: the line is
+/// 1-based and the column is that of the character before `offset`, 1-based
+/// (so a token's start column is its 0-based column), counting characters.
+fn keto_position(text: &str, offset: usize) -> SourcePosition {
+    let mut position = SourcePosition { line: 1, column: 0 };
+    let mut rest = offset as i64;
+    for c in text.chars() {
+        position.column += 1;
+        rest -= 1;
+        if rest <= 0 {
+            break;
+        }
+        if c == '\n' {
+            position.line += 1;
+            position.column = 0;
+        }
+    }
+    position
 }
 
 pub fn routes(router: Router<Arc<AppState>>) -> Router<Arc<AppState>> {

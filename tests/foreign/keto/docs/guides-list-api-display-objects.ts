@@ -1,0 +1,7 @@
+class User implements Namespace {}
+
+class Chat implements Namespace {
+  related: {
+    member: User[]
+  }
+}
