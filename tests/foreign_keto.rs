@@ -268,3 +268,42 @@ class Resource implements Namespace {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!((found[0].0.as_str(), found[0].1), ("E0202", 6));
 }
+
+/// A permit that failed to read is silent in analysis: references to it
+/// report nothing more (no cascade).
+#[test]
+fn broken_permits_cause_no_cascade() {
+    let src = "class User implements Namespace {}\n\
+               class Doc implements Namespace {\n\
+               related: { a: User[] }\n\
+               permits = {\n\
+               v: (ctx) => !this.related.a.includes(ctx.subject),\n\
+               w: (ctx) => this.related.a.include(ctx.subject),\n\
+               x: (ctx) => this.permits.v(ctx) || this.permits.w(ctx),\n\
+               }\n}\n";
+    let (_, compiled) = zanzi::compile_source("doc.keto.ts", src);
+    let codes: Vec<_> = compiled
+        .diagnostics
+        .iter()
+        .map(|d| d.code.to_string())
+        .collect();
+    assert_eq!(codes, ["E0603", "E0601"]);
+}
+
+mod whole_pipeline {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Random text through the front end and zanzi's analysis: no panic,
+        /// every span inside the file.
+        #[test]
+        fn random_text_never_panics(src in "\\PC{0,300}") {
+            let text = format!("class A implements Namespace {{ {src} }}");
+            let (sources, compiled) = zanzi::compile_source("fuzz.keto.ts", &text);
+            for d in &compiled.diagnostics {
+                prop_assert!(d.primary.span.end as usize <= text.len());
+            }
+            let _ = zanzi::diagnostics::render_plain(&sources, &compiled.diagnostics);
+        }
+    }
+}

@@ -11,7 +11,7 @@
 //!   TypeScript. The grouping is made explicit with parentheses; where it was
 //!   implicit, W0601 says how it was read.
 
-use super::parser::{BinOp, Expr};
+use super::expr::{BinOp, Expr};
 use crate::diagnostics::{codes, Diagnostic, Label};
 use crate::foreign::Dialect;
 use crate::source::Span;

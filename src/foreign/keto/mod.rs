@@ -7,6 +7,7 @@
 //! and each `permits` entry a permission. Permission bodies are read the way
 //! Keto reads them, left to right (see [`lower`]).
 
+mod expr;
 mod lexer;
 mod lower;
 mod parser;

@@ -2,11 +2,12 @@
 //! TypeScript that Keto's own parser (`schema/parser.go`) accepts.
 //!
 //! Classes and relations go straight into zanzi's syntax tree; permission
-//! bodies become an [`Expr`] in Keto's terms, which [`super::lower`] turns
+//! bodies become an [`Expr`](super::expr::Expr) in Keto's terms, which [`super::lower`] turns
 //! into zanzi's expressions. Recovery is per class, per `related` entry and
 //! per permit: one mistake, one E0601, and the names declared in the broken
 //! part are marked so that references to them are not reported again.
 
+use super::expr::{BinOp, Expr};
 use super::lexer::{Comment, Token};
 use super::lower;
 use crate::diagnostics::{codes, Diagnostic, Label};
@@ -20,71 +21,6 @@ const MAX_NESTING: usize = 64;
 /// Operators in one permit: Keto's trees lean left, one level per operator,
 /// and later stages walk them recursively.
 const MAX_OPERATORS: usize = 1024;
-
-/// `&&` or `||`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinOp {
-    And,
-    Or,
-}
-
-impl BinOp {
-    pub fn symbol(self) -> &'static str {
-        match self {
-            BinOp::And => "&&",
-            BinOp::Or => "||",
-        }
-    }
-}
-
-/// A permission expression as Keto reads it: `&&` and `||` left to right
-/// with no precedence between them (Keto's `parsePermissionExpressions`).
-#[derive(Clone, Debug)]
-pub enum Expr<'src> {
-    /// `RECV.related.R.includes(ctx.subject)`, where RECV is `this` or, in
-    /// a traverse body, its parameter.
-    Includes {
-        rel: ast::Ident<'src>,
-        span: Span,
-    },
-    /// `RECV.permits.P(ctx)`
-    Permits {
-        perm: ast::Ident<'src>,
-        span: Span,
-    },
-    /// `RECV.related.R.traverse((x) => BODY)`; the body's receiver is `x`.
-    Traverse {
-        rel: ast::Ident<'src>,
-        body: Box<Expr<'src>>,
-        span: Span,
-    },
-    Not {
-        bang: Span,
-        inner: Box<Expr<'src>>,
-        span: Span,
-    },
-    Paren(Box<Expr<'src>>, Span),
-    Binary {
-        op: BinOp,
-        op_span: Span,
-        lhs: Box<Expr<'src>>,
-        rhs: Box<Expr<'src>>,
-        span: Span,
-    },
-}
-
-impl Expr<'_> {
-    pub fn span(&self) -> Span {
-        match self {
-            Expr::Includes { span, .. }
-            | Expr::Permits { span, .. }
-            | Expr::Traverse { span, .. }
-            | Expr::Not { span, .. }
-            | Expr::Paren(_, span)
-            | Expr::Binary { span, .. } => *span,
-        }
-    }
-}
 
 /// A parse failure already reported.
 struct Reported;
