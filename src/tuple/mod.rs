@@ -18,9 +18,12 @@
 //! [`ToDiagnostic`](crate::diagnostics::ToDiagnostic), given where their text
 //! stands in a source.
 
+pub mod csv;
+pub mod foreign;
 pub mod model;
 pub mod notation;
 pub mod validate;
+pub mod yaml;
 
 pub use model::{name_problem, Object, Subject, SubjectRef, Tuple, MAX_ID_BYTES, MAX_NAME_BYTES};
 pub use notation::{

@@ -212,9 +212,9 @@ pub fn name_problem(name: &str) -> Option<String> {
     if name.len() > MAX_NAME_BYTES {
         return Some(format!("names are at most {MAX_NAME_BYTES} bytes long"));
     }
-    let c = name
-        .chars()
-        .find(|c| matches!(c, ':' | '#' | '@' | '`' | '*') || c.is_whitespace() || c.is_control())?;
+    let c = name.chars().find(|c| {
+        matches!(c, ':' | '#' | '@' | '`' | '*') || c.is_whitespace() || c.is_control()
+    })?;
     Some(match c {
         ':' | '#' | '@' => format!("`{c}` separates the parts of a tuple, so no name can hold it"),
         '*' => "`*` is the wildcard, so no name can hold it".to_owned(),
