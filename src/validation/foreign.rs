@@ -93,29 +93,6 @@ impl<'s> Run<'s> {
         self.span(node.range(&self.text))
     }
 
-    /// The span of `needle` on 1-based `line` of the file (all of the line's
-    /// content when it is not there).
-    pub fn line_span(&self, line: usize, needle: &str) -> Span {
-        let start: usize = self
-            .text
-            .split_inclusive('\n')
-            .take(line.saturating_sub(1))
-            .map(str::len)
-            .sum();
-        let line_text = self
-            .text
-            .get(start..)
-            .and_then(|rest| rest.lines().next())
-            .unwrap_or("");
-        match line_text.find(needle).filter(|_| !needle.is_empty()) {
-            Some(column) => self.span(start + column..start + column + needle.len()),
-            None => {
-                let lead = line_text.len() - line_text.trim_start().len();
-                self.span(start + lead..start + line_text.trim_end().len())
-            }
-        }
-    }
-
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.report.diagnostics.push(diagnostic);
     }
@@ -228,64 +205,45 @@ impl<'s> Run<'s> {
         });
     }
 
+    /// Where each of `lines` (of a scalar that starts at `from`) stands in
+    /// the file: each is searched for after the previous one; a blank line,
+    /// or one not found, stands where the search is.
+    pub fn places<'l>(&self, from: usize, lines: impl Iterator<Item = &'l str>) -> Vec<usize> {
+        let mut cursor = from.min(self.text.len());
+        lines
+            .map(|line| {
+                let needle = line.trim();
+                if needle.is_empty() {
+                    return cursor;
+                }
+                match self.text.get(cursor..).and_then(|t| t.find(needle)) {
+                    Some(i) => {
+                        let start = cursor + i;
+                        cursor = start + needle.len();
+                        start - (line.len() - line.trim_start().len()).min(start)
+                    }
+                    None => cursor,
+                }
+            })
+            .collect()
+    }
+
     /// Compiles a schema written inline in the YAML (`schema: |`, `model:
     /// |`) as `dialect`. The YAML took its indentation away, so the text is
     /// compiled as it is and every diagnostic is moved back onto the YAML
     /// line and column it came from.
     pub fn compile_inline(&mut self, node: &Node, dialect: Dialect) -> Option<Schema> {
-        let Node::Scalar { value, line, .. } = node else {
+        let Node::Scalar { value, .. } = node else {
             self.string(node, "the schema");
             return None;
         };
-        let block = !matches!(
-            node,
-            Node::Scalar {
-                style: yaml_rust2::scanner::TScalarStyle::Plain
-                    | yaml_rust2::scanner::TScalarStyle::SingleQuoted
-                    | yaml_rust2::scanner::TScalarStyle::DoubleQuoted,
-                ..
-            }
-        );
         let name = format!("{}#schema", self.sources.name(self.file));
         let id = self.sources.add(name, value.clone());
         let compiled = load::compile_as(self.sources, &[id], Some(dialect));
-        // Where each line of the schema starts in the YAML file.
-        let starts: Vec<usize> = if block {
-            let first = value
-                .lines()
-                .position(|l| !l.trim().is_empty())
-                .unwrap_or(0);
-            let line_start = |n: usize| -> usize {
-                self.text
-                    .split_inclusive('\n')
-                    .take(n.saturating_sub(1))
-                    .map(str::len)
-                    .sum()
-            };
-            let indent = {
-                let at = line_start(*line + first);
-                let text = self
-                    .text
-                    .get(at..)
-                    .and_then(|t| t.lines().next())
-                    .unwrap_or("");
-                text.len() - text.trim_start().len()
-            };
-            (0..value.lines().count().max(1))
-                .map(|i| line_start(*line + i) + indent)
-                .collect()
-        } else {
-            vec![
-                node.at()
-                    + usize::from(!matches!(
-                        node,
-                        Node::Scalar {
-                            style: yaml_rust2::scanner::TScalarStyle::Plain,
-                            ..
-                        }
-                    )),
-            ]
-        };
+        // Where each line of the schema starts in the YAML file: found by
+        // searching forward, which holds for literal and folded blocks and
+        // for plain and quoted scalars alike.
+        let starts = self.places(node.at(), value.lines());
         let schema_lines: Vec<usize> = std::iter::once(0)
             .chain(value.match_indices('\n').map(|(i, _)| i + 1))
             .collect();

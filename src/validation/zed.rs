@@ -147,7 +147,7 @@ pub fn run(sources: &mut SourceMap, file: FileId, root: &Node, dir: &Path) -> Fi
 /// The relationships of the `relationships` block, each with its span;
 /// malformed, repeated and unsupported ones are reported.
 fn read_relationships(run: &mut Run<'_>, node: &Node) -> Vec<(Tuple, Span)> {
-    let Node::Scalar { value, line, .. } = node else {
+    let Node::Scalar { value, .. } = node else {
         let span = run.node_span(node);
         run.shape(
             span,
@@ -156,11 +156,7 @@ fn read_relationships(run: &mut Run<'_>, node: &Node) -> Vec<(Tuple, Span)> {
         );
         return Vec::new();
     };
-    let block = value.contains('\n')
-        || !run
-            .text
-            .get(node.at()..)
-            .is_some_and(|t| t.starts_with(value.as_str()));
+    let places = run.places(node.at(), value.lines().map(str::trim));
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for (i, raw) in value.lines().enumerate() {
@@ -168,11 +164,8 @@ fn read_relationships(run: &mut Run<'_>, node: &Node) -> Vec<(Tuple, Span)> {
         if text.is_empty() || text.starts_with("//") {
             continue;
         }
-        let span = if block {
-            run.line_span(line + i, text)
-        } else {
-            run.node_span(node)
-        };
+        let start = places.get(i).copied().unwrap_or(0);
+        let span = run.span(start..start + text.len());
         match parse_spicedb(text) {
             Ok(tuple) => {
                 if !seen.insert(tuple.clone()) {

@@ -151,10 +151,12 @@ fn keto_tuple(k: &KetoTuple, schema: Option<&ir::Schema>) -> Result<Tuple, Strin
                 None => match id.split_once(':') {
                     Some((ns, "*")) => crate::tuple::Subject::wildcard(ns),
                     Some((ns, rest)) => crate::tuple::Subject::object(ns, rest),
-                    None => return Err(format!(
+                    None => {
+                        return Err(format!(
                         "`{}#{}` is not in the schema, so the subject_id `{id}` cannot be mapped",
                         k.namespace, k.relation
-                    )),
+                    ))
+                    }
                 },
             }
         }
