@@ -29,8 +29,7 @@ fn validate(args: &[&str]) -> (i32, String) {
         .unwrap();
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
     )
 }
 
@@ -66,7 +65,10 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn relative(path: &Path) -> String {
-    path.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/")
+    path.strip_prefix(root())
+        .unwrap()
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// Whether a store or validation file uses conditions or caveats (in its
@@ -78,7 +80,9 @@ fn uses_later_features(path: &Path) -> bool {
     for line in text.lines() {
         if let Some(file) = line.trim().strip_prefix("model_file:") {
             let file = file.trim().trim_matches('"').trim_matches('\'');
-            all.push_str(&std::fs::read_to_string(path.parent().unwrap().join(file)).unwrap_or_default());
+            all.push_str(
+                &std::fs::read_to_string(path.parent().unwrap().join(file)).unwrap_or_default(),
+            );
         }
     }
     all.contains("condition ")
@@ -97,12 +101,19 @@ fn spicedb_validation_files_pass() {
         let (code, report) = validate_json(&name);
         if uses_later_features(&path) {
             assert_eq!(code, 1, "{name}");
-            assert!(codes(&report).contains(&"E0602".to_owned()), "{name}: {report:#}");
+            assert!(
+                codes(&report).contains(&"E0602".to_owned()),
+                "{name}: {report:#}"
+            );
             continue;
         }
         assert_eq!(code, 0, "{name}: {:#}", report["diagnostics"]);
         assert!(
-            report["assertions"].as_array().unwrap().iter().all(|a| a["passed"] == true),
+            report["assertions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["passed"] == true),
             "{name}"
         );
     }
@@ -115,7 +126,10 @@ fn spicedb_validation_files_pass() {
 #[test]
 fn openfga_sample_stores_pass() {
     let mut files = Vec::new();
-    yaml_files(&root().join("tests/foreign/openfga/sample-stores/stores"), &mut files);
+    yaml_files(
+        &root().join("tests/foreign/openfga/sample-stores/stores"),
+        &mut files,
+    );
     let stores: Vec<PathBuf> = files
         .into_iter()
         .filter(|p| p.to_string_lossy().ends_with(".fga.yaml"))
@@ -199,10 +213,18 @@ fn zed_failures_in_zeds_words_on_their_lines() {
     let file = write(dir.path(), "failing.yaml", ZED_FAILING);
     let (code, out) = validate(&[&file]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("error[E0671]: Expected relation or permission document:readme#view@user:bob to exist"), "{out}");
+    assert!(
+        out.contains(
+            "error[E0671]: Expected relation or permission document:readme#view@user:bob to exist"
+        ),
+        "{out}"
+    );
     assert!(out.contains("failing.yaml:12:7"), "{out}");
     assert!(out.contains("error[E0672]: Expected relation or permission document:readme#view@user:alice to not exist"), "{out}");
-    assert!(out.contains("missing expected subject `user:carol`"), "{out}");
+    assert!(
+        out.contains("missing expected subject `user:carol`"),
+        "{out}"
+    );
     assert!(out.contains("with 0 of 3 assertions passing"), "{out}");
 
     let (code, report) = validate_json(&file);
@@ -217,7 +239,10 @@ fn zed_failures_in_zeds_words_on_their_lines() {
 
     let (code, github) = validate(&["--format", "github", &file]);
     assert_eq!(code, 1);
-    assert!(github.contains("line=12,col=7") && github.contains("title=E0671"), "{github}");
+    assert!(
+        github.contains("line=12,col=7") && github.contains("title=E0671"),
+        "{github}"
+    );
 }
 
 #[test]
@@ -232,9 +257,15 @@ fn fga_failures_in_fgas_words_on_their_lines() {
     let (_, report) = validate_json(&file);
     let assertions = report["assertions"].as_array().unwrap();
     assert_eq!(assertions.len(), 2);
-    assert_eq!(assertions[0]["assertion"], "anne and beth: Check(user=user:beth,relation=viewer,object=document:roadmap)");
+    assert_eq!(
+        assertions[0]["assertion"],
+        "anne and beth: Check(user=user:beth,relation=viewer,object=document:roadmap)"
+    );
     let (_, github) = validate(&["--format", "github", &file]);
-    assert!(github.contains("line=21,col=11") && github.contains("title=E0674"), "{github}");
+    assert!(
+        github.contains("line=21,col=11") && github.contains("title=E0674"),
+        "{github}"
+    );
 }
 
 #[test]
@@ -246,5 +277,8 @@ fn schema_errors_of_an_inline_schema_point_into_the_yaml() {
     assert_eq!(code, 1);
     let d = &report["diagnostics"][0];
     assert_eq!(d["line"], 6, "{d:#}");
-    assert!(d["file"].as_str().unwrap().ends_with("broken.yaml"), "{d:#}");
+    assert!(
+        d["file"].as_str().unwrap().ends_with("broken.yaml"),
+        "{d:#}"
+    );
 }

@@ -198,3 +198,65 @@ fn an_empty_relationships_block_is_fine() {
     );
     assert_eq!(report.results.len(), 1);
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use crate::source::SourceMap;
+    use crate::validation::run;
+
+    fn token() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("schema: |\n  definition user {}\n".to_owned()),
+            Just("schemaFile: x.zed\n".to_owned()),
+            Just("relationships: |\n  ".to_owned()),
+            Just("assertions:\n  assertTrue:\n    - ".to_owned()),
+            Just("validation:\n  document:d#view:\n    - ".to_owned()),
+            Just("model: |\n  model\n    schema 1.1\n  type user\n".to_owned()),
+            Just("tests:\n  - name: t\n    check:\n      - user: ".to_owned()),
+            Just("list_users:\n  - object: a:b\n    user_filter: [{type: user}]\n".to_owned()),
+            Just("tuples:\n  - user: user:a\n    relation: r\n    object: ".to_owned()),
+            Just("document:d#viewer@user:bob".to_owned()),
+            Just("[user:* - {user:a}] is <document:d#viewer>".to_owned()),
+            Just("[caveat:{}]".to_owned()),
+            Just("\n".to_owned()),
+            Just("  ".to_owned()),
+            Just("\"".to_owned()),
+            Just(": ".to_owned()),
+            Just("- ".to_owned()),
+            Just(">-\n".to_owned()),
+            "\\PC{0,4}",
+        ]
+    }
+
+    /// Every diagnostic's primary span lies inside its file.
+    fn check(text: &str) {
+        let mut sources = SourceMap::new();
+        let file = sources.add("p.yaml", text);
+        let report = run(&mut sources, file, std::path::Path::new("/nonexistent"));
+        for d in &report.diagnostics {
+            let span = d.primary.span;
+            let len = sources.text(span.file).len();
+            assert!(
+                span.start <= span.end && span.end as usize <= len,
+                "{d:?} in {text:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let text = String::from_utf8_lossy(&bytes);
+            check(&format!("relationships: \"\"\n{text}"));
+            check(&format!("tests: []\n{text}"));
+        }
+
+        #[test]
+        fn token_soups_never_panic(tokens in proptest::collection::vec(token(), 0..25)) {
+            check(&tokens.concat());
+        }
+    }
+}
