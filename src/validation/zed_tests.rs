@@ -1,7 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::path::Path;
-
 use crate::source::SourceMap;
 use crate::validation::{run, AssertionKind, FileReport};
 
