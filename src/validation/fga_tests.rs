@@ -208,4 +208,8 @@ fn flavors_are_told_apart() {
     assert_eq!(flavor(&sources, zanzi), Flavor::Zanzi);
     assert_eq!(flavor(&sources, zed), Flavor::Zed);
     assert_eq!(flavor(&sources, fga), Flavor::Fga);
+    let only_schema = sources.add("d.yaml", "schema: |\n  definition user {}\n");
+    assert_eq!(flavor(&sources, only_schema), Flavor::Zed);
+    let zanzi_schema = sources.add("e.yaml", "schema: |\n  namespace user {}\n");
+    assert_eq!(flavor(&sources, zanzi_schema), Flavor::Zanzi);
 }

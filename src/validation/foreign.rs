@@ -60,6 +60,11 @@ pub fn flavor(root: Option<&Node>) -> Flavor {
     if zed_assertions || keys.iter().any(|k| ZED_KEYS.contains(k)) {
         return Flavor::Zed;
     }
+    // A file with only a schema: its language tells.
+    let schema = root.and_then(|r| r.get("schema")).and_then(Node::as_str);
+    if schema.and_then(Dialect::sniff) == Some(Dialect::SpiceDb) {
+        return Flavor::Zed;
+    }
     Flavor::Zanzi
 }
 
