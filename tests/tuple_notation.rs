@@ -96,12 +96,16 @@ fn a_space_for_the_subject_separator_is_reported_as_a_missing_at() {
     let e = "doc:a#viewer user:ben".parse::<Tuple>().unwrap_err();
     assert_eq!(e.column(), 13);
     assert_eq!(e.to_string(), "expected `@` after the relation name");
-    // A name that is bad before any space is still reported as bad.
+    // Names are verbatim (`View` is a Keto relation), so the same holds.
     let e = "doc:a#View user:ben".parse::<Tuple>().unwrap_err();
+    assert_eq!(e.column(), 11);
+    assert_eq!(e.to_string(), "expected `@` after the relation name");
+    // A name that is bad before any space is still reported as bad.
+    let e = "doc:a#Vi`ew user:ben".parse::<Tuple>().unwrap_err();
     assert_eq!(e.column(), 7);
     assert!(
         e.to_string()
-            .starts_with("invalid relation name `View user`"),
+            .starts_with("invalid relation name `Vi`ew user`"),
         "{e}"
     );
 }

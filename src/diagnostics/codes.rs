@@ -102,10 +102,19 @@ codes! {
     E0601,
     E0602,
     E0603,
-    E0650,
-    E0651,
     W0601,
     E0630,
+    E0650,
+    E0651,
+    E0670,
+    E0671,
+    E0672,
+    E0673,
+    E0674,
+    E0675,
+    E0676,
+    E0677,
+    W0670,
 }
 
 /// `docs/errors.md`: every explanation in one page (a test keeps the file in sync).

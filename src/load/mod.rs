@@ -303,12 +303,24 @@ impl Compilation {
 
 /// Compiles the given files of `sources` as one schema.
 pub fn compile(sources: &SourceMap, files: &[FileId]) -> Compilation {
+    compile_as(sources, files, None)
+}
+
+/// Compiles the given files as one schema in `dialect` (`None`: each in
+/// the language its name says), for schemas whose file name does not tell,
+/// such as one written inline in a foreign validation file.
+pub fn compile_as(
+    sources: &SourceMap,
+    files: &[FileId],
+    dialect: Option<foreign::Dialect>,
+) -> Compilation {
     let mut diags = Vec::new();
     let parsed: Vec<_> = files
         .iter()
         .map(|&file| {
             let text = sources.text(file);
-            match foreign::Dialect::of_file(Path::new(sources.name(file)), Some(text)) {
+            let named = || foreign::Dialect::of_file(Path::new(sources.name(file)), Some(text));
+            match dialect.or_else(named) {
                 Some(dialect) => foreign::parse(dialect, file, text, &mut diags),
                 None => syntax::parse(file, text, &mut diags),
             }

@@ -18,11 +18,14 @@
 //! [`ToDiagnostic`](crate::diagnostics::ToDiagnostic), given where their text
 //! stands in a source.
 
+pub mod csv;
+pub mod foreign;
 pub mod model;
 pub mod notation;
 pub mod validate;
+pub mod yaml;
 
-pub use model::{Object, Subject, SubjectRef, Tuple, MAX_ID_BYTES, MAX_NAME_BYTES};
+pub use model::{name_problem, Object, Subject, SubjectRef, Tuple, MAX_ID_BYTES, MAX_NAME_BYTES};
 pub use notation::{
     encode_id, parse_object_relation, parse_tuple_file, parse_tuple_line, parse_tuple_with_spans,
     strip_comment, Notation, NotationSite, TextSpan, TupleError, TupleFileError, TuplePart,

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 /// The longest object ID, in bytes of UTF-8.
 pub const MAX_ID_BYTES: usize = 1024;
 
-/// The longest namespace or relation name, in bytes.
-pub const MAX_NAME_BYTES: usize = 64;
+/// The longest namespace or relation name, in bytes: foreign systems'
+/// names are kept verbatim, and OpenFGA allows type names of 254 bytes.
+pub const MAX_NAME_BYTES: usize = 254;
 
 /// An object: `namespace:id`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -196,11 +197,36 @@ fn check_id(id: &str, what: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `name` is a namespace or relation name: `[a-z][a-z0-9_]*`.
-pub(super) fn is_name(name: &str) -> bool {
-    name.len() <= MAX_NAME_BYTES
-        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+/// Why `name` cannot be a namespace or relation name, `None` when it can.
+///
+/// The rule is the verbatim-name rule, wide on purpose: names read from
+/// Keto (`File`), SpiceDB (`example/user`) and OpenFGA are kept as those
+/// systems store them, so only what would make the tuple notation
+/// ambiguous is refused: `:`, `#`, `@`, `*`, a backtick, whitespace,
+/// control characters, and more than [`MAX_NAME_BYTES`] bytes. zanzi's own
+/// snake_case rule for its source files is the analysis' business.
+pub fn name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("a name cannot be empty".to_owned());
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Some(format!("names are at most {MAX_NAME_BYTES} bytes long"));
+    }
+    let c = name.chars().find(|c| {
+        matches!(c, ':' | '#' | '@' | '`' | '*') || c.is_whitespace() || c.is_control()
+    })?;
+    Some(match c {
+        ':' | '#' | '@' => format!("`{c}` separates the parts of a tuple, so no name can hold it"),
+        '*' => "`*` is the wildcard, so no name can hold it".to_owned(),
+        '`' => "a name cannot hold a backtick".to_owned(),
+        _ => format!(
+            "a name cannot hold whitespace or control characters (U+{:04X})",
+            c as u32
+        ),
+    })
+}
+
+/// Whether `name` is a namespace or relation name (see [`name_problem`]).
+pub fn is_name(name: &str) -> bool {
+    name_problem(name).is_none()
 }

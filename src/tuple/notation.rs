@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
-use super::model::{is_name, Object, Subject, Tuple, MAX_ID_BYTES};
+use super::model::{is_name, name_problem, Object, Subject, Tuple, MAX_ID_BYTES};
 use crate::diagnostics::{codes, Diagnostic, Label, ToDiagnostic};
 use crate::source::Span;
 
@@ -118,13 +118,13 @@ pub enum TupleError {
     },
     #[error("empty {what}")]
     Empty { at: TextSpan, what: &'static str },
-    #[error(
-        "invalid {what} `{name}`: names are lowercase letters, digits and `_`, starting with a letter"
-    )]
+    #[error("invalid {what} `{name}`: {problem}")]
     InvalidName {
         at: TextSpan,
         what: &'static str,
         name: String,
+        /// What the name rule ([`super::model::name_problem`]) objects to.
+        problem: String,
     },
     #[error("unencoded {found} in the {what}; write it as `{encoded}`")]
     Unencoded {
@@ -393,11 +393,12 @@ impl<'a> Scanner<'a> {
                 return Ok(head.to_owned());
             }
         }
-        if !is_name(text) {
+        if let Some(problem) = name_problem(text) {
             return Err(TupleError::InvalidName {
                 at: self.char_at(start),
                 what,
                 name: text.to_owned(),
+                problem,
             });
         }
         Ok(text.to_owned())

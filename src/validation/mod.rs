@@ -8,7 +8,10 @@
 //! an [`AssertionResult`], passing or not, for the JSON report.
 
 mod errors;
+mod fga;
 pub mod file;
+mod foreign;
+mod zed;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -25,6 +28,7 @@ use crate::tuple::{self, Notation, NotationSite, Subject, Tuple, TupleError, Tup
 
 pub use errors::ValidationError;
 pub use file::{Located, SchemaSource, ValidationFile};
+pub use foreign::Flavor;
 
 /// What kind of assertion a result is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -33,6 +37,10 @@ pub enum AssertionKind {
     Allowed,
     Denied,
     ExpectedSubjects,
+    /// An OpenFGA `list_objects` assertion.
+    ListObjects,
+    /// An OpenFGA `list_users` assertion.
+    ListUsers,
 }
 
 /// The outcome of one assertion.
@@ -64,9 +72,29 @@ pub struct FileReport {
     pub schema_hash: Option<String>,
 }
 
-/// Checks a validation file already added to `sources`; files it names are
-/// read relative to `dir` and added to `sources` too.
+/// Whose validation file the text of `file` is: zanzi's, SpiceDB's (`zed
+/// validate`) or OpenFGA's (`fga model test`), by its keys.
+pub fn flavor(sources: &SourceMap, file: FileId) -> Flavor {
+    let root = tuple::yaml::parse(sources.text(file)).ok().flatten();
+    foreign::flavor(root.as_ref())
+}
+
+/// Checks a validation file already added to `sources`, whichever system
+/// wrote it (see [`flavor`]); files it names are read relative to `dir`
+/// and added to `sources` too.
 pub fn run(sources: &mut SourceMap, file: FileId, dir: &Path) -> FileReport {
+    if let Ok(Some(root)) = tuple::yaml::parse(sources.text(file)) {
+        match foreign::flavor(Some(&root)) {
+            Flavor::Zanzi => {}
+            Flavor::Zed => return zed::run(sources, file, &root, dir),
+            Flavor::Fga => return fga::run(sources, file, &root, dir),
+        }
+    }
+    run_zanzi(sources, file, dir)
+}
+
+/// Checks one of zanzi's own validation files.
+fn run_zanzi(sources: &mut SourceMap, file: FileId, dir: &Path) -> FileReport {
     let mut report = FileReport::default();
     let loaded = match load(sources, file, dir) {
         Ok(loaded) => loaded,

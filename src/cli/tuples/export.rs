@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use super::filter::FilterArgs;
 use super::list::Snapshot;
+use super::reader::TupleFormat;
 use super::remote::remote_err;
+use super::writer::{TupleWriter, WriteFailure};
 use crate::cli::local::{self, AtArgs, DbArgs, ReportFormat, JSON_VERSION};
 use crate::cli::output::plural;
 use crate::cli::remote::RemoteArgs;
@@ -24,6 +26,12 @@ pub struct ExportArgs {
     /// Write the tuples to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The format of the tuples: zanzi's notation (the default), SpiceDB
+    /// relationship lines, OpenFGA tuples (a JSON list; YAML, JSON lines or
+    /// CSV when the output file ends in `.yaml`, `.jsonl` or `.csv`) or
+    /// Keto's relation-tuple JSON.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "zanzi")]
+    pub tuple_format: TupleFormat,
     #[command(flatten)]
     pub at: AtArgs,
     #[command(flatten)]
@@ -65,19 +73,26 @@ pub(super) fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
         let at = local::read_revision(&*store, db, args.at.at, None)?;
         ExportSource::Local(store, at)
     };
+    let writer = TupleWriter::new(args.tuple_format, args.output.as_deref());
     let written = match &args.output {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .into_diagnostic()
                 .wrap_err_with(|| format!("cannot write `{}`", load::display_name(path)))?;
-            source.export(&filter, BufWriter::new(file))
+            source.export(&filter, BufWriter::new(file), writer)
         }
-        None => source.export(&filter, BufWriter::new(std::io::stdout().lock())),
+        None => source.export(&filter, BufWriter::new(std::io::stdout().lock()), writer),
     };
     let count = match written {
         Ok(count) => Some(count),
         Err(ExportError::Store(error)) => return Err(local::store_err(db)(error)),
         Err(ExportError::Remote(error)) => return Err(remote_err(error)),
+        Err(ExportError::Unrepresentable(reason)) => {
+            return Err(miette!(
+                help = "export in zanzi's or SpiceDB's notation, which percent-encodes such IDs",
+                "{reason}"
+            ))
+        }
         // The reader of standard output closed the pipe: it has seen enough.
         Err(ExportError::Io(error))
             if args.output.is_none() && error.kind() == std::io::ErrorKind::BrokenPipe =>
@@ -134,6 +149,17 @@ pub(super) enum ExportError {
     Store(StoreError),
     Remote(ClientError),
     Io(std::io::Error),
+    /// The format cannot hold a tuple.
+    Unrepresentable(String),
+}
+
+impl From<WriteFailure> for ExportError {
+    fn from(failure: WriteFailure) -> ExportError {
+        match failure {
+            WriteFailure::Io(error) => ExportError::Io(error),
+            WriteFailure::Unrepresentable(reason) => ExportError::Unrepresentable(reason),
+        }
+    }
 }
 
 impl From<ClientError> for ExportError {
@@ -155,6 +181,7 @@ impl ExportSource {
         &self,
         filter: &TupleFilter,
         mut out: impl Write,
+        mut writer: TupleWriter,
     ) -> Result<(u64, Snapshot), ExportError> {
         let mut count = 0u64;
         match self {
@@ -168,7 +195,7 @@ impl ExportSource {
                         .and_then(|reader| reader.list(filter, &request))
                         .map_err(ExportError::Store)?;
                     for tuple in &page.items {
-                        writeln!(out, "{tuple}").map_err(ExportError::Io)?;
+                        writer.write(&mut out, tuple)?;
                     }
                     count += page.items.len() as u64;
                     match page.next_cursor {
@@ -176,17 +203,19 @@ impl ExportSource {
                         None => break,
                     }
                 }
+                writer.finish(&mut out).map_err(ExportError::Io)?;
                 out.flush().map_err(ExportError::Io)?;
                 Ok((count, Snapshot::Revision(*at)))
             }
             ExportSource::Remote(client, options) => {
                 let snaptoken = client.for_each_page(filter, options, REMOTE_PAGE, |page| {
                     for tuple in page {
-                        writeln!(out, "{tuple}").map_err(ExportError::Io)?;
+                        writer.write(&mut out, tuple)?;
                     }
                     count += page.len() as u64;
                     Ok::<(), ExportError>(())
                 })?;
+                writer.finish(&mut out).map_err(ExportError::Io)?;
                 out.flush().map_err(ExportError::Io)?;
                 Ok((count, Snapshot::Token(snaptoken)))
             }

@@ -32,7 +32,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use miette::{miette, IntoDiagnostic, WrapErr};
 use serde::Serialize;
 
-use super::reader::read_tuples;
+use super::reader::{read_tuples, TupleFormat};
 use crate::cli::local::{
     self, DbArgs, Problems, ReportFormat, SchemaArgs, WriteTarget, JSON_VERSION,
 };
@@ -41,14 +41,22 @@ use crate::cli::ColorMode;
 use crate::ir;
 use crate::load;
 use crate::store::Revision;
+use crate::tuple::foreign::FileFormat;
 use crate::tuple::Tuple;
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
     /// Tuple files: one tuple per line; blank lines and `//` comments are
-    /// skipped.
+    /// skipped. Or the peers' files, see --tuple-format.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// The files' format: zanzi's notation, SpiceDB relationship lines,
+    /// OpenFGA tuple files (JSON or YAML list, `.jsonl`, `.csv`) or Keto's
+    /// relation-tuple JSON. Without it, each file's extension and content
+    /// tell (`.csv`, `.jsonl`, `.yaml` are OpenFGA's; `.json` Keto's or
+    /// OpenFGA's; other files lines of zanzi's or SpiceDB's notation).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub tuple_format: Option<TupleFormat>,
     /// Tuples per transaction; each batch is one revision.
     #[arg(
         long,
@@ -122,6 +130,23 @@ fn open(path: &Path) -> miette::Result<BufReader<File>> {
         .wrap_err_with(|| format!("cannot read `{}`", load::display_name(path)))
 }
 
+/// The format to read `path` as (see [`TupleFormat::file_format`]): the
+/// start of the file helps tell.
+fn file_format(format: Option<TupleFormat>, path: &Path) -> miette::Result<FileFormat> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(1 << 16).read_to_end(&mut head))
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read `{}`", load::display_name(path)))?;
+    let name = load::display_name(path);
+    Ok(TupleFormat::file_format(
+        format,
+        &name,
+        &String::from_utf8_lossy(&head),
+    ))
+}
+
 /// Where an import writes.
 enum Destination<'a> {
     Local(WriteTarget<'a>),
@@ -188,10 +213,12 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
     let mut count = 0u64;
     for path in &args.files {
         let name = load::display_name(path);
+        let format = file_format(args.tuple_format, path)?;
         let mut pending = 0u64;
         read_tuples(
             &name,
             open(path)?,
+            format,
             Some(schema),
             |result| {
                 match result {
@@ -242,7 +269,8 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
     let outcome = std::thread::scope(|scope| -> miette::Result<()> {
         let (sender, batches) = mpsc::sync_channel(2);
         let schema = &schema;
-        scope.spawn(move || read_batches(&args.files, schema, batch_size, &sender));
+        let format = args.tuple_format;
+        scope.spawn(move || read_batches(&args.files, format, schema, batch_size, &sender));
         for batch in batches {
             let batch = batch?;
             match &sink {
@@ -382,6 +410,7 @@ fn human_summary(s: &ImportSummary) -> String {
 /// since, and nothing unvalidated is ever written.
 fn read_batches(
     files: &[PathBuf],
+    format: Option<TupleFormat>,
     schema: &ir::Schema,
     batch_size: usize,
     sender: &mpsc::SyncSender<miette::Result<Vec<Tuple>>>,
@@ -396,10 +425,18 @@ fn read_batches(
                 return;
             }
         };
+        let format = match file_format(format, path) {
+            Ok(format) => format,
+            Err(report) => {
+                let _ = sender.send(Err(report));
+                return;
+            }
+        };
         let mut stopped = false;
         let read = read_tuples(
             &name,
             reader,
+            format,
             Some(schema),
             |result| match result {
                 Ok(tuple) => {

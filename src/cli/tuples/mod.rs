@@ -15,6 +15,7 @@ mod reader;
 mod remote;
 mod watch;
 mod write;
+mod writer;
 
 use std::process::ExitCode;
 

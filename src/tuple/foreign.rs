@@ -1,0 +1,562 @@
+//! Tuples as the peers write them: SpiceDB relationship strings, OpenFGA
+//! tuple keys and tuple files (`fga tuple write --file`: a YAML or JSON
+//! list, JSON lines or CSV), and Keto's relation-tuple JSON. Reading and
+//! writing, without a schema (Keto's bare `subject_id` needs one: it is
+//! resolved above, in `api::keto`).
+//!
+//! IDs are kept as each system stores them. SpiceDB's IDs never hold `%`,
+//! `:`, `#`, `@` or spaces, so its relationship strings are zanzi's tuple
+//! notation (percent-encoding is a compatible extension that lets any ID
+//! through); OpenFGA's and Keto's fields are literal strings.
+
+use std::ops::Range;
+
+use thiserror::Error;
+
+use super::csv;
+use super::model::{name_problem, Object, Subject, Tuple, MAX_ID_BYTES};
+use super::notation::parse_tuple_with_spans;
+use super::yaml::{self, Node};
+
+/// Why a foreign tuple was not read. `at` is a byte range in the text that
+/// was parsed (a line, or a whole file for the document formats).
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct ForeignTupleError {
+    pub at: Range<usize>,
+    pub message: String,
+    /// The construct is one zanzi will support later (caveats, conditions,
+    /// expiration), not a mistake.
+    pub not_supported: bool,
+}
+
+impl ForeignTupleError {
+    fn new(at: Range<usize>, message: impl Into<String>) -> Self {
+        ForeignTupleError {
+            at,
+            message: message.into(),
+            not_supported: false,
+        }
+    }
+
+    fn not_supported(at: Range<usize>, what: impl Into<String>) -> Self {
+        ForeignTupleError {
+            at,
+            message: format!("{} is not supported yet", what.into()),
+            not_supported: true,
+        }
+    }
+
+    fn shift(mut self, by: usize) -> Self {
+        self.at = self.at.start + by..self.at.end + by;
+        self
+    }
+}
+
+// ---------------------------------------------------------------------------
+// SpiceDB.
+
+/// Parses a SpiceDB relationship string: `document:d#viewer@user:bob`,
+/// `@group:eng#member`, `@user:bob#...` (the object itself), `@user:*`.
+/// A caveat (`[name:{…}]`) or an expiration (`[expiration:…]`) is reported
+/// as not supported yet. Places count from the start of `text`.
+pub fn parse_spicedb(text: &str) -> Result<Tuple, ForeignTupleError> {
+    let mut body = text.trim_end();
+    let subject_start = body.find('@').unwrap_or(body.len());
+    if let Some(open) = body.get(subject_start..).and_then(|s| s.find('[')) {
+        let open = subject_start + open;
+        let inside = body.get(open + 1..).unwrap_or("");
+        let at = open..body.len();
+        let what = if inside.starts_with("expiration:") {
+            "a relationship expiration (`[expiration:…]`)".to_owned()
+        } else {
+            let name = inside.split([':', ']']).next().unwrap_or("").trim();
+            format!("the caveat `{name}` on a relationship")
+        };
+        return Err(ForeignTupleError::not_supported(at, what));
+    }
+    if let Some(object_only) = body.strip_suffix("#...") {
+        if object_only.len() > subject_start {
+            body = object_only;
+        }
+    }
+    parse_tuple_with_spans(body)
+        .map(|(tuple, _)| tuple)
+        .map_err(|e| ForeignTupleError::new(e.span().range(), e.to_string()))
+}
+
+/// `tuple` as a SpiceDB relationship string (zanzi's notation: an ID that
+/// SpiceDB would refuse is percent-encoded).
+pub fn to_spicedb(tuple: &Tuple) -> String {
+    tuple.to_string()
+}
+
+// ---------------------------------------------------------------------------
+// OpenFGA.
+
+/// An OpenFGA tuple key, as its files and APIs write it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OpenFgaKey {
+    pub user: String,
+    pub relation: String,
+    pub object: String,
+}
+
+fn check_name(name: &str, what: &str) -> Result<(), String> {
+    match name_problem(name) {
+        None => Ok(()),
+        Some(problem) => Err(format!("invalid {what} `{name}`: {problem}")),
+    }
+}
+
+fn check_id(id: &str, what: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err(format!("empty {what}"));
+    }
+    if id.len() > MAX_ID_BYTES {
+        return Err(format!(
+            "the {what} is {} bytes long; the limit is {MAX_ID_BYTES}",
+            id.len()
+        ));
+    }
+    if let Some(c) = id.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "control character U+{:04X} in the {what}",
+            c as u32
+        ));
+    }
+    Ok(())
+}
+
+/// `type:id`, split at the first `:` as OpenFGA does.
+fn openfga_object(text: &str, what: &str) -> Result<Object, String> {
+    let Some((namespace, id)) = text.split_once(':') else {
+        return Err(format!("`{text}` is not `type:id`: the {what} has no `:`"));
+    };
+    check_name(namespace, &format!("{what} type"))?;
+    check_id(id, &format!("{what} id"))?;
+    Ok(Object::new(namespace, id))
+}
+
+/// An OpenFGA user: `user:anne`, `user:*` or `group:eng#member` (the
+/// relation after the last `#`, as OpenFGA splits it).
+pub fn openfga_user(user: &str) -> Result<Subject, String> {
+    let Some((namespace, rest)) = user.split_once(':') else {
+        return Err(format!("`{user}` is not `type:id`: the user has no `:`"));
+    };
+    check_name(namespace, "user type")?;
+    if rest == "*" {
+        return Ok(Subject::wildcard(namespace));
+    }
+    if let Some((id, relation)) = rest.rsplit_once('#') {
+        check_id(id, "user id")?;
+        check_name(relation, "user relation")?;
+        return Ok(Subject::set(namespace, id, relation));
+    }
+    check_id(rest, "user id")?;
+    Ok(Subject::object(namespace, rest))
+}
+
+/// Reads an OpenFGA tuple key.
+pub fn from_openfga(user: &str, relation: &str, object: &str) -> Result<Tuple, String> {
+    let subject = openfga_user(user)?;
+    check_name(relation, "relation")?;
+    let object = openfga_object(object, "object")?;
+    if object.id == "*" {
+        return Err("the object of a tuple cannot be the wildcard `*`".to_owned());
+    }
+    Ok(Tuple::new(object, relation, subject))
+}
+
+/// An OpenFGA user string.
+pub fn openfga_user_string(subject: &Subject) -> String {
+    match subject {
+        Subject::Object(o) => format!("{}:{}", o.namespace, o.id),
+        Subject::Set { object, relation } => {
+            format!("{}:{}#{relation}", object.namespace, object.id)
+        }
+        Subject::Wildcard { namespace } => format!("{namespace}:*"),
+    }
+}
+
+/// `tuple` as an OpenFGA tuple key; an error for what OpenFGA would read
+/// back as another tuple (a user ID with `#`, or `*`).
+pub fn to_openfga(tuple: &Tuple) -> Result<OpenFgaKey, String> {
+    if let Subject::Object(o) | Subject::Set { object: o, .. } = &tuple.subject {
+        if o.id.contains('#') || o.id == "*" {
+            return Err(format!(
+                "the subject ID `{}` of `{tuple}` cannot be written as an OpenFGA user: \
+                 OpenFGA would read it back as another user",
+                o.id
+            ));
+        }
+    }
+    Ok(OpenFgaKey {
+        user: openfga_user_string(&tuple.subject),
+        relation: tuple.relation.clone(),
+        object: format!("{}:{}", tuple.object.namespace, tuple.object.id),
+    })
+}
+
+/// One item of a document format: where it is in the file, and what it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item<T> {
+    pub at: Range<usize>,
+    pub value: Result<T, ForeignTupleError>,
+}
+
+/// The string at `key` of an item, or why not.
+fn field<'n>(item: &'n Node, key: &str, text: &str) -> Result<&'n str, ForeignTupleError> {
+    match item.get(key) {
+        Some(Node::Scalar { value, .. }) => Ok(value),
+        Some(other) => Err(ForeignTupleError::new(
+            other.range(text),
+            format!("`{key}` must be a string, not {}", other.describe()),
+        )),
+        None => Err(ForeignTupleError::new(
+            item.range(text),
+            format!("missing `{key}`"),
+        )),
+    }
+}
+
+/// An OpenFGA tuple key from a YAML or JSON mapping.
+pub fn openfga_item(item: &Node, text: &str) -> Result<Tuple, ForeignTupleError> {
+    if !matches!(item, Node::Map(..)) {
+        return Err(ForeignTupleError::new(
+            item.range(text),
+            format!(
+                "a tuple is a mapping with `user`, `relation` and `object`, not {}",
+                item.describe()
+            ),
+        ));
+    }
+    if let Some(condition) = item.get("condition").filter(|c| !c.is_null()) {
+        let name = condition
+            .get("name")
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_owned();
+        return Err(ForeignTupleError::not_supported(
+            condition.range(text),
+            format!("the condition `{name}` on a tuple"),
+        ));
+    }
+    let user = field(item, "user", text)?;
+    let relation = field(item, "relation", text)?;
+    let object = field(item, "object", text)?;
+    from_openfga(user, relation, object).map_err(|m| ForeignTupleError::new(item.range(text), m))
+}
+
+/// The items of a list document (YAML or JSON), each read by `read`.
+fn list_items<T>(
+    text: &str,
+    what: &str,
+    read: impl Fn(&Node, &str) -> Result<T, ForeignTupleError>,
+) -> Result<Vec<Item<T>>, ForeignTupleError> {
+    let root = yaml::parse(text).map_err(|e| {
+        ForeignTupleError::new(e.at..e.at, format!("invalid {what}: {}", e.message))
+    })?;
+    match root {
+        None => Ok(Vec::new()),
+        Some(Node::Seq(items, _)) => Ok(items
+            .iter()
+            .map(|item| Item {
+                at: item.range(text),
+                value: read(item, text),
+            })
+            .collect()),
+        Some(other) => Err(ForeignTupleError::new(
+            other.range(text),
+            format!("{what} is a list of tuples, not {}", other.describe()),
+        )),
+    }
+}
+
+/// An OpenFGA tuple file in YAML or JSON: a list of tuple keys.
+pub fn parse_openfga_list(text: &str) -> Result<Vec<Item<Tuple>>, ForeignTupleError> {
+    list_items(text, "an OpenFGA tuple file", openfga_item)
+}
+
+/// An OpenFGA tuple file in JSON lines: one tuple key per line.
+pub fn parse_openfga_jsonl(text: &str) -> Vec<Item<Tuple>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end();
+        if !content.trim().is_empty() {
+            let at = start..start + content.len();
+            let value = match yaml::parse(content) {
+                Ok(Some(node)) => openfga_item(&node, content).map_err(|e| e.shift(start)),
+                Ok(None) => Err(ForeignTupleError::new(at.clone(), "empty line")),
+                Err(e) => Err(ForeignTupleError::new(
+                    at.clone(),
+                    format!("invalid JSON: {}", e.message),
+                )),
+            };
+            out.push(Item { at, value });
+        }
+        start += line.len();
+    }
+    out
+}
+
+/// The columns of an OpenFGA CSV tuple file.
+pub const OPENFGA_CSV_HEADER: &str =
+    "user_type,user_id,user_relation,relation,object_type,object_id";
+
+const CSV_COLUMNS: [&str; 8] = [
+    "user_type",
+    "user_id",
+    "user_relation",
+    "relation",
+    "object_type",
+    "object_id",
+    "condition_name",
+    "condition_context",
+];
+
+/// An OpenFGA tuple file in CSV, with the header `fga tuple write` takes
+/// (`user_type,user_id,user_relation,relation,object_type,object_id`, the
+/// columns in any order, `user_relation` optional, `condition_name` and
+/// `condition_context` not supported yet).
+pub fn parse_openfga_csv(text: &str) -> Result<Vec<Item<Tuple>>, ForeignTupleError> {
+    let rows = csv::records(text).map_err(|csv::Unterminated(at)| {
+        ForeignTupleError::new(at..at + 1, "unterminated quoted field")
+    })?;
+    let mut rows = rows.into_iter();
+    let Some(header) = rows.next() else {
+        return Ok(Vec::new());
+    };
+    let mut index = [None; 8];
+    for (column, (at, name)) in header.fields.iter().enumerate() {
+        let name = name.trim();
+        match CSV_COLUMNS.iter().position(|c| *c == name) {
+            Some(i) => {
+                if let Some(slot) = index.get_mut(i) {
+                    *slot = Some(column);
+                }
+            }
+            None => {
+                return Err(ForeignTupleError::new(
+                    *at..at + name.len(),
+                    format!(
+                        "invalid header `{name}`, valid headers are {}",
+                        CSV_COLUMNS.join(",")
+                    ),
+                ))
+            }
+        }
+    }
+    for (i, required) in CSV_COLUMNS.iter().enumerate() {
+        let optional = matches!(
+            *required,
+            "user_relation" | "condition_name" | "condition_context"
+        );
+        if !optional && index.get(i).copied().flatten().is_none() {
+            return Err(ForeignTupleError::new(
+                header.at
+                    ..header.at
+                        + header
+                            .fields
+                            .last()
+                            .map_or(0, |(a, f)| a - header.at + f.len()),
+                format!("the CSV header has no `{required}` column"),
+            ));
+        }
+    }
+    fn cell<'r>(index: &[Option<usize>; 8], row: &'r csv::Record, i: usize) -> &'r str {
+        index
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|c| row.fields.get(c))
+            .map_or("", |(_, f)| f.as_str())
+    }
+    Ok(rows
+        .map(|row| {
+            let end = row.fields.last().map_or(row.at, |(a, f)| a + f.len());
+            let at = row.at..end.max(row.at);
+            let value = if !cell(&index, &row, 6).is_empty() {
+                Err(ForeignTupleError::not_supported(
+                    at.clone(),
+                    format!("the condition `{}` on a tuple", cell(&index, &row, 6)),
+                ))
+            } else {
+                let mut user = format!("{}:{}", cell(&index, &row, 0), cell(&index, &row, 1));
+                if !cell(&index, &row, 2).is_empty() {
+                    user.push('#');
+                    user.push_str(cell(&index, &row, 2));
+                }
+                let object = format!("{}:{}", cell(&index, &row, 4), cell(&index, &row, 5));
+                from_openfga(&user, cell(&index, &row, 3), &object)
+                    .map_err(|m| ForeignTupleError::new(at.clone(), m))
+            };
+            Item { at, value }
+        })
+        .collect())
+}
+
+/// `tuple` as a row of an OpenFGA CSV file (see [`OPENFGA_CSV_HEADER`]).
+pub fn to_openfga_csv(tuple: &Tuple) -> Result<String, String> {
+    to_openfga(tuple)?;
+    let (user_type, user_id, user_relation) = match &tuple.subject {
+        Subject::Object(o) => (o.namespace.as_str(), o.id.as_str(), ""),
+        Subject::Set { object, relation } => (
+            object.namespace.as_str(),
+            object.id.as_str(),
+            relation.as_str(),
+        ),
+        Subject::Wildcard { namespace } => (namespace.as_str(), "*", ""),
+    };
+    Ok([
+        user_type,
+        user_id,
+        user_relation,
+        &tuple.relation,
+        &tuple.object.namespace,
+        &tuple.object.id,
+    ]
+    .iter()
+    .map(|f| csv::field(f))
+    .collect::<Vec<_>>()
+    .join(","))
+}
+
+// ---------------------------------------------------------------------------
+// Keto.
+
+/// A Keto relation tuple as its JSON writes it (`keto relation-tuple
+/// create` reads one, or a list); the subject is resolved against a schema
+/// above.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KetoTuple {
+    pub namespace: String,
+    pub object: String,
+    pub relation: String,
+    pub subject_id: Option<String>,
+    /// `(namespace, object, relation)`.
+    pub subject_set: Option<(String, String, String)>,
+}
+
+fn keto_item(item: &Node, text: &str) -> Result<KetoTuple, ForeignTupleError> {
+    if !matches!(item, Node::Map(..)) {
+        return Err(ForeignTupleError::new(
+            item.range(text),
+            format!("a relation tuple is a JSON object, not {}", item.describe()),
+        ));
+    }
+    let subject_set = match item.get("subject_set").filter(|s| !s.is_null()) {
+        Some(set) => Some((
+            field(set, "namespace", text)?.to_owned(),
+            field(set, "object", text)?.to_owned(),
+            set.get("relation")
+                .and_then(Node::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        )),
+        None => None,
+    };
+    let subject_id = match item.get("subject_id").filter(|s| !s.is_null()) {
+        Some(_) => Some(field(item, "subject_id", text)?.to_owned()),
+        None => None,
+    };
+    if subject_id.is_some() == subject_set.is_some() {
+        return Err(ForeignTupleError::new(
+            item.range(text),
+            "exactly one of `subject_id` or `subject_set` has to be provided",
+        ));
+    }
+    Ok(KetoTuple {
+        namespace: field(item, "namespace", text)?.to_owned(),
+        object: field(item, "object", text)?.to_owned(),
+        relation: field(item, "relation", text)?.to_owned(),
+        subject_id,
+        subject_set,
+    })
+}
+
+/// A Keto relation-tuple JSON file: one tuple, or a list of them.
+pub fn parse_keto_json(text: &str) -> Result<Vec<Item<KetoTuple>>, ForeignTupleError> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        let root = yaml::parse(text).map_err(|e| {
+            ForeignTupleError::new(e.at..e.at, format!("invalid JSON: {}", e.message))
+        })?;
+        return Ok(root
+            .map(|node| Item {
+                at: node.range(text),
+                value: keto_item(&node, text),
+            })
+            .into_iter()
+            .collect());
+    }
+    list_items(text, "a Keto relation-tuple file", keto_item)
+}
+
+// ---------------------------------------------------------------------------
+// Telling the formats apart.
+
+/// A tuple file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    /// zanzi's tuple notation, one per line.
+    Zanzi,
+    /// SpiceDB relationship strings, one per line.
+    SpiceDb,
+    /// An OpenFGA list of tuple keys, YAML or JSON.
+    OpenFgaList,
+    /// OpenFGA tuple keys as JSON lines.
+    OpenFgaJsonl,
+    /// OpenFGA's CSV.
+    OpenFgaCsv,
+    /// Keto's relation-tuple JSON.
+    KetoJson,
+}
+
+impl FileFormat {
+    /// The format of a file from its name and the start of its text: `.csv`,
+    /// `.jsonl`, `.yaml` and `.yml` are OpenFGA's; `.json` is Keto's when
+    /// its objects have `namespace` and `subject_id`/`subject_set`, else
+    /// OpenFGA's; any other file is lines of tuples, SpiceDB's when one
+    /// ends in `#...` or carries a caveat, else zanzi's (the two notations
+    /// agree on everything else).
+    pub fn detect(name: &str, head: &str) -> FileFormat {
+        let extension = name.rsplit_once('.').map_or("", |(_, e)| e);
+        match extension.to_ascii_lowercase().as_str() {
+            "csv" => FileFormat::OpenFgaCsv,
+            "jsonl" => FileFormat::OpenFgaJsonl,
+            "yaml" | "yml" => FileFormat::OpenFgaList,
+            "json" => {
+                if head.contains("\"namespace\"")
+                    && (head.contains("\"subject_id\"") || head.contains("\"subject_set\""))
+                {
+                    FileFormat::KetoJson
+                } else {
+                    FileFormat::OpenFgaList
+                }
+            }
+            _ => {
+                let spicedb = head.lines().any(|l| {
+                    let l = l.trim();
+                    !l.starts_with("//")
+                        && (l.ends_with("#...") || l.contains("@") && l.ends_with(']'))
+                });
+                if spicedb {
+                    FileFormat::SpiceDb
+                } else {
+                    FileFormat::Zanzi
+                }
+            }
+        }
+    }
+
+    /// Whether the format is read a line at a time (else as one document).
+    pub fn is_line_based(self) -> bool {
+        matches!(self, FileFormat::Zanzi | FileFormat::SpiceDb)
+    }
+}
+
+#[cfg(test)]
+#[path = "foreign_tests.rs"]
+mod tests;

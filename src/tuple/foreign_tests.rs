@@ -1,0 +1,230 @@
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+use proptest::prelude::*;
+
+use super::*;
+
+fn tricky_tuples() -> Vec<Tuple> {
+    vec![
+        "document:readme#viewer@user:alice".parse().unwrap(),
+        "File:a%20b#view@group:eng#member".parse().unwrap(),
+        "example/doc:x%3Ay%23z#viewer@example/user:*"
+            .parse()
+            .unwrap(),
+        Tuple::new(
+            Object::new("document", "ünï cödé: #1 @home"),
+            "viewer",
+            Subject::object("user", "zoë o'neil, \"jr\""),
+        ),
+    ]
+}
+
+#[test]
+fn spicedb_relationships() {
+    let t = parse_spicedb("document:d#viewer@user:bob").unwrap();
+    assert_eq!(t.to_string(), "document:d#viewer@user:bob");
+    let t = parse_spicedb("document:d#viewer@user:bob#...").unwrap();
+    assert_eq!(t.subject, Subject::object("user", "bob"));
+    let t = parse_spicedb("  example/document:d#viewer@example/group:eng#member ").unwrap();
+    assert_eq!(t.subject, Subject::set("example/group", "eng", "member"));
+    let t = parse_spicedb("document:d#viewer@user:*").unwrap();
+    assert_eq!(t.subject, Subject::wildcard("user"));
+    let caveat =
+        parse_spicedb("document:d#viewer@user:bob[only_on_tuesday:{\"day\": 1}]").unwrap_err();
+    assert!(caveat.not_supported);
+    assert!(
+        caveat.message.contains("`only_on_tuesday`"),
+        "{}",
+        caveat.message
+    );
+    assert_eq!(caveat.at.start, 26);
+    let expiring =
+        parse_spicedb("document:d#viewer@user:bob[expiration:2025-01-01T00:00:00Z]").unwrap_err();
+    assert!(expiring.not_supported && expiring.message.contains("expiration"));
+    let bad = parse_spicedb("document:d#viewer").unwrap_err();
+    assert!(!bad.not_supported);
+    assert_eq!(bad.at.start, 17);
+}
+
+#[test]
+fn openfga_keys() {
+    let t = from_openfga("group:eng#member", "viewer", "doc:1").unwrap();
+    assert_eq!(t.to_string(), "doc:1#viewer@group:eng#member");
+    let t = from_openfga("user:*", "viewer", "doc:a:b").unwrap();
+    assert_eq!(t.object.id, "a:b");
+    assert_eq!(t.subject, Subject::wildcard("user"));
+    assert!(from_openfga("anne", "viewer", "doc:1").is_err());
+    assert!(from_openfga("user:anne", "viewer", "doc").is_err());
+    assert!(from_openfga("user:anne", "", "doc:1").is_err());
+    let odd = Tuple::new(
+        Object::new("doc", "1"),
+        "viewer",
+        Subject::object("user", "a#b"),
+    );
+    assert!(to_openfga(&odd).is_err());
+}
+
+#[test]
+fn openfga_files() {
+    let yaml = "- user: user:anne\n  relation: viewer\n  object: doc:1\n- user: user:bob\n  relation: viewer\n  object: doc:2\n  condition:\n    name: in_range\n";
+    let items = parse_openfga_list(yaml).unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(items[0].value.is_ok());
+    assert!(items[1].value.as_ref().unwrap_err().not_supported);
+    let json = "[{\"user\": \"user:anne\", \"relation\": \"viewer\", \"object\": \"doc:1\"},\n {\"user\": \"user:x\"}]";
+    let items = parse_openfga_list(json).unwrap();
+    assert!(items[0].value.is_ok());
+    let missing = items[1].value.as_ref().unwrap_err();
+    assert!(
+        missing.message.contains("missing `relation`"),
+        "{}",
+        missing.message
+    );
+    assert!(parse_openfga_list("user: x").is_err());
+    let jsonl =
+        "{\"user\": \"user:anne\", \"relation\": \"viewer\", \"object\": \"doc:1\"}\n\n{oops\n";
+    let items = parse_openfga_jsonl(jsonl);
+    assert_eq!(items.len(), 2);
+    assert!(items[0].value.is_ok() && items[1].value.is_err());
+    assert_eq!(items[1].at.start, jsonl.find("{oops").unwrap());
+    let csv = "user_type,user_id,user_relation,relation,object_type,object_id\nuser,anne,,viewer,doc,1\ngroup,eng,member,viewer,doc,2\n";
+    let items = parse_openfga_csv(csv).unwrap();
+    assert_eq!(
+        items[1].value.as_ref().unwrap().to_string(),
+        "doc:2#viewer@group:eng#member"
+    );
+    let reordered = "object_id,object_type,relation,user_id,user_type\n1,doc,viewer,anne,user\n";
+    assert!(parse_openfga_csv(reordered).unwrap()[0].value.is_ok());
+    let err = parse_openfga_csv("user,relation\n").unwrap_err();
+    assert!(
+        err.message.contains("invalid header `user`"),
+        "{}",
+        err.message
+    );
+    let err = parse_openfga_csv("user_type,user_id,relation,object_type\n").unwrap_err();
+    assert!(err.message.contains("`object_id`"), "{}", err.message);
+}
+
+#[test]
+fn keto_files() {
+    let one = "{\"namespace\": \"File\", \"object\": \"a\", \"relation\": \"viewers\", \"subject_id\": \"User:bob\"}";
+    let items = parse_keto_json(one).unwrap();
+    assert_eq!(
+        items[0].value.as_ref().unwrap().subject_id.as_deref(),
+        Some("User:bob")
+    );
+    let many = "[{\"namespace\": \"File\", \"object\": \"a\", \"relation\": \"viewers\", \"subject_set\": {\"namespace\": \"Group\", \"object\": \"eng\", \"relation\": \"members\"}},\n{\"namespace\": \"File\", \"object\": \"a\", \"relation\": \"viewers\"}]";
+    let items = parse_keto_json(many).unwrap();
+    assert_eq!(
+        items[0].value.as_ref().unwrap().subject_set,
+        Some(("Group".to_owned(), "eng".to_owned(), "members".to_owned()))
+    );
+    assert!(items[1].value.is_err());
+}
+
+#[test]
+fn formats_are_told_apart() {
+    assert_eq!(FileFormat::detect("t.csv", ""), FileFormat::OpenFgaCsv);
+    assert_eq!(FileFormat::detect("t.yaml", ""), FileFormat::OpenFgaList);
+    assert_eq!(FileFormat::detect("t.jsonl", ""), FileFormat::OpenFgaJsonl);
+    assert_eq!(
+        FileFormat::detect("t.json", "[{\"user\": \"u:a\"}]"),
+        FileFormat::OpenFgaList
+    );
+    assert_eq!(
+        FileFormat::detect("t.json", "[{\"namespace\": \"a\", \"subject_id\": \"b\"}]"),
+        FileFormat::KetoJson
+    );
+    assert_eq!(
+        FileFormat::detect("t.tuples", "doc:a#v@user:b\n"),
+        FileFormat::Zanzi
+    );
+    assert_eq!(
+        FileFormat::detect("t.txt", "doc:a#v@user:b#...\n"),
+        FileFormat::SpiceDb
+    );
+}
+
+#[test]
+fn writers_round_trip() {
+    for tuple in tricky_tuples() {
+        assert_eq!(parse_spicedb(&to_spicedb(&tuple)).unwrap(), tuple);
+        let key = to_openfga(&tuple).unwrap();
+        assert_eq!(
+            from_openfga(&key.user, &key.relation, &key.object).unwrap(),
+            tuple
+        );
+        let csv = format!(
+            "{OPENFGA_CSV_HEADER}\n{}\n",
+            to_openfga_csv(&tuple).unwrap()
+        );
+        let items = parse_openfga_csv(&csv).unwrap();
+        assert_eq!(items[0].value.as_ref().unwrap(), &tuple, "{csv}");
+    }
+}
+
+fn token() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(":".to_owned()),
+        Just("#".to_owned()),
+        Just("@".to_owned()),
+        Just("#...".to_owned()),
+        Just("[".to_owned()),
+        Just("]".to_owned()),
+        Just("{".to_owned()),
+        Just("\"".to_owned()),
+        Just(",".to_owned()),
+        Just("\n".to_owned()),
+        Just("- ".to_owned()),
+        Just("user: ".to_owned()),
+        Just("condition:".to_owned()),
+        "[a-z/]{1,6}",
+        "\\PC{0,3}",
+    ]
+}
+
+proptest! {
+    #[test]
+    fn random_input_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let text = String::from_utf8_lossy(&bytes);
+        check_spans(&text);
+    }
+
+    #[test]
+    fn token_soups_never_panic(tokens in proptest::collection::vec(token(), 0..30)) {
+        check_spans(&tokens.concat());
+    }
+}
+
+/// Every reader accepts anything without panicking, and every place it
+/// reports lies inside the text.
+fn check_spans(text: &str) {
+    let inside = |at: &Range<usize>| at.start <= at.end && at.end <= text.len();
+    for line in text.lines() {
+        if let Err(e) = parse_spicedb(line) {
+            assert!(e.at.end <= line.len(), "{e:?} in {line:?}");
+        }
+    }
+    let check_items = |items: Result<Vec<Item<Tuple>>, ForeignTupleError>| match items {
+        Ok(items) => {
+            for item in items {
+                assert!(inside(&item.at), "{item:?}");
+                if let Err(e) = item.value {
+                    assert!(inside(&e.at), "{e:?}");
+                }
+            }
+        }
+        Err(e) => assert!(inside(&e.at), "{e:?}"),
+    };
+    check_items(parse_openfga_list(text));
+    check_items(Ok(parse_openfga_jsonl(text)));
+    check_items(parse_openfga_csv(text));
+    match parse_keto_json(text) {
+        Ok(items) => {
+            for item in items {
+                assert!(inside(&item.at));
+            }
+        }
+        Err(e) => assert!(inside(&e.at), "{e:?}"),
+    }
+}
