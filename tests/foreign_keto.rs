@@ -120,7 +120,6 @@ fn check(schema: &Schema, data: &str, question: &str) -> bool {
 }
 
 #[test]
-#[ignore = "tuples cannot name Keto's capitalised namespaces yet (src/tuple/model.rs `is_name`)"]
 fn files_and_folders_mean_what_keto_means() {
     let schema = schema_of("keto/rewrites-example.keto.ts");
     let data = "
@@ -142,7 +141,6 @@ fn files_and_folders_mean_what_keto_means() {
 }
 
 #[test]
-#[ignore = "tuples cannot name Keto's capitalised namespaces yet (src/tuple/model.rs `is_name`)"]
 fn rbac_roles_through_quoted_relations() {
     let schema = schema_of("docs/guides-rbac.ts");
     let data = "

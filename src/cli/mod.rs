@@ -9,6 +9,7 @@
 mod bench_protocol;
 mod check;
 mod compile;
+mod convert;
 pub mod explain;
 mod fmt;
 mod local;
@@ -108,7 +109,30 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
         format: DiagnosticFormat,
     },
-    /// ReportFormat schema files in the canonical style.
+    /// Convert a Keto, SpiceDB or OpenFGA schema to zanzi source.
+    ///
+    /// The foreign file is checked first (every diagnostic points into it);
+    /// a schema with errors is not converted. Names are kept as the foreign
+    /// system stores them (between backticks where zanzi's spelling cannot
+    /// write them), so existing tuples keep working; the grouping the
+    /// foreign operator precedence implied is written as parentheses. The
+    /// language is taken from the file name (`.ts`, `.zed`, `.fga`, an
+    /// OpenFGA `.json` model) or the content, unless --from names it.
+    Convert {
+        /// The foreign schema file.
+        #[arg(value_name = "FILE")]
+        path: PathBuf,
+        /// The language of FILE.
+        #[arg(long, value_enum)]
+        from: Option<convert::From>,
+        /// Where to write the zanzi source (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
+        format: DiagnosticFormat,
+    },
+    /// Format schema files in the canonical style.
     ///
     /// Rewrites files in place; with --check, changes nothing, prints a diff
     /// of what would change and exits 1 if any file is not formatted. `-`
@@ -203,6 +227,12 @@ pub fn run() -> ExitCode {
             output,
             format,
         } => compile::run(&paths, output.as_deref(), format.into(), color),
+        Command::Convert {
+            path,
+            from,
+            output,
+            format,
+        } => convert::run(&path, from, output.as_deref(), format.into(), color),
         Command::Fmt { paths, check } => fmt::run(&paths, check, color),
         Command::Explain { code, list } => explain::run(code.as_deref(), list),
         Command::Check(args) => check::run(&args, color),

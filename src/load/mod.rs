@@ -9,6 +9,8 @@
 //! rest of the schema is still checked. The kind of a file is decided by
 //! [`SourceKind::of`]: the one place a new front end plugs in.
 
+pub mod convert;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -29,9 +29,21 @@ pub fn format(parsed: &Parsed<'_>, src: &str) -> String {
 /// comments come from the tree, as `///` lines, and `src` is the foreign
 /// text its spans point into (for the blank lines between members).
 pub fn format_tree(parsed: &Parsed<'_>, src: &str) -> String {
+    // Plain comments in zanzi's own forms are kept; doc comments come from
+    // the tree, and comments in other forms (`#`) cannot be written as they are.
+    let comments: Vec<_> = parsed
+        .comments
+        .iter()
+        .filter(|c| {
+            let text = c.text;
+            (text.starts_with("//") && !text.starts_with("///"))
+                || (text.starts_with("/*") && !text.starts_with("/**"))
+        })
+        .copied()
+        .collect();
     let mut f = Formatter {
         src,
-        comments: &parsed.comments,
+        comments: &comments,
         next_comment: 0,
         out: String::new(),
         last_end: 0,

@@ -39,39 +39,12 @@ pub fn is_plain_name(name: &str) -> bool {
         && !RESERVED.contains(&name)
 }
 
-/// Why `name` cannot be a verbatim (backticked or foreign) name, if it cannot:
-/// names appear in the tuple notation `ns:obj#rel@ns:obj`, so they may not
-/// hold its separators.
-pub fn verbatim_name_problem(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return Some("a name cannot be empty".to_owned());
-    }
-    if name.len() > MAX_VERBATIM_NAME_BYTES {
-        return Some(format!(
-            "names are at most {MAX_VERBATIM_NAME_BYTES} bytes long"
-        ));
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| matches!(c, ':' | '#' | '@' | '`' | '*') || c.is_whitespace() || c.is_control())
-    {
-        return Some(match c {
-            ':' | '#' | '@' => {
-                format!("`{c}` separates the parts of a tuple, so no name can hold it")
-            }
-            '*' => "`*` is the wildcard, so no name can hold it".to_owned(),
-            '`' => "a name cannot hold a backtick".to_owned(),
-            _ => format!(
-                "a name cannot hold whitespace or control characters (U+{:04X})",
-                c as u32
-            ),
-        });
-    }
-    None
-}
+/// Why `name` cannot be a verbatim (backticked or foreign) name, if it
+/// cannot: it must be a name a tuple can hold.
+pub use crate::tuple::model::name_problem as verbatim_name_problem;
 
 /// The longest verbatim name (OpenFGA allows type names of 254 bytes).
-pub const MAX_VERBATIM_NAME_BYTES: usize = 254;
+pub use crate::tuple::model::MAX_NAME_BYTES as MAX_VERBATIM_NAME_BYTES;
 
 /// A parsed file with its comments (for the formatter).
 #[derive(Debug, Default)]
