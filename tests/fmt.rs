@@ -127,3 +127,28 @@ fn blank_lines_between_members_are_kept_once() {
         "namespace a {\n  relation x: a\n\n  relation y: a\n  relation z: a\n}\n"
     );
 }
+
+/// `zanzi fmt` passes over another system's schemas in a directory and
+/// refuses one named on its own (exit 2), pointing to `zanzi convert`;
+/// neither file is touched.
+#[test]
+fn foreign_schemas_are_not_formatted() {
+    let dir = tempfile::tempdir().unwrap();
+    let zed = dir.path().join("schema.zed");
+    let text = "definition user {}\ndefinition doc {\n    relation viewer: user\n}\n";
+    std::fs::write(&zed, text).unwrap();
+    let run = |arg: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_zanzi"))
+            .args(["fmt"])
+            .arg(arg)
+            .output()
+            .unwrap()
+    };
+    let walked = run(dir.path());
+    assert_eq!(walked.status.code(), Some(0));
+    let named = run(&zed);
+    assert_eq!(named.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&named.stderr);
+    assert!(stderr.contains("zanzi convert"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&zed).unwrap(), text);
+}

@@ -8,6 +8,7 @@ use miette::{IntoDiagnostic, WrapErr};
 
 use super::output;
 use crate::diagnostics;
+use crate::foreign::Dialect;
 use crate::load::{self, Limits};
 use crate::source::SourceMap;
 
@@ -35,7 +36,24 @@ pub fn run(paths: &[PathBuf], check: bool, color: super::ColorMode) -> miette::R
     let mut sources = SourceMap::new();
     let mut unformatted = 0usize;
     let mut broken = 0usize;
+    let mut foreign = 0usize;
     for path in inputs.schema_files() {
+        // Another system's schema is that system's to format: found in a
+        // directory it is passed over, named on its own it is refused.
+        if let Some(dialect) = Dialect::of_file(path, None) {
+            if paths.contains(path) {
+                eprintln!(
+                    "error: `{}` is not zanzi source ({}); `zanzi fmt` formats zanzi source \
+                     only (`zanzi convert {} -o {}` writes it as zanzi)",
+                    path.display(),
+                    dialect.title(),
+                    path.display(),
+                    path.with_extension("zanzi").display()
+                );
+                foreign += 1;
+            }
+            continue;
+        }
         let mut diags = Vec::new();
         let file = load::read_source(&mut sources, path, &Limits::default(), &mut diags)
             .into_diagnostic()?;
@@ -67,6 +85,9 @@ pub fn run(paths: &[PathBuf], check: bool, color: super::ColorMode) -> miette::R
                 .into_diagnostic()
                 .wrap_err_with(|| format!("cannot write `{}`", path.display()))?;
         }
+    }
+    if foreign > 0 {
+        return Ok(ExitCode::from(2));
     }
     if broken > 0 {
         eprintln!("{broken} file(s) not formatted: fix the syntax errors first");
