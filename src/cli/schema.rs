@@ -24,7 +24,8 @@ pub enum SchemaCommand {
     /// stores it anyway, and those tuples are then ignored). Servers on a
     /// shared (PostgreSQL) database answer with it within a second.
     Push {
-        /// The schema: `.zanzi` source (a file or a directory) or compiled IR.
+        /// The schema: `.zanzi` source (a file or a directory), compiled IR, or a
+        /// Keto (`.ts`), SpiceDB (`.zed`) or OpenFGA (`.fga`, `.json`) schema.
         #[arg(value_name = "PATH")]
         schema: PathBuf,
         #[command(flatten)]

@@ -12,7 +12,8 @@ use crate::server::config::{LogFormat, Settings};
 /// The flags of `zanzi serve`; each overrides the config file and `ZANZI_*`.
 #[derive(Debug, Default, clap::Args)]
 pub struct ServeArgs {
-    /// The schema: a `.zanzi` file, a directory of them, or a compiled `.json` IR
+    /// The schema: a `.zanzi` file, a directory of them, a compiled `.json` IR,
+    /// or a Keto (`.ts`), SpiceDB (`.zed`) or OpenFGA (`.fga`, `.json`) schema
     /// (default: the one stored in the database).
     #[arg(long, value_name = "FILE")]
     pub schema: Option<PathBuf>,

@@ -476,13 +476,39 @@ fn keto_item(item: &Node, text: &str) -> Result<KetoTuple, ForeignTupleError> {
     })
 }
 
-/// A Keto relation-tuple JSON file: one tuple, or a list of them.
+/// A Keto relation-tuple JSON file: one tuple, a list of them, or what
+/// `keto relation-tuple get --format json` prints (`{"relation_tuples": […]}`).
 pub fn parse_keto_json(text: &str) -> Result<Vec<Item<KetoTuple>>, ForeignTupleError> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') {
         let root = yaml::parse(text).map_err(|e| {
             ForeignTupleError::new(e.at..e.at, format!("invalid JSON: {}", e.message))
         })?;
+        let listed = match &root {
+            Some(Node::Map(entries, _)) => entries.iter().find_map(|(key, value)| match key {
+                Node::Scalar { value: k, .. } if k == "relation_tuples" => Some(value),
+                _ => None,
+            }),
+            _ => None,
+        };
+        if let Some(listed) = listed {
+            return match listed {
+                Node::Seq(items, _) => Ok(items
+                    .iter()
+                    .map(|item| Item {
+                        at: item.range(text),
+                        value: keto_item(item, text),
+                    })
+                    .collect()),
+                other => Err(ForeignTupleError::new(
+                    other.range(text),
+                    format!(
+                        "`relation_tuples` is a list of tuples, not {}",
+                        other.describe()
+                    ),
+                )),
+            };
+        }
         return Ok(root
             .map(|node| Item {
                 at: node.range(text),

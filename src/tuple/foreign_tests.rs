@@ -120,6 +120,15 @@ fn keto_files() {
         Some(("Group".to_owned(), "eng".to_owned(), "members".to_owned()))
     );
     assert!(items[1].value.is_err());
+    // What `keto relation-tuple get --format json` prints.
+    let listed = "{\"relation_tuples\":[{\"namespace\":\"File\",\"object\":\"a\",\"relation\":\"viewers\",\"subject_id\":\"bob\"},{\"namespace\":\"File\",\"object\":\"b\",\"relation\":\"viewers\",\"subject_id\":\"ann\"}],\"next_page_token\":\"\"}";
+    let items = parse_keto_json(listed).unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        items[1].value.as_ref().unwrap().subject_id.as_deref(),
+        Some("ann")
+    );
+    assert!(parse_keto_json("{\"relation_tuples\": 3}").is_err());
 }
 
 #[test]

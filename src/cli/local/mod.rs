@@ -59,8 +59,9 @@ pub struct DbArgs {
 /// `--schema`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SchemaArgs {
-    /// The schema: `.zanzi` source (a file or a directory) or compiled IR
-    /// (`.json`). Default: the schema stored in the database.
+    /// The schema: `.zanzi` source (a file or a directory), compiled IR
+    /// (`.json`), or a Keto (`.ts`), SpiceDB (`.zed`) or OpenFGA (`.fga`,
+    /// `.json`) schema. Default: the schema stored in the database.
     #[arg(long, value_name = "FILE")]
     pub schema: Option<PathBuf>,
 }

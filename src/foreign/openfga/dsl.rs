@@ -14,8 +14,9 @@
 //! definition becomes an [`ast::Member::Error`], so it yields one diagnostic.
 
 use super::lexer::{lex, span, Tok, Token};
-use super::{doc_above, not_supported_condition, without_conditional_duplicates, MAX_DEPTH};
+use super::{doc_above, not_supported_condition, MAX_DEPTH};
 use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::foreign::without_conditional_duplicates;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Expr, Ident, Op, TypeRef};
 use crate::syntax::Parsed;

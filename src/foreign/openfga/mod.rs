@@ -16,7 +16,6 @@ mod model;
 
 use crate::diagnostics::{codes, Diagnostic, Label};
 use crate::source::{FileId, Span};
-use crate::syntax::ast::TypeRef;
 use crate::syntax::Parsed;
 
 /// How deep parentheses (DSL) or usersets (JSON) may nest, as in zanzi (E0007).
@@ -47,40 +46,6 @@ fn doc_above(src: &str, offset: u32) -> Vec<&str> {
     }
     doc.reverse();
     doc
-}
-
-/// The allowed types with those under a condition (`user with c`, already
-/// reported) dropped where the same type is also allowed without one:
-/// `[user, user with c]` is not a duplicate in OpenFGA (W0101).
-fn without_conditional_duplicates<'src>(types: Vec<(TypeRef<'src>, bool)>) -> Vec<TypeRef<'src>> {
-    fn key<'a>(t: &TypeRef<'a>) -> (&'a str, &'a str) {
-        match t {
-            TypeRef::Object(n) => (n.text, ""),
-            TypeRef::Wildcard(n, _) => (n.text, "*"),
-            TypeRef::SubjectSet(n, r) => (n.text, r.text),
-        }
-    }
-    let unconditional: Vec<_> = types
-        .iter()
-        .filter(|(_, conditional)| !conditional)
-        .map(|(t, _)| key(t))
-        .collect();
-    let mut seen_conditional = Vec::new();
-    types
-        .into_iter()
-        .filter(|(t, conditional)| {
-            if !conditional {
-                return true;
-            }
-            let k = key(t);
-            if unconditional.contains(&k) || seen_conditional.contains(&k) {
-                return false;
-            }
-            seen_conditional.push(k);
-            true
-        })
-        .map(|(t, _)| t)
-        .collect()
 }
 
 /// E0602 for a `condition` block (DSL) or a `conditions` entry (JSON).

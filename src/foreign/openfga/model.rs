@@ -11,8 +11,9 @@
 //! read through its wrapper.
 
 use super::json::{self, Str, Value};
-use super::{not_supported_condition, without_conditional_duplicates, MAX_DEPTH};
+use super::{not_supported_condition, MAX_DEPTH};
 use crate::diagnostics::{codes, Diagnostic, Label};
+use crate::foreign::without_conditional_duplicates;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Expr, Ident, Op, TypeRef};
 use crate::syntax::Parsed;

@@ -9,6 +9,7 @@
 use super::expr;
 use super::lexer::{Tok, Token};
 use crate::diagnostics::{codes, Applicability, Diagnostic, Edit, Label};
+use crate::foreign::without_conditional_duplicates;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Ident, TypeRef};
 use crate::syntax::Comment;
@@ -596,14 +597,15 @@ impl<'a, 'src> Parser<'a, 'src> {
         Ok(ast::Member::Relation(ast::Relation {
             doc,
             name,
-            types,
+            types: without_conditional_duplicates(types),
             rewrite: None,
             span: start.to(self.prev_span()),
         }))
     }
 
-    /// `ns`, `ns:*`, `ns#rel`, `ns#...`, each optionally `with …`.
-    fn type_ref(&mut self, context: &str) -> PResult<TypeRef<'src>> {
+    /// `ns`, `ns:*`, `ns#rel`, `ns#...`, each optionally `with …` (reported;
+    /// the flag says it was there).
+    fn type_ref(&mut self, context: &str) -> PResult<(TypeRef<'src>, bool)> {
         let ns = self.type_path("a type", context)?;
         let type_ref = if self.eat(Token::Colon).is_some() {
             let star = self.expect(Token::Star, &format!("after `{}:`", ns.text))?;
@@ -627,10 +629,11 @@ impl<'a, 'src> Parser<'a, 'src> {
         } else {
             TypeRef::Object(ns)
         };
-        if self.at(Token::With) {
+        let conditional = self.at(Token::With);
+        if conditional {
             self.with_clause()?;
         }
-        Ok(type_ref)
+        Ok((type_ref, conditional))
     }
 
     /// `with caveat`, `with expiration`, `with caveat and expiration`:
