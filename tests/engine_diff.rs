@@ -159,6 +159,8 @@ enum Expr {
     /// The relation's own tuples (in a relation's rewrite).
     This,
     Nil,
+    /// The object itself.
+    SelfObj,
 }
 
 #[derive(Clone, Debug)]
@@ -345,6 +347,7 @@ fn resolve_expr(
     match raw {
         RawExpr::Leaf { kind: 5, .. } if in_relation => Expr::This,
         RawExpr::Leaf { kind: 6, .. } => Expr::Nil,
+        RawExpr::Leaf { kind: 7, a, .. } if a % 2 == 0 => Expr::SelfObj,
         RawExpr::Leaf { kind, a, b } => {
             if (3..5).contains(kind) {
                 if let Some((tupleset, spaces)) = pick(tuplesets, *a) {
@@ -380,6 +383,7 @@ fn render(expr: &Expr, top: bool) -> String {
         Expr::Name(n) => return n.clone(),
         Expr::This => return "this".to_owned(),
         Expr::Nil => return "nil".to_owned(),
+        Expr::SelfObj => return "self".to_owned(),
         Expr::Arrow {
             tupleset,
             target,
@@ -688,7 +692,7 @@ impl<'m> Naive<'m> {
                     }
                 }
             }
-            Expr::This | Expr::Nil => {}
+            Expr::This | Expr::Nil | Expr::SelfObj => {}
             Expr::Union(c) | Expr::Inter(c) => c.iter().for_each(|e| self.expr_deps(ns, e, out)),
             Expr::Excl(a, b) => {
                 self.expr_deps(ns, a, out);
@@ -758,6 +762,10 @@ impl<'m> Naive<'m> {
             Expr::Name(n) => self.get(ns, id, n),
             Expr::This => self.own(ns, id, owner),
             Expr::Nil => Set::default(),
+            Expr::SelfObj => Set {
+                objects: BTreeMap::from([(ns, Ids::Fin(BTreeSet::from([id.to_owned()])))]),
+                sets: BTreeSet::new(),
+            },
             Expr::Arrow {
                 tupleset,
                 target,

@@ -295,11 +295,6 @@ fn each_error_at_its_line_and_column() {
             "use import\nimport \"x.zed\"\ndefinition d {}\n",
             (2, 1, "E0602"),
         ),
-        // `self`.
-        (
-            "use self\ndefinition d {\n  permission p = self\n}\n",
-            (3, 18, "E0603"),
-        ),
         // An unknown partial.
         ("definition d {\n  ...p\n}\n", (2, 6, "E0630")),
     ];
@@ -322,4 +317,27 @@ fn errors_do_not_cascade_into_analysis() {
     let src =
         "definition user {}\ndefinition d {\n  relation a: user with c\n  permission p = a\n}\n";
     assert_eq!(diagnostics(src), vec![(3, 20, "E0602".to_owned())]);
+}
+
+/// With `use self`, `self` is the resource itself as a subject: SpiceDB's
+/// `user:alice#me@user:alice`. Without it, `self` is a name like any other.
+#[test]
+fn self_is_the_object_itself() {
+    let schema = compile(
+        "use self\n\ndefinition user {\n  relation friend: user\n  permission view = self + friend\n}\n",
+    );
+    let store = MemoryStore::new();
+    let rev = zanzi::store::write_validated(
+        &store,
+        &schema,
+        &["user:ann#friend@user:bob".parse().unwrap()],
+        &[],
+    )
+    .unwrap();
+    let engine = Engine::new(&schema, &store);
+    let ask = |q: &str| engine.check_tuple(&q.parse().unwrap(), rev).unwrap();
+    assert!(ask("user:ann#view@user:ann"));
+    assert!(ask("user:ann#view@user:bob"));
+    assert!(!ask("user:ann#view@user:cy"));
+    assert!(!ask("user:bob#view@user:ann"));
 }

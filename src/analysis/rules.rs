@@ -267,6 +267,7 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
             }
             Expr::Paren(inner, _) => self.expr(from, ns, inner, negative),
             Expr::Nil(_) => Some(Rewrite::Nil),
+            Expr::SelfObject(_) => Some(Rewrite::SelfObject),
             Expr::This(span) => {
                 if self.in_relation {
                     Some(Rewrite::This)

@@ -815,6 +815,40 @@ impl<'e, 'a> Checker<'e, 'a> {
         match rewrite {
             Rewrite::Computed { relation } => self.goal(*relation, id, depth, true),
             Rewrite::Nil => Ok(Val::False(Vec::new())),
+            // The object itself: the subject is `ns:id` of this very object.
+            Rewrite::SelfObject => {
+                let engine = self.engine;
+                let owner = self
+                    .path
+                    .last()
+                    .and_then(|&g| self.goals.get(g))
+                    .map(|g| engine.relation_namespace(g.relation));
+                let holds = match (&self.target, owner) {
+                    (
+                        Target::Object {
+                            namespace,
+                            subject: Subject::Object(object),
+                        },
+                        Some(owner),
+                    ) => *namespace == owner && *object.id == *self.ids.name(id),
+                    _ => false,
+                };
+                if self.trace.is_some() {
+                    let userset = owner.map_or(String::new(), |ns| {
+                        format!(
+                            "{}:{}",
+                            engine.namespace_name(ns),
+                            encode_id(&self.ids.name(id))
+                        )
+                    });
+                    self.leaf(|_| Step::SelfObject { object: userset }, found(holds));
+                }
+                Ok(if holds {
+                    Val::True
+                } else {
+                    Val::False(Vec::new())
+                })
+            }
             // The relation whose rewrite this is: the goal being evaluated.
             Rewrite::This => {
                 let engine = self.engine;

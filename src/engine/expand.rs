@@ -17,7 +17,7 @@ use super::interrupt::Watch;
 use super::{Engine, EngineError};
 use crate::ir::{AllowedType, ArrowMode, RelationId, RelationKind, Rewrite};
 use crate::store::{Reader, SubjectKind};
-use crate::tuple::subject_matches;
+use crate::tuple::{subject_matches, Object};
 
 /// An expanded userset.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,6 +199,16 @@ impl<'e, 'a> Expander<'e, 'a> {
             Rewrite::Nil => Ok(ExpandTree::Union {
                 children: Vec::new(),
             }),
+            Rewrite::SelfObject => {
+                let engine = self.engine;
+                let object =
+                    Object::new(engine.namespace_name(engine.relation_namespace(owner)), id);
+                Ok(ExpandTree::Leaf {
+                    userset: "self".to_owned(),
+                    subjects: vec![object.to_string()],
+                    expanded: Vec::new(),
+                })
+            }
             Rewrite::This => {
                 let engine = self.engine;
                 let types = engine

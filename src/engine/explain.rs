@@ -69,6 +69,10 @@ pub enum Step {
         object: String,
         target: String,
     },
+    /// `self`: the object itself, granted when it is the subject asked about.
+    SelfObject {
+        object: String,
+    },
     /// `.all` over no object: the empty set.
     EmptyTupleset {
         tupleset: String,
@@ -203,6 +207,7 @@ fn render_node(node: &ExplainNode, indent: usize, out: &mut String) {
             target,
         } => format!("via {tuple}: `{object}` has no `{target}`"),
         Step::EmptyTupleset { tupleset } => format!("{tupleset} is empty"),
+        Step::SelfObject { object } => format!("self ({object})"),
         Step::Cycle { userset } => format!("{userset}: cycle, no derivation along this path"),
         Step::Memo { userset } => format!("{userset} (evaluated above)"),
         Step::DepthLimit { userset } => format!("{userset}: depth limit reached"),

@@ -106,6 +106,9 @@ fn subject_candidates(
         // A relation with a rewrite reads its tuples (`this`) and its rewrite:
         // candidates only need to be a superset.
         if let Some(rewrite) = rel.rewrite() {
+            if rel.namespace == namespace && mentions_self(rewrite) {
+                candidates.insert(id.clone());
+            }
             forward_rewrite(engine, rewrite, &id, reader, &mut queue)?;
         }
         match &rel.kind {
@@ -143,8 +146,9 @@ fn forward_rewrite(
 ) -> Result<(), EngineError> {
     match rewrite {
         Rewrite::Computed { relation } => queue.push_back((*relation, id.to_owned())),
-        // The relation's own tuples are read where its node is.
-        Rewrite::This | Rewrite::Nil => {}
+        // The relation's own tuples are read where its node is, and the
+        // object itself (`self`) is a candidate there.
+        Rewrite::This | Rewrite::Nil | Rewrite::SelfObject => {}
         Rewrite::Union { children } | Rewrite::Intersection { children } => {
             for child in children {
                 forward_rewrite(engine, child, id, reader, queue)?;
@@ -217,6 +221,21 @@ impl ReverseGraph {
     /// Whether a tuple of `relation` alone puts its subject in the relation's set.
     fn tuples_suffice(&self, relation: RelationId) -> bool {
         !self.tuples_not_enough.contains(&relation)
+    }
+}
+
+/// Whether `self` stands anywhere in `rewrite`.
+fn mentions_self(rewrite: &Rewrite) -> bool {
+    matches!(rewrite, Rewrite::SelfObject) || rewrite.children().any(|c| mentions_self(c.rewrite))
+}
+
+/// Whether `self` stands in `rewrite` with only unions above it: then the
+/// object is in the set for certain when it is the subject.
+fn self_sufficient(rewrite: &Rewrite) -> bool {
+    match rewrite {
+        Rewrite::SelfObject => true,
+        Rewrite::Union { children } => children.iter().any(self_sufficient),
+        _ => false,
     }
 }
 
@@ -316,8 +335,9 @@ impl UseWalk<'_, '_> {
                 }
             }
             Rewrite::Exclusion { base, .. } => self.positive(base, false),
-            // The relation's own tuples are seeds of the walk, not uses.
-            Rewrite::This | Rewrite::Nil => {}
+            // The relation's own tuples and the object itself are seeds of
+            // the walk, not uses.
+            Rewrite::This | Rewrite::Nil | Rewrite::SelfObject => {}
             Rewrite::Arrow {
                 tupleset,
                 targets,
@@ -544,6 +564,31 @@ fn resource_candidates(
                     reach(&mut reached, &mut queue, (this, id), seed);
                 },
             )?;
+        }
+    }
+    // Seeds: the subject's own object, in sets that hold it through `self`.
+    if let Target::Object {
+        namespace,
+        subject: Subject::Object(object),
+    } = target
+    {
+        for (index, rel) in schema.relations.iter().enumerate() {
+            let this = RelationId(index as u32);
+            let Some(rewrite) = rel.rewrite() else {
+                continue;
+            };
+            if rel.namespace != *namespace
+                || !graph.relevant.contains(&this)
+                || !mentions_self(rewrite)
+            {
+                continue;
+            }
+            let seed = Reach {
+                certain: self_sufficient(rewrite),
+                hops: 0,
+            };
+            let id = checker.intern(&object.id);
+            reach(&mut reached, &mut queue, (this, id), seed);
         }
     }
 

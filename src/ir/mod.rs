@@ -206,6 +206,9 @@ pub enum Rewrite {
     This,
     /// The empty set.
     Nil,
+    /// The object itself, as its only subject (`doc:d#p@doc:d`).
+    #[serde(rename = "self")]
+    SelfObject,
 }
 
 /// A direct sub-rewrite, and whether it is subtracted (the right side of `-`).
@@ -221,9 +224,11 @@ impl Rewrite {
     /// recurse through this; evaluation matches on the operator instead.
     pub fn children(&self) -> impl Iterator<Item = Child<'_>> {
         let (list, exclusion): (&[Rewrite], _) = match self {
-            Rewrite::Computed { .. } | Rewrite::Arrow { .. } | Rewrite::This | Rewrite::Nil => {
-                (&[], None)
-            }
+            Rewrite::Computed { .. }
+            | Rewrite::Arrow { .. }
+            | Rewrite::This
+            | Rewrite::Nil
+            | Rewrite::SelfObject => (&[], None),
             Rewrite::Union { children } | Rewrite::Intersection { children } => (children, None),
             Rewrite::Exclusion { base, subtract } => (&[], Some((&**base, &**subtract))),
         };
@@ -258,7 +263,8 @@ impl Rewrite {
             | Rewrite::Intersection { .. }
             | Rewrite::Exclusion { .. }
             | Rewrite::This
-            | Rewrite::Nil => (None, None),
+            | Rewrite::Nil
+            | Rewrite::SelfObject => (None, None),
         };
         let through = arrow.into_iter().flat_map(|(tupleset, targets)| {
             targets

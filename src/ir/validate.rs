@@ -163,7 +163,7 @@ fn check_rewrite(
         Rewrite::This if !in_relation => {
             return Err(invalid("`this` stands in a permission"));
         }
-        Rewrite::Exclusion { .. } | Rewrite::This | Rewrite::Nil => {}
+        Rewrite::Exclusion { .. } | Rewrite::This | Rewrite::Nil | Rewrite::SelfObject => {}
     }
     rewrite
         .children()

@@ -166,6 +166,8 @@ pub enum Expr<'src> {
     /// `this`: the tuples stored in the relation being defined (only in a
     /// relation's rewrite).
     This(Span),
+    /// `self`: the object itself, as a subject (SpiceDB's `self`).
+    SelfObject(Span),
     /// `head op term op term …`, flat as written.
     Chain {
         head: Box<Expr<'src>>,
@@ -178,7 +180,7 @@ impl Expr<'_> {
     pub fn span(&self) -> Span {
         match self {
             Expr::Name(name) => name.span,
-            Expr::Nil(span) | Expr::This(span) => *span,
+            Expr::Nil(span) | Expr::This(span) | Expr::SelfObject(span) => *span,
             Expr::Arrow { span, .. } | Expr::Paren(_, span) | Expr::Chain { span, .. } => *span,
         }
     }

@@ -281,6 +281,7 @@ impl Formatter<'_, '_> {
             Expr::Name(name) => self.name(*name),
             Expr::Nil(_) => self.out.push_str("nil"),
             Expr::This(_) => self.out.push_str("this"),
+            Expr::SelfObject(_) => self.out.push_str("self"),
             Expr::Arrow {
                 tupleset,
                 form,

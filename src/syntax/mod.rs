@@ -24,6 +24,7 @@ pub const RESERVED: &[&str] = &[
     "import",
     "nil",
     "this",
+    "self",
     "any",
     "all",
 ];

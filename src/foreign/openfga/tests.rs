@@ -30,6 +30,7 @@ fn show(expr: &Expr<'_>) -> String {
         Expr::Paren(inner, _) => format!("({})", show(inner)),
         Expr::Nil(_) => "nil".to_owned(),
         Expr::This(_) => "this".to_owned(),
+        Expr::SelfObject(_) => "self".to_owned(),
         Expr::Chain { head, rest, .. } => {
             let mut out = show(head);
             for (op, _, e) in rest {

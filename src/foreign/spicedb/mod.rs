@@ -11,7 +11,7 @@
 //!   arrows, `nil` the empty set.
 //! - `/** … */` and `///` comments document what follows them.
 //! - Caveats, `with …` and expiration are E0602 (read around, not
-//!   compiled); `self` is E0603; partials are inlined.
+//!   compiled); `self` (after `use self`) is the object itself; partials are inlined.
 
 mod expr;
 mod lexer;

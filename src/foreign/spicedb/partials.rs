@@ -167,6 +167,6 @@ fn used_names<'src>(expr: &Expr<'src>, out: &mut impl FnMut(&'src str)) {
                 used_names(e, out);
             }
         }
-        Expr::Nil(_) | Expr::This(_) => {}
+        Expr::Nil(_) | Expr::This(_) | Expr::SelfObject(_) => {}
     }
 }

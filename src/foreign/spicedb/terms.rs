@@ -49,24 +49,9 @@ impl<'src> Parser<'_, 'src> {
     /// A name, an arrow, `nil`, `self` or a parenthesized expression.
     fn term(&mut self, context: &str) -> PResult<Node<'src>> {
         match self.peek() {
+            // With `use self`, the object itself as its own subject.
             Some(Token::Name("self")) if self.flags.self_keyword => {
-                let span = self.bump();
-                self.diags.push(
-                    Diagnostic::new(
-                        codes::E0603,
-                        "`self` has no zanzi meaning yet",
-                        Label::new(span, "the object itself, as a subject"),
-                    )
-                    .with_note(
-                        "in SpiceDB, `self` grants the permission to the resource itself: \
-                         `user:alice` on `user:alice`; zanzi has no term for an object as its own subject",
-                    )
-                    .with_help(
-                        "store the grant as a tuple instead: a relation such as \
-                         `relation itself: user`, with `user:alice#itself@user:alice`",
-                    ),
-                );
-                Err(Reported)
+                Ok(Node::Leaf(Expr::SelfObject(self.bump())))
             }
             Some(Token::Name(_)) => self.arrow(),
             Some(Token::Nil) => Ok(Node::Leaf(Expr::Nil(self.bump()))),
