@@ -13,6 +13,7 @@ mod dsl;
 mod json;
 mod lexer;
 mod model;
+pub mod modfile;
 
 use crate::diagnostics::{codes, Diagnostic, Label};
 use crate::source::{FileId, Span};

@@ -259,7 +259,7 @@ impl<'a, 'src> Parser<'a, 'src> {
                 }
             }
         }
-        ast::File { items }
+        ast::File { items, module: None }
     }
 
     /// `use expiration`, `use self`, …: SpiceDB's language switches.
@@ -416,6 +416,7 @@ impl<'a, 'src> Parser<'a, 'src> {
             doc,
             name,
             members,
+            extends: false,
             span: start.to(self.prev_span()),
         })
     }
