@@ -328,7 +328,11 @@ impl ToDiagnostic for AnalysisError {
                 first_module,
             } => Diagnostic::new(
                 codes::E0653,
-                format!("type `{name}` is defined in module `{first_module}` and again in `{module}`"),
+                if module == first_module {
+                    format!("type `{name}` is defined twice in module `{module}`")
+                } else {
+                    format!("type `{name}` is defined in module `{first_module}` and again in `{module}`")
+                },
                 Label::new(*span, "defined again here"),
             )
             .with_secondary(*first, format!("first defined here, in module `{first_module}`"))
