@@ -85,9 +85,7 @@ fn uses_later_features(path: &Path) -> bool {
             );
         }
     }
-    all.contains("condition ")
-        || all.contains("caveat ")
-        || all.contains("validation_tuples")
+    all.contains("condition ") || all.contains("caveat ") || all.contains("validation_tuples")
 }
 
 #[test]

@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::diagnostics::{self, codes, Diagnostic, Label, ToDiagnostic};
+use crate::foreign::openfga::modfile;
 use crate::ir::{IrError, Schema};
 use crate::source::{FileId, SourceMap, Span};
-use crate::foreign::openfga::modfile;
 use crate::{analysis, foreign, syntax};
 
 /// How much a loader reads.
@@ -218,7 +218,10 @@ fn walk(
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
-    for manifest in entries.iter().filter(|p| modfile::is_mod_file(p) && p.is_file()) {
+    for manifest in entries
+        .iter()
+        .filter(|p| modfile::is_mod_file(p) && p.is_file())
+    {
         modules.extend(listed_modules(manifest));
         add_schema(manifest, inputs);
     }

@@ -228,7 +228,10 @@ impl<'a, 'src> Parser<'a, 'src> {
                 }
             }
         }
-        ast::File { items, module: None }
+        ast::File {
+            items,
+            module: None,
+        }
     }
 
     /// `import … from "…"`: nothing zanzi needs; Keto skips it too.

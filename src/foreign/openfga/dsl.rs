@@ -207,7 +207,11 @@ impl<'src> Parser<'_, 'src> {
             if self.module.is_none() {
                 let start = self.peek().map_or(0, |t| t.span.start);
                 let end = self.recover(&["type", "extend"]);
-                items.push(ast::Item::Error(Span::new(self.file, start, end.max(start))));
+                items.push(ast::Item::Error(Span::new(
+                    self.file,
+                    start,
+                    end.max(start),
+                )));
             }
         } else if self.header().is_err() {
             let start = self.peek().map_or(0, |t| t.span.start);
@@ -261,8 +265,12 @@ impl<'src> Parser<'_, 'src> {
                             "`module` can only start a file",
                             Label::new(t.span, "a module header after the start of the file"),
                         )
-                        .with_note("each module of a modular model is its own file, listed in `fga.mod`")
-                        .with_help("move this module to a file of its own and list it in `fga.mod`"),
+                        .with_note(
+                            "each module of a modular model is its own file, listed in `fga.mod`",
+                        )
+                        .with_help(
+                            "move this module to a file of its own and list it in `fga.mod`",
+                        ),
                     );
                     let end = self.recover(&["type", "extend"]);
                     items.push(ast::Item::Error(Span::new(self.file, t.span.start, end)));

@@ -38,7 +38,10 @@ pub fn parse<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) ->
     };
     let items = lowerer.model(&root);
     Parsed {
-        ast: ast::File { items, module: None },
+        ast: ast::File {
+            items,
+            module: None,
+        },
         comments: Vec::new(),
         broken_names: lowerer.broken,
     }

@@ -259,7 +259,10 @@ impl<'a, 'src> Parser<'a, 'src> {
                 }
             }
         }
-        ast::File { items, module: None }
+        ast::File {
+            items,
+            module: None,
+        }
     }
 
     /// `use expiration`, `use self`, …: SpiceDB's language switches.
