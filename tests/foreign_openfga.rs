@@ -334,3 +334,50 @@ fn diagnostics_show_the_foreign_line_and_column() {
         .collect();
     assert_eq!(places, [(7, 22, "E0105"), (7, 42, "E0105")]);
 }
+
+const MODULE_TOKENS: &[&str] = &[
+    "module",
+    "m",
+    "extend",
+    "type",
+    "user",
+    "doc",
+    "relations",
+    "define",
+    "viewer",
+    ":",
+    "[",
+    "]",
+    "or",
+    "from",
+    "\n",
+    "  ",
+    "#",
+    ",",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..Default::default() })]
+
+    /// Modules made of random tokens, compiled together as one modular
+    /// model: no panic, every span inside its own file.
+    #[test]
+    fn random_modules_never_panic(modules in proptest::collection::vec(
+        proptest::collection::vec(proptest::sample::select(MODULE_TOKENS), 0..40),
+        1..4,
+    )) {
+        let mut sources = zanzi::source::SourceMap::new();
+        let files: Vec<_> = modules
+            .iter()
+            .enumerate()
+            .map(|(i, words)| sources.add(format!("m{i}.fga"), format!("module m{i}\n{}", words.join(" "))))
+            .collect();
+        let compiled = zanzi::compile(&sources, &files);
+        for d in &compiled.diagnostics {
+            for label in std::iter::once(&d.primary).chain(&d.secondary) {
+                proptest::prop_assert!(label.span.start <= label.span.end);
+                proptest::prop_assert!(label.span.end as usize <= sources.text(label.span.file).len());
+            }
+        }
+    }
+}
