@@ -1,7 +1,9 @@
 //! The OpenFGA DSL (schema 1.1) to zanzi's syntax tree.
 //!
 //! The grammar is OpenFGA's (`OpenFGAParser.g4` in openfga/language): a
-//! `model` / `schema 1.1` header, then `type` blocks with `relations` and
+//! `model` / `schema 1.1` header (or `module NAME` in a module of a modular
+//! model, where `extend type` may add relations to another module's type),
+//! then `type` blocks with `relations` and
 //! `define` lines, then `condition` blocks. Its expression rules are strict
 //! and this parser keeps them: one kind of operator per group (`a or b and c`
 //! and `a but not b but not c` are errors there, so they are here), and the
