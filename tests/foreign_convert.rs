@@ -208,3 +208,20 @@ fn convert_without_a_telling_name_or_content_asks_for_from() {
     assert_eq!(code, 2);
     assert!(stderr.contains("--from"), "{stderr}");
 }
+
+/// A module's `extend type` of a type the same module defines is written
+/// into that namespace: zanzi declares a namespace once.
+#[test]
+fn a_module_extension_is_merged_into_its_type() {
+    let mut sources = zanzi::source::SourceMap::new();
+    let file = sources.add(
+        "m.fga",
+        "module m\ntype user\ntype doc\n  relations\n    define owner: [user]\n\
+         extend type doc\n  relations\n    define viewer: [user] or owner\n",
+    );
+    let converted =
+        zanzi::load::convert::convert(&sources, file, zanzi::foreign::Dialect::OpenFga).unwrap();
+    let source = converted.source.unwrap();
+    assert_eq!(source.matches("namespace doc").count(), 1, "{source}");
+    assert!(source.contains("relation viewer"), "{source}");
+}

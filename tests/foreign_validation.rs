@@ -85,10 +85,7 @@ fn uses_later_features(path: &Path) -> bool {
             );
         }
     }
-    all.contains("condition ")
-        || all.contains("caveat ")
-        || all.contains("fga.mod")
-        || all.contains("validation_tuples")
+    all.contains("condition ") || all.contains("caveat ") || all.contains("validation_tuples")
 }
 
 #[test]
@@ -281,4 +278,46 @@ fn schema_errors_of_an_inline_schema_point_into_the_yaml() {
         d["file"].as_str().unwrap().ends_with("broken.yaml"),
         "{d:#}"
     );
+}
+
+/// The modular sample store, validated as a directory: its `fga.mod` is
+/// one schema (the module files it lists are not schemas of their own), its
+/// store tests pass, and its tuple file, a YAML list, is passed over.
+#[test]
+fn modular_store_directory_validates() {
+    let dir = "tests/foreign/openfga/sample-stores/stores/modular";
+    let (code, report) = validate_json(dir);
+    assert_eq!(code, 0, "{report:#}");
+    let schemas = report["schemas"].as_array().unwrap();
+    assert_eq!(schemas.len(), 1, "{schemas:#?}");
+    assert_eq!(schemas[0]["files"][0], format!("{dir}/fga.mod"));
+    let files: Vec<&str> = report["validation_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 4, "{files:?}");
+    assert!(files.iter().all(|f| f.ends_with(".fga.yaml")), "{files:?}");
+    let assertions = report["assertions"].as_array().unwrap();
+    assert!(assertions.len() >= 10);
+    assert!(assertions.iter().all(|a| a["passed"] == true));
+}
+
+/// A tuple file named explicitly is still read as a validation file, and
+/// reported as not being one.
+#[test]
+fn a_tuple_file_named_explicitly_is_reported() {
+    let (code, report) =
+        validate_json("tests/foreign/openfga/sample-stores/stores/modular/core-tuples.yaml");
+    assert_eq!(code, 1);
+    assert_eq!(codes(&report), ["E0501"], "{report:#}");
+}
+
+/// `fga.mod` named directly is a schema path.
+#[test]
+fn an_fga_mod_is_a_schema_path() {
+    let (code, out) = validate(&["tests/foreign/openfga/sample-stores/stores/modular/fga.mod"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 schema"), "{out}");
 }

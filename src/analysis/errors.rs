@@ -56,6 +56,20 @@ pub enum AnalysisError {
         span: Span,
         first: Span,
     },
+    /// E0652: `extend type x` where no module defines `x`.
+    UndefinedExtension {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    /// E0653: `type x` in two modules of one modular model.
+    TypeInTwoModules {
+        name: String,
+        span: Span,
+        module: String,
+        first: Span,
+        first_module: String,
+    },
     /// E0104.
     DuplicateMember {
         name: String,
@@ -287,6 +301,44 @@ impl ToDiagnostic for AnalysisError {
             )
             .with_secondary(*first, "first defined here")
             .with_help("merge the two definitions, or rename one of them"),
+            AnalysisError::UndefinedExtension {
+                name,
+                span,
+                suggestion,
+            } => {
+                let d = Diagnostic::new(
+                    codes::E0652,
+                    format!("extended type `{name}` is not defined in any module"),
+                    Label::new(*span, "no module defines this type"),
+                )
+                .with_note("`extend type` adds relations to a type another module defines");
+                match suggestion {
+                    Some(_) => did_you_mean(d, *span, suggestion.as_deref()),
+                    None => d.with_help(format!(
+                        "write `type {name}` instead of `extend type {name}` in one module, \
+                         or list the module that defines it in `fga.mod`"
+                    )),
+                }
+            }
+            AnalysisError::TypeInTwoModules {
+                name,
+                span,
+                module,
+                first,
+                first_module,
+            } => Diagnostic::new(
+                codes::E0653,
+                if module == first_module {
+                    format!("type `{name}` is defined twice in module `{module}`")
+                } else {
+                    format!("type `{name}` is defined in module `{first_module}` and again in `{module}`")
+                },
+                Label::new(*span, "defined again here"),
+            )
+            .with_secondary(*first, format!("first defined here, in module `{first_module}`"))
+            .with_help(format!(
+                "keep one `type {name}` and write `extend type {name}` in the other modules"
+            )),
             AnalysisError::DuplicateMember {
                 name,
                 namespace,

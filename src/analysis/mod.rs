@@ -174,68 +174,117 @@ fn collect<'a, 'src>(
             .flat_map(|f| f.broken_names.iter().copied())
             .collect(),
     };
-    for file in files {
-        for item in &file.ast.items {
-            let ast::Item::Namespace(ns) = item else {
-                continue;
+    for (ns, members) in merged_declarations(files, &mut symbols.broken, diags) {
+        rules::check_declared_name(ns.name, "namespace", diags);
+        let id = NamespaceId(symbols.namespaces.len() as u32);
+        symbols.ns_by_name.insert(ns.name.text, id);
+        // References spelt correctly resolve to the misspelt declaration, so
+        // that its E0101 is the only diagnostic.
+        if let Some(fixed) = corrected(ns.name.text) {
+            symbols.ns_aliases.entry(fixed).or_insert(id);
+        }
+        let mut relations = Vec::new();
+        for member in members {
+            let (name, kind) = match member {
+                ast::Member::Relation(r) => (r.name, "relation"),
+                ast::Member::Permission(p) => (p.name, "permission"),
+                ast::Member::Error(_) => continue,
             };
-            rules::check_declared_name(ns.name, "namespace", diags);
-            if let Some(&first) = symbols.ns_by_name.get(ns.name.text) {
-                let first_span = symbols.ns(first).map_or(ns.name.span, |n| n.name.span);
-                let error = AnalysisError::DuplicateNamespace {
-                    name: ns.name.text.to_owned(),
-                    span: ns.name.span,
+            rules::check_declared_name(name, kind, diags);
+            if let Some(&first) = symbols.rel_by_name.get(&(id, name.text)) {
+                let first_span = symbols.rel(first).map_or(name.span, |r| r.name.span);
+                let error = AnalysisError::DuplicateMember {
+                    name: name.text.to_owned(),
+                    namespace: ns.name.text.to_owned(),
+                    span: name.span,
                     first: first_span,
                 };
                 diags.push(error.to_diagnostic(()));
                 continue;
             }
-            let id = NamespaceId(symbols.namespaces.len() as u32);
-            symbols.ns_by_name.insert(ns.name.text, id);
-            // References spelt correctly resolve to the misspelt declaration, so
-            // that its E0101 is the only diagnostic.
-            if let Some(fixed) = corrected(ns.name.text) {
-                symbols.ns_aliases.entry(fixed).or_insert(id);
+            let rel = RelationId(symbols.relations.len() as u32);
+            symbols.rel_by_name.insert((id, name.text), rel);
+            if let Some(fixed) = corrected(name.text) {
+                symbols.rel_aliases.entry((id, fixed)).or_insert(rel);
             }
-            let mut relations = Vec::new();
-            for member in &ns.members {
-                let (name, kind) = match member {
-                    ast::Member::Relation(r) => (r.name, "relation"),
-                    ast::Member::Permission(p) => (p.name, "permission"),
-                    ast::Member::Error(_) => continue,
-                };
-                rules::check_declared_name(name, kind, diags);
-                if let Some(&first) = symbols.rel_by_name.get(&(id, name.text)) {
-                    let first_span = symbols.rel(first).map_or(name.span, |r| r.name.span);
-                    let error = AnalysisError::DuplicateMember {
-                        name: name.text.to_owned(),
-                        namespace: ns.name.text.to_owned(),
-                        span: name.span,
-                        first: first_span,
-                    };
-                    diags.push(error.to_diagnostic(()));
-                    continue;
-                }
-                let rel = RelationId(symbols.relations.len() as u32);
-                symbols.rel_by_name.insert((id, name.text), rel);
-                if let Some(fixed) = corrected(name.text) {
-                    symbols.rel_aliases.entry((id, fixed)).or_insert(rel);
-                }
-                symbols.relations.push(RelInfo {
-                    namespace: id,
-                    name,
-                    decl: member,
-                });
-                relations.push(rel);
-            }
-            symbols.namespaces.push(NsInfo {
-                name: ns.name,
-                decl: ns,
-                relations,
+            symbols.relations.push(RelInfo {
+                namespace: id,
+                name,
+                decl: member,
             });
+            relations.push(rel);
         }
+        symbols.namespaces.push(NsInfo {
+            name: ns.name,
+            decl: ns,
+            relations,
+        });
     }
     symbols
+}
+
+/// Each namespace's definition with its members and those of its
+/// extensions (OpenFGA's `extend type`, in file order), in the order the
+/// definitions appear. A second definition is reported (E0103, or E0653
+/// between modules) and skipped; so is an extension of a namespace nothing
+/// defines (E0652), whose name then silences references to it.
+fn merged_declarations<'a, 'src>(
+    files: &'a [Parsed<'src>],
+    broken: &mut HashSet<&'src str>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(&'a ast::Namespace<'src>, Vec<&'a ast::Member<'src>>)> {
+    let declared = || {
+        files.iter().flat_map(|file| {
+            file.ast.items.iter().filter_map(move |item| match item {
+                ast::Item::Namespace(ns) => Some((file.ast.module, ns)),
+                ast::Item::Error(_) => None,
+            })
+        })
+    };
+    let mut merged: Vec<(&'a ast::Namespace<'src>, Vec<&'a ast::Member<'src>>)> = Vec::new();
+    let mut modules: Vec<Option<ast::Ident<'src>>> = Vec::new();
+    let mut by_name: HashMap<&'src str, usize> = HashMap::default();
+    for (module, ns) in declared().filter(|(_, ns)| !ns.extends) {
+        if let Some(first) = by_name.get(ns.name.text).and_then(|&i| merged.get(i)) {
+            let first_module = by_name.get(ns.name.text).and_then(|&i| modules.get(i));
+            let error = match (first_module.copied().flatten(), module) {
+                (Some(first_module), Some(module)) => AnalysisError::TypeInTwoModules {
+                    name: ns.name.text.to_owned(),
+                    span: ns.name.span,
+                    module: module.text.to_owned(),
+                    first: first.0.name.span,
+                    first_module: first_module.text.to_owned(),
+                },
+                _ => AnalysisError::DuplicateNamespace {
+                    name: ns.name.text.to_owned(),
+                    span: ns.name.span,
+                    first: first.0.name.span,
+                },
+            };
+            diags.push(error.to_diagnostic(()));
+            continue;
+        }
+        by_name.insert(ns.name.text, merged.len());
+        merged.push((ns, ns.members.iter().collect()));
+        modules.push(module);
+    }
+    let defined: Vec<&'src str> = merged.iter().map(|(ns, _)| ns.name.text).collect();
+    for (_, ns) in declared().filter(|(_, ns)| ns.extends) {
+        match by_name.get(ns.name.text).and_then(|&i| merged.get_mut(i)) {
+            Some((_, members)) => members.extend(ns.members.iter()),
+            None => {
+                let error = AnalysisError::UndefinedExtension {
+                    name: ns.name.text.to_owned(),
+                    span: ns.name.span,
+                    suggestion: suggest::closest(ns.name.text, defined.iter().copied())
+                        .map(str::to_owned),
+                };
+                diags.push(error.to_diagnostic(()));
+                broken.insert(ns.name.text);
+            }
+        }
+    }
+    merged
 }
 
 /// The valid spelling of an invalid declared name, if there is one.

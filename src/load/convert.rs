@@ -15,6 +15,7 @@ use super::{compile_source, Compilation};
 use crate::diagnostics::{self, Diagnostic};
 use crate::foreign::{self, Dialect};
 use crate::source::{FileId, SourceMap};
+use crate::syntax::ast;
 use crate::{analysis, syntax};
 
 /// A conversion: the foreign file's diagnostics, and the zanzi source when
@@ -57,7 +58,12 @@ pub fn convert(
             source: None,
         });
     };
-    let source = syntax::fmt::format_tree(&parsed, text);
+    let merged = syntax::Parsed {
+        ast: with_extensions_merged(&parsed.ast),
+        comments: parsed.comments.clone(),
+        broken_names: parsed.broken_names.clone(),
+    };
+    let source = syntax::fmt::format_tree(&merged, text);
     let not_faithful = |detail: String| NotFaithful {
         file: sources.name(file).to_owned(),
         detail,
@@ -86,4 +92,37 @@ pub fn convert(
         diagnostics: diags,
         source: Some(source),
     })
+}
+
+/// An OpenFGA module's `extend type` blocks written into the type they
+/// extend, in the order analysis merges them: zanzi declares a namespace
+/// once. (A module that extends another module's type does not compile
+/// alone, so it never gets here.)
+fn with_extensions_merged<'src>(file: &ast::File<'src>) -> ast::File<'src> {
+    let mut items: Vec<ast::Item<'src>> = file
+        .items
+        .iter()
+        .filter(|item| !matches!(item, ast::Item::Namespace(ns) if ns.extends))
+        .cloned()
+        .collect();
+    for item in &file.items {
+        let ast::Item::Namespace(extension) = item else {
+            continue;
+        };
+        if !extension.extends {
+            continue;
+        }
+        let defined = items.iter_mut().find_map(|i| match i {
+            ast::Item::Namespace(ns) if ns.name.text == extension.name.text => Some(ns),
+            _ => None,
+        });
+        match defined {
+            Some(ns) => ns.members.extend(extension.members.iter().cloned()),
+            None => items.push(item.clone()),
+        }
+    }
+    ast::File {
+        items,
+        module: None,
+    }
 }

@@ -1,9 +1,11 @@
 //! Getting a schema from files: finding them, reading them, and compiling
 //! them, the same way for every command, the server and validation files.
 //!
-//! A schema path is a compiled IR file (`.json`), a `.zanzi` source file, or
-//! a directory whose `.zanzi` files (recursively, in name order, hidden
-//! folders and `target` skipped) form one schema. Files larger than
+//! A schema path is a compiled IR file (`.json`), a `.zanzi` source file, an
+//! OpenFGA `fga.mod` (its modules, in its order, form one schema), or a
+//! directory whose `.zanzi` files (recursively, in name order, hidden
+//! folders and `target` skipped) form one schema; an `fga.mod` met on the
+//! way is a schema of its own, and the modules it lists are not read again. Files larger than
 //! [`Limits::max_file_bytes`] are refused before they are read; bytes that
 //! are not UTF-8 are replaced and reported as a diagnostic (E0008), so the
 //! rest of the schema is still checked. The kind of a file is decided by
@@ -11,12 +13,13 @@
 
 pub mod convert;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
 use crate::diagnostics::{self, codes, Diagnostic, Label, ToDiagnostic};
+use crate::foreign::openfga::modfile;
 use crate::ir::{IrError, Schema};
 use crate::source::{FileId, SourceMap, Span};
 use crate::{analysis, foreign, syntax};
@@ -158,7 +161,7 @@ pub fn discover(paths: &[PathBuf], with_validation: bool) -> Result<Inputs, Load
         })?;
         if meta.is_dir() {
             let before = inputs.count();
-            walk(path, with_validation, &mut inputs)?;
+            walk(path, with_validation, &mut inputs, &mut HashSet::new())?;
             if inputs.count() == before {
                 return Err(LoadError::NoFiles {
                     path: path.display().to_string(),
@@ -182,7 +185,12 @@ pub fn discover(paths: &[PathBuf], with_validation: bool) -> Result<Inputs, Load
 /// compiles the same (same IR hash) whatever order the paths were given in;
 /// one file named twice (`a.zanzi`, `./a.zanzi`) is read once.
 fn add_schema(path: &Path, inputs: &mut Inputs) {
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    // A modular model is a schema of its own, whatever lies next to it.
+    let dir = if modfile::is_mod_file(path) {
+        path.to_path_buf()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let same = |f: &PathBuf| std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()) == canonical;
     if inputs.schema_dirs.values().flatten().any(same) {
@@ -193,7 +201,14 @@ fn add_schema(path: &Path, inputs: &mut Inputs) {
     files.insert(at, path.to_path_buf());
 }
 
-fn walk(dir: &Path, with_validation: bool, inputs: &mut Inputs) -> Result<(), LoadError> {
+/// `modules` holds the files an `fga.mod` found on the way lists: they are
+/// read through it, as one modular model, not as schemas of their own.
+fn walk(
+    dir: &Path,
+    with_validation: bool,
+    inputs: &mut Inputs,
+    modules: &mut HashSet<PathBuf>,
+) -> Result<(), LoadError> {
     let read_dir_error = |source| LoadError::ReadDir {
         path: dir.display().to_string(),
         source,
@@ -203,6 +218,13 @@ fn walk(dir: &Path, with_validation: bool, inputs: &mut Inputs) -> Result<(), Lo
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
+    for manifest in entries
+        .iter()
+        .filter(|p| modfile::is_mod_file(p) && p.is_file())
+    {
+        modules.extend(listed_modules(manifest));
+        add_schema(manifest, inputs);
+    }
     for path in entries {
         if path.is_dir() {
             let hidden = path
@@ -210,11 +232,12 @@ fn walk(dir: &Path, with_validation: bool, inputs: &mut Inputs) -> Result<(), Lo
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with('.') || n == "target");
             if !hidden {
-                walk(&path, with_validation, inputs)?;
+                walk(&path, with_validation, inputs, modules)?;
             }
             continue;
         }
         match SourceKind::of(&path) {
+            _ if modules.contains(&canonical(&path)) => {}
             Some(SourceKind::Zanzi) => add_schema(&path, inputs),
             // Any TypeScript is not a schema: only `*.keto.ts` files are walked into.
             Some(SourceKind::Foreign)
@@ -223,11 +246,47 @@ fn walk(dir: &Path, with_validation: bool, inputs: &mut Inputs) -> Result<(), Lo
             {
                 add_schema(&path, inputs)
             }
-            Some(SourceKind::Validation) if with_validation => inputs.validation_files.push(path),
+            Some(SourceKind::Validation) if with_validation && !plainly_not_validation(&path) => {
+                inputs.validation_files.push(path)
+            }
             _ => {}
         }
     }
     Ok(())
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The module files an `fga.mod` lists (its problems are reported when it
+/// is compiled, not here).
+fn listed_modules(manifest: &Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(manifest) else {
+        return Vec::new();
+    };
+    let dir = manifest.parent().unwrap_or(Path::new(""));
+    let mut ignored = Vec::new();
+    modfile::parse(FileId::default(), &text, &mut ignored)
+        .into_iter()
+        .map(|entry| canonical(&dir.join(entry.path)))
+        .collect()
+}
+
+/// A YAML file whose top level is a list, such as a tuple file next to
+/// OpenFGA store tests: no validation file is a list, so a directory walk
+/// passes it over (a file named explicitly is still read and reported).
+fn plainly_not_validation(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    text.lines()
+        .map(str::trim_end)
+        .find(|l| {
+            let l = l.trim_start();
+            !l.is_empty() && !l.starts_with('#') && !l.starts_with("---") && !l.starts_with('%')
+        })
+        .is_some_and(|l| l == "-" || l.starts_with("- ") || l.starts_with('['))
 }
 
 /// Reads a whole file, refusing one larger than the limit before reading.
@@ -353,10 +412,14 @@ pub fn compile_files(
     limits: &Limits,
 ) -> Result<Compilation, LoadError> {
     let mut read_diags = Vec::new();
-    let ids = files
-        .iter()
-        .map(|path| read_source(sources, path, limits, &mut read_diags))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut ids = Vec::new();
+    for path in files {
+        if modfile::is_mod_file(path) {
+            ids.extend(read_modules(sources, path, limits, &mut read_diags)?);
+        } else {
+            ids.push(read_source(sources, path, limits, &mut read_diags)?);
+        }
+    }
     let mut compilation = compile(sources, &ids);
     if read_diags.iter().any(Diagnostic::is_error) {
         compilation.schema = None;
@@ -364,6 +427,35 @@ pub fn compile_files(
     compilation.diagnostics.extend(read_diags);
     diagnostics::sort_and_dedup(&mut compilation.diagnostics);
     Ok(compilation)
+}
+
+/// Reads an `fga.mod` and the module files it lists, in its order; the
+/// manifest is among the sources (for its diagnostics) but not returned,
+/// as it is not a schema file. A module that cannot be read is reported on
+/// its line of the manifest (E0655).
+fn read_modules(
+    sources: &mut SourceMap,
+    manifest: &Path,
+    limits: &Limits,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Vec<FileId>, LoadError> {
+    let id = read_source(sources, manifest, limits, diags)?;
+    let entries = modfile::parse(id, sources.text(id), diags);
+    let dir = manifest.parent().unwrap_or(Path::new(""));
+    let mut ids = Vec::new();
+    for entry in entries {
+        match read_source(sources, &dir.join(&entry.path), limits, diags) {
+            Ok(module) => ids.push(module),
+            Err(err) => {
+                let reason = match &err {
+                    LoadError::Read { source, .. } => source.to_string(),
+                    other => other.with_cause(),
+                };
+                diags.push(modfile::unreadable(&entry, &reason));
+            }
+        }
+    }
+    Ok(ids)
 }
 
 /// Loads the schema at `path` (compiled IR, a source file, or a directory

@@ -43,6 +43,9 @@ impl<'src> Ident<'src> {
 #[derive(Clone, Debug, Default)]
 pub struct File<'src> {
     pub items: Vec<Item<'src>>,
+    /// The module this file is, in a modular model (OpenFGA's `module core`):
+    /// only modules may extend a namespace defined in another file.
+    pub module: Option<Ident<'src>>,
 }
 
 #[derive(Clone, Debug)]
@@ -57,6 +60,10 @@ pub struct Namespace<'src> {
     pub doc: Vec<&'src str>,
     pub name: Ident<'src>,
     pub members: Vec<Member<'src>>,
+    /// Adds members to a namespace defined elsewhere in the same schema
+    /// (OpenFGA's `extend type`) instead of defining it: analysis merges it
+    /// into that definition.
+    pub extends: bool,
     pub span: Span,
 }
 

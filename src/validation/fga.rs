@@ -1,5 +1,6 @@
 //! OpenFGA's store test files, the `fga model test` format, run unchanged:
-//! `model` (inline DSL) or `model_file`, the store's `tuples`,
+//! `model` (inline DSL) or `model_file` (a model, or a modular model's
+//! `fga.mod`), the store's `tuples`,
 //! `tuple_file` and `tuple_files` (YAML, JSON, JSON lines or CSV, as `fga
 //! tuple write --file` takes them), and `tests`, each with its own
 //! `tuples` (added to the store's for that test only), `check`,
@@ -65,12 +66,8 @@ pub fn run(sources: &mut SourceMap, file: FileId, root: &Node, dir: &Path) -> Fi
     let model_file = root.get("model_file").filter(|n| !n.is_null());
     let schema = match (model, model_file) {
         (Some(node), _) => run.compile_inline(node, Dialect::OpenFga),
+        // An `fga.mod` is a schema path like any other: see `load`.
         (None, Some(node)) => match run.string(node, "`model_file`") {
-            Some(path) if path.ends_with(".mod") => {
-                let span = run.node_span(node);
-                run.not_supported(span, "a modular model (`fga.mod`)");
-                None
-            }
             Some(path) => {
                 let span = run.node_span(node);
                 run.compile_file(dir, path, span)

@@ -228,7 +228,10 @@ impl<'a, 'src> Parser<'a, 'src> {
                 }
             }
         }
-        ast::File { items }
+        ast::File {
+            items,
+            module: None,
+        }
     }
 
     /// `import … from "…"`: nothing zanzi needs; Keto skips it too.
@@ -324,6 +327,7 @@ impl<'a, 'src> Parser<'a, 'src> {
             doc,
             name,
             members,
+            extends: false,
             span: start.to(self.prev_end()),
         })
     }

@@ -1,7 +1,9 @@
 //! The OpenFGA DSL (schema 1.1) to zanzi's syntax tree.
 //!
 //! The grammar is OpenFGA's (`OpenFGAParser.g4` in openfga/language): a
-//! `model` / `schema 1.1` header, then `type` blocks with `relations` and
+//! `model` / `schema 1.1` header (or `module NAME` in a module of a modular
+//! model, where `extend type` may add relations to another module's type),
+//! then `type` blocks with `relations` and
 //! `define` lines, then `condition` blocks. Its expression rules are strict
 //! and this parser keeps them: one kind of operator per group (`a or b and c`
 //! and `a but not b but not c` are errors there, so they are here), and the
@@ -48,6 +50,10 @@ struct Parser<'a, 'src> {
     broken: Vec<&'src str>,
     /// The directly related types of the definition being read.
     direct: Option<Vec<TypeRef<'src>>>,
+    /// The file's `module` name, when it is a module.
+    module: Option<Ident<'src>>,
+    /// The file starts with `module` (even one whose name did not parse).
+    at_module_start: bool,
 }
 
 /// Parses one DSL file.
@@ -61,10 +67,15 @@ pub fn parse<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) ->
         diags,
         broken: Vec::new(),
         direct: None,
+        module: None,
+        at_module_start: false,
     };
     let items = parser.file();
     Parsed {
-        ast: ast::File { items },
+        ast: ast::File {
+            items,
+            module: parser.module,
+        },
         comments: Vec::new(),
         broken_names: parser.broken,
     }
@@ -193,25 +204,19 @@ impl<'src> Parser<'_, 'src> {
 
     fn file(&mut self) -> Vec<ast::Item<'src>> {
         self.skip_newlines();
-        if self.at_word("module") {
-            if let Some(t) = self.peek() {
-                self.diags.push(
-                    Diagnostic::new(
-                        codes::E0651,
-                        "OpenFGA modules are not supported",
-                        Label::new(t.span, "this file is one module of a modular model"),
-                    )
-                    .with_note("a module holds part of a model, listed in an `fga.mod` file")
-                    .with_help(
-                        "load the whole model: `fga model write --file fga.mod` stores it, \
-                         `fga model get --format fga` prints it as one file",
-                    ),
-                );
-            }
-            return Vec::new();
-        }
         let mut items = Vec::new();
-        if self.header().is_err() {
+        if self.at_word("module") {
+            self.module = self.module_header();
+            if self.module.is_none() {
+                let start = self.peek().map_or(0, |t| t.span.start);
+                let end = self.recover(&["type", "extend"]);
+                items.push(ast::Item::Error(Span::new(
+                    self.file,
+                    start,
+                    end.max(start),
+                )));
+            }
+        } else if self.header().is_err() {
             let start = self.peek().map_or(0, |t| t.span.start);
             let end = self.recover(&["type", "extend"]);
             items.push(ast::Item::Error(Span::new(
@@ -220,11 +225,22 @@ impl<'src> Parser<'_, 'src> {
                 end.max(start),
             )));
         }
+        let in_module = self.at_module_start || self.module.is_some();
         loop {
             self.skip_newlines();
             let Some(t) = self.peek() else { break };
             match t.tok {
-                Tok::Word("type") => items.push(self.type_def()),
+                Tok::Word("type") => items.push(self.type_def(false)),
+                Tok::Word("extend") if in_module => {
+                    self.pos += 1;
+                    if self.at_word("type") {
+                        items.push(self.type_def(true));
+                    } else {
+                        let _ = self.expected("`type` after `extend`");
+                        let end = self.recover(&["type", "extend"]);
+                        items.push(ast::Item::Error(Span::new(self.file, t.span.start, end)));
+                    }
+                }
                 Tok::Word("extend") => {
                     self.diags.push(
                         Diagnostic::new(
@@ -236,7 +252,7 @@ impl<'src> Parser<'_, 'src> {
                     );
                     self.pos += 1;
                     if self.at_word("type") {
-                        items.push(self.type_def());
+                        items.push(self.type_def(false));
                     } else {
                         self.recover(&["type", "extend"]);
                     }
@@ -244,6 +260,23 @@ impl<'src> Parser<'_, 'src> {
                 Tok::Condition(name) => {
                     self.pos += 1;
                     self.diags.push(not_supported_condition(name, self.src));
+                }
+                Tok::Word("module") => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            codes::E0651,
+                            "`module` can only start a file",
+                            Label::new(t.span, "a module header after the start of the file"),
+                        )
+                        .with_note(
+                            "each module of a modular model is its own file, listed in `fga.mod`",
+                        )
+                        .with_help(
+                            "move this module to a file of its own and list it in `fga.mod`",
+                        ),
+                    );
+                    let end = self.recover(&["type", "extend"]);
+                    items.push(ast::Item::Error(Span::new(self.file, t.span.start, end)));
                 }
                 _ => {
                     let _ = self.expected("`type` or `condition`");
@@ -253,6 +286,16 @@ impl<'src> Parser<'_, 'src> {
             }
         }
         items
+    }
+
+    /// `module NAME`: the file is one module of a modular model (`fga.mod`).
+    fn module_header(&mut self) -> Option<Ident<'src>> {
+        self.at_module_start = true;
+        self.pos += 1;
+        let name = self.name("a module name after `module`").ok()?;
+        self.expect_line_end("the end of the line after the module name")
+            .ok()?;
+        Some(name)
     }
 
     /// `model` / `schema 1.1`.
@@ -293,8 +336,9 @@ impl<'src> Parser<'_, 'src> {
         self.expect_line_end("the end of the line after the schema version")
     }
 
-    /// `type NAME` with its `relations` block.
-    fn type_def(&mut self) -> ast::Item<'src> {
+    /// `type NAME` with its `relations` block (`extend type NAME` in a
+    /// module, with `extends`).
+    fn type_def(&mut self, extends: bool) -> ast::Item<'src> {
         let keyword = self.bump().map_or(self.eof_span(), |t| t.span);
         let doc = doc_above(self.src, keyword.start);
         let name = match self.name("a type name") {
@@ -358,6 +402,7 @@ impl<'src> Parser<'_, 'src> {
             doc,
             name,
             members,
+            extends,
             span: keyword.to(end),
         })
     }

@@ -8,11 +8,17 @@
 //! permission. `y from z` is the arrow `z->y`; `or`, `and` and `but not` are
 //! `|`, `&` and `-`. Names are kept verbatim; conditions are reported as not
 //! supported yet (E0602) and skipped, keeping the types they guard.
+//!
+//! Modular models (schema 1.2) are read too: [`modfile`] reads the `fga.mod`
+//! manifest, each module file (`module core`) parses like a model, and
+//! `extend type X` becomes a namespace marked as an extension, which
+//! analysis merges into the one `type X` another module defines.
 
 mod dsl;
 mod json;
 mod lexer;
 mod model;
+pub mod modfile;
 
 use crate::diagnostics::{codes, Diagnostic, Label};
 use crate::source::{FileId, Span};

@@ -39,7 +39,10 @@ pub fn parse<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) ->
     };
     let items = lowerer.model(&root);
     Parsed {
-        ast: ast::File { items },
+        ast: ast::File {
+            items,
+            module: None,
+        },
         comments: Vec::new(),
         broken_names: lowerer.broken,
     }
@@ -206,6 +209,7 @@ impl<'src> Lowerer<'_, 'src> {
             doc: Vec::new(),
             name,
             members,
+            extends: false,
             span: ty.span(),
         })
     }

@@ -296,8 +296,11 @@ fn syntax_errors_point_at_the_place_and_do_not_cascade() {
             "model\n  schema 1.1\ntype user\ntype doc\n  relations\n    define a: [user with c]\ncondition c(x: int) {\n  x < 3\n}\n",
             &[(6, 21, "E0602"), (7, 11, "E0602")],
         ),
-        // A module.
-        ("module core\ntype user\n", &[(1, 1, "E0651")]),
+        // A module is read; a second `module` line is not.
+        ("module core\ntype user\n", &[]),
+        ("module core\ntype user\nmodule wiki\ntype doc\n", &[(3, 1, "E0651")]),
+        ("module\ntype user\n", &[(1, 7, "E0601")]),
+        ("module core\nextend user\n", &[(2, 8, "E0601")]),
         // `extend` outside a module.
         ("model\n  schema 1.1\nextend type user\n", &[(3, 1, "E0601")]),
     ];
@@ -309,6 +312,38 @@ fn syntax_errors_point_at_the_place_and_do_not_cascade() {
             .collect();
         assert_eq!(places(src, &diags), expected, "{src}");
     }
+}
+
+/// A module: its name on the file, `extend type` marked as an extension,
+/// conditions still E0602.
+#[test]
+fn modules_mark_their_extensions() {
+    let src = "module wiki\n\nextend type organization\n  relations\n    define can_create_space: admin\n\ntype space\n  relations\n    define organization: [organization]\ncondition c(x: int) {\n  x < 3\n}\n";
+    let (parsed, diags) = dsl(src);
+    assert_eq!(parsed.ast.module.map(|m| m.text), Some("wiki"));
+    assert_eq!(places(src, &diags), [(10, 11, "E0602".to_owned())]);
+    let extends: Vec<_> = parsed
+        .ast
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            ast::Item::Namespace(ns) => Some((ns.name.text, ns.extends)),
+            ast::Item::Error(_) => None,
+        })
+        .collect();
+    assert_eq!(extends, [("organization", true), ("space", false)]);
+    assert_eq!(
+        members(&parsed),
+        [
+            "type organization",
+            "organization.can_create_space = admin",
+            "type space",
+            "space.organization: organization"
+        ]
+    );
+    // A whole model is no module, and its `extend` defines nothing new.
+    let (parsed, _) = dsl("model\n  schema 1.1\nextend type user\n");
+    assert!(parsed.ast.module.is_none());
 }
 
 #[test]
@@ -453,6 +488,7 @@ proptest! {
     #[test]
     fn dsl_token_soups_never_panic(text in soup(DSL_TOKENS)) {
         both(&format!("model\n  schema 1.1\n{text}"));
+        both(&format!("module m\n{text}"));
         both(&text);
     }
 

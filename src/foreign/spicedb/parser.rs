@@ -260,7 +260,10 @@ impl<'a, 'src> Parser<'a, 'src> {
                 }
             }
         }
-        ast::File { items }
+        ast::File {
+            items,
+            module: None,
+        }
     }
 
     /// `use expiration`, `use self`, …: SpiceDB's language switches.
@@ -417,6 +420,7 @@ impl<'a, 'src> Parser<'a, 'src> {
             doc,
             name,
             members,
+            extends: false,
             span: start.to(self.prev_span()),
         })
     }

@@ -1,0 +1,3 @@
+schema: '1.1' #~ E0654
+contents:
+  - core.fga
