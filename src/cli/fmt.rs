@@ -40,15 +40,22 @@ pub fn run(paths: &[PathBuf], check: bool, color: super::ColorMode) -> miette::R
     for path in inputs.schema_files() {
         // Another system's schema is that system's to format: found in a
         // directory it is passed over, named on its own it is refused.
-        if let Some(dialect) = Dialect::of_file(path, None) {
+        let dialect = Dialect::of_file(path, None);
+        let module_list = path.file_name() == Some("fga.mod".as_ref());
+        if dialect.is_some() || module_list {
             if paths.contains(path) {
+                let hint = match dialect {
+                    Some(d) => format!(
+                        "({}); `zanzi convert {} -o {}` writes it as zanzi",
+                        d.title(),
+                        path.display(),
+                        path.with_extension("zanzi").display()
+                    ),
+                    None => "(OpenFGA's list of modules)".to_owned(),
+                };
                 eprintln!(
-                    "error: `{}` is not zanzi source ({}); `zanzi fmt` formats zanzi source \
-                     only (`zanzi convert {} -o {}` writes it as zanzi)",
-                    path.display(),
-                    dialect.title(),
-                    path.display(),
-                    path.with_extension("zanzi").display()
+                    "error: `{}` is not zanzi source {hint}; `zanzi fmt` formats zanzi source only",
+                    path.display()
                 );
                 foreign += 1;
             }
