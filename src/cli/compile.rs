@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use miette::{miette, IntoDiagnostic, WrapErr};
 
 use super::output;
-use crate::diagnostics::{self, OutputFormat};
+use crate::diagnostics::OutputFormat;
 use crate::load::{self, Limits};
 use crate::source::SourceMap;
 
@@ -23,20 +23,8 @@ pub fn run(
         load::compile_files(&mut sources, &files, &Limits::default()).into_diagnostic()?;
     let (diags, schema) = (compilation.diagnostics, compilation.schema);
 
-    // Diagnostics go to standard error here: standard output may carry the IR.
-    if format == OutputFormat::Json {
-        let report = diagnostics::render_json(&sources, &diags);
-        eprintln!(
-            "{}",
-            serde_json::to_string_pretty(&report).into_diagnostic()?
-        );
-    } else if !diags.is_empty() {
-        output::print_diagnostics(&sources, &diags, format, color, output::Stream::Stderr)
-            .into_diagnostic()?;
-        if format == OutputFormat::Human {
-            eprintln!("{}", output::counts(diagnostics::Summary::of(&diags)));
-        }
-    }
+    // Diagnostics go to standard error: standard output may carry the product.
+    output::diagnostics_to_stderr(&sources, &diags, format, color)?;
     let Some(schema) = schema else {
         return Ok(ExitCode::from(1));
     };

@@ -55,20 +55,8 @@ pub fn run(
     let mut diags = conversion.diagnostics;
     diags.extend(read_diags);
     diagnostics::sort_and_dedup(&mut diags);
-    // Diagnostics go to standard error: standard output may carry the source.
-    if format == OutputFormat::Json {
-        let report = diagnostics::render_json(&sources, &diags);
-        eprintln!(
-            "{}",
-            serde_json::to_string_pretty(&report).into_diagnostic()?
-        );
-    } else if !diags.is_empty() {
-        output::print_diagnostics(&sources, &diags, format, color, output::Stream::Stderr)
-            .into_diagnostic()?;
-        if format == OutputFormat::Human {
-            eprintln!("{}", output::counts(diagnostics::Summary::of(&diags)));
-        }
-    }
+    // Diagnostics go to standard error: standard output may carry the product.
+    output::diagnostics_to_stderr(&sources, &diags, format, color)?;
     let Some(source) = conversion
         .source
         .filter(|_| !diags.iter().any(|d| d.is_error()))

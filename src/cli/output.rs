@@ -63,6 +63,31 @@ pub fn report_to_stderr(
     print_diagnostics(sources, diags, OutputFormat::Human, mode, Stream::Stderr).into_diagnostic()
 }
 
+/// The diagnostics of a command whose standard output carries its product
+/// (IR, converted source): on standard error, in the asked format, with the
+/// counts after human output.
+pub fn diagnostics_to_stderr(
+    sources: &SourceMap,
+    diags: &[Diagnostic],
+    format: OutputFormat,
+    mode: ColorMode,
+) -> miette::Result<()> {
+    use miette::IntoDiagnostic;
+    if format == OutputFormat::Json {
+        let report = diagnostics::render_json(sources, diags);
+        eprintln!(
+            "{}",
+            serde_json::to_string_pretty(&report).into_diagnostic()?
+        );
+    } else if !diags.is_empty() {
+        print_diagnostics(sources, diags, format, mode, Stream::Stderr).into_diagnostic()?;
+        if format == OutputFormat::Human {
+            eprintln!("{}", counts(diagnostics::Summary::of(diags)));
+        }
+    }
+    Ok(())
+}
+
 pub fn print_diagnostics(
     sources: &SourceMap,
     diags: &[Diagnostic],

@@ -14,7 +14,7 @@ use std::ops::Range;
 use thiserror::Error;
 
 use super::csv;
-use super::model::{name_problem, Object, Subject, Tuple, MAX_ID_BYTES};
+use super::model::{check_id, check_name, Object, Subject, Tuple};
 use super::notation::parse_tuple_with_spans;
 use super::yaml::{self, Node};
 
@@ -100,32 +100,6 @@ pub struct OpenFgaKey {
     pub user: String,
     pub relation: String,
     pub object: String,
-}
-
-fn check_name(name: &str, what: &str) -> Result<(), String> {
-    match name_problem(name) {
-        None => Ok(()),
-        Some(problem) => Err(format!("invalid {what} `{name}`: {problem}")),
-    }
-}
-
-fn check_id(id: &str, what: &str) -> Result<(), String> {
-    if id.is_empty() {
-        return Err(format!("empty {what}"));
-    }
-    if id.len() > MAX_ID_BYTES {
-        return Err(format!(
-            "the {what} is {} bytes long; the limit is {MAX_ID_BYTES}",
-            id.len()
-        ));
-    }
-    if let Some(c) = id.chars().find(|c| c.is_control()) {
-        return Err(format!(
-            "control character U+{:04X} in the {what}",
-            c as u32
-        ));
-    }
-    Ok(())
 }
 
 /// `type:id`, split at the first `:` as OpenFGA does.

@@ -168,17 +168,19 @@ impl Tuple {
     }
 }
 
-fn check_name(name: &str, what: &str) -> Result<(), String> {
+/// `name` as a namespace or relation name, or why it cannot be one.
+pub(super) fn check_name(name: &str, what: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err(format!("empty {what}"));
     }
-    if !is_name(name) {
-        return Err(format!("invalid {what} `{name}`"));
+    match name_problem(name) {
+        None => Ok(()),
+        Some(problem) => Err(format!("invalid {what} `{name}`: {problem}")),
     }
-    Ok(())
 }
 
-fn check_id(id: &str, what: &str) -> Result<(), String> {
+/// `id` as an object ID, or why it cannot be one.
+pub(super) fn check_id(id: &str, what: &str) -> Result<(), String> {
     if id.is_empty() {
         return Err(format!("empty {what}"));
     }
