@@ -587,10 +587,10 @@ fn imports_in_batches_and_skips_live_tuples(store: &dyn Store) {
     let first = store.snapshot(report.revisions[0]).unwrap();
     assert!(first.contains(&b).unwrap());
     assert!(!first.contains(&c).unwrap());
-    // A malformed tuple refuses the whole import.
+    // A malformed tuple (a relation name no tuple can hold) refuses the whole import.
     let bad = Tuple::new(
         zanzi::Object::new("doc", "3"),
-        "Viewer",
+        "view er",
         zanzi::Subject::object("user", "x"),
     );
     assert!(store.import(&[t("doc:3#viewer@user:dan"), bad], 1).is_err());
