@@ -330,3 +330,34 @@ fn every_validation_message_is_pinned() {
     .unwrap();
     insta::assert_snapshot!(out);
 }
+
+/// A directory with a schema and the validation file that uses it reports
+/// each schema error once: in the text, the count and the JSON report.
+#[test]
+fn a_schema_and_its_validation_file_report_each_error_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.zanzi"),
+        "namespace user {}\nnamespace doc {\n  relation viewer: usr\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("v.yaml"),
+        "schema_file: s.zanzi\ntuples: \"\"\nassertions:\n  allowed: []\n",
+    )
+    .unwrap();
+    let out = zanzi()
+        .args(["validate", dir.path().to_str().unwrap()])
+        .assert()
+        .code(1);
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(text.matches("error[E0106]").count(), 1, "{text}");
+    assert!(text.contains(": 1 error, 0 warnings"), "{text}");
+    let out = zanzi()
+        .args(["validate", "--format", "json", dir.path().to_str().unwrap()])
+        .assert()
+        .code(1);
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(report["diagnostics"].as_array().unwrap().len(), 1);
+    assert_eq!(report["summary"]["errors"], 1);
+}

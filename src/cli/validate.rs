@@ -90,6 +90,19 @@ pub fn run(
         diagnostics::sort_and_dedup(&mut diags);
         all.extend(diags);
     }
+    // A schema file both named (or found) and used by a validation file is
+    // read twice, under two file ids: its problems are reported once.
+    let mut seen = std::collections::HashSet::new();
+    all.retain(|d| {
+        let at = d.primary.span;
+        seen.insert((
+            sources.name(at.file).to_owned(),
+            at.start,
+            at.end,
+            d.code,
+            d.message.clone(),
+        ))
+    });
     let summary = Summary::of(&all);
     let failed = summary.errors > 0 || (deny_warnings && summary.warnings > 0);
     match format {
