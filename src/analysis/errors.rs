@@ -92,6 +92,8 @@ pub enum AnalysisError {
         name: String,
         span: Span,
         suggestion: Option<String>,
+        /// Every other use of the same unknown name: one cause, one error.
+        also: Vec<Span>,
     },
     /// E0105, E0107.
     UnknownMember {
@@ -376,12 +378,16 @@ impl ToDiagnostic for AnalysisError {
                 name,
                 span,
                 suggestion,
+                also,
             } => {
-                let d = Diagnostic::new(
+                let mut d = Diagnostic::new(
                     codes::E0106,
                     format!("unknown namespace `{name}`"),
                     Label::new(*span, "no namespace has this name"),
                 );
+                for other in also {
+                    d = d.with_secondary(*other, "also used here");
+                }
                 match suggestion {
                     Some(_) => did_you_mean(d, *span, suggestion.as_deref()),
                     None => d.with_help(format!("declare it: `namespace {name} {{}}`")),

@@ -52,6 +52,9 @@ pub(super) struct MemberChecker<'s, 'a, 'src> {
     defining: Option<(RelationId, &'src str)>,
     /// The expression being checked is a relation's rewrite, where `this` may stand.
     in_relation: bool,
+    /// Unknown namespaces by name, in order of first use, with every use:
+    /// reported once each in [`MemberChecker::finish`].
+    unknown_namespaces: Vec<(&'src str, Vec<Span>, Option<String>)>,
 }
 
 impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
@@ -62,10 +65,21 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
             edges: Vec::new(),
             defining: None,
             in_relation: false,
+            unknown_namespaces: Vec::new(),
         }
     }
 
-    pub fn finish(self) -> (Vec<Diagnostic>, Vec<Edge<Span>>) {
+    pub fn finish(mut self) -> (Vec<Diagnostic>, Vec<Edge<Span>>) {
+        for (name, spans, suggestion) in std::mem::take(&mut self.unknown_namespaces) {
+            let mut spans = spans.into_iter();
+            let Some(span) = spans.next() else { continue };
+            self.report(AnalysisError::UnknownNamespace {
+                name: name.to_owned(),
+                span,
+                suggestion,
+                also: spans.collect(),
+            });
+        }
         (self.diags, self.edges)
     }
 
@@ -204,12 +218,18 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
         if self.symbols.broken.contains(name.text) {
             return None;
         }
+        if let Some((_, spans, _)) = self
+            .unknown_namespaces
+            .iter_mut()
+            .find(|(unknown, _, _)| *unknown == name.text)
+        {
+            spans.push(name.span);
+            return None;
+        }
         let known = self.symbols.namespaces.iter().map(|n| n.name.text);
-        self.report(AnalysisError::UnknownNamespace {
-            name: name.text.to_owned(),
-            span: name.span,
-            suggestion: closest(name.text, known).map(str::to_owned),
-        });
+        let suggestion = closest(name.text, known).map(str::to_owned);
+        self.unknown_namespaces
+            .push((name.text, vec![name.span], suggestion));
         None
     }
 
