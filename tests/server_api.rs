@@ -1319,3 +1319,66 @@ async fn slow_and_idle_connections_are_closed_and_slow_bodies_answered_408() {
     let (status, _) = s.get(s.read("/health/alive")).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// Lookups are held to the configured depth limit, like checks (not to the
+/// default of 32), and a request's `max_depth` may only lower it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_honour_the_configured_depth_limit() {
+    let settings = Settings {
+        max_depth: 512,
+        ..settings()
+    };
+    let s = Server::start_with(settings, Arc::new(MemoryStore::new())).await;
+    // A chain of 40 groups: alice is a member of g0, g0's members of g1, …
+    let mut chain = vec![json!({"action": "insert", "relation_tuple":
+        {"namespace": "group", "object": "g0", "relation": "member", "subject_id": "user:alice"}})];
+    for i in 1..40 {
+        chain.push(json!({"action": "insert", "relation_tuple": {
+            "namespace": "group", "object": format!("g{i}"), "relation": "member",
+            "subject_set": {"namespace": "group", "object": format!("g{}", i - 1), "relation": "member"}}}));
+    }
+    let (status, body) = s.patch(json!(chain)).await;
+    assert!(status.is_success(), "{status} {body}");
+    let (status, body) = s
+        .check("namespace=group&object=g39&relation=member&subject_id=user:alice")
+        .await;
+    assert_eq!(
+        (status, &body["allowed"]),
+        (StatusCode::OK, &json!(true)),
+        "{body}"
+    );
+    let resources = |extra: Value| {
+        let mut body = json!({"namespace": "group", "relation": "member", "subject": "user:alice"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        s.http
+            .post(s.read("/zanzi/v1/lookup-resources"))
+            .json(&body)
+    };
+    let (status, body) = s.send(resources(json!({}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["object_ids"].as_array().unwrap().len(), 40, "{body}");
+    let subjects = |extra: Value| {
+        let mut body = json!({"namespace": "group", "object": "g39", "relation": "member", "subject_namespace": "user"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        s.http.post(s.read("/zanzi/v1/lookup-subjects")).json(&body)
+    };
+    let (status, body) = s.send(subjects(json!({}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["subject_ids"], json!(["alice"]), "{body}");
+    // A lower limit per request is an error naming it, for both lookups.
+    for request in [
+        resources(json!({"max_depth": 3})),
+        subjects(json!({"max_depth": 3})),
+    ] {
+        let (status, body) = s.send(request).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(
+            body.to_string().contains("maximum depth 3 exceeded"),
+            "{body}"
+        );
+    }
+}

@@ -17,6 +17,10 @@ pub struct LookupResourcesBody {
     pub page_size: Option<usize>,
     #[serde(default)]
     pub page_token: Option<String>,
+    /// May only lower the configured depth limit (each candidate's check
+    /// is held to it).
+    #[serde(default)]
+    pub max_depth: Option<i64>,
     #[serde(default)]
     pub consistency: Option<String>,
     #[serde(default)]
@@ -39,6 +43,10 @@ pub struct LookupSubjectsBody {
     pub relation: String,
     /// The namespace of the subjects wanted (`user`).
     pub subject_namespace: String,
+    /// May only lower the configured depth limit (each candidate's check
+    /// is held to it).
+    #[serde(default)]
+    pub max_depth: Option<i64>,
     #[serde(default)]
     pub consistency: Option<String>,
     #[serde(default)]

@@ -43,6 +43,7 @@ pub async fn lookup_resources(
     body: Body,
 ) -> Result<Response, ApiError> {
     let body: LookupResourcesBody = read_json(&state, body).await?;
+    let depth = state.depth(body.max_depth)?;
     let consistency = Consistency::parse(
         &state,
         body.consistency.as_deref(),
@@ -67,7 +68,8 @@ pub async fn lookup_resources(
         let subject = parse_subject(&body.subject)?;
         let hash = resources_query_hash(&body.namespace, &body.relation, &subject);
         let (at, cursor) = page_start(s, body.page_token.as_deref(), hash, &consistency)?;
-        let engine = Engine::new(&s.schema, s.store.as_ref());
+        let engine = Engine::new(&s.schema, s.store.as_ref())
+            .with_options(EngineOptions { max_depth: depth });
         let page = engine.lookup_resources(
             &body.namespace,
             &body.relation,
@@ -123,6 +125,7 @@ pub async fn lookup_subjects(
     body: Body,
 ) -> Result<Response, ApiError> {
     let body: LookupSubjectsBody = read_json(&state, body).await?;
+    let depth = state.depth(body.max_depth)?;
     let consistency = Consistency::parse(
         &state,
         body.consistency.as_deref(),
@@ -131,7 +134,14 @@ pub async fn lookup_subjects(
     let result = blocking(&state, move |s| {
         let object = Object::new(body.namespace.clone(), body.object.clone());
         let at = consistency.resolve(s)?;
-        let found = run_lookup_subjects(s, &object, &body.relation, &body.subject_namespace, at)?;
+        let found = run_lookup_subjects(
+            s,
+            &object,
+            &body.relation,
+            &body.subject_namespace,
+            at,
+            depth,
+        )?;
         Ok(LookupSubjectsResult {
             subject_ids: found.subject_ids,
             wildcard: found.wildcard,
@@ -144,18 +154,19 @@ pub async fn lookup_subjects(
 }
 
 /// The subjects of `subject_namespace` in `object#relation` at `at`, the
-/// names checked against the schema.
+/// names checked against the schema, every check held to `max_depth`.
 pub(crate) fn run_lookup_subjects(
     s: &Scope<'_>,
     object: &Object,
     relation: &str,
     subject_namespace: &str,
     at: Revision,
+    max_depth: u32,
 ) -> Result<SubjectLookup, ApiError> {
     let ns = namespace_id(&s.schema, &object.namespace, Access::Read)?;
     relation_id(&s.schema, ns, relation, Access::Read)?;
     namespace_id(&s.schema, subject_namespace, Access::Read)?;
-    let engine = Engine::new(&s.schema, s.store.as_ref());
+    let engine = Engine::new(&s.schema, s.store.as_ref()).with_options(EngineOptions { max_depth });
     Ok(engine.lookup_subjects(object, relation, subject_namespace, at)?)
 }
 

@@ -114,7 +114,11 @@ pub(super) async fn resources(
             let cursor = after.take();
             let page = on_blocking_pool(&state, move |s| {
                 // The schema the lookup started with, for all its pages.
-                let engine = Engine::new(&schema, s.store.as_ref());
+                let engine = Engine::new(&schema, s.store.as_ref()).with_options(
+                    crate::engine::EngineOptions {
+                        max_depth: s.settings.max_depth,
+                    },
+                );
                 let request = PageRequest {
                     cursor,
                     limit: size,
@@ -181,7 +185,14 @@ pub(super) async fn subjects(
         let hash = subjects_query_hash(&object, &relation, &subject_namespace);
         let (at, after) = page_start(s, Some(&cursor), hash, &consistency)
             .map_err(|e| at_field(start_field(&cursor), e))?;
-        let found = run_lookup_subjects(s, &object, &relation, &subject_namespace, at)?;
+        let found = run_lookup_subjects(
+            s,
+            &object,
+            &relation,
+            &subject_namespace,
+            at,
+            s.settings.max_depth,
+        )?;
         let token = s.snaptoken(at);
         let mut ids = found.subject_ids;
         if let Some(after) = &after {
