@@ -117,6 +117,13 @@ fn bar(total: u64, template: &str) -> ProgressBar {
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(template) {
+        // `{rate}`: whole tuples a second (indicatif's `{per_sec}` shows four decimals).
+        let style = style.with_key(
+            "rate",
+            |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{:.0}/s", state.per_sec());
+            },
+        );
         bar.set_style(style.progress_chars("=> "));
     }
     bar.enable_steady_tick(Duration::from_millis(200));
@@ -262,7 +269,7 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
     };
     let progress = bar(
         count,
-        "{msg} [{elapsed_precise}] [{wide_bar}] {human_pos}/{human_len} tuples ({per_sec}, {eta})",
+        "{msg} [{elapsed_precise}] [{wide_bar}] {human_pos}/{human_len} tuples ({rate}, {eta})",
     );
     progress.set_message("importing");
     let mut written = Written::default();
@@ -319,11 +326,11 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
         last_revision: written.last,
         snaptoken: written.snaptoken.clone(),
         schema: schema.hash.clone(),
-        seconds,
-        validate_seconds: validated.as_secs_f64(),
-        write_seconds: seconds - validated.as_secs_f64(),
+        seconds: millis(seconds),
+        validate_seconds: millis(validated.as_secs_f64()),
+        write_seconds: millis(seconds - validated.as_secs_f64()),
         tuples_per_second: if seconds > 0.0 {
-            written.tuples as f64 / seconds
+            (written.tuples as f64 / seconds).round()
         } else {
             0.0
         },
@@ -333,6 +340,11 @@ pub fn run(args: &ImportArgs, color: ColorMode) -> miette::Result<ExitCode> {
         ReportFormat::Human => local::print(&human_summary(&summary))?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Seconds to the millisecond: what a timing is worth in a report.
+fn millis(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
 }
 
 /// Where pass 2 writes.
