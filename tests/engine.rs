@@ -410,13 +410,17 @@ fn unknown_names_are_errors() {
     let err = engine
         .check(&Object::new("dog", "d"), "view", &bob, at)
         .unwrap_err();
-    assert_eq!(err.to_string(), "unknown namespace `dog`");
+    // Like the server, the engine says what was meant.
+    assert_eq!(
+        err.to_string(),
+        "unknown namespace `dog`; did you mean `doc`?"
+    );
     let err = engine
         .check(&Object::new("doc", "d"), "veiw", &bob, at)
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "`doc` has no relation or permission `veiw`"
+        "`doc` has no relation or permission `veiw`; did you mean `view`?"
     );
     let err = engine
         .check(
@@ -426,7 +430,10 @@ fn unknown_names_are_errors() {
             at,
         )
         .unwrap_err();
-    assert!(matches!(err, EngineError::UnknownNamespace(_)));
+    assert!(
+        matches!(&err, EngineError::UnknownNamespace(name, Some(s)) if name == "usr" && s == "user"),
+        "{err}"
+    );
     assert!(matches!(
         engine.check(&Object::new("doc", "d"), "view", &bob, Revision(9)),
         Err(EngineError::Store(_))

@@ -144,7 +144,7 @@ impl From<EngineError> for ApiError {
                 .with_detail("max_depth", max_depth)
                 .with_detail("path", path)
             }
-            EngineError::UnknownNamespace(_) | EngineError::UnknownRelation { .. } => {
+            EngineError::UnknownNamespace(..) | EngineError::UnknownRelation { .. } => {
                 ApiError::not_found("unknown_name", error.to_string())
             }
             EngineError::WildcardSubject(_) => {

@@ -62,6 +62,12 @@ fn serialize_deep<T: Serialize, S: serde::Serializer>(
     grow_stack(|| value.serialize(serializer))
 }
 
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    suggestion
+        .as_ref()
+        .map_or(String::new(), |s| format!("; did you mean `{s}`?"))
+}
+
 /// Why the engine could not answer.
 #[derive(Debug, Error)]
 pub enum EngineError {
@@ -69,10 +75,19 @@ pub enum EngineError {
     /// chain of usersets that went too deep, from the question down.
     #[error("maximum depth {max_depth} exceeded: {}", path.join(" -> "))]
     DepthExceeded { max_depth: u32, path: Vec<String> },
-    #[error("unknown namespace `{0}`")]
-    UnknownNamespace(String),
-    #[error("`{namespace}` has no relation or permission `{relation}`")]
-    UnknownRelation { namespace: String, relation: String },
+    /// The name, and the closest declared one.
+    #[error("unknown namespace `{0}`{hint}", hint = did_you_mean(.1))]
+    UnknownNamespace(String, Option<String>),
+    #[error(
+        "`{namespace}` has no relation or permission `{relation}`{}",
+        did_you_mean(suggestion)
+    )]
+    UnknownRelation {
+        namespace: String,
+        relation: String,
+        /// The closest name `namespace` has.
+        suggestion: Option<String>,
+    },
     #[error("the wildcard `{0}` cannot be the subject of a question; ask about one subject")]
     WildcardSubject(String),
     #[error("invalid page cursor `{0}`")]
@@ -270,7 +285,7 @@ impl<'a> Engine<'a> {
         let namespace = self
             .schema
             .namespace_id(subject_namespace)
-            .ok_or_else(|| EngineError::UnknownNamespace(subject_namespace.to_owned()))?;
+            .ok_or_else(|| self.unknown_namespace(subject_namespace))?;
         let reader = self.snapshot(at)?;
         lookup::lookup_subjects(self, relation, &object.id, namespace, &*reader)
     }
@@ -290,14 +305,11 @@ impl<'a> Engine<'a> {
         let ns = self
             .schema
             .namespace_id(namespace)
-            .ok_or_else(|| EngineError::UnknownNamespace(namespace.to_owned()))?;
-        let relation_id =
-            self.schema
-                .relation_id(ns, relation)
-                .ok_or_else(|| EngineError::UnknownRelation {
-                    namespace: namespace.to_owned(),
-                    relation: relation.to_owned(),
-                })?;
+            .ok_or_else(|| self.unknown_namespace(namespace))?;
+        let relation_id = self
+            .schema
+            .relation_id(ns, relation)
+            .ok_or_else(|| self.unknown_relation(ns, namespace, relation))?;
         let target = self.target(subject)?;
         let reader = self.snapshot(at)?;
         lookup::lookup_resources(self, relation_id, &target, page, &*reader)
@@ -310,37 +322,55 @@ impl<'a> Engine<'a> {
         Ok(self.store.snapshot(at)?)
     }
 
+    /// An unknown namespace, with the closest declared name.
+    fn unknown_namespace(&self, name: &str) -> EngineError {
+        let known = self.schema.namespaces.iter().map(|n| n.name.as_str());
+        let suggestion = crate::diagnostics::suggest::closest(name, known).map(str::to_owned);
+        EngineError::UnknownNamespace(name.to_owned(), suggestion)
+    }
+
+    /// An unknown relation of `ns`, with the closest name it has.
+    fn unknown_relation(&self, ns: NamespaceId, namespace: &str, relation: &str) -> EngineError {
+        let known = self
+            .schema
+            .namespace(ns)
+            .into_iter()
+            .flat_map(|n| n.relations.iter())
+            .filter_map(|&r| self.schema.relation(r))
+            .map(|r| r.name.as_str());
+        let suggestion = crate::diagnostics::suggest::closest(relation, known).map(str::to_owned);
+        EngineError::UnknownRelation {
+            namespace: namespace.to_owned(),
+            relation: relation.to_owned(),
+            suggestion,
+        }
+    }
+
     fn resolve(&self, object: &Object, relation: &str) -> Result<RelationId, EngineError> {
         let ns = self
             .schema
             .namespace_id(&object.namespace)
-            .ok_or_else(|| EngineError::UnknownNamespace(object.namespace.clone()))?;
+            .ok_or_else(|| self.unknown_namespace(&object.namespace))?;
         self.schema
             .relation_id(ns, relation)
-            .ok_or_else(|| EngineError::UnknownRelation {
-                namespace: object.namespace.clone(),
-                relation: relation.to_owned(),
-            })
+            .ok_or_else(|| self.unknown_relation(ns, &object.namespace, relation))
     }
 
     fn target(&self, subject: &Subject) -> Result<Target, EngineError> {
         let namespace = self
             .schema
             .namespace_id(subject.namespace())
-            .ok_or_else(|| EngineError::UnknownNamespace(subject.namespace().to_owned()))?;
+            .ok_or_else(|| self.unknown_namespace(subject.namespace()))?;
         match subject {
             Subject::Object(_) => Ok(Target::Object {
                 namespace,
                 subject: subject.clone(),
             }),
             Subject::Set { object, relation } => {
-                let relation_id =
-                    self.schema
-                        .relation_id(namespace, relation)
-                        .ok_or_else(|| EngineError::UnknownRelation {
-                            namespace: object.namespace.clone(),
-                            relation: relation.clone(),
-                        })?;
+                let relation_id = self
+                    .schema
+                    .relation_id(namespace, relation)
+                    .ok_or_else(|| self.unknown_relation(namespace, &object.namespace, relation))?;
                 Ok(Target::Set {
                     namespace,
                     relation: relation_id,
