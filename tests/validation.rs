@@ -361,3 +361,53 @@ fn a_schema_and_its_validation_file_report_each_error_once() {
     assert_eq!(report["diagnostics"].as_array().unwrap().len(), 1);
     assert_eq!(report["summary"]["errors"], 1);
 }
+
+/// One run reports every problem of a validation file: an unknown key (a
+/// SpiceDB name gets zanzi's), a rejected tuple and an assertion naming an
+/// unknown relation, each with what was meant; no assertion is answered on
+/// the incomplete data.
+#[test]
+fn one_run_reports_every_problem_with_what_was_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.zanzi"),
+        "namespace user {}\nnamespace doc {\n  relation viewer: user\n}\n",
+    )
+    .unwrap();
+    let yaml = dir.path().join("v.yaml");
+    std::fs::write(
+        &yaml,
+        "schema_file: s.zanzi\n\
+         relationships: |\n  doc:a#viewer@user:ann\n\
+         tuples: |\n  doc:a#viewer@user:ann\n  doc:b#viewr@user:bob\n\
+         assertions:\n  allowed:\n    - doc:a#viewer@user:ann\n    - doc:a#veiwer@user:ann\n",
+    )
+    .unwrap();
+    let out = zanzi()
+        .args(["validate", "--format", "json", yaml.to_str().unwrap()])
+        .assert()
+        .code(1);
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let found: Vec<(String, u64, String)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+                d.to_string(),
+            )
+        })
+        .collect();
+    let at = |code: &str, line: u64, text: &str| {
+        found
+            .iter()
+            .any(|(c, l, d)| c == code && *l == line && d.contains(text))
+    };
+    assert!(at("E0501", 2, "zanzi calls this `tuples`"), "{found:?}");
+    assert!(at("E0402", 6, "did you mean `viewer`"), "{found:?}");
+    assert!(at("E0505", 10, "did you mean `viewer`"), "{found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(report["assertions"].as_array().unwrap().len(), 0);
+}

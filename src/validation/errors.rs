@@ -172,9 +172,35 @@ fn unanswered(question: &str, reason: &str) -> String {
 
 /// "did you mean" with its edit when `span` covers exactly `written` (a
 /// plain YAML scalar; a quoted one is pointed at by its first character).
+/// Keys and assertion kinds of SpiceDB's and OpenFGA's validation files,
+/// with their system and what zanzi calls them.
+const FOREIGN_NAMES: &[(&str, &str, &str)] = &[
+    ("relationships", "SpiceDB", "tuples"),
+    ("schemaFile", "SpiceDB", "schema_file"),
+    ("validation", "SpiceDB", "expected_subjects"),
+    ("assertTrue", "SpiceDB", "allowed"),
+    ("assertFalse", "SpiceDB", "denied"),
+    ("model", "OpenFGA", "schema"),
+    ("model_file", "OpenFGA", "schema_file"),
+    ("tuple_file", "OpenFGA", "tuple_files"),
+];
+
+/// What zanzi calls a key another system's validation files use.
+pub fn zanzi_name_of(foreign: &str) -> Option<&'static str> {
+    FOREIGN_NAMES
+        .iter()
+        .find(|(name, _, _)| *name == foreign)
+        .map(|(_, _, zanzi)| *zanzi)
+}
+
 fn did_you_mean(d: Diagnostic, span: Span, written: &str, best: Option<&str>) -> Diagnostic {
     let Some(best) = best else { return d };
-    let help = format!("did you mean `{best}`?");
+    let help = match FOREIGN_NAMES.iter().find(|(name, _, _)| *name == written) {
+        Some((_, system, zanzi)) if *zanzi == best => {
+            format!("`{written}` is {system}'s name: zanzi calls this `{best}`")
+        }
+        _ => format!("did you mean `{best}`?"),
+    };
     if span.range().len() == written.len() {
         d.with_fix(help, Edit::new(span, best, Applicability::MaybeIncorrect))
     } else {

@@ -261,11 +261,14 @@ fn to_u32(n: usize) -> u32 {
 }
 
 /// Reads a validation file; problems with its shape are diagnostics (E0501).
+/// `Ok` holds what could be read with the problems found in the rest (an
+/// unknown key, a part of the wrong shape), so that one run reports them
+/// all; `Err` when nothing could be read (no mapping, no schema).
 pub fn read(
     sources: &SourceMap,
     file: FileId,
     dir: &Path,
-) -> Result<ValidationFile, Vec<Diagnostic>> {
+) -> Result<(ValidationFile, Vec<Diagnostic>), Vec<Diagnostic>> {
     let text = sources.text(file);
     let mut reader = Reader {
         file,
@@ -375,7 +378,8 @@ pub fn read(
                             reader.error(ValidationError::UnknownAssertionKind {
                                 span: name.span,
                                 kind: other.to_owned(),
-                                suggestion: closest(other, ["allowed", "denied"]),
+                                suggestion: super::errors::zanzi_name_of(other)
+                                    .or_else(|| closest(other, ["allowed", "denied"])),
                             });
                         }
                     }
@@ -400,7 +404,8 @@ pub fn read(
                     span: key_span,
                     key: other.to_owned(),
                     keys: KEYS,
-                    suggestion: closest(other, KEYS.iter().copied()),
+                    suggestion: super::errors::zanzi_name_of(other)
+                        .or_else(|| closest(other, KEYS.iter().copied())),
                 });
             }
         }
@@ -418,15 +423,15 @@ pub fn read(
         }
         return Err(reader.diags);
     };
-    if !reader.diags.is_empty() {
-        return Err(reader.diags);
-    }
-    Ok(ValidationFile {
-        schema,
-        tuples,
-        tuple_files,
-        allowed,
-        denied,
-        expected_subjects,
-    })
+    Ok((
+        ValidationFile {
+            schema,
+            tuples,
+            tuple_files,
+            allowed,
+            denied,
+            expected_subjects,
+        },
+        reader.diags,
+    ))
 }

@@ -38,6 +38,8 @@ const ZED_KEYS: &[&str] = &[
     "namespace_configs",
     "validation_tuples",
 ];
+/// Keys only zanzi's validation files have.
+const ZANZI_KEYS: &[&str] = &["schema_file", "expected_subjects"];
 /// Keys only an OpenFGA store test file has.
 const FGA_KEYS: &[&str] = &["tests", "model", "model_file", "tuple_file"];
 
@@ -49,6 +51,14 @@ pub fn flavor(root: Option<&Node>) -> Flavor {
         return Flavor::Zanzi;
     };
     let keys: Vec<&str> = entries.iter().filter_map(|(k, _)| k.as_str()).collect();
+    // A key only zanzi's files have decides: the foreign keys beside it are
+    // mistakes, for zanzi's reader to name.
+    let zanzi_assertions = root
+        .and_then(|r| r.get("assertions"))
+        .is_some_and(|a| ["allowed", "denied"].iter().any(|k| a.get(k).is_some()));
+    if zanzi_assertions || keys.iter().any(|k| ZANZI_KEYS.contains(k)) {
+        return Flavor::Zanzi;
+    }
     if keys.iter().any(|k| FGA_KEYS.contains(k)) {
         return Flavor::Fga;
     }

@@ -19,7 +19,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::diagnostics::{Diagnostic, ToDiagnostic};
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineError};
 use crate::ir::Schema;
 use crate::load::{self, Limits, LoadError};
 use crate::source::{FileId, SourceMap, Span};
@@ -105,6 +105,45 @@ fn run_zanzi(sources: &mut SourceMap, file: FileId, dir: &Path) -> FileReport {
         }
     };
     report.schema_hash = Some(loaded.schema.hash.clone());
+    if loaded.problems.iter().any(Diagnostic::is_error) {
+        // The data is incomplete: answers would mislead. The assertions are
+        // still read and their names checked, so one run reports everything.
+        report.diagnostics = loaded.problems;
+        let empty = MemoryStore::new();
+        let engine = Engine::new(&loaded.schema, &empty);
+        let assertions = loaded.file.allowed.iter().chain(&loaded.file.denied);
+        for located in assertions {
+            let question: Tuple = match located.text.parse() {
+                Ok(t) => t,
+                Err(err) => {
+                    let d = bad_notation(located, Notation::Check, &err, sources);
+                    report.diagnostics.push(d);
+                    continue;
+                }
+            };
+            let named = engine.check(
+                &question.object,
+                &question.relation,
+                &question.subject,
+                crate::store::Revision(0),
+            );
+            if let Err(
+                err @ (EngineError::UnknownNamespace(..)
+                | EngineError::UnknownRelation { .. }
+                | EngineError::WildcardSubject(_)),
+            ) = named
+            {
+                let error = ValidationError::AssertionUnanswerable {
+                    span: located.span,
+                    assertion: located.text.clone(),
+                    reason: err.to_string(),
+                };
+                report.diagnostics.push(error.to_diagnostic(()));
+            }
+        }
+        return report;
+    }
+    report.diagnostics = loaded.problems;
     let engine = Engine::new(&loaded.schema, &loaded.store);
     let mut runner = AssertionRunner {
         sources,
@@ -127,6 +166,10 @@ fn run_zanzi(sources: &mut SourceMap, file: FileId, dir: &Path) -> FileReport {
 /// A validation file with its schema compiled and its tuples stored.
 #[derive(Debug)]
 pub struct Loaded {
+    /// Problems with the file or its tuples that did not stop the rest from
+    /// being read; when there are any, the data is incomplete and the
+    /// assertions are only checked for their names, not answered.
+    pub problems: Vec<Diagnostic>,
     pub file: ValidationFile,
     pub schema: Schema,
     pub store: MemoryStore,
@@ -141,17 +184,15 @@ pub fn load(
     file: FileId,
     dir: &Path,
 ) -> Result<Loaded, (Vec<Diagnostic>, Option<String>)> {
-    let parsed = file::read(sources, file, dir).map_err(|d| (d, None))?;
-    let mut diags = Vec::new();
+    let (parsed, mut diags) = file::read(sources, file, dir).map_err(|d| (d, None))?;
     let Some(schema) = load_schema(sources, file, &parsed.schema, &mut diags) else {
         return Err((diags, None));
     };
-    let Some(tuples) = load_tuples(sources, &parsed, &schema, &mut diags) else {
-        return Err((diags, Some(schema.hash)));
-    };
+    let tuples = load_tuples(sources, &parsed, &schema, &mut diags);
     let store = MemoryStore::new();
     match store.write(&tuples, &[]) {
         Ok(at) => Ok(Loaded {
+            problems: diags,
             file: parsed,
             schema,
             store,
@@ -222,15 +263,15 @@ fn load_schema(
     compiled.schema
 }
 
-/// Parses and validates every tuple, inline and from tuple files.
+/// Parses and validates every tuple, inline and from tuple files: the valid
+/// ones, each problem reported.
 fn load_tuples(
     sources: &mut SourceMap,
     parsed: &ValidationFile,
     schema: &Schema,
     diags: &mut Vec<Diagnostic>,
-) -> Option<Vec<Tuple>> {
+) -> Vec<Tuple> {
     let mut tuples = Vec::new();
-    let before = diags.len();
     for line in &parsed.tuples {
         match tuple::parse_tuple_with_spans(&line.text) {
             Ok((t, spans)) => {
@@ -291,7 +332,7 @@ fn load_tuples(
             }
         }
     }
-    (diags.len() == before).then_some(tuples)
+    tuples
 }
 
 /// The span of 1-based `line` of `file`, without its line break and
