@@ -1382,3 +1382,35 @@ async fn lookups_honour_the_configured_depth_limit() {
         );
     }
 }
+
+/// A PUT answers with the tuple as the listing shows it: one rule for the
+/// subject's form (bare where it round-trips), whatever form was sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_answers_the_subject_as_the_listing_does() {
+    let s = Server::start().await;
+    for (sent, shown) in [("folder:root", "root"), ("root2", "root2")] {
+        let (status, body) = s
+            .put(json!({"namespace": "document", "object": "readme", "relation": "parent", "subject_id": sent}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["subject_id"], json!(shown), "{body}");
+    }
+    let (status, listed) = s
+        .get(s.read("/relation-tuples?namespace=document&object=readme&relation=parent"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut ids: Vec<_> = listed["relation_tuples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["subject_id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["root", "root2"]);
+    // Where the bare ID would be ambiguous, both show the typed form.
+    let (status, body) = s
+        .put(json!({"namespace": "document", "object": "readme", "relation": "operator", "subject_id": "user:ann"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["subject_id"], json!("user:ann"), "{body}");
+}

@@ -365,11 +365,12 @@ fn written(state: &AppState, revision: Revision) -> String {
 /// `PUT /admin/relation-tuples`: 201 mirroring the payload (plus `snaptoken`).
 pub async fn create(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
     let rel: Relationship = read_json(&state, body).await?;
-    let echo = rel.clone();
-    let token = blocking(&state, move |s| {
+    // The answer shows the tuple as the listing does (one rule for the
+    // subject's form), not as it was sent.
+    let (echo, token) = blocking(&state, move |s| {
         let tuple = tuple_for_write(&s.schema, &rel)?;
-        let revision = s.store.write(&[tuple], &[])?;
-        Ok(written(s, revision))
+        let revision = s.store.write(std::slice::from_ref(&tuple), &[])?;
+        Ok((tuple_to_keto(&s.schema, &tuple), written(s, revision)))
     })
     .await?;
     let mut body = serde_json::to_value(&echo).unwrap_or_default();
