@@ -1414,3 +1414,43 @@ async fn a_put_answers_the_subject_as_the_listing_does() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["subject_id"], json!("user:ann"), "{body}");
 }
+
+/// IDs follow one rule everywhere: bytes that are not UTF-8 in a query
+/// string are refused (400 naming the parameter) rather than replaced, so
+/// two IDs never collide; a control character is refused by a check as by
+/// a write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_strings_and_questions_follow_the_id_rule_of_writes() {
+    let s = Server::start().await;
+    let (status, body) = s
+        .put(json!({"namespace": "document", "object": "\u{fffd}\u{fffd}", "relation": "viewer", "subject_id": "user:ann"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for path in [
+        "/relation-tuples?namespace=document&object=%FF%FE",
+        "/relation-tuples/check/openapi?namespace=document&object=%FF%FE&relation=viewer&subject_id=user:ann",
+    ] {
+        let (status, body) = s.get(s.read(path)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["error"]["details"]["field"], json!("object"), "{body}");
+    }
+    // The tuple written with U+FFFD is still there: nothing collided.
+    let (status, body) = s
+        .send(s.http.delete(
+            s.write("/admin/relation-tuples?namespace=document&object=%FF%FE&relation=viewer"),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(s.contents().len(), 1);
+    // `+` and `%20` still decode to spaces.
+    let (status, body) = s
+        .get(s.read("/relation-tuples?namespace=document&object=a+b%20c"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A NUL in a check's ID is the write's 400, not a silent deny.
+    let (status, body) = s
+        .check("namespace=document&object=a%00b&relation=view&subject_id=user:ann")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.to_string().contains("control character"), "{body}");
+}

@@ -518,9 +518,21 @@ pub fn question(schema: &Schema, rel: &Relationship) -> Result<Question, ApiErro
         namespace_id(schema, subject.namespace(), Access::Read)
             .map_err(at_field(subject_key(rel)))?;
     }
-    Ok(Question {
-        object: Object::new(rel.namespace.clone(), rel.object.clone()),
-        relation: rel.relation.clone(),
+    // One rule for IDs everywhere: what a write refuses, a question does too.
+    let asked = Tuple::new(
+        Object::new(rel.namespace.clone(), rel.object.clone()),
+        rel.relation.clone(),
         subject,
+    );
+    asked.check_well_formed().map_err(|reason| {
+        ApiError::bad_request(
+            "invalid_tuple",
+            format!("invalid question `{asked}`: {reason}"),
+        )
+    })?;
+    Ok(Question {
+        object: asked.object,
+        relation: asked.relation,
+        subject: asked.subject,
     })
 }
