@@ -8,7 +8,64 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     lalrpop::Configuration::new()
         .emit_rerun_directives(true)
         .process_dir("grammar")?;
+    build_info();
     compile_protos()
+}
+
+/// `ZANZI_GIT_COMMIT` and `ZANZI_BUILD_DATE` for `zanzi --version`: the
+/// commit built (`unknown` outside a git checkout) and the UTC date
+/// (`SOURCE_DATE_EPOCH` when set, for reproducible builds).
+fn build_info() {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty())
+    };
+    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some();
+    let commit = if dirty {
+        format!("{commit}-modified")
+    } else {
+        commit
+    };
+    println!("cargo:rustc-env=ZANZI_GIT_COMMIT={commit}");
+    let seconds = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        });
+    println!(
+        "cargo:rustc-env=ZANZI_BUILD_DATE={}",
+        civil_date(seconds / 86_400)
+    );
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    for path in [".git/HEAD", ".git/index"] {
+        if Path::new(path).exists() {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
+}
+
+/// `YYYY-MM-DD` of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_date(days: u64) -> String {
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 fn compile_protos() -> Result<(), Box<dyn std::error::Error>> {

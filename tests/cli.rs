@@ -290,3 +290,34 @@ fn a_closed_pipe_is_not_an_error() {
     assert!(status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// `--version` says what was built: the version, the IR format, the commit
+/// and the date.
+#[test]
+fn version_names_the_ir_format_commit_and_date() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zanzi"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("zanzi {}", env!("CARGO_PKG_VERSION")),
+        "{text}"
+    );
+    assert_eq!(
+        lines[1],
+        format!("IR format version {}", zanzi::ir::FORMAT_VERSION)
+    );
+    assert!(
+        lines[2].starts_with("commit ") && lines[2].len() > "commit ".len(),
+        "{text}"
+    );
+    let date = lines[3].strip_prefix("built ").unwrap();
+    assert!(
+        date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-',
+        "{text}"
+    );
+}

@@ -25,7 +25,7 @@ mod validate;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::diagnostics::OutputFormat;
 
@@ -211,9 +211,27 @@ pub enum Command {
     },
 }
 
+/// What `zanzi --version` prints: the version, the IR format it reads and
+/// writes, and the build's commit and date.
+fn long_version() -> &'static str {
+    let text = format!(
+        "{}\nIR format version {}\ncommit {}\nbuilt {}",
+        env!("CARGO_PKG_VERSION"),
+        crate::ir::FORMAT_VERSION,
+        env!("ZANZI_GIT_COMMIT"),
+        env!("ZANZI_BUILD_DATE"),
+    );
+    // Built once per process, for clap, which keeps `&'static str`s.
+    Box::leak(text.into_boxed_str())
+}
+
 /// Parses the command line and runs the command.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().long_version(long_version()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     let color = cli.color;
     output::install_error_reporter(color);
     let result = match cli.command {
