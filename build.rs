@@ -27,12 +27,6 @@ fn build_info() {
             .filter(|text| !text.is_empty())
     };
     let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
-    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some();
-    let commit = if dirty {
-        format!("{commit}-modified")
-    } else {
-        commit
-    };
     println!("cargo:rustc-env=ZANZI_GIT_COMMIT={commit}");
     let seconds = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
@@ -47,8 +41,11 @@ fn build_info() {
         civil_date(seconds / 86_400)
     );
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
-    for path in [".git/HEAD", ".git/index"] {
-        if Path::new(path).exists() {
+    // A new commit moves the branch HEAD names (not the index: staging
+    // files would rebuild the crate).
+    let branch = git(&["symbolic-ref", "-q", "HEAD"]).map(|r| format!(".git/{r}"));
+    for path in [Some(".git/HEAD".to_owned()), branch].into_iter().flatten() {
+        if Path::new(&path).exists() {
             println!("cargo:rerun-if-changed={path}");
         }
     }
