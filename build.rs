@@ -12,9 +12,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     compile_protos()
 }
 
-/// `ZANZI_GIT_COMMIT` and `ZANZI_BUILD_DATE` for `zanzi --version`: the
+/// `BUILD_INFO_COMMIT` and `BUILD_INFO_DATE` for `zanzi --version`: the
 /// commit built (`unknown` outside a git checkout) and the UTC date
-/// (`SOURCE_DATE_EPOCH` when set, for reproducible builds).
+/// (`SOURCE_DATE_EPOCH` when set, for reproducible builds). Not `ZANZI_…`:
+/// cargo also sets them for test runs, where the server reads `ZANZI_*`
+/// variables as its settings.
 fn build_info() {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
@@ -27,7 +29,7 @@ fn build_info() {
             .filter(|text| !text.is_empty())
     };
     let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
-    println!("cargo:rustc-env=ZANZI_GIT_COMMIT={commit}");
+    println!("cargo:rustc-env=BUILD_INFO_COMMIT={commit}");
     let seconds = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
@@ -37,7 +39,7 @@ fn build_info() {
                 .map_or(0, |d| d.as_secs())
         });
     println!(
-        "cargo:rustc-env=ZANZI_BUILD_DATE={}",
+        "cargo:rustc-env=BUILD_INFO_DATE={}",
         civil_date(seconds / 86_400)
     );
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");

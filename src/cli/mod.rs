@@ -218,8 +218,8 @@ fn long_version() -> &'static str {
         "{}\nIR format version {}\ncommit {}\nbuilt {}",
         env!("CARGO_PKG_VERSION"),
         crate::ir::FORMAT_VERSION,
-        env!("ZANZI_GIT_COMMIT"),
-        env!("ZANZI_BUILD_DATE"),
+        env!("BUILD_INFO_COMMIT"),
+        env!("BUILD_INFO_DATE"),
     );
     // Built once per process, for clap, which keeps `&'static str`s.
     Box::leak(text.into_boxed_str())

@@ -209,8 +209,17 @@ impl Default for Settings {
 /// A setting that could not be used.
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("{origin}: unknown setting `{key}`; known settings: {}", KEYS.join(", "))]
-    UnknownKey { origin: String, key: String },
+    #[error(
+        "{origin}: unknown setting `{key}`{}; known settings: {}",
+        suggestion.as_ref().map_or(String::new(), |s| format!(" (did you mean `{s}`?)")),
+        KEYS.join(", ")
+    )]
+    UnknownKey {
+        origin: String,
+        key: String,
+        /// The closest known setting.
+        suggestion: Option<String>,
+    },
     #[error("{origin}: invalid value `{value}` for `{key}`: {reason}")]
     Invalid {
         origin: String,
@@ -333,6 +342,8 @@ impl Settings {
                 return Err(ConfigError::UnknownKey {
                     origin: origin.to_owned(),
                     key: key.to_owned(),
+                    suggestion: crate::diagnostics::suggest::closest(key, KEYS.iter().copied())
+                        .map(str::to_owned),
                 })
             }
         }
@@ -534,6 +545,10 @@ mod tests {
         assert_eq!(s.log_format, LogFormat::Json);
         let err = s.apply_yaml("zanzi.yaml", "max_dept: 3").unwrap_err();
         assert!(err.to_string().contains("unknown setting `max_dept`"));
+        assert!(
+            err.to_string().contains("did you mean `max_depth`?"),
+            "{err}"
+        );
         let err = s
             .apply_env([("ZANZI_READ_PORT".to_owned(), "x".to_owned())])
             .unwrap_err();
