@@ -321,3 +321,62 @@ fn version_names_the_ir_format_commit_and_date() {
         "{text}"
     );
 }
+
+/// `zanzi completions SHELL` prints a script for each shell that knows the
+/// commands; bash's parses.
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_zanzi"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for command in ["validate", "convert", "lookup-resources"] {
+            assert!(script.contains(command), "{shell}: no `{command}`");
+        }
+        if shell == "bash" {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("zanzi.bash");
+            std::fs::write(&path, &script).unwrap();
+            let syntax = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&path)
+                .status()
+                .unwrap();
+            assert!(syntax.success(), "the bash script does not parse");
+        }
+    }
+}
+
+/// `zanzi man` prints the main page; `--dir` writes one page per command.
+#[test]
+fn manual_pages() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zanzi"))
+        .arg("man")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        page.contains(".TH zanzi 1") && page.contains("convert"),
+        "{page}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_zanzi"))
+        .args(["man", "--dir"])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for name in [
+        "zanzi.1",
+        "zanzi-validate.1",
+        "zanzi-convert.1",
+        "zanzi-tuples-import.1",
+    ] {
+        let page = std::fs::read_to_string(dir.path().join(name)).unwrap_or_default();
+        assert!(page.contains(".TH"), "{name} missing or empty");
+    }
+}

@@ -197,6 +197,24 @@ pub enum Command {
     /// Settings come from --config FILE, then `ZANZI_*` environment
     /// variables, then these flags. Stops gracefully on SIGINT/SIGTERM.
     Serve(serve::ServeArgs),
+    /// Print a shell completion script.
+    ///
+    /// bash: `zanzi completions bash > ~/.local/share/bash-completion/completions/zanzi`;
+    /// zsh: `zanzi completions zsh > "${fpath[1]}/_zanzi"`;
+    /// fish: `zanzi completions fish > ~/.config/fish/completions/zanzi.fish`;
+    /// PowerShell: `zanzi completions powershell | Out-String | Invoke-Expression`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write manual pages: `zanzi.1` to standard output, or with --dir one
+    /// page per command (`zanzi.1`, `zanzi-validate.1`, …) into DIR.
+    Man {
+        /// Write every page into this directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Report whether a server is ready: exit 0 when it is, 1 when not.
     Status {
         /// The server's read-API URL.
@@ -209,6 +227,30 @@ pub enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 60)]
         timeout: u64,
     },
+}
+
+/// `zanzi man`: the main page on standard output, or every page into `dir`.
+fn man(dir: Option<&std::path::Path>) -> miette::Result<ExitCode> {
+    use miette::IntoDiagnostic;
+    let command = Cli::command().long_version(long_version());
+    let Some(dir) = dir else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command)
+            .render(&mut page)
+            .into_diagnostic()?;
+        output::print(&String::from_utf8_lossy(&page)).into_diagnostic()?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    std::fs::create_dir_all(dir).into_diagnostic()?;
+    clap_mangen::generate_to(command, dir)
+        .into_diagnostic()
+        .map_err(|e| {
+            e.wrap_err(format!(
+                "cannot write manual pages into `{}`",
+                dir.display()
+            ))
+        })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// What `zanzi --version` prints: the version, the IR format it reads and
@@ -277,6 +319,14 @@ pub fn run() -> ExitCode {
             block,
             timeout,
         } => serve::status(&remote, block, std::time::Duration::from_secs(timeout)),
+        Command::Man { dir } => man(dir.as_deref()),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "zanzi", &mut script);
+            output::print(&String::from_utf8_lossy(&script))
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(|e| miette::miette!("cannot write the completions: {e}"))
+        }
     };
     match result {
         Ok(code) => code,
