@@ -380,3 +380,17 @@ fn manual_pages() {
         assert!(page.contains(".TH"), "{name} missing or empty");
     }
 }
+
+/// `ZANZI_READ_REMOTE` (like Keto's `KETO_READ_REMOTE`) puts read commands
+/// in remote mode without `--remote`.
+#[test]
+fn the_read_remote_comes_from_the_environment() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zanzi"))
+        .env("ZANZI_READ_REMOTE", "http://127.0.0.1:1")
+        .args(["check", "document:readme#view@user:alice"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("http://127.0.0.1:1"), "{stderr}");
+}

@@ -23,10 +23,10 @@ use crate::tuple::{Notation, Tuple};
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct RemoteArgs {
     /// Ask a running `zanzi serve` at this read-API URL (http://127.0.0.1:4466, or grpc://127.0.0.1:4466 for gRPC).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = "ZANZI_READ_REMOTE")]
     pub remote: Option<String>,
     /// Write through a running server at this write-API URL (http://127.0.0.1:4467 or grpc://127.0.0.1:4467).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = "ZANZI_WRITE_REMOTE")]
     pub write_remote: Option<String>,
     /// Read consistency: minimize_latency, at_least_as_fresh, at_exact_snapshot, fully_consistent.
     #[arg(long, value_name = "MODE")]

@@ -206,6 +206,10 @@ impl Default for Settings {
     }
 }
 
+/// The command line's own `ZANZI_` variables (its remote mode): a server
+/// started in the same shell passes over them without a warning.
+pub const CLI_VARIABLES: &[&str] = &["ZANZI_READ_REMOTE", "ZANZI_WRITE_REMOTE"];
+
 /// A setting that could not be used.
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -469,6 +473,9 @@ impl Settings {
             let Some(key) = name.strip_prefix("ZANZI_") else {
                 continue;
             };
+            if CLI_VARIABLES.contains(&name.as_str()) {
+                continue;
+            }
             let key = key.to_ascii_lowercase();
             if KEYS.contains(&key.as_str()) {
                 self.apply(&format!("environment variable {name}"), &key, &value)?;
@@ -543,6 +550,14 @@ mod tests {
             .unwrap();
         assert_eq!((s.max_depth, s.db.as_str()), (9, ":memory:"));
         assert_eq!(s.log_format, LogFormat::Json);
+        // The command line's own variables are neither settings nor warned about.
+        let ignored = s
+            .apply_env([
+                ("ZANZI_READ_REMOTE".to_owned(), "http://x".to_owned()),
+                ("ZANZI_MAX_DEPT".to_owned(), "3".to_owned()),
+            ])
+            .unwrap();
+        assert_eq!(ignored, ["ZANZI_MAX_DEPT"]);
         let err = s.apply_yaml("zanzi.yaml", "max_dept: 3").unwrap_err();
         assert!(err.to_string().contains("unknown setting `max_dept`"));
         assert!(
