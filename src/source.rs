@@ -19,6 +19,12 @@ pub struct Span {
     pub end: u32,
 }
 
+/// A byte offset as spans store it: files are capped below 4 GiB on reading
+/// (`load::Limits`), so the cap is never reached in practice.
+pub fn offset(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 impl Span {
     pub fn new(file: FileId, start: u32, end: u32) -> Self {
         Span { file, start, end }

@@ -151,7 +151,11 @@ pub fn lex<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> L
     let mut bad_run: Option<Span> = None;
     while let Some(result) = lexer.next() {
         let range = lexer.span();
-        let span = Span::new(file, to_u32(range.start), to_u32(range.end));
+        let span = Span::new(
+            file,
+            crate::source::offset(range.start),
+            crate::source::offset(range.end),
+        );
         let token = match result {
             Ok(token) => token,
             Err(LexError::UnexpectedCharacter) => {
@@ -172,7 +176,7 @@ pub fn lex<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> L
         }
         match token {
             Token::UnterminatedComment => {
-                let end = to_u32(src.trim_end().len());
+                let end = crate::source::offset(src.trim_end().len());
                 let error = SyntaxError::UnterminatedComment {
                     span,
                     file_end: Span::new(file, end, end),
@@ -217,10 +221,6 @@ pub fn lex<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> L
 fn unexpected_characters(src: &str, span: Span) -> Diagnostic {
     let text = src.get(span.range()).unwrap_or("").to_owned();
     SyntaxError::UnexpectedCharacters { span, text }.to_diagnostic(())
-}
-
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -153,7 +153,11 @@ impl Reader<'_> {
             .get(start..)
             .and_then(|rest| rest.char_indices().nth(len).map(|(i, _)| start + i))
             .unwrap_or(self.text.len());
-        Span::new(self.file, to_u32(start), to_u32(end.max(start)))
+        Span::new(
+            self.file,
+            crate::source::offset(start),
+            crate::source::offset(end.max(start)),
+        )
     }
 
     fn node_span(&self, node: &Node) -> Span {
@@ -250,14 +254,10 @@ impl Reader<'_> {
         let start = start_of_line + column;
         Span::new(
             self.file,
-            to_u32(start),
-            to_u32(start + needle.len().min(line_text.len())),
+            crate::source::offset(start),
+            crate::source::offset(start + needle.len().min(line_text.len())),
         )
     }
-}
-
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Reads a validation file; problems with its shape are diagnostics (E0501).

@@ -188,8 +188,13 @@ pub fn lex<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> L
     let mut out = Lexed::default();
     let mut lexer = Token::lexer(src);
     let mut bad_run: Option<Span> = None;
-    let span_of =
-        |range: std::ops::Range<usize>| Span::new(file, to_u32(range.start), to_u32(range.end));
+    let span_of = |range: std::ops::Range<usize>| {
+        Span::new(
+            file,
+            crate::source::offset(range.start),
+            crate::source::offset(range.end),
+        )
+    };
     while let Some(result) = lexer.next() {
         let span = span_of(lexer.span());
         if let Err(LexError::UnexpectedCharacter) = result {
@@ -224,7 +229,7 @@ pub fn lex<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> L
                     span.start,
                     span.start.saturating_add(opener).min(span.end),
                 );
-                let end = to_u32(src.len());
+                let end = crate::source::offset(src.len());
                 diags.push(
                     Diagnostic::new(
                         codes::E0601,
@@ -263,9 +268,4 @@ fn unexpected_characters(src: &str, run: Span) -> Diagnostic {
         Label::new(run, "not part of the Ory Permission Language"),
     )
     .with_note("names are ASCII letters, digits and `_`; strings are quoted with `\"` or `'`")
-}
-
-/// Offsets are `u32` everywhere; files are cut to 4 GiB before they get here.
-pub fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }

@@ -80,7 +80,7 @@ impl<'a, 'src> Parser<'a, 'src> {
         match self.tokens.get(self.pos) {
             Some((_, span)) => *span,
             None => {
-                let end = super::lexer::to_u32(self.src.len());
+                let end = crate::source::offset(self.src.len());
                 Span::new(self.file, end, end)
             }
         }

@@ -219,7 +219,11 @@ pub fn lex<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) -> L
     let mut bad_run: Option<Span> = None;
     while let Some(result) = lexer.next() {
         let range = lexer.span();
-        let span = Span::new(file, to_u32(range.start), to_u32(range.end));
+        let span = Span::new(
+            file,
+            crate::source::offset(range.start),
+            crate::source::offset(range.end),
+        );
         let token = match result {
             Ok(token) => token,
             Err(LexError::UnexpectedCharacter) => {
@@ -333,10 +337,6 @@ fn unexpected_characters(src: &str, span: Span) -> Diagnostic {
         Label::new(span, "SpiceDB's schema language has no such character"),
     )
     .with_help("remove it")
-}
-
-pub(super) fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ impl<'a, 'src> Parser<'a, 'src> {
 
     /// Where the file ends, trailing blank lines aside.
     fn eof(&self) -> Span {
-        let end = super::lexer::to_u32(self.src.trim_end().len());
+        let end = crate::source::offset(self.src.trim_end().len());
         Span::new(self.file, end, end)
     }
 
