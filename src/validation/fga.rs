@@ -62,28 +62,18 @@ pub fn run(sources: &mut SourceMap, file: FileId, root: &Node, dir: &Path) -> Fi
             run.ignored_key(key, "an OpenFGA store test file", KEYS);
         }
     }
-    let model = root.get("model").filter(|n| !n.is_null());
-    let model_file = root.get("model_file").filter(|n| !n.is_null());
-    let schema = match (model, model_file) {
-        (Some(node), _) => run.compile_inline(node, Dialect::OpenFga),
-        // An `fga.mod` is a schema path like any other: see `load`.
-        (None, Some(node)) => match run.string(node, "`model_file`") {
-            Some(path) => {
-                let span = run.node_span(node);
-                run.compile_file(dir, path, span)
-            }
-            None => None,
-        },
-        (None, None) => {
-            let span = run.span(0..0);
-            run.shape(
-                span,
-                "the store test file has no `model` or `model_file`",
-                "no model",
-            );
-            None
-        }
-    };
+    // An `fga.mod` is a schema path like any other: see `load`.
+    let schema = run.schema_of(
+        root.get("model"),
+        root.get("model_file").filter(|n| !n.is_null()),
+        Dialect::OpenFga,
+        dir,
+        "model_file",
+        (
+            "the store test file has no `model` or `model_file`",
+            "no model",
+        ),
+    );
     let mut store_tuples = Vec::new();
     read_tuple_sources(&mut run, root, dir, &mut store_tuples);
     let Some(schema) = schema else {

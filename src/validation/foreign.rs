@@ -243,6 +243,33 @@ impl<'s> Run<'s> {
             .collect()
     }
 
+    /// The schema a foreign validation file gives: `inline` in the YAML, or
+    /// the file `file` names relative to `dir` (`file_key` is that key, for
+    /// messages); neither is the problem `missing` (message, label).
+    pub fn schema_of(
+        &mut self,
+        inline: Option<&Node>,
+        file: Option<&Node>,
+        dialect: Dialect,
+        dir: &Path,
+        file_key: &str,
+        missing: (&str, &str),
+    ) -> Option<Schema> {
+        match (inline.filter(|n| !n.is_null()), file) {
+            (Some(node), _) => self.compile_inline(node, dialect),
+            (None, Some(node)) => {
+                let path = self.string(node, &format!("`{file_key}`"))?;
+                let span = self.node_span(node);
+                self.compile_file(dir, path, span)
+            }
+            (None, None) => {
+                let span = self.span(0..0);
+                self.shape(span, missing.0, missing.1);
+                None
+            }
+        }
+    }
+
     /// Compiles a schema written inline in the YAML (`schema: |`, `model:
     /// |`) as `dialect`. The YAML took its indentation away, so the text is
     /// compiled as it is and every diagnostic is moved back onto the YAML

@@ -80,23 +80,17 @@ pub fn run(sources: &mut SourceMap, file: FileId, root: &Node, dir: &Path) -> Fi
             );
             None
         }
-        (Some(node), None) => run.compile_inline(node, Dialect::SpiceDb),
-        (None, Some(node)) => match run.string(node, "`schemaFile`") {
-            Some(path) => {
-                let span = run.node_span(node);
-                run.compile_file(dir, path, span)
-            }
-            None => None,
-        },
-        (None, None) => {
-            let span = run.span(0..0);
-            run.shape(
-                span,
+        _ => run.schema_of(
+            schema_node,
+            schema_file,
+            Dialect::SpiceDb,
+            dir,
+            "schemaFile",
+            (
                 "the validation file has no `schema` or `schemaFile`",
                 "no schema",
-            );
-            None
-        }
+            ),
+        ),
     };
     let tuples = relationships.map_or_else(Vec::new, |node| read_relationships(&mut run, node));
     let Some(schema) = schema else {
