@@ -346,6 +346,19 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Resolves a question's names without answering it: the errors a check
+    /// gives before reading anything (an unknown namespace or relation, a
+    /// wildcard subject).
+    pub fn resolve_question(
+        &self,
+        object: &Object,
+        relation: &str,
+        subject: &Subject,
+    ) -> Result<(), EngineError> {
+        self.resolve(object, relation)?;
+        self.target(subject).map(|_| ())
+    }
+
     fn resolve(&self, object: &Object, relation: &str) -> Result<RelationId, EngineError> {
         let ns = self
             .schema

@@ -19,7 +19,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::diagnostics::{Diagnostic, ToDiagnostic};
-use crate::engine::{Engine, EngineError};
+use crate::engine::Engine;
 use crate::ir::Schema;
 use crate::load::{self, Limits, LoadError};
 use crate::source::{FileId, SourceMap, Span};
@@ -109,8 +109,7 @@ fn run_zanzi(sources: &mut SourceMap, file: FileId, dir: &Path) -> FileReport {
         // The data is incomplete: answers would mislead. The assertions are
         // still read and their names checked, so one run reports everything.
         report.diagnostics = loaded.problems;
-        let empty = MemoryStore::new();
-        let engine = Engine::new(&loaded.schema, &empty);
+        let engine = Engine::new(&loaded.schema, &loaded.store);
         let assertions = loaded.file.allowed.iter().chain(&loaded.file.denied);
         for located in assertions {
             let question: Tuple = match located.text.parse() {
@@ -121,18 +120,9 @@ fn run_zanzi(sources: &mut SourceMap, file: FileId, dir: &Path) -> FileReport {
                     continue;
                 }
             };
-            let named = engine.check(
-                &question.object,
-                &question.relation,
-                &question.subject,
-                crate::store::Revision(0),
-            );
-            if let Err(
-                err @ (EngineError::UnknownNamespace(..)
-                | EngineError::UnknownRelation { .. }
-                | EngineError::WildcardSubject(_)),
-            ) = named
-            {
+            let named =
+                engine.resolve_question(&question.object, &question.relation, &question.subject);
+            if let Err(err) = named {
                 let error = ValidationError::AssertionUnanswerable {
                     span: located.span,
                     assertion: located.text.clone(),
