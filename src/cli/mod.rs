@@ -226,6 +226,8 @@ pub enum Command {
         /// How long --block waits, in seconds.
         #[arg(long, value_name = "SECS", default_value_t = 60)]
         timeout: u64,
+        #[command(flatten)]
+        credentials: remote::CredentialArgs,
     },
 }
 
@@ -318,7 +320,12 @@ pub fn run() -> ExitCode {
             remote,
             block,
             timeout,
-        } => serve::status(&remote, block, std::time::Duration::from_secs(timeout)),
+            credentials,
+        } => serve::status(
+            &credentials.connection(Some(&remote), None),
+            block,
+            std::time::Duration::from_secs(timeout),
+        ),
         Command::Man { dir } => man(dir.as_deref()),
         Command::Completions { shell } => {
             let mut script = Vec::new();

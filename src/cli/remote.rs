@@ -9,13 +9,14 @@
 //! [`crate::client::Client`], and prints what the local command
 //! prints.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use miette::miette;
 use serde::Serialize;
 
 use super::local::{self, ReportFormat, JSON_VERSION};
-use crate::client::{Client, ReadOptions};
+use crate::client::{Client, Connection, ReadOptions};
 use crate::engine::{ExpandTree, Explanation, Outcome};
 use crate::tuple::{Notation, Tuple};
 
@@ -34,6 +35,34 @@ pub struct RemoteArgs {
     /// A snapshot token from an earlier answer.
     #[arg(long, value_name = "TOKEN")]
     pub snaptoken: Option<String>,
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}
+
+/// How the command line proves who it is to a server, and whom it trusts.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct CredentialArgs {
+    /// The key (or JWT) to send as `Authorization: Bearer`; prefer the
+    /// environment variable, since flags show in process listings.
+    #[arg(long, value_name = "TOKEN", env = "ZANZI_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// A PEM file of the certificate authority that signed the server's
+    /// certificate (for https:// and grpcs:// remotes), trusted beside the
+    /// system's roots.
+    #[arg(long, value_name = "FILE", env = "ZANZI_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+impl CredentialArgs {
+    /// A connection to `read` and `write` with these credentials.
+    pub fn connection(&self, read: Option<&str>, write: Option<&str>) -> Connection {
+        Connection {
+            read: read.map(str::to_owned),
+            write: write.map(str::to_owned),
+            token: self.token.clone(),
+            ca_cert: self.ca_cert.clone(),
+        }
+    }
 }
 
 impl RemoteArgs {
@@ -41,9 +70,14 @@ impl RemoteArgs {
         self.remote.is_some() || self.write_remote.is_some()
     }
 
+    /// The server these flags name.
+    pub fn connection(&self) -> Connection {
+        self.credentials
+            .connection(self.remote.as_deref(), self.write_remote.as_deref())
+    }
+
     fn client(&self) -> miette::Result<Client> {
-        Client::new(self.remote.as_deref(), self.write_remote.as_deref())
-            .map_err(|e| miette!("{e}"))
+        Client::connect(&self.connection()).map_err(|e| miette!("{e}"))
     }
 
     /// A client for a read: `--remote` is required (the write API serves

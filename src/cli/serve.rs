@@ -157,8 +157,12 @@ pub fn run(args: &ServeArgs) -> miette::Result<ExitCode> {
 
 /// `zanzi status`: exit 0 when the server is ready, 1 when not; with
 /// `block`, waits (up to `timeout`) until it is.
-pub fn status(url: &str, block: bool, timeout: Duration) -> miette::Result<ExitCode> {
-    match crate::client::status(url, block, timeout) {
+pub fn status(
+    connection: &crate::client::Connection,
+    block: bool,
+    timeout: Duration,
+) -> miette::Result<ExitCode> {
+    match crate::client::status(connection, block, timeout) {
         Ok(()) => {
             println!("ready");
             Ok(ExitCode::SUCCESS)

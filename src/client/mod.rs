@@ -100,6 +100,34 @@ pub struct ListPage {
     pub snaptoken: String,
 }
 
+/// Where a client finds a server and how it speaks to it: the CLI's
+/// `--remote`, `--write-remote`, `--token` and `--ca-cert` (or a named
+/// context holding them).
+#[derive(Clone, Default)]
+pub struct Connection {
+    /// The read API's URL.
+    pub read: Option<String>,
+    /// The write API's URL.
+    pub write: Option<String>,
+    /// The credential sent with every request (a preshared key or a JWT).
+    pub token: Option<String>,
+    /// A PEM file of the certificate authority that signed the server's
+    /// certificate, trusted beside the system's roots.
+    pub ca_cert: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for Connection {
+    /// Never shows the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("read", &self.read)
+            .field("write", &self.write)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("ca_cert", &self.ca_cert)
+            .finish()
+    }
+}
+
 /// A client of one server (read URL, write URL).
 pub struct Client {
     runtime: tokio::runtime::Runtime,
@@ -123,7 +151,18 @@ fn trim(url: &str) -> String {
 }
 
 impl Client {
+    /// A client of the read and write URLs, with no credential.
     pub fn new(read: Option<&str>, write: Option<&str>) -> Result<Client, ClientError> {
+        Client::connect(&Connection {
+            read: read.map(str::to_owned),
+            write: write.map(str::to_owned),
+            ..Connection::default()
+        })
+    }
+
+    /// A client of the server `connection` describes.
+    pub fn connect(connection: &Connection) -> Result<Client, ClientError> {
+        let (read, write) = (connection.read.as_deref(), connection.write.as_deref());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -619,7 +658,7 @@ fn filter_query(filter: &TupleFilter) -> Vec<(String, String)> {
     q
 }
 
-/// `zanzi status`: see [`Client::status`].
-pub fn status(url: &str, block: bool, timeout: Duration) -> Result<(), ClientError> {
-    Client::new(Some(url), None)?.status(block, timeout)
+/// `zanzi status`: see [`Client::status`]; `connection` names the read API.
+pub fn status(connection: &Connection, block: bool, timeout: Duration) -> Result<(), ClientError> {
+    Client::connect(connection)?.status(block, timeout)
 }

@@ -208,7 +208,13 @@ impl Default for Settings {
 
 /// The command line's own `ZANZI_` variables (its remote mode): a server
 /// started in the same shell passes over them without a warning.
-pub const CLI_VARIABLES: &[&str] = &["ZANZI_READ_REMOTE", "ZANZI_WRITE_REMOTE"];
+pub const CLI_VARIABLES: &[&str] = &[
+    "ZANZI_READ_REMOTE",
+    "ZANZI_WRITE_REMOTE",
+    "ZANZI_TOKEN",
+    "ZANZI_CA_CERT",
+    "ZANZI_CONTEXT",
+];
 
 /// A setting that could not be used.
 #[derive(Debug, Error)]
