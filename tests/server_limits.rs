@@ -194,7 +194,7 @@ async fn a_check_past_check_timeout_ms_is_504_over_rest_and_deadline_exceeded_ov
         check_timeout: Duration::from_millis(1),
         ..settings()
     };
-    let server = start(settings, &wide(50_000)).await;
+    let server = start(settings, &wide(20_000)).await;
     let check = |subject: &str| {
         server
             .http
@@ -253,7 +253,7 @@ async fn a_lookup_past_lookup_timeout_ms_names_it_and_a_quick_one_is_answered() 
         lookup_timeout: Duration::from_millis(1),
         ..settings()
     };
-    let server = start(settings, &wide(50_000)).await;
+    let server = start(settings, &wide(20_000)).await;
     let lookup = |object: &str| {
         server
             .http

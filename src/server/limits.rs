@@ -234,6 +234,19 @@ mod tests {
     }
 
     #[test]
+    fn refilled_buckets_are_forgotten_and_busy_ones_kept() {
+        // One token every 100 ms, at most one held.
+        let limits = limits(10, Some(1));
+        let idle = ClientKey::Address(IpAddr::from([10, 0, 0, 1]));
+        let busy = ClientKey::Address(IpAddr::from([10, 0, 0, 2]));
+        assert!(limits.admit(&idle).is_ok());
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(limits.admit(&busy).is_ok());
+        limits.forget_idle();
+        assert_eq!(limits.clients(), 1);
+    }
+
+    #[test]
     fn the_burst_defaults_to_the_rate() {
         let limits = limits(4, None);
         let client = ClientKey::Credential([7; 32]);
