@@ -8,6 +8,12 @@
 //! (gRPC), and counted in `zanzi_rate_limited_total`; health checks are
 //! never limited.
 //!
+//! A credential is not verified here: a client that makes one up for each
+//! request gets a fresh bucket each time. Where requests are
+//! authenticated, the limit belongs after the check of the credential
+//! (inside its layer), so that only accepted credentials get buckets of
+//! their own.
+//!
 //! The buckets are governor's keyed GCRA limiter (one timestamp per
 //! client in a concurrent map); buckets that have refilled are forgotten
 //! every [`FORGET_EVERY`], so the map holds only the clients seen lately.
