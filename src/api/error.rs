@@ -8,7 +8,7 @@ use http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::engine::EngineError;
+use crate::engine::{AnswerPart, EngineError};
 use crate::store::StoreError;
 
 /// An error answer.
@@ -161,6 +161,24 @@ impl From<EngineError> for ApiError {
                 "deadline_exceeded",
                 error.to_string(),
             ),
+            // The question is fine but its answer too large to give whole:
+            // 422 (the server will not process it as asked), gRPC's
+            // RESOURCE_EXHAUSTED (`grpc::status::code_for`).
+            EngineError::AnswerTooLarge { what, limit } => {
+                let setting = match what {
+                    AnswerPart::Subjects => "max_lookup_results",
+                    AnswerPart::ExpandNodes => "max_expand_nodes",
+                };
+                ApiError::unprocessable(
+                    "result_too_large",
+                    format!(
+                        "{error} (the server's `{setting}`); ask a narrower question (a \
+                         lower `max-depth`, another relation) or raise `{setting}`"
+                    ),
+                )
+                .with_detail("setting", setting)
+                .with_detail("limit", limit)
+            }
             EngineError::Store(store) => store.into(),
         }
     }

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::interrupt::Watch;
-use super::{Engine, EngineError};
+use super::{AnswerBudget, Engine, EngineError};
 use crate::ir::{AllowedType, ArrowMode, RelationId, RelationKind, Rewrite};
 use crate::store::{Reader, SubjectKind};
 use crate::tuple::{subject_matches, Object};
@@ -77,16 +77,24 @@ pub(crate) struct Expander<'e, 'a> {
     max_depth: u32,
     path: HashSet<(RelationId, String)>,
     watch: Watch,
+    /// The tree's nodes and leaf subjects so far, against their limit.
+    budget: AnswerBudget,
 }
 
 impl<'e, 'a> Expander<'e, 'a> {
-    pub(crate) fn new(engine: &'e Engine<'a>, reader: &'e dyn Reader, max_depth: u32) -> Self {
+    pub(crate) fn new(
+        engine: &'e Engine<'a>,
+        reader: &'e dyn Reader,
+        max_depth: u32,
+        budget: AnswerBudget,
+    ) -> Self {
         Expander {
             engine,
             reader,
             max_depth,
             path: HashSet::new(),
             watch: Watch::current(),
+            budget,
         }
     }
 
@@ -105,6 +113,7 @@ impl<'e, 'a> Expander<'e, 'a> {
         depth: u32,
     ) -> Result<ExpandTree, EngineError> {
         self.watch.tick()?;
+        self.budget.spend(1)?;
         let engine = self.engine;
         let userset = engine.userset(relation, id);
         if depth > self.max_depth {
@@ -170,11 +179,12 @@ impl<'e, 'a> Expander<'e, 'a> {
             &rel.name,
             SubjectKind::All,
         )?;
-        let subjects = stored
+        let subjects: Vec<String> = stored
             .iter()
             .filter(|s| types.iter().any(|&t| subject_matches(engine.schema, t, s)))
             .map(ToString::to_string)
             .collect();
+        self.budget.spend(subjects.len())?;
         let mut expanded = Vec::new();
         for (_, set_relation, set_id) in engine.subject_sets(relation, id, self.reader)? {
             expanded.push(self.goal(set_relation, &set_id, depth + 1)?);
@@ -194,6 +204,11 @@ impl<'e, 'a> Expander<'e, 'a> {
         id: &str,
         depth: u32,
     ) -> Result<ExpandTree, EngineError> {
+        // A computed name is the node of its goal; every other rewrite is a
+        // node of its own.
+        if !matches!(rewrite, Rewrite::Computed { .. }) {
+            self.budget.spend(1)?;
+        }
         match rewrite {
             Rewrite::Computed { relation } => self.goal(*relation, id, depth),
             Rewrite::Nil => Ok(ExpandTree::Union {

@@ -31,6 +31,9 @@ pub const EVERY: u32 = 256;
 pub struct Interrupt {
     deadline: Option<Instant>,
     cancelled: AtomicBool,
+    /// The interrupt of the whole request, when this one bounds a part of
+    /// its work more tightly ([`Interrupt::within`]): over when it is.
+    parent: Option<Arc<Interrupt>>,
 }
 
 thread_local! {
@@ -42,11 +45,32 @@ impl Interrupt {
         Interrupt {
             deadline,
             cancelled: AtomicBool::new(false),
+            parent: None,
         }
     }
 
+    /// An interrupt for a part of `parent`'s work that must also end by
+    /// `deadline` (a check within a batch, say): over when either is.
+    pub fn within(parent: Option<Arc<Interrupt>>, deadline: Option<Instant>) -> Interrupt {
+        Interrupt {
+            deadline,
+            cancelled: AtomicBool::new(false),
+            parent,
+        }
+    }
+
+    /// The earliest deadline the work runs under, its parents' included.
     pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
+        let inherited = self.parent.as_ref().and_then(|p| p.deadline());
+        match (self.deadline, inherited) {
+            (Some(own), Some(inherited)) => Some(own.min(inherited)),
+            (own, inherited) => own.or(inherited),
+        }
+    }
+
+    /// Whether this interrupt's own deadline (not a parent's) has passed.
+    pub fn own_deadline_passed(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
     /// Stops the evaluations running under this interrupt (they answer
@@ -55,13 +79,15 @@ impl Interrupt {
         self.cancelled.store(true, Ordering::Relaxed);
     }
 
+    /// Whether this interrupt or a parent was cancelled.
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
+            || self.parent.as_ref().is_some_and(|p| p.is_cancelled())
     }
 
     /// Whether work under this interrupt should stop now.
     pub fn is_over(&self) -> bool {
-        self.is_cancelled() || self.deadline.is_some_and(|d| Instant::now() >= d)
+        self.is_cancelled() || self.deadline().is_some_and(|d| Instant::now() >= d)
     }
 
     /// `Err(DeadlineExceeded)` once the work should stop.
@@ -151,6 +177,22 @@ mod tests {
         });
         // The interrupt is gone once `run` returns.
         assert!(Interrupt::current().is_none());
+    }
+
+    #[test]
+    fn a_part_ends_with_its_own_deadline_or_with_the_whole() {
+        let whole = Arc::new(Interrupt::new(Some(
+            Instant::now() + Duration::from_secs(60),
+        )));
+        let past = Instant::now().checked_sub(Duration::from_millis(1));
+        let part = Interrupt::within(Some(whole.clone()), past);
+        assert!(part.is_over() && part.own_deadline_passed());
+        assert!(!whole.is_over());
+        let part = Interrupt::within(Some(whole.clone()), None);
+        assert_eq!(part.deadline(), whole.deadline());
+        assert!(!part.is_over());
+        whole.cancel();
+        assert!(part.is_over() && part.is_cancelled() && !part.own_deadline_passed());
     }
 
     #[test]

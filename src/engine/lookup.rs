@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use super::check::{self, Checker, Id};
 use super::interrupt::Watch;
-use super::{Engine, EngineError, Target};
+use super::{AnswerBudget, AnswerPart, Engine, EngineError, Target};
 use crate::ir::{AllowedType, ArrowMode, NamespaceId, RelationId, RelationKind, Rewrite};
 use crate::store::{Page, PageRequest, Reader, SubjectKind};
 use crate::tuple::{Object, Subject};
@@ -66,14 +66,18 @@ pub(super) fn lookup_subjects(
         wildcard,
         ..SubjectLookup::default()
     };
+    // Counted as the answer grows: a set past the limit is not built whole.
+    let mut budget = AnswerBudget::new(AnswerPart::Subjects, engine.limits.max_subjects);
     for candidate in candidates {
         let target = Target::Object {
             namespace,
             subject: Subject::object(ns_name, candidate.clone()),
         };
         if check(target)? {
+            budget.spend(1)?;
             result.subject_ids.push(candidate);
         } else if wildcard {
+            budget.spend(1)?;
             result.excluded.push(candidate);
         }
     }

@@ -100,6 +100,10 @@ pub enum EngineError {
     /// answer was found ([`Interrupt`]).
     #[error("the request's deadline passed before the evaluation finished")]
     DeadlineExceeded,
+    /// The answer would hold more than its [`AnswerLimits`] allow; the
+    /// evaluation stopped once it passed the limit.
+    #[error("the answer would hold more than {limit} {what}")]
+    AnswerTooLarge { what: AnswerPart, limit: usize },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -121,6 +125,66 @@ impl Default for EngineOptions {
     }
 }
 
+/// What an [`AnswerLimits`] bound counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerPart {
+    /// The subjects of a lookup of subjects (those in the set, and with a
+    /// wildcard those excluded from it).
+    Subjects,
+    /// The nodes of an expand tree and the subjects at its leaves.
+    ExpandNodes,
+}
+
+impl std::fmt::Display for AnswerPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AnswerPart::Subjects => "subjects",
+            AnswerPart::ExpandNodes => "expand tree nodes and subjects",
+        })
+    }
+}
+
+/// Bounds on the size of the answers that are built whole (lookups of
+/// subjects, expand trees), so that one question cannot take the memory of
+/// a server: past one, the evaluation stops with
+/// [`EngineError::AnswerTooLarge`]. `None`: unbounded (the default).
+/// Lookups of resources are paged and need none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AnswerLimits {
+    pub max_subjects: Option<usize>,
+    pub max_expand_nodes: Option<usize>,
+}
+
+/// Counts the parts of an answer being built against its limit.
+#[derive(Debug)]
+pub(crate) struct AnswerBudget {
+    what: AnswerPart,
+    limit: Option<usize>,
+    used: usize,
+}
+
+impl AnswerBudget {
+    pub(crate) fn new(what: AnswerPart, limit: Option<usize>) -> AnswerBudget {
+        AnswerBudget {
+            what,
+            limit,
+            used: 0,
+        }
+    }
+
+    /// `n` more parts in the answer: an error once past the limit.
+    pub(crate) fn spend(&mut self, n: usize) -> Result<(), EngineError> {
+        self.used = self.used.saturating_add(n);
+        match self.limit {
+            Some(limit) if self.used > limit => Err(EngineError::AnswerTooLarge {
+                what: self.what,
+                limit,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The engine: a schema and a store. Cheap to create; holds no state
 /// between questions.
 #[derive(Clone, Copy)]
@@ -128,6 +192,7 @@ pub struct Engine<'a> {
     schema: &'a Schema,
     store: &'a dyn TupleStore,
     options: EngineOptions,
+    limits: AnswerLimits,
 }
 
 impl std::fmt::Debug for Engine<'_> {
@@ -164,7 +229,14 @@ impl<'a> Engine<'a> {
             schema,
             store,
             options: EngineOptions::default(),
+            limits: AnswerLimits::default(),
         }
+    }
+
+    /// Bounds the answers built whole (see [`AnswerLimits`]).
+    pub fn with_answer_limits(mut self, limits: AnswerLimits) -> Engine<'a> {
+        self.limits = limits;
+        self
     }
 
     pub fn with_options(mut self, options: EngineOptions) -> Engine<'a> {
@@ -266,7 +338,8 @@ impl<'a> Engine<'a> {
         let _span = tracing::debug_span!("engine.expand", object = %object, relation, max_depth, revision = at.0).entered();
         let relation = self.resolve(object, relation)?;
         let reader = self.snapshot(at)?;
-        expand::Expander::new(self, &*reader, max_depth.min(MAX_MAX_DEPTH))
+        let budget = AnswerBudget::new(AnswerPart::ExpandNodes, self.limits.max_expand_nodes);
+        expand::Expander::new(self, &*reader, max_depth.min(MAX_MAX_DEPTH), budget)
             .expand_root(relation, &object.id)
     }
 

@@ -44,6 +44,12 @@ pub const KEYS: &[&str] = &[
     "grpc_max_streams",
     "otlp_endpoint",
     "watch_max_stall_secs",
+    "check_timeout_ms",
+    "lookup_timeout_ms",
+    "max_lookup_results",
+    "max_expand_nodes",
+    "rate_limit_per_sec",
+    "rate_limit_burst",
 ];
 
 /// How reads are cached in the server's memory (`cache_size`).
@@ -170,6 +176,24 @@ pub struct Settings {
     /// buffer is full before the stream is cut off (it resumes from the
     /// token in the error).
     pub watch_max_stall: Duration,
+    /// How long the engine may work on one check (also each check of a
+    /// batch, and an explanation); past it: 504 `deadline_exceeded`.
+    pub check_timeout: Duration,
+    /// How long the engine may work on one lookup (or one page of one) or
+    /// expand; past it: 504 `deadline_exceeded`.
+    pub lookup_timeout: Duration,
+    /// Most subjects one lookup of subjects may answer with (more: 422
+    /// `result_too_large`); lookups of resources are paged instead.
+    pub max_lookup_results: usize,
+    /// Most nodes and leaf subjects one expand tree may have (more: 422
+    /// `result_too_large`).
+    pub max_expand_nodes: usize,
+    /// Sustained requests per second one client may make (0: no limit);
+    /// more are answered 429 (see [`super::limits`]).
+    pub rate_limit_per_sec: u32,
+    /// Requests one client may make at once after a quiet spell; `None`:
+    /// as many as `rate_limit_per_sec`.
+    pub rate_limit_burst: Option<u32>,
 }
 
 impl Default for Settings {
@@ -202,6 +226,19 @@ impl Default for Settings {
             grpc_max_streams: 100,
             otlp_endpoint: None,
             watch_max_stall: Duration::from_secs(10),
+            // A healthy check takes micro- to milliseconds: one still going
+            // after 5 s is stuck on pathological data and only holds a
+            // worker, while lookups and expands grow with the data and get
+            // more, still below `read_timeout` so that the answer names the
+            // limit that was hit.
+            check_timeout: Duration::from_secs(5),
+            lookup_timeout: Duration::from_secs(20),
+            // Some MB of JSON: as much as a client can use at once; more is
+            // what paging (or a narrower question) is for.
+            max_lookup_results: 100_000,
+            max_expand_nodes: 100_000,
+            rate_limit_per_sec: 0,
+            rate_limit_burst: None,
         }
     }
 }
@@ -278,6 +315,7 @@ impl Settings {
     /// Sets `key` from its text form; `origin` says where it came from.
     pub fn apply(&mut self, origin: &str, key: &str, value: &str) -> Result<(), ConfigError> {
         let secs = |v: &str| parse::<u64>(origin, key, v, "a number of seconds");
+        let millis = |v: &str| parse::<u64>(origin, key, v, "a number of milliseconds");
         let count = |v: &str| parse::<usize>(origin, key, v, "a non-negative integer");
         let port = |v: &str| parse::<u16>(origin, key, v, "a port number (0 for any free port)");
         match key {
@@ -344,6 +382,20 @@ impl Settings {
             }
             "watch_max_stall_secs" => {
                 self.watch_max_stall = Duration::from_secs(secs(value)?.max(1))
+            }
+            "check_timeout_ms" => self.check_timeout = Duration::from_millis(millis(value)?.max(1)),
+            "lookup_timeout_ms" => {
+                self.lookup_timeout = Duration::from_millis(millis(value)?.max(1))
+            }
+            "max_lookup_results" => self.max_lookup_results = count(value)?.max(1),
+            "max_expand_nodes" => self.max_expand_nodes = count(value)?.max(1),
+            "rate_limit_per_sec" => {
+                self.rate_limit_per_sec =
+                    parse(origin, key, value, "a number of requests (0: no limit)")?
+            }
+            "rate_limit_burst" => {
+                let burst: u32 = parse(origin, key, value, "a number of requests (0: the rate)")?;
+                self.rate_limit_burst = Some(burst).filter(|b| *b > 0);
             }
             "otlp_endpoint" => {
                 self.otlp_endpoint = Some(value.trim().to_owned()).filter(|v| !v.is_empty())

@@ -15,11 +15,13 @@
 //! committed before they are answered, so nothing acknowledged is lost.
 
 pub mod body;
+pub(crate) mod bounds;
 pub mod config;
 pub mod consistency;
 pub mod errors;
 pub mod grpc;
 pub mod keto;
+pub mod limits;
 pub mod metrics;
 pub mod native;
 pub mod openapi;
@@ -103,6 +105,8 @@ pub struct AppState {
     request_seq: AtomicU64,
     request_prefix: String,
     shutting_down: AtomicBool,
+    /// Each client's requests per second, when limited.
+    pub rate_limits: Option<limits::RateLimits>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -195,6 +199,7 @@ impl AppState {
             request_seq: AtomicU64::new(0),
             request_prefix: crate::store::random_id().chars().take(8).collect(),
             shutting_down: AtomicBool::new(false),
+            rate_limits: limits::RateLimits::new(&settings),
             settings,
         })
     }
@@ -685,6 +690,10 @@ fn common(router: Router<Arc<AppState>>, state: &Arc<AppState>) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .with_state(state.clone())
 }
@@ -794,8 +803,8 @@ async fn serve_connections(
             accepted = listener.accept() => accepted,
             _ = stop.wait_for(|stop| *stop) => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors, say: the connections already
                 // open go on; try again shortly rather than spin.
@@ -809,7 +818,11 @@ async fn serve_connections(
         let rest = router.clone();
         let grpc = grpc.clone();
         let service =
-            hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+            hyper::service::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
+                // Who is calling, for the rate limits of both protocols.
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
                 let target = match &grpc {
                     Some(grpc) if grpc::is_grpc(&request) => grpc.clone(),
                     _ => rest.clone(),
@@ -895,6 +908,9 @@ pub async fn start(
         }
     });
     let gc = tokio::spawn(gc_loop(state.clone()));
+    if state.rate_limits.is_some() {
+        tokio::spawn(limits::forget_idle_clients(Arc::downgrade(&state)));
+    }
     if matches!(Location::parse(&state.settings.db), Location::Postgres(_)) {
         tokio::spawn(follow_loop(state.clone(), rx.clone()));
     }

@@ -21,6 +21,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use super::body::read_json;
+use super::bounds::{answer_limits, bounded, Work};
 use super::consistency::Consistency;
 use super::errors::ApiError;
 use super::zookie::query_hash;
@@ -70,13 +71,15 @@ pub async fn lookup_resources(
         let (at, cursor) = page_start(s, body.page_token.as_deref(), hash, &consistency)?;
         let engine = Engine::new(&s.schema, s.store.as_ref())
             .with_options(EngineOptions { max_depth: depth });
-        let page = engine.lookup_resources(
-            &body.namespace,
-            &body.relation,
-            &subject,
-            &PageRequest { cursor, limit },
-            at,
-        )?;
+        let page = bounded(&s.settings, Work::Lookup, || {
+            engine.lookup_resources(
+                &body.namespace,
+                &body.relation,
+                &subject,
+                &PageRequest { cursor, limit },
+                at,
+            )
+        })?;
         Ok(LookupResourcesResult {
             object_ids: page.items,
             next_page_token: s.next_page_token(at, hash, page.next_cursor),
@@ -166,8 +169,12 @@ pub(crate) fn run_lookup_subjects(
     let ns = namespace_id(&s.schema, &object.namespace, Access::Read)?;
     relation_id(&s.schema, ns, relation, Access::Read)?;
     namespace_id(&s.schema, subject_namespace, Access::Read)?;
-    let engine = Engine::new(&s.schema, s.store.as_ref()).with_options(EngineOptions { max_depth });
-    Ok(engine.lookup_subjects(object, relation, subject_namespace, at)?)
+    let engine = Engine::new(&s.schema, s.store.as_ref())
+        .with_options(EngineOptions { max_depth })
+        .with_answer_limits(answer_limits(&s.settings));
+    bounded(&s.settings, Work::Lookup, || {
+        engine.lookup_subjects(object, relation, subject_namespace, at)
+    })
 }
 
 pub async fn explain(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
@@ -208,7 +215,9 @@ pub(crate) fn run_explain(
     let at = consistency.resolve(s)?;
     let engine =
         Engine::new(&s.schema, s.store.as_ref()).with_options(EngineOptions { max_depth: depth });
-    let explanation = engine.explain(&tuple.object, &tuple.relation, &tuple.subject, at)?;
+    let explanation = bounded(&s.settings, Work::Check, || {
+        engine.explain(&tuple.object, &tuple.relation, &tuple.subject, at)
+    })?;
     Ok((explanation, at))
 }
 
@@ -245,8 +254,11 @@ pub async fn expand(State(state): State<Arc<AppState>>, body: Body) -> Result<Re
         let ns = namespace_id(&s.schema, &object.namespace, Access::Read)?;
         relation_id(&s.schema, ns, &relation, Access::Read)?;
         let at = consistency.resolve(s)?;
-        let engine = Engine::new(&s.schema, s.store.as_ref());
-        let tree = engine.expand(&object, &relation, depth, at)?;
+        let engine =
+            Engine::new(&s.schema, s.store.as_ref()).with_answer_limits(answer_limits(&s.settings));
+        let tree = bounded(&s.settings, Work::Lookup, || {
+            engine.expand(&object, &relation, depth, at)
+        })?;
         Ok(ExpandResult {
             tree,
             snaptoken: s.snaptoken(at),

@@ -194,6 +194,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
             (200, "the tree", Some("ExpandedTree")),
             (400, "bad request", E),
             (404, "unknown namespace or relation", E),
+            (422, "the tree would pass `max_expand_nodes`", E),
         ],
     },
     Endpoint {
@@ -232,6 +233,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
             (200, "the subjects", Some("LookupSubjectsResult")),
             (400, "bad request", E),
             (404, "unknown name", E),
+            (422, "the answer would pass `max_lookup_results`", E),
         ],
     },
     Endpoint {
@@ -247,6 +249,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
             (200, "the tree", Some("ExpandResult")),
             (400, "bad request", E),
             (404, "unknown name", E),
+            (422, "the tree would pass `max_expand_nodes`", E),
         ],
     },
     Endpoint {

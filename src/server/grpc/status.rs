@@ -21,6 +21,7 @@ pub const DOMAIN: &str = "zanzi";
 pub fn code_for(status: StatusCode, reason: &str) -> Code {
     match (status, reason) {
         (_, "snapshot_expired") => Code::OutOfRange,
+        (_, "result_too_large") => Code::ResourceExhausted,
         (StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY, _) => Code::InvalidArgument,
         (StatusCode::UNAUTHORIZED, _) => Code::Unauthenticated,
         (StatusCode::FORBIDDEN, _) => Code::PermissionDenied,

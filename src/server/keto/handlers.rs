@@ -18,6 +18,7 @@ use crate::api::keto::*;
 use crate::engine::{Engine, EngineError, EngineOptions};
 use crate::ir::Schema;
 use crate::server::body::read_json;
+use crate::server::bounds::{answer_limits, bounded, Work};
 use crate::server::consistency::Consistency;
 use crate::server::errors::ApiError;
 use crate::server::zookie::query_hash;
@@ -40,23 +41,25 @@ pub fn run_check(
 ) -> Result<bool, ApiError> {
     let engine = Engine::new(&state.schema, state.store.as_ref())
         .with_options(EngineOptions { max_depth: depth });
-    match engine.check_with_depth(&q.object, &q.relation, &q.subject, at) {
-        Ok((allowed, reached)) => {
-            crate::server::metrics::record_check(
-                if allowed { "allowed" } else { "denied" },
-                reached,
-            );
-            Ok(allowed)
+    bounded(&state.settings, Work::Check, || {
+        match engine.check_with_depth(&q.object, &q.relation, &q.subject, at) {
+            Ok((allowed, reached)) => {
+                crate::server::metrics::record_check(
+                    if allowed { "allowed" } else { "denied" },
+                    reached,
+                );
+                Ok(allowed)
+            }
+            Err(e) => {
+                let reached = match &e {
+                    EngineError::DepthExceeded { max_depth, .. } => *max_depth,
+                    _ => 0,
+                };
+                crate::server::metrics::record_check("error", reached);
+                Err(e)
+            }
         }
-        Err(e) => {
-            let reached = match &e {
-                EngineError::DepthExceeded { max_depth, .. } => *max_depth,
-                _ => 0,
-            };
-            crate::server::metrics::record_check("error", reached);
-            Err(e.into())
-        }
-    }
+    })
 }
 
 /// A check of `rel` at `consistency`: the answer and its snapshot's token.
@@ -323,13 +326,12 @@ pub fn expand_at(
         namespace_id(&s.schema, &set.namespace, Access::Read).map_err(at_field("namespace"))?;
     relation_id(&s.schema, ns, &set.relation, Access::Read).map_err(at_field("relation"))?;
     let at = consistency.resolve(s)?;
-    let engine = Engine::new(&s.schema, s.store.as_ref());
-    let tree = engine.expand(
-        &Object::new(set.namespace.clone(), set.object.clone()),
-        &set.relation,
-        depth,
-        at,
-    )?;
+    let engine =
+        Engine::new(&s.schema, s.store.as_ref()).with_answer_limits(answer_limits(&s.settings));
+    let object = Object::new(set.namespace.clone(), set.object.clone());
+    let tree = bounded(&s.settings, Work::Lookup, || {
+        engine.expand(&object, &set.relation, depth, at)
+    })?;
     Ok((
         crate::engine::grow_stack(|| to_keto_tree(&s.schema, &tree)),
         s.snaptoken(at),

@@ -26,6 +26,7 @@ use crate::api::keto::subjects::{namespace_id, relation_id, Access};
 use crate::api::proto::zanzi::v1 as pb;
 use crate::api::ApiError;
 use crate::engine::Engine;
+use crate::server::bounds::{bounded, Work};
 use crate::server::grpc::status::{invalid_field, on_blocking_pool};
 use crate::server::native::{page_start, resources_query_hash, run_lookup_subjects};
 use crate::server::zookie::query_hash;
@@ -123,7 +124,9 @@ pub(super) async fn resources(
                     cursor,
                     limit: size,
                 };
-                Ok(engine.lookup_resources(&namespace, &relation, &subject, &request, at)?)
+                bounded(&s.settings, Work::Lookup, || {
+                    engine.lookup_resources(&namespace, &relation, &subject, &request, at)
+                })
             })
             .await;
             let page = match page {
