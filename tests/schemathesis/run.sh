@@ -69,7 +69,9 @@ status=0
 run() {
   local tag="$1" port="$2"
   echo "-- operations tagged \`$tag\` on port $port"
-  "$venv/bin/schemathesis" run "http://127.0.0.1:$p_read/openapi.json" \
+  # From the target directory: schemathesis keeps its example database in
+  # the working directory (`.schemathesis/`).
+  (cd "$target" && "$venv/bin/schemathesis" run "http://127.0.0.1:$p_read/openapi.json" \
     --url "http://127.0.0.1:$port" \
     --include-tag "$tag" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection \
@@ -78,7 +80,7 @@ run() {
     --workers 1 \
     --request-timeout 30 \
     --report junit,vcr --report-dir "$report/$tag" \
-    --no-color || status=$?
+    --no-color) || status=$?
 }
 run read "$p_read"
 run every "$p_read"
