@@ -1643,6 +1643,17 @@ async fn the_openapi_document_states_the_servers_rules() {
             assert!(op["responses"]["500"].is_object(), "{method} {path}");
         }
     }
+    // The names the schema knows, where a name must be known.
+    assert_eq!(
+        param("namespace")["schema"]["enum"],
+        json!(["user", "bot", "group", "folder", "document"])
+    );
+    assert!(param("relation")["schema"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("viewer")));
+    assert!(param("subject_set.relation")["schema"]["enum"].is_null());
+    assert!(schemas["Relationship"]["properties"]["namespace"]["enum"].is_array());
     let syntax = &doc["paths"]["/opl/syntax/check"]["post"]["requestBody"];
     assert_eq!(syntax["required"], false);
     s.running.shutdown().await;

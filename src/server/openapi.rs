@@ -2,8 +2,10 @@
 //! answer schemas are derived from the wire types ([`utoipa::ToSchema`]),
 //! the operations come from [`ENDPOINTS`], which a test checks against the
 //! routers (every listed operation is routed, on its listener). Served at
-//! `GET /openapi.json` on the read listener; `docs/openapi.json` is a copy
-//! that a test keeps in sync.
+//! `GET /openapi.json` on the read listener, with the server's bounds and
+//! the names of its schema ([`served_document`]); `docs/openapi.json` is the
+//! document of the default settings, without a schema, which a test keeps
+//! in sync.
 
 use std::sync::Arc;
 
@@ -803,6 +805,71 @@ pub fn document_json() -> String {
     json
 }
 
+/// The document a server serves: [`document_for`] its settings, with the
+/// names its schema knows as the enums of the name parameters and fields
+/// (any other name is refused: 404 on a read, 422 on a write), so that a
+/// client generated from it, or a fuzzer, asks about what exists.
+pub fn served_document(settings: &Settings, schema: &crate::ir::Schema) -> serde_json::Value {
+    let mut doc = serde_json::to_value(document_for(settings)).unwrap_or_default();
+    let namespaces: Vec<&str> = schema.namespaces.iter().map(|n| n.name.as_str()).collect();
+    let mut relations: Vec<&str> = schema.relations.iter().map(|r| r.name.as_str()).collect();
+    relations.sort_unstable();
+    relations.dedup();
+    let names = |name: &str| match name {
+        "namespace" | "subject_set.namespace" | "subject_namespace" => Some(namespaces.clone()),
+        "relation" => Some(relations.clone()),
+        _ => None,
+    };
+    // Only where the document already says a name must be known (its
+    // `minLength`): a filter's `relation` or a subject set's may be anything.
+    let restrict = |schema: Option<&mut serde_json::Value>, known: Vec<&str>| {
+        if let Some(schema) = schema.and_then(serde_json::Value::as_object_mut) {
+            if schema.get("type").and_then(serde_json::Value::as_str) == Some("string")
+                && schema.contains_key("minLength")
+            {
+                schema.insert("enum".to_owned(), known.into());
+            }
+        }
+    };
+    if let Some(paths) = doc
+        .get_mut("paths")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for operation in paths
+            .values_mut()
+            .filter_map(serde_json::Value::as_object_mut)
+        {
+            for operation in operation.values_mut() {
+                let parameters = operation
+                    .get_mut("parameters")
+                    .and_then(serde_json::Value::as_array_mut);
+                for parameter in parameters.into_iter().flatten() {
+                    let name = parameter.get("name").and_then(serde_json::Value::as_str);
+                    if let Some(known) = name.and_then(names) {
+                        restrict(parameter.get_mut("schema"), known);
+                    }
+                }
+            }
+        }
+    }
+    for component in [
+        "Relationship",
+        "SubjectSet",
+        "LookupResourcesBody",
+        "LookupSubjectsBody",
+    ] {
+        let properties = doc
+            .pointer_mut(&format!("/components/schemas/{component}/properties"))
+            .and_then(serde_json::Value::as_object_mut);
+        for (name, schema) in properties.into_iter().flatten() {
+            if let Some(known) = names(name) {
+                restrict(Some(schema), known);
+            }
+        }
+    }
+    doc
+}
+
 pub async fn serve(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
-    Json(serde_json::to_value(document_for(&state.settings)).unwrap_or_default())
+    Json(served_document(&state.settings, &state.schema()))
 }
