@@ -1454,3 +1454,207 @@ async fn query_strings_and_questions_follow_the_id_rule_of_writes() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body.to_string().contains("control character"), "{body}");
 }
+
+/// Request bodies are JSON: `application/json` (with parameters) and
+/// `application/*+json` are read, and so is a body without a Content-Type;
+/// any other media type is refused with 415 before anything is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_is_not_json_is_refused_with_415_and_nothing_is_written() {
+    let s = Server::start().await;
+    let tuple = json!({"namespace": "document", "object": "readme", "relation": "owner", "subject_id": "ann"});
+    let send = |method: reqwest::Method, url: String, content_type: Option<&str>| {
+        let mut request = s.http.request(method, url).body(tuple.to_string());
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        s.send(request)
+    };
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let (status, body) = send(
+            reqwest::Method::PUT,
+            s.write("/admin/relation-tuples"),
+            Some(content_type),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(&format!("`{content_type}`")), "{message}");
+        assert!(message.contains("application/json"), "{message}");
+        assert!(message.contains("curl"), "{message}");
+        assert_eq!(body["error"]["code"], 415);
+        assert_eq!(body["error"]["reason"], "unsupported_media_type");
+        assert_eq!(body["error"]["details"]["header"], "content-type");
+    }
+    assert!(s.contents().is_empty(), "{:?}", s.contents());
+    // The reads with a body, Keto's and zanzi's, and PATCH refuse them too.
+    for (method, url) in [
+        (reqwest::Method::POST, s.read("/relation-tuples/check")),
+        (
+            reqwest::Method::POST,
+            s.read("/relation-tuples/batch/check"),
+        ),
+        (reqwest::Method::POST, s.read("/zanzi/v1/lookup-resources")),
+        (reqwest::Method::PATCH, s.write("/admin/relation-tuples")),
+    ] {
+        let (status, body) = send(
+            method.clone(),
+            url.clone(),
+            Some("application/x-www-form-urlencoded"),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{method} {url}: {body}"
+        );
+    }
+    // JSON with a charset, no Content-Type at all, and a +json type are read.
+    let (status, body) = send(
+        reqwest::Method::PUT,
+        s.write("/admin/relation-tuples"),
+        Some("application/json; charset=utf-8"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = send(
+        reqwest::Method::PUT,
+        s.write("/admin/relation-tuples"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = send(
+        reqwest::Method::POST,
+        s.read("/relation-tuples/check/openapi"),
+        Some("application/vnd.api+json"),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["allowed"]),
+        (StatusCode::OK, &json!(true)),
+        "{body}"
+    );
+    // The syntax check reads text, whatever its type says.
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let mut request = s
+            .http
+            .post(format!("http://{}/opl/syntax/check", s.running.syntax))
+            .body("namespace user {}");
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let (status, body) = s.send(request).await;
+        assert_eq!(status, StatusCode::OK, "{content_type:?}: {body}");
+        assert_eq!(body["errors"], json!([]), "{body}");
+    }
+    s.running.shutdown().await;
+}
+
+/// A body's objects must be JSON objects: serde would also read a struct
+/// from an array of its fields, which the document does not allow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_array_in_place_of_an_object_is_refused() {
+    let s = Server::start().await;
+    let (status, body) = s.put(json!(["document", "readme", "owner", "ann"])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = s
+        .patch(
+            json!({"deltas": [], "preconditions": [{"must": "not_exist", "query": [null, null]}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("preconditions[0].query"), "{message}");
+    assert!(s.contents().is_empty());
+    s.running.shutdown().await;
+}
+
+/// The served document states what the server refuses: required
+/// parameters, empty names, IDs with control characters, negative depths,
+/// the consistency names, the 415 of JSON bodies, and this server's bounds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_states_the_servers_rules() {
+    let mut settings = settings();
+    settings.max_page_size = 7;
+    settings.max_batch = 3;
+    let s = Server::start_with(settings, Arc::new(MemoryStore::new())).await;
+    let (status, doc) = s.get(s.read("/openapi.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let check = &doc["paths"]["/relation-tuples/check"]["get"];
+    let param = |name: &str| {
+        check["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(param("namespace")["required"], true);
+    assert_eq!(param("namespace")["schema"]["minLength"], 1);
+    assert_eq!(param("object")["schema"]["maxLength"], 1024);
+    assert!(param("object")["schema"]["pattern"]
+        .as_str()
+        .unwrap()
+        .contains("\\u0000"));
+    assert_eq!(param("max-depth")["schema"]["minimum"], 0);
+    assert_eq!(
+        param("consistency")["schema"]["enum"],
+        json!([
+            "minimize_latency",
+            "at_least_as_fresh",
+            "at_exact_snapshot",
+            "fully_consistent"
+        ])
+    );
+    let list = &doc["paths"]["/relation-tuples"]["get"]["parameters"];
+    let page_size = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "page_size")
+        .unwrap();
+    assert_eq!(page_size["schema"]["maximum"], 7);
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["BatchCheckBody"]["properties"]["tuples"]["maxItems"],
+        3
+    );
+    assert_eq!(
+        schemas["Relationship"]["properties"]["namespace"]["minLength"],
+        1
+    );
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let json_body = op["requestBody"]["content"]["application/json"].is_object();
+            assert_eq!(
+                op["responses"]["415"].is_object(),
+                json_body,
+                "{method} {path}: 415 documented exactly when the body is JSON"
+            );
+            assert!(op["responses"]["500"].is_object(), "{method} {path}");
+        }
+    }
+    // The names the schema knows, where a name must be known.
+    assert_eq!(
+        param("namespace")["schema"]["enum"],
+        json!(["user", "bot", "group", "folder", "document"])
+    );
+    assert!(param("relation")["schema"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("viewer")));
+    assert!(param("subject_set.relation")["schema"]["enum"].is_null());
+    assert!(schemas["Relationship"]["properties"]["namespace"]["enum"].is_array());
+    let syntax = &doc["paths"]["/opl/syntax/check"]["post"]["requestBody"];
+    assert_eq!(syntax["required"], false);
+    s.running.shutdown().await;
+}

@@ -8,11 +8,16 @@ use crate::engine::Explanation;
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LookupResourcesBody {
+    #[schema(schema_with = crate::api::schema::name)]
     pub namespace: String,
     /// A relation or permission of `namespace`.
+    #[schema(min_length = 1)]
     pub relation: String,
     /// `user:alice` or `group:eng#member`.
+    #[schema(min_length = 1)]
     pub subject: String,
+    /// 0 or absent: the server's default; at most its `max_page_size`
+    /// (in the served document).
     #[serde(default)]
     pub page_size: Option<usize>,
     #[serde(default)]
@@ -20,8 +25,10 @@ pub struct LookupResourcesBody {
     /// May only lower the configured depth limit (each candidate's check
     /// is held to it).
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::optional_depth)]
     pub max_depth: Option<i64>,
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::optional_consistency)]
     pub consistency: Option<String>,
     #[serde(default)]
     pub snaptoken: Option<String>,
@@ -38,16 +45,21 @@ pub struct LookupResourcesResult {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LookupSubjectsBody {
+    #[schema(schema_with = crate::api::schema::name)]
     pub namespace: String,
     pub object: String,
+    #[schema(schema_with = crate::api::schema::name)]
     pub relation: String,
     /// The namespace of the subjects wanted (`user`).
+    #[schema(min_length = 1)]
     pub subject_namespace: String,
     /// May only lower the configured depth limit (each candidate's check
     /// is held to it).
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::optional_depth)]
     pub max_depth: Option<i64>,
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::optional_consistency)]
     pub consistency: Option<String>,
     #[serde(default)]
     pub snaptoken: Option<String>,
@@ -66,11 +78,14 @@ pub struct LookupSubjectsResult {
 #[serde(deny_unknown_fields)]
 pub struct ExplainBody {
     /// The question as a tuple: `document:readme#view@user:alice`.
+    #[schema(min_length = 1)]
     pub tuple: String,
     /// May only lower the configured depth limit.
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::optional_depth)]
     pub max_depth: Option<i64>,
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::optional_consistency)]
     pub consistency: Option<String>,
     #[serde(default)]
     pub snaptoken: Option<String>,
@@ -80,12 +95,15 @@ pub struct ExplainBody {
 #[serde(deny_unknown_fields)]
 pub struct ExpandBody {
     /// The userset to expand: `document:readme#view`.
+    #[schema(min_length = 1)]
     pub userset: String,
     /// May only lower the configured depth limit; deeper parts are
     /// answered as `truncated` nodes.
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::optional_depth)]
     pub max_depth: Option<i64>,
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::optional_consistency)]
     pub consistency: Option<String>,
     #[serde(default)]
     pub snaptoken: Option<String>,

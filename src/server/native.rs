@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -41,9 +42,10 @@ fn parse_subject(text: &str) -> Result<Subject, ApiError> {
 
 pub async fn lookup_resources(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let body: LookupResourcesBody = read_json(&state, body).await?;
+    let body: LookupResourcesBody = read_json(&state, &headers, body).await?;
     let depth = state.depth(body.max_depth)?;
     let consistency = Consistency::parse(
         &state,
@@ -125,9 +127,10 @@ pub(crate) fn page_start(
 
 pub async fn lookup_subjects(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let body: LookupSubjectsBody = read_json(&state, body).await?;
+    let body: LookupSubjectsBody = read_json(&state, &headers, body).await?;
     let depth = state.depth(body.max_depth)?;
     let consistency = Consistency::parse(
         &state,
@@ -177,8 +180,12 @@ pub(crate) fn run_lookup_subjects(
     })
 }
 
-pub async fn explain(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
-    let body: ExplainBody = read_json(&state, body).await?;
+pub async fn explain(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body: ExplainBody = read_json(&state, &headers, body).await?;
     let depth = state.depth(body.max_depth)?;
     let consistency = Consistency::parse(
         &state,
@@ -235,8 +242,12 @@ fn deep_json(value: &impl Serialize) -> Result<Response, ApiError> {
 
 /// `POST /zanzi/v1/expand`: zanzi's own expand tree, richer than Keto's
 /// (it names permissions, rewrites and arrows).
-pub async fn expand(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
-    let body: ExpandBody = read_json(&state, body).await?;
+pub async fn expand(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body: ExpandBody = read_json(&state, &headers, body).await?;
     let depth = state.depth(body.max_depth)?;
     let consistency = Consistency::parse(
         &state,

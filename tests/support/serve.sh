@@ -2,7 +2,8 @@
 # tests/keto_grpc_client/run.sh): starts `zanzi serve` on four free
 # loopback ports with a temporary SQLite database, and stops it.
 #
-#   start_zanzi SCHEMA SECRET   # sets p_read p_write p_metrics p_syntax, work, server_pid
+#   start_zanzi SCHEMA SECRET [DB]  # sets p_read p_write p_metrics p_syntax, work, server_pid
+#                                   # (DB: default a SQLite file in $work; `:memory:` works)
 #   stop_zanzi                  # SIGTERM; fails unless the server exits cleanly
 #
 # Needs ZANZI_BIN and python3 (for the free ports). The EXIT trap kills a
@@ -21,7 +22,7 @@ cleanup_zanzi() {
 trap cleanup_zanzi EXIT
 
 start_zanzi() {
-  local schema="$1" secret="$2"
+  local schema="$1" secret="$2" db="${3:-}"
   read -r p_read p_write p_metrics p_syntax < <(python3 - <<'PY'
 import socket
 socks = [socket.socket() for _ in range(4)]
@@ -33,8 +34,9 @@ for s in socks:
 PY
   )
   work="$(mktemp -d)"
+  db="${db:-$work/zanzi.db}"
   ZANZI_SECRET="$secret" "$ZANZI_BIN" serve \
-    --schema "$schema" --db "$work/zanzi.db" --host 127.0.0.1 \
+    --schema "$schema" --db "$db" --host 127.0.0.1 \
     --read-port "$p_read" --write-port "$p_write" \
     --metrics-port "$p_metrics" --syntax-port "$p_syntax" \
     --log-level warn > "$work/server.log" 2>&1 &

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubjectSet {
+    #[schema(schema_with = crate::api::schema::name)]
     pub namespace: String,
+    #[schema(schema_with = crate::api::schema::id)]
     pub object: String,
     /// Empty: the object subject `namespace:object`.
     #[serde(default)]
@@ -18,21 +20,62 @@ pub struct SubjectSet {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Relationship {
+    #[schema(schema_with = crate::api::schema::name)]
     pub namespace: String,
+    #[schema(schema_with = crate::api::schema::id)]
     pub object: String,
+    #[schema(schema_with = crate::api::schema::name)]
     pub relation: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::api::schema::optional_subject_id)]
     pub subject_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject_set: Option<SubjectSet>,
+}
+
+/// The document's view of a batch check's tuple: a [`Relationship`]
+/// whose values are not constrained, since a bad one is answered with its
+/// own error inside the 200 answer rather than refused.
+#[derive(utoipa::ToSchema)]
+#[schema(as = BatchCheckTuple)]
+pub struct BatchCheckTuple {
+    pub namespace: String,
+    pub object: String,
+    pub relation: String,
+    pub subject_id: Option<String>,
+    #[schema(value_type = Option<SubjectSetQuery>)]
+    pub subject_set: Option<SubjectSet>,
+}
+
+/// The document's view of a subject set in a query (a filter): any
+/// values, which match what they match.
+#[derive(utoipa::ToSchema)]
+#[schema(as = SubjectSetQuery)]
+pub struct SubjectSetQuery {
+    pub namespace: String,
+    pub object: String,
+    /// Empty or absent: the object subject `namespace:object`.
+    #[schema(required = false)]
+    pub relation: String,
+}
+
+/// A PATCH delta's action.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = PatchAction)]
+#[serde(rename_all = "snake_case")]
+pub enum PatchAction {
+    Insert,
+    Delete,
 }
 
 /// One change of a PATCH.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchDelta {
-    /// `insert` or `delete`.
+    #[schema(value_type = PatchAction)]
     pub action: String,
+    /// Required: a delta without one is refused.
+    #[schema(value_type = Relationship, required = true)]
     pub relation_tuple: Option<Relationship>,
 }
 
@@ -118,6 +161,7 @@ pub enum Must {
 #[serde(deny_unknown_fields)]
 pub struct RelationQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1)]
     pub namespace: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
@@ -126,6 +170,7 @@ pub struct RelationQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<SubjectSetQuery>)]
     pub subject_set: Option<SubjectSet>,
 }
 
@@ -133,6 +178,8 @@ pub struct RelationQuery {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchCheckBody {
+    /// At most the server's `max_batch` (in the served document).
+    #[schema(value_type = Vec<BatchCheckTuple>)]
     pub tuples: Vec<Relationship>,
 }
 

@@ -116,10 +116,11 @@ pub async fn check_get<const FORBID: bool>(
 pub async fn check_post<const FORBID: bool>(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let q = Params::parse(raw.as_deref())?;
-    let rel: Relationship = read_json(&state, body).await?;
+    let rel: Relationship = read_json(&state, &headers, body).await?;
     check(state, q, rel, FORBID).await
 }
 
@@ -166,12 +167,13 @@ pub fn batch_check_at(
 pub async fn batch_check(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let q = Params::parse(raw.as_deref())?;
     let depth = state.depth(q.max_depth()?)?;
     let consistency = q.consistency(&state)?;
-    let request: BatchCheckBody = read_json(&state, body).await?;
+    let request: BatchCheckBody = read_json(&state, &headers, body).await?;
     check_batch_size(&state, request.tuples.len())?;
     let (results, token) = evaluate(&state, move |s| {
         batch_check_at(s, &request.tuples, depth, &consistency)
@@ -365,8 +367,12 @@ fn written(state: &AppState, revision: Revision) -> String {
 }
 
 /// `PUT /admin/relation-tuples`: 201 mirroring the payload (plus `snaptoken`).
-pub async fn create(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
-    let rel: Relationship = read_json(&state, body).await?;
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let rel: Relationship = read_json(&state, &headers, body).await?;
     // The answer shows the tuple as the listing does (one rule for the
     // subject's form), not as it was sent.
     let (echo, token) = blocking(&state, move |s| {
@@ -488,8 +494,12 @@ pub fn transact(
 /// are written only if every precondition holds, checked in the same
 /// transaction (409 naming the first that does not). With preconditions and
 /// no delta, the preconditions are still checked (an empty transaction).
-pub async fn patch(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
-    let body: PatchBody = read_json(&state, body).await?;
+pub async fn patch(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body: PatchBody = read_json(&state, &headers, body).await?;
     let (deltas, preconditions) = body.into_parts();
     let deltas = deltas
         .into_iter()
