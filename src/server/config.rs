@@ -214,6 +214,7 @@ pub const CLI_VARIABLES: &[&str] = &[
     "ZANZI_TOKEN",
     "ZANZI_CA_CERT",
     "ZANZI_CONTEXT",
+    "ZANZI_CONFIG_DIR",
 ];
 
 /// A setting that could not be used.
