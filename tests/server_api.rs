@@ -317,6 +317,7 @@ async fn keto_endpoints_behave_like_keto() {
         }
         let (_, v) = s.get(format!("http://{base}/version")).await;
         assert!(v["version"].is_string());
+        assert_eq!(v["server"], "zanzi");
     }
 
     // Pagination over 7 viewers of one folder, 3 at a time.

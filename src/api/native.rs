@@ -135,6 +135,28 @@ pub struct SchemaResult {
     pub ir: serde_json::Value,
 }
 
+/// What `/version` and `/zanzi/v1/status` name zanzi by.
+pub const SERVER_NAME: &str = "zanzi";
+
+/// `GET /zanzi/v1/status`: which server answers, over which database and
+/// schema, so that a client can tell it has the one it expects.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StatusResult {
+    /// Always `zanzi`.
+    pub server: String,
+    /// The server's version.
+    pub version: String,
+    /// The database's identity (kept in the database; the same for every
+    /// server on it and for `zanzi migrate status`).
+    pub store_id: String,
+    /// The `--db` location, its password masked.
+    pub db: String,
+    /// `sha256:<hex>` of the schema answered with.
+    pub schema_hash: String,
+    /// A snapshot token of the newest revision the server knows.
+    pub head_snaptoken: String,
+}
+
 /// Keto's `ParseError` (its `Line` is capitalised, as Keto's is), with
 /// zanzi's diagnostic code, severity and help.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]

@@ -95,7 +95,7 @@ fn depth_error(message: String, max_depth: u32) -> miette::Report {
 }
 
 pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
-    if args.remote.is_remote() {
+    if args.remote.is_remote()? {
         if args.at.at.is_some() {
             return Err(super::remote::at_with_remote());
         }
@@ -211,7 +211,7 @@ struct ExpandReport<'a> {
 }
 
 pub fn run_expand(args: &ExpandArgs, color: ColorMode) -> miette::Result<ExitCode> {
-    if args.remote.is_remote() {
+    if args.remote.is_remote()? {
         if args.at.at.is_some() {
             return Err(super::remote::at_with_remote());
         }

@@ -4,17 +4,36 @@
 //! Both are paged by an opaque token (`--cursor`) that also pins the
 //! revision of the first page, so that a listing taken page by page is one
 //! consistent snapshot even while others write.
+//!
+//! With `--remote` (or a context) the server answers, and the output is the
+//! local one with the server's snapshot token in place of the revision:
+//! resources are paged by the server's page tokens, subjects are answered
+//! whole and cut into pages here, with cursors that carry the snapshot
+//! token.
 
 use std::process::ExitCode;
 
 use serde::Serialize;
 
+use miette::miette;
+
 use super::check::{engine_error, DepthArgs};
 use super::local::{self, AtArgs, DbArgs, LocalPageToken, ReportFormat, SchemaArgs, JSON_VERSION};
+use super::remote::{at_with_remote, RemoteArgs};
 use super::ColorMode;
+use crate::client::ReadOptions;
 use crate::engine::{Engine, EngineOptions};
 use crate::store::{PageRequest, Revision};
-use crate::tuple::{encode_id, parse_object_relation, Notation, Subject};
+use crate::tuple::{encode_id, parse_object_relation, Notation, Object, Subject};
+
+/// The snapshot an answer was read at: a local revision, or a server's
+/// snapshot token (the `revision` or `snaptoken` field of the JSON).
+#[derive(Serialize)]
+#[serde(rename_all = "lowercase")]
+enum At<'a> {
+    Revision(Revision),
+    Snaptoken(&'a str),
+}
 
 /// `--limit` and `--cursor`.
 #[derive(Debug, Clone, clap::Args)]
@@ -63,6 +82,8 @@ pub struct ResourcesArgs {
     /// How to print the results.
     #[arg(long, value_enum, default_value_t)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 /// The `--format json` document of `zanzi lookup-resources`.
@@ -72,7 +93,8 @@ struct ResourcesReport<'a> {
     namespace: &'a str,
     permission: &'a str,
     subject: &'a str,
-    revision: Revision,
+    #[serde(flatten)]
+    at: At<'a>,
     /// Raw IDs (not percent-encoded), sorted.
     resource_ids: &'a [String],
     next_cursor: Option<String>,
@@ -83,6 +105,9 @@ pub fn run_resources(args: &ResourcesArgs, color: ColorMode) -> miette::Result<E
         .subject
         .parse()
         .map_err(|e| local::notation_error(Notation::Subject, &args.subject, &e))?;
+    if args.remote.is_remote()? {
+        return remote_resources(args, &subject);
+    }
     let token = args.page.token()?;
     let db = &args.db.db;
     let store = local::open_existing(db)?;
@@ -105,19 +130,29 @@ pub fn run_resources(args: &ResourcesArgs, color: ColorMode) -> miette::Result<E
         }
         .encode()
     });
+    print_resources(args, &subject, At::Revision(at), &page.items, next_cursor)
+}
+
+/// Prints the objects found, as `--format` asks.
+fn print_resources(
+    args: &ResourcesArgs,
+    subject: &Subject,
+    at: At<'_>,
+    ids: &[String],
+    next_cursor: Option<String>,
+) -> miette::Result<ExitCode> {
     match args.format {
         ReportFormat::Json => local::print_json(&ResourcesReport {
             version: JSON_VERSION,
             namespace: &args.namespace,
             permission: &args.permission,
             subject: &subject.to_string(),
-            revision: at,
-            resource_ids: &page.items,
+            at,
+            resource_ids: ids,
             next_cursor,
         })?,
         ReportFormat::Human => {
-            let text: String = page
-                .items
+            let text: String = ids
                 .iter()
                 .map(|id| format!("{}:{}\n", args.namespace, encode_id(id)))
                 .collect();
@@ -128,6 +163,51 @@ pub fn run_resources(args: &ResourcesArgs, color: ColorMode) -> miette::Result<E
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `zanzi lookup-resources --remote URL`: the server's pages, read at one
+/// snapshot, until `--limit` objects (or all of them); the cursor is the
+/// server's page token.
+fn remote_resources(args: &ResourcesArgs, subject: &Subject) -> miette::Result<ExitCode> {
+    if args.at.at.is_some() {
+        return Err(at_with_remote());
+    }
+    let client = args.remote.reader()?;
+    let options = args.remote.options(Some(args.depth.max_depth));
+    let mut ids: Vec<String> = Vec::new();
+    let mut token = args.page.cursor.clone();
+    let mut snaptoken = None;
+    let next_cursor = loop {
+        let wanted = args
+            .page
+            .limit
+            .map(|limit| limit.saturating_sub(ids.len() as u64));
+        let page = client
+            .lookup_resources(
+                &args.namespace,
+                &args.permission,
+                subject,
+                &options,
+                wanted,
+                token.as_deref(),
+            )
+            .map_err(|e| miette!("{e}"))?;
+        ids.extend(page.object_ids);
+        snaptoken.get_or_insert(page.snaptoken);
+        if page.next_page_token.is_empty() {
+            break None;
+        }
+        if args
+            .page
+            .limit
+            .is_some_and(|limit| ids.len() as u64 >= limit)
+        {
+            break Some(page.next_page_token);
+        }
+        token = Some(page.next_page_token);
+    };
+    let snaptoken = snaptoken.unwrap_or_default();
+    print_resources(args, subject, At::Snaptoken(&snaptoken), &ids, next_cursor)
 }
 
 #[derive(Debug, clap::Args)]
@@ -150,6 +230,8 @@ pub struct SubjectsArgs {
     /// How to print the results.
     #[arg(long, value_enum, default_value_t)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 /// The `--format json` document of `zanzi lookup-subjects`.
@@ -159,7 +241,8 @@ struct SubjectsReport<'a> {
     object: &'a str,
     permission: &'a str,
     subject_namespace: &'a str,
-    revision: Revision,
+    #[serde(flatten)]
+    at: At<'a>,
     /// Raw IDs of the subjects named by tuples that are in the set, sorted.
     subject_ids: &'a [String],
     /// Every subject of the namespace is in the set, except `excluded`.
@@ -172,6 +255,9 @@ struct SubjectsReport<'a> {
 pub fn run_subjects(args: &SubjectsArgs, color: ColorMode) -> miette::Result<ExitCode> {
     let (object, permission) = parse_object_relation(&args.userset)
         .map_err(|e| local::notation_error(Notation::Userset, &args.userset, &e))?;
+    if args.remote.is_remote()? {
+        return remote_subjects(args, &object, &permission);
+    }
     let token = args.page.token()?;
     let db = &args.db.db;
     let store = local::open_existing(db)?;
@@ -185,38 +271,72 @@ pub fn run_subjects(args: &SubjectsArgs, color: ColorMode) -> miette::Result<Exi
         .map_err(engine_error)?;
     // The engine answers in full, sorted by ID; pages are cut from that.
     let after = token.as_ref().map(|t| t.position.as_str());
-    let mut rest = found
-        .subject_ids
+    let (ids, last) = cut_page(&found.subject_ids, after, args.page.limit());
+    let next_cursor = last.map(|position| {
+        LocalPageToken {
+            revision: at,
+            position,
+        }
+        .encode()
+    });
+    let found = Subjects {
+        object: &object,
+        permission: &permission,
+        ids: &ids,
+        wildcard: found.wildcard,
+        excluded: &found.excluded,
+    };
+    print_subjects(args, &found, At::Revision(at), token.is_none(), next_cursor)
+}
+
+/// One page of the subjects found, for printing.
+struct Subjects<'a> {
+    object: &'a Object,
+    permission: &'a str,
+    ids: &'a [String],
+    wildcard: bool,
+    excluded: &'a [String],
+}
+
+/// The IDs after `after`, at most `limit` of them, and the last one when
+/// more follow (where the next page starts).
+fn cut_page(sorted: &[String], after: Option<&str>, limit: usize) -> (Vec<String>, Option<String>) {
+    let mut rest = sorted
         .iter()
         .filter(|id| after.is_none_or(|after| id.as_str() > after));
-    let limit = args.page.limit();
     let ids: Vec<String> = rest.by_ref().take(limit).cloned().collect();
-    let next_cursor = match (rest.next(), ids.last()) {
-        (Some(_), Some(last)) => Some(
-            LocalPageToken {
-                revision: at,
-                position: last.clone(),
-            }
-            .encode(),
-        ),
+    let last = match (rest.next(), ids.last()) {
+        (Some(_), Some(last)) => Some(last.clone()),
         _ => None,
     };
+    (ids, last)
+}
+
+/// Prints a page of subjects as `--format` asks; the wildcard line only on
+/// the first page.
+fn print_subjects(
+    args: &SubjectsArgs,
+    found: &Subjects<'_>,
+    at: At<'_>,
+    first_page: bool,
+    next_cursor: Option<String>,
+) -> miette::Result<ExitCode> {
     let ns = &args.subject_namespace;
     match args.format {
         ReportFormat::Json => local::print_json(&SubjectsReport {
             version: JSON_VERSION,
-            object: &object.to_string(),
-            permission: &permission,
+            object: &found.object.to_string(),
+            permission: found.permission,
             subject_namespace: ns,
-            revision: at,
-            subject_ids: &ids,
+            at,
+            subject_ids: found.ids,
             wildcard: found.wildcard,
-            excluded: &found.excluded,
+            excluded: found.excluded,
             next_cursor,
         })?,
         ReportFormat::Human => {
             let mut text = String::new();
-            if found.wildcard && token.is_none() {
+            if found.wildcard && first_page {
                 text.push_str(&format!("{ns}:*"));
                 if !found.excluded.is_empty() {
                     let excluded: Vec<String> = found
@@ -228,7 +348,7 @@ pub fn run_subjects(args: &SubjectsArgs, color: ColorMode) -> miette::Result<Exi
                 }
                 text.push('\n');
             }
-            for id in &ids {
+            for id in found.ids {
                 text.push_str(&format!("{ns}:{}\n", encode_id(id)));
             }
             local::print(&text)?;
@@ -238,4 +358,84 @@ pub fn run_subjects(args: &SubjectsArgs, color: ColorMode) -> miette::Result<Exi
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A cursor of `zanzi lookup-subjects --remote`: the server's snapshot
+/// token and the last ID printed (hex), so that the next page is read at
+/// the same snapshot and starts after it.
+fn remote_cursor(snaptoken: &str, position: &str) -> String {
+    let hex: String = position.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("{snaptoken}.{hex}")
+}
+
+fn parse_remote_cursor(cursor: &str) -> miette::Result<(String, String)> {
+    let invalid = || {
+        miette!(
+            help = "pass the cursor exactly as the previous page printed it",
+            "invalid cursor `{cursor}`"
+        )
+    };
+    let (snaptoken, hex) = cursor.rsplit_once('.').ok_or_else(invalid)?;
+    if snaptoken.is_empty() || hex.len() % 2 != 0 {
+        return Err(invalid());
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(invalid)?;
+    let position = String::from_utf8(bytes).map_err(|_| invalid())?;
+    Ok((snaptoken.to_owned(), position))
+}
+
+/// `zanzi lookup-subjects --remote URL`: the server's answer, cut into
+/// pages as locally; a cursor reads the next page at the first one's
+/// snapshot.
+fn remote_subjects(
+    args: &SubjectsArgs,
+    object: &Object,
+    permission: &str,
+) -> miette::Result<ExitCode> {
+    if args.at.at.is_some() {
+        return Err(at_with_remote());
+    }
+    let cursor = args
+        .page
+        .cursor
+        .as_deref()
+        .map(parse_remote_cursor)
+        .transpose()?;
+    let options = match &cursor {
+        Some((snaptoken, _)) => ReadOptions {
+            consistency: Some("at_exact_snapshot".to_owned()),
+            snaptoken: Some(snaptoken.clone()),
+            max_depth: Some(args.depth.max_depth),
+        },
+        None => args.remote.options(Some(args.depth.max_depth)),
+    };
+    let answer = args
+        .remote
+        .reader()?
+        .lookup_subjects(object, permission, &args.subject_namespace, &options)
+        .map_err(|e| miette!("{e}"))?;
+    let after = cursor.as_ref().map(|(_, position)| position.as_str());
+    let (ids, last) = cut_page(&answer.subject_ids, after, args.page.limit());
+    let next_cursor = last.map(|position| remote_cursor(&answer.snaptoken, &position));
+    let found = Subjects {
+        object,
+        permission,
+        ids: &ids,
+        wildcard: answer.wildcard,
+        excluded: &answer.excluded,
+    };
+    print_subjects(
+        args,
+        &found,
+        At::Snaptoken(&answer.snaptoken),
+        cursor.is_none(),
+        next_cursor,
+    )
 }

@@ -9,6 +9,8 @@
 mod bench_protocol;
 mod check;
 mod compile;
+mod context;
+mod context_command;
 mod convert;
 pub mod explain;
 mod fmt;
@@ -19,6 +21,7 @@ mod output;
 pub mod remote;
 mod schema;
 pub mod serve;
+mod status;
 mod tuples;
 mod validate;
 
@@ -215,20 +218,23 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Name servers once, then use them by name (like `zed context`).
+    ///
+    /// With a current context (`zanzi context use NAME`), the commands that
+    /// read or write tuples run against its server whenever no --remote,
+    /// --write-remote or --context is given, instead of the local database;
+    /// `zanzi context use --none` goes back to local. The contexts live in
+    /// `$ZANZI_CONFIG_DIR/contexts.yaml` (else
+    /// `$XDG_CONFIG_HOME/zanzi/contexts.yaml`, else
+    /// `~/.config/zanzi/contexts.yaml`), readable by its owner only.
+    #[command(subcommand)]
+    Context(context_command::ContextCommand),
     /// Report whether a server is ready: exit 0 when it is, 1 when not.
-    Status {
-        /// The server's read-API URL.
-        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:4466")]
-        remote: String,
-        /// Wait until the server is ready (up to --timeout seconds).
-        #[arg(long)]
-        block: bool,
-        /// How long --block waits, in seconds.
-        #[arg(long, value_name = "SECS", default_value_t = 60)]
-        timeout: u64,
-        #[command(flatten)]
-        credentials: remote::CredentialArgs,
-    },
+    ///
+    /// It must also be zanzi (and, with --expect-db and
+    /// --expect-schema-hash, the expected one): a server that answers but is
+    /// not is reported at once, even with --block.
+    Status(status::StatusArgs),
 }
 
 /// `zanzi man`: the main page on standard output, or every page into `dir`.
@@ -316,16 +322,8 @@ pub fn run() -> ExitCode {
             batch_size,
         }),
         Command::Serve(args) => serve::run(&args),
-        Command::Status {
-            remote,
-            block,
-            timeout,
-            credentials,
-        } => serve::status(
-            &credentials.connection(Some(&remote), None),
-            block,
-            std::time::Duration::from_secs(timeout),
-        ),
+        Command::Context(command) => context_command::run(&command),
+        Command::Status(args) => status::run(&args, color),
         Command::Man { dir } => man(dir.as_deref()),
         Command::Completions { shell } => {
             let mut script = Vec::new();

@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use miette::miette;
 use serde::Serialize;
 
+use super::context::{self, ContextError};
 use super::local::{self, ReportFormat, JSON_VERSION};
 use crate::client::{Client, Connection, ReadOptions};
 use crate::engine::{ExpandTree, Explanation, Outcome};
@@ -37,6 +38,13 @@ pub struct RemoteArgs {
     pub snaptoken: Option<String>,
     #[command(flatten)]
     pub credentials: CredentialArgs,
+    /// Speak to the server of this named context (`zanzi context list`)
+    /// rather than the current one; explicit flags still win.
+    #[arg(long, value_name = "NAME", env = "ZANZI_CONTEXT")]
+    pub context: Option<String>,
+    /// The connection the flags and contexts choose, worked out once.
+    #[arg(skip)]
+    resolved: std::sync::OnceLock<Result<Connection, ContextError>>,
 }
 
 /// How the command line proves who it is to a server, and whom it trusts.
@@ -71,39 +79,51 @@ impl CredentialArgs {
 }
 
 impl RemoteArgs {
-    pub fn is_remote(&self) -> bool {
-        self.remote.is_some() || self.write_remote.is_some()
+    /// Whether the command speaks to a server: flags name one, or a context
+    /// does (see [`super::context`]); otherwise it runs on the local database.
+    pub fn is_remote(&self) -> miette::Result<bool> {
+        let connection = self.connection()?;
+        Ok(connection.read.is_some() || connection.write.is_some())
     }
 
-    /// The server these flags name.
-    pub fn connection(&self) -> Connection {
-        self.credentials
-            .connection(self.remote.as_deref(), self.write_remote.as_deref())
+    /// The server the flags, `--context` or the current context name.
+    pub fn connection(&self) -> miette::Result<Connection> {
+        self.resolved
+            .get_or_init(|| {
+                let explicit = self
+                    .credentials
+                    .connection(self.remote.as_deref(), self.write_remote.as_deref());
+                context::resolve(&explicit, self.context.as_deref())
+            })
+            .clone()
+            .map_err(|e| miette!("{e}"))
     }
 
-    fn client(&self) -> miette::Result<Client> {
-        Client::connect(&self.connection()).map_err(|e| miette!("{e}"))
+    fn client(&self, connection: &Connection) -> miette::Result<Client> {
+        Client::connect(connection).map_err(|e| miette!("{e}"))
     }
 
-    /// A client for a read: `--remote` is required (the write API serves
+    /// A client for a read: a read URL is required (the write API serves
     /// only writes).
     pub fn reader(&self) -> miette::Result<Client> {
-        if self.remote.is_none() {
+        let connection = self.connection()?;
+        if connection.read.is_none() {
             return Err(miette!(
                 help = "the read API listens on the server's --read-port, 4466 by default",
-                "reads ask the read API: give --remote URL"
+                "reads ask the read API: give --remote URL (or use a context that has one)"
             ));
         }
-        self.client()
+        self.client(&connection)
     }
 
-    /// A client for a write: `--write-remote` is required, and the read
-    /// options mean nothing.
+    /// A client for a write: a write URL is required, and the read options
+    /// mean nothing.
     pub fn writer(&self) -> miette::Result<Client> {
-        if self.write_remote.is_none() {
+        let connection = self.connection()?;
+        if connection.write.is_none() {
             return Err(miette!(
                 help = "the write API listens on the server's --write-port, 4467 by default",
-                "writes go to the write API: give --write-remote URL"
+                "writes go to the write API: give --write-remote URL (or use a context that has one)"
             ));
         }
         if self.consistency.is_some() || self.snaptoken.is_some() {
@@ -112,7 +132,7 @@ impl RemoteArgs {
                  at the head"
             ));
         }
-        self.client()
+        self.client(&connection)
     }
 
     /// The read options of these flags.

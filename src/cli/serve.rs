@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use miette::{miette, IntoDiagnostic};
 
@@ -153,23 +152,4 @@ pub fn run(args: &ServeArgs) -> miette::Result<ExitCode> {
         e => miette!("{e}"),
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// `zanzi status`: exit 0 when the server is ready, 1 when not; with
-/// `block`, waits (up to `timeout`) until it is.
-pub fn status(
-    connection: &crate::client::Connection,
-    block: bool,
-    timeout: Duration,
-) -> miette::Result<ExitCode> {
-    match crate::client::status(connection, block, timeout) {
-        Ok(()) => {
-            println!("ready");
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            eprintln!("not ready: {e}");
-            Ok(ExitCode::from(1))
-        }
-    }
 }

@@ -11,6 +11,10 @@
 
 pub mod grpc;
 
+pub mod lookup;
+
+pub mod status;
+
 pub mod watch;
 
 use std::time::{Duration, Instant};
@@ -49,6 +53,8 @@ pub enum ClientError {
     Grpc { code: String, message: String },
     #[error("{0} is not available over gRPC; use the server's http:// URL")]
     NotOverGrpc(String),
+    #[error("a server answers at {url} but it is not zanzi ({reason})")]
+    NotZanzi { url: String, reason: String },
 }
 
 /// How the client reaches one of the server's APIs, by the URL's scheme.
@@ -283,18 +289,7 @@ impl Client {
     pub fn status(&self, block: bool, timeout: Duration) -> Result<(), ClientError> {
         let started = Instant::now();
         loop {
-            let result = match self.grpc_read() {
-                Some(remote) => remote.ready(&self.runtime),
-                None => {
-                    let url = format!("{}/health/ready", self.read_url()?);
-                    match self.send(self.http.get(&url), &url) {
-                        Ok((200, _, _)) => Ok(()),
-                        Ok((status, _, body)) => Err(Client::api_error(status, &body)),
-                        Err(e) => Err(e),
-                    }
-                }
-            };
-            match result {
+            match self.probe_ready() {
                 Ok(()) => return Ok(()),
                 Err(e) if !block => return Err(e),
                 Err(_) => {}

@@ -251,6 +251,7 @@ pub const CLI_VARIABLES: &[&str] = &[
     "ZANZI_TOKEN",
     "ZANZI_CA_CERT",
     "ZANZI_CONTEXT",
+    "ZANZI_CONFIG_DIR",
 ];
 
 /// A setting that could not be used.

@@ -665,8 +665,12 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// `server` tells a client (`zanzi status`) that zanzi answers.
 async fn version() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "version": env!("CARGO_PKG_VERSION") }))
+    Json(serde_json::json!({
+        "server": crate::api::native::SERVER_NAME,
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
 }
 
 /// A panic in a handler (a bug) is answered 500 in the usual error shape,

@@ -8,6 +8,7 @@
 //!   a userset (and whether a wildcard grants everyone);
 //! - `POST /zanzi/v1/check/explain`: a check with its derivation;
 //! - `GET /zanzi/v1/schema`: the compiled IR and its hash;
+//! - `GET /zanzi/v1/status`: which server, database and schema answer;
 //! - `POST /opl/syntax/check` (syntax listener): compiles zanzi source and
 //!   answers with Keto's `errors` list plus zanzi's diagnostic codes.
 
@@ -289,6 +290,24 @@ pub async fn schema(State(state): State<Arc<AppState>>) -> Result<Json<SchemaRes
     }))
 }
 
+/// `GET /zanzi/v1/status`: what `zanzi status --expect-db` and
+/// `--expect-schema-hash` compare with.
+pub async fn status(State(state): State<Arc<AppState>>) -> Result<Json<StatusResult>, ApiError> {
+    let result = blocking(&state, |s| {
+        let head = s.refresh_head()?;
+        Ok(StatusResult {
+            server: SERVER_NAME.to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            store_id: s.store.store_id()?,
+            db: crate::store::Location::parse(&s.settings.db).to_string(),
+            schema_hash: s.schema.hash.clone(),
+            head_snaptoken: s.snaptoken(head),
+        })
+    })
+    .await?;
+    Ok(Json(result))
+}
+
 /// `POST /opl/syntax/check`: the body is Ory Permission Language (what
 /// Keto's clients send) or zanzi source; the content tells which.
 pub async fn syntax_check(
@@ -389,5 +408,6 @@ pub fn routes(router: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
         .route("/zanzi/v1/check/explain", post(explain))
         .route("/zanzi/v1/expand", post(expand))
         .route("/zanzi/v1/schema", get(schema))
+        .route("/zanzi/v1/status", get(status))
         .route("/zanzi/v1/watch", get(super::watch::watch))
 }

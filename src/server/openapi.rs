@@ -74,6 +74,8 @@ pub struct HealthNotReady {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Version {
     pub version: String,
+    /// Always `zanzi`: how `zanzi status` knows what answers.
+    pub server: String,
 }
 
 #[derive(utoipa::OpenApi)]
@@ -113,6 +115,7 @@ pub struct Version {
         crate::api::native::ExpandBody,
         crate::api::native::ExpandResult,
         crate::api::native::SchemaResult,
+        crate::api::native::StatusResult,
         crate::api::native::SyntaxError,
         crate::api::native::SourcePosition,
         crate::api::native::SyntaxCheckResult,

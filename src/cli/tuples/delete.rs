@@ -44,7 +44,7 @@ pub(super) fn run_delete(args: &DeleteArgs) -> miette::Result<ExitCode> {
             "give either tuples or filter options, not both"
         ));
     }
-    if args.remote.is_remote() {
+    if args.remote.is_remote()? {
         return remote_delete(args);
     }
     let db = &args.db.db;

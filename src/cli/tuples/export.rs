@@ -63,7 +63,7 @@ const EXPORT_PAGE: usize = 10_000;
 pub(super) fn run_export(args: &ExportArgs) -> miette::Result<ExitCode> {
     let filter = args.filter.to_filter()?;
     let db = &args.db.db;
-    let source = if args.remote.is_remote() {
+    let source = if args.remote.is_remote()? {
         if args.at.at.is_some() {
             return Err(super::super::remote::at_with_remote());
         }

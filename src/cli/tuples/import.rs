@@ -170,7 +170,7 @@ impl Destination<'_> {
 }
 
 fn destination(args: &ImportArgs, color: ColorMode) -> miette::Result<Destination<'_>> {
-    if !args.remote.is_remote() {
+    if !args.remote.is_remote()? {
         let target = WriteTarget::open(&args.db.db, args.schema.schema.as_deref(), color)?;
         return Ok(Destination::Local(target));
     }

@@ -98,7 +98,7 @@ pub(super) fn print_page(
 
 pub(super) fn run_list(args: &ListArgs) -> miette::Result<ExitCode> {
     let filter = args.filter.to_filter()?;
-    if args.remote.is_remote() {
+    if args.remote.is_remote()? {
         return remote_list(args, &filter);
     }
     let token = args

@@ -44,7 +44,7 @@ pub(super) struct WriteReport {
 }
 
 pub(super) fn run_write(args: &WriteArgs, color: ColorMode) -> miette::Result<ExitCode> {
-    if args.remote.is_remote() {
+    if args.remote.is_remote()? {
         return remote_write(args);
     }
     let db = &args.db.db;

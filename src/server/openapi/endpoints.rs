@@ -326,6 +326,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: "GET",
+        path: "/zanzi/v1/status",
+        listener: Listener::Read,
+        operation_id: "getStatus",
+        summary:
+            "Which server answers: its version, database (store id and location) and schema hash",
+        query: &[],
+        body: Body::None,
+        responses: &[(200, "the status", Some("StatusResult"))],
+    },
+    Endpoint {
+        method: "GET",
         path: "/openapi.json",
         listener: Listener::Read,
         operation_id: "getOpenApi",
@@ -445,7 +456,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/version",
         listener: Listener::All,
         operation_id: "getVersion",
-        summary: "The server's version",
+        summary: "The server's version, and `server: zanzi`",
         query: &[],
         body: Body::None,
         responses: &[(200, "the version", Some("Version"))],

@@ -1,0 +1,83 @@
+//! zanzi's lookups through a server: `POST /zanzi/v1/lookup-resources`
+//! (paged by the server's page tokens, which pin the first page's
+//! snapshot) and `POST /zanzi/v1/lookup-subjects` (one answer, whole).
+
+use serde::Deserialize;
+
+use super::{Client, ClientError, ReadOptions};
+use crate::tuple::{Object, Subject};
+
+/// One page of objects a subject reaches.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ResourcesPage {
+    /// Raw IDs, sorted.
+    pub object_ids: Vec<String>,
+    /// `""` on the last page.
+    pub next_page_token: String,
+    pub snaptoken: String,
+}
+
+/// The subjects of one namespace in a userset.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SubjectsAnswer {
+    /// Raw IDs, sorted.
+    pub subject_ids: Vec<String>,
+    /// Every subject of the namespace is in the set, except `excluded`.
+    pub wildcard: bool,
+    pub excluded: Vec<String>,
+    pub snaptoken: String,
+}
+
+impl Client {
+    /// One page of the objects of `namespace` whose `relation` holds
+    /// `subject`, continuing after `page_token` (at its snapshot).
+    pub fn lookup_resources(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        options: &ReadOptions,
+        page_size: Option<u64>,
+        page_token: Option<&str>,
+    ) -> Result<ResourcesPage, ClientError> {
+        if self.grpc_read().is_some() {
+            return Err(ClientError::NotOverGrpc("lookup-resources".into()));
+        }
+        let url = format!("{}/zanzi/v1/lookup-resources", self.read_url()?);
+        let body = serde_json::json!({
+            "namespace": namespace,
+            "relation": relation,
+            "subject": subject.to_string(),
+            "page_size": page_size,
+            "page_token": page_token,
+            "max_depth": options.max_depth,
+            "consistency": options.consistency,
+            "snaptoken": options.snaptoken,
+        });
+        self.json(self.http.post(&url).json(&body), &url, &[200])
+    }
+
+    /// The subjects of `subject_namespace` in `object#relation`.
+    pub fn lookup_subjects(
+        &self,
+        object: &Object,
+        relation: &str,
+        subject_namespace: &str,
+        options: &ReadOptions,
+    ) -> Result<SubjectsAnswer, ClientError> {
+        if self.grpc_read().is_some() {
+            return Err(ClientError::NotOverGrpc("lookup-subjects".into()));
+        }
+        let url = format!("{}/zanzi/v1/lookup-subjects", self.read_url()?);
+        let body = serde_json::json!({
+            "namespace": object.namespace,
+            "object": object.id,
+            "relation": relation,
+            "subject_namespace": subject_namespace,
+            "max_depth": options.max_depth,
+            "consistency": options.consistency,
+            "snaptoken": options.snaptoken,
+        });
+        self.json(self.http.post(&url).json(&body), &url, &[200])
+    }
+}
