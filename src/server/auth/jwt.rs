@@ -213,6 +213,7 @@ impl JwtVerifier {
                 .as_deref()
                 .unwrap_or("")
                 .chars()
+                .filter(char::is_ascii_graphic)
                 .take(64)
                 .collect();
             return Err(Refusal::invalid(
