@@ -72,6 +72,30 @@ pub struct ServeArgs {
     /// `traceparent` becomes the parent of its spans.
     #[arg(long, value_name = "URL")]
     pub otlp_endpoint: Option<String>,
+    /// A key clients may send as `Authorization: Bearer KEY`, valid on
+    /// every API (repeatable: several keys are valid at once, for
+    /// rotation). Flags show in process listings: prefer
+    /// `--auth-keys-file` or `ZANZI_AUTH_KEYS`.
+    #[arg(long = "auth-key", value_name = "KEY")]
+    pub auth_key: Vec<String>,
+    /// A file of keys valid on every API, one a line (`#` comments and
+    /// blank lines are skipped).
+    #[arg(long, value_name = "FILE")]
+    pub auth_keys_file: Option<PathBuf>,
+    /// Accept JWTs signed by a key of this JWKS (a file, or an http(s)
+    /// URL fetched at start and when a token names an unknown key).
+    #[arg(long, value_name = "FILE|URL")]
+    pub jwks: Option<String>,
+    /// The issuer (`iss`) a JWT must name.
+    #[arg(long, value_name = "ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// The audience (`aud`) a JWT must name.
+    #[arg(long, value_name = "AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// Serve beyond loopback without any credential, and without the
+    /// warning that anyone who reaches the ports can change every tuple.
+    #[arg(long)]
+    pub insecure_no_auth: bool,
 }
 
 impl ServeArgs {
@@ -113,11 +137,27 @@ impl ServeArgs {
             ("cache_tuples", self.no_cache.then(|| "false".to_owned())),
             ("cache_size", self.cache_size.clone()),
             ("otlp_endpoint", self.otlp_endpoint.clone()),
+            (
+                "auth_keys_file",
+                self.auth_keys_file
+                    .as_ref()
+                    .map(|p| p.display().to_string()),
+            ),
+            ("jwks", self.jwks.clone()),
+            ("jwt_issuer", self.jwt_issuer.clone()),
+            ("jwt_audience", self.jwt_audience.clone()),
+            (
+                "insecure_no_auth",
+                self.insecure_no_auth.then(|| "true".to_owned()),
+            ),
         ];
         for (key, value) in flags {
             if let Some(value) = value {
                 s.apply(&format!("--{}", key.replace('_', "-")), key, &value)?;
             }
+        }
+        if !self.auth_key.is_empty() {
+            s.set_keys("--auth-key", "auth_keys", self.auth_key.clone())?;
         }
         if !self.db_read_replica.is_empty() {
             s.set_read_replicas("--db-read-replica", self.db_read_replica.clone())?;

@@ -21,6 +21,7 @@
 //! The client API is blocking: every call runs on the client's own
 //! current-thread runtime, which also drives the channel.
 
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
 use super::{CheckAnswer, ClientError, ListPage, ReadOptions};
@@ -40,13 +41,45 @@ pub const SCHEME: &str = "grpc://";
 pub struct Remote {
     /// The URL as given, for errors.
     url: String,
-    channel: Channel,
+    channel: InterceptedService<Channel, Credential>,
+}
+
+/// Adds the `authorization` metadata to every call (when there is a token).
+#[derive(Clone, Debug)]
+pub struct Credential(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl tonic::service::Interceptor for Credential {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
 }
 
 impl Remote {
     /// A lazily connected channel to `grpc://host:port` (connecting
     /// happens on the first call, on `runtime`).
-    pub fn new(url: &str, runtime: &tokio::runtime::Runtime) -> Result<Remote, ClientError> {
+    pub fn new(
+        url: &str,
+        runtime: &tokio::runtime::Runtime,
+        token: Option<&str>,
+    ) -> Result<Remote, ClientError> {
+        let credential = match token {
+            Some(token) => {
+                let header = super::bearer(token)?;
+                let mut value = tonic::metadata::MetadataValue::try_from(header.as_bytes())
+                    .map_err(|_| ClientError::BadToken)?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
         let address = url
             .strip_prefix(SCHEME)
             .unwrap_or(url)
@@ -61,7 +94,7 @@ impl Remote {
         let _entered = runtime.enter();
         Ok(Remote {
             url: url.to_owned(),
-            channel: endpoint.connect_lazy(),
+            channel: InterceptedService::new(endpoint.connect_lazy(), Credential(credential)),
         })
     }
 
@@ -73,6 +106,9 @@ impl Remote {
                     url: self.url.clone(),
                     reason: status.message().to_owned(),
                 }
+            }
+            tonic::Code::Unauthenticated => {
+                ClientError::Unauthenticated(status.message().to_owned())
             }
             code => {
                 // zanzi's servers say which REST answer the error is.

@@ -55,13 +55,47 @@ pub enum ClientError {
     NotOverGrpc(String),
     #[error("a server answers at {url} but it is not zanzi ({reason})")]
     NotZanzi { url: String, reason: String },
+    /// 401 / `UNAUTHENTICATED`: the credential was missing or refused.
+    #[error("the server refused the credential: {0}; pass --token or set ZANZI_TOKEN")]
+    Unauthenticated(String),
+    #[error("the token (--token, ZANZI_TOKEN) cannot be sent: it must be printable ASCII without spaces")]
+    BadToken,
+}
+
+/// The `Authorization` header value for `token`, marked sensitive so that
+/// it is never logged or shown by `Debug`.
+pub(crate) fn bearer(token: &str) -> Result<http::HeaderValue, ClientError> {
+    let token = token.trim();
+    if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ClientError::BadToken);
+    }
+    let mut value = http::HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| ClientError::BadToken)?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// An HTTP client that sends `token` (if any) with every request.
+pub(crate) fn http_client(
+    builder: reqwest::ClientBuilder,
+    token: Option<&str>,
+) -> Result<reqwest::Client, ClientError> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        headers.insert(reqwest::header::AUTHORIZATION, bearer(token)?);
+    }
+    builder
+        .default_headers(headers)
+        .build()
+        .map_err(|e| ClientError::Protocol(e.to_string()))
 }
 
 /// How the client reaches one of the server's APIs, by the URL's scheme.
 #[derive(Debug)]
 enum Transport {
     Http(String),
-    Grpc(grpc::Remote),
+    /// Boxed: a channel with its credential is large beside a URL.
+    Grpc(Box<grpc::Remote>),
 }
 
 /// The consistency of a remote read.
@@ -173,13 +207,15 @@ impl Client {
             .enable_all()
             .build()
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let token = connection.token.as_deref();
+        let http = http_client(
+            reqwest::Client::builder().timeout(Duration::from_secs(30)),
+            token,
+        )?;
         let transport = |url: &str| {
             if url.starts_with(grpc::SCHEME) {
-                grpc::Remote::new(url, &runtime).map(Transport::Grpc)
+                grpc::Remote::new(url, &runtime, token)
+                    .map(|remote| Transport::Grpc(Box::new(remote)))
             } else {
                 Ok(Transport::Http(trim(url)))
             }
@@ -196,14 +232,14 @@ impl Client {
     /// The read API over gRPC, if that is how it is reached.
     fn grpc_read(&self) -> Option<&grpc::Remote> {
         match &self.read {
-            Some(Transport::Grpc(remote)) => Some(remote),
+            Some(Transport::Grpc(remote)) => Some(remote.as_ref()),
             _ => None,
         }
     }
 
     fn grpc_write(&self) -> Option<&grpc::Remote> {
         match &self.write {
-            Some(Transport::Grpc(remote)) => Some(remote),
+            Some(Transport::Grpc(remote)) => Some(remote.as_ref()),
             _ => None,
         }
     }
@@ -247,6 +283,18 @@ impl Client {
     }
 
     fn api_error(status: u16, body: &[u8]) -> ClientError {
+        let error = Client::api_body_error(status, body);
+        match error {
+            ClientError::Api {
+                status: 401,
+                message,
+                ..
+            } => ClientError::Unauthenticated(message),
+            error => error,
+        }
+    }
+
+    fn api_body_error(status: u16, body: &[u8]) -> ClientError {
         #[derive(Deserialize)]
         struct Body {
             error: Inner,

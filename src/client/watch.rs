@@ -26,6 +26,7 @@ pub enum WatchStop {
 /// message.
 pub fn watch(
     read_url: &str,
+    token: Option<&str>,
     since: Option<&str>,
     filter: &TupleFilter,
     mut on_batch: impl FnMut(BatchJson) -> ControlFlow<()>,
@@ -35,10 +36,10 @@ pub fn watch(
         .build()
         .map_err(|e| ClientError::Protocol(e.to_string()))?;
     // No overall timeout: the stream lasts as long as the watch.
-    let http = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| ClientError::Protocol(e.to_string()))?;
+    let http = super::http_client(
+        reqwest::Client::builder().connect_timeout(Duration::from_secs(10)),
+        token,
+    )?;
     let url = format!("{}/zanzi/v1/watch", trim(read_url));
     let mut query: Vec<(&str, String)> = Vec::new();
     if let Some(since) = since {

@@ -143,7 +143,7 @@ impl Watch {
             return Ok(());
         };
         self.visited = self.visited.wrapping_add(1);
-        if self.visited % EVERY != 0 {
+        if !self.visited.is_multiple_of(EVERY) {
             return Ok(());
         }
         interrupt.check()

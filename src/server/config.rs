@@ -14,6 +14,8 @@ use std::time::Duration;
 use thiserror::Error;
 use yaml_rust2::{Yaml, YamlLoader};
 
+use super::auth::ApiKey;
+
 /// Every setting, as written in the config file (and, upper-cased with a
 /// `ZANZI_` prefix, in the environment).
 pub const KEYS: &[&str] = &[
@@ -50,6 +52,15 @@ pub const KEYS: &[&str] = &[
     "max_expand_nodes",
     "rate_limit_per_sec",
     "rate_limit_burst",
+    "auth_keys",
+    "auth_keys_file",
+    "auth_read_keys",
+    "auth_write_keys",
+    "jwks",
+    "jwt_issuer",
+    "jwt_audience",
+    "jwt_leeway_secs",
+    "insecure_no_auth",
 ];
 
 /// How reads are cached in the server's memory (`cache_size`).
@@ -194,6 +205,25 @@ pub struct Settings {
     /// Requests one client may make at once after a quiet spell; `None`:
     /// as many as `rate_limit_per_sec`.
     pub rate_limit_burst: Option<u32>,
+    /// Preshared keys valid on every API (see [`crate::server::auth`]).
+    pub auth_keys: Vec<ApiKey>,
+    /// A file of keys valid on every API, one a line: keeps them off the
+    /// command line and out of the environment.
+    pub auth_keys_file: Option<PathBuf>,
+    /// Keys valid on the read API only.
+    pub auth_read_keys: Vec<ApiKey>,
+    /// Keys valid on the write API only.
+    pub auth_write_keys: Vec<ApiKey>,
+    /// A JWKS file or http(s) URL: JWTs signed by its keys are accepted.
+    pub jwks: Option<String>,
+    /// The `iss` a JWT must have, when set.
+    pub jwt_issuer: Option<String>,
+    /// The `aud` a JWT must have, when set.
+    pub jwt_audience: Option<String>,
+    /// Clock skew allowed on a JWT's `exp` and `nbf`.
+    pub jwt_leeway: Duration,
+    /// Serving beyond loopback without a credential is meant: no warning.
+    pub insecure_no_auth: bool,
 }
 
 impl Default for Settings {
@@ -239,6 +269,15 @@ impl Default for Settings {
             max_expand_nodes: 100_000,
             rate_limit_per_sec: 0,
             rate_limit_burst: None,
+            auth_keys: Vec::new(),
+            auth_keys_file: None,
+            auth_read_keys: Vec::new(),
+            auth_write_keys: Vec::new(),
+            jwks: None,
+            jwt_issuer: None,
+            jwt_audience: None,
+            jwt_leeway: Duration::from_secs(60),
+            insecure_no_auth: false,
         }
     }
 }
@@ -275,6 +314,15 @@ pub enum ConfigError {
         value: String,
         reason: String,
     },
+    /// A secret setting (a key) that could not be used: never repeated.
+    #[error("{origin}: invalid `{key}`: {reason}")]
+    InvalidSecret {
+        origin: String,
+        key: String,
+        reason: String,
+    },
+    #[error("`insecure_no_auth` (`--insecure-no-auth`) turns authentication off, yet credentials are configured ({configured}); drop one or the other")]
+    InsecureWithCredentials { configured: String },
     #[error("cannot read the config file `{path}`: {reason}")]
     File { path: String, reason: String },
     /// Read replicas are PostgreSQL standbys: they need a PostgreSQL `db`.
@@ -398,6 +446,28 @@ impl Settings {
                 let burst: u32 = parse(origin, key, value, "a number of requests (0: the rate)")?;
                 self.rate_limit_burst = Some(burst).filter(|b| *b > 0);
             }
+            "auth_keys" | "auth_read_keys" | "auth_write_keys" => {
+                self.set_keys(origin, key, value.split(',').map(str::to_owned).collect())?
+            }
+            "auth_keys_file" => self.auth_keys_file = non_empty(value).map(PathBuf::from),
+            "jwks" => self.jwks = non_empty(value),
+            "jwt_issuer" => self.jwt_issuer = non_empty(value),
+            "jwt_audience" => self.jwt_audience = non_empty(value),
+            "jwt_leeway_secs" => {
+                let leeway = secs(value)?;
+                if leeway > MAX_JWT_LEEWAY_SECS {
+                    return Err(ConfigError::Invalid {
+                        origin: origin.to_owned(),
+                        key: key.to_owned(),
+                        value: value.to_owned(),
+                        reason: format!("must be at most {MAX_JWT_LEEWAY_SECS} seconds"),
+                    });
+                }
+                self.jwt_leeway = Duration::from_secs(leeway);
+            }
+            "insecure_no_auth" => {
+                self.insecure_no_auth = parse(origin, key, value, "`true` or `false`")?
+            }
             "otlp_endpoint" => {
                 self.otlp_endpoint = Some(value.trim().to_owned()).filter(|v| !v.is_empty())
             }
@@ -409,6 +479,38 @@ impl Settings {
                         .map(str::to_owned),
                 })
             }
+        }
+        Ok(())
+    }
+
+    /// Sets the keys of `key` (`auth_keys`, `auth_read_keys` or
+    /// `auth_write_keys`); each layer replaces the list of the one below.
+    /// Errors never repeat a key.
+    pub fn set_keys(
+        &mut self,
+        origin: &str,
+        key: &str,
+        keys: Vec<String>,
+    ) -> Result<(), ConfigError> {
+        let keys = keys
+            .iter()
+            .enumerate()
+            .map(|(index, text)| {
+                ApiKey::new(text).map_err(|reason| ConfigError::InvalidSecret {
+                    origin: origin.to_owned(),
+                    key: key.to_owned(),
+                    reason: if keys.len() > 1 {
+                        format!("key {}: {reason}", index + 1)
+                    } else {
+                        reason
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        match key {
+            "auth_read_keys" => self.auth_read_keys = keys,
+            "auth_write_keys" => self.auth_write_keys = keys,
+            _ => self.auth_keys = keys,
         }
         Ok(())
     }
@@ -450,6 +552,23 @@ impl Settings {
                 db: crate::store::Location::parse(&self.db).to_string(),
             });
         }
+        if self.insecure_no_auth {
+            let configured: Vec<&str> = [
+                ("auth_keys", !self.auth_keys.is_empty()),
+                ("auth_keys_file", self.auth_keys_file.is_some()),
+                ("auth_read_keys", !self.auth_read_keys.is_empty()),
+                ("auth_write_keys", !self.auth_write_keys.is_empty()),
+                ("jwks", self.jwks.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(name, set)| set.then_some(name))
+            .collect();
+            if !configured.is_empty() {
+                return Err(ConfigError::InsecureWithCredentials {
+                    configured: configured.join(", "),
+                });
+            }
+        }
         Ok(())
     }
 
@@ -483,6 +602,25 @@ impl Settings {
             let Some(key) = key.as_str() else {
                 return Err(file_error(format!("keys must be strings, got {key:?}")));
             };
+            if let (Yaml::Array(items), "auth_keys" | "auth_read_keys" | "auth_write_keys") =
+                (value, key)
+            {
+                let keys = items
+                    .iter()
+                    .enumerate()
+                    .map(|(index, item)| {
+                        item.as_str()
+                            .map(str::to_owned)
+                            .ok_or_else(|| ConfigError::InvalidSecret {
+                                origin: origin.to_owned(),
+                                key: key.to_owned(),
+                                reason: format!("item {}: expected a string", index + 1),
+                            })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.set_keys(origin, key, keys)?;
+                continue;
+            }
             if let (Yaml::Array(items), "db_read_replicas") = (value, key) {
                 let urls = items
                     .iter()
@@ -544,6 +682,14 @@ impl Settings {
         }
         Ok(ignored)
     }
+}
+
+/// The largest `jwt_leeway_secs`: more would keep expired tokens usable.
+pub const MAX_JWT_LEEWAY_SECS: u64 = 300;
+
+/// A value, or `None` for an empty one (which unsets the setting).
+fn non_empty(value: &str) -> Option<String> {
+    Some(value.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// A comma-separated list of URLs. A piece that does not start a URL
@@ -627,6 +773,64 @@ mod tests {
             .apply_env([("ZANZI_READ_PORT".to_owned(), "x".to_owned())])
             .unwrap_err();
         assert!(err.to_string().contains("ZANZI_READ_PORT"));
+    }
+
+    #[test]
+    fn credentials_come_from_every_layer_and_errors_never_show_a_key() {
+        let mut s = Settings::default();
+        s.apply_yaml(
+            "zanzi.yaml",
+            "auth_keys:\n  - key-one-0123456789\n  - key-two-0123456789\njwks: /etc/jwks.json\n",
+        )
+        .unwrap();
+        assert_eq!(s.auth_keys.len(), 2);
+        assert_eq!(s.jwks.as_deref(), Some("/etc/jwks.json"));
+        s.apply_env([(
+            "ZANZI_AUTH_READ_KEYS".to_owned(),
+            "reader-0123456789ab, reader-0123456789cd".to_owned(),
+        )])
+        .unwrap();
+        assert_eq!(s.auth_read_keys.len(), 2);
+        for (value, says) in [
+            (
+                "key-one-0123456789,,key-two-0123456789",
+                "key 2: a key is empty",
+            ),
+            ("tiny-secret", "at least 16"),
+            ("", "empty"),
+        ] {
+            let err = s
+                .apply("environment variable ZANZI_AUTH_KEYS", "auth_keys", value)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("ZANZI_AUTH_KEYS") && err.contains("`auth_keys`"),
+                "{err}"
+            );
+            assert!(err.contains(says), "{err}");
+            assert!(
+                !err.contains("tiny-secret") && !err.contains("key-one"),
+                "{err}"
+            );
+        }
+        let err = s
+            .apply_yaml("zanzi.yaml", "auth_write_keys:\n  - 12\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`auth_write_keys`"), "{err}");
+        s.apply("--jwt-leeway-secs", "jwt_leeway_secs", "300")
+            .unwrap();
+        assert_eq!(s.jwt_leeway, Duration::from_secs(300));
+        let err = s
+            .apply("--jwt-leeway-secs", "jwt_leeway_secs", "301")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at most 300"), "{err}");
+        s.check().unwrap();
+        s.apply("--insecure-no-auth", "insecure_no_auth", "true")
+            .unwrap();
+        let err = s.check().unwrap_err().to_string();
+        assert!(err.contains("auth_keys, auth_read_keys, jwks"), "{err}");
     }
 
     #[test]

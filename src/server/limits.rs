@@ -8,11 +8,10 @@
 //! (gRPC), and counted in `zanzi_rate_limited_total`; health checks are
 //! never limited.
 //!
-//! A credential is not verified here: a client that makes one up for each
-//! request gets a fresh bucket each time. Where requests are
-//! authenticated, the limit belongs after the check of the credential
-//! (inside its layer), so that only accepted credentials get buckets of
-//! their own.
+//! The limit runs after the credential check (inside the auth layer, see
+//! `common` and `grpc::router`), so only accepted credentials get buckets of
+//! their own; on a server without credentials, a client that makes one up
+//! for each request gets a fresh bucket each time.
 //!
 //! The buckets are governor's keyed GCRA limiter (one timestamp per
 //! client in a concurrent map); buckets that have refilled are forgotten

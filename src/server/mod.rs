@@ -14,6 +14,7 @@
 //! in flight finish, and returns once every listener is drained; writes are
 //! committed before they are answered, so nothing acknowledged is lost.
 
+pub mod auth;
 pub mod body;
 pub(crate) mod bounds;
 pub mod config;
@@ -83,6 +84,8 @@ pub enum ServeError {
     Config(#[from] config::ConfigError),
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: String, reason: String },
+    #[error(transparent)]
+    Auth(#[from] auth::AuthError),
 }
 
 /// Everything the handlers share.
@@ -93,6 +96,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub tokens: TokenKeys,
     pub settings: Settings,
+    /// The credentials requests must present (none: open).
+    pub auth: auth::Authenticator,
     head: AtomicU64,
     horizon: AtomicU64,
     inflight: Arc<Semaphore>,
@@ -186,7 +191,9 @@ impl AppState {
             }
         };
         let memory_reads = store.reads_from_memory();
+        let auth = auth::Authenticator::from_settings(&settings)?;
         Ok(AppState {
+            auth,
             tokens: TokenKeys::new(&secret, &store_id),
             schema: std::sync::RwLock::new(Arc::new(schema)),
             store,
@@ -686,17 +693,23 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .into_response()
 }
 
-fn common(router: Router<Arc<AppState>>, state: &Arc<AppState>) -> Router {
+fn common(router: Router<Arc<AppState>>, state: &Arc<AppState>, api: auth::Api) -> Router {
     router
         .route("/health/alive", get(alive))
         .route("/health/ready", get(ready))
         .route("/version", get(version))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            panic_response,
-        ))
+        // The rate limit counts a client by its credential once the
+        // credential was accepted: made-up credentials get no buckets.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            (state.clone(), api),
+            auth::rest,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
         ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .with_state(state.clone())
@@ -706,18 +719,19 @@ fn common(router: Router<Arc<AppState>>, state: &Arc<AppState>) -> Router {
 pub fn read_router(state: &Arc<AppState>) -> Router {
     let router = native::routes(keto::read_routes(Router::new()))
         .route("/openapi.json", get(openapi::serve));
-    common(router, state)
+    common(router, state, auth::Api::Read)
 }
 
 /// The write API.
 pub fn write_router(state: &Arc<AppState>) -> Router {
-    common(keto::write_routes(Router::new()), state)
+    common(keto::write_routes(Router::new()), state, auth::Api::Write)
 }
 
 pub fn metrics_router(state: &Arc<AppState>) -> Router {
     common(
         Router::new().route("/metrics/prometheus", get(metrics::serve)),
         state,
+        auth::Api::Metrics,
     )
 }
 
@@ -725,6 +739,7 @@ pub fn syntax_router(state: &Arc<AppState>) -> Router {
     common(
         Router::new().route("/opl/syntax/check", post(native::syntax_check)),
         state,
+        auth::Api::Syntax,
     )
 }
 
@@ -856,6 +871,12 @@ pub async fn start(
 ) -> Result<Running, ServeError> {
     metrics::install();
     let s = &state.settings;
+    state.auth.prepare().await?;
+    if let Some(warning) = auth::exposure_warning(s) {
+        for line in warning.lines() {
+            tracing::warn!("{line}");
+        }
+    }
     let health = tonic_health::server::HealthReporter::new();
     let grpc_router = |port| Some(grpc::router(&state, port, &health));
     let listeners = [

@@ -30,6 +30,8 @@ pub struct WatchArgs {
     #[arg(long, value_name = "URL")]
     pub remote: Option<String>,
     #[command(flatten)]
+    pub credentials: crate::cli::remote::CredentialArgs,
+    #[command(flatten)]
     pub filter: FilterArgs,
     /// Stop after printing this many changes.
     #[arg(long, value_name = "N")]
@@ -110,7 +112,8 @@ fn remote_watch(args: &WatchArgs, url: &str, filter: &TupleFilter) -> miette::Re
     let mut printed = 0u64;
     let mut out = std::io::stdout().lock();
     let mut failed: Option<miette::Report> = None;
-    let stop = watch(url, args.since.as_deref(), filter, |batch| {
+    let token = args.credentials.token.as_deref();
+    let stop = watch(url, token, args.since.as_deref(), filter, |batch| {
         for change in batch.changes {
             if args.limit.is_some_and(|limit| printed >= limit) {
                 return ControlFlow::Break(());

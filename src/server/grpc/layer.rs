@@ -54,10 +54,6 @@ pub fn apply(router: axum::Router, state: &Arc<AppState>) -> axum::Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_status,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::server::limits::limit_grpc,
-        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), track))
 }
 

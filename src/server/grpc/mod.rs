@@ -5,7 +5,8 @@
 //! to the REST routes. As in Keto, each port serves its part: reads on the
 //! read port, writes on the write port, the syntax check on the syntax
 //! port; every port serves `grpc.health.v1.Health`, server reflection and
-//! Keto's `VersionService`.
+//! Keto's `VersionService`, which stay open when credentials are required
+//! (see [`super::auth`]).
 //!
 //! Handlers run the same code as the REST handlers (the engine on the
 //! blocking pool, the same consistency choice and tokens) and answer
@@ -71,7 +72,26 @@ pub fn router(state: &Arc<AppState>, port: Port, health: &HealthReporter) -> axu
         }
         Port::Syntax => keto::add_syntax(&mut routes, state),
     }
-    layer::apply(routes.routes().prepare().into_axum_router(), state)
+    let api = match port {
+        Port::Read => super::auth::Api::Read,
+        Port::Write => super::auth::Api::Write,
+        Port::Syntax => super::auth::Api::Syntax,
+    };
+    let routes =
+        routes
+            .routes()
+            .prepare()
+            .into_axum_router()
+            // As on REST: the rate limit after the credential is accepted.
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                super::limits::limit_grpc,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                (state.clone(), api),
+                super::auth::grpc,
+            ));
+    layer::apply(routes, state)
 }
 
 fn add_reflection(routes: &mut RoutesBuilder) {
