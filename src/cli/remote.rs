@@ -44,7 +44,12 @@ pub struct RemoteArgs {
 pub struct CredentialArgs {
     /// The key (or JWT) to send as `Authorization: Bearer`; prefer the
     /// environment variable, since flags show in process listings.
-    #[arg(long, value_name = "TOKEN", env = "ZANZI_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "ZANZI_TOKEN",
+        hide_env_values = true
+    )]
     pub token: Option<String>,
     /// A PEM file of the certificate authority that signed the server's
     /// certificate (for https:// and grpcs:// remotes), trusted beside the

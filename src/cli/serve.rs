@@ -73,6 +73,13 @@ pub struct ServeArgs {
     /// `traceparent` becomes the parent of its spans.
     #[arg(long, value_name = "URL")]
     pub otlp_endpoint: Option<String>,
+    /// Serve TLS on every listener with this certificate chain (PEM);
+    /// reread on SIGHUP and when the file changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -114,6 +121,14 @@ impl ServeArgs {
             ("cache_tuples", self.no_cache.then(|| "false".to_owned())),
             ("cache_size", self.cache_size.clone()),
             ("otlp_endpoint", self.otlp_endpoint.clone()),
+            (
+                "tls_cert",
+                self.tls_cert.as_ref().map(|p| p.display().to_string()),
+            ),
+            (
+                "tls_key",
+                self.tls_key.as_ref().map(|p| p.display().to_string()),
+            ),
         ];
         for (key, value) in flags {
             if let Some(value) = value {

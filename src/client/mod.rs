@@ -7,9 +7,11 @@
 //! server's schema (fetched once from `GET /zanzi/v1/schema`).
 //!
 //! A `grpc://HOST:PORT` URL speaks gRPC instead ([`grpc`]); the answers
-//! are the same types.
+//! are the same types. `https://` and `grpcs://` go over TLS ([`tls`]).
 
 pub mod grpc;
+
+pub mod tls;
 
 pub mod watch;
 
@@ -49,6 +51,29 @@ pub enum ClientError {
     Grpc { code: String, message: String },
     #[error("{0} is not available over gRPC; use the server's http:// URL")]
     NotOverGrpc(String),
+    #[error(
+        "cannot verify the server's certificate ({url}): {reason}; pass --ca-cert FILE with the \
+         CA that signed it"
+    )]
+    Certificate { url: String, reason: String },
+    #[error("--ca-cert `{path}`: {reason}")]
+    CaCert { path: String, reason: String },
+}
+
+impl ClientError {
+    /// A failure to reach `url`: a refused server certificate says so.
+    pub fn unreachable(url: &str, error: &(dyn std::error::Error + 'static)) -> ClientError {
+        match tls::certificate_problem(error) {
+            Some(reason) => ClientError::Certificate {
+                url: url.to_owned(),
+                reason,
+            },
+            None => ClientError::Unreachable {
+                url: url.to_owned(),
+                reason: error.to_string(),
+            },
+        }
+    }
 }
 
 /// How the client reaches one of the server's APIs, by the URL's scheme.
@@ -167,13 +192,21 @@ impl Client {
             .enable_all()
             .build()
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
+        let mut http = reqwest::Client::builder().timeout(Duration::from_secs(30));
+        if [read, write]
+            .into_iter()
+            .flatten()
+            .any(|url| url.starts_with("https://"))
+        {
+            let ca_cert = connection.ca_cert.as_deref();
+            http = http.use_preconfigured_tls(tls::client_config(ca_cert, tls::Alpn::Http1)?);
+        }
+        let http = http
             .build()
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
         let transport = |url: &str| {
-            if url.starts_with(grpc::SCHEME) {
-                grpc::Remote::new(url, &runtime).map(Transport::Grpc)
+            if url.starts_with(grpc::SCHEME) || url.starts_with(grpc::TLS_SCHEME) {
+                grpc::Remote::new(url, &runtime, connection.ca_cert.as_deref()).map(Transport::Grpc)
             } else {
                 Ok(Transport::Http(trim(url)))
             }
@@ -225,10 +258,10 @@ impl Client {
         url: &str,
     ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), ClientError> {
         self.runtime.block_on(async {
-            let response = request.send().await.map_err(|e| ClientError::Unreachable {
-                url: url.to_owned(),
-                reason: e.to_string(),
-            })?;
+            let response = request
+                .send()
+                .await
+                .map_err(|e| ClientError::unreachable(url, &e))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             let body = response

@@ -44,6 +44,16 @@ pub const KEYS: &[&str] = &[
     "grpc_max_streams",
     "otlp_endpoint",
     "watch_max_stall_secs",
+    "tls_cert",
+    "tls_key",
+    "read_tls_cert",
+    "read_tls_key",
+    "write_tls_cert",
+    "write_tls_key",
+    "metrics_tls_cert",
+    "metrics_tls_key",
+    "syntax_tls_cert",
+    "syntax_tls_key",
 ];
 
 /// How reads are cached in the server's memory (`cache_size`).
@@ -105,6 +115,52 @@ impl std::str::FromStr for CacheSize {
             None => Err("the size is too large".to_owned()),
         }
     }
+}
+
+/// One of the server's four listeners.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listener {
+    Read,
+    Write,
+    Metrics,
+    Syntax,
+}
+
+impl Listener {
+    pub const ALL: [Listener; 4] = [
+        Listener::Read,
+        Listener::Write,
+        Listener::Metrics,
+        Listener::Syntax,
+    ];
+
+    /// The name its settings start with (`read_port`, `read_tls_cert`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Listener::Read => "read",
+            Listener::Write => "write",
+            Listener::Metrics => "metrics",
+            Listener::Syntax => "syntax",
+        }
+    }
+}
+
+/// A certificate chain and private key (PEM files) as set, either possibly
+/// missing until [`Settings::check`] pairs them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsPair {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+/// The certificate files a listener serves TLS with, and the settings that
+/// named them (errors at start and at reload name both).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub cert_setting: String,
+    pub key_setting: String,
 }
 
 /// How logs are written.
@@ -170,6 +226,12 @@ pub struct Settings {
     /// buffer is full before the stream is cut off (it resumes from the
     /// token in the error).
     pub watch_max_stall: Duration,
+    /// Every listener's certificate and key (`tls_cert`, `tls_key`);
+    /// none: cleartext.
+    pub tls: TlsPair,
+    /// One listener's own certificate and key (`read_tls_cert`, …), in
+    /// place of [`Settings::tls`]; in the order of [`Listener::ALL`].
+    pub listener_tls: [TlsPair; 4],
 }
 
 impl Default for Settings {
@@ -202,6 +264,8 @@ impl Default for Settings {
             grpc_max_streams: 100,
             otlp_endpoint: None,
             watch_max_stall: Duration::from_secs(10),
+            tls: TlsPair::default(),
+            listener_tls: Default::default(),
         }
     }
 }
@@ -245,6 +309,11 @@ pub enum ConfigError {
          `{db}` is not one"
     )]
     ReplicasNeedPostgres { db: String },
+    /// A certificate without its private key, or the reverse.
+    #[error(
+        "`{set}` is set but `{missing}` is not: a certificate and its private key go together"
+    )]
+    TlsHalf { set: String, missing: String },
 }
 
 fn parse<T: std::str::FromStr>(
@@ -280,6 +349,16 @@ impl Settings {
         let secs = |v: &str| parse::<u64>(origin, key, v, "a number of seconds");
         let count = |v: &str| parse::<usize>(origin, key, v, "a non-negative integer");
         let port = |v: &str| parse::<u16>(origin, key, v, "a port number (0 for any free port)");
+        // Empty unsets, so that a layer can take back a file a lower one set.
+        let file = |v: &str| Some(PathBuf::from(v.trim())).filter(|p| !p.as_os_str().is_empty());
+        if let Some((listener, is_key)) = tls_setting(key) {
+            let pair = self.listener_tls_mut(listener);
+            match is_key {
+                true => pair.key = file(value),
+                false => pair.cert = file(value),
+            }
+            return Ok(());
+        }
         match key {
             "schema" => self.schema = Some(PathBuf::from(value)),
             "db" => self.db = value.to_owned(),
@@ -345,6 +424,8 @@ impl Settings {
             "watch_max_stall_secs" => {
                 self.watch_max_stall = Duration::from_secs(secs(value)?.max(1))
             }
+            "tls_cert" => self.tls.cert = file(value),
+            "tls_key" => self.tls.key = file(value),
             "otlp_endpoint" => {
                 self.otlp_endpoint = Some(value.trim().to_owned()).filter(|v| !v.is_empty())
             }
@@ -397,7 +478,59 @@ impl Settings {
                 db: crate::store::Location::parse(&self.db).to_string(),
             });
         }
+        for listener in Listener::ALL {
+            self.listener_cert(listener)?;
+        }
         Ok(())
+    }
+
+    fn listener_tls_mut(&mut self, listener: Listener) -> &mut TlsPair {
+        let [read, write, metrics, syntax] = &mut self.listener_tls;
+        match listener {
+            Listener::Read => read,
+            Listener::Write => write,
+            Listener::Metrics => metrics,
+            Listener::Syntax => syntax,
+        }
+    }
+
+    /// The certificate `listener` serves TLS with: its own
+    /// (`read_tls_cert`, `read_tls_key`) if either is set, else every
+    /// listener's (`tls_cert`, `tls_key`); `None`: cleartext.
+    pub fn listener_cert(&self, listener: Listener) -> Result<Option<CertFiles>, ConfigError> {
+        let [read, write, metrics, syntax] = &self.listener_tls;
+        let own = match listener {
+            Listener::Read => read,
+            Listener::Write => write,
+            Listener::Metrics => metrics,
+            Listener::Syntax => syntax,
+        };
+        let (pair, prefix) = match own {
+            TlsPair {
+                cert: None,
+                key: None,
+            } => (&self.tls, String::new()),
+            own => (own, format!("{}_", listener.name())),
+        };
+        let cert_setting = format!("{prefix}tls_cert");
+        let key_setting = format!("{prefix}tls_key");
+        match (&pair.cert, &pair.key) {
+            (Some(cert), Some(key)) => Ok(Some(CertFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                cert_setting,
+                key_setting,
+            })),
+            (Some(_), None) => Err(ConfigError::TlsHalf {
+                set: cert_setting,
+                missing: key_setting,
+            }),
+            (None, Some(_)) => Err(ConfigError::TlsHalf {
+                set: key_setting,
+                missing: cert_setting,
+            }),
+            (None, None) => Ok(None),
+        }
     }
 
     /// Applies a YAML config file's settings.
@@ -493,6 +626,18 @@ impl Settings {
     }
 }
 
+/// The listener and whether it is the key, of a per-listener TLS setting
+/// (`write_tls_key`: write, key).
+fn tls_setting(key: &str) -> Option<(Listener, bool)> {
+    Listener::ALL
+        .into_iter()
+        .find_map(|listener| match key.strip_prefix(listener.name())? {
+            "_tls_cert" => Some((listener, false)),
+            "_tls_key" => Some((listener, true)),
+            _ => None,
+        })
+}
+
 /// A comma-separated list of URLs. A piece that does not start a URL
 /// belongs to the one before: libpq URLs may list hosts with commas
 /// (`postgres://h1:5432,h2:5432/db`).
@@ -574,6 +719,48 @@ mod tests {
             .apply_env([("ZANZI_READ_PORT".to_owned(), "x".to_owned())])
             .unwrap_err();
         assert!(err.to_string().contains("ZANZI_READ_PORT"));
+    }
+
+    #[test]
+    fn tls_files_pair_up_per_listener_or_for_all() {
+        let mut s = Settings::default();
+        for listener in Listener::ALL {
+            assert_eq!(s.listener_cert(listener).unwrap(), None);
+        }
+        s.apply_yaml("zanzi.yaml", "tls_cert: all.pem\ntls_key: all.key\n")
+            .unwrap();
+        s.apply_env([
+            ("ZANZI_WRITE_TLS_CERT".to_owned(), "write.pem".to_owned()),
+            ("ZANZI_WRITE_TLS_KEY".to_owned(), "write.key".to_owned()),
+        ])
+        .unwrap();
+        s.check().unwrap();
+        let read = s.listener_cert(Listener::Read).unwrap().unwrap();
+        assert_eq!(
+            (read.cert.to_str(), read.cert_setting.as_str()),
+            (Some("all.pem"), "tls_cert")
+        );
+        let write = s.listener_cert(Listener::Write).unwrap().unwrap();
+        assert_eq!(
+            (write.key.to_str(), write.key_setting.as_str()),
+            (Some("write.key"), "write_tls_key")
+        );
+        // A listener's own certificate without its own key is a mistake,
+        // not a mix with every listener's key.
+        s.apply("--x", "metrics_tls_cert", "metrics.pem").unwrap();
+        let err = s.check().unwrap_err().to_string();
+        assert!(
+            err.contains("`metrics_tls_cert` is set but `metrics_tls_key` is not"),
+            "{err}"
+        );
+        // Empty takes a file back.
+        s.apply("--x", "metrics_tls_cert", "").unwrap();
+        s.apply("--x", "tls_key", "").unwrap();
+        let err = s.check().unwrap_err().to_string();
+        assert!(
+            err.contains("`tls_cert` is set but `tls_key` is not"),
+            "{err}"
+        );
     }
 
     #[test]
