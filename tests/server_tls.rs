@@ -372,7 +372,7 @@ async fn the_cli_trusts_ca_cert_from_the_flag_or_the_environment() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cleartext_http_to_a_tls_port_gets_no_answer() {
+async fn cleartext_and_silent_clients_get_nothing_and_hold_up_nothing() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let pki = Pki::new();
     let running = start(pki.settings()).await.unwrap();
@@ -392,10 +392,19 @@ async fn cleartext_http_to_a_tls_port_gets_no_answer() {
         .unwrap_err();
     assert!(error.is_request() || error.is_connect(), "{error:?}");
 
-    // The listener goes on serving TLS after the failed handshake.
-    let served = served_certificate(running.read, "localhost", &pki.ca_path()).await;
+    // A client that connects and never says hello holds up neither other
+    // connections nor the shutdown.
+    let _silent = tokio::net::TcpStream::connect(running.read).await.unwrap();
+    let served = tokio::time::timeout(
+        Duration::from_secs(5),
+        served_certificate(running.read, "localhost", &pki.ca_path()),
+    )
+    .await
+    .expect("a handshake waited for a silent client's");
     assert_eq!(served, pki.server.der);
-    running.shutdown().await;
+    tokio::time::timeout(Duration::from_secs(5), running.shutdown())
+        .await
+        .expect("the shutdown waited for a silent client's handshake");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

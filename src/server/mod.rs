@@ -850,17 +850,23 @@ async fn serve_connections(
         };
         let (tls, http, watcher) = (tls.clone(), Arc::clone(&http), graceful.watcher());
         let handshake_timeout = settings.read_timeout;
+        let mut stopping = stop.clone();
         tokio::spawn(async move {
-            let stream = match tokio::time::timeout(handshake_timeout, tls.accept(stream)).await {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(e)) => {
-                    tracing::debug!(error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!("TLS handshake timed out");
-                    return;
-                }
+            let handshake = tokio::time::timeout(handshake_timeout, tls.accept(stream));
+            let stream = tokio::select! {
+                done = handshake => match done {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!("TLS handshake timed out");
+                        return;
+                    }
+                },
+                // A connection with no request yet need not hold up a shutdown.
+                _ = stopping.wait_for(|stop| *stop) => return,
             };
             let connection = http.serve_connection(TokioIo::new(stream), service);
             if let Err(e) = watcher.watch(connection.into_owned()).await {
