@@ -35,8 +35,12 @@ pub fn watch(
         .build()
         .map_err(|e| ClientError::Protocol(e.to_string()))?;
     // No overall timeout: the stream lasts as long as the watch.
-    let http = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
+    let mut http = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
+    if read_url.starts_with("https://") {
+        http =
+            http.use_preconfigured_tls(super::tls::client_config(None, super::tls::Alpn::Http1)?);
+    }
+    let http = http
         .build()
         .map_err(|e| ClientError::Protocol(e.to_string()))?;
     let url = format!("{}/zanzi/v1/watch", trim(read_url));
