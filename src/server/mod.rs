@@ -796,8 +796,7 @@ async fn serve_connections(
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use tower::ServiceExt as _;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    let http = &mut builder;
+    let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     http.http1()
         .timer(TokioTimer::new())
         .header_read_timeout(settings.read_timeout);
@@ -808,7 +807,7 @@ async fn serve_connections(
         .keep_alive_timeout(settings.read_timeout);
     // Shared with the connections' tasks, which build their connection
     // once the handshake is done.
-    let http = Arc::new(builder);
+    let http = Arc::new(http);
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
