@@ -96,6 +96,13 @@ pub struct ServeArgs {
     /// warning that anyone who reaches the ports can change every tuple.
     #[arg(long)]
     pub insecure_no_auth: bool,
+    /// Serve TLS on every listener with this certificate chain (PEM);
+    /// reread on SIGHUP and when the file changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -149,6 +156,14 @@ impl ServeArgs {
             (
                 "insecure_no_auth",
                 self.insecure_no_auth.then(|| "true".to_owned()),
+            ),
+            (
+                "tls_cert",
+                self.tls_cert.as_ref().map(|p| p.display().to_string()),
+            ),
+            (
+                "tls_key",
+                self.tls_key.as_ref().map(|p| p.display().to_string()),
             ),
         ];
         for (key, value) in flags {

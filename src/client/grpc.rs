@@ -1,5 +1,6 @@
 //! The gRPC transport of [`super::Client`], for `--remote grpc://HOST:PORT`
-//! and `--write-remote grpc://HOST:PORT`: the same questions as over HTTP,
+//! and `--write-remote grpc://HOST:PORT` (`grpcs://` over TLS, with the
+//! same trusted roots as `https://`): the same questions as over HTTP,
 //! asked through the server's gRPC services, answered in the same types so
 //! that the CLI prints the same.
 //!
@@ -21,6 +22,8 @@
 //! The client API is blocking: every call runs on the client's own
 //! current-thread runtime, which also drives the channel.
 
+use std::sync::Arc;
+
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
@@ -35,6 +38,37 @@ use crate::tuple::{Subject, Tuple};
 
 /// The scheme of gRPC URLs.
 pub const SCHEME: &str = "grpc://";
+
+/// The scheme of gRPC over TLS.
+pub const TLS_SCHEME: &str = "grpcs://";
+
+/// Connects to the URI's host and port, then does the TLS handshake
+/// (`h2` by ALPN) with `config`, checking the certificate against the host.
+fn tls_connector(
+    config: Arc<rustls::ClientConfig>,
+) -> impl tower::Service<
+    http::Uri,
+    Response = hyper_util::rt::TokioIo<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>,
+    Error = Box<dyn std::error::Error + Send + Sync>,
+    Future = impl Send,
+> + Send
+       + Clone
+       + 'static {
+    tower::service_fn(move |uri: http::Uri| {
+        let connector = tokio_rustls::TlsConnector::from(Arc::clone(&config));
+        async move {
+            let host = uri.host().ok_or("the URL has no host")?;
+            let port = uri.port_u16().unwrap_or(443);
+            let name = super::tls::server_name(host)?;
+            let tcp = tokio::net::TcpStream::connect((host.trim_matches(['[', ']']), port))
+                .await
+                .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+            tcp.set_nodelay(true)?;
+            let stream = connector.connect(name, tcp).await?;
+            Ok(hyper_util::rt::TokioIo::new(stream))
+        }
+    })
+}
 
 /// One server port spoken to over gRPC.
 #[derive(Clone, Debug)]
@@ -63,12 +97,15 @@ impl tonic::service::Interceptor for Credential {
 }
 
 impl Remote {
-    /// A lazily connected channel to `grpc://host:port` (connecting
-    /// happens on the first call, on `runtime`).
+    /// A lazily connected channel to `grpc://host:port`, or over TLS to
+    /// `grpcs://host:port` trusting the system's roots and `ca_cert`'s,
+    /// sending `token` with every call (connecting happens on the first
+    /// call, on `runtime`).
     pub fn new(
         url: &str,
         runtime: &tokio::runtime::Runtime,
         token: Option<&str>,
+        ca_cert: Option<&std::path::Path>,
     ) -> Result<Remote, ClientError> {
         let credential = match token {
             Some(token) => {
@@ -80,11 +117,13 @@ impl Remote {
             }
             None => None,
         };
-        let address = url
-            .strip_prefix(SCHEME)
-            .unwrap_or(url)
-            .trim_end_matches('/');
-        let endpoint = Endpoint::from_shared(format!("http://{address}")).map_err(|e| {
+        let (address, tls) = match url.strip_prefix(TLS_SCHEME) {
+            Some(address) => (address, true),
+            None => (url.strip_prefix(SCHEME).unwrap_or(url), false),
+        };
+        let address = address.trim_end_matches('/');
+        let scheme = if tls { "https" } else { "http" };
+        let endpoint = Endpoint::from_shared(format!("{scheme}://{address}")).map_err(|e| {
             ClientError::Unreachable {
                 url: url.to_owned(),
                 reason: e.to_string(),
@@ -92,14 +131,26 @@ impl Remote {
         })?;
         let endpoint = endpoint.timeout(std::time::Duration::from_secs(30));
         let _entered = runtime.enter();
+        let channel = if tls {
+            let config = super::tls::client_config(ca_cert, super::tls::Alpn::H2)?;
+            endpoint.connect_with_connector_lazy(tls_connector(Arc::new(config)))
+        } else {
+            endpoint.connect_lazy()
+        };
         Ok(Remote {
             url: url.to_owned(),
-            channel: InterceptedService::new(endpoint.connect_lazy(), Credential(credential)),
+            channel: InterceptedService::new(channel, Credential(credential)),
         })
     }
 
     /// A failed call as a client error.
     fn error(&self, status: &tonic::Status) -> ClientError {
+        if let Some(reason) = super::tls::certificate_problem(status) {
+            return ClientError::Certificate {
+                url: self.url.clone(),
+                reason,
+            };
+        }
         match status.code() {
             tonic::Code::Unavailable if status.message().contains("connect") => {
                 ClientError::Unreachable {

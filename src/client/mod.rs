@@ -7,13 +7,15 @@
 //! server's schema (fetched once from `GET /zanzi/v1/schema`).
 //!
 //! A `grpc://HOST:PORT` URL speaks gRPC instead ([`grpc`]); the answers
-//! are the same types.
+//! are the same types. `https://` and `grpcs://` go over TLS ([`tls`]).
 
 pub mod grpc;
 
 pub mod lookup;
 
 pub mod status;
+
+pub mod tls;
 
 pub mod watch;
 
@@ -60,6 +62,13 @@ pub enum ClientError {
     Unauthenticated(String),
     #[error("the token (--token, ZANZI_TOKEN) cannot be sent: it must be printable ASCII without spaces")]
     BadToken,
+    #[error(
+        "cannot verify the server's certificate ({url}): {reason}; pass --ca-cert FILE with the \
+         CA that signed it"
+    )]
+    Certificate { url: String, reason: String },
+    #[error("--ca-cert `{path}`: {reason}")]
+    CaCert { path: String, reason: String },
 }
 
 /// The `Authorization` header value for `token`, marked sensitive so that
@@ -88,6 +97,22 @@ pub(crate) fn http_client(
         .default_headers(headers)
         .build()
         .map_err(|e| ClientError::Protocol(e.to_string()))
+}
+
+impl ClientError {
+    /// A failure to reach `url`: a refused server certificate says so.
+    pub fn unreachable(url: &str, error: &(dyn std::error::Error + 'static)) -> ClientError {
+        match tls::certificate_problem(error) {
+            Some(reason) => ClientError::Certificate {
+                url: url.to_owned(),
+                reason,
+            },
+            None => ClientError::Unreachable {
+                url: url.to_owned(),
+                reason: error.to_string(),
+            },
+        }
+    }
 }
 
 /// How the client reaches one of the server's APIs, by the URL's scheme.
@@ -208,13 +233,19 @@ impl Client {
             .build()
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
         let token = connection.token.as_deref();
-        let http = http_client(
-            reqwest::Client::builder().timeout(Duration::from_secs(30)),
-            token,
-        )?;
+        let mut http = reqwest::Client::builder().timeout(Duration::from_secs(30));
+        if [read, write]
+            .into_iter()
+            .flatten()
+            .any(|url| url.starts_with("https://"))
+        {
+            let ca_cert = connection.ca_cert.as_deref();
+            http = http.use_preconfigured_tls(tls::client_config(ca_cert, tls::Alpn::Http1)?);
+        }
+        let http = http_client(http, token)?;
         let transport = |url: &str| {
-            if url.starts_with(grpc::SCHEME) {
-                grpc::Remote::new(url, &runtime, token)
+            if url.starts_with(grpc::SCHEME) || url.starts_with(grpc::TLS_SCHEME) {
+                grpc::Remote::new(url, &runtime, token, connection.ca_cert.as_deref())
                     .map(|remote| Transport::Grpc(Box::new(remote)))
             } else {
                 Ok(Transport::Http(trim(url)))
@@ -267,10 +298,10 @@ impl Client {
         url: &str,
     ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), ClientError> {
         self.runtime.block_on(async {
-            let response = request.send().await.map_err(|e| ClientError::Unreachable {
-                url: url.to_owned(),
-                reason: e.to_string(),
-            })?;
+            let response = request
+                .send()
+                .await
+                .map_err(|e| ClientError::unreachable(url, &e))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             let body = response

@@ -27,6 +27,7 @@ pub enum WatchStop {
 pub fn watch(
     read_url: &str,
     token: Option<&str>,
+    ca_cert: Option<&std::path::Path>,
     since: Option<&str>,
     filter: &TupleFilter,
     mut on_batch: impl FnMut(BatchJson) -> ControlFlow<()>,
@@ -36,10 +37,14 @@ pub fn watch(
         .build()
         .map_err(|e| ClientError::Protocol(e.to_string()))?;
     // No overall timeout: the stream lasts as long as the watch.
-    let http = super::http_client(
-        reqwest::Client::builder().connect_timeout(Duration::from_secs(10)),
-        token,
-    )?;
+    let mut http = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
+    if read_url.starts_with("https://") {
+        http = http.use_preconfigured_tls(super::tls::client_config(
+            ca_cert,
+            super::tls::Alpn::Http1,
+        )?);
+    }
+    let http = super::http_client(http, token)?;
     let url = format!("{}/zanzi/v1/watch", trim(read_url));
     let mut query: Vec<(&str, String)> = Vec::new();
     if let Some(since) = since {

@@ -61,6 +61,16 @@ pub const KEYS: &[&str] = &[
     "jwt_audience",
     "jwt_leeway_secs",
     "insecure_no_auth",
+    "tls_cert",
+    "tls_key",
+    "read_tls_cert",
+    "read_tls_key",
+    "write_tls_cert",
+    "write_tls_key",
+    "metrics_tls_cert",
+    "metrics_tls_key",
+    "syntax_tls_cert",
+    "syntax_tls_key",
 ];
 
 /// How reads are cached in the server's memory (`cache_size`).
@@ -122,6 +132,52 @@ impl std::str::FromStr for CacheSize {
             None => Err("the size is too large".to_owned()),
         }
     }
+}
+
+/// One of the server's four listeners.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listener {
+    Read,
+    Write,
+    Metrics,
+    Syntax,
+}
+
+impl Listener {
+    pub const ALL: [Listener; 4] = [
+        Listener::Read,
+        Listener::Write,
+        Listener::Metrics,
+        Listener::Syntax,
+    ];
+
+    /// The name its settings start with (`read_port`, `read_tls_cert`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Listener::Read => "read",
+            Listener::Write => "write",
+            Listener::Metrics => "metrics",
+            Listener::Syntax => "syntax",
+        }
+    }
+}
+
+/// A certificate chain and private key (PEM files) as set, either possibly
+/// missing until [`Settings::check`] pairs them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsPair {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+/// The certificate files a listener serves TLS with, and the settings that
+/// named them (errors at start and at reload name both).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub cert_setting: String,
+    pub key_setting: String,
 }
 
 /// How logs are written.
@@ -224,6 +280,12 @@ pub struct Settings {
     pub jwt_leeway: Duration,
     /// Serving beyond loopback without a credential is meant: no warning.
     pub insecure_no_auth: bool,
+    /// Every listener's certificate and key (`tls_cert`, `tls_key`);
+    /// none: cleartext.
+    pub tls: TlsPair,
+    /// One listener's own certificate and key (`read_tls_cert`, …), in
+    /// place of [`Settings::tls`]; in the order of [`Listener::ALL`].
+    pub listener_tls: [TlsPair; 4],
 }
 
 impl Default for Settings {
@@ -278,6 +340,8 @@ impl Default for Settings {
             jwt_audience: None,
             jwt_leeway: Duration::from_secs(60),
             insecure_no_auth: false,
+            tls: TlsPair::default(),
+            listener_tls: Default::default(),
         }
     }
 }
@@ -331,6 +395,11 @@ pub enum ConfigError {
          `{db}` is not one"
     )]
     ReplicasNeedPostgres { db: String },
+    /// A certificate without its private key, or the reverse.
+    #[error(
+        "`{set}` is set but `{missing}` is not: a certificate and its private key go together"
+    )]
+    TlsHalf { set: String, missing: String },
 }
 
 fn parse<T: std::str::FromStr>(
@@ -367,6 +436,16 @@ impl Settings {
         let millis = |v: &str| parse::<u64>(origin, key, v, "a number of milliseconds");
         let count = |v: &str| parse::<usize>(origin, key, v, "a non-negative integer");
         let port = |v: &str| parse::<u16>(origin, key, v, "a port number (0 for any free port)");
+        // Empty unsets, so that a layer can take back a file a lower one set.
+        let file = |v: &str| Some(PathBuf::from(v.trim())).filter(|p| !p.as_os_str().is_empty());
+        if let Some((listener, is_key)) = tls_setting(key) {
+            let pair = self.listener_tls_mut(listener);
+            match is_key {
+                true => pair.key = file(value),
+                false => pair.cert = file(value),
+            }
+            return Ok(());
+        }
         match key {
             "schema" => self.schema = Some(PathBuf::from(value)),
             "db" => self.db = value.to_owned(),
@@ -468,6 +547,8 @@ impl Settings {
             "insecure_no_auth" => {
                 self.insecure_no_auth = parse(origin, key, value, "`true` or `false`")?
             }
+            "tls_cert" => self.tls.cert = file(value),
+            "tls_key" => self.tls.key = file(value),
             "otlp_endpoint" => {
                 self.otlp_endpoint = Some(value.trim().to_owned()).filter(|v| !v.is_empty())
             }
@@ -569,7 +650,59 @@ impl Settings {
                 });
             }
         }
+        for listener in Listener::ALL {
+            self.listener_cert(listener)?;
+        }
         Ok(())
+    }
+
+    fn listener_tls_mut(&mut self, listener: Listener) -> &mut TlsPair {
+        let [read, write, metrics, syntax] = &mut self.listener_tls;
+        match listener {
+            Listener::Read => read,
+            Listener::Write => write,
+            Listener::Metrics => metrics,
+            Listener::Syntax => syntax,
+        }
+    }
+
+    /// The certificate `listener` serves TLS with: its own
+    /// (`read_tls_cert`, `read_tls_key`) if either is set, else every
+    /// listener's (`tls_cert`, `tls_key`); `None`: cleartext.
+    pub fn listener_cert(&self, listener: Listener) -> Result<Option<CertFiles>, ConfigError> {
+        let [read, write, metrics, syntax] = &self.listener_tls;
+        let own = match listener {
+            Listener::Read => read,
+            Listener::Write => write,
+            Listener::Metrics => metrics,
+            Listener::Syntax => syntax,
+        };
+        let (pair, prefix) = match own {
+            TlsPair {
+                cert: None,
+                key: None,
+            } => (&self.tls, String::new()),
+            own => (own, format!("{}_", listener.name())),
+        };
+        let cert_setting = format!("{prefix}tls_cert");
+        let key_setting = format!("{prefix}tls_key");
+        match (&pair.cert, &pair.key) {
+            (Some(cert), Some(key)) => Ok(Some(CertFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                cert_setting,
+                key_setting,
+            })),
+            (Some(_), None) => Err(ConfigError::TlsHalf {
+                set: cert_setting,
+                missing: key_setting,
+            }),
+            (None, Some(_)) => Err(ConfigError::TlsHalf {
+                set: key_setting,
+                missing: cert_setting,
+            }),
+            (None, None) => Ok(None),
+        }
     }
 
     /// Applies a YAML config file's settings.
@@ -690,6 +823,18 @@ pub const MAX_JWT_LEEWAY_SECS: u64 = 300;
 /// A value, or `None` for an empty one (which unsets the setting).
 fn non_empty(value: &str) -> Option<String> {
     Some(value.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// The listener and whether it is the key, of a per-listener TLS setting
+/// (`write_tls_key`: write, key).
+fn tls_setting(key: &str) -> Option<(Listener, bool)> {
+    Listener::ALL
+        .into_iter()
+        .find_map(|listener| match key.strip_prefix(listener.name())? {
+            "_tls_cert" => Some((listener, false)),
+            "_tls_key" => Some((listener, true)),
+            _ => None,
+        })
 }
 
 /// A comma-separated list of URLs. A piece that does not start a URL
@@ -831,6 +976,48 @@ mod tests {
             .unwrap();
         let err = s.check().unwrap_err().to_string();
         assert!(err.contains("auth_keys, auth_read_keys, jwks"), "{err}");
+    }
+
+    #[test]
+    fn tls_files_pair_up_per_listener_or_for_all() {
+        let mut s = Settings::default();
+        for listener in Listener::ALL {
+            assert_eq!(s.listener_cert(listener).unwrap(), None);
+        }
+        s.apply_yaml("zanzi.yaml", "tls_cert: all.pem\ntls_key: all.key\n")
+            .unwrap();
+        s.apply_env([
+            ("ZANZI_WRITE_TLS_CERT".to_owned(), "write.pem".to_owned()),
+            ("ZANZI_WRITE_TLS_KEY".to_owned(), "write.key".to_owned()),
+        ])
+        .unwrap();
+        s.check().unwrap();
+        let read = s.listener_cert(Listener::Read).unwrap().unwrap();
+        assert_eq!(
+            (read.cert.to_str(), read.cert_setting.as_str()),
+            (Some("all.pem"), "tls_cert")
+        );
+        let write = s.listener_cert(Listener::Write).unwrap().unwrap();
+        assert_eq!(
+            (write.key.to_str(), write.key_setting.as_str()),
+            (Some("write.key"), "write_tls_key")
+        );
+        // A listener's own certificate without its own key is a mistake,
+        // not a mix with every listener's key.
+        s.apply("--x", "metrics_tls_cert", "metrics.pem").unwrap();
+        let err = s.check().unwrap_err().to_string();
+        assert!(
+            err.contains("`metrics_tls_cert` is set but `metrics_tls_key` is not"),
+            "{err}"
+        );
+        // Empty takes a file back.
+        s.apply("--x", "metrics_tls_cert", "").unwrap();
+        s.apply("--x", "tls_key", "").unwrap();
+        let err = s.check().unwrap_err().to_string();
+        assert!(
+            err.contains("`tls_cert` is set but `tls_key` is not"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod native;
 pub mod openapi;
 pub mod telemetry;
+pub mod tls;
 pub mod watch;
 pub mod zookie;
 
@@ -86,6 +87,8 @@ pub enum ServeError {
     Bind { addr: String, reason: String },
     #[error(transparent)]
     Auth(#[from] auth::AuthError),
+    #[error("cannot serve TLS: {0}")]
+    Tls(#[from] tls::TlsError),
 }
 
 /// Everything the handlers share.
@@ -754,6 +757,8 @@ pub struct Running {
     shutdown: tokio::sync::watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
     gc: tokio::task::JoinHandle<()>,
+    /// The listeners' TLS certificates, if any.
+    certificates: Arc<tls::Certificates>,
 }
 
 impl Running {
@@ -762,6 +767,12 @@ impl Running {
         self.state.shutting_down.store(true, Ordering::Release);
         let _ = self.shutdown.send(true);
         self.wait().await;
+    }
+
+    /// Rereads every TLS certificate now, as SIGHUP does: new
+    /// connections get the new ones; a file that fails keeps its old one.
+    pub fn reload_tls(&self) {
+        self.certificates.reload_all();
     }
 
     /// Waits until the server has stopped (after a shutdown signal).
@@ -798,10 +809,15 @@ async fn bind(host: std::net::IpAddr, port: u16) -> Result<tokio::net::TcpListen
 /// which also closes a kept-alive HTTP/1.1 connection that stays idle that
 /// long), so that connections that never finish a request do not pile up,
 /// and a bound on the HTTP/2 streams of one connection.
+///
+/// With `tls`, each connection first does its TLS handshake, in its own
+/// task (a slow client does not hold up `accept`) and within the read
+/// timeout; a failed handshake closes only that connection.
 async fn serve_connections(
     listener: tokio::net::TcpListener,
     router: Router,
     grpc: Option<Router>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     settings: &Settings,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
@@ -817,6 +833,9 @@ async fn serve_connections(
         .max_concurrent_streams(settings.grpc_max_streams)
         .keep_alive_interval(Some(Duration::from_secs(30)))
         .keep_alive_timeout(settings.read_timeout);
+    // Shared with the connections' tasks, which build their connection
+    // once the handshake is done.
+    let http = Arc::new(http);
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -848,12 +867,40 @@ async fn serve_connections(
                 };
                 target.oneshot(request.map(axum::body::Body::new))
             });
-        let connection = graceful.watch(
-            http.serve_connection(TokioIo::new(stream), service)
-                .into_owned(),
-        );
+        let Some(tls) = &tls else {
+            let connection = graceful.watch(
+                http.serve_connection(TokioIo::new(stream), service)
+                    .into_owned(),
+            );
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection closed with an error");
+                }
+            });
+            continue;
+        };
+        let (tls, http, watcher) = (tls.clone(), Arc::clone(&http), graceful.watcher());
+        let handshake_timeout = settings.read_timeout;
+        let mut stopping = stop.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let handshake = tokio::time::timeout(handshake_timeout, tls.accept(stream));
+            let stream = tokio::select! {
+                done = handshake => match done {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!("TLS handshake timed out");
+                        return;
+                    }
+                },
+                // A connection with no request yet need not hold up a shutdown.
+                _ = stopping.wait_for(|stop| *stop) => return,
+            };
+            let connection = http.serve_connection(TokioIo::new(stream), service);
+            if let Err(e) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!(error = %e, "connection closed with an error");
             }
         });
@@ -876,6 +923,20 @@ pub async fn start(
         for line in warning.lines() {
             tracing::warn!("{line}");
         }
+    }
+    // Certificates first: a bad one stops the server before it listens.
+    let mut certificates = tls::Certificates::default();
+    let mut acceptors = Vec::new();
+    for listener in config::Listener::ALL {
+        let tls = match s.listener_cert(listener)? {
+            Some(files) => {
+                let cert = certificates.get_or_load(files.clone())?;
+                let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config(cert)?);
+                Some((acceptor, files))
+            }
+            None => None,
+        };
+        acceptors.push((listener, tls));
     }
     let health = tonic_health::server::HealthReporter::new();
     let grpc_router = |port| Some(grpc::router(&state, port, &health));
@@ -904,16 +965,25 @@ pub async fn start(
     let (tx, rx) = tokio::sync::watch::channel(false);
     let mut addrs = Vec::new();
     let mut tasks = Vec::new();
-    for (listener, router, grpc) in listeners {
-        addrs.push(listener.local_addr().map_err(|e| ServeError::Bind {
+    for ((listener, router, grpc), (name, tls)) in listeners.into_iter().zip(acceptors) {
+        let addr = listener.local_addr().map_err(|e| ServeError::Bind {
             addr: "?".into(),
             reason: e.to_string(),
-        })?);
+        })?;
+        addrs.push(addr);
+        if let Some((_, files)) = &tls {
+            tracing::info!(listener = name.name(), %addr, cert = %files.cert.display(), "serving TLS");
+        }
         let rx = rx.clone();
         let state = state.clone();
+        let tls = tls.map(|(acceptor, _)| acceptor);
         tasks.push(tokio::spawn(async move {
-            serve_connections(listener, router, grpc, &state.settings, rx).await
+            serve_connections(listener, router, grpc, tls, &state.settings, rx).await
         }));
+    }
+    let certificates = Arc::new(certificates);
+    if !certificates.is_empty() {
+        tokio::spawn(tls::reload_loop(Arc::clone(&certificates), rx.clone()));
     }
     let signal_tx = tx.clone();
     let signal_state = state.clone();
@@ -955,6 +1025,7 @@ pub async fn start(
         shutdown: tx,
         tasks,
         gc,
+        certificates,
     })
 }
 
@@ -1147,6 +1218,13 @@ pub fn init_logging(settings: &Settings) -> telemetry::Telemetry {
 
 /// Runs the server until SIGINT/SIGTERM.
 pub async fn run(settings: Settings) -> Result<(), ServeError> {
+    // A bad certificate is reported before the database is opened (or
+    // migrated); `start` loads them again for serving.
+    for listener in config::Listener::ALL {
+        if let Some(files) = settings.listener_cert(listener)? {
+            tls::load(&files)?;
+        }
+    }
     let state = Arc::new(tokio::task::block_in_place(|| AppState::open(settings))?);
     let running = start(state, shutdown_signal()).await?;
     running.wait().await;

@@ -113,7 +113,8 @@ fn remote_watch(args: &WatchArgs, url: &str, filter: &TupleFilter) -> miette::Re
     let mut out = std::io::stdout().lock();
     let mut failed: Option<miette::Report> = None;
     let token = args.credentials.token.as_deref();
-    let stop = watch(url, token, args.since.as_deref(), filter, |batch| {
+    let ca_cert = args.credentials.ca_cert.as_deref();
+    let stop = watch(url, token, ca_cert, args.since.as_deref(), filter, |batch| {
         for change in batch.changes {
             if args.limit.is_some_and(|limit| printed >= limit) {
                 return ControlFlow::Break(());
