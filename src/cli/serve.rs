@@ -73,6 +73,11 @@ pub struct ServeArgs {
     /// `traceparent` becomes the parent of its spans.
     #[arg(long, value_name = "URL")]
     pub otlp_endpoint: Option<String>,
+    /// A file holding the secret that signs snapshot and page tokens
+    /// (required on PostgreSQL; there is no flag for the secret itself,
+    /// which process listings would show).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -114,6 +119,10 @@ impl ServeArgs {
             ("cache_tuples", self.no_cache.then(|| "false".to_owned())),
             ("cache_size", self.cache_size.clone()),
             ("otlp_endpoint", self.otlp_endpoint.clone()),
+            (
+                "secret_file",
+                self.secret_file.as_ref().map(|p| p.display().to_string()),
+            ),
         ];
         for (key, value) in flags {
             if let Some(value) = value {

@@ -14,6 +14,8 @@ use std::time::Duration;
 use thiserror::Error;
 use yaml_rust2::{Yaml, YamlLoader};
 
+use super::secret::Secret;
+
 /// Every setting, as written in the config file (and, upper-cased with a
 /// `ZANZI_` prefix, in the environment).
 pub const KEYS: &[&str] = &[
@@ -26,6 +28,9 @@ pub const KEYS: &[&str] = &[
     "syntax_port",
     "max_depth",
     "secret",
+    "secret_file",
+    "secret_previous",
+    "secret_previous_file",
     "retention_secs",
     "gc_interval_secs",
     "read_timeout_secs",
@@ -130,8 +135,13 @@ pub struct Settings {
     pub metrics_port: u16,
     pub syntax_port: u16,
     pub max_depth: u32,
-    /// The HMAC key of snapshot and page tokens; random per process when unset.
-    pub secret: Option<String>,
+    /// The HMAC key of snapshot and page tokens (`secret` or
+    /// `secret_file`); random per process when unset, which only a server
+    /// alone on its database may do (see [`super::secret`]).
+    pub secret: Option<Secret>,
+    /// A secret whose tokens are accepted too, while servers move from it
+    /// to `secret` (`secret_previous` or `secret_previous_file`).
+    pub secret_previous: Option<Secret>,
     /// How long old tuple versions stay readable through snapshot tokens.
     pub retention: Duration,
     pub gc_interval: Duration,
@@ -184,6 +194,7 @@ impl Default for Settings {
             syntax_port: 4469,
             max_depth: crate::engine::DEFAULT_MAX_DEPTH,
             secret: None,
+            secret_previous: None,
             retention: Duration::from_secs(3600),
             gc_interval: Duration::from_secs(60),
             read_timeout: Duration::from_secs(30),
@@ -300,7 +311,12 @@ impl Settings {
                 }
                 self.max_depth = depth;
             }
-            "secret" => self.secret = Some(value.to_owned()),
+            "secret" => self.secret = Some(value.into()),
+            "secret_file" => self.secret = Some(Secret::from_file(origin, key, value)?),
+            "secret_previous" => self.secret_previous = Some(value.into()),
+            "secret_previous_file" => {
+                self.secret_previous = Some(Secret::from_file(origin, key, value)?)
+            }
             "retention_secs" => self.retention = Duration::from_secs(secs(value)?),
             "gc_interval_secs" => self.gc_interval = Duration::from_secs(secs(value)?.max(1)),
             "read_timeout_secs" => self.read_timeout = Duration::from_secs(secs(value)?.max(1)),

@@ -19,10 +19,12 @@ pub mod config;
 pub mod consistency;
 pub mod errors;
 pub mod grpc;
+pub mod history;
 pub mod keto;
 pub mod metrics;
 pub mod native;
 pub mod openapi;
+pub mod secret;
 pub mod telemetry;
 pub mod watch;
 pub mod zookie;
@@ -79,6 +81,8 @@ pub enum ServeError {
     InvalidTuples { count: usize, listing: Vec<String> },
     #[error(transparent)]
     Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Secret(#[from] secret::SecretError),
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: String, reason: String },
 }
@@ -90,6 +94,8 @@ pub struct AppState {
     schema: std::sync::RwLock<Arc<Schema>>,
     pub store: Arc<dyn Store>,
     pub tokens: TokenKeys,
+    /// The history tags of recent revisions (`history.rs`).
+    histories: history::HistoryCache,
     pub settings: Settings,
     head: AtomicU64,
     horizon: AtomicU64,
@@ -126,6 +132,11 @@ impl AppState {
             reason: e.to_string(),
         };
         settings.check()?;
+        if settings.secret.is_none()
+            && matches!(Location::parse(&settings.db), Location::Postgres(_))
+        {
+            return Err(secret::SecretError::Required { db }.into());
+        }
         let (store, replicas) = open_store(&settings, &db)?;
         let schema = match &settings.schema {
             Some(path) => schema_at(path)?,
@@ -172,7 +183,11 @@ impl AppState {
             })?;
         }
         let secret = match &settings.secret {
-            Some(secret) => secret.as_bytes().to_vec(),
+            Some(secret) => {
+                let previous = settings.secret_previous.as_ref();
+                secret::check_fingerprint(store.as_ref(), &store_id, secret, previous)?;
+                secret.expose().to_vec()
+            }
             None => {
                 tracing::warn!(
                     "no `secret` configured: snapshot and page tokens are signed with a random key \
@@ -182,8 +197,13 @@ impl AppState {
             }
         };
         let memory_reads = store.reads_from_memory();
+        let mut tokens = TokenKeys::new(&secret, &store_id);
+        if let Some(previous) = &settings.secret_previous {
+            tokens = tokens.accepting(previous.expose());
+        }
         Ok(AppState {
-            tokens: TokenKeys::new(&secret, &store_id),
+            tokens,
+            histories: history::HistoryCache::default(),
             schema: std::sync::RwLock::new(Arc::new(schema)),
             store,
             head: AtomicU64::new(head.0),
@@ -244,8 +264,10 @@ impl AppState {
         Revision(self.horizon.load(Ordering::Acquire))
     }
 
+    /// The snapshot token of `revision`, naming its history (blocking the
+    /// first time a revision is seen: see `history.rs`).
     pub fn snaptoken(&self, revision: Revision) -> String {
-        self.tokens.snapshot(revision)
+        self.tokens.snapshot(revision, self.history_of(revision))
     }
 
     /// The `next_page_token` of a page read at `revision` for the query
@@ -260,6 +282,7 @@ impl AppState {
             .map(|cursor| {
                 self.tokens.page(&zookie::PageToken {
                     revision,
+                    history: Some(self.history_of(revision)),
                     query_hash,
                     cursor,
                 })
@@ -942,7 +965,10 @@ async fn follow_loop(state: Arc<AppState>, mut stop: tokio::sync::watch::Receive
             last_schema_check = Instant::now();
         }
         let result = blocking(&state, move |s| {
-            s.saw(s.store.local_head()?);
+            let head = s.store.local_head()?;
+            s.saw(head);
+            // Tokens of other servers' writes are checked from memory.
+            s.remember_history(head);
             if !check_schema {
                 return Ok(());
             }
