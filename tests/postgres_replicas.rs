@@ -394,6 +394,7 @@ fn zanzi_serve_with_a_paused_read_replica_answers_at_the_write_token() {
         Command::new(env!("CARGO_BIN_EXE_zanzi"))
             .env_remove("ZANZI_DB")
             .env_remove("ZANZI_DB_READ_REPLICAS")
+            .env("ZANZI_SECRET", "shared secret")
             .args(["serve", "--log-format", "json", "--schema", DRIVE])
             .args(["--db", &url, "--db-read-replica", &replica])
             .args(["--db-read-replica", down])

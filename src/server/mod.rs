@@ -132,12 +132,14 @@ impl AppState {
             reason: e.to_string(),
         };
         settings.check()?;
+        let (store, replicas) = open_store(&settings, &db)?;
+        // Checked once the database is known to be reachable, so that a
+        // wrong URL is reported as such.
         if settings.secret.is_none()
             && matches!(Location::parse(&settings.db), Location::Postgres(_))
         {
             return Err(secret::SecretError::Required { db }.into());
         }
-        let (store, replicas) = open_store(&settings, &db)?;
         let schema = match &settings.schema {
             Some(path) => schema_at(path)?,
             None => {
