@@ -98,6 +98,16 @@ fn the_secret_comes_from_a_file_and_never_shows() {
         "{shown}"
     );
     assert!(shown.contains("<redacted>"), "{shown}");
+    std::fs::write(&file, "").unwrap();
+    let error = s
+        .apply("--secret-file", "secret_file", file.to_str().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("`secret_file`") && error.contains(file.to_str().unwrap()),
+        "{error}"
+    );
+    std::fs::write(&file, "correct horse battery staple\n").unwrap();
 
     // A server logging at debug level, over HTTP requests, says nothing of it.
     let mut server = Command::new(env!("CARGO_BIN_EXE_zanzi"))

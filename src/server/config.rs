@@ -272,6 +272,17 @@ fn parse<T: std::str::FromStr>(
     })
 }
 
+/// The secret in the file `path`, for the setting `key`; an error names
+/// the setting and the path.
+fn secret_file(origin: &str, key: &str, path: &str) -> Result<Secret, ConfigError> {
+    Secret::from_file(path).map_err(|reason| ConfigError::Invalid {
+        origin: origin.to_owned(),
+        key: key.to_owned(),
+        value: path.to_owned(),
+        reason,
+    })
+}
+
 impl Settings {
     /// The cache to run with: `cache_tuples = false` (`--no-cache`) is
     /// `off`, and `auto` becomes the store's default.
@@ -312,11 +323,9 @@ impl Settings {
                 self.max_depth = depth;
             }
             "secret" => self.secret = Some(value.into()),
-            "secret_file" => self.secret = Some(Secret::from_file(origin, key, value)?),
+            "secret_file" => self.secret = Some(secret_file(origin, key, value)?),
             "secret_previous" => self.secret_previous = Some(value.into()),
-            "secret_previous_file" => {
-                self.secret_previous = Some(Secret::from_file(origin, key, value)?)
-            }
+            "secret_previous_file" => self.secret_previous = Some(secret_file(origin, key, value)?),
             "retention_secs" => self.retention = Duration::from_secs(secs(value)?),
             "gc_interval_secs" => self.gc_interval = Duration::from_secs(secs(value)?.max(1)),
             "read_timeout_secs" => self.read_timeout = Duration::from_secs(secs(value)?.max(1)),

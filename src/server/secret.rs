@@ -18,7 +18,6 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use thiserror::Error;
 
-use super::config::ConfigError;
 use crate::store::{StoreError, TupleStore};
 
 /// A token secret; `Debug` never shows it.
@@ -50,23 +49,18 @@ impl Secret {
     }
 
     /// The secret in `path`: the file's content without one trailing
-    /// newline. An unreadable or empty file is an error naming `key` (the
-    /// setting) and the path; the content is never in an error.
-    pub fn from_file(origin: &str, key: &str, path: &str) -> Result<Secret, ConfigError> {
-        let invalid = |reason: String| ConfigError::Invalid {
-            origin: origin.to_owned(),
-            key: key.to_owned(),
-            value: path.to_owned(),
-            reason,
-        };
+    /// newline. An unreadable or empty file is an error saying why (the
+    /// settings add the setting's name and the path); the content is
+    /// never in it.
+    pub fn from_file(path: &str) -> Result<Secret, String> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| invalid(format!("cannot read the secret file: {e}")))?;
+            .map_err(|e| format!("cannot read the secret file: {e}"))?;
         let text = text
             .strip_suffix("\r\n")
             .or_else(|| text.strip_suffix('\n'))
             .unwrap_or(&text);
         if text.is_empty() {
-            return Err(invalid("the secret file is empty".to_owned()));
+            return Err("the secret file is empty".to_owned());
         }
         Ok(Secret(text.to_owned()))
     }
@@ -148,19 +142,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("secret");
         std::fs::write(&path, "hunter2\n\n").unwrap();
-        let read = Secret::from_file("--secret-file", "secret_file", path.to_str().unwrap());
+        let read = Secret::from_file(path.to_str().unwrap());
         assert_eq!(read.unwrap().expose(), b"hunter2\n");
         std::fs::write(&path, "\n").unwrap();
-        let error = Secret::from_file("env", "secret_file", path.to_str().unwrap()).unwrap_err();
-        let text = error.to_string();
-        assert!(
-            text.contains("`secret_file`") && text.contains("empty"),
-            "{text}"
-        );
-        assert!(text.contains(path.to_str().unwrap()), "{text}");
+        let error = Secret::from_file(path.to_str().unwrap()).unwrap_err();
+        assert!(error.contains("empty"), "{error}");
         let missing = dir.path().join("missing");
-        let error = Secret::from_file("env", "secret_file", missing.to_str().unwrap()).unwrap_err();
-        assert!(error.to_string().contains("cannot read"), "{error}");
+        let error = Secret::from_file(missing.to_str().unwrap()).unwrap_err();
+        assert!(error.contains("cannot read"), "{error}");
     }
 
     #[test]
