@@ -808,7 +808,8 @@ fn migrate_status_and_up() {
             "0001_tuples",
             "0002_schema",
             "0003_meta",
-            "0004_live_history"
+            "0004_live_history",
+            "0005_history_chain"
         ])
     );
     assert_eq!(doc["revision"], Value::Null);
@@ -827,7 +828,8 @@ fn migrate_status_and_up() {
             "0001_tuples",
             "0002_schema",
             "0003_meta",
-            "0004_live_history"
+            "0004_live_history",
+            "0005_history_chain"
         ])
     );
     assert_eq!(
@@ -841,7 +843,7 @@ fn migrate_status_and_up() {
         .arg(&f.db)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("is up to date (version 4)"));
+        .stdout(predicate::str::contains("is up to date (version 5)"));
 
     let f = Fixture::drive();
     let doc = json(&f.db, &["migrate", "status"]);
@@ -851,7 +853,8 @@ fn migrate_status_and_up() {
             "0001_tuples",
             "0002_schema",
             "0003_meta",
-            "0004_live_history"
+            "0004_live_history",
+            "0005_history_chain"
         ])
     );
     assert_eq!(doc["pending"], serde_json::json!([]));

@@ -84,7 +84,7 @@ fn same_locally_and_remotely(dir: &Path, db: &Path, server: &Server, args: &[&st
         let mut remote: Value = serde_json::from_str(&remote.1).unwrap();
         assert!(local["revision"].is_u64(), "{local}");
         assert!(
-            remote["snaptoken"].as_str().unwrap().starts_with("zk1_"),
+            remote["snaptoken"].as_str().unwrap().starts_with("zk2_"),
             "{remote}"
         );
         for (doc, key) in [(&mut local, "revision"), (&mut remote, "snaptoken")] {
@@ -184,7 +184,7 @@ fn lookups_through_a_server_print_what_they_print_locally() {
         .args(remote));
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
-    assert!(stderr.contains("more results: --cursor zk1_"), "{stderr}");
+    assert!(stderr.contains("more results: --cursor zk2_"), "{stderr}");
 }
 
 /// An HTTP server that answers `200 ok` to every request, as any web
@@ -310,7 +310,7 @@ fn the_status_endpoint_and_version_name_zanzi() {
     assert!(status["head_snaptoken"]
         .as_str()
         .unwrap()
-        .starts_with("zk1_"));
+        .starts_with("zk2_"));
     // The store id is the database's own: `zanzi migrate status` shows it too.
     let store_id = status["store_id"].as_str().unwrap();
     assert!(!store_id.is_empty());

@@ -120,7 +120,7 @@ async fn bulk_check_answers_each_item_on_its_own_at_one_snapshot() {
         .error
         .contains("`items[3].object.namespace`"));
     let token = answer.checked_at.unwrap().token;
-    assert!(token.starts_with("zk1_"), "{token}");
+    assert!(token.starts_with("zk2_"), "{token}");
 
     // The token names the snapshot: a check at exactly it after a change
     // answers as before.
@@ -271,7 +271,7 @@ async fn explanations_map_the_engine_tree_for_granted_and_denied_checks() {
     let tree = denied.tree.unwrap();
     assert_eq!(tree.outcome, pb::Outcome::Denied as i32);
     assert!(!tree.children.is_empty());
-    assert!(denied.checked_at.unwrap().token.starts_with("zk1_"));
+    assert!(denied.checked_at.unwrap().token.starts_with("zk2_"));
 
     let error = client
         .check_with_explanation(explain_request("d", "viewr", "ann"))
@@ -759,7 +759,7 @@ async fn cli_tuples_write_over_grpc_prints_what_it_prints_over_http() {
     assert_eq!(over_http.0, Some(0), "{over_http:?}");
     assert_eq!(over_grpc.0, Some(0), "{over_grpc:?}");
     assert_eq!(strip(&over_http.1), strip(&over_grpc.1));
-    assert!(over_grpc.1.contains("snaptoken zk1_"), "{}", over_grpc.1);
+    assert!(over_grpc.1.contains("snaptoken zk2_"), "{}", over_grpc.1);
     let listed = zanzi(args(&[
         "tuples",
         "export",

@@ -188,7 +188,7 @@ async fn grpc_write_checks_preconditions_and_names_the_failing_one() {
         .unwrap()
         .into_inner();
     let token = written.written_at.unwrap().token;
-    assert!(token.starts_with("zk1_"), "{token}");
+    assert!(token.starts_with("zk2_"), "{token}");
     let before = live(&server);
     let head = server.store().head_revision().unwrap();
 

@@ -42,7 +42,14 @@ fn request(since: &str, filters: Vec<pb::TupleFilter>) -> pb::WatchRequest {
 }
 
 fn revision(server: &GrpcServer, token: &str) -> u64 {
-    server.running.state.tokens.parse_snapshot(token).unwrap().0
+    server
+        .running
+        .state
+        .tokens
+        .parse_snapshot(token)
+        .unwrap()
+        .revision
+        .0
 }
 
 /// Writes through the REST write API (one transaction): `(action, tuple)`
@@ -267,7 +274,7 @@ async fn bad_tokens_and_unknown_filter_names_are_refused_naming_the_field() {
     }
     // A valid token of another store (another secret's, too).
     let other = zanzi::server::zookie::TokenKeys::new(b"other", "00112233445566778899aabbccddeeff")
-        .snapshot(Revision(1));
+        .snapshot(Revision(1), [0; 16]);
     let error = watch.watch(request(&other, vec![])).await.unwrap_err();
     assert_eq!(field(&error).as_deref(), Some("since"), "{error:?}");
     // Above the head.
@@ -600,7 +607,7 @@ async fn shutdown_ends_open_streams_and_does_not_hang() {
     };
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
     let resume = &status.get_details_error_info().unwrap().metadata["changes_through"];
-    assert_eq!(state.tokens.parse_snapshot(resume).unwrap().0, r);
+    assert_eq!(state.tokens.parse_snapshot(resume).unwrap().revision.0, r);
     // The REST stream's last line says so too.
     let text = rest.text().await.unwrap();
     let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();

@@ -106,7 +106,7 @@ fn sqlite_goes_down_and_up_again() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("zanzi.db");
     let db = db.to_str().unwrap();
-    down_and_up_again(db, 4);
+    down_and_up_again(db, zanzi::store::sqlite::migrations::LATEST_VERSION.into());
 
     // Down step by step to the first layout and up again keeps every
     // tuple and its history (0004 moves the rows back into one table).

@@ -391,10 +391,10 @@ fn a_server_with_a_full_cache_mirrors_postgres() {
             .unwrap()
     };
     let granted = other.write(std::slice::from_ref(&question), &[]).unwrap();
-    assert!(check(Consistency::AtLeastAsFresh(granted)));
+    assert!(check(Consistency::AtLeastAsFresh(granted.into())));
     let revoked = other.write(&[], std::slice::from_ref(&question)).unwrap();
-    assert!(!check(Consistency::AtLeastAsFresh(revoked)));
-    assert!(check(Consistency::AtExactSnapshot(granted)));
+    assert!(!check(Consistency::AtLeastAsFresh(revoked.into())));
+    assert!(check(Consistency::AtExactSnapshot(granted.into())));
     let started = Instant::now();
     while state.store.local_head().unwrap() < revoked {
         assert!(

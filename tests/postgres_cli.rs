@@ -105,7 +105,9 @@ fn replicas_on_one_postgres_database_share_snapshot_tokens() {
     let revision = write_validated(first.store.as_ref(), &first.schema(), &[grant], &[]).unwrap();
     let token = first.snaptoken(revision);
 
-    let at = second.tokens.parse_snapshot(&token).unwrap();
+    let parsed = second.tokens.parse_snapshot(&token).unwrap();
+    second.check_history(&parsed).unwrap();
+    let at = parsed.revision;
     assert_eq!(at, revision);
     let question: Tuple = "document:readme#view@user:carol".parse().unwrap();
     let schema = second.schema();

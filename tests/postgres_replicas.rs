@@ -129,8 +129,8 @@ fn reads_at_a_revision_the_standby_has_replayed_are_served_by_it() {
     r.standby.wait_replayed(&r.primary);
 
     for consistency in [
-        Consistency::AtLeastAsFresh(rev),
-        Consistency::AtExactSnapshot(rev),
+        Consistency::AtLeastAsFresh(rev.into()),
+        Consistency::AtExactSnapshot(rev.into()),
         Consistency::MinimizeLatency,
     ] {
         let before = r.counts();
@@ -169,12 +169,12 @@ fn a_lagging_standby_never_answers_for_a_revision_it_has_not_replayed() {
     let before = r.counts();
     let (bob, at) = r.check(
         "document:readme#view@user:bob",
-        Consistency::AtLeastAsFresh(written),
+        Consistency::AtLeastAsFresh(written.into()),
     );
     assert!(bob && at >= written, "the write is seen at its token");
     for consistency in [
-        Consistency::AtLeastAsFresh(revoked),
-        Consistency::AtExactSnapshot(revoked),
+        Consistency::AtLeastAsFresh(revoked.into()),
+        Consistency::AtExactSnapshot(revoked.into()),
         Consistency::FullyConsistent,
     ] {
         let (alice, at) = r.check("document:readme#view@user:alice", consistency.clone());
@@ -198,7 +198,7 @@ fn a_lagging_standby_never_answers_for_a_revision_it_has_not_replayed() {
     let before = r.counts();
     let (alice, _) = r.check(
         "document:readme#view@user:alice",
-        Consistency::AtLeastAsFresh(revoked),
+        Consistency::AtLeastAsFresh(revoked.into()),
     );
     assert!(!alice);
     assert!(only(before, r.counts(), "replica"), "{:?}", r.counts());
@@ -214,15 +214,15 @@ fn with_the_cache_a_lagging_standby_still_never_answers_for_a_revision_it_has_no
     // Cached at the grant.
     let (alice, _) = r.check(
         "document:readme#view@user:alice",
-        Consistency::AtLeastAsFresh(granted),
+        Consistency::AtLeastAsFresh(granted.into()),
     );
     assert!(alice);
     r.standby.pause_replay();
 
     let revoked = r.write(&[], &["document:readme#viewer@user:alice"]);
     for consistency in [
-        Consistency::AtLeastAsFresh(revoked),
-        Consistency::AtExactSnapshot(revoked),
+        Consistency::AtLeastAsFresh(revoked.into()),
+        Consistency::AtExactSnapshot(revoked.into()),
         Consistency::FullyConsistent,
     ] {
         let (alice, at) = r.check("document:readme#view@user:alice", consistency.clone());
@@ -235,7 +235,7 @@ fn with_the_cache_a_lagging_standby_still_never_answers_for_a_revision_it_has_no
     assert_eq!(alice, at < revoked, "minimize_latency at {at}");
     let (alice, _) = r.check(
         "document:readme#view@user:alice",
-        Consistency::AtExactSnapshot(granted),
+        Consistency::AtExactSnapshot(granted.into()),
     );
     assert!(alice, "at revision {granted} alice could view");
     r.standby.resume_replay();
@@ -250,8 +250,8 @@ fn a_stopped_standby_sends_reads_to_the_primary_until_it_is_back() {
 
     let before = r.counts();
     for consistency in [
-        Consistency::AtLeastAsFresh(rev),
-        Consistency::AtExactSnapshot(rev),
+        Consistency::AtLeastAsFresh(rev.into()),
+        Consistency::AtExactSnapshot(rev.into()),
         Consistency::MinimizeLatency,
         Consistency::FullyConsistent,
     ] {
@@ -268,7 +268,7 @@ fn a_stopped_standby_sends_reads_to_the_primary_until_it_is_back() {
     let before = r.counts();
     let (allowed, _) = r.check(
         "document:readme#view@user:alice",
-        Consistency::AtLeastAsFresh(rev),
+        Consistency::AtLeastAsFresh(rev.into()),
     );
     assert!(allowed);
     assert!(only(before, r.counts(), "replica"), "{:?}", r.counts());
@@ -394,6 +394,7 @@ fn zanzi_serve_with_a_paused_read_replica_answers_at_the_write_token() {
         Command::new(env!("CARGO_BIN_EXE_zanzi"))
             .env_remove("ZANZI_DB")
             .env_remove("ZANZI_DB_READ_REPLICAS")
+            .env("ZANZI_SECRET", "shared secret")
             .args(["serve", "--log-format", "json", "--schema", DRIVE])
             .args(["--db", &url, "--db-read-replica", &replica])
             .args(["--db-read-replica", down])

@@ -37,6 +37,7 @@ async fn a_pushed_schema_reaches_a_running_server_and_the_history() {
             AppState::open(Settings {
                 db: url.clone(),
                 schema: Some(DRIVE.into()),
+                secret: Some("shared secret".into()),
                 read_port: 0,
                 write_port: 0,
                 metrics_port: 0,

@@ -267,7 +267,8 @@ impl Sandbox {
                 ),
             )
             .env("HOME", self.dir.path())
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            .env_remove("XDG_CONFIG_HOME");
         for (name, _) in std::env::vars() {
             if name.starts_with("ZANZI_") {
                 command.env_remove(&name);
@@ -276,18 +277,27 @@ impl Sandbox {
         command
     }
 
-    /// Waits until the server on the default port is ready.
-    fn wait_ready(&self, line: usize) {
+    /// Waits until the server on the default port is ready; if it is not,
+    /// stops `server` and fails with what it printed.
+    fn wait_ready(&self, line: usize, server: &mut Child) {
         let status = self
             .shell("zanzi status --block --timeout 60")
             .output()
             .unwrap();
-        assert!(
-            status.status.success(),
-            "README line {line}: the server did not become ready: {}{}",
-            String::from_utf8_lossy(&status.stdout),
-            String::from_utf8_lossy(&status.stderr)
-        );
+        if !status.status.success() {
+            stop(server);
+            let mut printed = String::new();
+            if let Some(stderr) = server.stderr.as_mut() {
+                use std::io::Read as _;
+                let _ = stderr.read_to_string(&mut printed);
+            }
+            panic!(
+                "README line {line}: the server did not become ready: {}{}\nthe server \
+                 printed:\n{printed}",
+                String::from_utf8_lossy(&status.stdout),
+                String::from_utf8_lossy(&status.stderr)
+            );
+        }
     }
 
     fn run(&mut self, command: &ShellCommand, postgres: &dyn Fn() -> String) {
@@ -299,10 +309,18 @@ impl Sandbox {
         let line = command.line;
         let serves = text.split_whitespace().any(|w| w == "serve");
         if command.background || serves {
+            // What a server in the background prints goes to a file (a pipe
+            // nobody reads would fill and stall it).
+            let stderr = if command.background {
+                let log = self.dir.path().join(format!(".line-{line}.log"));
+                Stdio::from(std::fs::File::create(log).unwrap())
+            } else {
+                Stdio::piped()
+            };
             let child = self
                 .shell(&format!("exec {text}"))
                 .stdout(Stdio::null())
-                .stderr(Stdio::piped())
+                .stderr(stderr)
                 .spawn()
                 .unwrap();
             if command.background {
@@ -311,7 +329,7 @@ impl Sandbox {
             }
             // A server in the foreground: up, ready, then stopped.
             let mut child = child;
-            self.wait_ready(line);
+            self.wait_ready(line, &mut child);
             stop(&mut child);
             let output = child.wait_with_output().unwrap();
             assert!(

@@ -174,7 +174,7 @@ async fn keto_endpoints_behave_like_keto() {
     for key in ["namespace", "object", "relation", "subject_id"] {
         assert_eq!(created[key], body[key]);
     }
-    assert!(created["snaptoken"].as_str().unwrap().starts_with("zk1_"));
+    assert!(created["snaptoken"].as_str().unwrap().starts_with("zk2_"));
     assert_eq!(s.put(body.clone()).await.0, StatusCode::CREATED);
     let (_, list) = s
         .get(s.read("/relation-tuples?namespace=document&object=readme"))
@@ -342,7 +342,7 @@ async fn keto_endpoints_behave_like_keto() {
         if token.is_empty() {
             break;
         }
-        assert!(token.starts_with("pt1_"));
+        assert!(token.starts_with("pt2_"));
     }
     assert_eq!(pages, 3);
     seen.sort();
@@ -377,7 +377,7 @@ async fn keto_endpoints_behave_like_keto() {
     assert!(r.headers()["x-zanzi-snaptoken"]
         .to_str()
         .unwrap()
-        .starts_with("zk1_"));
+        .starts_with("zk2_"));
     let (_, list) = s
         .get(s.read("/relation-tuples?namespace=folder&object=big"))
         .await;
@@ -902,7 +902,7 @@ async fn zanzi_endpoints_lookups_explain_schema_syntax_metrics() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{expanded}");
-    assert!(expanded["snaptoken"].as_str().unwrap().starts_with("zk1_"));
+    assert!(expanded["snaptoken"].as_str().unwrap().starts_with("zk2_"));
     let tree: zanzi::engine::ExpandTree = serde_json::from_value(expanded["tree"].clone()).unwrap();
     let head = s.store().head_revision().unwrap();
     let local = zanzi::engine::Engine::new(&schema(), s.store())

@@ -126,7 +126,7 @@ fn serve_reads_its_settings_logs_json_and_stops_on_sigterm() {
     let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(report["result"], "denied");
     assert_eq!(report["allowed"], false);
-    assert!(report["snaptoken"].as_str().unwrap().starts_with("zk1_"));
+    assert!(report["snaptoken"].as_str().unwrap().starts_with("zk2_"));
     let denied = zanzi()
         .args(["check", "--remote", &remote, "doc:a#view@user:bob"])
         .output()

@@ -1008,6 +1008,61 @@ fn compare_and_set_has_one_winner(store: &dyn Store) {
     assert_eq!(holders.items.len(), 1, "{:?}", holders.items);
 }
 
+/// The history chain of every revision follows from the writes alone
+/// (what each really changed), the same on every store; a revision not
+/// yet committed has none.
+fn history_chains_follow_the_writes(store: &dyn Store) {
+    use zanzi::store::history::{genesis, next};
+    let (alice, bob, carol) = (
+        t("doc:a#viewer@user:alice"),
+        t("doc:a#viewer@user:bob"),
+        t("doc:b#viewer@group:g#member"),
+    );
+    let chain = |at: Revision| store.history_chain(at).unwrap();
+    assert_eq!(chain(Revision(0)), Some(genesis()));
+    let r1 = store.write(&[alice.clone(), bob.clone()], &[]).unwrap();
+    let c1 = next(&genesis(), r1, &[], &[bob.clone(), alice.clone()]);
+    assert_eq!(chain(r1), Some(c1));
+    // Alice is live already and nobody was never stored: only Bob counts.
+    let r2 = store
+        .write(
+            std::slice::from_ref(&alice),
+            &[bob.clone(), t("doc:a#viewer@user:nobody")],
+        )
+        .unwrap();
+    let c2 = next(&c1, r2, std::slice::from_ref(&bob), &[]);
+    assert_eq!(chain(r2), Some(c2));
+    let r3 = store
+        .delete_matching(&TupleFilter {
+            namespace: Some("doc".into()),
+            ..TupleFilter::default()
+        })
+        .unwrap();
+    let c3 = next(&c2, r3, std::slice::from_ref(&alice), &[]);
+    assert_eq!(chain(r3), Some(c3));
+    let report = store.import(&[carol.clone(), bob.clone()], 1).unwrap();
+    let mut previous = c3;
+    for (revision, tuple) in report.revisions.iter().zip([&carol, &bob]) {
+        previous = next(&previous, *revision, &[], std::slice::from_ref(tuple));
+        assert_eq!(chain(*revision), Some(previous));
+    }
+    let head = store.head_revision().unwrap();
+    assert_eq!(chain(Revision(head.0 + 1)), None);
+    // Another history at the same revision has another chain.
+    assert_ne!(
+        chain(r2),
+        Some(next(&c1, r2, &[], std::slice::from_ref(&bob)))
+    );
+}
+
+/// The secret's fingerprint is kept with the data.
+fn keeps_the_secret_fingerprint(store: &dyn Store) {
+    assert_eq!(store.secret_fingerprint().unwrap(), None);
+    store.set_secret_fingerprint("00ff").unwrap();
+    store.set_secret_fingerprint("0123").unwrap();
+    assert_eq!(store.secret_fingerprint().unwrap().as_deref(), Some("0123"));
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -1065,7 +1120,38 @@ conformance!(
     preconditions_match_by_partial_fields,
     preconditions_see_only_live_tuples,
     compare_and_set_has_one_winner,
+    history_chains_follow_the_writes,
+    keeps_the_secret_fingerprint,
 );
+
+/// A database written before revisions kept their chain: its head at the
+/// upgrade is seeded from the store id and the head, the revisions before
+/// it have none, and writes chain on from the seed.
+#[test]
+fn sqlite_seeds_the_chain_of_an_older_database_at_its_head() {
+    use zanzi::store::history::{next, seed};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let id = {
+        let store = SqliteStore::open(&path).unwrap();
+        store.write(&[t("doc:1#viewer@user:alice")], &[]).unwrap();
+        store.write(&[t("doc:1#viewer@user:bob")], &[]).unwrap();
+        store.store_id().unwrap()
+    };
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE revisions SET chain = NULL", [])
+        .unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    let seeded = seed(&id, Revision(2));
+    assert_eq!(store.history_chain(Revision(2)).unwrap(), Some(seeded));
+    assert_eq!(store.history_chain(Revision(1)).unwrap(), None);
+    let r3 = store.write(&[], &[t("doc:1#viewer@user:bob")]).unwrap();
+    let c3 = next(&seeded, r3, &[t("doc:1#viewer@user:bob")], &[]);
+    assert_eq!(store.history_chain(r3).unwrap(), Some(c3));
+    // The seed is kept now that the head moved on.
+    assert_eq!(store.history_chain(Revision(2)).unwrap(), Some(seeded));
+}
 
 #[test]
 fn sqlite_persists_and_reports_migrations() {
@@ -1359,7 +1445,7 @@ fn a_version_3_database_migrates_to_live_and_history() {
         .unwrap();
     }
     let before = zanzi::store::sqlite::migration_status(&path).unwrap();
-    assert_eq!((before.current, before.pending.len()), (3, 1));
+    assert_eq!((before.current, before.pending.len()), (3, 2));
     assert!(matches!(
         SqliteStore::open_existing(&path),
         Err(StoreError::NeedsMigration { found: 3, .. })
@@ -1367,7 +1453,7 @@ fn a_version_3_database_migrates_to_live_and_history() {
 
     let store = SqliteStore::open(&path).unwrap();
     let status = store.migration_status().unwrap();
-    assert_eq!(status.current, 4);
+    assert_eq!(status.current, 5);
     assert_eq!(status.current, status.latest);
     assert_eq!(
         status.applied,
@@ -1375,7 +1461,8 @@ fn a_version_3_database_migrates_to_live_and_history() {
             "0001_tuples",
             "0002_schema",
             "0003_meta",
-            "0004_live_history"
+            "0004_live_history",
+            "0005_history_chain"
         ]
     );
     assert!(status.pending.is_empty());

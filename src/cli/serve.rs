@@ -103,6 +103,11 @@ pub struct ServeArgs {
     /// The private key (PEM) of `--tls-cert`.
     #[arg(long, value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
+    /// A file holding the secret that signs snapshot and page tokens
+    /// (required on PostgreSQL; there is no flag for the secret itself,
+    /// which process listings would show).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -164,6 +169,10 @@ impl ServeArgs {
             (
                 "tls_key",
                 self.tls_key.as_ref().map(|p| p.display().to_string()),
+            ),
+            (
+                "secret_file",
+                self.secret_file.as_ref().map(|p| p.display().to_string()),
             ),
         ];
         for (key, value) in flags {

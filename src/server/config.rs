@@ -15,6 +15,7 @@ use thiserror::Error;
 use yaml_rust2::{Yaml, YamlLoader};
 
 use super::auth::ApiKey;
+use super::secret::Secret;
 
 /// Every setting, as written in the config file (and, upper-cased with a
 /// `ZANZI_` prefix, in the environment).
@@ -28,6 +29,9 @@ pub const KEYS: &[&str] = &[
     "syntax_port",
     "max_depth",
     "secret",
+    "secret_file",
+    "secret_previous",
+    "secret_previous_file",
     "retention_secs",
     "gc_interval_secs",
     "read_timeout_secs",
@@ -203,8 +207,13 @@ pub struct Settings {
     pub metrics_port: u16,
     pub syntax_port: u16,
     pub max_depth: u32,
-    /// The HMAC key of snapshot and page tokens; random per process when unset.
-    pub secret: Option<String>,
+    /// The HMAC key of snapshot and page tokens (`secret` or
+    /// `secret_file`); random per process when unset, which only a server
+    /// alone on its database may do (see [`super::secret`]).
+    pub secret: Option<Secret>,
+    /// A secret whose tokens are accepted too, while servers move from it
+    /// to `secret` (`secret_previous` or `secret_previous_file`).
+    pub secret_previous: Option<Secret>,
     /// How long old tuple versions stay readable through snapshot tokens.
     pub retention: Duration,
     pub gc_interval: Duration,
@@ -300,6 +309,7 @@ impl Default for Settings {
             syntax_port: 4469,
             max_depth: crate::engine::DEFAULT_MAX_DEPTH,
             secret: None,
+            secret_previous: None,
             retention: Duration::from_secs(3600),
             gc_interval: Duration::from_secs(60),
             read_timeout: Duration::from_secs(30),
@@ -416,6 +426,17 @@ fn parse<T: std::str::FromStr>(
     })
 }
 
+/// The secret in the file `path`, for the setting `key`; an error names
+/// the setting and the path.
+fn secret_file(origin: &str, key: &str, path: &str) -> Result<Secret, ConfigError> {
+    Secret::from_file(path).map_err(|reason| ConfigError::Invalid {
+        origin: origin.to_owned(),
+        key: key.to_owned(),
+        value: path.to_owned(),
+        reason,
+    })
+}
+
 impl Settings {
     /// The cache to run with: `cache_tuples = false` (`--no-cache`) is
     /// `off`, and `auto` becomes the store's default.
@@ -466,7 +487,10 @@ impl Settings {
                 }
                 self.max_depth = depth;
             }
-            "secret" => self.secret = Some(value.to_owned()),
+            "secret" => self.secret = Some(value.into()),
+            "secret_file" => self.secret = Some(secret_file(origin, key, value)?),
+            "secret_previous" => self.secret_previous = Some(value.into()),
+            "secret_previous_file" => self.secret_previous = Some(secret_file(origin, key, value)?),
             "retention_secs" => self.retention = Duration::from_secs(secs(value)?),
             "gc_interval_secs" => self.gc_interval = Duration::from_secs(secs(value)?.max(1)),
             "read_timeout_secs" => self.read_timeout = Duration::from_secs(secs(value)?.max(1)),

@@ -30,6 +30,7 @@
 use std::time::Duration;
 
 use super::errors::ApiError;
+use super::zookie::SnapshotToken;
 use super::AppState;
 use crate::api::keto::subjects::{at_field, FIELD};
 use crate::store::Revision;
@@ -42,8 +43,8 @@ pub const REPLICA_MAX_AGE: Duration = Duration::from_secs(1);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Consistency {
     MinimizeLatency,
-    AtLeastAsFresh(Revision),
-    AtExactSnapshot(Revision),
+    AtLeastAsFresh(SnapshotToken),
+    AtExactSnapshot(SnapshotToken),
     FullyConsistent,
 }
 
@@ -56,7 +57,7 @@ impl Consistency {
         consistency: Option<&str>,
         snaptoken: Option<&str>,
     ) -> Result<Consistency, ApiError> {
-        let token = |name: &str| -> Result<Revision, ApiError> {
+        let token = |name: &str| -> Result<SnapshotToken, ApiError> {
             let token = snaptoken.filter(|t| !t.is_empty()).ok_or_else(|| {
                 ApiError::bad_request(
                     "missing_snaptoken",
@@ -85,8 +86,13 @@ impl Consistency {
         }
     }
 
-    /// The revision to read at. Blocking: may ask the store for its head.
+    /// The revision to read at. Blocking: may ask the store for its head,
+    /// and for the history chain of a token's revision (a token of another
+    /// history of this store is refused: see `history.rs`).
     pub fn resolve(&self, state: &AppState) -> Result<Revision, ApiError> {
+        if let Consistency::AtLeastAsFresh(token) | Consistency::AtExactSnapshot(token) = self {
+            state.check_history(token).map_err(at_field("snaptoken"))?;
+        }
         let known = state.known_head();
         if let Some(revision) = self.on_replica(state) {
             return Ok(revision);
@@ -94,14 +100,16 @@ impl Consistency {
         let revision = match *self {
             Consistency::MinimizeLatency => known,
             Consistency::FullyConsistent => state.refresh_head()?,
-            Consistency::AtLeastAsFresh(token) => {
+            Consistency::AtLeastAsFresh(SnapshotToken {
+                revision: token, ..
+            }) => {
                 if token > known {
                     state.refresh_head()?.max(token)
                 } else {
                     known
                 }
             }
-            Consistency::AtExactSnapshot(token) => token,
+            Consistency::AtExactSnapshot(token) => token.revision,
         };
         let horizon = state.horizon();
         if revision < horizon {
@@ -126,7 +134,9 @@ impl Consistency {
             Consistency::MinimizeLatency => replicas
                 .newest_replayed(REPLICA_MAX_AGE)
                 .filter(|revision| *revision >= horizon),
-            Consistency::AtLeastAsFresh(token) if token >= horizon => {
+            Consistency::AtLeastAsFresh(SnapshotToken {
+                revision: token, ..
+            }) if token >= horizon => {
                 if !replicas.has_replayed(token) {
                     return None;
                 }
@@ -135,7 +145,7 @@ impl Consistency {
             }
             Consistency::AtExactSnapshot(token) => {
                 // Only so that the store knows whether a replica has it.
-                replicas.has_replayed(token);
+                replicas.has_replayed(token.revision);
                 None
             }
             Consistency::AtLeastAsFresh(_) | Consistency::FullyConsistent => None,

@@ -21,11 +21,13 @@ pub mod config;
 pub mod consistency;
 pub mod errors;
 pub mod grpc;
+pub mod history;
 pub mod keto;
 pub mod limits;
 pub mod metrics;
 pub mod native;
 pub mod openapi;
+pub mod secret;
 pub mod telemetry;
 pub mod tls;
 pub mod watch;
@@ -83,6 +85,8 @@ pub enum ServeError {
     InvalidTuples { count: usize, listing: Vec<String> },
     #[error(transparent)]
     Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Secret(#[from] secret::SecretError),
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: String, reason: String },
     #[error(transparent)]
@@ -98,6 +102,8 @@ pub struct AppState {
     schema: std::sync::RwLock<Arc<Schema>>,
     pub store: Arc<dyn Store>,
     pub tokens: TokenKeys,
+    /// The history tags of recent revisions (`history.rs`).
+    histories: history::HistoryCache,
     pub settings: Settings,
     /// The credentials requests must present (none: open).
     pub auth: auth::Authenticator,
@@ -139,6 +145,13 @@ impl AppState {
         };
         settings.check()?;
         let (store, replicas) = open_store(&settings, &db)?;
+        // Checked once the database is known to be reachable, so that a
+        // wrong URL is reported as such.
+        if settings.secret.is_none()
+            && matches!(Location::parse(&settings.db), Location::Postgres(_))
+        {
+            return Err(secret::SecretError::Required { db }.into());
+        }
         let schema = match &settings.schema {
             Some(path) => schema_at(path)?,
             None => {
@@ -184,7 +197,11 @@ impl AppState {
             })?;
         }
         let secret = match &settings.secret {
-            Some(secret) => secret.as_bytes().to_vec(),
+            Some(secret) => {
+                let previous = settings.secret_previous.as_ref();
+                secret::check_fingerprint(store.as_ref(), &store_id, secret, previous)?;
+                secret.expose().to_vec()
+            }
             None => {
                 tracing::warn!(
                     "no `secret` configured: snapshot and page tokens are signed with a random key \
@@ -195,9 +212,14 @@ impl AppState {
         };
         let memory_reads = store.reads_from_memory();
         let auth = auth::Authenticator::from_settings(&settings)?;
+        let mut tokens = TokenKeys::new(&secret, &store_id);
+        if let Some(previous) = &settings.secret_previous {
+            tokens = tokens.accepting(previous.expose());
+        }
         Ok(AppState {
             auth,
-            tokens: TokenKeys::new(&secret, &store_id),
+            tokens,
+            histories: history::HistoryCache::default(),
             schema: std::sync::RwLock::new(Arc::new(schema)),
             store,
             head: AtomicU64::new(head.0),
@@ -259,8 +281,10 @@ impl AppState {
         Revision(self.horizon.load(Ordering::Acquire))
     }
 
+    /// The snapshot token of `revision`, naming its history (blocking the
+    /// first time a revision is seen: see `history.rs`).
     pub fn snaptoken(&self, revision: Revision) -> String {
-        self.tokens.snapshot(revision)
+        self.tokens.snapshot(revision, self.history_of(revision))
     }
 
     /// The `next_page_token` of a page read at `revision` for the query
@@ -275,6 +299,7 @@ impl AppState {
             .map(|cursor| {
                 self.tokens.page(&zookie::PageToken {
                     revision,
+                    history: Some(self.history_of(revision)),
                     query_hash,
                     cursor,
                 })
@@ -1054,7 +1079,10 @@ async fn follow_loop(state: Arc<AppState>, mut stop: tokio::sync::watch::Receive
             last_schema_check = Instant::now();
         }
         let result = blocking(&state, move |s| {
-            s.saw(s.store.local_head()?);
+            let head = s.store.local_head()?;
+            s.saw(head);
+            // Tokens of other servers' writes are checked from memory.
+            s.remember_history(head);
             if !check_schema {
                 return Ok(());
             }

@@ -118,7 +118,7 @@ pub(crate) fn page_start(
                 ));
             }
             Ok((
-                Consistency::AtExactSnapshot(page.revision).resolve(s)?,
+                Consistency::AtExactSnapshot(page.snapshot()).resolve(s)?,
                 Some(page.cursor),
             ))
         }

@@ -335,6 +335,11 @@ pub async fn open(
         None => None,
     };
     let after = blocking(state, move |s| {
+        if let Some(token) = &since {
+            s.check_history(token)
+                .map_err(|e| e.with_detail("field", "since"))?;
+        }
+        let since = since.map(|token| token.revision);
         for filter in &filters {
             filter.check(&s.schema)?;
         }
@@ -464,6 +469,11 @@ impl Feed {
     /// consumer may stall: a consumer catching up from an old token reads
     /// as fast as it can and is never cut off; one that stops reading is.
     fn send(&self, mut batch: WatchBatch) -> Sent {
+        // The tokens of the batch are signed on the event loop, from memory.
+        for change in &batch.changes {
+            self.state.remember_history(change.revision);
+        }
+        self.state.remember_history(batch.through);
         let stalled_since = Instant::now();
         loop {
             match self.tx.try_send(batch) {

@@ -129,6 +129,18 @@ impl<D: Mirrorable> TupleStore for CachedStore<D> {
         self.durable.store_id()
     }
 
+    fn history_chain(&self, at: Revision) -> Result<Option<super::history::Chain>, StoreError> {
+        self.durable.history_chain(at)
+    }
+
+    fn secret_fingerprint(&self) -> Result<Option<String>, StoreError> {
+        self.durable.secret_fingerprint()
+    }
+
+    fn set_secret_fingerprint(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.durable.set_secret_fingerprint(fingerprint)
+    }
+
     fn reads_from_memory(&self) -> bool {
         true
     }

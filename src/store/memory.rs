@@ -22,6 +22,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
+use super::history::{self, Chain};
 use super::paging::PageBuilder;
 use super::revision::{ensure_not_collected, ensure_readable};
 use super::{
@@ -73,6 +74,12 @@ struct Inner {
     next_seq: u64,
     /// A random id, bound into snapshot tokens.
     id: String,
+    /// The history chain of each revision from 0, for the revisions this
+    /// store committed itself (a mirror keeps none: its durable store has
+    /// them).
+    chains: Vec<Chain>,
+    /// The token secret's fingerprint (see [`TupleStore::secret_fingerprint`]).
+    fingerprint: Option<String>,
     versions: Vec<Version>,
     /// Live tuple → its version.
     live: Map<Tuple, usize>,
@@ -89,6 +96,8 @@ impl Default for Inner {
             horizon: 0,
             next_seq: 0,
             id: super::random_id(),
+            chains: vec![history::genesis()],
+            fingerprint: None,
             versions: Vec::new(),
             live: Map::default(),
             forward: Map::default(),
@@ -98,9 +107,11 @@ impl Default for Inner {
 }
 
 impl Inner {
-    fn insert(&mut self, tuple: &Tuple, rev: u64) {
+    /// Inserts `tuple` at `rev` unless it is live; returns whether it was
+    /// inserted.
+    fn insert(&mut self, tuple: &Tuple, rev: u64) -> bool {
         if self.live.contains_key(tuple) {
-            return;
+            return false;
         }
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -110,6 +121,7 @@ impl Inner {
             created: rev,
             deleted: None,
         });
+        true
     }
 
     /// Appends a version and indexes it.
@@ -145,6 +157,8 @@ impl Inner {
             horizon: self.horizon.max(before),
             next_seq: self.next_seq,
             id: self.id.clone(),
+            chains: self.chains.clone(),
+            fingerprint: self.fingerprint.clone(),
             versions: Vec::with_capacity(self.versions.len()),
             live: Map::with_capacity_and_hasher(self.live.len(), Default::default()),
             forward: Map::default(),
@@ -163,11 +177,16 @@ impl Inner {
         fresh
     }
 
-    fn delete(&mut self, tuple: &Tuple, rev: u64) {
-        if let Some(index) = self.live.remove(tuple) {
-            if let Some(version) = self.versions.get_mut(index) {
-                version.deleted = Some(rev);
+    /// Deletes `tuple` at `rev` if it is live; returns whether it was.
+    fn delete(&mut self, tuple: &Tuple, rev: u64) -> bool {
+        match self.live.remove(tuple) {
+            Some(index) => {
+                if let Some(version) = self.versions.get_mut(index) {
+                    version.deleted = Some(rev);
+                }
+                true
             }
+            None => false,
         }
     }
 
@@ -256,7 +275,7 @@ impl MemoryStore {
             match change.kind {
                 ChangeKind::Delete => inner.delete(&change.tuple, change.revision.0),
                 ChangeKind::Insert => inner.insert(&change.tuple, change.revision.0),
-            }
+            };
         }
         inner.head = head.max(batch.through.0);
         Ok(Revision(inner.head))
@@ -283,16 +302,18 @@ impl MemoryStore {
         changes: &ChangeSet<'_>,
     ) -> Result<Revision, StoreError> {
         let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
-        Ok(inner.apply(rev, changes))
+        Ok(inner.apply(rev, changes, false))
     }
 }
 
 impl Inner {
     /// The writes of `changes` (not its preconditions), at `rev` as
-    /// [`MemoryStore::apply_at`] takes it.
-    fn apply(&mut self, rev: Option<Revision>, changes: &ChangeSet<'_>) -> Revision {
+    /// [`MemoryStore::apply_at`] takes it; with `chain`, also the new
+    /// revision's history chain (a store's own writes, not a mirror's).
+    fn apply(&mut self, rev: Option<Revision>, changes: &ChangeSet<'_>, chain: bool) -> Revision {
         let kept: HashSet<&Tuple> = changes.inserts.iter().collect();
         let rev = rev.map_or(self.head + 1, |r| r.0.max(self.head + 1));
+        let mut deleted = Vec::new();
         if let Some(filter) = changes.delete_matching {
             let doomed: Vec<Tuple> = self
                 .live
@@ -300,15 +321,28 @@ impl Inner {
                 .filter(|t| filter.matches(t))
                 .cloned()
                 .collect();
-            for tuple in &doomed {
-                self.delete(tuple, rev);
+            for tuple in doomed {
+                if self.delete(&tuple, rev) {
+                    deleted.push(tuple);
+                }
             }
         }
         for tuple in changes.deletes.iter().filter(|t| !kept.contains(t)) {
-            self.delete(tuple, rev);
+            if self.delete(tuple, rev) && chain {
+                deleted.push(tuple.clone());
+            }
         }
+        let mut inserted = Vec::new();
         for tuple in changes.inserts {
-            self.insert(tuple, rev);
+            if self.insert(tuple, rev) && chain {
+                inserted.push(tuple.clone());
+            }
+        }
+        if chain && self.chains.len() as u64 == rev {
+            if let Some(previous) = self.chains.last() {
+                let next = history::next(previous, Revision(rev), &deleted, &inserted);
+                self.chains.push(next);
+            }
         }
         self.head = rev;
         Revision(rev)
@@ -361,6 +395,7 @@ impl MirrorBuilder {
         MirrorBuilder {
             inner: Inner {
                 id,
+                chains: Vec::new(),
                 ..Inner::default()
             },
         }
@@ -430,7 +465,23 @@ impl TupleStore for MemoryStore {
         check_all(changes.deletes)?;
         let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
         check_preconditions(changes.preconditions, |filter| Ok(inner.any_live(filter)))?;
-        Ok(inner.apply(None, changes))
+        Ok(inner.apply(None, changes, true))
+    }
+
+    fn history_chain(&self, at: Revision) -> Result<Option<Chain>, StoreError> {
+        let inner = self.read()?;
+        let index = usize::try_from(at.0).ok();
+        Ok(index.and_then(|i| inner.chains.get(i)).copied())
+    }
+
+    fn secret_fingerprint(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.read()?.fingerprint.clone())
+    }
+
+    fn set_secret_fingerprint(&self, fingerprint: &str) -> Result<(), StoreError> {
+        let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
+        inner.fingerprint = Some(fingerprint.to_owned());
+        Ok(())
     }
 
     fn changes_since(&self, after: Revision, limit: usize) -> Result<ChangeBatch, StoreError> {

@@ -244,6 +244,18 @@ impl<D: Mirrorable + 'static> TupleStore for MirrorStore<D> {
         self.shared.durable.store_id()
     }
 
+    fn history_chain(&self, at: Revision) -> Result<Option<super::history::Chain>, StoreError> {
+        self.shared.durable.history_chain(at)
+    }
+
+    fn secret_fingerprint(&self) -> Result<Option<String>, StoreError> {
+        self.shared.durable.secret_fingerprint()
+    }
+
+    fn set_secret_fingerprint(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.shared.durable.set_secret_fingerprint(fingerprint)
+    }
+
     fn changes_since(&self, after: Revision, limit: usize) -> Result<ChangeBatch, StoreError> {
         self.shared.durable.changes_since(after, limit)
     }

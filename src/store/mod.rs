@@ -33,6 +33,7 @@
 
 pub mod cached;
 pub mod feed;
+pub mod history;
 pub mod location;
 pub mod memory;
 pub mod mirror;
@@ -544,6 +545,21 @@ pub trait TupleStore: Send + Sync {
     /// A random identifier fixed when the store was created, so that
     /// snapshot tokens of one store are refused by another.
     fn store_id(&self) -> Result<String, StoreError>;
+
+    /// The history chain of revision `at` ([`history`]), kept with the
+    /// revision when it was committed: `None` when the store does not know
+    /// it (a revision before the store kept chains, or above its head).
+    /// Decorators ask the store they decorate.
+    fn history_chain(&self, at: Revision) -> Result<Option<history::Chain>, StoreError>;
+
+    /// The fingerprint of the secret that the servers of this store sign
+    /// snapshot tokens with (never the secret itself), so that a server
+    /// started with another secret can refuse to start; `None` until one
+    /// is stored.
+    fn secret_fingerprint(&self) -> Result<Option<String>, StoreError>;
+
+    /// Stores `fingerprint` as [`TupleStore::secret_fingerprint`].
+    fn set_secret_fingerprint(&self, fingerprint: &str) -> Result<(), StoreError>;
 
     /// Whether forward and reverse reads are answered from memory, without
     /// I/O (callers may then run evaluations without a blocking thread).

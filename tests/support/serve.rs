@@ -359,11 +359,11 @@ pub fn replicas(db: &str, schema: &std::path::Path, settings: &[(&str, &str)]) -
     [a, b, c]
 }
 
-/// The revision inside a snapshot token: `zk1_` + base64url of
-/// `[version][store id: 16][revision: 8][MAC: 16]` (`src/server/zookie.rs`).
+/// The revision inside a snapshot token: `zk2_` + base64url of
+/// `[version][store id: 16][revision: 8][history: 16][MAC: 16]` (`src/server/zookie.rs`).
 pub fn revision(token: &str) -> u64 {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token.strip_prefix("zk1_").unwrap())
+        .decode(token.strip_prefix("zk2_").unwrap())
         .unwrap();
     u64::from_be_bytes(bytes[17..25].try_into().unwrap())
 }

@@ -20,7 +20,7 @@ use crate::store::{ChangeKind, Follower, Revision, Store, TupleFilter};
 
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
-    /// Print the changes after this point: a snapshot token (`zk1_…`) of
+    /// Print the changes after this point: a snapshot token (`zk2_…`) of
     /// this database, or a revision number (local only). Default: from now
     /// on.
     #[arg(long, value_name = "TOKEN|REVISION")]

@@ -243,6 +243,8 @@ pub fn list_page(
                 )
                 .with_detail(FIELD, "page_token"));
             }
+            s.check_history(&page.snapshot())
+                .map_err(|e| e.with_detail(FIELD, "page_token"))?;
             (page.revision, Some(page.cursor))
         }
         None => (consistency.resolve(s)?, None),

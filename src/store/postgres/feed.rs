@@ -37,7 +37,7 @@ const CHANGES: &str = "SELECT rev, ins, namespace, object_id, relation,
     ORDER BY rev, ins, seq
     LIMIT $3";
 
-fn change(row: &Row) -> Result<Change, StoreError> {
+pub(super) fn change(row: &Row) -> Result<Change, StoreError> {
     let text = |i: usize| -> Result<String, StoreError> { Ok(row.try_get::<_, String>(i)?) };
     let (s_ns, s_id, s_rel) = (text(5)?, text(6)?, text(7)?);
     let subject = if s_rel == WILDCARD_REL {

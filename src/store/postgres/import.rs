@@ -68,6 +68,7 @@ impl PostgresStore {
             // revisions commit in order (see `mod.rs`).
             let rev = super::next_revision(&mut tx)?;
             let inserted = tx.execute(INSERT_STAGED, &[&rev])?;
+            super::chain::record(&mut tx, &self.id, rev)?;
             tx.commit()?;
             report.inserted += inserted;
             report.unchanged += batch.len() as u64 - inserted;

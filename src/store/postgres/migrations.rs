@@ -85,6 +85,15 @@ pub(super) const MIGRATIONS: &[(&str, &str, &str)] = &[
         "DROP TABLE zanzi_schema_history;
          DROP INDEX zanzi_tuples_created;",
     ),
+    (
+        "0003_history_chain",
+        // Each revision's history chain (`chain.rs`), and the fingerprint
+        // of the secret the servers sign snapshot tokens with.
+        "ALTER TABLE zanzi_revisions ADD COLUMN chain BYTEA;
+    ALTER TABLE zanzi_meta ADD COLUMN secret_fingerprint TEXT;",
+        "ALTER TABLE zanzi_meta DROP COLUMN secret_fingerprint;
+    ALTER TABLE zanzi_revisions DROP COLUMN chain;",
+    ),
 ];
 
 /// The layout version this program writes.

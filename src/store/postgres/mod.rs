@@ -46,6 +46,7 @@
 //! away, with the driver's error as its source: a read either answers from
 //! the database or fails.
 
+mod chain;
 mod feed;
 mod import;
 mod migrations;
@@ -366,12 +367,25 @@ impl TupleStore for PostgresStore {
         if !inserts[0].is_empty() {
             tx.query_typed(INSERT, &array_params(&inserts, &[(&rev, Type::INT8)]))?;
         }
+        chain::record(&mut tx, &self.id, rev)?;
         tx.commit()?;
         Ok(to_revision(rev))
     }
 
     fn store_id(&self) -> Result<String, StoreError> {
         Ok(self.id.clone())
+    }
+
+    fn history_chain(&self, at: Revision) -> Result<Option<super::history::Chain>, StoreError> {
+        self.chain_at(at)
+    }
+
+    fn secret_fingerprint(&self) -> Result<Option<String>, StoreError> {
+        self.stored_fingerprint()
+    }
+
+    fn set_secret_fingerprint(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.store_fingerprint(fingerprint)
     }
 
     fn changes_since(

@@ -395,6 +395,21 @@ impl TupleStore for ReplicatedStore {
         self.primary.store_id()
     }
 
+    fn history_chain(
+        &self,
+        at: Revision,
+    ) -> Result<Option<crate::store::history::Chain>, StoreError> {
+        self.primary.history_chain(at)
+    }
+
+    fn secret_fingerprint(&self) -> Result<Option<String>, StoreError> {
+        self.primary.secret_fingerprint()
+    }
+
+    fn set_secret_fingerprint(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.primary.set_secret_fingerprint(fingerprint)
+    }
+
     fn changes_since(
         &self,
         after: Revision,

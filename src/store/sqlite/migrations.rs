@@ -132,6 +132,16 @@ pub(super) const MIGRATIONS: &[(&str, &str, &str)] = &[
     CREATE INDEX tuples_reverse
         ON tuples (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev);",
     ),
+    (
+        "0005_history_chain",
+        // Each revision's history chain (`chain.rs`), and the deletes of a
+        // revision found by it, to compute the chain inside its write.
+        "ALTER TABLE revisions ADD COLUMN chain BLOB;
+    CREATE INDEX history_deleted ON history (deleted_rev);",
+        "DROP INDEX history_deleted;
+    ALTER TABLE revisions DROP COLUMN chain;
+    DELETE FROM meta WHERE key = 'secret_fingerprint';",
+    ),
 ];
 
 /// The schema version this program writes.

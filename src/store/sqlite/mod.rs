@@ -46,6 +46,7 @@
 //! `import.rs`, `schema.rs` and [`migrations`]; this file holds the store,
 //! its writes and its upkeep.
 
+mod chain;
 mod filter;
 mod import;
 mod interning;
@@ -236,6 +237,7 @@ impl Inner {
         body: impl FnOnce(&rusqlite::Transaction<'_>, i64, &mut Interner<'_>) -> Result<T, StoreError>,
     ) -> Result<(Revision, T), StoreError> {
         self.end_read_transaction()?;
+        let store_id = self.id.clone();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -255,6 +257,7 @@ impl Inner {
             seq,
         };
         let value = body(&tx, rev, &mut interner)?;
+        chain::record(&tx, &store_id, rev, seq)?;
         let fresh = interner.fresh;
         tx.commit()?;
         self.strings.reserve(fresh.len());
@@ -468,6 +471,32 @@ impl TupleStore for SqliteStore {
 
     fn store_id(&self) -> Result<String, StoreError> {
         Ok(self.lock()?.id.clone())
+    }
+
+    fn history_chain(&self, at: Revision) -> Result<Option<super::history::Chain>, StoreError> {
+        let mut inner = self.lock()?;
+        inner.end_read_transaction()?;
+        let head = head_of(&inner.conn)?;
+        chain::chain_at(&inner.conn, &inner.id, at.0, head)
+    }
+
+    fn secret_fingerprint(&self) -> Result<Option<String>, StoreError> {
+        let mut inner = self.lock()?;
+        inner.end_read_transaction()?;
+        meta(&inner.conn, "secret_fingerprint")
+    }
+
+    fn set_secret_fingerprint(&self, fingerprint: &str) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        inner.end_read_transaction()?;
+        inner
+            .conn
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES ('secret_fingerprint', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute([fingerprint])?;
+        Ok(())
     }
 }
 
