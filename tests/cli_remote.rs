@@ -153,6 +153,9 @@ fn lookups_through_a_server_print_what_they_print_locally() {
         let json: Vec<&str> = args.iter().copied().chain(["--format", "json"]).collect();
         same_locally_and_remotely(d, &db, &server, &json);
     }
+    // The schema: its hash and its IR.
+    same_locally_and_remotely(d, &db, &server, &["schema", "show"]);
+    same_locally_and_remotely(d, &db, &server, &["schema", "show", "--ir"]);
     // Paged: the same IDs page by page, locally and through the server.
     let local = ["--db", db.to_str().unwrap()];
     let remote = ["--remote", server.read.as_str()];

@@ -177,6 +177,35 @@ async fn grpc_calls_past_the_burst_are_resource_exhausted_and_health_is_not_limi
 
 /// `document:wide#view` through `count` groups of one member each: a check
 /// for someone in none of them visits every group.
+#[tokio::test]
+async fn credentials_are_checked_before_they_are_counted() {
+    // A refused credential is answered 401 however often it is sent: it
+    // never gets a bucket of its own (nor, past it, a 429 that would tell
+    // it apart from an accepted one).
+    let mut settings = rate_limited(1, 2);
+    settings
+        .apply("test", "auth_keys", "the-real-key-0123456789")
+        .unwrap();
+    let server = start(settings, &[]).await;
+    let url = server.rest_read("/namespaces");
+    for _ in 0..5 {
+        let response = server
+            .http
+            .get(&url)
+            .bearer_auth("a-made-up-key-0123456789")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let started = Instant::now();
+    let admitted = burst(&server.http, &url, Some("the-real-key-0123456789"), 5).await;
+    assert!(
+        (2..=at_most(2, started.elapsed())).contains(&admitted),
+        "{admitted} admitted"
+    );
+}
+
 fn wide(count: usize) -> Vec<String> {
     (0..count)
         .flat_map(|i| {

@@ -364,7 +364,7 @@ fn print_subjects(
 /// token and the last ID printed (hex), so that the next page is read at
 /// the same snapshot and starts after it.
 fn remote_cursor(snaptoken: &str, position: &str) -> String {
-    let hex: String = position.bytes().map(|b| format!("{b:02x}")).collect();
+    let hex = super::local::paging::hex_text(position);
     format!("{snaptoken}.{hex}")
 }
 
@@ -376,18 +376,10 @@ fn parse_remote_cursor(cursor: &str) -> miette::Result<(String, String)> {
         )
     };
     let (snaptoken, hex) = cursor.rsplit_once('.').ok_or_else(invalid)?;
-    if snaptoken.is_empty() || hex.len() % 2 != 0 {
+    if snaptoken.is_empty() {
         return Err(invalid());
     }
-    let bytes = (0..hex.len())
-        .step_by(2)
-        .map(|i| {
-            hex.get(i..i + 2)
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-        })
-        .collect::<Option<Vec<u8>>>()
-        .ok_or_else(invalid)?;
-    let position = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let position = super::local::paging::text_of_hex(hex).ok_or_else(invalid)?;
     Ok((snaptoken.to_owned(), position))
 }
 

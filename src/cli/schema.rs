@@ -15,6 +15,8 @@ use super::ColorMode;
 use crate::server::ServeError;
 use crate::store::SchemaRecord;
 
+// Parsed once per process: the size of a variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum SchemaCommand {
     /// Store a schema in the database, for every command and server on it.
@@ -34,13 +36,16 @@ pub enum SchemaCommand {
         #[arg(long)]
         allow_invalid_tuples: bool,
     },
-    /// Print the stored schema's hash, or with --ir its compiled IR.
+    /// Print the stored schema's hash, or with --ir its compiled IR (of a
+    /// server's schema with --remote).
     Show {
         #[command(flatten)]
         db: DbArgs,
         /// Print the compiled IR (JSON) instead of the hash.
         #[arg(long)]
         ir: bool,
+        #[command(flatten)]
+        remote: super::remote::RemoteArgs,
     },
     /// List every schema stored so far, oldest first (PostgreSQL keeps the
     /// history; SQLite only the current schema).
@@ -65,7 +70,17 @@ pub fn run(command: &SchemaCommand, color: ColorMode) -> miette::Result<ExitCode
             db,
             allow_invalid_tuples,
         } => push(schema, &db.db, *allow_invalid_tuples, color),
-        SchemaCommand::Show { db, ir } => {
+        SchemaCommand::Show { db, ir, remote } if remote.is_remote()? => {
+            let client = remote.reader()?;
+            let schema = client.schema().map_err(|e| miette!("{e}"))?;
+            local::print(&if *ir {
+                schema.to_json()
+            } else {
+                schema.hash.clone()
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        SchemaCommand::Show { db, ir, .. } => {
             let store = local::open_existing(&db.db)?;
             let Some(schema) = store.load_schema().map_err(local::store_err(&db.db))? else {
                 return Err(miette!(

@@ -39,10 +39,8 @@ pub fn watch(
     // No overall timeout: the stream lasts as long as the watch.
     let mut http = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
     if read_url.starts_with("https://") {
-        http = http.use_preconfigured_tls(super::tls::client_config(
-            ca_cert,
-            super::tls::Alpn::Http1,
-        )?);
+        http = http
+            .use_preconfigured_tls(super::tls::client_config(ca_cert, super::tls::Alpn::Http1)?);
     }
     let http = super::http_client(http, token)?;
     let url = format!("{}/zanzi/v1/watch", trim(read_url));

@@ -14,8 +14,7 @@ use std::time::Duration;
 use thiserror::Error;
 use yaml_rust2::{Yaml, YamlLoader};
 
-use super::auth::ApiKey;
-use super::secret::Secret;
+use super::secret::{ApiKey, Secret};
 
 /// Every setting, as written in the config file (and, upper-cased with a
 /// `ZANZI_` prefix, in the environment).

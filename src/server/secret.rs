@@ -1,4 +1,5 @@
-//! The token secret: the HMAC key of snapshot and page tokens.
+//! The secrets the settings hold: the token secret (the HMAC key of
+//! snapshot and page tokens) and the API keys ([`ApiKey`]).
 //!
 //! It never shows in logs, metrics, `Debug` output or errors: [`Secret`]
 //! prints as `<redacted>`. It comes from `secret_file` (a file holding it,
@@ -127,6 +128,53 @@ pub fn check_fingerprint(
             store.set_secret_fingerprint(&mine)?;
             Ok(())
         }
+    }
+}
+
+/// API keys are secrets the settings hold too (see `server::auth`); the
+/// type lives here so that the settings need not import the authentication.
+/// The shortest key accepted, in bytes: 16 random bytes are beyond
+/// guessing; shorter keys are passwords.
+pub const MIN_KEY_BYTES: usize = 16;
+
+/// A configured key: never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+impl ApiKey {
+    /// A key as written in a setting, checked; the error says what is
+    /// wrong without repeating the key.
+    pub fn new(text: &str) -> Result<ApiKey, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("a key is empty (a stray comma, or an empty value?)".into());
+        }
+        if !text.bytes().all(|b| b.is_ascii_graphic() && b != b',') {
+            return Err(
+                "a key may hold only printable ASCII without spaces or commas (it travels in \
+                 an `Authorization: Bearer` header)"
+                    .into(),
+            );
+        }
+        if text.len() < MIN_KEY_BYTES {
+            return Err(format!(
+                "a key is {} bytes long; keys must be at least {MIN_KEY_BYTES} (generate one \
+                 with `openssl rand -hex 32`)",
+                text.len()
+            ));
+        }
+        Ok(ApiKey(text.to_owned()))
+    }
+
+    /// The key itself, to send or compare.
+    pub fn expose(&self) -> &str {
+        &self.0
     }
 }
 

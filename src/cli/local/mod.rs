@@ -15,7 +15,7 @@
 //! answer is 2 there.
 
 mod db;
-mod paging;
+pub(super) mod paging;
 mod problems;
 mod schema;
 

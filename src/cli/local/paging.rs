@@ -15,8 +15,7 @@ pub struct LocalPageToken {
 
 impl LocalPageToken {
     pub fn encode(&self) -> String {
-        let hex: String = self.position.bytes().map(|b| format!("{b:02x}")).collect();
-        format!("{}.{hex}", self.revision)
+        format!("{}.{}", self.revision, hex_text(&self.position))
     }
 
     pub fn decode(token: &str) -> miette::Result<LocalPageToken> {
@@ -28,21 +27,30 @@ impl LocalPageToken {
         };
         let (revision, hex) = token.split_once('.').ok_or_else(invalid)?;
         let revision = revision.parse().map_err(|_| invalid())?;
-        if hex.len() % 2 != 0 {
-            return Err(invalid());
-        }
-        let bytes = (0..hex.len())
-            .step_by(2)
-            .map(|i| {
-                hex.get(i..i + 2)
-                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-            })
-            .collect::<Option<Vec<u8>>>()
-            .ok_or_else(invalid)?;
-        let position = String::from_utf8(bytes).map_err(|_| invalid())?;
+        let position = text_of_hex(hex).ok_or_else(invalid)?;
         Ok(LocalPageToken {
             revision: Revision(revision),
             position,
         })
     }
+}
+
+/// A cursor's position as lowercase hex: opaque, and safe in a shell.
+pub fn hex_text(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The text [`hex_text`] encoded; `None` for anything else.
+pub fn text_of_hex(hex: &str) -> Option<String> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()?;
+    String::from_utf8(bytes).ok()
 }

@@ -114,38 +114,45 @@ fn remote_watch(args: &WatchArgs, url: &str, filter: &TupleFilter) -> miette::Re
     let mut failed: Option<miette::Report> = None;
     let token = args.credentials.token.as_deref();
     let ca_cert = args.credentials.ca_cert.as_deref();
-    let stop = watch(url, token, ca_cert, args.since.as_deref(), filter, |batch| {
-        for change in batch.changes {
+    let stop = watch(
+        url,
+        token,
+        ca_cert,
+        args.since.as_deref(),
+        filter,
+        |batch| {
+            for change in batch.changes {
+                if args.limit.is_some_and(|limit| printed >= limit) {
+                    return ControlFlow::Break(());
+                }
+                let line = match args.format {
+                    ReportFormat::Human => {
+                        let sign = match change.operation {
+                            ChangeKind::Insert => '+',
+                            ChangeKind::Delete => '-',
+                        };
+                        format!("{sign} {}  {}", change.tuple, change.revision)
+                    }
+                    ReportFormat::Json => match serde_json::to_string(&change) {
+                        Ok(line) => line,
+                        Err(e) => {
+                            failed = Some(miette!("{e}"));
+                            return ControlFlow::Break(());
+                        }
+                    },
+                };
+                // A closed pipe (`| head`) ends the watch quietly.
+                if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+                    return ControlFlow::Break(());
+                }
+                printed += 1;
+            }
             if args.limit.is_some_and(|limit| printed >= limit) {
                 return ControlFlow::Break(());
             }
-            let line = match args.format {
-                ReportFormat::Human => {
-                    let sign = match change.operation {
-                        ChangeKind::Insert => '+',
-                        ChangeKind::Delete => '-',
-                    };
-                    format!("{sign} {}  {}", change.tuple, change.revision)
-                }
-                ReportFormat::Json => match serde_json::to_string(&change) {
-                    Ok(line) => line,
-                    Err(e) => {
-                        failed = Some(miette!("{e}"));
-                        return ControlFlow::Break(());
-                    }
-                },
-            };
-            // A closed pipe (`| head`) ends the watch quietly.
-            if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
-                return ControlFlow::Break(());
-            }
-            printed += 1;
-        }
-        if args.limit.is_some_and(|limit| printed >= limit) {
-            return ControlFlow::Break(());
-        }
-        ControlFlow::Continue(())
-    })
+            ControlFlow::Continue(())
+        },
+    )
     .map_err(remote_err)?;
     if let Some(error) = failed {
         return Err(error);
