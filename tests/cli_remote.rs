@@ -71,8 +71,14 @@ fn drive_db(dir: &Path) -> PathBuf {
 /// and exit code; with `--format json`, the same document but for the
 /// snapshot (`revision` locally, `snaptoken` remotely) and the cursor.
 fn same_locally_and_remotely(dir: &Path, db: &Path, server: &Server, args: &[&str]) {
+    same_locally_and_at(dir, db, &server.read, args);
+}
+
+/// [`same_locally_and_remotely`] with the server at `url` (`http://` or
+/// `grpc://`).
+fn same_locally_and_at(dir: &Path, db: &Path, url: &str, args: &[&str]) {
     let local = run(zanzi(dir).args(args).arg("--db").arg(db));
-    let remote = run(zanzi(dir).args(args).args(["--remote", &server.read]));
+    let remote = run(zanzi(dir).args(args).args(["--remote", url]));
     assert_eq!(local.0, Some(0), "{args:?} locally: {}", local.2);
     assert_eq!(remote.0, Some(0), "{args:?} remotely: {}", remote.2);
     assert!(
@@ -153,6 +159,16 @@ fn lookups_through_a_server_print_what_they_print_locally() {
         let json: Vec<&str> = args.iter().copied().chain(["--format", "json"]).collect();
         same_locally_and_remotely(d, &db, &server, &json);
     }
+    // The same over gRPC (the streamed lookups).
+    let grpc = server.read.replace("http://", "grpc://");
+    for args in [
+        &["lookup-resources", "document", "view", "user:alice"][..],
+        &["lookup-subjects", "document:faq#view", "user"][..],
+    ] {
+        same_locally_and_at(d, &db, &grpc, args);
+        let json: Vec<&str> = args.iter().copied().chain(["--format", "json"]).collect();
+        same_locally_and_at(d, &db, &grpc, &json);
+    }
     // The schema: its hash and its IR.
     same_locally_and_remotely(d, &db, &server, &["schema", "show"]);
     same_locally_and_remotely(d, &db, &server, &["schema", "show", "--ir"]);
@@ -173,6 +189,10 @@ fn lookups_through_a_server_print_what_they_print_locally() {
         let (remote_ids, remote_pages) = all_pages(d, &remote, args, key, "2");
         assert_eq!(local_ids, remote_ids, "{args:?}");
         assert_eq!(local_pages, remote_pages, "{args:?}");
+        let over_grpc = ["--remote", grpc.as_str()];
+        let (grpc_ids, grpc_pages) = all_pages(d, &over_grpc, args, key, "2");
+        assert_eq!(local_ids, grpc_ids, "{args:?} over gRPC");
+        assert_eq!(local_pages, grpc_pages, "{args:?} over gRPC");
         assert!(local_pages > 1, "{args:?}: {local_ids:?} fits on one page");
     }
     // The human output says where the next page starts, on stderr.

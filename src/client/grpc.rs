@@ -211,6 +211,63 @@ impl Remote {
         Ok(answer.into_inner().ir_json)
     }
 
+    /// One page of `LookupResources` (at most `limit` IDs; 0: all), its
+    /// messages gathered: the IDs, the cursor of the last message (empty
+    /// when the lookup is complete) and the snapshot it read.
+    pub fn lookup_resources(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        request: pb::LookupResourcesRequest,
+    ) -> Result<(Vec<String>, String, String), ClientError> {
+        let mut client =
+            pb::permission_service_client::PermissionServiceClient::new(self.channel.clone());
+        runtime.block_on(async {
+            let mut stream = client
+                .lookup_resources(request)
+                .await
+                .map_err(|s| self.error(&s))?
+                .into_inner();
+            let (mut ids, mut cursor, mut token) = (Vec::new(), String::new(), String::new());
+            while let Some(message) = stream.message().await.map_err(|s| self.error(&s))? {
+                ids.extend(message.object_ids);
+                cursor = message.after_cursor;
+                if let Some(at) = message.looked_up_at {
+                    token = at.token;
+                }
+            }
+            Ok((ids, cursor, token))
+        })
+    }
+
+    /// `LookupSubjects` whole, its messages gathered: the IDs, whether the
+    /// set is every subject but `excluded`, and the snapshot it read.
+    pub fn lookup_subjects(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        request: pb::LookupSubjectsRequest,
+    ) -> Result<(Vec<String>, bool, Vec<String>, String), ClientError> {
+        let mut client =
+            pb::permission_service_client::PermissionServiceClient::new(self.channel.clone());
+        runtime.block_on(async {
+            let mut stream = client
+                .lookup_subjects(request)
+                .await
+                .map_err(|s| self.error(&s))?
+                .into_inner();
+            let (mut ids, mut wildcard, mut excluded, mut token) =
+                (Vec::new(), false, Vec::new(), String::new());
+            while let Some(message) = stream.message().await.map_err(|s| self.error(&s))? {
+                ids.extend(message.subject_ids);
+                wildcard |= message.wildcard;
+                excluded.extend(message.excluded);
+                if let Some(at) = message.looked_up_at {
+                    token = at.token;
+                }
+            }
+            Ok((ids, wildcard, excluded, token))
+        })
+    }
+
     pub fn check(
         &self,
         runtime: &tokio::runtime::Runtime,
@@ -402,7 +459,7 @@ fn max_depth(options: &ReadOptions) -> i32 {
 
 /// `--consistency` and `--snaptoken` as zanzi.v1's choice, with REST's
 /// rules: a token alone means at least as fresh.
-fn consistency(options: &ReadOptions) -> Result<Option<pb::Consistency>, ClientError> {
+pub(super) fn consistency(options: &ReadOptions) -> Result<Option<pb::Consistency>, ClientError> {
     use pb::consistency::Requirement;
     let token = options.snaptoken.clone().filter(|t| !t.is_empty());
     let needs = |name: &str| {

@@ -1,10 +1,14 @@
 //! zanzi's lookups through a server: `POST /zanzi/v1/lookup-resources`
 //! (paged by the server's page tokens, which pin the first page's
-//! snapshot) and `POST /zanzi/v1/lookup-subjects` (one answer, whole).
+//! snapshot) and `POST /zanzi/v1/lookup-subjects` (one answer, whole), or
+//! over gRPC `zanzi.v1.PermissionService`'s streamed lookups, whose cursors
+//! are the same signed page tokens. The gRPC lookups have no depth field:
+//! they run with the server's depth limit, whatever `max_depth` asks.
 
 use serde::Deserialize;
 
-use super::{Client, ClientError, ReadOptions};
+use super::{grpc, Client, ClientError, ReadOptions};
+use crate::api::proto::zanzi::v1 as pb;
 use crate::tuple::{Object, Subject};
 
 /// One page of objects a subject reaches.
@@ -40,8 +44,22 @@ impl Client {
         page_size: Option<u64>,
         page_token: Option<&str>,
     ) -> Result<ResourcesPage, ClientError> {
-        if self.grpc_read().is_some() {
-            return Err(ClientError::NotOverGrpc("lookup-resources".into()));
+        if let Some(remote) = self.grpc_read() {
+            let request = pb::LookupResourcesRequest {
+                namespace: namespace.to_owned(),
+                relation: relation.to_owned(),
+                subject: Some(crate::api::convert::to_subject(subject)),
+                consistency: grpc::consistency(options)?,
+                limit: page_size.map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+                cursor: page_token.unwrap_or_default().to_owned(),
+            };
+            let (object_ids, next_page_token, snaptoken) =
+                remote.lookup_resources(&self.runtime, request)?;
+            return Ok(ResourcesPage {
+                object_ids,
+                next_page_token,
+                snaptoken,
+            });
         }
         let url = format!("{}/zanzi/v1/lookup-resources", self.read_url()?);
         let body = serde_json::json!({
@@ -65,8 +83,23 @@ impl Client {
         subject_namespace: &str,
         options: &ReadOptions,
     ) -> Result<SubjectsAnswer, ClientError> {
-        if self.grpc_read().is_some() {
-            return Err(ClientError::NotOverGrpc("lookup-subjects".into()));
+        if let Some(remote) = self.grpc_read() {
+            let request = pb::LookupSubjectsRequest {
+                object: Some(crate::api::convert::to_object(object)),
+                relation: relation.to_owned(),
+                subject_namespace: subject_namespace.to_owned(),
+                consistency: grpc::consistency(options)?,
+                limit: 0,
+                cursor: String::new(),
+            };
+            let (subject_ids, wildcard, excluded, snaptoken) =
+                remote.lookup_subjects(&self.runtime, request)?;
+            return Ok(SubjectsAnswer {
+                subject_ids,
+                wildcard,
+                excluded,
+                snaptoken,
+            });
         }
         let url = format!("{}/zanzi/v1/lookup-subjects", self.read_url()?);
         let body = serde_json::json!({
