@@ -237,8 +237,17 @@ fn commands_use_the_current_context_unless_flags_or_context_say_otherwise() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("no context named `c`"), "{stderr}");
 
-    // Writes go to the context's write API.
+    // Writes go to the context's write API, and `tuples watch` follows the
+    // context's server.
+    let before: serde_json::Value =
+        serde_json::from_str(&check(&["--format", "json"], None).1).unwrap();
+    let since = before["snaptoken"].as_str().unwrap().to_owned();
     ok(zanzi(d).args(["tuples", "write", "doc:y#viewer@user:carol"]));
+    let watched = ok(zanzi(d).args(["tuples", "watch", "--limit", "1", "--since", &since]));
+    assert!(
+        watched.starts_with("+ doc:y#viewer@user:carol"),
+        "{watched}"
+    );
     let listed = ok(zanzi(d).args(["tuples", "list", "--namespace", "doc"]));
     assert!(listed.contains("doc:y#viewer@user:carol"), "{listed}");
     // `b` has no write API: a write through it says what is missing.

@@ -27,8 +27,12 @@ pub struct WatchArgs {
     pub since: Option<String>,
     /// Follow the change stream of a running `zanzi serve` at this read-API
     /// URL (e.g. http://127.0.0.1:4466) instead of a local database.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = "ZANZI_READ_REMOTE")]
     pub remote: Option<String>,
+    /// Follow the server of this named context (see `zanzi context`);
+    /// without --remote or --context, the current context's, if any.
+    #[arg(long, value_name = "NAME", env = "ZANZI_CONTEXT")]
+    pub context: Option<String>,
     #[command(flatten)]
     pub credentials: crate::cli::remote::CredentialArgs,
     #[command(flatten)]
@@ -59,8 +63,11 @@ const WAIT: Duration = Duration::from_secs(5);
 
 pub fn run_watch(args: &WatchArgs) -> miette::Result<ExitCode> {
     let filter = args.filter.to_filter()?;
-    if let Some(url) = &args.remote {
-        return remote_watch(args, url, &filter);
+    let explicit = args.credentials.connection(args.remote.as_deref(), None);
+    let connection = crate::cli::context::resolve(&explicit, args.context.as_deref())
+        .map_err(|e| miette!("{e}"))?;
+    if connection.read.is_some() {
+        return remote_watch(args, &connection, &filter);
     }
     let db = &args.db.db;
     let store = local::open_existing(db)?;
@@ -108,12 +115,17 @@ pub fn run_watch(args: &WatchArgs) -> miette::Result<ExitCode> {
 /// `zanzi tuples watch --remote URL`: one line per change, `+ tuple  token`
 /// (or its JSON), until --limit, Ctrl-C (exit 0), or the server ends the
 /// stream (an error naming the token to resume from).
-fn remote_watch(args: &WatchArgs, url: &str, filter: &TupleFilter) -> miette::Result<ExitCode> {
+fn remote_watch(
+    args: &WatchArgs,
+    connection: &crate::client::Connection,
+    filter: &TupleFilter,
+) -> miette::Result<ExitCode> {
     let mut printed = 0u64;
     let mut out = std::io::stdout().lock();
     let mut failed: Option<miette::Report> = None;
-    let token = args.credentials.token.as_deref();
-    let ca_cert = args.credentials.ca_cert.as_deref();
+    let url = connection.read.as_deref().unwrap_or_default();
+    let token = connection.token.as_deref();
+    let ca_cert = connection.ca_cert.as_deref();
     let stop = watch(
         url,
         token,
