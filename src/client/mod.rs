@@ -84,11 +84,18 @@ pub(crate) fn bearer(token: &str) -> Result<http::HeaderValue, ClientError> {
     Ok(value)
 }
 
-/// An HTTP client that sends `token` (if any) with every request.
+/// An HTTP client for the server at `urls` that sends `token` (if any)
+/// with every request, and verifies an `https://` server against the
+/// system's roots and `ca_cert`'s.
 pub(crate) fn http_client(
-    builder: reqwest::ClientBuilder,
+    mut builder: reqwest::ClientBuilder,
+    urls: &[&str],
     token: Option<&str>,
+    ca_cert: Option<&std::path::Path>,
 ) -> Result<reqwest::Client, ClientError> {
+    if urls.iter().any(|url| url.starts_with("https://")) {
+        builder = builder.use_preconfigured_tls(tls::client_config(ca_cert, tls::Alpn::Http1)?);
+    }
     let mut headers = reqwest::header::HeaderMap::new();
     if let Some(token) = token {
         headers.insert(reqwest::header::AUTHORIZATION, bearer(token)?);
@@ -233,16 +240,13 @@ impl Client {
             .build()
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
         let token = connection.token.as_deref();
-        let mut http = reqwest::Client::builder().timeout(Duration::from_secs(30));
-        if [read, write]
-            .into_iter()
-            .flatten()
-            .any(|url| url.starts_with("https://"))
-        {
-            let ca_cert = connection.ca_cert.as_deref();
-            http = http.use_preconfigured_tls(tls::client_config(ca_cert, tls::Alpn::Http1)?);
-        }
-        let http = http_client(http, token)?;
+        let urls: Vec<&str> = [read, write].into_iter().flatten().collect();
+        let http = http_client(
+            reqwest::Client::builder().timeout(Duration::from_secs(30)),
+            &urls,
+            token,
+            connection.ca_cert.as_deref(),
+        )?;
         let transport = |url: &str| {
             if url.starts_with(grpc::SCHEME) || url.starts_with(grpc::TLS_SCHEME) {
                 grpc::Remote::new(url, &runtime, token, connection.ca_cert.as_deref())

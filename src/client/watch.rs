@@ -37,12 +37,12 @@ pub fn watch(
         .build()
         .map_err(|e| ClientError::Protocol(e.to_string()))?;
     // No overall timeout: the stream lasts as long as the watch.
-    let mut http = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
-    if read_url.starts_with("https://") {
-        http = http
-            .use_preconfigured_tls(super::tls::client_config(ca_cert, super::tls::Alpn::Http1)?);
-    }
-    let http = super::http_client(http, token)?;
+    let http = super::http_client(
+        reqwest::Client::builder().connect_timeout(Duration::from_secs(10)),
+        &[read_url],
+        token,
+        ca_cert,
+    )?;
     let url = format!("{}/zanzi/v1/watch", trim(read_url));
     let mut query: Vec<(&str, String)> = Vec::new();
     if let Some(since) = since {

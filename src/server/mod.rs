@@ -722,20 +722,27 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 fn common(router: Router<Arc<AppState>>, state: &Arc<AppState>, api: auth::Api) -> Router {
-    router
+    let mut router = router
         .route("/health/alive", get(alive))
         .route("/health/ready", get(ready))
-        .route("/version", get(version))
-        // The rate limit counts a client by its credential once the
-        // credential was accepted: made-up credentials get no buckets.
-        .layer(axum::middleware::from_fn_with_state(
+        .route("/version", get(version));
+    // Only what is configured is layered: a layer costs every request.
+    // The rate limit counts a client by its credential once the credential
+    // was accepted (it is inside the auth layer): made-up credentials get
+    // no buckets.
+    if state.rate_limits.is_some() {
+        router = router.layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::limit,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
+        ));
+    }
+    if state.auth.is_enabled() {
+        router = router.layer(axum::middleware::from_fn_with_state(
             (state.clone(), api),
             auth::rest,
-        ))
+        ));
+    }
+    router
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))

@@ -24,17 +24,9 @@ if [[ -z "${ZANZI_BIN:-}" ]]; then
   ZANZI_BIN="$target/debug/zanzi"
 fi
 
-stamp="$venv/.pins"
-if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$SDK_VERSION $PYTEST_VERSION" ]]; then
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "ory-keto-client==$SDK_VERSION" "pytest==$PYTEST_VERSION"
-  echo "$SDK_VERSION $PYTEST_VERSION" > "$stamp"
-fi
-
 # shellcheck source=../support/serve.sh
 source "$root/tests/support/serve.sh"
+python_venv "$venv" "ory-keto-client==$SDK_VERSION" "pytest==$PYTEST_VERSION"
 start_zanzi "$here/schema.zanzi" keto-client-test
 
 status=0

@@ -32,17 +32,9 @@ if [[ -z "${ZANZI_BIN:-}" ]]; then
   ZANZI_BIN="$target/debug/zanzi"
 fi
 
-stamp="$venv/.pins"
-if [[ ! -x "$venv/bin/schemathesis" || "$(cat "$stamp" 2>/dev/null)" != "$SCHEMATHESIS_VERSION" ]]; then
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "schemathesis==$SCHEMATHESIS_VERSION"
-  echo "$SCHEMATHESIS_VERSION" > "$stamp"
-fi
-
 # shellcheck source=../support/serve.sh
 source "$root/tests/support/serve.sh"
+python_venv "$venv" "schemathesis==$SCHEMATHESIS_VERSION"
 start_zanzi "$here/schema.zanzi" schemathesis-test :memory:
 
 # A few tuples, so that checks, listings and expansions have something to find.

@@ -5,9 +5,23 @@
 #   start_zanzi SCHEMA SECRET [DB]  # sets p_read p_write p_metrics p_syntax, work, server_pid
 #                                   # (DB: default a SQLite file in $work; `:memory:` works)
 #   stop_zanzi                  # SIGTERM; fails unless the server exits cleanly
+#   python_venv VENV PIN...     # a virtualenv at VENV holding exactly the pip
+#                               # requirements PIN... (reused while they match)
 #
 # Needs ZANZI_BIN and python3 (for the free ports). The EXIT trap kills a
 # server left running and removes $work.
+
+python_venv() {
+  local venv="$1"
+  shift
+  local stamp="$venv/.pins"
+  if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$*" ]]; then
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$@"
+    echo "$*" > "$stamp"
+  fi
+}
 
 server_pid=""
 work=""

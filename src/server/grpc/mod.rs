@@ -77,19 +77,20 @@ pub fn router(state: &Arc<AppState>, port: Port, health: &HealthReporter) -> axu
         Port::Write => super::auth::Api::Write,
         Port::Syntax => super::auth::Api::Syntax,
     };
-    let routes = routes
-        .routes()
-        .prepare()
-        .into_axum_router()
-        // As on REST: the rate limit after the credential is accepted.
-        .layer(axum::middleware::from_fn_with_state(
+    let mut routes = routes.routes().prepare().into_axum_router();
+    // As on REST: only what is configured, the rate limit inside the auth.
+    if state.rate_limits.is_some() {
+        routes = routes.layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::limits::limit_grpc,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
+        ));
+    }
+    if state.auth.is_enabled() {
+        routes = routes.layer(axum::middleware::from_fn_with_state(
             (state.clone(), api),
             super::auth::grpc,
         ));
+    }
     layer::apply(routes, state)
 }
 
