@@ -19,7 +19,7 @@
 //! request.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::RwLock;
 
 use super::errors::ApiError;
 use super::zookie::{history_tag, HistoryTag, SnapshotToken, UNKNOWN_HISTORY};
@@ -29,20 +29,21 @@ use crate::store::{Revision, StoreError};
 /// How many revisions' tags are kept; the oldest go first.
 const KEPT: usize = 4096;
 
-/// The history tags of recent revisions.
+/// The history tags of recent revisions: read by every answer's token,
+/// written once per revision.
 #[derive(Debug, Default)]
 pub struct HistoryCache {
-    tags: Mutex<BTreeMap<u64, HistoryTag>>,
+    tags: RwLock<BTreeMap<u64, HistoryTag>>,
 }
 
 impl HistoryCache {
     fn get(&self, revision: Revision) -> Option<HistoryTag> {
-        let tags = self.tags.lock().unwrap_or_else(|p| p.into_inner());
+        let tags = self.tags.read().unwrap_or_else(|p| p.into_inner());
         tags.get(&revision.0).copied()
     }
 
     fn put(&self, revision: Revision, tag: HistoryTag) {
-        let mut tags = self.tags.lock().unwrap_or_else(|p| p.into_inner());
+        let mut tags = self.tags.write().unwrap_or_else(|p| p.into_inner());
         tags.insert(revision.0, tag);
         while tags.len() > KEPT {
             tags.pop_first();
