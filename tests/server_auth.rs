@@ -721,3 +721,30 @@ fn bad_key_settings_name_the_setting_and_never_the_key() {
     );
     assert!(!stderr.contains(KEY_A), "{stderr}");
 }
+
+#[test]
+fn the_served_document_lists_401_and_429_where_the_settings_make_them_possible() {
+    let document = |settings: &Settings| -> Value {
+        serde_json::to_value(zanzi::server::openapi::document_for(settings)).unwrap()
+    };
+    let answers = |doc: &Value, path: &str| doc["paths"][path]["get"]["responses"].clone();
+    let open = document(&Settings::default());
+    let mut guarded = Settings::default();
+    guarded
+        .apply("test", "auth_keys", "the-real-key-0123456789")
+        .unwrap();
+    guarded.apply("test", "rate_limit_per_sec", "5").unwrap();
+    let guarded = document(&guarded);
+    let check = "/relation-tuples/check";
+    assert!(answers(&open, check).get("401").is_none(), "{open}");
+    assert!(answers(&open, check).get("429").is_none(), "{open}");
+    assert!(answers(&guarded, check).get("401").is_some());
+    assert!(answers(&guarded, check).get("429").is_some());
+    // Probes stay open and unlimited.
+    let alive = answers(&guarded, "/health/alive");
+    assert!(alive.get("200").is_some(), "{alive}");
+    assert!(
+        alive.get("401").is_none() && alive.get("429").is_none(),
+        "{alive}"
+    );
+}

@@ -146,7 +146,7 @@ fn retry_after_secs(wait: Duration) -> u64 {
 
 /// Whether a path is a health check (never limited: an orchestrator
 /// probing a busy server must not see it as down).
-fn is_health(path: &str) -> bool {
+pub(crate) fn is_health(path: &str) -> bool {
     path.starts_with("/health/") || path.starts_with("/grpc.health.v1.Health/")
 }
 

@@ -305,7 +305,22 @@ pub fn document_for(settings: &Settings) -> OpenApi {
             }
         }
         let mut responses: Vec<(u16, &str, Option<&str>)> = e.responses.to_vec();
-        for (status, description) in common_errors(e.body) {
+        let mut errors = common_errors(e.body);
+        // What the server's own configuration adds.
+        if !settings.credential_settings().is_empty() && !super::auth::OPEN_PATHS.contains(&e.path)
+        {
+            errors.push((
+                401,
+                "a credential is required and was missing, malformed or refused",
+            ));
+        }
+        if settings.rate_limit_per_sec > 0 && !super::limits::is_health(e.path) {
+            errors.push((
+                429,
+                "past this client's rate limit: retry after `Retry-After` seconds",
+            ));
+        }
+        for (status, description) in errors {
             if !responses.iter().any(|(s, _, _)| *s == status) {
                 responses.push((status, description, E));
             }

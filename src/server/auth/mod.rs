@@ -267,7 +267,7 @@ pub fn exposure_warning(settings: &Settings) -> Option<String> {
 }
 
 /// Paths open without a credential on every REST listener.
-const OPEN_PATHS: &[&str] = &["/health/alive", "/health/ready", "/version"];
+pub(crate) const OPEN_PATHS: &[&str] = &["/health/alive", "/health/ready", "/version"];
 
 /// gRPC services open without a credential (path prefixes).
 const OPEN_SERVICES: &[&str] = &[

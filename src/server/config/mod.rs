@@ -601,6 +601,20 @@ impl Settings {
         Ok(())
     }
 
+    /// The credential settings that are set (none: every API is open).
+    pub fn credential_settings(&self) -> Vec<&'static str> {
+        [
+            ("auth_keys", !self.auth_keys.is_empty()),
+            ("auth_keys_file", self.auth_keys_file.is_some()),
+            ("auth_read_keys", !self.auth_read_keys.is_empty()),
+            ("auth_write_keys", !self.auth_write_keys.is_empty()),
+            ("jwks", self.jwks.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+
     /// Checks what no single setting can: settings that only make sense
     /// together. Run once every layer is applied.
     pub fn check(&self) -> Result<(), ConfigError> {
@@ -615,16 +629,7 @@ impl Settings {
             });
         }
         if self.insecure_no_auth {
-            let configured: Vec<&str> = [
-                ("auth_keys", !self.auth_keys.is_empty()),
-                ("auth_keys_file", self.auth_keys_file.is_some()),
-                ("auth_read_keys", !self.auth_read_keys.is_empty()),
-                ("auth_write_keys", !self.auth_write_keys.is_empty()),
-                ("jwks", self.jwks.is_some()),
-            ]
-            .into_iter()
-            .filter_map(|(name, set)| set.then_some(name))
-            .collect();
+            let configured = self.credential_settings();
             if !configured.is_empty() {
                 return Err(ConfigError::InsecureWithCredentials {
                     configured: configured.join(", "),
