@@ -1613,7 +1613,9 @@ async fn the_openapi_document_states_the_servers_rules() {
             "minimize_latency",
             "at_least_as_fresh",
             "at_exact_snapshot",
-            "fully_consistent"
+            "fully_consistent",
+            // An empty value is the default, as the server reads it.
+            ""
         ])
     );
     let list = &doc["paths"]["/relation-tuples"]["get"]["parameters"];

@@ -74,9 +74,12 @@ pub fn optional_depth() -> Schema {
 
 /// A `consistency` choice (docs/api.md): one of [`super::CONSISTENCY_NAMES`].
 pub fn consistency() -> Schema {
+    // The server reads an empty value as no value (the default), as
+    // `?consistency=` from a form or a script with an unset variable sends.
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .enum_values(Some(super::CONSISTENCY_NAMES.iter().copied()))
+        .enum_values(Some(super::CONSISTENCY_NAMES.iter().copied().chain([""])))
+        .description(Some("empty: the default, as when absent"))
         .build()
         .into()
 }
