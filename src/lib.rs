@@ -42,6 +42,7 @@ pub mod analysis;
 pub mod api;
 mod cli;
 pub mod client;
+pub mod condition;
 pub mod diagnostics;
 pub mod engine;
 pub mod foreign;

@@ -190,7 +190,11 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
                 Some(lowered)
             }
         };
-        ok.then_some(ir::RelationKind::Relation { types, rewrite })
+        ok.then_some(ir::RelationKind::Relation {
+            types,
+            with_traits: Vec::new(),
+            rewrite,
+        })
     }
 
     fn allowed_type(&mut self, from: RelationId, t: &TypeRef<'src>) -> Option<ir::AllowedType> {

@@ -647,6 +647,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             RelationKind::Relation {
                 types,
                 rewrite: None,
+                ..
             } => {
                 if self.trace.is_some() {
                     let userset = self.userset(relation, id);

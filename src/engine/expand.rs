@@ -146,6 +146,7 @@ impl<'e, 'a> Expander<'e, 'a> {
             RelationKind::Relation {
                 types,
                 rewrite: None,
+                ..
             } => self.stored(relation, id, types, depth, userset),
             RelationKind::Relation {
                 rewrite: Some(rewrite),

@@ -259,7 +259,7 @@ impl ReverseGraph {
         let mut tuples_not_enough = HashSet::new();
         for (index, rel) in schema.relations.iter().enumerate() {
             let this = RelationId(index as u32);
-            if let RelationKind::Relation { types, rewrite } = &rel.kind {
+            if let RelationKind::Relation { types, rewrite, .. } = &rel.kind {
                 for ty in types {
                     if let AllowedType::SubjectSet { relation, .. } = ty {
                         uses.entry(*relation)

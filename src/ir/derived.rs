@@ -119,8 +119,9 @@ pub fn dependency_edges(schema: &Schema) -> Vec<Edge<()>> {
     for (i, rel) in schema.relations.iter().enumerate() {
         let from = RelationId(i as u32);
         match &rel.kind {
-            RelationKind::Relation { types, rewrite } => {
-                edges.extend(type_edges(from, types, rewrite.as_ref()));
+            RelationKind::Relation { rewrite, .. } => {
+                let types: Vec<AllowedType> = rel.all_types().collect();
+                edges.extend(type_edges(from, &types, rewrite.as_ref()));
                 if let Some(rewrite) = rewrite {
                     rewrite_edges(from, rewrite, false, &mut edges);
                 }
@@ -144,9 +145,8 @@ pub fn subject_namespaces(schema: &Schema, edges: &[Edge<()>]) -> Vec<Vec<Namesp
         .relations
         .iter()
         .map(|r| {
-            r.allowed()
-                .iter()
-                .filter_map(|t| match *t {
+            r.all_types()
+                .filter_map(|t| match t {
                     AllowedType::Object { namespace } | AllowedType::Wildcard { namespace } => {
                         Some(namespace)
                     }

@@ -11,6 +11,9 @@ struct Hashed<'a> {
     format_version: u32,
     namespaces: &'a [super::Namespace],
     relations: &'a [super::Relation],
+    /// Left out when empty, so schemas without conditions keep their hashes.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    conditions: &'a [super::Condition],
 }
 
 pub(super) fn content_hash(schema: &Schema) -> String {
@@ -18,6 +21,7 @@ pub(super) fn content_hash(schema: &Schema) -> String {
         format_version: schema.format_version,
         namespaces: &schema.namespaces,
         relations: &schema.relations,
+        conditions: &schema.conditions,
     };
     let mut hasher = HashWriter(Sha256::new());
     // Writing into a hasher cannot fail, and the IR holds plain data only.

@@ -8,6 +8,7 @@
 //! What follows from the content (dependency edges, subject namespaces) is
 //! computed once on assembly and on load, in `derived`, and never serialized.
 
+pub mod condition;
 pub(crate) mod derived;
 pub mod graph;
 mod hash;
@@ -17,6 +18,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use condition::{Condition, ConditionId, Param, ParamType, TraitedType};
 use graph::{Edge, EdgeKind};
 pub use validate::IrError;
 
@@ -69,6 +71,9 @@ pub struct Schema {
     pub hash: String,
     pub namespaces: Vec<Namespace>,
     pub relations: Vec<Relation>,
+    /// The conditions, in source order; a [`ConditionId`] indexes it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
     /// Name lookups, rebuilt on load; not serialized.
     #[serde(skip)]
     index: Index,
@@ -85,6 +90,7 @@ pub struct Schema {
 struct Index {
     namespaces: HashMap<String, NamespaceId>,
     relations: Vec<HashMap<String, RelationId>>,
+    conditions: HashMap<String, ConditionId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,10 +118,29 @@ impl Relation {
         matches!(self.kind, RelationKind::Permission { .. })
     }
 
-    /// The allowed subject types of a stored relation (empty for a permission).
+    /// The subject types a plain tuple of this stored relation may have
+    /// (one without condition or expiry; empty for a permission).
     pub fn allowed(&self) -> &[AllowedType] {
         match &self.kind {
             RelationKind::Relation { types, .. } => types,
+            RelationKind::Permission { .. } => &[],
+        }
+    }
+
+    /// Every base type of a stored relation: its plain types, then the
+    /// bases of its types with traits (duplicates possible).
+    pub fn all_types(&self) -> impl Iterator<Item = AllowedType> + '_ {
+        self.allowed()
+            .iter()
+            .copied()
+            .chain(self.traited().iter().map(|t| t.base))
+    }
+
+    /// The subject types with a condition or expiry of a stored relation
+    /// (empty for a permission).
+    pub fn traited(&self) -> &[TraitedType] {
+        match &self.kind {
+            RelationKind::Relation { with_traits, .. } => with_traits,
             RelationKind::Permission { .. } => &[],
         }
     }
@@ -139,7 +164,11 @@ pub enum RelationKind {
     /// that rewrite, in which [`Rewrite::This`] is the set its tuples give
     /// (OpenFGA's `define viewer: [user] or editor`, Zanzibar's `_this`).
     Relation {
+        /// The types of plain tuples (without condition or expiry).
         types: Vec<AllowedType>,
+        /// The types of tuples with a condition or an expiry.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        with_traits: Vec<TraitedType>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rewrite: Option<Rewrite>,
     },
@@ -293,11 +322,21 @@ pub enum ArrowMode {
 impl Schema {
     /// Builds a schema from its parts, computing the hash and the indexes.
     pub(crate) fn assemble(namespaces: Vec<Namespace>, relations: Vec<Relation>) -> Schema {
+        Schema::assemble_with_conditions(namespaces, relations, Vec::new())
+    }
+
+    /// [`Schema::assemble`] with conditions.
+    pub(crate) fn assemble_with_conditions(
+        namespaces: Vec<Namespace>,
+        relations: Vec<Relation>,
+        conditions: Vec<Condition>,
+    ) -> Schema {
         let mut schema = Schema {
             format_version: FORMAT_VERSION,
             hash: String::new(),
             namespaces,
             relations,
+            conditions,
             index: Index::default(),
             derived: derived::Derived::default(),
         };
@@ -330,6 +369,11 @@ impl Schema {
                 names.insert(rel.name.clone(), RelationId(i as u32));
             }
         }
+        for (i, condition) in self.conditions.iter().enumerate() {
+            index
+                .conditions
+                .insert(condition.name.clone(), ConditionId(i as u32));
+        }
         self.index = index;
     }
 
@@ -343,6 +387,20 @@ impl Schema {
             .get(namespace.0 as usize)?
             .get(name)
             .copied()
+    }
+
+    pub fn condition_id(&self, name: &str) -> Option<ConditionId> {
+        self.index.conditions.get(name).copied()
+    }
+
+    pub fn condition(&self, id: ConditionId) -> Option<&Condition> {
+        self.conditions.get(id.0 as usize)
+    }
+
+    /// Whether some relation has a type with a condition or an expiry, so
+    /// that evaluation must read tuples that carry them.
+    pub fn has_traits(&self) -> bool {
+        self.relations.iter().any(|r| !r.traited().is_empty())
     }
 
     pub fn namespace(&self, id: NamespaceId) -> Option<&Namespace> {

@@ -59,15 +59,30 @@ pub(super) fn validate(schema: &Schema) -> Result<(), IrError> {
             return Err(invalid(format!("relation `{}` is defined twice", rel.name)));
         }
         match &rel.kind {
-            RelationKind::Relation { types, rewrite } => {
+            RelationKind::Relation {
+                types,
+                with_traits,
+                rewrite,
+            } => {
                 if let Some(rewrite) = rewrite {
                     check_rewrite(schema, rel.namespace, rewrite, true, 0)?;
                 }
-                if types.is_empty() {
+                if types.is_empty() && with_traits.is_empty() {
                     return Err(invalid(format!("relation `{}` has no types", rel.name)));
                 }
-                for t in types {
-                    let ok = match *t {
+                for traited in with_traits {
+                    let condition_ok = traited
+                        .condition
+                        .is_none_or(|c| (c.0 as usize) < schema.conditions.len());
+                    if !condition_ok || (traited.condition.is_none() && !traited.expiration) {
+                        return Err(invalid(format!(
+                            "relation `{}` has an invalid type with traits",
+                            rel.name
+                        )));
+                    }
+                }
+                for t in rel.all_types() {
+                    let ok = match t {
                         AllowedType::Object { namespace } | AllowedType::Wildcard { namespace } => {
                             ns_ok(namespace)
                         }

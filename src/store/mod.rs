@@ -438,6 +438,57 @@ pub trait Reader {
         Ok(())
     }
 
+    /// The live tuples of `namespace:object_id#relation` that carry a
+    /// condition or an expiry, expired ones included (the engine judges
+    /// expiry by its own clock), in a deterministic order. Every other
+    /// read ([`Reader::for_each_subject`], [`Reader::probe`],
+    /// [`Reader::contains`], [`Reader::for_each_object_with_subject`])
+    /// answers from plain tuples only, so that a read which does not look
+    /// for conditions can never grant through one. The default pages
+    /// through [`Reader::list`]; a store may answer from an index.
+    fn for_each_attributed(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        visit: &mut dyn FnMut(&Tuple),
+    ) -> Result<(), StoreError> {
+        let filter = TupleFilter {
+            namespace: Some(namespace.to_owned()),
+            object_id: Some(object_id.to_owned()),
+            relation: Some(relation.to_owned()),
+            ..TupleFilter::default()
+        };
+        for_each_listed(self, &filter, &mut |tuple| {
+            if !tuple.is_plain() {
+                visit(tuple);
+            }
+        })
+    }
+
+    /// Reverse lookup among the tuples that carry a condition or an expiry:
+    /// those of `namespace`'s `relation` whose subject is exactly
+    /// `subject`, expired ones included, in no particular order.
+    fn for_each_attributed_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        visit: &mut dyn FnMut(&Tuple),
+    ) -> Result<(), StoreError> {
+        let filter = TupleFilter {
+            namespace: Some(namespace.to_owned()),
+            relation: Some(relation.to_owned()),
+            subject: Some(subject.clone()),
+            ..TupleFilter::default()
+        };
+        for_each_listed(self, &filter, &mut |tuple| {
+            if !tuple.is_plain() {
+                visit(tuple);
+            }
+        })
+    }
+
     /// Reverse lookup: the IDs of the objects of `namespace` whose `relation`
     /// holds exactly `subject`, sorted.
     fn objects_with_subject(
@@ -469,6 +520,30 @@ pub trait Reader {
     /// The live tuples matching `filter`, a page at a time, in a stable
     /// order (see [`paging`]).
     fn list(&self, filter: &TupleFilter, page: &PageRequest) -> Result<Page<Tuple>, StoreError>;
+}
+
+/// Every tuple [`Reader::list`] gives for `filter`, page after page.
+fn for_each_listed<R: Reader + ?Sized>(
+    reader: &R,
+    filter: &TupleFilter,
+    visit: &mut dyn FnMut(&Tuple),
+) -> Result<(), StoreError> {
+    let mut page = PageRequest::first(1000);
+    loop {
+        let listed = reader.list(filter, &page)?;
+        for tuple in &listed.items {
+            visit(tuple);
+        }
+        match listed.next_cursor {
+            Some(cursor) => {
+                page = PageRequest {
+                    cursor: Some(cursor),
+                    limit: 1000,
+                }
+            }
+            None => return Ok(()),
+        }
+    }
 }
 
 /// Storage of relation tuples: snapshots to read, change sets to write.

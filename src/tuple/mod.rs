@@ -25,7 +25,10 @@ pub mod notation;
 pub mod validate;
 pub mod yaml;
 
-pub use model::{name_problem, Object, Subject, SubjectRef, Tuple, MAX_ID_BYTES, MAX_NAME_BYTES};
+pub use model::{
+    name_problem, Context, Expiry, Object, Subject, SubjectRef, Tuple, TupleCondition,
+    MAX_CONTEXT_BYTES, MAX_ID_BYTES, MAX_NAME_BYTES,
+};
 pub use notation::{
     encode_id, parse_object_relation, parse_tuple_file, parse_tuple_line, parse_tuple_with_spans,
     strip_comment, Notation, NotationSite, TextSpan, TupleError, TupleFileError, TuplePart,

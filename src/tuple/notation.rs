@@ -624,11 +624,7 @@ fn parse_tuple(text: &str) -> Result<(Tuple, TupleSpans), TupleError> {
     let subject_start = s.pos;
     let subject_value = parse_subject(&mut s)?;
     let subject = s.between(subject_start, s.pos);
-    let tuple = Tuple {
-        object,
-        relation: relation_name,
-        subject: subject_value,
-    };
+    let tuple = Tuple::new(object, relation_name, subject_value);
     Ok((
         tuple,
         TupleSpans {

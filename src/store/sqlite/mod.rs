@@ -203,6 +203,8 @@ impl Inner {
                         },
                         relation: self.string(rel)?,
                         subject: self.subject_from(s_ns, s_obj, s_rel)?,
+                        condition: None,
+                        expires_at: None,
                     },
                     rev(created),
                     deleted.map(rev),

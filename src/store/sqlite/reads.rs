@@ -484,6 +484,8 @@ impl Reader for SqliteReader<'_> {
                     },
                     relation: inner.string(rel)?,
                     subject: inner.subject_from(s_ns, s_obj, s_rel)?,
+                    condition: None,
+                    expires_at: None,
                 })
             })?;
             if !more {
