@@ -6,6 +6,8 @@
 //!
 //! The IR side (parameters, types, traits) is [`crate::ir::condition`].
 
+pub mod check;
+
 use std::collections::BTreeSet;
 
 use thiserror::Error;
