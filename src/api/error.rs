@@ -179,6 +179,13 @@ impl From<EngineError> for ApiError {
                 .with_detail("setting", setting)
                 .with_detail("limit", limit)
             }
+            // The request's context (or a tuple's) made a condition fail:
+            // the caller's to fix, and never a deny.
+            EngineError::Condition(ref failed) => {
+                let condition = failed.condition.clone();
+                ApiError::bad_request("condition_failed", error.to_string())
+                    .with_detail("condition", condition)
+            }
             EngineError::Store(store) => store.into(),
         }
     }

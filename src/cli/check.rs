@@ -127,7 +127,7 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
             Ok(explained) => {
                 let answer = match explained.outcome {
                     Outcome::Granted => Ok(true),
-                    Outcome::Denied => Ok(false),
+                    Outcome::Denied | Outcome::Conditional => Ok(false),
                     Outcome::Unknown => Err(depth_error(
                         explained.error.clone().unwrap_or_default(),
                         max_depth,

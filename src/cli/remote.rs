@@ -180,7 +180,7 @@ pub fn check(
             .map_err(|e| miette!("{e}"))?;
         let allowed = match (explanation.outcome, &explanation.error) {
             (Outcome::Granted, _) => true,
-            (Outcome::Denied, _) => false,
+            (Outcome::Denied | Outcome::Conditional, _) => false,
             (Outcome::Unknown, error) => {
                 return Err(miette!(
                     "{}",

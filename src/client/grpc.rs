@@ -327,6 +327,7 @@ impl Remote {
             question: answer.question,
             outcome: outcome(answer.outcome)?,
             error: Some(answer.error).filter(|e| !e.is_empty()),
+            missing: Vec::new(),
             tree,
         };
         Ok((
@@ -490,6 +491,7 @@ fn outcome(code: i32) -> Result<engine::Outcome, ClientError> {
         Ok(pb::Outcome::Granted) => Ok(engine::Outcome::Granted),
         Ok(pb::Outcome::Denied) => Ok(engine::Outcome::Denied),
         Ok(pb::Outcome::Unknown) => Ok(engine::Outcome::Unknown),
+        Ok(pb::Outcome::Conditional) => Ok(engine::Outcome::Conditional),
         _ => Err(ClientError::Protocol(format!("unknown outcome {code}"))),
     }
 }

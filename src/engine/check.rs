@@ -37,16 +37,21 @@
 //! dependency sets and the evaluation of each operator rely on each other's
 //! invariants, and reading them apart would hide how.
 
+mod attributed;
+
+use std::collections::BTreeSet;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::explain::{Outcome, Step, TraceBuilder};
 use super::interrupt::Watch;
-use super::{Engine, EngineError, ExplainNode, Target};
+use super::{Decision, Engine, EngineError, ExplainNode, Target};
+use crate::condition::eval::Programs;
 use crate::ir::{AllowedType, ArrowMode, NamespaceId, RelationId, RelationKind, Rewrite};
 use crate::store::{Probe, Reader, SubjectKind};
-use crate::tuple::{encode_id, Object, Subject, SubjectRef, Tuple};
+use crate::tuple::{encode_id, Expiry, Object, Subject, SubjectRef, Tuple};
 
 /// Goals (indices into `Checker::goals`) a provisional `false` assumed
 /// not derivable; sorted, without duplicates.
@@ -55,14 +60,26 @@ type Deps = Vec<usize>;
 /// An object ID interned for the request (an index into `Ids::names`).
 pub(crate) type Id = u32;
 
-/// The objects of a tupleset (an arrow's `parent`), with their namespaces.
-type Objects = Rc<[(NamespaceId, Id)]>;
+/// The objects of a tupleset (an arrow's `parent`), with their namespaces
+/// and the guards of the tuples that name them.
+type Objects = Rc<[(NamespaceId, Id, Guard)]>;
 
-/// A three-valued result.
+/// The parameters a conditional result is missing, sorted.
+pub(crate) type Missing = Rc<BTreeSet<String>>;
+
+/// What a tuple's condition makes of it for this request: `None` when it
+/// holds unconditionally (no condition, or one that evaluated to true),
+/// the missing parameters otherwise. Tuples whose condition evaluated to
+/// false, and expired tuples, are left out before a guard is made.
+pub(crate) type Guard = Option<Missing>;
+
+/// A result in Kleene's logic, with the two ways of not knowing apart.
 #[derive(Clone, Debug)]
 enum Val {
     True,
     False(Deps),
+    /// Holds or not depending on the values of these missing parameters.
+    Cond(Missing, Deps),
     /// Too deep to tell; the path of usersets that went too deep.
     Unknown(Vec<String>),
 }
@@ -72,6 +89,7 @@ enum Memo {
     None,
     True,
     False(Deps),
+    Cond(Missing),
 }
 
 struct Goal {
@@ -79,6 +97,31 @@ struct Goal {
     id: Id,
     memo: Memo,
     in_progress: bool,
+    /// What a visit of this goal while it is in progress answers: `false`
+    /// at first, then the conditional result of the last round (see
+    /// [`Checker::goal`]).
+    assumed: Option<Missing>,
+}
+
+/// The union of two sets of missing parameters.
+fn join(a: &Missing, b: &Missing) -> Missing {
+    if a == b || b.is_empty() {
+        return a.clone();
+    }
+    if a.is_empty() {
+        return b.clone();
+    }
+    Rc::new(a.iter().chain(b.iter()).cloned().collect())
+}
+
+/// `val` behind a tuple with `guard`: conditional at best when the guard is.
+fn guarded(guard: &Guard, val: Val) -> Val {
+    match (guard, val) {
+        (None, val) => val,
+        (Some(missing), Val::True) => Val::Cond(missing.clone(), Vec::new()),
+        (Some(missing), Val::Cond(more, deps)) => Val::Cond(join(missing, &more), deps),
+        (Some(_), val) => val,
+    }
 }
 
 /// The object IDs a request has met, each stored once: goals and caches
@@ -191,6 +234,10 @@ pub(crate) struct Checker<'e, 'a> {
     known: Option<(Id, Rc<[usize]>)>,
     /// When to give up (the request's deadline or cancellation).
     watch: Watch,
+    /// The read time: tuples expired at it are left out.
+    now: Expiry,
+    /// The schema's conditions, compiled, once the first is evaluated.
+    programs: Option<Arc<Programs>>,
 }
 
 impl Drop for Checker<'_, '_> {
@@ -220,9 +267,13 @@ fn merge(into: &mut Deps, from: &[usize]) {
     into.dedup();
 }
 
-/// Accumulates a union: `true` wins, then unknown, then `false`.
+/// Accumulates the branches of a union (`true` wins, then unknown, then
+/// conditional with every branch's missing parameters, then `false`) or,
+/// with `add_all`, of an intersection (`false` wins, then unknown, then
+/// conditional, then `true`).
 struct Any {
     deps: Deps,
+    missing: Option<Missing>,
     unknown: Option<Vec<String>>,
 }
 
@@ -230,15 +281,27 @@ impl Any {
     fn new() -> Any {
         Any {
             deps: Vec::new(),
+            missing: None,
             unknown: None,
         }
     }
 
-    /// Adds a non-true branch.
+    fn add_missing(&mut self, missing: &Missing) {
+        self.missing = Some(match &self.missing {
+            Some(have) => join(have, missing),
+            None => missing.clone(),
+        });
+    }
+
+    /// Adds a non-true branch of a union.
     fn add(&mut self, val: Val) {
         match val {
             Val::True => {}
             Val::False(deps) => merge(&mut self.deps, &deps),
+            Val::Cond(missing, deps) => {
+                self.add_missing(&missing);
+                merge(&mut self.deps, &deps);
+            }
             Val::Unknown(path) => {
                 self.unknown.get_or_insert(path);
             }
@@ -246,9 +309,32 @@ impl Any {
     }
 
     fn finish(self) -> Val {
-        match self.unknown {
-            Some(path) => Val::Unknown(path),
-            None => Val::False(self.deps),
+        match (self.unknown, self.missing) {
+            (Some(path), _) => Val::Unknown(path),
+            (None, Some(missing)) => Val::Cond(missing, self.deps),
+            (None, None) => Val::False(self.deps),
+        }
+    }
+
+    /// Adds a non-false branch of an intersection.
+    fn add_all(&mut self, val: Val) {
+        match val {
+            Val::True | Val::False(_) => {}
+            Val::Cond(missing, deps) => {
+                self.add_missing(&missing);
+                merge(&mut self.deps, &deps);
+            }
+            Val::Unknown(path) => {
+                self.unknown.get_or_insert(path);
+            }
+        }
+    }
+
+    fn finish_all(self) -> Val {
+        match (self.unknown, self.missing) {
+            (Some(path), _) => Val::Unknown(path),
+            (None, Some(missing)) => Val::Cond(missing, self.deps),
+            (None, None) => Val::True,
         }
     }
 }
@@ -258,7 +344,20 @@ impl Val {
         match self {
             Val::True => Outcome::Granted,
             Val::False(_) => Outcome::Denied,
+            Val::Cond(..) => Outcome::Conditional,
             Val::Unknown(_) => Outcome::Unknown,
+        }
+    }
+
+    /// The answer at the root of a question.
+    fn decision(self, max_depth: u32) -> Result<Decision, EngineError> {
+        match self {
+            Val::True => Ok(Decision::Allowed),
+            Val::False(_) => Ok(Decision::Denied),
+            Val::Cond(missing, _) => Ok(Decision::Conditional {
+                missing: missing.iter().cloned().collect(),
+            }),
+            Val::Unknown(path) => Err(EngineError::DepthExceeded { max_depth, path }),
         }
     }
 }
@@ -334,6 +433,8 @@ impl<'e, 'a> Checker<'e, 'a> {
             deepest: 0,
             known: None,
             watch: Watch::current(),
+            now: engine.now(),
+            programs: None,
         }
     }
 
@@ -357,18 +458,11 @@ impl<'e, 'a> Checker<'e, 'a> {
         relation: RelationId,
         id: Id,
         known: Option<Rc<[usize]>>,
-    ) -> Result<bool, EngineError> {
+    ) -> Result<Decision, EngineError> {
         self.known = known.map(|path| (id, path));
         let val = self.goal(relation, id, 0, false);
         self.known = None;
-        match val? {
-            Val::True => Ok(true),
-            Val::False(_) => Ok(false),
-            Val::Unknown(path) => Err(EngineError::DepthExceeded {
-                max_depth: self.engine.options.max_depth,
-                path,
-            }),
-        }
+        val?.decision(self.engine.options.max_depth)
     }
 
     /// The known branch, when evaluating object `id`.
@@ -392,16 +486,10 @@ impl<'e, 'a> Checker<'e, 'a> {
         &mut self,
         relation: RelationId,
         id: &str,
-    ) -> Result<bool, EngineError> {
+    ) -> Result<Decision, EngineError> {
         let id = self.ids.intern(id);
-        match self.goal(relation, id, 0, false)? {
-            Val::True => Ok(true),
-            Val::False(_) => Ok(false),
-            Val::Unknown(path) => Err(EngineError::DepthExceeded {
-                max_depth: self.engine.options.max_depth,
-                path,
-            }),
-        }
+        self.goal(relation, id, 0, false)?
+            .decision(self.engine.options.max_depth)
     }
 
     pub(crate) fn take_trace(&mut self) -> Option<ExplainNode> {
@@ -441,6 +529,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             id,
             memo: Memo::None,
             in_progress: false,
+            assumed: None,
         });
         self.index.insert((relation, id), g);
         g
@@ -468,7 +557,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             }
             match &goal.memo {
                 Memo::False(more) => work.extend_from_slice(more),
-                Memo::True | Memo::None => return None,
+                Memo::True | Memo::Cond(_) | Memo::None => return None,
             }
         }
         out.sort_unstable();
@@ -508,12 +597,21 @@ impl<'e, 'a> Checker<'e, 'a> {
                     if let SubjectRef::Object { namespace, id } = subject {
                         if let Some(ns) = schema.namespace_id(namespace) {
                             if types.contains(&AllowedType::Object { namespace: ns }) {
-                                objects.push((ns, ids.intern(id)));
+                                objects.push((ns, ids.intern(id), None));
                             }
                         }
                     }
                 },
             )?;
+            if !rel.traited().is_empty() {
+                for (subject, guard) in self.attributed(tupleset, id)? {
+                    if let Subject::Object(object) = subject {
+                        if let Some(ns) = schema.namespace_id(&object.namespace) {
+                            objects.push((ns, self.ids.intern(&object.id), guard));
+                        }
+                    }
+                }
+            }
         }
         let objects: Objects = objects.into();
         self.tuplesets.insert((tupleset, id), objects.clone());
@@ -564,16 +662,20 @@ impl<'e, 'a> Checker<'e, 'a> {
             return Ok(Val::Unknown(path));
         }
         let g = self.goal_index(relation, id);
-        let (in_progress, memo) = match self.goals.get(g) {
-            Some(goal) => (goal.in_progress, goal.memo.clone()),
-            None => (false, Memo::None),
+        let (in_progress, memo, assumed) = match self.goals.get(g) {
+            Some(goal) => (goal.in_progress, goal.memo.clone(), goal.assumed.clone()),
+            None => (false, Memo::None, None),
         };
         if in_progress {
+            let val = match assumed {
+                Some(missing) => Val::Cond(missing, vec![g]),
+                None => Val::False(vec![g]),
+            };
             if self.trace.is_some() {
                 let userset = self.userset(relation, id);
-                self.leaf(|_| Step::Cycle { userset }, Outcome::Denied);
+                self.leaf(|_| Step::Cycle { userset }, val.outcome());
             }
-            return Ok(Val::False(vec![g]));
+            return Ok(val);
         }
         match memo {
             Memo::True => {
@@ -582,6 +684,13 @@ impl<'e, 'a> Checker<'e, 'a> {
                     self.leaf(|_| Step::Memo { userset }, Outcome::Granted);
                 }
                 return Ok(Val::True);
+            }
+            Memo::Cond(missing) => {
+                if self.trace.is_some() {
+                    let userset = self.userset(relation, id);
+                    self.leaf(|_| Step::Memo { userset }, Outcome::Conditional);
+                }
+                return Ok(Val::Cond(missing, Vec::new()));
             }
             Memo::False(deps) => {
                 if let Some(deps) = self.revalidate(&deps) {
@@ -600,9 +709,36 @@ impl<'e, 'a> Checker<'e, 'a> {
 
         if let Some(goal) = self.goal_mut(g) {
             goal.in_progress = true;
+            goal.assumed = None;
         }
         self.path.push(g);
-        let result = super::grow_stack(|| self.evaluate(relation, id, depth, in_permission));
+        // A conditional result that leaned on this very goal (a cycle in
+        // the data through a conditional tuple) was computed assuming the
+        // goal `false`; it is evaluated again assuming that result, until
+        // the missing parameters stop growing: the least fixed point, as
+        // for plain relations. Plain data never takes a second round.
+        let result = loop {
+            let result = super::grow_stack(|| self.evaluate(relation, id, depth, in_permission));
+            let grown = match &result {
+                Ok(Val::Cond(missing, deps)) if deps.contains(&g) => {
+                    let assumed = self.goals.get(g).and_then(|goal| goal.assumed.clone());
+                    (assumed.as_ref() != Some(missing)).then(|| missing.clone())
+                }
+                _ => None,
+            };
+            let Some(missing) = grown else {
+                break result;
+            };
+            if let Some(goal) = self.goal_mut(g) {
+                goal.assumed = Some(missing);
+            }
+            // `false`s computed under the old assumption may not hold now.
+            for goal in &mut self.goals {
+                if matches!(&goal.memo, Memo::False(deps) if !deps.is_empty()) {
+                    goal.memo = Memo::None;
+                }
+            }
+        };
         self.path.pop();
         let goal = self.goal_mut(g);
         let val = match result {
@@ -610,6 +746,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             Err(e) => {
                 if let Some(goal) = goal {
                     goal.in_progress = false;
+                    goal.assumed = None;
                 }
                 return Err(e);
             }
@@ -619,14 +756,20 @@ impl<'e, 'a> Checker<'e, 'a> {
                 deps.retain(|&d| d != g);
                 Val::False(deps)
             }
+            Val::Cond(missing, mut deps) => {
+                deps.retain(|&d| d != g);
+                Val::Cond(missing, deps)
+            }
             other => other,
         };
         if let Some(goal) = goal {
             goal.in_progress = false;
+            goal.assumed = None;
             goal.memo = match &val {
                 Val::True => Memo::True,
                 Val::False(deps) => Memo::False(deps.clone()),
-                Val::Unknown(_) => Memo::None,
+                Val::Cond(missing, deps) if deps.is_empty() => Memo::Cond(missing.clone()),
+                Val::Cond(..) | Val::Unknown(_) => Memo::None,
             };
         }
         Ok(val)
@@ -715,7 +858,8 @@ impl<'e, 'a> Checker<'e, 'a> {
         let want_sets = types
             .iter()
             .any(|t| matches!(t, AllowedType::SubjectSet { .. }));
-        if direct.is_none() && wildcard.is_none() && !want_sets {
+        let traited = schema.relation(relation).map_or(&[][..], |r| r.traited());
+        if direct.is_none() && wildcard.is_none() && !want_sets && traited.is_empty() {
             return Ok(Val::False(Vec::new()));
         }
         let name = self.ids.name(id);
@@ -799,6 +943,58 @@ impl<'e, 'a> Checker<'e, 'a> {
                 return Ok(Val::True);
             }
             any.add(val);
+        }
+        if !traited.is_empty() {
+            for (subject, guard) in self.attributed(relation, id)? {
+                let val = match &subject {
+                    Subject::Set { .. }
+                        if self.target.direct().is_some_and(|(_, s)| *s == subject) =>
+                    {
+                        guarded(&guard, Val::True)
+                    }
+                    Subject::Set {
+                        object,
+                        relation: set_relation,
+                    } => {
+                        let Some(set_relation) = schema
+                            .namespace_id(&object.namespace)
+                            .and_then(|ns| schema.relation_id(ns, set_relation))
+                        else {
+                            continue;
+                        };
+                        let set_id = self.ids.intern(&object.id);
+                        if self.trace.is_some() {
+                            let tuple = self.tuple_text(relation, id, subject.clone());
+                            self.open(|_| Step::SubjectSet { tuple });
+                        }
+                        let val =
+                            guarded(&guard, self.goal(set_relation, set_id, depth + 1, false)?);
+                        self.close(&val);
+                        val
+                    }
+                    Subject::Wildcard { namespace } => {
+                        let holds = self
+                            .target
+                            .wildcard()
+                            .is_some_and(|ns| engine.namespace_name(ns) == namespace);
+                        if !holds {
+                            continue;
+                        }
+                        guarded(&guard, Val::True)
+                    }
+                    Subject::Object(_) => {
+                        let holds = self.target.direct().is_some_and(|(_, s)| *s == subject);
+                        if !holds {
+                            continue;
+                        }
+                        guarded(&guard, Val::True)
+                    }
+                };
+                if matches!(val, Val::True) {
+                    return Ok(Val::True);
+                }
+                any.add(val);
+            }
         }
         Ok(any.finish())
     }
@@ -899,21 +1095,18 @@ impl<'e, 'a> Checker<'e, 'a> {
             }
             Rewrite::Intersection { children } => {
                 self.open(|_| Step::Intersection);
-                let mut unknown = None;
+                let mut all = Any::new();
                 for child in children {
                     match self.rewrite(child, id, depth)? {
-                        Val::True => {}
                         Val::False(deps) => {
                             let val = Val::False(deps);
                             self.close(&val);
                             return Ok(val);
                         }
-                        Val::Unknown(path) => {
-                            unknown.get_or_insert(path);
-                        }
+                        other => all.add_all(other),
                     }
                 }
-                let val = unknown.map_or(Val::True, Val::Unknown);
+                let val = all.finish_all();
                 self.close(&val);
                 Ok(val)
             }
@@ -930,7 +1123,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                 self.close(&sub);
                 let val = match sub {
                     Val::True => Val::False(Vec::new()),
-                    Val::False(deps) if !deps.is_empty() => {
+                    Val::False(deps) | Val::Cond(_, deps) if !deps.is_empty() => {
                         let names = deps
                             .iter()
                             .filter_map(|&d| self.goals.get(d))
@@ -939,8 +1132,18 @@ impl<'e, 'a> Checker<'e, 'a> {
                             .join(", ");
                         return Err(EngineError::NotStratified(names));
                     }
-                    // The base was not `false`: it is `true` or unknown.
+                    // The base was not `false`: it is `true`, conditional
+                    // or unknown.
                     Val::False(_) => base_val,
+                    // Excluded or not depending on the missing parameters:
+                    // never allowed.
+                    Val::Cond(missing, _) => match base_val {
+                        Val::True => Val::Cond(missing, Vec::new()),
+                        Val::Cond(base_missing, deps) => {
+                            Val::Cond(join(&base_missing, &missing), deps)
+                        }
+                        other => other,
+                    },
                     Val::Unknown(path) => match base_val {
                         Val::Unknown(base_path) => Val::Unknown(base_path),
                         _ => Val::Unknown(path),
@@ -973,8 +1176,8 @@ impl<'e, 'a> Checker<'e, 'a> {
                     return Ok(val);
                 }
                 let mut any = Any::new();
-                let mut unknown = None;
-                for &(ns, x) in objects.iter() {
+                for (ns, x, guard) in objects.iter() {
+                    let (ns, x) = (*ns, *x);
                     let via = |this: &Self| {
                         this.tuple_text(
                             *tupleset,
@@ -1010,7 +1213,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                         let tuple = via(self);
                         self.open(|_| Step::ArrowBranch { tuple });
                     }
-                    let val = self.goal(target.relation, x, depth + 1, false)?;
+                    let val = guarded(guard, self.goal(target.relation, x, depth + 1, false)?);
                     self.close(&val);
                     match (all, val) {
                         (false, Val::True) => {
@@ -1018,22 +1221,15 @@ impl<'e, 'a> Checker<'e, 'a> {
                             return Ok(Val::True);
                         }
                         (false, other) => any.add(other),
-                        (true, Val::True) => {}
                         (true, Val::False(deps)) => {
                             let val = Val::False(deps);
                             self.close(&val);
                             return Ok(val);
                         }
-                        (true, Val::Unknown(path)) => {
-                            unknown.get_or_insert(path);
-                        }
+                        (true, other) => any.add_all(other),
                     }
                 }
-                let val = if all {
-                    unknown.map_or(Val::True, Val::Unknown)
-                } else {
-                    any.finish()
-                };
+                let val = if all { any.finish_all() } else { any.finish() };
                 self.close(&val);
                 Ok(val)
             }

@@ -17,7 +17,7 @@ use super::interrupt::Watch;
 use super::{AnswerBudget, Engine, EngineError};
 use crate::ir::{AllowedType, ArrowMode, RelationId, RelationKind, Rewrite};
 use crate::store::{Reader, SubjectKind};
-use crate::tuple::{subject_matches, Object};
+use crate::tuple::{subject_matches, Expiry, Object, Subject, TupleCondition};
 
 /// An expanded userset.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +28,11 @@ pub enum ExpandTree {
     Leaf {
         userset: String,
         subjects: Vec<String>,
+        /// The subjects of tuples with a condition or an expiry (not
+        /// expired at the read time), with what they carry: in the set
+        /// when their condition holds.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attributed: Vec<AttributedSubject>,
         #[serde(
             default,
             skip_serializing_if = "Vec::is_empty",
@@ -68,6 +73,16 @@ pub enum ExpandTree {
     Truncated { userset: String },
     /// Already being expanded on this path.
     Cycle { userset: String },
+}
+
+/// A leaf's subject from a tuple with a condition or an expiry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributedSubject {
+    pub subject: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<TupleCondition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Expiry>,
 }
 
 pub(crate) struct Expander<'e, 'a> {
@@ -190,9 +205,38 @@ impl<'e, 'a> Expander<'e, 'a> {
         for (_, set_relation, set_id) in engine.subject_sets(relation, id, self.reader)? {
             expanded.push(self.goal(set_relation, &set_id, depth + 1)?);
         }
+        let mut attributed = Vec::new();
+        if !rel.traited().is_empty() {
+            let now = engine.now();
+            let mut tuples = Vec::new();
+            self.reader.for_each_attributed(
+                engine.namespace_name(rel.namespace),
+                id,
+                &rel.name,
+                &mut |tuple| tuples.push(tuple.clone()),
+            )?;
+            for tuple in tuples.into_iter().filter(|t| t.live_at(now)) {
+                self.budget.spend(1)?;
+                if let Subject::Set { object, relation } = &tuple.subject {
+                    let set = engine
+                        .schema
+                        .namespace_id(&object.namespace)
+                        .and_then(|ns| engine.schema.relation_id(ns, relation));
+                    if let Some(set) = set {
+                        expanded.push(self.goal(set, &object.id, depth + 1)?);
+                    }
+                }
+                attributed.push(AttributedSubject {
+                    subject: tuple.subject.to_string(),
+                    condition: tuple.condition.map(|c| *c),
+                    expires_at: tuple.expires_at,
+                });
+            }
+        }
         Ok(ExpandTree::Leaf {
             userset,
             subjects,
+            attributed,
             expanded,
         })
     }
@@ -222,6 +266,7 @@ impl<'e, 'a> Expander<'e, 'a> {
                 Ok(ExpandTree::Leaf {
                     userset: "self".to_owned(),
                     subjects: vec![object.to_string()],
+                    attributed: Vec::new(),
                     expanded: Vec::new(),
                 })
             }
@@ -299,12 +344,33 @@ impl ExpandTree {
             ExpandTree::Leaf {
                 userset,
                 subjects,
+                attributed,
                 expanded,
             } => {
-                let list = if subjects.is_empty() {
+                let mut all = subjects.clone();
+                for a in attributed {
+                    let mut text = a.subject.clone();
+                    if let Some(condition) = &a.condition {
+                        if condition.context.is_empty() {
+                            let _ = write!(text, "[{}]", condition.name);
+                        } else {
+                            let _ = write!(
+                                text,
+                                "[{}:{}]",
+                                condition.name,
+                                condition.context.as_json()
+                            );
+                        }
+                    }
+                    if let Some(expiry) = a.expires_at {
+                        let _ = write!(text, "[expiration:{expiry}]");
+                    }
+                    all.push(text);
+                }
+                let list = if all.is_empty() {
                     "(no subjects)".to_owned()
                 } else {
-                    subjects.join(", ")
+                    all.join(", ")
                 };
                 let _ = writeln!(out, "{pad}{userset}: {list}");
                 for child in expanded {

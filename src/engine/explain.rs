@@ -19,7 +19,9 @@ use crate::ir::ArrowMode;
 pub enum Outcome {
     Granted,
     Denied,
-    /// Beyond the depth limit.
+    /// Depends on the values of missing parameters.
+    Conditional,
+    /// Beyond the depth limit, or a condition that failed.
     Unknown,
 }
 
@@ -90,6 +92,23 @@ pub enum Step {
     DepthLimit {
         userset: String,
     },
+    /// The condition of this tuple, evaluated with the tuple's stored
+    /// context and the request's values (those the tuple did not fix).
+    Condition {
+        tuple: String,
+        condition: String,
+        stored: serde_json::Value,
+        request: serde_json::Value,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        missing: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// This tuple expired before the read time: it counts for nothing.
+    Expired {
+        tuple: String,
+        expired_at: String,
+    },
 }
 
 /// A node of an explanation tree.
@@ -116,6 +135,9 @@ pub struct Explanation {
     pub outcome: Outcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// With a `Conditional` outcome: the parameters that had no value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
     pub tree: Option<ExplainNode>,
 }
 
@@ -155,9 +177,10 @@ impl Explanation {
     /// The explanation as indented text, one step a line.
     pub fn render(&self) -> String {
         let verdict = match self.outcome {
-            Outcome::Granted => "allowed",
-            Outcome::Denied => "denied",
-            Outcome::Unknown => "unknown",
+            Outcome::Granted => "allowed".to_owned(),
+            Outcome::Denied => "denied".to_owned(),
+            Outcome::Conditional => format!("conditional (missing {})", self.missing.join(", ")),
+            Outcome::Unknown => "unknown".to_owned(),
         };
         let mut out = format!("{}: {verdict}\n", self.question);
         if let Some(error) = &self.error {
@@ -174,6 +197,7 @@ fn render_node(node: &ExplainNode, indent: usize, out: &mut String) {
     let mark = match node.outcome {
         Outcome::Granted => "✓",
         Outcome::Denied => "✗",
+        Outcome::Conditional => "~",
         Outcome::Unknown => "?",
     };
     let granted = node.outcome == Outcome::Granted;
@@ -211,6 +235,25 @@ fn render_node(node: &ExplainNode, indent: usize, out: &mut String) {
         Step::Cycle { userset } => format!("{userset}: cycle, no derivation along this path"),
         Step::Memo { userset } => format!("{userset} (evaluated above)"),
         Step::DepthLimit { userset } => format!("{userset}: depth limit reached"),
+        Step::Condition {
+            tuple,
+            condition,
+            stored,
+            request,
+            missing,
+            error,
+        } => {
+            let mut text =
+                format!("condition {condition} of {tuple}: tuple {stored}, request {request}");
+            if !missing.is_empty() {
+                let _ = write!(text, ", missing {}", missing.join(", "));
+            }
+            if let Some(error) = error {
+                let _ = write!(text, ", failed: {error}");
+            }
+            text
+        }
+        Step::Expired { tuple, expired_at } => format!("{tuple} expired at {expired_at}"),
     };
     let _ = writeln!(out, "{}{mark} {text}", "  ".repeat(indent));
     for child in &node.children {

@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use super::check::{self, Checker, Id};
 use super::interrupt::Watch;
-use super::{AnswerBudget, AnswerPart, Engine, EngineError, Target};
+use super::{AnswerBudget, AnswerPart, Decision, Engine, EngineError, Target};
 use crate::ir::{AllowedType, ArrowMode, NamespaceId, RelationId, RelationKind, Rewrite};
 use crate::store::{Page, PageRequest, Reader, SubjectKind};
 use crate::tuple::{Object, Subject};
@@ -45,6 +45,22 @@ pub struct SubjectLookup {
     /// With `wildcard`: the subjects that are not in the set, sorted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub excluded: Vec<String>,
+    /// The subjects named by tuples that are in the set or not depending on
+    /// missing condition parameters, sorted (never in `subject_ids`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditional: Vec<ConditionalId>,
+    /// Whether every subject of the namespace may be in the set through a
+    /// wildcard, depending on these missing parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wildcard_missing: Option<Vec<String>>,
+}
+
+/// An ID in a set or not depending on missing condition parameters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ConditionalId {
+    pub id: String,
+    /// The missing parameters, sorted.
+    pub missing: Vec<String>,
 }
 
 /// A userset: a relation or permission of one object.
@@ -61,9 +77,14 @@ pub(super) fn lookup_subjects(
     let ns_name = engine.namespace_name(namespace);
     let check =
         |target: Target| Checker::new(engine, target, reader, false).check_root(relation, id);
-    let wildcard = check(Target::Anonymous { namespace })?;
+    let anonymous = check(Target::Anonymous { namespace })?;
+    let wildcard = anonymous.is_allowed();
     let mut result = SubjectLookup {
         wildcard,
+        wildcard_missing: match anonymous {
+            Decision::Conditional { missing } => Some(missing),
+            Decision::Allowed | Decision::Denied => None,
+        },
         ..SubjectLookup::default()
     };
     // Counted as the answer grows: a set past the limit is not built whole.
@@ -73,12 +94,23 @@ pub(super) fn lookup_subjects(
             namespace,
             subject: Subject::object(ns_name, candidate.clone()),
         };
-        if check(target)? {
-            budget.spend(1)?;
-            result.subject_ids.push(candidate);
-        } else if wildcard {
-            budget.spend(1)?;
-            result.excluded.push(candidate);
+        match check(target)? {
+            Decision::Allowed => {
+                budget.spend(1)?;
+                result.subject_ids.push(candidate);
+            }
+            Decision::Conditional { missing } => {
+                budget.spend(1)?;
+                result.conditional.push(ConditionalId {
+                    id: candidate,
+                    missing,
+                });
+            }
+            Decision::Denied if wildcard => {
+                budget.spend(1)?;
+                result.excluded.push(candidate);
+            }
+            Decision::Denied => {}
         }
     }
     Ok(result)
@@ -134,6 +166,25 @@ fn subject_candidates(
                 for (_, set_relation, set_id) in engine.subject_sets(relation, &id, reader)? {
                     queue.push_back((set_relation, set_id));
                 }
+                // Tuples with a condition or an expiry: candidates whatever
+                // their condition says; the checks decide.
+                for subject in engine.attributed_subjects(relation, &id, reader)? {
+                    match subject {
+                        Subject::Object(object) if object.namespace == ns_name => {
+                            candidates.insert(object.id);
+                        }
+                        Subject::Set { object, relation } => {
+                            let set = engine
+                                .schema
+                                .namespace_id(&object.namespace)
+                                .and_then(|ns| engine.schema.relation_id(ns, &relation));
+                            if let Some(set) = set {
+                                queue.push_back((set, object.id));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
             }
         }
     }
@@ -165,7 +216,21 @@ fn forward_rewrite(
         Rewrite::Arrow {
             tupleset, targets, ..
         } => {
-            for (ns, x) in engine.object_subjects(*tupleset, id, reader)? {
+            let attributed = engine
+                .attributed_subjects(*tupleset, id, reader)?
+                .into_iter()
+                .filter_map(|subject| match subject {
+                    Subject::Object(object) => engine
+                        .schema
+                        .namespace_id(&object.namespace)
+                        .map(|ns| (ns, object.id)),
+                    _ => None,
+                });
+            for (ns, x) in engine
+                .object_subjects(*tupleset, id, reader)?
+                .into_iter()
+                .chain(attributed)
+            {
                 if let Some(target) = targets.iter().find(|t| t.namespace == ns) {
                     queue.push_back((target.relation, x));
                 }
@@ -259,13 +324,20 @@ impl ReverseGraph {
         let mut tuples_not_enough = HashSet::new();
         for (index, rel) in schema.relations.iter().enumerate() {
             let this = RelationId(index as u32);
-            if let RelationKind::Relation { types, rewrite, .. } = &rel.kind {
-                for ty in types {
-                    if let AllowedType::SubjectSet { relation, .. } = ty {
-                        uses.entry(*relation)
-                            .or_default()
-                            .push(Use::SubjectSet { relation: this });
-                    }
+            if let RelationKind::Relation { rewrite, .. } = &rel.kind {
+                let mut sets: Vec<RelationId> = rel
+                    .all_types()
+                    .filter_map(|ty| match ty {
+                        AllowedType::SubjectSet { relation, .. } => Some(relation),
+                        _ => None,
+                    })
+                    .collect();
+                sets.sort_unstable();
+                sets.dedup();
+                for relation in sets {
+                    uses.entry(relation)
+                        .or_default()
+                        .push(Use::SubjectSet { relation: this });
                 }
                 if rewrite.as_ref().is_some_and(|r| !this_sufficient(r)) {
                     tuples_not_enough.insert(this);
@@ -409,13 +481,16 @@ impl Confirm {
     }
 }
 
+/// The objects of a lookup of resources, each allowed or conditional; the
+/// conditional ones only when `conditional` asks for them.
 pub(super) fn lookup_resources(
     engine: &Engine<'_>,
     relation: RelationId,
     target: &Target,
     page: &PageRequest,
     reader: &dyn Reader,
-) -> Result<Page<String>, EngineError> {
+    conditional: bool,
+) -> Result<Page<(String, Decision)>, EngineError> {
     // One checker for the walk's IDs and every check: the target and the
     // revision are the same, so what one check learns (a shared folder's
     // `view`) serves the next.
@@ -441,25 +516,30 @@ pub(super) fn lookup_resources(
         .map(|(name, _, _)| &**name)
         .collect();
     reader.prefetch(namespace, &to_check)?;
-    let mut items: Vec<String> = Vec::new();
+    let mut items: Vec<(String, Decision)> = Vec::new();
     let mut next_cursor = None;
     for (name, id, confirm) in &remaining {
         if items.len() == page.limit {
             next_cursor = Some(
                 items
                     .last()
-                    .cloned()
+                    .map(|(id, _)| id.clone())
                     .unwrap_or_else(|| after.unwrap_or_default().to_owned()),
             );
             break;
         }
-        let holds = match confirm {
-            Confirm::Certain => true,
+        let decision = match confirm {
+            Confirm::Certain => Decision::Allowed,
             Confirm::Known(path) => checker.check_known(relation, *id, Some(path.clone()))?,
             Confirm::Check => checker.check_known(relation, *id, None)?,
         };
-        if holds {
-            items.push(name.to_string());
+        let keep = match decision {
+            Decision::Allowed => true,
+            Decision::Conditional { .. } => conditional,
+            Decision::Denied => false,
+        };
+        if keep {
+            items.push((name.to_string(), decision));
         }
     }
     Ok(Page { items, next_cursor })
@@ -549,25 +629,44 @@ fn resource_candidates(
             )),
         ),
     };
+    // Tuples with a condition or an expiry seed too, never for certain:
+    // their checks decide.
+    let maybe = Reach {
+        certain: false,
+        hops: 0,
+    };
     for (ty, subject) in exact.into_iter().chain(wildcard) {
         for (index, rel) in schema.relations.iter().enumerate() {
             let this = RelationId(index as u32);
-            if !graph.relevant.contains(&this) || !rel.allowed().contains(&ty) {
+            if !graph.relevant.contains(&this) {
                 continue;
             }
-            let seed = Reach {
-                certain: graph.tuples_suffice(this),
-                hops: 0,
-            };
-            reader.for_each_object_with_subject(
-                engine.namespace_name(rel.namespace),
-                &rel.name,
-                &subject,
-                &mut |id| {
-                    let id = checker.intern(id);
-                    reach(&mut reached, &mut queue, (this, id), seed);
-                },
-            )?;
+            if rel.allowed().contains(&ty) {
+                let seed = Reach {
+                    certain: graph.tuples_suffice(this),
+                    hops: 0,
+                };
+                reader.for_each_object_with_subject(
+                    engine.namespace_name(rel.namespace),
+                    &rel.name,
+                    &subject,
+                    &mut |id| {
+                        let id = checker.intern(id);
+                        reach(&mut reached, &mut queue, (this, id), seed);
+                    },
+                )?;
+            }
+            if rel.traited().iter().any(|t| t.base == ty) {
+                reader.for_each_attributed_with_subject(
+                    engine.namespace_name(rel.namespace),
+                    &rel.name,
+                    &subject,
+                    &mut |tuple| {
+                        let id = checker.intern(&tuple.object.id);
+                        reach(&mut reached, &mut queue, (this, id), maybe);
+                    },
+                )?;
+            }
         }
     }
     // Seeds: the subject's own object, in sets that hold it through `self`.
@@ -653,6 +752,21 @@ fn resource_candidates(
                             reach(&mut reached, &mut queue, (*user, holder), next);
                         },
                     )?;
+                    if !rel.traited().is_empty() {
+                        let next = Reach {
+                            certain: false,
+                            hops: here.hops + 1,
+                        };
+                        reader.for_each_attributed_with_subject(
+                            engine.namespace_name(rel.namespace),
+                            &rel.name,
+                            &subject,
+                            &mut |tuple| {
+                                let holder = checker.intern(&tuple.object.id);
+                                reach(&mut reached, &mut queue, (*user, holder), next);
+                            },
+                        )?;
+                    }
                 }
                 Use::Arrow {
                     permission,
@@ -679,6 +793,21 @@ fn resource_candidates(
                             reach(&mut reached, &mut queue, (*permission, holder), next);
                         },
                     )?;
+                    if !rel.traited().is_empty() {
+                        let next = Reach {
+                            certain: false,
+                            hops: here.hops + 1,
+                        };
+                        reader.for_each_attributed_with_subject(
+                            engine.namespace_name(rel.namespace),
+                            &rel.name,
+                            &Subject::Object(object.clone()),
+                            &mut |tuple| {
+                                let holder = checker.intern(&tuple.object.id);
+                                reach(&mut reached, &mut queue, (*permission, holder), next);
+                            },
+                        )?;
+                    }
                 }
             }
         }

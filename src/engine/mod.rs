@@ -29,9 +29,10 @@ mod lookup;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::condition::EvalError;
 use crate::ir::{AllowedType, NamespaceId, RelationId, Schema};
 use crate::store::{Page, PageRequest, Reader, Revision, StoreError, TupleStore};
-use crate::tuple::{encode_id, Object, Subject, Tuple};
+use crate::tuple::{encode_id, Expiry, Object, Subject, Tuple};
 
 pub use expand::ExpandTree;
 pub use explain::{ExplainNode, Explanation, Outcome, Step};
@@ -104,8 +105,45 @@ pub enum EngineError {
     /// evaluation stopped once it passed the limit.
     #[error("the answer would hold more than {limit} {what}")]
     AnswerTooLarge { what: AnswerPart, limit: usize },
+    /// A tuple's condition failed while it was evaluated: an error of the
+    /// request, never a deny.
+    #[error(transparent)]
+    Condition(#[from] EvalError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A check's answer (docs/language.md, "Conditions: three-valued answers").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    Allowed,
+    Denied,
+    /// Allowed or not depending on these parameters, which neither the
+    /// tuples nor the request gave a value (sorted).
+    Conditional {
+        missing: Vec<String>,
+    },
+}
+
+impl Decision {
+    /// Whether access is granted: a conditional answer never is.
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Decision::Allowed)
+    }
+}
+
+/// What a request brings besides its question: values for conditions'
+/// parameters, the read time that decides expiry, and tuples that hold for
+/// this request only.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RequestContext {
+    /// Parameter values; a tuple's stored value for a parameter wins.
+    pub context: serde_json::Map<String, serde_json::Value>,
+    /// The read time; `None`: the system clock when the request starts.
+    pub now: Option<Expiry>,
+    /// Contextual tuples, validated against the schema by the caller.
+    pub tuples: Vec<Tuple>,
 }
 
 /// Engine settings.
@@ -193,6 +231,7 @@ pub struct Engine<'a> {
     store: &'a dyn TupleStore,
     options: EngineOptions,
     limits: AnswerLimits,
+    request: Option<&'a RequestContext>,
 }
 
 impl std::fmt::Debug for Engine<'_> {
@@ -230,6 +269,28 @@ impl<'a> Engine<'a> {
             store,
             options: EngineOptions::default(),
             limits: AnswerLimits::default(),
+            request: None,
+        }
+    }
+
+    /// Answers with this request's context, read time and contextual tuples.
+    pub fn with_request(mut self, request: &'a RequestContext) -> Engine<'a> {
+        self.request = Some(request);
+        self
+    }
+
+    /// The read time of this request.
+    fn now(&self) -> Expiry {
+        self.request.and_then(|r| r.now).unwrap_or_else(Expiry::now)
+    }
+
+    /// The request's parameter values.
+    fn request_context(&self) -> &serde_json::Map<String, serde_json::Value> {
+        static EMPTY: std::sync::OnceLock<serde_json::Map<String, serde_json::Value>> =
+            std::sync::OnceLock::new();
+        match self.request {
+            Some(request) => &request.context,
+            None => EMPTY.get_or_init(serde_json::Map::new),
         }
     }
 
@@ -254,7 +315,8 @@ impl<'a> Engine<'a> {
         self.schema
     }
 
-    /// Whether `subject` is in the set of `object#relation` at `at`.
+    /// Whether `subject` is in the set of `object#relation` at `at`; a
+    /// conditional answer is `false` (see [`Engine::decide`]).
     pub fn check(
         &self,
         object: &Object,
@@ -262,12 +324,37 @@ impl<'a> Engine<'a> {
         subject: &Subject,
         at: Revision,
     ) -> Result<bool, EngineError> {
+        Ok(self.decide(object, relation, subject, at)?.is_allowed())
+    }
+
+    /// Whether `subject` is in the set of `object#relation` at `at`:
+    /// allowed, denied, or conditional on missing parameters.
+    pub fn decide(
+        &self,
+        object: &Object,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+    ) -> Result<Decision, EngineError> {
+        Ok(self.decide_with_depth(object, relation, subject, at)?.0)
+    }
+
+    /// [`Engine::decide`], also telling the most hops through tuples the
+    /// evaluation took (for metrics).
+    pub fn decide_with_depth(
+        &self,
+        object: &Object,
+        relation: &str,
+        subject: &Subject,
+        at: Revision,
+    ) -> Result<(Decision, u32), EngineError> {
         let _span = tracing::debug_span!("engine.check", object = %object, relation, subject = %subject, revision = at.0).entered();
         let relation = self.resolve(object, relation)?;
         let target = self.target(subject)?;
         let reader = self.snapshot(at)?;
         let mut checker = check::Checker::new(self, target, &*reader, false);
-        checker.check_root(relation, &object.id)
+        let answer = checker.check_root(relation, &object.id)?;
+        Ok((answer, checker.deepest()))
     }
 
     /// [`Engine::check`], also telling the most hops through tuples the
@@ -279,13 +366,8 @@ impl<'a> Engine<'a> {
         subject: &Subject,
         at: Revision,
     ) -> Result<(bool, u32), EngineError> {
-        let _span = tracing::debug_span!("engine.check", object = %object, relation, subject = %subject, revision = at.0).entered();
-        let relation = self.resolve(object, relation)?;
-        let target = self.target(subject)?;
-        let reader = self.snapshot(at)?;
-        let mut checker = check::Checker::new(self, target, &*reader, false);
-        let answer = checker.check_root(relation, &object.id)?;
-        Ok((answer, checker.deepest()))
+        let (decision, depth) = self.decide_with_depth(object, relation, subject, at)?;
+        Ok((decision.is_allowed(), depth))
     }
 
     /// [`Engine::check`] for an assertion written as a tuple
@@ -310,11 +392,12 @@ impl<'a> Engine<'a> {
         let mut checker = check::Checker::new(self, target, &*reader, true);
         let answer = checker.check_root(relation_id, &object.id);
         let tree = checker.take_trace();
-        let (outcome, error) = match answer {
-            Ok(true) => (Outcome::Granted, None),
-            Ok(false) => (Outcome::Denied, None),
+        let (outcome, error, missing) = match answer {
+            Ok(Decision::Allowed) => (Outcome::Granted, None, Vec::new()),
+            Ok(Decision::Denied) => (Outcome::Denied, None, Vec::new()),
+            Ok(Decision::Conditional { missing }) => (Outcome::Conditional, None, missing),
             Err(error @ EngineError::DepthExceeded { .. }) => {
-                (Outcome::Unknown, Some(error.to_string()))
+                (Outcome::Unknown, Some(error.to_string()), Vec::new())
             }
             Err(other) => return Err(other),
         };
@@ -322,6 +405,7 @@ impl<'a> Engine<'a> {
             question: format!("{object}#{relation}@{subject}"),
             outcome,
             error,
+            missing,
             tree,
         })
     }
@@ -374,6 +458,25 @@ impl<'a> Engine<'a> {
         page: &PageRequest,
         at: Revision,
     ) -> Result<Page<String>, EngineError> {
+        let page = self.lookup_resources_decided(namespace, relation, subject, page, at, false)?;
+        Ok(Page {
+            items: page.items.into_iter().map(|(id, _)| id).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// [`Engine::lookup_resources`], each object with its decision: with
+    /// `conditional`, the objects whose set holds the subject depending on
+    /// missing condition parameters come too (marked so).
+    pub fn lookup_resources_decided(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        page: &PageRequest,
+        at: Revision,
+        conditional: bool,
+    ) -> Result<Page<(String, Decision)>, EngineError> {
         let _span = tracing::debug_span!("engine.lookup_resources", namespace, relation, subject = %subject, revision = at.0).entered();
         let ns = self
             .schema
@@ -385,14 +488,20 @@ impl<'a> Engine<'a> {
             .ok_or_else(|| self.unknown_relation(ns, namespace, relation))?;
         let target = self.target(subject)?;
         let reader = self.snapshot(at)?;
-        lookup::lookup_resources(self, relation_id, &target, page, &*reader)
+        lookup::lookup_resources(self, relation_id, &target, page, &*reader, conditional)
     }
 
     /// The store's snapshot at `at`, in a span of its own (the reads of the
     /// evaluation itself, one per edge, get none).
     fn snapshot(&self, at: Revision) -> Result<Box<dyn Reader + 'a>, EngineError> {
         let _span = tracing::debug_span!("store.snapshot", revision = at.0).entered();
-        Ok(self.store.snapshot(at)?)
+        let reader = self.store.snapshot(at)?;
+        match self.request {
+            Some(request) if !request.tuples.is_empty() => Ok(Box::new(
+                crate::store::overlay::Overlay::new(reader, &request.tuples),
+            )),
+            _ => Ok(reader),
+        }
     }
 
     /// An unknown namespace, with the closest declared name.
@@ -533,6 +642,32 @@ impl<'a> Engine<'a> {
                 allowed.then_some((subject, target, id))
             })
             .collect())
+    }
+
+    /// The subjects of the stored tuples of `id#relation` that carry a
+    /// condition or an expiry, whatever their condition says and however
+    /// old (lookups' candidates, which checks then decide); none when the
+    /// relation has no type with traits.
+    fn attributed_subjects(
+        &self,
+        relation: RelationId,
+        id: &str,
+        reader: &dyn Reader,
+    ) -> Result<Vec<Subject>, EngineError> {
+        let Some(rel) = self.schema.relation(relation) else {
+            return Ok(Vec::new());
+        };
+        if rel.traited().is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut subjects = Vec::new();
+        reader.for_each_attributed(
+            self.namespace_name(rel.namespace),
+            id,
+            &rel.name,
+            &mut |tuple| subjects.push(tuple.subject.clone()),
+        )?;
+        Ok(subjects)
     }
 
     /// The stored object subjects of `id#relation` that the relation's

@@ -38,6 +38,7 @@ pub mod location;
 pub mod memory;
 pub mod mirror;
 pub mod object_cache;
+pub mod overlay;
 pub mod paging;
 pub mod postgres;
 pub mod revision;

@@ -33,10 +33,14 @@ pub fn to_keto_tree(schema: &Schema, tree: &ExpandTree) -> ExpandedTree {
         tuple,
     };
     match tree {
+        // Keto's tree cannot say "if a condition holds": subjects of tuples
+        // with a condition or an expiry are left out of it (zanzi's own
+        // expand lists them with what they carry).
         ExpandTree::Leaf {
             userset,
             subjects,
             expanded,
+            attributed: _,
         } => {
             let base = userset_tuple(userset);
             let relation = base.as_ref().and_then(|b| {

@@ -129,6 +129,7 @@ fn outcome(outcome: engine::Outcome) -> pb::Outcome {
     match outcome {
         engine::Outcome::Granted => pb::Outcome::Granted,
         engine::Outcome::Denied => pb::Outcome::Denied,
+        engine::Outcome::Conditional => pb::Outcome::Conditional,
         engine::Outcome::Unknown => pb::Outcome::Unknown,
     }
 }

@@ -1,0 +1,175 @@
+//! Tuples with a condition or an expiry, as one check sees them: read
+//! apart from plain tuples (stores never hand them to a plain read), kept
+//! only when a type of the relation accepts them, left out once expired at
+//! the request's read time, and turned into a [`Guard`] by evaluating their
+//! condition with the tuple's stored context and the request's.
+
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use super::{Checker, Guard, Id};
+use crate::condition::eval::Programs;
+use crate::condition::Verdict;
+use crate::engine::explain::{Outcome, Step};
+use crate::engine::EngineError;
+use crate::ir::{AllowedType, ConditionId, RelationId, Schema, TraitedType};
+use crate::tuple::{Subject, Tuple, TupleCondition};
+
+impl Checker<'_, '_> {
+    /// The tuples of `id#relation` with a condition or an expiry that the
+    /// relation's types accept and that may hold in this request, with
+    /// their guards. Expired tuples and tuples whose condition is false
+    /// are left out; an evaluation error fails the request.
+    pub(super) fn attributed(
+        &mut self,
+        relation: RelationId,
+        id: Id,
+    ) -> Result<Vec<(Subject, Guard)>, EngineError> {
+        let engine = self.engine;
+        let schema = engine.schema;
+        let Some(rel) = schema.relation(relation) else {
+            return Ok(Vec::new());
+        };
+        let name = self.ids.name(id);
+        let mut tuples = Vec::new();
+        self.reader.for_each_attributed(
+            engine.namespace_name(rel.namespace),
+            &name,
+            &rel.name,
+            &mut |tuple| tuples.push(tuple.clone()),
+        )?;
+        let mut out = Vec::with_capacity(tuples.len());
+        for tuple in tuples {
+            let Some(condition) = accepted(schema, rel.traited(), &tuple) else {
+                continue;
+            };
+            if !tuple.live_at(self.now) {
+                if self.trace.is_some() {
+                    let expired_at = tuple.expires_at.map(|e| e.to_string()).unwrap_or_default();
+                    let tuple = tuple.to_string();
+                    self.leaf(|_| Step::Expired { tuple, expired_at }, Outcome::Denied);
+                }
+                continue;
+            }
+            let guard = match (condition, tuple.condition.as_deref()) {
+                (Some(condition), Some(stored)) => match self.verdict(condition, stored, &tuple)? {
+                    Verdict::True => None,
+                    Verdict::False => continue,
+                    Verdict::Missing(missing) => Some(Rc::new(missing)),
+                },
+                _ => None,
+            };
+            out.push((tuple.subject, guard));
+        }
+        Ok(out)
+    }
+
+    /// Evaluates a tuple's condition for this request.
+    fn verdict(
+        &mut self,
+        condition: ConditionId,
+        stored: &TupleCondition,
+        tuple: &Tuple,
+    ) -> Result<Verdict, EngineError> {
+        let programs = match &self.programs {
+            Some(programs) => programs.clone(),
+            None => {
+                let programs = compiled(self.engine.schema)?;
+                self.programs = Some(programs.clone());
+                programs
+            }
+        };
+        let stored_context = stored.context.to_map();
+        let request = self.engine.request_context();
+        let verdict = programs.evaluate(condition, &stored_context, request);
+        if self.trace.is_some() {
+            let params = self
+                .engine
+                .schema
+                .condition(condition)
+                .map(|c| c.params.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
+                .unwrap_or_default();
+            let from_request: serde_json::Map<String, serde_json::Value> = request
+                .iter()
+                .filter(|(k, _)| params.contains(k) && !stored_context.contains_key(*k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let (outcome, missing, error) = match &verdict {
+                Ok(Verdict::True) => (Outcome::Granted, Vec::new(), None),
+                Ok(Verdict::False) => (Outcome::Denied, Vec::new(), None),
+                Ok(Verdict::Missing(m)) => {
+                    (Outcome::Conditional, m.iter().cloned().collect(), None)
+                }
+                Err(e) => (Outcome::Unknown, Vec::new(), Some(e.message.clone())),
+            };
+            let step = Step::Condition {
+                tuple: tuple.to_string(),
+                condition: stored.name.clone(),
+                stored: serde_json::Value::Object(stored_context.clone()),
+                request: serde_json::Value::Object(from_request),
+                missing,
+                error,
+            };
+            self.leaf(|_| step, outcome);
+        }
+        Ok(verdict?)
+    }
+}
+
+/// Whether a type of the relation accepts `tuple`: `Some` with the id of
+/// its condition (`None` inside when it has none), `None` when no type
+/// accepts it (a tuple the schema no longer allows is ignored, as plain
+/// ones are).
+fn accepted(
+    schema: &Schema,
+    traited: &[TraitedType],
+    tuple: &Tuple,
+) -> Option<Option<ConditionId>> {
+    let base = match &tuple.subject {
+        Subject::Object(object) => AllowedType::Object {
+            namespace: schema.namespace_id(&object.namespace)?,
+        },
+        Subject::Wildcard { namespace } => AllowedType::Wildcard {
+            namespace: schema.namespace_id(namespace)?,
+        },
+        Subject::Set { object, relation } => {
+            let namespace = schema.namespace_id(&object.namespace)?;
+            AllowedType::SubjectSet {
+                namespace,
+                relation: schema.relation_id(namespace, relation)?,
+            }
+        }
+    };
+    let condition = match &tuple.condition {
+        Some(condition) => Some(schema.condition_id(&condition.name)?),
+        None => None,
+    };
+    traited
+        .iter()
+        .any(|t| {
+            t.base == base
+                && t.condition == condition
+                && (tuple.expires_at.is_none() || t.expiration)
+        })
+        .then_some(condition)
+}
+
+/// The compiled conditions of `schema`, compiled once per schema (by
+/// content hash) and shared by every request.
+fn compiled(schema: &Schema) -> Result<Arc<Programs>, EngineError> {
+    /// Schemas kept compiled; a server holds one or two at a time.
+    const KEEP: usize = 8;
+    static CACHE: Mutex<Vec<(String, Arc<Programs>)>> = Mutex::new(Vec::new());
+    let mut cache = CACHE
+        .lock()
+        .map_err(|_| EngineError::Store(crate::store::StoreError::Poisoned))?;
+    if let Some((_, programs)) = cache.iter().find(|(hash, _)| *hash == schema.hash) {
+        return Ok(programs.clone());
+    }
+    let programs = Arc::new(Programs::compile(&schema.conditions)?);
+    if cache.len() >= KEEP {
+        cache.remove(0);
+    }
+    cache.push((schema.hash.clone(), programs.clone()));
+    Ok(programs)
+}
