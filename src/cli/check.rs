@@ -13,11 +13,11 @@ use serde::Serialize;
 use super::local::{self, AtArgs, DbArgs, ReportFormat, SchemaArgs, JSON_VERSION};
 use super::ColorMode;
 use crate::engine::{
-    Engine, EngineError, EngineOptions, ExpandTree, Explanation, Outcome, DEFAULT_MAX_DEPTH,
-    MAX_MAX_DEPTH,
+    Decision, Engine, EngineError, EngineOptions, ExpandTree, Explanation, Outcome,
+    RequestContext, DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH,
 };
 use crate::store::Revision;
-use crate::tuple::{parse_object_relation, Notation, Tuple};
+use crate::tuple::{parse_object_relation, Expiry, Notation, Tuple};
 
 /// `--max-depth`.
 #[derive(Debug, Clone, clap::Args)]
@@ -33,6 +33,62 @@ pub struct DepthArgs {
     pub max_depth: u32,
 }
 
+/// What a question carries besides its names: values for conditions'
+/// parameters, contextual tuples and the read time.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RequestArgs {
+    /// Values for conditions' parameters, as a JSON object:
+    /// `--context '{"client_ip": "10.1.2.3"}'`. A tuple's stored value for a
+    /// parameter wins over this one.
+    #[arg(long, value_name = "JSON")]
+    pub context: Option<String>,
+    /// A tuple that holds for this question only (repeatable), validated
+    /// against the schema like a write, never stored.
+    #[arg(long = "contextual-tuple", value_name = "TUPLE")]
+    pub contextual_tuples: Vec<String>,
+    /// The read time that decides which tuples have expired (RFC 3339);
+    /// the clock by default.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+impl RequestArgs {
+    /// Whether any of it was given.
+    pub fn is_given(&self) -> bool {
+        self.context.is_some() || !self.contextual_tuples.is_empty() || self.now.is_some()
+    }
+
+    /// The request, its tuples validated against `schema`.
+    pub fn request(&self, schema: &crate::ir::Schema) -> miette::Result<RequestContext> {
+        let context = match &self.context {
+            None => serde_json::Map::new(),
+            Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Object(map)) => map,
+                Ok(_) => return Err(miette!("--context must be a JSON object, like '{{\"ip\": \"10.0.0.1\"}}'")),
+                Err(e) => return Err(miette!("--context is not valid JSON: {e}")),
+            },
+        };
+        let mut tuples = Vec::new();
+        for text in &self.contextual_tuples {
+            let tuple: Tuple = text
+                .parse()
+                .map_err(|e| local::notation_error(Notation::Tuple, text, &e))?;
+            crate::tuple::validate_tuple(schema, &tuple)
+                .map_err(|e| miette!("--contextual-tuple `{text}`: {e}"))?;
+            tuples.push(tuple);
+        }
+        let now = match &self.now {
+            None => None,
+            Some(text) => Some(Expiry::parse(text).map_err(|e| miette!("--now: {e}"))?),
+        };
+        Ok(RequestContext {
+            context,
+            now,
+            tuples,
+        })
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// The question, in the tuple notation: `document:readme#view@user:alice`.
@@ -42,6 +98,8 @@ pub struct CheckArgs {
     /// Print the derivation that grants access, or why each branch failed.
     #[arg(long)]
     pub explain: bool,
+    #[command(flatten)]
+    pub request: RequestArgs,
     #[command(flatten)]
     pub depth: DepthArgs,
     #[command(flatten)]
@@ -62,10 +120,13 @@ pub struct CheckArgs {
 struct CheckReport<'a> {
     version: u32,
     check: &'a str,
-    /// `allowed`, `denied` or `error`.
+    /// `allowed`, `denied`, `conditional` or `error`.
     result: &'static str,
-    /// `null` when there is no answer.
+    /// `null` when there is no answer; `false` when conditional.
     allowed: Option<bool>,
+    /// With `conditional`: the parameters that had no value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    missing: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     revision: Revision,
@@ -99,6 +160,12 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
         if args.at.at.is_some() {
             return Err(super::remote::at_with_remote());
         }
+        if args.request.is_given() {
+            return Err(miette!(
+                help = "ask the local database (--db), or leave them out",
+                "--context, --contextual-tuple and --now are not sent to a server yet"
+            ));
+        }
         return super::remote::check(
             &args.remote,
             &args.question,
@@ -116,18 +183,24 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
     let resolved = local::resolve_schema(&*store, db, args.schema.schema.as_deref(), false, color)?;
     let schema = &resolved.schema;
     let at = local::read_revision(&*store, db, args.at.at, None)?;
-    let engine = Engine::new(schema, &*store).with_options(EngineOptions {
-        max_depth: args.depth.max_depth,
-    });
+    let request = args.request.request(schema)?;
+    let engine = Engine::new(schema, &*store)
+        .with_options(EngineOptions {
+            max_depth: args.depth.max_depth,
+        })
+        .with_request(&request);
     let max_depth = engine.options().max_depth;
     let (object, relation, subject) = (&question.object, &question.relation, &question.subject);
     let mut explanation = None;
-    let answer: Result<bool, miette::Report> = if args.explain {
+    let answer: Result<Decision, miette::Report> = if args.explain {
         match engine.explain(object, relation, subject, at) {
             Ok(explained) => {
                 let answer = match explained.outcome {
-                    Outcome::Granted => Ok(true),
-                    Outcome::Denied | Outcome::Conditional => Ok(false),
+                    Outcome::Granted => Ok(Decision::Allowed),
+                    Outcome::Denied => Ok(Decision::Denied),
+                    Outcome::Conditional => Ok(Decision::Conditional {
+                        missing: explained.missing.clone(),
+                    }),
                     Outcome::Unknown => Err(depth_error(
                         explained.error.clone().unwrap_or_default(),
                         max_depth,
@@ -140,19 +213,25 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
         }
     } else {
         engine
-            .check(object, relation, subject, at)
+            .decide(object, relation, subject, at)
             .map_err(engine_error)
+    };
+    let missing = match &answer {
+        Ok(Decision::Conditional { missing }) => missing.clone(),
+        _ => Vec::new(),
     };
     match args.format {
         ReportFormat::Json => local::print_json(&CheckReport {
             version: JSON_VERSION,
             check: &question.to_string(),
-            result: match answer {
-                Ok(true) => "allowed",
-                Ok(false) => "denied",
+            result: match &answer {
+                Ok(Decision::Allowed) => "allowed",
+                Ok(Decision::Denied) => "denied",
+                Ok(Decision::Conditional { .. }) => "conditional",
                 Err(_) => "error",
             },
-            allowed: answer.as_ref().ok().copied(),
+            allowed: answer.as_ref().ok().map(Decision::is_allowed),
+            missing: missing.clone(),
             error: answer.as_ref().err().map(ToString::to_string),
             revision: at,
             schema: &schema.hash,
@@ -161,14 +240,24 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
         })?,
         ReportFormat::Human => match (&explanation, &answer) {
             (Some(explanation), _) => local::print(&explanation.render())?,
-            (None, Ok(true)) => local::print("allowed\n")?,
-            (None, Ok(false)) => local::print("denied\n")?,
+            (None, Ok(Decision::Allowed)) => local::print("allowed\n")?,
+            (None, Ok(Decision::Denied)) => local::print("denied\n")?,
+            (None, Ok(Decision::Conditional { missing })) => {
+                local::print(&format!("conditional (missing {})\n", missing.join(", ")))?;
+            }
             (None, Err(_)) => {}
         },
     }
+    exit_code(answer)
+}
+
+/// 0 allowed, 1 denied, 3 conditional (the context lacked parameters);
+/// 2, through the error, when there is no answer.
+pub fn exit_code(answer: Result<Decision, miette::Report>) -> miette::Result<ExitCode> {
     match answer {
-        Ok(true) => Ok(ExitCode::SUCCESS),
-        Ok(false) => Ok(ExitCode::from(1)),
+        Ok(Decision::Allowed) => Ok(ExitCode::SUCCESS),
+        Ok(Decision::Denied) => Ok(ExitCode::from(1)),
+        Ok(Decision::Conditional { .. }) => Ok(ExitCode::from(3)),
         Err(report) => Err(report),
     }
 }

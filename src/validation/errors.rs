@@ -87,6 +87,20 @@ pub enum ValidationError {
         span: Span,
         subject: String,
     },
+    /// A value of the wrong form (`now`, an assertion's `context`).
+    BadValue {
+        span: Span,
+        what: String,
+        reason: String,
+    },
+    /// A `conditional` assertion that is not conditional, or not on the
+    /// expected parameters; `found` says what it is.
+    NotConditional {
+        span: Span,
+        assertion: String,
+        found: String,
+        trace: String,
+    },
     /// The engine refused the question (an unknown namespace or relation).
     AssertionUnanswerable {
         span: Span,
@@ -110,12 +124,16 @@ pub enum ValidationError {
     NotAllowed {
         span: Span,
         assertion: String,
+        /// What it is instead: `denied`, or conditional on some parameters.
+        found: String,
         trace: String,
     },
-    /// A `denied` assertion that is allowed; `trace` is the derivation.
+    /// A `denied` assertion that is allowed (or conditional); `trace` is
+    /// the derivation.
     NotDenied {
         span: Span,
         assertion: String,
+        found: String,
         trace: String,
     },
     /// The subjects found differ from those expected.
@@ -315,6 +333,20 @@ impl ToDiagnostic for ValidationError {
                 format!("`{subject}` is a subject set; expected subjects are object subjects (`ns:id`) or wildcards (`ns:*`)"),
                 "not an object subject",
             ),
+            ValidationError::BadValue { span, what, reason } => {
+                plain(*span, format!("invalid {what}: {reason}"), "here")
+            }
+            ValidationError::NotConditional {
+                span,
+                assertion,
+                found,
+                trace,
+            } => Diagnostic::new(
+                codes::E0506,
+                format!("assertion failed: `{assertion}` is {found}"),
+                Label::new(*span, "expected to be conditional"),
+            )
+            .with_note(trace.clone()),
             ValidationError::AssertionUnanswerable {
                 span,
                 assertion,
@@ -348,20 +380,22 @@ impl ToDiagnostic for ValidationError {
             ValidationError::NotAllowed {
                 span,
                 assertion,
+                found,
                 trace,
             } => Diagnostic::new(
                 codes::E0502,
-                format!("assertion failed: `{assertion}` is denied"),
+                format!("assertion failed: `{assertion}` is {found}"),
                 Label::new(*span, "expected to be allowed"),
             )
             .with_note(trace.clone()),
             ValidationError::NotDenied {
                 span,
                 assertion,
+                found,
                 trace,
             } => Diagnostic::new(
                 codes::E0503,
-                format!("assertion failed: `{assertion}` is allowed"),
+                format!("assertion failed: `{assertion}` is {found}"),
                 Label::new(*span, "expected to be denied"),
             )
             .with_note(trace.clone()),

@@ -10,6 +10,7 @@ use super::errors::ValidationError;
 use crate::diagnostics::suggest::closest;
 use crate::diagnostics::{Diagnostic, ToDiagnostic};
 use crate::source::{FileId, SourceMap, Span};
+use crate::tuple::Expiry;
 
 /// A string from the YAML with where it stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,16 +28,46 @@ pub enum SchemaSource {
     Inline { text: String, span: Span },
 }
 
+/// One check assertion: the question, with what its request carries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assertion {
+    /// The question, `object#relation@subject`.
+    pub check: Located,
+    /// `context:`: values for conditions' parameters.
+    pub context: serde_json::Map<String, serde_json::Value>,
+    /// `tuples:`: contextual tuples, for this assertion only.
+    pub tuples: Vec<Located>,
+    /// `missing:` of a `conditional` assertion: the parameters expected to
+    /// be missing (`None`: any).
+    pub missing: Option<Vec<Located>>,
+}
+
+impl Assertion {
+    fn plain(check: Located) -> Assertion {
+        Assertion {
+            check,
+            context: serde_json::Map::new(),
+            tuples: Vec::new(),
+            missing: None,
+        }
+    }
+}
+
 /// The parts of one validation file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ValidationFile {
     pub schema: SchemaSource,
     /// Tuples written inline (blank lines and `//` comments already skipped).
     pub tuples: Vec<Located>,
     /// `tuple_files:`, resolved against the YAML file's directory.
     pub tuple_files: Vec<(PathBuf, Span)>,
-    pub allowed: Vec<Located>,
-    pub denied: Vec<Located>,
+    pub allowed: Vec<Assertion>,
+    pub denied: Vec<Assertion>,
+    /// Expected to depend on missing condition parameters.
+    pub conditional: Vec<Assertion>,
+    /// `now:`: the read time of every assertion (expiry is judged by it);
+    /// the clock when absent.
+    pub now: Option<Expiry>,
     /// `object#permission` with the exact set of object subjects expected.
     pub expected_subjects: Vec<(Located, Vec<Located>)>,
 }
@@ -123,6 +154,55 @@ impl MarkedEventReceiver for TreeBuilder {
     }
 }
 
+/// The keys of an assertion written as a mapping.
+const ASSERTION_KEYS: &[&str] = &["check", "context", "tuples", "missing"];
+
+/// A YAML value as JSON, by YAML 1.2's core schema: unquoted `true`,
+/// `false`, `null`, integers and floats are typed, everything else is a
+/// string.
+fn yaml_json(node: &Node) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    Ok(match node {
+        Node::Scalar { value, style, .. } => {
+            if *style != TScalarStyle::Plain {
+                return Ok(Value::String(value.clone()));
+            }
+            match value.as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                "null" | "~" | "" => Value::Null,
+                text => {
+                    if let Ok(n) = text.parse::<i64>() {
+                        Value::from(n)
+                    } else if let Ok(n) = text.parse::<u64>() {
+                        Value::from(n)
+                    } else if let Some(n) = text
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|n| n.is_finite())
+                        .and_then(serde_json::Number::from_f64)
+                    {
+                        Value::Number(n)
+                    } else {
+                        Value::String(text.to_owned())
+                    }
+                }
+            }
+        }
+        Node::Seq(items, _) => Value::Array(items.iter().map(yaml_json).collect::<Result<_, _>>()?),
+        Node::Map(entries, _) => {
+            let mut map = serde_json::Map::new();
+            for (key, value) in entries {
+                let Node::Scalar { value: key, .. } = key else {
+                    return Err("the keys of a context are names, not lists or mappings".to_owned());
+                };
+                map.insert(key.clone(), yaml_json(value)?);
+            }
+            Value::Object(map)
+        }
+    })
+}
+
 /// The keys a validation file may have.
 const KEYS: &[&str] = &[
     "schema_file",
@@ -131,6 +211,7 @@ const KEYS: &[&str] = &[
     "tuple_files",
     "assertions",
     "expected_subjects",
+    "now",
 ];
 
 struct Reader<'a> {
@@ -208,6 +289,96 @@ impl Reader<'_> {
                 Vec::new()
             }
         }
+    }
+
+    /// A list of assertions: each a question (`- doc:d#view@user:bob`) or a
+    /// mapping with `check` and what its request carries (`context`,
+    /// `tuples`) or expects (`missing`).
+    fn assertions(&mut self, node: &Node, what: &str) -> Vec<Assertion> {
+        let items = match node {
+            Node::Seq(items, _) => items,
+            Node::Scalar { value, .. } if value.is_empty() || value == "~" || value == "null" => {
+                return Vec::new()
+            }
+            other => {
+                let span = self.node_span(other);
+                self.error(ValidationError::NotAList {
+                    span,
+                    what: what.to_owned(),
+                    found: other.describe(),
+                });
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Node::Map(entries, _) = item else {
+                out.extend(self.scalar(item, what).map(Assertion::plain));
+                continue;
+            };
+            let mut assertion = Assertion::plain(Located {
+                text: String::new(),
+                span: self.node_span(item),
+            });
+            let mut check = None;
+            for (key, value) in entries {
+                let Some(key) = self.scalar(key, "a key") else {
+                    continue;
+                };
+                match key.text.as_str() {
+                    "check" => check = self.scalar(value, "`check`"),
+                    "context" => match yaml_json(value) {
+                        Ok(serde_json::Value::Object(map)) => assertion.context = map,
+                        Ok(_) => {
+                            let span = self.node_span(value);
+                            self.error(ValidationError::BadValue {
+                                span,
+                                what: "`context`".to_owned(),
+                                reason: "a context is a mapping of parameter names to values"
+                                    .to_owned(),
+                            });
+                        }
+                        Err(reason) => {
+                            let span = self.node_span(value);
+                            self.error(ValidationError::BadValue {
+                                span,
+                                what: "`context`".to_owned(),
+                                reason,
+                            });
+                        }
+                    },
+                    "tuples" => {
+                        assertion.tuples = match value {
+                            Node::Scalar { .. } => self.lines_of(value),
+                            _ => self.list(value, "each contextual tuple"),
+                        }
+                    }
+                    "missing" => assertion.missing = Some(self.list(value, "`missing`")),
+                    other => self.error(ValidationError::UnknownKey {
+                        span: key.span,
+                        key: other.to_owned(),
+                        keys: ASSERTION_KEYS,
+                        suggestion: closest(other, ASSERTION_KEYS.iter().copied()),
+                    }),
+                }
+            }
+            match check {
+                Some(check) => {
+                    assertion.check = check;
+                    out.push(assertion);
+                }
+                None => {
+                    let span = self.node_span(item);
+                    self.error(ValidationError::BadValue {
+                        span,
+                        what: what.to_owned(),
+                        reason: "an assertion written as a mapping needs `check: object#relation@subject`"
+                            .to_owned(),
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Splits a block of lines (tuples or schema text) keeping each line's place.
@@ -301,6 +472,8 @@ pub fn read(
     let mut tuple_files = Vec::new();
     let mut allowed = Vec::new();
     let mut denied = Vec::new();
+    let mut conditional = Vec::new();
+    let mut now = None;
     let mut expected_subjects = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for (key, value) in &entries {
@@ -372,16 +545,32 @@ pub fn read(
                         continue;
                     };
                     match name.text.as_str() {
-                        "allowed" => allowed = reader.list(items, "`allowed`"),
-                        "denied" => denied = reader.list(items, "`denied`"),
+                        "allowed" => allowed = reader.assertions(items, "`allowed`"),
+                        "denied" => denied = reader.assertions(items, "`denied`"),
+                        "conditional" => {
+                            conditional = reader.assertions(items, "`conditional`");
+                        }
                         other => {
                             reader.error(ValidationError::UnknownAssertionKind {
                                 span: name.span,
                                 kind: other.to_owned(),
-                                suggestion: super::errors::zanzi_name_of(other)
-                                    .or_else(|| closest(other, ["allowed", "denied"])),
+                                suggestion: super::errors::zanzi_name_of(other).or_else(|| {
+                                    closest(other, ["allowed", "denied", "conditional"])
+                                }),
                             });
                         }
+                    }
+                }
+            }
+            "now" => {
+                if let Some(time) = reader.scalar(value, "`now`") {
+                    match Expiry::parse(&time.text) {
+                        Ok(time) => now = Some(time),
+                        Err(reason) => reader.error(ValidationError::BadValue {
+                            span: time.span,
+                            what: "`now`".to_owned(),
+                            reason,
+                        }),
                     }
                 }
             }
@@ -430,6 +619,8 @@ pub fn read(
             tuple_files,
             allowed,
             denied,
+            conditional,
+            now,
             expected_subjects,
         },
         reader.diags,

@@ -19,15 +19,15 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::diagnostics::{Diagnostic, ToDiagnostic};
-use crate::engine::Engine;
+use crate::engine::{Decision, Engine, Outcome, RequestContext};
 use crate::ir::Schema;
 use crate::load::{self, Limits, LoadError};
 use crate::source::{FileId, SourceMap, Span};
 use crate::store::{MemoryStore, TupleStore};
-use crate::tuple::{self, Notation, NotationSite, Subject, Tuple, TupleError, TupleSite};
+use crate::tuple::{self, Expiry, Notation, NotationSite, Subject, Tuple, TupleError, TupleSite};
 
 pub use errors::ValidationError;
-pub use file::{Located, SchemaSource, ValidationFile};
+pub use file::{Assertion, Located, SchemaSource, ValidationFile};
 pub use foreign::Flavor;
 
 /// What kind of assertion a result is about.
@@ -36,6 +36,8 @@ pub use foreign::Flavor;
 pub enum AssertionKind {
     Allowed,
     Denied,
+    /// Expected to depend on missing condition parameters.
+    Conditional,
     ExpectedSubjects,
     /// An OpenFGA `list_objects` assertion.
     ListObjects,
@@ -110,7 +112,13 @@ fn run_zanzi(sources: &mut SourceMap, file: FileId, dir: &Path) -> FileReport {
         // still read and their names checked, so one run reports everything.
         report.diagnostics = loaded.problems;
         let engine = Engine::new(&loaded.schema, &loaded.store);
-        let assertions = loaded.file.allowed.iter().chain(&loaded.file.denied);
+        let assertions = loaded
+            .file
+            .allowed
+            .iter()
+            .chain(&loaded.file.denied)
+            .chain(&loaded.file.conditional)
+            .map(|a| &a.check);
         for located in assertions {
             let question: Tuple = match located.text.parse() {
                 Ok(t) => t,
@@ -141,11 +149,15 @@ fn run_zanzi(sources: &mut SourceMap, file: FileId, dir: &Path) -> FileReport {
         at: loaded.at,
         report: &mut report,
     };
+    let now = loaded.file.now;
     for assertion in &loaded.file.allowed {
-        runner.assertion(assertion, AssertionKind::Allowed);
+        runner.assertion(assertion, AssertionKind::Allowed, now);
     }
     for assertion in &loaded.file.denied {
-        runner.assertion(assertion, AssertionKind::Denied);
+        runner.assertion(assertion, AssertionKind::Denied, now);
+    }
+    for assertion in &loaded.file.conditional {
+        runner.assertion(assertion, AssertionKind::Conditional, now);
     }
     for (target, subjects) in &loaded.file.expected_subjects {
         runner.expected_subjects(target, subjects);
@@ -358,6 +370,22 @@ fn bad_notation(
     })
 }
 
+/// `allowed`, `denied`, or `conditional on `a`, `b``, for messages.
+fn describe(decision: &Decision) -> String {
+    match decision {
+        Decision::Allowed => "allowed".to_owned(),
+        Decision::Denied => "denied".to_owned(),
+        Decision::Conditional { missing } => format!(
+            "conditional on {}",
+            missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// Answers the assertions of one loaded validation file, recording a result
 /// for each and a diagnostic for each that fails.
 struct AssertionRunner<'s, 'e> {
@@ -401,7 +429,41 @@ impl AssertionRunner<'_, '_> {
         self.report.diagnostics.push(error.to_diagnostic(()));
     }
 
-    fn assertion(&mut self, located: &Located, kind: AssertionKind) {
+    /// The request an assertion makes: its context, its contextual tuples
+    /// (validated like the file's; `None` after reporting a bad one) and
+    /// the file's `now`.
+    fn request(&mut self, assertion: &Assertion, now: Option<Expiry>) -> Option<RequestContext> {
+        let mut tuples = Vec::new();
+        let mut ok = true;
+        for line in &assertion.tuples {
+            match tuple::parse_tuple_with_spans(&line.text) {
+                Ok((t, spans)) => match tuple::validate_tuple(self.engine.schema(), &t) {
+                    Ok(_) => tuples.push(t),
+                    Err(err) => {
+                        let site = TupleSite {
+                            span: line.span,
+                            parts: (self.sources.slice(line.span) == line.text).then_some(spans),
+                        };
+                        self.report.diagnostics.push(err.to_diagnostic(site));
+                        ok = false;
+                    }
+                },
+                Err(err) => {
+                    let d = bad_notation(line, Notation::Tuple, &err, self.sources);
+                    self.report.diagnostics.push(d);
+                    ok = false;
+                }
+            }
+        }
+        ok.then(|| RequestContext {
+            context: assertion.context.clone(),
+            now,
+            tuples,
+        })
+    }
+
+    fn assertion(&mut self, assertion: &Assertion, kind: AssertionKind, now: Option<Expiry>) {
+        let located = &assertion.check;
         let question: Tuple = match located.text.parse() {
             Ok(t) => t,
             Err(err) => {
@@ -411,20 +473,39 @@ impl AssertionRunner<'_, '_> {
                 return;
             }
         };
+        let Some(request) = self.request(assertion, now) else {
+            let message = "a contextual tuple of this assertion is invalid".to_owned();
+            self.result(kind, located, false, Some(message), None);
+            return;
+        };
+        let engine = self.engine.with_request(&request);
+        let expected_missing: Option<Vec<String>> = assertion.missing.as_ref().map(|missing| {
+            let mut names: Vec<String> = missing.iter().map(|m| m.text.clone()).collect();
+            names.sort();
+            names.dedup();
+            names
+        });
+        let holds = |decision: &Decision| match (kind, decision) {
+            (AssertionKind::Allowed, Decision::Allowed)
+            | (AssertionKind::Denied, Decision::Denied) => true,
+            (AssertionKind::Conditional, Decision::Conditional { missing }) => {
+                expected_missing.as_ref().is_none_or(|want| want == missing)
+            }
+            _ => false,
+        };
         // Most assertions pass: a plain check answers them; the (slower)
         // explanation is only built for the ones that fail.
-        let want = kind == AssertionKind::Allowed;
-        let checked = self.engine.check(
+        let decided = engine.decide(
             &question.object,
             &question.relation,
             &question.subject,
             self.at,
         );
-        if matches!(checked, Ok(allowed) if allowed == want) {
+        if matches!(&decided, Ok(decision) if holds(decision)) {
             self.result(kind, located, true, None, None);
             return;
         }
-        let explained = self.engine.explain(
+        let explained = engine.explain(
             &question.object,
             &question.relation,
             &question.subject,
@@ -453,24 +534,47 @@ impl AssertionRunner<'_, '_> {
             self.fail(kind, located, error, Some(rendered));
             return;
         }
-        let allowed = matches!(explanation.outcome, crate::engine::Outcome::Granted);
-        if allowed == want {
+        let decision = match explanation.outcome {
+            Outcome::Granted => Decision::Allowed,
+            Outcome::Conditional => Decision::Conditional {
+                missing: explanation.missing.clone(),
+            },
+            Outcome::Denied | Outcome::Unknown => Decision::Denied,
+        };
+        if holds(&decision) {
             self.result(kind, located, true, None, Some(rendered));
             return;
         }
         let (span, assertion, trace) = (located.span, located.text.clone(), rendered.clone());
-        let error = if want {
-            ValidationError::NotAllowed {
+        let error = match kind {
+            AssertionKind::Allowed => ValidationError::NotAllowed {
                 span,
                 assertion,
+                found: describe(&decision),
                 trace,
-            }
-        } else {
-            ValidationError::NotDenied {
+            },
+            AssertionKind::Conditional => ValidationError::NotConditional {
                 span,
                 assertion,
+                found: match (&decision, &expected_missing) {
+                    (Decision::Conditional { .. }, Some(want)) => format!(
+                        "{}, not on {}",
+                        describe(&decision),
+                        want.iter()
+                            .map(|m| format!("`{m}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    _ => describe(&decision),
+                },
                 trace,
-            }
+            },
+            _ => ValidationError::NotDenied {
+                span,
+                assertion,
+                found: describe(&decision),
+                trace,
+            },
         };
         self.fail(kind, located, error, Some(rendered));
     }
