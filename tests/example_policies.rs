@@ -23,7 +23,13 @@ fn evaluate(yaml: &Path) -> String {
     );
     let loaded = zanzi::validation::load(&mut sources, file, yaml.parent().unwrap())
         .unwrap_or_else(|(d, _)| panic!("{}", zanzi::diagnostics::render_plain(&sources, &d)));
-    let engine = Engine::new(&loaded.schema, &loaded.store);
+    // Read at the file's `now`, so that expiring tuples give the same
+    // answers whenever the test runs.
+    let request = zanzi::engine::RequestContext {
+        now: loaded.file.now,
+        ..Default::default()
+    };
+    let engine = Engine::new(&loaded.schema, &loaded.store).with_request(&request);
     let mut out = String::new();
     for (target, _) in &loaded.file.expected_subjects {
         let (object, relation) = tuple::parse_object_relation(&target.text).unwrap();

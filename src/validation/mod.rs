@@ -147,6 +147,7 @@ fn run_zanzi(sources: &mut SourceMap, file: FileId, dir: &Path) -> FileReport {
         sources,
         engine,
         at: loaded.at,
+        now: loaded.file.now,
         report: &mut report,
     };
     let now = loaded.file.now;
@@ -392,6 +393,8 @@ struct AssertionRunner<'s, 'e> {
     sources: &'s SourceMap,
     engine: Engine<'e>,
     at: crate::store::Revision,
+    /// The file's `now`, which every answer is read at.
+    now: Option<Expiry>,
     report: &'s mut FileReport,
 }
 
@@ -614,11 +617,13 @@ impl AssertionRunner<'_, '_> {
         }
         let mut actual = BTreeSet::new();
         let schema = self.engine.schema();
+        let request = RequestContext {
+            now: self.now,
+            ..RequestContext::default()
+        };
+        let engine = self.engine.with_request(&request);
         for ns in &schema.namespaces {
-            match self
-                .engine
-                .lookup_subjects(&object, &relation, &ns.name, self.at)
-            {
+            match engine.lookup_subjects(&object, &relation, &ns.name, self.at) {
                 Ok(found) => {
                     for id in &found.subject_ids {
                         actual.insert(Subject::object(ns.name.clone(), id.clone()).to_string());
