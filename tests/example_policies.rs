@@ -52,6 +52,14 @@ fn evaluate(yaml: &Path) -> String {
                     ns.name, found.subject_ids, found.wildcard, found.excluded
                 )
                 .unwrap();
+                if !found.conditional.is_empty() || found.wildcard_missing.is_some() {
+                    writeln!(
+                        out,
+                        "  conditional: {:?} wildcard_missing={:?}",
+                        found.conditional, found.wildcard_missing
+                    )
+                    .unwrap();
+                }
             }
         }
         out.push('\n');
@@ -59,7 +67,7 @@ fn evaluate(yaml: &Path) -> String {
     // What the subject of each allowed assertion can reach, for its permission.
     let mut seen = std::collections::BTreeSet::new();
     for assertion in loaded.file.allowed.iter().take(6) {
-        let question: Tuple = assertion.text.parse().unwrap();
+        let question: Tuple = assertion.check.text.parse().unwrap();
         let key = (
             question.object.namespace.clone(),
             question.relation.clone(),
