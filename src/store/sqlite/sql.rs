@@ -7,34 +7,53 @@ use std::sync::LazyLock;
 
 use crate::store::SubjectKind;
 
-/// An insert at revision ?7 as version ?8 (ignored when the tuple is live).
-pub(super) const INSERT: &str =
-    "INSERT OR IGNORE INTO live (ns, obj, rel, s_ns, s_obj, s_rel, created_rev, seq)
-                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/// An insert at revision ?7 as version ?8, with condition ?9, context ?10
+/// and expiry ?11 (ignored when the tuple's key is live).
+pub(super) const INSERT: &str = "INSERT OR IGNORE INTO live
+        (ns, obj, rel, s_ns, s_obj, s_rel, created_rev, seq, cond, context, expires_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+/// Whether the live tuple of a key (?1 to ?6) has condition ?7, context ?8
+/// and expiry ?9: an insert of it then changes nothing.
+pub(super) const SAME_ATTRIBUTES: &str = "SELECT EXISTS (SELECT 1 FROM live
+        WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5
+          AND cond IS ?7 AND context IS ?8 AND expires_at IS ?9)";
 /// A delete, first half: the live row moves to `history`, deleted at ?7.
-pub(super) const ARCHIVE: &str =
-    "INSERT INTO history (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev, seq)
-                       SELECT ns, obj, rel, s_rel, s_ns, s_obj, created_rev, ?7, seq FROM live
-                       WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4
-                         AND s_obj = ?5";
+pub(super) const ARCHIVE: &str = "INSERT INTO history
+        (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev, seq, cond, context,
+         expires_at)
+    SELECT ns, obj, rel, s_rel, s_ns, s_obj, created_rev, ?7, seq, cond, context, expires_at
+    FROM live
+    WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5";
 /// A delete, second half.
 pub(super) const REMOVE: &str = "DELETE FROM live
                       WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4
                         AND s_obj = ?5";
 
-/// A read at revision `?r`: the `columns` of the rows matching `key` that
-/// are visible then, live or deleted later.
+/// The rows the plain reads see: without a condition or an expiry.
+pub(super) const PLAIN: &str = "cond IS NULL AND expires_at IS NULL";
+
+/// The rows the attributed reads see.
+pub(super) const ATTRIBUTED: &str = "(cond IS NOT NULL OR expires_at IS NOT NULL)";
+
+/// A plain read at revision `?r`: the `columns` of the plain rows matching
+/// `key` that are visible then, live or deleted later.
 fn forward_sql(columns: &str, key: &str) -> String {
+    visible_sql(columns, &format!("{key} AND {PLAIN}"))
+}
+
+/// The `columns` of the rows matching `condition` visible at `?r`.
+fn visible_sql(columns: &str, condition: &str) -> String {
     format!(
-        "SELECT {columns} FROM live WHERE {key} AND created_rev <= ?r
+        "SELECT {columns} FROM live WHERE {condition} AND created_rev <= ?r
          UNION ALL
-         SELECT {columns} FROM history WHERE {key} AND created_rev <= ?r AND deleted_rev > ?r"
+         SELECT {columns} FROM history
+         WHERE {condition} AND created_rev <= ?r AND deleted_rev > ?r"
     )
 }
 
-/// The same read at the head of the snapshot: the live rows.
+/// The same plain read at the head of the snapshot: the live rows.
 fn head_sql(columns: &str, key: &str) -> String {
-    format!("SELECT {columns} FROM live WHERE {key}")
+    format!("SELECT {columns} FROM live WHERE {key} AND {PLAIN}")
 }
 
 const KIND_FILTERS: [&str; 3] = ["", " AND s_rel = 0 AND s_obj <> 0", " AND s_rel > 0"];
@@ -104,7 +123,9 @@ fn probe_arms(visible: &str) -> String {
         "s_rel > ?8",
     ]
     .map(|subject| {
-        format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {subject}{visible}")
+        format!(
+            "SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {subject} AND {PLAIN}{visible}"
+        )
     })
     .join("\n UNION ALL\n")
 }
@@ -114,7 +135,8 @@ fn probe_arms(visible: &str) -> String {
 pub(super) static PROBE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{}\n UNION ALL\n SELECT s_ns, s_obj, s_rel FROM history
-         WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND created_rev <= ?9 AND deleted_rev > ?9",
+         WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND {PLAIN}
+           AND created_rev <= ?9 AND deleted_rev > ?9",
         probe_arms(" AND created_rev <= ?9")
     )
 });
@@ -134,7 +156,9 @@ pub(super) static HEAD_PROBES: LazyLock<[String; 8]> = LazyLock::new(|| {
         arms.iter()
             .enumerate()
             .filter(|(bit, _)| mask & (1 << bit) != 0)
-            .map(|(_, arm)| format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {arm}"))
+            .map(|(_, arm)| {
+                format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {arm} AND {PLAIN}")
+            })
             .collect::<Vec<_>>()
             .join("\n UNION ALL\n")
     })
@@ -193,7 +217,32 @@ pub(super) static OBJECTS_WITH_SUBJECT: LazyLock<String> = LazyLock::new(|| {
     .replace("?r", "?6")
 });
 
-/// `live`'s reverse index (as migration 0004 creates it), built again after
+/// The tuples with a condition or an expiry of (ns, obj, rel) at revision
+/// ?4, in the order of writing, with their subjects and attributes.
+pub(super) static ATTRIBUTED_FORWARD: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} ORDER BY 7",
+        visible_sql(
+            "s_ns, s_obj, s_rel, cond, context, expires_at, seq",
+            &format!("ns = ?1 AND obj = ?2 AND rel = ?3 AND {ATTRIBUTED}")
+        )
+        .replace("?r", "?4")
+    )
+});
+
+/// The same among the tuples of (ns, rel) whose subject is (?1, ?2, ?3),
+/// ns ?4 and rel ?5, at revision ?6, with their objects.
+pub(super) static ATTRIBUTED_REVERSE: LazyLock<String> = LazyLock::new(|| {
+    visible_sql(
+        "obj, cond, context, expires_at",
+        &format!(
+            "s_ns = ?1 AND s_obj = ?2 AND s_rel = ?3 AND ns = ?4 AND rel = ?5 AND {ATTRIBUTED}"
+        ),
+    )
+    .replace("?r", "?6")
+});
+
+/// `live`'s reverse index (as migration 0006 creates it), built again after
 /// an import that dropped it.
 pub(super) const LIVE_REVERSE: &str = "CREATE INDEX IF NOT EXISTS live_reverse
-    ON live (s_ns, s_obj, s_rel, ns, rel, obj, created_rev)";
+    ON live (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, cond, expires_at)";
