@@ -76,7 +76,7 @@ use self::filter::{any_live, filter_sql};
 use self::interning::{Interner, StoredAttributes};
 use self::migrations::{connection_status, migrate_connection, LATEST_VERSION};
 use self::reads::ObjectRows;
-use self::sql::{ARCHIVE, INSERT, LIVE_REVERSE, REMOVE, SAME_ATTRIBUTES};
+use self::sql::{ANY_EXPIRED, ARCHIVE, EXPIRED, INSERT, LIVE_REVERSE, REMOVE, SAME_ATTRIBUTES};
 use super::revision::ensure_readable;
 use super::{
     check_all, check_inserts, check_preconditions, ChangeBatch, ChangeSet, ImportReport, KeyRef,
@@ -648,7 +648,7 @@ impl Maintenance for SqliteStore {
         // Found through `live_expiry`; no revision is spent when none is.
         let any: bool = inner
             .conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM live WHERE expires_at <= ?1)")?
+            .prepare_cached(ANY_EXPIRED)?
             .query_row([now.micros], |row| row.get(0))?;
         if !any || limit == 0 {
             return Ok(0);
@@ -656,10 +656,7 @@ impl Maintenance for SqliteStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let (_, removed) = inner.transaction(|tx, rev, _| {
             let keys: Vec<[i64; 6]> = tx
-                .prepare_cached(
-                    "SELECT ns, obj, rel, s_ns, s_obj, s_rel FROM live
-                     WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2",
-                )?
+                .prepare_cached(EXPIRED)?
                 .query_map(params![now.micros, limit], |row| {
                     Ok([
                         row.get(0)?,

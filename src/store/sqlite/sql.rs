@@ -242,7 +242,98 @@ pub(super) static ATTRIBUTED_REVERSE: LazyLock<String> = LazyLock::new(|| {
     .replace("?r", "?6")
 });
 
+/// Whether a live tuple's expiry has passed at ?1 (through `live_expiry`).
+pub(super) const ANY_EXPIRED: &str = "SELECT EXISTS (SELECT 1 FROM live WHERE expires_at <= ?1)";
+
+/// The keys of the live tuples whose expiry has passed at ?1, the earliest
+/// first, at most ?2.
+pub(super) const EXPIRED: &str = "SELECT ns, obj, rel, s_ns, s_obj, s_rel FROM live
+    WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2";
+
 /// `live`'s reverse index (as migration 0006 creates it), built again after
 /// an import that dropped it.
 pub(super) const LIVE_REVERSE: &str = "CREATE INDEX IF NOT EXISTS live_reverse
     ON live (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, cond, expires_at)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The query plan of `sql`, one detail line per step.
+    fn plan(conn: &rusqlite::Connection, sql: &str) -> Vec<String> {
+        let mut statement = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap_or_else(|e| unreachable!("{e}: {sql}"));
+        let count = statement.parameter_count();
+        let params: Vec<i64> = vec![1; count];
+        statement
+            .query_map(rusqlite::params_from_iter(params), |row| row.get(3))
+            .and_then(|rows| rows.collect())
+            .unwrap_or_else(|e| unreachable!("{e}: {sql}"))
+    }
+
+    const EXPIRED: &str = "SELECT ns FROM live WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2";
+
+    /// Every read seeks its rows through a key or an index, never scans a
+    /// table, and the plain reverse read stays within its covering indexes,
+    /// although the plain reads now also ask for no condition and no expiry.
+    #[test]
+    fn every_read_seeks_an_index() {
+        let mut conn =
+            rusqlite::Connection::open_in_memory().unwrap_or_else(|e| unreachable!("{e}"));
+        super::super::migrations::migrate_connection(&mut conn)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let mut reads: Vec<(&str, String)> = vec![
+            ("contains", CONTAINS.clone()),
+            ("head contains", HEAD_CONTAINS.clone()),
+            ("probe", PROBE.clone()),
+            ("object rows", OBJECT_ROWS.clone()),
+            ("head object rows", HEAD_OBJECT_ROWS.clone()),
+            ("prefetch", PREFETCH.clone()),
+            ("head prefetch", HEAD_PREFETCH.clone()),
+            ("objects with subject", OBJECTS_WITH_SUBJECT.clone()),
+            ("attributed", ATTRIBUTED_FORWARD.clone()),
+            ("attributed reverse", ATTRIBUTED_REVERSE.clone()),
+            ("same attributes", SAME_ATTRIBUTES.to_owned()),
+            ("any expired", ANY_EXPIRED.to_owned()),
+            ("expired", EXPIRED.to_owned()),
+        ];
+        for statements in [&*SUBJECTS, &*HEAD_SUBJECTS] {
+            reads.extend(statements.iter().map(|s| ("subjects", s.clone())));
+        }
+        reads.extend(
+            HEAD_PROBES
+                .iter()
+                .skip(1)
+                .map(|s| ("head probe", s.clone())),
+        );
+        for (name, sql) in reads {
+            let steps = plan(&conn, &sql);
+            for step in &steps {
+                assert!(
+                    !(step.starts_with("SCAN live") || step.starts_with("SCAN history")),
+                    "{name} scans a table: {steps:?}"
+                );
+            }
+            assert!(
+                steps.iter().any(|s| s.starts_with("SEARCH")),
+                "{name}: {steps:?}"
+            );
+        }
+        let reverse = plan(&conn, &OBJECTS_WITH_SUBJECT);
+        assert!(
+            reverse
+                .iter()
+                .any(|s| s.contains("COVERING INDEX live_reverse"))
+                && reverse
+                    .iter()
+                    .any(|s| s.contains("COVERING INDEX history_reverse")),
+            "{reverse:?}"
+        );
+        let expired = plan(&conn, EXPIRED);
+        assert!(
+            expired.iter().any(|s| s.contains("live_expiry")),
+            "{expired:?}"
+        );
+    }
+}
