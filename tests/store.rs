@@ -2163,11 +2163,13 @@ fn sqlite_refuses_another_applications_database() {
 // the same live tuples after every step.
 
 mod random_change_sets {
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use proptest::prelude::*;
-    use zanzi::store::{ChangeSet, PageRequest, Precondition, StoreError, TupleFilter, TupleStore};
-    use zanzi::tuple::{Object, Subject, Tuple};
+    use zanzi::store::{
+        ChangeSet, MemoryStore, PageRequest, Precondition, StoreError, TupleFilter, TupleStore,
+    };
+    use zanzi::tuple::{Context, Expiry, Object, Subject, Tuple};
 
     const NAMESPACES: [&str; 2] = ["doc", "folder"];
     const IDS: [&str; 2] = ["1", "2"];
@@ -2182,13 +2184,30 @@ mod random_change_sets {
         }
     }
 
+    /// Half plain; the others with one of two contexts of a condition,
+    /// one of two expiries, or both.
+    fn with_attributes(tuple: Tuple, n: u8) -> Tuple {
+        let condition = |tuple: Tuple| {
+            let context = Context::parse(&format!(r#"{{"n":{}}}"#, n / 8 % 2)).unwrap();
+            tuple.with_condition("c", context)
+        };
+        let expiry = |tuple: Tuple| tuple.with_expiry(Expiry::from_micros(i64::from(n / 16 % 2)));
+        match n % 6 {
+            3 => condition(tuple),
+            4 => expiry(tuple),
+            5 => expiry(condition(tuple)),
+            _ => tuple,
+        }
+    }
+
     fn tuple() -> impl Strategy<Value = Tuple> {
-        (0..2usize, 0..2usize, 0..2usize, any::<u8>()).prop_map(|(n, i, r, s)| {
-            Tuple::new(
+        (0..2usize, 0..2usize, 0..2usize, any::<u8>(), any::<u8>()).prop_map(|(n, i, r, s, a)| {
+            let tuple = Tuple::new(
                 Object::new(NAMESPACES[n], IDS[i]),
                 RELATIONS[r],
                 subject_of(s),
-            )
+            );
+            with_attributes(tuple, a)
         })
     }
 
@@ -2241,25 +2260,64 @@ mod random_change_sets {
             })
     }
 
-    /// The model: the live tuples. `Err(i)`: precondition `i` failed.
-    fn model_apply(live: &mut BTreeSet<Tuple>, step: &Step) -> Result<(), usize> {
+    /// Why the model refuses a step.
+    #[derive(Debug, PartialEq)]
+    enum Refused {
+        /// Precondition `i` failed.
+        Precondition(usize),
+        /// The inserts hold a key twice with different attributes.
+        Conflict,
+    }
+
+    /// The model: the live tuples by key (one each).
+    fn model_apply(live: &mut BTreeMap<Tuple, Tuple>, step: &Step) -> Result<(), Refused> {
+        let mut inserted: BTreeMap<Tuple, &Tuple> = BTreeMap::new();
+        for t in &step.inserts {
+            if inserted
+                .insert(t.key(), t)
+                .is_some_and(|earlier| earlier != t)
+            {
+                return Err(Refused::Conflict);
+            }
+        }
         for (i, p) in step.preconditions.iter().enumerate() {
-            if !p.holds(live.iter().any(|t| p.filter.matches(t))) {
-                return Err(i);
+            if !p.holds(live.values().any(|t| p.filter.matches(t))) {
+                return Err(Refused::Precondition(i));
             }
         }
         if let Some(filter) = &step.delete_matching {
-            live.retain(|t| !filter.matches(t));
+            live.retain(|_, t| !filter.matches(t));
         }
         for t in &step.deletes {
-            live.remove(t);
+            if !inserted.contains_key(&t.key()) {
+                live.remove(&t.key());
+            }
         }
-        live.extend(step.inserts.iter().cloned());
+        for t in &step.inserts {
+            live.insert(t.key(), t.clone());
+        }
         Ok(())
     }
 
+    fn listed(store: &dyn TupleStore) -> BTreeSet<Tuple> {
+        let head = store.head_revision().unwrap();
+        store
+            .snapshot(head)
+            .unwrap()
+            .list(&TupleFilter::default(), &PageRequest::first(1000))
+            .unwrap()
+            .items
+            .into_iter()
+            .collect()
+    }
+
+    /// Runs `steps` on `store` and on the model; after each, the store
+    /// lists what the model holds, its plain and attributed reads tell the
+    /// tuples apart, and a memory store that follows its change feed holds
+    /// the same.
     fn run(store: &dyn TupleStore, steps: &[Step]) -> Result<(), TestCaseError> {
-        let mut live = BTreeSet::new();
+        let mut live = BTreeMap::new();
+        let follower = MemoryStore::new();
         for (n, step) in steps.iter().enumerate() {
             let expected = model_apply(&mut live, step);
             let got = store.apply(&ChangeSet {
@@ -2270,20 +2328,36 @@ mod random_change_sets {
             });
             let got = match got {
                 Ok(_) => Ok(()),
-                Err(StoreError::PreconditionFailed { index, .. }) => Err(index),
+                Err(StoreError::PreconditionFailed { index, .. }) => {
+                    Err(Refused::Precondition(index))
+                }
+                Err(StoreError::InvalidTuple { .. }) => Err(Refused::Conflict),
                 Err(other) => return Err(TestCaseError::fail(format!("step {n}: {other}"))),
             };
             prop_assert_eq!(got, expected, "step {}: {:?}", n, step);
+            let model: BTreeSet<Tuple> = live.values().cloned().collect();
+            prop_assert_eq!(&listed(store), &model, "step {}: {:?}", n, step);
             let head = store.head_revision().unwrap();
-            let stored: BTreeSet<Tuple> = store
-                .snapshot(head)
-                .unwrap()
-                .list(&TupleFilter::default(), &PageRequest::first(1000))
-                .unwrap()
-                .items
-                .into_iter()
-                .collect();
-            prop_assert_eq!(&stored, &live, "step {}: {:?}", n, step);
+            let reader = store.snapshot(head).unwrap();
+            for tuple in &model {
+                prop_assert_eq!(reader.contains(&tuple.key()).unwrap(), tuple.is_plain());
+                let mut attributed = Vec::new();
+                reader
+                    .for_each_attributed(
+                        &tuple.object.namespace,
+                        &tuple.object.id,
+                        &tuple.relation,
+                        &mut |t| attributed.push(t.clone()),
+                    )
+                    .unwrap();
+                prop_assert_eq!(attributed.contains(tuple), !tuple.is_plain());
+            }
+            drop(reader);
+            let changes = store
+                .changes_since(follower.head_revision().unwrap(), 10_000)
+                .unwrap();
+            follower.apply_changes(&changes).unwrap();
+            prop_assert_eq!(&listed(&follower), &model, "the feed, step {}", n);
         }
         Ok(())
     }
