@@ -809,7 +809,8 @@ fn migrate_status_and_up() {
             "0002_schema",
             "0003_meta",
             "0004_live_history",
-            "0005_history_chain"
+            "0005_history_chain",
+            "0006_conditions"
         ])
     );
     assert_eq!(doc["revision"], Value::Null);
@@ -829,7 +830,8 @@ fn migrate_status_and_up() {
             "0002_schema",
             "0003_meta",
             "0004_live_history",
-            "0005_history_chain"
+            "0005_history_chain",
+            "0006_conditions"
         ])
     );
     assert_eq!(
@@ -843,7 +845,7 @@ fn migrate_status_and_up() {
         .arg(&f.db)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("is up to date (version 5)"));
+        .stdout(predicate::str::contains("is up to date (version 6)"));
 
     let f = Fixture::drive();
     let doc = json(&f.db, &["migrate", "status"]);
@@ -854,7 +856,8 @@ fn migrate_status_and_up() {
             "0002_schema",
             "0003_meta",
             "0004_live_history",
-            "0005_history_chain"
+            "0005_history_chain",
+            "0006_conditions"
         ])
     );
     assert_eq!(doc["pending"], serde_json::json!([]));

@@ -155,3 +155,87 @@ fn postgres_goes_down_and_up_again() {
         .get(0);
     assert_eq!(left, 0);
 }
+
+/// Tuples with a condition or an expiry on `store`, at the head and in
+/// its history, beside a plain one: three versions only the newest layout
+/// can hold.
+fn write_attributed(store: &dyn zanzi::store::TupleStore) {
+    use zanzi::tuple::{Context, Expiry};
+    let tuple = |text: &str| -> zanzi::Tuple { text.parse().unwrap() };
+    let office = tuple("document:readme#viewer@user:bob").with_condition(
+        "office_network",
+        Context::parse(r#"{"cidr":"10.0.0.0/8"}"#).unwrap(),
+    );
+    let expiring = tuple("document:readme#viewer@user:carol")
+        .with_expiry(Expiry::parse("2100-01-01T00:00:00Z").unwrap());
+    let gone = tuple("document:faq#viewer@user:dan").with_expiry(Expiry::from_micros(5));
+    store
+        .write(
+            &[
+                tuple("document:readme#viewer@user:alice"),
+                office,
+                expiring,
+                gone.clone(),
+            ],
+            &[],
+        )
+        .unwrap();
+    store.write(&[], &[gone]).unwrap();
+}
+
+/// Below the layout that holds conditions and expiries, the database
+/// refuses to go without `--yes`; with it, those tuples go (never kept as
+/// plain grants), the others stay, and `up` brings the layout back.
+fn conditions_go_down_only_when_allowed(
+    db: &str,
+    below: u32,
+    down: impl Fn(u32, bool) -> Result<zanzi::store::MigrationStatus, zanzi::store::StoreError>,
+) {
+    match down(below, false) {
+        Err(zanzi::store::StoreError::WouldLoseData { to, what }) => {
+            assert_eq!(to, below);
+            assert_eq!(
+                what,
+                "3 stored tuple version(s) with a condition or an expiry"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let to = below.to_string();
+    zanzi(&["migrate", "down", "--db", db, "--to", &to])
+        .code(2)
+        .stderr(predicate::str::contains("with a condition or an expiry"))
+        .stderr(predicate::str::contains("--yes"));
+    assert_eq!(down(below, true).unwrap().current, below);
+    zanzi(&["migrate", "up", "--db", db]).success();
+    zanzi(&["tuples", "list", "--db", db])
+        .success()
+        .stdout(predicate::str::contains("document:readme#viewer@user:alice"))
+        .stdout(predicate::str::contains("user:bob").not())
+        .stdout(predicate::str::contains("user:carol").not());
+    zanzi(&["check", "--db", db, "document:readme#view@user:bob"])
+        .code(1)
+        .stdout(predicate::str::starts_with("denied"));
+}
+
+#[test]
+fn sqlite_conditions_go_down_only_when_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zanzi.db");
+    let db = path.to_str().unwrap();
+    zanzi(&["schema", "push", "--db", db, DRIVE]).success();
+    write_attributed(&zanzi::store::SqliteStore::open(&path).unwrap());
+    conditions_go_down_only_when_allowed(db, 5, |to, allow| {
+        zanzi::store::sqlite::migrate_down(&path, to, allow)
+    });
+}
+
+#[test]
+fn postgres_conditions_go_down_only_when_allowed() {
+    let url = support::postgres::database();
+    zanzi(&["schema", "push", "--db", &url, DRIVE]).success();
+    write_attributed(&zanzi::store::PostgresStore::connect(&url).unwrap());
+    conditions_go_down_only_when_allowed(&url, 3, |to, allow| {
+        zanzi::store::postgres::migrate_down(&url, to, allow)
+    });
+}

@@ -831,6 +831,44 @@ async fn the_garbage_collector_runs_on_its_own() {
     s.running.shutdown().await;
 }
 
+/// The collector also deletes the tuples whose expiry has passed, as a
+/// write at a new revision that the change feed carries; the others stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_garbage_collector_deletes_expired_tuples() {
+    use zanzi::tuple::Expiry;
+    let mut settings = settings();
+    settings.gc_interval = Duration::from_millis(50);
+    let store = Arc::new(MemoryStore::new());
+    let viewer =
+        |id: &str| -> Tuple { format!("document:{id}#viewer@user:alice").parse().unwrap() };
+    let expired = viewer("old").with_expiry(Expiry::parse("2001-01-01T00:00:00Z").unwrap());
+    let lasting = viewer("new").with_expiry(Expiry::parse("2100-01-01T00:00:00Z").unwrap());
+    let r1 = store
+        .write(&[expired.clone(), lasting.clone(), viewer("plain")], &[])
+        .unwrap();
+    let s = Server::start_with(settings, store).await;
+    let mut collected = false;
+    for _ in 0..100 {
+        // The server notes the collection's revision once it is written.
+        if s.running.state.known_head() > r1 {
+            collected = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        collected,
+        "the periodic collection deleted the expired tuple"
+    );
+    assert_eq!(s.contents(), [lasting, viewer("plain")]);
+    let changes = s.store().changes_since(r1, 10).unwrap().changes;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].kind, zanzi::store::ChangeKind::Delete);
+    assert_eq!(changes[0].tuple, expired);
+    assert_eq!(s.running.state.known_head(), changes[0].revision);
+    s.running.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zanzi_endpoints_lookups_explain_schema_syntax_metrics() {
     let s = Server::start().await;

@@ -13,7 +13,7 @@ use zanzi::store::{
     Precondition, Probe, ProbeHit, Revision, SchemaStore, SqliteStore, Store, StoreError,
     SubjectKind, TupleFilter, TupleStore,
 };
-use zanzi::tuple::{Subject, SubjectRef, Tuple};
+use zanzi::tuple::{Context, Expiry, Subject, SubjectRef, Tuple};
 
 /// One read at one revision: a snapshot, then the read. Most of the suite
 /// asks one question per revision, so it reads through these; the
@@ -1063,6 +1063,488 @@ fn keeps_the_secret_fingerprint(store: &dyn Store) {
     assert_eq!(store.secret_fingerprint().unwrap().as_deref(), Some("0123"));
 }
 
+// ---------------------------------------------------------------------------
+// Conditions and expiry.
+
+fn ctx(json: &str) -> Context {
+    Context::parse(json).unwrap()
+}
+
+/// Every tuple `list` gives at `at`, a few at a time, sorted.
+fn everything(store: &dyn TupleStore, at: Revision) -> Vec<Tuple> {
+    let mut out = Vec::new();
+    let mut page = PageRequest::first(3);
+    loop {
+        let got = store.list(&TupleFilter::default(), &page, at).unwrap();
+        out.extend(got.items);
+        match got.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    out.sort();
+    out
+}
+
+fn sorted(mut tuples: Vec<Tuple>) -> Vec<Tuple> {
+    tuples.sort();
+    tuples
+}
+
+/// What `for_each_attributed` gives for `ns:id#relation` at `at`, in its
+/// order.
+fn attributed(store: &dyn TupleStore, object: &str, at: Revision) -> Vec<Tuple> {
+    let (object, relation) = zanzi::tuple::parse_object_relation(object).unwrap();
+    let mut out = Vec::new();
+    store
+        .snapshot(at)
+        .unwrap()
+        .for_each_attributed(&object.namespace, &object.id, &relation, &mut |t| {
+            out.push(t.clone())
+        })
+        .unwrap();
+    out
+}
+
+/// What `for_each_attributed_with_subject` gives at `at`, sorted.
+fn attributed_with_subject(
+    store: &dyn TupleStore,
+    namespace: &str,
+    relation: &str,
+    subject: &Subject,
+    at: Revision,
+) -> Vec<Tuple> {
+    let mut out = Vec::new();
+    store
+        .snapshot(at)
+        .unwrap()
+        .for_each_attributed_with_subject(namespace, relation, subject, &mut |t| {
+            out.push(t.clone())
+        })
+        .unwrap();
+    sorted(out)
+}
+
+/// The feed after `after` as (revision, `+`/`-`, tuple), whole tuples.
+fn feed(store: &dyn TupleStore, after: Revision) -> Vec<(Revision, char, Tuple)> {
+    store
+        .changes_since(after, 1000)
+        .unwrap()
+        .changes
+        .into_iter()
+        .map(|c| {
+            let sign = match c.kind {
+                zanzi::store::ChangeKind::Insert => '+',
+                zanzi::store::ChangeKind::Delete => '-',
+            };
+            (c.revision, sign, c.tuple)
+        })
+        .collect()
+}
+
+/// A condition with its context, an empty context, an expiry, both, and
+/// none come back exactly from listings and the feed, the context in its
+/// canonical form; writing them again changes nothing.
+fn conditions_and_expiries_round_trip(store: &dyn Store) {
+    let office = t("doc:1#viewer@user:bob").with_condition(
+        "office_network",
+        ctx(r#"{"ports": [443, 80], "nested": {"b": 1, "a": true}, "cidr": "10.0.0.0/8"}"#),
+    );
+    let bare = t("doc:1#viewer@user:carol").with_condition("office_network", Context::default());
+    let until = t("doc:1#editor@user:bob")
+        .with_expiry(Expiry::parse("2027-01-01T00:00:00.123456Z").unwrap());
+    let both = t("doc:2#viewer@group:eng#member")
+        .with_condition("before", ctx(r#"{"deadline": "2027-01-01T00:00:00Z"}"#))
+        .with_expiry(Expiry::from_micros(-5));
+    let plain = t("doc:1#viewer@user:alice");
+    let start = store.head_revision().unwrap();
+    let written = vec![office, bare, until, both, plain];
+    let r = store.write(&written, &[]).unwrap();
+    let expected = sorted(written.clone());
+    assert_eq!(everything(store, r), expected);
+    let context = everything(store, r)
+        .into_iter()
+        .find(|t| t.subject == Subject::object("user", "bob") && t.relation == "viewer")
+        .and_then(|t| t.condition)
+        .unwrap()
+        .context;
+    assert_eq!(
+        context.as_json(),
+        r#"{"cidr":"10.0.0.0/8","nested":{"a":true,"b":1},"ports":[443,80]}"#
+    );
+    let fed = feed(store, start);
+    assert!(
+        fed.iter().all(|(rev, sign, _)| (*rev, *sign) == (r, '+')),
+        "{fed:?}"
+    );
+    assert_eq!(
+        sorted(fed.into_iter().map(|(_, _, t)| t).collect()),
+        expected
+    );
+    // Written again as they are: a revision without changes.
+    let again = store.write(&written, &[]).unwrap();
+    assert!(feed(store, r).is_empty());
+    assert_eq!(everything(store, again), expected);
+    assert_eq!(store.live_count().unwrap(), 5);
+}
+
+/// A tuple's key holds one live tuple: another condition, context or
+/// expiry replaces it (a delete and an insert at one revision, in the feed
+/// and the history chain), the same one changes nothing.
+fn a_different_condition_replaces_the_tuple(store: &dyn Store) {
+    use zanzi::store::history::next;
+    let plain = t("doc:1#viewer@user:bob");
+    let office = plain
+        .clone()
+        .with_condition("office_network", ctx(r#"{"cidr":"10.0.0.0/8"}"#));
+    let elsewhere = plain
+        .clone()
+        .with_condition("office_network", ctx(r#"{"cidr":"192.168.0.0/16"}"#));
+    let expiring = plain.clone().with_expiry(Expiry::from_micros(1_000));
+    let r1 = store.write(std::slice::from_ref(&plain), &[]).unwrap();
+    let c1 = store.history_chain(r1).unwrap().unwrap();
+    let r2 = store.write(std::slice::from_ref(&office), &[]).unwrap();
+    assert_eq!(everything(store, r2), std::slice::from_ref(&office));
+    assert_eq!(
+        feed(store, r1),
+        [(r2, '-', plain.clone()), (r2, '+', office.clone())]
+    );
+    assert_eq!(
+        store.history_chain(r2).unwrap(),
+        Some(next(
+            &c1,
+            r2,
+            std::slice::from_ref(&plain),
+            std::slice::from_ref(&office)
+        ))
+    );
+    let r3 = store.write(std::slice::from_ref(&office), &[]).unwrap();
+    assert!(feed(store, r2).is_empty());
+    let r4 = store.write(std::slice::from_ref(&elsewhere), &[]).unwrap();
+    let r5 = store.write(std::slice::from_ref(&expiring), &[]).unwrap();
+    let r6 = store.write(std::slice::from_ref(&plain), &[]).unwrap();
+    assert_eq!(
+        feed(store, r3),
+        [
+            (r4, '-', office.clone()),
+            (r4, '+', elsewhere.clone()),
+            (r5, '-', elsewhere.clone()),
+            (r5, '+', expiring.clone()),
+            (r6, '-', expiring),
+            (r6, '+', plain.clone()),
+        ]
+    );
+    assert_eq!(store.live_count().unwrap(), 1);
+
+    // An import counts a replacement as inserted, the same tuple as unchanged.
+    let other = t("doc:2#viewer@user:bob");
+    let report = store.import(&[office.clone(), other.clone()], 10).unwrap();
+    assert_eq!((report.inserted, report.unchanged), (2, 0));
+    let report = store.import(&[office.clone(), other.clone()], 1).unwrap();
+    assert_eq!((report.inserted, report.unchanged), (0, 2));
+    let head = store.head_revision().unwrap();
+    assert_eq!(everything(store, head), sorted(vec![office.clone(), other]));
+
+    // One key twice with different conditions in one write is refused
+    // whole, by a write and by an import.
+    for result in [
+        store
+            .write(&[office.clone(), elsewhere.clone()], &[])
+            .map(drop),
+        store
+            .import(&[office.clone(), t("doc:3#viewer@user:x"), elsewhere], 1)
+            .map(drop),
+    ] {
+        match result {
+            Err(StoreError::InvalidTuple { tuple, reason }) => {
+                assert_eq!(tuple, "doc:1#viewer@user:bob");
+                assert!(reason.contains("twice"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(store.head_revision().unwrap(), head);
+    // The same tuple twice is no conflict.
+    store.write(&[office.clone(), office], &[]).unwrap();
+}
+
+/// The plain reads see plain tuples only, at the head and before it, in
+/// small and large relations; the attributed reads see the others,
+/// expired ones included.
+fn plain_reads_exclude_attributed_tuples(store: &dyn Store) {
+    let alice = t("doc:1#viewer@user:alice");
+    let office = t("doc:1#viewer@user:bob").with_condition("office", Context::default());
+    let expired = t("doc:1#viewer@user:*").with_expiry(Expiry::from_micros(1));
+    let set = t("doc:1#viewer@group:eng#member").with_condition("office", ctx(r#"{"n":1}"#));
+    let later = t("doc:2#viewer@user:bob").with_expiry(Expiry::from_micros(4_102_444_800_000_000));
+    // A relation large enough for the stores' other probe paths.
+    let mut big: Vec<Tuple> = (0..70)
+        .map(|i| t(&format!("doc:big#viewer@user:u{i}")))
+        .collect();
+    big.push(t("doc:big#viewer@user:bob").with_condition("office", Context::default()));
+    big.push(t("doc:big#viewer@user:*").with_expiry(Expiry::from_micros(1)));
+    let mut written = vec![
+        alice.clone(),
+        office.clone(),
+        expired.clone(),
+        set.clone(),
+        later.clone(),
+    ];
+    written.extend(big);
+    let r1 = store.write(&written, &[]).unwrap();
+    // r1 is read at the head, then (after r2) as history.
+    let r2 = store.write(&[t("doc:9#viewer@user:zed")], &[]).unwrap();
+    let bob = Subject::object("user", "bob");
+    let eng = Subject::set("group", "eng", "member");
+    for at in [r1, r2] {
+        assert_eq!(
+            subjects(store, "doc:1#viewer", at),
+            ["user:alice"],
+            "at {at}"
+        );
+        assert!(store
+            .subjects("doc", "1", "viewer", SubjectKind::Sets, at)
+            .unwrap()
+            .is_empty());
+        assert!(subjects(store, "doc:2#viewer", at).is_empty());
+        assert_eq!(subjects(store, "doc:big#viewer", at).len(), 70);
+        assert!(store.contains(&alice, at).unwrap());
+        for tuple in [&office, &expired, &set, &later] {
+            assert!(!store.contains(tuple, at).unwrap(), "{tuple} at {at}");
+            assert!(
+                !store.contains(&tuple.key(), at).unwrap(),
+                "{tuple} at {at}"
+            );
+        }
+        for object in ["1", "big"] {
+            for whole_object in [false, true] {
+                let mut sets = Vec::new();
+                let hit = store
+                    .probe(
+                        "doc",
+                        object,
+                        "viewer",
+                        Probe {
+                            subject: Some(bob.borrowed()),
+                            wildcard: Some("user"),
+                            sets: true,
+                            whole_object,
+                        },
+                        at,
+                        &mut |s| sets.push(s.to_subject()),
+                    )
+                    .unwrap();
+                assert_eq!(hit, ProbeHit::default(), "doc:{object} at {at}");
+                assert!(sets.is_empty(), "doc:{object} at {at}: {sets:?}");
+            }
+        }
+        for subject in [&bob, &eng, &Subject::wildcard("user")] {
+            assert!(store
+                .objects_with_subject("doc", "viewer", subject, at)
+                .unwrap()
+                .is_empty());
+        }
+        assert_eq!(
+            store
+                .objects_with_subject("doc", "viewer", &Subject::object("user", "u7"), at)
+                .unwrap(),
+            ["big"]
+        );
+
+        // The attributed reads, forward and reverse.
+        assert_eq!(
+            sorted(attributed(store, "doc:1#viewer", at)),
+            sorted(vec![office.clone(), expired.clone(), set.clone()])
+        );
+        assert_eq!(attributed(store, "doc:big#viewer", at).len(), 2);
+        assert!(attributed(store, "doc:9#viewer", at).is_empty());
+        assert!(attributed(store, "doc:1#nothing", at).is_empty());
+        let mut bobs = vec![office.clone(), later.clone()];
+        bobs.push(t("doc:big#viewer@user:bob").with_condition("office", Context::default()));
+        assert_eq!(
+            attributed_with_subject(store, "doc", "viewer", &bob, at),
+            sorted(bobs)
+        );
+        assert_eq!(
+            attributed_with_subject(store, "doc", "viewer", &eng, at),
+            std::slice::from_ref(&set)
+        );
+        assert!(attributed_with_subject(
+            store,
+            "doc",
+            "viewer",
+            &Subject::object("user", "alice"),
+            at
+        )
+        .is_empty());
+        assert!(attributed_with_subject(store, "doc", "owner", &bob, at).is_empty());
+    }
+    assert_eq!(everything(store, r1).len(), written.len());
+}
+
+/// A reader at a revision keeps the condition it saw when the tuple is
+/// replaced after it, and the reads at each revision see that revision's.
+fn snapshots_keep_the_replaced_condition(store: &dyn Store) {
+    let plain = t("doc:1#viewer@user:bob");
+    let office = plain
+        .clone()
+        .with_condition("office", ctx(r#"{"cidr":"10.0.0.0/8"}"#));
+    let elsewhere = plain
+        .clone()
+        .with_condition("office", ctx(r#"{"cidr":"172.16.0.0/12"}"#));
+    let r1 = store.write(std::slice::from_ref(&office), &[]).unwrap();
+    let reader = store.snapshot(r1).unwrap();
+    let r2 = store.write(std::slice::from_ref(&elsewhere), &[]).unwrap();
+    let mut seen = Vec::new();
+    reader
+        .for_each_attributed("doc", "1", "viewer", &mut |t| seen.push(t.clone()))
+        .unwrap();
+    reader
+        .for_each_attributed_with_subject("doc", "viewer", &plain.subject, &mut |t| {
+            seen.push(t.clone())
+        })
+        .unwrap();
+    assert_eq!(seen, [office.clone(), office.clone()]);
+    drop(reader);
+    let r3 = store.write(std::slice::from_ref(&plain), &[]).unwrap();
+    assert_eq!(
+        attributed(store, "doc:1#viewer", r1),
+        std::slice::from_ref(&office)
+    );
+    assert_eq!(
+        attributed(store, "doc:1#viewer", r2),
+        std::slice::from_ref(&elsewhere)
+    );
+    assert!(attributed(store, "doc:1#viewer", r3).is_empty());
+    assert_eq!(everything(store, r1), [office]);
+    assert_eq!(everything(store, r2), [elsewhere]);
+    assert_eq!(everything(store, r3), std::slice::from_ref(&plain));
+    assert!(subjects(store, "doc:1#viewer", r2).is_empty());
+    assert_eq!(subjects(store, "doc:1#viewer", r3), ["user:bob"]);
+}
+
+/// Deletes, filters and preconditions go by key, whatever the condition.
+fn deletes_go_by_key(store: &dyn Store) {
+    let plain = t("doc:1#viewer@user:bob");
+    let office = plain
+        .clone()
+        .with_condition("office", ctx(r#"{"cidr":"10.0.0.0/8"}"#));
+    let expiring = t("doc:2#viewer@user:bob").with_expiry(Expiry::from_micros(10));
+    let r1 = store
+        .write(&[office.clone(), expiring.clone()], &[])
+        .unwrap();
+    let r2 = store.write(&[], std::slice::from_ref(&plain)).unwrap();
+    // A delete naming another condition deletes it too.
+    let other = t("doc:2#viewer@user:bob").with_condition("x", Context::default());
+    let r3 = store.write(&[], &[other]).unwrap();
+    assert_eq!(
+        feed(store, r1),
+        [(r2, '-', office.clone()), (r3, '-', expiring.clone())]
+    );
+    // Inserted and deleted by the same write: the insert stays.
+    let r4 = store
+        .write(std::slice::from_ref(&office), std::slice::from_ref(&plain))
+        .unwrap();
+    assert_eq!(everything(store, r4), std::slice::from_ref(&office));
+    // Preconditions and filters match the key's fields.
+    let r5 = store
+        .apply(&ChangeSet {
+            inserts: std::slice::from_ref(&expiring),
+            preconditions: &[exists(exactly("doc:1#viewer@user:bob"))],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let filter = TupleFilter {
+        namespace: Some("doc".into()),
+        subject: Some(Subject::object("user", "bob")),
+        ..TupleFilter::default()
+    };
+    assert_eq!(
+        store
+            .list(&filter, &PageRequest::first(10), r5)
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+    let r6 = store.delete_matching(&filter).unwrap();
+    assert!(everything(store, r6).is_empty());
+    assert_eq!(
+        sorted(feed(store, r5).into_iter().map(|(_, _, t)| t).collect()),
+        sorted(vec![office, expiring])
+    );
+}
+
+/// `gc_expired` deletes the live tuples whose expiry has passed, at most a
+/// limit at a time, each round a write at a new revision in the feed;
+/// without any it writes nothing.
+fn gc_expired_deletes_what_has_expired(store: &dyn Store) {
+    let now = Expiry::from_micros(1_000_000_000);
+    let bob = |id: &str| t(&format!("doc:{id}#viewer@user:bob"));
+    let long_ago = bob("a").with_expiry(Expiry::from_micros(5));
+    let before = bob("b").with_expiry(Expiry::from_micros(999_999_999));
+    let exactly_now = bob("c").with_expiry(now);
+    let conditioned = bob("d")
+        .with_condition("office", Context::default())
+        .with_expiry(Expiry::from_micros(7));
+    let after = bob("e").with_expiry(Expiry::from_micros(1_000_000_001));
+    let plain = bob("f");
+    let only_condition = bob("g").with_condition("office", Context::default());
+    let start = store.head_revision().unwrap();
+    assert_eq!(store.gc_expired(now, 10).unwrap(), 0);
+    assert_eq!(store.head_revision().unwrap(), start);
+    let written = vec![
+        long_ago.clone(),
+        before.clone(),
+        exactly_now.clone(),
+        conditioned.clone(),
+        after.clone(),
+        plain.clone(),
+        only_condition.clone(),
+    ];
+    let r1 = store.write(&written, &[]).unwrap();
+    // Every read still returns expired tuples: the engine judges them.
+    assert_eq!(
+        attributed_with_subject(store, "doc", "viewer", &Subject::object("user", "bob"), r1).len(),
+        6
+    );
+    assert_eq!(store.gc_expired(now, 3).unwrap(), 3);
+    let r2 = store.head_revision().unwrap();
+    assert_eq!(r2, Revision(r1.0 + 1));
+    assert_eq!(store.gc_expired(now, 3).unwrap(), 1);
+    let r3 = store.head_revision().unwrap();
+    assert_eq!(r3, Revision(r2.0 + 1));
+    assert_eq!(store.gc_expired(now, 3).unwrap(), 0);
+    assert_eq!(store.head_revision().unwrap(), r3);
+    assert_eq!(
+        everything(store, r3),
+        sorted(vec![after.clone(), plain.clone(), only_condition.clone()])
+    );
+    let fed = feed(store, r1);
+    assert!(fed.iter().all(|(_, sign, _)| *sign == '-'), "{fed:?}");
+    assert_eq!(
+        fed.iter().filter(|(rev, _, _)| *rev == r2).count(),
+        3,
+        "{fed:?}"
+    );
+    assert_eq!(
+        sorted(fed.into_iter().map(|(_, _, t)| t).collect()),
+        sorted(vec![long_ago, before, exactly_now, conditioned])
+    );
+    assert!(attributed(store, "doc:a#viewer", r3).is_empty());
+    // The older snapshot still has them.
+    assert_eq!(everything(store, r1), sorted(written));
+    // Later, the last expiring one goes too.
+    assert_eq!(
+        store
+            .gc_expired(Expiry::from_micros(2_000_000_000), 100)
+            .unwrap(),
+        1
+    );
+    let head = store.head_revision().unwrap();
+    assert_eq!(everything(store, head), sorted(vec![plain, only_condition]));
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -1122,6 +1604,12 @@ conformance!(
     compare_and_set_has_one_winner,
     history_chains_follow_the_writes,
     keeps_the_secret_fingerprint,
+    conditions_and_expiries_round_trip,
+    a_different_condition_replaces_the_tuple,
+    plain_reads_exclude_attributed_tuples,
+    snapshots_keep_the_replaced_condition,
+    deletes_go_by_key,
+    gc_expired_deletes_what_has_expired,
 );
 
 /// A database written before revisions kept their chain: its head at the
@@ -1445,7 +1933,7 @@ fn a_version_3_database_migrates_to_live_and_history() {
         .unwrap();
     }
     let before = zanzi::store::sqlite::migration_status(&path).unwrap();
-    assert_eq!((before.current, before.pending.len()), (3, 2));
+    assert_eq!((before.current, before.pending.len()), (3, 3));
     assert!(matches!(
         SqliteStore::open_existing(&path),
         Err(StoreError::NeedsMigration { found: 3, .. })
@@ -1453,7 +1941,7 @@ fn a_version_3_database_migrates_to_live_and_history() {
 
     let store = SqliteStore::open(&path).unwrap();
     let status = store.migration_status().unwrap();
-    assert_eq!(status.current, 5);
+    assert_eq!(status.current, 6);
     assert_eq!(status.current, status.latest);
     assert_eq!(
         status.applied,
@@ -1462,7 +1950,8 @@ fn a_version_3_database_migrates_to_live_and_history() {
             "0002_schema",
             "0003_meta",
             "0004_live_history",
-            "0005_history_chain"
+            "0005_history_chain",
+            "0006_conditions"
         ]
     );
     assert!(status.pending.is_empty());
@@ -1674,11 +2163,13 @@ fn sqlite_refuses_another_applications_database() {
 // the same live tuples after every step.
 
 mod random_change_sets {
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use proptest::prelude::*;
-    use zanzi::store::{ChangeSet, PageRequest, Precondition, StoreError, TupleFilter, TupleStore};
-    use zanzi::tuple::{Object, Subject, Tuple};
+    use zanzi::store::{
+        ChangeSet, MemoryStore, PageRequest, Precondition, StoreError, TupleFilter, TupleStore,
+    };
+    use zanzi::tuple::{Context, Expiry, Object, Subject, Tuple};
 
     const NAMESPACES: [&str; 2] = ["doc", "folder"];
     const IDS: [&str; 2] = ["1", "2"];
@@ -1693,13 +2184,30 @@ mod random_change_sets {
         }
     }
 
+    /// Half plain; the others with one of two contexts of a condition,
+    /// one of two expiries, or both.
+    fn with_attributes(tuple: Tuple, n: u8) -> Tuple {
+        let condition = |tuple: Tuple| {
+            let context = Context::parse(&format!(r#"{{"n":{}}}"#, n / 8 % 2)).unwrap();
+            tuple.with_condition("c", context)
+        };
+        let expiry = |tuple: Tuple| tuple.with_expiry(Expiry::from_micros(i64::from(n / 16 % 2)));
+        match n % 6 {
+            3 => condition(tuple),
+            4 => expiry(tuple),
+            5 => expiry(condition(tuple)),
+            _ => tuple,
+        }
+    }
+
     fn tuple() -> impl Strategy<Value = Tuple> {
-        (0..2usize, 0..2usize, 0..2usize, any::<u8>()).prop_map(|(n, i, r, s)| {
-            Tuple::new(
+        (0..2usize, 0..2usize, 0..2usize, any::<u8>(), any::<u8>()).prop_map(|(n, i, r, s, a)| {
+            let tuple = Tuple::new(
                 Object::new(NAMESPACES[n], IDS[i]),
                 RELATIONS[r],
                 subject_of(s),
-            )
+            );
+            with_attributes(tuple, a)
         })
     }
 
@@ -1752,25 +2260,64 @@ mod random_change_sets {
             })
     }
 
-    /// The model: the live tuples. `Err(i)`: precondition `i` failed.
-    fn model_apply(live: &mut BTreeSet<Tuple>, step: &Step) -> Result<(), usize> {
+    /// Why the model refuses a step.
+    #[derive(Debug, PartialEq)]
+    enum Refused {
+        /// Precondition `i` failed.
+        Precondition(usize),
+        /// The inserts hold a key twice with different attributes.
+        Conflict,
+    }
+
+    /// The model: the live tuples by key (one each).
+    fn model_apply(live: &mut BTreeMap<Tuple, Tuple>, step: &Step) -> Result<(), Refused> {
+        let mut inserted: BTreeMap<Tuple, &Tuple> = BTreeMap::new();
+        for t in &step.inserts {
+            if inserted
+                .insert(t.key(), t)
+                .is_some_and(|earlier| earlier != t)
+            {
+                return Err(Refused::Conflict);
+            }
+        }
         for (i, p) in step.preconditions.iter().enumerate() {
-            if !p.holds(live.iter().any(|t| p.filter.matches(t))) {
-                return Err(i);
+            if !p.holds(live.values().any(|t| p.filter.matches(t))) {
+                return Err(Refused::Precondition(i));
             }
         }
         if let Some(filter) = &step.delete_matching {
-            live.retain(|t| !filter.matches(t));
+            live.retain(|_, t| !filter.matches(t));
         }
         for t in &step.deletes {
-            live.remove(t);
+            if !inserted.contains_key(&t.key()) {
+                live.remove(&t.key());
+            }
         }
-        live.extend(step.inserts.iter().cloned());
+        for t in &step.inserts {
+            live.insert(t.key(), t.clone());
+        }
         Ok(())
     }
 
+    fn listed(store: &dyn TupleStore) -> BTreeSet<Tuple> {
+        let head = store.head_revision().unwrap();
+        store
+            .snapshot(head)
+            .unwrap()
+            .list(&TupleFilter::default(), &PageRequest::first(1000))
+            .unwrap()
+            .items
+            .into_iter()
+            .collect()
+    }
+
+    /// Runs `steps` on `store` and on the model; after each, the store
+    /// lists what the model holds, its plain and attributed reads tell the
+    /// tuples apart, and a memory store that follows its change feed holds
+    /// the same.
     fn run(store: &dyn TupleStore, steps: &[Step]) -> Result<(), TestCaseError> {
-        let mut live = BTreeSet::new();
+        let mut live = BTreeMap::new();
+        let follower = MemoryStore::new();
         for (n, step) in steps.iter().enumerate() {
             let expected = model_apply(&mut live, step);
             let got = store.apply(&ChangeSet {
@@ -1781,20 +2328,36 @@ mod random_change_sets {
             });
             let got = match got {
                 Ok(_) => Ok(()),
-                Err(StoreError::PreconditionFailed { index, .. }) => Err(index),
+                Err(StoreError::PreconditionFailed { index, .. }) => {
+                    Err(Refused::Precondition(index))
+                }
+                Err(StoreError::InvalidTuple { .. }) => Err(Refused::Conflict),
                 Err(other) => return Err(TestCaseError::fail(format!("step {n}: {other}"))),
             };
             prop_assert_eq!(got, expected, "step {}: {:?}", n, step);
+            let model: BTreeSet<Tuple> = live.values().cloned().collect();
+            prop_assert_eq!(&listed(store), &model, "step {}: {:?}", n, step);
             let head = store.head_revision().unwrap();
-            let stored: BTreeSet<Tuple> = store
-                .snapshot(head)
-                .unwrap()
-                .list(&TupleFilter::default(), &PageRequest::first(1000))
-                .unwrap()
-                .items
-                .into_iter()
-                .collect();
-            prop_assert_eq!(&stored, &live, "step {}: {:?}", n, step);
+            let reader = store.snapshot(head).unwrap();
+            for tuple in &model {
+                prop_assert_eq!(reader.contains(&tuple.key()).unwrap(), tuple.is_plain());
+                let mut attributed = Vec::new();
+                reader
+                    .for_each_attributed(
+                        &tuple.object.namespace,
+                        &tuple.object.id,
+                        &tuple.relation,
+                        &mut |t| attributed.push(t.clone()),
+                    )
+                    .unwrap();
+                prop_assert_eq!(attributed.contains(tuple), !tuple.is_plain());
+            }
+            drop(reader);
+            let changes = store
+                .changes_since(follower.head_revision().unwrap(), 10_000)
+                .unwrap();
+            follower.apply_changes(&changes).unwrap();
+            prop_assert_eq!(&listed(&follower), &model, "the feed, step {}", n);
         }
         Ok(())
     }

@@ -7,7 +7,8 @@
 //! - `zanzi_checks_total{outcome}` (`allowed`, `denied`, `error`) and
 //!   `zanzi_check_depth` (a histogram of the most hops through tuples a
 //!   check took; the limit itself when it was hit);
-//! - `zanzi_store_errors_total`, `zanzi_gc_removed_versions_total`;
+//! - `zanzi_store_errors_total`, `zanzi_gc_removed_versions_total`,
+//!   `zanzi_gc_expired_tuples_total`;
 //! - `zanzi_rate_limited_total` (requests refused by the rate limit, see
 //!   [`super::limits`]).
 //!

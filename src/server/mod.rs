@@ -1115,7 +1115,8 @@ async fn follow_loop(state: Arc<AppState>, mut stop: tokio::sync::watch::Receive
     }
 }
 
-/// Every `gc_interval`, collects the history older than the revision that
+/// Every `gc_interval`, deletes the tuples whose expiry has passed (see
+/// [`collect_expired`]) and collects the history older than the revision that
 /// was the head `retention` ago: the newest committed by then, from the
 /// store's commit times, which outlive a restart. Stores without commit
 /// times (in memory) fall back to heads noted by this loop.
@@ -1125,6 +1126,14 @@ async fn gc_loop(state: Arc<AppState>) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
+        match collect_expired(&state).await {
+            Ok(0) => {}
+            Ok(removed) => {
+                ::metrics::counter!("zanzi_gc_expired_tuples_total").increment(removed);
+                tracing::info!(removed, "deleted expired tuples");
+            }
+            Err(e) => tracing::error!(error = %e.message, "deleting expired tuples failed"),
+        }
         let now = Instant::now();
         samples.push_back((now, state.known_head()));
         let mut cutoff = None;
@@ -1166,6 +1175,27 @@ async fn gc_loop(state: Arc<AppState>) {
             Err(e) => tracing::error!(error = %e.message, "garbage collection failed"),
         }
     }
+}
+
+/// How many expired tuples one round of the collector deletes at most, in
+/// one write: a backlog goes over several rounds, never as one huge write.
+const EXPIRED_PER_ROUND: usize = 10_000;
+
+/// Deletes up to [`EXPIRED_PER_ROUND`] tuples whose expiry has passed by
+/// the server's clock, as one write at a new revision (so every follower of
+/// the change feed sees it); returns how many. Reads ignore expired tuples
+/// already: this only keeps them from piling up.
+pub async fn collect_expired(state: &Arc<AppState>) -> Result<u64, ApiError> {
+    blocking(state, |s| {
+        let removed = s
+            .store
+            .gc_expired(crate::tuple::Expiry::now(), EXPIRED_PER_ROUND)?;
+        if removed > 0 {
+            s.refresh_head()?;
+        }
+        Ok(removed)
+    })
+    .await
 }
 
 /// Runs a garbage collection now (tests and operators): collects history

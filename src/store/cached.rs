@@ -22,7 +22,7 @@ use super::{
     Revision, SchemaStore, SqliteStore, StoreError, SubjectKind, TupleFilter, TupleStore,
 };
 use crate::ir;
-use crate::tuple::{Subject, SubjectRef, Tuple};
+use crate::tuple::{Expiry, Subject, SubjectRef, Tuple};
 
 /// A durable store whose every version can be read out, to build a mirror.
 pub trait Mirrorable: TupleStore + Maintenance {
@@ -217,6 +217,28 @@ impl Reader for MirrorReader<'_> {
             .objects_with_subject(namespace, relation, subject)
     }
 
+    fn for_each_attributed(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        visit: &mut dyn FnMut(&Tuple),
+    ) -> Result<(), StoreError> {
+        self.memory
+            .for_each_attributed(namespace, object_id, relation, visit)
+    }
+
+    fn for_each_attributed_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        visit: &mut dyn FnMut(&Tuple),
+    ) -> Result<(), StoreError> {
+        self.memory
+            .for_each_attributed_with_subject(namespace, relation, subject, visit)
+    }
+
     fn list(&self, filter: &TupleFilter, page: &PageRequest) -> Result<Page<Tuple>, StoreError> {
         self.durable.snapshot(self.revision())?.list(filter, page)
     }
@@ -253,5 +275,23 @@ impl<D: Mirrorable> Maintenance for CachedStore<D> {
 
     fn live_count(&self) -> Result<u64, StoreError> {
         self.durable.live_count()
+    }
+
+    /// The mirror, which holds what the durable store holds, says which
+    /// tuples expired; they are deleted as any write is, under the write
+    /// lock, so that no write replaces one of them in between.
+    fn gc_expired(&self, now: Expiry, limit: usize) -> Result<u64, StoreError> {
+        let _order = self.writes.lock().map_err(|_| StoreError::Poisoned)?;
+        let expired = self.memory.expired(now, limit)?;
+        if expired.is_empty() {
+            return Ok(0);
+        }
+        let changes = ChangeSet {
+            deletes: &expired,
+            ..ChangeSet::default()
+        };
+        let rev = self.durable.apply(&changes)?;
+        self.memory.apply_at(Some(rev), &changes)?;
+        Ok(expired.len() as u64)
     }
 }

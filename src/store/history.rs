@@ -66,23 +66,59 @@ pub fn next(previous: &Chain, revision: Revision, deleted: &[Tuple], inserted: &
 /// relation, subject namespace, subject id, subject relation: `""` for an
 /// object subject, `"*"` with an empty id for a wildcard), each field as
 /// its length (u32, big-endian) and its UTF-8 bytes.
+///
+/// A tuple with a condition or an expiry adds, after its six fields, the
+/// marker `u32::MAX` (never a field's length, so no plain tuple's encoding
+/// changes or collides), then its condition name and canonical context as
+/// two more fields (empty without a condition) and its expiry (a byte 0,
+/// or 1 and the microseconds as i64, big-endian).
 pub fn encode_changes(deleted: &[Tuple], inserted: &[Tuple]) -> Vec<u8> {
     let mut out = Vec::new();
     for tuples in [deleted, inserted] {
-        let mut rows: Vec<[&str; 6]> = tuples.iter().map(fields).collect();
+        let mut rows: Vec<([&str; 6], Option<Attributes<'_>>)> =
+            tuples.iter().map(|t| (fields(t), attributes(t))).collect();
         rows.sort_unstable();
         rows.dedup();
         out.extend_from_slice(&(rows.len() as u64).to_be_bytes());
-        for row in rows {
-            for field in row {
-                out.extend_from_slice(
-                    &u32::try_from(field.len()).unwrap_or(u32::MAX).to_be_bytes(),
-                );
-                out.extend_from_slice(field.as_bytes());
+        let field = |out: &mut Vec<u8>, field: &str| {
+            out.extend_from_slice(&u32::try_from(field.len()).unwrap_or(u32::MAX).to_be_bytes());
+            out.extend_from_slice(field.as_bytes());
+        };
+        for (row, attributes) in rows {
+            for value in row {
+                field(&mut out, value);
+            }
+            if let Some((name, context, expires_at)) = attributes {
+                out.extend_from_slice(&u32::MAX.to_be_bytes());
+                field(&mut out, name);
+                field(&mut out, context);
+                match expires_at {
+                    Some(micros) => {
+                        out.push(1);
+                        out.extend_from_slice(&micros.to_be_bytes());
+                    }
+                    None => out.push(0),
+                }
             }
         }
     }
     out
+}
+
+/// A tuple's condition name, context and expiry, as [`encode_changes`]
+/// writes them.
+type Attributes<'t> = (&'t str, &'t str, Option<i64>);
+
+/// The attributes of a tuple that has any.
+fn attributes(tuple: &Tuple) -> Option<Attributes<'_>> {
+    if tuple.is_plain() {
+        return None;
+    }
+    let (name, context) = match &tuple.condition {
+        Some(c) => (c.name.as_str(), c.context.as_json()),
+        None => ("", ""),
+    };
+    Some((name, context, tuple.expires_at.map(|e| e.micros)))
 }
 
 /// A tuple's six fields, as [`encode_changes`] orders them.
@@ -141,5 +177,38 @@ mod tests {
         );
         assert_eq!(seed("x", Revision(0)), genesis());
         assert_ne!(seed("x", Revision(4)), seed("y", Revision(4)));
+    }
+
+    /// A condition or an expiry changes the chain; a plain tuple's
+    /// encoding is what it was before tuples had either.
+    #[test]
+    fn conditions_and_expiries_are_part_of_the_chain() {
+        use crate::tuple::{Context, Expiry};
+        let plain = t("doc:a#viewer@user:alice");
+        let mut old_form = Vec::new();
+        old_form.extend_from_slice(&0u64.to_be_bytes());
+        old_form.extend_from_slice(&1u64.to_be_bytes());
+        for field in ["doc", "a", "viewer", "user", "alice", ""] {
+            old_form.extend_from_slice(&(field.len() as u32).to_be_bytes());
+            old_form.extend_from_slice(field.as_bytes());
+        }
+        assert_eq!(encode_changes(&[], std::slice::from_ref(&plain)), old_form);
+        let context = Context::parse(r#"{"cidr":"10.0.0.0/8"}"#).unwrap();
+        let conditioned = plain.clone().with_condition("office", context.clone());
+        let other_context = plain.clone().with_condition(
+            "office",
+            Context::parse(r#"{"cidr":"10.0.0.0/9"}"#).unwrap(),
+        );
+        let expiring = plain.clone().with_expiry(Expiry::from_micros(5));
+        let both = conditioned.clone().with_expiry(Expiry::from_micros(5));
+        let chains: Vec<Chain> = [&plain, &conditioned, &other_context, &expiring, &both]
+            .into_iter()
+            .map(|tuple| next(&genesis(), Revision(1), &[], std::slice::from_ref(tuple)))
+            .collect();
+        for (i, a) in chains.iter().enumerate() {
+            for b in chains.iter().skip(i + 1) {
+                assert_ne!(a, b);
+            }
+        }
     }
 }

@@ -14,11 +14,17 @@
 //! copies no strings; a probe of a relation with few versions scans them, a
 //! larger one looks the subject up.
 //!
+//! Versions hold whole tuples, conditions and expiries included; `live` is
+//! keyed by [`Tuple::key`], so a key has one live version. The plain reads
+//! pass over the versions with a condition or an expiry, the attributed
+//! reads over the others.
+//!
 //! [`Maintenance::gc`] drops the versions deleted at or before a revision by
 //! building a compacted copy under the read lock and swapping it in under a
 //! short write lock, so readers are not held up while it works. Listing
 //! cursors are version sequence numbers, which compaction keeps.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
@@ -26,12 +32,12 @@ use super::history::{self, Chain};
 use super::paging::PageBuilder;
 use super::revision::{ensure_not_collected, ensure_readable};
 use super::{
-    check_all, check_preconditions, ChangeBatch, ChangeKind, ChangeSet, Maintenance, Page,
-    PageRequest, Probe, ProbeHit, Reader, Revision, SchemaStore, StoreError, SubjectKind,
-    TupleFilter, TupleStore,
+    check_all, check_inserts, check_preconditions, ChangeBatch, ChangeKind, ChangeSet, KeyRef,
+    Maintenance, Page, PageRequest, Probe, ProbeHit, Reader, Revision, SchemaStore, StoreError,
+    SubjectKind, TupleFilter, TupleStore,
 };
 use crate::ir;
-use crate::tuple::{Object, Subject, SubjectRef, Tuple};
+use crate::tuple::{Expiry, Object, Subject, SubjectRef, Tuple};
 
 /// An in-memory tuple store.
 #[derive(Debug, Default)]
@@ -81,7 +87,7 @@ struct Inner {
     /// The token secret's fingerprint (see [`TupleStore::secret_fingerprint`]).
     fingerprint: Option<String>,
     versions: Vec<Version>,
-    /// Live tuple → its version.
+    /// Live tuple's key ([`Tuple::key`]) → its version.
     live: Map<Tuple, usize>,
     /// namespace → object id → relation → versions.
     forward: Map<String, Map<String, ByRelation>>,
@@ -106,13 +112,28 @@ impl Default for Inner {
     }
 }
 
+/// The key of `tuple`, without a copy when it is plain (the usual case).
+fn key_of(tuple: &Tuple) -> Cow<'_, Tuple> {
+    if tuple.is_plain() {
+        Cow::Borrowed(tuple)
+    } else {
+        Cow::Owned(tuple.key())
+    }
+}
+
 impl Inner {
-    /// Inserts `tuple` at `rev` unless it is live; returns whether it was
-    /// inserted.
-    fn insert(&mut self, tuple: &Tuple, rev: u64) -> bool {
-        if self.live.contains_key(tuple) {
-            return false;
+    /// Inserts `tuple` at `rev` unless it is live as it is, replacing the
+    /// live tuple of its key if another one is; returns whether it was
+    /// inserted, and the tuple it replaced.
+    fn insert(&mut self, tuple: &Tuple, rev: u64) -> (bool, Option<Tuple>) {
+        let live = self
+            .live
+            .get(&*key_of(tuple))
+            .and_then(|&i| self.versions.get(i));
+        if live.is_some_and(|v| v.tuple == *tuple) {
+            return (false, None);
         }
+        let replaced = self.delete(tuple, rev);
         let seq = self.next_seq;
         self.next_seq += 1;
         self.push_version(Version {
@@ -121,7 +142,7 @@ impl Inner {
             created: rev,
             deleted: None,
         });
-        true
+        (true, replaced)
     }
 
     /// Appends a version and indexes it.
@@ -145,7 +166,7 @@ impl Inner {
             .or_default()
             .push(index);
         if version.deleted.is_none() {
-            self.live.insert(tuple.clone(), index);
+            self.live.insert(tuple.key(), index);
         }
         self.versions.push(version);
     }
@@ -177,17 +198,13 @@ impl Inner {
         fresh
     }
 
-    /// Deletes `tuple` at `rev` if it is live; returns whether it was.
-    fn delete(&mut self, tuple: &Tuple, rev: u64) -> bool {
-        match self.live.remove(tuple) {
-            Some(index) => {
-                if let Some(version) = self.versions.get_mut(index) {
-                    version.deleted = Some(rev);
-                }
-                true
-            }
-            None => false,
-        }
+    /// Deletes the live tuple of `tuple`'s key at `rev`, whatever its
+    /// condition; returns it, `None` when there was none.
+    fn delete(&mut self, tuple: &Tuple, rev: u64) -> Option<Tuple> {
+        let index = self.live.remove(&*key_of(tuple))?;
+        let version = self.versions.get_mut(index)?;
+        version.deleted = Some(rev);
+        Some(version.tuple.clone())
     }
 
     /// A reader's guard on every read: the revision was readable when the
@@ -215,14 +232,58 @@ impl Inner {
             .map_or(&[], Vec::as_slice)
     }
 
-    /// Whether `tuple` is live at `at` (a revision already checked).
+    /// Whether the plain `tuple` is live at `at` (a revision already
+    /// checked).
     fn contains(&self, tuple: &Tuple, at: u64) -> bool {
+        if !tuple.is_plain() {
+            return false;
+        }
         if at == self.head {
-            return self.live.contains_key(tuple);
+            return self
+                .live
+                .get(tuple)
+                .and_then(|&i| self.versions.get(i))
+                .is_some_and(|v| v.tuple == *tuple);
         }
         let indices =
             self.reverse_versions(&tuple.subject, &tuple.object.namespace, &tuple.relation);
         self.visible(indices, at).any(|t| t == tuple)
+    }
+
+    /// The plain tuples among `indices` visible at `at`.
+    fn visible_plain<'a>(
+        &'a self,
+        indices: &'a [usize],
+        at: u64,
+    ) -> impl Iterator<Item = &'a Tuple> + 'a {
+        self.visible(indices, at).filter(|t| t.is_plain())
+    }
+
+    /// The tuples with a condition or an expiry among `indices` visible at
+    /// `at`.
+    fn visible_attributed<'a>(
+        &'a self,
+        indices: &'a [usize],
+        at: u64,
+    ) -> impl Iterator<Item = &'a Tuple> + 'a {
+        self.visible(indices, at).filter(|t| !t.is_plain())
+    }
+
+    /// The live tuples whose expiry has passed at `now`, the earliest
+    /// expiry first (as the databases pick them), at most `limit`.
+    fn expired(&self, now: Expiry, limit: usize) -> Vec<Tuple> {
+        let mut expired: Vec<&Version> = self
+            .live
+            .values()
+            .filter_map(|&i| self.versions.get(i))
+            .filter(|v| v.tuple.expires_at.is_some_and(|e| e.has_passed(now)))
+            .collect();
+        expired.sort_unstable_by_key(|v| (v.tuple.expires_at, v.seq));
+        expired
+            .into_iter()
+            .take(limit)
+            .map(|v| v.tuple.clone())
+            .collect()
     }
 
     fn visible<'a>(
@@ -273,9 +334,13 @@ impl MemoryStore {
         let head = inner.head;
         for change in batch.changes.iter().filter(|c| c.revision.0 > head) {
             match change.kind {
-                ChangeKind::Delete => inner.delete(&change.tuple, change.revision.0),
-                ChangeKind::Insert => inner.insert(&change.tuple, change.revision.0),
-            };
+                ChangeKind::Delete => {
+                    inner.delete(&change.tuple, change.revision.0);
+                }
+                ChangeKind::Insert => {
+                    inner.insert(&change.tuple, change.revision.0);
+                }
+            }
         }
         inner.head = head.max(batch.through.0);
         Ok(Revision(inner.head))
@@ -311,7 +376,7 @@ impl Inner {
     /// [`MemoryStore::apply_at`] takes it; with `chain`, also the new
     /// revision's history chain (a store's own writes, not a mirror's).
     fn apply(&mut self, rev: Option<Revision>, changes: &ChangeSet<'_>, chain: bool) -> Revision {
-        let kept: HashSet<&Tuple> = changes.inserts.iter().collect();
+        let kept: HashSet<KeyRef<'_>> = changes.inserts.iter().map(KeyRef::of).collect();
         let rev = rev.map_or(self.head + 1, |r| r.0.max(self.head + 1));
         let mut deleted = Vec::new();
         if let Some(filter) = changes.delete_matching {
@@ -322,19 +387,19 @@ impl Inner {
                 .cloned()
                 .collect();
             for tuple in doomed {
-                if self.delete(&tuple, rev) {
-                    deleted.push(tuple);
-                }
+                deleted.extend(self.delete(&tuple, rev));
             }
         }
-        for tuple in changes.deletes.iter().filter(|t| !kept.contains(t)) {
-            if self.delete(tuple, rev) && chain {
-                deleted.push(tuple.clone());
+        for tuple in changes.deletes {
+            if !kept.contains(&KeyRef::of(tuple)) {
+                deleted.extend(self.delete(tuple, rev));
             }
         }
         let mut inserted = Vec::new();
         for tuple in changes.inserts {
-            if self.insert(tuple, rev) && chain {
+            let (new, replaced) = self.insert(tuple, rev);
+            deleted.extend(replaced);
+            if new {
                 inserted.push(tuple.clone());
             }
         }
@@ -461,7 +526,7 @@ impl TupleStore for MemoryStore {
     /// Preconditions are checked under the write lock that the write then
     /// takes place under: no other write can come between.
     fn apply(&self, changes: &ChangeSet<'_>) -> Result<Revision, StoreError> {
-        check_all(changes.inserts)?;
+        check_inserts(changes.inserts)?;
         check_all(changes.deletes)?;
         let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
         check_preconditions(changes.preconditions, |filter| Ok(inner.any_live(filter)))?;
@@ -538,7 +603,7 @@ impl Reader for MemoryReader<'_> {
         let (inner, at) = self.read()?;
         let indices = inner.relation_versions(namespace, object_id, relation);
         Ok(inner
-            .visible(indices, at)
+            .visible_plain(indices, at)
             .map(|t| &t.subject)
             .filter(|s| kind.matches(s))
             .cloned()
@@ -560,7 +625,7 @@ impl Reader for MemoryReader<'_> {
     ) -> Result<(), StoreError> {
         let (inner, at) = self.read()?;
         let indices = inner.relation_versions(namespace, object_id, relation);
-        for tuple in inner.visible(indices, at) {
+        for tuple in inner.visible_plain(indices, at) {
             if kind.matches(&tuple.subject) {
                 visit(tuple.subject.borrowed());
             }
@@ -586,7 +651,7 @@ impl Reader for MemoryReader<'_> {
             .wildcard
             .map(|namespace| SubjectRef::Wildcard { namespace });
         if indices.len() <= SCAN_LIMIT {
-            for tuple in inner.visible(indices, at) {
+            for tuple in inner.visible_plain(indices, at) {
                 let subject = Some(tuple.subject.borrowed());
                 hit.subject |= subject == probe.subject;
                 hit.wildcard |= subject == wildcard;
@@ -605,7 +670,7 @@ impl Reader for MemoryReader<'_> {
             hit.wildcard = has(wildcard);
         }
         if probe.sets && !hit.subject && !hit.wildcard {
-            for tuple in inner.visible(indices, at) {
+            for tuple in inner.visible_plain(indices, at) {
                 if matches!(tuple.subject, Subject::Set { .. }) {
                     sets(tuple.subject.borrowed());
                 }
@@ -623,8 +688,38 @@ impl Reader for MemoryReader<'_> {
     ) -> Result<(), StoreError> {
         let (inner, at) = self.read()?;
         let indices = inner.reverse_versions(subject, namespace, relation);
-        for tuple in inner.visible(indices, at) {
+        for tuple in inner.visible_plain(indices, at) {
             visit(&tuple.object.id);
+        }
+        Ok(())
+    }
+
+    fn for_each_attributed(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        visit: &mut dyn FnMut(&Tuple),
+    ) -> Result<(), StoreError> {
+        let (inner, at) = self.read()?;
+        let indices = inner.relation_versions(namespace, object_id, relation);
+        for tuple in inner.visible_attributed(indices, at) {
+            visit(tuple);
+        }
+        Ok(())
+    }
+
+    fn for_each_attributed_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        visit: &mut dyn FnMut(&Tuple),
+    ) -> Result<(), StoreError> {
+        let (inner, at) = self.read()?;
+        let indices = inner.reverse_versions(subject, namespace, relation);
+        for tuple in inner.visible_attributed(indices, at) {
+            visit(tuple);
         }
         Ok(())
     }
@@ -706,5 +801,30 @@ impl Maintenance for MemoryStore {
 
     fn live_count(&self) -> Result<u64, StoreError> {
         Ok(self.read()?.live.len() as u64)
+    }
+
+    fn gc_expired(&self, now: Expiry, limit: usize) -> Result<u64, StoreError> {
+        let mut inner = self.inner.write().map_err(|_| StoreError::Poisoned)?;
+        let expired = inner.expired(now, limit);
+        if expired.is_empty() {
+            return Ok(0);
+        }
+        inner.apply(
+            None,
+            &ChangeSet {
+                deletes: &expired,
+                ..ChangeSet::default()
+            },
+            true,
+        );
+        Ok(expired.len() as u64)
+    }
+}
+
+impl MemoryStore {
+    /// The live tuples whose expiry has passed at `now`, at most `limit`:
+    /// what [`Maintenance::gc_expired`] would delete.
+    pub fn expired(&self, now: Expiry, limit: usize) -> Result<Vec<Tuple>, StoreError> {
+        Ok(self.read()?.expired(now, limit))
     }
 }

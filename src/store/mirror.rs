@@ -37,7 +37,7 @@ use super::{
     SchemaStore, StoreError, TupleStore,
 };
 use crate::ir;
-use crate::tuple::Tuple;
+use crate::tuple::{Expiry, Tuple};
 
 /// How long a read above the applied revision waits for the feed before
 /// it reads the database.
@@ -306,6 +306,11 @@ impl<D: Mirrorable + 'static> Maintenance for MirrorStore<D> {
 
     fn live_count(&self) -> Result<u64, StoreError> {
         self.shared.durable.live_count()
+    }
+
+    /// In the database; the mirror learns the deletes from the feed.
+    fn gc_expired(&self, now: Expiry, limit: usize) -> Result<u64, StoreError> {
+        self.shared.durable.gc_expired(now, limit)
     }
 }
 

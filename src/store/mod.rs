@@ -30,6 +30,19 @@
 //! Tuple storage knows nothing of schemas: it checks only that tuples are
 //! well formed ([`Tuple::check_well_formed`]); [`validated`] checks a write
 //! against a schema first.
+//!
+//! **Conditions and expiry.** A store keeps a tuple's condition (its name
+//! and canonical context) and its expiry with it, and gives them back
+//! exactly, without judging them. A store holds one live tuple per
+//! [`Tuple::key`]: writing a live key again with the same condition and
+//! expiry changes nothing, with others it replaces the tuple (a delete and
+//! an insert at the write's revision); a delete deletes by key. The plain
+//! reads ([`Reader::for_each_subject`], [`Reader::probe`],
+//! [`Reader::contains`], [`Reader::for_each_object_with_subject`]) see
+//! plain tuples only; [`Reader::for_each_attributed`] and
+//! [`Reader::for_each_attributed_with_subject`] the others, expired ones
+//! included (the engine judges expiry by its clock), until
+//! [`Maintenance::gc_expired`] deletes them.
 
 pub mod cached;
 pub mod feed;
@@ -48,7 +61,7 @@ pub mod validated;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::tuple::{Object, Subject, SubjectRef, Tuple};
+use crate::tuple::{Expiry, Object, Subject, SubjectRef, Tuple};
 
 pub use self::postgres::PostgresStore;
 pub use cached::CachedStore;
@@ -245,7 +258,11 @@ pub enum StoreError {
 
 /// The writes of one transaction: `preconditions` checked first, then
 /// `delete_matching`, then `deletes`, then `inserts`, all at the next
-/// revision. A tuple both deleted and inserted stays (or becomes) live.
+/// revision. Deletes go by key ([`Tuple::key`]), whatever the condition;
+/// an insert whose key is live with another condition or expiry replaces
+/// that tuple. A key both deleted and inserted stays (or becomes) live as
+/// inserted. `inserts` may not hold one key twice with different
+/// conditions or expiries ([`StoreError::InvalidTuple`]).
 ///
 /// A change set rather than a closure over a transaction: a decorator
 /// ([`CachedStore`]) mirrors exactly what was committed, and a backend can
@@ -371,16 +388,18 @@ pub trait Reader {
         visit: &mut dyn FnMut(SubjectRef<'_>),
     ) -> Result<(), StoreError>;
 
-    /// Whether exactly this tuple is live.
+    /// Whether exactly this tuple is live: a plain read, so false for a
+    /// tuple with a condition or an expiry.
     fn contains(&self, tuple: &Tuple) -> Result<bool, StoreError> {
-        Ok(self
-            .subjects(
-                &tuple.object.namespace,
-                &tuple.object.id,
-                &tuple.relation,
-                SubjectKind::All,
-            )?
-            .contains(&tuple.subject))
+        Ok(tuple.is_plain()
+            && self
+                .subjects(
+                    &tuple.object.namespace,
+                    &tuple.object.id,
+                    &tuple.relation,
+                    SubjectKind::All,
+                )?
+                .contains(&tuple.subject))
     }
 
     /// The one read a check makes of a stored relation
@@ -590,19 +609,21 @@ pub trait TupleStore: Send + Sync {
     }
 
     /// Bulk insert: writes `tuples` in transactions of `batch_size` (one
-    /// revision each), skipping tuples that are already live. Every tuple is
-    /// checked to be well formed before anything is written; validate
+    /// revision each), skipping tuples that are already live (a tuple that
+    /// replaces another of its key counts as inserted). Every tuple is
+    /// checked to be well formed, and no key to come twice with different
+    /// conditions or expiries, before anything is written; validate
     /// against the schema first. The default writes each batch as a change
     /// set; a backend may load faster (SQLite defers an index).
     fn import(&self, tuples: &[Tuple], batch_size: usize) -> Result<ImportReport, StoreError> {
-        check_all(tuples)?;
+        check_inserts(tuples)?;
         let mut report = ImportReport::default();
         for batch in tuples.chunks(batch_size.max(1)) {
             let mut new = std::collections::HashSet::new();
             {
                 let reader = self.snapshot(self.head_revision()?)?;
                 for tuple in batch {
-                    if !reader.contains(tuple)? {
+                    if !is_live(reader.as_ref(), tuple)? {
                         new.insert(tuple);
                     }
                 }
@@ -725,6 +746,13 @@ pub trait Maintenance: Send + Sync {
 
     /// How many tuples are live at the head revision (`zanzi migrate status`).
     fn live_count(&self) -> Result<u64, StoreError>;
+
+    /// Deletes up to `limit` live tuples whose expiry has passed at `now`,
+    /// as an ordinary write at a new revision (so that the change feed and
+    /// every mirror see it), and returns how many; writes nothing when none
+    /// has. Reads never needed it (the engine ignores an expired tuple):
+    /// it keeps expired tuples from piling up.
+    fn gc_expired(&self, now: Expiry, limit: usize) -> Result<u64, StoreError>;
 }
 
 /// Everything a server needs of one store object: tuples, the schema and
@@ -746,6 +774,69 @@ pub(crate) fn random_id() -> String {
         bytes = nanos.to_le_bytes();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A tuple's identity, borrowed: what a store keeps one live tuple per.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct KeyRef<'a> {
+    object: &'a Object,
+    relation: &'a str,
+    subject: &'a Subject,
+}
+
+impl<'a> KeyRef<'a> {
+    pub(crate) fn of(tuple: &'a Tuple) -> KeyRef<'a> {
+        KeyRef {
+            object: &tuple.object,
+            relation: &tuple.relation,
+            subject: &tuple.subject,
+        }
+    }
+}
+
+/// Whether exactly `tuple`, condition and expiry included, is live for
+/// `reader`.
+pub(crate) fn is_live(reader: &dyn Reader, tuple: &Tuple) -> Result<bool, StoreError> {
+    if tuple.is_plain() {
+        return reader.contains(tuple);
+    }
+    let mut found = false;
+    reader.for_each_attributed(
+        &tuple.object.namespace,
+        &tuple.object.id,
+        &tuple.relation,
+        &mut |stored| found |= stored == tuple,
+    )?;
+    Ok(found)
+}
+
+/// Checks the inserts of a write before anything is stored: every tuple
+/// well formed, and no key twice with different conditions or expiries
+/// (which one should stay would be a guess).
+pub(crate) fn check_inserts(tuples: &[Tuple]) -> Result<(), StoreError> {
+    check_all(tuples)?;
+    let mut seen: std::collections::HashMap<KeyRef<'_>, &Tuple> =
+        std::collections::HashMap::with_capacity(tuples.len());
+    for tuple in tuples {
+        if let Some(earlier) = seen.insert(KeyRef::of(tuple), tuple) {
+            if earlier != tuple {
+                return Err(StoreError::InvalidTuple {
+                    tuple: tuple.to_string(),
+                    reason: "the write holds this tuple twice, with different conditions or \
+                             expiries"
+                        .to_owned(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A context as a database stored it (canonical JSON).
+pub(crate) fn stored_context(text: &str) -> Result<crate::tuple::Context, StoreError> {
+    crate::tuple::Context::parse(text).map_err(|e| {
+        StoreError::Backend(format!("a stored context `{text}` is unreadable: {e}").into())
+    })
 }
 
 /// Checks well-formedness of every tuple of a write before anything is stored.

@@ -31,6 +31,9 @@
 //! is not waited for: entries with `H >= r` serve it, and other objects
 //! are read from the database, whose snapshot is at least as new.
 //!
+//! Versions keep their condition and expiry: the plain reads pass over the
+//! versions that have one, [`Reader::for_each_attributed`] reads only them.
+//!
 //! Reverse reads (lookups) and listings are not cached: they go to a
 //! reader of the database at the same revision.
 
@@ -45,7 +48,7 @@ use super::{
     SchemaStore, StoreError, SubjectKind, TupleFilter, TupleStore,
 };
 use crate::ir;
-use crate::tuple::{Subject, SubjectRef, Tuple};
+use crate::tuple::{Expiry, Object, Subject, SubjectRef, Tuple, TupleCondition};
 
 /// Objects with more versions than this are read from the database, not
 /// cached.
@@ -92,6 +95,8 @@ pub fn arrow_tuplesets(schema: &ir::Schema) -> Vec<(String, String)> {
 pub struct StoredVersion {
     pub relation: String,
     pub subject: Subject,
+    pub condition: Option<Box<TupleCondition>>,
+    pub expires_at: Option<Expiry>,
     pub created: Revision,
     pub deleted: Option<Revision>,
 }
@@ -166,6 +171,8 @@ struct Entry {
 #[derive(Debug)]
 struct CachedVersion {
     subject: Subject,
+    condition: Option<Box<TupleCondition>>,
+    expires_at: Option<Expiry>,
     created: u64,
     deleted: Option<u64>,
 }
@@ -173,6 +180,11 @@ struct CachedVersion {
 impl CachedVersion {
     fn visible_at(&self, at: u64) -> bool {
         self.created <= at && self.deleted.is_none_or(|d| d > at)
+    }
+
+    /// Visible at `at` to the plain reads.
+    fn plain_at(&self, at: u64) -> bool {
+        self.condition.is_none() && self.expires_at.is_none() && self.visible_at(at)
     }
 }
 
@@ -183,6 +195,8 @@ impl Entry {
             for version in versions {
                 let cached = CachedVersion {
                     subject: version.subject,
+                    condition: version.condition,
+                    expires_at: version.expires_at,
                     created: version.created.0,
                     deleted: version.deleted.map(|d| d.0),
                 };
@@ -227,6 +241,9 @@ impl Entry {
             bytes += 48 + relation.len();
             for version in versions {
                 bytes += 88 + subject(&version.subject);
+                if let Some(condition) = &version.condition {
+                    bytes += 40 + condition.name.len() + condition.context.as_json().len();
+                }
             }
         }
         u32::try_from(bytes).unwrap_or(u32::MAX)
@@ -536,6 +553,11 @@ impl<D: ObjectSource + 'static> Maintenance for ObjectCache<D> {
     fn live_count(&self) -> Result<u64, StoreError> {
         self.shared.durable.live_count()
     }
+
+    /// In the database; the feed evicts what it deleted.
+    fn gc_expired(&self, now: Expiry, limit: usize) -> Result<u64, StoreError> {
+        self.shared.durable.gc_expired(now, limit)
+    }
 }
 
 /// A read scope over the cache: forward reads from cached objects, the
@@ -591,7 +613,7 @@ impl<D: ObjectSource> Reader for CacheReader<'_, D> {
                 .for_each_subject(namespace, object_id, relation, kind, visit);
         };
         for version in entry.versions(relation) {
-            if version.visible_at(self.at.0) && kind.matches(&version.subject) {
+            if version.plain_at(self.at.0) && kind.matches(&version.subject) {
                 visit(version.subject.borrowed());
             }
         }
@@ -606,7 +628,8 @@ impl<D: ObjectSource> Reader for CacheReader<'_, D> {
         Ok(entry
             .versions(&tuple.relation)
             .iter()
-            .any(|v| v.visible_at(self.at.0) && v.subject == tuple.subject))
+            .any(|v| v.plain_at(self.at.0) && v.subject == tuple.subject)
+            && tuple.is_plain())
     }
 
     fn will_visit(&self, namespace: &str, object_ids: &[&str]) -> Result<(), StoreError> {
@@ -633,7 +656,7 @@ impl<D: ObjectSource> Reader for CacheReader<'_, D> {
         let at = self.at.0;
         let versions = entry.versions(relation);
         let mut hit = ProbeHit::default();
-        for version in versions.iter().filter(|v| v.visible_at(at)) {
+        for version in versions.iter().filter(|v| v.plain_at(at)) {
             let subject = version.subject.borrowed();
             if probe.subject == Some(subject) {
                 hit.subject = true;
@@ -643,7 +666,7 @@ impl<D: ObjectSource> Reader for CacheReader<'_, D> {
             }
         }
         if probe.sets && !hit.subject && !hit.wildcard {
-            for version in versions.iter().filter(|v| v.visible_at(at)) {
+            for version in versions.iter().filter(|v| v.plain_at(at)) {
                 if SubjectKind::Sets.matches(&version.subject) {
                     sets(version.subject.borrowed());
                 }
@@ -671,6 +694,44 @@ impl<D: ObjectSource> Reader for CacheReader<'_, D> {
     ) -> Result<Vec<String>, StoreError> {
         self.durable()?
             .objects_with_subject(namespace, relation, subject)
+    }
+
+    fn for_each_attributed(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        visit: &mut dyn FnMut(&Tuple),
+    ) -> Result<(), StoreError> {
+        let Some(entry) = self.object(namespace, object_id)? else {
+            return self
+                .durable()?
+                .for_each_attributed(namespace, object_id, relation, visit);
+        };
+        let at = self.at.0;
+        for version in entry.versions(relation) {
+            if version.visible_at(at) && !version.plain_at(at) {
+                visit(&Tuple {
+                    object: Object::new(namespace, object_id),
+                    relation: relation.to_owned(),
+                    subject: version.subject.clone(),
+                    condition: version.condition.clone(),
+                    expires_at: version.expires_at,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn for_each_attributed_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        visit: &mut dyn FnMut(&Tuple),
+    ) -> Result<(), StoreError> {
+        self.durable()?
+            .for_each_attributed_with_subject(namespace, relation, subject, visit)
     }
 
     fn list(&self, filter: &TupleFilter, page: &PageRequest) -> Result<Page<Tuple>, StoreError> {

@@ -15,11 +15,11 @@ use crate::store::{ChangeKind, Revision, StoreError};
 
 /// The versions revision `$1` created and deleted, as the feed reads them.
 const CHANGES_AT: &str = "SELECT created_rev, true, namespace, object_id, relation,
-        subject_ns, subject_id, subject_rel
+        subject_ns, subject_id, subject_rel, condition, context, expires_at
     FROM zanzi_tuples WHERE created_rev = $1
     UNION ALL
     SELECT deleted_rev, false, namespace, object_id, relation,
-        subject_ns, subject_id, subject_rel
+        subject_ns, subject_id, subject_rel, condition, context, expires_at
     FROM zanzi_tuples WHERE deleted_rev = $1";
 
 /// Computes and stores the chain of `rev`, in its write transaction after

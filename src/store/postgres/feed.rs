@@ -24,14 +24,14 @@ pub(super) const CHANNEL: &str = "zanzi_changes";
 /// The changes in `($1, $2]` in feed order (deletes before inserts within a
 /// revision, then the order of writing), at most `$3` rows.
 const CHANGES: &str = "SELECT rev, ins, namespace, object_id, relation,
-        subject_ns, subject_id, subject_rel
+        subject_ns, subject_id, subject_rel, condition, context, expires_at
     FROM (
         SELECT created_rev AS rev, true AS ins, seq, namespace, object_id, relation,
-               subject_ns, subject_id, subject_rel
+               subject_ns, subject_id, subject_rel, condition, context, expires_at
         FROM zanzi_tuples WHERE created_rev > $1 AND created_rev <= $2
         UNION ALL
         SELECT deleted_rev, false, seq, namespace, object_id, relation,
-               subject_ns, subject_id, subject_rel
+               subject_ns, subject_id, subject_rel, condition, context, expires_at
         FROM zanzi_tuples WHERE deleted_rev > $1 AND deleted_rev <= $2
     ) AS c
     ORDER BY rev, ins, seq
@@ -57,7 +57,11 @@ pub(super) fn change(row: &Row) -> Result<Change, StoreError> {
         } else {
             ChangeKind::Delete
         },
-        tuple: Tuple::new(Object::new(text(2)?, text(3)?), text(4)?, subject),
+        tuple: super::with_attributes(
+            Tuple::new(Object::new(text(2)?, text(3)?), text(4)?, subject),
+            row,
+            8,
+        )?,
     })
 }
 

@@ -94,6 +94,36 @@ pub(super) const MIGRATIONS: &[(&str, &str, &str)] = &[
         "ALTER TABLE zanzi_meta DROP COLUMN secret_fingerprint;
     ALTER TABLE zanzi_revisions DROP COLUMN chain;",
     ),
+    (
+        "0004_conditions",
+        // A version's condition (its name; NULL for none), the stored part
+        // of its context (canonical JSON text, kept as written; NULL when
+        // empty) and its expiry (UTC microseconds). The reverse index
+        // carries `condition` and `expires_at`, so that the plain reverse
+        // read (`condition IS NULL AND expires_at IS NULL`) stays answered
+        // from it; `zanzi_tuples_expiry` finds the expired live tuples.
+        r#"ALTER TABLE zanzi_tuples
+        ADD COLUMN condition TEXT COLLATE "C",
+        ADD COLUMN context TEXT,
+        ADD COLUMN expires_at BIGINT;
+    DROP INDEX zanzi_tuples_reverse;
+    CREATE INDEX zanzi_tuples_reverse
+        ON zanzi_tuples (subject_ns, subject_id, subject_rel, namespace, relation)
+        INCLUDE (object_id, created_rev, deleted_rev, condition, expires_at);
+    CREATE INDEX zanzi_tuples_expiry ON zanzi_tuples (expires_at)
+        WHERE deleted_rev IS NULL AND expires_at IS NOT NULL;"#,
+        // Older layouts cannot hold a condition or an expiry: the versions
+        // with one go (`migrate_down` refuses unless that loss is allowed),
+        // never turned into plain tuples that would grant unconditionally.
+        "DELETE FROM zanzi_tuples WHERE condition IS NOT NULL OR expires_at IS NOT NULL;
+    DROP INDEX zanzi_tuples_expiry;
+    DROP INDEX zanzi_tuples_reverse;
+    ALTER TABLE zanzi_tuples
+        DROP COLUMN condition, DROP COLUMN context, DROP COLUMN expires_at;
+    CREATE INDEX zanzi_tuples_reverse
+        ON zanzi_tuples (subject_ns, subject_id, subject_rel, namespace, relation)
+        INCLUDE (object_id, created_rev, deleted_rev);",
+    ),
 ];
 
 /// The layout version this program writes.
@@ -225,9 +255,25 @@ pub fn migrate_up(url: &str) -> Result<MigrationStatus, StoreError> {
 }
 
 /// What reverting from version `from` to `to` would delete: the tuples
-/// and the stored schema, when the first migration is reverted.
+/// and the stored schema, when the first migration is reverted; earlier
+/// schemas with the second; the tuples with a condition or an expiry with
+/// the fourth.
 fn loss(client: &mut impl GenericClient, from: u32, to: u32) -> Result<Vec<String>, StoreError> {
     let mut lost = Vec::new();
+    if to < 4 && from >= 4 && to > 0 {
+        let attributed: i64 = client
+            .query_one(
+                "SELECT COUNT(*) FROM zanzi_tuples
+                 WHERE condition IS NOT NULL OR expires_at IS NOT NULL",
+                &[],
+            )?
+            .try_get(0)?;
+        if attributed > 0 {
+            lost.push(format!(
+                "{attributed} stored tuple version(s) with a condition or an expiry"
+            ));
+        }
+    }
     if to == 0 && from >= 1 {
         let row = client.query_one(
             "SELECT (SELECT COUNT(*) FROM zanzi_tuples), (SELECT COUNT(*) FROM zanzi_schema)",

@@ -23,6 +23,13 @@
 //! `zanzi_meta` holds the head, the garbage-collection horizon and the
 //! store id; `zanzi_schema` at most one compiled schema (`schema.rs`).
 //!
+//! A version also holds its condition (`condition`, `context`) and expiry
+//! (`expires_at`, microseconds), NULL when it has none. The live unique
+//! index is still on the tuple's key, so writing a live key with other
+//! attributes first marks the old version deleted at the write's revision
+//! and then inserts the new one; the plain reads select `condition IS
+//! NULL AND expires_at IS NULL`.
+//!
 //! A reader (`reads.rs`) holds one pooled connection in a read-only
 //! `REPEATABLE READ` transaction for its life: garbage collection that
 //! starts after the snapshot was taken cannot remove what it reads.
@@ -65,10 +72,10 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, Config};
 
 use super::{
-    check_all, check_preconditions, ChangeSet, ImportReport, Maintenance, Reader, Revision,
-    StoreError, TupleStore,
+    check_all, check_inserts, check_preconditions, ChangeSet, ImportReport, KeyRef, Maintenance,
+    Reader, Revision, StoreError, TupleStore,
 };
-use crate::tuple::{SubjectRef, Tuple};
+use crate::tuple::{Context, Expiry, SubjectRef, Tuple, TupleCondition};
 
 pub use self::migrations::{migrate_down, migrate_up, migration_status, status_of, LATEST_VERSION};
 pub use self::reads::PostgresReader;
@@ -176,6 +183,53 @@ pub(super) fn rev_param(rev: Revision) -> i64 {
     i64::try_from(rev.0).unwrap_or(i64::MAX)
 }
 
+/// A tuple's `condition` and `context` columns (the context NULL when
+/// empty) and its `expires_at`.
+pub(super) fn attribute_columns(tuple: &Tuple) -> (Option<&str>, Option<&str>, Option<i64>) {
+    let (name, context) = match &tuple.condition {
+        Some(c) => (
+            Some(c.name.as_str()),
+            (!c.context.is_empty()).then(|| c.context.as_json()),
+        ),
+        None => (None, None),
+    };
+    (name, context, tuple.expires_at.map(|e| e.micros))
+}
+
+/// A version's condition and expiry from its three columns from `first`.
+pub(super) fn attributes(
+    row: &postgres::Row,
+    first: usize,
+) -> Result<(Option<Box<TupleCondition>>, Option<Expiry>), StoreError> {
+    let name: Option<String> = row.try_get(first)?;
+    let context: Option<&str> = row.try_get(first + 1)?;
+    let expires_at: Option<i64> = row.try_get(first + 2)?;
+    let condition = match name {
+        Some(name) => {
+            let context = match context {
+                Some(text) => crate::store::stored_context(text)?,
+                None => Context::default(),
+            };
+            Some(Box::new(TupleCondition { name, context }))
+        }
+        None => None,
+    };
+    Ok((condition, expires_at.map(Expiry::from_micros)))
+}
+
+/// `tuple` with the condition and expiry of a row's three columns from
+/// `first`.
+pub(super) fn with_attributes(
+    mut tuple: Tuple,
+    row: &postgres::Row,
+    first: usize,
+) -> Result<Tuple, StoreError> {
+    let (condition, expires_at) = attributes(row, first)?;
+    tuple.condition = condition;
+    tuple.expires_at = expires_at;
+    Ok(tuple)
+}
+
 /// The six key columns of many tuples, column by column (for `unnest`).
 fn column_arrays<'a>(tuples: impl Iterator<Item = &'a Tuple>) -> [Vec<&'a str>; 6] {
     let mut arrays: [Vec<&str>; 6] = Default::default();
@@ -183,6 +237,20 @@ fn column_arrays<'a>(tuples: impl Iterator<Item = &'a Tuple>) -> [Vec<&'a str>; 
         for (array, value) in arrays.iter_mut().zip(columns(tuple)) {
             array.push(value);
         }
+    }
+    arrays
+}
+
+/// The attribute columns of many tuples, column by column (for `unnest`).
+type AttributeArrays<'a> = (Vec<Option<&'a str>>, Vec<Option<&'a str>>, Vec<Option<i64>>);
+
+fn attribute_arrays<'a>(tuples: impl Iterator<Item = &'a Tuple>) -> AttributeArrays<'a> {
+    let mut arrays = AttributeArrays::default();
+    for tuple in tuples {
+        let (name, context, expires_at) = attribute_columns(tuple);
+        arrays.0.push(name);
+        arrays.1.push(context);
+        arrays.2.push(expires_at);
     }
     arrays
 }
@@ -200,14 +268,30 @@ fn array_params<'a>(
     params
 }
 
+/// The inserts, with their attributes `$8` to `$10`, at revision `$7`; a
+/// key already live is left alone (see [`REPLACE`]).
 const INSERT: &str = "INSERT INTO zanzi_tuples
-        (namespace, object_id, relation, subject_ns, subject_id, subject_rel, created_rev)
-    SELECT n, o, r, sn, si, sr, $7
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-        WITH ORDINALITY AS t(n, o, r, sn, si, sr, i)
+        (namespace, object_id, relation, subject_ns, subject_id, subject_rel,
+         condition, context, expires_at, created_rev)
+    SELECT n, o, r, sn, si, sr, c, x, e, $7
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                $8::text[], $9::text[], $10::int8[])
+        WITH ORDINALITY AS t(n, o, r, sn, si, sr, c, x, e, i)
     ORDER BY i
     ON CONFLICT (namespace, object_id, relation, subject_ns, subject_id, subject_rel)
         WHERE deleted_rev IS NULL DO NOTHING";
+
+/// Before [`INSERT`]: the live tuples that the inserts replace (their key
+/// with another condition or expiry) are deleted at revision `$7`.
+const REPLACE: &str = "UPDATE zanzi_tuples t SET deleted_rev = $7
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                $8::text[], $9::text[], $10::int8[])
+        AS d(n, o, r, sn, si, sr, c, x, e)
+    WHERE t.deleted_rev IS NULL
+      AND t.namespace = d.n AND t.object_id = d.o AND t.relation = d.r
+      AND t.subject_ns = d.sn AND t.subject_id = d.si AND t.subject_rel = d.sr
+      AND (t.condition IS DISTINCT FROM d.c OR t.context IS DISTINCT FROM d.x
+           OR t.expires_at IS DISTINCT FROM d.e)";
 
 const DELETE: &str = "UPDATE zanzi_tuples t SET deleted_rev = $7
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
@@ -324,9 +408,9 @@ impl TupleStore for PostgresStore {
     }
 
     fn apply(&self, changes: &ChangeSet<'_>) -> Result<Revision, StoreError> {
-        check_all(changes.inserts)?;
+        check_inserts(changes.inserts)?;
         check_all(changes.deletes)?;
-        let kept: HashSet<&Tuple> = changes.inserts.iter().collect();
+        let kept: HashSet<KeyRef<'_>> = changes.inserts.iter().map(KeyRef::of).collect();
         let mut conn = self.conn()?;
         // READ COMMITTED (PostgreSQL's default, named so that a server
         // configured otherwise does not change it): every statement reads
@@ -359,13 +443,29 @@ impl TupleStore for PostgresStore {
             params.extend(values.iter().map(|v| v.param()));
             tx.query_typed(&sql, &params)?;
         }
-        let deletes = column_arrays(changes.deletes.iter().filter(|t| !kept.contains(t)));
+        let deletes = column_arrays(
+            changes
+                .deletes
+                .iter()
+                .filter(|t| !kept.contains(&KeyRef::of(t))),
+        );
         if !deletes[0].is_empty() {
             tx.query_typed(DELETE, &array_params(&deletes, &[(&rev, Type::INT8)]))?;
         }
         let inserts = column_arrays(changes.inserts.iter());
         if !inserts[0].is_empty() {
-            tx.query_typed(INSERT, &array_params(&inserts, &[(&rev, Type::INT8)]))?;
+            let (names, contexts, expiries) = attribute_arrays(changes.inserts.iter());
+            let params = array_params(
+                &inserts,
+                &[
+                    (&rev, Type::INT8),
+                    (&names, Type::TEXT_ARRAY),
+                    (&contexts, Type::TEXT_ARRAY),
+                    (&expiries, Type::INT8_ARRAY),
+                ],
+            );
+            tx.query_typed(REPLACE, &params)?;
+            tx.query_typed(INSERT, &params)?;
         }
         chain::record(&mut tx, &self.id, rev)?;
         tx.commit()?;
@@ -450,5 +550,51 @@ impl Maintenance for PostgresStore {
 
     fn live_count(&self) -> Result<u64, StoreError> {
         self.count_live()
+    }
+
+    fn gc_expired(&self, now: Expiry, limit: usize) -> Result<u64, StoreError> {
+        let mut conn = self.conn()?;
+        // Found through `zanzi_tuples_expiry`; no revision is spent when
+        // none is.
+        let any: bool = conn
+            .query_typed_one(
+                "SELECT EXISTS (SELECT 1 FROM zanzi_tuples
+                 WHERE deleted_rev IS NULL AND expires_at <= $1)",
+                &[(&now.micros, Type::INT8)],
+            )?
+            .try_get(0)?;
+        if !any || limit == 0 {
+            return Ok(0);
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // As `apply`: after the head row's lock, every statement sees every
+        // earlier writer's commit.
+        let mut tx = conn
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::ReadCommitted)
+            .start()?;
+        let rev = next_revision(&mut tx)?;
+        let removed = tx.execute_typed(
+            "UPDATE zanzi_tuples SET deleted_rev = $1
+             WHERE (namespace, object_id, relation, subject_ns, subject_id, subject_rel,
+                    created_rev) IN (
+                 SELECT namespace, object_id, relation, subject_ns, subject_id, subject_rel,
+                        created_rev
+                 FROM zanzi_tuples WHERE deleted_rev IS NULL AND expires_at <= $2
+                 ORDER BY expires_at LIMIT $3)",
+            &[
+                (&rev, Type::INT8),
+                (&now.micros, Type::INT8),
+                (&limit, Type::INT8),
+            ],
+        )?;
+        if removed == 0 {
+            // Another server collected them first: no empty revision.
+            tx.rollback()?;
+            return Ok(0);
+        }
+        chain::record(&mut tx, &self.id, rev)?;
+        tx.commit()?;
+        Ok(removed)
     }
 }

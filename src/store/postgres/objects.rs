@@ -17,12 +17,12 @@ use crate::tuple::{Object, Subject};
 /// object without any).
 const LOAD: &str = "SELECT m.head, m.gc_horizon, o.i,
         t.relation, t.subject_ns, t.subject_id, t.subject_rel,
-        t.created_rev, t.deleted_rev
+        t.created_rev, t.deleted_rev, t.condition, t.context, t.expires_at
     FROM zanzi_meta m
     CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS o(id, i)
     LEFT JOIN LATERAL (
         SELECT relation, subject_ns, subject_id, subject_rel,
-               created_rev, deleted_rev, seq
+               created_rev, deleted_rev, condition, context, expires_at, seq
         FROM zanzi_tuples WHERE namespace = $1 AND object_id = o.id
         ORDER BY seq LIMIT $3) t ON true
     WHERE m.id = 1
@@ -50,12 +50,12 @@ const LOAD_REACH: &str = "WITH RECURSIVE reach(ns, id, depth) AS (
         GROUP BY ns, id ORDER BY min(depth), ns, id LIMIT $7)
     SELECT m.head, m.gc_horizon, o.ns, o.id,
         t.relation, t.subject_ns, t.subject_id, t.subject_rel,
-        t.created_rev, t.deleted_rev
+        t.created_rev, t.deleted_rev, t.condition, t.context, t.expires_at
     FROM zanzi_meta m
     CROSS JOIN objects o
     LEFT JOIN LATERAL (
         SELECT relation, subject_ns, subject_id, subject_rel,
-               created_rev, deleted_rev, seq
+               created_rev, deleted_rev, condition, context, expires_at, seq
         FROM zanzi_tuples WHERE namespace = o.ns AND object_id = o.id
         ORDER BY seq LIMIT $6) t ON true
     WHERE m.id = 1
@@ -210,8 +210,8 @@ fn push_version(
     Ok(())
 }
 
-/// The version in `row`'s six columns from `first` (relation, subject,
-/// created and deleted revisions).
+/// The version in `row`'s nine columns from `first` (relation, subject,
+/// created and deleted revisions, condition, context and expiry).
 fn version(row: &Row, first: usize) -> Result<StoredVersion, StoreError> {
     let s_ns: &str = row.try_get(first + 1)?;
     let s_id: &str = row.try_get(first + 2)?;
@@ -226,9 +226,12 @@ fn version(row: &Row, first: usize) -> Result<StoredVersion, StoreError> {
             relation: s_rel.to_owned(),
         }
     };
+    let (condition, expires_at) = super::attributes(row, first + 6)?;
     Ok(StoredVersion {
         relation: row.try_get(first)?,
         subject,
+        condition,
+        expires_at,
         created: to_revision(row.try_get(first + 4)?),
         deleted: row.try_get::<_, Option<i64>>(first + 5)?.map(to_revision),
     })

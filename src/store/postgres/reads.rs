@@ -20,7 +20,7 @@ use postgres::types::{ToSql, Type};
 use postgres::{Row, SimpleQueryMessage};
 
 use super::pool::{Connection, Pool};
-use super::{rev_param, subject_columns, PostgresStore, StoreError, WILDCARD_REL};
+use super::{rev_param, subject_columns, with_attributes, PostgresStore, StoreError, WILDCARD_REL};
 use crate::store::paging::{Page, PageBuilder, PageRequest};
 use crate::store::revision::ensure_readable;
 use crate::store::{Probe, ProbeHit, Reader, Revision, SubjectKind, TupleFilter};
@@ -29,6 +29,12 @@ use crate::tuple::{Object, Subject, SubjectRef, Tuple};
 /// Whether a version is visible at revision `$4` (the fourth parameter of
 /// every read but a listing).
 const VISIBLE: &str = "created_rev <= $4 AND (deleted_rev IS NULL OR deleted_rev > $4)";
+
+/// The versions the plain reads see: without a condition or an expiry.
+const PLAIN: &str = "condition IS NULL AND expires_at IS NULL";
+
+/// The versions the attributed reads see.
+const ATTRIBUTED: &str = "(condition IS NOT NULL OR expires_at IS NOT NULL)";
 
 /// Subject sets: neither an object subject ('') nor a wildcard ('*').
 const IS_SET: &str = "subject_rel NOT IN ('', '*')";
@@ -178,6 +184,7 @@ impl Reader for PostgresReader {
         let sql = format!(
             "SELECT subject_ns, subject_id, subject_rel FROM zanzi_tuples
              WHERE namespace = $1 AND object_id = $2 AND relation = $3 AND {VISIBLE}{kind}
+               AND {PLAIN}
              ORDER BY seq"
         );
         let at = rev_param(self.at);
@@ -197,13 +204,16 @@ impl Reader for PostgresReader {
     }
 
     fn contains(&self, tuple: &Tuple) -> Result<bool, StoreError> {
+        if !tuple.is_plain() {
+            return Ok(false);
+        }
         let (s_ns, s_id, s_rel) = subject_columns(tuple.subject.borrowed());
         let at = rev_param(self.at);
         let rows = self.query(
             &format!(
                 "SELECT 1 FROM zanzi_tuples
                  WHERE namespace = $1 AND object_id = $2 AND relation = $3 AND {VISIBLE}
-                   AND subject_ns = $5 AND subject_id = $6 AND subject_rel = $7
+                   AND subject_ns = $5 AND subject_id = $6 AND subject_rel = $7 AND {PLAIN}
                  LIMIT 1"
             ),
             &[
@@ -242,6 +252,7 @@ impl Reader for PostgresReader {
                    AND (($8 AND {IS_SET})
                         OR (subject_ns = $5 AND subject_id = $6 AND subject_rel = $7)
                         OR (subject_ns = $9 AND subject_rel = '*'))
+                   AND {PLAIN}
                  ORDER BY seq"
             ),
             &[
@@ -288,7 +299,7 @@ impl Reader for PostgresReader {
             &format!(
                 "SELECT object_id FROM zanzi_tuples
                  WHERE subject_ns = $1 AND subject_id = $2 AND subject_rel = $3 AND {VISIBLE}
-                   AND namespace = $5 AND relation = $6"
+                   AND namespace = $5 AND relation = $6 AND {PLAIN}"
             ),
             &[
                 (&s_ns, Type::TEXT),
@@ -305,13 +316,83 @@ impl Reader for PostgresReader {
         Ok(())
     }
 
+    fn for_each_attributed(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        visit: &mut dyn FnMut(&Tuple),
+    ) -> Result<(), StoreError> {
+        let at = rev_param(self.at);
+        let rows = self.query(
+            &format!(
+                "SELECT subject_ns, subject_id, subject_rel, condition, context, expires_at
+                 FROM zanzi_tuples
+                 WHERE namespace = $1 AND object_id = $2 AND relation = $3 AND {VISIBLE}
+                   AND {ATTRIBUTED}
+                 ORDER BY seq"
+            ),
+            &[
+                (&namespace, Type::TEXT),
+                (&object_id, Type::TEXT),
+                (&relation, Type::TEXT),
+                (&at, Type::INT8),
+            ],
+        )?;
+        for row in &rows {
+            let tuple = Tuple::new(
+                Object::new(namespace, object_id),
+                relation,
+                subject_ref(row, 0)?.to_subject(),
+            );
+            visit(&with_attributes(tuple, row, 3)?);
+        }
+        Ok(())
+    }
+
+    fn for_each_attributed_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        visit: &mut dyn FnMut(&Tuple),
+    ) -> Result<(), StoreError> {
+        let (s_ns, s_id, s_rel) = subject_columns(subject.borrowed());
+        let at = rev_param(self.at);
+        let rows = self.query(
+            &format!(
+                "SELECT object_id, condition, context, expires_at FROM zanzi_tuples
+                 WHERE subject_ns = $1 AND subject_id = $2 AND subject_rel = $3 AND {VISIBLE}
+                   AND namespace = $5 AND relation = $6 AND {ATTRIBUTED}"
+            ),
+            &[
+                (&s_ns, Type::TEXT),
+                (&s_id, Type::TEXT),
+                (&s_rel, Type::TEXT),
+                (&at, Type::INT8),
+                (&namespace, Type::TEXT),
+                (&relation, Type::TEXT),
+            ],
+        )?;
+        for row in &rows {
+            let tuple = Tuple::new(
+                Object::new(namespace, row.try_get::<_, &str>(0)?),
+                relation,
+                subject.clone(),
+            );
+            visit(&with_attributes(tuple, row, 1)?);
+        }
+        Ok(())
+    }
+
     fn list(&self, filter: &TupleFilter, page: &PageRequest) -> Result<Page<Tuple>, StoreError> {
         let start = i64::try_from(page.start()?).unwrap_or(i64::MAX);
         let limit = i64::try_from(page.limit.saturating_add(1)).unwrap_or(i64::MAX);
         let at = rev_param(self.at);
         let (conditions, values) = filter_sql(filter, 4);
         let sql = format!(
-            "SELECT namespace, object_id, relation, subject_ns, subject_id, subject_rel, seq
+            "SELECT namespace, object_id, relation, subject_ns, subject_id, subject_rel, seq,
+                    condition, context, expires_at
              FROM zanzi_tuples
              WHERE seq >= $1
                AND created_rev <= $3 AND (deleted_rev IS NULL OR deleted_rev > $3){conditions}
@@ -328,11 +409,12 @@ impl Reader for PostgresReader {
         for row in &rows {
             let seq: i64 = row.try_get(6)?;
             let more = builder.offer(u64::try_from(seq).unwrap_or_default(), || {
-                Ok(Tuple::new(
+                let tuple = Tuple::new(
                     Object::new(row.try_get::<_, &str>(0)?, row.try_get::<_, &str>(1)?),
                     row.try_get::<_, &str>(2)?,
                     subject_ref(row, 3)?.to_subject(),
-                ))
+                );
+                with_attributes(tuple, row, 7)
             })?;
             if !more {
                 break;

@@ -471,6 +471,10 @@ impl Maintenance for ReplicatedStore {
     fn live_count(&self) -> Result<u64, StoreError> {
         self.primary.live_count()
     }
+
+    fn gc_expired(&self, now: crate::tuple::Expiry, limit: usize) -> Result<u64, StoreError> {
+        self.primary.gc_expired(now, limit)
+    }
 }
 
 /// A snapshot served by a replica, moved to the primary (at the same
@@ -564,6 +568,26 @@ impl Reader for ReplicaReader<'_> {
         visit: &mut dyn FnMut(&str),
     ) -> Result<(), StoreError> {
         self.read(|r| r.for_each_object_with_subject(namespace, relation, subject, visit))
+    }
+
+    fn for_each_attributed(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        visit: &mut dyn FnMut(&Tuple),
+    ) -> Result<(), StoreError> {
+        self.read(|r| r.for_each_attributed(namespace, object_id, relation, visit))
+    }
+
+    fn for_each_attributed_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        visit: &mut dyn FnMut(&Tuple),
+    ) -> Result<(), StoreError> {
+        self.read(|r| r.for_each_attributed_with_subject(namespace, relation, subject, visit))
     }
 
     fn list(&self, filter: &TupleFilter, page: &PageRequest) -> Result<Page<Tuple>, StoreError> {

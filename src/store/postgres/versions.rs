@@ -29,7 +29,7 @@ impl Mirrorable for PostgresStore {
         let (head, horizon) = (to_revision(meta.try_get(0)?), to_revision(meta.try_get(1)?));
         let portal = tx.bind(
             "SELECT namespace, object_id, relation, subject_ns, subject_id, subject_rel,
-                    created_rev, deleted_rev
+                    created_rev, deleted_rev, condition, context, expires_at
              FROM zanzi_tuples ORDER BY seq",
             &[],
         )?;
@@ -48,7 +48,11 @@ impl Mirrorable for PostgresStore {
                         relation: s_rel.to_owned(),
                     }
                 };
-                let tuple = Tuple::new(Object::new(text(0)?, text(1)?), text(2)?, subject);
+                let tuple = super::with_attributes(
+                    Tuple::new(Object::new(text(0)?, text(1)?), text(2)?, subject),
+                    row,
+                    8,
+                )?;
                 let deleted = row.try_get::<_, Option<i64>>(7)?.map(to_revision);
                 visit(tuple, to_revision(row.try_get(6)?), deleted);
             }

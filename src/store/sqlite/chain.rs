@@ -9,10 +9,10 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::store::history::{self, Chain};
 use crate::store::{Revision, StoreError};
-use crate::tuple::{Object, Subject, Tuple};
+use crate::tuple::{Context, Expiry, Object, Subject, Tuple};
 
 /// The tuples of the `table` rows matching `condition` (on `?1`), with
-/// their strings.
+/// their strings, conditions and expiries.
 fn tuples_where(
     conn: &Connection,
     table: &str,
@@ -20,7 +20,8 @@ fn tuples_where(
     value: i64,
 ) -> Result<Vec<Tuple>, StoreError> {
     let sql = format!(
-        "SELECT n.value, o.value, r.value, sn.value, so.value, sr.value, t.s_obj, t.s_rel
+        "SELECT n.value, o.value, r.value, sn.value, so.value, sr.value, t.s_obj, t.s_rel,
+                c.value, t.context, t.expires_at
          FROM {table} t
          JOIN strings n ON n.id = t.ns
          JOIN strings o ON o.id = t.obj
@@ -28,6 +29,7 @@ fn tuples_where(
          JOIN strings sn ON sn.id = t.s_ns
          LEFT JOIN strings so ON so.id = t.s_obj
          LEFT JOIN strings sr ON sr.id = t.s_rel
+         LEFT JOIN strings c ON c.id = t.cond
          WHERE {condition}"
     );
     let mut statement = conn.prepare_cached(&sql)?;
@@ -48,13 +50,32 @@ fn tuples_where(
                 }
             }
         };
-        Ok(Tuple::new(
+        let tuple = Tuple::new(
             Object::new(row.get::<_, String>(0)?, row.get::<_, String>(1)?),
             row.get::<_, String>(2)?,
             subject,
+        );
+        Ok((
+            tuple,
+            row.get::<_, Option<String>>(8)?,
+            row.get::<_, Option<String>>(9)?,
+            row.get::<_, Option<i64>>(10)?,
         ))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let rows: Vec<_> = rows.collect::<Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(mut tuple, name, context, expires_at)| {
+            if let Some(name) = name {
+                let context = match context {
+                    Some(text) => crate::store::stored_context(&text)?,
+                    None => Context::default(),
+                };
+                tuple = tuple.with_condition(name, context);
+            }
+            tuple.expires_at = expires_at.map(Expiry::from_micros);
+            Ok(tuple)
+        })
+        .collect()
 }
 
 /// The stored chain of `rev`: `Some(None)` when its row has none.

@@ -1,10 +1,10 @@
 //! Bulk import into the SQLite store.
 
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 
-use super::sql::{INSERT, LIVE_REVERSE};
-use super::SqliteStore;
-use crate::store::{check_all, ImportReport, StoreError};
+use super::sql::LIVE_REVERSE;
+use super::{write_tuple, SqliteStore};
+use crate::store::{check_inserts, ImportReport, StoreError};
 use crate::tuple::Tuple;
 
 impl SqliteStore {
@@ -25,7 +25,7 @@ impl SqliteStore {
         tuples: &[Tuple],
         batch_size: usize,
     ) -> Result<ImportReport, StoreError> {
-        check_all(tuples)?;
+        check_inserts(tuples)?;
         let mut inner = self.lock()?;
         inner.end_read_transaction()?;
         let deferred = tuples.len() >= DEFERRED_INDEX_MIN && is_empty(&inner.conn)?;
@@ -38,12 +38,9 @@ impl SqliteStore {
         let mut load = || -> Result<(), StoreError> {
             for batch in tuples.chunks(batch_size.max(1)) {
                 let (rev, inserted) = inner.transaction(|tx, rev, interner| {
-                    let mut insert = tx.prepare_cached(INSERT)?;
                     let mut inserted = 0u64;
                     for tuple in batch {
-                        let [a, b, c, d, e, f] = interner.row(tx, tuple)?;
-                        let seq = interner.next_seq();
-                        inserted += insert.execute(params![a, b, c, d, e, f, rev, seq])? as u64;
+                        inserted += u64::from(write_tuple(tx, interner, tuple, rev)?);
                     }
                     Ok(inserted)
                 })?;

@@ -9,12 +9,41 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::Inner;
 use crate::store::StoreError;
-use crate::tuple::{Object, Subject, SubjectRef, Tuple};
+use crate::tuple::{Context, Expiry, Object, Subject, SubjectRef, Tuple, TupleCondition};
 
 /// Interned ids of one tuple: (ns, obj, rel, s_ns, s_obj, s_rel).
 pub(super) type Row = [i64; 6];
 
+/// A tuple's condition and expiry as the columns (`cond`, `context`,
+/// `expires_at`) hold them: the interned condition name, the context's
+/// canonical JSON (NULL when empty) and the expiry in microseconds.
+pub(super) type Attributes<'t> = (Option<i64>, Option<&'t str>, Option<i64>);
+
+/// The attribute columns of a row as read.
+pub(super) type StoredAttributes = (Option<i64>, Option<String>, Option<i64>);
+
 impl Inner {
+    /// A tuple's condition and expiry from its columns.
+    pub(super) fn attributes_from(
+        &mut self,
+        (cond, context, expires_at): StoredAttributes,
+    ) -> Result<(Option<Box<TupleCondition>>, Option<Expiry>), StoreError> {
+        let condition = match cond {
+            Some(cond) => {
+                let context = match context {
+                    Some(text) => crate::store::stored_context(&text)?,
+                    None => Context::default(),
+                };
+                Some(Box::new(TupleCondition {
+                    name: self.string(cond)?,
+                    context,
+                }))
+            }
+            None => None,
+        };
+        Ok((condition, expires_at.map(Expiry::from_micros)))
+    }
+
     /// The id of a committed string, if it was ever interned.
     pub(super) fn lookup(&mut self, value: &str) -> Result<Option<i64>, StoreError> {
         if let Some(&id) = self.ids.get(value) {
@@ -179,6 +208,22 @@ impl Interner<'_> {
         };
         self.fresh.insert(value.to_owned(), id);
         Ok(id)
+    }
+
+    /// The attribute columns of `tuple`, its condition name interned.
+    pub(super) fn attributes<'t>(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        tuple: &'t Tuple,
+    ) -> Result<Attributes<'t>, StoreError> {
+        let (cond, context) = match &tuple.condition {
+            Some(condition) => (
+                Some(self.id(tx, &condition.name)?),
+                (!condition.context.is_empty()).then(|| condition.context.as_json()),
+            ),
+            None => (None, None),
+        };
+        Ok((cond, context, tuple.expires_at.map(|e| e.micros)))
     }
 
     pub(super) fn row(

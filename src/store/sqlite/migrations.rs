@@ -142,6 +142,46 @@ pub(super) const MIGRATIONS: &[(&str, &str, &str)] = &[
     ALTER TABLE revisions DROP COLUMN chain;
     DELETE FROM meta WHERE key = 'secret_fingerprint';",
     ),
+    (
+        "0006_conditions",
+        // A version's condition (`cond`, an interned name; NULL for none),
+        // the stored part of its context (canonical JSON; NULL when empty)
+        // and its expiry (`expires_at`, UTC microseconds). The reverse
+        // indexes carry `cond` and `expires_at`, so that the plain reverse
+        // read (`cond IS NULL AND expires_at IS NULL`) stays covered by
+        // them; `live_expiry` finds the expired tuples for `gc_expired`.
+        "ALTER TABLE live ADD COLUMN cond INTEGER;
+    ALTER TABLE live ADD COLUMN context TEXT;
+    ALTER TABLE live ADD COLUMN expires_at INTEGER;
+    ALTER TABLE history ADD COLUMN cond INTEGER;
+    ALTER TABLE history ADD COLUMN context TEXT;
+    ALTER TABLE history ADD COLUMN expires_at INTEGER;
+    DROP INDEX IF EXISTS live_reverse;
+    CREATE INDEX live_reverse
+        ON live (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, cond, expires_at);
+    DROP INDEX history_reverse;
+    CREATE INDEX history_reverse
+        ON history (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev, cond, expires_at);
+    CREATE INDEX live_expiry ON live (expires_at) WHERE expires_at IS NOT NULL;",
+        // Older layouts cannot hold a condition or an expiry: the versions
+        // with one go (`migrate_down` refuses unless that loss is allowed),
+        // never turned into plain tuples that would grant unconditionally.
+        "DELETE FROM live WHERE cond IS NOT NULL OR expires_at IS NOT NULL;
+    DELETE FROM history WHERE cond IS NOT NULL OR expires_at IS NOT NULL;
+    DROP INDEX live_expiry;
+    DROP INDEX IF EXISTS live_reverse;
+    DROP INDEX history_reverse;
+    ALTER TABLE live DROP COLUMN cond;
+    ALTER TABLE live DROP COLUMN context;
+    ALTER TABLE live DROP COLUMN expires_at;
+    ALTER TABLE history DROP COLUMN cond;
+    ALTER TABLE history DROP COLUMN context;
+    ALTER TABLE history DROP COLUMN expires_at;
+    CREATE INDEX live_reverse
+        ON live (s_ns, s_obj, s_rel, ns, rel, obj, created_rev);
+    CREATE INDEX history_reverse
+        ON history (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev);",
+    ),
 ];
 
 /// The schema version this program writes.
@@ -229,9 +269,24 @@ fn refuse_foreign(conn: &Connection) -> Result<(), StoreError> {
 }
 
 /// What reverting from version `from` to `to` would delete: tuples when
-/// the first migration is reverted, the stored schema with the second.
+/// the first migration is reverted, the stored schema with the second,
+/// the tuples with a condition or an expiry with the sixth.
 fn loss(conn: &Connection, from: u32, to: u32) -> Result<Vec<String>, StoreError> {
     let mut lost = Vec::new();
+    if to < 6 && from >= 6 && to > 0 {
+        let attributed: i64 = conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM live WHERE cond IS NOT NULL OR expires_at IS NOT NULL)
+                  + (SELECT COUNT(*) FROM history
+                     WHERE cond IS NOT NULL OR expires_at IS NOT NULL)",
+            [],
+            |row| row.get(0),
+        )?;
+        if attributed > 0 {
+            lost.push(format!(
+                "{attributed} stored tuple version(s) with a condition or an expiry"
+            ));
+        }
+    }
     if to == 0 && from >= 1 {
         let versions: i64 = if from >= 4 {
             conn.query_row(

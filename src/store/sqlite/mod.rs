@@ -24,6 +24,15 @@
 //!   version moved to `history` keeps it); `live_seq` and `history_seq`
 //!   serve listings, which follow that order a page at a time.
 //!
+//! Both tables also hold each version's condition (`cond`, an interned
+//! name), stored context (`context`, canonical JSON) and expiry
+//! (`expires_at`, microseconds), NULL when it has none (migration
+//! `0006_conditions`). The key is still the tuple's, so a key has one live
+//! row: writing it with other attributes moves the old row to `history`
+//! and inserts the new one. The plain reads select `cond IS NULL AND
+//! expires_at IS NULL`, which the clustered tables and the reverse indexes
+//! answer without another lookup.
+//!
 //! A read at revision `R` sees the live rows created by `R` and the history
 //! rows with `created_rev <= R < deleted_rev`. A read at the head of its
 //! snapshot needs neither condition nor `history`: within a read scope (see
@@ -64,16 +73,16 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transact
 use rustc_hash::FxHashMap as HashMap;
 
 use self::filter::{any_live, filter_sql};
-use self::interning::Interner;
+use self::interning::{Interner, StoredAttributes};
 use self::migrations::{connection_status, migrate_connection, LATEST_VERSION};
 use self::reads::ObjectRows;
-use self::sql::{ARCHIVE, INSERT, LIVE_REVERSE, REMOVE};
+use self::sql::{ANY_EXPIRED, ARCHIVE, EXPIRED, INSERT, LIVE_REVERSE, REMOVE, SAME_ATTRIBUTES};
 use super::revision::ensure_readable;
 use super::{
-    check_all, check_preconditions, ChangeBatch, ChangeSet, ImportReport, Maintenance, Reader,
-    Revision, StoreError, TupleStore,
+    check_all, check_inserts, check_preconditions, ChangeBatch, ChangeSet, ImportReport, KeyRef,
+    Maintenance, Reader, Revision, StoreError, TupleStore,
 };
-use crate::tuple::{Object, Tuple};
+use crate::tuple::{Expiry, Object, Tuple};
 
 pub use self::migrations::{
     migrate_down, migrate_up, migration_status, status_of, MigrationStatus,
@@ -167,14 +176,17 @@ impl Inner {
         params: impl rusqlite::Params,
     ) -> Result<Vec<(Tuple, Revision, Option<Revision>)>, StoreError> {
         let sql = format!(
-            "SELECT ns, obj, rel, s_ns, s_obj, s_rel, created_rev, NULL, seq FROM live
-             WHERE {live_condition}
+            "SELECT ns, obj, rel, s_ns, s_obj, s_rel, created_rev, NULL, seq,
+                    cond, context, expires_at
+             FROM live WHERE {live_condition}
              UNION ALL
-             SELECT ns, obj, rel, s_ns, s_obj, s_rel, created_rev, deleted_rev, seq
+             SELECT ns, obj, rel, s_ns, s_obj, s_rel, created_rev, deleted_rev, seq,
+                    cond, context, expires_at
              FROM history WHERE {history_condition}
              ORDER BY 9"
         );
-        let rows: Vec<([i64; 6], i64, Option<i64>)> = self
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<([i64; 6], i64, Option<i64>, StoredAttributes)> = self
             .conn
             .prepare_cached(&sql)?
             .query_map(params, |row| {
@@ -189,28 +201,39 @@ impl Inner {
                     ],
                     row.get(6)?,
                     row.get(7)?,
+                    (row.get(9)?, row.get(10)?, row.get(11)?),
                 ))
             })?
             .collect::<Result<_, _>>()?;
         let rev = |r: i64| Revision(u64::try_from(r).unwrap_or_default());
         rows.into_iter()
-            .map(|([ns, obj, rel, s_ns, s_obj, s_rel], created, deleted)| {
+            .map(|(row, created, deleted, attributes)| {
                 Ok((
-                    Tuple {
-                        object: Object {
-                            namespace: self.string(ns)?,
-                            id: self.string(obj)?,
-                        },
-                        relation: self.string(rel)?,
-                        subject: self.subject_from(s_ns, s_obj, s_rel)?,
-                        condition: None,
-                        expires_at: None,
-                    },
+                    self.tuple_from(row, attributes)?,
                     rev(created),
                     deleted.map(rev),
                 ))
             })
             .collect()
+    }
+
+    /// The tuple of a row: its six ids and its attribute columns.
+    pub(super) fn tuple_from(
+        &mut self,
+        [ns, obj, rel, s_ns, s_obj, s_rel]: [i64; 6],
+        attributes: StoredAttributes,
+    ) -> Result<Tuple, StoreError> {
+        let (condition, expires_at) = self.attributes_from(attributes)?;
+        Ok(Tuple {
+            object: Object {
+                namespace: self.string(ns)?,
+                id: self.string(obj)?,
+            },
+            relation: self.string(rel)?,
+            subject: self.subject_from(s_ns, s_obj, s_rel)?,
+            condition,
+            expires_at,
+        })
     }
 
     fn new(conn: Connection) -> Result<Inner, StoreError> {
@@ -272,6 +295,42 @@ impl Inner {
         self.known_head = self.known_head.max(rev);
         Ok((Revision(rev), value))
     }
+}
+
+/// Writes `tuple` at `rev` in the write transaction `tx`: inserted when its
+/// key is not live, replacing the live tuple of its key when that has
+/// another condition or expiry, nothing when it is live as it is. Returns
+/// whether it was inserted.
+fn write_tuple(
+    tx: &rusqlite::Transaction<'_>,
+    interner: &mut Interner<'_>,
+    tuple: &Tuple,
+    rev: i64,
+) -> Result<bool, StoreError> {
+    let [a, b, c, d, e, f] = interner.row(tx, tuple)?;
+    let (cond, context, expires_at) = interner.attributes(tx, tuple)?;
+    let mut insert = tx.prepare_cached(INSERT)?;
+    let seq = interner.next_seq();
+    let new = params![a, b, c, d, e, f, rev, seq, cond, context, expires_at];
+    if insert.execute(new)? > 0 {
+        return Ok(true);
+    }
+    let same: bool = tx.prepare_cached(SAME_ATTRIBUTES)?.query_row(
+        params![a, b, c, d, e, f, cond, context, expires_at],
+        |row| row.get(0),
+    )?;
+    if same {
+        return Ok(false);
+    }
+    tx.prepare_cached(ARCHIVE)?
+        .execute(params![a, b, c, d, e, f, rev])?;
+    tx.prepare_cached(REMOVE)?
+        .execute(params![a, b, c, d, e, f])?;
+    let seq = interner.next_seq();
+    insert.execute(params![
+        a, b, c, d, e, f, rev, seq, cond, context, expires_at
+    ])?;
+    Ok(true)
 }
 
 pub(super) fn head_of(conn: &Connection) -> Result<u64, StoreError> {
@@ -403,9 +462,9 @@ impl TupleStore for SqliteStore {
     }
 
     fn apply(&self, changes: &ChangeSet<'_>) -> Result<Revision, StoreError> {
-        check_all(changes.inserts)?;
+        check_inserts(changes.inserts)?;
         check_all(changes.deletes)?;
-        let kept: HashSet<&Tuple> = changes.inserts.iter().collect();
+        let kept: HashSet<KeyRef<'_>> = changes.inserts.iter().map(KeyRef::of).collect();
         let mut inner = self.lock()?;
         // `None`: the filter names a string never stored, so nothing matches.
         let matching = match changes.delete_matching {
@@ -421,9 +480,11 @@ impl TupleStore for SqliteStore {
                 let conditions: String = conditions.iter().map(|c| format!(" AND {c}")).collect();
                 let archive = format!(
                     "INSERT INTO history
-                         (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev, seq)
-                     SELECT ns, obj, rel, s_rel, s_ns, s_obj, created_rev, ?, seq FROM live
-                     WHERE 1{conditions}"
+                         (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev, seq,
+                          cond, context, expires_at)
+                     SELECT ns, obj, rel, s_rel, s_ns, s_obj, created_rev, ?, seq,
+                            cond, context, expires_at
+                     FROM live WHERE 1{conditions}"
                 );
                 let mut args = vec![rev];
                 args.extend(values.iter().copied());
@@ -434,18 +495,19 @@ impl TupleStore for SqliteStore {
             }
             let mut archive = tx.prepare_cached(ARCHIVE)?;
             let mut remove = tx.prepare_cached(REMOVE)?;
-            for tuple in changes.deletes.iter().filter(|t| !kept.contains(t)) {
+            for tuple in changes.deletes {
+                if kept.contains(&KeyRef::of(tuple)) {
+                    continue;
+                }
                 if let Some([a, b, c, d, e, f]) = interner.known_row(tx, tuple)? {
                     if archive.execute(params![a, b, c, d, e, f, rev])? > 0 {
                         remove.execute(params![a, b, c, d, e, f])?;
                     }
                 }
             }
-            let mut insert = tx.prepare_cached(INSERT)?;
+            drop((archive, remove));
             for tuple in changes.inserts {
-                let [a, b, c, d, e, f] = interner.row(tx, tuple)?;
-                let seq = interner.next_seq();
-                insert.execute(params![a, b, c, d, e, f, rev, seq])?;
+                write_tuple(tx, interner, tuple, rev)?;
             }
             Ok(())
         })?;
@@ -578,5 +640,42 @@ impl Maintenance for SqliteStore {
 
     fn live_count(&self) -> Result<u64, StoreError> {
         self.count_live()
+    }
+
+    fn gc_expired(&self, now: Expiry, limit: usize) -> Result<u64, StoreError> {
+        let mut inner = self.lock()?;
+        inner.end_read_transaction()?;
+        // Found through `live_expiry`; no revision is spent when none is.
+        let any: bool = inner
+            .conn
+            .prepare_cached(ANY_EXPIRED)?
+            .query_row([now.micros], |row| row.get(0))?;
+        if !any || limit == 0 {
+            return Ok(0);
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let (_, removed) = inner.transaction(|tx, rev, _| {
+            let keys: Vec<[i64; 6]> = tx
+                .prepare_cached(EXPIRED)?
+                .query_map(params![now.micros, limit], |row| {
+                    Ok([
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                    ])
+                })?
+                .collect::<Result<_, _>>()?;
+            let mut archive = tx.prepare_cached(ARCHIVE)?;
+            let mut remove = tx.prepare_cached(REMOVE)?;
+            for [a, b, c, d, e, f] in &keys {
+                archive.execute(params![a, b, c, d, e, f, rev])?;
+                remove.execute(params![a, b, c, d, e, f])?;
+            }
+            Ok(keys.len() as u64)
+        })?;
+        Ok(removed)
     }
 }

@@ -14,10 +14,11 @@ use rusqlite::params_from_iter;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::filter::filter_sql;
+use super::interning::StoredAttributes;
 use super::sql::{
-    for_kind, CONTAINS, HEAD_CONTAINS, HEAD_OBJECT_ROWS, HEAD_PREFETCH, HEAD_PROBES, HEAD_SUBJECTS,
-    OBJECTS_WITH_SUBJECT, OBJECT_READ_LIMIT, OBJECT_ROWS, PREFETCH, PREFETCH_CHUNK, PROBE,
-    SUBJECTS,
+    for_kind, ATTRIBUTED_FORWARD, ATTRIBUTED_REVERSE, CONTAINS, HEAD_CONTAINS, HEAD_OBJECT_ROWS,
+    HEAD_PREFETCH, HEAD_PROBES, HEAD_SUBJECTS, OBJECTS_WITH_SUBJECT, OBJECT_READ_LIMIT,
+    OBJECT_ROWS, PREFETCH, PREFETCH_CHUNK, PROBE, SUBJECTS,
 };
 use super::{head_of, rev_param, Inner, SqliteStore};
 use crate::store::paging::PageBuilder;
@@ -25,7 +26,7 @@ use crate::store::revision::{ensure_not_collected, ensure_readable};
 use crate::store::{
     Page, PageRequest, Probe, ProbeHit, Reader, Revision, StoreError, SubjectKind, TupleFilter,
 };
-use crate::tuple::{Object, Subject, SubjectRef, Tuple};
+use crate::tuple::{Subject, SubjectRef, Tuple};
 
 /// The tuples of one object as (rel, s_ns, s_obj, s_rel).
 pub(super) type ObjectRows = Vec<[i64; 4]>;
@@ -363,6 +364,9 @@ impl Reader for SqliteReader<'_> {
     }
 
     fn contains(&self, tuple: &Tuple) -> Result<bool, StoreError> {
+        if !tuple.is_plain() {
+            return Ok(false);
+        }
         let (mut inner, at) = self.begin()?;
         let Some([a, b, c, d, e, f]) = inner.lookup_row(tuple)? else {
             return Ok(false);
@@ -432,6 +436,67 @@ impl Reader for SqliteReader<'_> {
         Ok(())
     }
 
+    fn for_each_attributed(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+        visit: &mut dyn FnMut(&Tuple),
+    ) -> Result<(), StoreError> {
+        let (mut inner, at) = self.begin()?;
+        let (Some(ns), Some(obj), Some(rel)) = (
+            inner.lookup(namespace)?,
+            inner.lookup(object_id)?,
+            inner.lookup(relation)?,
+        ) else {
+            return Ok(());
+        };
+        let rows: Vec<([i64; 3], StoredAttributes)> = inner
+            .conn
+            .prepare_cached(&ATTRIBUTED_FORWARD)?
+            .query_map(params![ns, obj, rel, at], |row| {
+                Ok((
+                    [row.get(0)?, row.get(1)?, row.get(2)?],
+                    (row.get(3)?, row.get(4)?, row.get(5)?),
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        for ([s_ns, s_obj, s_rel], attributes) in rows {
+            let tuple = inner.tuple_from([ns, obj, rel, s_ns, s_obj, s_rel], attributes)?;
+            visit(&tuple);
+        }
+        Ok(())
+    }
+
+    fn for_each_attributed_with_subject(
+        &self,
+        namespace: &str,
+        relation: &str,
+        subject: &Subject,
+        visit: &mut dyn FnMut(&Tuple),
+    ) -> Result<(), StoreError> {
+        let (mut inner, at) = self.begin()?;
+        let (Some(ns), Some(rel), Some([s_ns, s_obj, s_rel])) = (
+            inner.lookup(namespace)?,
+            inner.lookup(relation)?,
+            inner.lookup_subject(subject.borrowed())?,
+        ) else {
+            return Ok(());
+        };
+        let rows: Vec<(i64, StoredAttributes)> = inner
+            .conn
+            .prepare_cached(&ATTRIBUTED_REVERSE)?
+            .query_map(params![s_ns, s_obj, s_rel, ns, rel, at], |row| {
+                Ok((row.get(0)?, (row.get(1)?, row.get(2)?, row.get(3)?)))
+            })?
+            .collect::<Result<_, _>>()?;
+        for (obj, attributes) in rows {
+            let tuple = inner.tuple_from([ns, obj, rel, s_ns, s_obj, s_rel], attributes)?;
+            visit(&tuple);
+        }
+        Ok(())
+    }
+
     fn list(&self, filter: &TupleFilter, page: &PageRequest) -> Result<Page<Tuple>, StoreError> {
         let start = rev_param(page.start()?);
         let (mut inner, at) = self.begin()?;
@@ -446,10 +511,10 @@ impl Reader for SqliteReader<'_> {
             .unwrap_or(i64::MAX - 1)
             .min(i64::MAX - 1);
         let sql = format!(
-            "SELECT seq, ns, obj, rel, s_rel, s_ns, s_obj FROM live
+            "SELECT seq, ns, obj, rel, s_rel, s_ns, s_obj, cond, context, expires_at FROM live
              WHERE seq >= ? AND created_rev <= ?{conditions}
              UNION ALL
-             SELECT seq, ns, obj, rel, s_rel, s_ns, s_obj FROM history
+             SELECT seq, ns, obj, rel, s_rel, s_ns, s_obj, cond, context, expires_at FROM history
              WHERE seq >= ? AND created_rev <= ? AND deleted_rev > ?{conditions}
              ORDER BY 1 LIMIT {}",
             limit + 1
@@ -458,35 +523,29 @@ impl Reader for SqliteReader<'_> {
         args.extend(values.iter().copied());
         args.extend([start, at, at]);
         args.extend(values.iter().copied());
-        let rows: Vec<[i64; 7]> = inner
+        let rows: Vec<([i64; 7], StoredAttributes)> = inner
             .conn
             .prepare_cached(&sql)?
             .query_map(params_from_iter(args), |row| {
-                Ok([
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get(5)?,
-                    row.get(6)?,
-                ])
+                Ok((
+                    [
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                        row.get(6)?,
+                    ],
+                    (row.get(7)?, row.get(8)?, row.get(9)?),
+                ))
             })?
             .collect::<Result<_, _>>()?;
         let mut builder = PageBuilder::new(page.limit);
-        for [seq, ns, obj, rel, s_rel, s_ns, s_obj] in rows {
+        for ([seq, ns, obj, rel, s_rel, s_ns, s_obj], attributes) in rows {
             let seq = u64::try_from(seq).unwrap_or_default();
             let more = builder.offer(seq, || {
-                Ok(Tuple {
-                    object: Object {
-                        namespace: inner.string(ns)?,
-                        id: inner.string(obj)?,
-                    },
-                    relation: inner.string(rel)?,
-                    subject: inner.subject_from(s_ns, s_obj, s_rel)?,
-                    condition: None,
-                    expires_at: None,
-                })
+                inner.tuple_from([ns, obj, rel, s_ns, s_obj, s_rel], attributes)
             })?;
             if !more {
                 break;

@@ -7,34 +7,53 @@ use std::sync::LazyLock;
 
 use crate::store::SubjectKind;
 
-/// An insert at revision ?7 as version ?8 (ignored when the tuple is live).
-pub(super) const INSERT: &str =
-    "INSERT OR IGNORE INTO live (ns, obj, rel, s_ns, s_obj, s_rel, created_rev, seq)
-                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/// An insert at revision ?7 as version ?8, with condition ?9, context ?10
+/// and expiry ?11 (ignored when the tuple's key is live).
+pub(super) const INSERT: &str = "INSERT OR IGNORE INTO live
+        (ns, obj, rel, s_ns, s_obj, s_rel, created_rev, seq, cond, context, expires_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+/// Whether the live tuple of a key (?1 to ?6) has condition ?7, context ?8
+/// and expiry ?9: an insert of it then changes nothing.
+pub(super) const SAME_ATTRIBUTES: &str = "SELECT EXISTS (SELECT 1 FROM live
+        WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5
+          AND cond IS ?7 AND context IS ?8 AND expires_at IS ?9)";
 /// A delete, first half: the live row moves to `history`, deleted at ?7.
-pub(super) const ARCHIVE: &str =
-    "INSERT INTO history (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev, seq)
-                       SELECT ns, obj, rel, s_rel, s_ns, s_obj, created_rev, ?7, seq FROM live
-                       WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4
-                         AND s_obj = ?5";
+pub(super) const ARCHIVE: &str = "INSERT INTO history
+        (ns, obj, rel, s_rel, s_ns, s_obj, created_rev, deleted_rev, seq, cond, context,
+         expires_at)
+    SELECT ns, obj, rel, s_rel, s_ns, s_obj, created_rev, ?7, seq, cond, context, expires_at
+    FROM live
+    WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5";
 /// A delete, second half.
 pub(super) const REMOVE: &str = "DELETE FROM live
                       WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4
                         AND s_obj = ?5";
 
-/// A read at revision `?r`: the `columns` of the rows matching `key` that
-/// are visible then, live or deleted later.
+/// The rows the plain reads see: without a condition or an expiry.
+pub(super) const PLAIN: &str = "cond IS NULL AND expires_at IS NULL";
+
+/// The rows the attributed reads see.
+pub(super) const ATTRIBUTED: &str = "(cond IS NOT NULL OR expires_at IS NOT NULL)";
+
+/// A plain read at revision `?r`: the `columns` of the plain rows matching
+/// `key` that are visible then, live or deleted later.
 fn forward_sql(columns: &str, key: &str) -> String {
+    visible_sql(columns, &format!("{key} AND {PLAIN}"))
+}
+
+/// The `columns` of the rows matching `condition` visible at `?r`.
+fn visible_sql(columns: &str, condition: &str) -> String {
     format!(
-        "SELECT {columns} FROM live WHERE {key} AND created_rev <= ?r
+        "SELECT {columns} FROM live WHERE {condition} AND created_rev <= ?r
          UNION ALL
-         SELECT {columns} FROM history WHERE {key} AND created_rev <= ?r AND deleted_rev > ?r"
+         SELECT {columns} FROM history
+         WHERE {condition} AND created_rev <= ?r AND deleted_rev > ?r"
     )
 }
 
-/// The same read at the head of the snapshot: the live rows.
+/// The same plain read at the head of the snapshot: the live rows.
 fn head_sql(columns: &str, key: &str) -> String {
-    format!("SELECT {columns} FROM live WHERE {key}")
+    format!("SELECT {columns} FROM live WHERE {key} AND {PLAIN}")
 }
 
 const KIND_FILTERS: [&str; 3] = ["", " AND s_rel = 0 AND s_obj <> 0", " AND s_rel > 0"];
@@ -104,7 +123,9 @@ fn probe_arms(visible: &str) -> String {
         "s_rel > ?8",
     ]
     .map(|subject| {
-        format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {subject}{visible}")
+        format!(
+            "SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {subject} AND {PLAIN}{visible}"
+        )
     })
     .join("\n UNION ALL\n")
 }
@@ -114,7 +135,8 @@ fn probe_arms(visible: &str) -> String {
 pub(super) static PROBE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{}\n UNION ALL\n SELECT s_ns, s_obj, s_rel FROM history
-         WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND created_rev <= ?9 AND deleted_rev > ?9",
+         WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND {PLAIN}
+           AND created_rev <= ?9 AND deleted_rev > ?9",
         probe_arms(" AND created_rev <= ?9")
     )
 });
@@ -134,7 +156,9 @@ pub(super) static HEAD_PROBES: LazyLock<[String; 8]> = LazyLock::new(|| {
         arms.iter()
             .enumerate()
             .filter(|(bit, _)| mask & (1 << bit) != 0)
-            .map(|(_, arm)| format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {arm}"))
+            .map(|(_, arm)| {
+                format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {arm} AND {PLAIN}")
+            })
             .collect::<Vec<_>>()
             .join("\n UNION ALL\n")
     })
@@ -193,7 +217,123 @@ pub(super) static OBJECTS_WITH_SUBJECT: LazyLock<String> = LazyLock::new(|| {
     .replace("?r", "?6")
 });
 
-/// `live`'s reverse index (as migration 0004 creates it), built again after
+/// The tuples with a condition or an expiry of (ns, obj, rel) at revision
+/// ?4, in the order of writing, with their subjects and attributes.
+pub(super) static ATTRIBUTED_FORWARD: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} ORDER BY 7",
+        visible_sql(
+            "s_ns, s_obj, s_rel, cond, context, expires_at, seq",
+            &format!("ns = ?1 AND obj = ?2 AND rel = ?3 AND {ATTRIBUTED}")
+        )
+        .replace("?r", "?4")
+    )
+});
+
+/// The same among the tuples of (ns, rel) whose subject is (?1, ?2, ?3),
+/// ns ?4 and rel ?5, at revision ?6, with their objects.
+pub(super) static ATTRIBUTED_REVERSE: LazyLock<String> = LazyLock::new(|| {
+    visible_sql(
+        "obj, cond, context, expires_at",
+        &format!(
+            "s_ns = ?1 AND s_obj = ?2 AND s_rel = ?3 AND ns = ?4 AND rel = ?5 AND {ATTRIBUTED}"
+        ),
+    )
+    .replace("?r", "?6")
+});
+
+/// Whether a live tuple's expiry has passed at ?1 (through `live_expiry`).
+pub(super) const ANY_EXPIRED: &str = "SELECT EXISTS (SELECT 1 FROM live WHERE expires_at <= ?1)";
+
+/// The keys of the live tuples whose expiry has passed at ?1, the earliest
+/// first, at most ?2.
+pub(super) const EXPIRED: &str = "SELECT ns, obj, rel, s_ns, s_obj, s_rel FROM live
+    WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2";
+
+/// `live`'s reverse index (as migration 0006 creates it), built again after
 /// an import that dropped it.
 pub(super) const LIVE_REVERSE: &str = "CREATE INDEX IF NOT EXISTS live_reverse
-    ON live (s_ns, s_obj, s_rel, ns, rel, obj, created_rev)";
+    ON live (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, cond, expires_at)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The query plan of `sql`, one detail line per step.
+    fn plan(conn: &rusqlite::Connection, sql: &str) -> Vec<String> {
+        let mut statement = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap_or_else(|e| unreachable!("{e}: {sql}"));
+        let count = statement.parameter_count();
+        let params: Vec<i64> = vec![1; count];
+        statement
+            .query_map(rusqlite::params_from_iter(params), |row| row.get(3))
+            .and_then(|rows| rows.collect())
+            .unwrap_or_else(|e| unreachable!("{e}: {sql}"))
+    }
+
+    const EXPIRED: &str = "SELECT ns FROM live WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2";
+
+    /// Every read seeks its rows through a key or an index, never scans a
+    /// table, and the plain reverse read stays within its covering indexes,
+    /// although the plain reads now also ask for no condition and no expiry.
+    #[test]
+    fn every_read_seeks_an_index() {
+        let mut conn =
+            rusqlite::Connection::open_in_memory().unwrap_or_else(|e| unreachable!("{e}"));
+        super::super::migrations::migrate_connection(&mut conn)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let mut reads: Vec<(&str, String)> = vec![
+            ("contains", CONTAINS.clone()),
+            ("head contains", HEAD_CONTAINS.clone()),
+            ("probe", PROBE.clone()),
+            ("object rows", OBJECT_ROWS.clone()),
+            ("head object rows", HEAD_OBJECT_ROWS.clone()),
+            ("prefetch", PREFETCH.clone()),
+            ("head prefetch", HEAD_PREFETCH.clone()),
+            ("objects with subject", OBJECTS_WITH_SUBJECT.clone()),
+            ("attributed", ATTRIBUTED_FORWARD.clone()),
+            ("attributed reverse", ATTRIBUTED_REVERSE.clone()),
+            ("same attributes", SAME_ATTRIBUTES.to_owned()),
+            ("any expired", ANY_EXPIRED.to_owned()),
+            ("expired", EXPIRED.to_owned()),
+        ];
+        for statements in [&*SUBJECTS, &*HEAD_SUBJECTS] {
+            reads.extend(statements.iter().map(|s| ("subjects", s.clone())));
+        }
+        reads.extend(
+            HEAD_PROBES
+                .iter()
+                .skip(1)
+                .map(|s| ("head probe", s.clone())),
+        );
+        for (name, sql) in reads {
+            let steps = plan(&conn, &sql);
+            for step in &steps {
+                assert!(
+                    !(step.starts_with("SCAN live") || step.starts_with("SCAN history")),
+                    "{name} scans a table: {steps:?}"
+                );
+            }
+            assert!(
+                steps.iter().any(|s| s.starts_with("SEARCH")),
+                "{name}: {steps:?}"
+            );
+        }
+        let reverse = plan(&conn, &OBJECTS_WITH_SUBJECT);
+        assert!(
+            reverse
+                .iter()
+                .any(|s| s.contains("COVERING INDEX live_reverse"))
+                && reverse
+                    .iter()
+                    .any(|s| s.contains("COVERING INDEX history_reverse")),
+            "{reverse:?}"
+        );
+        let expired = plan(&conn, EXPIRED);
+        assert!(
+            expired.iter().any(|s| s.contains("live_expiry")),
+            "{expired:?}"
+        );
+    }
+}
