@@ -173,6 +173,10 @@ pub struct Context(Box<str>);
 impl Context {
     /// The canonical form of `object`.
     pub fn from_map(object: serde_json::Map<String, serde_json::Value>) -> Context {
+        // One empty context, so that `{}` and no context compare equal.
+        if object.is_empty() {
+            return Context::default();
+        }
         let canonical = canonical(serde_json::Value::Object(object));
         // Serializing a JSON value with string keys cannot fail.
         Context(serde_json::to_string(&canonical).unwrap_or_default().into())
