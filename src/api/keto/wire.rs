@@ -42,8 +42,11 @@ pub struct Relationship {
     pub expires_at: Option<crate::tuple::Expiry>,
 }
 
-/// The document's view of a tuple's condition.
-#[derive(utoipa::ToSchema)]
+/// The document's view of a tuple's condition ([`crate::tuple::TupleCondition`]
+/// on the wire; derived here only for its schema, which refuses other keys
+/// as the server does).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(as = RelationshipCondition)]
 pub struct RelationshipCondition {
     /// A condition of the schema that the relation's type names.
