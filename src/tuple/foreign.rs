@@ -166,6 +166,13 @@ pub fn openfga_user_string(subject: &Subject) -> String {
 /// `tuple` as an OpenFGA tuple key; an error for what OpenFGA would read
 /// back as another tuple (a user ID with `#`, or `*`).
 pub fn to_openfga(tuple: &Tuple) -> Result<OpenFgaKey, String> {
+    // Refused rather than dropped: an export must not widen a grant.
+    if !tuple.is_plain() {
+        return Err(format!(
+            "`{tuple}` has a condition or an expiry, which zanzi does not write in \
+             OpenFGA's tuple files yet"
+        ));
+    }
     if let Subject::Object(o) | Subject::Set { object: o, .. } = &tuple.subject {
         if o.id.contains('#') || o.id == "*" {
             return Err(format!(

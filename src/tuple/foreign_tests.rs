@@ -240,3 +240,12 @@ fn check_spans(text: &str) {
         Err(e) => assert!(inside(&e.at), "{e:?}"),
     }
 }
+
+#[test]
+fn openfga_writers_refuse_what_they_cannot_hold() {
+    let tuple: Tuple = "doc:a#viewer@user:x[c]".parse().unwrap();
+    assert!(to_openfga(&tuple)
+        .unwrap_err()
+        .contains("condition or an expiry"));
+    assert!(to_openfga_csv(&tuple).is_err());
+}
