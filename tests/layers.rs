@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["source", "diagnostics"],
     &["ir"],
+    &["condition"],
     &["tuple"],
     &["syntax"],
     &["foreign"],

@@ -21,6 +21,8 @@ use zanzi::store::{
 };
 use zanzi::Tuple;
 
+mod support;
+
 const SCHEMA: &str = "
 namespace user {}
 namespace bot {}
@@ -1698,4 +1700,129 @@ async fn the_openapi_document_states_the_servers_rules() {
     let syntax = &doc["paths"]["/opl/syntax/check"]["post"]["requestBody"];
     assert_eq!(syntax["required"], false);
     s.running.shutdown().await;
+}
+
+/// A tuple's condition and expiry travel as the fields `condition` and
+/// `expires_at` of Keto's relationship, both ways; a write whose condition,
+/// expiry or context the schema refuses names what it accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditions_and_expiries_are_written_and_listed_as_fields() {
+    let state = AppState::new(
+        settings(),
+        support::conditions::office_schema(),
+        Arc::new(MemoryStore::new()),
+    )
+    .unwrap();
+    let running = server::start(Arc::new(state), std::future::pending())
+        .await
+        .unwrap();
+    let s = Server {
+        running,
+        http: reqwest::Client::new(),
+    };
+    let office = json!({"name": "office_network", "context": {"cidr": "10.0.0.0/8"}});
+    let (status, body) = s
+        .put(
+            json!({"namespace": "document", "object": "d", "relation": "viewer",
+                    "subject_id": "user:bob", "condition": office}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["condition"], office, "{body}");
+    assert!(body.get("expires_at").is_none(), "{body}");
+    let (status, body) = s
+        .patch(json!([{"action": "insert", "relation_tuple": {
+            "namespace": "document", "object": "d", "relation": "editor",
+            "subject_id": "user:ann", "expires_at": "2027-01-01T01:00:00+01:00"}}]))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let mut listed: Vec<String> = s.contents().iter().map(ToString::to_string).collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            "document:d#editor@user:ann[expiration:2027-01-01T00:00:00Z]",
+            r#"document:d#viewer@user:bob[office_network:{"cidr":"10.0.0.0/8"}]"#,
+        ]
+    );
+    let (status, body) = s.get(s.read("/relation-tuples?namespace=document")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let tuples = body["relation_tuples"].as_array().unwrap();
+    let editor = tuples.iter().find(|t| t["relation"] == "editor").unwrap();
+    assert_eq!(
+        editor["expires_at"],
+        json!("2027-01-01T00:00:00Z"),
+        "{body}"
+    );
+    assert!(editor.get("condition").is_none(), "{body}");
+    let viewer = tuples.iter().find(|t| t["relation"] == "viewer").unwrap();
+    assert_eq!(viewer["condition"], office, "{body}");
+
+    // An expiry where the type takes none: the accepted types are named.
+    let (status, body) = s
+        .put(
+            json!({"namespace": "document", "object": "d", "relation": "viewer",
+                    "subject_id": "user:bob", "expires_at": "2027-01-01T00:00:00Z"}),
+        )
+        .await;
+    let message = error_message(&body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["reason"], "condition_not_allowed", "{body}");
+    assert_eq!(
+        message,
+        "`document#viewer` accepts `user`, `user with office_network`, \
+         `group#member with office_network`; got `user:bob` with an expiry"
+    );
+    assert_eq!(
+        body["error"]["details"]["allowed_types"],
+        json!([
+            "`user`",
+            "`user with office_network`",
+            "`group#member with office_network`"
+        ])
+    );
+    assert_eq!(body["error"]["details"]["field"], "expires_at", "{body}");
+    // A context value of the wrong type: the key is named.
+    let (status, body) = s
+        .put(
+            json!({"namespace": "document", "object": "d", "relation": "viewer",
+                    "subject_id": "user:bob",
+                    "condition": {"name": "office_network", "context": {"cidr": 8}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let message = error_message(&body, StatusCode::BAD_REQUEST);
+    assert!(
+        message.contains("parameter `cidr` of condition `office_network` has type `string`"),
+        "{message}"
+    );
+    assert_eq!(body["error"]["reason"], "invalid_context", "{body}");
+    assert_eq!(body["error"]["details"]["key"], "cidr", "{body}");
+    // An unknown condition, with what was meant.
+    let (status, body) = s
+        .put(
+            json!({"namespace": "document", "object": "d", "relation": "viewer",
+                    "subject_id": "user:bob", "condition": {"name": "office_netwrk"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        error_message(&body, status).ends_with("did you mean `office_network`?"),
+        "{body}"
+    );
+    // A bad time and a context that is no object are malformed input.
+    for bad in [
+        json!({"expires_at": "tomorrow"}),
+        json!({"condition": {"name": "office_network", "context": [1]}}),
+    ] {
+        let mut body = json!({"namespace": "document", "object": "d", "relation": "editor",
+                              "subject_id": "user:bob"});
+        for (k, v) in bad.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (status, answer) = s.put(body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    }
+    // Nothing of the refused writes was stored.
+    assert_eq!(s.contents().len(), 2);
 }

@@ -7,7 +7,8 @@
 )]
 
 use proptest::prelude::*;
-use zanzi::tuple::{parse_tuple_file, Object, Subject, Tuple};
+use serde_json::Value;
+use zanzi::tuple::{parse_tuple_file, Context, Expiry, Object, Subject, Tuple};
 
 fn name() -> impl Strategy<Value = String> {
     "[a-z][a-z0-9_]{0,12}"
@@ -34,8 +35,60 @@ fn subject() -> impl Strategy<Value = Subject> {
     ]
 }
 
+/// Strings biased towards what could end a suffix or start a comment.
+fn json_string() -> impl Strategy<Value = String> {
+    prop_oneof!["[a-z\\[\\]{}\"\\\\/# :@%\n\t é✓]{0,12}", any::<String>(),]
+}
+
+fn json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        json_string().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(json_string(), inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn context() -> impl Strategy<Value = Context> {
+    prop::collection::btree_map(json_string(), json(), 0..4)
+        .prop_map(|m| Context::from_map(m.into_iter().collect()))
+}
+
+/// From 1970 to the end of year 9999, to the microsecond.
+fn expiry() -> impl Strategy<Value = Expiry> {
+    (0i64..253_402_300_800_000_000).prop_map(Expiry::from_micros)
+}
+
 fn tuple() -> impl Strategy<Value = Tuple> {
-    (name(), id(), name(), subject()).prop_map(|(n, i, r, s)| Tuple::new(Object::new(n, i), r, s))
+    (
+        name(),
+        id(),
+        name(),
+        subject(),
+        prop::option::of((name(), context())),
+        prop::option::of(expiry()),
+    )
+        .prop_map(|(n, i, r, s, condition, expiry)| {
+            let mut tuple = Tuple::new(Object::new(n, i), r, s);
+            if let Some((name, context)) = condition {
+                tuple = tuple.with_condition(name, context);
+            }
+            if let Some(expiry) = expiry {
+                tuple = tuple.with_expiry(expiry);
+            }
+            tuple
+        })
 }
 
 proptest! {
@@ -44,7 +97,8 @@ proptest! {
     #[test]
     fn display_then_parse_is_the_identity(t in tuple()) {
         let text = t.to_string();
-        prop_assert!(!text.chars().any(char::is_whitespace), "{text:?}");
+        // Whitespace only ever appears inside a context's JSON strings.
+        prop_assert!(!t.key().to_string().chars().any(char::is_whitespace), "{text:?}");
         let back: Tuple = text.parse().map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
         prop_assert_eq!(&back, &t);
         // The canonical text is a fixed point too.
@@ -61,6 +115,16 @@ proptest! {
         prop_assert_eq!(lines, expected);
         let back: Vec<Tuple> = parsed.into_iter().map(|(_, t)| t).collect();
         prop_assert_eq!(back, ts);
+    }
+
+    #[test]
+    fn suffixes_never_panic_and_columns_are_in_range(
+        text in "doc:x#r@user:a[\\[\\]{}\":,a-z0-9 é-]{0,30}"
+    ) {
+        if let Err(e) = text.parse::<Tuple>() {
+            let len = text.chars().count();
+            prop_assert!(e.column() >= 1 && e.column() <= len + 1, "{text:?}: {e} at {}", e.column());
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::error::invalid_field;
 use super::proto::zanzi::v1 as pb;
 use super::ApiError;
 use crate::store::TupleFilter;
-use crate::tuple::{Object, Subject, Tuple};
+use crate::tuple::{Context, Expiry, Object, Subject, Tuple, TupleCondition};
 
 fn required<'m, T>(field: &str, message: Option<&'m T>) -> Result<&'m T, ApiError> {
     message.ok_or_else(|| invalid_field(field, format!("`{field}` is required")))
@@ -52,12 +52,31 @@ pub fn subject(field: &str, message: Option<&pb::SubjectRef>) -> Result<Subject,
 
 /// `namespace:id#relation@subject`.
 pub fn tuple(field: &str, message: Option<&pb::Tuple>) -> Result<Tuple, ApiError> {
-    let tuple = required(field, message)?;
-    Ok(Tuple::new(
-        object(&format!("{field}.object"), tuple.object.as_ref())?,
-        non_empty(&format!("{field}.relation"), &tuple.relation)?,
-        subject(&format!("{field}.subject"), tuple.subject.as_ref())?,
-    ))
+    let message = required(field, message)?;
+    let mut tuple = Tuple::new(
+        object(&format!("{field}.object"), message.object.as_ref())?,
+        non_empty(&format!("{field}.relation"), &message.relation)?,
+        subject(&format!("{field}.subject"), message.subject.as_ref())?,
+    );
+    if let Some(condition) = &message.condition {
+        let name = non_empty(&format!("{field}.condition.name"), &condition.name)?;
+        let context = if condition.context.is_empty() {
+            Context::default()
+        } else {
+            let at = format!("{field}.condition.context");
+            Context::parse(&condition.context)
+                .map_err(|problem| invalid_field(&at, format!("`{at}`: {problem}")))?
+        };
+        tuple.condition = Some(Box::new(TupleCondition { name, context }));
+    }
+    if !message.expires_at.is_empty() {
+        let at = format!("{field}.expires_at");
+        tuple.expires_at = Some(
+            Expiry::parse(&message.expires_at)
+                .map_err(|problem| invalid_field(&at, format!("`{at}`: {problem}")))?,
+        );
+    }
+    Ok(tuple)
 }
 
 /// A filter: empty fields match anything; an `object_id` without a
@@ -109,6 +128,15 @@ pub fn to_tuple(tuple: &Tuple) -> pb::Tuple {
         object: Some(to_object(&tuple.object)),
         relation: tuple.relation.clone(),
         subject: Some(to_subject(&tuple.subject)),
+        condition: tuple.condition.as_deref().map(|c| pb::TupleCondition {
+            name: c.name.clone(),
+            context: if c.context.is_empty() {
+                String::new()
+            } else {
+                c.context.as_json().to_owned()
+            },
+        }),
+        expires_at: tuple.expires_at.map(|e| e.to_string()).unwrap_or_default(),
     }
 }
 
@@ -126,6 +154,9 @@ mod tests {
             "doc:a#viewer@user:x",
             "doc:a#viewer@group:eng#member",
             "doc:a#viewer@user:*",
+            "doc:a#viewer@user:x[c]",
+            r#"doc:a#viewer@user:x[c:{"n":1.5,"s":"]"}][expiration:2027-01-01T00:00:00.25Z]"#,
+            "doc:a#viewer@user:*[expiration:2027-01-01T00:00:00Z]",
         ] {
             let tuple: Tuple = text.parse().unwrap_or_else(|e| unreachable!("{e}"));
             let back = super::tuple("t", Some(&to_tuple(&tuple)));
@@ -141,6 +172,19 @@ mod tests {
         assert_eq!(
             error.map(|e| e.message),
             Some("`updates[1].tuple.subject` is required".to_owned())
+        );
+        let mut message = to_tuple(
+            &"doc:a#viewer@user:x[c]"
+                .parse()
+                .unwrap_or_else(|e| unreachable!("{e}")),
+        );
+        message.expires_at = "tomorrow".into();
+        let error = super::tuple("t", Some(&message)).err();
+        assert_eq!(
+            error
+                .and_then(|e| e.details)
+                .and_then(|d| d.get("field").cloned()),
+            Some(serde_json::json!("t.expires_at"))
         );
         let wildcard_set = pb::SubjectRef {
             object: Some(pb::ObjectRef {

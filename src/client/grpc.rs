@@ -581,6 +581,8 @@ fn relationship(tuple: keto::RelationTuple) -> Result<Relationship, ClientError>
         relation: tuple.relation,
         subject_id,
         subject_set,
+        condition: None,
+        expires_at: None,
     })
 }
 

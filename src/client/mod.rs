@@ -695,11 +695,14 @@ impl Client {
                 ))
             }
         };
-        Ok(Tuple::new(
+        let mut tuple = Tuple::new(
             Object::new(rel.namespace.clone(), rel.object.clone()),
             rel.relation.clone(),
             subject,
-        ))
+        );
+        tuple.condition = rel.condition.clone().map(Box::new);
+        tuple.expires_at = rel.expires_at;
+        Ok(tuple)
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod eval;
+pub mod value;
 
 use std::collections::BTreeSet;
 

@@ -89,6 +89,7 @@ pub struct Version {
     ),
     components(schemas(
         crate::api::keto::Relationship,
+        crate::api::keto::RelationshipCondition,
         crate::api::keto::SubjectSet,
         crate::api::keto::SubjectSetQuery,
         crate::api::keto::BatchCheckTuple,

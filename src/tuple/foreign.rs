@@ -14,7 +14,7 @@ use std::ops::Range;
 use thiserror::Error;
 
 use super::csv;
-use super::model::{check_id, check_name, Object, Subject, Tuple};
+use super::model::{check_id, check_name, Context, Expiry, Object, Subject, Tuple, TupleCondition};
 use super::notation::parse_tuple_with_spans;
 use super::yaml::{self, Node};
 
@@ -57,32 +57,42 @@ impl ForeignTupleError {
 // SpiceDB.
 
 /// Parses a SpiceDB relationship string: `document:d#viewer@user:bob`,
-/// `@group:eng#member`, `@user:bob#...` (the object itself), `@user:*`.
-/// A caveat (`[name:{…}]`) or an expiration (`[expiration:…]`) is reported
-/// as not supported yet. Places count from the start of `text`.
+/// `@group:eng#member`, `@user:bob#...` (the object itself), `@user:*`,
+/// with a caveat (`[name:{…}]`) and an expiration (`[expiration:…]`),
+/// which are zanzi's condition and expiry. Places count from the start of
+/// `text`.
 pub fn parse_spicedb(text: &str) -> Result<Tuple, ForeignTupleError> {
-    let mut body = text.trim_end();
+    const ITSELF: &str = "#...";
+    let body = text.trim_end();
     let subject_start = body.find('@').unwrap_or(body.len());
-    if let Some(open) = body.get(subject_start..).and_then(|s| s.find('[')) {
-        let open = subject_start + open;
-        let inside = body.get(open + 1..).unwrap_or("");
-        let at = open..body.len();
-        let what = if inside.starts_with("expiration:") {
-            "a relationship expiration (`[expiration:…]`)".to_owned()
-        } else {
-            let name = inside.split([':', ']']).next().unwrap_or("").trim();
-            format!("the caveat `{name}` on a relationship")
-        };
-        return Err(ForeignTupleError::not_supported(at, what));
-    }
-    if let Some(object_only) = body.strip_suffix("#...") {
-        if object_only.len() > subject_start {
-            body = object_only;
-        }
-    }
-    parse_tuple_with_spans(body)
+    // `#...` ends the subject: at the end, or before a suffix.
+    let itself = body
+        .get(subject_start..)
+        .and_then(|subject| subject.find(ITSELF))
+        .map(|at| subject_start + at)
+        .filter(|&at| {
+            body.get(at + ITSELF.len()..)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('['))
+        });
+    let (zanzi, removed_at) = match itself {
+        Some(at) => (
+            format!(
+                "{}{}",
+                body.get(..at).unwrap_or(""),
+                body.get(at + ITSELF.len()..).unwrap_or("")
+            ),
+            at,
+        ),
+        None => (body.to_owned(), usize::MAX),
+    };
+    // Places after the removed `#...` move back to where they are in `text`.
+    let place = |n: usize| if n >= removed_at { n + ITSELF.len() } else { n };
+    parse_tuple_with_spans(&zanzi)
         .map(|(tuple, _)| tuple)
-        .map_err(|e| ForeignTupleError::new(e.span().range(), e.to_string()))
+        .map_err(|e| {
+            let at = e.span().range();
+            ForeignTupleError::new(place(at.start)..place(at.end), e.to_string())
+        })
 }
 
 /// `tuple` as a SpiceDB relationship string (zanzi's notation: an ID that
@@ -156,6 +166,13 @@ pub fn openfga_user_string(subject: &Subject) -> String {
 /// `tuple` as an OpenFGA tuple key; an error for what OpenFGA would read
 /// back as another tuple (a user ID with `#`, or `*`).
 pub fn to_openfga(tuple: &Tuple) -> Result<OpenFgaKey, String> {
+    // Refused rather than dropped: an export must not widen a grant.
+    if !tuple.is_plain() {
+        return Err(format!(
+            "`{tuple}` has a condition or an expiry, which zanzi does not write in \
+             OpenFGA's tuple files yet"
+        ));
+    }
     if let Subject::Object(o) | Subject::Set { object: o, .. } = &tuple.subject {
         if o.id.contains('#') || o.id == "*" {
             return Err(format!(
@@ -411,6 +428,10 @@ pub struct KetoTuple {
     pub subject_id: Option<String>,
     /// `(namespace, object, relation)`.
     pub subject_set: Option<(String, String, String)>,
+    /// zanzi's fields, as its API writes them: `condition: {name, context}`.
+    pub condition: Option<TupleCondition>,
+    /// zanzi's `expires_at`.
+    pub expires_at: Option<Expiry>,
 }
 
 fn keto_item(item: &Node, text: &str) -> Result<KetoTuple, ForeignTupleError> {
@@ -441,13 +462,63 @@ fn keto_item(item: &Node, text: &str) -> Result<KetoTuple, ForeignTupleError> {
             "exactly one of `subject_id` or `subject_set` has to be provided",
         ));
     }
+    let condition = match item.get("condition").filter(|c| !c.is_null()) {
+        None => None,
+        Some(condition) => {
+            let context = match condition.get("context").map(node_to_json) {
+                None | Some(serde_json::Value::Null) => Context::default(),
+                Some(serde_json::Value::Object(map)) => Context::from_map(map),
+                Some(_) => {
+                    return Err(ForeignTupleError::new(
+                        condition.range(text),
+                        "a condition's `context` is a JSON object",
+                    ))
+                }
+            };
+            Some(TupleCondition {
+                name: field(condition, "name", text)?.to_owned(),
+                context,
+            })
+        }
+    };
+    let expires_at = match item.get("expires_at").filter(|e| !e.is_null()) {
+        None => None,
+        Some(node) => Some(
+            Expiry::parse(field(item, "expires_at", text)?)
+                .map_err(|m| ForeignTupleError::new(node.range(text), m))?,
+        ),
+    };
     Ok(KetoTuple {
         namespace: field(item, "namespace", text)?.to_owned(),
         object: field(item, "object", text)?.to_owned(),
         relation: field(item, "relation", text)?.to_owned(),
         subject_id,
         subject_set,
+        condition,
+        expires_at,
     })
+}
+
+/// A node of a JSON document as JSON: quoted scalars are strings, plain
+/// ones numbers, booleans or null (JSON has no other plain scalars).
+fn node_to_json(node: &Node) -> serde_json::Value {
+    match node {
+        Node::Scalar { value, style, .. } => {
+            if *style == yaml_rust2::scanner::TScalarStyle::Plain {
+                serde_json::from_str(value)
+                    .unwrap_or_else(|_| serde_json::Value::String(value.clone()))
+            } else {
+                serde_json::Value::String(value.clone())
+            }
+        }
+        Node::Seq(items, _) => serde_json::Value::Array(items.iter().map(node_to_json).collect()),
+        Node::Map(entries, _) => serde_json::Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.as_str().unwrap_or("").to_owned(), node_to_json(v)))
+                .collect(),
+        ),
+    }
 }
 
 /// A Keto relation-tuple JSON file: one tuple, a list of them, or what
@@ -519,8 +590,8 @@ impl FileFormat {
     /// `.jsonl`, `.yaml` and `.yml` are OpenFGA's; `.json` is Keto's when
     /// its objects have `namespace` and `subject_id`/`subject_set`, else
     /// OpenFGA's; any other file is lines of tuples, SpiceDB's when one
-    /// ends in `#...` or carries a caveat, else zanzi's (the two notations
-    /// agree on everything else).
+    /// ends in `#...`, else zanzi's (the two notations agree on everything
+    /// else, caveats and expirations included).
     pub fn detect(name: &str, head: &str) -> FileFormat {
         let extension = name.rsplit_once('.').map_or("", |(_, e)| e);
         match extension.to_ascii_lowercase().as_str() {
@@ -539,8 +610,7 @@ impl FileFormat {
             _ => {
                 let spicedb = head.lines().any(|l| {
                     let l = l.trim();
-                    !l.starts_with("//")
-                        && (l.ends_with("#...") || l.contains("@") && l.ends_with(']'))
+                    !l.starts_with("//") && (l.ends_with("#...") || l.contains("#...["))
                 });
                 if spicedb {
                     FileFormat::SpiceDb

@@ -29,18 +29,21 @@ fn spicedb_relationships() {
     assert_eq!(t.subject, Subject::set("example/group", "eng", "member"));
     let t = parse_spicedb("document:d#viewer@user:*").unwrap();
     assert_eq!(t.subject, Subject::wildcard("user"));
-    let caveat =
-        parse_spicedb("document:d#viewer@user:bob[only_on_tuesday:{\"day\": 1}]").unwrap_err();
-    assert!(caveat.not_supported);
-    assert!(
-        caveat.message.contains("`only_on_tuesday`"),
-        "{}",
-        caveat.message
+    // Caveats and expirations are zanzi's conditions and expiries.
+    let t = parse_spicedb("document:d#viewer@user:bob[only_on_tuesday:{\"day\": 1}]").unwrap();
+    assert_eq!(
+        t.to_string(),
+        "document:d#viewer@user:bob[only_on_tuesday:{\"day\":1}]"
     );
-    assert_eq!(caveat.at.start, 26);
-    let expiring =
-        parse_spicedb("document:d#viewer@user:bob[expiration:2025-01-01T00:00:00Z]").unwrap_err();
-    assert!(expiring.not_supported && expiring.message.contains("expiration"));
+    let t =
+        parse_spicedb("document:d#viewer@user:bob#...[expiration:2025-01-01T00:00:00Z]").unwrap();
+    assert_eq!(
+        t.to_string(),
+        "document:d#viewer@user:bob[expiration:2025-01-01T00:00:00Z]"
+    );
+    // Places in errors count in the text as written, `#...` included.
+    let late = parse_spicedb("document:d#viewer@user:bob#...[expiration:soon]").unwrap_err();
+    assert_eq!(late.at.start, 42, "{}", late.message);
     let bad = parse_spicedb("document:d#viewer").unwrap_err();
     assert!(!bad.not_supported);
     assert_eq!(bad.at.start, 17);
@@ -236,4 +239,13 @@ fn check_spans(text: &str) {
         }
         Err(e) => assert!(inside(&e.at), "{e:?}"),
     }
+}
+
+#[test]
+fn openfga_writers_refuse_what_they_cannot_hold() {
+    let tuple: Tuple = "doc:a#viewer@user:x[c]".parse().unwrap();
+    assert!(to_openfga(&tuple)
+        .unwrap_err()
+        .contains("condition or an expiry"));
+    assert!(to_openfga_csv(&tuple).is_err());
 }

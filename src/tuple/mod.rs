@@ -35,5 +35,6 @@ pub use notation::{
     TupleSpans,
 };
 pub use validate::{
-    display_type, subject_matches, validate_tuple, TupleSite, ValidTuple, WriteError,
+    display_traited_type, display_type, subject_matches, validate_tuple, TupleSite, ValidTuple,
+    WriteError,
 };

@@ -12,6 +12,10 @@ use super::model::{is_name, name_problem, Object, Subject, Tuple, MAX_ID_BYTES};
 use crate::diagnostics::{codes, Diagnostic, Label, ToDiagnostic};
 use crate::source::Span;
 
+#[path = "notation_suffix.rs"]
+mod suffix;
+pub use suffix::{strip_comment, EXPIRATION};
+
 // ---------------------------------------------------------------------------
 // Writing.
 
@@ -21,7 +25,9 @@ fn write_id(f: &mut impl fmt::Write, id: &str) -> fmt::Result {
         return f.write_str("%2A");
     }
     for c in id.chars() {
-        if needs_encoding(c) {
+        // `[` would begin a suffix after a subject; it is read back raw in
+        // an object ID, so older files stay readable.
+        if needs_encoding(c) || c == '[' {
             let mut buf = [0u8; 4];
             for byte in c.encode_utf8(&mut buf).bytes() {
                 write!(f, "%{byte:02X}")?;
@@ -65,7 +71,8 @@ impl Display for Subject {
 
 impl Display for Tuple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}#{}@{}", self.object, self.relation, self.subject)
+        write!(f, "{}#{}@{}", self.object, self.relation, self.subject)?;
+        suffix::write_suffixes(f, self)
     }
 }
 
@@ -167,6 +174,26 @@ pub enum TupleError {
         found: String,
         after: &'static str,
     },
+    #[error("unclosed `[`: a condition or an expiry ends with `]`")]
+    Unclosed { at: TextSpan },
+    #[error("invalid JSON in the context of condition `{condition}`: {message}")]
+    BadJson {
+        at: TextSpan,
+        condition: String,
+        message: String,
+    },
+    #[error("the context of condition `{condition}` must be a JSON object, not {found}")]
+    ContextNotObject {
+        at: TextSpan,
+        condition: String,
+        found: &'static str,
+    },
+    #[error(
+        "invalid expiration `{text}`: expected an RFC 3339 time such as `2027-01-01T00:00:00Z`"
+    )]
+    BadExpiry { at: TextSpan, text: String },
+    #[error("a tuple has at most one {what}")]
+    Twice { at: TextSpan, what: &'static str },
 }
 
 impl TupleError {
@@ -183,7 +210,12 @@ impl TupleError {
             | TupleError::TooLong { at, .. }
             | TupleError::WildcardRelation { at, .. }
             | TupleError::WildcardObject { at }
-            | TupleError::Trailing { at, .. } => *at,
+            | TupleError::Trailing { at, .. }
+            | TupleError::Unclosed { at }
+            | TupleError::BadJson { at, .. }
+            | TupleError::ContextNotObject { at, .. }
+            | TupleError::BadExpiry { at, .. }
+            | TupleError::Twice { at, .. } => *at,
         }
     }
 
@@ -204,7 +236,12 @@ impl TupleError {
             | TupleError::TooLong { at, .. }
             | TupleError::WildcardRelation { at, .. }
             | TupleError::WildcardObject { at }
-            | TupleError::Trailing { at, .. } => *at = at.shift(bytes, chars),
+            | TupleError::Trailing { at, .. }
+            | TupleError::Unclosed { at }
+            | TupleError::BadJson { at, .. }
+            | TupleError::ContextNotObject { at, .. }
+            | TupleError::BadExpiry { at, .. }
+            | TupleError::Twice { at, .. } => *at = at.shift(bytes, chars),
         }
         self
     }
@@ -504,12 +541,22 @@ pub struct TupleSpans {
     pub namespace: TextSpan,
     pub relation: TextSpan,
     pub subject: TextSpan,
+    /// The condition's suffix, `[NAME:{…}]`, when there is one.
+    pub condition: Option<TextSpan>,
+    /// The expiry's suffix, `[expiration:…]`, when there is one.
+    pub expiry: Option<TextSpan>,
 }
 
 impl TupleSpans {
     /// The whole tuple.
     pub fn whole(&self) -> TextSpan {
-        self.namespace.to(self.subject)
+        let last = [self.condition, self.expiry]
+            .into_iter()
+            .flatten()
+            .chain([self.subject])
+            .max_by_key(|span| span.end)
+            .unwrap_or(self.subject);
+        self.namespace.to(last)
     }
 
     fn shift(self, bytes: usize, chars: usize) -> TupleSpans {
@@ -517,6 +564,8 @@ impl TupleSpans {
             namespace: self.namespace.shift(bytes, chars),
             relation: self.relation.shift(bytes, chars),
             subject: self.subject.shift(bytes, chars),
+            condition: self.condition.map(|at| at.shift(bytes, chars)),
+            expiry: self.expiry.map(|at| at.shift(bytes, chars)),
         }
     }
 }
@@ -527,6 +576,10 @@ pub enum TuplePart {
     Namespace,
     Relation,
     Subject,
+    /// The condition suffix (the subject when there is none).
+    Condition,
+    /// The expiry suffix (the subject when there is none).
+    Expiry,
     Whole,
 }
 
@@ -536,6 +589,8 @@ impl TupleSpans {
             TuplePart::Namespace => self.namespace,
             TuplePart::Relation => self.relation,
             TuplePart::Subject => self.subject,
+            TuplePart::Condition => self.condition.unwrap_or(self.subject),
+            TuplePart::Expiry => self.expiry.unwrap_or(self.subject),
             TuplePart::Whole => self.whole(),
         }
     }
@@ -561,8 +616,18 @@ fn parse_object(s: &mut Scanner<'_>, stops: &[char]) -> Result<(Object, TextSpan
     Ok((Object { namespace, id }, namespace_at))
 }
 
-/// A subject, to the end of the text.
-fn parse_subject(s: &mut Scanner<'_>) -> Result<Subject, TupleError> {
+/// A subject, to the end of the text, or in a tuple to its first suffix.
+fn parse_subject(s: &mut Scanner<'_>, in_tuple: bool) -> Result<Subject, TupleError> {
+    let id_stops: &[char] = if in_tuple {
+        &['#', '@', '[']
+    } else {
+        &['#', '@']
+    };
+    let name_stops: &[char] = if in_tuple {
+        &['#', '@', ':', '[']
+    } else {
+        &['#', '@', ':']
+    };
     let namespace = s.name("subject namespace name", &[':', '#', '@'])?;
     if !s.eat(':') {
         return Err(TupleError::Expected {
@@ -571,7 +636,7 @@ fn parse_subject(s: &mut Scanner<'_>) -> Result<Subject, TupleError> {
             after: "subject namespace name",
         });
     }
-    let (id, raw) = s.id("subject id", &['#', '@'])?;
+    let (id, raw) = s.id("subject id", id_stops)?;
     if s.peek() == Some('@') {
         return Err(TupleError::Trailing {
             at: s.here(),
@@ -588,8 +653,10 @@ fn parse_subject(s: &mut Scanner<'_>) -> Result<Subject, TupleError> {
             });
         }
         s.pos += 1;
-        let relation = s.name("subject relation name", &['#', '@', ':'])?;
-        s.expect_end("subject relation name")?;
+        let relation = s.name("subject relation name", name_stops)?;
+        if !in_tuple {
+            s.expect_end("subject relation name")?;
+        }
         return Ok(Subject::Set {
             object: Object { namespace, id },
             relation,
@@ -622,15 +689,30 @@ fn parse_tuple(text: &str) -> Result<(Tuple, TupleSpans), TupleError> {
         });
     }
     let subject_start = s.pos;
-    let subject_value = parse_subject(&mut s)?;
+    let subject_value = parse_subject(&mut s, true)?;
     let subject = s.between(subject_start, s.pos);
-    let tuple = Tuple::new(object, relation_name, subject_value);
+    let suffixes = suffix::parse_suffixes(&mut s)?;
+    s.expect_end(
+        if suffixes.condition.is_some() || suffixes.expiry.is_some() {
+            "tuple"
+        } else {
+            "subject"
+        },
+    )?;
+    let mut tuple = Tuple::new(object, relation_name, subject_value);
+    tuple.condition = suffixes
+        .condition
+        .as_ref()
+        .map(|(condition, _)| Box::new(condition.clone()));
+    tuple.expires_at = suffixes.expiry.map(|(expiry, _)| expiry);
     Ok((
         tuple,
         TupleSpans {
             namespace,
             relation,
             subject,
+            condition: suffixes.condition.map(|(_, at)| at),
+            expiry: suffixes.expiry.map(|(_, at)| at),
         },
     ))
 }
@@ -669,7 +751,7 @@ impl FromStr for Subject {
 
     /// Parses `namespace:id`, `namespace:id#relation` or `namespace:*`.
     fn from_str(text: &str) -> Result<Subject, TupleError> {
-        trimmed(text, |text| parse_subject(&mut Scanner::new(text)))
+        trimmed(text, |text| parse_subject(&mut Scanner::new(text), false))
     }
 }
 
@@ -769,18 +851,6 @@ pub fn parse_tuple_line(line: &str) -> Result<Option<(Tuple, TupleSpans)>, Tuple
         return Ok(None);
     }
     parse_tuple_with_spans(content).map(Some)
-}
-
-/// A line without its `// comment` (one that starts the line or follows whitespace).
-pub fn strip_comment(line: &str) -> &str {
-    let mut previous_blank = true;
-    for (i, c) in line.char_indices() {
-        if c == '/' && previous_blank && line.get(i..).is_some_and(|rest| rest.starts_with("//")) {
-            return line.get(..i).unwrap_or(line);
-        }
-        previous_blank = c.is_whitespace();
-    }
-    line
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 )]
 
 use super::*;
+use crate::tuple::model::Expiry;
 
 fn err(text: &str) -> (usize, String) {
     let e = text.parse::<Tuple>().unwrap_err();
@@ -175,4 +176,154 @@ fn object_relation_and_subject_parse_alone() {
         "user:x".parse::<Object>().unwrap(),
         Object::new("user", "x")
     );
+}
+
+#[test]
+fn conditions_and_expiries_are_suffixes() {
+    let t: Tuple = "document:d#viewer@user:bob[office_network]"
+        .parse()
+        .unwrap();
+    let condition = t.condition.as_deref().unwrap();
+    assert_eq!(condition.name, "office_network");
+    assert!(condition.context.is_empty());
+    assert_eq!(t.key(), "document:d#viewer@user:bob".parse().unwrap());
+    let t: Tuple =
+        r#"document:d#viewer@group:eng#member[office_network:{ "cidr": "10.0.0.0/8", "a": [1] }]"#
+            .parse()
+            .unwrap();
+    assert_eq!(t.subject, Subject::set("group", "eng", "member"));
+    assert_eq!(
+        t.to_string(),
+        r#"document:d#viewer@group:eng#member[office_network:{"a":[1],"cidr":"10.0.0.0/8"}]"#
+    );
+    let t: Tuple = "document:d#editor@user:bob[expiration:2027-01-01T01:00:00+01:00]"
+        .parse()
+        .unwrap();
+    assert_eq!(
+        t.expires_at,
+        Some(Expiry::parse("2027-01-01T00:00:00Z").unwrap())
+    );
+    assert_eq!(
+        t.to_string(),
+        "document:d#editor@user:bob[expiration:2027-01-01T00:00:00Z]"
+    );
+    // Either order is read; the condition is written first.
+    let both = r#"document:d#editor@user:*[expiration:2027-01-01T00:00:00.5Z][c:{"k":"v"}]"#;
+    let t: Tuple = both.parse().unwrap();
+    assert_eq!(
+        t.to_string(),
+        r#"document:d#editor@user:*[c:{"k":"v"}][expiration:2027-01-01T00:00:00.500Z]"#
+    );
+    assert_eq!(t.to_string().parse::<Tuple>().unwrap(), t);
+    // An empty context is no context.
+    let t: Tuple = "doc:x#r@user:a[c:{}]".parse().unwrap();
+    assert_eq!(t.to_string(), "doc:x#r@user:a[c]");
+}
+
+#[test]
+fn a_bracket_in_an_id_is_encoded_and_read_back_raw() {
+    let t = Tuple::new(
+        Object::new("doc", "a[1]"),
+        "viewer",
+        Subject::object("user", "b[2]"),
+    );
+    assert_eq!(t.to_string(), "doc:a%5B1]#viewer@user:b%5B2]");
+    assert_eq!(t.to_string().parse::<Tuple>().unwrap(), t);
+    // Older files wrote it raw in object IDs.
+    let raw: Tuple = "doc:a[1]#viewer@user:x".parse().unwrap();
+    assert_eq!(raw.object.id, "a[1]");
+}
+
+#[test]
+fn suffix_errors_point_into_the_suffix() {
+    assert_eq!(
+        err("doc:x#r@user:a[office_network"),
+        (
+            15,
+            "unclosed `[`: a condition or an expiry ends with `]`".to_owned()
+        )
+    );
+    assert_eq!(
+        err(r#"doc:x#r@user:a[c:{"k":"v"}"#),
+        (
+            15,
+            "unclosed `[`: a condition or an expiry ends with `]`".to_owned()
+        )
+    );
+    let (column, message) = err(r#"doc:x#r@user:a[c:{"k": tru}]"#);
+    assert_eq!(column, 27); // where serde_json noticed: the `}` after `tru`
+    assert!(
+        message.starts_with("invalid JSON in the context of condition `c`: expected"),
+        "{message}"
+    );
+    assert_eq!(
+        err(r#"doc:x#r@user:a[c:["k"]]"#),
+        (
+            18,
+            "the context of condition `c` must be a JSON object, not an array".to_owned()
+        )
+    );
+    assert_eq!(
+        err("doc:x#r@user:a[expiration:tomorrow]"),
+        (
+            27,
+            "invalid expiration `tomorrow`: expected an RFC 3339 time such as `2027-01-01T00:00:00Z`"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        err("doc:x#r@user:a[expiration]").1,
+        "expected `:` and an RFC 3339 time after the `expiration`"
+    );
+    assert_eq!(
+        err("doc:x#r@user:a[c][d]"),
+        (18, "a tuple has at most one condition".to_owned())
+    );
+    assert_eq!(
+        err("doc:x#r@user:a[expiration:2027-01-01T00:00:00Z][expiration:2028-01-01T00:00:00Z]").1,
+        "a tuple has at most one expiration"
+    );
+    assert_eq!(
+        err("doc:x#r@user:a[]"),
+        (16, "empty condition name".to_owned())
+    );
+    assert_eq!(
+        err("doc:x#r@user:a[c]x"),
+        (18, "unexpected `x` after the tuple".to_owned())
+    );
+}
+
+#[test]
+fn spans_cover_the_suffixes() {
+    let (_, spans) =
+        parse_tuple_with_spans(r#"doc:x#r@user:a[c:{"k":1}][expiration:2027-01-01T00:00:00Z]"#)
+            .unwrap();
+    let at = |t: TextSpan| (t.start, t.end);
+    assert_eq!(spans.condition.map(at), Some((14, 25)));
+    assert_eq!(spans.expiry.map(at), Some((25, 58)));
+    assert_eq!(at(spans.whole()), (0, 58));
+    assert_eq!(at(spans.of(TuplePart::Condition)), (14, 25));
+    let (_, plain) = parse_tuple_with_spans("doc:x#r@user:a").unwrap();
+    assert_eq!(plain.of(TuplePart::Condition), plain.subject);
+}
+
+#[test]
+fn comments_are_not_looked_for_inside_a_context() {
+    let text = concat!(
+        r##"doc:x#r@user:a[c:{"url": "https://x // y", "tag": "#1"}]   // a comment"##,
+        "\n",
+        r#"doc:y#r@user:b[c:{"k": "]"}] // another"#,
+        "\n",
+        "doc:a[1]#r@user:c // raw bracket in an object id\n",
+    );
+    let tuples = parse_tuple_file(text).unwrap();
+    assert_eq!(tuples.len(), 3);
+    let context = tuples[0].1.condition.as_deref().unwrap().context.to_map();
+    assert_eq!(context["url"], "https://x // y");
+    assert_eq!(context["tag"], "#1");
+    assert_eq!(
+        tuples[1].1.condition.as_deref().unwrap().context.as_json(),
+        r#"{"k":"]"}"#
+    );
+    assert_eq!(tuples[2].1.object.id, "a[1]");
 }

@@ -1,13 +1,17 @@
 //! Validation of a tuple against a compiled schema before it is written
 //! (docs/language.md, "Static rules"): the relation must exist and not be a
-//! permission, and the subject must match one of the relation's types.
+//! permission, and the subject must match one of the relation's types,
+//! with the traits the tuple needs: its condition (whose stored context
+//! must fit the parameters) and its expiry (docs/language.md, "Tuples with
+//! a condition or an expiry").
 
 use thiserror::Error;
 
 use super::model::{Subject, Tuple};
 use super::notation::{TuplePart, TupleSpans};
+use crate::condition::value::check_context;
 use crate::diagnostics::{codes, suggest, Diagnostic, Label, ToDiagnostic};
-use crate::ir::{AllowedType, NamespaceId, RelationId, Schema};
+use crate::ir::{AllowedType, NamespaceId, Relation, RelationId, Schema, TraitedType};
 use crate::source::Span;
 
 /// A tuple that the schema accepts, with its names resolved.
@@ -54,6 +58,35 @@ pub enum WriteError {
         allowed: Vec<String>,
         subject: String,
     },
+    /// The subject's type is accepted, but not with the tuple's condition
+    /// or expiry (or not without a condition).
+    #[error("`{relation}` accepts {}; got `{subject}` {attributes}", allowed.join(", "))]
+    AttributesNotAllowed {
+        tuple: String,
+        relation: String,
+        allowed: Vec<String>,
+        subject: String,
+        /// `with condition `c``, `with an expiry`, `without a condition`, …
+        attributes: String,
+        /// The part of the tuple that no type accepts.
+        part: TuplePart,
+    },
+    #[error(
+        "unknown condition `{condition}` in `{tuple}`{}",
+        did_you_mean(suggestion)
+    )]
+    UnknownCondition {
+        tuple: String,
+        condition: String,
+        suggestion: Option<String>,
+    },
+    #[error("invalid context in `{tuple}`: {message}")]
+    InvalidContext {
+        tuple: String,
+        /// The context key at fault.
+        key: String,
+        message: String,
+    },
     #[error("invalid tuple `{tuple}`: {reason}")]
     Malformed { tuple: String, reason: String },
 }
@@ -67,6 +100,10 @@ impl WriteError {
                 TuplePart::Relation
             }
             WriteError::SubjectNotAllowed { .. } => TuplePart::Subject,
+            WriteError::AttributesNotAllowed { part, .. } => *part,
+            WriteError::UnknownCondition { .. } | WriteError::InvalidContext { .. } => {
+                TuplePart::Condition
+            }
             WriteError::Malformed { .. } => TuplePart::Whole,
         }
     }
@@ -105,6 +142,8 @@ impl ToDiagnostic for WriteError {
             WriteError::UnknownNamespace { .. } => "no namespace has this name",
             WriteError::UnknownRelation { .. } => "no relation has this name",
             WriteError::Permission { .. } => "a permission",
+            WriteError::UnknownCondition { .. } => "no condition has this name",
+            WriteError::InvalidContext { .. } => "this context",
             _ => "not one of the accepted types",
         };
         Diagnostic::new(
@@ -134,6 +173,39 @@ pub fn display_type(schema: &Schema, ty: AllowedType) -> String {
         AllowedType::Wildcard { namespace } => format!("{}:*", ns(namespace)),
         AllowedType::SubjectSet { relation, .. } => schema.display_relation(relation),
     }
+}
+
+/// A type with its traits as written in the language:
+/// `user with office_network and expiration`.
+pub fn display_traited_type(schema: &Schema, ty: &TraitedType) -> String {
+    let base = display_type(schema, ty.base);
+    let condition = ty
+        .condition
+        .and_then(|id| schema.condition(id))
+        .map(|c| c.name.as_str());
+    match (condition, ty.expiration) {
+        (Some(name), true) => format!("{base} with {name} and expiration"),
+        (Some(name), false) => format!("{base} with {name}"),
+        (None, true) => format!("{base} with expiration"),
+        (None, false) => base,
+    }
+}
+
+/// Every type of a stored relation, plain and with traits, as written.
+fn every_type(schema: &Schema, relation: &Relation) -> Vec<String> {
+    let mut types: Vec<String> = relation
+        .allowed()
+        .iter()
+        .map(|&ty| display_type(schema, ty))
+        .collect();
+    for ty in relation.traited() {
+        let written = display_traited_type(schema, ty);
+        // `user with expiration` also lists `user` among the plain types.
+        if !types.contains(&written) {
+            types.push(written);
+        }
+    }
+    types.into_iter().map(|t| format!("`{t}`")).collect()
 }
 
 /// Whether `subject` is of type `ty`: `ns:id` matches `ns`, `ns:*` only
@@ -215,28 +287,122 @@ pub fn validate_tuple<'t>(schema: &Schema, tuple: &'t Tuple) -> Result<ValidTupl
             relation: schema.display_relation(relation_id),
         });
     }
-    let matched = relation
-        .allowed()
-        .iter()
-        .copied()
-        .find(|&ty| subject_matches(schema, ty, &tuple.subject));
-    match matched {
-        Some(subject_type) => Ok(ValidTuple {
-            tuple,
-            namespace,
-            relation: relation_id,
-            subject_type,
-        }),
-        None => Err(WriteError::SubjectNotAllowed {
+    let matched = if tuple.is_plain() {
+        relation
+            .allowed()
+            .iter()
+            .copied()
+            .find(|&ty| subject_matches(schema, ty, &tuple.subject))
+    } else {
+        match_traits(schema, relation, tuple)?
+    };
+    let Some(subject_type) = matched else {
+        let base_accepted = relation
+            .all_types()
+            .any(|ty| subject_matches(schema, ty, &tuple.subject));
+        if base_accepted {
+            return Err(attributes_not_allowed(schema, relation, relation_id, tuple));
+        }
+        return Err(WriteError::SubjectNotAllowed {
             tuple: text(),
             relation: schema.display_relation(relation_id),
-            allowed: relation
-                .allowed()
-                .iter()
-                .map(|&ty| format!("`{}`", display_type(schema, ty)))
-                .collect(),
+            allowed: every_type(schema, relation),
             subject: tuple.subject.to_string(),
-        }),
+        });
+    };
+    Ok(ValidTuple {
+        tuple,
+        namespace,
+        relation: relation_id,
+        subject_type,
+    })
+}
+
+/// The type with traits that accepts a tuple with a condition or an
+/// expiry, after checking its condition and context; `None` when none does.
+fn match_traits(
+    schema: &Schema,
+    relation: &Relation,
+    tuple: &Tuple,
+) -> Result<Option<AllowedType>, WriteError> {
+    let condition = match &tuple.condition {
+        None => None,
+        Some(condition) => {
+            let Some(id) = schema.condition_id(&condition.name) else {
+                return Err(WriteError::UnknownCondition {
+                    tuple: tuple.to_string(),
+                    condition: condition.name.clone(),
+                    suggestion: suggest::closest(
+                        &condition.name,
+                        schema.conditions.iter().map(|c| c.name.as_str()),
+                    )
+                    .map(str::to_owned),
+                });
+            };
+            Some((id, condition))
+        }
+    };
+    let matched = relation.traited().iter().find(|ty| {
+        ty.condition == condition.map(|(id, _)| id)
+            && (ty.expiration || tuple.expires_at.is_none())
+            && subject_matches(schema, ty.base, &tuple.subject)
+    });
+    let Some(matched) = matched else {
+        return Ok(None);
+    };
+    if let Some((id, stored)) = condition {
+        if let Some(declared) = schema.condition(id) {
+            check_context(declared, &stored.context.to_map()).map_err(|e| {
+                WriteError::InvalidContext {
+                    tuple: tuple.to_string(),
+                    key: e.key,
+                    message: e.message,
+                }
+            })?;
+        }
+    }
+    Ok(Some(matched.base))
+}
+
+/// Why a subject whose type the relation has is refused with the tuple's
+/// condition or expiry (or without a condition).
+fn attributes_not_allowed(
+    schema: &Schema,
+    relation: &Relation,
+    relation_id: RelationId,
+    tuple: &Tuple,
+) -> WriteError {
+    let condition_name = tuple.condition.as_ref().map(|c| c.name.as_str());
+    let attributes = match (condition_name, tuple.expires_at.is_some()) {
+        (Some(name), true) => format!("with condition `{name}` and an expiry"),
+        (Some(name), false) => format!("with condition `{name}`"),
+        (None, true) => "with an expiry".to_owned(),
+        (None, false) => "without a condition".to_owned(),
+    };
+    // Point at the condition when no type of this subject has it, else
+    // at the expiry; a plain tuple is refused for its subject.
+    let condition_accepted = condition_name.is_some_and(|name| {
+        relation.traited().iter().any(|ty| {
+            ty.condition
+                .and_then(|id| schema.condition(id))
+                .is_some_and(|c| c.name == name)
+                && subject_matches(schema, ty.base, &tuple.subject)
+        })
+    });
+    let part = if condition_name.is_some() && !condition_accepted {
+        TuplePart::Condition
+    } else if tuple.expires_at.is_some() {
+        TuplePart::Expiry
+    } else {
+        TuplePart::Subject
+    };
+    WriteError::AttributesNotAllowed {
+        tuple: tuple.to_string(),
+        relation: schema.display_relation(relation_id),
+        allowed: every_type(schema, relation),
+        subject: tuple.subject.to_string(),
+        attributes,
+        part,
     }
 }
 
@@ -294,5 +460,200 @@ mod tests {
         assert!(check("document:x#view@user:a")
             .unwrap_err()
             .contains("is a permission"));
+    }
+
+    /// `document#viewer: user | user with office_network | group#member
+    /// with office_network`, `document#editor: user with expiration | user
+    /// with office_network and expiration` (`with expiration` alone also
+    /// lists the plain type, as the compiler does).
+    fn with_traits() -> Schema {
+        use crate::ir::{Condition, ConditionId, Param, ParamType, RelationKind};
+        let source = "namespace user {}
+            namespace group { relation member: user }
+            namespace document {
+              relation viewer: user
+              relation editor: user
+            }";
+        let (_, compiled) = crate::compile_source("drive.zanzi", source);
+        let schema = compiled.schema.unwrap();
+        let ns = |name: &str| schema.namespace_id(name).unwrap();
+        let user = AllowedType::Object {
+            namespace: ns("user"),
+        };
+        let member = AllowedType::SubjectSet {
+            namespace: ns("group"),
+            relation: schema.relation_id(ns("group"), "member").unwrap(),
+        };
+        let office = Some(ConditionId(0));
+        let mut relations = schema.relations.clone();
+        for relation in &mut relations {
+            let traited = |base, condition, expiration| TraitedType {
+                base,
+                condition,
+                expiration,
+            };
+            let (types, with_traits) = match relation.name.as_str() {
+                "viewer" => (
+                    vec![user],
+                    vec![traited(user, office, false), traited(member, office, false)],
+                ),
+                "editor" => (
+                    vec![user],
+                    vec![traited(user, None, true), traited(user, office, true)],
+                ),
+                _ => continue,
+            };
+            relation.kind = RelationKind::Relation {
+                types,
+                with_traits,
+                rewrite: None,
+            };
+        }
+        let office_network = Condition {
+            name: "office_network".to_owned(),
+            doc: None,
+            params: vec![
+                Param {
+                    name: "client_ip".to_owned(),
+                    ty: ParamType::IpAddress,
+                },
+                Param {
+                    name: "cidr".to_owned(),
+                    ty: ParamType::String,
+                },
+            ],
+            expression: "client_ip.in_cidr(cidr)".to_owned(),
+        };
+        Schema::assemble_with_conditions(schema.namespaces.clone(), relations, vec![office_network])
+    }
+
+    #[test]
+    fn traited_types_are_written_with_their_traits() {
+        let schema = with_traits();
+        let viewer = schema
+            .relation_id(schema.namespace_id("document").unwrap(), "editor")
+            .unwrap();
+        let written: Vec<String> = schema
+            .relation(viewer)
+            .unwrap()
+            .traited()
+            .iter()
+            .map(|ty| display_traited_type(&schema, ty))
+            .collect();
+        assert_eq!(
+            written,
+            [
+                "user with expiration",
+                "user with office_network and expiration"
+            ]
+        );
+    }
+
+    #[test]
+    fn conditions_and_expiries_need_a_type_that_accepts_them() {
+        let schema = with_traits();
+        let check = |text: &str| {
+            let tuple: Tuple = text.parse().unwrap();
+            validate_tuple(&schema, &tuple)
+                .map(|_| ())
+                .map_err(|e| (e.part(), e.to_string()))
+        };
+        assert_eq!(check("document:d#viewer@user:bob"), Ok(()));
+        assert_eq!(check("document:d#viewer@user:bob[office_network]"), Ok(()));
+        assert_eq!(
+            check(r#"document:d#viewer@group:eng#member[office_network:{"cidr":"10.0.0.0/8"}]"#),
+            Ok(())
+        );
+        assert_eq!(
+            check("document:d#editor@user:bob[expiration:2027-01-01T00:00:00Z]"),
+            Ok(())
+        );
+        assert_eq!(check("document:d#editor@user:bob"), Ok(()));
+        assert_eq!(
+            check("document:d#editor@user:bob[office_network][expiration:2027-01-01T00:00:00Z]"),
+            Ok(())
+        );
+        // Expiry is allowed, not required.
+        assert_eq!(check("document:d#editor@user:bob[office_network]"), Ok(()));
+        let viewer_types = "`user`, `user with office_network`, `group#member with office_network`";
+        assert_eq!(
+            check("document:d#viewer@user:bob[expiration:2027-01-01T00:00:00Z]"),
+            Err((
+                TuplePart::Expiry,
+                format!("`document#viewer` accepts {viewer_types}; got `user:bob` with an expiry")
+            ))
+        );
+        assert_eq!(
+            check("document:d#viewer@group:eng#member"),
+            Err((
+                TuplePart::Subject,
+                format!(
+                    "`document#viewer` accepts {viewer_types}; got `group:eng#member` without a condition"
+                )
+            ))
+        );
+        assert_eq!(
+            check("document:d#viewer@group:eng[office_network]"),
+            Err((
+                TuplePart::Subject,
+                format!("`document#viewer` accepts {viewer_types}; got `group:eng`")
+            ))
+        );
+    }
+
+    #[test]
+    fn unknown_conditions_and_bad_contexts_are_named() {
+        let schema = with_traits();
+        let check = |text: &str| {
+            let tuple: Tuple = text.parse().unwrap();
+            validate_tuple(&schema, &tuple)
+                .map(|_| ())
+                .map_err(|e| (e.part(), e.to_string()))
+        };
+        assert_eq!(
+            check("document:d#viewer@user:bob[office_netwrk]"),
+            Err((
+                TuplePart::Condition,
+                "unknown condition `office_netwrk` in `document:d#viewer@user:bob[office_netwrk]`; \
+                 did you mean `office_network`?"
+                    .to_owned()
+            ))
+        );
+        let (part, message) =
+            check(r#"document:d#viewer@user:bob[office_network:{"cidr":8}]"#).unwrap_err();
+        assert_eq!(part, TuplePart::Condition);
+        assert!(
+            message.ends_with(
+                "parameter `cidr` of condition `office_network` has type `string`: \
+                 expected a string, found `8`"
+            ),
+            "{message}"
+        );
+        let tuple: Tuple = r#"document:d#viewer@user:bob[office_network:{"clientip":"::1"}]"#
+            .parse()
+            .unwrap();
+        match validate_tuple(&schema, &tuple) {
+            Err(WriteError::InvalidContext { key, message, .. }) => {
+                assert_eq!(key, "clientip");
+                assert!(message.ends_with("did you mean `client_ip`?"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_refused_condition_is_pointed_at() {
+        use crate::source::FileId;
+        let schema = with_traits();
+        // `viewer` takes `office_network` but no expiry: the expiry is at fault.
+        let text = "document:d#viewer@user:bob[office_network][expiration:2027-01-01T00:00:00Z]";
+        let (tuple, parts) = crate::tuple::parse_tuple_with_spans(text).unwrap();
+        let error = validate_tuple(&schema, &tuple).unwrap_err();
+        let site = TupleSite {
+            span: Span::new(FileId(0), 0, text.len() as u32),
+            parts: Some(parts),
+        };
+        let at = error.to_diagnostic(site).primary.span;
+        assert_eq!(at.start..at.end, 42..75, "{error}");
     }
 }

@@ -1,5 +1,6 @@
 //! Helpers shared by test binaries.
 
+pub mod conditions;
 pub mod grpc;
 pub mod postgres;
 pub mod serve;

@@ -28,7 +28,7 @@ use super::wire::{RelationQuery, Relationship, SubjectSet};
 use crate::api::ApiError;
 use crate::ir::{AllowedType, NamespaceId, RelationId, Schema};
 use crate::store::{ObjectIn, TupleFilter};
-use crate::tuple::{validate_tuple, Object, Subject, Tuple, WriteError};
+use crate::tuple::{validate_tuple, Object, Subject, Tuple, TuplePart, WriteError};
 
 // ---------------------------------------------------------------------------
 // Names and subjects.
@@ -389,6 +389,8 @@ fn relationship(
         relation: tuple.relation.clone(),
         subject_id,
         subject_set,
+        condition: tuple.condition.as_deref().cloned(),
+        expires_at: tuple.expires_at,
     }
 }
 
@@ -429,16 +431,28 @@ pub fn tuple_for_write(schema: &Schema, rel: &Relationship) -> Result<Tuple, Api
         SubjectScope::Stored(relation),
     )
     .map_err(at_field(subject_key(rel)))?;
-    let tuple = Tuple::new(
+    let mut tuple = Tuple::new(
         Object::new(rel.namespace.clone(), rel.object.clone()),
         rel.relation.clone(),
         subject,
     );
+    tuple.condition = rel.condition.clone().map(Box::new);
+    tuple.expires_at = rel.expires_at;
     // The object's namespace and relation are known by now: a name the
     // schema objects to is the subject's.
     validate_tuple(schema, &tuple).map_err(|e| match e {
         WriteError::Malformed { .. } => write_error(e),
         WriteError::Permission { .. } => at_field("relation")(write_error(e)),
+        WriteError::UnknownCondition { .. } => at_field("condition.name")(write_error(e)),
+        WriteError::InvalidContext { ref key, .. } => {
+            let field = format!("condition.context.{key}");
+            write_error(e).with_detail(FIELD, field)
+        }
+        WriteError::AttributesNotAllowed { part, .. } => match part {
+            TuplePart::Condition => at_field("condition")(write_error(e)),
+            TuplePart::Expiry => at_field("expires_at")(write_error(e)),
+            _ => at_field(subject_key(rel))(write_error(e)),
+        },
         _ => at_field(subject_key(rel))(write_error(e)),
     })?;
     Ok(tuple)
@@ -483,8 +497,19 @@ pub fn write_error(error: WriteError) -> ApiError {
             ApiError::unprocessable("subject_type_not_allowed", error.to_string())
                 .with_detail("allowed_types", allowed)
         }
-        WriteError::UnknownNamespace { .. } | WriteError::UnknownRelation { .. } => {
+        WriteError::AttributesNotAllowed { allowed, .. } => {
+            let allowed = allowed.clone();
+            ApiError::unprocessable("condition_not_allowed", error.to_string())
+                .with_detail("allowed_types", allowed)
+        }
+        WriteError::UnknownNamespace { .. }
+        | WriteError::UnknownRelation { .. }
+        | WriteError::UnknownCondition { .. } => {
             ApiError::unprocessable("unknown_name", error.to_string())
+        }
+        WriteError::InvalidContext { key, .. } => {
+            let key = key.clone();
+            ApiError::bad_request("invalid_context", error.to_string()).with_detail("key", key)
         }
     }
 }
@@ -499,6 +524,18 @@ pub struct Question {
 }
 
 pub fn question(schema: &Schema, rel: &Relationship) -> Result<Question, ApiError> {
+    if rel.condition.is_some() || rel.expires_at.is_some() {
+        let field = if rel.condition.is_some() {
+            "condition"
+        } else {
+            "expires_at"
+        };
+        return Err(ApiError::bad_request(
+            "invalid_tuple",
+            format!("a check asks about a tuple; it carries no `{field}`"),
+        )
+        .with_detail(FIELD, field));
+    }
     let ns = namespace_id(schema, &rel.namespace, Access::Read).map_err(at_field("namespace"))?;
     let relation =
         relation_id(schema, ns, &rel.relation, Access::Read).map_err(at_field("relation"))?;

@@ -18,6 +18,8 @@ fn userset_tuple(userset: &str) -> Option<Relationship> {
             object: object.id,
             relation,
         }),
+        condition: None,
+        expires_at: None,
     })
 }
 
@@ -72,6 +74,8 @@ pub fn to_keto_tree(schema: &Schema, tree: &ExpandTree) -> ExpandedTree {
                             relation: b.relation.clone(),
                             subject_id,
                             subject_set,
+                            condition: None,
+                            expires_at: None,
                         });
                         children.push(node("leaf", Vec::new(), tuple));
                     }

@@ -31,6 +31,30 @@ pub struct Relationship {
     pub subject_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject_set: Option<SubjectSet>,
+    /// zanzi's: the tuple's condition and the stored part of its context
+    /// (docs/language.md, "Tuples with a condition or an expiry").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<RelationshipCondition>)]
+    pub condition: Option<crate::tuple::TupleCondition>,
+    /// zanzi's: the instant (RFC 3339) from which the tuple no longer holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<crate::tuple::Expiry>,
+}
+
+/// The document's view of a tuple's condition ([`crate::tuple::TupleCondition`]
+/// on the wire; derived here only for its schema, which refuses other keys
+/// as the server does).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RelationshipCondition)]
+pub struct RelationshipCondition {
+    /// A condition of the schema that the relation's type names.
+    #[schema(min_length = 1)]
+    pub name: String,
+    /// Values of its parameters fixed at write; each must fit its type.
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<serde_json::Value>,
 }
 
 /// The document's view of a batch check's tuple: a [`Relationship`]

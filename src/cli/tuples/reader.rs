@@ -161,11 +161,13 @@ fn keto_tuple(k: &KetoTuple, schema: Option<&ir::Schema>) -> Result<Tuple, Strin
             }
         }
     };
-    let tuple = Tuple::new(
+    let mut tuple = Tuple::new(
         Object::new(k.namespace.clone(), k.object.clone()),
         k.relation.clone(),
         subject,
     );
+    tuple.condition = k.condition.clone().map(Box::new);
+    tuple.expires_at = k.expires_at;
     tuple.check_well_formed()?;
     Ok(tuple)
 }

@@ -178,6 +178,13 @@ fn tuple_error(schema: &Schema, field: &str, tuple: &Tuple, error: WriteError) -
             "subject.object.namespace"
         }
         WriteError::SubjectNotAllowed { .. } => "subject",
+        WriteError::UnknownCondition { .. } => "condition.name",
+        WriteError::InvalidContext { .. } => "condition.context",
+        WriteError::AttributesNotAllowed { part, .. } => match part {
+            crate::tuple::TuplePart::Condition => "condition",
+            crate::tuple::TuplePart::Expiry => "expires_at",
+            _ => "subject",
+        },
         WriteError::Malformed { .. } => "",
     };
     let field = if part.is_empty() {

@@ -212,6 +212,8 @@ pub fn query_relationship(q: &Params) -> Result<Relationship, ApiError> {
         relation: q.require("relation")?.to_owned(),
         subject_id: q.get("subject_id").map(str::to_owned),
         subject_set,
+        condition: None,
+        expires_at: None,
     })
 }
 

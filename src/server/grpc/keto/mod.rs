@@ -137,6 +137,8 @@ fn relationship(tuple: &pb::RelationTuple) -> Relationship {
         relation: tuple.relation.clone(),
         subject_id,
         subject_set,
+        condition: None,
+        expires_at: None,
     }
 }
 
