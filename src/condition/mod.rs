@@ -7,6 +7,7 @@
 //! The IR side (parameters, types, traits) is [`crate::ir::condition`].
 
 pub mod check;
+pub mod eval;
 
 use std::collections::BTreeSet;
 
