@@ -1,55 +1,221 @@
-//! PLACEHOLDER (not committed): evaluates `x` for a bool parameter x, `true`, `false`.
-use super::{EvalError, Verdict};
-use crate::ir::{Condition, ConditionId};
-use serde_json::{Map, Value};
+//! A schema's conditions compiled once (parsed and type-checked) and
+//! evaluated per tuple and request: parameters from the tuple's stored
+//! context first, then the request's; a [`Verdict::Missing`] when a
+//! parameter the expression uses has no value; an [`EvalError`] when the
+//! evaluation fails.
 
+mod ip;
+mod json;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use cel::common::types::{CelBool, STRING_TYPE};
+use cel::{Context, Env, IdedExpr, Value};
+use serde_json::{Map, Value as Json};
+
+use super::check::check_parsed;
+use super::{EvalError, Verdict};
+use crate::ir::{Condition, ConditionId, Param};
+
+pub use ip::IpAddress;
+pub use json::parse_duration;
+
+/// Every condition of a schema, ready to evaluate. Cheap to share: put it in
+/// an `Arc`.
 pub struct Programs {
-    conditions: Vec<Condition>,
+    env: Arc<Env>,
+    /// By [`ConditionId`].
+    programs: Vec<Program>,
+}
+
+struct Program {
+    name: String,
+    params: Vec<Param>,
+    /// The parameters the expression reads.
+    used: BTreeSet<String>,
+    ast: IdedExpr,
+    /// The stack its evaluation may need.
+    stack: usize,
+}
+
+/// The `cel` crate's interpreter recurses once per level of the AST, with
+/// frames of up to ~40 KiB in a debug build: an evaluation runs where at
+/// least this much stack is left, moving to a fresh segment otherwise.
+const STACK_BASE: usize = 128 * 1024;
+const STACK_PER_LEVEL: usize = 64 * 1024;
+
+/// Where a parameter's value came from, for `--explain`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The tuple's stored context.
+    Tuple,
+    /// The request's context.
+    Request,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Tuple => "tuple",
+            Origin::Request => "request",
+        }
+    }
+}
+
+/// A parameter the expression used, its value and where it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Binding {
+    pub name: String,
+    pub value: Json,
+    pub origin: Origin,
 }
 
 impl Programs {
+    /// Checks and compiles every condition, in order (a condition's index is
+    /// its [`ConditionId`]).
     pub fn compile(conditions: &[Condition]) -> Result<Programs, EvalError> {
+        let env = environment().map_err(|e| EvalError {
+            condition: "*".to_owned(),
+            message: format!("the CEL environment: {e}"),
+        })?;
+        let programs = conditions
+            .iter()
+            .map(|condition| {
+                let parsed =
+                    check_parsed(&condition.params, &condition.expression).map_err(|errors| {
+                        EvalError {
+                            condition: condition.name.clone(),
+                            message: errors
+                                .iter()
+                                .map(|e| e.message.as_str())
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                        }
+                    })?;
+                Ok(Program {
+                    name: condition.name.clone(),
+                    params: condition.params.clone(),
+                    used: parsed.checked.used,
+                    ast: parsed.ast,
+                    stack: STACK_BASE + parsed.depth * STACK_PER_LEVEL,
+                })
+            })
+            .collect::<Result<Vec<_>, EvalError>>()?;
         Ok(Programs {
-            conditions: conditions.to_vec(),
+            env: Arc::new(env),
+            programs,
         })
     }
+
+    /// The parameters condition `id` reads, sorted.
+    pub fn used(&self, id: ConditionId) -> Option<&BTreeSet<String>> {
+        self.programs.get(id.0 as usize).map(|p| &p.used)
+    }
+
+    fn program(&self, id: ConditionId) -> Result<&Program, EvalError> {
+        self.programs.get(id.0 as usize).ok_or_else(|| EvalError {
+            condition: format!("#{}", id.0),
+            message: "the schema has no such condition".to_owned(),
+        })
+    }
+
+    /// What condition `id` says with these contexts: `stored` (the tuple's)
+    /// wins over `request` for a parameter both give. Keys that are no
+    /// parameter are ignored (they were refused when written or received).
     pub fn evaluate(
         &self,
         id: ConditionId,
-        stored: &Map<String, Value>,
-        request: &Map<String, Value>,
+        stored: &Map<String, Json>,
+        request: &Map<String, Json>,
     ) -> Result<Verdict, EvalError> {
-        let Some(c) = self.conditions.get(id.0 as usize) else {
-            return Err(EvalError {
-                condition: "?".into(),
-                message: "no".into(),
-            });
+        let program = self.program(id)?;
+        let fail = |message: String| EvalError {
+            condition: program.name.clone(),
+            message,
         };
-        let e = c.expression.trim();
-        match e {
-            "true" => return Ok(Verdict::True),
-            "false" => return Ok(Verdict::False),
-            _ => {}
-        }
-        let mut missing = std::collections::BTreeSet::new();
-        let mut all = true;
-        for name in e.split("&&").map(str::trim) {
-            match stored.get(name).or_else(|| request.get(name)) {
-                Some(Value::Bool(b)) => all &= *b,
-                Some(_) => {
-                    return Err(EvalError {
-                        condition: c.name.clone(),
-                        message: format!("`{name}` is not a bool"),
-                    })
-                }
-                None => {
-                    missing.insert(name.to_owned());
-                }
-            }
+        let mut context = Context::with_env(Arc::clone(&self.env));
+        let mut missing = BTreeSet::new();
+        for name in &program.used {
+            let Some((value, _)) = lookup(name, stored, request) else {
+                missing.insert(name.clone());
+                continue;
+            };
+            let param = program
+                .params
+                .iter()
+                .find(|p| p.name == *name)
+                .ok_or_else(|| fail(format!("`{name}` is no parameter")))?;
+            let value = json::to_cel(&param.ty, value)
+                .map_err(|e| fail(format!("parameter `{name}` ({}): {e}", param.ty)))?;
+            context.add_variable_as_val(name.as_str(), value);
         }
         if !missing.is_empty() {
             return Ok(Verdict::Missing(missing));
         }
-        Ok(if all { Verdict::True } else { Verdict::False })
+        let outcome = stacker::maybe_grow(program.stack, 2 * program.stack, || {
+            let result = Value::resolve_val(&program.ast, &context).map_err(|e| e.to_string())?;
+            match result.downcast_ref::<CelBool>() {
+                Some(b) => Ok(*b.inner()),
+                None => Err(format!(
+                    "the expression gave a {}, not a bool",
+                    result.get_type().name()
+                )),
+            }
+        });
+        match outcome {
+            Ok(true) => Ok(Verdict::True),
+            Ok(false) => Ok(Verdict::False),
+            Err(message) => Err(fail(message)),
+        }
     }
+
+    /// For `--explain`: each parameter condition `id` reads that has a value,
+    /// the value and where it came from (sorted by name).
+    pub fn explain(
+        &self,
+        id: ConditionId,
+        stored: &Map<String, Json>,
+        request: &Map<String, Json>,
+    ) -> Result<Vec<Binding>, EvalError> {
+        let program = self.program(id)?;
+        Ok(program
+            .used
+            .iter()
+            .filter_map(|name| {
+                lookup(name, stored, request).map(|(value, origin)| Binding {
+                    name: name.clone(),
+                    value: value.clone(),
+                    origin,
+                })
+            })
+            .collect())
+    }
+}
+
+/// CEL's standard library, with the `ipaddress` type and its `in_cidr`;
+/// without the optional syntax, which conditions do not offer.
+fn environment() -> Result<Env, cel::DeclarationError> {
+    let mut env = Env::stdlib().with_optional_support(false);
+    env.add_type(ip::IP_ADDRESS_TYPE.to_owned())?;
+    env.add_member_overload(
+        "in_cidr",
+        "ipaddress_in_cidr_string",
+        ip::IP_ADDRESS_TYPE.to_owned(),
+        vec![STRING_TYPE],
+        ip::in_cidr,
+    )?;
+    Ok(env)
+}
+
+/// The value of `name`: the tuple's if it has one, else the request's.
+fn lookup<'a>(
+    name: &str,
+    stored: &'a Map<String, Json>,
+    request: &'a Map<String, Json>,
+) -> Option<(&'a Json, Origin)> {
+    stored
+        .get(name)
+        .map(|v| (v, Origin::Tuple))
+        .or_else(|| request.get(name).map(|v| (v, Origin::Request)))
 }
