@@ -13,8 +13,8 @@ use serde::Serialize;
 use super::local::{self, AtArgs, DbArgs, ReportFormat, SchemaArgs, JSON_VERSION};
 use super::ColorMode;
 use crate::engine::{
-    Decision, Engine, EngineError, EngineOptions, ExpandTree, Explanation, Outcome,
-    RequestContext, DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH,
+    Decision, Engine, EngineError, EngineOptions, ExpandTree, Explanation, Outcome, RequestContext,
+    DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH,
 };
 use crate::store::Revision;
 use crate::tuple::{parse_object_relation, Expiry, Notation, Tuple};
@@ -64,7 +64,11 @@ impl RequestArgs {
             None => serde_json::Map::new(),
             Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
                 Ok(serde_json::Value::Object(map)) => map,
-                Ok(_) => return Err(miette!("--context must be a JSON object, like '{{\"ip\": \"10.0.0.1\"}}'")),
+                Ok(_) => {
+                    return Err(miette!(
+                        "--context must be a JSON object, like '{{\"ip\": \"10.0.0.1\"}}'"
+                    ))
+                }
                 Err(e) => return Err(miette!("--context is not valid JSON: {e}")),
             },
         };
@@ -178,6 +182,13 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
         .question
         .parse()
         .map_err(|e| local::notation_error(Notation::Check, &args.question, &e))?;
+    if !question.is_plain() {
+        return Err(miette!(
+            help = "give the parameters' values with --context, and the time with --now",
+            "a question carries no condition or expiry: `{}`",
+            args.question
+        ));
+    }
     let db = &args.db.db;
     let store = local::open_existing(db)?;
     let resolved = local::resolve_schema(&*store, db, args.schema.schema.as_deref(), false, color)?;

@@ -476,6 +476,15 @@ impl AssertionRunner<'_, '_> {
                 return;
             }
         };
+        if !question.is_plain() {
+            let error = ValidationError::BadValue {
+                span: located.span,
+                what: "assertion".to_owned(),
+                reason: "a question carries no condition or expiry; give values with `context:` and the time with `now:`".to_owned(),
+            };
+            self.fail(kind, located, error, None);
+            return;
+        }
         let Some(request) = self.request(assertion, now) else {
             let message = "a contextual tuple of this assertion is invalid".to_owned();
             self.result(kind, located, false, Some(message), None);
