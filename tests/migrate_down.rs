@@ -210,7 +210,9 @@ fn conditions_go_down_only_when_allowed(
     zanzi(&["migrate", "up", "--db", db]).success();
     zanzi(&["tuples", "list", "--db", db])
         .success()
-        .stdout(predicate::str::contains("document:readme#viewer@user:alice"))
+        .stdout(predicate::str::contains(
+            "document:readme#viewer@user:alice",
+        ))
         .stdout(predicate::str::contains("user:bob").not())
         .stdout(predicate::str::contains("user:carol").not());
     zanzi(&["check", "--db", db, "document:readme#view@user:bob"])
