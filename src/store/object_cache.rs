@@ -182,9 +182,13 @@ impl CachedVersion {
         self.created <= at && self.deleted.is_none_or(|d| d > at)
     }
 
+    fn is_plain(&self) -> bool {
+        self.condition.is_none() && self.expires_at.is_none()
+    }
+
     /// Visible at `at` to the plain reads.
     fn plain_at(&self, at: u64) -> bool {
-        self.condition.is_none() && self.expires_at.is_none() && self.visible_at(at)
+        self.is_plain() && self.visible_at(at)
     }
 }
 
@@ -621,6 +625,9 @@ impl<D: ObjectSource> Reader for CacheReader<'_, D> {
     }
 
     fn contains(&self, tuple: &Tuple) -> Result<bool, StoreError> {
+        if !tuple.is_plain() {
+            return Ok(false);
+        }
         let object = &tuple.object;
         let Some(entry) = self.object(&object.namespace, &object.id)? else {
             return self.durable()?.contains(tuple);
@@ -628,8 +635,7 @@ impl<D: ObjectSource> Reader for CacheReader<'_, D> {
         Ok(entry
             .versions(&tuple.relation)
             .iter()
-            .any(|v| v.plain_at(self.at.0) && v.subject == tuple.subject)
-            && tuple.is_plain())
+            .any(|v| v.plain_at(self.at.0) && v.subject == tuple.subject))
     }
 
     fn will_visit(&self, namespace: &str, object_ids: &[&str]) -> Result<(), StoreError> {
@@ -710,7 +716,7 @@ impl<D: ObjectSource> Reader for CacheReader<'_, D> {
         };
         let at = self.at.0;
         for version in entry.versions(relation) {
-            if version.visible_at(at) && !version.plain_at(at) {
+            if !version.is_plain() && version.visible_at(at) {
                 visit(&Tuple {
                     object: Object::new(namespace, object_id),
                     relation: relation.to_owned(),

@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-use super::sql::LIVE_REVERSE;
+use super::sql::{INSERT, LIVE_REVERSE};
 use super::{write_tuple, SqliteStore};
 use crate::store::{check_inserts, ImportReport, StoreError};
 use crate::tuple::Tuple;
@@ -38,9 +38,10 @@ impl SqliteStore {
         let mut load = || -> Result<(), StoreError> {
             for batch in tuples.chunks(batch_size.max(1)) {
                 let (rev, inserted) = inner.transaction(|tx, rev, interner| {
+                    let mut insert = tx.prepare_cached(INSERT)?;
                     let mut inserted = 0u64;
                     for tuple in batch {
-                        inserted += u64::from(write_tuple(tx, interner, tuple, rev)?);
+                        inserted += u64::from(write_tuple(tx, &mut insert, interner, tuple, rev)?);
                     }
                     Ok(inserted)
                 })?;

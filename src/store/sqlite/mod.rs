@@ -300,16 +300,17 @@ impl Inner {
 /// Writes `tuple` at `rev` in the write transaction `tx`: inserted when its
 /// key is not live, replacing the live tuple of its key when that has
 /// another condition or expiry, nothing when it is live as it is. Returns
-/// whether it was inserted.
+/// whether it was inserted. `insert` is [`INSERT`], prepared once per
+/// transaction by the caller (an import writes many).
 fn write_tuple(
     tx: &rusqlite::Transaction<'_>,
+    insert: &mut rusqlite::CachedStatement<'_>,
     interner: &mut Interner<'_>,
     tuple: &Tuple,
     rev: i64,
 ) -> Result<bool, StoreError> {
     let [a, b, c, d, e, f] = interner.row(tx, tuple)?;
     let (cond, context, expires_at) = interner.attributes(tx, tuple)?;
-    let mut insert = tx.prepare_cached(INSERT)?;
     let seq = interner.next_seq();
     let new = params![a, b, c, d, e, f, rev, seq, cond, context, expires_at];
     if insert.execute(new)? > 0 {
@@ -506,8 +507,9 @@ impl TupleStore for SqliteStore {
                 }
             }
             drop((archive, remove));
+            let mut insert = tx.prepare_cached(INSERT)?;
             for tuple in changes.inserts {
-                write_tuple(tx, interner, tuple, rev)?;
+                write_tuple(tx, &mut insert, interner, tuple, rev)?;
             }
             Ok(())
         })?;
