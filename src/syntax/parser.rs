@@ -121,7 +121,7 @@ fn error_location(error: &ParseError<u32, Token<'_>, LexError>) -> u32 {
     }
 }
 
-/// Names declared (`namespace x`, `relation x`, `permission x`) inside parts
+/// Names declared (`namespace x`, `condition x`, `relation x`, `permission x`) inside parts
 /// of the file that failed to parse: analysis stays silent about them.
 pub fn names_in<'src>(
     tokens: &[(u32, Token<'src>, u32)],
@@ -136,7 +136,7 @@ pub fn names_in<'src>(
         let mut previous = None;
         for &(_, token, _) in inside {
             if let (
-                Some(Token::Namespace | Token::Relation | Token::Permission),
+                Some(Token::Namespace | Token::Condition | Token::Relation | Token::Permission),
                 Token::Ident(name) | Token::QuotedIdent(name),
             ) = (previous, token)
             {
