@@ -417,13 +417,21 @@ mod tests {
     #[test]
     fn every_mark_lexes_back_through_describe() {
         for mark in [
-            "{", "}", "(", ")", ":", "|", "&", "-", "->", "#", "*", "=", ".", ",",
+            "{", "}", "(", ")", ":", "|", "&", "-", "->", "#", "*", "=", ".", ",", "<", ">",
         ] {
             let tokens = kinds(mark);
             assert_eq!(tokens.len(), 1, "{mark}");
             assert_eq!(tokens[0].describe(), format!("`{mark}`"));
         }
-        for keyword in ["namespace", "relation", "permission"] {
+        for keyword in [
+            "namespace",
+            "relation",
+            "permission",
+            "condition",
+            "with",
+            "and",
+            "expiration",
+        ] {
             assert_eq!(kinds(keyword)[0].describe(), format!("keyword `{keyword}`"));
         }
     }
@@ -449,5 +457,70 @@ mod tests {
         lex(FileId(0), "a $$ b ;", &mut diags);
         assert_eq!(diags.len(), 2);
         assert_eq!(diags[0].code, codes::E0001);
+    }
+
+    /// The tokens of a source holding a condition, and what lexing reported.
+    fn lexed(src: &str) -> (Vec<Token<'_>>, Vec<Diagnostic>) {
+        let mut diags = vec![];
+        let tokens = lex(FileId(0), src, &mut diags)
+            .tokens
+            .into_iter()
+            .map(|(_, t, _)| t)
+            .collect();
+        (tokens, diags)
+    }
+
+    #[test]
+    fn a_condition_body_is_one_token_whatever_its_braces_and_strings_hold() {
+        for cel in [
+            r#"{"a": {"b": 1}}.size() == 1"#,
+            r#"x == "}" || y == '}' || z == "\"}""#,
+            r#"x == '\'}' && y == "a\\""#,
+            r#"x == '''}'}''' || y == """}"}""""#,
+            r#"x == r"\}" && y == R'\' && z == br"}" && w == b"}""#,
+            "x // a } in a comment\n  && y",
+            "",
+        ] {
+            let src = format!("condition c() {{{cel}}} namespace n {{}}");
+            let (tokens, diags) = lexed(&src);
+            assert!(diags.is_empty(), "{cel}: {diags:?}");
+            assert_eq!(tokens[5], Token::Cel(cel), "{cel}");
+            assert_eq!(tokens[6], Token::RBrace, "{cel}");
+            assert_eq!(tokens[7], Token::Namespace, "{cel}");
+        }
+    }
+
+    #[test]
+    fn only_a_condition_header_opens_a_body() {
+        // A namespace keyword first: the header was broken, the braces are the namespace's.
+        let (tokens, _) = lexed("condition c( namespace n { relation r: user }");
+        assert!(tokens.contains(&Token::Relation));
+        let (tokens, _) = lexed("namespace n { relation r: user with c }");
+        assert!(tokens.iter().all(|t| !matches!(t, Token::Cel(_))));
+    }
+
+    #[test]
+    fn an_unterminated_body_is_reported_at_its_brace_and_closed_at_the_end() {
+        let src = "condition c(x: string) {\n  x == '''}\n";
+        let (tokens, diags) = lexed(src);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, codes::E0004);
+        assert_eq!(diags[0].primary.span.start, 23);
+        // The string's quote is the second label.
+        assert_eq!(diags[0].secondary[1].span.start, 32);
+        assert!(matches!(tokens[tokens.len() - 2], Token::Cel(_)));
+        assert_eq!(tokens[tokens.len() - 1], Token::RBrace);
+    }
+
+    #[test]
+    fn a_body_nested_too_deeply_is_refused() {
+        let src = format!(
+            "condition c() {{ {}1{} }}",
+            "(".repeat(100),
+            ")".repeat(100)
+        );
+        let (tokens, diags) = lexed(&src);
+        assert_eq!(diags[0].code, codes::E0007);
+        assert!(tokens.is_empty());
     }
 }
