@@ -152,3 +152,26 @@ fn foreign_schemas_are_not_formatted() {
     assert!(stderr.contains("zanzi convert"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&zed).unwrap(), text);
 }
+
+#[test]
+fn conditions_and_traits_format_canonically() {
+    let text = "namespace user {}\n  /// Office.\ncondition   office (ip:ipaddress,cidrs : list< string >,) {\n      cidrs.exists(c, ip.in_cidr(c)) &&\n        true // both\n        }\ncondition short() {   true   }\nnamespace doc { relation r: user with office  and  expiration|user with expiration // why\n}\n";
+    let once = format(text).unwrap();
+    assert_eq!(
+        once,
+        "namespace user {}\n\n/// Office.\ncondition office(ip: ipaddress, cidrs: list<string>) {\n  cidrs.exists(c, ip.in_cidr(c)) &&\n    true // both\n}\n\ncondition short() { true }\n\nnamespace doc {\n  relation r: user with office and expiration | user with expiration // why\n}\n"
+    );
+    assert_eq!(format(&once).unwrap(), once);
+    assert!(hash(text).is_some());
+    assert_eq!(hash(text), hash(&once));
+}
+
+#[test]
+fn a_multi_line_string_in_a_condition_is_kept_as_written() {
+    let text = "namespace user {}\ncondition c(s: string) {\n    s == '''a\n  b'''\n}\nnamespace doc {\n  relation r: user with c\n}\n";
+    let once = format(text).unwrap();
+    assert!(once.contains("{\n    s == '''a\n  b'''\n}"), "{once}");
+    assert_eq!(format(&once).unwrap(), once);
+    assert!(hash(text).is_some());
+    assert_eq!(hash(text), hash(&once));
+}

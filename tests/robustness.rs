@@ -74,6 +74,16 @@ const VOCABULARY: &[&str] = &[
     ",",
     "any",
     "all",
+    "condition",
+    "with",
+    "and",
+    "expiration",
+    "<",
+    ">",
+    "'}'",
+    "\"{\"",
+    "'''",
+    "x > 1",
     "Viewer",
     "can-view",
     "2fa",
@@ -132,6 +142,16 @@ fn schema_like() -> impl Strategy<Value = String> {
         1 => format!("{n}:*"),
         _ => format!("{n}#{r}"),
     });
+    // Types may carry traits; `c` and `d` are the conditions below, `e` is never declared.
+    let traits = prop::sample::select(vec![
+        "",
+        "",
+        " with c",
+        " with d and expiration",
+        " with expiration",
+        " with e",
+    ]);
+    let ty = (ty, traits).prop_map(|(t, tr)| format!("{t}{tr}"));
     let member = prop_oneof![
         (rel.clone(), prop::collection::vec(ty, 1..3))
             .prop_map(|(r, types)| format!("  relation {r}: {}\n", types.join(" | "))),
@@ -140,7 +160,18 @@ fn schema_like() -> impl Strategy<Value = String> {
     let namespace = (name, prop::collection::vec(member, 0..5)).prop_map(|(n, members)| {
         format!("/// The {n}.\nnamespace {n} {{\n{}}}\n", members.concat())
     });
-    prop::collection::vec(namespace, 0..4).prop_map(|ns| ns.join("\n"))
+    let condition = prop::sample::select(vec![
+        "/// Office.\ncondition c(ip: ipaddress, cidr: string) {\n  ip.in_cidr(cidr) // }\n}\n",
+        "condition c(n: int) { n > 1 }\n",
+        "condition d(tags: list<string>, m: map<int>) {\n    size(tags) > 0 &&\n      \"}\" in m\n}\n",
+        "condition d(x: strng) { x }\n",
+        "condition d(s: string) { s == '''{\n''' }\n",
+    ]);
+    (
+        prop::collection::vec(namespace, 0..4),
+        prop::collection::vec(condition, 0..3),
+    )
+        .prop_map(|(ns, conditions)| format!("{}{}", conditions.concat(), ns.join("\n")))
 }
 
 proptest! {

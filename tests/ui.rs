@@ -107,13 +107,24 @@ fn ui_foreign_files() {
     insta::glob!("ui/foreign/*", check);
 }
 
+/// Type errors in conditions (`tests/ui/cel_types/`), checked once
+/// `check_expression` checks types: until then it reports none of them.
+#[test]
+fn ui_cel_type_errors() {
+    if zanzi::condition::check::check_expression(&[], "undeclared + 1").is_ok() {
+        eprintln!("skipped: the CEL check does not check names and types yet");
+        return;
+    }
+    insta::glob!("ui/cel_types/*.zanzi", check);
+}
+
 #[test]
 fn ui_schemas_spanning_several_files() {
     let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui");
     let mut dirs: Vec<_> = std::fs::read_dir(ui)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir() && !p.ends_with("foreign"))
+        .filter(|p| p.is_dir() && !p.ends_with("foreign") && !p.ends_with("cel_types"))
         .collect();
     dirs.sort();
     assert!(!dirs.is_empty());

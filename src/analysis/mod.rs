@@ -5,6 +5,7 @@
 //! compiled [`ir::Schema`] when there is no error. Names that failed to parse
 //! or to resolve are silenced sentinels, so one mistake yields one diagnostic.
 
+mod conditions;
 mod errors;
 mod rules;
 
@@ -111,13 +112,17 @@ pub fn analyze(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<ir::Schema> {
     let symbols = collect(sources, files, diags);
-    let mut checker = rules::MemberChecker::new(&symbols);
+    let mut found = Vec::new();
+    let conditions = conditions::Conditions::collect(files, &mut found);
+    let mut checker = rules::MemberChecker::new(&symbols, conditions);
     let mut relations = Vec::with_capacity(symbols.relations.len());
     for (i, rel) in symbols.relations.iter().enumerate() {
         relations.push(checker.member(RelationId(i as u32), rel));
     }
-    let (mut found, edges) = checker.finish();
+    let (checked, edges, conditions) = checker.finish();
+    found.extend(checked);
     cycles(&symbols, &edges, &mut found);
+    let conditions = conditions.finish(&mut found);
     let failed = found.iter().any(Diagnostic::is_error);
     diags.extend(found);
     if failed {
@@ -148,7 +153,11 @@ pub fn analyze(
             })
         })
         .collect::<Option<Vec<_>>>()?;
-    Some(ir::Schema::assemble(namespaces, relations))
+    Some(ir::Schema::assemble_with_conditions(
+        namespaces,
+        relations,
+        conditions?,
+    ))
 }
 
 fn doc(lines: &[&str]) -> Option<String> {
@@ -237,7 +246,7 @@ fn merged_declarations<'a, 'src>(
         files.iter().flat_map(|file| {
             file.ast.items.iter().filter_map(move |item| match item {
                 ast::Item::Namespace(ns) => Some((file.ast.module, ns)),
-                ast::Item::Error(_) => None,
+                ast::Item::Condition(_) | ast::Item::Error(_) => None,
             })
         })
     };

@@ -2,6 +2,7 @@
 //! types, operator use and arrows. Produces the IR of each member and the
 //! dependency edges for the cycle rules.
 
+use super::conditions::Conditions;
 use super::errors::{AnalysisError, MemberContext, NameProblem};
 use super::{RelInfo, Symbols, KEYWORDS, RESERVED};
 use crate::diagnostics::suggest::{closest, identifier_problem};
@@ -55,12 +56,15 @@ pub(super) struct MemberChecker<'s, 'a, 'src> {
     /// Unknown namespaces by name, in order of first use, with every use:
     /// reported once each in [`MemberChecker::finish`].
     unknown_namespaces: Vec<(&'src str, Vec<Span>, Option<String>)>,
+    /// The conditions `with NAME` names; each marked used as it resolves.
+    conditions: Conditions<'a, 'src>,
 }
 
 impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
-    pub fn new(symbols: &'s Symbols<'a, 'src>) -> Self {
+    pub fn new(symbols: &'s Symbols<'a, 'src>, conditions: Conditions<'a, 'src>) -> Self {
         MemberChecker {
             symbols,
+            conditions,
             diags: Vec::new(),
             edges: Vec::new(),
             defining: None,
@@ -69,7 +73,7 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
         }
     }
 
-    pub fn finish(mut self) -> (Vec<Diagnostic>, Vec<Edge<Span>>) {
+    pub fn finish(mut self) -> (Vec<Diagnostic>, Vec<Edge<Span>>, Conditions<'a, 'src>) {
         for (name, spans, suggestion) in std::mem::take(&mut self.unknown_namespaces) {
             let mut spans = spans.into_iter();
             let Some(span) = spans.next() else { continue };
@@ -80,7 +84,7 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
                 also: spans.collect(),
             });
         }
-        (self.diags, self.edges)
+        (self.diags, self.edges, self.conditions)
     }
 
     /// Records the dependency edges of `rewrite`, a lowered part of `from`,
@@ -136,27 +140,62 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
             return None;
         }
         let mut types = Vec::new();
+        let mut with_traits = Vec::new();
         let mut ok = true;
         let type_edges_from = self.edges.len();
         for (i, t) in r.types.iter().enumerate() {
-            if let Some(first) = r
-                .types
-                .get(..i)
-                .and_then(|before| before.iter().find(|b| same_type(b, t)))
-            {
+            let traits = r.traits_of(i);
+            let repeated = (0..i).find(|&j| {
+                r.types
+                    .get(j)
+                    .is_some_and(|b| same_type(b, t) && same_traits(r.traits_of(j), traits))
+            });
+            if let Some(first) = repeated.and_then(|j| r.types.get(j)) {
+                let first_traits = repeated.and_then(|j| r.traits_of(j));
                 self.report(AnalysisError::RepeatedType {
-                    ty: type_text(t),
+                    ty: format!("{}{}", type_text(t), traits_text(traits)),
                     relation: r.name.text.to_owned(),
-                    span: t.span(),
-                    first: first.span(),
+                    span: traits.map_or(t.span(), |tr| t.span().to(tr.span)),
+                    first: first_traits.map_or(first.span(), |tr| first.span().to(tr.span)),
                 });
                 continue;
             }
-            match self.allowed_type(id, t) {
-                Some(allowed) => types.push(allowed),
-                None => ok = false,
+            // Resolved even when the type is wrong, so each mistake is reported.
+            let condition = match traits.and_then(|tr| tr.condition) {
+                Some(name) => {
+                    let silenced = self.symbols.broken.contains(name.text);
+                    match self.conditions.resolve(name, silenced, &mut self.diags) {
+                        Some(condition) => Some(condition),
+                        None => {
+                            ok = false;
+                            None
+                        }
+                    }
+                }
+                None => None,
+            };
+            let Some(allowed) = self.allowed_type(id, t) else {
+                ok = false;
+                continue;
+            };
+            match traits {
+                None => types.push(allowed),
+                Some(tr) => {
+                    // An expiry is allowed, not required: the plain type too.
+                    if tr.condition.is_none() {
+                        types.push(allowed);
+                    }
+                    with_traits.push(ir::TraitedType {
+                        base: allowed,
+                        condition,
+                        expiration: tr.expiration.is_some(),
+                    });
+                }
             }
         }
+        // `user | user with expiration` lists the plain `user` twice.
+        let mut seen = std::collections::HashSet::new();
+        types.retain(|t| seen.insert(*t));
         let type_edges_to = self.edges.len();
         let rewrite = match &r.rewrite {
             None => None,
@@ -192,7 +231,7 @@ impl<'s, 'a, 'src> MemberChecker<'s, 'a, 'src> {
         };
         ok.then_some(ir::RelationKind::Relation {
             types,
-            with_traits: Vec::new(),
+            with_traits,
             rewrite,
         })
     }
@@ -611,6 +650,29 @@ fn same_type(a: &TypeRef<'_>, b: &TypeRef<'_>) -> bool {
             x.text == y.text && r.text == s.text
         }
         _ => false,
+    }
+}
+
+fn same_traits<'src>(a: Option<ast::Traits<'src>>, b: Option<ast::Traits<'src>>) -> bool {
+    fn key<'src>(t: Option<ast::Traits<'src>>) -> Option<(Option<&'src str>, bool)> {
+        t.map(|t| (t.condition.map(|c| c.text), t.expiration.is_some()))
+    }
+    key(a) == key(b)
+}
+
+/// ` with c and expiration`, as written after a type; empty without traits.
+fn traits_text(traits: Option<ast::Traits<'_>>) -> String {
+    match traits {
+        None => String::new(),
+        Some(ast::Traits {
+            condition: Some(c),
+            expiration: Some(_),
+            ..
+        }) => format!(" with {} and expiration", c.text),
+        Some(ast::Traits {
+            condition: Some(c), ..
+        }) => format!(" with {}", c.text),
+        Some(_) => " with expiration".to_owned(),
     }
 }
 

@@ -50,6 +50,9 @@ pub enum CelErrorKind {
     /// An operator or function applied to the wrong types, or a result
     /// that is not `bool`.
     Type,
+    /// The whole expression is of another type than `bool` (E0148 rather
+    /// than E0147); the message names the type.
+    NotBool,
 }
 
 /// What the check learnt of a valid expression.

@@ -51,8 +51,71 @@ pub struct File<'src> {
 #[derive(Clone, Debug)]
 pub enum Item<'src> {
     Namespace(Namespace<'src>),
+    Condition(Condition<'src>),
     /// Something at the top level that did not parse.
     Error(Span),
+}
+
+impl Item<'_> {
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Namespace(ns) => ns.span,
+            Item::Condition(c) => c.span,
+            Item::Error(span) => *span,
+        }
+    }
+}
+
+/// `condition NAME(param: type, …) { CEL }`.
+#[derive(Clone, Debug)]
+pub struct Condition<'src> {
+    pub doc: Vec<&'src str>,
+    pub name: Ident<'src>,
+    pub params: Vec<Param<'src>>,
+    /// The CEL text between the braces, exactly as written.
+    pub body: &'src str,
+    /// Where `body` is, so that CEL's errors point into the file.
+    pub body_span: Span,
+    pub span: Span,
+}
+
+/// `name: type`, a condition's parameter.
+#[derive(Clone, Debug)]
+pub struct Param<'src> {
+    pub name: Ident<'src>,
+    pub ty: ParamType<'src>,
+}
+
+/// A parameter's type as written; analysis checks the names (`strng`, `list` without `<…>`).
+#[derive(Clone, Debug)]
+pub enum ParamType<'src> {
+    /// `string`
+    Name(Ident<'src>),
+    /// `list<string>`; the span covers the whole type.
+    Generic {
+        name: Ident<'src>,
+        arg: Box<ParamType<'src>>,
+        span: Span,
+    },
+}
+
+impl ParamType<'_> {
+    pub fn span(&self) -> Span {
+        match self {
+            ParamType::Name(name) => name.span,
+            ParamType::Generic { span, .. } => *span,
+        }
+    }
+}
+
+/// `with NAME`, `with expiration`, `with NAME and expiration` after a type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Traits<'src> {
+    pub condition: Option<Ident<'src>>,
+    /// The `expiration` keyword, when written.
+    pub expiration: Option<Span>,
+    /// From `with` to the end.
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]
@@ -90,6 +153,9 @@ pub struct Relation<'src> {
     pub name: Ident<'src>,
     /// Empty when the relation lists no types (E0108).
     pub types: Vec<TypeRef<'src>>,
+    /// The traits of each type, in the order of `types`; empty when no
+    /// type has any (and always so in schemas read from other languages).
+    pub traits: Vec<Option<Traits<'src>>>,
     /// `= expr` after the types: the relation then means this expression, in
     /// which `this` is its own tuples (`relation viewer: user = this | owner`).
     pub rewrite: Option<Expr<'src>>,
@@ -120,6 +186,13 @@ impl<'src> TypeRef<'src> {
             TypeRef::Wildcard(_, span) => *span,
             TypeRef::SubjectSet(ns, rel) => ns.span.to(rel.span),
         }
+    }
+}
+
+impl<'src> Relation<'src> {
+    /// The traits written after the `i`th type, if any.
+    pub fn traits_of(&self, i: usize) -> Option<Traits<'src>> {
+        self.traits.get(i).copied().flatten()
     }
 }
 

@@ -58,6 +58,13 @@ pub enum SyntaxError {
     },
     /// W0001.
     DocCommentOnNothing { span: Span },
+    /// E0004: a condition's `{` that the file never closes.
+    UnterminatedConditionBody {
+        span: Span,
+        file_end: Span,
+        /// The quote of a string literal left open, when that is why.
+        open_string: Option<Span>,
+    },
 }
 
 impl ToDiagnostic for SyntaxError {
@@ -194,12 +201,30 @@ impl ToDiagnostic for SyntaxError {
                     Edit::new(*at, format!("\n{closers}"), Applicability::MaybeIncorrect),
                 )
             }
+            SyntaxError::UnterminatedConditionBody {
+                span,
+                file_end,
+                open_string,
+            } => {
+                let d = Diagnostic::new(
+                    codes::E0004,
+                    "unexpected end of file, expected `}` after the condition's expression",
+                    Label::new(*span, "this `{` is never closed"),
+                )
+                .with_secondary(*file_end, "the file ends here");
+                match open_string {
+                    Some(quote) => d
+                        .with_secondary(*quote, "this string literal is never closed")
+                        .with_help("close the string literal with the quotes that open it"),
+                    None => d.with_help("close the condition's expression with `}`"),
+                }
+            }
             SyntaxError::DocCommentOnNothing { span } => Diagnostic::new(
                 codes::W0001,
                 "doc comment documents nothing",
                 Label::new(
                     *span,
-                    "not followed by a `namespace`, `relation` or `permission`",
+                    "not followed by a `namespace`, `condition`, `relation` or `permission`",
                 ),
             )
             .with_fix(

@@ -5,9 +5,13 @@
 //! arrows and parentheses as written. Comments are placed by position: a
 //! comment on the same line after a member stays there; any other comment goes
 //! on its own line before the next thing (comments inside an expression move
-//! above it). Only files without syntax errors are formatted.
+//! above it). Only files without syntax errors are formatted. A condition's
+//! CEL expression keeps its text: it is re-indented (see [`cel_lines`]), and
+//! stays on the condition's line when it was written on one line.
 
-use super::ast::{ArrowForm, Expr, File, Ident, Item, Member, TypeRef};
+use super::ast::{
+    ArrowForm, Condition, Expr, File, Ident, Item, Member, ParamType, Traits, TypeRef,
+};
 use super::Parsed;
 use crate::source::Span;
 
@@ -79,8 +83,19 @@ impl Formatter<'_, '_> {
     fn file(&mut self, file: &File<'_>) {
         let mut first = true;
         for item in &file.items {
-            let Item::Namespace(ns) = item else { continue };
-            // Namespaces are always one blank line apart, whatever the source had.
+            // Items are always one blank line apart, whatever the source had.
+            let ns = match item {
+                Item::Namespace(ns) => ns,
+                Item::Condition(c) => {
+                    if !first {
+                        self.out.push('\n');
+                    }
+                    first = false;
+                    self.condition(c);
+                    continue;
+                }
+                Item::Error(_) => continue,
+            };
             if !first {
                 self.out.push('\n');
             }
@@ -130,6 +145,77 @@ impl Formatter<'_, '_> {
         }
         let end = u32::try_from(self.src.len()).unwrap_or(u32::MAX);
         self.leading_comments(end.saturating_add(1), 0, !first, false);
+    }
+
+    fn condition(&mut self, c: &Condition<'_>) {
+        self.leading_comments(c.span.start, 0, false, true);
+        self.inner_comments(Span::new(c.span.file, c.span.start, c.body_span.start), 0);
+        self.docs(&c.doc, 0);
+        self.out.push_str("condition ");
+        self.name(c.name);
+        self.out.push('(');
+        for (i, param) in c.params.iter().enumerate() {
+            if i > 0 {
+                self.out.push_str(", ");
+            }
+            self.name(param.name);
+            self.out.push_str(": ");
+            self.param_type(&param.ty);
+        }
+        self.out.push_str(") {");
+        let Some(lines) = cel_lines(c.body) else {
+            self.out.push_str(c.body);
+            self.out.push('}');
+            self.last_end = c.span.end;
+            self.trailing_comment();
+            self.out.push('\n');
+            return;
+        };
+        if c.body.contains('\n') {
+            self.out.push('\n');
+            for line in lines {
+                if !line.is_empty() {
+                    self.out.push_str("  ");
+                }
+                self.out.push_str(line);
+                self.out.push('\n');
+            }
+        } else {
+            for line in lines {
+                self.out.push(' ');
+                self.out.push_str(line);
+            }
+            self.out.push(' ');
+        }
+        self.out.push('}');
+        self.last_end = c.span.end;
+        self.trailing_comment();
+        self.out.push('\n');
+    }
+
+    fn param_type(&mut self, ty: &ParamType<'_>) {
+        match ty {
+            ParamType::Name(name) => self.name(*name),
+            ParamType::Generic { name, arg, .. } => {
+                self.name(*name);
+                self.out.push('<');
+                self.param_type(arg);
+                self.out.push('>');
+            }
+        }
+    }
+
+    fn traits(&mut self, traits: Traits<'_>) {
+        self.out.push_str(" with ");
+        if let Some(condition) = traits.condition {
+            self.name(condition);
+            if traits.expiration.is_some() {
+                self.out.push_str(" and ");
+            }
+        }
+        if traits.expiration.is_some() {
+            self.out.push_str("expiration");
+        }
     }
 
     /// Doc lines from the tree, when the source's own comments are not zanzi's.
@@ -247,6 +333,9 @@ impl Formatter<'_, '_> {
                             self.name(*rel);
                         }
                     }
+                    if let Some(traits) = r.traits_of(i) {
+                        self.traits(traits);
+                    }
                 }
                 if let Some(rewrite) = &r.rewrite {
                     self.out.push_str(" = ");
@@ -318,5 +407,43 @@ impl Formatter<'_, '_> {
                 }
             }
         }
+    }
+}
+
+/// A condition's CEL text as lines without the indentation they share, and
+/// without blank lines around them: what the formatter indents anew and what
+/// the IR keeps, so that formatting never changes a schema's hash. `None`
+/// for a text with a multi-line string literal (`'''`, `"""`), whose
+/// spacing is part of the string: it is kept exactly as written.
+pub fn cel_lines(body: &str) -> Option<Vec<&str>> {
+    if body.contains("'''") || body.contains("\"\"\"") {
+        return None;
+    }
+    let mut lines: Vec<&str> = body.lines().map(str::trim_end).collect();
+    while lines.first().is_some_and(|l| l.is_empty()) {
+        lines.remove(0);
+    }
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    let indent = lines
+        .iter()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.bytes().take_while(|b| matches!(b, b' ' | b'\t')).count())
+        .min()
+        .unwrap_or(0);
+    Some(
+        lines
+            .into_iter()
+            .map(|l| l.get(indent..).unwrap_or(""))
+            .collect(),
+    )
+}
+
+/// The IR's form of a condition's expression (see [`cel_lines`]).
+pub fn cel_expression(body: &str) -> String {
+    match cel_lines(body) {
+        Some(lines) => lines.join("\n"),
+        None => body.trim().to_owned(),
     }
 }

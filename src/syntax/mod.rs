@@ -69,16 +69,25 @@ pub fn parse<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) ->
     let mut ast = parser::parse_tokens(file, src, &lexed.tokens, diags);
     // A member with a bad character in it parsed without that character
     // (`t - > p` as `t - p`): analysing it would only report follow-on errors.
+    // So does a condition whose body the file never closes.
+    let lex_error_in = |span: crate::source::Span| {
+        lex_errors
+            .iter()
+            .any(|e| e.start >= span.start && e.start < span.end)
+    };
     for item in &mut ast.items {
+        if let ast::Item::Condition(c) = item {
+            if lex_error_in(c.span) {
+                *item = ast::Item::Error(c.span);
+            }
+            continue;
+        }
         let ast::Item::Namespace(ns) = item else {
             continue;
         };
         for member in &mut ns.members {
             let span = member.span();
-            if lex_errors
-                .iter()
-                .any(|e| e.start >= span.start && e.start < span.end)
-            {
+            if lex_error_in(span) {
                 *member = ast::Member::Error(span);
             }
         }
@@ -104,6 +113,7 @@ fn error_spans(ast: &ast::File<'_>) -> Vec<crate::source::Span> {
         .iter()
         .flat_map(|item| match item {
             ast::Item::Error(span) => vec![*span],
+            ast::Item::Condition(_) => vec![],
             ast::Item::Namespace(ns) => ns
                 .members
                 .iter()
@@ -116,7 +126,7 @@ fn error_spans(ast: &ast::File<'_>) -> Vec<crate::source::Span> {
         .collect()
 }
 
-/// Gives each namespace, relation and permission the `///` lines directly above it.
+/// Gives each namespace, condition, relation and permission the `///` lines directly above it.
 fn attach_docs<'src>(
     ast: &mut ast::File<'src>,
     comments: &[Comment<'src>],
@@ -125,8 +135,13 @@ fn attach_docs<'src>(
 ) {
     let mut starts: Vec<(u32, &mut Vec<&'src str>)> = Vec::new();
     for item in &mut ast.items {
-        let ast::Item::Namespace(ns) = item else {
-            continue;
+        let ns = match item {
+            ast::Item::Namespace(ns) => ns,
+            ast::Item::Condition(c) => {
+                starts.push((c.span.start, &mut c.doc));
+                continue;
+            }
+            ast::Item::Error(_) => continue,
         };
         starts.push((ns.span.start, &mut ns.doc));
         for member in &mut ns.members {

@@ -121,7 +121,7 @@ fn error_location(error: &ParseError<u32, Token<'_>, LexError>) -> u32 {
     }
 }
 
-/// Names declared (`namespace x`, `relation x`, `permission x`) inside parts
+/// Names declared (`namespace x`, `condition x`, `relation x`, `permission x`) inside parts
 /// of the file that failed to parse: analysis stays silent about them.
 pub fn names_in<'src>(
     tokens: &[(u32, Token<'src>, u32)],
@@ -136,7 +136,7 @@ pub fn names_in<'src>(
         let mut previous = None;
         for &(_, token, _) in inside {
             if let (
-                Some(Token::Namespace | Token::Relation | Token::Permission),
+                Some(Token::Namespace | Token::Condition | Token::Relation | Token::Permission),
                 Token::Ident(name) | Token::QuotedIdent(name),
             ) = (previous, token)
             {
@@ -185,7 +185,7 @@ fn describe_error<'src>(
                     } else {
                         None
                     },
-                    hint: hint(&expected, token),
+                    hint: hint(&expected, token, Context::at(tokens, l)),
                 }
             }
         }
@@ -230,19 +230,27 @@ struct Context<'src> {
     previous: Option<Token<'src>>,
     /// Inside a `relation` (its types) rather than a `permission` (its expression).
     in_relation: bool,
+    /// Inside a condition's header (its parameters).
+    in_condition: bool,
 }
 
 impl<'src> Context<'src> {
     fn at(tokens: &[(u32, Token<'src>, u32)], location: u32) -> Self {
         let before = tokens.iter().take_while(|t| t.2 <= location);
         let previous = before.clone().last().map(|t| t.1);
-        let in_relation = before
-            .filter(|t| matches!(t.1, Token::Relation | Token::Permission | Token::Namespace))
+        let last_keyword = before
+            .filter(|t| {
+                matches!(
+                    t.1,
+                    Token::Relation | Token::Permission | Token::Namespace | Token::Condition
+                )
+            })
             .last()
-            .is_some_and(|t| t.1 == Token::Relation);
+            .map(|t| t.1);
         Context {
             previous,
-            in_relation,
+            in_relation: last_keyword == Some(Token::Relation),
+            in_condition: last_keyword == Some(Token::Condition),
         }
     }
 }
@@ -255,11 +263,17 @@ fn expected_words(expected: &[String], context: Context<'_>) -> String {
     let hyphen_is_internal = terminals
         .iter()
         .any(|t| matches!(*t, ":" | "=" | "{" | "#"));
+    // Where a name may stand, `and` and `expiration` are names too.
+    let name_expected = terminals.contains(&"ident");
     let mut words: Vec<String> = Vec::new();
     for terminal in terminals {
         let word = match terminal {
             "-" if hyphen_is_internal => continue,
-            "ident" => name_word(context).to_owned(),
+            "and" | "expiration" if name_expected && context.previous != Some(Token::With) => {
+                continue
+            }
+            "ident" | "quoted" => name_word(context).to_owned(),
+            "cel" => "condition expression".to_owned(),
             "namespace" | "relation" | "permission" => format!("`{terminal}`"),
             mark => format!("`{mark}`"),
         };
@@ -280,6 +294,9 @@ fn expected_words(expected: &[String], context: Context<'_>) -> String {
 fn name_word(context: Context<'_>) -> &'static str {
     match context.previous {
         Some(Token::Namespace) => "namespace name",
+        Some(Token::Condition | Token::With) => "condition name",
+        Some(Token::LParen | Token::Comma) if context.in_condition => "parameter name",
+        Some(Token::Colon | Token::Lt) if context.in_condition => "parameter type",
         Some(Token::Relation) => "relation name",
         Some(Token::Permission) => "permission name",
         Some(Token::Colon | Token::Pipe) if context.in_relation => "type",
@@ -293,10 +310,12 @@ fn name_word(context: Context<'_>) -> &'static str {
 }
 
 /// Which extra help fits the mistake, judged from what the parser expected.
-fn hint(expected: &[String], found: Token<'_>) -> Option<ParseHint> {
+fn hint(expected: &[String], found: Token<'_>, context: Context<'_>) -> Option<ParseHint> {
     let expects = |t: &str| expected.iter().any(|e| e.trim_matches('"') == t);
     if matches!(found, Token::Relation | Token::Permission) && expects("namespace") {
         Some(ParseHint::OutsideNamespace)
+    } else if context.in_condition {
+        None
     } else if expects(":") && !expects("=") {
         Some(ParseHint::RelationColon)
     } else if expects("=") {

@@ -448,6 +448,7 @@ impl<'a, 'src> Parser<'a, 'src> {
             doc,
             name,
             types,
+            traits: Vec::new(),
             rewrite: None,
             span: name.span.to(self.prev_end()),
         })

@@ -297,7 +297,7 @@ fn jsdoc_documents_the_next_item() {
                 }
                 docs
             }
-            crate::syntax::ast::Item::Error(_) => vec![],
+            crate::syntax::ast::Item::Condition(_) | crate::syntax::ast::Item::Error(_) => vec![],
         })
         .collect();
     assert_eq!(

@@ -318,6 +318,7 @@ impl<'src> Lowerer<'_, 'src> {
             doc: Vec::new(),
             name,
             types,
+            traits: Vec::new(),
             rewrite,
             span: whole,
         })

@@ -328,7 +328,7 @@ fn modules_mark_their_extensions() {
         .iter()
         .filter_map(|item| match item {
             ast::Item::Namespace(ns) => Some((ns.name.text, ns.extends)),
-            ast::Item::Error(_) => None,
+            ast::Item::Condition(_) | ast::Item::Error(_) => None,
         })
         .collect();
     assert_eq!(extends, [("organization", true), ("space", false)]);

@@ -602,6 +602,7 @@ impl<'a, 'src> Parser<'a, 'src> {
             doc,
             name,
             types: without_conditional_duplicates(types),
+            traits: Vec::new(),
             rewrite: None,
             span: start.to(self.prev_span()),
         }))

@@ -35,7 +35,7 @@ fn namespaces<'a, 'src>(parsed: &'a Parsed<'src>) -> Vec<&'a Namespace<'src>> {
         .iter()
         .filter_map(|i| match i {
             Item::Namespace(ns) => Some(ns),
-            Item::Error(_) => None,
+            Item::Condition(_) | Item::Error(_) => None,
         })
         .collect()
 }
