@@ -77,20 +77,30 @@ fn evaluate(yaml: &Path) -> String {
             continue;
         }
         let page = engine
-            .lookup_resources(
+            .lookup_resources_decided(
                 &question.object.namespace,
                 &question.relation,
                 &question.subject,
                 &PageRequest::first(100),
                 loaded.at,
+                true,
             )
             .unwrap();
+        let (allowed, conditional): (Vec<_>, Vec<_>) = page
+            .items
+            .into_iter()
+            .partition(|(_, decision)| decision.is_allowed());
+        let allowed: Vec<String> = allowed.into_iter().map(|(id, _)| id).collect();
         writeln!(
             out,
-            "## lookup-resources {} {} {}\n{:?}\n",
-            question.object.namespace, question.relation, question.subject, page.items
+            "## lookup-resources {} {} {}\n{:?}",
+            question.object.namespace, question.relation, question.subject, allowed
         )
         .unwrap();
+        for (id, decision) in conditional {
+            writeln!(out, "  conditional {id}: {decision:?}").unwrap();
+        }
+        out.push('\n');
     }
     out
 }
