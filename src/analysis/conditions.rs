@@ -5,9 +5,11 @@
 //! A condition with a mistake in it is still declared, so that `with NAME`
 //! resolves and says nothing more; it is never reported as unused either.
 
+use std::collections::HashSet;
+
 use rustc_hash::FxHashMap as HashMap;
 
-use super::rules::check_declared_name;
+use super::check_declared_name;
 use crate::condition::check::{check_expression, CelError, CelErrorKind};
 use crate::diagnostics::suggest::closest;
 use crate::diagnostics::{codes, Applicability, Diagnostic, Edit, Label, ToDiagnostic};
@@ -125,10 +127,19 @@ impl<'a, 'src> Conditions<'a, 'src> {
         None
     }
 
-    /// Warns about conditions that no relation type uses (W0141), then
-    /// lowers them; `None` when one of them is broken.
-    pub fn finish(self, diags: &mut Vec<Diagnostic>) -> Option<Vec<ir::Condition>> {
-        for declared in self.declared.iter().filter(|d| !d.used && !d.broken) {
+    /// Warns about conditions that no relation type uses (W0141), unless a
+    /// part that did not parse names them (`silenced`), then lowers them;
+    /// `None` when one of them is broken.
+    pub fn finish(
+        self,
+        silenced: &HashSet<&str>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Vec<ir::Condition>> {
+        let unused = self
+            .declared
+            .iter()
+            .filter(|d| !d.used && !d.broken && !silenced.contains(d.decl.name.text));
+        for declared in unused {
             diags.push(
                 ConditionError::Unused {
                     name: declared.decl.name.text.to_owned(),

@@ -122,7 +122,7 @@ pub fn analyze(
     let (checked, edges, conditions) = checker.finish();
     found.extend(checked);
     cycles(&symbols, &edges, &mut found);
-    let conditions = conditions.finish(&mut found);
+    let conditions = conditions.finish(&symbols.broken, &mut found);
     let failed = found.iter().any(Diagnostic::is_error);
     diags.extend(found);
     if failed {
@@ -184,7 +184,7 @@ fn collect<'a, 'src>(
             .collect(),
     };
     for (ns, members) in merged_declarations(files, &mut symbols.broken, diags) {
-        rules::check_declared_name(ns.name, "namespace", diags);
+        check_declared_name(ns.name, "namespace", diags);
         let id = NamespaceId(symbols.namespaces.len() as u32);
         symbols.ns_by_name.insert(ns.name.text, id);
         // References spelt correctly resolve to the misspelt declaration, so
@@ -199,7 +199,7 @@ fn collect<'a, 'src>(
                 ast::Member::Permission(p) => (p.name, "permission"),
                 ast::Member::Error(_) => continue,
             };
-            rules::check_declared_name(name, kind, diags);
+            check_declared_name(name, kind, diags);
             if let Some(&first) = symbols.rel_by_name.get(&(id, name.text)) {
                 let first_span = symbols.rel(first).map_or(name.span, |r| r.name.span);
                 let error = AnalysisError::DuplicateMember {
@@ -294,6 +294,32 @@ fn merged_declarations<'a, 'src>(
         }
     }
     merged
+}
+
+/// E0101 / E0102 for a name at its declaration.
+fn check_declared_name(name: ast::Ident<'_>, kind: &'static str, diags: &mut Vec<Diagnostic>) {
+    let problem = if name.verbatim {
+        match crate::syntax::verbatim_name_problem(name.text) {
+            Some(why) => NameProblem::InvalidVerbatim { why },
+            None => return,
+        }
+    } else if KEYWORDS.contains(&name.text) {
+        NameProblem::Keyword
+    } else if RESERVED.contains(&name.text) {
+        NameProblem::Reserved
+    } else if let Some((why, fixed)) = suggest::identifier_problem(name.text) {
+        NameProblem::Invalid { why, fixed }
+    } else {
+        return;
+    };
+    let error = AnalysisError::BadName {
+        name: name.text.to_owned(),
+        span: name.span,
+        kind,
+        problem,
+        reserved: RESERVED,
+    };
+    diags.push(error.to_diagnostic(()));
 }
 
 /// The valid spelling of an invalid declared name, if there is one.

@@ -3,44 +3,14 @@
 //! dependency edges for the cycle rules.
 
 use super::conditions::Conditions;
-use super::errors::{AnalysisError, MemberContext, NameProblem};
-use super::{RelInfo, Symbols, KEYWORDS, RESERVED};
-use crate::diagnostics::suggest::{closest, identifier_problem};
+use super::errors::{AnalysisError, MemberContext};
+use super::{RelInfo, Symbols};
+use crate::diagnostics::suggest::closest;
 use crate::diagnostics::{Diagnostic, ToDiagnostic};
 use crate::ir::graph::{Edge, EdgeKind};
 use crate::ir::{self, derived, ArrowMode, NamespaceId, RelationId, Rewrite};
 use crate::source::Span;
 use crate::syntax::ast::{self, ArrowForm, Expr, Op, TypeRef};
-
-/// E0101 / E0102 for a name at its declaration.
-pub(super) fn check_declared_name(
-    name: ast::Ident<'_>,
-    kind: &'static str,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let problem = if name.verbatim {
-        match crate::syntax::verbatim_name_problem(name.text) {
-            Some(why) => NameProblem::InvalidVerbatim { why },
-            None => return,
-        }
-    } else if KEYWORDS.contains(&name.text) {
-        NameProblem::Keyword
-    } else if RESERVED.contains(&name.text) {
-        NameProblem::Reserved
-    } else if let Some((why, fixed)) = identifier_problem(name.text) {
-        NameProblem::Invalid { why, fixed }
-    } else {
-        return;
-    };
-    let error = AnalysisError::BadName {
-        name: name.text.to_owned(),
-        span: name.span,
-        kind,
-        problem,
-        reserved: RESERVED,
-    };
-    diags.push(error.to_diagnostic(()));
-}
 
 /// Applies the static rules to each member of one schema in turn, collecting
 /// the diagnostics and the dependency edges the cycle rules need.

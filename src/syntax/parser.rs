@@ -121,8 +121,9 @@ fn error_location(error: &ParseError<u32, Token<'_>, LexError>) -> u32 {
     }
 }
 
-/// Names declared (`namespace x`, `condition x`, `relation x`, `permission x`) inside parts
-/// of the file that failed to parse: analysis stays silent about them.
+/// Names declared (`namespace x`, `condition x`, `relation x`, `permission x`)
+/// or used as a condition (`with x`) inside parts of the file that failed to
+/// parse: analysis stays silent about them (an unknown name, an unused condition).
 pub fn names_in<'src>(
     tokens: &[(u32, Token<'src>, u32)],
     spans: impl Iterator<Item = Span>,
@@ -136,7 +137,13 @@ pub fn names_in<'src>(
         let mut previous = None;
         for &(_, token, _) in inside {
             if let (
-                Some(Token::Namespace | Token::Condition | Token::Relation | Token::Permission),
+                Some(
+                    Token::Namespace
+                    | Token::Condition
+                    | Token::Relation
+                    | Token::Permission
+                    | Token::With,
+                ),
                 Token::Ident(name) | Token::QuotedIdent(name),
             ) = (previous, token)
             {
@@ -316,6 +323,9 @@ fn hint(expected: &[String], found: Token<'_>, context: Context<'_>) -> Option<P
         Some(ParseHint::OutsideNamespace)
     } else if context.in_condition {
         None
+    } else if context.in_relation && matches!(found, Token::Ident(_)) && expects("|") {
+        // `user with c user`: a type where `|` and another type were meant.
+        Some(ParseHint::TypeSeparator)
     } else if expects(":") && !expects("=") {
         Some(ParseHint::RelationColon)
     } else if expects("=") {
