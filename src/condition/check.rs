@@ -47,8 +47,7 @@ pub enum CelErrorKind {
         name: String,
         suggestion: Option<String>,
     },
-    /// An operator or function applied to the wrong types, or a result
-    /// that is not `bool`.
+    /// An operator or function applied to the wrong types.
     Type,
     /// The whole expression is of another type than `bool` (E0148 rather
     /// than E0147); the message names the type.
@@ -108,7 +107,7 @@ pub(crate) fn check_parsed(params: &[Param], expression: &str) -> Result<Parsed,
             let start = text.len() - text.trim_start().len();
             inference.errors.push(CelError {
                 span: start..text.len(),
-                kind: CelErrorKind::Type,
+                kind: CelErrorKind::NotBool,
                 message: format!("a condition must be bool, and this expression is {result}"),
                 help: None,
             });
