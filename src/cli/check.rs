@@ -38,10 +38,11 @@ pub struct DepthArgs {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct RequestArgs {
     /// Values for conditions' parameters, as a JSON object:
-    /// `--context '{"client_ip": "10.1.2.3"}'`. A tuple's stored value for a
-    /// parameter wins over this one.
-    #[arg(long, value_name = "JSON")]
-    pub context: Option<String>,
+    /// `--condition-context '{"client_ip": "10.1.2.3"}'`. A tuple's stored
+    /// value for a parameter wins over this one. (`--context` names a CLI
+    /// context, see `zanzi context`.)
+    #[arg(long = "condition-context", value_name = "JSON")]
+    pub condition_context: Option<String>,
     /// A tuple that holds for this question only (repeatable), validated
     /// against the schema like a write, never stored.
     #[arg(long = "contextual-tuple", value_name = "TUPLE")]
@@ -55,21 +56,21 @@ pub struct RequestArgs {
 impl RequestArgs {
     /// Whether any of it was given.
     pub fn is_given(&self) -> bool {
-        self.context.is_some() || !self.contextual_tuples.is_empty() || self.now.is_some()
+        self.condition_context.is_some() || !self.contextual_tuples.is_empty() || self.now.is_some()
     }
 
     /// The request, its tuples validated against `schema`.
     pub fn request(&self, schema: &crate::ir::Schema) -> miette::Result<RequestContext> {
-        let context = match &self.context {
+        let context = match &self.condition_context {
             None => serde_json::Map::new(),
             Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
                 Ok(serde_json::Value::Object(map)) => map,
                 Ok(_) => {
                     return Err(miette!(
-                        "--context must be a JSON object, like '{{\"ip\": \"10.0.0.1\"}}'"
+                        "--condition-context must be a JSON object, like '{{\"ip\": \"10.0.0.1\"}}'"
                     ))
                 }
-                Err(e) => return Err(miette!("--context is not valid JSON: {e}")),
+                Err(e) => return Err(miette!("--condition-context is not valid JSON: {e}")),
             },
         };
         let mut tuples = Vec::new();
@@ -167,7 +168,7 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
         if args.request.is_given() {
             return Err(miette!(
                 help = "ask the local database (--db), or leave them out",
-                "--context, --contextual-tuple and --now are not sent to a server yet"
+                "--condition-context, --contextual-tuple and --now are not sent to a server yet"
             ));
         }
         return super::remote::check(
@@ -184,7 +185,7 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
         .map_err(|e| local::notation_error(Notation::Check, &args.question, &e))?;
     if !question.is_plain() {
         return Err(miette!(
-            help = "give the parameters' values with --context, and the time with --now",
+            help = "give the parameters' values with --condition-context, and the time with --now",
             "a question carries no condition or expiry: `{}`",
             args.question
         ));
