@@ -18,7 +18,7 @@ mod support;
 /// whose strings hold what a comment or a suffix is made of.
 const TUPLES: &str = r#"document:d#editor@user:ann
 document:d#editor@user:bob[expiration:2027-01-01T00:00:00Z]
-document:d#editor@user:cy[office_network:{"cidr":"10.0.0.0/8"}][expiration:2027-06-30T12:00:00.5Z]
+document:d#editor@user:cy[office_network:{"cidr":"10.0.0.0/8"}][expiration:2027-06-30T12:00:00.500Z]
 document:d#viewer@group:eng#member[office_network]
 document:d#viewer@user:dee[office_network:{"cidr":"10.0.0.0/8 // ] #"}]
 "#;
@@ -69,7 +69,6 @@ fn sorted(text: &str) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "needs SQLite to keep a tuple's condition and expiry (the store's part of issue #14)"]
 fn tuples_with_conditions_round_trip_through_sqlite() {
     let f = Fixture::new();
     std::fs::write(f.path("in.tuples"), format!("// with comments\n{TUPLES}\n")).unwrap();
@@ -184,4 +183,88 @@ fn refused_conditions_and_expiries_are_reported_at_their_suffix() {
     // Nothing was written.
     let out = f.zanzi(&["tuples", "list"]);
     assert!(String::from_utf8_lossy(&out.stdout).is_empty());
+}
+
+/// `zanzi check` with conditions: conditional (exit 3) names what is
+/// missing, `--condition-context` decides, `--now` judges expiry, and a
+/// contextual tuple holds for one question.
+#[test]
+fn check_answers_conditional_allowed_or_denied() {
+    let f = Fixture::new();
+    std::fs::write(f.path("in.tuples"), TUPLES).unwrap();
+    f.ok(&["tuples", "import", "--schema", "office.json", "in.tuples"]);
+    let check = |args: &[&str]| {
+        let mut all = vec!["check"];
+        all.extend_from_slice(args);
+        let out = f.zanzi(&all);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let before = ["--now", "2027-01-01T00:00:00Z"];
+    let (code, out, _) = check(&[&before[..], &["document:d#editor@user:cy"]].concat());
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(3), "conditional (missing client_ip)\n")
+    );
+    let inside = ["--condition-context", r#"{"client_ip": "10.1.1.1"}"#];
+    let (code, out, _) = check(&[&before[..], &inside, &["document:d#editor@user:cy"]].concat());
+    assert_eq!((code, out.as_str()), (Some(0), "allowed\n"));
+    let outside = ["--condition-context", r#"{"client_ip": "192.0.2.1"}"#];
+    let (code, _, _) = check(&[&before[..], &outside, &["document:d#editor@user:cy"]].concat());
+    assert_eq!(code, Some(1));
+    // After its expiry the tuple counts for nothing, whatever the context.
+    let after = ["--now", "2027-07-01T00:00:00Z"];
+    let (code, out, _) = check(&[&after[..], &inside, &["document:d#editor@user:cy"]].concat());
+    assert_eq!((code, out.as_str()), (Some(1), "denied\n"));
+    let (code, _, _) = check(&[
+        "--now",
+        "2026-12-31T23:59:59Z",
+        "document:d#editor@user:bob",
+    ]);
+    assert_eq!(code, Some(0));
+    let (code, _, _) = check(&[
+        "--now",
+        "2027-01-01T00:00:00Z",
+        "document:d#editor@user:bob",
+    ]);
+    assert_eq!(code, Some(1));
+    // A contextual tuple, validated and never stored.
+    let (code, _, _) = check(&[
+        "--contextual-tuple",
+        "document:d#editor@user:zed",
+        "document:d#editor@user:zed",
+    ]);
+    assert_eq!(code, Some(0));
+    let (code, _, _) = check(&["document:d#editor@user:zed"]);
+    assert_eq!(code, Some(1));
+    let (code, _, err) = check(&[
+        "--contextual-tuple",
+        "document:d#editor@team:x",
+        "document:d#editor@user:zed",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    // JSON says the same, with the missing parameters.
+    let (code, out, _) = check(
+        &[
+            &before[..],
+            &["--format", "json", "document:d#editor@user:cy"],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, Some(3));
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["result"], "conditional");
+    assert_eq!(report["allowed"], false);
+    assert_eq!(report["missing"], serde_json::json!(["client_ip"]));
+    // A question carries no condition.
+    let (code, _, err) = check(&["document:d#editor@user:cy[office_network]"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("carries no condition"), "{err}");
+    // Bad context JSON is named.
+    let (code, _, err) = check(&["--condition-context", "[1]", "document:d#editor@user:cy"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--condition-context"), "{err}");
 }
