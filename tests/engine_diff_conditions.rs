@@ -350,13 +350,19 @@ fn run_case(case: &Case, data: Data) -> Result<(), TestCaseError> {
                     {
                         continue;
                     }
+                    // Mostly with the conditional objects, sometimes without.
+                    let conditional = rng.below(4) != 0;
                     let want: Vec<(String, Decision)> = universe()
                         .into_iter()
                         .map(|id| {
                             let key = (ns, id.clone(), name.clone());
                             (id, decision(&expected[subject][&key]))
                         })
-                        .filter(|(_, d)| *d != Decision::Denied)
+                        .filter(|(_, d)| match d {
+                            Decision::Allowed => true,
+                            Decision::Conditional { .. } => conditional,
+                            Decision::Denied => false,
+                        })
                         .collect::<BTreeMap<_, _>>()
                         .into_iter()
                         .collect();
@@ -371,7 +377,7 @@ fn run_case(case: &Case, data: Data) -> Result<(), TestCaseError> {
                                 &to_subject(subject),
                                 &page,
                                 rev,
-                                true,
+                                conditional,
                             )
                             .map_err(|e| TestCaseError::fail(format!("{e}\n{}", context())))?;
                         prop_assert!(result.items.len() <= limit);
@@ -384,8 +390,9 @@ fn run_case(case: &Case, data: Data) -> Result<(), TestCaseError> {
                     prop_assert_eq!(
                         &got,
                         &want,
-                        "{}: lookup_resources n{}#{}@{}\n{}",
+                        "{}: lookup_resources (conditional: {}) n{}#{}@{}\n{}",
                         store_name,
+                        conditional,
                         ns,
                         name,
                         to_subject(subject),
