@@ -38,9 +38,10 @@ pub struct DepthArgs {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct RequestArgs {
     /// Values for conditions' parameters, as a JSON object:
-    /// `--context '{"client_ip": "10.1.2.3"}'`. A tuple's stored value for a
-    /// parameter wins over this one.
-    #[arg(long, value_name = "JSON")]
+    /// `--context '{"client_ip": "10.1.2.3"}'` (the flag is shared with the
+    /// connection context's name, see [`RequestArgs::with_remote`]). A
+    /// tuple's stored value for a parameter wins over this one.
+    #[arg(skip)]
     pub context: Option<String>,
     /// A tuple that holds for this question only (repeatable), validated
     /// against the schema like a write, never stored.
@@ -53,30 +54,66 @@ pub struct RequestArgs {
 }
 
 impl RequestArgs {
-    /// Whether any of it was given.
-    pub fn is_given(&self) -> bool {
-        self.context.is_some() || !self.contextual_tuples.is_empty() || self.now.is_some()
+    /// These, with the parameter values `--context` gave (when it is a JSON
+    /// object rather than a connection context's name).
+    pub fn with_remote(&self, remote: &super::remote::RemoteArgs) -> RequestArgs {
+        RequestArgs {
+            context: remote.parameters().map(str::to_owned),
+            ..self.clone()
+        }
+    }
+
+    /// The `--context` object (empty when not given).
+    pub fn context(&self) -> miette::Result<serde_json::Map<String, serde_json::Value>> {
+        match &self.context {
+            None => Ok(serde_json::Map::new()),
+            Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Object(map)) => Ok(map),
+                Ok(_) => Err(miette!(
+                    "--context must be a JSON object, like '{{\"ip\": \"10.0.0.1\"}}'"
+                )),
+                Err(e) => Err(miette!("--context is not valid JSON: {e}")),
+            },
+        }
+    }
+
+    /// The `--contextual-tuple`s, parsed (not yet checked against a schema).
+    pub fn tuples(&self) -> miette::Result<Vec<Tuple>> {
+        self.contextual_tuples
+            .iter()
+            .map(|text| {
+                text.parse()
+                    .map_err(|e| local::notation_error(Notation::Tuple, text, &e))
+            })
+            .collect()
+    }
+
+    /// The read options of a remote question: these, sent to the server,
+    /// which validates the tuples against its schema. `--now` is refused:
+    /// a server decides expiry by its own clock.
+    pub fn remote_options(
+        &self,
+        remote: &super::remote::RemoteArgs,
+        max_depth: Option<u32>,
+    ) -> miette::Result<crate::client::ReadOptions> {
+        if self.now.is_some() {
+            return Err(miette!(
+                help = "ask the local database (--db) to choose the read time",
+                "--now cannot be sent to a server: it decides expiry by its own clock"
+            ));
+        }
+        Ok(crate::client::ReadOptions {
+            context: self.context()?,
+            contextual_tuples: self.tuples()?,
+            ..remote.options(max_depth)
+        })
     }
 
     /// The request, its tuples validated against `schema`.
     pub fn request(&self, schema: &crate::ir::Schema) -> miette::Result<RequestContext> {
-        let context = match &self.context {
-            None => serde_json::Map::new(),
-            Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(serde_json::Value::Object(map)) => map,
-                Ok(_) => {
-                    return Err(miette!(
-                        "--context must be a JSON object, like '{{\"ip\": \"10.0.0.1\"}}'"
-                    ))
-                }
-                Err(e) => return Err(miette!("--context is not valid JSON: {e}")),
-            },
-        };
+        let context = self.context()?;
         let mut tuples = Vec::new();
-        for text in &self.contextual_tuples {
-            let tuple: Tuple = text
-                .parse()
-                .map_err(|e| local::notation_error(Notation::Tuple, text, &e))?;
+        for (text, tuple) in self.contextual_tuples.iter().zip(self.tuples()?) {
             crate::tuple::validate_tuple(schema, &tuple)
                 .map_err(|e| miette!("--contextual-tuple `{text}`: {e}"))?;
             tuples.push(tuple);
@@ -164,16 +201,14 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
         if args.at.at.is_some() {
             return Err(super::remote::at_with_remote());
         }
-        if args.request.is_given() {
-            return Err(miette!(
-                help = "ask the local database (--db), or leave them out",
-                "--context, --contextual-tuple and --now are not sent to a server yet"
-            ));
-        }
+        let options = args
+            .request
+            .with_remote(&args.remote)
+            .remote_options(&args.remote, Some(args.depth.max_depth))?;
         return super::remote::check(
             &args.remote,
             &args.question,
-            Some(args.depth.max_depth),
+            options,
             args.explain,
             args.format,
         );
@@ -194,7 +229,7 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
     let resolved = local::resolve_schema(&*store, db, args.schema.schema.as_deref(), false, color)?;
     let schema = &resolved.schema;
     let at = local::read_revision(&*store, db, args.at.at, None)?;
-    let request = args.request.request(schema)?;
+    let request = args.request.with_remote(&args.remote).request(schema)?;
     let engine = Engine::new(schema, &*store)
         .with_options(EngineOptions {
             max_depth: args.depth.max_depth,

@@ -37,7 +37,7 @@ use crate::tuple::{encode_id, Expiry, Object, Subject, Tuple};
 pub use expand::ExpandTree;
 pub use explain::{ExplainNode, Explanation, Outcome, Step};
 pub use interrupt::Interrupt;
-pub use lookup::SubjectLookup;
+pub use lookup::{ConditionalId, SubjectLookup};
 
 /// The depth limit when none is configured (docs/language.md, "Meaning").
 pub const DEFAULT_MAX_DEPTH: u32 = 32;
