@@ -87,6 +87,8 @@ async fn bulk_check_answers_each_item_on_its_own_at_one_snapshot() {
     let mut client = PermissionServiceClient::new(server.read.clone());
     let answer = client
         .bulk_check(pb::BulkCheckRequest {
+            context: String::new(),
+            contextual_tuples: Vec::new(),
             items: vec![
                 item("document", "d", "view", "ann"),
                 item("document", "d", "view", "bob"),
@@ -126,6 +128,8 @@ async fn bulk_check_answers_each_item_on_its_own_at_one_snapshot() {
     // answers as before.
     write(&server, &["document:d#banned@user:ann"]);
     let at_token = |token: String| pb::BulkCheckRequest {
+        context: String::new(),
+        contextual_tuples: Vec::new(),
         items: vec![item("document", "d", "view", "ann")],
         consistency: Some(pb::Consistency {
             requirement: Some(pb::consistency::Requirement::AtExactSnapshot(token)),
@@ -193,6 +197,8 @@ async fn bulk_check_answers_each_item_on_its_own_at_one_snapshot() {
 
 fn explain_request(id: &str, relation: &str, user: &str) -> pb::CheckWithExplanationRequest {
     pb::CheckWithExplanationRequest {
+        context: String::new(),
+        contextual_tuples: Vec::new(),
         check: Some(item("document", id, relation, user)),
         consistency: None,
         max_depth: 0,
@@ -289,6 +295,8 @@ async fn explanations_map_the_engine_tree_for_granted_and_denied_checks() {
 
 fn lookup(cursor: &str, limit: u32) -> pb::LookupResourcesRequest {
     pb::LookupResourcesRequest {
+        context: String::new(),
+        contextual_tuples: Vec::new(),
         namespace: "document".into(),
         relation: "view".into(),
         subject: subject("user", "ann", ""),
@@ -444,6 +452,8 @@ async fn lookup_subjects_sends_the_wildcard_first_and_resumes_by_cursor() {
     );
     let mut client = PermissionServiceClient::new(server.read.clone());
     let request = |cursor: &str, limit: u32| pb::LookupSubjectsRequest {
+        context: String::new(),
+        contextual_tuples: Vec::new(),
         object: object("folder", "f"),
         relation: "view".into(),
         subject_namespace: "user".into(),

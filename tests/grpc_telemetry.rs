@@ -201,6 +201,7 @@ impl keto::check_service_server::CheckService for TestCheck {
         Ok(Response::new(keto::CheckResponse {
             allowed,
             snaptoken: String::new(),
+            ..keto::CheckResponse::default()
         }))
     }
 

@@ -69,6 +69,8 @@ async fn rest_check(server: &GrpcServer, user: &str, token: &str) -> (StatusCode
 async fn grpc_check(server: &GrpcServer, user: &str, token: &str) -> Result<bool, tonic::Status> {
     let answer = PermissionServiceClient::new(server.read.clone())
         .bulk_check(pb::BulkCheckRequest {
+            context: String::new(),
+            contextual_tuples: Vec::new(),
             items: vec![pb::CheckItem {
                 object: Some(pb::ObjectRef {
                     namespace: "document".into(),

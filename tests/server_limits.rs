@@ -363,6 +363,8 @@ async fn a_lookup_of_subjects_over_max_lookup_results_is_refused_naming_it() {
     let mut client =
         pb::permission_service_client::PermissionServiceClient::new(server.read.clone());
     let request = |id: &str| pb::LookupSubjectsRequest {
+        context: String::new(),
+        contextual_tuples: Vec::new(),
         object: Some(pb::ObjectRef {
             namespace: "document".into(),
             id: id.into(),

@@ -9,6 +9,7 @@ pub mod error;
 pub mod keto;
 pub mod native;
 pub mod proto;
+pub mod request;
 pub mod schema;
 
 pub use error::ApiError;

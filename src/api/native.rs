@@ -32,11 +32,25 @@ pub struct LookupResourcesBody {
     pub consistency: Option<String>,
     #[serde(default)]
     pub snaptoken: Option<String>,
+    /// Values of conditions' parameters (at most 64 KiB of JSON).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<serde_json::Value>,
+    /// Tuples that hold for this request only (at most 100), in Keto's
+    /// relationship shape, validated as writes are; never stored.
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub contextual_tuples: Vec<crate::api::keto::Relationship>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct LookupResourcesResult {
+    /// The objects whose set holds the subject.
     pub object_ids: Vec<String>,
+    /// The objects whose set holds the subject depending on parameters
+    /// neither the tuples nor the request gave (never in `object_ids`);
+    /// a page's size counts both lists.
+    pub conditional: Vec<ConditionalId>,
     /// Empty on the last page.
     pub next_page_token: String,
     pub snaptoken: String,
@@ -63,6 +77,15 @@ pub struct LookupSubjectsBody {
     pub consistency: Option<String>,
     #[serde(default)]
     pub snaptoken: Option<String>,
+    /// Values of conditions' parameters (at most 64 KiB of JSON).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<serde_json::Value>,
+    /// Tuples that hold for this request only (at most 100), in Keto's
+    /// relationship shape, validated as writes are; never stored.
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub contextual_tuples: Vec<crate::api::keto::Relationship>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -71,7 +94,112 @@ pub struct LookupSubjectsResult {
     /// Every subject of the namespace is in the set, except `excluded`.
     pub wildcard: bool,
     pub excluded: Vec<String>,
+    /// Subjects in the set depending on missing parameters (never in
+    /// `subject_ids`).
+    pub conditional: Vec<ConditionalId>,
+    /// Present when every subject may be in the set through a wildcard,
+    /// depending on these missing parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wildcard_missing: Option<Vec<String>>,
     pub snaptoken: String,
+}
+
+/// An ID in a set or not depending on missing parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ConditionalId {
+    pub id: String,
+    /// The parameters no one gave a value, sorted.
+    pub missing: Vec<String>,
+}
+
+impl From<crate::engine::ConditionalId> for ConditionalId {
+    fn from(c: crate::engine::ConditionalId) -> ConditionalId {
+        ConditionalId {
+            id: c.id,
+            missing: c.missing,
+        }
+    }
+}
+
+/// A page of decided IDs as the allowed ones and the conditional ones.
+pub fn split_decided(
+    items: Vec<(String, crate::engine::Decision)>,
+) -> (Vec<String>, Vec<ConditionalId>) {
+    let mut allowed = Vec::new();
+    let mut conditional = Vec::new();
+    for (id, decision) in items {
+        match decision {
+            crate::engine::Decision::Allowed => allowed.push(id),
+            crate::engine::Decision::Conditional { missing } => {
+                conditional.push(ConditionalId { id, missing })
+            }
+            crate::engine::Decision::Denied => {}
+        }
+    }
+    (allowed, conditional)
+}
+
+/// The body of zanzi's check: the question in tuple notation.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZanziCheckBody {
+    /// The question as a tuple: `document:readme#view@user:alice` (no
+    /// condition or expiry: a question carries none).
+    #[schema(min_length = 1)]
+    pub tuple: String,
+    /// May only lower the configured depth limit.
+    #[serde(default)]
+    #[schema(schema_with = crate::api::schema::optional_depth)]
+    pub max_depth: Option<i64>,
+    #[serde(default)]
+    #[schema(schema_with = crate::api::schema::optional_consistency)]
+    pub consistency: Option<String>,
+    #[serde(default)]
+    pub snaptoken: Option<String>,
+    /// Values of conditions' parameters (at most 64 KiB of JSON).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<serde_json::Value>,
+    /// Tuples that hold for this request only (at most 100), in Keto's
+    /// relationship shape, validated as writes are; never stored.
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub contextual_tuples: Vec<crate::api::keto::Relationship>,
+}
+
+/// `allowed`, `denied` or `conditional`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionName {
+    Allowed,
+    Denied,
+    Conditional,
+}
+
+/// zanzi's check answer: three-valued.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ZanziCheckResult {
+    pub decision: DecisionName,
+    /// With `conditional`: the parameters no one gave a value, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    pub snaptoken: String,
+}
+
+impl ZanziCheckResult {
+    pub fn new(decision: crate::engine::Decision, snaptoken: String) -> ZanziCheckResult {
+        use crate::engine::Decision;
+        let (decision, missing) = match decision {
+            Decision::Allowed => (DecisionName::Allowed, Vec::new()),
+            Decision::Denied => (DecisionName::Denied, Vec::new()),
+            Decision::Conditional { missing } => (DecisionName::Conditional, missing),
+        };
+        ZanziCheckResult {
+            decision,
+            missing,
+            snaptoken,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -89,6 +217,15 @@ pub struct ExplainBody {
     pub consistency: Option<String>,
     #[serde(default)]
     pub snaptoken: Option<String>,
+    /// Values of conditions' parameters (at most 64 KiB of JSON).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<serde_json::Value>,
+    /// Tuples that hold for this request only (at most 100), in Keto's
+    /// relationship shape, validated as writes are; never stored.
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub contextual_tuples: Vec<crate::api::keto::Relationship>,
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -107,6 +244,15 @@ pub struct ExpandBody {
     pub consistency: Option<String>,
     #[serde(default)]
     pub snaptoken: Option<String>,
+    /// Values of conditions' parameters (at most 64 KiB of JSON).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<serde_json::Value>,
+    /// Tuples that hold for this request only (at most 100), in Keto's
+    /// relationship shape, validated as writes are; never stored.
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub contextual_tuples: Vec<crate::api::keto::Relationship>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]

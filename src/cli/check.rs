@@ -54,30 +54,57 @@ pub struct RequestArgs {
 }
 
 impl RequestArgs {
-    /// Whether any of it was given.
-    pub fn is_given(&self) -> bool {
-        self.condition_context.is_some() || !self.contextual_tuples.is_empty() || self.now.is_some()
+    /// The `--condition-context` object (empty when not given).
+    pub fn context(&self) -> miette::Result<serde_json::Map<String, serde_json::Value>> {
+        match &self.condition_context {
+            None => Ok(serde_json::Map::new()),
+            Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Object(map)) => Ok(map),
+                Ok(_) => Err(miette!(
+                    "--condition-context must be a JSON object, like '{{\"ip\": \"10.0.0.1\"}}'"
+                )),
+                Err(e) => Err(miette!("--condition-context is not valid JSON: {e}")),
+            },
+        }
+    }
+
+    /// The `--contextual-tuple`s, parsed (not yet checked against a schema).
+    pub fn tuples(&self) -> miette::Result<Vec<Tuple>> {
+        self.contextual_tuples
+            .iter()
+            .map(|text| {
+                text.parse()
+                    .map_err(|e| local::notation_error(Notation::Tuple, text, &e))
+            })
+            .collect()
+    }
+
+    /// The read options of a remote question: these, sent to the server,
+    /// which validates the tuples against its schema. `--now` is refused:
+    /// a server decides expiry by its own clock.
+    pub fn remote_options(
+        &self,
+        remote: &super::remote::RemoteArgs,
+        max_depth: Option<u32>,
+    ) -> miette::Result<crate::client::ReadOptions> {
+        if self.now.is_some() {
+            return Err(miette!(
+                help = "ask the local database (--db) to choose the read time",
+                "--now cannot be sent to a server: it decides expiry by its own clock"
+            ));
+        }
+        Ok(crate::client::ReadOptions {
+            context: self.context()?,
+            contextual_tuples: self.tuples()?,
+            ..remote.options(max_depth)
+        })
     }
 
     /// The request, its tuples validated against `schema`.
     pub fn request(&self, schema: &crate::ir::Schema) -> miette::Result<RequestContext> {
-        let context = match &self.condition_context {
-            None => serde_json::Map::new(),
-            Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(serde_json::Value::Object(map)) => map,
-                Ok(_) => {
-                    return Err(miette!(
-                        "--condition-context must be a JSON object, like '{{\"ip\": \"10.0.0.1\"}}'"
-                    ))
-                }
-                Err(e) => return Err(miette!("--condition-context is not valid JSON: {e}")),
-            },
-        };
+        let context = self.context()?;
         let mut tuples = Vec::new();
-        for text in &self.contextual_tuples {
-            let tuple: Tuple = text
-                .parse()
-                .map_err(|e| local::notation_error(Notation::Tuple, text, &e))?;
+        for (text, tuple) in self.contextual_tuples.iter().zip(self.tuples()?) {
             crate::tuple::validate_tuple(schema, &tuple)
                 .map_err(|e| miette!("--contextual-tuple `{text}`: {e}"))?;
             tuples.push(tuple);
@@ -165,16 +192,13 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
         if args.at.at.is_some() {
             return Err(super::remote::at_with_remote());
         }
-        if args.request.is_given() {
-            return Err(miette!(
-                help = "ask the local database (--db), or leave them out",
-                "--condition-context, --contextual-tuple and --now are not sent to a server yet"
-            ));
-        }
+        let options = args
+            .request
+            .remote_options(&args.remote, Some(args.depth.max_depth))?;
         return super::remote::check(
             &args.remote,
             &args.question,
-            Some(args.depth.max_depth),
+            options,
             args.explain,
             args.format,
         );
@@ -185,7 +209,7 @@ pub fn run(args: &CheckArgs, color: ColorMode) -> miette::Result<ExitCode> {
         .map_err(|e| local::notation_error(Notation::Check, &args.question, &e))?;
     if !question.is_plain() {
         return Err(miette!(
-            help = "give the parameters' values with --condition-context, and the time with --now",
+            help = "give the parameters' values with --context, and the time with --now",
             "a question carries no condition or expiry: `{}`",
             args.question
         ));

@@ -17,10 +17,11 @@ use serde::Serialize;
 
 use miette::miette;
 
-use super::check::{engine_error, DepthArgs};
+use super::check::{engine_error, DepthArgs, RequestArgs};
 use super::local::{self, AtArgs, DbArgs, LocalPageToken, ReportFormat, SchemaArgs, JSON_VERSION};
 use super::remote::{at_with_remote, RemoteArgs};
 use super::ColorMode;
+use crate::api::native::ConditionalId;
 use crate::client::ReadOptions;
 use crate::engine::{Engine, EngineOptions};
 use crate::store::{PageRequest, Revision};
@@ -72,6 +73,8 @@ pub struct ResourcesArgs {
     #[command(flatten)]
     pub page: PageArgs,
     #[command(flatten)]
+    pub request: RequestArgs,
+    #[command(flatten)]
     pub depth: DepthArgs,
     #[command(flatten)]
     pub at: AtArgs,
@@ -97,6 +100,8 @@ struct ResourcesReport<'a> {
     at: At<'a>,
     /// Raw IDs (not percent-encoded), sorted.
     resource_ids: &'a [String],
+    /// The objects whose answer depends on missing parameters.
+    conditional: &'a [ConditionalId],
     next_cursor: Option<String>,
 }
 
@@ -113,16 +118,27 @@ pub fn run_resources(args: &ResourcesArgs, color: ColorMode) -> miette::Result<E
     let store = local::open_existing(db)?;
     let resolved = local::resolve_schema(&*store, db, args.schema.schema.as_deref(), false, color)?;
     let at = local::read_revision(&*store, db, args.at.at, token.as_ref())?;
-    let engine = Engine::new(&resolved.schema, &*store).with_options(EngineOptions {
-        max_depth: args.depth.max_depth,
-    });
+    let context = args.request.request(&resolved.schema)?;
+    let engine = Engine::new(&resolved.schema, &*store)
+        .with_options(EngineOptions {
+            max_depth: args.depth.max_depth,
+        })
+        .with_request(&context);
     let request = PageRequest {
         cursor: token.map(|t| t.position),
         limit: args.page.limit(),
     };
     let page = engine
-        .lookup_resources(&args.namespace, &args.permission, &subject, &request, at)
+        .lookup_resources_decided(
+            &args.namespace,
+            &args.permission,
+            &subject,
+            &request,
+            at,
+            true,
+        )
         .map_err(engine_error)?;
+    let (ids, conditional) = crate::api::native::split_decided(page.items);
     let next_cursor = page.next_cursor.map(|position| {
         LocalPageToken {
             revision: at,
@@ -130,7 +146,27 @@ pub fn run_resources(args: &ResourcesArgs, color: ColorMode) -> miette::Result<E
         }
         .encode()
     });
-    print_resources(args, &subject, At::Revision(at), &page.items, next_cursor)
+    let found = Found {
+        ids: &ids,
+        conditional: &conditional,
+    };
+    print_resources(args, &subject, At::Revision(at), &found, next_cursor)
+}
+
+/// IDs found: those in the set, and those in it depending on missing
+/// parameters.
+struct Found<'a> {
+    ids: &'a [String],
+    conditional: &'a [ConditionalId],
+}
+
+/// `ns:id (conditional: missing a, b)`.
+fn conditional_line(ns: &str, c: &ConditionalId) -> String {
+    format!(
+        "{ns}:{} (conditional: missing {})\n",
+        encode_id(&c.id),
+        c.missing.join(", ")
+    )
 }
 
 /// Prints the objects found, as `--format` asks.
@@ -138,7 +174,7 @@ fn print_resources(
     args: &ResourcesArgs,
     subject: &Subject,
     at: At<'_>,
-    ids: &[String],
+    found: &Found<'_>,
     next_cursor: Option<String>,
 ) -> miette::Result<ExitCode> {
     match args.format {
@@ -148,14 +184,19 @@ fn print_resources(
             permission: &args.permission,
             subject: &subject.to_string(),
             at,
-            resource_ids: ids,
+            resource_ids: found.ids,
+            conditional: found.conditional,
             next_cursor,
         })?,
         ReportFormat::Human => {
-            let text: String = ids
+            let mut text: String = found
+                .ids
                 .iter()
                 .map(|id| format!("{}:{}\n", args.namespace, encode_id(id)))
                 .collect();
+            for c in found.conditional {
+                text.push_str(&conditional_line(&args.namespace, c));
+            }
             local::print(&text)?;
             if let Some(cursor) = next_cursor {
                 eprintln!("more results: --cursor {cursor}");
@@ -173,15 +214,18 @@ fn remote_resources(args: &ResourcesArgs, subject: &Subject) -> miette::Result<E
         return Err(at_with_remote());
     }
     let client = args.remote.reader()?;
-    let options = args.remote.options(Some(args.depth.max_depth));
+    let options = args
+        .request
+        .remote_options(&args.remote, Some(args.depth.max_depth))?;
     let mut ids: Vec<String> = Vec::new();
+    let mut conditional: Vec<ConditionalId> = Vec::new();
     let mut token = args.page.cursor.clone();
     let mut snaptoken = None;
     let next_cursor = loop {
         let wanted = args
             .page
             .limit
-            .map(|limit| limit.saturating_sub(ids.len() as u64));
+            .map(|limit| limit.saturating_sub((ids.len() + conditional.len()) as u64));
         let page = client
             .lookup_resources(
                 &args.namespace,
@@ -193,6 +237,7 @@ fn remote_resources(args: &ResourcesArgs, subject: &Subject) -> miette::Result<E
             )
             .map_err(|e| miette!("{e}"))?;
         ids.extend(page.object_ids);
+        conditional.extend(page.conditional);
         snaptoken.get_or_insert(page.snaptoken);
         if page.next_page_token.is_empty() {
             break None;
@@ -200,14 +245,24 @@ fn remote_resources(args: &ResourcesArgs, subject: &Subject) -> miette::Result<E
         if args
             .page
             .limit
-            .is_some_and(|limit| ids.len() as u64 >= limit)
+            .is_some_and(|limit| (ids.len() + conditional.len()) as u64 >= limit)
         {
             break Some(page.next_page_token);
         }
         token = Some(page.next_page_token);
     };
     let snaptoken = snaptoken.unwrap_or_default();
-    print_resources(args, subject, At::Snaptoken(&snaptoken), &ids, next_cursor)
+    let found = Found {
+        ids: &ids,
+        conditional: &conditional,
+    };
+    print_resources(
+        args,
+        subject,
+        At::Snaptoken(&snaptoken),
+        &found,
+        next_cursor,
+    )
 }
 
 #[derive(Debug, clap::Args)]
@@ -219,6 +274,8 @@ pub struct SubjectsArgs {
     pub subject_namespace: String,
     #[command(flatten)]
     pub page: PageArgs,
+    #[command(flatten)]
+    pub request: RequestArgs,
     #[command(flatten)]
     pub depth: DepthArgs,
     #[command(flatten)]
@@ -249,6 +306,11 @@ struct SubjectsReport<'a> {
     wildcard: bool,
     /// With `wildcard`: raw IDs of the subjects that are not in the set.
     excluded: &'a [String],
+    /// Subjects in the set depending on missing parameters.
+    conditional: &'a [ConditionalId],
+    /// Present when the wildcard depends on these missing parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wildcard_missing: Option<&'a [String]>,
     next_cursor: Option<String>,
 }
 
@@ -263,9 +325,12 @@ pub fn run_subjects(args: &SubjectsArgs, color: ColorMode) -> miette::Result<Exi
     let store = local::open_existing(db)?;
     let resolved = local::resolve_schema(&*store, db, args.schema.schema.as_deref(), false, color)?;
     let at = local::read_revision(&*store, db, args.at.at, token.as_ref())?;
-    let engine = Engine::new(&resolved.schema, &*store).with_options(EngineOptions {
-        max_depth: args.depth.max_depth,
-    });
+    let context = args.request.request(&resolved.schema)?;
+    let engine = Engine::new(&resolved.schema, &*store)
+        .with_options(EngineOptions {
+            max_depth: args.depth.max_depth,
+        })
+        .with_request(&context);
     let found = engine
         .lookup_subjects(&object, &permission, &args.subject_namespace, at)
         .map_err(engine_error)?;
@@ -279,12 +344,15 @@ pub fn run_subjects(args: &SubjectsArgs, color: ColorMode) -> miette::Result<Exi
         }
         .encode()
     });
+    let conditional: Vec<ConditionalId> = found.conditional.into_iter().map(Into::into).collect();
     let found = Subjects {
         object: &object,
         permission: &permission,
         ids: &ids,
         wildcard: found.wildcard,
         excluded: &found.excluded,
+        conditional: &conditional,
+        wildcard_missing: found.wildcard_missing.as_deref(),
     };
     print_subjects(args, &found, At::Revision(at), token.is_none(), next_cursor)
 }
@@ -296,6 +364,9 @@ struct Subjects<'a> {
     ids: &'a [String],
     wildcard: bool,
     excluded: &'a [String],
+    /// Given whole, with the first page.
+    conditional: &'a [ConditionalId],
+    wildcard_missing: Option<&'a [String]>,
 }
 
 /// The IDs after `after`, at most `limit` of them, and the last one when
@@ -332,6 +403,8 @@ fn print_subjects(
             subject_ids: found.ids,
             wildcard: found.wildcard,
             excluded: found.excluded,
+            conditional: if first_page { found.conditional } else { &[] },
+            wildcard_missing: found.wildcard_missing.filter(|_| first_page),
             next_cursor,
         })?,
         ReportFormat::Human => {
@@ -348,8 +421,19 @@ fn print_subjects(
                 }
                 text.push('\n');
             }
+            if let (Some(missing), true) = (found.wildcard_missing, first_page) {
+                text.push_str(&format!(
+                    "{ns}:* (conditional: missing {})\n",
+                    missing.join(", ")
+                ));
+            }
             for id in found.ids {
                 text.push_str(&format!("{ns}:{}\n", encode_id(id)));
+            }
+            if first_page {
+                for c in found.conditional {
+                    text.push_str(&conditional_line(ns, c));
+                }
             }
             local::print(&text)?;
             if let Some(cursor) = next_cursor {
@@ -405,9 +489,21 @@ fn remote_subjects(
             consistency: Some("at_exact_snapshot".to_owned()),
             snaptoken: Some(snaptoken.clone()),
             max_depth: Some(args.depth.max_depth),
+            ..ReadOptions::default()
         },
         None => args.remote.options(Some(args.depth.max_depth)),
     };
+    let request = &args.request;
+    let options = ReadOptions {
+        context: request.context()?,
+        contextual_tuples: request.tuples()?,
+        ..options
+    };
+    if args.request.now.is_some() {
+        return Err(miette!(
+            "--now cannot be sent to a server: it decides expiry by its own clock"
+        ));
+    }
     let answer = args
         .remote
         .reader()?
@@ -422,6 +518,8 @@ fn remote_subjects(
         ids: &ids,
         wildcard: answer.wildcard,
         excluded: &answer.excluded,
+        conditional: &answer.conditional,
+        wildcard_missing: answer.wildcard_missing.as_deref(),
     };
     print_subjects(
         args,

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::context::{self, ContextError};
 use super::local::{self, ReportFormat, JSON_VERSION};
 use crate::client::{Client, Connection, ReadOptions};
-use crate::engine::{ExpandTree, Explanation, Outcome};
+use crate::engine::{Decision, ExpandTree, Explanation, Outcome};
 use crate::tuple::{Notation, Tuple};
 
 /// The flags every remote-capable command takes.
@@ -141,6 +141,7 @@ impl RemoteArgs {
             consistency: self.consistency.clone(),
             snaptoken: self.snaptoken.clone(),
             max_depth,
+            ..ReadOptions::default()
         }
     }
 }
@@ -151,36 +152,48 @@ impl RemoteArgs {
 struct RemoteCheckReport<'a> {
     version: u32,
     check: &'a str,
-    /// `allowed` or `denied`.
+    /// `allowed`, `denied` or `conditional`.
     result: &'static str,
+    /// `false` when conditional.
     allowed: bool,
+    /// With `conditional`: the parameters that had no value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    missing: Vec<String>,
     snaptoken: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     explanation: Option<&'a Explanation>,
 }
 
 /// `zanzi check --remote URL QUESTION`: prints what the local check prints
-/// (`allowed`/`denied`, the derivation with `--explain`, or the JSON
-/// document); exit 0 allowed, 1 denied.
+/// (`allowed`/`denied`/`conditional`, the derivation with `--explain`, or
+/// the JSON document); exit 0 allowed, 1 denied, 3 conditional.
 pub fn check(
     args: &RemoteArgs,
     text: &str,
-    max_depth: Option<u32>,
+    options: ReadOptions,
     explain: bool,
     format: ReportFormat,
 ) -> miette::Result<ExitCode> {
     let question: Tuple = text
         .parse()
         .map_err(|e| local::notation_error(Notation::Check, text, &e))?;
+    if !question.is_plain() {
+        return Err(miette!(
+            help = "give the parameters' values with --context",
+            "a question carries no condition or expiry: `{text}`"
+        ));
+    }
     let client = args.reader()?;
-    let options = args.options(max_depth);
-    let (allowed, snaptoken, explanation) = if explain {
+    let (decision, snaptoken, explanation) = if explain {
         let (explanation, token) = client
             .explain(&question, &options)
             .map_err(|e| miette!("{e}"))?;
-        let allowed = match (explanation.outcome, &explanation.error) {
-            (Outcome::Granted, _) => true,
-            (Outcome::Denied | Outcome::Conditional, _) => false,
+        let decision = match (explanation.outcome, &explanation.error) {
+            (Outcome::Granted, _) => Decision::Allowed,
+            (Outcome::Denied, _) => Decision::Denied,
+            (Outcome::Conditional, _) => Decision::Conditional {
+                missing: explanation.missing.clone(),
+            },
             (Outcome::Unknown, error) => {
                 return Err(miette!(
                     "{}",
@@ -188,31 +201,47 @@ pub fn check(
                 ))
             }
         };
-        (allowed, token, Some(explanation))
+        (decision, token, Some(explanation))
     } else {
         let answer = client
             .check(&question, &options)
             .map_err(|e| miette!("{e}"))?;
-        (answer.allowed, answer.snaptoken, None)
+        (answer.decision, answer.snaptoken, None)
+    };
+    let missing = match &decision {
+        Decision::Conditional { missing } => missing.clone(),
+        _ => Vec::new(),
     };
     match format {
         ReportFormat::Json => local::print_json(&RemoteCheckReport {
             version: JSON_VERSION,
             check: &question.to_string(),
-            result: if allowed { "allowed" } else { "denied" },
-            allowed,
+            result: match &decision {
+                Decision::Allowed => "allowed",
+                Decision::Denied => "denied",
+                Decision::Conditional { .. } => "conditional",
+            },
+            allowed: decision.is_allowed(),
+            missing: missing.clone(),
             snaptoken: &snaptoken,
             explanation: explanation.as_ref(),
         })?,
         ReportFormat::Human => match &explanation {
             Some(explanation) => local::print(&explanation.render())?,
-            None => local::print(if allowed { "allowed\n" } else { "denied\n" })?,
+            None => local::print(&match &decision {
+                Decision::Allowed => "allowed\n".to_owned(),
+                Decision::Denied => "denied\n".to_owned(),
+                Decision::Conditional { missing } => {
+                    format!("conditional (missing {})\n", missing.join(", "))
+                }
+            })?,
         },
     }
-    Ok(if allowed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    // As the local check: 0 allowed, 1 denied, 3 conditional.
+    Ok(match decision {
+        Decision::Allowed => ExitCode::SUCCESS,
+        Decision::Denied => ExitCode::from(1),
+        Decision::Conditional { .. } => ExitCode::from(3),
     })
 }
 

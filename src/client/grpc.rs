@@ -27,7 +27,7 @@ use std::sync::Arc;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
-use super::{CheckAnswer, ClientError, ListPage, ReadOptions};
+use super::{CheckAnswer, ClientError, ListPage, ReadOptions, ResourcesPage, SubjectsAnswer};
 use crate::api::keto::subjects::{tuple_to_keto_typed, typed_subject};
 use crate::api::keto::{Relationship, SubjectSet};
 use crate::api::proto::keto::relation_tuples::v1alpha2 as keto;
@@ -212,13 +212,13 @@ impl Remote {
     }
 
     /// One page of `LookupResources` (at most `limit` IDs; 0: all), its
-    /// messages gathered: the IDs, the cursor of the last message (empty
-    /// when the lookup is complete) and the snapshot it read.
+    /// messages gathered (the cursor of the last message is empty when the
+    /// lookup is complete).
     pub fn lookup_resources(
         &self,
         runtime: &tokio::runtime::Runtime,
         request: pb::LookupResourcesRequest,
-    ) -> Result<(Vec<String>, String, String), ClientError> {
+    ) -> Result<ResourcesPage, ClientError> {
         let mut client =
             pb::permission_service_client::PermissionServiceClient::new(self.channel.clone());
         runtime.block_on(async {
@@ -227,25 +227,31 @@ impl Remote {
                 .await
                 .map_err(|s| self.error(&s))?
                 .into_inner();
-            let (mut ids, mut cursor, mut token) = (Vec::new(), String::new(), String::new());
+            let mut page = ResourcesPage {
+                object_ids: Vec::new(),
+                conditional: Vec::new(),
+                next_page_token: String::new(),
+                snaptoken: String::new(),
+            };
             while let Some(message) = stream.message().await.map_err(|s| self.error(&s))? {
-                ids.extend(message.object_ids);
-                cursor = message.after_cursor;
+                page.object_ids.extend(message.object_ids);
+                page.conditional
+                    .extend(message.conditional.into_iter().map(conditional_id));
+                page.next_page_token = message.after_cursor;
                 if let Some(at) = message.looked_up_at {
-                    token = at.token;
+                    page.snaptoken = at.token;
                 }
             }
-            Ok((ids, cursor, token))
+            Ok(page)
         })
     }
 
-    /// `LookupSubjects` whole, its messages gathered: the IDs, whether the
-    /// set is every subject but `excluded`, and the snapshot it read.
+    /// `LookupSubjects` whole, its messages gathered.
     pub fn lookup_subjects(
         &self,
         runtime: &tokio::runtime::Runtime,
         request: pb::LookupSubjectsRequest,
-    ) -> Result<(Vec<String>, bool, Vec<String>, String), ClientError> {
+    ) -> Result<SubjectsAnswer, ClientError> {
         let mut client =
             pb::permission_service_client::PermissionServiceClient::new(self.channel.clone());
         runtime.block_on(async {
@@ -254,17 +260,29 @@ impl Remote {
                 .await
                 .map_err(|s| self.error(&s))?
                 .into_inner();
-            let (mut ids, mut wildcard, mut excluded, mut token) =
-                (Vec::new(), false, Vec::new(), String::new());
+            let mut answer = SubjectsAnswer {
+                subject_ids: Vec::new(),
+                wildcard: false,
+                excluded: Vec::new(),
+                conditional: Vec::new(),
+                wildcard_missing: None,
+                snaptoken: String::new(),
+            };
             while let Some(message) = stream.message().await.map_err(|s| self.error(&s))? {
-                ids.extend(message.subject_ids);
-                wildcard |= message.wildcard;
-                excluded.extend(message.excluded);
+                answer.subject_ids.extend(message.subject_ids);
+                answer.wildcard |= message.wildcard;
+                answer.excluded.extend(message.excluded);
+                answer
+                    .conditional
+                    .extend(message.conditional.into_iter().map(conditional_id));
+                if !message.wildcard_missing.is_empty() {
+                    answer.wildcard_missing = Some(message.wildcard_missing);
+                }
                 if let Some(at) = message.looked_up_at {
-                    token = at.token;
+                    answer.snaptoken = at.token;
                 }
             }
-            Ok((ids, wildcard, excluded, token))
+            Ok(answer)
         })
     }
 
@@ -280,6 +298,8 @@ impl Remote {
             items: vec![check_item(question)],
             consistency: consistency(options)?,
             max_depth: max_depth(options),
+            context: options.context_text(),
+            contextual_tuples: contextual_tuples(options),
         };
         let answer = runtime
             .block_on(client.bulk_check(request))
@@ -296,8 +316,18 @@ impl Remote {
                 message: result.error,
             });
         }
+        let decision = if result.allowed {
+            engine::Decision::Allowed
+        } else if result.conditional {
+            engine::Decision::Conditional {
+                missing: result.missing,
+            }
+        } else {
+            engine::Decision::Denied
+        };
         Ok(CheckAnswer {
-            allowed: result.allowed,
+            allowed: decision.is_allowed(),
+            decision,
             snaptoken: answer.checked_at.map(|t| t.token).unwrap_or_default(),
         })
     }
@@ -314,6 +344,8 @@ impl Remote {
             check: Some(check_item(question)),
             consistency: consistency(options)?,
             max_depth: max_depth(options),
+            context: options.context_text(),
+            contextual_tuples: contextual_tuples(options),
         };
         let answer = runtime
             .block_on(client.check_with_explanation(request))
@@ -327,7 +359,7 @@ impl Remote {
             question: answer.question,
             outcome: outcome(answer.outcome)?,
             error: Some(answer.error).filter(|e| !e.is_empty()),
-            missing: Vec::new(),
+            missing: answer.missing,
             tree,
         };
         Ok((
@@ -584,6 +616,22 @@ fn relationship(tuple: keto::RelationTuple) -> Result<Relationship, ClientError>
         condition: None,
         expires_at: None,
     })
+}
+
+/// The request's contextual tuples as `zanzi.v1` tuples.
+pub(super) fn contextual_tuples(options: &ReadOptions) -> Vec<pb::Tuple> {
+    options
+        .contextual_tuples
+        .iter()
+        .map(crate::api::convert::to_tuple)
+        .collect()
+}
+
+fn conditional_id(c: pb::ConditionalId) -> crate::api::native::ConditionalId {
+    crate::api::native::ConditionalId {
+        id: c.id,
+        missing: c.missing,
+    }
 }
 
 #[cfg(test)]

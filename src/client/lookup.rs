@@ -5,32 +5,11 @@
 //! are the same signed page tokens. The gRPC lookups have no depth field:
 //! they run with the server's depth limit, whatever `max_depth` asks.
 
-use serde::Deserialize;
-
 use super::{grpc, Client, ClientError, ReadOptions};
 use crate::api::proto::zanzi::v1 as pb;
 use crate::tuple::{Object, Subject};
 
-/// One page of objects a subject reaches.
-#[derive(Clone, Debug, Deserialize)]
-pub struct ResourcesPage {
-    /// Raw IDs, sorted.
-    pub object_ids: Vec<String>,
-    /// `""` on the last page.
-    pub next_page_token: String,
-    pub snaptoken: String,
-}
-
-/// The subjects of one namespace in a userset.
-#[derive(Clone, Debug, Deserialize)]
-pub struct SubjectsAnswer {
-    /// Raw IDs, sorted.
-    pub subject_ids: Vec<String>,
-    /// Every subject of the namespace is in the set, except `excluded`.
-    pub wildcard: bool,
-    pub excluded: Vec<String>,
-    pub snaptoken: String,
-}
+pub use super::{ResourcesPage, SubjectsAnswer};
 
 impl Client {
     /// One page of the objects of `namespace` whose `relation` holds
@@ -52,14 +31,10 @@ impl Client {
                 consistency: grpc::consistency(options)?,
                 limit: page_size.map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
                 cursor: page_token.unwrap_or_default().to_owned(),
+                context: options.context_text(),
+                contextual_tuples: grpc::contextual_tuples(options),
             };
-            let (object_ids, next_page_token, snaptoken) =
-                remote.lookup_resources(&self.runtime, request)?;
-            return Ok(ResourcesPage {
-                object_ids,
-                next_page_token,
-                snaptoken,
-            });
+            return remote.lookup_resources(&self.runtime, request);
         }
         let url = format!("{}/zanzi/v1/lookup-resources", self.read_url()?);
         let body = serde_json::json!({
@@ -71,6 +46,8 @@ impl Client {
             "max_depth": options.max_depth,
             "consistency": options.consistency,
             "snaptoken": options.snaptoken,
+            "context": options.context,
+            "contextual_tuples": options.keto_contextual_tuples(),
         });
         self.json(self.http.post(&url).json(&body), &url, &[200])
     }
@@ -91,15 +68,10 @@ impl Client {
                 consistency: grpc::consistency(options)?,
                 limit: 0,
                 cursor: String::new(),
+                context: options.context_text(),
+                contextual_tuples: grpc::contextual_tuples(options),
             };
-            let (subject_ids, wildcard, excluded, snaptoken) =
-                remote.lookup_subjects(&self.runtime, request)?;
-            return Ok(SubjectsAnswer {
-                subject_ids,
-                wildcard,
-                excluded,
-                snaptoken,
-            });
+            return remote.lookup_subjects(&self.runtime, request);
         }
         let url = format!("{}/zanzi/v1/lookup-subjects", self.read_url()?);
         let body = serde_json::json!({
@@ -110,6 +82,8 @@ impl Client {
             "max_depth": options.max_depth,
             "consistency": options.consistency,
             "snaptoken": options.snaptoken,
+            "context": options.context,
+            "contextual_tuples": options.keto_contextual_tuples(),
         });
         self.json(self.http.post(&url).json(&body), &url, &[200])
     }

@@ -137,9 +137,30 @@ pub struct ReadOptions {
     pub consistency: Option<String>,
     pub snaptoken: Option<String>,
     pub max_depth: Option<u32>,
+    /// Values for conditions' parameters, sent with checks and lookups.
+    pub context: serde_json::Map<String, serde_json::Value>,
+    /// Tuples that hold for the request only, sent with checks and lookups.
+    pub contextual_tuples: Vec<Tuple>,
 }
 
 impl ReadOptions {
+    /// The contextual tuples in Keto's relationship shape (REST).
+    fn keto_contextual_tuples(&self) -> Vec<crate::api::keto::Relationship> {
+        self.contextual_tuples
+            .iter()
+            .map(tuple_to_keto_typed)
+            .collect()
+    }
+
+    /// The context as JSON text (gRPC); empty when there is none.
+    fn context_text(&self) -> String {
+        if self.context.is_empty() {
+            String::new()
+        } else {
+            serde_json::Value::Object(self.context.clone()).to_string()
+        }
+    }
+
     fn query(&self) -> Vec<(String, String)> {
         let mut q = Vec::new();
         if let Some(c) = &self.consistency {
@@ -155,10 +176,43 @@ impl ReadOptions {
     }
 }
 
+/// One page of objects a subject reaches.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ResourcesPage {
+    /// Raw IDs, sorted.
+    pub object_ids: Vec<String>,
+    /// Objects whose answer depends on missing parameters.
+    #[serde(default)]
+    pub conditional: Vec<crate::api::native::ConditionalId>,
+    /// `""` on the last page.
+    pub next_page_token: String,
+    pub snaptoken: String,
+}
+
+/// The subjects of one namespace in a userset.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SubjectsAnswer {
+    /// Raw IDs, sorted.
+    pub subject_ids: Vec<String>,
+    /// Every subject of the namespace is in the set, except `excluded`.
+    pub wildcard: bool,
+    pub excluded: Vec<String>,
+    /// Subjects whose membership depends on missing parameters.
+    #[serde(default)]
+    pub conditional: Vec<crate::api::native::ConditionalId>,
+    /// Set when the wildcard depends on these missing parameters.
+    #[serde(default)]
+    pub wildcard_missing: Option<Vec<String>>,
+    pub snaptoken: String,
+}
+
 /// A check's answer.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckAnswer {
+    /// Whether access is granted (never when conditional).
     pub allowed: bool,
+    /// Allowed, denied, or conditional on missing parameters.
+    pub decision: crate::engine::Decision,
     pub snaptoken: String,
 }
 
@@ -415,23 +469,30 @@ impl Client {
         if let Some(remote) = self.grpc_read() {
             return remote.check(&self.runtime, question, options);
         }
-        let url = format!("{}/relation-tuples/check/openapi", self.read_url()?);
-        let rel = tuple_to_keto_typed(question);
-        let mut query = vec![
-            ("namespace".to_owned(), rel.namespace),
-            ("object".to_owned(), rel.object),
-            ("relation".to_owned(), rel.relation),
-        ];
-        if let Some(id) = rel.subject_id {
-            query.push(("subject_id".into(), id));
-        }
-        if let Some(set) = rel.subject_set {
-            query.push(("subject_set.namespace".into(), set.namespace));
-            query.push(("subject_set.object".into(), set.object));
-            query.push(("subject_set.relation".into(), set.relation));
-        }
-        query.extend(options.query());
-        self.json(self.http.get(&url).query(&query), &url, &[200])
+        let url = format!("{}/zanzi/v1/check", self.read_url()?);
+        let body = serde_json::json!({
+            "tuple": question.to_string(),
+            "max_depth": options.max_depth,
+            "consistency": options.consistency,
+            "snaptoken": options.snaptoken,
+            "context": options.context,
+            "contextual_tuples": options.keto_contextual_tuples(),
+        });
+        let answer: crate::api::native::ZanziCheckResult =
+            self.json(self.http.post(&url).json(&body), &url, &[200])?;
+        use crate::api::native::DecisionName;
+        let decision = match answer.decision {
+            DecisionName::Allowed => crate::engine::Decision::Allowed,
+            DecisionName::Denied => crate::engine::Decision::Denied,
+            DecisionName::Conditional => crate::engine::Decision::Conditional {
+                missing: answer.missing,
+            },
+        };
+        Ok(CheckAnswer {
+            allowed: decision.is_allowed(),
+            decision,
+            snaptoken: answer.snaptoken,
+        })
     }
 
     /// `POST /zanzi/v1/check/explain`: the check with its derivation, and
@@ -455,6 +516,8 @@ impl Client {
             "max_depth": options.max_depth,
             "consistency": options.consistency,
             "snaptoken": options.snaptoken,
+            "context": options.context,
+            "contextual_tuples": options.keto_contextual_tuples(),
         });
         let answer: Answer = self.deep_json(self.http.post(&url).json(&body), &url)?;
         Ok((answer.explanation, answer.snaptoken))

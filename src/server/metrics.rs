@@ -4,7 +4,7 @@
 //!   `zanzi_http_request_duration_seconds{endpoint}` (a histogram), for
 //!   REST requests and gRPC calls alike (a call's `method` is `grpc`, its
 //!   `endpoint` `/package.Service/Method`, its `status` the code's name);
-//! - `zanzi_checks_total{outcome}` (`allowed`, `denied`, `error`) and
+//! - `zanzi_checks_total{outcome}` (`allowed`, `denied`, `conditional`, `error`) and
 //!   `zanzi_check_depth` (a histogram of the most hops through tuples a
 //!   check took; the limit itself when it was hit);
 //! - `zanzi_store_errors_total`, `zanzi_gc_removed_versions_total`,

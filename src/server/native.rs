@@ -6,6 +6,7 @@
 //!   relation or permission holds a subject, paged;
 //! - `POST /zanzi/v1/lookup-subjects`: the object subjects of a namespace in
 //!   a userset (and whether a wildcard grants everyone);
+//! - `POST /zanzi/v1/check`: a check answered in three values;
 //! - `POST /zanzi/v1/check/explain`: a check with its derivation;
 //! - `GET /zanzi/v1/schema`: the compiled IR and its hash;
 //! - `GET /zanzi/v1/status`: which server, database and schema answer;
@@ -26,12 +27,14 @@ use super::body::read_json;
 use super::bounds::{answer_limits, bounded, Work};
 use super::consistency::Consistency;
 use super::errors::ApiError;
+use super::keto::handlers::run_check;
 use super::zookie::query_hash;
 use super::{blocking, AppState, Scope};
-use crate::api::keto::subjects::{namespace_id, relation_id};
-use crate::api::keto::Access;
+use crate::api::keto::subjects::{namespace_id, relation_id, FIELD};
+use crate::api::keto::{Access, Question};
 use crate::api::native::*;
-use crate::engine::{Engine, EngineOptions, Explanation, SubjectLookup};
+use crate::api::request::{request_fingerprint, rest_request};
+use crate::engine::{Engine, EngineOptions, Explanation, RequestContext, SubjectLookup};
 use crate::store::{PageRequest, Revision};
 use crate::tuple::{Object, Subject, Tuple};
 
@@ -70,21 +73,26 @@ pub async fn lookup_resources(
         let ns = namespace_id(&s.schema, &body.namespace, Access::Read)?;
         relation_id(&s.schema, ns, &body.relation, Access::Read)?;
         let subject = parse_subject(&body.subject)?;
-        let hash = resources_query_hash(&body.namespace, &body.relation, &subject);
+        let request = rest_request(&s.schema, body.context.as_ref(), &body.contextual_tuples)?;
+        let hash = resources_query_hash(&body.namespace, &body.relation, &subject, &request);
         let (at, cursor) = page_start(s, body.page_token.as_deref(), hash, &consistency)?;
         let engine = Engine::new(&s.schema, s.store.as_ref())
-            .with_options(EngineOptions { max_depth: depth });
+            .with_options(EngineOptions { max_depth: depth })
+            .with_request(&request);
         let page = bounded(&s.settings, Work::Lookup, || {
-            engine.lookup_resources(
+            engine.lookup_resources_decided(
                 &body.namespace,
                 &body.relation,
                 &subject,
                 &PageRequest { cursor, limit },
                 at,
+                true,
             )
         })?;
+        let (object_ids, conditional) = split_decided(page.items);
         Ok(LookupResourcesResult {
-            object_ids: page.items,
+            object_ids,
+            conditional,
             next_page_token: s.next_page_token(at, hash, page.next_cursor),
             snaptoken: s.snaptoken(at),
         })
@@ -94,9 +102,18 @@ pub async fn lookup_resources(
 }
 
 /// What binds a page token to one lookup of resources (REST's page tokens
-/// and gRPC's cursors are the same tokens).
-pub(crate) fn resources_query_hash(namespace: &str, relation: &str, subject: &Subject) -> [u8; 8] {
-    query_hash(&format!("{namespace}\n{relation}\n{subject}"))
+/// and gRPC's cursors are the same tokens), its context and contextual
+/// tuples included (another context may answer other objects).
+pub(crate) fn resources_query_hash(
+    namespace: &str,
+    relation: &str,
+    subject: &Subject,
+    request: &RequestContext,
+) -> [u8; 8] {
+    query_hash(&format!(
+        "{namespace}\n{relation}\n{subject}{}",
+        request_fingerprint(request)
+    ))
 }
 
 /// Where a paged read starts: after the page token's cursor, at its
@@ -140,6 +157,7 @@ pub async fn lookup_subjects(
     )?;
     let result = blocking(&state, move |s| {
         let object = Object::new(body.namespace.clone(), body.object.clone());
+        let request = rest_request(&s.schema, body.context.as_ref(), &body.contextual_tuples)?;
         let at = consistency.resolve(s)?;
         let found = run_lookup_subjects(
             s,
@@ -148,11 +166,14 @@ pub async fn lookup_subjects(
             &body.subject_namespace,
             at,
             depth,
+            &request,
         )?;
         Ok(LookupSubjectsResult {
             subject_ids: found.subject_ids,
             wildcard: found.wildcard,
             excluded: found.excluded,
+            conditional: found.conditional.into_iter().map(Into::into).collect(),
+            wildcard_missing: found.wildcard_missing,
             snaptoken: s.snaptoken(at),
         })
     })
@@ -169,13 +190,15 @@ pub(crate) fn run_lookup_subjects(
     subject_namespace: &str,
     at: Revision,
     max_depth: u32,
+    request: &RequestContext,
 ) -> Result<SubjectLookup, ApiError> {
     let ns = namespace_id(&s.schema, &object.namespace, Access::Read)?;
     relation_id(&s.schema, ns, relation, Access::Read)?;
     namespace_id(&s.schema, subject_namespace, Access::Read)?;
     let engine = Engine::new(&s.schema, s.store.as_ref())
         .with_options(EngineOptions { max_depth })
-        .with_answer_limits(answer_limits(&s.settings));
+        .with_answer_limits(answer_limits(&s.settings))
+        .with_request(request);
     bounded(&s.settings, Work::Lookup, || {
         engine.lookup_subjects(object, relation, subject_namespace, at)
     })
@@ -194,13 +217,9 @@ pub async fn explain(
         body.snaptoken.as_deref(),
     )?;
     let result = blocking(&state, move |s| {
-        let tuple: Tuple = body.tuple.parse().map_err(|e| {
-            ApiError::bad_request(
-                "invalid_tuple",
-                format!("invalid tuple `{}`: {e}", body.tuple),
-            )
-        })?;
-        let (explanation, at) = run_explain(s, &tuple, depth, &consistency)?;
+        let tuple = question_tuple(&body.tuple)?;
+        let request = rest_request(&s.schema, body.context.as_ref(), &body.contextual_tuples)?;
+        let (explanation, at) = run_explain(s, &tuple, depth, &consistency, &request)?;
         Ok(ExplainResult {
             explanation,
             snaptoken: s.snaptoken(at),
@@ -210,6 +229,58 @@ pub async fn explain(
     deep_json(&result)
 }
 
+/// A question in tuple notation: a condition or expiry suffix is refused
+/// (a question carries none).
+fn question_tuple(text: &str) -> Result<Tuple, ApiError> {
+    let tuple: Tuple = text.parse().map_err(|e| {
+        ApiError::bad_request("invalid_tuple", format!("invalid tuple `{text}`: {e}"))
+            .with_detail(FIELD, "tuple")
+    })?;
+    if !tuple.is_plain() {
+        return Err(ApiError::bad_request(
+            "invalid_tuple",
+            format!(
+                "`{text}` carries a condition or an expiry; a question carries none (give \
+                 parameter values in `context`)"
+            ),
+        )
+        .with_detail(FIELD, "tuple"));
+    }
+    Ok(tuple)
+}
+
+/// `POST /zanzi/v1/check`: a check answered in three values, `allowed`,
+/// `denied` or `conditional` (with the missing parameters).
+pub async fn check(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body: ZanziCheckBody = read_json(&state, &headers, body).await?;
+    let depth = state.depth(body.max_depth)?;
+    let consistency = Consistency::parse(
+        &state,
+        body.consistency.as_deref(),
+        body.snaptoken.as_deref(),
+    )?;
+    let result = super::evaluate(&state, move |s| {
+        let tuple = question_tuple(&body.tuple)?;
+        let request = rest_request(&s.schema, body.context.as_ref(), &body.contextual_tuples)?;
+        let question = Question {
+            object: tuple.object,
+            relation: tuple.relation,
+            subject: tuple.subject,
+        };
+        let ns = namespace_id(&s.schema, &question.object.namespace, Access::Read)?;
+        relation_id(&s.schema, ns, &question.relation, Access::Read)?;
+        let at = consistency.resolve(s)?;
+        let decision = run_check(s, &question, depth, at, &request)?;
+        Ok(ZanziCheckResult::new(decision, s.snaptoken(at)))
+    })
+    .await?;
+    Ok(Json(result).into_response())
+}
+
 /// The check `tuple` asks, with its derivation, at the snapshot
 /// `consistency` chooses (returned too).
 pub(crate) fn run_explain(
@@ -217,12 +288,14 @@ pub(crate) fn run_explain(
     tuple: &Tuple,
     depth: u32,
     consistency: &Consistency,
+    request: &RequestContext,
 ) -> Result<(Explanation, Revision), ApiError> {
     let ns = namespace_id(&s.schema, &tuple.object.namespace, Access::Read)?;
     relation_id(&s.schema, ns, &tuple.relation, Access::Read)?;
     let at = consistency.resolve(s)?;
-    let engine =
-        Engine::new(&s.schema, s.store.as_ref()).with_options(EngineOptions { max_depth: depth });
+    let engine = Engine::new(&s.schema, s.store.as_ref())
+        .with_options(EngineOptions { max_depth: depth })
+        .with_request(request);
     let explanation = bounded(&s.settings, Work::Check, || {
         engine.explain(&tuple.object, &tuple.relation, &tuple.subject, at)
     })?;
@@ -265,9 +338,13 @@ pub async fn expand(
             })?;
         let ns = namespace_id(&s.schema, &object.namespace, Access::Read)?;
         relation_id(&s.schema, ns, &relation, Access::Read)?;
+        // The context is read (and bounded) but no condition is evaluated:
+        // the tree shows what each attributed tuple carries.
+        let request = rest_request(&s.schema, body.context.as_ref(), &body.contextual_tuples)?;
         let at = consistency.resolve(s)?;
-        let engine =
-            Engine::new(&s.schema, s.store.as_ref()).with_answer_limits(answer_limits(&s.settings));
+        let engine = Engine::new(&s.schema, s.store.as_ref())
+            .with_answer_limits(answer_limits(&s.settings))
+            .with_request(&request);
         let tree = bounded(&s.settings, Work::Lookup, || {
             engine.expand(&object, &relation, depth, at)
         })?;
@@ -405,6 +482,7 @@ pub fn routes(router: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
     router
         .route("/zanzi/v1/lookup-resources", post(lookup_resources))
         .route("/zanzi/v1/lookup-subjects", post(lookup_subjects))
+        .route("/zanzi/v1/check", post(check))
         .route("/zanzi/v1/check/explain", post(explain))
         .route("/zanzi/v1/expand", post(expand))
         .route("/zanzi/v1/schema", get(schema))

@@ -205,12 +205,84 @@ pub struct BatchCheckBody {
     /// At most the server's `max_batch` (in the served document).
     #[schema(value_type = Vec<BatchCheckTuple>)]
     pub tuples: Vec<Relationship>,
+    /// zanzi's: values of conditions' parameters, for every check of the
+    /// batch (at most 64 KiB of JSON).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<serde_json::Value>,
+    /// zanzi's: tuples that hold for this request only (at most 100),
+    /// validated as writes are; never stored.
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub contextual_tuples: Vec<Relationship>,
+}
+
+/// The body of a check: Keto's relationship, plus zanzi's request context
+/// and contextual tuples.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckBody {
+    #[schema(schema_with = crate::api::schema::name)]
+    pub namespace: String,
+    #[schema(schema_with = crate::api::schema::id)]
+    pub object: String,
+    #[schema(schema_with = crate::api::schema::name)]
+    pub relation: String,
+    #[serde(default)]
+    #[schema(schema_with = crate::api::schema::optional_subject_id)]
+    pub subject_id: Option<String>,
+    #[serde(default)]
+    pub subject_set: Option<SubjectSet>,
+    /// Refused (400): a question carries no condition.
+    #[serde(default)]
+    #[schema(value_type = Option<RelationshipCondition>)]
+    pub condition: Option<crate::tuple::TupleCondition>,
+    /// Refused (400): a question carries no expiry.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<crate::tuple::Expiry>,
+    /// zanzi's: values of conditions' parameters (at most 64 KiB of JSON).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<serde_json::Value>,
+    /// zanzi's: tuples that hold for this request only (at most 100),
+    /// validated as writes are; never stored.
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub contextual_tuples: Vec<Relationship>,
+}
+
+impl CheckBody {
+    /// The question, as a relationship; a condition or expiry the body
+    /// carries is kept in it for the question's check to refuse.
+    pub fn relationship(&self) -> Relationship {
+        Relationship {
+            namespace: self.namespace.clone(),
+            object: self.object.clone(),
+            relation: self.relation.clone(),
+            subject_id: self.subject_id.clone(),
+            subject_set: self.subject_set.clone(),
+            condition: self.condition.clone(),
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+/// zanzi's mark on a conditional answer: the parameters that neither the
+/// tuples nor the request gave a value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Conditional {
+    pub missing: Vec<String>,
 }
 
 /// A check's answer.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CheckResult {
+    /// False when the answer is conditional.
     pub allowed: bool,
+    /// zanzi's: present only when the answer depends on missing parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditional: Option<Conditional>,
     /// The snapshot the answer was computed at.
     pub snaptoken: String,
 }
@@ -218,7 +290,11 @@ pub struct CheckResult {
 /// One answer of a batch check.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CheckResultWithError {
+    /// False when the answer is conditional.
     pub allowed: bool,
+    /// zanzi's: present only when the answer depends on missing parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditional: Option<Conditional>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub error: String,
 }

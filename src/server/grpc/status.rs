@@ -22,6 +22,8 @@ pub fn code_for(status: StatusCode, reason: &str) -> Code {
     match (status, reason) {
         (_, "snapshot_expired") => Code::OutOfRange,
         (_, "result_too_large") => Code::ResourceExhausted,
+        // A request's own field over its limit: the caller's argument.
+        (_, "context_too_large") => Code::InvalidArgument,
         (StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY, _) => Code::InvalidArgument,
         (StatusCode::UNAUTHORIZED, _) => Code::Unauthenticated,
         (StatusCode::FORBIDDEN, _) => Code::PermissionDenied,

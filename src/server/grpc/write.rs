@@ -168,7 +168,12 @@ fn unspecified_operation(field: &str) -> ApiError {
 
 /// A tuple the schema refuses, as REST answers it ([`write_error`]), naming
 /// the part of the tuple at fault.
-fn tuple_error(schema: &Schema, field: &str, tuple: &Tuple, error: WriteError) -> ApiError {
+pub(super) fn tuple_error(
+    schema: &Schema,
+    field: &str,
+    tuple: &Tuple,
+    error: WriteError,
+) -> ApiError {
     let part = match &error {
         WriteError::UnknownNamespace { .. } => "object.namespace",
         WriteError::UnknownRelation { .. } | WriteError::Permission { .. } => "relation",

@@ -15,7 +15,8 @@ use crate::api::keto::subjects::{
 };
 use crate::api::keto::tree::to_keto_tree;
 use crate::api::keto::*;
-use crate::engine::{Engine, EngineError, EngineOptions};
+use crate::api::request::{rest_request, CONTEXTUAL_TUPLES_FIELD, CONTEXT_FIELD};
+use crate::engine::{Decision, Engine, EngineError, EngineOptions, RequestContext};
 use crate::ir::Schema;
 use crate::server::body::read_json;
 use crate::server::bounds::{answer_limits, bounded, Work};
@@ -33,22 +34,30 @@ fn token_header(token: &str) -> [(header::HeaderName, HeaderValue); 1] {
     )]
 }
 
+/// The metrics label of a check's answer.
+fn outcome_label(decision: &Decision) -> &'static str {
+    match decision {
+        Decision::Allowed => "allowed",
+        Decision::Denied => "denied",
+        Decision::Conditional { .. } => "conditional",
+    }
+}
+
 pub fn run_check(
     state: &Scope<'_>,
     q: &Question,
     depth: u32,
     at: Revision,
-) -> Result<bool, ApiError> {
+    request: &RequestContext,
+) -> Result<Decision, ApiError> {
     let engine = Engine::new(&state.schema, state.store.as_ref())
-        .with_options(EngineOptions { max_depth: depth });
+        .with_options(EngineOptions { max_depth: depth })
+        .with_request(request);
     bounded(&state.settings, Work::Check, || {
-        match engine.check_with_depth(&q.object, &q.relation, &q.subject, at) {
-            Ok((allowed, reached)) => {
-                crate::server::metrics::record_check(
-                    if allowed { "allowed" } else { "denied" },
-                    reached,
-                );
-                Ok(allowed)
+        match engine.decide_with_depth(&q.object, &q.relation, &q.subject, at) {
+            Ok((decision, reached)) => {
+                crate::server::metrics::record_check(outcome_label(&decision), reached);
+                Ok(decision)
             }
             Err(e) => {
                 let reached = match &e {
@@ -62,29 +71,58 @@ pub fn run_check(
     })
 }
 
+/// Keto's `allowed` and zanzi's `conditional` mark of a decision.
+pub fn keto_answer(decision: Decision) -> (bool, Option<Conditional>) {
+    match decision {
+        Decision::Allowed => (true, None),
+        Decision::Denied => (false, None),
+        Decision::Conditional { missing } => (false, Some(Conditional { missing })),
+    }
+}
+
 /// A check of `rel` at `consistency`: the answer and its snapshot's token.
 pub fn check_at(
     s: &Scope<'_>,
     rel: &Relationship,
     depth: u32,
     consistency: &Consistency,
-) -> Result<(bool, String), ApiError> {
+    request: &RequestContext,
+) -> Result<(Decision, String), ApiError> {
     let question = question(&s.schema, rel)?;
     let at = consistency.resolve(s)?;
-    Ok((run_check(s, &question, depth, at)?, s.snaptoken(at)))
+    Ok((
+        run_check(s, &question, depth, at, request)?,
+        s.snaptoken(at),
+    ))
 }
 
-/// A check; `forbid_denied` answers a denial 403 (Keto's plain check).
+/// What a check brings besides its question, as sent.
+struct Extras {
+    context: Option<serde_json::Value>,
+    contextual_tuples: Vec<Relationship>,
+}
+
+/// A check; `forbid_denied` answers a denial (and a conditional answer)
+/// 403 (Keto's plain check).
 async fn check(
     state: Arc<AppState>,
     q: Params,
     rel: Relationship,
+    extras: Extras,
     forbid_denied: bool,
 ) -> Result<Response, ApiError> {
     let depth = state.depth(q.max_depth()?)?;
     let consistency = q.consistency(&state)?;
-    let (allowed, token) =
-        evaluate(&state, move |s| check_at(s, &rel, depth, &consistency)).await?;
+    let (decision, token) = evaluate(&state, move |s| {
+        let request = rest_request(
+            &s.schema,
+            extras.context.as_ref(),
+            &extras.contextual_tuples,
+        )?;
+        check_at(s, &rel, depth, &consistency, &request)
+    })
+    .await?;
+    let (allowed, conditional) = keto_answer(decision);
     let status = if allowed || !forbid_denied {
         StatusCode::OK
     } else {
@@ -95,10 +133,31 @@ async fn check(
         token_header(&token),
         Json(CheckResult {
             allowed,
+            conditional,
             snaptoken: token,
         }),
     )
         .into_response())
+}
+
+/// A query parameter holding JSON (`context`, `contextual_tuples` of a GET
+/// check), its errors naming the parameter.
+fn json_param<T: serde::de::DeserializeOwned>(
+    q: &Params,
+    key: &'static str,
+) -> Result<Option<T>, ApiError> {
+    q.get(key)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            serde_json::from_str(v).map_err(|e| {
+                ApiError::bad_request(
+                    "invalid_parameter",
+                    format!("the query parameter `{key}` must be JSON-encoded: {e}"),
+                )
+                .with_detail(FIELD, key)
+            })
+        })
+        .transpose()
 }
 
 /// `GET /relation-tuples/check` (`FORBID`: 403 when denied) and
@@ -109,7 +168,11 @@ pub async fn check_get<const FORBID: bool>(
 ) -> Result<Response, ApiError> {
     let q = Params::parse(raw.as_deref())?;
     let rel = query_relationship(&q)?;
-    check(state, q, rel, FORBID).await
+    let extras = Extras {
+        context: json_param(&q, CONTEXT_FIELD)?,
+        contextual_tuples: json_param(&q, CONTEXTUAL_TUPLES_FIELD)?.unwrap_or_default(),
+    };
+    check(state, q, rel, extras, FORBID).await
 }
 
 /// The same questions as [`check_get`], asked in a JSON body.
@@ -120,8 +183,13 @@ pub async fn check_post<const FORBID: bool>(
     body: Body,
 ) -> Result<Response, ApiError> {
     let q = Params::parse(raw.as_deref())?;
-    let rel: Relationship = read_json(&state, &headers, body).await?;
-    check(state, q, rel, FORBID).await
+    let body: CheckBody = read_json(&state, &headers, body).await?;
+    let rel = body.relationship();
+    let extras = Extras {
+        context: body.context,
+        contextual_tuples: body.contextual_tuples,
+    };
+    check(state, q, rel, extras, FORBID).await
 }
 
 /// Refuses a batch of more than `max_batch` checks.
@@ -142,22 +210,28 @@ pub fn batch_check_at(
     tuples: &[Relationship],
     depth: u32,
     consistency: &Consistency,
+    request: &RequestContext,
 ) -> Result<(Vec<CheckResultWithError>, String), ApiError> {
     let at = consistency.resolve(s)?;
     let results = tuples
         .iter()
-        .map(
-            |rel| match question(&s.schema, rel).and_then(|q| run_check(s, &q, depth, at)) {
-                Ok(allowed) => CheckResultWithError {
-                    allowed,
-                    error: String::new(),
-                },
+        .map(|rel| {
+            match question(&s.schema, rel).and_then(|q| run_check(s, &q, depth, at, request)) {
+                Ok(decision) => {
+                    let (allowed, conditional) = keto_answer(decision);
+                    CheckResultWithError {
+                        allowed,
+                        conditional,
+                        error: String::new(),
+                    }
+                }
                 Err(e) => CheckResultWithError {
                     allowed: false,
+                    conditional: None,
                     error: e.message,
                 },
-            },
-        )
+            }
+        })
         .collect();
     Ok((results, s.snaptoken(at)))
 }
@@ -176,7 +250,12 @@ pub async fn batch_check(
     let request: BatchCheckBody = read_json(&state, &headers, body).await?;
     check_batch_size(&state, request.tuples.len())?;
     let (results, token) = evaluate(&state, move |s| {
-        batch_check_at(s, &request.tuples, depth, &consistency)
+        let context = rest_request(
+            &s.schema,
+            request.context.as_ref(),
+            &request.contextual_tuples,
+        )?;
+        batch_check_at(s, &request.tuples, depth, &consistency, &context)
     })
     .await?;
     Ok((

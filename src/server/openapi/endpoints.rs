@@ -83,6 +83,12 @@ pub struct Endpoint {
     pub responses: &'static [(u16, &'static str, Option<&'static str>)],
 }
 
+/// A request context over its limit (REST only: gRPC's is INVALID_ARGUMENT).
+const CONTEXT_TOO_LARGE: (u16, &str, Option<&str>) = (413, "the context exceeds 64 KiB of JSON", E);
+/// A contextual tuple the schema refuses, as a write would be.
+const CONTEXTUAL_TUPLE_REFUSED: (u16, &str, Option<&str>) =
+    (422, "a contextual tuple the schema refuses", E);
+
 const RELATION_QUERY: &[Param] = &[
     required("namespace", Value::Name),
     optional("object", Value::Text),
@@ -103,6 +109,9 @@ const CHECK_QUERY: &[Param] = &[
     optional("max-depth", Value::Depth),
     optional("consistency", Value::Consistency),
     optional("snaptoken", Value::Text),
+    // JSON-encoded: an object of parameter values, an array of relationships.
+    optional("context", Value::Text),
+    optional("contextual_tuples", Value::Text),
 ];
 const LIST_QUERY: &[Param] = &[
     optional("namespace", Value::Name),
@@ -152,10 +161,16 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: Body::None,
         responses: &[
             (200, "allowed", Some("CheckResult")),
-            (403, "denied", Some("CheckResult")),
+            (
+                403,
+                "denied, or conditional (`conditional` says on what)",
+                Some("CheckResult"),
+            ),
             (400, "bad request, or the depth limit was hit", E),
             (404, "unknown namespace or relation", E),
             DEADLINE,
+            CONTEXT_TOO_LARGE,
+            CONTEXTUAL_TUPLE_REFUSED,
         ],
     },
     Endpoint {
@@ -165,13 +180,19 @@ pub const ENDPOINTS: &[Endpoint] = &[
         operation_id: "postCheckPermissionOrError",
         summary: "Check a permission (body): 200 when allowed, 403 when denied",
         query: READ_OPTIONS,
-        body: Body::Json("Relationship"),
+        body: Body::Json("CheckBody"),
         responses: &[
             (200, "allowed", Some("CheckResult")),
-            (403, "denied", Some("CheckResult")),
+            (
+                403,
+                "denied, or conditional (`conditional` says on what)",
+                Some("CheckResult"),
+            ),
             (400, "bad request, or the depth limit was hit", E),
             (404, "unknown namespace or relation", E),
             DEADLINE,
+            CONTEXT_TOO_LARGE,
+            CONTEXTUAL_TUPLE_REFUSED,
         ],
     },
     Endpoint {
@@ -187,6 +208,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
             (400, "bad request, or the depth limit was hit", E),
             (404, "unknown namespace or relation", E),
             DEADLINE,
+            CONTEXT_TOO_LARGE,
+            CONTEXTUAL_TUPLE_REFUSED,
         ],
     },
     Endpoint {
@@ -196,12 +219,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
         operation_id: "postCheckPermission",
         summary: "Check a permission (body): always 200 with `allowed`",
         query: READ_OPTIONS,
-        body: Body::Json("Relationship"),
+        body: Body::Json("CheckBody"),
         responses: &[
             (200, "the answer", Some("CheckResult")),
             (400, "bad request, or the depth limit was hit", E),
             (404, "unknown namespace or relation", E),
             DEADLINE,
+            CONTEXT_TOO_LARGE,
+            CONTEXTUAL_TUPLE_REFUSED,
         ],
     },
     Endpoint {
@@ -216,6 +241,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
             (200, "one answer per tuple", Some("BatchCheckResult")),
             (400, "bad request", E),
             DEADLINE,
+            CONTEXT_TOO_LARGE,
+            CONTEXTUAL_TUPLE_REFUSED,
         ],
     },
     Endpoint {
@@ -264,6 +291,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
             (400, "bad request", E),
             (404, "unknown name", E),
             DEADLINE,
+            CONTEXT_TOO_LARGE,
+            CONTEXTUAL_TUPLE_REFUSED,
         ],
     },
     Endpoint {
@@ -280,6 +309,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
             (404, "unknown name", E),
             (422, "the answer would pass `max_lookup_results`", E),
             DEADLINE,
+            CONTEXT_TOO_LARGE,
+            CONTEXTUAL_TUPLE_REFUSED,
         ],
     },
     Endpoint {
@@ -297,6 +328,29 @@ pub const ENDPOINTS: &[Endpoint] = &[
             (404, "unknown name", E),
             (422, "the tree would pass `max_expand_nodes`", E),
             DEADLINE,
+            CONTEXT_TOO_LARGE,
+            CONTEXTUAL_TUPLE_REFUSED,
+        ],
+    },
+    Endpoint {
+        method: "POST",
+        path: "/zanzi/v1/check",
+        listener: Listener::Read,
+        operation_id: "zanziCheck",
+        summary: "A check answered allowed, denied or conditional (with the missing parameters)",
+        query: &[],
+        body: Body::Json("ZanziCheckBody"),
+        responses: &[
+            (200, "the decision", Some("ZanziCheckResult")),
+            (
+                400,
+                "bad request, a condition failed, or the depth limit was hit",
+                E,
+            ),
+            (404, "unknown name", E),
+            CONTEXT_TOO_LARGE,
+            CONTEXTUAL_TUPLE_REFUSED,
+            DEADLINE,
         ],
     },
     Endpoint {
@@ -312,6 +366,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
             (400, "bad request", E),
             (404, "unknown name", E),
             DEADLINE,
+            CONTEXT_TOO_LARGE,
+            CONTEXTUAL_TUPLE_REFUSED,
         ],
     },
     Endpoint {

@@ -7,12 +7,15 @@ use tonic::{Request, Response, Status};
 use super::{chosen_query, consistency, depth, named, relationship, to_subject_tree, to_tuple};
 use crate::api::keto::{Relationship, SubjectSet};
 use crate::api::proto::keto::relation_tuples::v1alpha2 as pb;
+use crate::api::request::{context_text, contextual_tuples};
 use crate::api::ApiError;
+use crate::engine::RequestContext;
 use crate::server::grpc::status::{evaluating, invalid_field, on_blocking_pool, with_token};
+use crate::server::keto::handlers::keto_answer;
 use crate::server::keto::handlers::{
     batch_check_at, check_at, check_batch_size, expand_at, list_page, namespace_names, page_size,
 };
-use crate::server::AppState;
+use crate::server::{AppState, Scope};
 
 /// The read services, over one server state.
 #[derive(Clone)]
@@ -36,6 +39,21 @@ fn check_question(request: &pb::CheckRequest) -> (Relationship, &'static str) {
     }
 }
 
+/// A Keto gRPC check's context (JSON text) and contextual tuples, each
+/// validated as a write is; errors name `contextual_tuples[i]`.
+fn request_context(
+    s: &Scope<'_>,
+    context: &str,
+    tuples: &[pb::RelationTuple],
+) -> Result<RequestContext, ApiError> {
+    let tuples: Vec<Relationship> = tuples.iter().map(relationship).collect();
+    Ok(RequestContext {
+        context: context_text(context)?,
+        now: None,
+        tuples: contextual_tuples(&s.schema, &tuples)?,
+    })
+}
+
 #[tonic::async_trait]
 impl pb::check_service_server::CheckService for Read {
     async fn check(
@@ -46,14 +64,18 @@ impl pb::check_service_server::CheckService for Read {
         let depth = depth(&self.0, request.max_depth)?;
         let consistency = consistency(&self.0, request.latest, &request.snaptoken)?;
         let (rel, prefix) = check_question(&request);
-        let (allowed, snaptoken) = evaluating(&self.0, move |s| {
-            check_at(s, &rel, depth, &consistency).map_err(named(prefix))
+        let (decision, snaptoken) = evaluating(&self.0, move |s| {
+            let context = request_context(s, &request.context, &request.contextual_tuples)?;
+            check_at(s, &rel, depth, &consistency, &context).map_err(named(prefix))
         })
         .await?;
+        let (allowed, conditional) = keto_answer(decision);
         Ok(with_token(
             pb::CheckResponse {
                 allowed,
                 snaptoken: snaptoken.clone(),
+                conditional: conditional.is_some(),
+                missing: conditional.map(|c| c.missing).unwrap_or_default(),
             },
             &snaptoken,
         ))
@@ -69,7 +91,8 @@ impl pb::check_service_server::CheckService for Read {
         let consistency = consistency(&self.0, request.latest, &request.snaptoken)?;
         let tuples: Vec<Relationship> = request.tuples.iter().map(relationship).collect();
         let (results, snaptoken) = evaluating(&self.0, move |s| {
-            batch_check_at(s, &tuples, depth, &consistency)
+            let context = request_context(s, &request.context, &request.contextual_tuples)?;
+            batch_check_at(s, &tuples, depth, &consistency, &context)
         })
         .await?;
         Ok(Response::new(pb::BatchCheckResponse {
@@ -79,6 +102,8 @@ impl pb::check_service_server::CheckService for Read {
                     allowed: r.allowed,
                     error: r.error,
                     snaptoken: snaptoken.clone(),
+                    conditional: r.conditional.is_some(),
+                    missing: r.conditional.map(|c| c.missing).unwrap_or_default(),
                 })
                 .collect(),
         }))

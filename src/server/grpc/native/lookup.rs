@@ -21,11 +21,13 @@ use std::sync::Arc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
-use super::{at_field, convert};
+use super::{at_field, convert, request_context};
 use crate::api::keto::subjects::{namespace_id, relation_id, Access};
+use crate::api::native::split_decided;
 use crate::api::proto::zanzi::v1 as pb;
+use crate::api::request::request_fingerprint;
 use crate::api::ApiError;
-use crate::engine::Engine;
+use crate::engine::{Engine, RequestContext};
 use crate::server::bounds::{bounded, Work};
 use crate::server::grpc::status::{invalid_field, on_blocking_pool};
 use crate::server::native::{page_start, resources_query_hash, run_lookup_subjects};
@@ -71,9 +73,11 @@ pub(super) async fn resources(
         relation,
         limit: wanted,
         cursor,
+        context,
+        contextual_tuples,
         ..
     } = request;
-    let (schema, hash, at, mut after, namespace, relation, subject) =
+    let (schema, hash, at, mut after, namespace, relation, subject, context) =
         on_blocking_pool(state, move |s| {
             let ns = namespace_id(&s.schema, &namespace, Access::Read)
                 .map_err(|e| at_field("namespace", e))?;
@@ -81,7 +85,8 @@ pub(super) async fn resources(
                 .map_err(|e| at_field("relation", e))?;
             namespace_id(&s.schema, subject.namespace(), Access::Read)
                 .map_err(|e| at_field("subject.object.namespace", e))?;
-            let hash = resources_query_hash(&namespace, &relation, &subject);
+            let context = request_context(&s.schema, &context, &contextual_tuples)?;
+            let hash = resources_query_hash(&namespace, &relation, &subject, &context);
             let (at, after) = page_start(s, Some(&cursor), hash, &consistency)
                 .map_err(|e| at_field(start_field(&cursor), e))?;
             Ok((
@@ -92,6 +97,7 @@ pub(super) async fn resources(
                 namespace,
                 relation,
                 subject,
+                Arc::new(context),
             ))
         })
         .await?;
@@ -106,26 +112,29 @@ pub(super) async fn resources(
             if tx.is_closed() {
                 break;
             }
-            let (schema, namespace, relation, subject) = (
+            let (schema, namespace, relation, subject, context) = (
                 Arc::clone(&schema),
                 namespace.clone(),
                 relation.clone(),
                 subject.clone(),
+                Arc::clone(&context),
             );
             let cursor = after.take();
             let page = on_blocking_pool(&state, move |s| {
                 // The schema the lookup started with, for all its pages.
-                let engine = Engine::new(&schema, s.store.as_ref()).with_options(
-                    crate::engine::EngineOptions {
+                let engine = Engine::new(&schema, s.store.as_ref())
+                    .with_options(crate::engine::EngineOptions {
                         max_depth: s.settings.max_depth,
-                    },
-                );
+                    })
+                    .with_request(&context);
                 let request = PageRequest {
                     cursor,
                     limit: size,
                 };
                 bounded(&s.settings, Work::Lookup, || {
-                    engine.lookup_resources(&namespace, &relation, &subject, &request, at)
+                    engine.lookup_resources_decided(
+                        &namespace, &relation, &subject, &request, at, true,
+                    )
                 })
             })
             .await;
@@ -140,10 +149,12 @@ pub(super) async fn resources(
                 *r = r.saturating_sub(page.items.len());
             }
             let done = page.next_cursor.is_none() || remaining == Some(0);
+            let (object_ids, conditional) = split_decided(page.items);
             let message = pb::LookupResourcesResponse {
-                object_ids: page.items,
+                object_ids,
                 after_cursor: state.next_page_token(at, hash, page.next_cursor.clone()),
                 looked_up_at: Some(convert::snaptoken(token.clone())),
+                conditional: conditional.into_iter().map(conditional_id).collect(),
             };
             if tx.send(Ok(message)).await.is_err() || done {
                 break;
@@ -154,10 +165,23 @@ pub(super) async fn resources(
     Ok(ReceiverStream::new(rx))
 }
 
-/// What binds a cursor to one lookup of subjects.
-fn subjects_query_hash(object: &Object, relation: &str, subject_namespace: &str) -> [u8; 8] {
+fn conditional_id(c: crate::api::native::ConditionalId) -> pb::ConditionalId {
+    pb::ConditionalId {
+        id: c.id,
+        missing: c.missing,
+    }
+}
+
+/// What binds a cursor to one lookup of subjects (and its context).
+fn subjects_query_hash(
+    object: &Object,
+    relation: &str,
+    subject_namespace: &str,
+    context: &RequestContext,
+) -> [u8; 8] {
     query_hash(&format!(
-        "lookup-subjects\n{object}\n{relation}\n{subject_namespace}"
+        "lookup-subjects\n{object}\n{relation}\n{subject_namespace}{}",
+        request_fingerprint(context)
     ))
 }
 
@@ -178,6 +202,8 @@ pub(super) async fn subjects(
             subject_namespace,
             cursor,
             limit: wanted,
+            context,
+            contextual_tuples,
             ..
         } = request;
         let ns = namespace_id(&s.schema, &object.namespace, Access::Read)
@@ -185,7 +211,8 @@ pub(super) async fn subjects(
         relation_id(&s.schema, ns, &relation, Access::Read).map_err(|e| at_field("relation", e))?;
         namespace_id(&s.schema, &subject_namespace, Access::Read)
             .map_err(|e| at_field("subject_namespace", e))?;
-        let hash = subjects_query_hash(&object, &relation, &subject_namespace);
+        let context = request_context(&s.schema, &context, &contextual_tuples)?;
+        let hash = subjects_query_hash(&object, &relation, &subject_namespace, &context);
         let (at, after) = page_start(s, Some(&cursor), hash, &consistency)
             .map_err(|e| at_field(start_field(&cursor), e))?;
         let found = run_lookup_subjects(
@@ -195,6 +222,7 @@ pub(super) async fn subjects(
             &subject_namespace,
             at,
             s.settings.max_depth,
+            &context,
         )?;
         let token = s.snaptoken(at);
         let mut ids = found.subject_ids;
@@ -222,6 +250,8 @@ pub(super) async fn subjects(
                     wildcard: false,
                     excluded: Vec::new(),
                     looked_up_at: Some(convert::snaptoken(token.clone())),
+                    conditional: Vec::new(),
+                    wildcard_missing: Vec::new(),
                 })
             })
             .collect();
@@ -234,6 +264,12 @@ pub(super) async fn subjects(
         if let Some(Ok(first)) = messages.first_mut() {
             first.wildcard = found.wildcard;
             first.excluded = found.excluded;
+            first.conditional = found
+                .conditional
+                .into_iter()
+                .map(|c| conditional_id(c.into()))
+                .collect();
+            first.wildcard_missing = found.wildcard_missing.unwrap_or_default();
         }
         Ok(messages)
     })

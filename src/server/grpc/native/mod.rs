@@ -58,6 +58,33 @@ fn at_field(field: &str, error: ApiError) -> ApiError {
     ApiError { message, ..error }.with_detail("field", field)
 }
 
+/// A request's context (JSON text) and contextual tuples, each validated
+/// against the schema as a write is, errors naming `contextual_tuples[i]`.
+fn request_context(
+    schema: &Schema,
+    context: &str,
+    tuples: &[pb::Tuple],
+) -> Result<crate::engine::RequestContext, ApiError> {
+    use crate::api::request::{check_contextual_count, context_text};
+    check_contextual_count(tuples.len())?;
+    let tuples = tuples
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let field = format!("contextual_tuples[{i}]");
+            let tuple = convert::tuple(&field, Some(t))?;
+            crate::tuple::validate_tuple(schema, &tuple)
+                .map_err(|e| super::write::tuple_error(schema, &field, &tuple, e))?;
+            Ok(tuple)
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(crate::engine::RequestContext {
+        context: context_text(context)?,
+        now: None,
+        tuples,
+    })
+}
+
 /// A request's `max_depth`: may only lower the server's limit (0 keeps it).
 fn depth(state: &AppState, requested: i32) -> Result<u32, ApiError> {
     state

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use super::{depth, question};
+use super::{depth, question, request_context};
 use crate::api::proto::zanzi::v1 as pb;
 use crate::engine::{self, Explanation};
 use crate::server::grpc::convert;
 use crate::server::grpc::status::{code_for, evaluating, invalid_field, on_blocking_pool};
-use crate::server::keto::handlers::run_check;
+use crate::server::keto::handlers::{keto_answer, run_check};
 use crate::server::native::run_explain;
 use crate::server::AppState;
 
@@ -49,6 +49,7 @@ impl pb::permission_service_server::PermissionService for Permissions {
         let depth = depth(state, request.max_depth)?;
         let consistency = convert::consistency(state, "consistency", request.consistency.as_ref())?;
         let (results, token) = evaluating(state, move |s| {
+            let context = request_context(&s.schema, &request.context, &request.contextual_tuples)?;
             let at = consistency.resolve(s)?;
             let results = request
                 .items
@@ -56,17 +57,24 @@ impl pb::permission_service_server::PermissionService for Permissions {
                 .enumerate()
                 .map(|(i, item)| {
                     let answer = question(&s.schema, &format!("items[{i}]"), item)
-                        .and_then(|q| run_check(s, &q, depth, at));
+                        .and_then(|q| run_check(s, &q, depth, at, &context));
                     match answer {
-                        Ok(allowed) => pb::BulkCheckResult {
-                            allowed,
-                            error: String::new(),
-                            code: 0,
-                        },
+                        Ok(decision) => {
+                            let (allowed, conditional) = keto_answer(decision);
+                            pb::BulkCheckResult {
+                                allowed,
+                                error: String::new(),
+                                code: 0,
+                                conditional: conditional.is_some(),
+                                missing: conditional.map(|c| c.missing).unwrap_or_default(),
+                            }
+                        }
                         Err(e) => pb::BulkCheckResult {
                             allowed: false,
                             code: code_for(e.status, &e.reason) as i32,
                             error: e.message,
+                            conditional: false,
+                            missing: Vec::new(),
                         },
                     }
                 })
@@ -92,9 +100,10 @@ impl pb::permission_service_server::PermissionService for Permissions {
             .check
             .ok_or_else(|| Status::from(invalid_field("check", "`check` is required")))?;
         let response = on_blocking_pool(state, move |s| {
+            let context = request_context(&s.schema, &request.context, &request.contextual_tuples)?;
             let q = question(&s.schema, "check", &check)?;
             let tuple = crate::tuple::Tuple::new(q.object, q.relation, q.subject);
-            let (explanation, at) = run_explain(s, &tuple, depth, &consistency)?;
+            let (explanation, at) = run_explain(s, &tuple, depth, &consistency, &context)?;
             // As deep as the data: built on a growing stack.
             Ok(engine::grow_stack(|| {
                 explanation_message(explanation, s.snaptoken(at))
@@ -145,6 +154,7 @@ fn explanation_message(
         error: explanation.error.unwrap_or_default(),
         tree: explanation.tree.as_ref().map(node),
         checked_at: Some(convert::snaptoken(token)),
+        missing: explanation.missing,
     }
 }
 
