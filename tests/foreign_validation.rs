@@ -93,10 +93,12 @@ fn spicedb_validation_files_pass() {
     let mut files = Vec::new();
     yaml_files(&root().join("tests/foreign/spicedb/validation"), &mut files);
     assert!(files.len() >= 10, "{files:?}");
+    let mut caveated = 0;
     for path in files {
         let name = relative(&path);
         let (code, report) = validate_json(&name);
-        if uses_later_features(&path) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("validation_tuples") {
             assert_eq!(code, 1, "{name}");
             assert!(
                 codes(&report).contains(&"E0602".to_owned()),
@@ -104,6 +106,7 @@ fn spicedb_validation_files_pass() {
             );
             continue;
         }
+        caveated += usize::from(text.contains("caveat "));
         assert_eq!(code, 0, "{name}: {:#}", report["diagnostics"]);
         assert!(
             report["assertions"]
@@ -114,6 +117,8 @@ fn spicedb_validation_files_pass() {
             "{name}"
         );
     }
+    // SpiceDB's own caveat and expiration tests are among them, and pass.
+    assert!(caveated >= 6, "{caveated}");
 }
 
 /// Every sample store passes, or reports what zanzi does not support yet.
@@ -136,6 +141,15 @@ fn openfga_sample_stores_pass() {
     for path in stores {
         let name = relative(&path);
         let (code, report) = validate_json(&name);
+        // zanzi's CEL has no `ipaddress("…")` conversion yet (E0147).
+        if name.contains("condition-data-types") {
+            if code != 1 || !codes(&report).contains(&"E0147".to_owned()) {
+                failed.push(format!("{name}: expected E0147, got {:?}", codes(&report)));
+            }
+            continue;
+        }
+        // Store files' tuple conditions, `context` and contextual tuples
+        // are not run yet (E0602), though their models compile.
         if uses_later_features(&path) {
             if code != 1 || !codes(&report).contains(&"E0602".to_owned()) {
                 failed.push(format!("{name}: expected E0602, got {:?}", codes(&report)));

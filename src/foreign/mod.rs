@@ -18,7 +18,6 @@ use std::path::Path;
 
 use crate::diagnostics::Diagnostic;
 use crate::source::FileId;
-use crate::syntax::ast::TypeRef;
 use crate::syntax::Parsed;
 
 /// A foreign schema language.
@@ -134,41 +133,4 @@ pub fn parse<'src>(
         Dialect::OpenFga => openfga::parse_dsl(file, src, diags),
         Dialect::OpenFgaJson => openfga::parse_json(file, src, diags),
     }
-}
-
-/// The allowed types with those under a condition (`user with c`, already
-/// reported) dropped where the same type is also allowed without one:
-/// `[user, user with c]` (OpenFGA) and `user | user with c` (SpiceDB) are
-/// no duplicates (W0101).
-pub(crate) fn without_conditional_duplicates<'src>(
-    types: Vec<(TypeRef<'src>, bool)>,
-) -> Vec<TypeRef<'src>> {
-    fn key<'a>(t: &TypeRef<'a>) -> (&'a str, &'a str) {
-        match t {
-            TypeRef::Object(n) => (n.text, ""),
-            TypeRef::Wildcard(n, _) => (n.text, "*"),
-            TypeRef::SubjectSet(n, r) => (n.text, r.text),
-        }
-    }
-    let unconditional: Vec<_> = types
-        .iter()
-        .filter(|(_, conditional)| !conditional)
-        .map(|(t, _)| key(t))
-        .collect();
-    let mut seen_conditional = Vec::new();
-    types
-        .into_iter()
-        .filter(|(t, conditional)| {
-            if !conditional {
-                return true;
-            }
-            let k = key(t);
-            if unconditional.contains(&k) || seen_conditional.contains(&k) {
-                return false;
-            }
-            seen_conditional.push(k);
-            true
-        })
-        .map(|(t, _)| t)
-        .collect()
 }

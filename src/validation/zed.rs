@@ -1,8 +1,16 @@
 //! SpiceDB's validation files, the `zed validate` format, run unchanged:
 //! `schema` (inline) or `schemaFile` (relative to the YAML's directory),
 //! `relationships` (a block of relationship strings, possibly empty),
-//! `assertions` (`assertTrue`, `assertFalse`; `assertCaveated` is not
-//! supported yet) and `validation` (expected relations).
+//! `assertions` (`assertTrue`, `assertFalse`, `assertCaveated`, each line
+//! optionally `… with {"param": value}`, the check's caveat context) and
+//! `validation` (expected relations).
+//!
+//! Relationships may carry a caveat and an expiration (`[c:{…}]`,
+//! `[expiration:…]`), which are zanzi's condition and expiry. As in zed,
+//! expiry is judged by the clock when the file is run (zed's files name no
+//! time), and an assertion holds only for its own answer: `assertTrue`
+//! wants access, `assertFalse` no access, `assertCaveated` an answer that
+//! depends on missing caveat parameters.
 //!
 //! Failures are reported in zed's words (authzed/spicedb
 //! `pkg/development`): "Expected relation or permission … to exist", "For
@@ -26,7 +34,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::diagnostics::{self, codes, Diagnostic, Label, ToDiagnostic};
-use crate::engine::Engine;
+use crate::engine::{Decision, Engine, RequestContext};
 use crate::foreign::Dialect;
 use crate::ir::Schema;
 use crate::source::{FileId, SourceMap, Span};
@@ -202,6 +210,16 @@ fn exact(run: &Run<'_>, span: Span, text: &str, at: &std::ops::Range<usize>) -> 
     run.span(start..end.max(start + usize::from(end == start && start < span.end as usize)))
 }
 
+/// Whether `decision` is the answer an assertion of `kind` wants.
+fn matches_kind(kind: AssertionKind, decision: &Decision) -> bool {
+    matches!(
+        (kind, decision),
+        (AssertionKind::Allowed, Decision::Allowed)
+            | (AssertionKind::Denied, Decision::Denied)
+            | (AssertionKind::Conditional, Decision::Conditional { .. })
+    )
+}
+
 /// A subject as zed prints it: `user:bob`, `group:eng#member`, `user:*`.
 fn show(subject: &Subject) -> String {
     subject.to_string()
@@ -219,16 +237,10 @@ impl Checker<'_, '_> {
     fn assertions(&mut self, node: &Node) {
         let entries = self.run.map(node, "`assertions`");
         for (key, items) in entries {
-            let (kind, expected) = match key.as_str().unwrap_or("") {
-                "assertTrue" => (AssertionKind::Allowed, true),
-                "assertFalse" => (AssertionKind::Denied, false),
-                "assertCaveated" => {
-                    if !self.run.list(items, "`assertCaveated`").is_empty() {
-                        let span = self.run.node_span(key);
-                        self.run.not_supported(span, "`assertCaveated`");
-                    }
-                    continue;
-                }
+            let kind = match key.as_str().unwrap_or("") {
+                "assertTrue" => AssertionKind::Allowed,
+                "assertFalse" => AssertionKind::Denied,
+                "assertCaveated" => AssertionKind::Conditional,
                 _ => {
                     self.run.ignored_key(
                         key,
@@ -242,79 +254,103 @@ impl Checker<'_, '_> {
                 .run
                 .list(items, &format!("`{}`", key.as_str().unwrap_or("")))
             {
-                self.assertion(item, kind, expected);
+                self.assertion(item, kind);
             }
         }
     }
 
-    fn assertion(&mut self, item: &Node, kind: AssertionKind, expected: bool) {
+    fn assertion(&mut self, item: &Node, kind: AssertionKind) {
         let Some(written) = self.run.string(item, "an assertion") else {
             return;
         };
         let span = self.run.node_span(item);
         let trimmed = written.trim();
         let (relationship, context) = match trimmed.split_once(" with ") {
-            Some((r, c)) => (r.trim(), Some(c)),
+            Some((r, c)) => (r.trim(), Some(c.trim())),
             None => (trimmed, None),
         };
-        if context.is_some() {
-            self.run
-                .not_supported(span, "a caveat context on an assertion (`with {…}`)");
-            return;
-        }
+        let fail = |run: &mut Run<'_>, message: String| {
+            let d = Diagnostic::new(codes::E0677, message, Label::new(span, "this assertion"));
+            run.result(kind, trimmed.to_owned(), span, Some(&d));
+            run.push(d);
+        };
         let tuple = match parse_spicedb(relationship) {
-            Ok(tuple) => tuple,
+            Ok(tuple) if tuple.is_plain() => tuple,
+            Ok(_) => {
+                let message = format!("cannot specify a caveat on an assertion: `{trimmed}`");
+                return fail(&mut self.run, message);
+            }
             Err(e) => {
-                let message = if e.not_supported {
-                    format!("cannot specify a caveat on an assertion: `{trimmed}`")
-                } else {
-                    format!(
-                        "error parsing relationship in assertion `{trimmed}`: {}",
-                        e.message
-                    )
-                };
-                let d = Diagnostic::new(codes::E0677, message, Label::new(span, "this assertion"));
-                self.run.result(kind, trimmed.to_owned(), span, Some(&d));
-                self.run.push(d);
-                return;
+                let message = format!(
+                    "error parsing relationship in assertion `{trimmed}`: {}",
+                    e.message
+                );
+                return fail(&mut self.run, message);
             }
         };
-        let failure =
-            match self
-                .engine
-                .check(&tuple.object, &tuple.relation, &tuple.subject, self.at)
-            {
-                Ok(allowed) if allowed == expected => None,
-                Ok(_) => {
-                    let (code, words, label) = if expected {
-                        (codes::E0671, "to exist", "expected to exist")
-                    } else {
-                        (codes::E0672, "to not exist", "expected to not exist")
-                    };
-                    let mut d = Diagnostic::new(
-                        code,
-                        format!("Expected relation or permission {trimmed} {words}"),
-                        Label::new(span, label),
-                    );
-                    if let Ok(explanation) =
-                        self.engine
-                            .explain(&tuple.object, &tuple.relation, &tuple.subject, self.at)
-                    {
-                        d = d.with_note(explanation.render());
+        let context = match context.map(serde_json::from_str::<serde_json::Value>) {
+            None => serde_json::Map::new(),
+            Some(Ok(serde_json::Value::Object(map))) => map,
+            Some(Ok(_)) => {
+                let message = format!(
+                    "error parsing caveat context in assertion `{trimmed}`: the context after `with` must be a JSON object"
+                );
+                return fail(&mut self.run, message);
+            }
+            Some(Err(e)) => {
+                let message = format!("error parsing caveat context in assertion `{trimmed}`: {e}");
+                return fail(&mut self.run, message);
+            }
+        };
+        // zed's files name no time: expiry is judged by the clock.
+        let request = RequestContext {
+            context,
+            now: None,
+            tuples: Vec::new(),
+        };
+        let engine = self.engine.with_request(&request);
+        let decided = engine.decide(&tuple.object, &tuple.relation, &tuple.subject, self.at);
+        let failure = match decided {
+            Ok(decision) if matches_kind(kind, &decision) => None,
+            Ok(decision) => {
+                let (code, words, label) = match kind {
+                    AssertionKind::Allowed => (codes::E0671, "to exist", "expected to exist"),
+                    AssertionKind::Conditional => {
+                        (codes::E0678, "to be caveated", "expected to be caveated")
                     }
-                    Some(d)
+                    _ => (codes::E0672, "to not exist", "expected to not exist"),
+                };
+                let mut d = Diagnostic::new(
+                    code,
+                    format!("Expected relation or permission {trimmed} {words}"),
+                    Label::new(span, label),
+                );
+                if let Decision::Conditional { missing } = &decision {
+                    d = d.with_note(format!(
+                        "the answer is caveated: it needs {}",
+                        missing
+                            .iter()
+                            .map(|m| format!("`{m}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
                 }
-                Err(err) => Some(
-                    Diagnostic::new(
-                        codes::E0505,
-                        format!("`{trimmed}` could not be answered: {err}"),
-                        Label::new(span, "this assertion"),
-                    )
-                    .with_help(
-                        "assertions name relations or permissions of the resource's definition",
-                    ),
-                ),
-            };
+                if let Ok(explanation) =
+                    engine.explain(&tuple.object, &tuple.relation, &tuple.subject, self.at)
+                {
+                    d = d.with_note(explanation.render());
+                }
+                Some(d)
+            }
+            Err(err) => Some(
+                Diagnostic::new(
+                    codes::E0505,
+                    format!("`{trimmed}` could not be answered: {err}"),
+                    Label::new(span, "this assertion"),
+                )
+                .with_help("assertions name relations or permissions of the resource's definition"),
+            ),
+        };
         self.run
             .result(kind, trimmed.to_owned(), span, failure.as_ref());
         if let Some(d) = failure {
@@ -406,7 +442,7 @@ impl Checker<'_, '_> {
         &mut self,
         item: &Node,
         target: &str,
-        found: &BTreeMap<Subject, BTreeSet<Subject>>,
+        found: &BTreeMap<Subject, Found>,
     ) -> Option<Subject> {
         let written = self.run.string(item, "an expected subject")?;
         let span = self.run.node_span(item);
@@ -436,12 +472,14 @@ impl Checker<'_, '_> {
             Some((s, e)) => (s.trim(), Some(e.trim())),
             None => (inside, None),
         };
+        // `user:tom[...]`: the subject is in the set under a caveat.
+        let (subject_text, caveated) = match subject_text.strip_suffix("[...]") {
+            Some(text) => (text.trim(), true),
+            None => (subject_text, false),
+        };
         let parse = |run: &mut Run<'_>, text: &str| -> Option<Subject> {
             let text = text.trim();
-            if text.ends_with("[...]") {
-                run.not_supported(span, "a caveated expected subject (`[...]`)");
-                return None;
-            }
+            let text = text.strip_suffix("[...]").unwrap_or(text).trim();
             let text = text.strip_suffix("#...").unwrap_or(text);
             match text.parse::<Subject>() {
                 Ok(subject) => Some(subject),
@@ -474,6 +512,25 @@ impl Checker<'_, '_> {
             ));
             return Some(subject);
         };
+        if computed.caveated != caveated {
+            let (written, actual) = if caveated {
+                ("with a caveat (`[...]`)", "without one")
+            } else {
+                ("without a caveat", "under a caveat")
+            };
+            self.run.push(
+                Diagnostic::new(
+                    codes::E0673,
+                    format!(
+                        "For object and permission/relation `{target}`, subject `{}` is listed {written} but found {actual}",
+                        show(&subject)
+                    ),
+                    Label::new(span, "this expected subject"),
+                )
+                .with_help("write `[subject[...]]` for a subject found under a caveat, `[subject]` otherwise"),
+            );
+        }
+        let computed = &computed.excluded;
         let wildcard = matches!(subject, Subject::Wildcard { .. });
         if wildcard && *computed != exceptions {
             let list = |set: &BTreeSet<Subject>| {
@@ -502,12 +559,13 @@ impl Checker<'_, '_> {
 
     /// The subjects in the set of `object#relation`: object subjects and
     /// wildcards (with the subjects they exclude), and the subject sets
-    /// stored relationships name that are in the set.
+    /// stored relationships name that are in the set; each marked when it
+    /// is in the set only under a caveat (zed's `[subject[...]]`).
     fn found(
         &self,
         object: &tuple::Object,
         relation: &str,
-    ) -> Result<BTreeMap<Subject, BTreeSet<Subject>>, String> {
+    ) -> Result<BTreeMap<Subject, Found>, String> {
         let mut found = BTreeMap::new();
         for ns in &self.schema.namespaces {
             let lookup = self
@@ -517,16 +575,31 @@ impl Checker<'_, '_> {
             for id in &lookup.subject_ids {
                 found.insert(
                     Subject::object(ns.name.clone(), id.clone()),
-                    BTreeSet::new(),
+                    Found::default(),
                 );
             }
-            if lookup.wildcard {
+            for conditional in &lookup.conditional {
+                found.insert(
+                    Subject::object(ns.name.clone(), conditional.id.clone()),
+                    Found {
+                        caveated: true,
+                        ..Found::default()
+                    },
+                );
+            }
+            if lookup.wildcard || lookup.wildcard_missing.is_some() {
                 let excluded = lookup
                     .excluded
                     .iter()
                     .map(|id| Subject::object(ns.name.clone(), id.clone()))
                     .collect();
-                found.insert(Subject::wildcard(ns.name.clone()), excluded);
+                found.insert(
+                    Subject::wildcard(ns.name.clone()),
+                    Found {
+                        excluded,
+                        caveated: !lookup.wildcard,
+                    },
+                );
             }
         }
         let me = Subject::set(object.namespace.clone(), object.id.clone(), relation);
@@ -537,16 +610,29 @@ impl Checker<'_, '_> {
             .filter(|s| matches!(s, Subject::Set { .. }) && **s != me)
             .collect();
         for set in sets {
-            if self
-                .engine
-                .check(object, relation, set, self.at)
-                .unwrap_or(false)
-            {
-                found.insert(set.clone(), BTreeSet::new());
-            }
+            let caveated = match self.engine.decide(object, relation, set, self.at) {
+                Ok(Decision::Allowed) => false,
+                Ok(Decision::Conditional { .. }) => true,
+                Ok(Decision::Denied) | Err(_) => continue,
+            };
+            found.insert(
+                set.clone(),
+                Found {
+                    caveated,
+                    ..Found::default()
+                },
+            );
         }
         Ok(found)
     }
+}
+
+/// A subject found in a set: the subjects a wildcard excludes, and whether
+/// it is in the set only under a caveat.
+#[derive(Default)]
+struct Found {
+    excluded: BTreeSet<Subject>,
+    caveated: bool,
 }
 
 #[cfg(test)]

@@ -128,36 +128,152 @@ fn failures_are_in_zeds_words_on_their_lines() {
 }
 
 #[test]
-fn bad_relationships_and_unsupported_constructs() {
+fn bad_relationships_and_bad_assertions() {
     let yaml = "schemaFile: schema.zanzi
 relationships: |
   document:d#viewer@user:bob[only_tuesdays]
   document:d#viewer
   document:d#viewer@user:tom
   document:d#viewer@user:tom
-assertions:
-  assertCaveated:
-    - document:d#view@user:bob
-  assertTrue:
-    - document:d#view@user:tom with {\"day\": 1}
 extra: 1
 ";
     let (sources, report) = run_yaml(yaml);
+    let found: Vec<String> = codes_and_lines(&sources, &report)
+        .into_iter()
+        .map(|(code, line)| format!("{code}:{line}"))
+        .collect();
+    // The schema has no caveat `only_tuesdays`: the relationship is refused on its line.
+    assert_eq!(
+        found,
+        ["W0670:7", "E0677:4", "E0677:6", "E0402:3"],
+        "{:#?}",
+        report.diagnostics
+    );
+    assert!(
+        report.diagnostics[3].message.contains("only_tuesdays"),
+        "{}",
+        report.diagnostics[3].message
+    );
+}
+
+const CAVEATED: &str = r#"schema: |-
+  use expiration
+
+  definition user {}
+
+  caveat on_day(day int, allowed int) {
+    day == allowed
+  }
+
+  definition document {
+    relation viewer: user with on_day | user with expiration
+    permission view = viewer
+  }
+relationships: |-
+  document:d#viewer@user:bob[on_day:{"allowed":2}]
+  document:d#viewer@user:old[expiration:2000-01-01T00:00:00Z]
+  document:d#viewer@user:new[expiration:2999-01-01T00:00:00Z]
+"#;
+
+#[test]
+fn caveated_assertions_take_their_context() {
+    let yaml = format!(
+        "{CAVEATED}assertions:
+  assertTrue:
+    - 'document:d#view@user:bob with {{\"day\": 2}}'
+    - document:d#view@user:new
+  assertCaveated:
+    - document:d#view@user:bob
+  assertFalse:
+    - 'document:d#view@user:bob with {{\"day\": 3}}'
+    - document:d#view@user:old
+    - 'document:d#view@user:bob with {{\"day\": 3, \"allowed\": 3}}'
+validation:
+  document:d#view:
+    - \"[user:bob[...]] is <document:d#viewer>\"
+    - \"[user:new] is <document:d#viewer>\"
+"
+    );
+    let (sources, report) = run_yaml(&yaml);
+    assert!(
+        report.diagnostics.is_empty(),
+        "{:?}",
+        codes_and_lines(&sources, &report)
+    );
+    assert_eq!(report.results.len(), 7);
+    assert!(report.results.iter().all(|r| r.passed));
+}
+
+#[test]
+fn caveated_assertions_fail_in_zeds_words() {
+    let yaml = format!(
+        "{CAVEATED}assertions:
+  assertTrue:
+    - document:d#view@user:bob
+  assertCaveated:
+    - 'document:d#view@user:bob with {{\"day\": 2}}'
+  assertFalse:
+    - document:d#view@user:bob
+    - 'document:d#view@user:bob with {{\"day\": }}'
+    - 'document:d#view@user:bob with [1]'
+    - document:d#view@user:bob[on_day]
+validation:
+  document:d#view:
+    - \"[user:bob] is <document:d#viewer>\"
+    - \"[user:new[...]] is <document:d#viewer>\"
+"
+    );
+    let (sources, report) = run_yaml(&yaml);
     let found = codes_and_lines(&sources, &report);
     assert_eq!(
         found,
         vec![
-            ("W0670".to_owned(), 12),
-            ("E0602".to_owned(), 3),
-            ("E0677".to_owned(), 4),
-            ("E0677".to_owned(), 6),
+            ("E0671".to_owned(), 20),
+            ("E0678".to_owned(), 22),
+            ("E0672".to_owned(), 24),
+            ("E0677".to_owned(), 25),
+            ("E0677".to_owned(), 26),
+            ("E0677".to_owned(), 27),
+            ("E0673".to_owned(), 30),
+            ("E0673".to_owned(), 31),
         ],
         "{:#?}",
         report.diagnostics
     );
-    // The caveat is pointed at exactly.
-    let caveat = &report.diagnostics[1];
-    assert_eq!(sources.slice(caveat.primary.span), "[only_tuesdays]");
+    let messages: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        messages[1],
+        "Expected relation or permission document:d#view@user:bob with {\"day\": 2} to be caveated"
+    );
+    assert!(report.diagnostics[0]
+        .notes
+        .iter()
+        .any(|n| n.contains("caveated: it needs `day`")));
+    assert!(
+        messages[3].contains("error parsing caveat context"),
+        "{}",
+        messages[3]
+    );
+    assert!(
+        messages[4].contains("must be a JSON object"),
+        "{}",
+        messages[4]
+    );
+    assert!(messages[5].starts_with("cannot specify a caveat on an assertion"));
+    assert!(
+        messages[6].contains("`user:bob` is listed without a caveat but found under a caveat"),
+        "{}",
+        messages[6]
+    );
+    assert!(
+        messages[7].contains("`user:new` is listed with a caveat"),
+        "{}",
+        messages[7]
+    );
 }
 
 #[test]

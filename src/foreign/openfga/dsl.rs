@@ -15,10 +15,10 @@
 //! Errors recover per `define` line and per `type` block: a broken
 //! definition becomes an [`ast::Member::Error`], so it yields one diagnostic.
 
+use super::condition::condition;
 use super::lexer::{lex, span, Tok, Token};
-use super::{doc_above, not_supported_condition, MAX_DEPTH};
+use super::{doc_above, MAX_DEPTH};
 use crate::diagnostics::{codes, Diagnostic, Label};
-use crate::foreign::without_conditional_duplicates;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Expr, Ident, Op, TypeRef};
 use crate::syntax::Parsed;
@@ -49,7 +49,7 @@ struct Parser<'a, 'src> {
     diags: &'a mut Vec<Diagnostic>,
     broken: Vec<&'src str>,
     /// The directly related types of the definition being read.
-    direct: Option<Vec<TypeRef<'src>>>,
+    direct: Option<(Vec<TypeRef<'src>>, Vec<Option<ast::Traits<'src>>>)>,
     /// The file's `module` name, when it is a module.
     module: Option<Ident<'src>>,
     /// The file starts with `module` (even one whose name did not parse).
@@ -259,7 +259,15 @@ impl<'src> Parser<'_, 'src> {
                 }
                 Tok::Condition(name) => {
                     self.pos += 1;
-                    self.diags.push(not_supported_condition(name, self.src));
+                    let doc = doc_above(self.src, t.span.start);
+                    match condition(self.file, self.src, t.span, name, doc, self.diags) {
+                        Some(c) => items.push(ast::Item::Condition(c)),
+                        None => {
+                            self.broken
+                                .push(self.src.get(name.range()).unwrap_or_default());
+                            items.push(ast::Item::Error(t.span));
+                        }
+                    }
                 }
                 Tok::Word("module") => {
                     self.diags.push(
@@ -430,19 +438,19 @@ impl<'src> Parser<'_, 'src> {
         };
         let span = keyword.to(expr.span());
         match (self.direct.take(), expr) {
-            (Some(types), Expr::This(_)) => ast::Member::Relation(ast::Relation {
+            (Some((types, traits)), Expr::This(_)) => ast::Member::Relation(ast::Relation {
                 doc,
                 name,
                 types,
-                traits: Vec::new(),
+                traits,
                 rewrite: None,
                 span,
             }),
-            (Some(types), expr) => ast::Member::Relation(ast::Relation {
+            (Some((types, traits)), expr) => ast::Member::Relation(ast::Relation {
                 doc,
                 name,
                 types,
-                traits: Vec::new(),
+                traits,
                 rewrite: Some(expr),
                 span,
             }),
@@ -593,7 +601,8 @@ impl<'src> Parser<'_, 'src> {
     /// `[user, user:*, group#member, user with cond]`, read as `this`.
     fn direct_types(&mut self) -> Result<Expr<'src>, Failed> {
         let open = self.bump().map_or(self.eof_span(), |t| t.span);
-        let mut types: Vec<(TypeRef<'src>, bool)> = Vec::new();
+        let mut types: Vec<TypeRef<'src>> = Vec::new();
+        let mut traits: Vec<Option<ast::Traits<'src>>> = Vec::new();
         loop {
             self.skip_newlines();
             let ty = self.name("a type")?;
@@ -609,24 +618,18 @@ impl<'src> Parser<'_, 'src> {
                 }
                 _ => TypeRef::Object(ty),
             };
-            let conditional = self.at_word("with");
+            let mut with_traits = None;
             if let Some(with) = self.peek().filter(|t| t.tok == Tok::Word("with")) {
                 self.pos += 1;
                 let condition = self.name("a condition name after `with`")?;
-                self.diags.push(
-                    Diagnostic::new(
-                        codes::E0602,
-                        format!(
-                            "conditional relationships (`with {}`) are not supported yet",
-                            condition.text
-                        ),
-                        Label::new(with.span.to(condition.span), "a condition"),
-                    )
-                    .with_note("conditions arrive with zanzi's conditions support")
-                    .with_help("remove `with …` to allow the type without the condition"),
-                );
+                with_traits = Some(ast::Traits {
+                    condition: Some(condition),
+                    expiration: None,
+                    span: with.span.to(condition.span),
+                });
             }
-            types.push((type_ref, conditional));
+            types.push(type_ref);
+            traits.push(with_traits);
             self.skip_newlines();
             match self.peek_tok() {
                 Some(Tok::Comma) => self.pos += 1,
@@ -640,7 +643,10 @@ impl<'src> Parser<'_, 'src> {
             }
         }
         let close = self.bump().map_or(self.eof_span(), |t| t.span);
-        self.direct = Some(without_conditional_duplicates(types));
+        if traits.iter().all(Option::is_none) {
+            traits.clear();
+        }
+        self.direct = Some((types, traits));
         Ok(Expr::This(open.to(close)))
     }
 }

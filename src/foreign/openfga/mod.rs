@@ -6,22 +6,23 @@
 //! relation whose rewrite reads its own tuples as `this`
 //! (`relation r: user = this | editor`); a definition without `[…]` is a
 //! permission. `y from z` is the arrow `z->y`; `or`, `and` and `but not` are
-//! `|`, `&` and `-`. Names are kept verbatim; conditions are reported as not
-//! supported yet (E0602) and skipped, keeping the types they guard.
+//! `|`, `&` and `-`. Names are kept verbatim. `condition c(p: type) { cel }`
+//! is zanzi's condition `c`, and `[user with c]` the type `user with c`.
 //!
 //! Modular models (schema 1.2) are read too: [`modfile`] reads the `fga.mod`
 //! manifest, each module file (`module core`) parses like a model, and
 //! `extend type X` becomes a namespace marked as an extension, which
 //! analysis merges into the one `type X` another module defines.
 
+mod condition;
 mod dsl;
 mod json;
 mod lexer;
 mod model;
 pub mod modfile;
 
-use crate::diagnostics::{codes, Diagnostic, Label};
-use crate::source::{FileId, Span};
+use crate::diagnostics::Diagnostic;
+use crate::source::FileId;
 use crate::syntax::Parsed;
 
 /// How deep parentheses (DSL) or usersets (JSON) may nest, as in zanzi (E0007).
@@ -52,17 +53,6 @@ fn doc_above(src: &str, offset: u32) -> Vec<&str> {
     }
     doc.reverse();
     doc
-}
-
-/// E0602 for a `condition` block (DSL) or a `conditions` entry (JSON).
-fn not_supported_condition(name: Span, src: &str) -> Diagnostic {
-    let text = src.get(name.range()).unwrap_or_default();
-    Diagnostic::new(
-        codes::E0602,
-        format!("OpenFGA conditions are not supported yet (condition `{text}`)"),
-        Label::new(name, "a condition"),
-    )
-    .with_note("conditions arrive with zanzi's conditions support")
 }
 
 #[cfg(test)]

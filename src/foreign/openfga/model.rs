@@ -11,9 +11,8 @@
 //! read through its wrapper.
 
 use super::json::{self, Str, Value};
-use super::{not_supported_condition, MAX_DEPTH};
+use super::MAX_DEPTH;
 use crate::diagnostics::{codes, Diagnostic, Label};
-use crate::foreign::without_conditional_duplicates;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Expr, Ident, Op, TypeRef};
 use crate::syntax::Parsed;
@@ -21,8 +20,26 @@ use crate::syntax::Parsed;
 /// A problem that has been reported.
 struct Failed;
 
+/// A relation's directly related types, each with its condition.
+type Directs<'src> = Vec<(TypeRef<'src>, Option<ast::Traits<'src>>)>;
+
+/// OpenFGA's `TYPE_NAME_…` parameter types and zanzi's names for them.
+const PARAM_TYPES: &[(&str, &str)] = &[
+    ("INT", "int"),
+    ("UINT", "uint"),
+    ("DOUBLE", "double"),
+    ("BOOL", "bool"),
+    ("STRING", "string"),
+    ("BYTES", "bytes"),
+    ("DURATION", "duration"),
+    ("TIMESTAMP", "timestamp"),
+    ("IPADDRESS", "ipaddress"),
+    ("ANY", "any"),
+    ("LIST", "list"),
+    ("MAP", "map"),
+];
+
 struct Lowerer<'a, 'src> {
-    src: &'src str,
     diags: &'a mut Vec<Diagnostic>,
     broken: Vec<&'src str>,
 }
@@ -33,7 +50,6 @@ pub fn parse<'src>(file: FileId, src: &'src str, diags: &mut Vec<Diagnostic>) ->
         return Parsed::default();
     };
     let mut lowerer = Lowerer {
-        src,
         diags,
         broken: Vec::new(),
     };
@@ -124,15 +140,18 @@ impl<'src> Lowerer<'_, 'src> {
             return Vec::new();
         }
         self.schema_version(root);
-        if let Some(Value::Object(conditions, _)) = root.get("conditions") {
-            for (name, _) in conditions {
-                self.diags
-                    .push(not_supported_condition(name.span, self.src));
+        let mut conditions = Vec::new();
+        if let Some(Value::Object(entries, _)) = root.get("conditions") {
+            for (name, condition) in entries {
+                match self.condition(*name, condition) {
+                    Some(c) => conditions.push(ast::Item::Condition(c)),
+                    None => self.broken.push(name.raw),
+                }
             }
         }
         // OpenFGA's transformer writes a model without types as no member.
         let types = match root.get("type_definitions") {
-            None | Some(Value::Scalar("null", _)) => return Vec::new(),
+            None | Some(Value::Scalar("null", _)) => return conditions,
             Some(Value::Array(types, _)) => types,
             Some(other) => {
                 let kind = other.kind();
@@ -141,16 +160,104 @@ impl<'src> Lowerer<'_, 'src> {
                     format!("expected an array for `type_definitions`, found {kind}"),
                     "expected an array",
                 );
-                return Vec::new();
+                return conditions;
             }
         };
-        types
+        let mut items: Vec<_> = types
             .iter()
             .map(|ty| match self.type_def(ty) {
                 Ok(ns) => ast::Item::Namespace(ns),
                 Err(Failed) => ast::Item::Error(ty.span()),
             })
-            .collect()
+            .collect();
+        items.extend(conditions);
+        items
+    }
+
+    /// `conditions.NAME`: `{"name", "expression", "parameters": {"p":
+    /// {"type_name": "TYPE_NAME_INT", "generic_types": […]}}}`, as zanzi's
+    /// condition; `None` after reporting what is wrong.
+    fn condition(&mut self, key: Str<'src>, value: &Value<'src>) -> Option<ast::Condition<'src>> {
+        self.expect_object(value, "a condition").ok()?;
+        let expression = match value.get("expression") {
+            Some(Value::String(e)) => *e,
+            _ => {
+                self.error(
+                    key.span,
+                    format!("condition `{}` has no `expression` string", key.raw),
+                    "this condition",
+                );
+                return None;
+            }
+        };
+        if expression.escaped {
+            self.diags.push(
+                Diagnostic::new(
+                    codes::E0602,
+                    format!(
+                        "the expression of condition `{}` holds JSON escapes, which zanzi does not read yet",
+                        key.raw
+                    ),
+                    Label::new(expression.span, "an expression with `\\` escapes"),
+                )
+                .with_help("write the model in the DSL (`fga model transform`), where the expression is written as is"),
+            );
+            return None;
+        }
+        let mut params = Vec::new();
+        if let Some(Value::Object(entries, _)) = value.get("parameters") {
+            for (name, ty) in entries {
+                let ty = self.param_type(ty, 0)?;
+                params.push(ast::Param {
+                    name: Ident::verbatim(name.raw, name.span),
+                    ty,
+                });
+            }
+        }
+        Some(ast::Condition {
+            doc: Vec::new(),
+            name: Ident::verbatim(key.raw, key.span),
+            params,
+            body: expression.raw,
+            body_span: expression.span,
+            span: key.span.to(value.span()),
+        })
+    }
+
+    /// `{"type_name": "TYPE_NAME_LIST", "generic_types": [{"type_name": "TYPE_NAME_INT"}]}`.
+    fn param_type(&mut self, value: &Value<'src>, depth: usize) -> Option<ast::ParamType<'src>> {
+        let Some(Value::String(type_name)) = value.get("type_name") else {
+            self.error(
+                value.span(),
+                "a condition parameter needs a `type_name`".to_owned(),
+                "no `type_name` here",
+            );
+            return None;
+        };
+        let lower = type_name
+            .raw
+            .strip_prefix("TYPE_NAME_")
+            .unwrap_or(type_name.raw);
+        let name = PARAM_TYPES
+            .iter()
+            .find(|(json, _)| *json == lower)
+            .map_or(lower, |(_, zanzi)| zanzi);
+        let ident = Ident::verbatim(name, type_name.span);
+        if !matches!(name, "list" | "map") {
+            return Some(ast::ParamType::Name(ident));
+        }
+        let arg = match value.get("generic_types") {
+            Some(Value::Array(args, _)) if depth < MAX_DEPTH => args.first(),
+            _ => None,
+        };
+        let Some(arg) = arg else {
+            return Some(ast::ParamType::Name(ident));
+        };
+        Some(ast::ParamType::Generic {
+            name: ident,
+            arg: Box::new(self.param_type(arg, depth + 1)?),
+            span: value.span(),
+        })
     }
 
     fn schema_version(&mut self, root: &Value<'src>) {
@@ -216,7 +323,7 @@ impl<'src> Lowerer<'_, 'src> {
 
     /// `metadata.relations.NAME.directly_related_user_types` of a type, by
     /// relation name (a broken list is reported and left out).
-    fn directly_related(&mut self, ty: &Value<'src>) -> Vec<(&'src str, Vec<TypeRef<'src>>)> {
+    fn directly_related(&mut self, ty: &Value<'src>) -> Vec<(&'src str, Directs<'src>)> {
         let Some(Value::Object(relations, _)) = ty.get("metadata").and_then(|m| m.get("relations"))
         else {
             return Vec::new();
@@ -238,14 +345,18 @@ impl<'src> Lowerer<'_, 'src> {
             let types = entries
                 .iter()
                 .filter_map(|entry| {
-                    let conditional = matches!(
-                        entry.get("condition"),
-                        Some(Value::String(c)) if !c.raw.is_empty()
-                    );
-                    Some((self.type_ref(entry).ok()?, conditional))
+                    let traits = match entry.get("condition") {
+                        Some(Value::String(c)) if !c.raw.is_empty() => Some(ast::Traits {
+                            condition: Some(Ident::verbatim(c.raw, c.span)),
+                            expiration: None,
+                            span: c.span,
+                        }),
+                        _ => None,
+                    };
+                    Some((self.type_ref(entry).ok()?, traits))
                 })
                 .collect();
-            out.push((key.raw, without_conditional_duplicates(types)));
+            out.push((key.raw, types));
         }
         out
     }
@@ -255,22 +366,6 @@ impl<'src> Lowerer<'_, 'src> {
         self.expect_object(entry, "a directly related type")?;
         let ty_value = self.member(entry, "type", "a directly related type")?;
         let ty = self.name(ty_value, "`type`")?;
-        if let Some(Value::String(condition)) = entry.get("condition") {
-            if !condition.raw.is_empty() {
-                self.diags.push(
-                    Diagnostic::new(
-                        codes::E0602,
-                        format!(
-                            "conditional relationships (`with {}`) are not supported yet",
-                            condition.raw
-                        ),
-                        Label::new(condition.span, "a condition"),
-                    )
-                    .with_note("conditions arrive with zanzi's conditions support")
-                    .with_help("remove the `condition` to allow the type without it"),
-                );
-            }
-        }
         if entry.get("wildcard").is_some() {
             return Ok(TypeRef::Wildcard(ty, entry.span()));
         }
@@ -286,7 +381,7 @@ impl<'src> Lowerer<'_, 'src> {
         &mut self,
         key: Str<'src>,
         userset: &Value<'src>,
-        directs: &[(&'src str, Vec<TypeRef<'src>>)],
+        directs: &[(&'src str, Directs<'src>)],
     ) -> ast::Member<'src> {
         let whole = key.span.to(userset.span());
         let Ok(name) = self.name_of(key) else {
@@ -305,11 +400,14 @@ impl<'src> Lowerer<'_, 'src> {
                 span: whole,
             });
         }
-        let types = directs
+        let (types, mut traits): (Vec<_>, Vec<_>) = directs
             .iter()
             .find(|(n, _)| *n == key.raw)
-            .map(|(_, types)| types.clone())
+            .map(|(_, types)| types.iter().copied().unzip())
             .unwrap_or_default();
+        if traits.iter().all(Option::is_none) {
+            traits.clear();
+        }
         let rewrite = match expr {
             Expr::This(_) => None,
             expr => Some(expr),
@@ -318,7 +416,7 @@ impl<'src> Lowerer<'_, 'src> {
             doc: Vec::new(),
             name,
             types,
-            traits: Vec::new(),
+            traits,
             rewrite,
             span: whole,
         })

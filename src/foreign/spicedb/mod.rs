@@ -10,8 +10,10 @@
 //!   the source leaned on it (see `expr.rs`); `->`, `.any()`, `.all()` are
 //!   arrows, `nil` the empty set.
 //! - `/** … */` and `///` comments document what follows them.
-//! - Caveats, `with …` and expiration are E0602 (read around, not
-//!   compiled); `self` (after `use self`) is the object itself; partials are inlined.
+//! - `caveat c(p type, …) { cel }` is condition `c` (SpiceDB's parameter
+//!   types are zanzi's); `with c`, `with expiration` (after `use
+//!   expiration`) and `with c and expiration` are a type's traits.
+//! - `self` (after `use self`) is the object itself; partials are inlined.
 
 mod expr;
 mod lexer;

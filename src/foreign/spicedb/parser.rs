@@ -9,7 +9,6 @@
 use super::expr;
 use super::lexer::{Tok, Token};
 use crate::diagnostics::{codes, Applicability, Diagnostic, Edit, Label};
-use crate::foreign::without_conditional_duplicates;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Ident, TypeRef};
 use crate::syntax::Comment;
@@ -24,6 +23,8 @@ pub(super) type PResult<T> = Result<T, Reported>;
 pub(super) struct Flags {
     /// `use self`: `self` is a keyword.
     pub(super) self_keyword: bool,
+    /// `use expiration`: `with expiration` is allowed.
+    pub(super) expiration: bool,
 }
 
 pub(super) struct Parser<'a, 'src> {
@@ -239,7 +240,7 @@ impl<'a, 'src> Parser<'a, 'src> {
                 }
                 Some(Token::Caveat) => {
                     self.seen_definition = true;
-                    self.caveat();
+                    items.push(self.caveat());
                 }
                 Some(Token::Name("import")) => self.import(),
                 Some(Token::Name("partial")) => self.partial(),
@@ -282,14 +283,7 @@ impl<'a, 'src> Parser<'a, 'src> {
         let flag_span = self.bump();
         let span = start.to(flag_span);
         match flag {
-            "expiration" => self.diags.push(
-                Diagnostic::new(
-                    codes::E0602,
-                    "expiring relationships (`use expiration`) are not supported yet",
-                    Label::new(span, "this turns on expiring relationships"),
-                )
-                .with_note("expiring relationships arrive with zanzi's conditions support"),
-            ),
+            "expiration" => self.flags.expiration = true,
             "self" => self.flags.self_keyword = true,
             // Permission type annotations only check; partials are inlined.
             "typechecking" | "partial" | "import" => {}
@@ -338,44 +332,94 @@ impl<'a, 'src> Parser<'a, 'src> {
         );
     }
 
-    /// `caveat name(params) { cel }`: reported and skipped whole.
-    fn caveat(&mut self) {
+    /// `caveat name(p type, …) { cel }`: a zanzi condition. The body is
+    /// kept as written (zanzi checks it as CEL); SpiceDB's parameter types
+    /// are zanzi's.
+    fn caveat(&mut self) -> ast::Item<'src> {
+        let doc = self.docs();
         let start = self.bump();
-        let name = self.type_path("a caveat name", "after `caveat`");
-        let label_span = name.as_ref().map_or(start, |n| start.to(n.span));
-        self.diags.push(
-            Diagnostic::new(
-                codes::E0602,
-                "caveats are not supported yet",
-                Label::new(label_span, "this caveat is skipped"),
-            )
-            .with_note("caveats arrive with zanzi's conditions support"),
-        );
-        if name.is_err() {
-            self.recover_member();
-            return;
+        let mut name = None;
+        match self.caveat_rest(doc, start, &mut name) {
+            Ok(item) => item,
+            Err(Reported) => self.broken_definition(start, name),
         }
-        while !matches!(
-            self.peek(),
-            None | Some(Token::LBrace | Token::Definition | Token::Caveat)
-        ) {
-            self.bump();
-        }
-        if self.at(Token::LBrace) {
-            let open = self.peek_span();
-            if !self.skip_block() {
-                self.diags.push(
-                    Diagnostic::new(
-                        codes::E0601,
-                        "expected `}` to close the caveat, found end of file",
-                        Label::new(self.eof(), "the file ends here"),
-                    )
-                    .with_secondary(open, "the caveat's body opens here"),
-                );
+    }
+
+    fn caveat_rest(
+        &mut self,
+        doc: Vec<&'src str>,
+        start: Span,
+        name_out: &mut Option<Ident<'src>>,
+    ) -> PResult<ast::Item<'src>> {
+        let name = self.type_path("a caveat name", "after `caveat`")?;
+        *name_out = Some(name);
+        self.expect(Token::LParen, &format!("after caveat name `{}`", name.text))?;
+        let mut params = Vec::new();
+        loop {
+            self.skip_ends();
+            if self.eat(Token::RParen).is_some() {
+                break;
             }
-        } else {
-            self.expected("`{`", "to open the caveat's body");
+            let param = self.name("a parameter name", "in the caveat's parameters")?;
+            let ty = self.caveat_type()?;
+            params.push(ast::Param { name: param, ty });
+            self.skip_ends();
+            if self.eat(Token::Comma).is_none() {
+                self.skip_ends();
+                self.expect(Token::RParen, "after the caveat's parameters")?;
+                break;
+            }
         }
+        self.skip_ends();
+        if !self.at(Token::LBrace) {
+            return Err(self.expected("`{`", "to open the caveat's body"));
+        }
+        let open = self.peek_span();
+        if !self.skip_block() {
+            self.diags.push(
+                Diagnostic::new(
+                    codes::E0601,
+                    "expected `}` to close the caveat, found end of file",
+                    Label::new(self.eof(), "the file ends here"),
+                )
+                .with_secondary(open, "the caveat's body opens here"),
+            );
+            self.broken.push(name.text);
+            return Ok(ast::Item::Error(start.to(self.prev_span())));
+        }
+        let close = self.prev_span();
+        let body_span = Span::new(self.file, open.end, close.start);
+        Ok(ast::Item::Condition(ast::Condition {
+            doc,
+            name,
+            params,
+            body: self.text(body_span),
+            body_span,
+            span: start.to(close),
+        }))
+    }
+
+    /// A caveat parameter's type: `int`, `list<string>`, `map<list<int>>`.
+    fn caveat_type(&mut self) -> PResult<ast::ParamType<'src>> {
+        let name = self.name("a parameter type", "after the parameter name")?;
+        if !self.at(Token::Cel("<")) {
+            return Ok(ast::ParamType::Name(name));
+        }
+        self.bump();
+        let arg = self.caveat_type()?;
+        if !self.at(Token::Cel(">")) {
+            return Err(self.expected("`>`", &format!("to close `{}<`", name.text)));
+        }
+        let close = self.bump();
+        Ok(ast::ParamType::Generic {
+            name,
+            arg: Box::new(arg),
+            span: name.span.to(close),
+        })
+    }
+
+    fn skip_ends(&mut self) {
+        while self.eat(Token::End).is_some() {}
     }
 
     /// `a` or `prefix/a`: one verbatim name, the whole path.
@@ -594,23 +638,29 @@ impl<'a, 'src> Parser<'a, 'src> {
             &format!("after relation name `{}`", name.text),
         )
         .map_err(|r| self.insert_after(name, ":", r))?;
-        let mut types = vec![self.type_ref("after `:`")?];
+        let (first, first_traits) = self.type_ref("after `:`")?;
+        let mut types = vec![first];
+        let mut traits = vec![first_traits];
         while self.eat(Token::Pipe).is_some() {
-            types.push(self.type_ref("after `|`")?);
+            let (ty, with) = self.type_ref("after `|`")?;
+            types.push(ty);
+            traits.push(with);
+        }
+        if traits.iter().all(Option::is_none) {
+            traits.clear();
         }
         Ok(ast::Member::Relation(ast::Relation {
             doc,
             name,
-            types: without_conditional_duplicates(types),
-            traits: Vec::new(),
+            types,
+            traits,
             rewrite: None,
             span: start.to(self.prev_span()),
         }))
     }
 
-    /// `ns`, `ns:*`, `ns#rel`, `ns#...`, each optionally `with …` (reported;
-    /// the flag says it was there).
-    fn type_ref(&mut self, context: &str) -> PResult<(TypeRef<'src>, bool)> {
+    /// `ns`, `ns:*`, `ns#rel`, `ns#...`, each optionally `with …`.
+    fn type_ref(&mut self, context: &str) -> PResult<(TypeRef<'src>, Option<ast::Traits<'src>>)> {
         let ns = self.type_path("a type", context)?;
         let type_ref = if self.eat(Token::Colon).is_some() {
             let star = self.expect(Token::Star, &format!("after `{}:`", ns.text))?;
@@ -634,52 +684,47 @@ impl<'a, 'src> Parser<'a, 'src> {
         } else {
             TypeRef::Object(ns)
         };
-        let conditional = self.at(Token::With);
-        if conditional {
-            self.with_clause()?;
-        }
-        Ok((type_ref, conditional))
+        let traits = if self.at(Token::With) {
+            Some(self.with_clause()?)
+        } else {
+            None
+        };
+        Ok((type_ref, traits))
     }
 
-    /// `with caveat`, `with expiration`, `with caveat and expiration`:
-    /// reported, and the type read without them.
-    fn with_clause(&mut self) -> PResult<()> {
+    /// `with caveat`, `with expiration`, `with caveat and expiration`: the
+    /// type's traits. SpiceDB allows `expiration` only after `use expiration`.
+    fn with_clause(&mut self) -> PResult<ast::Traits<'src>> {
         let start = self.bump();
-        let (message, note) = if self.at_name("expiration") {
-            self.bump();
-            (
-                "expiring relationships (`with expiration`) are not supported yet",
-                "expiring relationships arrive with zanzi's conditions support",
-            )
+        let mut condition = None;
+        let mut expiration = None;
+        if self.at_name("expiration") {
+            expiration = Some(self.bump());
         } else {
-            self.type_path("a caveat name or `expiration`", "after `with`")?;
+            condition = Some(self.type_path("a caveat name or `expiration`", "after `with`")?);
             if self.at_name("and") {
                 self.bump();
                 if !self.at_name("expiration") {
                     return Err(self.expected("`expiration`", "after `and`"));
                 }
-                self.bump();
-                (
-                    "caveats and expiring relationships are not supported yet",
-                    "caveats and expiring relationships arrive with zanzi's conditions support",
-                )
-            } else {
-                (
-                    "caveats are not supported yet",
-                    "caveats arrive with zanzi's conditions support",
-                )
+                expiration = Some(self.bump());
             }
-        };
-        let span = start.to(self.prev_span());
-        self.diags.push(
-            Diagnostic::new(
-                codes::E0602,
-                message,
-                Label::new(span, format!("`{}` is skipped", self.text(span))),
-            )
-            .with_note(note),
-        );
-        Ok(())
+        }
+        if let Some(at) = expiration.filter(|_| !self.flags.expiration) {
+            self.diags.push(
+                Diagnostic::new(
+                    codes::E0601,
+                    "`with expiration` needs `use expiration`",
+                    Label::new(at, "expiring relationships are not turned on"),
+                )
+                .with_help("add `use expiration` at the top of the schema, as SpiceDB requires"),
+            );
+        }
+        Ok(ast::Traits {
+            condition,
+            expiration,
+            span: start.to(self.prev_span()),
+        })
     }
 
     /// `permission name = expr`, optionally `permission name: t | u = expr`.

@@ -188,19 +188,67 @@ fn doc_comments_document_what_follows() {
 }
 
 #[test]
-fn caveats_and_expiration_are_reported_and_read_around() {
-    let src = "use expiration\n\ndefinition user {}\n\ncaveat ip_allowed(ip ipaddress, cidrs list<string>) {\n    cidrs.exists(c, ip.in_cidr(c)) && {\"k\": 1}[\"k\"] == 1\n}\n\ndefinition doc {\n    relation a: user with ip_allowed\n    relation b: user with expiration\n    relation c: user:* with ip_allowed and expiration\n    permission view = a + b + c\n}\n";
+fn caveats_are_conditions_and_with_clauses_are_traits() {
+    let src = "use expiration\n\ndefinition user {}\n\n/** from the office */\ncaveat ip_allowed(ip ipaddress, cidrs list<string>,\n    m map<list<int>>) {\n    cidrs.exists(c, ip.in_cidr(c)) && {\"k\": 1}[\"k\"] == 1\n}\n\ndefinition doc {\n    relation a: user with ip_allowed | user\n    relation b: user with expiration\n    relation c: user:* with ip_allowed and expiration\n    permission view = a + b + c\n}\n";
     let (parsed, diags) = run(src);
+    assert!(diags.is_empty(), "{diags:?}");
+    let Some(Item::Condition(caveat)) = parsed.ast.items.get(1) else {
+        panic!("no condition: {:?}", parsed.ast.items);
+    };
+    assert_eq!(caveat.name.text, "ip_allowed");
+    assert_eq!(caveat.doc, vec!["from the office"]);
+    let params: Vec<_> = caveat.params.iter().map(|p| p.name.text).collect();
+    assert_eq!(params, ["ip", "cidrs", "m"]);
     assert_eq!(
-        codes_of(&diags),
-        vec!["E0602", "E0602", "E0602", "E0602", "E0602"]
+        caveat.body.trim(),
+        "cidrs.exists(c, ip.in_cidr(c)) && {\"k\": 1}[\"k\"] == 1"
     );
-    let lines: Vec<usize> = diags.iter().map(|d| line_of(src, d)).collect();
-    assert_eq!(lines, vec![1, 5, 10, 11, 12]);
+    assert_eq!(&src[caveat.body_span.range()], caveat.body);
     let ns = namespaces(&parsed);
-    assert_eq!(ns.len(), 2);
-    assert_eq!(ns[1].members.len(), 4);
+    let traits: Vec<Vec<(Option<&str>, bool)>> = ns[1]
+        .members
+        .iter()
+        .filter_map(|m| match m {
+            Member::Relation(r) => Some(
+                (0..r.types.len())
+                    .map(|i| {
+                        r.traits_of(i).map_or((None, false), |t| {
+                            (t.condition.map(|c| c.text), t.expiration.is_some())
+                        })
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        traits,
+        vec![
+            vec![(Some("ip_allowed"), false), (None, false)],
+            vec![(None, true)],
+            vec![(Some("ip_allowed"), true)],
+        ]
+    );
     assert!(parsed.broken_names.is_empty());
+}
+
+#[test]
+fn with_expiration_needs_use_expiration() {
+    let src = "definition user {}\n\ndefinition doc {\n    relation b: user with expiration\n}\n";
+    let (_, diags) = run(src);
+    assert_eq!(codes_of(&diags), vec!["E0601"]);
+    assert_eq!(line_of(src, &diags[0]), 4);
+    assert!(diags[0].message.contains("use expiration"));
+}
+
+#[test]
+fn a_broken_caveat_silences_what_names_it() {
+    let src = "definition user {}\n\ncaveat c(x int {\n    x > 1\n}\n\ndefinition doc {\n    relation a: user with c\n}\n";
+    let (parsed, diags) = run(src);
+    assert_eq!(codes_of(&diags), vec!["E0601"]);
+    assert_eq!(line_of(src, &diags[0]), 3);
+    assert_eq!(parsed.broken_names, vec!["c"]);
+    assert_eq!(namespaces(&parsed).len(), 2);
 }
 
 #[test]
