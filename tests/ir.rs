@@ -191,9 +191,11 @@ fn subject_namespaces_by_rounds(schema: &Schema) -> Vec<Vec<zanzi::ir::Namespace
         for (index, relation) in schema.relations.iter().enumerate() {
             let mut set = BTreeSet::new();
             match &relation.kind {
-                RelationKind::Relation { types, .. } => {
-                    for ty in types {
-                        match *ty {
+                RelationKind::Relation { .. } => {
+                    // Plain types and the bases of types with traits alike:
+                    // a conditional tuple's subject may be in the set.
+                    for ty in relation.all_types() {
+                        match ty {
                             AllowedType::Object { namespace }
                             | AllowedType::Wildcard { namespace } => {
                                 set.insert(namespace);
