@@ -44,7 +44,7 @@ fn every_example_validates() {
         .args(["validate", "examples/"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("6 validation files"));
+        .stdout(predicate::str::contains("8 validation files"));
     let out = zanzi()
         .args(["validate", "--format", "json", "examples/"])
         .output()
@@ -54,7 +54,7 @@ fn every_example_validates() {
     assert!(assertions.len() > 100);
     assert!(assertions.iter().all(|a| a["passed"] == true));
     assert!(assertions.iter().all(|a| a["line"].as_u64().unwrap() > 1));
-    assert_eq!(report["validation_files"].as_array().unwrap().len(), 6);
+    assert_eq!(report["validation_files"].as_array().unwrap().len(), 8);
 }
 
 #[test]
