@@ -73,7 +73,15 @@ struct Server {
 
 impl Server {
     async fn start_with(settings: Settings, store: Arc<dyn Store>) -> Server {
-        let state = Arc::new(AppState::new(settings, schema(), store).unwrap());
+        Server::start_with_schema(settings, schema(), store).await
+    }
+
+    async fn start_with_schema(
+        settings: Settings,
+        schema: zanzi::ir::Schema,
+        store: Arc<dyn Store>,
+    ) -> Server {
+        let state = Arc::new(AppState::new(settings, schema, store).unwrap());
         let running = server::start(state, std::future::pending()).await.unwrap();
         Server {
             running,
@@ -848,7 +856,14 @@ async fn the_garbage_collector_deletes_expired_tuples() {
     let r1 = store
         .write(&[expired.clone(), lasting.clone(), viewer("plain")], &[])
         .unwrap();
-    let s = Server::start_with(settings, store).await;
+    // The schema must allow the expiries the store holds.
+    let expiring = SCHEMA.replace(
+        "relation viewer: user |",
+        "relation viewer: user with expiration | user |",
+    );
+    assert_ne!(expiring, SCHEMA);
+    let (_, compiled) = zanzi::compile_source("test.zanzi", &expiring);
+    let s = Server::start_with_schema(settings, compiled.schema.unwrap(), store).await;
     let mut collected = false;
     for _ in 0..100 {
         // The server notes the collection's revision once it is written.
