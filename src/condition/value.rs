@@ -151,63 +151,9 @@ fn shown(value: &Value) -> String {
     }
 }
 
-/// Parses a duration in CEL's (Go's) syntax: an optional sign, then one or
-/// more decimal numbers, each with a unit (`h`, `m`, `s`, `ms`, `us`, `µs`,
-/// `ns`): `"90s"`, `"1h30m"`, `"1.5h"`, `"-2m"`, or `"0"`.
-pub fn parse_duration(text: &str) -> Result<chrono::TimeDelta, String> {
-    let invalid = || format!("`{text}` is not a duration");
-    let (negative, mut rest) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    if rest == "0" {
-        return Ok(chrono::TimeDelta::zero());
-    }
-    if rest.is_empty() {
-        return Err(invalid());
-    }
-    let mut nanos: i128 = 0;
-    while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(invalid)?;
-        let (number, after) = rest.split_at(number_len);
-        let unit_len = after
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(after.len());
-        let (unit, after) = after.split_at(unit_len);
-        let scale: i128 = match unit {
-            "h" => 3_600_000_000_000,
-            "m" => 60_000_000_000,
-            "s" => 1_000_000_000,
-            "ms" => 1_000_000,
-            "us" | "µs" | "μs" => 1_000,
-            "ns" => 1,
-            _ => return Err(invalid()),
-        };
-        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-        if whole.is_empty() && fraction.is_empty() {
-            return Err(invalid());
-        }
-        let whole: i128 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| invalid())?
-        };
-        let mut part = whole.checked_mul(scale).ok_or_else(invalid)?;
-        let mut place = scale;
-        for digit in fraction.chars() {
-            let digit = i128::from(digit.to_digit(10).ok_or_else(invalid)?);
-            place /= 10;
-            part += digit * place;
-        }
-        nanos = nanos.checked_add(part).ok_or_else(invalid)?;
-        rest = after;
-    }
-    let nanos = if negative { -nanos } else { nanos };
-    let nanos = i64::try_from(nanos).map_err(|_| invalid())?;
-    Ok(chrono::TimeDelta::nanoseconds(nanos))
-}
+/// Durations are read as the evaluator reads them, so that a value
+/// accepted at write time is one a condition can use.
+pub use super::eval::parse_duration;
 
 #[cfg(test)]
 #[path = "value_tests.rs"]

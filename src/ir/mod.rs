@@ -321,15 +321,6 @@ pub enum ArrowMode {
 
 impl Schema {
     /// Builds a schema from its parts, computing the hash and the indexes.
-    #[allow(
-        dead_code,
-        reason = "the compiler assembles with conditions; this stays for schemas built without"
-    )]
-    pub(crate) fn assemble(namespaces: Vec<Namespace>, relations: Vec<Relation>) -> Schema {
-        Schema::assemble_with_conditions(namespaces, relations, Vec::new())
-    }
-
-    /// [`Schema::assemble`] with conditions.
     pub(crate) fn assemble_with_conditions(
         namespaces: Vec<Namespace>,
         relations: Vec<Relation>,
