@@ -39,17 +39,20 @@
 
 mod attributed;
 
+use std::collections::hash_map::Entry;
 use std::collections::BTreeSet;
+use std::hash::BuildHasher;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use super::explain::{Outcome, Step, TraceBuilder};
 use super::interrupt::Watch;
 use super::{Decision, Engine, EngineError, ExplainNode, Target};
 use crate::condition::eval::Programs;
-use crate::ir::{AllowedType, ArrowMode, NamespaceId, RelationId, RelationKind, Rewrite};
+use crate::ir::{AllowedType, ArrowMode, NamespaceId, Relation, RelationId, RelationKind, Rewrite};
 use crate::store::{Probe, Reader, SubjectKind};
 use crate::tuple::{encode_id, Expiry, Object, Subject, SubjectRef, Tuple};
 
@@ -115,6 +118,7 @@ fn join(a: &Missing, b: &Missing) -> Missing {
 }
 
 /// `val` behind a tuple with `guard`: conditional at best when the guard is.
+#[inline]
 fn guarded(guard: &Guard, val: Val) -> Val {
     match (guard, val) {
         (None, val) => val,
@@ -129,20 +133,33 @@ fn guarded(guard: &Guard, val: Val) -> Val {
 /// allocates nothing after the first sight of an ID.
 #[derive(Default)]
 struct Ids {
-    numbers: FxHashMap<Rc<str>, Id>,
+    /// The numbers, found by their names' hashes: one hash per ID, and its
+    /// name is kept once (in `names`).
+    numbers: HashTable<Id>,
     names: Vec<Rc<str>>,
+}
+
+fn hash_id(id: &str) -> u64 {
+    FxBuildHasher.hash_one(id)
 }
 
 impl Ids {
     fn intern(&mut self, id: &str) -> Id {
-        if let Some(&n) = self.numbers.get(id) {
-            return n;
+        let names = &self.names;
+        let entry = self.numbers.entry(
+            hash_id(id),
+            |&n| names.get(n as usize).is_some_and(|name| **name == *id),
+            |&n| names.get(n as usize).map_or(0, |name| hash_id(name)),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(entry) => *entry.get(),
+            hashbrown::hash_table::Entry::Vacant(entry) => {
+                let n = self.names.len() as Id;
+                entry.insert(n);
+                self.names.push(Rc::from(id));
+                n
+            }
         }
-        let n = self.names.len() as Id;
-        let name: Rc<str> = Rc::from(id);
-        self.names.push(name.clone());
-        self.numbers.insert(name, n);
-        n
     }
 
     fn name(&self, id: Id) -> Rc<str> {
@@ -175,7 +192,7 @@ impl Scratch {
             .flatten()
             .unwrap_or_else(|| Scratch {
                 ids: Ids {
-                    numbers: FxHashMap::with_capacity_and_hasher(64, Default::default()),
+                    numbers: HashTable::with_capacity(64),
                     names: Vec::with_capacity(64),
                 },
                 goals: Vec::with_capacity(64),
@@ -234,10 +251,16 @@ pub(crate) struct Checker<'e, 'a> {
     known: Option<(Id, Rc<[usize]>)>,
     /// When to give up (the request's deadline or cancellation).
     watch: Watch,
-    /// The read time: tuples expired at it are left out.
-    now: Expiry,
+    /// The read time: tuples expired at it are left out. Read from the
+    /// clock at the first tuple with traits, not per check.
+    now: Option<Expiry>,
     /// The schema's conditions, compiled, once the first is evaluated.
     programs: Option<Arc<Programs>>,
+    /// The type of the last subject set and the namespace of the last
+    /// object read: most are of one type, so a name is compared with it
+    /// before it is looked up.
+    last_set_type: Option<(NamespaceId, RelationId)>,
+    last_object_namespace: Option<NamespaceId>,
 }
 
 impl Drop for Checker<'_, '_> {
@@ -433,8 +456,10 @@ impl<'e, 'a> Checker<'e, 'a> {
             deepest: 0,
             known: None,
             watch: Watch::current(),
-            now: engine.now(),
+            now: None,
             programs: None,
+            last_set_type: None,
+            last_object_namespace: None,
         }
     }
 
@@ -519,20 +544,24 @@ impl<'e, 'a> Checker<'e, 'a> {
         self.engine.userset(relation, &self.ids.name(id))
     }
 
+    /// The goal of `id#relation`, created on its first sight (one hash
+    /// either way).
     fn goal_index(&mut self, relation: RelationId, id: Id) -> usize {
-        if let Some(&g) = self.index.get(&(relation, id)) {
-            return g;
+        let next = self.goals.len();
+        match self.index.entry((relation, id)) {
+            Entry::Occupied(entry) => *entry.get(),
+            Entry::Vacant(entry) => {
+                entry.insert(next);
+                self.goals.push(Goal {
+                    relation,
+                    id,
+                    memo: Memo::None,
+                    in_progress: false,
+                    assumed: None,
+                });
+                next
+            }
         }
-        let g = self.goals.len();
-        self.goals.push(Goal {
-            relation,
-            id,
-            memo: Memo::None,
-            in_progress: false,
-            assumed: None,
-        });
-        self.index.insert((relation, id), g);
-        g
     }
 
     fn goal_mut(&mut self, g: usize) -> Option<&mut Goal> {
@@ -588,6 +617,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             let types = rel.allowed();
             let name = self.ids.name(id);
             let ids = &mut self.ids;
+            let mut last = self.last_object_namespace;
             self.reader.for_each_subject(
                 engine.namespace_name(rel.namespace),
                 &name,
@@ -595,7 +625,13 @@ impl<'e, 'a> Checker<'e, 'a> {
                 SubjectKind::Objects,
                 &mut |subject| {
                     if let SubjectRef::Object { namespace, id } = subject {
-                        if let Some(ns) = schema.namespace_id(namespace) {
+                        // Mostly one namespace: compared before it is hashed.
+                        let ns = match last {
+                            Some(ns) if engine.namespace_name(ns) == namespace => Some(ns),
+                            _ => schema.namespace_id(namespace),
+                        };
+                        if let Some(ns) = ns {
+                            last = Some(ns);
                             if types.contains(&AllowedType::Object { namespace: ns }) {
                                 objects.push((ns, ids.intern(id), None));
                             }
@@ -603,8 +639,9 @@ impl<'e, 'a> Checker<'e, 'a> {
                     }
                 },
             )?;
+            self.last_object_namespace = last;
             if !rel.traited().is_empty() {
-                for (subject, guard) in self.attributed(tupleset, id)? {
+                for (subject, guard) in self.attributed(tupleset, id, false)? {
                     if let Subject::Object(object) = subject {
                         if let Some(ns) = schema.namespace_id(&object.namespace) {
                             objects.push((ns, self.ids.intern(&object.id), guard));
@@ -662,51 +699,77 @@ impl<'e, 'a> Checker<'e, 'a> {
             return Ok(Val::Unknown(path));
         }
         let g = self.goal_index(relation, id);
-        let (in_progress, memo, assumed) = match self.goals.get(g) {
-            Some(goal) => (goal.in_progress, goal.memo.clone(), goal.assumed.clone()),
-            None => (false, Memo::None, None),
-        };
-        if in_progress {
-            let val = match assumed {
-                Some(missing) => Val::Cond(missing, vec![g]),
+        // What the goal already knows, copied out only where it is not
+        // plain data (a memoised `false` with deps is rare).
+        let known = match self.goals.get(g) {
+            Some(goal) if goal.in_progress => Some(match &goal.assumed {
+                Some(missing) => Val::Cond(missing.clone(), vec![g]),
                 None => Val::False(vec![g]),
-            };
+            }),
+            Some(goal) => match &goal.memo {
+                Memo::True => Some(Val::True),
+                Memo::Cond(missing) => Some(Val::Cond(missing.clone(), Vec::new())),
+                Memo::False(deps) if deps.is_empty() => Some(Val::False(Vec::new())),
+                Memo::False(deps) => {
+                    let deps = deps.clone();
+                    return self.memoised_false(g, deps, (relation, id), depth, in_permission);
+                }
+                Memo::None => None,
+            },
+            None => None,
+        };
+        if let Some(val) = known {
             if self.trace.is_some() {
                 let userset = self.userset(relation, id);
-                self.leaf(|_| Step::Cycle { userset }, val.outcome());
+                let cycle = self.goals.get(g).is_some_and(|goal| goal.in_progress);
+                if cycle {
+                    self.leaf(|_| Step::Cycle { userset }, val.outcome());
+                } else {
+                    self.leaf(|_| Step::Memo { userset }, val.outcome());
+                }
             }
             return Ok(val);
         }
-        match memo {
-            Memo::True => {
-                if self.trace.is_some() {
-                    let userset = self.userset(relation, id);
-                    self.leaf(|_| Step::Memo { userset }, Outcome::Granted);
-                }
-                return Ok(Val::True);
-            }
-            Memo::Cond(missing) => {
-                if self.trace.is_some() {
-                    let userset = self.userset(relation, id);
-                    self.leaf(|_| Step::Memo { userset }, Outcome::Conditional);
-                }
-                return Ok(Val::Cond(missing, Vec::new()));
-            }
-            Memo::False(deps) => {
-                if let Some(deps) = self.revalidate(&deps) {
-                    if self.trace.is_some() {
-                        let userset = self.userset(relation, id);
-                        self.leaf(|_| Step::Memo { userset }, Outcome::Denied);
-                    }
-                    if let Some(goal) = self.goal_mut(g) {
-                        goal.memo = Memo::False(deps.clone());
-                    }
-                    return Ok(Val::False(deps));
-                }
-            }
-            Memo::None => {}
-        }
+        self.evaluate_goal(g, relation, id, depth, in_permission)
+    }
 
+    /// A memoised `false` that leaned on goals then in progress: still
+    /// `false` if they have not completed otherwise since, else evaluated
+    /// afresh.
+    #[cold]
+    fn memoised_false(
+        &mut self,
+        g: usize,
+        deps: Deps,
+        (relation, id): (RelationId, Id),
+        depth: u32,
+        in_permission: bool,
+    ) -> Result<Val, EngineError> {
+        if let Some(deps) = self.revalidate(&deps) {
+            if self.trace.is_some() {
+                let userset = self.userset(relation, id);
+                self.leaf(|_| Step::Memo { userset }, Outcome::Denied);
+            }
+            if let Some(goal) = self.goal_mut(g) {
+                goal.memo = Memo::False(deps.clone());
+            }
+            return Ok(Val::False(deps));
+        }
+        self.evaluate_goal(g, relation, id, depth, in_permission)
+    }
+
+    /// Evaluates goal `g` (`id#relation`), not in progress and not
+    /// memoised, and memoises what it can. Inlined into `goal`: as a call
+    /// of its own it costs every goal a prologue.
+    #[inline(always)]
+    fn evaluate_goal(
+        &mut self,
+        g: usize,
+        relation: RelationId,
+        id: Id,
+        depth: u32,
+        in_permission: bool,
+    ) -> Result<Val, EngineError> {
         if let Some(goal) = self.goal_mut(g) {
             goal.in_progress = true;
             goal.assumed = None;
@@ -767,6 +830,8 @@ impl<'e, 'a> Checker<'e, 'a> {
             goal.assumed = None;
             goal.memo = match &val {
                 Val::True => Memo::True,
+                // (An empty list is the usual case, and needs no call.)
+                Val::False(deps) if deps.is_empty() => Memo::False(Vec::new()),
                 Val::False(deps) => Memo::False(deps.clone()),
                 Val::Cond(missing, deps) if deps.is_empty() => Memo::Cond(missing.clone()),
                 Val::Cond(..) | Val::Unknown(_) => Memo::None,
@@ -787,16 +852,12 @@ impl<'e, 'a> Checker<'e, 'a> {
             return Ok(Val::False(Vec::new()));
         };
         match &rel.kind {
-            RelationKind::Relation {
-                types,
-                rewrite: None,
-                ..
-            } => {
+            RelationKind::Relation { rewrite: None, .. } => {
                 if self.trace.is_some() {
                     let userset = self.userset(relation, id);
                     self.open(|_| Step::Relation { userset });
                 }
-                let val = self.relation(relation, id, types, depth, in_permission);
+                let val = self.relation(relation, id, rel, depth, in_permission);
                 if let Ok(val) = &val {
                     self.close(val);
                 }
@@ -840,12 +901,13 @@ impl<'e, 'a> Checker<'e, 'a> {
         &mut self,
         relation: RelationId,
         id: Id,
-        types: &[AllowedType],
+        rel: &'a Relation,
         depth: u32,
         in_permission: bool,
     ) -> Result<Val, EngineError> {
         let engine = self.engine;
         let schema = engine.schema;
+        let types = rel.allowed();
         let direct = self
             .target
             .direct()
@@ -858,7 +920,7 @@ impl<'e, 'a> Checker<'e, 'a> {
         let want_sets = types
             .iter()
             .any(|t| matches!(t, AllowedType::SubjectSet { .. }));
-        let traited = schema.relation(relation).map_or(&[][..], |r| r.traited());
+        let traited = rel.traited();
         if direct.is_none() && wildcard.is_none() && !want_sets && traited.is_empty() {
             return Ok(Val::False(Vec::new()));
         }
@@ -872,6 +934,7 @@ impl<'e, 'a> Checker<'e, 'a> {
         let (has_direct, has_wildcard) = (direct.is_some(), wildcard.is_some());
         let mut sets: Vec<(RelationId, Id)> = Vec::new();
         let ids = &mut self.ids;
+        let mut last = self.last_set_type;
         let hit = self.reader.probe(
             engine.namespace_name(engine.relation_namespace(relation)),
             &name,
@@ -886,11 +949,23 @@ impl<'e, 'a> Checker<'e, 'a> {
                 else {
                     return;
                 };
-                let Some(ns) = schema.namespace_id(namespace) else {
-                    return;
-                };
-                let Some(target) = schema.relation_id(ns, relation) else {
-                    return;
+                let (ns, target) = match last {
+                    Some((ns, target))
+                        if engine.relation_name(target) == relation
+                            && engine.namespace_name(ns) == namespace =>
+                    {
+                        (ns, target)
+                    }
+                    _ => {
+                        let Some(ns) = schema.namespace_id(namespace) else {
+                            return;
+                        };
+                        let Some(target) = schema.relation_id(ns, relation) else {
+                            return;
+                        };
+                        last = Some((ns, target));
+                        (ns, target)
+                    }
                 };
                 let allowed = AllowedType::SubjectSet {
                     namespace: ns,
@@ -901,6 +976,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                 }
             },
         )?;
+        self.last_set_type = last;
         if has_direct {
             if self.trace.is_some() {
                 let subject = self.target.direct().map(|(_, s)| s.clone());
@@ -945,7 +1021,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             any.add(val);
         }
         if !traited.is_empty() {
-            for (subject, guard) in self.attributed(relation, id)? {
+            for (subject, guard) in self.attributed(relation, id, true)? {
                 let val = match &subject {
                     Subject::Set { .. }
                         if self.target.direct().is_some_and(|(_, s)| *s == subject) =>
@@ -1063,7 +1139,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                     let userset = self.userset(relation, id);
                     self.open(|_| Step::Relation { userset });
                 }
-                let val = self.relation(relation, id, rel.allowed(), depth, true);
+                let val = self.relation(relation, id, rel, depth, true);
                 if let Ok(val) = &val {
                     self.close(val);
                 }

@@ -89,10 +89,89 @@ struct Inner {
     versions: Vec<Version>,
     /// Live tuple's key ([`Tuple::key`]) → its version.
     live: Map<Tuple, usize>,
+    /// The versions of plain tuples, which are what checks read.
+    plain: Indexes,
+    /// The versions of tuples with a condition or an expiry, apart so that
+    /// a plain read never passes over them.
+    attributed: Indexes,
+}
+
+/// The forward and reverse indexes of one kind of version.
+#[derive(Debug, Default)]
+struct Indexes {
     /// namespace → object id → relation → versions.
     forward: Map<String, Map<String, ByRelation>>,
     /// subject → namespace → relation → versions.
     reverse: Map<Subject, Map<String, ByRelation>>,
+}
+
+impl Indexes {
+    fn add(&mut self, tuple: &Tuple, index: usize) {
+        self.forward
+            .entry(tuple.object.namespace.clone())
+            .or_default()
+            .entry(tuple.object.id.clone())
+            .or_default()
+            .entry(tuple.relation.clone())
+            .or_default()
+            .push(index);
+        self.reverse
+            .entry(tuple.subject.clone())
+            .or_default()
+            .entry(tuple.object.namespace.clone())
+            .or_default()
+            .entry(tuple.relation.clone())
+            .or_default()
+            .push(index);
+    }
+
+    /// The versions of `namespace:object_id#relation`, history included.
+    fn relation_versions(&self, namespace: &str, object_id: &str, relation: &str) -> &[usize] {
+        self.forward
+            .get(namespace)
+            .and_then(|m| m.get(object_id))
+            .and_then(|m| m.get(relation))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The versions whose subject is `subject` in `namespace`'s `relation`.
+    fn reverse_versions(&self, subject: &Subject, namespace: &str, relation: &str) -> &[usize] {
+        self.reverse
+            .get(subject)
+            .and_then(|m| m.get(namespace))
+            .and_then(|m| m.get(relation))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether some version of the relations `filter` names passes `live`,
+    /// through the forward index when the filter names the object, the
+    /// reverse index when it names the subject; `None` when it names
+    /// neither.
+    fn any(&self, filter: &TupleFilter, live: impl Fn(&Vec<usize>) -> bool) -> Option<bool> {
+        let in_relations = |relations: &ByRelation| match &filter.relation {
+            Some(relation) => relations.get(relation).is_some_and(&live),
+            None => relations.values().any(&live),
+        };
+        match (&filter.namespace, &filter.object_id, &filter.subject) {
+            (Some(namespace), Some(object_id), _) => Some(
+                self.forward
+                    .get(namespace)
+                    .and_then(|objects| objects.get(object_id))
+                    .is_some_and(in_relations),
+            ),
+            (namespace, _, Some(subject)) => {
+                Some(
+                    self.reverse
+                        .get(subject)
+                        .is_some_and(|by_ns| match namespace {
+                            Some(namespace) => by_ns.get(namespace).is_some_and(in_relations),
+                            None => by_ns.values().any(in_relations),
+                        }),
+                )
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Default for Inner {
@@ -106,8 +185,8 @@ impl Default for Inner {
             fingerprint: None,
             versions: Vec::new(),
             live: Map::default(),
-            forward: Map::default(),
-            reverse: Map::default(),
+            plain: Indexes::default(),
+            attributed: Indexes::default(),
         }
     }
 }
@@ -149,22 +228,11 @@ impl Inner {
     fn push_version(&mut self, version: Version) {
         let tuple = &version.tuple;
         let index = self.versions.len();
-        self.forward
-            .entry(tuple.object.namespace.clone())
-            .or_default()
-            .entry(tuple.object.id.clone())
-            .or_default()
-            .entry(tuple.relation.clone())
-            .or_default()
-            .push(index);
-        self.reverse
-            .entry(tuple.subject.clone())
-            .or_default()
-            .entry(tuple.object.namespace.clone())
-            .or_default()
-            .entry(tuple.relation.clone())
-            .or_default()
-            .push(index);
+        if tuple.is_plain() {
+            self.plain.add(tuple, index);
+        } else {
+            self.attributed.add(tuple, index);
+        }
         if version.deleted.is_none() {
             self.live.insert(tuple.key(), index);
         }
@@ -182,8 +250,8 @@ impl Inner {
             fingerprint: self.fingerprint.clone(),
             versions: Vec::with_capacity(self.versions.len()),
             live: Map::with_capacity_and_hasher(self.live.len(), Default::default()),
-            forward: Map::default(),
-            reverse: Map::default(),
+            plain: Indexes::default(),
+            attributed: Indexes::default(),
         };
         for version in &self.versions {
             if version.deleted.is_none_or(|d| d > before) {
@@ -214,24 +282,6 @@ impl Inner {
         Ok(at)
     }
 
-    /// The versions of `namespace:object_id#relation`, history included.
-    fn relation_versions(&self, namespace: &str, object_id: &str, relation: &str) -> &[usize] {
-        self.forward
-            .get(namespace)
-            .and_then(|m| m.get(object_id))
-            .and_then(|m| m.get(relation))
-            .map_or(&[], Vec::as_slice)
-    }
-
-    /// The versions whose subject is `subject` in `namespace`'s `relation`.
-    fn reverse_versions(&self, subject: &Subject, namespace: &str, relation: &str) -> &[usize] {
-        self.reverse
-            .get(subject)
-            .and_then(|m| m.get(namespace))
-            .and_then(|m| m.get(relation))
-            .map_or(&[], Vec::as_slice)
-    }
-
     /// Whether the plain `tuple` is live at `at` (a revision already
     /// checked).
     fn contains(&self, tuple: &Tuple, at: u64) -> bool {
@@ -243,30 +293,14 @@ impl Inner {
                 .live
                 .get(tuple)
                 .and_then(|&i| self.versions.get(i))
-                .is_some_and(|v| v.tuple == *tuple);
+                // The key matched: the live tuple is `tuple` unless it
+                // has traits.
+                .is_some_and(|v| v.tuple.is_plain());
         }
         let indices =
-            self.reverse_versions(&tuple.subject, &tuple.object.namespace, &tuple.relation);
+            self.plain
+                .reverse_versions(&tuple.subject, &tuple.object.namespace, &tuple.relation);
         self.visible(indices, at).any(|t| t == tuple)
-    }
-
-    /// The plain tuples among `indices` visible at `at`.
-    fn visible_plain<'a>(
-        &'a self,
-        indices: &'a [usize],
-        at: u64,
-    ) -> impl Iterator<Item = &'a Tuple> + 'a {
-        self.visible(indices, at).filter(|t| t.is_plain())
-    }
-
-    /// The tuples with a condition or an expiry among `indices` visible at
-    /// `at`.
-    fn visible_attributed<'a>(
-        &'a self,
-        indices: &'a [usize],
-        at: u64,
-    ) -> impl Iterator<Item = &'a Tuple> + 'a {
-        self.visible(indices, at).filter(|t| !t.is_plain())
     }
 
     /// The live tuples whose expiry has passed at `now`, the earliest
@@ -424,25 +458,10 @@ impl Inner {
                     .is_some_and(|v| v.deleted.is_none() && filter.matches(&v.tuple))
             })
         };
-        let in_relations = |relations: &ByRelation| match &filter.relation {
-            Some(relation) => relations.get(relation).is_some_and(live),
-            None => relations.values().any(live),
-        };
-        match (&filter.namespace, &filter.object_id, &filter.subject) {
-            (Some(namespace), Some(object_id), _) => self
-                .forward
-                .get(namespace)
-                .and_then(|objects| objects.get(object_id))
-                .is_some_and(in_relations),
-            (namespace, _, Some(subject)) => {
-                self.reverse
-                    .get(subject)
-                    .is_some_and(|by_ns| match namespace {
-                        Some(namespace) => by_ns.get(namespace).is_some_and(in_relations),
-                        None => by_ns.values().any(in_relations),
-                    })
-            }
-            _ => self.live.keys().any(|t| filter.matches(t)),
+        match self.plain.any(filter, live) {
+            Some(true) => true,
+            Some(false) => self.attributed.any(filter, live).unwrap_or(false),
+            None => self.live.keys().any(|t| filter.matches(t)),
         }
     }
 }
@@ -601,9 +620,11 @@ impl Reader for MemoryReader<'_> {
         kind: SubjectKind,
     ) -> Result<Vec<Subject>, StoreError> {
         let (inner, at) = self.read()?;
-        let indices = inner.relation_versions(namespace, object_id, relation);
+        let indices = inner
+            .plain
+            .relation_versions(namespace, object_id, relation);
         Ok(inner
-            .visible_plain(indices, at)
+            .visible(indices, at)
             .map(|t| &t.subject)
             .filter(|s| kind.matches(s))
             .cloned()
@@ -624,8 +645,10 @@ impl Reader for MemoryReader<'_> {
         visit: &mut dyn FnMut(SubjectRef<'_>),
     ) -> Result<(), StoreError> {
         let (inner, at) = self.read()?;
-        let indices = inner.relation_versions(namespace, object_id, relation);
-        for tuple in inner.visible_plain(indices, at) {
+        let indices = inner
+            .plain
+            .relation_versions(namespace, object_id, relation);
+        for tuple in inner.visible(indices, at) {
             if kind.matches(&tuple.subject) {
                 visit(tuple.subject.borrowed());
             }
@@ -642,7 +665,9 @@ impl Reader for MemoryReader<'_> {
         sets: &mut dyn FnMut(SubjectRef<'_>),
     ) -> Result<ProbeHit, StoreError> {
         let (inner, at) = self.read()?;
-        let indices = inner.relation_versions(namespace, object_id, relation);
+        let indices = inner
+            .plain
+            .relation_versions(namespace, object_id, relation);
         let mut hit = ProbeHit::default();
         if indices.is_empty() {
             return Ok(hit);
@@ -651,7 +676,7 @@ impl Reader for MemoryReader<'_> {
             .wildcard
             .map(|namespace| SubjectRef::Wildcard { namespace });
         if indices.len() <= SCAN_LIMIT {
-            for tuple in inner.visible_plain(indices, at) {
+            for tuple in inner.visible(indices, at) {
                 let subject = Some(tuple.subject.borrowed());
                 hit.subject |= subject == probe.subject;
                 hit.wildcard |= subject == wildcard;
@@ -670,7 +695,7 @@ impl Reader for MemoryReader<'_> {
             hit.wildcard = has(wildcard);
         }
         if probe.sets && !hit.subject && !hit.wildcard {
-            for tuple in inner.visible_plain(indices, at) {
+            for tuple in inner.visible(indices, at) {
                 if matches!(tuple.subject, Subject::Set { .. }) {
                     sets(tuple.subject.borrowed());
                 }
@@ -687,8 +712,8 @@ impl Reader for MemoryReader<'_> {
         visit: &mut dyn FnMut(&str),
     ) -> Result<(), StoreError> {
         let (inner, at) = self.read()?;
-        let indices = inner.reverse_versions(subject, namespace, relation);
-        for tuple in inner.visible_plain(indices, at) {
+        let indices = inner.plain.reverse_versions(subject, namespace, relation);
+        for tuple in inner.visible(indices, at) {
             visit(&tuple.object.id);
         }
         Ok(())
@@ -702,8 +727,10 @@ impl Reader for MemoryReader<'_> {
         visit: &mut dyn FnMut(&Tuple),
     ) -> Result<(), StoreError> {
         let (inner, at) = self.read()?;
-        let indices = inner.relation_versions(namespace, object_id, relation);
-        for tuple in inner.visible_attributed(indices, at) {
+        let indices = inner
+            .attributed
+            .relation_versions(namespace, object_id, relation);
+        for tuple in inner.visible(indices, at) {
             visit(tuple);
         }
         Ok(())
@@ -717,8 +744,10 @@ impl Reader for MemoryReader<'_> {
         visit: &mut dyn FnMut(&Tuple),
     ) -> Result<(), StoreError> {
         let (inner, at) = self.read()?;
-        let indices = inner.reverse_versions(subject, namespace, relation);
-        for tuple in inner.visible_attributed(indices, at) {
+        let indices = inner
+            .attributed
+            .reverse_versions(subject, namespace, relation);
+        for tuple in inner.visible(indices, at) {
             visit(tuple);
         }
         Ok(())

@@ -19,11 +19,15 @@ impl Checker<'_, '_> {
     /// The tuples of `id#relation` with a condition or an expiry that the
     /// relation's types accept and that may hold in this request, with
     /// their guards. Expired tuples and tuples whose condition is false
-    /// are left out; an evaluation error fails the request.
+    /// are left out; an evaluation error fails the request. With
+    /// `only_target`, so are the tuples whose subject cannot lead to the
+    /// target (another object, another namespace's wildcard): their
+    /// conditions are not evaluated.
     pub(super) fn attributed(
         &mut self,
         relation: RelationId,
         id: Id,
+        only_target: bool,
     ) -> Result<Vec<(Subject, Guard)>, EngineError> {
         let engine = self.engine;
         let schema = engine.schema;
@@ -31,19 +35,32 @@ impl Checker<'_, '_> {
             return Ok(Vec::new());
         };
         let name = self.ids.name(id);
+        let target = &self.target;
+        let leads_to_target = |subject: &Subject| match subject {
+            Subject::Set { .. } => true,
+            Subject::Object(_) => target.direct().is_some_and(|(_, s)| s == subject),
+            Subject::Wildcard { namespace } => target
+                .wildcard()
+                .is_some_and(|ns| engine.namespace_name(ns) == namespace),
+        };
         let mut tuples = Vec::new();
         self.reader.for_each_attributed(
             engine.namespace_name(rel.namespace),
             &name,
             &rel.name,
-            &mut |tuple| tuples.push(tuple.clone()),
+            &mut |tuple| {
+                if !only_target || leads_to_target(&tuple.subject) {
+                    tuples.push(tuple.clone());
+                }
+            },
         )?;
+        let now = *self.now.get_or_insert_with(|| engine.now());
         let mut out = Vec::with_capacity(tuples.len());
         for tuple in tuples {
             let Some(condition) = accepted(schema, rel.traited(), &tuple) else {
                 continue;
             };
-            if !tuple.live_at(self.now) {
+            if !tuple.live_at(now) {
                 if self.trace.is_some() {
                     let expired_at = tuple.expires_at.map(|e| e.to_string()).unwrap_or_default();
                     let tuple = tuple.to_string();
