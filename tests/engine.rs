@@ -7,10 +7,14 @@
     clippy::indexing_slicing
 )]
 
-use zanzi::engine::{Engine, EngineError, EngineOptions, ExpandTree, Outcome, Step};
+use zanzi::engine::{
+    Decision, Engine, EngineError, EngineOptions, ExpandTree, Outcome, RequestContext, Step,
+};
 use zanzi::ir::Schema;
+use zanzi::source::SourceMap;
 use zanzi::store::{MemoryStore, PageRequest, Revision, SqliteStore, TupleStore};
-use zanzi::tuple::{parse_object_relation, Object, Subject, Tuple};
+use zanzi::tuple::{parse_object_relation, Expiry, Object, Subject, Tuple};
+use zanzi::validation::{Assertion, ValidationFile};
 
 fn schema(src: &str) -> Schema {
     let (_, compiled) = zanzi::compile_source("test.zanzi", src);
@@ -584,116 +588,128 @@ fn expand_builds_the_rewrite_tree() {
 }
 
 // ---------------------------------------------------------------------------
-// The example policies' assertions (the validation files' simple format).
+// The example policies' assertions, read by the library's validation-file
+// loader (the one `zanzi validate` uses), answered here against both stores.
 
-struct Validation {
-    tuples: Vec<Tuple>,
-    allowed: Vec<Tuple>,
-    denied: Vec<Tuple>,
-    expected: Vec<(String, Vec<String>)>,
-}
-
-fn strip_yaml_comment(line: &str) -> &str {
-    match line.find(" #") {
-        Some(i) => &line[..i],
-        None => line,
-    }
-}
-
-fn parse_validation(text: &str) -> Validation {
-    let mut v = Validation {
-        tuples: Vec::new(),
-        allowed: Vec::new(),
-        denied: Vec::new(),
-        expected: Vec::new(),
+/// An example's validation file, loaded: its schema compiled, its file read.
+fn load_example(dir: &std::path::Path, name: &str) -> (Schema, ValidationFile) {
+    let path = dir.join(format!("{name}.test.yaml"));
+    let mut sources = SourceMap::new();
+    let file = sources.add(
+        path.to_string_lossy().into_owned(),
+        std::fs::read_to_string(&path).unwrap(),
+    );
+    let loaded = match zanzi::validation::load(&mut sources, file, dir) {
+        Ok(loaded) => loaded,
+        Err((diagnostics, _)) => panic!("{name}: {diagnostics:#?}"),
     };
-    let mut section = "";
-    for line in text.lines() {
-        if !line.starts_with(' ') && !line.trim().is_empty() && !line.starts_with('#') {
-            section = line.split(':').next().unwrap();
-            continue;
-        }
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("//") {
-            continue;
-        }
-        match section {
-            "tuples" => v.tuples.push(trimmed.parse().unwrap()),
-            "assertions" => {
-                if trimmed == "allowed:" || trimmed == "denied:" {
-                    section = if trimmed == "allowed:" {
-                        "assertions"
-                    } else {
-                        "denied"
-                    };
-                    if trimmed == "allowed:" {
-                        continue;
-                    }
-                    continue;
-                }
-                let t = strip_yaml_comment(trimmed).trim_start_matches("- ").trim();
-                v.allowed.push(t.parse().unwrap());
-            }
-            "denied" => {
-                let t = strip_yaml_comment(trimmed).trim_start_matches("- ").trim();
-                v.denied.push(t.parse().unwrap());
-            }
-            "expected_subjects" => {
-                let (key, list) = trimmed.split_once(": ").unwrap();
-                let list = list.trim().trim_start_matches('[').trim_end_matches(']');
-                let items = list
-                    .split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty());
-                v.expected.push((key.to_owned(), items.collect()));
-            }
-            _ => {}
-        }
+    assert!(loaded.problems.is_empty(), "{name}: {:#?}", loaded.problems);
+    (loaded.schema, loaded.file)
+}
+
+/// The tuples of a validation file: inline and from its tuple files.
+fn file_tuples(v: &ValidationFile) -> Vec<Tuple> {
+    let mut all: Vec<Tuple> = v.tuples.iter().map(|t| t.text.parse().unwrap()).collect();
+    for (path, _) in &v.tuple_files {
+        all.extend(tuples(&std::fs::read_to_string(path).unwrap()));
     }
-    v
+    all
+}
+
+/// What an assertion brings besides its question: its context, its
+/// contextual tuples and the file's `now`.
+fn assertion_request(assertion: &Assertion, now: Option<Expiry>) -> RequestContext {
+    RequestContext {
+        context: assertion.context.clone(),
+        now,
+        tuples: assertion
+            .tuples
+            .iter()
+            .map(|t| t.text.parse().unwrap())
+            .collect(),
+    }
 }
 
 #[test]
 fn the_example_policies_hold() {
     let mut ran = 0;
+    let mut conditional = 0;
     for entry in std::fs::read_dir("examples").unwrap() {
         let dir = entry.unwrap().path();
         let name = dir.file_name().unwrap().to_str().unwrap().to_owned();
-        let src = std::fs::read_to_string(dir.join(format!("{name}.zanzi"))).unwrap();
-        let yaml = std::fs::read_to_string(dir.join(format!("{name}.test.yaml"))).unwrap();
-        // This reader knows plain assertions only; the examples with
-        // conditions (contexts, `now`, conditional answers) are answered
-        // by the validation runner (tests/validation.rs, `zanzi validate
-        // examples/` in tests/cli.rs) and engine_conditions.rs.
-        if yaml.contains("check:") || yaml.lines().any(|l| l.starts_with("now:")) {
-            continue;
-        }
-        let s = schema(&src);
-        let v = parse_validation(&yaml);
-        assert!(!v.tuples.is_empty() && !v.allowed.is_empty(), "{name}");
+        let (s, v) = load_example(&dir, &name);
+        let data = file_tuples(&v);
+        assert!(!data.is_empty() && !v.allowed.is_empty(), "{name}");
         let stores: Vec<Box<dyn TupleStore>> = vec![
             Box::new(MemoryStore::new()),
             Box::new(SqliteStore::open_in_memory().unwrap()),
         ];
         for store in &stores {
-            zanzi::store::write_validated(store.as_ref(), &s, &v.tuples, &[]).unwrap();
-            let engine = Engine::new(&s, store.as_ref());
+            zanzi::store::write_validated(store.as_ref(), &s, &data, &[]).unwrap();
             let head = store.head_revision().unwrap();
-            for t in &v.allowed {
+            for a in &v.allowed {
+                let request = assertion_request(a, v.now);
+                let engine = Engine::new(&s, store.as_ref()).with_request(&request);
+                let t: Tuple = a.check.text.parse().unwrap();
+                assert_eq!(
+                    engine
+                        .decide(&t.object, &t.relation, &t.subject, head)
+                        .unwrap(),
+                    Decision::Allowed,
+                    "{name}: expected allowed: {t}"
+                );
                 assert!(
-                    engine.check_tuple(t, head).unwrap(),
+                    engine.check_tuple(&t, head).unwrap(),
                     "{name}: expected allowed: {t}"
                 );
                 ran += 1;
             }
-            for t in &v.denied {
+            for a in &v.denied {
+                let request = assertion_request(a, v.now);
+                let engine = Engine::new(&s, store.as_ref()).with_request(&request);
+                let t: Tuple = a.check.text.parse().unwrap();
+                assert_eq!(
+                    engine
+                        .decide(&t.object, &t.relation, &t.subject, head)
+                        .unwrap(),
+                    Decision::Denied,
+                    "{name}: expected denied: {t}"
+                );
                 assert!(
-                    !engine.check_tuple(t, head).unwrap(),
+                    !engine.check_tuple(&t, head).unwrap(),
                     "{name}: expected denied: {t}"
                 );
                 ran += 1;
             }
-            for (key, subjects) in &v.expected {
+            for a in &v.conditional {
+                let request = assertion_request(a, v.now);
+                let engine = Engine::new(&s, store.as_ref()).with_request(&request);
+                let t: Tuple = a.check.text.parse().unwrap();
+                let decision = engine
+                    .decide(&t.object, &t.relation, &t.subject, head)
+                    .unwrap();
+                let Decision::Conditional { missing } = decision else {
+                    panic!("{name}: expected conditional: {t}, got {decision:?}");
+                };
+                if let Some(want) = &a.missing {
+                    let want: std::collections::BTreeSet<&str> =
+                        want.iter().map(|m| m.text.as_str()).collect();
+                    let want: Vec<&str> = want.into_iter().collect();
+                    assert_eq!(missing, want, "{name}: missing parameters of {t}");
+                }
+                // A conditional answer is no grant.
+                assert!(!engine.check_tuple(&t, head).unwrap(), "{name}: {t}");
+                ran += 1;
+                conditional += 1;
+            }
+            let request = RequestContext {
+                now: v.now,
+                ..RequestContext::default()
+            };
+            let engine = Engine::new(&s, store.as_ref()).with_request(&request);
+            for (key, subjects) in &v.expected_subjects {
+                let key = &key.text;
+                let subjects: Vec<String> = subjects.iter().map(|s| s.text.clone()).collect();
                 let (object, relation) = parse_object_relation(key).unwrap();
                 let mut by_ns: Vec<String> = Vec::new();
                 let namespaces: std::collections::BTreeSet<&str> = subjects
@@ -712,7 +728,7 @@ fn the_example_policies_hold() {
                 expected.sort();
                 assert_eq!(by_ns, expected, "{name}: {key}");
                 // And lookup_resources agrees with every listed subject.
-                for subject in subjects {
+                for subject in &subjects {
                     let subject: Subject = subject.parse().unwrap();
                     let objects = engine
                         .lookup_resources(
@@ -732,6 +748,11 @@ fn the_example_policies_hold() {
         }
     }
     assert!(ran > 100, "only {ran} assertions");
+    // examples/network and examples/sharing assert conditional answers.
+    assert!(
+        conditional >= 4,
+        "only {conditional} conditional assertions"
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -3,7 +3,44 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Explanation;
+use crate::api::keto::Relationship;
+use crate::api::ApiError;
+use crate::engine::{Explanation, RequestContext};
+use crate::ir::Schema;
+
+/// A body that brings, besides its question, values for conditions'
+/// parameters and contextual tuples: every one is read the same way.
+pub trait WithRequestContext {
+    fn context(&self) -> Option<&serde_json::Value>;
+    fn contextual_tuples(&self) -> &[Relationship];
+
+    /// The request context the body brings, bounded and validated against
+    /// `schema` ([`rest_request`](crate::api::request::rest_request)).
+    fn request_context(&self, schema: &Schema) -> Result<RequestContext, ApiError> {
+        crate::api::request::rest_request(schema, self.context(), self.contextual_tuples())
+    }
+}
+
+macro_rules! with_request_context {
+    ($($body:ty),*) => {$(
+        impl WithRequestContext for $body {
+            fn context(&self) -> Option<&serde_json::Value> {
+                self.context.as_ref()
+            }
+            fn contextual_tuples(&self) -> &[Relationship] {
+                &self.contextual_tuples
+            }
+        }
+    )*};
+}
+
+with_request_context!(
+    LookupResourcesBody,
+    LookupSubjectsBody,
+    ZanziCheckBody,
+    ExplainBody,
+    ExpandBody
+);
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -116,28 +116,48 @@ pub fn at_contextual_tuple(index: usize, error: ApiError) -> ApiError {
     .with_detail("index", index)
 }
 
-/// Keto-shaped contextual tuples, each validated against the schema as a
-/// write is (the same errors, naming the tuple).
-pub fn contextual_tuples(schema: &Schema, tuples: &[Relationship]) -> Result<Vec<Tuple>, ApiError> {
+/// The request context the engine takes, whatever the protocol: the
+/// decoded `context`, then at most [`MAX_CONTEXTUAL_TUPLES`] contextual
+/// tuples, each read by `read_tuple` (given its index, so that its errors
+/// name it). The server's clock decides expiry: a client's notion of now is
+/// never taken.
+pub fn request_context<T>(
+    context: Map<String, Value>,
+    tuples: &[T],
+    read_tuple: impl Fn(usize, &T) -> Result<Tuple, ApiError>,
+) -> Result<RequestContext, ApiError> {
     check_contextual_count(tuples.len())?;
-    tuples
+    let tuples = tuples
         .iter()
         .enumerate()
-        .map(|(i, rel)| tuple_for_write(schema, rel).map_err(|e| at_contextual_tuple(i, e)))
-        .collect()
+        .map(|(index, tuple)| read_tuple(index, tuple))
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(RequestContext {
+        context,
+        now: None,
+        tuples,
+    })
 }
 
-/// The request context of a REST request (the server's clock decides
-/// expiry: a client's notion of now is never taken).
+/// The contextual tuple at `index`, in Keto's relationship shape, validated
+/// against the schema as a write is (the same errors, naming the tuple).
+pub fn keto_contextual_tuple(
+    schema: &Schema,
+    index: usize,
+    relationship: &Relationship,
+) -> Result<Tuple, ApiError> {
+    tuple_for_write(schema, relationship).map_err(|e| at_contextual_tuple(index, e))
+}
+
+/// The request context of a REST request: its JSON context and its
+/// Keto-shaped contextual tuples.
 pub fn rest_request(
     schema: &Schema,
     context: Option<&Value>,
     tuples: &[Relationship],
 ) -> Result<RequestContext, ApiError> {
-    Ok(RequestContext {
-        context: context_object(context)?,
-        now: None,
-        tuples: contextual_tuples(schema, tuples)?,
+    request_context(context_object(context)?, tuples, |index, relationship| {
+        keto_contextual_tuple(schema, index, relationship)
     })
 }
 

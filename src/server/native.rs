@@ -33,7 +33,7 @@ use super::{blocking, AppState, Scope};
 use crate::api::keto::subjects::{namespace_id, relation_id, FIELD};
 use crate::api::keto::{Access, Question};
 use crate::api::native::*;
-use crate::api::request::{request_fingerprint, rest_request};
+use crate::api::request::request_fingerprint;
 use crate::engine::{Engine, EngineOptions, Explanation, RequestContext, SubjectLookup};
 use crate::store::{PageRequest, Revision};
 use crate::tuple::{Object, Subject, Tuple};
@@ -73,7 +73,7 @@ pub async fn lookup_resources(
         let ns = namespace_id(&s.schema, &body.namespace, Access::Read)?;
         relation_id(&s.schema, ns, &body.relation, Access::Read)?;
         let subject = parse_subject(&body.subject)?;
-        let request = rest_request(&s.schema, body.context.as_ref(), &body.contextual_tuples)?;
+        let request = body.request_context(&s.schema)?;
         let hash = resources_query_hash(&body.namespace, &body.relation, &subject, &request);
         let (at, cursor) = page_start(s, body.page_token.as_deref(), hash, &consistency)?;
         let engine = Engine::new(&s.schema, s.store.as_ref())
@@ -157,7 +157,7 @@ pub async fn lookup_subjects(
     )?;
     let result = blocking(&state, move |s| {
         let object = Object::new(body.namespace.clone(), body.object.clone());
-        let request = rest_request(&s.schema, body.context.as_ref(), &body.contextual_tuples)?;
+        let request = body.request_context(&s.schema)?;
         let at = consistency.resolve(s)?;
         let found = run_lookup_subjects(
             s,
@@ -218,7 +218,7 @@ pub async fn explain(
     )?;
     let result = blocking(&state, move |s| {
         let tuple = question_tuple(&body.tuple)?;
-        let request = rest_request(&s.schema, body.context.as_ref(), &body.contextual_tuples)?;
+        let request = body.request_context(&s.schema)?;
         let (explanation, at) = run_explain(s, &tuple, depth, &consistency, &request)?;
         Ok(ExplainResult {
             explanation,
@@ -265,7 +265,7 @@ pub async fn check(
     )?;
     let result = super::evaluate(&state, move |s| {
         let tuple = question_tuple(&body.tuple)?;
-        let request = rest_request(&s.schema, body.context.as_ref(), &body.contextual_tuples)?;
+        let request = body.request_context(&s.schema)?;
         let question = Question {
             object: tuple.object,
             relation: tuple.relation,
@@ -340,7 +340,7 @@ pub async fn expand(
         relation_id(&s.schema, ns, &relation, Access::Read)?;
         // The context is read (and bounded) but no condition is evaluated:
         // the tree shows what each attributed tuple carries.
-        let request = rest_request(&s.schema, body.context.as_ref(), &body.contextual_tuples)?;
+        let request = body.request_context(&s.schema)?;
         let at = consistency.resolve(s)?;
         let engine = Engine::new(&s.schema, s.store.as_ref())
             .with_answer_limits(answer_limits(&s.settings))

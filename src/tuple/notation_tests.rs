@@ -7,7 +7,7 @@
 )]
 
 use super::*;
-use crate::tuple::model::Expiry;
+use crate::tuple::model::{Expiry, MAX_ID_BYTES};
 
 fn err(text: &str) -> (usize, String) {
     let e = text.parse::<Tuple>().unwrap_err();

@@ -7,7 +7,7 @@ use tonic::{Request, Response, Status};
 use super::{chosen_query, consistency, depth, named, relationship, to_subject_tree, to_tuple};
 use crate::api::keto::{Relationship, SubjectSet};
 use crate::api::proto::keto::relation_tuples::v1alpha2 as pb;
-use crate::api::request::{context_text, contextual_tuples};
+use crate::api::request::{context_text, keto_contextual_tuple, request_context};
 use crate::api::ApiError;
 use crate::engine::RequestContext;
 use crate::server::grpc::status::{evaluating, invalid_field, on_blocking_pool, with_token};
@@ -41,16 +41,14 @@ fn check_question(request: &pb::CheckRequest) -> (Relationship, &'static str) {
 
 /// A Keto gRPC check's context (JSON text) and contextual tuples, each
 /// validated as a write is; errors name `contextual_tuples[i]`.
-fn request_context(
+fn keto_request_context(
     s: &Scope<'_>,
     context: &str,
     tuples: &[pb::RelationTuple],
 ) -> Result<RequestContext, ApiError> {
     let tuples: Vec<Relationship> = tuples.iter().map(relationship).collect();
-    Ok(RequestContext {
-        context: context_text(context)?,
-        now: None,
-        tuples: contextual_tuples(&s.schema, &tuples)?,
+    request_context(context_text(context)?, &tuples, |index, rel| {
+        keto_contextual_tuple(&s.schema, index, rel)
     })
 }
 
@@ -65,7 +63,7 @@ impl pb::check_service_server::CheckService for Read {
         let consistency = consistency(&self.0, request.latest, &request.snaptoken)?;
         let (rel, prefix) = check_question(&request);
         let (decision, snaptoken) = evaluating(&self.0, move |s| {
-            let context = request_context(s, &request.context, &request.contextual_tuples)?;
+            let context = keto_request_context(s, &request.context, &request.contextual_tuples)?;
             check_at(s, &rel, depth, &consistency, &context).map_err(named(prefix))
         })
         .await?;
@@ -91,7 +89,7 @@ impl pb::check_service_server::CheckService for Read {
         let consistency = consistency(&self.0, request.latest, &request.snaptoken)?;
         let tuples: Vec<Relationship> = request.tuples.iter().map(relationship).collect();
         let (results, snaptoken) = evaluating(&self.0, move |s| {
-            let context = request_context(s, &request.context, &request.contextual_tuples)?;
+            let context = keto_request_context(s, &request.context, &request.contextual_tuples)?;
             batch_check_at(s, &tuples, depth, &consistency, &context)
         })
         .await?;

@@ -65,23 +65,13 @@ fn request_context(
     context: &str,
     tuples: &[pb::Tuple],
 ) -> Result<crate::engine::RequestContext, ApiError> {
-    use crate::api::request::{check_contextual_count, context_text};
-    check_contextual_count(tuples.len())?;
-    let tuples = tuples
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let field = format!("contextual_tuples[{i}]");
-            let tuple = convert::tuple(&field, Some(t))?;
-            crate::tuple::validate_tuple(schema, &tuple)
-                .map_err(|e| super::write::tuple_error(schema, &field, &tuple, e))?;
-            Ok(tuple)
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(crate::engine::RequestContext {
-        context: context_text(context)?,
-        now: None,
-        tuples,
+    use crate::api::request::{context_text, CONTEXTUAL_TUPLES_FIELD};
+    crate::api::request::request_context(context_text(context)?, tuples, |index, t| {
+        let field = format!("{CONTEXTUAL_TUPLES_FIELD}[{index}]");
+        let tuple = convert::tuple(&field, Some(t))?;
+        crate::tuple::validate_tuple(schema, &tuple)
+            .map_err(|e| super::write::tuple_error(schema, &field, &tuple, e))?;
+        Ok(tuple)
     })
 }
 
