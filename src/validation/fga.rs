@@ -19,7 +19,7 @@
 //! `context`. Where zanzi's answer depends on a parameter no context gives
 //! (conditional), OpenFGA answers with an error ("missing context
 //! parameters"), so the assertion fails whatever it expected, as it does in
-//! `fga model test` (docs/foreign.md, "Conditions in store tests").
+//! `fga model test` (docs/migrating.md, "Conditions in store tests").
 
 use std::collections::BTreeSet;
 use std::path::Path;
