@@ -277,6 +277,32 @@ fn fga_failures_in_fgas_words_on_their_lines() {
     );
 }
 
+/// OpenFGA's temporal-access sample store, with one expectation changed
+/// and one context left out: the first fails as `fga` says it, the second
+/// as OpenFGA's "missing context parameters" error.
+#[test]
+fn fga_condition_failures_in_fgas_words() {
+    let sample = std::fs::read_to_string(
+        root().join("tests/foreign/openfga/sample-stores/stores/temporal-access/store.fga.yaml"),
+    )
+    .unwrap();
+    let changed = sample
+        .replacen("        viewer: true\n", "        viewer: false\n", 1)
+        .replace(
+            "        type: document\n        context: \n          current_time: \"2023-01-01T00:00:01Z\"\n",
+            "        type: document\n",
+        );
+    assert_ne!(changed, sample);
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "timed.fga.yaml", &changed);
+    let (code, out) = validate(&[&file]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[E0674]: Check(user=user:anne,relation=viewer,object=document:1, context:map[current_time:2023-01-01T00:10:00Z]): expected=false, got=true"), "{out}");
+    assert!(out.contains("timed.fga.yaml:46:9"), "{out}");
+    assert!(out.contains("error[E0675]: ListObjects(user=user:anne,relation=viewer,type=document): expected=[document:1 document:2], got=N/A, error=missing context parameters [current_time]"), "{out}");
+    assert!(out.contains("with 5 of 7 assertions passing"), "{out}");
+}
+
 #[test]
 fn schema_errors_of_an_inline_schema_point_into_the_yaml() {
     let dir = tempfile::tempdir().unwrap();
