@@ -135,6 +135,49 @@ fn spicedb_lines_with_ellipsis_and_comments() {
     );
 }
 
+/// OpenFGA tuple files carry a tuple's `condition: {name, context}`: it is
+/// imported as the tuple's condition; a bad one is refused at its place.
+#[test]
+fn openfga_tuple_conditions_are_imported() {
+    let f = Fixture::new();
+    let schema = "condition in_range(x: int, limit: int) {\n  x < limit\n}\nnamespace user {}\nnamespace document {\n  relation viewer: user | user with in_range\n}\n";
+    std::fs::write(f.path("cond.zanzi"), schema).unwrap();
+    let yaml = "- user: user:anne\n  relation: viewer\n  object: document:1\n  condition:\n    name: in_range\n    context:\n      limit: 10\n- user: user:bob\n  relation: viewer\n  object: document:1\n";
+    std::fs::write(f.path("t.yaml"), yaml).unwrap();
+    let jsonl = r#"{"user": "user:eve", "relation": "viewer", "object": "document:2", "condition": {"name": "in_range"}}"#;
+    std::fs::write(f.path("t.jsonl"), jsonl).unwrap();
+    f.ok(
+        "db",
+        &["tuples", "import", "--schema", "cond.zanzi", "t.yaml"],
+    );
+    f.ok(
+        "db",
+        &["tuples", "import", "--schema", "cond.zanzi", "t.jsonl"],
+    );
+    assert_eq!(
+        f.all("db"),
+        vec![
+            r#"document:1#viewer@user:anne[in_range:{"limit":10}]"#.to_owned(),
+            "document:1#viewer@user:bob".to_owned(),
+            "document:2#viewer@user:eve[in_range]".to_owned(),
+        ]
+    );
+
+    let bad = "- user: user:anne\n  relation: viewer\n  object: document:1\n  condition:\n    name: in_range\n    context: 10\n";
+    std::fs::write(f.path("bad.yaml"), bad).unwrap();
+    let out = f.zanzi(
+        "db2",
+        &["tuples", "import", "--schema", "cond.zanzi", "bad.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("bad.yaml:6:14") && text.contains("`context` is a mapping"),
+        "{text}"
+    );
+}
+
 #[test]
 fn caveats_and_bad_tuples_are_refused_with_their_place() {
     let f = Fixture::new();

@@ -222,21 +222,116 @@ pub fn openfga_item(item: &Node, text: &str) -> Result<Tuple, ForeignTupleError>
             ),
         ));
     }
-    if let Some(condition) = item.get("condition").filter(|c| !c.is_null()) {
-        let name = condition
-            .get("name")
-            .and_then(Node::as_str)
-            .unwrap_or("")
-            .to_owned();
-        return Err(ForeignTupleError::not_supported(
-            condition.range(text),
-            format!("the condition `{name}` on a tuple"),
-        ));
-    }
     let user = field(item, "user", text)?;
     let relation = field(item, "relation", text)?;
     let object = field(item, "object", text)?;
-    from_openfga(user, relation, object).map_err(|m| ForeignTupleError::new(item.range(text), m))
+    let condition = match item.get("condition").filter(|c| !c.is_null()) {
+        Some(node) => Some(openfga_condition(node, text)?),
+        None => None,
+    };
+    let tuple = from_openfga(user, relation, object)
+        .map_err(|m| ForeignTupleError::new(item.range(text), m))?;
+    Ok(match condition {
+        Some(TupleCondition { name, context }) => tuple.with_condition(name, context),
+        None => tuple,
+    })
+}
+
+/// A tuple's `condition: {name, context}`, as OpenFGA writes it.
+fn openfga_condition(node: &Node, text: &str) -> Result<TupleCondition, ForeignTupleError> {
+    if !matches!(node, Node::Map(..)) {
+        return Err(ForeignTupleError::new(
+            node.range(text),
+            format!(
+                "`condition` is a mapping with `name` and `context`, not {}",
+                node.describe()
+            ),
+        ));
+    }
+    let name = field(node, "name", text).map_err(|e| ForeignTupleError {
+        message: format!("the tuple's condition: {}", e.message),
+        ..e
+    })?;
+    if name.is_empty() {
+        return Err(ForeignTupleError::new(
+            node.range(text),
+            "the tuple's condition has an empty `name`",
+        ));
+    }
+    let context = match node.get("context").filter(|c| !c.is_null()) {
+        None => Context::default(),
+        Some(context @ Node::Map(..)) => match openfga_json(context, text)? {
+            serde_json::Value::Object(map) => Context::from_map(map),
+            _ => Context::default(),
+        },
+        Some(other) => {
+            return Err(ForeignTupleError::new(
+                other.range(text),
+                format!(
+                    "the condition's `context` is a mapping of parameter names to values, not {}",
+                    other.describe()
+                ),
+            ))
+        }
+    };
+    Ok(TupleCondition {
+        name: name.to_owned(),
+        context,
+    })
+}
+
+/// A YAML or JSON value as OpenFGA's CLI reads it into a context: quoted
+/// scalars are strings; plain ones are typed by YAML's core schema
+/// (`true`, `false`, `null`, `~`, integers, floats), else strings (`1h`).
+pub fn openfga_json(node: &Node, text: &str) -> Result<serde_json::Value, ForeignTupleError> {
+    use serde_json::Value;
+    Ok(match node {
+        Node::Scalar { value, style, .. } => {
+            if *style != yaml_rust2::scanner::TScalarStyle::Plain {
+                return Ok(Value::String(value.clone()));
+            }
+            match value.as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                "null" | "~" | "" => Value::Null,
+                plain => {
+                    if let Ok(n) = plain.parse::<i64>() {
+                        Value::from(n)
+                    } else if let Ok(n) = plain.parse::<u64>() {
+                        Value::from(n)
+                    } else if let Some(n) = plain
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|n| n.is_finite())
+                        .and_then(serde_json::Number::from_f64)
+                    {
+                        Value::Number(n)
+                    } else {
+                        Value::String(plain.to_owned())
+                    }
+                }
+            }
+        }
+        Node::Seq(items, _) => Value::Array(
+            items
+                .iter()
+                .map(|item| openfga_json(item, text))
+                .collect::<Result<_, _>>()?,
+        ),
+        Node::Map(entries, _) => {
+            let mut map = serde_json::Map::new();
+            for (key, value) in entries {
+                let Some(key) = key.as_str() else {
+                    return Err(ForeignTupleError::new(
+                        key.range(text),
+                        format!("the keys of a context are names, not {}", key.describe()),
+                    ));
+                };
+                map.insert(key.to_owned(), openfga_json(value, text)?);
+            }
+            Value::Object(map)
+        }
+    })
 }
 
 /// The items of a list document (YAML or JSON), each read by `read`.

@@ -67,13 +67,69 @@ fn openfga_keys() {
     assert!(to_openfga(&odd).is_err());
 }
 
+/// A tuple's `condition: {name, context}` is read with its context typed as
+/// OpenFGA's CLI types YAML; bad ones are refused at their place.
+#[test]
+fn openfga_tuple_conditions() {
+    let yaml = "- user: user:anne\n  relation: viewer\n  object: doc:1\n  condition:\n    name: temporal_access\n    context:\n      grant_time : \"2023-01-01T00:00:00Z\"\n      grant_duration : 1h\n      limit: 100\n      ratio: 0.5\n      on: true\n      cidrs: [\"10.0.0.0/8\"]\n";
+    let items = parse_openfga_list(yaml).unwrap();
+    let tuple = items[0].value.as_ref().unwrap();
+    let condition = tuple.condition.as_deref().unwrap();
+    assert_eq!(condition.name, "temporal_access");
+    assert_eq!(
+        condition.context.as_json(),
+        r#"{"cidrs":["10.0.0.0/8"],"grant_duration":"1h","grant_time":"2023-01-01T00:00:00Z","limit":100,"on":true,"ratio":0.5}"#
+    );
+    let json = r#"{"user": "user:anne", "relation": "viewer", "object": "doc:1", "condition": {"name": "c", "context": {"n": 1.5, "s": "1"}}}"#;
+    let items = parse_openfga_jsonl(json);
+    let context = &items[0]
+        .value
+        .as_ref()
+        .unwrap()
+        .condition
+        .as_deref()
+        .unwrap()
+        .context;
+    assert_eq!(context.as_json(), r#"{"n":1.5,"s":"1"}"#);
+    // A name alone; a null context is none.
+    let bare =
+        "- {user: user:a, relation: viewer, object: doc:1, condition: {name: c, context: null}}\n";
+    let tuple = parse_openfga_list(bare).unwrap()[0].value.clone().unwrap();
+    assert_eq!(tuple.to_string(), "doc:1#viewer@user:a[c]");
+
+    let error = |yaml: &str| {
+        parse_openfga_list(yaml).unwrap()[0]
+            .value
+            .clone()
+            .unwrap_err()
+    };
+    let place = |yaml: &str, e: &ForeignTupleError| yaml[e.at.clone()].to_owned();
+    let not_map = "- {user: user:a, relation: viewer, object: doc:1, condition: in_range}\n";
+    let e = error(not_map);
+    assert!(e.message.contains("`condition` is a mapping"), "{e:?}");
+    assert_eq!(place(not_map, &e), "in_range");
+    let no_name =
+        "- user: user:a\n  relation: viewer\n  object: doc:1\n  condition:\n    context: {x: 1}\n";
+    let e = error(no_name);
+    assert!(e.message.contains("missing `name`"), "{e:?}");
+    assert!(!e.not_supported);
+    let list_context = "- user: user:a\n  relation: viewer\n  object: doc:1\n  condition:\n    name: c\n    context: [1, 2]\n";
+    let e = error(list_context);
+    assert!(e.message.contains("`context` is a mapping"), "{e:?}");
+    assert_eq!(place(list_context, &e), "[1, 2]");
+    let odd_key = "- user: user:a\n  relation: viewer\n  object: doc:1\n  condition:\n    name: c\n    context: {[a]: 1}\n";
+    let e = error(odd_key);
+    assert!(e.message.contains("keys of a context are names"), "{e:?}");
+}
+
 #[test]
 fn openfga_files() {
     let yaml = "- user: user:anne\n  relation: viewer\n  object: doc:1\n- user: user:bob\n  relation: viewer\n  object: doc:2\n  condition:\n    name: in_range\n";
     let items = parse_openfga_list(yaml).unwrap();
     assert_eq!(items.len(), 2);
     assert!(items[0].value.is_ok());
-    assert!(items[1].value.as_ref().unwrap_err().not_supported);
+    let conditioned = items[1].value.as_ref().unwrap();
+    assert_eq!(conditioned.to_string(), "doc:2#viewer@user:bob[in_range]");
     let json = "[{\"user\": \"user:anne\", \"relation\": \"viewer\", \"object\": \"doc:1\"},\n {\"user\": \"user:x\"}]";
     let items = parse_openfga_list(json).unwrap();
     assert!(items[0].value.is_ok());

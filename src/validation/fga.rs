@@ -13,24 +13,30 @@
 //! `user_filter`; its answer holds the users of that type (`user:anne`,
 //! and `user:*` when the wildcard is in the set) or, for a filter with a
 //! relation, the usersets of that type and relation that tuples name and
-//! that are in the set (`group:eng#member`). `context` (conditions) is not
-//! supported yet.
+//! that are in the set (`group:eng#member`).
+//!
+//! Tuples may carry a `condition: {name, context}` and assertions a
+//! `context`. Where zanzi's answer depends on a parameter no context gives
+//! (conditional), OpenFGA answers with an error ("missing context
+//! parameters"), so the assertion fails whatever it expected, as it does in
+//! `fga model test` (docs/migrating.md, "Conditions in store tests").
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::diagnostics::{self, codes, Diagnostic, Label, ToDiagnostic};
-use crate::engine::Engine;
+use crate::engine::{Decision, Engine, RequestContext};
 use crate::foreign::Dialect;
 use crate::ir::Schema;
 use crate::source::{FileId, SourceMap, Span};
-use crate::store::{MemoryStore, PageRequest, Revision, TupleStore};
+use crate::store::{MemoryStore, Revision, TupleStore};
 use crate::tuple::foreign::{self as formats, FileFormat, Item};
 use crate::tuple::yaml::Node;
 use crate::tuple::{self, Subject, Tuple, TupleSite};
 
 use super::foreign::Run;
 use super::{AssertionKind, FileReport};
+use answers::{objects, users, Unanswered, UsersQuestion};
 
 const KEYS: &[&str] = &[
     "name",
@@ -50,6 +56,16 @@ const TEST_KEYS: &[&str] = &[
     "list_objects",
     "list_users",
 ];
+const CHECK_KEYS: &[&str] = &[
+    "user",
+    "users",
+    "object",
+    "objects",
+    "context",
+    "assertions",
+];
+const LIST_OBJECTS_KEYS: &[&str] = &["user", "type", "context", "assertions"];
+const LIST_USERS_KEYS: &[&str] = &["object", "user_filter", "context", "assertions"];
 
 /// Runs an OpenFGA store test file already added to `sources`.
 pub fn run(sources: &mut SourceMap, file: FileId, root: &Node, dir: &Path) -> FileReport {
@@ -274,8 +290,28 @@ struct Tester<'a, 'r, 's> {
 }
 
 /// `[a b c]`, as `fga` prints a list.
-fn show_list(items: &BTreeSet<String>) -> String {
-    format!("[{}]", items.iter().cloned().collect::<Vec<_>>().join(" "))
+fn show_list<'i>(items: impl IntoIterator<Item = &'i String>) -> String {
+    format!(
+        "[{}]",
+        items.into_iter().cloned().collect::<Vec<_>>().join(" ")
+    )
+}
+
+/// A context as `fga` prints it after a question: `, context:map[k:v]`
+/// (keys sorted, strings bare); nothing without one.
+fn show_context(context: &serde_json::Map<String, serde_json::Value>) -> String {
+    if context.is_empty() {
+        return String::new();
+    }
+    let mut entries: Vec<String> = context
+        .iter()
+        .map(|(key, value)| match value {
+            serde_json::Value::String(s) => format!("{key}:{s}"),
+            other => format!("{key}:{other}"),
+        })
+        .collect();
+    entries.sort();
+    format!(", context:map[{}]", entries.join(" "))
 }
 
 impl Tester<'_, '_, '_> {
@@ -306,16 +342,67 @@ impl Tester<'_, '_, '_> {
         out
     }
 
-    /// Whether the item has a `context`: reported, and the item skipped.
-    fn has_context(&mut self, item: &Node) -> bool {
-        match item.get("context").filter(|n| !n.is_null()) {
-            Some(context) => {
-                let span = self.run.node_span(context);
-                self.run.not_supported(span, "a `context` for conditions");
-                true
+    /// Warns of the keys of an assertion item that `fga` ignores.
+    fn known_keys(&mut self, item: &Node, what: &str, keys: &[&str]) {
+        let Node::Map(entries, _) = item else {
+            return;
+        };
+        for (key, _) in entries {
+            match key.as_str().unwrap_or("") {
+                name if keys.contains(&name) => {}
+                "contextual_tuples" => {
+                    let span = self.run.node_span(key);
+                    self.run.push(
+                        Diagnostic::new(
+                            codes::W0670,
+                            format!("`contextual_tuples` is not a key of {what}; it is ignored"),
+                            Label::new(span, "ignored"),
+                        )
+                        .with_note(
+                            "OpenFGA's store tests have no contextual tuples per assertion: \
+                             a test's own `tuples` hold for that test only",
+                        )
+                        .with_help("move these tuples to the test's `tuples`"),
+                    );
+                }
+                _ => self.run.ignored_key(key, what, keys),
             }
-            None => false,
         }
+    }
+
+    /// The request of an assertion: its `context` (`None` after reporting
+    /// one that is not a mapping of names to values).
+    fn request(&mut self, item: &Node) -> Option<RequestContext> {
+        let context = match item.get("context").filter(|n| !n.is_null()) {
+            None => serde_json::Map::new(),
+            Some(node @ Node::Map(..)) => match formats::openfga_json(node, &self.run.text) {
+                Ok(serde_json::Value::Object(map)) => map,
+                Ok(_) => serde_json::Map::new(),
+                Err(e) => {
+                    let at = span_in(self.run.file, &e.at);
+                    self.run
+                        .shape(at, format!("invalid `context`: {}", e.message), "here");
+                    return None;
+                }
+            },
+            Some(other) => {
+                let span = self.run.node_span(other);
+                self.run.shape(
+                    span,
+                    format!(
+                        "`context` is a mapping of condition parameters to values, not {}",
+                        other.describe()
+                    ),
+                    "expected a mapping",
+                );
+                return None;
+            }
+        };
+        Some(RequestContext {
+            context,
+            now: None,
+            tuples: Vec::new(),
+        })
     }
 
     fn subject(&mut self, user: &str, span: Span) -> Option<Subject> {
@@ -351,18 +438,48 @@ impl Tester<'_, '_, '_> {
         }
     }
 
-    fn unanswered(&self, text: &str, span: Span, reason: String) -> Diagnostic {
-        Diagnostic::new(
-            codes::E0505,
-            format!("`{text}` could not be answered: {reason}"),
-            Label::new(span, "this assertion"),
-        )
+    /// The failure of an assertion that got no answer: `code` for a missing
+    /// parameter (the assertion fails as in `fga`), E0505 otherwise.
+    fn unanswered(
+        &self,
+        code: codes::Code,
+        text: &str,
+        expected: &str,
+        span: Span,
+        why: Unanswered,
+    ) -> Diagnostic {
+        match why {
+            Unanswered::Missing(missing) => {
+                let names = show_list(&missing);
+                Diagnostic::new(
+                    code,
+                    format!(
+                        "{text}: expected={expected}, got=N/A, error=missing context parameters {names}"
+                    ),
+                    Label::new(span, format!("no value for {names}")),
+                )
+                .with_note(
+                    "the answer depends on a condition whose parameters no context gives; \
+                     OpenFGA answers such a request with an error, so `fga model test` fails \
+                     this assertion whatever it expects",
+                )
+                .with_help("give the parameters in the assertion's `context`")
+            }
+            Unanswered::Error(reason) => Diagnostic::new(
+                codes::E0505,
+                format!("`{text}` could not be answered: {reason}"),
+                Label::new(span, "this assertion"),
+            ),
+        }
     }
 
     fn check(&mut self, item: &Node) {
-        if self.has_context(item) {
+        self.known_keys(item, "an OpenFGA check", CHECK_KEYS);
+        let Some(request) = self.request(item) else {
             return;
-        }
+        };
+        let engine = self.engine.with_request(&request);
+        let shown_context = show_context(&request.context);
         let users = self.strings(item, "user", "users");
         let objects = self.strings(item, "object", "objects");
         let Some(assertions) = item.get("assertions") else {
@@ -394,8 +511,9 @@ impl Tester<'_, '_, '_> {
                     continue;
                 };
                 for object_text in &objects {
-                    let text =
-                        format!("Check(user={user},relation={relation},object={object_text})");
+                    let text = format!(
+                        "Check(user={user},relation={relation},object={object_text}{shown_context})"
+                    );
                     let object = match formats::from_openfga(user, &relation, object_text) {
                         Ok(t) => t.object,
                         Err(message) => {
@@ -408,7 +526,15 @@ impl Tester<'_, '_, '_> {
                             continue;
                         }
                     };
-                    let failure = match self.engine.check(&object, &relation, &subject, self.at) {
+                    let got = match engine.decide(&object, &relation, &subject, self.at) {
+                        Ok(Decision::Allowed) => Ok(true),
+                        Ok(Decision::Denied) => Ok(false),
+                        Ok(Decision::Conditional { missing }) => {
+                            Err(Unanswered::Missing(missing.into_iter().collect()))
+                        }
+                        Err(err) => Err(err.into()),
+                    };
+                    let failure = match got {
                         Ok(got) if got == expected => None,
                         Ok(got) => {
                             let mut d = Diagnostic::new(
@@ -417,13 +543,19 @@ impl Tester<'_, '_, '_> {
                                 Label::new(span, format!("expected {expected}")),
                             );
                             if let Ok(explanation) =
-                                self.engine.explain(&object, &relation, &subject, self.at)
+                                engine.explain(&object, &relation, &subject, self.at)
                             {
                                 d = d.with_note(explanation.render());
                             }
                             Some(d)
                         }
-                        Err(err) => Some(self.unanswered(&text, span, err.to_string())),
+                        Err(why) => Some(self.unanswered(
+                            codes::E0674,
+                            &text,
+                            &expected.to_string(),
+                            span,
+                            why,
+                        )),
                     };
                     self.outcome(kind, text, span, failure);
                 }
@@ -432,9 +564,11 @@ impl Tester<'_, '_, '_> {
     }
 
     fn list_objects(&mut self, item: &Node) {
-        if self.has_context(item) {
+        self.known_keys(item, "an OpenFGA list_objects", LIST_OBJECTS_KEYS);
+        let Some(request) = self.request(item) else {
             return;
-        }
+        };
+        let engine = self.engine.with_request(&request);
         let user = item
             .get("user")
             .and_then(Node::as_str)
@@ -457,11 +591,14 @@ impl Tester<'_, '_, '_> {
                 .iter()
                 .filter_map(|n| n.as_str().map(str::to_owned))
                 .collect();
-            let text = format!("ListObjects(user={user},relation={relation},type={kind_name})");
+            let text = format!(
+                "ListObjects(user={user},relation={relation},type={kind_name}{})",
+                show_context(&request.context)
+            );
             let Some(subject) = self.subject(&user, span) else {
                 continue;
             };
-            let failure = match self.objects(&kind_name, &relation, &subject) {
+            let failure = match objects(&engine, self.at, &kind_name, &relation, &subject) {
                 Ok(got) if got == expected => None,
                 Ok(got) => Some(Diagnostic::new(
                     codes::E0675,
@@ -472,37 +609,20 @@ impl Tester<'_, '_, '_> {
                     ),
                     Label::new(span, "expected these objects"),
                 )),
-                Err(reason) => Some(self.unanswered(&text, span, reason)),
+                Err(why) => {
+                    Some(self.unanswered(codes::E0675, &text, &show_list(&expected), span, why))
+                }
             };
             self.outcome(AssertionKind::ListObjects, text, span, failure);
         }
     }
 
-    fn objects(
-        &self,
-        namespace: &str,
-        relation: &str,
-        subject: &Subject,
-    ) -> Result<BTreeSet<String>, String> {
-        let mut out = BTreeSet::new();
-        let mut request = PageRequest::first(1000);
-        loop {
-            let page = self
-                .engine
-                .lookup_resources(namespace, relation, subject, &request, self.at)
-                .map_err(|e| e.to_string())?;
-            out.extend(page.items.iter().map(|id| format!("{namespace}:{id}")));
-            match page.next_cursor {
-                Some(cursor) => request.cursor = Some(cursor),
-                None => return Ok(out),
-            }
-        }
-    }
-
     fn list_users(&mut self, item: &Node) {
-        if self.has_context(item) {
+        self.known_keys(item, "an OpenFGA list_users", LIST_USERS_KEYS);
+        let Some(request) = self.request(item) else {
             return;
-        }
+        };
+        let engine = self.engine.with_request(&request);
         let object_text = item
             .get("object")
             .and_then(Node::as_str)
@@ -528,11 +648,11 @@ impl Tester<'_, '_, '_> {
         for (relation, expected) in self.run.map(assertions, "`assertions`") {
             let span = self.run.node_span(relation);
             let relation = relation.as_str().unwrap_or("").to_owned();
-            let users = expected
+            let listed = expected
                 .get("users")
                 .map(|u| self.run.list(u, "`users`"))
                 .unwrap_or(&[]);
-            let expected: BTreeSet<String> = users
+            let expected: BTreeSet<String> = listed
                 .iter()
                 .filter_map(|n| n.as_str().map(str::to_owned))
                 .collect();
@@ -541,7 +661,8 @@ impl Tester<'_, '_, '_> {
                 None => format!("{{type:{filter_type}}}"),
             };
             let text = format!(
-                "ListUsers(object={object_text},relation={relation},user_filter={shown_filter})"
+                "ListUsers(object={object_text},relation={relation},user_filter={shown_filter}{})",
+                show_context(&request.context)
             );
             let object = match formats::from_openfga("user:x", &relation, &object_text) {
                 Ok(t) => t.object,
@@ -555,64 +676,38 @@ impl Tester<'_, '_, '_> {
                     continue;
                 }
             };
-            let failure =
-                match self.users(&object, &relation, &filter_type, filter_relation.as_deref()) {
-                    Ok(got) if got == expected => None,
-                    Ok(got) => Some(Diagnostic::new(
-                        codes::E0676,
-                        format!(
-                            "{text}: expected={{Users:{}}}, got={{Users:{}}}",
-                            show_list(&expected),
-                            show_list(&got)
-                        ),
-                        Label::new(span, "expected these users"),
-                    )),
-                    Err(reason) => Some(self.unanswered(&text, span, reason)),
-                };
+            let question = UsersQuestion {
+                object: &object,
+                relation: &relation,
+                kind: &filter_type,
+                set_relation: filter_relation.as_deref(),
+            };
+            let failure = match users(&engine, self.at, self.tuples, &question) {
+                Ok(got) if got == expected => None,
+                Ok(got) => Some(Diagnostic::new(
+                    codes::E0676,
+                    format!(
+                        "{text}: expected={{Users:{}}}, got={{Users:{}}}",
+                        show_list(&expected),
+                        show_list(&got)
+                    ),
+                    Label::new(span, "expected these users"),
+                )),
+                Err(why) => Some(self.unanswered(
+                    codes::E0676,
+                    &text,
+                    &format!("{{Users:{}}}", show_list(&expected)),
+                    span,
+                    why,
+                )),
+            };
             self.outcome(AssertionKind::ListUsers, text, span, failure);
         }
     }
-
-    fn users(
-        &self,
-        object: &tuple::Object,
-        relation: &str,
-        kind: &str,
-        set_relation: Option<&str>,
-    ) -> Result<BTreeSet<String>, String> {
-        let mut out = BTreeSet::new();
-        match set_relation {
-            None => {
-                let found = self
-                    .engine
-                    .lookup_subjects(object, relation, kind, self.at)
-                    .map_err(|e| e.to_string())?;
-                out.extend(found.subject_ids.iter().map(|id| format!("{kind}:{id}")));
-                if found.wildcard {
-                    out.insert(format!("{kind}:*"));
-                }
-            }
-            Some(set_relation) => {
-                let candidates: BTreeSet<&Subject> = self
-                    .tuples
-                    .iter()
-                    .map(|t| &t.subject)
-                    .filter(|s| matches!(s, Subject::Set { object: o, relation: r } if o.namespace == kind && r == set_relation))
-                    .collect();
-                for candidate in candidates {
-                    if self
-                        .engine
-                        .check(object, relation, candidate, self.at)
-                        .map_err(|e| e.to_string())?
-                    {
-                        out.insert(formats::openfga_user_string(candidate));
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
 }
+
+#[path = "fga_answers.rs"]
+mod answers;
 
 #[cfg(test)]
 #[path = "fga_tests.rs"]

@@ -17,8 +17,12 @@ namespace document {
 ";
 
 fn run_yaml(yaml: &str, files: &[(&str, &str)]) -> (SourceMap, FileReport) {
+    run_with_schema(SCHEMA, yaml, files)
+}
+
+fn run_with_schema(schema: &str, yaml: &str, files: &[(&str, &str)]) -> (SourceMap, FileReport) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("model.zanzi"), SCHEMA).unwrap();
+    std::fs::write(dir.path().join("model.zanzi"), schema).unwrap();
     for (name, text) in files {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
@@ -140,7 +144,7 @@ fn failures_are_in_fgas_words_on_their_lines() {
 }
 
 #[test]
-fn tuple_files_problems_and_unsupported_constructs() {
+fn tuple_files_problems_and_bad_conditions() {
     let yaml = "model_file: model.zanzi
 tuple_files: [bad.json, missing.yaml]
 tests:
@@ -151,10 +155,16 @@ tests:
         object: document:x
         condition:
           name: in_range
+      - user: user:anne
+        relation: viewer
+        object: document:y
+        condition:
+          name: in_range
+          context: [1]
     check:
       - user: user:anne
         object: document:x
-        context: {x: 1}
+        context: [x]
         assertions:
           view: true
 ";
@@ -177,22 +187,206 @@ tests:
             )
         })
         .collect();
-    assert!(
-        found.contains(&("E0677".to_owned(), "bad.json".to_owned(), 1)),
-        "{found:?}"
+    let has = |code: &str, file: &str, line: usize| {
+        found.contains(&(code.to_owned(), file.to_owned(), line))
+    };
+    assert!(has("E0677", "bad.json", 1), "{found:?}");
+    assert!(has("E0670", "store.fga.yaml", 2), "{found:?}");
+    // A condition the model does not have: refused as a write would be.
+    let unknown = report
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("in_range") && !d.message.contains("context"))
+        .unwrap_or_else(|| panic!("{:#?}", report.diagnostics));
+    assert_eq!(
+        sources
+            .line_col(unknown.primary.span.file, unknown.primary.span.start)
+            .line,
+        6
     );
-    assert!(
-        found.contains(&("E0670".to_owned(), "store.fga.yaml".to_owned(), 2)),
-        "{found:?}"
+    // A context that is not a mapping, at its place (the tuple's, the check's).
+    assert!(has("E0677", "store.fga.yaml", 16), "{found:?}");
+    assert!(has("E0670", "store.fga.yaml", 20), "{found:?}");
+    assert!(!found.iter().any(|(code, ..)| code == "E0602"), "{found:?}");
+    // The check with the bad context is not run.
+    assert!(report.results.is_empty(), "{:#?}", report.results);
+}
+
+/// zanzi's source for a model with a condition, as OpenFGA's
+/// `[user with before]` converts.
+const TIMED: &str = "condition before(deadline: timestamp, current_time: timestamp) {
+  current_time < deadline
+}
+namespace user {}
+namespace group {
+  relation member: user | user with before
+}
+namespace document {
+  relation viewer: user | user with before | group#member
+  relation banned: user | user with before
+  permission view = viewer - banned
+}
+";
+
+const TIMED_STORE: &str = r#"model_file: model.zanzi
+tuples:
+  - user: user:anne
+    relation: viewer
+    object: document:d
+    condition:
+      name: before
+      context:
+        deadline: "2024-01-01T00:00:00Z"
+  - user: user:tom
+    relation: member
+    object: group:eng
+    condition: {name: before, context: {deadline: "2024-01-01T00:00:00Z"}}
+  - user: group:eng#member
+    relation: viewer
+    object: document:e
+  - user: user:bob
+    relation: viewer
+    object: document:b
+tests:
+  - name: in time
+    check:
+      - user: user:anne
+        object: document:d
+        context: {current_time: "2023-06-01T00:00:00Z"}
+        assertions:
+          view: true
+      - user: user:anne
+        object: document:d
+        context:
+          current_time: "2024-06-01T00:00:00Z"
+          deadline: "2030-01-01T00:00:00Z"
+        assertions:
+          view: false
+      - users: [user:tom]
+        objects: [document:e]
+        context: {current_time: "2023-06-01T00:00:00Z"}
+        assertions:
+          view: true
+    list_objects:
+      - user: user:anne
+        type: document
+        context: {current_time: "2023-06-01T00:00:00Z"}
+        assertions:
+          view: [document:d]
+    list_users:
+      - object: document:d
+        user_filter: [{type: user}]
+        context: {current_time: "2023-06-01T00:00:00Z"}
+        assertions:
+          view:
+            users: [user:anne]
+  - name: no time given
+    tuples:
+      - user: user:bob
+        relation: banned
+        object: document:b
+        condition: {name: before, context: {deadline: "2024-01-01T00:00:00Z"}}
+    check:
+      - user: user:anne
+        object: document:d
+        assertions:
+          view: false
+      - user: user:bob
+        object: document:d
+        assertions:
+          view: false
+      - user: user:bob
+        object: document:b
+        assertions:
+          viewer: true
+          view: true
+    list_objects:
+      - user: user:tom
+        type: document
+        assertions:
+          view: []
+    list_users:
+      - object: document:d
+        user_filter: [{type: user}]
+        assertions:
+          view:
+            users: []
+"#;
+
+/// Tuple conditions and assertion contexts decide as OpenFGA's do; the
+/// tuple's stored value wins over the request's.
+#[test]
+fn conditions_run_with_the_assertions_context() {
+    let (sources, report) = run_with_schema(TIMED, TIMED_STORE, &[]);
+    let passed: Vec<(&str, bool)> = report
+        .results
+        .iter()
+        .map(|r| (r.assertion.as_str(), r.passed))
+        .collect();
+    assert_eq!(
+        passed,
+        vec![
+            ("in time: Check(user=user:anne,relation=view,object=document:d, context:map[current_time:2023-06-01T00:00:00Z])", true),
+            ("in time: Check(user=user:anne,relation=view,object=document:d, context:map[current_time:2024-06-01T00:00:00Z deadline:2030-01-01T00:00:00Z])", true),
+            ("in time: Check(user=user:tom,relation=view,object=document:e, context:map[current_time:2023-06-01T00:00:00Z])", true),
+            ("in time: ListObjects(user=user:anne,relation=view,type=document, context:map[current_time:2023-06-01T00:00:00Z])", true),
+            ("in time: ListUsers(object=document:d,relation=view,user_filter={type:user}, context:map[current_time:2023-06-01T00:00:00Z])", true),
+            ("no time given: Check(user=user:anne,relation=view,object=document:d)", false),
+            ("no time given: Check(user=user:bob,relation=view,object=document:d)", true),
+            ("no time given: Check(user=user:bob,relation=viewer,object=document:b)", true),
+            ("no time given: Check(user=user:bob,relation=view,object=document:b)", false),
+            ("no time given: ListObjects(user=user:tom,relation=view,type=document)", false),
+            ("no time given: ListUsers(object=document:d,relation=view,user_filter={type:user})", false),
+        ],
+        "{:#?}",
+        report.diagnostics
     );
-    assert!(
-        found.contains(&("E0602".to_owned(), "store.fga.yaml".to_owned(), 10)),
-        "{found:?}"
+    // What OpenFGA answers with an error fails, whatever was expected.
+    let failures: Vec<(&str, usize)> = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let at = sources.line_col(d.primary.span.file, d.primary.span.start);
+            (d.message.as_str(), at.line)
+        })
+        .collect();
+    assert_eq!(
+        failures,
+        vec![
+            ("Check(user=user:anne,relation=view,object=document:d): expected=false, got=N/A, error=missing context parameters [current_time]", 63),
+            ("Check(user=user:bob,relation=view,object=document:b): expected=true, got=N/A, error=missing context parameters [current_time]", 72),
+            ("ListObjects(user=user:tom,relation=view,type=document): expected=[], got=N/A, error=missing context parameters [current_time]", 77),
+            ("ListUsers(object=document:d,relation=view,user_filter={type:user}): expected={Users:[]}, got=N/A, error=missing context parameters [current_time]", 82),
+        ]
     );
-    assert!(
-        found.contains(&("E0602".to_owned(), "store.fga.yaml".to_owned(), 14)),
-        "{found:?}"
+    assert!(report
+        .diagnostics
+        .iter()
+        .all(|d| d.code.to_string() != "E0505"));
+}
+
+/// Store tests have no contextual tuples per assertion: `fga` ignores the
+/// key, and so does zanzi, saying so.
+#[test]
+fn contextual_tuples_on_an_assertion_are_reported_ignored() {
+    let yaml = "model_file: model.zanzi
+tests:
+  - name: t
+    check:
+      - user: user:anne
+        object: document:x
+        contextual_tuples:
+          - {user: user:anne, relation: viewer, object: document:x}
+        assertions:
+          view: false
+";
+    let (sources, report) = run_yaml(yaml, &[]);
+    assert_eq!(
+        codes_and_lines(&sources, &report),
+        vec![("W0670".to_owned(), 7)]
     );
+    assert!(report.diagnostics[0].help.is_some());
+    assert!(report.results.iter().all(|r| r.passed));
 }
 
 #[test]
