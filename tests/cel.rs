@@ -150,6 +150,8 @@ fn every_operator_and_function_checks_and_evaluates_to_true() {
         // ipaddress.
         "ip.in_cidr('10.0.0.0/8') && !ip.in_cidr('192.168.0.0/16') && !ip.in_cidr('::/0')",
         "ip == ip",
+        "ipaddress('10.1.2.3') == ip && ipaddress('10.1.2.3').in_cidr('10.0.0.0/8')",
+        "!ipaddress('::1').in_cidr('10.0.0.0/8') && ipaddress('::1') == ipaddress('0:0::1') && ip != ipaddress('::1')",
         // any.
         "x.k[0] == 1 && size(x.k) == 2 && x.k[1] == 'x' && has(x.k)",
     ];
@@ -186,6 +188,63 @@ fn ipv6_addresses_are_in_their_blocks() {
         };
         assert_eq!(verdict, Ok(expected), "{ip} in {cidr}");
     }
+}
+
+/// `ipaddress(string)`, as OpenFGA's CEL has it: checked as a conversion
+/// from a string only, and a malformed address is an evaluation error.
+#[test]
+fn ipaddress_converts_a_string_as_openfga_does() {
+    let spec = &[("s", "string"), ("cidr", "string")];
+    let expression = "ipaddress(s).in_cidr(cidr)";
+    for (s, cidr, expected) in [
+        ("192.168.0.1", "192.168.0.0/16", Verdict::True),
+        ("192.168.0.1", "10.0.0.0/8", Verdict::False),
+        ("2001:db8::1", "2001:db8::/32", Verdict::True),
+    ] {
+        assert_eq!(
+            evaluate(spec, expression, json!({"s": s, "cidr": cidr}), json!({})),
+            Ok(expected),
+            "{s} in {cidr}"
+        );
+    }
+    for bad in [
+        "10.1.2",
+        "",
+        "10.0.0.1/8",
+        "010.0.0.1",
+        "::1::",
+        "localhost",
+    ] {
+        let message = eval_error(spec, expression, json!({"s": bad, "cidr": "10.0.0.0/8"}));
+        assert!(
+            message.contains(&format!("`{bad}` is no IPv4 or IPv6 address")),
+            "{bad}: {message}"
+        );
+    }
+    // A missing string is missing, as for any parameter.
+    assert_eq!(
+        evaluate(spec, expression, json!({"cidr": "10.0.0.0/8"}), json!({})),
+        Ok(Verdict::Missing(BTreeSet::from(["s".to_owned()])))
+    );
+    for (expression, types) in [
+        ("ipaddress(1).in_cidr('10.0.0.0/8')", "(int)"),
+        ("ipaddress(ip).in_cidr('10.0.0.0/8')", "(ipaddress)"),
+        ("ipaddress(l).in_cidr('10.0.0.0/8')", "(list<int>)"),
+    ] {
+        let (at, message) = error(ALL, expression);
+        assert_eq!(
+            (at.as_str(), message),
+            (
+                expression.split_once(".in_cidr").unwrap().0,
+                format!("no overload of `ipaddress` for {types}")
+            ),
+            "{expression}"
+        );
+    }
+    assert!(matches!(
+        errors(ALL, "ipaddress('10.1.2.3')")[0].kind,
+        CelErrorKind::NotBool
+    ));
 }
 
 #[test]

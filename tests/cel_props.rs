@@ -106,6 +106,7 @@ fn expression() -> impl Strategy<Value = String> {
                     "timestamp",
                     "dyn",
                     "matches",
+                    "ipaddress",
                 ]),
                 inner.clone()
             )
@@ -195,6 +196,8 @@ fn string_expression() -> BoxedStrategy<String> {
             "''",
             "'10.0.0.0/8'",
             "'::/0'",
+            "'10.1.2.3'",
+            "'::1'",
             "m.k",
             "m['k']",
             "'('",
@@ -257,6 +260,9 @@ fn bool_expression() -> BoxedStrategy<String> {
         )
             .prop_map(|(t, f, a)| format!("({t}).{f}({a})")),
         string_expression().prop_map(|c| format!("ip.in_cidr({c})")),
+        (string_expression(), string_expression())
+            .prop_map(|(a, c)| format!("ipaddress({a}).in_cidr({c})")),
+        string_expression().prop_map(|a| format!("ipaddress({a}) == ip")),
         int_expression().prop_map(|e| format!("{e} in l")),
         (pick(&["all", "exists", "exists_one"]), int_expression())
             .prop_map(|(f, e)| format!("l.{f}(v, v < {e})")),

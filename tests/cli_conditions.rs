@@ -268,3 +268,145 @@ fn check_answers_conditional_allowed_or_denied() {
     assert_eq!(code, Some(2));
     assert!(err.contains("--condition-context"), "{err}");
 }
+
+/// [`TUPLES`] without the expiring ones, which OpenFGA cannot hold.
+const OPENFGA_TUPLES: &str = r#"document:d#editor@user:ann
+document:d#viewer@group:eng#member[office_network]
+document:d#viewer@user:dee[office_network:{"cidr":"10.0.0.0/8 // ] #"}]
+"#;
+
+#[test]
+fn openfga_csv_export_carries_conditions_and_reads_them_back() {
+    let f = Fixture::new();
+    std::fs::write(f.path("in.tuples"), OPENFGA_TUPLES).unwrap();
+    f.ok(&["tuples", "import", "--schema", "office.json", "in.tuples"]);
+    f.ok(&[
+        "tuples",
+        "export",
+        "--tuple-format",
+        "openfga",
+        "-o",
+        "out.csv",
+    ]);
+    let csv = std::fs::read_to_string(f.path("out.csv")).unwrap();
+    assert_eq!(
+        sorted(&csv),
+        sorted(concat!(
+            "user_type,user_id,user_relation,relation,object_type,object_id,condition_name,condition_context\n",
+            "user,ann,,editor,document,d,,\n",
+            "group,eng,member,viewer,document,d,office_network,\n",
+            "user,dee,,viewer,document,d,office_network,\"{\"\"cidr\"\":\"\"10.0.0.0/8 // ] #\"\"}\"\n",
+        ))
+    );
+    f.ok(&[
+        "tuples",
+        "import",
+        "--db",
+        "db2",
+        "--schema",
+        "office.json",
+        "out.csv",
+    ]);
+    assert_eq!(
+        sorted(&f.ok(&["tuples", "export", "--db", "db2"])),
+        sorted(OPENFGA_TUPLES)
+    );
+}
+
+#[test]
+fn openfga_json_exports_write_the_condition_as_fga_does() {
+    let f = Fixture::new();
+    std::fs::write(f.path("in.tuples"), OPENFGA_TUPLES).unwrap();
+    f.ok(&["tuples", "import", "--schema", "office.json", "in.tuples"]);
+    let dee = serde_json::json!({
+        "user": "user:dee", "relation": "viewer", "object": "document:d",
+        "condition": {"name": "office_network", "context": {"cidr": "10.0.0.0/8 // ] #"}},
+    });
+    let eng = serde_json::json!({
+        "user": "group:eng#member", "relation": "viewer", "object": "document:d",
+        "condition": {"name": "office_network"},
+    });
+    f.ok(&[
+        "tuples",
+        "export",
+        "--tuple-format",
+        "openfga",
+        "-o",
+        "out.json",
+    ]);
+    let listed: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(f.path("out.json")).unwrap()).unwrap();
+    assert!(listed.contains(&dee) && listed.contains(&eng), "{listed:?}");
+    f.ok(&[
+        "tuples",
+        "export",
+        "--tuple-format",
+        "openfga",
+        "-o",
+        "out.jsonl",
+    ]);
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(f.path("out.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.contains(&dee) && lines.contains(&eng), "{lines:?}");
+    f.ok(&[
+        "tuples",
+        "export",
+        "--tuple-format",
+        "openfga",
+        "-o",
+        "out.yaml",
+    ]);
+    let yaml = std::fs::read_to_string(f.path("out.yaml")).unwrap();
+    assert!(
+        yaml.contains(
+            "- user: \"user:dee\"\n  relation: \"viewer\"\n  object: \"document:d\"\n  condition: {\"name\":\"office_network\",\"context\":{\"cidr\":\"10.0.0.0/8 // ] #\"}}\n"
+        ),
+        "{yaml}"
+    );
+}
+
+/// Reading the JSON lists back needs `openfga_item` to read conditions.
+#[test]
+fn openfga_json_exports_read_back() {
+    let f = Fixture::new();
+    std::fs::write(f.path("in.tuples"), OPENFGA_TUPLES).unwrap();
+    f.ok(&["tuples", "import", "--schema", "office.json", "in.tuples"]);
+    for (n, file) in ["out.json", "out.jsonl", "out.yaml"].iter().enumerate() {
+        f.ok(&["tuples", "export", "--tuple-format", "openfga", "-o", file]);
+        let db = format!("db{n}");
+        f.ok(&[
+            "tuples",
+            "import",
+            "--db",
+            &db,
+            "--schema",
+            "office.json",
+            file,
+        ]);
+        assert_eq!(
+            sorted(&f.ok(&["tuples", "export", "--db", &db])),
+            sorted(OPENFGA_TUPLES),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn openfga_export_refuses_an_expiring_tuple_by_name() {
+    let f = Fixture::new();
+    std::fs::write(f.path("in.tuples"), TUPLES).unwrap();
+    f.ok(&["tuples", "import", "--schema", "office.json", "in.tuples"]);
+    for file in ["out.csv", "out.json"] {
+        let out = f.zanzi(&["tuples", "export", "--tuple-format", "openfga", "-o", file]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("`document:d#editor@user:bob[expiration:2027-01-01T00:00:00Z]`")
+                && err.contains("OpenFGA's tuples cannot expire"),
+            "{err}"
+        );
+    }
+}

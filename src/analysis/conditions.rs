@@ -158,7 +158,7 @@ impl<'a, 'src> Conditions<'a, 'src> {
                     name: declared.decl.name.text.to_owned(),
                     doc: (!declared.decl.doc.is_empty()).then(|| declared.decl.doc.join("\n")),
                     params: declared.params?,
-                    expression: cel_expression(declared.decl.body),
+                    expression: cel_expression(&declared.decl.body),
                 })
             })
             .collect()
@@ -237,7 +237,7 @@ fn param_type(ty: &ast::ParamType<'_>, diags: &mut Vec<Diagnostic>) -> Option<ir
 /// Checks the expression; its errors point into the file, and each
 /// parameter it never uses is a warning (W0140).
 fn check_body(decl: &ast::Condition<'_>, params: &[ir::Param], diags: &mut Vec<Diagnostic>) {
-    match check_expression(params, decl.body) {
+    match check_expression(params, &decl.body) {
         Ok(checked) => {
             for param in &decl.params {
                 if !checked.used.contains(param.name.text) {
@@ -269,9 +269,13 @@ fn check_body(decl: &ast::Condition<'_>, params: &[ir::Param], diags: &mut Vec<D
 /// A CEL error as a diagnostic, its span moved from the expression to the file.
 fn cel_diagnostic(decl: &ast::Condition<'_>, error: &CelError) -> Diagnostic {
     let body = decl.body_span;
-    let at = |offset: usize| {
-        let offset = u32::try_from(offset).unwrap_or(u32::MAX);
-        body.start.saturating_add(offset).min(body.end)
+    let at = |offset: usize| match &decl.body_offsets {
+        // A decoded body: each byte knows where it is written.
+        Some(offsets) => offsets.get(offset).copied().unwrap_or(body.end),
+        None => {
+            let offset = u32::try_from(offset).unwrap_or(u32::MAX);
+            body.start.saturating_add(offset).min(body.end)
+        }
     };
     let mut span = Span::new(body.file, at(error.span.start), at(error.span.end));
     if span.start == span.end && span.end < body.end {

@@ -193,11 +193,18 @@ impl Programs {
     }
 }
 
-/// CEL's standard library, with the `ipaddress` type and its `in_cidr`;
-/// without the optional syntax, which conditions do not offer.
+/// CEL's standard library, with the `ipaddress` type, its conversion from
+/// a string and its `in_cidr`; without the optional syntax, which
+/// conditions do not offer.
 fn environment() -> Result<Env, cel::DeclarationError> {
     let mut env = Env::stdlib().with_optional_support(false);
     env.add_type(ip::IP_ADDRESS_TYPE.to_owned())?;
+    env.add_overload(
+        "ipaddress",
+        "string_to_ipaddress",
+        vec![STRING_TYPE],
+        ip::from_string,
+    )?;
     env.add_member_overload(
         "in_cidr",
         "ipaddress_in_cidr_string",

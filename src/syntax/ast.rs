@@ -72,10 +72,14 @@ pub struct Condition<'src> {
     pub doc: Vec<&'src str>,
     pub name: Ident<'src>,
     pub params: Vec<Param<'src>>,
-    /// The CEL text between the braces, exactly as written.
-    pub body: &'src str,
+    /// The CEL text between the braces, exactly as written (decoded when
+    /// it was written as a JSON string with escapes).
+    pub body: std::borrow::Cow<'src, str>,
     /// Where `body` is, so that CEL's errors point into the file.
     pub body_span: Span,
+    /// For a decoded `body`, the file offset of each of its bytes and of
+    /// its end; `None` when `body` is the text at `body_span`.
+    pub body_offsets: Option<Vec<u32>>,
     pub span: Span,
 }
 

@@ -163,8 +163,8 @@ impl Formatter<'_, '_> {
             self.param_type(&param.ty);
         }
         self.out.push_str(") {");
-        let Some(lines) = cel_lines(c.body) else {
-            self.out.push_str(c.body);
+        let Some(lines) = cel_lines(&c.body) else {
+            self.out.push_str(&c.body);
             self.out.push('}');
             self.last_end = c.span.end;
             self.trailing_comment();

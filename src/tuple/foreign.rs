@@ -110,6 +110,10 @@ pub struct OpenFgaKey {
     pub user: String,
     pub relation: String,
     pub object: String,
+    /// OpenFGA's `RelationshipCondition`: `{name, context}`, the context
+    /// left out when empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<TupleCondition>,
 }
 
 /// `type:id`, split at the first `:` as OpenFGA does.
@@ -163,14 +167,14 @@ pub fn openfga_user_string(subject: &Subject) -> String {
     }
 }
 
-/// `tuple` as an OpenFGA tuple key; an error for what OpenFGA would read
-/// back as another tuple (a user ID with `#`, or `*`).
+/// `tuple` as an OpenFGA tuple key, its condition included; an error for
+/// an expiry (OpenFGA has none) and for what OpenFGA would read back as
+/// another tuple (a user ID with `#`, or `*`).
 pub fn to_openfga(tuple: &Tuple) -> Result<OpenFgaKey, String> {
     // Refused rather than dropped: an export must not widen a grant.
-    if !tuple.is_plain() {
+    if let Some(expires_at) = tuple.expires_at {
         return Err(format!(
-            "`{tuple}` has a condition or an expiry, which zanzi does not write in \
-             OpenFGA's tuple files yet"
+            "`{tuple}` expires at {expires_at}, and OpenFGA's tuples cannot expire"
         ));
     }
     if let Subject::Object(o) | Subject::Set { object: o, .. } = &tuple.subject {
@@ -186,6 +190,7 @@ pub fn to_openfga(tuple: &Tuple) -> Result<OpenFgaKey, String> {
         user: openfga_user_string(&tuple.subject),
         relation: tuple.relation.clone(),
         object: format!("{}:{}", tuple.object.namespace, tuple.object.id),
+        condition: tuple.condition.as_deref().cloned(),
     })
 }
 
@@ -387,9 +392,10 @@ pub fn parse_openfga_jsonl(text: &str) -> Vec<Item<Tuple>> {
     out
 }
 
-/// The columns of an OpenFGA CSV tuple file.
+/// The columns of an OpenFGA CSV tuple file, as `fga tuple write` reads
+/// them and its export writes them.
 pub const OPENFGA_CSV_HEADER: &str =
-    "user_type,user_id,user_relation,relation,object_type,object_id";
+    "user_type,user_id,user_relation,relation,object_type,object_id,condition_name,condition_context";
 
 const CSV_COLUMNS: [&str; 8] = [
     "user_type",
@@ -402,19 +408,12 @@ const CSV_COLUMNS: [&str; 8] = [
     "condition_context",
 ];
 
-/// An OpenFGA tuple file in CSV, with the header `fga tuple write` takes
-/// (`user_type,user_id,user_relation,relation,object_type,object_id`, the
-/// columns in any order, `user_relation` optional, `condition_name` and
-/// `condition_context` not supported yet).
-pub fn parse_openfga_csv(text: &str) -> Result<Vec<Item<Tuple>>, ForeignTupleError> {
-    let rows = csv::records(text).map_err(|csv::Unterminated(at)| {
-        ForeignTupleError::new(at..at + 1, "unterminated quoted field")
-    })?;
-    let mut rows = rows.into_iter();
-    let Some(header) = rows.next() else {
-        return Ok(Vec::new());
-    };
-    let mut index = [None; 8];
+/// The places of [`CSV_COLUMNS`] in a CSV file's header.
+type CsvIndex = [Option<usize>; 8];
+
+/// The column indexes of a CSV header, or why it is not one.
+fn csv_header(header: &csv::Record) -> Result<CsvIndex, ForeignTupleError> {
+    let mut index: CsvIndex = [None; 8];
     for (column, (at, name)) in header.fields.iter().enumerate() {
         let name = name.trim();
         match CSV_COLUMNS.iter().position(|c| *c == name) {
@@ -434,6 +433,12 @@ pub fn parse_openfga_csv(text: &str) -> Result<Vec<Item<Tuple>>, ForeignTupleErr
             }
         }
     }
+    let whole = header.at
+        ..header.at
+            + header
+                .fields
+                .last()
+                .map_or(0, |(a, f)| a - header.at + f.len());
     for (i, required) in CSV_COLUMNS.iter().enumerate() {
         let optional = matches!(
             *required,
@@ -441,44 +446,102 @@ pub fn parse_openfga_csv(text: &str) -> Result<Vec<Item<Tuple>>, ForeignTupleErr
         );
         if !optional && index.get(i).copied().flatten().is_none() {
             return Err(ForeignTupleError::new(
-                header.at
-                    ..header.at
-                        + header
-                            .fields
-                            .last()
-                            .map_or(0, |(a, f)| a - header.at + f.len()),
+                whole,
                 format!("the CSV header has no `{required}` column"),
             ));
         }
     }
-    fn cell<'r>(index: &[Option<usize>; 8], row: &'r csv::Record, i: usize) -> &'r str {
-        index
-            .get(i)
-            .copied()
-            .flatten()
-            .and_then(|c| row.fields.get(c))
-            .map_or("", |(_, f)| f.as_str())
+    // As `fga` does: a context means nothing without the name of its condition.
+    let has = |i: usize| index.get(i).copied().flatten().is_some();
+    if has(7) && !has(6) {
+        return Err(ForeignTupleError::new(
+            whole,
+            "the CSV header has a `condition_context` column but no `condition_name` column",
+        ));
     }
+    Ok(index)
+}
+
+/// The cell of column `i` (of [`CSV_COLUMNS`]) in `row`, with where it
+/// starts; `""` when the header or the row has no such column.
+fn csv_cell<'r>(index: &CsvIndex, row: &'r csv::Record, i: usize) -> (usize, &'r str) {
+    index
+        .get(i)
+        .copied()
+        .flatten()
+        .and_then(|c| row.fields.get(c))
+        .map_or((row.at, ""), |(at, f)| (*at, f.as_str()))
+}
+
+/// One data row (the `number`th, counting from 1 after the header) as a tuple.
+fn csv_tuple(
+    index: &CsvIndex,
+    row: &csv::Record,
+    number: usize,
+) -> Result<Tuple, ForeignTupleError> {
+    let end = row.fields.last().map_or(row.at, |(a, f)| a + f.len());
+    let whole = row.at..end.max(row.at);
+    let cell = |i: usize| csv_cell(index, row, i).1;
+    let mut user = format!("{}:{}", cell(0), cell(1));
+    if !cell(2).is_empty() {
+        user.push('#');
+        user.push_str(cell(2));
+    }
+    let object = format!("{}:{}", cell(4), cell(5));
+    let mut tuple = from_openfga(&user, cell(3), &object)
+        .map_err(|m| ForeignTupleError::new(whole.clone(), m))?;
+    let name = cell(6);
+    let (context_at, context) = csv_cell(index, row, 7);
+    // The cell's text is no longer than what it is written with (quotes,
+    // doubled quotes), so this range stays inside the row.
+    let context_range = context_at..context_at + context.len();
+    if name.is_empty() {
+        if !context.trim().is_empty() {
+            return Err(ForeignTupleError::new(
+                context_range,
+                format!("row {number} has a `condition_context` but no `condition_name`"),
+            ));
+        }
+        return Ok(tuple);
+    }
+    let context = if context.trim().is_empty() {
+        Context::default()
+    } else {
+        Context::parse(context).map_err(|m| {
+            ForeignTupleError::new(
+                context_range,
+                format!("the `condition_context` of row {number} is wrong: {m}"),
+            )
+        })?
+    };
+    tuple = tuple.with_condition(name, context);
+    tuple
+        .check_well_formed()
+        .map_err(|m| ForeignTupleError::new(whole, m))?;
+    Ok(tuple)
+}
+
+/// An OpenFGA tuple file in CSV, with the header `fga tuple write` takes
+/// (see [`OPENFGA_CSV_HEADER`]: the columns in any order, `user_relation`,
+/// `condition_name` and `condition_context` optional; the context is a
+/// JSON object, an empty cell an empty context).
+pub fn parse_openfga_csv(text: &str) -> Result<Vec<Item<Tuple>>, ForeignTupleError> {
+    let rows = csv::records(text).map_err(|csv::Unterminated(at)| {
+        ForeignTupleError::new(at..at + 1, "unterminated quoted field")
+    })?;
+    let mut rows = rows.into_iter();
+    let Some(header) = rows.next() else {
+        return Ok(Vec::new());
+    };
+    let index = csv_header(&header)?;
     Ok(rows
-        .map(|row| {
+        .enumerate()
+        .map(|(i, row)| {
             let end = row.fields.last().map_or(row.at, |(a, f)| a + f.len());
-            let at = row.at..end.max(row.at);
-            let value = if !cell(&index, &row, 6).is_empty() {
-                Err(ForeignTupleError::not_supported(
-                    at.clone(),
-                    format!("the condition `{}` on a tuple", cell(&index, &row, 6)),
-                ))
-            } else {
-                let mut user = format!("{}:{}", cell(&index, &row, 0), cell(&index, &row, 1));
-                if !cell(&index, &row, 2).is_empty() {
-                    user.push('#');
-                    user.push_str(cell(&index, &row, 2));
-                }
-                let object = format!("{}:{}", cell(&index, &row, 4), cell(&index, &row, 5));
-                from_openfga(&user, cell(&index, &row, 3), &object)
-                    .map_err(|m| ForeignTupleError::new(at.clone(), m))
-            };
-            Item { at, value }
+            Item {
+                at: row.at..end.max(row.at),
+                value: csv_tuple(&index, &row, i + 1),
+            }
         })
         .collect())
 }
@@ -495,6 +558,11 @@ pub fn to_openfga_csv(tuple: &Tuple) -> Result<String, String> {
         ),
         Subject::Wildcard { namespace } => (namespace.as_str(), "*", ""),
     };
+    let (condition_name, condition_context) = match &tuple.condition {
+        Some(c) if c.context.is_empty() => (c.name.as_str(), ""),
+        Some(c) => (c.name.as_str(), c.context.as_json()),
+        None => ("", ""),
+    };
     Ok([
         user_type,
         user_id,
@@ -502,6 +570,8 @@ pub fn to_openfga_csv(tuple: &Tuple) -> Result<String, String> {
         &tuple.relation,
         &tuple.object.namespace,
         &tuple.object.id,
+        condition_name,
+        condition_context,
     ]
     .iter()
     .map(|f| csv::field(f))

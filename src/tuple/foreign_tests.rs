@@ -298,10 +298,117 @@ fn check_spans(text: &str) {
 }
 
 #[test]
-fn openfga_writers_refuse_what_they_cannot_hold() {
-    let tuple: Tuple = "doc:a#viewer@user:x[c]".parse().unwrap();
-    assert!(to_openfga(&tuple)
-        .unwrap_err()
-        .contains("condition or an expiry"));
-    assert!(to_openfga_csv(&tuple).is_err());
+fn openfga_writers_refuse_an_expiry_naming_the_tuple() {
+    let tuple: Tuple = "doc:a#viewer@user:x[c][expiration:2027-01-01T00:00:00Z]"
+        .parse()
+        .unwrap();
+    let refused = to_openfga(&tuple).unwrap_err();
+    assert!(
+        refused.contains("`doc:a#viewer@user:x[c][expiration:2027-01-01T00:00:00Z]`")
+            && refused.contains("cannot expire"),
+        "{refused}"
+    );
+    assert_eq!(to_openfga_csv(&tuple).unwrap_err(), refused);
+}
+
+fn conditioned_tuples() -> Vec<Tuple> {
+    vec![
+        "doc:a#viewer@user:x[in_range]".parse().unwrap(),
+        r#"doc:a#viewer@group:eng#member[in_range:{"cidr":"10.0.0.0/8","n":[1,2],"q":"say \"hi\", ok"}]"#
+            .parse()
+            .unwrap(),
+        "doc:a#viewer@user:*[in_range:{\"nested\":{\"b\":1,\"a\":null}}]"
+            .parse()
+            .unwrap(),
+    ]
+}
+
+#[test]
+fn openfga_writers_carry_conditions() {
+    let tuple: Tuple = r#"doc:a#viewer@user:x[in_range:{"cidr":"10.0.0.0/8"}]"#
+        .parse()
+        .unwrap();
+    let key = to_openfga(&tuple).unwrap();
+    assert_eq!(
+        serde_json::to_string(&key).unwrap(),
+        r#"{"user":"user:x","relation":"viewer","object":"doc:a","condition":{"name":"in_range","context":{"cidr":"10.0.0.0/8"}}}"#
+    );
+    // No context: only the name, as `fga` writes it.
+    let bare = to_openfga(&"doc:a#viewer@user:x[in_range]".parse().unwrap()).unwrap();
+    assert_eq!(
+        serde_json::to_value(&bare).unwrap()["condition"],
+        serde_json::json!({"name": "in_range"})
+    );
+    assert_eq!(
+        to_openfga_csv(&tuple).unwrap(),
+        r#"user,x,,viewer,doc,a,in_range,"{""cidr"":""10.0.0.0/8""}""#
+    );
+    for tuple in conditioned_tuples().into_iter().chain(tricky_tuples()) {
+        let csv = format!(
+            "{OPENFGA_CSV_HEADER}\n{}\n",
+            to_openfga_csv(&tuple).unwrap()
+        );
+        let items = parse_openfga_csv(&csv).unwrap();
+        assert_eq!(items[0].value.as_ref().unwrap(), &tuple, "{csv}");
+    }
+}
+
+#[test]
+fn openfga_csv_reads_conditions() {
+    let csv = concat!(
+        "user_type,user_id,relation,object_type,object_id,condition_name,condition_context\n",
+        "user,anne,viewer,doc,1,in_range,\"{\"\"cidr\"\": \"\"10.0.0.0/8\"\"}\"\n",
+        "user,bob,viewer,doc,1,in_range,\n",
+        "user,cy,viewer,doc,1,,\n",
+        "user,dee,viewer,doc,1,in_range,[1]\n",
+        "user,eve,viewer,doc,1,in_range,{oops\n",
+        "user,fay,viewer,doc,1,,{}\n",
+        "user,gil,viewer,doc,1,in range,\n",
+    );
+    let items = parse_openfga_csv(csv).unwrap();
+    let shown: Vec<String> = items
+        .iter()
+        .map(|i| match &i.value {
+            Ok(t) => t.to_string(),
+            Err(e) => format!("{}..{}: {}", e.at.start, e.at.end, e.message),
+        })
+        .collect();
+    let line = |n: usize| csv.lines().take(n - 1).map(|l| l.len() + 1).sum::<usize>();
+    let dee = line(5) + "user,dee,viewer,doc,1,in_range,".len();
+    let eve = line(6) + "user,eve,viewer,doc,1,in_range,".len();
+    let fay = line(7) + "user,fay,viewer,doc,1,,".len();
+    assert_eq!(
+        shown,
+        [
+            r#"doc:1#viewer@user:anne[in_range:{"cidr":"10.0.0.0/8"}]"#.to_owned(),
+            "doc:1#viewer@user:bob[in_range]".to_owned(),
+            "doc:1#viewer@user:cy".to_owned(),
+            format!(
+                "{dee}..{}: the `condition_context` of row 4 is wrong: a context is a JSON object",
+                dee + 3
+            ),
+            format!(
+                "{eve}..{}: the `condition_context` of row 5 is wrong: invalid JSON: key must be a string at line 1 column 2",
+                eve + 5
+            ),
+            format!(
+                "{fay}..{}: row 6 has a `condition_context` but no `condition_name`",
+                fay + 2
+            ),
+            format!(
+                "{}..{}: invalid condition name `in range`: {}",
+                line(8),
+                line(8) + "user,gil,viewer,doc,1,in range,".len(),
+                crate::tuple::name_problem("in range").unwrap()
+            ),
+        ]
+    );
+    let err =
+        parse_openfga_csv("user_type,user_id,relation,object_type,object_id,condition_context\n")
+            .unwrap_err();
+    assert!(
+        err.message.contains("no `condition_name` column"),
+        "{}",
+        err.message
+    );
 }

@@ -90,6 +90,10 @@ impl TupleWriter {
                     quote(&key.relation),
                     quote(&key.object)
                 )?;
+                if let Some(condition) = &key.condition {
+                    // A JSON object is a YAML flow mapping.
+                    writeln!(out, "  condition: {}", json(condition))?;
+                }
             }
             Shape::OpenFgaCsv => {
                 let row = foreign::to_openfga_csv(tuple).map_err(WriteFailure::Unrepresentable)?;

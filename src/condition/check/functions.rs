@@ -1,5 +1,5 @@
 //! The functions an expression may call: CEL's standard functions that the
-//! `cel` crate evaluates, and zanzi's `in_cidr`. Each entry is one overload
+//! `cel` crate evaluates, and zanzi's `ipaddress(string)` and `in_cidr`. Each entry is one overload
 //! with its result type; the tests of `crate::condition::eval` evaluate
 //! every one of them.
 
@@ -145,7 +145,8 @@ const OVERLOADS: &[Overload] = &[
     member("getMinutes", &[A::Duration], Type::Int),
     member("getSeconds", &[A::Duration], Type::Int),
     member("getMilliseconds", &[A::Duration], Type::Int),
-    // zanzi's addition, as in SpiceDB.
+    // zanzi's additions: addresses, as in SpiceDB and OpenFGA.
+    global("ipaddress", &[A::String], Type::IpAddress),
     member("in_cidr", &[A::IpAddress, A::String], Type::Bool),
 ];
 

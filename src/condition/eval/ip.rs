@@ -1,4 +1,5 @@
-//! The `ipaddress` value and its `in_cidr(string)` method, as in SpiceDB:
+//! The `ipaddress` value, its `ipaddress(string)` conversion (as in
+//! OpenFGA) and its `in_cidr(string)` method (as in SpiceDB and OpenFGA):
 //! an IPv4 or IPv6 address, in a CIDR block of its own family.
 
 use std::any::Any;
@@ -36,6 +37,25 @@ impl Val for IpAddress {
 }
 
 impl StaticVal for IpAddress {}
+
+/// `text` as an address, or what is wrong with it: the one reading of
+/// context values and of `ipaddress("…")`.
+pub fn parse(text: &str) -> Result<IpAddress, String> {
+    text.parse()
+        .map(IpAddress)
+        .map_err(|_| format!("`{text}` is no IPv4 or IPv6 address"))
+}
+
+/// `ipaddress(text)`: the address `text` writes; a malformed one is an error.
+pub fn from_string<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    let text = args
+        .first()
+        .and_then(|a| a.downcast_ref::<CelString>())
+        .ok_or_else(|| ExecutionError::function_error("ipaddress", "the argument is no string"))?;
+    let ip = parse(text.inner())
+        .map_err(|problem| ExecutionError::function_error("ipaddress", problem))?;
+    Ok(CowVal::owned(ip))
+}
 
 /// `ip.in_cidr(cidr)`: whether `ip` is in the block `cidr` (`10.0.0.0/8`,
 /// `2001:db8::/32`). An address of the other family is not in it; a

@@ -12,7 +12,7 @@ use cel::common::types::{
 use cel::common::value::Val;
 use serde_json::Value as Json;
 
-use super::ip::IpAddress;
+use super::ip;
 use crate::ir::ParamType;
 
 /// The CEL value of `json` as a `ty`, or what does not fit (naming the
@@ -61,10 +61,7 @@ pub fn to_cel(ty: &ParamType, json: &Json) -> Result<Box<dyn Val>, String> {
             let text = json
                 .as_str()
                 .ok_or_else(|| expected("an IP address string"))?;
-            let ip = text
-                .parse()
-                .map_err(|_| format!("`{text}` is no IPv4 or IPv6 address"))?;
-            Box::new(IpAddress(ip))
+            Box::new(ip::parse(text)?)
         }
         ParamType::Any => any(json),
         ParamType::List(item) => {

@@ -60,8 +60,9 @@ pub(super) fn condition<'src>(
         doc,
         name: Ident::verbatim(name_text, name),
         params,
-        body: src.get(body_span.range()).unwrap_or_default(),
+        body: src.get(body_span.range()).unwrap_or_default().into(),
         body_span,
+        body_offsets: None,
         span: block,
     })
 }

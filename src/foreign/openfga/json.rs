@@ -4,7 +4,8 @@
 //! the name or node it is about, so this small reader keeps the span of each
 //! value and string. Strings are borrowed from the source (their text
 //! between the quotes); whether they hold escapes is recorded, since names
-//! must be slices of the file. JSON cannot be resynchronised reliably, so
+//! must be slices of the file, and a condition's expression is [`decode`]d
+//! with the place of each byte. JSON cannot be resynchronised reliably, so
 //! the first syntax error (E0601) ends the file.
 
 use super::lexer::span;
@@ -292,6 +293,89 @@ impl<'src> Reader<'_, 'src> {
     }
 }
 
+/// A JSON string's text decoded, with the file offset of each of its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: String,
+    /// For each byte of `text`, where the character (or escape) it comes
+    /// from starts in the file; one more entry, the end of the string.
+    pub offsets: Vec<u32>,
+}
+
+/// Decodes the escapes of `s` (which [`read`] has checked: each is `\"`,
+/// `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t` or `\u` and four hex digits),
+/// keeping where each decoded byte is written. A `\u` escape of half a
+/// surrogate pair without its other half is reported at the escape (`None`).
+pub fn decode(s: Str<'_>, diags: &mut Vec<Diagnostic>) -> Option<Decoded> {
+    let mut text = String::with_capacity(s.raw.len());
+    let mut offsets = Vec::with_capacity(s.raw.len() + 1);
+    let base = s.span.start as usize;
+    let mut chars = s.raw.char_indices().peekable();
+    let hex = |at: usize| {
+        s.raw
+            .get(at..at + 4)
+            .and_then(|digits| u32::from_str_radix(digits, 16).ok())
+    };
+    while let Some((at, c)) = chars.next() {
+        let decoded = if c == '\\' {
+            match chars.next() {
+                Some((_, 'b')) => '\u{8}',
+                Some((_, 'f')) => '\u{c}',
+                Some((_, 'n')) => '\n',
+                Some((_, 'r')) => '\r',
+                Some((_, 't')) => '\t',
+                Some((u, 'u')) => {
+                    let first = hex(u + 1).unwrap_or(0xFFFD);
+                    let mut end = u + 5;
+                    let code = if (0xD800..0xDC00).contains(&first) {
+                        // A high surrogate needs `\uDC00`–`\uDFFF` right after it.
+                        let low = s
+                            .raw
+                            .get(end..end + 2)
+                            .filter(|next| *next == "\\u")
+                            .and_then(|_| hex(end + 2))
+                            .filter(|low| (0xDC00..0xE000).contains(low));
+                        match low {
+                            Some(low) => {
+                                end += 6;
+                                0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00)
+                            }
+                            None => first,
+                        }
+                    } else {
+                        first
+                    };
+                    while chars.peek().is_some_and(|&(i, _)| i < end) {
+                        chars.next();
+                    }
+                    match char::from_u32(code) {
+                        Some(c) => c,
+                        None => {
+                            let at = span(s.span.file, base + at, base + u + 5);
+                            diags.push(Diagnostic::new(
+                                codes::E0601,
+                                format!("`\\u{code:04X}` is half of a surrogate pair, without its other half"),
+                                Label::new(at, "not a character"),
+                            ));
+                            return None;
+                        }
+                    }
+                }
+                // `\"`, `\\` and `\/` stand for themselves.
+                Some((_, other)) => other,
+                None => '\\',
+            }
+        } else {
+            c
+        };
+        let written = crate::source::offset(base + at);
+        offsets.extend(std::iter::repeat_n(written, decoded.len_utf8()));
+        text.push(decoded);
+    }
+    offsets.push(s.span.end);
+    Some(Decoded { text, offsets })
+}
+
 /// JSON's number syntax: `-?int(.digits)?([eE][+-]?digits)?`.
 fn is_number(text: &str) -> bool {
     let rest = text.strip_prefix('-').unwrap_or(text);
@@ -344,6 +428,43 @@ mod tests {
             panic!()
         };
         assert!(matches!(items.first(), Some(Value::String(s)) if s.escaped));
+    }
+
+    fn decoded(src: &str) -> Result<Decoded, Vec<Diagnostic>> {
+        let mut diags = Vec::new();
+        match read_ok(src) {
+            Value::String(s) => decode(s, &mut diags).ok_or(diags),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn escapes_are_decoded_and_keep_their_places() {
+        let src = r#""a\"b\\c\/\n\t\u0041\u00e9\ud83d\ude00z""#;
+        let d = decoded(src).unwrap();
+        assert_eq!(d.text, "a\"b\\c/\n\tAé😀z");
+        assert_eq!(d.offsets.len(), d.text.len() + 1);
+        // Each decoded character points at its escape in the file.
+        let place = |needle: &str| src.find(needle).unwrap() as u32;
+        let at = |c: &str| d.offsets[d.text.find(c).unwrap()];
+        assert_eq!(at("\""), place("\\\""));
+        assert_eq!(at("A"), place("\\u0041"));
+        assert_eq!(at("é"), place("\\u00e9"));
+        assert_eq!(at("😀"), place("\\ud83d"));
+        assert_eq!(at("z"), place("z"));
+        assert_eq!(d.offsets[d.text.len()], src.len() as u32 - 1);
+        // Without escapes, offsets are the bytes themselves.
+        let plain = decoded(r#""ab""#).unwrap();
+        assert_eq!(plain.offsets, [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_lone_surrogate_is_refused_at_its_escape() {
+        let src = r#""x\ud83dy""#;
+        let e = decoded(src).unwrap_err().remove(0);
+        assert_eq!(&src[e.primary.span.range()], "\\ud83d");
+        assert!(e.message.contains("surrogate"), "{}", e.message);
+        assert!(decoded(r#""\udc00""#).is_err());
     }
 
     #[test]

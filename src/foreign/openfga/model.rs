@@ -190,20 +190,13 @@ impl<'src> Lowerer<'_, 'src> {
                 return None;
             }
         };
-        if expression.escaped {
-            self.diags.push(
-                Diagnostic::new(
-                    codes::E0602,
-                    format!(
-                        "the expression of condition `{}` holds JSON escapes, which zanzi does not read yet",
-                        key.raw
-                    ),
-                    Label::new(expression.span, "an expression with `\\` escapes"),
-                )
-                .with_help("write the model in the DSL (`fga model transform`), where the expression is written as is"),
-            );
-            return None;
-        }
+        // Escapes are decoded; CEL's errors then point at what is written.
+        let (body, body_offsets) = if expression.escaped {
+            let decoded = json::decode(expression, self.diags)?;
+            (decoded.text.into(), Some(decoded.offsets))
+        } else {
+            (expression.raw.into(), None)
+        };
         let mut params = Vec::new();
         if let Some(Value::Object(entries, _)) = value.get("parameters") {
             for (name, ty) in entries {
@@ -218,8 +211,9 @@ impl<'src> Lowerer<'_, 'src> {
             doc: Vec::new(),
             name: Ident::verbatim(key.raw, key.span),
             params,
-            body: expression.raw,
+            body,
             body_span: expression.span,
+            body_offsets,
             span: key.span.to(value.span()),
         })
     }

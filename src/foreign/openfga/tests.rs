@@ -387,6 +387,11 @@ fn json_errors_point_at_the_place() {
         ),
         ("{\"schema_version\": \"1.1\",\n \"type_definitions\": [}", &[(2, 23, "E0601")]),
         ("{\"schema_version\": \"1.1\", \"conditions\": {\"c\": {}}}", &[(1, 43, "E0601")]),
+        // Half a surrogate pair in an expression, at its escape.
+        (
+            "{\"schema_version\": \"1.1\", \"conditions\": {\"c\": {\"expression\": \"x == \\\"\\ud800\\\"\"}}}",
+            &[(1, 70, "E0601")],
+        ),
     ];
     for (src, expected) in cases {
         let (_, diags) = json(src);

@@ -393,8 +393,9 @@ impl<'a, 'src> Parser<'a, 'src> {
             doc,
             name,
             params,
-            body: self.text(body_span),
+            body: self.text(body_span).into(),
             body_span,
+            body_offsets: None,
             span: start.to(close),
         }))
     }
