@@ -25,9 +25,6 @@ use super::yaml::{self, Node};
 pub struct ForeignTupleError {
     pub at: Range<usize>,
     pub message: String,
-    /// The construct is one zanzi will support later (caveats, conditions,
-    /// expiration), not a mistake.
-    pub not_supported: bool,
 }
 
 impl ForeignTupleError {
@@ -35,15 +32,6 @@ impl ForeignTupleError {
         ForeignTupleError {
             at,
             message: message.into(),
-            not_supported: false,
-        }
-    }
-
-    fn not_supported(at: Range<usize>, what: impl Into<String>) -> Self {
-        ForeignTupleError {
-            at,
-            message: format!("{} is not supported yet", what.into()),
-            not_supported: true,
         }
     }
 

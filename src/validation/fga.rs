@@ -195,10 +195,6 @@ fn push_item(run: &mut Run<'_>, item: Item<Tuple>, file: FileId, out: &mut Vec<(
     let span = span_in(file, &item.at);
     match item.value {
         Ok(tuple) => out.push((tuple, span)),
-        Err(e) if e.not_supported => {
-            let at = span_in(file, &e.at);
-            run.not_supported(at, e.message.trim_end_matches(" is not supported yet"));
-        }
         Err(e) => {
             let at = span_in(file, &e.at);
             run.push(Diagnostic::new(codes::E0677, format!("invalid tuple: {}", e.message), Label::new(at, "this tuple")).with_help("a tuple is `{user: \"user:anne\", relation: \"viewer\", object: \"document:roadmap\"}`"));

@@ -180,10 +180,6 @@ fn read_relationships(run: &mut Run<'_>, node: &Node) -> Vec<(Tuple, Span)> {
                 }
                 out.push((tuple, span));
             }
-            Err(e) if e.not_supported => {
-                let at = exact(run, span, text, &e.at);
-                run.not_supported(at, e.message.trim_end_matches(" is not supported yet"));
-            }
             Err(e) => {
                 let at = exact(run, span, text, &e.at);
                 run.push(
