@@ -403,9 +403,17 @@ fn run_case(case: &Case, data: Data) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// 300 cases, or `PROPTEST_CASES` when set (to run more than CI does).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 300,
+        cases: cases(),
         max_shrink_iters: 2000,
         ..ProptestConfig::default()
     })]
@@ -647,21 +655,61 @@ fn naive_exclusion_intersection_and_arrows_are_kleene() {
         value(&model, &data, &[], (1, "d", "p1"), &user("eve")),
         V::F
     );
-    // Ann through f (conditional) and g (plain): any hop allowed.
+    // Ann through f (conditional) and g (plain): any hop allowed, and
+    // `.all` too, whether or not the tuple naming f holds.
     let ann = user("ann");
     assert_eq!(value(&model, &data, &[], (1, "d", "p2"), &ann), V::T);
-    assert_eq!(
-        value(&model, &data, &[], (1, "d", "p3"), &ann),
-        V::cond(&["p0"])
-    );
-    // Cy only through g: the conditional hop to f denies `.all`.
+    assert_eq!(value(&model, &data, &[], (1, "d", "p3"), &ann), V::T);
+    // Cy only through g: the conditional hop to f makes `.all` depend on
+    // its condition, which decides it once given.
     let cy = user("cy");
     assert_eq!(value(&model, &data, &[], (1, "d", "p2"), &cy), V::T);
-    assert_eq!(value(&model, &data, &[], (1, "d", "p3"), &cy), V::F);
-    // A condition that is false removes the hop.
+    assert_eq!(
+        value(&model, &data, &[], (1, "d", "p3"), &cy),
+        V::cond(&["p0"])
+    );
     assert_eq!(
         value(&model, &data, &[("p0", false)], (1, "d", "p3"), &cy),
         V::T
+    );
+    assert_eq!(
+        value(&model, &data, &[("p0", true)], (1, "d", "p3"), &cy),
+        V::F
+    );
+    // Only conditional hops: the tupleset itself may turn out empty.
+    let only = [
+        with(tuple(1, "d", "r3", Subj::Obj(1, "f".into())), 0, &[]),
+        tuple(1, "f", "r0", user("ann")),
+    ];
+    assert_eq!(
+        value(&model, &only, &[], (1, "d", "p3"), &ann),
+        V::cond(&["p0"])
+    );
+    assert_eq!(
+        value(&model, &only, &[("p0", true)], (1, "d", "p3"), &ann),
+        V::T
+    );
+    assert_eq!(
+        value(&model, &only, &[("p0", false)], (1, "d", "p3"), &ann),
+        V::F
+    );
+    // ... and when none of them leads to a member, denied whether they
+    // hold (a hop denied) or not (no hop).
+    assert_eq!(value(&model, &only, &[], (1, "d", "p3"), &cy), V::F);
+    // A conditional hop to a conditional target: both conditions' parameters.
+    let deeper = [
+        tuple(1, "d", "r3", Subj::Obj(1, "g".into())),
+        with(tuple(1, "d", "r3", Subj::Obj(1, "f".into())), 0, &[]),
+        tuple(1, "g", "r0", user("ann")),
+        with(tuple(1, "f", "r0", Subj::Wild(0)), 2, &[("p0", true)]),
+    ];
+    assert_eq!(
+        value(&model, &deeper, &[], (1, "f", "r0"), &ann),
+        V::cond(&["p2"])
+    );
+    assert_eq!(
+        value(&model, &deeper, &[], (1, "d", "p3"), &ann),
+        V::cond(&["p0", "p2"])
     );
     // No hop: `.all` is denied.
     assert_eq!(value(&model, &data, &[], (1, "f", "p3"), &ann), V::F);

@@ -64,6 +64,19 @@ impl V {
         }
     }
 
+    pub fn not(self) -> V {
+        match self {
+            V::F => V::T,
+            V::C(a) => V::C(a),
+            V::T => V::F,
+        }
+    }
+
+    /// `self ⇒ other`, that is `¬self ∨ other`.
+    pub fn implies(self, other: V) -> V {
+        self.not().or(other)
+    }
+
     pub fn minus(self, other: V) -> V {
         match (self, other) {
             (V::F, _) | (_, V::T) => V::F,
@@ -348,21 +361,33 @@ impl<'m> Naive<'m> {
                 target,
                 all,
             } => {
-                let hops: Vec<V> = self
+                // Each hop: its tuple's guard and its target's value.
+                let hops: Vec<(V, V)> = self
                     .stored(ns, id, tupleset)
                     .filter_map(|(s, g)| match s {
-                        Subj::Obj(m, x) => Some(g.clone().and(if self.model.has(*m, target) {
-                            self.get(*m, x, target)
-                        } else {
-                            V::F
-                        })),
+                        Subj::Obj(m, x) => Some((
+                            g.clone(),
+                            if self.model.has(*m, target) {
+                                self.get(*m, x, target)
+                            } else {
+                                V::F
+                            },
+                        )),
                         _ => None,
                     })
                     .collect();
-                if *all && !hops.is_empty() {
-                    hops.into_iter().fold(V::T, V::and)
+                if *all {
+                    // Some tuple that holds leads to a member (so the
+                    // tupleset is not empty), and every tuple that holds does.
+                    let some = hops
+                        .iter()
+                        .map(|(g, t)| g.clone().and(t.clone()))
+                        .fold(V::F, V::or);
+                    hops.into_iter()
+                        .map(|(g, t)| g.implies(t))
+                        .fold(some, V::and)
                 } else {
-                    hops.into_iter().fold(V::F, V::or)
+                    hops.into_iter().map(|(g, t)| g.and(t)).fold(V::F, V::or)
                 }
             }
             Expr::Union(c) => c
