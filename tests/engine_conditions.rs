@@ -1,7 +1,7 @@
 //! The engine with conditions, expiring tuples and contextual tuples
 //! (docs/language.md, "Conditions, expiring tuples and contextual tuples"),
 //! case by case on every embedded store; the property tests against the
-//! naive evaluator are in engine_diff.rs.
+//! naive evaluator are in engine_diff_conditions.rs.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
