@@ -1,7 +1,7 @@
 //! The engine with conditions, expiring tuples and contextual tuples
 //! (docs/language.md, "Conditions, expiring tuples and contextual tuples"),
 //! case by case on every embedded store; the property tests against the
-//! naive evaluator are in engine_diff.rs.
+//! naive evaluator are in engine_diff_conditions.rs.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -33,7 +33,7 @@ namespace group {
 }
 
 namespace folder {
-  relation viewer: user
+  relation viewer: user | user with other_flag
 }
 
 namespace document {
@@ -45,6 +45,7 @@ namespace document {
   permission view = viewer | parent->viewer
   permission view_unblocked = viewer - blocked
   permission view_cleared = viewer & cleared
+  permission view_every_parent = parent.all(viewer)
 }
 "#;
 
@@ -272,6 +273,151 @@ fn an_arrow_through_a_conditional_tuple_is_conditional_at_best() {
             "document:d#view@user:bob"
         ),
         Ok(Decision::Denied)
+    );
+}
+
+/// `document:d#view_every_parent@user:bob` for each request context.
+fn every_parent(data: &[Tuple], contexts: &[serde_json::Value]) -> Vec<Decision> {
+    contexts
+        .iter()
+        .map(|c| {
+            decide(
+                data,
+                &request(c.clone()),
+                "document:d#view_every_parent@user:bob",
+            )
+            .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn all_through_a_conditional_tuple_to_a_denied_target_is_conditional_not_denied() {
+    // If `flag` is false, `folder:g` is no parent and bob views every
+    // parent left; if it is true, he does not.
+    let data = [
+        plain("document:d#parent@folder:f"),
+        with("document:d#parent@folder:g", "flag", json!({})),
+        plain("folder:f#viewer@user:bob"),
+    ];
+    assert_eq!(
+        every_parent(
+            &data,
+            &[json!({}), json!({"on": false}), json!({"on": true})]
+        ),
+        [conditional(&["on"]), Decision::Allowed, Decision::Denied]
+    );
+    // A hop through a plain tuple to a denied target still denies.
+    let plain_hop = [
+        with("document:d#parent@folder:f", "flag", json!({})),
+        plain("document:d#parent@folder:g"),
+        plain("folder:f#viewer@user:bob"),
+    ];
+    assert_eq!(every_parent(&plain_hop, &[json!({})]), [Decision::Denied]);
+}
+
+#[test]
+fn all_through_conditional_tuples_only_is_conditional_on_them() {
+    // The parents may all turn out absent: `.all` over nothing is denied.
+    let data = [
+        with("document:d#parent@folder:f", "flag", json!({})),
+        with("document:d#parent@folder:g", "flag", json!({})),
+        plain("folder:f#viewer@user:bob"),
+        plain("folder:g#viewer@user:bob"),
+    ];
+    assert_eq!(
+        every_parent(
+            &data,
+            &[json!({}), json!({"on": true}), json!({"on": false})]
+        ),
+        [conditional(&["on"]), Decision::Allowed, Decision::Denied]
+    );
+    // A condition the tuple fixed true is no pending condition.
+    let fixed = [
+        with("document:d#parent@folder:f", "flag", json!({})),
+        with("document:d#parent@folder:g", "flag", json!({"on": true})),
+        plain("folder:f#viewer@user:bob"),
+        plain("folder:g#viewer@user:bob"),
+    ];
+    assert_eq!(every_parent(&fixed, &[json!({})]), [Decision::Allowed]);
+    // No parent leads to bob: denied whether the tuples hold or not.
+    let nowhere = [with("document:d#parent@folder:f", "flag", json!({}))];
+    assert_eq!(every_parent(&nowhere, &[json!({})]), [Decision::Denied]);
+}
+
+#[test]
+fn all_through_a_conditional_tuple_to_a_conditional_target_misses_both() {
+    let data = [
+        plain("document:d#parent@folder:f"),
+        with("document:d#parent@folder:g", "flag", json!({})),
+        plain("folder:f#viewer@user:bob"),
+        with("folder:g#viewer@user:bob", "other_flag", json!({})),
+    ];
+    assert_eq!(
+        every_parent(
+            &data,
+            &[
+                json!({}),
+                json!({"also": true}),
+                json!({"also": false}),
+                json!({"on": false}),
+                json!({"on": true}),
+            ]
+        ),
+        [
+            conditional(&["also", "on"]),
+            Decision::Allowed,
+            conditional(&["on"]),
+            Decision::Allowed,
+            conditional(&["also"]),
+        ]
+    );
+}
+
+#[test]
+fn explain_of_all_shows_each_hop_implied_and_the_hop_that_must_exist() {
+    let schema = schema();
+    let store = MemoryStore::new();
+    let data = [
+        with("document:d#parent@folder:f", "flag", json!({})),
+        plain("folder:f#viewer@user:bob"),
+    ];
+    let at = store.write(&data, &[]).unwrap();
+    let engine = Engine::new(&schema, &store);
+    let explain = |question: &str| {
+        let question = plain(question);
+        engine
+            .explain(&question.object, &question.relation, &question.subject, at)
+            .unwrap()
+    };
+    fn find(node: &zanzi::engine::ExplainNode, step: &str) -> Vec<Outcome> {
+        let name = serde_json::to_value(&node.step).unwrap()["step"].clone();
+        let mut found: Vec<Outcome> = node.children.iter().flat_map(|c| find(c, step)).collect();
+        if name == step {
+            found.insert(0, node.outcome);
+        }
+        found
+    }
+    // Bob: the hop is allowed, but the parent may turn out absent.
+    let bob = explain("document:d#view_every_parent@user:bob");
+    assert_eq!(bob.outcome, Outcome::Conditional);
+    let tree = bob.tree.as_ref().unwrap();
+    assert_eq!(find(tree, "arrow"), [Outcome::Conditional]);
+    assert_eq!(find(tree, "arrow_branch"), [Outcome::Granted]);
+    assert_eq!(find(tree, "some_hop"), [Outcome::Conditional]);
+    // Eve: the hop is conditional (the parent may be absent), but no
+    // parent leads to her: denied.
+    let eve = explain("document:d#view_every_parent@user:eve");
+    assert_eq!(eve.outcome, Outcome::Denied);
+    let tree = eve.tree.as_ref().unwrap();
+    assert_eq!(find(tree, "arrow"), [Outcome::Denied]);
+    assert_eq!(find(tree, "arrow_branch"), [Outcome::Conditional]);
+    assert_eq!(find(tree, "some_hop"), [Outcome::Denied]);
+    assert!(
+        eve.render()
+            .contains("some hop of document:d#parent leads to `viewer`"),
+        "{}",
+        eve.render()
     );
 }
 

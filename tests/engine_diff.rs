@@ -11,8 +11,9 @@
 //! under union, intersection and difference, so wildcards under exclusion
 //! are exact too.
 //!
-//! Schemas are generated as source text and compiled; the ones the compiler
-//! rejects (for example negation through recursion) are skipped.
+//! Schemas are generated as source text (tests/support/schemas.rs, without
+//! traits) and compiled; the ones the compiler rejects (for example
+//! negation through recursion) are skipped.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -24,7 +25,6 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::Write as _;
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -33,32 +33,14 @@ use zanzi::ir::Schema;
 use zanzi::store::{CachedStore, MemoryStore, PageRequest, SqliteStore, TupleStore};
 use zanzi::tuple::{Object, Subject, Tuple};
 
+use support::schemas::{
+    pick, raw_ns, universe, Expr, Kind, Model, RawNs, Strata, Traits, Ty, POOL,
+};
+
 // ---------------------------------------------------------------------------
-// Raw random choices; indices are taken modulo what is available, so any
-// vector of numbers is a schema and shrinking stays meaningful.
-
-#[derive(Clone, Debug)]
-struct RawTy {
-    kind: u8,
-    ns: u8,
-    name: u8,
-}
-
-#[derive(Clone, Debug)]
-enum RawExpr {
-    Leaf { kind: u8, a: u8, b: u8 },
-    Union(Vec<RawExpr>),
-    Inter(Vec<RawExpr>),
-    Excl(Box<RawExpr>, Box<RawExpr>),
-}
-
-#[derive(Clone, Debug)]
-struct RawNs {
-    relations: Vec<Vec<RawTy>>,
-    /// Per relation (by index), an optional rewrite over `this`.
-    rewrites: Vec<Option<RawExpr>>,
-    permissions: Vec<RawExpr>,
-}
+// Raw random tuples; as for schemas, indices are taken modulo what is
+// available, so any vector of numbers is a case and shrinking stays
+// meaningful.
 
 #[derive(Clone, Debug)]
 struct RawTuple {
@@ -74,35 +56,6 @@ struct Case {
     namespaces: Vec<RawNs>,
     tuples: Vec<RawTuple>,
     seed: u64,
-}
-
-fn raw_ty() -> impl Strategy<Value = RawTy> {
-    (0u8..7, any::<u8>(), any::<u8>()).prop_map(|(kind, ns, name)| RawTy { kind, ns, name })
-}
-
-fn raw_expr() -> impl Strategy<Value = RawExpr> {
-    let leaf =
-        (0u8..8, any::<u8>(), any::<u8>()).prop_map(|(kind, a, b)| RawExpr::Leaf { kind, a, b });
-    leaf.prop_recursive(3, 10, 3, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 2..=3).prop_map(RawExpr::Union),
-            prop::collection::vec(inner.clone(), 2..=3).prop_map(RawExpr::Inter),
-            (inner.clone(), inner).prop_map(|(a, b)| RawExpr::Excl(Box::new(a), Box::new(b))),
-        ]
-    })
-}
-
-fn raw_ns() -> impl Strategy<Value = RawNs> {
-    (
-        prop::collection::vec(prop::collection::vec(raw_ty(), 1..=3), 0..=3),
-        prop::collection::vec(prop::option::weighted(0.3, raw_expr()), 0..=3),
-        prop::collection::vec(raw_expr(), 0..=3),
-    )
-        .prop_map(|(relations, rewrites, permissions)| RawNs {
-            relations,
-            rewrites,
-            permissions,
-        })
 }
 
 fn raw_tuple() -> impl Strategy<Value = RawTuple> {
@@ -124,7 +77,7 @@ fn raw_tuple() -> impl Strategy<Value = RawTuple> {
 
 fn case() -> impl Strategy<Value = Case> {
     (
-        prop::collection::vec(raw_ns(), 1..=4),
+        prop::collection::vec(raw_ns(false), 1..=4),
         prop::collection::vec(raw_tuple(), 0..=60),
         any::<u64>(),
     )
@@ -133,284 +86,6 @@ fn case() -> impl Strategy<Value = Case> {
             tuples,
             seed,
         })
-}
-
-// ---------------------------------------------------------------------------
-// The model: a resolved schema the naive evaluator reads.
-
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Ty {
-    Obj(usize),
-    Wild(usize),
-    Set(usize, String),
-}
-
-#[derive(Clone, Debug)]
-enum Expr {
-    Name(String),
-    Arrow {
-        tupleset: String,
-        target: String,
-        all: bool,
-    },
-    Union(Vec<Expr>),
-    Inter(Vec<Expr>),
-    Excl(Box<Expr>, Box<Expr>),
-    /// The relation's own tuples (in a relation's rewrite).
-    This,
-    Nil,
-    /// The object itself.
-    SelfObj,
-}
-
-#[derive(Clone, Debug)]
-enum Kind {
-    /// Stored tuples of these types, and optionally a rewrite over them.
-    Relation(Vec<Ty>, Option<Expr>),
-    Permission(Expr),
-}
-
-#[derive(Clone, Debug)]
-struct Model {
-    /// Per namespace `n{i}`: its names in order, with their kinds.
-    namespaces: Vec<Vec<(String, Kind)>>,
-}
-
-const POOL: [&str; 3] = ["a", "b#1", "c d"];
-const FRESH: &str = "zz";
-
-fn pick<T: Clone>(items: &[T], n: u8) -> Option<T> {
-    if items.is_empty() {
-        None
-    } else {
-        items.get(n as usize % items.len()).cloned()
-    }
-}
-
-impl Model {
-    fn from_raw(raw: &[RawNs]) -> Model {
-        let count = raw.len();
-        // Names first, so types can refer to any namespace's names.
-        let names: Vec<Vec<String>> = raw
-            .iter()
-            .map(|ns| {
-                // A namespace without relations has nothing to compute from,
-                // so it gets no permissions.
-                let permissions = if ns.relations.is_empty() {
-                    0
-                } else {
-                    ns.permissions.len()
-                };
-                (0..ns.relations.len())
-                    .map(|j| format!("r{j}"))
-                    .chain((0..permissions).map(|k| format!("p{k}")))
-                    .collect()
-            })
-            .collect();
-        let mut namespaces: Vec<Vec<(String, Kind)>> = Vec::new();
-        for ns in raw {
-            let mut members = Vec::new();
-            for (j, types) in ns.relations.iter().enumerate() {
-                let mut resolved: Vec<Ty> = types
-                    .iter()
-                    .map(|t| {
-                        let m = t.ns as usize % count;
-                        match t.kind {
-                            0..=3 => Ty::Obj(m),
-                            4 => Ty::Wild(m),
-                            _ => match pick(&names[m], t.name) {
-                                Some(name) => Ty::Set(m, name),
-                                None => Ty::Obj(m),
-                            },
-                        }
-                    })
-                    .collect();
-                resolved.sort();
-                resolved.dedup();
-                members.push((format!("r{j}"), Kind::Relation(resolved, None)));
-            }
-            namespaces.push(members);
-        }
-        // Relation rewrites: `this`, `nil`, earlier relations (so computed
-        // names cannot loop) and arrows over plain relations.
-        for (i, ns) in raw.iter().enumerate() {
-            let plain_tuplesets = tuplesets_of(&namespaces[i]);
-            for j in 0..ns.relations.len() {
-                let Some(Some(raw_rewrite)) = ns.rewrites.get(j) else {
-                    continue;
-                };
-                let available: Vec<String> = (0..j).map(|k| format!("r{k}")).collect();
-                let tuplesets: Vec<_> = plain_tuplesets
-                    .iter()
-                    .filter(|(n, _)| n[1..].parse::<usize>().unwrap() < j)
-                    .cloned()
-                    .collect();
-                let resolved = resolve_expr(raw_rewrite, &available, &tuplesets, &names, true);
-                if let Kind::Relation(_, rewrite) = &mut namespaces[i][j].1 {
-                    *rewrite = Some(resolved);
-                }
-            }
-        }
-        // Permissions: names of this namespace's relations and earlier
-        // permissions (so computed names cannot loop), arrows over relations
-        // whose types are all plain objects.
-        for (i, ns) in raw.iter().enumerate() {
-            for (k, expr) in ns.permissions.iter().enumerate() {
-                let available: Vec<String> = namespaces[i]
-                    .iter()
-                    .map(|(n, _)| n.clone())
-                    .filter(|n| n.starts_with('r') || n[1..].parse::<usize>().unwrap() < k)
-                    .collect();
-                let tuplesets = tuplesets_of(&namespaces[i]);
-                if available.is_empty() {
-                    continue;
-                }
-                let resolved = resolve_expr(expr, &available, &tuplesets, &names, false);
-                namespaces[i].push((format!("p{k}"), Kind::Permission(resolved)));
-            }
-        }
-        Model { namespaces }
-    }
-
-    fn source(&self) -> String {
-        let mut out = String::new();
-        for (i, members) in self.namespaces.iter().enumerate() {
-            let _ = writeln!(out, "namespace n{i} {{");
-            for (name, kind) in members {
-                match kind {
-                    Kind::Relation(types, rewrite) => {
-                        let types: Vec<String> = types
-                            .iter()
-                            .map(|t| match t {
-                                Ty::Obj(m) => format!("n{m}"),
-                                Ty::Wild(m) => format!("n{m}:*"),
-                                Ty::Set(m, q) => format!("n{m}#{q}"),
-                            })
-                            .collect();
-                        let rewrite = rewrite
-                            .as_ref()
-                            .map_or(String::new(), |e| format!(" = {}", render(e, true)));
-                        let _ = writeln!(out, "  relation {name}: {}{rewrite}", types.join(" | "));
-                    }
-                    Kind::Permission(expr) => {
-                        let _ = writeln!(out, "  permission {name} = {}", render(expr, true));
-                    }
-                }
-            }
-            out.push_str("}\n");
-        }
-        out
-    }
-
-    fn kind(&self, ns: usize, name: &str) -> Option<&Kind> {
-        self.namespaces[ns]
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, k)| k)
-    }
-
-    fn has(&self, ns: usize, name: &str) -> bool {
-        self.kind(ns, name).is_some()
-    }
-}
-
-/// The relations of a namespace an arrow can follow: plain (no rewrite),
-/// of object types only, with their namespaces.
-fn tuplesets_of(members: &[(String, Kind)]) -> Vec<(String, Vec<usize>)> {
-    members
-        .iter()
-        .filter_map(|(n, kind)| match kind {
-            Kind::Relation(types, None) if types.iter().all(|t| matches!(t, Ty::Obj(_))) => Some((
-                n.clone(),
-                types
-                    .iter()
-                    .map(|t| match t {
-                        Ty::Obj(m) => *m,
-                        _ => unreachable!(),
-                    })
-                    .collect(),
-            )),
-            _ => None,
-        })
-        .collect()
-}
-
-/// `in_relation`: a relation's rewrite, where `this` may stand.
-fn resolve_expr(
-    raw: &RawExpr,
-    available: &[String],
-    tuplesets: &[(String, Vec<usize>)],
-    names: &[Vec<String>],
-    in_relation: bool,
-) -> Expr {
-    let go = |e: &RawExpr| resolve_expr(e, available, tuplesets, names, in_relation);
-    match raw {
-        RawExpr::Leaf { kind: 5, .. } if in_relation => Expr::This,
-        RawExpr::Leaf { kind: 6, .. } => Expr::Nil,
-        RawExpr::Leaf { kind: 7, a, .. } if a % 2 == 0 => Expr::SelfObj,
-        RawExpr::Leaf { kind, a, b } => {
-            if (3..5).contains(kind) {
-                if let Some((tupleset, spaces)) = pick(tuplesets, *a) {
-                    let mut targets: Vec<String> = spaces
-                        .iter()
-                        .flat_map(|&m| names[m].iter().cloned())
-                        .collect();
-                    targets.sort();
-                    targets.dedup();
-                    if let Some(target) = pick(&targets, *b) {
-                        return Expr::Arrow {
-                            tupleset,
-                            target,
-                            all: *kind == 4,
-                        };
-                    }
-                }
-            }
-            match pick(available, *a) {
-                Some(name) => Expr::Name(name),
-                None if in_relation => Expr::This,
-                None => Expr::Nil,
-            }
-        }
-        RawExpr::Union(children) => Expr::Union(children.iter().map(go).collect()),
-        RawExpr::Inter(children) => Expr::Inter(children.iter().map(go).collect()),
-        RawExpr::Excl(a, b) => Expr::Excl(Box::new(go(a)), Box::new(go(b))),
-    }
-}
-
-fn render(expr: &Expr, top: bool) -> String {
-    let text = match expr {
-        Expr::Name(n) => return n.clone(),
-        Expr::This => return "this".to_owned(),
-        Expr::Nil => return "nil".to_owned(),
-        Expr::SelfObj => return "self".to_owned(),
-        Expr::Arrow {
-            tupleset,
-            target,
-            all: false,
-        } => return format!("{tupleset}->{target}"),
-        Expr::Arrow {
-            tupleset,
-            target,
-            all: true,
-        } => return format!("{tupleset}.all({target})"),
-        Expr::Union(c) => c
-            .iter()
-            .map(|e| render(e, false))
-            .collect::<Vec<_>>()
-            .join(" | "),
-        Expr::Inter(c) => c
-            .iter()
-            .map(|e| render(e, false))
-            .collect::<Vec<_>>()
-            .join(" & "),
-        Expr::Excl(a, b) => format!("{} - {}", render(a, false), render(b, false)),
-    };
-    if top {
-        text
-    } else {
-        format!("({text})")
-    }
 }
 
 /// A stored tuple of the model: (ns, object, relation, subject).
@@ -428,7 +103,7 @@ fn model_tuples(model: &Model, raw: &[RawTuple]) -> Vec<ModelTuple> {
     let count = model.namespaces.len();
     for t in raw {
         let ns = t.ns as usize % count;
-        let relations: Vec<(&String, &Vec<Ty>)> = model.namespaces[ns]
+        let relations: Vec<(&String, &Vec<(Ty, Traits)>)> = model.namespaces[ns]
             .iter()
             .filter_map(|(n, k)| match k {
                 Kind::Relation(types, _) => Some((n, types)),
@@ -440,7 +115,8 @@ fn model_tuples(model: &Model, raw: &[RawTuple]) -> Vec<ModelTuple> {
         };
         let object = POOL[t.object as usize % POOL.len()].to_owned();
         let id = POOL[t.subject as usize % POOL.len()].to_owned();
-        let subject = match pick(types, t.ty).unwrap() {
+        let (ty, _) = pick(types, t.ty).unwrap();
+        let subject = match ty {
             Ty::Obj(m) => Subj::Obj(m, id),
             Ty::Wild(m) => Subj::Wild(m),
             Ty::Set(m, q) => Subj::Set(m, id, q),
@@ -569,13 +245,6 @@ struct Naive<'m> {
     values: HashMap<Key, Set>,
 }
 
-fn universe() -> Vec<String> {
-    POOL.iter()
-        .map(|s| (*s).to_owned())
-        .chain([FRESH.to_owned()])
-        .collect()
-}
-
 impl<'m> Naive<'m> {
     fn run(model: &'m Model, tuples: &'m [ModelTuple]) -> Naive<'m> {
         let mut naive = Naive {
@@ -583,58 +252,11 @@ impl<'m> Naive<'m> {
             tuples,
             values: HashMap::new(),
         };
-        // Nodes and their dependencies.
-        let nodes: Vec<(usize, String)> = model
-            .namespaces
-            .iter()
-            .enumerate()
-            .flat_map(|(i, m)| m.iter().map(move |(n, _)| (i, n.clone())))
-            .collect();
-        let index: HashMap<(usize, String), usize> = nodes
-            .iter()
-            .cloned()
-            .enumerate()
-            .map(|(i, n)| (n, i))
-            .collect();
-        let n = nodes.len();
-        let mut reach = vec![vec![false; n]; n];
-        for (i, (ns, name)) in nodes.iter().enumerate() {
-            reach[i][i] = true;
-            for dep in naive.deps(*ns, name) {
-                reach[i][index[&dep]] = true;
-            }
-        }
-        for k in 0..n {
-            for i in 0..n {
-                if reach[i][k] {
-                    for j in 0..n {
-                        if reach[k][j] {
-                            reach[i][j] = true;
-                        }
-                    }
-                }
-            }
-        }
-        // Strata: components, ordered by how much they reach.
-        let mut components: Vec<Vec<usize>> = Vec::new();
-        let mut placed = vec![false; n];
-        for i in 0..n {
-            if placed[i] {
-                continue;
-            }
-            let comp: Vec<usize> = (0..n).filter(|&j| reach[i][j] && reach[j][i]).collect();
-            for &j in &comp {
-                placed[j] = true;
-            }
-            components.push(comp);
-        }
-        components.sort_by_key(|c| reach[c[0]].iter().filter(|&&r| r).count());
-        for comp in components {
+        for comp in &Strata::of(model).components {
             for round in 0.. {
                 assert!(round < 1000, "no fixed point: the schema is not stratified");
                 let mut changed = false;
-                for &node in &comp {
-                    let (ns, name) = &nodes[node];
+                for (ns, name) in comp {
                     for id in universe() {
                         let value = naive.eval(*ns, &id, name);
                         let key = (*ns, id, name.clone());
@@ -650,55 +272,6 @@ impl<'m> Naive<'m> {
             }
         }
         naive
-    }
-
-    fn deps(&self, ns: usize, name: &str) -> Vec<(usize, String)> {
-        match self.model.kind(ns, name).unwrap() {
-            Kind::Relation(types, rewrite) => {
-                let mut out: Vec<(usize, String)> = types
-                    .iter()
-                    .filter_map(|t| match t {
-                        Ty::Set(m, q) => Some((*m, q.clone())),
-                        _ => None,
-                    })
-                    .collect();
-                if let Some(expr) = rewrite {
-                    self.expr_deps(ns, expr, &mut out);
-                }
-                out
-            }
-            Kind::Permission(expr) => {
-                let mut out = Vec::new();
-                self.expr_deps(ns, expr, &mut out);
-                out
-            }
-        }
-    }
-
-    fn expr_deps(&self, ns: usize, expr: &Expr, out: &mut Vec<(usize, String)>) {
-        match expr {
-            Expr::Name(n) => out.push((ns, n.clone())),
-            Expr::Arrow {
-                tupleset, target, ..
-            } => {
-                out.push((ns, tupleset.clone()));
-                if let Some(Kind::Relation(types, _)) = self.model.kind(ns, tupleset) {
-                    for t in types {
-                        if let Ty::Obj(m) = t {
-                            if self.model.has(*m, target) {
-                                out.push((*m, target.clone()));
-                            }
-                        }
-                    }
-                }
-            }
-            Expr::This | Expr::Nil | Expr::SelfObj => {}
-            Expr::Union(c) | Expr::Inter(c) => c.iter().for_each(|e| self.expr_deps(ns, e, out)),
-            Expr::Excl(a, b) => {
-                self.expr_deps(ns, a, out);
-                self.expr_deps(ns, b, out);
-            }
-        }
     }
 
     fn get(&self, ns: usize, id: &str, name: &str) -> Set {

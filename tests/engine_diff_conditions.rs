@@ -2,15 +2,17 @@
 //! engine against a naive three-valued evaluator on random schemas, random
 //! tuples and random requests, on every embedded store.
 //!
-//! Random schemas are engine_diff.rs's (namespaces, relations with types,
-//! rewrites with `|`, `&`, `-`, `->` and `.all`) plus three conditions over
-//! boolean parameters, two of which share a parameter, and types that
-//! randomly carry `with cN`, `with expiration` or both. Random tuples carry
-//! the conditions and expiries their types allow, a random part of the
-//! condition's context stored with them; each case's request fixes a
-//! random part of the parameters and the read time, and sometimes brings
+//! Random schemas are engine_diff.rs's (tests/support/schemas.rs:
+//! namespaces, relations with types, rewrites with `|`, `&`, `-`, `->` and
+//! `.all`) plus three conditions over boolean parameters, two of which
+//! share a parameter, and types that randomly carry `with cN`,
+//! `with expiration` or both. Random tuples carry the conditions and
+//! expiries their types allow, a random part of the condition's context
+//! stored with them; each case's request fixes a random part of the
+//! parameters and the read time, and sometimes brings
 //! contextual tuples. The naive evaluator is in
-//! `engine_diff_conditions/naive.rs`; the generator in `…/model.rs`.
+//! `engine_diff_conditions/naive.rs`; the tuples' and requests' generator in
+//! `…/model.rs`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,6 +20,8 @@
     clippy::indexing_slicing,
     clippy::needless_range_loop
 )]
+
+mod support;
 
 #[path = "engine_diff_conditions/model.rs"]
 mod model;
@@ -33,14 +37,17 @@ use zanzi::ir::Schema;
 use zanzi::store::{CachedStore, MemoryStore, PageRequest, SqliteStore, TupleStore};
 use zanzi::tuple::{Expiry, Object, Tuple};
 
-use model::{
-    model_tuples, request_context, to_subject, to_tuple, universe, Case, Kind, MTuple, Model, Subj,
-    Traits, Ty, NOW, POOL,
-};
-use naive::{existing, Key, Naive, Strata, V};
+use model::{model_tuples, request_context, to_subject, to_tuple, Case, MTuple, Subj, NOW};
+use naive::{existing, Key, Naive, V};
+use support::schemas::{universe, Expr, Kind, Model, Strata, Traits, Ty, CONDITION_SOURCE, POOL};
+
+/// The schema's source text, with the conditions its types name.
+fn source(model: &Model) -> String {
+    format!("{CONDITION_SOURCE}{}", model.source())
+}
 
 fn compile(model: &Model) -> Option<Schema> {
-    let (_, compiled) = zanzi::compile_source("random.zanzi", &model.source());
+    let (_, compiled) = zanzi::compile_source("random.zanzi", &source(model));
     // Until the language compiles conditions: the same schema built
     // through the IR.
     compiled.schema
@@ -169,7 +176,7 @@ fn run_case(case: &Case, data: Data) -> Result<(), TestCaseError> {
         now: Some(Expiry::from_micros(NOW)),
         tuples: contextual,
     };
-    let source = model.source();
+    let source = source(&model);
     let text = |tuples: &[Tuple]| {
         tuples
             .iter()
@@ -403,9 +410,17 @@ fn run_case(case: &Case, data: Data) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// 300 cases, or `PROPTEST_CASES` when set (to run more than CI does).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 300,
+        cases: cases(),
         max_shrink_iters: 2000,
         ..ProptestConfig::default()
     })]
@@ -529,23 +544,23 @@ fn documents() -> Model {
                 ),
                 (
                     "p0".into(),
-                    Kind::Permission(model::Expr::Excl(
-                        Box::new(model::Expr::Name("r0".into())),
-                        Box::new(model::Expr::Name("r1".into())),
+                    Kind::Permission(Expr::Excl(
+                        Box::new(Expr::Name("r0".into())),
+                        Box::new(Expr::Name("r1".into())),
                     )),
                 ),
                 (
                     "p1".into(),
-                    Kind::Permission(model::Expr::Inter(vec![
-                        model::Expr::Name("r0".into()),
-                        model::Expr::Name("r2".into()),
+                    Kind::Permission(Expr::Inter(vec![
+                        Expr::Name("r0".into()),
+                        Expr::Name("r2".into()),
                     ])),
                 ),
                 (
                     "p2".into(),
-                    Kind::Permission(model::Expr::Union(vec![
-                        model::Expr::Name("r0".into()),
-                        model::Expr::Arrow {
+                    Kind::Permission(Expr::Union(vec![
+                        Expr::Name("r0".into()),
+                        Expr::Arrow {
                             tupleset: "r3".into(),
                             target: "r0".into(),
                             all: false,
@@ -554,7 +569,7 @@ fn documents() -> Model {
                 ),
                 (
                     "p3".into(),
-                    Kind::Permission(model::Expr::Arrow {
+                    Kind::Permission(Expr::Arrow {
                         tupleset: "r3".into(),
                         target: "r0".into(),
                         all: true,
@@ -647,21 +662,61 @@ fn naive_exclusion_intersection_and_arrows_are_kleene() {
         value(&model, &data, &[], (1, "d", "p1"), &user("eve")),
         V::F
     );
-    // Ann through f (conditional) and g (plain): any hop allowed.
+    // Ann through f (conditional) and g (plain): any hop allowed, and
+    // `.all` too, whether or not the tuple naming f holds.
     let ann = user("ann");
     assert_eq!(value(&model, &data, &[], (1, "d", "p2"), &ann), V::T);
-    assert_eq!(
-        value(&model, &data, &[], (1, "d", "p3"), &ann),
-        V::cond(&["p0"])
-    );
-    // Cy only through g: the conditional hop to f denies `.all`.
+    assert_eq!(value(&model, &data, &[], (1, "d", "p3"), &ann), V::T);
+    // Cy only through g: the conditional hop to f makes `.all` depend on
+    // its condition, which decides it once given.
     let cy = user("cy");
     assert_eq!(value(&model, &data, &[], (1, "d", "p2"), &cy), V::T);
-    assert_eq!(value(&model, &data, &[], (1, "d", "p3"), &cy), V::F);
-    // A condition that is false removes the hop.
+    assert_eq!(
+        value(&model, &data, &[], (1, "d", "p3"), &cy),
+        V::cond(&["p0"])
+    );
     assert_eq!(
         value(&model, &data, &[("p0", false)], (1, "d", "p3"), &cy),
         V::T
+    );
+    assert_eq!(
+        value(&model, &data, &[("p0", true)], (1, "d", "p3"), &cy),
+        V::F
+    );
+    // Only conditional hops: the tupleset itself may turn out empty.
+    let only = [
+        with(tuple(1, "d", "r3", Subj::Obj(1, "f".into())), 0, &[]),
+        tuple(1, "f", "r0", user("ann")),
+    ];
+    assert_eq!(
+        value(&model, &only, &[], (1, "d", "p3"), &ann),
+        V::cond(&["p0"])
+    );
+    assert_eq!(
+        value(&model, &only, &[("p0", true)], (1, "d", "p3"), &ann),
+        V::T
+    );
+    assert_eq!(
+        value(&model, &only, &[("p0", false)], (1, "d", "p3"), &ann),
+        V::F
+    );
+    // ... and when none of them leads to a member, denied whether they
+    // hold (a hop denied) or not (no hop).
+    assert_eq!(value(&model, &only, &[], (1, "d", "p3"), &cy), V::F);
+    // A conditional hop to a conditional target: both conditions' parameters.
+    let deeper = [
+        tuple(1, "d", "r3", Subj::Obj(1, "g".into())),
+        with(tuple(1, "d", "r3", Subj::Obj(1, "f".into())), 0, &[]),
+        tuple(1, "g", "r0", user("ann")),
+        with(tuple(1, "f", "r0", Subj::Wild(0)), 2, &[("p0", true)]),
+    ];
+    assert_eq!(
+        value(&model, &deeper, &[], (1, "f", "r0"), &ann),
+        V::cond(&["p2"])
+    );
+    assert_eq!(
+        value(&model, &deeper, &[], (1, "d", "p3"), &ann),
+        V::cond(&["p0", "p2"])
     );
     // No hop: `.all` is denied.
     assert_eq!(value(&model, &data, &[], (1, "f", "p3"), &ann), V::F);

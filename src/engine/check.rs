@@ -128,6 +128,21 @@ fn guarded(guard: &Guard, val: Val) -> Val {
     }
 }
 
+/// A hop of `.all` through a tuple with `guard` to a target worth `val`:
+/// the guard implies the target. A tuple whose condition is pending may
+/// turn out not to hold, taking its hop with it, so its hop is allowed
+/// when the target is and conditional otherwise, never denied: a deny must
+/// stay a deny whatever values the missing parameters take.
+fn implied(guard: &Guard, val: Val) -> Val {
+    match (guard, val) {
+        (None, val) => val,
+        (Some(_), Val::True) => Val::True,
+        (Some(missing), Val::False(deps)) => Val::Cond(missing.clone(), deps),
+        (Some(missing), Val::Cond(more, deps)) => Val::Cond(join(missing, &more), deps),
+        (Some(_), Val::Unknown(path)) => Val::Unknown(path),
+    }
+}
+
 /// The object IDs a request has met, each stored once: goals and caches
 /// key on the number, so a goal lookup hashes a short string once and
 /// allocates nothing after the first sight of an ID.
@@ -1251,7 +1266,13 @@ impl<'e, 'a> Checker<'e, 'a> {
                     self.close(&val);
                     return Ok(val);
                 }
+                // `t->p`: the union of the hops. `t.all(p)` is `t->p` too
+                // (some tuple that holds leads to a member: the tupleset is
+                // not empty) and, for every hop, its tuple implies its
+                // target: the intersection `every`.
                 let mut any = Any::new();
+                let mut every = Any::new();
+                let mut some_hop_allowed = false;
                 for (ns, x, guard) in objects.iter() {
                     let (ns, x) = (*ns, *x);
                     let via = |this: &Self| {
@@ -1262,6 +1283,11 @@ impl<'e, 'a> Checker<'e, 'a> {
                         )
                     };
                     let Some(target) = targets.iter().find(|t| t.namespace == ns) else {
+                        let hop = if all {
+                            implied(guard, Val::False(Vec::new()))
+                        } else {
+                            Val::False(Vec::new())
+                        };
                         if self.trace.is_some() {
                             let tuple = via(self);
                             let object = format!(
@@ -1275,13 +1301,16 @@ impl<'e, 'a> Checker<'e, 'a> {
                                     object,
                                     target: target_name.clone(),
                                 },
-                                Outcome::Denied,
+                                hop.outcome(),
                             );
                         }
                         if all {
-                            let val = Val::False(Vec::new());
-                            self.close(&val);
-                            return Ok(val);
+                            if let Val::False(deps) = hop {
+                                let val = Val::False(deps);
+                                self.close(&val);
+                                return Ok(val);
+                            }
+                            every.add_all(hop);
                         }
                         continue;
                     };
@@ -1289,23 +1318,55 @@ impl<'e, 'a> Checker<'e, 'a> {
                         let tuple = via(self);
                         self.open(|_| Step::ArrowBranch { tuple });
                     }
-                    let val = guarded(guard, self.goal(target.relation, x, depth + 1, false)?);
-                    self.close(&val);
-                    match (all, val) {
-                        (false, Val::True) => {
+                    let val = self.goal(target.relation, x, depth + 1, false)?;
+                    if !all {
+                        let hop = guarded(guard, val);
+                        self.close(&hop);
+                        if matches!(hop, Val::True) {
                             self.close(&Val::True);
                             return Ok(Val::True);
                         }
-                        (false, other) => any.add(other),
-                        (true, Val::False(deps)) => {
-                            let val = Val::False(deps);
-                            self.close(&val);
-                            return Ok(val);
-                        }
-                        (true, other) => any.add_all(other),
+                        any.add(hop);
+                        continue;
+                    }
+                    let hop = guarded(guard, val.clone());
+                    let implication = implied(guard, val);
+                    self.close(&implication);
+                    if let Val::False(deps) = implication {
+                        let val = Val::False(deps);
+                        self.close(&val);
+                        return Ok(val);
+                    }
+                    every.add_all(implication);
+                    if matches!(hop, Val::True) {
+                        some_hop_allowed = true;
+                    } else {
+                        any.add(hop);
                     }
                 }
-                let val = if all { any.finish_all() } else { any.finish() };
+                if !all {
+                    let val = any.finish();
+                    self.close(&val);
+                    return Ok(val);
+                }
+                if !some_hop_allowed {
+                    // Only when a tuple with a pending condition is met can
+                    // `t->p` decide more than the hops did (an unknown hop
+                    // is unknown in `every` already).
+                    let some_hop = any.finish();
+                    if self.trace.is_some() && !matches!(some_hop, Val::Unknown(_)) {
+                        let tupleset = self.userset(*tupleset, id);
+                        let target = target_name.clone();
+                        self.leaf(|_| Step::SomeHop { tupleset, target }, some_hop.outcome());
+                    }
+                    if let Val::False(deps) = some_hop {
+                        let val = Val::False(deps);
+                        self.close(&val);
+                        return Ok(val);
+                    }
+                    every.add_all(some_hop);
+                }
+                let val = every.finish_all();
                 self.close(&val);
                 Ok(val)
             }

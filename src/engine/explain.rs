@@ -79,6 +79,13 @@ pub enum Step {
     EmptyTupleset {
         tupleset: String,
     },
+    /// The part of `tupleset.all(target)` that some tuple of the tupleset
+    /// that holds leads to a member (`tupleset->target`); shown when tuples
+    /// with a pending condition leave it to decide.
+    SomeHop {
+        tupleset: String,
+        target: String,
+    },
     /// This userset is already being evaluated on this path: no derivation
     /// along it (a cycle in the data).
     Cycle {
@@ -231,6 +238,9 @@ fn render_node(node: &ExplainNode, indent: usize, out: &mut String) {
             target,
         } => format!("via {tuple}: `{object}` has no `{target}`"),
         Step::EmptyTupleset { tupleset } => format!("{tupleset} is empty"),
+        Step::SomeHop { tupleset, target } => {
+            format!("some hop of {tupleset} leads to `{target}`")
+        }
         Step::SelfObject { object } => format!("self ({object})"),
         Step::Cycle { userset } => format!("{userset}: cycle, no derivation along this path"),
         Step::Memo { userset } => format!("{userset} (evaluated above)"),

@@ -4,8 +4,8 @@
 //! It shares no code with the engine and reads the model, not the IR.
 //! Values are Kleene's {F < C(M) < T}, a conditional carrying the missing
 //! parameters `M`. Usersets are computed stratum by stratum (strongly
-//! connected components of the dependency graph, dependencies first, as in
-//! engine_diff.rs), each stratum to its least fixed point in two phases:
+//! connected components of the dependency graph, dependencies first: the
+//! `Strata` engine_diff.rs uses too), each stratum to its least fixed point in two phases:
 //!
 //! 1. the *levels* (F, C or T, ignoring `M`) from all-F, which only grow,
 //!    since every operator is monotone in the order F < C < T;
@@ -22,7 +22,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::model::{universe, Expr, Kind, MTuple, Model, Subj, Ty, CONDITIONS};
+use super::model::{MTuple, Subj};
+use crate::support::schemas::{universe, Expr, Kind, Model, Strata, CONDITIONS};
 
 /// A three-valued membership.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +65,19 @@ impl V {
         }
     }
 
+    pub fn not(self) -> V {
+        match self {
+            V::F => V::T,
+            V::C(a) => V::C(a),
+            V::T => V::F,
+        }
+    }
+
+    /// `self ⇒ other`, that is `¬self ∨ other`.
+    pub fn implies(self, other: V) -> V {
+        self.not().or(other)
+    }
+
     pub fn minus(self, other: V) -> V {
         match (self, other) {
             (V::F, _) | (_, V::T) => V::F,
@@ -103,111 +117,6 @@ pub fn guard(tuple: &MTuple, request: &BTreeMap<&'static str, bool>, now: i64) -
 }
 
 pub type Key = (usize, String, String);
-
-/// The usersets' names grouped into strata, dependencies first.
-pub struct Strata {
-    components: Vec<Vec<(usize, String)>>,
-}
-
-impl Strata {
-    pub fn of(model: &Model) -> Strata {
-        let nodes: Vec<(usize, String)> = model
-            .namespaces
-            .iter()
-            .enumerate()
-            .flat_map(|(i, m)| m.iter().map(move |(n, _)| (i, n.clone())))
-            .collect();
-        let index: HashMap<(usize, String), usize> = nodes
-            .iter()
-            .cloned()
-            .enumerate()
-            .map(|(i, n)| (n, i))
-            .collect();
-        let n = nodes.len();
-        let mut reach = vec![vec![false; n]; n];
-        for (i, (ns, name)) in nodes.iter().enumerate() {
-            reach[i][i] = true;
-            for dep in deps(model, *ns, name) {
-                reach[i][index[&dep]] = true;
-            }
-        }
-        for k in 0..n {
-            for i in 0..n {
-                if reach[i][k] {
-                    for j in 0..n {
-                        if reach[k][j] {
-                            reach[i][j] = true;
-                        }
-                    }
-                }
-            }
-        }
-        // Components, ordered by how much they reach.
-        let mut components: Vec<Vec<usize>> = Vec::new();
-        let mut placed = vec![false; n];
-        for i in 0..n {
-            if placed[i] {
-                continue;
-            }
-            let comp: Vec<usize> = (0..n).filter(|&j| reach[i][j] && reach[j][i]).collect();
-            for &j in &comp {
-                placed[j] = true;
-            }
-            components.push(comp);
-        }
-        components.sort_by_key(|c| reach[c[0]].iter().filter(|&&r| r).count());
-        Strata {
-            components: components
-                .into_iter()
-                .map(|c| c.into_iter().map(|i| nodes[i].clone()).collect())
-                .collect(),
-        }
-    }
-}
-
-fn deps(model: &Model, ns: usize, name: &str) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    match model.kind(ns, name).unwrap() {
-        Kind::Relation(types, rewrite) => {
-            for (t, _) in types {
-                if let Ty::Set(m, q) = t {
-                    out.push((*m, q.clone()));
-                }
-            }
-            if let Some(expr) = rewrite {
-                expr_deps(model, ns, expr, &mut out);
-            }
-        }
-        Kind::Permission(expr) => expr_deps(model, ns, expr, &mut out),
-    }
-    out
-}
-
-fn expr_deps(model: &Model, ns: usize, expr: &Expr, out: &mut Vec<(usize, String)>) {
-    match expr {
-        Expr::Name(n) => out.push((ns, n.clone())),
-        Expr::Arrow {
-            tupleset, target, ..
-        } => {
-            out.push((ns, tupleset.clone()));
-            if let Some(Kind::Relation(types, _)) = model.kind(ns, tupleset) {
-                for (t, _) in types {
-                    if let Ty::Obj(m) = t {
-                        if model.has(*m, target) {
-                            out.push((*m, target.clone()));
-                        }
-                    }
-                }
-            }
-        }
-        Expr::This | Expr::Nil | Expr::SelfObj => {}
-        Expr::Union(c) | Expr::Inter(c) => c.iter().for_each(|e| expr_deps(model, ns, e, out)),
-        Expr::Excl(a, b) => {
-            expr_deps(model, ns, a, out);
-            expr_deps(model, ns, b, out);
-        }
-    }
-}
 
 /// The values of every userset for one subject.
 pub struct Naive<'m> {
@@ -348,21 +257,33 @@ impl<'m> Naive<'m> {
                 target,
                 all,
             } => {
-                let hops: Vec<V> = self
+                // Each hop: its tuple's guard and its target's value.
+                let hops: Vec<(V, V)> = self
                     .stored(ns, id, tupleset)
                     .filter_map(|(s, g)| match s {
-                        Subj::Obj(m, x) => Some(g.clone().and(if self.model.has(*m, target) {
-                            self.get(*m, x, target)
-                        } else {
-                            V::F
-                        })),
+                        Subj::Obj(m, x) => Some((
+                            g.clone(),
+                            if self.model.has(*m, target) {
+                                self.get(*m, x, target)
+                            } else {
+                                V::F
+                            },
+                        )),
                         _ => None,
                     })
                     .collect();
-                if *all && !hops.is_empty() {
-                    hops.into_iter().fold(V::T, V::and)
+                if *all {
+                    // Some tuple that holds leads to a member (so the
+                    // tupleset is not empty), and every tuple that holds does.
+                    let some = hops
+                        .iter()
+                        .map(|(g, t)| g.clone().and(t.clone()))
+                        .fold(V::F, V::or);
+                    hops.into_iter()
+                        .map(|(g, t)| g.implies(t))
+                        .fold(some, V::and)
                 } else {
-                    hops.into_iter().fold(V::F, V::or)
+                    hops.into_iter().map(|(g, t)| g.and(t)).fold(V::F, V::or)
                 }
             }
             Expr::Union(c) => c

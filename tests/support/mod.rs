@@ -3,4 +3,5 @@
 pub mod conditions;
 pub mod grpc;
 pub mod postgres;
+pub mod schemas;
 pub mod serve;
