@@ -1014,10 +1014,44 @@ impl<'e, 'a> Checker<'e, 'a> {
                 return Ok(Val::True);
             }
         }
+        let mut any = Any::new();
+        // The tuples with traits that name the target itself answer without
+        // a walk, so they are read before the subject sets are visited; the
+        // subject sets among them are visited after the plain ones.
+        let attributed = if traited.is_empty() {
+            Vec::new()
+        } else {
+            self.attributed(relation, id, true)?
+        };
+        let mut attributed_sets = Vec::new();
+        for (subject, guard) in attributed {
+            let holds = match &subject {
+                Subject::Set { .. } | Subject::Object(_)
+                    if self.target.direct().is_some_and(|(_, s)| *s == subject) =>
+                {
+                    true
+                }
+                Subject::Set { .. } => {
+                    attributed_sets.push((subject, guard));
+                    continue;
+                }
+                Subject::Wildcard { namespace } => self
+                    .target
+                    .wildcard()
+                    .is_some_and(|ns| engine.namespace_name(ns) == namespace),
+                Subject::Object(_) => false,
+            };
+            if holds {
+                let val = guarded(&guard, Val::True);
+                if matches!(val, Val::True) {
+                    return Ok(Val::True);
+                }
+                any.add(val);
+            }
+        }
         if self.visit_hints && sets.len() > 1 {
             self.will_visit(&sets)?;
         }
-        let mut any = Any::new();
         for (set_relation, set_id) in sets {
             if self.trace.is_some() {
                 let subject = Subject::set(
@@ -1035,57 +1069,31 @@ impl<'e, 'a> Checker<'e, 'a> {
             }
             any.add(val);
         }
-        if !traited.is_empty() {
-            for (subject, guard) in self.attributed(relation, id, true)? {
-                let val = match &subject {
-                    Subject::Set { .. }
-                        if self.target.direct().is_some_and(|(_, s)| *s == subject) =>
-                    {
-                        guarded(&guard, Val::True)
-                    }
-                    Subject::Set {
-                        object,
-                        relation: set_relation,
-                    } => {
-                        let Some(set_relation) = schema
-                            .namespace_id(&object.namespace)
-                            .and_then(|ns| schema.relation_id(ns, set_relation))
-                        else {
-                            continue;
-                        };
-                        let set_id = self.ids.intern(&object.id);
-                        if self.trace.is_some() {
-                            let tuple = self.tuple_text(relation, id, subject.clone());
-                            self.open(|_| Step::SubjectSet { tuple });
-                        }
-                        let val =
-                            guarded(&guard, self.goal(set_relation, set_id, depth + 1, false)?);
-                        self.close(&val);
-                        val
-                    }
-                    Subject::Wildcard { namespace } => {
-                        let holds = self
-                            .target
-                            .wildcard()
-                            .is_some_and(|ns| engine.namespace_name(ns) == namespace);
-                        if !holds {
-                            continue;
-                        }
-                        guarded(&guard, Val::True)
-                    }
-                    Subject::Object(_) => {
-                        let holds = self.target.direct().is_some_and(|(_, s)| *s == subject);
-                        if !holds {
-                            continue;
-                        }
-                        guarded(&guard, Val::True)
-                    }
-                };
-                if matches!(val, Val::True) {
-                    return Ok(Val::True);
-                }
-                any.add(val);
+        for (subject, guard) in attributed_sets {
+            let Subject::Set {
+                object,
+                relation: set_relation,
+            } = &subject
+            else {
+                continue;
+            };
+            let Some(set_relation) = schema
+                .namespace_id(&object.namespace)
+                .and_then(|ns| schema.relation_id(ns, set_relation))
+            else {
+                continue;
+            };
+            let set_id = self.ids.intern(&object.id);
+            if self.trace.is_some() {
+                let tuple = self.tuple_text(relation, id, subject.clone());
+                self.open(|_| Step::SubjectSet { tuple });
             }
+            let val = guarded(&guard, self.goal(set_relation, set_id, depth + 1, false)?);
+            self.close(&val);
+            if matches!(val, Val::True) {
+                return Ok(Val::True);
+            }
+            any.add(val);
         }
         Ok(any.finish())
     }
