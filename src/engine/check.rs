@@ -177,6 +177,7 @@ impl Ids {
         }
     }
 
+    #[inline]
     fn name(&self, id: Id) -> Rc<str> {
         self.names
             .get(id as usize)
@@ -1018,36 +1019,13 @@ impl<'e, 'a> Checker<'e, 'a> {
         // The tuples with traits that name the target itself answer without
         // a walk, so they are read before the subject sets are visited; the
         // subject sets among them are visited after the plain ones.
-        let attributed = if traited.is_empty() {
-            Vec::new()
-        } else {
-            self.attributed(relation, id, true)?
-        };
-        let mut attributed_sets = Vec::new();
-        for (subject, guard) in attributed {
-            let holds = match &subject {
-                Subject::Set { .. } | Subject::Object(_)
-                    if self.target.direct().is_some_and(|(_, s)| *s == subject) =>
-                {
-                    true
-                }
-                Subject::Set { .. } => {
-                    attributed_sets.push((subject, guard));
-                    continue;
-                }
-                Subject::Wildcard { namespace } => self
-                    .target
-                    .wildcard()
-                    .is_some_and(|ns| engine.namespace_name(ns) == namespace),
-                Subject::Object(_) => false,
-            };
-            if holds {
-                let val = guarded(&guard, Val::True);
-                if matches!(val, Val::True) {
-                    return Ok(Val::True);
-                }
-                any.add(val);
+        let mut attributed_sets = None;
+        if !traited.is_empty() {
+            let mut sets = Vec::new();
+            if self.attributed_direct(relation, id, &mut any, &mut sets)? {
+                return Ok(Val::True);
             }
+            attributed_sets = Some(sets);
         }
         if self.visit_hints && sets.len() > 1 {
             self.will_visit(&sets)?;
@@ -1069,7 +1047,66 @@ impl<'e, 'a> Checker<'e, 'a> {
             }
             any.add(val);
         }
-        for (subject, guard) in attributed_sets {
+        if let Some(attributed_sets) = attributed_sets {
+            if self.attributed_subject_sets(relation, id, depth, attributed_sets, &mut any)? {
+                return Ok(Val::True);
+            }
+        }
+        Ok(any.finish())
+    }
+
+    /// The tuples with traits of `id#relation` that name the target (or
+    /// its wildcard), added to `any`; `true` when one holds outright. The
+    /// subject sets among them are set aside in `sets`.
+    fn attributed_direct(
+        &mut self,
+        relation: RelationId,
+        id: Id,
+        any: &mut Any,
+        sets: &mut Vec<(Subject, Guard)>,
+    ) -> Result<bool, EngineError> {
+        let engine = self.engine;
+        for (subject, guard) in self.attributed(relation, id, true)? {
+            let holds = match &subject {
+                Subject::Set { .. } | Subject::Object(_)
+                    if self.target.direct().is_some_and(|(_, s)| *s == subject) =>
+                {
+                    true
+                }
+                Subject::Set { .. } => {
+                    sets.push((subject, guard));
+                    continue;
+                }
+                Subject::Wildcard { namespace } => self
+                    .target
+                    .wildcard()
+                    .is_some_and(|ns| engine.namespace_name(ns) == namespace),
+                Subject::Object(_) => false,
+            };
+            if holds {
+                let val = guarded(&guard, Val::True);
+                if matches!(val, Val::True) {
+                    return Ok(true);
+                }
+                any.add(val);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The subject sets that tuples with traits of `id#relation` lead to,
+    /// each under its tuple's guard, added to `any`; `true` when one holds
+    /// outright.
+    fn attributed_subject_sets(
+        &mut self,
+        relation: RelationId,
+        id: Id,
+        depth: u32,
+        sets: Vec<(Subject, Guard)>,
+        any: &mut Any,
+    ) -> Result<bool, EngineError> {
+        let schema = self.engine.schema;
+        for (subject, guard) in sets {
             let Subject::Set {
                 object,
                 relation: set_relation,
@@ -1091,11 +1128,11 @@ impl<'e, 'a> Checker<'e, 'a> {
             let val = guarded(&guard, self.goal(set_relation, set_id, depth + 1, false)?);
             self.close(&val);
             if matches!(val, Val::True) {
-                return Ok(Val::True);
+                return Ok(true);
             }
             any.add(val);
         }
-        Ok(any.finish())
+        Ok(false)
     }
 
     fn rewrite(&mut self, rewrite: &Rewrite, id: Id, depth: u32) -> Result<Val, EngineError> {

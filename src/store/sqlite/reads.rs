@@ -16,9 +16,10 @@ use rustc_hash::FxHashMap as HashMap;
 use super::filter::filter_sql;
 use super::interning::StoredAttributes;
 use super::sql::{
-    for_kind, ATTRIBUTED_FORWARD, ATTRIBUTED_REVERSE, CONTAINS, HEAD_CONTAINS, HEAD_OBJECT_ROWS,
-    HEAD_PREFETCH, HEAD_PROBES, HEAD_SUBJECTS, OBJECTS_WITH_SUBJECT, OBJECT_READ_LIMIT,
-    OBJECT_ROWS, PREFETCH, PREFETCH_CHUNK, PROBE, SUBJECTS,
+    for_kind, ATTRIBUTED_FORWARD, ATTRIBUTED_REVERSE, CONTAINS, HEAD_ATTRIBUTED_FORWARD,
+    HEAD_ATTRIBUTED_REVERSE, HEAD_CONTAINS, HEAD_OBJECT_ROWS, HEAD_PREFETCH, HEAD_PROBES,
+    HEAD_SUBJECTS, OBJECTS_WITH_SUBJECT, OBJECT_READ_LIMIT, OBJECT_ROWS, PREFETCH, PREFETCH_CHUNK,
+    PROBE, SUBJECTS,
 };
 use super::{head_of, rev_param, Inner, SqliteStore};
 use crate::store::paging::PageBuilder;
@@ -451,16 +452,25 @@ impl Reader for SqliteReader<'_> {
         ) else {
             return Ok(());
         };
-        let rows: Vec<([i64; 3], StoredAttributes)> = inner
-            .conn
-            .prepare_cached(&ATTRIBUTED_FORWARD)?
-            .query_map(params![ns, obj, rel, at], |row| {
-                Ok((
-                    [row.get(0)?, row.get(1)?, row.get(2)?],
-                    (row.get(3)?, row.get(4)?, row.get(5)?),
-                ))
-            })?
-            .collect::<Result<_, _>>()?;
+        let read = |row: &rusqlite::Row<'_>| {
+            Ok((
+                [row.get(0)?, row.get(1)?, row.get(2)?],
+                (row.get(3)?, row.get(4)?, row.get(5)?),
+            ))
+        };
+        let rows: Vec<([i64; 3], StoredAttributes)> = if inner.at_head(at) {
+            inner
+                .conn
+                .prepare_cached(&HEAD_ATTRIBUTED_FORWARD)?
+                .query_map(params![ns, obj, rel], read)?
+                .collect::<Result<_, _>>()?
+        } else {
+            inner
+                .conn
+                .prepare_cached(&ATTRIBUTED_FORWARD)?
+                .query_map(params![ns, obj, rel, at], read)?
+                .collect::<Result<_, _>>()?
+        };
         for ([s_ns, s_obj, s_rel], attributes) in rows {
             let tuple = inner.tuple_from([ns, obj, rel, s_ns, s_obj, s_rel], attributes)?;
             visit(&tuple);
@@ -483,13 +493,21 @@ impl Reader for SqliteReader<'_> {
         ) else {
             return Ok(());
         };
-        let rows: Vec<(i64, StoredAttributes)> = inner
-            .conn
-            .prepare_cached(&ATTRIBUTED_REVERSE)?
-            .query_map(params![s_ns, s_obj, s_rel, ns, rel, at], |row| {
-                Ok((row.get(0)?, (row.get(1)?, row.get(2)?, row.get(3)?)))
-            })?
-            .collect::<Result<_, _>>()?;
+        let read =
+            |row: &rusqlite::Row<'_>| Ok((row.get(0)?, (row.get(1)?, row.get(2)?, row.get(3)?)));
+        let rows: Vec<(i64, StoredAttributes)> = if inner.at_head(at) {
+            inner
+                .conn
+                .prepare_cached(&HEAD_ATTRIBUTED_REVERSE)?
+                .query_map(params![s_ns, s_obj, s_rel, ns, rel], read)?
+                .collect::<Result<_, _>>()?
+        } else {
+            inner
+                .conn
+                .prepare_cached(&ATTRIBUTED_REVERSE)?
+                .query_map(params![s_ns, s_obj, s_rel, ns, rel, at], read)?
+                .collect::<Result<_, _>>()?
+        };
         for (obj, attributes) in rows {
             let tuple = inner.tuple_from([ns, obj, rel, s_ns, s_obj, s_rel], attributes)?;
             visit(&tuple);

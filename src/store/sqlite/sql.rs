@@ -230,6 +230,15 @@ pub(super) static ATTRIBUTED_FORWARD: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// [`ATTRIBUTED_FORWARD`] at the head of the snapshot: the live rows only
+/// (no history to merge).
+pub(super) static HEAD_ATTRIBUTED_FORWARD: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT s_ns, s_obj, s_rel, cond, context, expires_at, seq FROM live
+         WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND {ATTRIBUTED} ORDER BY seq"
+    )
+});
+
 /// The same among the tuples of (ns, rel) whose subject is (?1, ?2, ?3),
 /// ns ?4 and rel ?5, at revision ?6, with their objects.
 pub(super) static ATTRIBUTED_REVERSE: LazyLock<String> = LazyLock::new(|| {
@@ -240,6 +249,14 @@ pub(super) static ATTRIBUTED_REVERSE: LazyLock<String> = LazyLock::new(|| {
         ),
     )
     .replace("?r", "?6")
+});
+
+/// [`ATTRIBUTED_REVERSE`] at the head of the snapshot: the live rows only.
+pub(super) static HEAD_ATTRIBUTED_REVERSE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT obj, cond, context, expires_at FROM live
+         WHERE s_ns = ?1 AND s_obj = ?2 AND s_rel = ?3 AND ns = ?4 AND rel = ?5 AND {ATTRIBUTED}"
+    )
 });
 
 /// Whether a live tuple's expiry has passed at ?1 (through `live_expiry`).
@@ -294,6 +311,11 @@ mod tests {
             ("objects with subject", OBJECTS_WITH_SUBJECT.clone()),
             ("attributed", ATTRIBUTED_FORWARD.clone()),
             ("attributed reverse", ATTRIBUTED_REVERSE.clone()),
+            ("attributed at the head", HEAD_ATTRIBUTED_FORWARD.clone()),
+            (
+                "attributed reverse at the head",
+                HEAD_ATTRIBUTED_REVERSE.clone(),
+            ),
             ("same attributes", SAME_ATTRIBUTES.to_owned()),
             ("any expired", ANY_EXPIRED.to_owned()),
             ("expired", EXPIRED.to_owned()),
