@@ -1016,17 +1016,6 @@ impl<'e, 'a> Checker<'e, 'a> {
             }
         }
         let mut any = Any::new();
-        // The tuples with traits that name the target itself answer without
-        // a walk, so they are read before the subject sets are visited; the
-        // subject sets among them are visited after the plain ones.
-        let mut attributed_sets = None;
-        if !traited.is_empty() {
-            let mut sets = Vec::new();
-            if self.attributed_direct(relation, id, &mut any, &mut sets)? {
-                return Ok(Val::True);
-            }
-            attributed_sets = Some(sets);
-        }
         if self.visit_hints && sets.len() > 1 {
             self.will_visit(&sets)?;
         }
@@ -1047,8 +1036,15 @@ impl<'e, 'a> Checker<'e, 'a> {
             }
             any.add(val);
         }
-        if let Some(attributed_sets) = attributed_sets {
-            if self.attributed_subject_sets(relation, id, depth, attributed_sets, &mut any)? {
+        // Then the tuples with traits: those that name the target (or its
+        // wildcard) first, as they need no walk, then the subject sets
+        // they lead to. (Read after the plain subject sets, so that a
+        // plain grant through a group never waits for them.)
+        if !traited.is_empty() {
+            let mut sets = Vec::new();
+            if self.attributed_direct(relation, id, &mut any, &mut sets)?
+                || self.attributed_subject_sets(relation, id, depth, sets, &mut any)?
+            {
                 return Ok(Val::True);
             }
         }
