@@ -33,28 +33,34 @@
 //! intersection with a `false` branch still `false`). An unknown at the root
 //! is [`EngineError::DepthExceeded`]: never a silent answer.
 //!
-//! One algorithm, one file, although it is longer than most: the memo, the
-//! dependency sets and the evaluation of each operator rely on each other's
-//! invariants, and reading them apart would hide how.
+//! The memo, the dependency sets and the evaluation of each operator rely
+//! on each other's invariants, so they stay together here; the values and
+//! their combination (`values`), the reads of stored relations
+//! (`relation`, `attributed`) and the request's working memory (`scratch`)
+//! are modules of their own.
 
 mod attributed;
+mod relation;
+mod scratch;
+mod values;
+
+use scratch::{Ids, Scratch};
+use values::{found, guarded, implied, join, Any, Val};
 
 use std::collections::hash_map::Entry;
 use std::collections::BTreeSet;
-use std::hash::BuildHasher;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::explain::{Outcome, Step, TraceBuilder};
 use super::interrupt::Watch;
 use super::{Decision, Engine, EngineError, ExplainNode, Target};
 use crate::condition::eval::Programs;
-use crate::ir::{AllowedType, ArrowMode, NamespaceId, Relation, RelationId, RelationKind, Rewrite};
-use crate::store::{Probe, Reader, SubjectKind};
-use crate::tuple::{encode_id, Expiry, Object, Subject, SubjectRef, Tuple};
+use crate::ir::{AllowedType, ArrowMode, NamespaceId, RelationId, RelationKind, Rewrite};
+use crate::store::Reader;
+use crate::tuple::{encode_id, Expiry, Object, Subject, Tuple};
 
 /// Goals (indices into `Checker::goals`) a provisional `false` assumed
 /// not derivable; sorted, without duplicates.
@@ -76,17 +82,6 @@ pub(crate) type Missing = Rc<BTreeSet<String>>;
 /// false, and expired tuples, are left out before a guard is made.
 pub(crate) type Guard = Option<Missing>;
 
-/// A result in Kleene's logic, with the two ways of not knowing apart.
-#[derive(Clone, Debug)]
-enum Val {
-    True,
-    False(Deps),
-    /// Holds or not depending on the values of these missing parameters.
-    Cond(Missing, Deps),
-    /// Too deep to tell; the path of usersets that went too deep.
-    Unknown(Vec<String>),
-}
-
 #[derive(Clone, Debug)]
 enum Memo {
     None,
@@ -104,142 +99,6 @@ struct Goal {
     /// at first, then the conditional result of the last round (see
     /// [`Checker::goal`]).
     assumed: Option<Missing>,
-}
-
-/// The union of two sets of missing parameters.
-fn join(a: &Missing, b: &Missing) -> Missing {
-    if a == b || b.is_empty() {
-        return a.clone();
-    }
-    if a.is_empty() {
-        return b.clone();
-    }
-    Rc::new(a.iter().chain(b.iter()).cloned().collect())
-}
-
-/// `val` behind a tuple with `guard`: conditional at best when the guard is.
-#[inline]
-fn guarded(guard: &Guard, val: Val) -> Val {
-    match (guard, val) {
-        (None, val) => val,
-        (Some(missing), Val::True) => Val::Cond(missing.clone(), Vec::new()),
-        (Some(missing), Val::Cond(more, deps)) => Val::Cond(join(missing, &more), deps),
-        (Some(_), val) => val,
-    }
-}
-
-/// A hop of `.all` through a tuple with `guard` to a target worth `val`:
-/// the guard implies the target. A tuple whose condition is pending may
-/// turn out not to hold, taking its hop with it, so its hop is allowed
-/// when the target is and conditional otherwise, never denied: a deny must
-/// stay a deny whatever values the missing parameters take.
-fn implied(guard: &Guard, val: Val) -> Val {
-    match (guard, val) {
-        (None, val) => val,
-        (Some(_), Val::True) => Val::True,
-        (Some(missing), Val::False(deps)) => Val::Cond(missing.clone(), deps),
-        (Some(missing), Val::Cond(more, deps)) => Val::Cond(join(missing, &more), deps),
-        (Some(_), Val::Unknown(path)) => Val::Unknown(path),
-    }
-}
-
-/// The object IDs a request has met, each stored once: goals and caches
-/// key on the number, so a goal lookup hashes a short string once and
-/// allocates nothing after the first sight of an ID.
-#[derive(Default)]
-struct Ids {
-    /// The numbers, found by their names' hashes: one hash per ID, and its
-    /// name is kept once (in `names`).
-    numbers: HashTable<Id>,
-    names: Vec<Rc<str>>,
-}
-
-fn hash_id(id: &str) -> u64 {
-    FxBuildHasher.hash_one(id)
-}
-
-impl Ids {
-    fn intern(&mut self, id: &str) -> Id {
-        let names = &self.names;
-        let entry = self.numbers.entry(
-            hash_id(id),
-            |&n| names.get(n as usize).is_some_and(|name| **name == *id),
-            |&n| names.get(n as usize).map_or(0, |name| hash_id(name)),
-        );
-        match entry {
-            hashbrown::hash_table::Entry::Occupied(entry) => *entry.get(),
-            hashbrown::hash_table::Entry::Vacant(entry) => {
-                let n = self.names.len() as Id;
-                entry.insert(n);
-                self.names.push(Rc::from(id));
-                n
-            }
-        }
-    }
-
-    #[inline]
-    fn name(&self, id: Id) -> Rc<str> {
-        self.names
-            .get(id as usize)
-            .cloned()
-            .unwrap_or_else(|| Rc::from(""))
-    }
-}
-
-/// A request's working memory, kept per thread between requests (cleared)
-/// so that a check does not allocate its tables afresh.
-#[derive(Default)]
-struct Scratch {
-    ids: Ids,
-    goals: Vec<Goal>,
-    index: FxHashMap<(RelationId, Id), usize>,
-    tuplesets: FxHashMap<(RelationId, Id), Objects>,
-    path: Vec<usize>,
-}
-
-impl Scratch {
-    /// Tables grown past this many goals are not kept (a large lookup).
-    const KEEP_UP_TO: usize = 4096;
-
-    fn take() -> Scratch {
-        SCRATCH
-            .try_with(|pool| pool.borrow_mut().pop())
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| Scratch {
-                ids: Ids {
-                    numbers: HashTable::with_capacity(64),
-                    names: Vec::with_capacity(64),
-                },
-                goals: Vec::with_capacity(64),
-                index: FxHashMap::with_capacity_and_hasher(64, Default::default()),
-                tuplesets: FxHashMap::with_capacity_and_hasher(32, Default::default()),
-                path: Vec::with_capacity(32),
-            })
-    }
-
-    fn give_back(mut self) {
-        if self.goals.capacity() > Self::KEEP_UP_TO || self.ids.names.capacity() > Self::KEEP_UP_TO
-        {
-            return;
-        }
-        self.ids.numbers.clear();
-        self.ids.names.clear();
-        self.goals.clear();
-        self.index.clear();
-        self.tuplesets.clear();
-        self.path.clear();
-        let _ = SCRATCH.try_with(|pool| {
-            let mut pool = pool.borrow_mut();
-            if pool.len() < 4 {
-                pool.push(self);
-            }
-        });
-    }
-}
-
-thread_local! {
-    static SCRATCH: std::cell::RefCell<Vec<Scratch>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 pub(crate) struct Checker<'e, 'a> {
@@ -295,118 +154,6 @@ impl Drop for Checker<'_, '_> {
 /// The address of a rewrite node, which identifies it within the schema.
 pub(crate) fn address(rewrite: &Rewrite) -> usize {
     std::ptr::from_ref(rewrite) as usize
-}
-
-fn merge(into: &mut Deps, from: &[usize]) {
-    if from.is_empty() {
-        return;
-    }
-    into.extend_from_slice(from);
-    into.sort_unstable();
-    into.dedup();
-}
-
-/// Accumulates the branches of a union (`true` wins, then unknown, then
-/// conditional with every branch's missing parameters, then `false`) or,
-/// with `add_all`, of an intersection (`false` wins, then unknown, then
-/// conditional, then `true`).
-struct Any {
-    deps: Deps,
-    missing: Option<Missing>,
-    unknown: Option<Vec<String>>,
-}
-
-impl Any {
-    fn new() -> Any {
-        Any {
-            deps: Vec::new(),
-            missing: None,
-            unknown: None,
-        }
-    }
-
-    fn add_missing(&mut self, missing: &Missing) {
-        self.missing = Some(match &self.missing {
-            Some(have) => join(have, missing),
-            None => missing.clone(),
-        });
-    }
-
-    /// Adds a non-true branch of a union.
-    fn add(&mut self, val: Val) {
-        match val {
-            Val::True => {}
-            Val::False(deps) => merge(&mut self.deps, &deps),
-            Val::Cond(missing, deps) => {
-                self.add_missing(&missing);
-                merge(&mut self.deps, &deps);
-            }
-            Val::Unknown(path) => {
-                self.unknown.get_or_insert(path);
-            }
-        }
-    }
-
-    fn finish(self) -> Val {
-        match (self.unknown, self.missing) {
-            (Some(path), _) => Val::Unknown(path),
-            (None, Some(missing)) => Val::Cond(missing, self.deps),
-            (None, None) => Val::False(self.deps),
-        }
-    }
-
-    /// Adds a non-false branch of an intersection.
-    fn add_all(&mut self, val: Val) {
-        match val {
-            Val::True | Val::False(_) => {}
-            Val::Cond(missing, deps) => {
-                self.add_missing(&missing);
-                merge(&mut self.deps, &deps);
-            }
-            Val::Unknown(path) => {
-                self.unknown.get_or_insert(path);
-            }
-        }
-    }
-
-    fn finish_all(self) -> Val {
-        match (self.unknown, self.missing) {
-            (Some(path), _) => Val::Unknown(path),
-            (None, Some(missing)) => Val::Cond(missing, self.deps),
-            (None, None) => Val::True,
-        }
-    }
-}
-
-impl Val {
-    fn outcome(&self) -> Outcome {
-        match self {
-            Val::True => Outcome::Granted,
-            Val::False(_) => Outcome::Denied,
-            Val::Cond(..) => Outcome::Conditional,
-            Val::Unknown(_) => Outcome::Unknown,
-        }
-    }
-
-    /// The answer at the root of a question.
-    fn decision(self, max_depth: u32) -> Result<Decision, EngineError> {
-        match self {
-            Val::True => Ok(Decision::Allowed),
-            Val::False(_) => Ok(Decision::Denied),
-            Val::Cond(missing, _) => Ok(Decision::Conditional {
-                missing: missing.iter().cloned().collect(),
-            }),
-            Val::Unknown(path) => Err(EngineError::DepthExceeded { max_depth, path }),
-        }
-    }
-}
-
-fn found(found: bool) -> Outcome {
-    if found {
-        Outcome::Granted
-    } else {
-        Outcome::Denied
-    }
 }
 
 impl Target {
@@ -618,80 +365,6 @@ impl<'e, 'a> Checker<'e, 'a> {
             .collect();
         path.push(last);
         path
-    }
-
-    /// The object subjects of `id#tupleset` that its types accept, read
-    /// once per request.
-    fn tupleset(&mut self, tupleset: RelationId, id: Id) -> Result<Objects, EngineError> {
-        if let Some(objects) = self.tuplesets.get(&(tupleset, id)) {
-            return Ok(objects.clone());
-        }
-        let engine = self.engine;
-        let schema = engine.schema;
-        let mut objects = Vec::new();
-        if let Some(rel) = schema.relation(tupleset) {
-            let types = rel.allowed();
-            let name = self.ids.name(id);
-            let ids = &mut self.ids;
-            let mut last = self.last_object_namespace;
-            self.reader.for_each_subject(
-                engine.namespace_name(rel.namespace),
-                &name,
-                &rel.name,
-                SubjectKind::Objects,
-                &mut |subject| {
-                    if let SubjectRef::Object { namespace, id } = subject {
-                        // Mostly one namespace: compared before it is hashed.
-                        let ns = match last {
-                            Some(ns) if engine.namespace_name(ns) == namespace => Some(ns),
-                            _ => schema.namespace_id(namespace),
-                        };
-                        if let Some(ns) = ns {
-                            last = Some(ns);
-                            if types.contains(&AllowedType::Object { namespace: ns }) {
-                                objects.push((ns, ids.intern(id), None));
-                            }
-                        }
-                    }
-                },
-            )?;
-            self.last_object_namespace = last;
-            if !rel.traited().is_empty() {
-                for (subject, guard) in self.attributed(tupleset, id, false)? {
-                    if let Subject::Object(object) = subject {
-                        if let Some(ns) = schema.namespace_id(&object.namespace) {
-                            objects.push((ns, self.ids.intern(&object.id), guard));
-                        }
-                    }
-                }
-            }
-        }
-        let objects: Objects = objects.into();
-        self.tuplesets.insert((tupleset, id), objects.clone());
-        Ok(objects)
-    }
-
-    /// Tells the store which objects the subject sets `sets` are about to
-    /// be visited on, namespace by namespace (see [`Reader::will_visit`]).
-    fn will_visit(&self, sets: &[(RelationId, Id)]) -> Result<(), EngineError> {
-        let engine = self.engine;
-        let mut namespaces: Vec<_> = sets
-            .iter()
-            .map(|(relation, _)| engine.relation_namespace(*relation))
-            .collect();
-        namespaces.sort_unstable();
-        namespaces.dedup();
-        for namespace in namespaces {
-            let names: Vec<Rc<str>> = sets
-                .iter()
-                .filter(|(relation, _)| engine.relation_namespace(*relation) == namespace)
-                .map(|(_, id)| self.ids.name(*id))
-                .collect();
-            let ids: Vec<&str> = names.iter().map(|n| &**n).collect();
-            self.reader
-                .will_visit(engine.namespace_name(namespace), &ids)?;
-        }
-        Ok(())
     }
 
     /// Whether the subject is in `id#relation`. `in_permission`: this goal is
@@ -909,226 +582,6 @@ impl<'e, 'a> Checker<'e, 'a> {
             subject,
         )
         .to_string()
-    }
-
-    /// A stored relation: a direct tuple, a wildcard, or a subject set that
-    /// holds the subject. One store read answers all three.
-    fn relation(
-        &mut self,
-        relation: RelationId,
-        id: Id,
-        rel: &'a Relation,
-        depth: u32,
-        in_permission: bool,
-    ) -> Result<Val, EngineError> {
-        let engine = self.engine;
-        let schema = engine.schema;
-        let types = rel.allowed();
-        let direct = self
-            .target
-            .direct()
-            .filter(|(ty, _)| types.contains(ty))
-            .map(|(_, subject)| subject);
-        let wildcard = self
-            .target
-            .wildcard()
-            .filter(|&namespace| types.contains(&AllowedType::Wildcard { namespace }));
-        let want_sets = types
-            .iter()
-            .any(|t| matches!(t, AllowedType::SubjectSet { .. }));
-        let traited = rel.traited();
-        if direct.is_none() && wildcard.is_none() && !want_sets && traited.is_empty() {
-            return Ok(Val::False(Vec::new()));
-        }
-        let name = self.ids.name(id);
-        let probe = Probe {
-            subject: direct.map(Subject::borrowed),
-            wildcard: wildcard.map(|ns| engine.namespace_name(ns)),
-            sets: want_sets,
-            whole_object: in_permission,
-        };
-        let (has_direct, has_wildcard) = (direct.is_some(), wildcard.is_some());
-        let mut sets: Vec<(RelationId, Id)> = Vec::new();
-        let ids = &mut self.ids;
-        let mut last = self.last_set_type;
-        let hit = self.reader.probe(
-            engine.namespace_name(engine.relation_namespace(relation)),
-            &name,
-            engine.relation_name(relation),
-            probe,
-            &mut |subject| {
-                let SubjectRef::Set {
-                    namespace,
-                    id,
-                    relation,
-                } = subject
-                else {
-                    return;
-                };
-                let (ns, target) = match last {
-                    Some((ns, target))
-                        if engine.relation_name(target) == relation
-                            && engine.namespace_name(ns) == namespace =>
-                    {
-                        (ns, target)
-                    }
-                    _ => {
-                        let Some(ns) = schema.namespace_id(namespace) else {
-                            return;
-                        };
-                        let Some(target) = schema.relation_id(ns, relation) else {
-                            return;
-                        };
-                        last = Some((ns, target));
-                        (ns, target)
-                    }
-                };
-                let allowed = AllowedType::SubjectSet {
-                    namespace: ns,
-                    relation: target,
-                };
-                if types.contains(&allowed) {
-                    sets.push((target, ids.intern(id)));
-                }
-            },
-        )?;
-        self.last_set_type = last;
-        if has_direct {
-            if self.trace.is_some() {
-                let subject = self.target.direct().map(|(_, s)| s.clone());
-                if let Some(subject) = subject {
-                    let tuple = self.tuple_text(relation, id, subject);
-                    self.leaf(|_| Step::Tuple { tuple }, found(hit.subject));
-                }
-            }
-            if hit.subject {
-                return Ok(Val::True);
-            }
-        }
-        if let Some(namespace) = wildcard.filter(|_| has_wildcard) {
-            if self.trace.is_some() {
-                let subject = Subject::wildcard(engine.namespace_name(namespace));
-                let tuple = self.tuple_text(relation, id, subject);
-                self.leaf(|_| Step::Wildcard { tuple }, found(hit.wildcard));
-            }
-            if hit.wildcard {
-                return Ok(Val::True);
-            }
-        }
-        let mut any = Any::new();
-        if self.visit_hints && sets.len() > 1 {
-            self.will_visit(&sets)?;
-        }
-        for (set_relation, set_id) in sets {
-            if self.trace.is_some() {
-                let subject = Subject::set(
-                    engine.namespace_name(engine.relation_namespace(set_relation)),
-                    &*self.ids.name(set_id),
-                    engine.relation_name(set_relation),
-                );
-                let tuple = self.tuple_text(relation, id, subject);
-                self.open(|_| Step::SubjectSet { tuple });
-            }
-            let val = self.goal(set_relation, set_id, depth + 1, false)?;
-            self.close(&val);
-            if matches!(val, Val::True) {
-                return Ok(Val::True);
-            }
-            any.add(val);
-        }
-        // Then the tuples with traits: those that name the target (or its
-        // wildcard) first, as they need no walk, then the subject sets
-        // they lead to. (Read after the plain subject sets, so that a
-        // plain grant through a group never waits for them.)
-        if !traited.is_empty() {
-            let mut sets = Vec::new();
-            if self.attributed_direct(relation, id, &mut any, &mut sets)?
-                || self.attributed_subject_sets(relation, id, depth, sets, &mut any)?
-            {
-                return Ok(Val::True);
-            }
-        }
-        Ok(any.finish())
-    }
-
-    /// The tuples with traits of `id#relation` that name the target (or
-    /// its wildcard), added to `any`; `true` when one holds outright. The
-    /// subject sets among them are set aside in `sets`.
-    fn attributed_direct(
-        &mut self,
-        relation: RelationId,
-        id: Id,
-        any: &mut Any,
-        sets: &mut Vec<(Subject, Guard)>,
-    ) -> Result<bool, EngineError> {
-        let engine = self.engine;
-        for (subject, guard) in self.attributed(relation, id, true)? {
-            let holds = match &subject {
-                Subject::Set { .. } | Subject::Object(_)
-                    if self.target.direct().is_some_and(|(_, s)| *s == subject) =>
-                {
-                    true
-                }
-                Subject::Set { .. } => {
-                    sets.push((subject, guard));
-                    continue;
-                }
-                Subject::Wildcard { namespace } => self
-                    .target
-                    .wildcard()
-                    .is_some_and(|ns| engine.namespace_name(ns) == namespace),
-                Subject::Object(_) => false,
-            };
-            if holds {
-                let val = guarded(&guard, Val::True);
-                if matches!(val, Val::True) {
-                    return Ok(true);
-                }
-                any.add(val);
-            }
-        }
-        Ok(false)
-    }
-
-    /// The subject sets that tuples with traits of `id#relation` lead to,
-    /// each under its tuple's guard, added to `any`; `true` when one holds
-    /// outright.
-    fn attributed_subject_sets(
-        &mut self,
-        relation: RelationId,
-        id: Id,
-        depth: u32,
-        sets: Vec<(Subject, Guard)>,
-        any: &mut Any,
-    ) -> Result<bool, EngineError> {
-        let schema = self.engine.schema;
-        for (subject, guard) in sets {
-            let Subject::Set {
-                object,
-                relation: set_relation,
-            } = &subject
-            else {
-                continue;
-            };
-            let Some(set_relation) = schema
-                .namespace_id(&object.namespace)
-                .and_then(|ns| schema.relation_id(ns, set_relation))
-            else {
-                continue;
-            };
-            let set_id = self.ids.intern(&object.id);
-            if self.trace.is_some() {
-                let tuple = self.tuple_text(relation, id, subject.clone());
-                self.open(|_| Step::SubjectSet { tuple });
-            }
-            let val = guarded(&guard, self.goal(set_relation, set_id, depth + 1, false)?);
-            self.close(&val);
-            if matches!(val, Val::True) {
-                return Ok(true);
-            }
-            any.add(val);
-        }
-        Ok(false)
     }
 
     fn rewrite(&mut self, rewrite: &Rewrite, id: Id, depth: u32) -> Result<Val, EngineError> {
