@@ -33,9 +33,7 @@ use zanzi::ir::Schema;
 use zanzi::store::{CachedStore, MemoryStore, PageRequest, SqliteStore, TupleStore};
 use zanzi::tuple::{Object, Subject, Tuple};
 
-use support::schemas::{
-    pick, raw_ns, universe, Expr, Kind, Model, RawNs, Strata, Traits, Ty, POOL,
-};
+use support::schemas::{place, raw_ns, universe, Expr, Kind, Model, RawNs, Strata, Ty, POOL};
 
 // ---------------------------------------------------------------------------
 // Raw random tuples; as for schemas, indices are taken modulo what is
@@ -100,28 +98,16 @@ type ModelTuple = (usize, String, String, Subj);
 
 fn model_tuples(model: &Model, raw: &[RawTuple]) -> Vec<ModelTuple> {
     let mut out = Vec::new();
-    let count = model.namespaces.len();
     for t in raw {
-        let ns = t.ns as usize % count;
-        let relations: Vec<(&String, &Vec<(Ty, Traits)>)> = model.namespaces[ns]
-            .iter()
-            .filter_map(|(n, k)| match k {
-                Kind::Relation(types, _) => Some((n, types)),
-                Kind::Permission(_) => None,
-            })
-            .collect();
-        let Some((relation, types)) = pick(&relations, t.relation) else {
+        let Some(placed) = place(model, [t.ns, t.object, t.relation, t.ty, t.subject]) else {
             continue;
         };
-        let object = POOL[t.object as usize % POOL.len()].to_owned();
-        let id = POOL[t.subject as usize % POOL.len()].to_owned();
-        let (ty, _) = pick(types, t.ty).unwrap();
-        let subject = match ty {
-            Ty::Obj(m) => Subj::Obj(m, id),
+        let subject = match placed.ty {
+            Ty::Obj(m) => Subj::Obj(m, placed.id),
             Ty::Wild(m) => Subj::Wild(m),
-            Ty::Set(m, q) => Subj::Set(m, id, q),
+            Ty::Set(m, q) => Subj::Set(m, placed.id, q),
         };
-        out.push((ns, object, relation.clone(), subject));
+        out.push((placed.ns, placed.object, placed.relation, subject));
     }
     out
 }

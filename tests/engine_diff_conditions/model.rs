@@ -10,9 +10,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use zanzi::tuple::{Context, Expiry, Object, Subject, Tuple};
 
-use crate::support::schemas::{
-    pick, raw_ns, Kind, Model, RawNs, Traits, Ty, CONDITIONS, FRESH, POOL,
-};
+use crate::support::schemas::{place, raw_ns, Model, Placed, RawNs, Ty, CONDITIONS, FRESH};
 
 pub const PARAMS: [&str; 3] = ["p0", "p1", "p2"];
 
@@ -150,22 +148,18 @@ impl MTuple {
 /// other traits replaces the first; keeping the first is as good a model).
 pub fn model_tuples(model: &Model, raw: &[RawTuple], one_per_key: bool) -> Vec<MTuple> {
     let mut out: Vec<MTuple> = Vec::new();
-    let count = model.namespaces.len();
     for t in raw {
-        let ns = t.ns as usize % count;
-        let relations: Vec<(&String, &Vec<(Ty, Traits)>)> = model.namespaces[ns]
-            .iter()
-            .filter_map(|(n, k)| match k {
-                Kind::Relation(types, _) => Some((n, types)),
-                Kind::Permission(_) => None,
-            })
-            .collect();
-        let Some((relation, types)) = pick(&relations, t.relation) else {
+        let Some(Placed {
+            ns,
+            object,
+            relation,
+            ty,
+            traits,
+            id,
+        }) = place(model, [t.ns, t.object, t.relation, t.ty, t.subject])
+        else {
             continue;
         };
-        let object = POOL[t.object as usize % POOL.len()].to_owned();
-        let id = POOL[t.subject as usize % POOL.len()].to_owned();
-        let (ty, traits) = pick(types, t.ty).unwrap();
         let subject = match ty {
             Ty::Obj(m) => Subj::Obj(m, id),
             Ty::Wild(m) => Subj::Wild(m),
@@ -191,7 +185,7 @@ pub fn model_tuples(model: &Model, raw: &[RawTuple], one_per_key: bool) -> Vec<M
         let tuple = MTuple {
             ns,
             object,
-            relation: relation.clone(),
+            relation,
             subject,
             condition,
             expires,

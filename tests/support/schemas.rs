@@ -125,6 +125,41 @@ pub enum Ty {
     Set(usize, String),
 }
 
+/// Where a raw tuple lands in a model, each index taken modulo what
+/// exists: its namespace, object, relation, one of the relation's types
+/// with its traits, and the subject's id.
+pub struct Placed {
+    pub ns: usize,
+    pub object: String,
+    pub relation: String,
+    pub ty: Ty,
+    pub traits: Traits,
+    pub id: String,
+}
+
+/// [`Placed`] for the raw indices; `None` when the namespace has no stored
+/// relation.
+pub fn place(model: &Model, [ns, object, relation, ty, subject]: [u8; 5]) -> Option<Placed> {
+    let ns = ns as usize % model.namespaces.len();
+    let relations: Vec<(&String, &Vec<(Ty, Traits)>)> = model.namespaces[ns]
+        .iter()
+        .filter_map(|(n, k)| match k {
+            Kind::Relation(types, _) => Some((n, types)),
+            Kind::Permission(_) => None,
+        })
+        .collect();
+    let (relation, types) = pick(&relations, relation)?;
+    let (ty, traits) = pick(types, ty)?;
+    Some(Placed {
+        ns,
+        object: POOL[object as usize % POOL.len()].to_owned(),
+        relation: relation.clone(),
+        ty,
+        traits,
+        id: POOL[subject as usize % POOL.len()].to_owned(),
+    })
+}
+
 /// A type's traits: the condition its tuples carry (an index into
 /// `CONDITIONS`), and whether they may expire.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
