@@ -279,32 +279,7 @@ fn openfga_condition(node: &Node, text: &str) -> Result<TupleCondition, ForeignT
 pub fn openfga_json(node: &Node, text: &str) -> Result<serde_json::Value, ForeignTupleError> {
     use serde_json::Value;
     Ok(match node {
-        Node::Scalar { value, style, .. } => {
-            if *style != yaml_rust2::scanner::TScalarStyle::Plain {
-                return Ok(Value::String(value.clone()));
-            }
-            match value.as_str() {
-                "true" => Value::Bool(true),
-                "false" => Value::Bool(false),
-                "null" | "~" | "" => Value::Null,
-                plain => {
-                    if let Ok(n) = plain.parse::<i64>() {
-                        Value::from(n)
-                    } else if let Ok(n) = plain.parse::<u64>() {
-                        Value::from(n)
-                    } else if let Some(n) = plain
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|n| n.is_finite())
-                        .and_then(serde_json::Number::from_f64)
-                    {
-                        Value::Number(n)
-                    } else {
-                        Value::String(plain.to_owned())
-                    }
-                }
-            }
-        }
+        Node::Scalar { value, style, .. } => yaml::scalar_json(value, *style),
         Node::Seq(items, _) => Value::Array(
             items
                 .iter()

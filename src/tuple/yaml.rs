@@ -25,6 +25,37 @@ pub enum Node {
     Map(Vec<(Node, Node)>, usize),
 }
 
+/// A scalar as JSON by YAML 1.2's core schema: quoted scalars are strings;
+/// plain `true`, `false`, `null`, `~`, nothing, integers and finite floats
+/// are typed; any other plain scalar (`1h`) is a string.
+pub fn scalar_json(value: &str, style: TScalarStyle) -> serde_json::Value {
+    use serde_json::Value;
+    if style != TScalarStyle::Plain {
+        return Value::String(value.to_owned());
+    }
+    match value {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        "null" | "~" | "" => Value::Null,
+        plain => {
+            if let Ok(n) = plain.parse::<i64>() {
+                Value::from(n)
+            } else if let Ok(n) = plain.parse::<u64>() {
+                Value::from(n)
+            } else if let Some(n) = plain
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .and_then(serde_json::Number::from_f64)
+            {
+                Value::Number(n)
+            } else {
+                Value::String(plain.to_owned())
+            }
+        }
+    }
+}
+
 impl Node {
     /// The byte offset where the node starts.
     pub fn at(&self) -> usize {

@@ -163,32 +163,7 @@ const ASSERTION_KEYS: &[&str] = &["check", "context", "tuples", "missing"];
 fn yaml_json(node: &Node) -> Result<serde_json::Value, String> {
     use serde_json::Value;
     Ok(match node {
-        Node::Scalar { value, style, .. } => {
-            if *style != TScalarStyle::Plain {
-                return Ok(Value::String(value.clone()));
-            }
-            match value.as_str() {
-                "true" => Value::Bool(true),
-                "false" => Value::Bool(false),
-                "null" | "~" | "" => Value::Null,
-                text => {
-                    if let Ok(n) = text.parse::<i64>() {
-                        Value::from(n)
-                    } else if let Ok(n) = text.parse::<u64>() {
-                        Value::from(n)
-                    } else if let Some(n) = text
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|n| n.is_finite())
-                        .and_then(serde_json::Number::from_f64)
-                    {
-                        Value::Number(n)
-                    } else {
-                        Value::String(text.to_owned())
-                    }
-                }
-            }
-        }
+        Node::Scalar { value, style, .. } => crate::tuple::yaml::scalar_json(value, *style),
         Node::Seq(items, _) => Value::Array(items.iter().map(yaml_json).collect::<Result<_, _>>()?),
         Node::Map(entries, _) => {
             let mut map = serde_json::Map::new();
