@@ -126,10 +126,20 @@ fn main() {
         ..RequestContext::default()
     };
     let stores = stores(&data);
+    // One case alone (for instruction counts under callgrind).
+    let only_case = std::env::var("ZANZI_BENCH_CASE").ok();
+    let only_store = std::env::var("ZANZI_BENCH_STORE").ok();
     for (name, store, at) in &stores {
+        if only_store.as_deref().is_some_and(|only| only != *name) {
+            continue;
+        }
         let engine = Engine::new(&schema, store.as_ref()).with_request(&request);
         let mut p50 = Vec::new();
         for (case, prefix, _) in CASES {
+            if only_case.as_deref().is_some_and(|only| only != case) {
+                p50.push(Duration::from_nanos(1));
+                continue;
+            }
             let mut times = Vec::with_capacity(CHECKS);
             for n in 0..CHECKS {
                 let q = question(prefix, (n * 7919) % DOCUMENTS);

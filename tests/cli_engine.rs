@@ -810,7 +810,8 @@ fn migrate_status_and_up() {
             "0003_meta",
             "0004_live_history",
             "0005_history_chain",
-            "0006_conditions"
+            "0006_conditions",
+            "0007_attributed_relations"
         ])
     );
     assert_eq!(doc["revision"], Value::Null);
@@ -831,7 +832,8 @@ fn migrate_status_and_up() {
             "0003_meta",
             "0004_live_history",
             "0005_history_chain",
-            "0006_conditions"
+            "0006_conditions",
+            "0007_attributed_relations"
         ])
     );
     assert_eq!(
@@ -845,7 +847,7 @@ fn migrate_status_and_up() {
         .arg(&f.db)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("is up to date (version 6)"));
+        .stdout(predicate::str::contains("is up to date (version 7)"));
 
     let f = Fixture::drive();
     let doc = json(&f.db, &["migrate", "status"]);
@@ -857,7 +859,8 @@ fn migrate_status_and_up() {
             "0003_meta",
             "0004_live_history",
             "0005_history_chain",
-            "0006_conditions"
+            "0006_conditions",
+            "0007_attributed_relations"
         ])
     );
     assert_eq!(doc["pending"], serde_json::json!([]));

@@ -1661,6 +1661,79 @@ fn sqlite_persists_and_reports_migrations() {
     assert_eq!(status.applied.len() as u32, status.current);
 }
 
+/// What the plain reads of `doc:1#viewer` see for bob, whose only tuple
+/// there has a condition: never bob.
+fn assert_bob_unseen(store: &dyn TupleStore, at: Revision) {
+    assert_eq!(
+        subjects(store, "doc:1#viewer", at),
+        ["user:alice"],
+        "at {at}"
+    );
+    let bob = t("doc:1#viewer@user:bob");
+    assert!(!store.contains(&bob, at).unwrap(), "at {at}");
+    for whole_object in [false, true] {
+        let hit = store
+            .probe(
+                "doc",
+                "1",
+                "viewer",
+                Probe {
+                    subject: Some(bob.subject.borrowed()),
+                    wildcard: None,
+                    sets: true,
+                    whole_object,
+                },
+                at,
+                &mut |_| {},
+            )
+            .unwrap();
+        assert_eq!(hit, ProbeHit::default(), "at {at}");
+    }
+    assert!(store
+        .objects_with_subject("doc", "viewer", &bob.subject, at)
+        .unwrap()
+        .is_empty());
+}
+
+/// SQLite reads a relation without the test for traits only while it has
+/// never held a tuple with one: a relation another connection gives one
+/// is read with the test from the next snapshot on, at every revision.
+#[test]
+fn sqlite_filters_a_relation_once_another_connection_gives_it_a_condition() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tuples.db");
+    let reader = SqliteStore::open(&path).unwrap();
+    let r1 = reader.write(&[t("doc:1#viewer@user:alice")], &[]).unwrap();
+    // Read once, so that the reader knows the relation as plain.
+    assert_eq!(subjects(&reader, "doc:1#viewer", r1), ["user:alice"]);
+    let writer = SqliteStore::open(&path).unwrap();
+    let office = t("doc:1#viewer@user:bob").with_condition("office", ctx(r#"{"n":1}"#));
+    let r2 = writer.write(&[office], &[]).unwrap();
+    let r3 = writer.write(&[t("doc:2#viewer@user:carol")], &[]).unwrap();
+    for at in [r2, r3] {
+        assert_bob_unseen(&reader, at);
+    }
+}
+
+/// Migration 0007 lists the relations that already hold tuples with traits.
+#[test]
+fn sqlite_migration_lists_the_relations_with_conditions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tuples.db");
+    let head = {
+        let store = SqliteStore::open(&path).unwrap();
+        let office = t("doc:1#viewer@user:bob").with_condition("office", ctx(r#"{"n":1}"#));
+        store
+            .write(&[t("doc:1#viewer@user:alice"), office], &[])
+            .unwrap()
+    };
+    let status = zanzi::store::sqlite::migrate_down(&path, 6, false).unwrap();
+    assert_eq!(status.current, 6);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.migration_status().unwrap().pending.len(), 0);
+    assert_bob_unseen(&store, head);
+}
+
 #[test]
 fn the_cached_store_reloads_every_version_from_disk() {
     let dir = tempfile::tempdir().unwrap();
@@ -1934,7 +2007,7 @@ fn a_version_3_database_migrates_to_live_and_history() {
         .unwrap();
     }
     let before = zanzi::store::sqlite::migration_status(&path).unwrap();
-    assert_eq!((before.current, before.pending.len()), (3, 3));
+    assert_eq!((before.current, before.pending.len()), (3, 4));
     assert!(matches!(
         SqliteStore::open_existing(&path),
         Err(StoreError::NeedsMigration { found: 3, .. })
@@ -1942,7 +2015,7 @@ fn a_version_3_database_migrates_to_live_and_history() {
 
     let store = SqliteStore::open(&path).unwrap();
     let status = store.migration_status().unwrap();
-    assert_eq!(status.current, 6);
+    assert_eq!(status.current, 7);
     assert_eq!(status.current, status.latest);
     assert_eq!(
         status.applied,
@@ -1952,7 +2025,8 @@ fn a_version_3_database_migrates_to_live_and_history() {
             "0003_meta",
             "0004_live_history",
             "0005_history_chain",
-            "0006_conditions"
+            "0006_conditions",
+            "0007_attributed_relations"
         ]
     );
     assert!(status.pending.is_empty());
@@ -1967,7 +2041,15 @@ fn a_version_3_database_migrates_to_live_and_history() {
             .unwrap();
         assert_eq!(
             tables,
-            ["history", "live", "meta", "revisions", "schema", "strings"]
+            [
+                "attributed_relations",
+                "history",
+                "live",
+                "meta",
+                "revisions",
+                "schema",
+                "strings"
+            ]
         );
     }
 

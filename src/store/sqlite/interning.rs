@@ -179,9 +179,27 @@ pub(super) struct Interner<'a> {
     pub(super) fresh: HashMap<String, i64>,
     /// The last `seq` given out.
     pub(super) seq: i64,
+    /// Relations this transaction has marked in `attributed_relations`.
+    pub(super) marked: Vec<(i64, i64)>,
 }
 
 impl Interner<'_> {
+    /// Marks relation `(ns, rel)` as holding a version with traits (see
+    /// migration 0007), once per transaction.
+    pub(super) fn mark_attributed(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        ns: i64,
+        rel: i64,
+    ) -> Result<(), StoreError> {
+        if !self.marked.contains(&(ns, rel)) {
+            tx.prepare_cached(super::sql::MARK_ATTRIBUTED)?
+                .execute([ns, rel])?;
+            self.marked.push((ns, rel));
+        }
+        Ok(())
+    }
+
     /// The `seq` of the next version written.
     pub(super) fn next_seq(&mut self) -> i64 {
         self.seq += 1;

@@ -182,6 +182,23 @@ pub(super) const MIGRATIONS: &[(&str, &str, &str)] = &[
     CREATE INDEX history_reverse
         ON history (s_ns, s_obj, s_rel, ns, rel, obj, created_rev, deleted_rev);",
     ),
+    (
+        "0007_attributed_relations",
+        // The relations that hold (or held) a version with a condition or
+        // an expiry: the plain reads of every other relation need not
+        // test `cond` and `expires_at` row by row. A relation stays listed
+        // once marked (a superset only costs that test).
+        "CREATE TABLE attributed_relations (
+        ns INTEGER NOT NULL,
+        rel INTEGER NOT NULL,
+        PRIMARY KEY (ns, rel)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO attributed_relations (ns, rel)
+        SELECT ns, rel FROM live WHERE cond IS NOT NULL OR expires_at IS NOT NULL
+        UNION
+        SELECT ns, rel FROM history WHERE cond IS NOT NULL OR expires_at IS NOT NULL;",
+        "DROP TABLE attributed_relations;",
+    ),
 ];
 
 /// The schema version this program writes.

@@ -31,7 +31,12 @@
 //! row: writing it with other attributes moves the old row to `history`
 //! and inserts the new one. The plain reads select `cond IS NULL AND
 //! expires_at IS NULL`, which the clustered tables and the reverse indexes
-//! answer without another lookup.
+//! answer without another lookup, but only in the relations listed in
+//! `attributed_relations` (migration `0007_attributed_relations`): those
+//! that hold or held a version with traits, marked by the transaction that
+//! writes it. Every other relation is read without the test, as before
+//! tuples had traits. A read scope reads the list when its snapshot's head
+//! differs from the one it last read it at.
 //!
 //! A read at revision `R` sees the live rows created by `R` and the history
 //! rows with `created_rev <= R < deleted_rev`. A read at the head of its
@@ -128,6 +133,8 @@ struct Inner {
     /// The garbage-collection horizon (see [`Maintenance::gc_horizon`]).
     horizon: u64,
     id: String,
+    /// The relations whose plain reads filter out rows with traits.
+    attributed: reads::Attributed,
 }
 
 /// The connection settings every store connection runs with.
@@ -252,11 +259,12 @@ impl Inner {
             objects: HashMap::default(),
             horizon,
             id,
+            attributed: reads::Attributed::default(),
         })
     }
 
-    /// Called before every read: within a scope, the reads share one read
-    /// transaction (begun here when none is open), which spares SQLite
+    /// Runs `body` in a write transaction at a new revision, and keeps the
+    /// strings it interned once it has committed.
     fn transaction<T>(
         &mut self,
         body: impl FnOnce(&rusqlite::Transaction<'_>, i64, &mut Interner<'_>) -> Result<T, StoreError>,
@@ -280,6 +288,7 @@ impl Inner {
             committed: &self.ids,
             fresh: HashMap::default(),
             seq,
+            marked: Vec::new(),
         };
         let value = body(&tx, rev, &mut interner)?;
         chain::record(&tx, &store_id, rev, seq)?;
@@ -311,6 +320,9 @@ fn write_tuple(
 ) -> Result<bool, StoreError> {
     let [a, b, c, d, e, f] = interner.row(tx, tuple)?;
     let (cond, context, expires_at) = interner.attributes(tx, tuple)?;
+    if cond.is_some() || expires_at.is_some() {
+        interner.mark_attributed(tx, a, c)?;
+    }
     let seq = interner.next_seq();
     let new = params![a, b, c, d, e, f, rev, seq, cond, context, expires_at];
     if insert.execute(new)? > 0 {
@@ -388,7 +400,7 @@ impl SqliteStore {
 
     fn from_connection(conn: Connection) -> Result<SqliteStore, StoreError> {
         // Every statement of this module is prepared once and kept.
-        conn.set_prepared_statement_cache_capacity(64);
+        conn.set_prepared_statement_cache_capacity(128);
         Ok(SqliteStore {
             inner: Mutex::new(Inner::new(conn)?),
         })

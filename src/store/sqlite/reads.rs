@@ -16,10 +16,10 @@ use rustc_hash::FxHashMap as HashMap;
 use super::filter::filter_sql;
 use super::interning::StoredAttributes;
 use super::sql::{
-    for_kind, ATTRIBUTED_FORWARD, ATTRIBUTED_REVERSE, CONTAINS, HEAD_ATTRIBUTED_FORWARD,
-    HEAD_ATTRIBUTED_REVERSE, HEAD_CONTAINS, HEAD_OBJECT_ROWS, HEAD_PREFETCH, HEAD_PROBES,
-    HEAD_SUBJECTS, OBJECTS_WITH_SUBJECT, OBJECT_READ_LIMIT, OBJECT_ROWS, PREFETCH, PREFETCH_CHUNK,
-    PROBE, SUBJECTS,
+    for_kind, form, ATTRIBUTED_FORWARD, ATTRIBUTED_RELATIONS, ATTRIBUTED_REVERSE, CONTAINS,
+    HEAD_ATTRIBUTED_FORWARD, HEAD_ATTRIBUTED_REVERSE, HEAD_CONTAINS, HEAD_OBJECT_ROWS,
+    HEAD_PREFETCH, HEAD_PROBES, HEAD_SUBJECTS, OBJECTS_WITH_SUBJECT, OBJECT_READ_LIMIT,
+    OBJECT_ROWS, PREFETCH, PREFETCH_CHUNK, PROBE, SUBJECTS,
 };
 use super::{head_of, rev_param, Inner, SqliteStore};
 use crate::store::paging::PageBuilder;
@@ -39,6 +39,31 @@ const MAX_MEMO_OBJECTS: usize = 200_000;
 /// that keep overlapping never hold back WAL checkpoints for long.
 const MAX_READS_PER_TRANSACTION: u32 = 10_000;
 
+/// The relations whose plain reads must leave out rows with a condition
+/// or an expiry (`attributed_relations`), as of a head revision: a write
+/// that adds one makes a new head, so the list is read again only when
+/// the head has moved.
+#[derive(Default)]
+pub(super) struct Attributed {
+    /// The head the list was read at.
+    head: Option<u64>,
+    /// (ns, rel) pairs; few, so a list.
+    relations: Vec<(i64, i64)>,
+}
+
+impl Attributed {
+    fn read(conn: &rusqlite::Connection, head: u64) -> Result<Attributed, StoreError> {
+        let relations = conn
+            .prepare_cached(ATTRIBUTED_RELATIONS)?
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(Attributed {
+            head: Some(head),
+            relations,
+        })
+    }
+}
+
 impl Inner {
     /// Called before every read: within a scope, the reads share one read
     /// transaction (begun here when none is open), which spares SQLite
@@ -57,9 +82,23 @@ impl Inner {
             let head = head_of(&self.conn)?;
             self.snapshot = Some(head);
             self.known_head = self.known_head.max(head);
+            if self.attributed.head != Some(head) {
+                self.attributed = Attributed::read(&self.conn, head)?;
+            }
         }
         self.reads_in_transaction += 1;
         Ok(())
+    }
+
+    /// Whether a plain read of relation `(ns, rel)` must leave out rows
+    /// with a condition or an expiry: whether it ever held one.
+    pub(super) fn filtered(&self, ns: i64, rel: i64) -> bool {
+        self.attributed.relations.contains(&(ns, rel))
+    }
+
+    /// [`Inner::filtered`] for a read of whole objects of namespace `ns`.
+    pub(super) fn namespace_filtered(&self, ns: i64) -> bool {
+        self.attributed.relations.iter().any(|&(n, _)| n == ns)
     }
 
     /// Whether a read at `at` is a read at the head of the open read
@@ -95,14 +134,15 @@ impl Inner {
         if !self.objects.contains_key(&key) {
             let row =
                 |row: &rusqlite::Row<'_>| Ok([row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?]);
+            let filtered = self.namespace_filtered(ns);
             let mut rows: Vec<[i64; 4]> = if self.at_head(at) {
                 self.conn
-                    .prepare_cached(&HEAD_OBJECT_ROWS)?
+                    .prepare_cached(form(&*HEAD_OBJECT_ROWS, filtered).as_str())?
                     .query_map(params![ns, obj], row)?
                     .collect::<Result<_, _>>()?
             } else {
                 self.conn
-                    .prepare_cached(&OBJECT_ROWS)?
+                    .prepare_cached(form(&*OBJECT_ROWS, filtered).as_str())?
                     .query_map(params![ns, obj, at], row)?
                     .collect::<Result<_, _>>()?
             };
@@ -137,7 +177,10 @@ impl Inner {
         if !head {
             args.push(at);
         }
-        let sql = if head { &*HEAD_PREFETCH } else { &*PREFETCH };
+        let sql = form(
+            if head { &*HEAD_PREFETCH } else { &*PREFETCH },
+            self.namespace_filtered(ns),
+        );
         let mut rows: HashMap<i64, ObjectRows> = HashMap::default();
         let mut statement = self.conn.prepare_cached(sql)?;
         let mut result = statement.query(params_from_iter(args))?;
@@ -322,7 +365,8 @@ impl Reader for SqliteReader<'_> {
             let exact = subject.is_some();
             let wild = wildcard >= 0;
             let mask = usize::from(exact) | usize::from(wild) << 1 | usize::from(probe.sets) << 2;
-            let Some(sql) = HEAD_PROBES.get(mask).filter(|_| mask != 0) else {
+            let probes = form(&*HEAD_PROBES, inner.filtered(ns, rel));
+            let Some(sql) = probes.get(mask).filter(|_| mask != 0) else {
                 return Ok(hit);
             };
             let mut args = vec![ns, obj, rel];
@@ -339,7 +383,9 @@ impl Reader for SqliteReader<'_> {
             }
         } else {
             let sets_above = if probe.sets { 0 } else { i64::MAX };
-            let mut statement = inner.conn.prepare_cached(&PROBE)?;
+            let mut statement = inner
+                .conn
+                .prepare_cached(form(&*PROBE, inner.filtered(ns, rel)).as_str())?;
             let mut rows = statement.query(params![
                 ns, obj, rel, s_ns, s_obj, s_rel, wildcard, sets_above, at
             ])?;
@@ -372,15 +418,16 @@ impl Reader for SqliteReader<'_> {
         let Some([a, b, c, d, e, f]) = inner.lookup_row(tuple)? else {
             return Ok(false);
         };
+        let filtered = inner.filtered(a, c);
         let found: bool = if inner.at_head(at) {
             inner
                 .conn
-                .prepare_cached(&HEAD_CONTAINS)?
+                .prepare_cached(form(&*HEAD_CONTAINS, filtered).as_str())?
                 .query_row(params![a, b, c, d, e, f], |row| row.get(0))?
         } else {
             inner
                 .conn
-                .prepare_cached(&CONTAINS)?
+                .prepare_cached(form(&*CONTAINS, filtered).as_str())?
                 .query_row(params![a, b, c, d, e, f, at], |row| row.get(0))?
         };
         Ok(found)
@@ -425,7 +472,7 @@ impl Reader for SqliteReader<'_> {
         };
         let objs: Vec<i64> = inner
             .conn
-            .prepare_cached(&OBJECTS_WITH_SUBJECT)?
+            .prepare_cached(form(&*OBJECTS_WITH_SUBJECT, inner.filtered(ns, rel)).as_str())?
             .query_map(params![s_ns, s_obj, s_rel, ns, rel, at], |row| row.get(0))?
             .collect::<Result<_, _>>()?;
         for &obj in &objs {
@@ -589,16 +636,17 @@ fn subject_rows(
     [ns, obj, rel, at]: [i64; 4],
 ) -> Result<Vec<[i64; 3]>, StoreError> {
     let row = |row: &rusqlite::Row<'_>| Ok([row.get(0)?, row.get(1)?, row.get(2)?]);
+    let filtered = inner.filtered(ns, rel);
     let rows = if inner.at_head(at) {
         inner
             .conn
-            .prepare_cached(for_kind(&HEAD_SUBJECTS, kind))?
+            .prepare_cached(for_kind(form(&*HEAD_SUBJECTS, filtered), kind))?
             .query_map(params![ns, obj, rel], row)?
             .collect::<Result<_, _>>()?
     } else {
         inner
             .conn
-            .prepare_cached(for_kind(&SUBJECTS, kind))?
+            .prepare_cached(for_kind(form(&*SUBJECTS, filtered), kind))?
             .query_map(params![ns, obj, rel, at], row)?
             .collect::<Result<_, _>>()?
     };

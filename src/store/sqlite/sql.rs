@@ -35,10 +35,33 @@ pub(super) const PLAIN: &str = "cond IS NULL AND expires_at IS NULL";
 /// The rows the attributed reads see.
 pub(super) const ATTRIBUTED: &str = "(cond IS NOT NULL OR expires_at IS NOT NULL)";
 
-/// A plain read at revision `?r`: the `columns` of the plain rows matching
-/// `key` that are visible then, live or deleted later.
-fn forward_sql(columns: &str, key: &str) -> String {
-    visible_sql(columns, &format!("{key} AND {PLAIN}"))
+/// Every plain read in two forms, `[filtered, unfiltered]`: the filtered
+/// one leaves out the rows with a condition or an expiry ([`PLAIN`]); the
+/// unfiltered one, used where the relation (or namespace) read has never
+/// held such a row (`attributed_relations`), is the read as it was before
+/// tuples had traits, and saves SQLite testing two columns of every row.
+pub(super) type Forms<T> = [T; 2];
+
+/// The form of `forms` for a read that must (`filtered`) or need not leave
+/// out the rows with traits.
+pub(super) fn form<T>(forms: &Forms<T>, filtered: bool) -> &T {
+    let [with, without] = forms;
+    if filtered {
+        with
+    } else {
+        without
+    }
+}
+
+/// `make` called with each form's extra condition (` AND …` or nothing).
+fn forms<T>(make: impl Fn(&str) -> T) -> Forms<T> {
+    [make(&format!(" AND {PLAIN}")), make("")]
+}
+
+/// A plain read at revision `?r`: the `columns` of the rows matching `key`
+/// (and `plain`) that are visible then, live or deleted later.
+fn forward_sql(columns: &str, key: &str, plain: &str) -> String {
+    visible_sql(columns, &format!("{key}{plain}"))
 }
 
 /// The `columns` of the rows matching `condition` visible at `?r`.
@@ -52,8 +75,8 @@ fn visible_sql(columns: &str, condition: &str) -> String {
 }
 
 /// The same plain read at the head of the snapshot: the live rows.
-fn head_sql(columns: &str, key: &str) -> String {
-    format!("SELECT {columns} FROM live WHERE {key} AND {PLAIN}")
+fn head_sql(columns: &str, key: &str, plain: &str) -> String {
+    format!("SELECT {columns} FROM live WHERE {key}{plain}")
 }
 
 const KIND_FILTERS: [&str; 3] = ["", " AND s_rel = 0 AND s_obj <> 0", " AND s_rel > 0"];
@@ -69,29 +92,35 @@ pub(super) fn for_kind(statements: &[String; 3], kind: SubjectKind) -> &str {
 }
 
 /// `subjects`, per [`SubjectKind`]: (ns, obj, rel, at).
-pub(super) static SUBJECTS: LazyLock<[String; 3]> = LazyLock::new(|| {
-    KIND_FILTERS.map(|filter| {
-        format!(
-            "{} ORDER BY 3, 1, 2",
-            forward_sql(
-                "s_ns, s_obj, s_rel",
-                &format!("ns = ?1 AND obj = ?2 AND rel = ?3{filter}")
+pub(super) static SUBJECTS: LazyLock<Forms<[String; 3]>> = LazyLock::new(|| {
+    forms(|plain| {
+        KIND_FILTERS.map(|filter| {
+            format!(
+                "{} ORDER BY 3, 1, 2",
+                forward_sql(
+                    "s_ns, s_obj, s_rel",
+                    &format!("ns = ?1 AND obj = ?2 AND rel = ?3{filter}"),
+                    plain
+                )
+                .replace("?r", "?4")
             )
-            .replace("?r", "?4")
-        )
+        })
     })
 });
 
 /// `subjects` at the snapshot's head, in key order: (ns, obj, rel).
-pub(super) static HEAD_SUBJECTS: LazyLock<[String; 3]> = LazyLock::new(|| {
-    KIND_FILTERS.map(|filter| {
-        format!(
-            "{} ORDER BY s_rel, s_ns, s_obj",
-            head_sql(
-                "s_ns, s_obj, s_rel",
-                &format!("ns = ?1 AND obj = ?2 AND rel = ?3{filter}")
+pub(super) static HEAD_SUBJECTS: LazyLock<Forms<[String; 3]>> = LazyLock::new(|| {
+    forms(|plain| {
+        KIND_FILTERS.map(|filter| {
+            format!(
+                "{} ORDER BY s_rel, s_ns, s_obj",
+                head_sql(
+                    "s_ns, s_obj, s_rel",
+                    &format!("ns = ?1 AND obj = ?2 AND rel = ?3{filter}"),
+                    plain
+                )
             )
-        )
+        })
     })
 });
 
@@ -99,23 +128,25 @@ const TUPLE_KEY: &str =
     "ns = ?1 AND obj = ?2 AND rel = ?3 AND s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5";
 
 /// `contains`: (ns, obj, rel, s_ns, s_obj, s_rel, at).
-pub(super) static CONTAINS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT EXISTS ({})",
-        forward_sql("1", TUPLE_KEY).replace("?r", "?7")
-    )
+pub(super) static CONTAINS: LazyLock<Forms<String>> = LazyLock::new(|| {
+    forms(|plain| {
+        format!(
+            "SELECT EXISTS ({})",
+            forward_sql("1", TUPLE_KEY, plain).replace("?r", "?7")
+        )
+    })
 });
 
 /// `contains` at the snapshot's head: (ns, obj, rel, s_ns, s_obj, s_rel).
-pub(super) static HEAD_CONTAINS: LazyLock<String> =
-    LazyLock::new(|| format!("SELECT EXISTS ({})", head_sql("1", TUPLE_KEY)));
+pub(super) static HEAD_CONTAINS: LazyLock<Forms<String>> =
+    LazyLock::new(|| forms(|plain| format!("SELECT EXISTS ({})", head_sql("1", TUPLE_KEY, plain))));
 
 /// The three questions of a probe of `live`, each one index seek: the exact
 /// subject (?4, ?5, ?6), the wildcard of namespace ?7, the subject sets (only
 /// when ?8 is 0: every `s_rel` is above it). An absent subject or wildcard
 /// is bound as -1, which no row has. Rows say which question they answer by
 /// their subject.
-fn probe_arms(visible: &str) -> String {
+fn probe_arms(visible: &str, plain: &str) -> String {
     let key = "ns = ?1 AND obj = ?2 AND rel = ?3";
     [
         "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5",
@@ -123,44 +154,46 @@ fn probe_arms(visible: &str) -> String {
         "s_rel > ?8",
     ]
     .map(|subject| {
-        format!(
-            "SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {subject} AND {PLAIN}{visible}"
-        )
+        format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {subject}{plain}{visible}")
     })
     .join("\n UNION ALL\n")
 }
 
 /// `probe` at revision ?9: the three arms over live rows created by then,
 /// and every row of the relation in `history` visible then.
-pub(super) static PROBE: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "{}\n UNION ALL\n SELECT s_ns, s_obj, s_rel FROM history
-         WHERE ns = ?1 AND obj = ?2 AND rel = ?3 AND {PLAIN}
+pub(super) static PROBE: LazyLock<Forms<String>> = LazyLock::new(|| {
+    forms(|plain| {
+        format!(
+            "{}\n UNION ALL\n SELECT s_ns, s_obj, s_rel FROM history
+         WHERE ns = ?1 AND obj = ?2 AND rel = ?3{plain}
            AND created_rev <= ?9 AND deleted_rev > ?9",
-        probe_arms(" AND created_rev <= ?9")
-    )
+            probe_arms(" AND created_rev <= ?9", plain)
+        )
+    })
 });
 
 /// `probe` at the snapshot's head, with only the arms a probe needs (an arm
 /// is a seek even when it finds nothing): `HEAD_PROBES[mask]` for bit 0 the
 /// exact subject (?4, ?5, ?6), bit 1 the wildcard (?7; ?4 to ?6 are then
 /// bound too), bit 2 the subject sets. Parameters (ns, obj, rel, …).
-pub(super) static HEAD_PROBES: LazyLock<[String; 8]> = LazyLock::new(|| {
+pub(super) static HEAD_PROBES: LazyLock<Forms<[String; 8]>> = LazyLock::new(|| {
     let key = "ns = ?1 AND obj = ?2 AND rel = ?3";
     let arms = [
         "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5",
         "s_rel = 0 AND s_ns = ?7 AND s_obj = 0",
         "s_rel > 0",
     ];
-    std::array::from_fn(|mask| {
-        arms.iter()
-            .enumerate()
-            .filter(|(bit, _)| mask & (1 << bit) != 0)
-            .map(|(_, arm)| {
-                format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {arm} AND {PLAIN}")
-            })
-            .collect::<Vec<_>>()
-            .join("\n UNION ALL\n")
+    forms(|plain| {
+        std::array::from_fn(|mask| {
+            arms.iter()
+                .enumerate()
+                .filter(|(bit, _)| mask & (1 << bit) != 0)
+                .map(|(_, arm)| {
+                    format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {arm}{plain}")
+                })
+                .collect::<Vec<_>>()
+                .join("\n UNION ALL\n")
+        })
     })
 });
 
@@ -172,21 +205,26 @@ pub(super) const OBJECT_READ_LIMIT: i64 = 64;
 /// Every tuple of one object, one more than [`OBJECT_READ_LIMIT`] at most:
 /// (ns, obj, at). The limit is a literal: SQLite prepares a statement again
 /// whenever a parameter that its plan depends on (a `LIMIT`) is bound.
-pub(super) static OBJECT_ROWS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "{} LIMIT {}",
-        forward_sql("rel, s_ns, s_obj, s_rel", "ns = ?1 AND obj = ?2").replace("?r", "?3"),
-        OBJECT_READ_LIMIT + 1
-    )
+pub(super) static OBJECT_ROWS: LazyLock<Forms<String>> = LazyLock::new(|| {
+    forms(|plain| {
+        format!(
+            "{} LIMIT {}",
+            forward_sql("rel, s_ns, s_obj, s_rel", "ns = ?1 AND obj = ?2", plain)
+                .replace("?r", "?3"),
+            OBJECT_READ_LIMIT + 1
+        )
+    })
 });
 
 /// The same at the snapshot's head: (ns, obj).
-pub(super) static HEAD_OBJECT_ROWS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "{} LIMIT {}",
-        head_sql("rel, s_ns, s_obj, s_rel", "ns = ?1 AND obj = ?2"),
-        OBJECT_READ_LIMIT + 1
-    )
+pub(super) static HEAD_OBJECT_ROWS: LazyLock<Forms<String>> = LazyLock::new(|| {
+    forms(|plain| {
+        format!(
+            "{} LIMIT {}",
+            head_sql("rel, s_ns, s_obj, s_rel", "ns = ?1 AND obj = ?2", plain),
+            OBJECT_READ_LIMIT + 1
+        )
+    })
 });
 
 /// Objects read together by `prefetch`, one statement each chunk.
@@ -199,22 +237,28 @@ fn prefetch_key() -> String {
 }
 
 /// `prefetch` at revision ?258: (ns, objects…, at).
-pub(super) static PREFETCH: LazyLock<String> = LazyLock::new(|| {
-    forward_sql("obj, rel, s_ns, s_obj, s_rel", &prefetch_key())
-        .replace("?r", &format!("?{}", PREFETCH_CHUNK + 2))
+pub(super) static PREFETCH: LazyLock<Forms<String>> = LazyLock::new(|| {
+    forms(|plain| {
+        forward_sql("obj, rel, s_ns, s_obj, s_rel", &prefetch_key(), plain)
+            .replace("?r", &format!("?{}", PREFETCH_CHUNK + 2))
+    })
 });
 
 /// `prefetch` at the snapshot's head: (ns, objects…).
-pub(super) static HEAD_PREFETCH: LazyLock<String> =
-    LazyLock::new(|| head_sql("obj, rel, s_ns, s_obj, s_rel", &prefetch_key()));
+pub(super) static HEAD_PREFETCH: LazyLock<Forms<String>> = LazyLock::new(|| {
+    forms(|plain| head_sql("obj, rel, s_ns, s_obj, s_rel", &prefetch_key(), plain))
+});
 
 /// `objects_with_subject`: (s_ns, s_obj, s_rel, ns, rel, at).
-pub(super) static OBJECTS_WITH_SUBJECT: LazyLock<String> = LazyLock::new(|| {
-    forward_sql(
-        "obj",
-        "s_ns = ?1 AND s_obj = ?2 AND s_rel = ?3 AND ns = ?4 AND rel = ?5",
-    )
-    .replace("?r", "?6")
+pub(super) static OBJECTS_WITH_SUBJECT: LazyLock<Forms<String>> = LazyLock::new(|| {
+    forms(|plain| {
+        forward_sql(
+            "obj",
+            "s_ns = ?1 AND s_obj = ?2 AND s_rel = ?3 AND ns = ?4 AND rel = ?5",
+            plain,
+        )
+        .replace("?r", "?6")
+    })
 });
 
 /// The tuples with a condition or an expiry of (ns, obj, rel) at revision
@@ -259,6 +303,14 @@ pub(super) static HEAD_ATTRIBUTED_REVERSE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// Notes that relation (?1, ?2) holds a version with a condition or an
+/// expiry (in the transaction that writes it).
+pub(super) const MARK_ATTRIBUTED: &str =
+    "INSERT OR IGNORE INTO attributed_relations (ns, rel) VALUES (?1, ?2)";
+
+/// The relations that have held a version with a condition or an expiry.
+pub(super) const ATTRIBUTED_RELATIONS: &str = "SELECT ns, rel FROM attributed_relations";
+
 /// Whether a live tuple's expiry has passed at ?1 (through `live_expiry`).
 pub(super) const ANY_EXPIRED: &str = "SELECT EXISTS (SELECT 1 FROM live WHERE expires_at <= ?1)";
 
@@ -300,15 +352,36 @@ mod tests {
             rusqlite::Connection::open_in_memory().unwrap_or_else(|e| unreachable!("{e}"));
         super::super::migrations::migrate_connection(&mut conn)
             .unwrap_or_else(|e| unreachable!("{e}"));
-        let mut reads: Vec<(&str, String)> = vec![
-            ("contains", CONTAINS.clone()),
-            ("head contains", HEAD_CONTAINS.clone()),
-            ("probe", PROBE.clone()),
-            ("object rows", OBJECT_ROWS.clone()),
-            ("head object rows", HEAD_OBJECT_ROWS.clone()),
-            ("prefetch", PREFETCH.clone()),
-            ("head prefetch", HEAD_PREFETCH.clone()),
-            ("objects with subject", OBJECTS_WITH_SUBJECT.clone()),
+        let mut reads: Vec<(&str, String)> = Vec::new();
+        for filtered in [true, false] {
+            reads.extend([
+                ("contains", form(&CONTAINS, filtered).clone()),
+                ("head contains", form(&HEAD_CONTAINS, filtered).clone()),
+                ("probe", form(&PROBE, filtered).clone()),
+                ("object rows", form(&OBJECT_ROWS, filtered).clone()),
+                (
+                    "head object rows",
+                    form(&HEAD_OBJECT_ROWS, filtered).clone(),
+                ),
+                ("prefetch", form(&PREFETCH, filtered).clone()),
+                ("head prefetch", form(&HEAD_PREFETCH, filtered).clone()),
+                (
+                    "objects with subject",
+                    form(&OBJECTS_WITH_SUBJECT, filtered).clone(),
+                ),
+            ]);
+            for statements in [&*SUBJECTS, &*HEAD_SUBJECTS] {
+                let statements = form(statements, filtered);
+                reads.extend(statements.iter().map(|s| ("subjects", s.clone())));
+            }
+            reads.extend(
+                form(&HEAD_PROBES, filtered)
+                    .iter()
+                    .skip(1)
+                    .map(|s| ("head probe", s.clone())),
+            );
+        }
+        reads.extend([
             ("attributed", ATTRIBUTED_FORWARD.clone()),
             ("attributed reverse", ATTRIBUTED_REVERSE.clone()),
             ("attributed at the head", HEAD_ATTRIBUTED_FORWARD.clone()),
@@ -319,16 +392,7 @@ mod tests {
             ("same attributes", SAME_ATTRIBUTES.to_owned()),
             ("any expired", ANY_EXPIRED.to_owned()),
             ("expired", EXPIRED.to_owned()),
-        ];
-        for statements in [&*SUBJECTS, &*HEAD_SUBJECTS] {
-            reads.extend(statements.iter().map(|s| ("subjects", s.clone())));
-        }
-        reads.extend(
-            HEAD_PROBES
-                .iter()
-                .skip(1)
-                .map(|s| ("head probe", s.clone())),
-        );
+        ]);
         for (name, sql) in reads {
             let steps = plan(&conn, &sql);
             for step in &steps {
@@ -342,16 +406,18 @@ mod tests {
                 "{name}: {steps:?}"
             );
         }
-        let reverse = plan(&conn, &OBJECTS_WITH_SUBJECT);
-        assert!(
-            reverse
-                .iter()
-                .any(|s| s.contains("COVERING INDEX live_reverse"))
-                && reverse
+        for filtered in [true, false] {
+            let reverse = plan(&conn, form(&*OBJECTS_WITH_SUBJECT, filtered).as_str());
+            assert!(
+                reverse
                     .iter()
-                    .any(|s| s.contains("COVERING INDEX history_reverse")),
-            "{reverse:?}"
-        );
+                    .any(|s| s.contains("COVERING INDEX live_reverse"))
+                    && reverse
+                        .iter()
+                        .any(|s| s.contains("COVERING INDEX history_reverse")),
+                "{reverse:?}"
+            );
+        }
         let expired = plan(&conn, EXPIRED);
         assert!(
             expired.iter().any(|s| s.contains("live_expiry")),
