@@ -137,12 +137,12 @@ impl Inner {
             let filtered = self.namespace_filtered(ns);
             let mut rows: Vec<[i64; 4]> = if self.at_head(at) {
                 self.conn
-                    .prepare_cached(form(&*HEAD_OBJECT_ROWS, filtered).as_str())?
+                    .prepare_cached(form(&HEAD_OBJECT_ROWS, filtered).as_str())?
                     .query_map(params![ns, obj], row)?
                     .collect::<Result<_, _>>()?
             } else {
                 self.conn
-                    .prepare_cached(form(&*OBJECT_ROWS, filtered).as_str())?
+                    .prepare_cached(form(&OBJECT_ROWS, filtered).as_str())?
                     .query_map(params![ns, obj, at], row)?
                     .collect::<Result<_, _>>()?
             };
@@ -178,7 +178,7 @@ impl Inner {
             args.push(at);
         }
         let sql = form(
-            if head { &*HEAD_PREFETCH } else { &*PREFETCH },
+            if head { &HEAD_PREFETCH } else { &PREFETCH },
             self.namespace_filtered(ns),
         );
         let mut rows: HashMap<i64, ObjectRows> = HashMap::default();
@@ -365,7 +365,7 @@ impl Reader for SqliteReader<'_> {
             let exact = subject.is_some();
             let wild = wildcard >= 0;
             let mask = usize::from(exact) | usize::from(wild) << 1 | usize::from(probe.sets) << 2;
-            let probes = form(&*HEAD_PROBES, inner.filtered(ns, rel));
+            let probes = form(&HEAD_PROBES, inner.filtered(ns, rel));
             let Some(sql) = probes.get(mask).filter(|_| mask != 0) else {
                 return Ok(hit);
             };
@@ -385,7 +385,7 @@ impl Reader for SqliteReader<'_> {
             let sets_above = if probe.sets { 0 } else { i64::MAX };
             let mut statement = inner
                 .conn
-                .prepare_cached(form(&*PROBE, inner.filtered(ns, rel)).as_str())?;
+                .prepare_cached(form(&PROBE, inner.filtered(ns, rel)).as_str())?;
             let mut rows = statement.query(params![
                 ns, obj, rel, s_ns, s_obj, s_rel, wildcard, sets_above, at
             ])?;
@@ -422,12 +422,12 @@ impl Reader for SqliteReader<'_> {
         let found: bool = if inner.at_head(at) {
             inner
                 .conn
-                .prepare_cached(form(&*HEAD_CONTAINS, filtered).as_str())?
+                .prepare_cached(form(&HEAD_CONTAINS, filtered).as_str())?
                 .query_row(params![a, b, c, d, e, f], |row| row.get(0))?
         } else {
             inner
                 .conn
-                .prepare_cached(form(&*CONTAINS, filtered).as_str())?
+                .prepare_cached(form(&CONTAINS, filtered).as_str())?
                 .query_row(params![a, b, c, d, e, f, at], |row| row.get(0))?
         };
         Ok(found)
@@ -472,7 +472,7 @@ impl Reader for SqliteReader<'_> {
         };
         let objs: Vec<i64> = inner
             .conn
-            .prepare_cached(form(&*OBJECTS_WITH_SUBJECT, inner.filtered(ns, rel)).as_str())?
+            .prepare_cached(form(&OBJECTS_WITH_SUBJECT, inner.filtered(ns, rel)).as_str())?
             .query_map(params![s_ns, s_obj, s_rel, ns, rel, at], |row| row.get(0))?
             .collect::<Result<_, _>>()?;
         for &obj in &objs {
@@ -640,13 +640,13 @@ fn subject_rows(
     let rows = if inner.at_head(at) {
         inner
             .conn
-            .prepare_cached(for_kind(form(&*HEAD_SUBJECTS, filtered), kind))?
+            .prepare_cached(for_kind(form(&HEAD_SUBJECTS, filtered), kind))?
             .query_map(params![ns, obj, rel], row)?
             .collect::<Result<_, _>>()?
     } else {
         inner
             .conn
-            .prepare_cached(for_kind(form(&*SUBJECTS, filtered), kind))?
+            .prepare_cached(for_kind(form(&SUBJECTS, filtered), kind))?
             .query_map(params![ns, obj, rel, at], row)?
             .collect::<Result<_, _>>()?
     };

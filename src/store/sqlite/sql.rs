@@ -407,7 +407,7 @@ mod tests {
             );
         }
         for filtered in [true, false] {
-            let reverse = plan(&conn, form(&*OBJECTS_WITH_SUBJECT, filtered).as_str());
+            let reverse = plan(&conn, form(&OBJECTS_WITH_SUBJECT, filtered).as_str());
             assert!(
                 reverse
                     .iter()
