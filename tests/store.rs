@@ -466,6 +466,7 @@ fn probes_small_and_large_relations(store: &dyn Store) {
                     wildcard: wildcard.then_some("user"),
                     sets: true,
                     whole_object: false,
+                    attributed: false,
                 },
                 at,
                 &mut |s| sets.push(s.to_subject().to_string()),
@@ -1317,26 +1318,55 @@ fn plain_reads_exclude_attributed_tuples(store: &dyn Store) {
                 "{tuple} at {at}"
             );
         }
+        let carol = Subject::object("user", "carol");
         for object in ["1", "big"] {
             for whole_object in [false, true] {
-                let mut sets = Vec::new();
-                let hit = store
-                    .probe(
-                        "doc",
-                        object,
-                        "viewer",
-                        Probe {
-                            subject: Some(bob.borrowed()),
-                            wildcard: Some("user"),
-                            sets: true,
-                            whole_object,
-                        },
-                        at,
-                        &mut |s| sets.push(s.to_subject()),
-                    )
-                    .unwrap();
-                assert_eq!(hit, ProbeHit::default(), "doc:{object} at {at}");
-                assert!(sets.is_empty(), "doc:{object} at {at}: {sets:?}");
+                for attributed in [false, true] {
+                    let mut sets = Vec::new();
+                    let hit = store
+                        .probe(
+                            "doc",
+                            object,
+                            "viewer",
+                            Probe {
+                                subject: Some(bob.borrowed()),
+                                wildcard: Some("user"),
+                                sets: true,
+                                whole_object,
+                                attributed,
+                            },
+                            at,
+                            &mut |s| sets.push(s.to_subject()),
+                        )
+                        .unwrap();
+                    // Bob's tuple and the wildcard have traits: asked, the
+                    // probe says so (a hint, never a grant).
+                    let expected = ProbeHit {
+                        attributed,
+                        ..ProbeHit::default()
+                    };
+                    assert_eq!(hit, expected, "doc:{object} at {at}");
+                    assert!(sets.is_empty(), "doc:{object} at {at}: {sets:?}");
+                    // Carol has no tuple, and without the wildcard nothing
+                    // with traits names her.
+                    let hit = store
+                        .probe(
+                            "doc",
+                            object,
+                            "viewer",
+                            Probe {
+                                subject: Some(carol.borrowed()),
+                                wildcard: None,
+                                sets: false,
+                                whole_object,
+                                attributed,
+                            },
+                            at,
+                            &mut |_| {},
+                        )
+                        .unwrap();
+                    assert_eq!(hit, ProbeHit::default(), "carol, doc:{object} at {at}");
+                }
             }
         }
         for subject in [&bob, &eng, &Subject::wildcard("user")] {
@@ -1357,6 +1387,31 @@ fn plain_reads_exclude_attributed_tuples(store: &dyn Store) {
             sorted(attributed(store, "doc:1#viewer", at)),
             sorted(vec![office.clone(), expired.clone(), set.clone()])
         );
+        // The same, in the same order, from a reader that has just read
+        // the object whole (a store may answer from what it read).
+        for object in ["1", "big", "2"] {
+            let reader = store.snapshot(at).unwrap();
+            let probe = Probe {
+                subject: Some(bob.borrowed()),
+                wildcard: None,
+                sets: true,
+                whole_object: true,
+                attributed: true,
+            };
+            reader
+                .probe("doc", object, "viewer", probe, &mut |_| {})
+                .unwrap();
+            let mut seen = Vec::new();
+            reader
+                .for_each_attributed("doc", object, "viewer", &mut |t| seen.push(t.clone()))
+                .unwrap();
+            assert_eq!(
+                seen,
+                attributed(store, &format!("doc:{object}#viewer"), at),
+                "doc:{object} at {at}"
+            );
+            assert!(!seen.is_empty(), "doc:{object} at {at}");
+        }
         assert_eq!(attributed(store, "doc:big#viewer", at).len(), 2);
         assert!(attributed(store, "doc:9#viewer", at).is_empty());
         assert!(attributed(store, "doc:1#nothing", at).is_empty());
@@ -1682,6 +1737,7 @@ fn assert_bob_unseen(store: &dyn TupleStore, at: Revision) {
                     wildcard: None,
                     sets: true,
                     whole_object,
+                    attributed: false,
                 },
                 at,
                 &mut |_| {},

@@ -8,7 +8,9 @@ mod ip;
 mod json;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use rustc_hash::FxHashMap;
 
 use cel::common::types::{CelBool, STRING_TYPE};
 use cel::{Context, Env, IdedExpr, Value};
@@ -27,7 +29,17 @@ pub struct Programs {
     env: Arc<Env>,
     /// By [`ConditionId`].
     programs: Vec<Program>,
+    /// Stored contexts parsed, by their canonical text: many tuples share
+    /// one (the same CIDR, the same deadline), and parsing one costs more
+    /// than evaluating the condition.
+    parsed: Mutex<FxHashMap<Box<str>, Parameters>>,
 }
+
+/// A context's parameters, shared.
+type Parameters = Arc<Map<String, Json>>;
+
+/// Parsed stored contexts kept before the cache starts over.
+const PARSED_CONTEXTS: usize = 4096;
 
 struct Program {
     name: String,
@@ -105,7 +117,34 @@ impl Programs {
         Ok(Programs {
             env: Arc::new(env),
             programs,
+            parsed: Mutex::default(),
         })
+    }
+
+    /// A tuple's stored context (its canonical JSON text) as parameters,
+    /// parsed once. Text that is no JSON object gives no parameters (a
+    /// store checks contexts when they are written).
+    pub fn stored_context(&self, text: &str) -> Parameters {
+        let parse = || match serde_json::from_str(text) {
+            Ok(Json::Object(map)) => Arc::new(map),
+            _ => Parameters::default(),
+        };
+        if text == "{}" {
+            return Parameters::default();
+        }
+        // A poisoned cache is only a cache: parse without it.
+        let Ok(mut parsed) = self.parsed.lock() else {
+            return parse();
+        };
+        if let Some(map) = parsed.get(text) {
+            return Arc::clone(map);
+        }
+        if parsed.len() >= PARSED_CONTEXTS {
+            parsed.clear();
+        }
+        let map = parse();
+        parsed.insert(text.into(), Arc::clone(&map));
+        map
     }
 
     /// The parameters condition `id` reads, sorted.
@@ -134,7 +173,7 @@ impl Programs {
             condition: program.name.clone(),
             message,
         };
-        let mut context = Context::with_env(Arc::clone(&self.env));
+        let mut bound = Bound(Vec::with_capacity(program.used.len()));
         let mut missing = BTreeSet::new();
         for name in &program.used {
             let Some((value, _)) = lookup(name, stored, request) else {
@@ -148,11 +187,13 @@ impl Programs {
                 .ok_or_else(|| fail(format!("`{name}` is no parameter")))?;
             let value = json::to_cel(&param.ty, value)
                 .map_err(|e| fail(format!("parameter `{name}` ({}): {e}", param.ty)))?;
-            context.add_variable_as_val(name.as_str(), value);
+            bound.0.push((name.as_str(), value));
         }
         if !missing.is_empty() {
             return Ok(Verdict::Missing(missing));
         }
+        let mut context = Context::with_env(Arc::clone(&self.env));
+        context.set_variable_resolver(&bound);
         let outcome = stacker::maybe_grow(program.stack, 2 * program.stack, || {
             let result = Value::resolve_val(&program.ast, &context).map_err(|e| e.to_string())?;
             match result.downcast_ref::<CelBool>() {
@@ -190,6 +231,19 @@ impl Programs {
                 })
             })
             .collect())
+    }
+}
+
+/// The parameters of one evaluation, looked up by the interpreter where
+/// the expression names them (a few: a list beats building a map).
+struct Bound<'a>(Vec<(&'a str, Box<dyn cel::common::value::Val>)>);
+
+impl cel::context::VariableResolver for Bound<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<cel::common::value::CowVal<'b, 'b>> {
+        self.0
+            .iter()
+            .find(|(name, _)| *name == variable)
+            .map(|(_, value)| cel::common::value::CowVal::Borrowed(&**value))
     }
 }
 

@@ -669,12 +669,27 @@ impl Reader for MemoryReader<'_> {
             .plain
             .relation_versions(namespace, object_id, relation);
         let mut hit = ProbeHit::default();
-        if indices.is_empty() {
-            return Ok(hit);
-        }
         let wildcard = probe
             .wildcard
             .map(|namespace| SubjectRef::Wildcard { namespace });
+        // Whether a tuple with traits names the subject or the wildcard.
+        let attributed = || {
+            inner
+                .visible(
+                    inner
+                        .attributed
+                        .relation_versions(namespace, object_id, relation),
+                    at,
+                )
+                .any(|tuple| {
+                    let subject = Some(tuple.subject.borrowed());
+                    subject == probe.subject || subject == wildcard
+                })
+        };
+        if indices.is_empty() {
+            hit.attributed = probe.attributed && attributed();
+            return Ok(hit);
+        }
         if indices.len() <= SCAN_LIMIT {
             for tuple in inner.visible(indices, at) {
                 let subject = Some(tuple.subject.borrowed());
@@ -693,6 +708,9 @@ impl Reader for MemoryReader<'_> {
             };
             hit.subject = has(probe.subject);
             hit.wildcard = has(wildcard);
+        }
+        if probe.attributed && !hit.subject && !hit.wildcard {
+            hit.attributed = attributed();
         }
         if probe.sets && !hit.subject && !hit.wildcard {
             for tuple in inner.visible(indices, at) {

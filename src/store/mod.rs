@@ -114,6 +114,10 @@ pub struct Probe<'a> {
     /// likely read its other relations too, so a store may read the object
     /// whole now and answer those reads from what it read.
     pub whole_object: bool,
+    /// Whether to say ([`ProbeHit::attributed`]) that a tuple with a
+    /// condition or an expiry names the subject or the wildcard, so that
+    /// the caller reads those before it walks the subject sets.
+    pub attributed: bool,
 }
 
 /// What [`Reader::probe`] found.
@@ -123,6 +127,11 @@ pub struct ProbeHit {
     pub subject: bool,
     /// The probed wildcard is stored.
     pub wildcard: bool,
+    /// With [`Probe::attributed`]: a live tuple with a condition or an
+    /// expiry (expired or not) names the probed subject or wildcard. A hint
+    /// for the order of reads, never an answer: a store may leave it false
+    /// (then the caller reads them after the subject sets).
+    pub attributed: bool,
 }
 
 /// Selects tuples; an unset field matches anything.
@@ -430,6 +439,7 @@ pub trait Reader {
                 Some(namespace) => has(Subject::wildcard(namespace))?,
                 None => false,
             },
+            attributed: false,
         };
         if probe.sets && !hit.subject && !hit.wildcard {
             self.for_each_subject(namespace, object_id, relation, SubjectKind::Sets, sets)?;

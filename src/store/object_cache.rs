@@ -662,13 +662,18 @@ impl<D: ObjectSource> Reader for CacheReader<'_, D> {
         let at = self.at.0;
         let versions = entry.versions(relation);
         let mut hit = ProbeHit::default();
-        for version in versions.iter().filter(|v| v.plain_at(at)) {
+        for version in versions.iter().filter(|v| v.visible_at(at)) {
             let subject = version.subject.borrowed();
-            if probe.subject == Some(subject) {
-                hit.subject = true;
-            }
-            if let (Some(wanted), SubjectRef::Wildcard { namespace }) = (probe.wildcard, subject) {
-                hit.wildcard |= wanted == namespace;
+            let exact = probe.subject == Some(subject);
+            let wildcard = matches!(
+                (probe.wildcard, subject),
+                (Some(wanted), SubjectRef::Wildcard { namespace }) if wanted == namespace
+            );
+            if version.is_plain() {
+                hit.subject |= exact;
+                hit.wildcard |= wildcard;
+            } else {
+                hit.attributed |= probe.attributed && (exact || wildcard);
             }
         }
         if probe.sets && !hit.subject && !hit.wildcard {

@@ -86,13 +86,16 @@ impl Reader for Overlay<'_> {
         let wildcard = probe
             .wildcard
             .map(|namespace| SubjectRef::Wildcard { namespace });
-        for tuple in self
-            .added(namespace, object_id, relation)
-            .filter(|t| t.is_plain())
-        {
+        for tuple in self.added(namespace, object_id, relation) {
             let subject = Some(tuple.subject.borrowed());
-            hit.subject |= probe.subject.is_some() && subject == probe.subject;
-            hit.wildcard |= wildcard.is_some() && subject == wildcard;
+            let names = (probe.subject.is_some() && subject == probe.subject)
+                || (wildcard.is_some() && subject == wildcard);
+            if tuple.is_plain() {
+                hit.subject |= probe.subject.is_some() && subject == probe.subject;
+                hit.wildcard |= wildcard.is_some() && subject == wildcard;
+            } else {
+                hit.attributed |= probe.attributed && names;
+            }
         }
         if probe.sets && !hit.subject && !hit.wildcard {
             for tuple in self

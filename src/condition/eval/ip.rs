@@ -76,14 +76,25 @@ pub fn in_cidr<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, Exec
 
 /// Whether `cidr` holds `ip`, or what is wrong with `cidr`.
 pub fn contains(cidr: &str, ip: IpAddr) -> Result<bool, String> {
-    let malformed = || format!("`{cidr}` is no CIDR block (like `10.0.0.0/8` or `2001:db8::/32`)");
-    let (network, length) = cidr.split_once('/').ok_or_else(malformed)?;
-    let network: IpAddr = network.parse().map_err(|_| malformed())?;
-    // Digits only: `u8::from_str` would take a sign.
-    if length.is_empty() || !length.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(malformed());
+    thread_local! {
+        /// The block parsed last: an allow-list names the same few blocks
+        /// in check after check, and parsing one costs more than the test.
+        static LAST: std::cell::RefCell<Option<(Box<str>, IpAddr, u32)>> =
+            const { std::cell::RefCell::new(None) };
     }
-    let length: u32 = length.parse().map_err(|_| malformed())?;
+    let cached = LAST.with_borrow(|last| match last {
+        Some((text, network, length)) if **text == *cidr => Some((*network, *length)),
+        _ => None,
+    });
+    let (network, length) = match cached {
+        Some(parsed) => parsed,
+        None => {
+            let parsed = parse_cidr(cidr)?;
+            LAST.set(Some((cidr.into(), parsed.0, parsed.1)));
+            parsed
+        }
+    };
+    let malformed = || format!("`{cidr}` is no CIDR block (like `10.0.0.0/8` or `2001:db8::/32`)");
     let (network, ip, bits) = match (network, ip) {
         (IpAddr::V4(n), IpAddr::V4(i)) => (u128::from(n.to_bits()), u128::from(i.to_bits()), 32),
         (IpAddr::V6(n), IpAddr::V6(i)) => (n.to_bits(), i.to_bits(), 128),
@@ -97,4 +108,18 @@ pub fn contains(cidr: &str, ip: IpAddr) -> Result<bool, String> {
     let shift = bits - length;
     // A shift by the whole width (an IPv6 /0) leaves nothing to compare.
     Ok(network.checked_shr(shift).unwrap_or(0) == ip.checked_shr(shift).unwrap_or(0))
+}
+
+/// `cidr`'s network address and prefix length, as written (checked
+/// against the address family by [`contains`]).
+fn parse_cidr(cidr: &str) -> Result<(IpAddr, u32), String> {
+    let malformed = || format!("`{cidr}` is no CIDR block (like `10.0.0.0/8` or `2001:db8::/32`)");
+    let (network, length) = cidr.split_once('/').ok_or_else(malformed)?;
+    let network: IpAddr = network.parse().map_err(|_| malformed())?;
+    // Digits only: `u8::from_str` would take a sign.
+    if length.is_empty() || !length.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(malformed());
+    }
+    let length: u32 = length.parse().map_err(|_| malformed())?;
+    Ok((network, length))
 }

@@ -15,6 +15,15 @@ use crate::engine::EngineError;
 use crate::ir::{AllowedType, ConditionId, RelationId, Schema, TraitedType};
 use crate::tuple::{Subject, Tuple, TupleCondition};
 
+/// Where a tuple with traits leads.
+pub(super) enum Lead {
+    /// To the target itself (its subject is the target or the target's
+    /// wildcard); only said when the caller asked for the target alone.
+    Target,
+    /// To this subject.
+    Subject(Subject),
+}
+
 impl Checker<'_, '_> {
     /// The tuples of `id#relation` with a condition or an expiry that the
     /// relation's types accept and that may hold in this request, with
@@ -22,63 +31,96 @@ impl Checker<'_, '_> {
     /// are left out; an evaluation error fails the request. With
     /// `only_target`, so are the tuples whose subject cannot lead to the
     /// target (another object, another namespace's wildcard): their
-    /// conditions are not evaluated.
+    /// conditions are not evaluated; those that name the target come as
+    /// [`Lead::Target`].
     pub(super) fn attributed(
         &mut self,
         relation: RelationId,
         id: Id,
         only_target: bool,
-    ) -> Result<Vec<(Subject, Guard)>, EngineError> {
+    ) -> Result<Vec<(Lead, Guard)>, EngineError> {
         let engine = self.engine;
         let schema = engine.schema;
         let Some(rel) = schema.relation(relation) else {
             return Ok(Vec::new());
         };
         let name = self.ids.name(id);
-        let target = &self.target;
-        let leads_to_target = |subject: &Subject| match subject {
-            Subject::Set { .. } => true,
-            Subject::Object(_) => target.direct().is_some_and(|(_, s)| s == subject),
-            Subject::Wildcard { namespace } => target
-                .wildcard()
-                .is_some_and(|ns| engine.namespace_name(ns) == namespace),
-        };
-        let mut tuples = Vec::new();
-        self.reader.for_each_attributed(
+        // Judged as the store hands them over: nothing is copied but the
+        // subjects of the tuples that may hold.
+        let reader = self.reader;
+        let mut out = Vec::new();
+        let mut failed = None;
+        reader.for_each_attributed(
             engine.namespace_name(rel.namespace),
             &name,
             &rel.name,
             &mut |tuple| {
-                if !only_target || leads_to_target(&tuple.subject) {
-                    tuples.push(tuple.clone());
+                if failed.is_some() {
+                    return;
+                }
+                let names_target = only_target && self.names_target(&tuple.subject);
+                if only_target && !names_target && !matches!(tuple.subject, Subject::Set { .. }) {
+                    return;
+                }
+                match self.judge(rel.traited(), tuple) {
+                    Ok(Some(guard)) if names_target => out.push((Lead::Target, guard)),
+                    Ok(Some(guard)) => out.push((Lead::Subject(tuple.subject.clone()), guard)),
+                    Ok(None) => {}
+                    Err(e) => failed = Some(e),
                 }
             },
         )?;
-        let now = *self.now.get_or_insert_with(|| engine.now());
-        let mut out = Vec::with_capacity(tuples.len());
-        for tuple in tuples {
-            let Some(condition) = accepted(schema, rel.traited(), &tuple) else {
-                continue;
-            };
-            if !tuple.live_at(now) {
-                if self.trace.is_some() {
-                    let expired_at = tuple.expires_at.map(|e| e.to_string()).unwrap_or_default();
-                    let tuple = tuple.to_string();
-                    self.leaf(|_| Step::Expired { tuple, expired_at }, Outcome::Denied);
-                }
-                continue;
-            }
-            let guard = match (condition, tuple.condition.as_deref()) {
-                (Some(condition), Some(stored)) => match self.verdict(condition, stored, &tuple)? {
-                    Verdict::True => None,
-                    Verdict::False => continue,
-                    Verdict::Missing(missing) => Some(Rc::new(missing)),
-                },
-                _ => None,
-            };
-            out.push((tuple.subject, guard));
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
         }
-        Ok(out)
+    }
+
+    /// Whether a tuple with this subject names the target: it is the
+    /// target, or the wildcard of the target's namespace.
+    fn names_target(&self, subject: &Subject) -> bool {
+        match subject {
+            Subject::Wildcard { namespace } => self
+                .target
+                .wildcard()
+                .is_some_and(|ns| self.engine.namespace_name(ns) == namespace),
+            _ => self.target.direct().is_some_and(|(_, s)| s == subject),
+        }
+    }
+
+    /// Whether a tuple with traits may hold in this request: `Some` with
+    /// its guard, `None` when the relation's types do not accept it, it
+    /// has expired, or its condition is false.
+    fn judge(
+        &mut self,
+        traited: &[TraitedType],
+        tuple: &Tuple,
+    ) -> Result<Option<Guard>, EngineError> {
+        let engine = self.engine;
+        let Some(condition) = accepted(engine.schema, traited, tuple) else {
+            return Ok(None);
+        };
+        // The clock is read only for a tuple that can expire.
+        let expired = tuple.expires_at.is_some() && {
+            let now = *self.now.get_or_insert_with(|| engine.now());
+            !tuple.live_at(now)
+        };
+        if expired {
+            if self.trace.is_some() {
+                let expired_at = tuple.expires_at.map(|e| e.to_string()).unwrap_or_default();
+                let tuple = tuple.to_string();
+                self.leaf(|_| Step::Expired { tuple, expired_at }, Outcome::Denied);
+            }
+            return Ok(None);
+        }
+        Ok(match (condition, tuple.condition.as_deref()) {
+            (Some(condition), Some(stored)) => match self.verdict(condition, stored, tuple)? {
+                Verdict::True => Some(None),
+                Verdict::False => None,
+                Verdict::Missing(missing) => Some(Some(Rc::new(missing))),
+            },
+            _ => Some(None),
+        })
     }
 
     /// Evaluates a tuple's condition for this request.
@@ -96,7 +138,7 @@ impl Checker<'_, '_> {
                 programs
             }
         };
-        let stored_context = stored.context.to_map();
+        let stored_context = programs.stored_context(stored.context.as_json());
         let request = self.engine.request_context();
         let verdict = programs.evaluate(condition, &stored_context, request);
         if self.trace.is_some() {
@@ -122,7 +164,7 @@ impl Checker<'_, '_> {
             let step = Step::Condition {
                 tuple: tuple.to_string(),
                 condition: stored.name.clone(),
-                stored: serde_json::Value::Object(stored_context.clone()),
+                stored: serde_json::Value::Object((*stored_context).clone()),
                 request: serde_json::Value::Object(from_request),
                 missing,
                 error,

@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use super::attributed::Lead;
 use super::values::{found, guarded, Any, Val};
 use super::{Checker, Guard, Id, Objects};
 use crate::engine::explain::Step;
@@ -53,8 +54,8 @@ impl<'a> Checker<'_, 'a> {
             )?;
             self.last_object_namespace = last;
             if !rel.traited().is_empty() {
-                for (subject, guard) in self.attributed(tupleset, id, false)? {
-                    if let Subject::Object(object) = subject {
+                for (lead, guard) in self.attributed(tupleset, id, false)? {
+                    if let Lead::Subject(Subject::Object(object)) = lead {
                         if let Some(ns) = schema.namespace_id(&object.namespace) {
                             objects.push((ns, self.ids.intern(&object.id), guard));
                         }
@@ -125,6 +126,7 @@ impl<'a> Checker<'_, 'a> {
             wildcard: wildcard.map(|ns| engine.namespace_name(ns)),
             sets: want_sets,
             whole_object: in_permission,
+            attributed: !traited.is_empty() && (direct.is_some() || wildcard.is_some()),
         };
         let (has_direct, has_wildcard) = (direct.is_some(), wildcard.is_some());
         let mut sets: Vec<(RelationId, Id)> = Vec::new();
@@ -195,6 +197,17 @@ impl<'a> Checker<'_, 'a> {
             }
         }
         let mut any = Any::new();
+        // Tuples with traits are read after the plain subject sets, so that
+        // a plain grant through a group never waits for them, unless the
+        // probe saw one naming the target: that one needs no walk.
+        let mut attributed_sets = None;
+        if hit.attributed {
+            let mut sets = Vec::new();
+            if self.attributed_direct(relation, id, &mut any, &mut sets)? {
+                return Ok(Val::True);
+            }
+            attributed_sets = Some(sets);
+        }
         if self.visit_hints && sets.len() > 1 {
             self.will_visit(&sets)?;
         }
@@ -217,13 +230,19 @@ impl<'a> Checker<'_, 'a> {
         }
         // Then the tuples with traits: those that name the target (or its
         // wildcard) first, as they need no walk, then the subject sets
-        // they lead to. (Read after the plain subject sets, so that a
-        // plain grant through a group never waits for them.)
+        // they lead to.
         if !traited.is_empty() {
-            let mut sets = Vec::new();
-            if self.attributed_direct(relation, id, &mut any, &mut sets)?
-                || self.attributed_subject_sets(relation, id, depth, sets, &mut any)?
-            {
+            let sets = match attributed_sets {
+                Some(sets) => sets,
+                None => {
+                    let mut sets = Vec::new();
+                    if self.attributed_direct(relation, id, &mut any, &mut sets)? {
+                        return Ok(Val::True);
+                    }
+                    sets
+                }
+            };
+            if self.attributed_subject_sets(relation, id, depth, sets, &mut any)? {
                 return Ok(Val::True);
             }
         }
@@ -240,30 +259,17 @@ impl<'a> Checker<'_, 'a> {
         any: &mut Any,
         sets: &mut Vec<(Subject, Guard)>,
     ) -> Result<bool, EngineError> {
-        let engine = self.engine;
-        for (subject, guard) in self.attributed(relation, id, true)? {
-            let holds = match &subject {
-                Subject::Set { .. } | Subject::Object(_)
-                    if self.target.direct().is_some_and(|(_, s)| *s == subject) =>
-                {
-                    true
+        for (lead, guard) in self.attributed(relation, id, true)? {
+            match lead {
+                Lead::Target => {
+                    let val = guarded(&guard, Val::True);
+                    if matches!(val, Val::True) {
+                        return Ok(true);
+                    }
+                    any.add(val);
                 }
-                Subject::Set { .. } => {
-                    sets.push((subject, guard));
-                    continue;
-                }
-                Subject::Wildcard { namespace } => self
-                    .target
-                    .wildcard()
-                    .is_some_and(|ns| engine.namespace_name(ns) == namespace),
-                Subject::Object(_) => false,
-            };
-            if holds {
-                let val = guarded(&guard, Val::True);
-                if matches!(val, Val::True) {
-                    return Ok(true);
-                }
-                any.add(val);
+                Lead::Subject(subject @ Subject::Set { .. }) => sets.push((subject, guard)),
+                Lead::Subject(_) => {}
             }
         }
         Ok(false)

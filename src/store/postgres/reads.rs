@@ -247,12 +247,12 @@ impl Reader for PostgresReader {
         let at = rev_param(self.at);
         let rows = self.query(
             &format!(
-                "SELECT subject_ns, subject_id, subject_rel FROM zanzi_tuples
+                "SELECT subject_ns, subject_id, subject_rel, {PLAIN} FROM zanzi_tuples
                  WHERE namespace = $1 AND object_id = $2 AND relation = $3 AND {VISIBLE}
-                   AND (($8 AND {IS_SET})
-                        OR (subject_ns = $5 AND subject_id = $6 AND subject_rel = $7)
-                        OR (subject_ns = $9 AND subject_rel = '*'))
-                   AND {PLAIN}
+                   AND (($8 AND {IS_SET} AND {PLAIN})
+                        OR (subject_ns = $5 AND subject_id = $6 AND subject_rel = $7
+                            AND ($10 OR {PLAIN}))
+                        OR (subject_ns = $9 AND subject_rel = '*' AND ($10 OR {PLAIN})))
                  ORDER BY seq"
             ),
             &[
@@ -265,21 +265,31 @@ impl Reader for PostgresReader {
                 (&s_rel, Type::TEXT),
                 (&probe.sets, Type::BOOL),
                 (&probe.wildcard, Type::TEXT),
+                (&probe.attributed, Type::BOOL),
             ],
         )?;
         let wildcard = probe
             .wildcard
             .map(|namespace| SubjectRef::Wildcard { namespace });
         let mut hit = ProbeHit::default();
+        // Rows with traits come only for the subject and the wildcard.
+        let plain = |row: &Row| row.try_get::<_, bool>(3);
         for row in &rows {
             let found = Some(subject_ref(row, 0)?);
-            hit.subject |= found == probe.subject;
-            hit.wildcard |= found == wildcard;
+            let names = found == probe.subject || found == wildcard;
+            if plain(row)? {
+                hit.subject |= found == probe.subject;
+                hit.wildcard |= found == wildcard;
+            } else {
+                hit.attributed |= names;
+            }
         }
         if probe.sets && !hit.subject && !hit.wildcard {
             for row in &rows {
                 if let found @ SubjectRef::Set { .. } = subject_ref(row, 0)? {
-                    sets(found);
+                    if plain(row)? {
+                        sets(found);
+                    }
                 }
             }
         }

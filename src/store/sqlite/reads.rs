@@ -29,8 +29,62 @@ use crate::store::{
 };
 use crate::tuple::{Subject, SubjectRef, Tuple};
 
-/// The tuples of one object as (rel, s_ns, s_obj, s_rel).
-pub(super) type ObjectRows = Vec<[i64; 4]>;
+/// The tuples of one object, read whole.
+#[derive(Default)]
+pub(super) struct ObjectRows {
+    /// Every tuple as (rel, s_ns, s_obj, s_rel), sorted by relation, then
+    /// as [`Reader::subjects`] orders subjects; a tuple with a condition or
+    /// an expiry has its relation negated, so that no plain read takes it.
+    rows: Vec<[i64; 4]>,
+    /// The tuples with traits as (seq, row, attributes), in `seq` order:
+    /// what [`Reader::for_each_attributed`] answers for the object.
+    attributed: Vec<(i64, [i64; 4], StoredAttributes)>,
+}
+
+impl ObjectRows {
+    /// Adds a row read by a whole-object statement: (rel, s_ns, s_obj,
+    /// s_rel) from column `first`, and after them, in the filtered form,
+    /// (cond, context, expires_at, seq).
+    fn push(
+        &mut self,
+        row: &rusqlite::Row<'_>,
+        first: usize,
+        filtered: bool,
+    ) -> rusqlite::Result<()> {
+        let key: [i64; 4] = [
+            row.get(first)?,
+            row.get(first + 1)?,
+            row.get(first + 2)?,
+            row.get(first + 3)?,
+        ];
+        self.rows.push(key);
+        if filtered && key[0] < 0 {
+            let attributes = (
+                row.get(first + 4)?,
+                row.get(first + 5)?,
+                row.get(first + 6)?,
+            );
+            self.attributed.push((row.get(first + 7)?, key, attributes));
+        }
+        Ok(())
+    }
+
+    /// Sorts what [`ObjectRows::push`] gathered; `None` when the object is
+    /// too large to keep.
+    fn finish(mut self) -> Option<ObjectRows> {
+        if self.rows.len() as i64 > OBJECT_READ_LIMIT {
+            return None;
+        }
+        self.rows
+            .sort_unstable_by_key(|&[rel, s_ns, s_obj, s_rel]| (rel, s_rel, s_ns, s_obj));
+        self.attributed.sort_unstable_by_key(|(seq, _, _)| *seq);
+        Some(self)
+    }
+
+    pub(super) fn rows(&self) -> &[[i64; 4]] {
+        &self.rows
+    }
+}
 
 /// Objects kept by open scopes before the memo starts over.
 const MAX_MEMO_OBJECTS: usize = 200_000;
@@ -132,32 +186,35 @@ impl Inner {
         }
         let key = (ns, obj, at);
         if !self.objects.contains_key(&key) {
-            let row =
-                |row: &rusqlite::Row<'_>| Ok([row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?]);
             let filtered = self.namespace_filtered(ns);
-            let mut rows: Vec<[i64; 4]> = if self.at_head(at) {
-                self.conn
-                    .prepare_cached(form(&HEAD_OBJECT_ROWS, filtered).as_str())?
-                    .query_map(params![ns, obj], row)?
-                    .collect::<Result<_, _>>()?
+            let mut object = ObjectRows::default();
+            if self.at_head(at) {
+                let mut statement = self
+                    .conn
+                    .prepare_cached(form(&HEAD_OBJECT_ROWS, filtered).as_str())?;
+                let mut rows = statement.query(params![ns, obj])?;
+                while let Some(row) = rows.next()? {
+                    object.push(row, 0, filtered)?;
+                }
             } else {
-                self.conn
-                    .prepare_cached(form(&OBJECT_ROWS, filtered).as_str())?
-                    .query_map(params![ns, obj, at], row)?
-                    .collect::<Result<_, _>>()?
-            };
-            let entry = if rows.len() as i64 > OBJECT_READ_LIMIT {
-                None
-            } else {
-                rows.sort_unstable_by_key(|&[rel, s_ns, s_obj, s_rel]| (rel, s_rel, s_ns, s_obj));
-                Some(rows)
-            };
+                let mut statement = self
+                    .conn
+                    .prepare_cached(form(&OBJECT_ROWS, filtered).as_str())?;
+                let mut rows = statement.query(params![ns, obj, at])?;
+                while let Some(row) = rows.next()? {
+                    object.push(row, 0, filtered)?;
+                }
+            }
             if self.objects.len() >= MAX_MEMO_OBJECTS {
                 self.objects.clear();
             }
-            self.objects.insert(key, entry);
+            self.objects.insert(key, object.finish());
         }
-        Ok(self.objects.get(&key).and_then(|rows| rows.as_deref()))
+        Ok(self
+            .objects
+            .get(&key)
+            .and_then(|rows| rows.as_ref())
+            .map(ObjectRows::rows))
     }
 
     /// Reads the objects `objs` (at most [`PREFETCH_CHUNK`]) of namespace
@@ -177,20 +234,15 @@ impl Inner {
         if !head {
             args.push(at);
         }
-        let sql = form(
-            if head { &HEAD_PREFETCH } else { &PREFETCH },
-            self.namespace_filtered(ns),
-        );
+        let filtered = self.namespace_filtered(ns);
+        let sql = form(if head { &HEAD_PREFETCH } else { &PREFETCH }, filtered);
         let mut rows: HashMap<i64, ObjectRows> = HashMap::default();
         let mut statement = self.conn.prepare_cached(sql)?;
         let mut result = statement.query(params_from_iter(args))?;
         while let Some(row) = result.next()? {
-            rows.entry(row.get(0)?).or_default().push([
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-            ]);
+            rows.entry(row.get(0)?)
+                .or_default()
+                .push(row, 1, filtered)?;
         }
         drop(result);
         drop(statement);
@@ -198,13 +250,7 @@ impl Inner {
             self.objects.clear();
         }
         for &obj in objs {
-            let mut tuples = rows.remove(&obj).unwrap_or_default();
-            let entry = if tuples.len() as i64 > OBJECT_READ_LIMIT {
-                None
-            } else {
-                tuples.sort_unstable_by_key(|&[rel, s_ns, s_obj, s_rel]| (rel, s_rel, s_ns, s_obj));
-                Some(tuples)
-            };
+            let entry = rows.remove(&obj).unwrap_or_default().finish();
             self.objects.insert((ns, obj, at), entry);
         }
         Ok(())
@@ -297,6 +343,7 @@ impl Reader for SqliteReader<'_> {
         };
         let rows = match inner.objects.get(&(ns, obj, at)) {
             Some(Some(rows)) => rows
+                .rows()
                 .iter()
                 .filter(|&&[r, _, s_obj, s_rel]| r == rel && kind_matches(kind, s_obj, s_rel))
                 .map(|&[_, s_ns, s_obj, s_rel]| [s_ns, s_obj, s_rel])
@@ -340,9 +387,17 @@ impl Reader for SqliteReader<'_> {
         };
         let mut hit = ProbeHit::default();
         let mut found_sets: Vec<[i64; 3]> = Vec::new();
-        let mut classify = |[a, b, c]: [i64; 3]| {
-            hit.subject |= [a, b, c] == [s_ns, s_obj, s_rel];
-            hit.wildcard |= [a, b, c] == [wildcard, 0, 0];
+        // A row with traits (only the filtered reads give them) counts only
+        // as a hint that one names the subject or the wildcard.
+        let mut classify = |[a, b, c]: [i64; 3], plain: bool| {
+            let exact = [a, b, c] == [s_ns, s_obj, s_rel];
+            let wild = [a, b, c] == [wildcard, 0, 0];
+            if !plain {
+                hit.attributed |= probe.attributed && (exact || wild);
+                return;
+            }
+            hit.subject |= exact;
+            hit.wildcard |= wild;
             if probe.sets && c > 0 {
                 found_sets.push([a, b, c]);
             }
@@ -353,12 +408,13 @@ impl Reader for SqliteReader<'_> {
             inner
                 .objects
                 .get(&(ns, obj, at))
-                .and_then(|rows| rows.as_deref())
+                .and_then(|rows| rows.as_ref())
+                .map(ObjectRows::rows)
         };
         if let Some(rows) = whole {
             for &[r, a, b, c] in rows {
-                if r == rel {
-                    classify([a, b, c]);
+                if r == rel || r == -rel {
+                    classify([a, b, c], r == rel);
                 }
             }
         } else if inner.at_head(at) {
@@ -379,7 +435,7 @@ impl Reader for SqliteReader<'_> {
             let mut statement = inner.conn.prepare_cached(sql)?;
             let mut rows = statement.query(params_from_iter(args))?;
             while let Some(row) = rows.next()? {
-                classify([row.get(0)?, row.get(1)?, row.get(2)?]);
+                classify([row.get(0)?, row.get(1)?, row.get(2)?], row.get(3)?);
             }
         } else {
             let sets_above = if probe.sets { 0 } else { i64::MAX };
@@ -392,7 +448,7 @@ impl Reader for SqliteReader<'_> {
             // Every arm's rows (and `history`'s, of any subject) say what
             // they are by their subject; a probed subject set may come twice.
             while let Some(row) = rows.next()? {
-                classify([row.get(0)?, row.get(1)?, row.get(2)?]);
+                classify([row.get(0)?, row.get(1)?, row.get(2)?], row.get(3)?);
             }
         }
         // The order of `subjects`: by relation, namespace, object.
@@ -505,19 +561,30 @@ impl Reader for SqliteReader<'_> {
                 (row.get(3)?, row.get(4)?, row.get(5)?),
             ))
         };
-        let rows: Vec<([i64; 3], StoredAttributes)> = if inner.at_head(at) {
-            inner
-                .conn
-                .prepare_cached(&HEAD_ATTRIBUTED_FORWARD)?
-                .query_map(params![ns, obj, rel], read)?
-                .collect::<Result<_, _>>()?
-        } else {
-            inner
-                .conn
-                .prepare_cached(&ATTRIBUTED_FORWARD)?
-                .query_map(params![ns, obj, rel, at], read)?
-                .collect::<Result<_, _>>()?
-        };
+        let rows: Vec<([i64; 3], StoredAttributes)> =
+            if let Some(Some(object)) = inner.objects.get(&(ns, obj, at)) {
+                // Read with the object (in `seq` order, as the statements).
+                object
+                    .attributed
+                    .iter()
+                    .filter(|(_, [r, ..], _)| *r == -rel)
+                    .map(|(_, [_, s_ns, s_obj, s_rel], attributes)| {
+                        ([*s_ns, *s_obj, *s_rel], attributes.clone())
+                    })
+                    .collect()
+            } else if inner.at_head(at) {
+                inner
+                    .conn
+                    .prepare_cached(&HEAD_ATTRIBUTED_FORWARD)?
+                    .query_map(params![ns, obj, rel], read)?
+                    .collect::<Result<_, _>>()?
+            } else {
+                inner
+                    .conn
+                    .prepare_cached(&ATTRIBUTED_FORWARD)?
+                    .query_map(params![ns, obj, rel, at], read)?
+                    .collect::<Result<_, _>>()?
+            };
         for ([s_ns, s_obj, s_rel], attributes) in rows {
             let tuple = inner.tuple_from([ns, obj, rel, s_ns, s_obj, s_rel], attributes)?;
             visit(&tuple);

@@ -141,20 +141,38 @@ pub(super) static CONTAINS: LazyLock<Forms<String>> = LazyLock::new(|| {
 pub(super) static HEAD_CONTAINS: LazyLock<Forms<String>> =
     LazyLock::new(|| forms(|plain| format!("SELECT EXISTS ({})", head_sql("1", TUPLE_KEY, plain))));
 
+/// The fourth column of a probe's rows: whether the row is plain. The
+/// filtered form leaves rows with traits out of the subject sets but not
+/// out of the exact subject and the wildcard, so that the probe can tell
+/// that one names them ([`crate::store::ProbeHit::attributed`]).
+fn plain_column(filtered: bool) -> &'static str {
+    if filtered {
+        "(cond IS NULL AND expires_at IS NULL)"
+    } else {
+        "1"
+    }
+}
+
 /// The three questions of a probe of `live`, each one index seek: the exact
 /// subject (?4, ?5, ?6), the wildcard of namespace ?7, the subject sets (only
 /// when ?8 is 0: every `s_rel` is above it). An absent subject or wildcard
 /// is bound as -1, which no row has. Rows say which question they answer by
-/// their subject.
-fn probe_arms(visible: &str, plain: &str) -> String {
+/// their subject, and whether they are plain by their fourth column.
+fn probe_arms(visible: &str, filtered: bool) -> String {
     let key = "ns = ?1 AND obj = ?2 AND rel = ?3";
+    let column = plain_column(filtered);
+    let sets_plain = if filtered {
+        format!(" AND {PLAIN}")
+    } else {
+        String::new()
+    };
     [
-        "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5",
-        "s_rel = 0 AND s_ns = ?7 AND s_obj = 0",
-        "s_rel > ?8",
+        "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5".to_owned(),
+        "s_rel = 0 AND s_ns = ?7 AND s_obj = 0".to_owned(),
+        format!("s_rel > ?8{sets_plain}"),
     ]
     .map(|subject| {
-        format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {subject}{plain}{visible}")
+        format!("SELECT s_ns, s_obj, s_rel, {column} FROM live WHERE {key} AND {subject}{visible}")
     })
     .join("\n UNION ALL\n")
 }
@@ -162,12 +180,13 @@ fn probe_arms(visible: &str, plain: &str) -> String {
 /// `probe` at revision ?9: the three arms over live rows created by then,
 /// and every row of the relation in `history` visible then.
 pub(super) static PROBE: LazyLock<Forms<String>> = LazyLock::new(|| {
-    forms(|plain| {
+    [true, false].map(|filtered| {
         format!(
-            "{}\n UNION ALL\n SELECT s_ns, s_obj, s_rel FROM history
-         WHERE ns = ?1 AND obj = ?2 AND rel = ?3{plain}
+            "{}\n UNION ALL\n SELECT s_ns, s_obj, s_rel, {} FROM history
+         WHERE ns = ?1 AND obj = ?2 AND rel = ?3
            AND created_rev <= ?9 AND deleted_rev > ?9",
-            probe_arms(" AND created_rev <= ?9", plain)
+            probe_arms(" AND created_rev <= ?9", filtered),
+            plain_column(filtered)
         )
     })
 });
@@ -178,24 +197,57 @@ pub(super) static PROBE: LazyLock<Forms<String>> = LazyLock::new(|| {
 /// bound too), bit 2 the subject sets. Parameters (ns, obj, rel, …).
 pub(super) static HEAD_PROBES: LazyLock<Forms<[String; 8]>> = LazyLock::new(|| {
     let key = "ns = ?1 AND obj = ?2 AND rel = ?3";
-    let arms = [
-        "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5",
-        "s_rel = 0 AND s_ns = ?7 AND s_obj = 0",
-        "s_rel > 0",
-    ];
-    forms(|plain| {
+    [true, false].map(|filtered| {
+        let column = plain_column(filtered);
+        let sets = if filtered {
+            format!("s_rel > 0 AND {PLAIN}")
+        } else {
+            "s_rel > 0".to_owned()
+        };
+        let arms = [
+            "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5",
+            "s_rel = 0 AND s_ns = ?7 AND s_obj = 0",
+            &sets,
+        ];
         std::array::from_fn(|mask| {
             arms.iter()
                 .enumerate()
                 .filter(|(bit, _)| mask & (1 << bit) != 0)
                 .map(|(_, arm)| {
-                    format!("SELECT s_ns, s_obj, s_rel FROM live WHERE {key} AND {arm}{plain}")
+                    format!("SELECT s_ns, s_obj, s_rel, {column} FROM live WHERE {key} AND {arm}")
                 })
                 .collect::<Vec<_>>()
                 .join("\n UNION ALL\n")
         })
     })
 });
+
+/// The relation column of whole-object reads: in the filtered form, a row
+/// with traits comes with its relation negated (no relation matches it),
+/// so that a probe answered from the object can still tell that one names
+/// its subject.
+/// The filtered form also gives every row's condition, context, expiry
+/// and `seq`, so that the object's tuples with traits are read with it.
+fn object_rel_column(filtered: bool) -> &'static str {
+    if filtered {
+        "CASE WHEN cond IS NULL AND expires_at IS NULL THEN rel ELSE -rel END"
+    } else {
+        "rel"
+    }
+}
+
+/// The columns of a whole-object read after `rel`.
+fn object_columns(filtered: bool) -> String {
+    let attributes = if filtered {
+        ", cond, context, expires_at, seq"
+    } else {
+        ""
+    };
+    format!(
+        "{}, s_ns, s_obj, s_rel{attributes}",
+        object_rel_column(filtered)
+    )
+}
 
 /// An object with at most this many tuples is read whole, in one
 /// statement, the first time a scope asks about it; larger ones are read a
@@ -206,11 +258,11 @@ pub(super) const OBJECT_READ_LIMIT: i64 = 64;
 /// (ns, obj, at). The limit is a literal: SQLite prepares a statement again
 /// whenever a parameter that its plan depends on (a `LIMIT`) is bound.
 pub(super) static OBJECT_ROWS: LazyLock<Forms<String>> = LazyLock::new(|| {
-    forms(|plain| {
+    [true, false].map(|filtered| {
+        let columns = object_columns(filtered);
         format!(
             "{} LIMIT {}",
-            forward_sql("rel, s_ns, s_obj, s_rel", "ns = ?1 AND obj = ?2", plain)
-                .replace("?r", "?3"),
+            forward_sql(&columns, "ns = ?1 AND obj = ?2", "").replace("?r", "?3"),
             OBJECT_READ_LIMIT + 1
         )
     })
@@ -218,10 +270,11 @@ pub(super) static OBJECT_ROWS: LazyLock<Forms<String>> = LazyLock::new(|| {
 
 /// The same at the snapshot's head: (ns, obj).
 pub(super) static HEAD_OBJECT_ROWS: LazyLock<Forms<String>> = LazyLock::new(|| {
-    forms(|plain| {
+    [true, false].map(|filtered| {
+        let columns = object_columns(filtered);
         format!(
             "{} LIMIT {}",
-            head_sql("rel, s_ns, s_obj, s_rel", "ns = ?1 AND obj = ?2", plain),
+            head_sql(&columns, "ns = ?1 AND obj = ?2", ""),
             OBJECT_READ_LIMIT + 1
         )
     })
@@ -238,15 +291,19 @@ fn prefetch_key() -> String {
 
 /// `prefetch` at revision ?258: (ns, objects…, at).
 pub(super) static PREFETCH: LazyLock<Forms<String>> = LazyLock::new(|| {
-    forms(|plain| {
-        forward_sql("obj, rel, s_ns, s_obj, s_rel", &prefetch_key(), plain)
+    [true, false].map(|filtered| {
+        let columns = format!("obj, {}", object_columns(filtered));
+        forward_sql(&columns, &prefetch_key(), "")
             .replace("?r", &format!("?{}", PREFETCH_CHUNK + 2))
     })
 });
 
 /// `prefetch` at the snapshot's head: (ns, objects…).
 pub(super) static HEAD_PREFETCH: LazyLock<Forms<String>> = LazyLock::new(|| {
-    forms(|plain| head_sql("obj, rel, s_ns, s_obj, s_rel", &prefetch_key(), plain))
+    [true, false].map(|filtered| {
+        let columns = format!("obj, {}", object_columns(filtered));
+        head_sql(&columns, &prefetch_key(), "")
+    })
 });
 
 /// `objects_with_subject`: (s_ns, s_obj, s_rel, ns, rel, at).
