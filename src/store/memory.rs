@@ -24,9 +24,11 @@
 //! short write lock, so readers are not held up while it works. Listing
 //! cursors are version sequence numbers, which compaction keeps.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
+
+use hashbrown::HashTable;
 
 use super::history::{self, Chain};
 use super::paging::PageBuilder;
@@ -87,13 +89,84 @@ struct Inner {
     /// The token secret's fingerprint (see [`TupleStore::secret_fingerprint`]).
     fingerprint: Option<String>,
     versions: Vec<Version>,
-    /// Live tuple's key ([`Tuple::key`]) → its version.
-    live: Map<Tuple, usize>,
+    /// The live version of each key ([`Tuple::key`]).
+    live: Live,
     /// The versions of plain tuples, which are what checks read.
     plain: Indexes,
     /// The versions of tuples with a condition or an expiry, apart so that
     /// a plain read never passes over them.
     attributed: Indexes,
+}
+
+/// The live versions, found by their tuple's key: positions into
+/// `versions` in a table hashed by the key, so that a live tuple is not
+/// stored a second time as the key of a map.
+#[derive(Default)]
+struct Live {
+    table: HashTable<usize>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live")
+            .field("len", &self.table.len())
+            .finish()
+    }
+}
+
+impl Live {
+    fn with_capacity(capacity: usize) -> Live {
+        Live {
+            table: HashTable::with_capacity(capacity),
+            hasher: foldhash::fast::RandomState::default(),
+        }
+    }
+
+    fn hash(&self, key: KeyRef<'_>) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The position of the live version of `key`.
+    fn get(&self, versions: &[Version], key: KeyRef<'_>) -> Option<usize> {
+        self.table
+            .find(self.hash(key), |&i| {
+                versions.get(i).is_some_and(|v| KeyRef::of(&v.tuple) == key)
+            })
+            .copied()
+    }
+
+    /// Records `index` (about to be pushed, holding `tuple`) as live.
+    fn insert(&mut self, versions: &[Version], tuple: &Tuple, index: usize) {
+        let hasher = &self.hasher;
+        self.table
+            .insert_unique(hasher.hash_one(KeyRef::of(tuple)), index, |&i| {
+                versions
+                    .get(i)
+                    .map_or(0, |v| hasher.hash_one(KeyRef::of(&v.tuple)))
+            });
+    }
+
+    /// Forgets the live version of `key`; returns its position.
+    fn remove(&mut self, versions: &[Version], key: KeyRef<'_>) -> Option<usize> {
+        let hash = self.hash(key);
+        let entry = self
+            .table
+            .find_entry(hash, |&i| {
+                versions.get(i).is_some_and(|v| KeyRef::of(&v.tuple) == key)
+            })
+            .ok()?;
+        Some(entry.remove().0)
+    }
+
+    fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// The positions of the live versions, in no order.
+    fn indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.table.iter().copied()
+    }
 }
 
 /// The forward and reverse indexes of one kind of version.
@@ -184,19 +257,10 @@ impl Default for Inner {
             chains: vec![history::genesis()],
             fingerprint: None,
             versions: Vec::new(),
-            live: Map::default(),
+            live: Live::default(),
             plain: Indexes::default(),
             attributed: Indexes::default(),
         }
-    }
-}
-
-/// The key of `tuple`, without a copy when it is plain (the usual case).
-fn key_of(tuple: &Tuple) -> Cow<'_, Tuple> {
-    if tuple.is_plain() {
-        Cow::Borrowed(tuple)
-    } else {
-        Cow::Owned(tuple.key())
     }
 }
 
@@ -207,8 +271,8 @@ impl Inner {
     fn insert(&mut self, tuple: &Tuple, rev: u64) -> (bool, Option<Tuple>) {
         let live = self
             .live
-            .get(&*key_of(tuple))
-            .and_then(|&i| self.versions.get(i));
+            .get(&self.versions, KeyRef::of(tuple))
+            .and_then(|i| self.versions.get(i));
         if live.is_some_and(|v| v.tuple == *tuple) {
             return (false, None);
         }
@@ -234,7 +298,7 @@ impl Inner {
             self.attributed.add(tuple, index);
         }
         if version.deleted.is_none() {
-            self.live.insert(tuple.key(), index);
+            self.live.insert(&self.versions, tuple, index);
         }
         self.versions.push(version);
     }
@@ -249,7 +313,7 @@ impl Inner {
             chains: self.chains.clone(),
             fingerprint: self.fingerprint.clone(),
             versions: Vec::with_capacity(self.versions.len()),
-            live: Map::with_capacity_and_hasher(self.live.len(), Default::default()),
+            live: Live::with_capacity(self.live.len()),
             plain: Indexes::default(),
             attributed: Indexes::default(),
         };
@@ -269,7 +333,7 @@ impl Inner {
     /// Deletes the live tuple of `tuple`'s key at `rev`, whatever its
     /// condition; returns it, `None` when there was none.
     fn delete(&mut self, tuple: &Tuple, rev: u64) -> Option<Tuple> {
-        let index = self.live.remove(&*key_of(tuple))?;
+        let index = self.live.remove(&self.versions, KeyRef::of(tuple))?;
         let version = self.versions.get_mut(index)?;
         version.deleted = Some(rev);
         Some(version.tuple.clone())
@@ -291,8 +355,8 @@ impl Inner {
         if at == self.head {
             return self
                 .live
-                .get(tuple)
-                .and_then(|&i| self.versions.get(i))
+                .get(&self.versions, KeyRef::of(tuple))
+                .and_then(|i| self.versions.get(i))
                 // The key matched: the live tuple is `tuple` unless it
                 // has traits.
                 .is_some_and(|v| v.tuple.is_plain());
@@ -308,8 +372,8 @@ impl Inner {
     fn expired(&self, now: Expiry, limit: usize) -> Vec<Tuple> {
         let mut expired: Vec<&Version> = self
             .live
-            .values()
-            .filter_map(|&i| self.versions.get(i))
+            .indices()
+            .filter_map(|i| self.versions.get(i))
             .filter(|v| v.tuple.expires_at.is_some_and(|e| e.has_passed(now)))
             .collect();
         expired.sort_unstable_by_key(|v| (v.tuple.expires_at, v.seq));
@@ -416,7 +480,9 @@ impl Inner {
         if let Some(filter) = changes.delete_matching {
             let doomed: Vec<Tuple> = self
                 .live
-                .keys()
+                .indices()
+                .filter_map(|i| self.versions.get(i))
+                .map(|v| &v.tuple)
                 .filter(|t| filter.matches(t))
                 .cloned()
                 .collect();
@@ -461,7 +527,11 @@ impl Inner {
         match self.plain.any(filter, live) {
             Some(true) => true,
             Some(false) => self.attributed.any(filter, live).unwrap_or(false),
-            None => self.live.keys().any(|t| filter.matches(t)),
+            None => self
+                .live
+                .indices()
+                .filter_map(|i| self.versions.get(i))
+                .any(|v| filter.matches(&v.tuple)),
         }
     }
 }
