@@ -68,7 +68,43 @@ impl Version {
 /// process (unlike FxHash), yet several times faster than SipHash.
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
-type ByRelation = Map<String, Vec<usize>>;
+/// A few values by name (an object's relations, a subject's namespaces):
+/// a list, searched in order, since a map costs its table for each of
+/// hundreds of thousands of objects and subjects.
+#[derive(Debug)]
+struct Named<V>(Vec<(String, V)>);
+
+impl<V> Default for Named<V> {
+    fn default() -> Named<V> {
+        Named(Vec::new())
+    }
+}
+
+impl<V: Default> Named<V> {
+    fn get(&self, name: &str) -> Option<&V> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The value of `name`, added empty if missing (always `Some`).
+    fn entry(&mut self, name: &str) -> Option<&mut V> {
+        if !self.0.iter().any(|(n, _)| n == name) {
+            self.0.push((name.to_owned(), V::default()));
+        }
+        self.0
+            .iter_mut()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+}
+
+/// The versions of one object, or of one subject in one namespace, by
+/// relation.
+type ByRelation = Named<Vec<usize>>;
 
 /// A probe scans a relation with at most this many versions; a larger one
 /// is asked for the probed subjects by key.
@@ -175,27 +211,30 @@ struct Indexes {
     /// namespace → object id → relation → versions.
     forward: Map<String, Map<String, ByRelation>>,
     /// subject → namespace → relation → versions.
-    reverse: Map<Subject, Map<String, ByRelation>>,
+    reverse: Map<Subject, Named<ByRelation>>,
 }
 
 impl Indexes {
     fn add(&mut self, tuple: &Tuple, index: usize) {
-        self.forward
+        if let Some(versions) = self
+            .forward
             .entry(tuple.object.namespace.clone())
             .or_default()
             .entry(tuple.object.id.clone())
             .or_default()
-            .entry(tuple.relation.clone())
-            .or_default()
-            .push(index);
-        self.reverse
+            .entry(&tuple.relation)
+        {
+            versions.push(index);
+        }
+        if let Some(versions) = self
+            .reverse
             .entry(tuple.subject.clone())
             .or_default()
-            .entry(tuple.object.namespace.clone())
-            .or_default()
-            .entry(tuple.relation.clone())
-            .or_default()
-            .push(index);
+            .entry(&tuple.object.namespace)
+            .and_then(|relations| relations.entry(&tuple.relation))
+        {
+            versions.push(index);
+        }
     }
 
     /// The versions of `namespace:object_id#relation`, history included.
