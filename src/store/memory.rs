@@ -26,7 +26,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
-use std::sync::{Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use hashbrown::HashTable;
 
@@ -70,9 +70,10 @@ type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// A few values by name (an object's relations, a subject's namespaces):
 /// a list, searched in order, since a map costs its table for each of
-/// hundreds of thousands of objects and subjects.
+/// hundreds of thousands of objects and subjects. Names are shared
+/// ([`Indexes::name`]): a schema has a few dozen.
 #[derive(Debug)]
-struct Named<V>(Vec<(String, V)>);
+struct Named<V>(Vec<(Arc<str>, V)>);
 
 impl<V> Default for Named<V> {
     fn default() -> Named<V> {
@@ -82,13 +83,13 @@ impl<V> Default for Named<V> {
 
 impl<V: Default> Named<V> {
     fn get(&self, name: &str) -> Option<&V> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.0.iter().find(|(n, _)| **n == *name).map(|(_, v)| v)
     }
 
     /// The value of `name`, added empty if missing (always `Some`).
-    fn entry(&mut self, name: &str) -> Option<&mut V> {
+    fn entry(&mut self, name: &Arc<str>) -> Option<&mut V> {
         if !self.0.iter().any(|(n, _)| n == name) {
-            self.0.push((name.to_owned(), V::default()));
+            self.0.push((Arc::clone(name), V::default()));
         }
         self.0
             .iter_mut()
@@ -212,17 +213,31 @@ struct Indexes {
     forward: Map<String, Map<String, ByRelation>>,
     /// subject → namespace → relation → versions.
     reverse: Map<Subject, Named<ByRelation>>,
+    /// The namespace and relation names of the lists, shared.
+    names: HashSet<Arc<str>, foldhash::fast::RandomState>,
 }
 
 impl Indexes {
+    /// `name`, shared with the lists that already hold it.
+    fn name(&mut self, name: &str) -> Arc<str> {
+        if let Some(shared) = self.names.get(name) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = name.into();
+        self.names.insert(Arc::clone(&shared));
+        shared
+    }
+
     fn add(&mut self, tuple: &Tuple, index: usize) {
+        let namespace = self.name(&tuple.object.namespace);
+        let relation = self.name(&tuple.relation);
         if let Some(versions) = self
             .forward
             .entry(tuple.object.namespace.clone())
             .or_default()
             .entry(tuple.object.id.clone())
             .or_default()
-            .entry(&tuple.relation)
+            .entry(&relation)
         {
             versions.push(index);
         }
@@ -230,8 +245,8 @@ impl Indexes {
             .reverse
             .entry(tuple.subject.clone())
             .or_default()
-            .entry(&tuple.object.namespace)
-            .and_then(|relations| relations.entry(&tuple.relation))
+            .entry(&namespace)
+            .and_then(|relations| relations.entry(&relation))
         {
             versions.push(index);
         }
