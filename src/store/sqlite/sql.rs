@@ -53,15 +53,25 @@ pub(super) fn form<T>(forms: &Forms<T>, filtered: bool) -> &T {
     }
 }
 
-/// `make` called with each form's extra condition (` AND …` or nothing).
-fn forms<T>(make: impl Fn(&str) -> T) -> Forms<T> {
-    [make(&format!(" AND {PLAIN}")), make("")]
+/// `make` called for each form: `true` for the filtered one.
+fn forms<T>(make: impl Fn(bool) -> T) -> Forms<T> {
+    [make(true), make(false)]
+}
+
+/// The condition a plain read adds in its `filtered` form.
+fn plain_filter(filtered: bool) -> String {
+    if filtered {
+        format!(" AND {PLAIN}")
+    } else {
+        String::new()
+    }
 }
 
 /// A plain read at revision `?r`: the `columns` of the rows matching `key`
-/// (and `plain`) that are visible then, live or deleted later.
-fn forward_sql(columns: &str, key: &str, plain: &str) -> String {
-    visible_sql(columns, &format!("{key}{plain}"))
+/// (and, `filtered`, [`PLAIN`]) that are visible then, live or deleted
+/// later.
+fn forward_sql(columns: &str, key: &str, filtered: bool) -> String {
+    visible_sql(columns, &format!("{key}{}", plain_filter(filtered)))
 }
 
 /// The `columns` of the rows matching `condition` visible at `?r`.
@@ -75,8 +85,11 @@ fn visible_sql(columns: &str, condition: &str) -> String {
 }
 
 /// The same plain read at the head of the snapshot: the live rows.
-fn head_sql(columns: &str, key: &str, plain: &str) -> String {
-    format!("SELECT {columns} FROM live WHERE {key}{plain}")
+fn head_sql(columns: &str, key: &str, filtered: bool) -> String {
+    format!(
+        "SELECT {columns} FROM live WHERE {key}{}",
+        plain_filter(filtered)
+    )
 }
 
 const KIND_FILTERS: [&str; 3] = ["", " AND s_rel = 0 AND s_obj <> 0", " AND s_rel > 0"];
@@ -93,14 +106,14 @@ pub(super) fn for_kind(statements: &[String; 3], kind: SubjectKind) -> &str {
 
 /// `subjects`, per [`SubjectKind`]: (ns, obj, rel, at).
 pub(super) static SUBJECTS: LazyLock<Forms<[String; 3]>> = LazyLock::new(|| {
-    forms(|plain| {
+    forms(|filtered| {
         KIND_FILTERS.map(|filter| {
             format!(
                 "{} ORDER BY 3, 1, 2",
                 forward_sql(
                     "s_ns, s_obj, s_rel",
                     &format!("ns = ?1 AND obj = ?2 AND rel = ?3{filter}"),
-                    plain
+                    filtered
                 )
                 .replace("?r", "?4")
             )
@@ -110,14 +123,14 @@ pub(super) static SUBJECTS: LazyLock<Forms<[String; 3]>> = LazyLock::new(|| {
 
 /// `subjects` at the snapshot's head, in key order: (ns, obj, rel).
 pub(super) static HEAD_SUBJECTS: LazyLock<Forms<[String; 3]>> = LazyLock::new(|| {
-    forms(|plain| {
+    forms(|filtered| {
         KIND_FILTERS.map(|filter| {
             format!(
                 "{} ORDER BY s_rel, s_ns, s_obj",
                 head_sql(
                     "s_ns, s_obj, s_rel",
                     &format!("ns = ?1 AND obj = ?2 AND rel = ?3{filter}"),
-                    plain
+                    filtered
                 )
             )
         })
@@ -129,27 +142,28 @@ const TUPLE_KEY: &str =
 
 /// `contains`: (ns, obj, rel, s_ns, s_obj, s_rel, at).
 pub(super) static CONTAINS: LazyLock<Forms<String>> = LazyLock::new(|| {
-    forms(|plain| {
+    forms(|filtered| {
         format!(
             "SELECT EXISTS ({})",
-            forward_sql("1", TUPLE_KEY, plain).replace("?r", "?7")
+            forward_sql("1", TUPLE_KEY, filtered).replace("?r", "?7")
         )
     })
 });
 
 /// `contains` at the snapshot's head: (ns, obj, rel, s_ns, s_obj, s_rel).
-pub(super) static HEAD_CONTAINS: LazyLock<Forms<String>> =
-    LazyLock::new(|| forms(|plain| format!("SELECT EXISTS ({})", head_sql("1", TUPLE_KEY, plain))));
+pub(super) static HEAD_CONTAINS: LazyLock<Forms<String>> = LazyLock::new(|| {
+    forms(|filtered| format!("SELECT EXISTS ({})", head_sql("1", TUPLE_KEY, filtered)))
+});
 
 /// The fourth column of a probe's rows: whether the row is plain. The
 /// filtered form leaves rows with traits out of the subject sets but not
 /// out of the exact subject and the wildcard, so that the probe can tell
 /// that one names them ([`crate::store::ProbeHit::attributed`]).
-fn plain_column(filtered: bool) -> &'static str {
+fn plain_column(filtered: bool) -> String {
     if filtered {
-        "(cond IS NULL AND expires_at IS NULL)"
+        format!("({PLAIN})")
     } else {
-        "1"
+        "1".to_owned()
     }
 }
 
@@ -161,15 +175,10 @@ fn plain_column(filtered: bool) -> &'static str {
 fn probe_arms(visible: &str, filtered: bool) -> String {
     let key = "ns = ?1 AND obj = ?2 AND rel = ?3";
     let column = plain_column(filtered);
-    let sets_plain = if filtered {
-        format!(" AND {PLAIN}")
-    } else {
-        String::new()
-    };
     [
         "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5".to_owned(),
         "s_rel = 0 AND s_ns = ?7 AND s_obj = 0".to_owned(),
-        format!("s_rel > ?8{sets_plain}"),
+        format!("s_rel > ?8{}", plain_filter(filtered)),
     ]
     .map(|subject| {
         format!("SELECT s_ns, s_obj, s_rel, {column} FROM live WHERE {key} AND {subject}{visible}")
@@ -180,7 +189,7 @@ fn probe_arms(visible: &str, filtered: bool) -> String {
 /// `probe` at revision ?9: the three arms over live rows created by then,
 /// and every row of the relation in `history` visible then.
 pub(super) static PROBE: LazyLock<Forms<String>> = LazyLock::new(|| {
-    [true, false].map(|filtered| {
+    forms(|filtered| {
         format!(
             "{}\n UNION ALL\n SELECT s_ns, s_obj, s_rel, {} FROM history
          WHERE ns = ?1 AND obj = ?2 AND rel = ?3
@@ -197,13 +206,9 @@ pub(super) static PROBE: LazyLock<Forms<String>> = LazyLock::new(|| {
 /// bound too), bit 2 the subject sets. Parameters (ns, obj, rel, …).
 pub(super) static HEAD_PROBES: LazyLock<Forms<[String; 8]>> = LazyLock::new(|| {
     let key = "ns = ?1 AND obj = ?2 AND rel = ?3";
-    [true, false].map(|filtered| {
+    forms(|filtered| {
         let column = plain_column(filtered);
-        let sets = if filtered {
-            format!("s_rel > 0 AND {PLAIN}")
-        } else {
-            "s_rel > 0".to_owned()
-        };
+        let sets = format!("s_rel > 0{}", plain_filter(filtered));
         let arms = [
             "s_rel = ?6 AND s_ns = ?4 AND s_obj = ?5",
             "s_rel = 0 AND s_ns = ?7 AND s_obj = 0",
@@ -228,11 +233,11 @@ pub(super) static HEAD_PROBES: LazyLock<Forms<[String; 8]>> = LazyLock::new(|| {
 /// its subject.
 /// The filtered form also gives every row's condition, context, expiry
 /// and `seq`, so that the object's tuples with traits are read with it.
-fn object_rel_column(filtered: bool) -> &'static str {
+fn object_rel_column(filtered: bool) -> String {
     if filtered {
-        "CASE WHEN cond IS NULL AND expires_at IS NULL THEN rel ELSE -rel END"
+        format!("CASE WHEN {PLAIN} THEN rel ELSE -rel END")
     } else {
-        "rel"
+        "rel".to_owned()
     }
 }
 
@@ -258,11 +263,11 @@ pub(super) const OBJECT_READ_LIMIT: i64 = 64;
 /// (ns, obj, at). The limit is a literal: SQLite prepares a statement again
 /// whenever a parameter that its plan depends on (a `LIMIT`) is bound.
 pub(super) static OBJECT_ROWS: LazyLock<Forms<String>> = LazyLock::new(|| {
-    [true, false].map(|filtered| {
+    forms(|filtered| {
         let columns = object_columns(filtered);
         format!(
             "{} LIMIT {}",
-            forward_sql(&columns, "ns = ?1 AND obj = ?2", "").replace("?r", "?3"),
+            forward_sql(&columns, "ns = ?1 AND obj = ?2", false).replace("?r", "?3"),
             OBJECT_READ_LIMIT + 1
         )
     })
@@ -270,11 +275,11 @@ pub(super) static OBJECT_ROWS: LazyLock<Forms<String>> = LazyLock::new(|| {
 
 /// The same at the snapshot's head: (ns, obj).
 pub(super) static HEAD_OBJECT_ROWS: LazyLock<Forms<String>> = LazyLock::new(|| {
-    [true, false].map(|filtered| {
+    forms(|filtered| {
         let columns = object_columns(filtered);
         format!(
             "{} LIMIT {}",
-            head_sql(&columns, "ns = ?1 AND obj = ?2", ""),
+            head_sql(&columns, "ns = ?1 AND obj = ?2", false),
             OBJECT_READ_LIMIT + 1
         )
     })
@@ -291,28 +296,28 @@ fn prefetch_key() -> String {
 
 /// `prefetch` at revision ?258: (ns, objects…, at).
 pub(super) static PREFETCH: LazyLock<Forms<String>> = LazyLock::new(|| {
-    [true, false].map(|filtered| {
+    forms(|filtered| {
         let columns = format!("obj, {}", object_columns(filtered));
-        forward_sql(&columns, &prefetch_key(), "")
+        forward_sql(&columns, &prefetch_key(), false)
             .replace("?r", &format!("?{}", PREFETCH_CHUNK + 2))
     })
 });
 
 /// `prefetch` at the snapshot's head: (ns, objects…).
 pub(super) static HEAD_PREFETCH: LazyLock<Forms<String>> = LazyLock::new(|| {
-    [true, false].map(|filtered| {
+    forms(|filtered| {
         let columns = format!("obj, {}", object_columns(filtered));
-        head_sql(&columns, &prefetch_key(), "")
+        head_sql(&columns, &prefetch_key(), false)
     })
 });
 
 /// `objects_with_subject`: (s_ns, s_obj, s_rel, ns, rel, at).
 pub(super) static OBJECTS_WITH_SUBJECT: LazyLock<Forms<String>> = LazyLock::new(|| {
-    forms(|plain| {
+    forms(|filtered| {
         forward_sql(
             "obj",
             "s_ns = ?1 AND s_obj = ?2 AND s_rel = ?3 AND ns = ?4 AND rel = ?5",
-            plain,
+            filtered,
         )
         .replace("?r", "?6")
     })
