@@ -106,34 +106,32 @@ impl Any {
         }
     }
 
+    /// The union's value: unknown, else conditional, else false.
     pub(super) fn finish(self) -> Val {
+        self.settle(Val::False)
+    }
+
+    /// Unknown, else conditional, else what `settled` makes of the
+    /// dependencies.
+    fn settle(self, settled: impl FnOnce(Deps) -> Val) -> Val {
         match (self.unknown, self.missing) {
             (Some(path), _) => Val::Unknown(path),
             (None, Some(missing)) => Val::Cond(missing, self.deps),
-            (None, None) => Val::False(self.deps),
+            (None, None) => settled(self.deps),
         }
     }
 
-    /// Adds a non-false branch of an intersection.
+    /// Adds a non-false branch of an intersection: as [`Any::add`], a
+    /// false branch's dependencies aside.
     pub(super) fn add_all(&mut self, val: Val) {
-        match val {
-            Val::True | Val::False(_) => {}
-            Val::Cond(missing, deps) => {
-                self.add_missing(&missing);
-                merge(&mut self.deps, &deps);
-            }
-            Val::Unknown(path) => {
-                self.unknown.get_or_insert(path);
-            }
+        if !matches!(val, Val::False(_)) {
+            self.add(val);
         }
     }
 
+    /// The intersection's value: unknown, else conditional, else true.
     pub(super) fn finish_all(self) -> Val {
-        match (self.unknown, self.missing) {
-            (Some(path), _) => Val::Unknown(path),
-            (None, Some(missing)) => Val::Cond(missing, self.deps),
-            (None, None) => Val::True,
-        }
+        self.settle(|_| Val::True)
     }
 }
 
