@@ -13,18 +13,11 @@
 
 #[path = "support/dataset.rs"]
 mod dataset;
+#[path = "support/rss.rs"]
+mod rss;
 
+use rss::rss_bytes;
 use zanzi::{MemoryStore, TupleStore};
-
-/// Resident memory of this process in bytes (Linux).
-fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
-}
 
 fn main() {
     let sizes: Vec<usize> = std::env::args()

@@ -19,6 +19,9 @@
     clippy::indexing_slicing
 )]
 
+#[path = "support/rss.rs"]
+mod rss;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,15 +32,7 @@ use zanzi::store::{Location, ObjectCache, PostgresStore, SqliteStore, Store};
 use zanzi::tuple::Tuple;
 use zanzi::Engine;
 
-/// Resident memory of this process in MiB (Linux).
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
+use rss::rss_mib;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
