@@ -136,6 +136,9 @@ pub(crate) struct Checker<'e, 'a> {
     /// before it is looked up.
     last_set_type: Option<(NamespaceId, RelationId)>,
     last_object_namespace: Option<NamespaceId>,
+    /// An object ID copied out of `ids` for a read whose callback interns
+    /// (see [`Ids::name_into`]).
+    buffer: String,
 }
 
 impl Drop for Checker<'_, '_> {
@@ -146,6 +149,7 @@ impl Drop for Checker<'_, '_> {
             index: std::mem::take(&mut self.index),
             tuplesets: std::mem::take(&mut self.tuplesets),
             path: std::mem::take(&mut self.path),
+            buffer: std::mem::take(&mut self.buffer),
         }
         .give_back();
     }
@@ -204,6 +208,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             index,
             tuplesets,
             path,
+            buffer,
         } = Scratch::take();
         Checker {
             engine,
@@ -215,6 +220,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             index,
             tuplesets,
             path,
+            buffer,
             trace: trace.then(TraceBuilder::default),
             deepest: 0,
             known: None,
@@ -233,7 +239,7 @@ impl<'e, 'a> Checker<'e, 'a> {
 
     /// The object ID of a number from [`Checker::intern`].
     pub(crate) fn id_name(&self, id: Id) -> Rc<str> {
-        self.ids.name(id)
+        Rc::from(self.ids.name(id))
     }
 
     /// [`Checker::check_root`] for an interned ID, knowing (from a lookup's
@@ -304,7 +310,7 @@ impl<'e, 'a> Checker<'e, 'a> {
     }
 
     fn userset(&self, relation: RelationId, id: Id) -> String {
-        self.engine.userset(relation, &self.ids.name(id))
+        self.engine.userset(relation, self.ids.name(id))
     }
 
     /// The goal of `id#relation`, created on its first sight (one hash
@@ -576,7 +582,7 @@ impl<'e, 'a> Checker<'e, 'a> {
         Tuple::new(
             Object::new(
                 engine.namespace_name(engine.relation_namespace(relation)),
-                &*self.ids.name(id),
+                self.ids.name(id),
             ),
             engine.relation_name(relation),
             subject,
@@ -620,7 +626,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                         format!(
                             "{}:{}",
                             engine.namespace_name(ns),
-                            encode_id(&self.ids.name(id))
+                            encode_id(self.ids.name(id))
                         )
                     });
                     self.leaf(|_| Step::SelfObject { object: userset }, found(holds));
@@ -773,7 +779,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                         this.tuple_text(
                             *tupleset,
                             id,
-                            Subject::object(engine.namespace_name(ns), &*this.ids.name(x)),
+                            Subject::object(engine.namespace_name(ns), this.ids.name(x)),
                         )
                     };
                     let Some(target) = targets.iter().find(|t| t.namespace == ns) else {
@@ -787,7 +793,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                             let object = format!(
                                 "{}:{}",
                                 engine.namespace_name(ns),
-                                encode_id(&self.ids.name(x))
+                                encode_id(self.ids.name(x))
                             );
                             self.leaf(
                                 |_| Step::MissingTarget {
