@@ -28,13 +28,14 @@
 //! cursors are version sequence numbers, which compaction keeps.
 
 mod interned;
+mod recent;
 mod rows;
 mod versions;
 
-use std::cell::Cell;
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
-use self::interned::{Dictionary, Key, SubjectKey};
+use self::interned::{Key, SubjectKey};
+use self::recent::Recent;
 use self::versions::{Inner, Kind, Matcher};
 use super::history::Chain;
 use super::paging::PageBuilder;
@@ -179,8 +180,7 @@ impl MemoryStore {
         Ok(MemoryReader {
             store: self,
             at: at.0,
-            last_subject: Cell::new(None),
-            last_wildcard: Cell::new(None),
+            recent: Recent::default(),
         })
     }
 }
@@ -253,28 +253,8 @@ impl TupleStore for MemoryStore {
 pub struct MemoryReader<'a> {
     store: &'a MemoryStore,
     at: u64,
-    /// The subject the last probe resolved: a check probes one subject in
-    /// many rows, and comparing it with the dictionary's strings is
-    /// cheaper than looking it up.
-    last_subject: Cell<Option<SubjectKey>>,
-    /// The wildcard the last probe resolved, likewise.
-    last_wildcard: Cell<Option<SubjectKey>>,
-}
-
-/// `subject` in `dictionary`'s IDs: `last` if it is that subject, else
-/// looked up (and kept in `last`).
-fn resolve(
-    dictionary: &Dictionary,
-    subject: SubjectRef<'_>,
-    last: &Cell<Option<SubjectKey>>,
-) -> Option<SubjectKey> {
-    // Compared by content: a compaction may have renumbered the store.
-    if let Some(key) = last.get().filter(|&k| dictionary.subject_ref(k) == subject) {
-        return Some(key);
-    }
-    let key = dictionary.subject(subject)?;
-    last.set(Some(key));
-    Some(key)
+    /// What it resolved lately.
+    recent: Recent,
 }
 
 impl MemoryReader<'_> {
@@ -309,7 +289,10 @@ impl Reader for MemoryReader<'_> {
         visit: &mut dyn FnMut(SubjectRef<'_>),
     ) -> Result<(), StoreError> {
         let (inner, at) = self.read()?;
-        let Some((object, relation)) = inner.dictionary.row(namespace, object_id, relation) else {
+        let Some((object, relation)) =
+            self.recent
+                .row(&inner.dictionary, namespace, object_id, relation)
+        else {
             return Ok(());
         };
         let row = |sets| {
@@ -344,20 +327,17 @@ impl Reader for MemoryReader<'_> {
         let (inner, at) = self.read()?;
         let mut hit = ProbeHit::default();
         let dictionary = &inner.dictionary;
-        let Some((object, relation)) = dictionary.row(namespace, object_id, relation) else {
+        let Some((object, relation)) = self.recent.row(dictionary, namespace, object_id, relation)
+        else {
             return Ok(hit);
         };
         // A subject or wildcard the store has never held is in no row.
         let subject = probe
             .subject
-            .and_then(|s| resolve(dictionary, s, &self.last_subject));
-        let wildcard = probe.wildcard.and_then(|namespace| {
-            resolve(
-                dictionary,
-                SubjectRef::Wildcard { namespace },
-                &self.last_wildcard,
-            )
-        });
+            .and_then(|s| self.recent.subject(dictionary, s));
+        let wildcard = probe
+            .wildcard
+            .and_then(|namespace| self.recent.wildcard(dictionary, namespace));
         let has = |subject: Option<SubjectKey>| {
             subject.is_some_and(|subject| {
                 let row = inner.forward(Kind::Plain, object, relation, subject.is_set());
@@ -430,7 +410,10 @@ impl Reader for MemoryReader<'_> {
         visit: &mut dyn FnMut(&Tuple),
     ) -> Result<(), StoreError> {
         let (inner, at) = self.read()?;
-        let Some((object, relation)) = inner.dictionary.row(namespace, object_id, relation) else {
+        let Some((object, relation)) =
+            self.recent
+                .row(&inner.dictionary, namespace, object_id, relation)
+        else {
             return Ok(());
         };
         let row = inner.all_forward(Kind::Traited, object, relation);
