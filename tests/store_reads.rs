@@ -5,6 +5,12 @@
 //! splits a relation's subject sets into a row of their own; SQLite reads
 //! objects whole); this test holds them all to the same answers, old
 //! revisions, wildcards and subject sets included.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::BTreeSet;
 
