@@ -26,6 +26,11 @@
 //!     [--watch-rate 10000] [--watch-batch 100]
 //! ```
 //!
+//! The REST phase's client writes each request and reads each answer itself
+//! over tokio's TCP streams (the same request line and `host` header as
+//! hyper's client, every answer's status and body checked): on two shared
+//! cores, a client library would take as much CPU as the server it measures.
+//!
 //! Only loopback is used. Without a dataset it prints how to make one and exits.
 
 #![allow(
@@ -41,9 +46,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use zanzi::api::proto::keto::relation_tuples::v1alpha2 as keto;
 use zanzi::api::proto::zanzi::v1 as zv1;
 use zanzi::TupleStore;
@@ -191,7 +193,11 @@ async fn main() {
         path.display().to_string()
     };
     let ports = free_ports();
-    let bin = env!("CARGO_BIN_EXE_zanzi");
+    // `ZANZI_BENCH_SERVER=PATH` serves with another build of `zanzi` (to
+    // compare two builds under the same load generator).
+    let bin = std::env::var("ZANZI_BENCH_SERVER")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_zanzi").to_owned());
+    let bin = bin.as_str();
     // `ZANZI_BENCH_WRAP="valgrind --tool=callgrind"` runs the server under
     // a tool (instruction counts per call are repeatable on a busy machine).
     let wrap = std::env::var("ZANZI_BENCH_WRAP").unwrap_or_default();
@@ -399,18 +405,83 @@ where
     wrong.load(Ordering::Relaxed)
 }
 
-type Http1 = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
+/// One keep-alive HTTP/1.1 connection of the REST phase, with the buffer
+/// its answers are read into (kept between requests).
+struct Http1 {
+    stream: tokio::net::TcpStream,
+    buffer: Vec<u8>,
+}
 
+/// A request as it goes on the wire: the same request line and `host`
+/// header hyper's client sent, written once per check instead of built
+/// per request.
+fn http1_request(url: &str, host: &str) -> Vec<u8> {
+    format!("GET {url} HTTP/1.1\r\nhost: {host}\r\n\r\n").into_bytes()
+}
+
+/// The status and body of one HTTP/1.1 response, read whole from `conn`
+/// (`content-length` framing, as the server sends every check answer).
+async fn read_response(conn: &mut Http1) -> (u16, &[u8]) {
+    use tokio::io::AsyncReadExt as _;
+    conn.buffer.clear();
+    loop {
+        if let Some((status, head, length)) = parse_head(&conn.buffer) {
+            while conn.buffer.len() < head + length {
+                read_more(conn).await;
+            }
+            assert_eq!(conn.buffer.len(), head + length, "bytes past the answer");
+            return (status, &conn.buffer[head..]);
+        }
+        read_more(conn).await;
+    }
+
+    async fn read_more(conn: &mut Http1) {
+        conn.buffer.reserve(4096);
+        let n = conn.stream.read_buf(&mut conn.buffer).await.unwrap();
+        assert!(n > 0, "the server closed the connection");
+    }
+}
+
+/// A complete response head in `bytes`: its status, its length and the
+/// body's `content-length`; `None` while the head is incomplete.
+fn parse_head(bytes: &[u8]) -> Option<(u16, usize, usize)> {
+    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = std::str::from_utf8(&bytes[..end]).expect("a response head in ASCII");
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.strip_prefix("HTTP/1.1 "))
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .expect("an HTTP/1.1 status line");
+    let length = lines
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .map(|(_, value)| value.trim().parse().expect("a numeric content-length"))
+        .expect("a content-length header (chunked answers are not expected)");
+    Some((status, end, length))
+}
+
+/// The REST phase's client: each connection writes its request and reads
+/// the answer itself (no client library, no task per connection besides its
+/// own), so that on two shared cores the load generator takes less CPU than
+/// the server it measures. The requests are the ones hyper's client sent;
+/// every answer's status and body are still checked.
 async fn rest_phase(o: &Options, read: &str, work: Arc<Vec<Check>>) -> u64 {
+    let requests: Arc<Vec<Vec<u8>>> = Arc::new(
+        work.iter()
+            .map(|check| http1_request(&check.url, read))
+            .collect(),
+    );
     let mut workers = Vec::new();
     for _ in 0..o.connections {
         let stream = tokio::net::TcpStream::connect(read).await.unwrap();
         stream.set_nodelay(true).unwrap();
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        workers.push((sender, work.clone(), read.to_owned()));
+        let conn = Http1 {
+            stream,
+            buffer: Vec::with_capacity(4096),
+        };
+        workers.push((conn, work.clone(), requests.clone()));
     }
     let label = format!("rest ({} HTTP/1.1 connections)", o.connections);
     drive(
@@ -418,22 +489,19 @@ async fn rest_phase(o: &Options, read: &str, work: Arc<Vec<Check>>) -> u64 {
         o,
         1,
         workers,
-        |(mut sender, work, host): (Http1, Arc<Vec<Check>>, String), i| async move {
-            let check = &work[i % work.len()];
-            let request = hyper::Request::get(check.url.as_str())
-                .header("host", host.as_str())
-                .body(Empty::<Bytes>::new())
-                .unwrap();
-            let response = sender.send_request(request).await.unwrap();
-            let status = response.status();
-            let body = response.into_body().collect().await.unwrap().to_bytes();
+        |(mut conn, work, requests): (Http1, Arc<Vec<Check>>, Arc<Vec<Vec<u8>>>), i| async move {
+            use tokio::io::AsyncWriteExt as _;
+            let at = i % work.len();
+            let check = &work[at];
+            conn.stream.write_all(&requests[at]).await.unwrap();
+            let (status, body) = read_response(&mut conn).await;
             let ok = status == 200
                 && body.starts_with(if check.allowed {
                     b"{\"allowed\":true"
                 } else {
                     b"{\"allowed\":false"
                 });
-            ((sender, work, host), ok)
+            ((conn, work, requests), ok)
         },
     )
     .await
