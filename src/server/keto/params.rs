@@ -13,11 +13,11 @@ use crate::store::TupleFilter;
 /// followed by two hex digits stays as it is); `Err` when the bytes are not
 /// UTF-8.
 fn decode(component: &str) -> Result<String, ()> {
+    let bytes = component.as_bytes();
     // Most components (IDs, names) have nothing to decode.
-    if !component.contains(['%', '+']) {
+    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
         return Ok(component.to_owned());
     }
-    let bytes = component.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
@@ -51,7 +51,7 @@ impl Params {
     /// parameter: replacing them would make distinct IDs collide.
     pub fn parse(raw: Option<&str>) -> Result<Params, ApiError> {
         let raw = raw.unwrap_or("");
-        let mut pairs = Vec::with_capacity(raw.matches('&').count() + 1);
+        let mut pairs = Vec::with_capacity(raw.bytes().filter(|&b| b == b'&').count() + 1);
         for part in raw.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = part.split_once('=').unwrap_or((part, ""));
             let key = decode(key).map_err(|()| {
