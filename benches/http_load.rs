@@ -457,6 +457,9 @@ async fn rest_phase_hyper(o: &Options, read: &str, work: Arc<Vec<Check>>) -> u64
     .await
 }
 
+/// Each check's request as the lean client writes it.
+type Wire = Arc<Vec<Vec<u8>>>;
+
 /// One keep-alive HTTP/1.1 connection of the REST phase's lean client,
 /// with the buffer its answers are read into (kept between requests).
 struct Http1 {
@@ -521,7 +524,7 @@ fn parse_head(bytes: &[u8]) -> Option<(u16, usize, usize)> {
 /// the ones hyper's client sends; every answer's status and body are still
 /// checked.
 async fn rest_phase_lean(o: &Options, read: &str, work: Arc<Vec<Check>>) -> u64 {
-    let requests: Arc<Vec<Vec<u8>>> = Arc::new(
+    let requests: Wire = Arc::new(
         work.iter()
             .map(|check| http1_request(&check.url, read))
             .collect(),
@@ -542,7 +545,7 @@ async fn rest_phase_lean(o: &Options, read: &str, work: Arc<Vec<Check>>) -> u64 
         o,
         1,
         workers,
-        |(mut conn, work, requests): (Http1, Arc<Vec<Check>>, Arc<Vec<Vec<u8>>>), i| async move {
+        |(mut conn, work, requests): (Http1, Arc<Vec<Check>>, Wire), i| async move {
             use tokio::io::AsyncWriteExt as _;
             let at = i % work.len();
             let check = &work[at];
