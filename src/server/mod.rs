@@ -6,8 +6,10 @@
 //! [`AppState`] serves them all: the compiled schema, the tuple store, the
 //! token keys, and the newest revision this server knows of.
 //!
-//! Engine and store calls are synchronous and run on tokio's blocking pool,
-//! so a slow SQLite read never stalls the event loop. Every request passes
+//! Engine and store calls are synchronous. A check answered from memory
+//! (the mirror, or `--db :memory:`) runs in place on the async workers;
+//! everything else runs on tokio's blocking pool, so a slow database read
+//! never stalls the event loop. Every request passes
 //! through [`track`]: a request id (`x-request-id`, echoed), a bound on
 //! requests in flight (503 past it), metrics and logs, and the Keto error
 //! body for every error response. Shutdown stops accepting, lets requests
