@@ -3,7 +3,8 @@
 //! deep, and the whole workload mix), expand, lookup_subjects and
 //! lookup_resources, on the in-memory and the SQLite store, at 10k and 100k
 //! tuples (and 1M with `ZANZI_BENCH_1M=1`); import throughput into SQLite;
-//! lookup_resources over 100k documents that all match.
+//! lookup_resources over 100k documents that all match, and
+//! lookup_subjects of a document that 100k users can view.
 //!
 //! Besides criterion's means, a plain timing loop prints per-check latency
 //! percentiles (p50/p90/p99) of the workload per store and size.
@@ -312,6 +313,109 @@ fn bench_wide_lookup(c: &mut Criterion, schema: &Schema) {
     group.finish();
 }
 
+/// One document whose `view` reaches `users` users: a tenth as its direct
+/// viewers, half through groups (a hundred, nested two deep, some named by
+/// the document and some by folders), the rest as viewers and editors of a
+/// chain of eight folders above it; every thousandth user is banned.
+fn wide_subjects(users: usize) -> Vec<zanzi::Tuple> {
+    use zanzi::{Object, Subject, Tuple};
+    const FOLDERS: usize = 8;
+    const GROUPS: usize = 100;
+    const TOP_GROUPS: usize = 10;
+    let mut tuples = Vec::with_capacity(users + GROUPS + FOLDERS + 4);
+    let document = || Object::new("document", "shared");
+    let folder = |f: usize| Object::new("folder", format!("f{f}"));
+    tuples.push(Tuple::new(
+        document(),
+        "parent",
+        Subject::object("folder", format!("f{}", FOLDERS - 1)),
+    ));
+    tuples.push(Tuple::new(
+        document(),
+        "owner",
+        Subject::object("user", "u1"),
+    ));
+    for f in 1..FOLDERS {
+        let parent = Subject::object("folder", format!("f{}", f - 1));
+        tuples.push(Tuple::new(folder(f), "parent", parent));
+    }
+    for g in 0..GROUPS {
+        let member = Subject::set("group", format!("g{g}"), "member");
+        if g % TOP_GROUPS == 0 {
+            // Some groups are the document's viewers directly.
+            tuples.push(Tuple::new(document(), "viewer", member.clone()));
+        }
+        let top = Object::new("group", format!("top{}", g / TOP_GROUPS));
+        tuples.push(Tuple::new(top, "member", member));
+    }
+    for t in 0..GROUPS / TOP_GROUPS {
+        let member = Subject::set("group", format!("top{t}"), "member");
+        tuples.push(Tuple::new(folder(t % FOLDERS), "viewer", member));
+    }
+    for i in 0..users {
+        let user = Subject::object("user", format!("u{i}"));
+        let tuple = match i % 10 {
+            0 => Tuple::new(document(), "viewer", user.clone()),
+            1..=5 => Tuple::new(
+                Object::new("group", format!("g{}", (i / 10) % GROUPS)),
+                "member",
+                user.clone(),
+            ),
+            6..=8 => Tuple::new(folder((i / 10) % FOLDERS), "viewer", user.clone()),
+            _ => Tuple::new(folder((i / 10) % FOLDERS), "editor", user.clone()),
+        };
+        tuples.push(tuple);
+        if i % 1000 == 7 {
+            tuples.push(Tuple::new(document(), "banned", user));
+        }
+    }
+    tuples
+}
+
+/// lookup_subjects for a document that ~100k users can view.
+fn bench_wide_subjects(c: &mut Criterion, schema: &Schema) {
+    const USERS: usize = 100_000;
+    let tuples = wide_subjects(USERS);
+    let memory = MemoryStore::new();
+    let memory_at = memory.write(&tuples, &[]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(dir.path().join("wide_subjects.db")).unwrap();
+    let sqlite_at = *sqlite
+        .import(&tuples, 50_000)
+        .unwrap()
+        .revisions
+        .last()
+        .unwrap();
+    let document = zanzi::Object::new("document", "shared");
+    let mut group = c.benchmark_group("lookup_subjects_100k_users");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(5));
+    let stores: [(&str, &dyn TupleStore, Revision); 2] = [
+        ("memory", &memory, memory_at),
+        ("sqlite", &sqlite, sqlite_at),
+    ];
+    for (store_name, store, at) in stores.into_iter().filter(|(name, _, _)| wanted(name)) {
+        let engine = Engine::new(schema, store);
+        let found = engine
+            .lookup_subjects(&document, "view", "user", at)
+            .unwrap();
+        assert_eq!(
+            found.subject_ids.len(),
+            USERS - USERS / 1000,
+            "every user but the banned"
+        );
+        group.bench_function(store_name, |b| {
+            b.iter(|| {
+                engine
+                    .lookup_subjects(&document, "view", "user", at)
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
 fn bench_import(c: &mut Criterion) {
     let mut group = c.benchmark_group("import_sqlite");
     group.sample_size(10);
@@ -451,6 +555,7 @@ fn main() {
     }
     if criterion {
         bench_wide_lookup(&mut c, &schema);
+        bench_wide_subjects(&mut c, &schema);
         bench_import(&mut c);
         c.final_summary();
     }

@@ -908,3 +908,106 @@ fn lookups_agree_with_checks_under_every_depth_limit() {
         }
     }
 }
+
+/// A lookup decides a candidate without a check only where a check could
+/// not fail: a derivation its walk found counts only within the depth
+/// limit, and a set it never reached counts as not holding the subject only
+/// when evaluating that set cannot hop past the limit. Under every limit,
+/// both lookups answer as checking each object (or subject) does, errors
+/// included (the data has no cycle, so each check's answer is the same
+/// alone or after others).
+#[test]
+fn lookups_decide_without_checks_only_within_the_depth_limit() {
+    let s = schema(
+        "namespace user {}
+         namespace group { relation member: user | group#member }
+         namespace team { relation member: user }
+         namespace doc {
+           relation viewer: user | group#member
+           relation reader: user
+           relation banned: user
+           relation blocked: team#member
+           permission can_view = viewer
+           permission view = can_view - banned
+           permission read = reader - blocked
+           permission both = can_view & reader
+         }",
+    );
+    let mut data = String::from("group:g0#member@user:alice\n");
+    for i in 1..6 {
+        data.push_str(&format!("group:g{i}#member@group:g{}#member\n", i - 1));
+    }
+    for i in 0..6 {
+        data.push_str(&format!("doc:d{i}#viewer@group:g{i}#member\n"));
+        data.push_str(&format!("doc:d{i}#reader@user:alice\n"));
+    }
+    data.push_str(
+        "doc:d1#banned@user:alice\n\
+         team:t#member@user:alice\n\
+         team:u#member@user:bob\n\
+         doc:d2#blocked@team:t#member\n\
+         doc:d3#blocked@team:u#member\n",
+    );
+    let alice = Subject::object("user", "alice");
+    for store in stores(&s, &data) {
+        let head = store.head_revision().unwrap();
+        for max_depth in 0..=8 {
+            let engine = Engine::new(&s, store.as_ref()).with_options(EngineOptions { max_depth });
+            for permission in ["view", "read", "both"] {
+                let checks: Vec<(String, Result<bool, EngineError>)> = (0..6)
+                    .map(|i| {
+                        let doc = Object::new("doc", format!("d{i}"));
+                        let answer = engine.check(&doc, permission, &alice, head);
+                        (format!("d{i}"), answer)
+                    })
+                    .collect();
+                let lookup = engine.lookup_resources(
+                    "doc",
+                    permission,
+                    &alice,
+                    &PageRequest::first(100),
+                    head,
+                );
+                let what = format!("{permission} at depth {max_depth}: {lookup:?} {checks:?}");
+                if checks.iter().any(|(_, r)| r.is_err()) {
+                    assert!(lookup.is_err(), "{what}");
+                } else {
+                    let expected: Vec<String> = checks
+                        .into_iter()
+                        .filter(|(_, r)| matches!(r, Ok(true)))
+                        .map(|(id, _)| id)
+                        .collect();
+                    assert_eq!(lookup.unwrap().items, expected, "{what}");
+                }
+                for i in 0..6 {
+                    let doc = Object::new("doc", format!("d{i}"));
+                    let checks: Vec<(&str, Result<bool, EngineError>)> = ["alice", "bob"]
+                        .into_iter()
+                        .map(|user| {
+                            let answer = engine.check(
+                                &doc,
+                                permission,
+                                &Subject::object("user", user),
+                                head,
+                            );
+                            (user, answer)
+                        })
+                        .collect();
+                    let lookup = engine.lookup_subjects(&doc, permission, "user", head);
+                    let what =
+                        format!("{doc}#{permission} at depth {max_depth}: {lookup:?} {checks:?}");
+                    if checks.iter().any(|(_, r)| r.is_err()) {
+                        assert!(lookup.is_err(), "{what}");
+                    } else {
+                        let expected: Vec<&str> = checks
+                            .into_iter()
+                            .filter(|(_, r)| matches!(r, Ok(true)))
+                            .map(|(user, _)| user)
+                            .collect();
+                        assert_eq!(lookup.unwrap().subject_ids, expected, "{what}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -237,11 +237,6 @@ impl<'e, 'a> Checker<'e, 'a> {
         self.ids.intern(id)
     }
 
-    /// The object ID of a number from [`Checker::intern`].
-    pub(crate) fn id_name(&self, id: Id) -> Rc<str> {
-        Rc::from(self.ids.name(id))
-    }
-
     /// [`Checker::check_root`] for an interned ID, knowing (from a lookup's
     /// walk) that the branch at the end of `known` holds for it: that branch
     /// is taken as `true` without being evaluated, and a union tries the

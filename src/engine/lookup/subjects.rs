@@ -1,0 +1,717 @@
+//! Which subjects of a namespace are in a set: walks forward from the
+//! userset, then decides each subject they named.
+//!
+//! The userset's rewrite is split into its leaves (computed names, arrows,
+//! its own tuples), each walked on its own, forward over every branch. A
+//! walk records each subject it meets with how it met it: through unions
+//! alone within the depth limit (the subject is in that leaf), through some
+//! other branch (maybe), or only on the right side of a `-` (named, no
+//! more). The subjects met are the candidates, as before; each is decided
+//! from its leaves ([`decide`]) and checked only when they leave it open.
+//! A leaf whose walk left a subject open is split in turn (its own leaves
+//! walked when first needed), as its subject may still be decided there.
+
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
+
+use super::decide::{decide, Closure, Facts, Verdict};
+use super::names::{Name, Names};
+use super::{mentions_self, order_key, sort_by_id, ConditionalId, SubjectLookup};
+use crate::engine::check::{address, Checker};
+use crate::engine::interrupt::Watch;
+use crate::engine::{grow_stack, AnswerBudget, AnswerPart, Decision, Engine, EngineError, Target};
+use crate::ir::{AllowedType, ArrowMode, NamespaceId, Relation, RelationId, RelationKind, Rewrite};
+use crate::store::{Reader, SubjectKind};
+use crate::tuple::{Subject, SubjectRef};
+
+pub(in crate::engine) fn lookup_subjects(
+    engine: &Engine<'_>,
+    relation: RelationId,
+    id: &str,
+    namespace: NamespaceId,
+    reader: &dyn Reader,
+) -> Result<SubjectLookup, EngineError> {
+    let mut walks = Walks::new(engine, reader, namespace, id);
+    let candidates = walks.candidates(relation)?;
+    let ns_name = engine.namespace_name(namespace);
+    let check =
+        |target: Target| Checker::new(engine, target, reader, false).check_root(relation, id);
+    let anonymous = check(Target::Anonymous { namespace })?;
+    let wildcard = anonymous.is_allowed();
+    let mut result = SubjectLookup {
+        wildcard,
+        wildcard_missing: match anonymous {
+            Decision::Conditional { missing } => Some(missing),
+            Decision::Allowed | Decision::Denied => None,
+        },
+        ..SubjectLookup::default()
+    };
+    // Counted as the answer grows: a set past the limit is not built whole.
+    let mut budget = AnswerBudget::new(AnswerPart::Subjects, engine.limits.max_subjects);
+    // Deciding needs no check, which would look at the deadline: this does.
+    let mut watch = Watch::current();
+    for candidate in candidates {
+        watch.tick()?;
+        let decision = match walks.decide(relation, candidate)? {
+            Verdict::Holds => Decision::Allowed,
+            Verdict::Fails => Decision::Denied,
+            Verdict::Open => check(Target::Object {
+                namespace,
+                subject: Subject::object(ns_name, walks.names.get(candidate)),
+            })?,
+        };
+        match decision {
+            Decision::Allowed => {
+                budget.spend(1)?;
+                result
+                    .subject_ids
+                    .push(walks.names.get(candidate).to_owned());
+            }
+            Decision::Conditional { missing } => {
+                budget.spend(1)?;
+                result.conditional.push(ConditionalId {
+                    id: walks.names.get(candidate).to_owned(),
+                    missing,
+                });
+            }
+            Decision::Denied if wildcard => {
+                budget.spend(1)?;
+                result.excluded.push(walks.names.get(candidate).to_owned());
+            }
+            Decision::Denied => {}
+        }
+    }
+    Ok(result)
+}
+
+/// How a walk met a subject (or the namespace's wildcard), weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    /// Only on the right side of a `-`, or by a tuple the types refuse: a
+    /// candidate, not a member.
+    Named,
+    /// Through an intersection, an exclusion's base, a tuple with traits or
+    /// past the depth limit: a check decides.
+    Maybe,
+    /// Through unions alone, within the depth limit: a member.
+    Proven,
+}
+
+/// A part of the userset's rewrite, walked on its own, on the userset's
+/// object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Leaf {
+    /// A relation or permission, whole.
+    Relation(RelationId),
+    /// A relation's own tuples (`this`).
+    Tuples(RelationId),
+    /// An arrow, by its address (see [`address`]).
+    Arrow(usize),
+}
+
+/// What the walk of one leaf met.
+#[derive(Default)]
+struct Found {
+    /// By name: how the walk met each subject, if it did (names are
+    /// numbered densely, and most of a large lookup's are subjects).
+    subjects: Vec<Option<Level>>,
+    /// The namespace's wildcard, when met in a positive branch.
+    wildcard: Option<Level>,
+    /// Whether the leaf is closed ([`Closure`]): a subject its walk never
+    /// met is not in it.
+    closed: bool,
+}
+
+impl Found {
+    fn level(&self, subject: Name) -> Option<Level> {
+        let met = self.subjects.get(subject as usize).copied().flatten();
+        met.max(self.wildcard)
+    }
+
+    fn meet(&mut self, subject: Name, level: Level) {
+        let index = subject as usize;
+        if index >= self.subjects.len() {
+            self.subjects.resize(index + 1, None);
+        }
+        if let Some(slot) = self.subjects.get_mut(index) {
+            *slot = (*slot).max(Some(level));
+        }
+    }
+
+    fn meet_wildcard(&mut self, level: Level) {
+        if level > Level::Named {
+            self.wildcard = self.wildcard.max(Some(level));
+        }
+    }
+}
+
+/// The walks of one lookup's leaves, on the userset's object.
+struct Walks<'l, 'e> {
+    engine: &'l Engine<'e>,
+    reader: &'l dyn Reader,
+    namespace: NamespaceId,
+    /// The userset's object ID.
+    root: Name,
+    names: Names,
+    closure: Closure<'e>,
+    /// The leaves walked so far (a few: searched in order).
+    leaves: Vec<(Leaf, Found)>,
+}
+
+impl<'l, 'e> Walks<'l, 'e> {
+    fn new(
+        engine: &'l Engine<'e>,
+        reader: &'l dyn Reader,
+        namespace: NamespaceId,
+        id: &str,
+    ) -> Walks<'l, 'e> {
+        let mut names = Names::default();
+        let root = names.intern(id);
+        Walks {
+            engine,
+            reader,
+            namespace,
+            root,
+            names,
+            closure: Closure::new(engine.schema, engine.options.max_depth),
+            leaves: Vec::new(),
+        }
+    }
+
+    /// Walks every leaf of `relation` on the userset's object, and gives
+    /// every ID of the namespace they met, sorted: the IDs a tuple reachable
+    /// from the userset names as an object subject, and the object itself
+    /// where `self` reads it.
+    fn candidates(&mut self, relation: RelationId) -> Result<Vec<Name>, EngineError> {
+        let Some(rel) = self.engine.schema.relation(relation) else {
+            return Ok(Vec::new());
+        };
+        let mut met = Vec::new();
+        match rel.rewrite() {
+            Some(rewrite) => {
+                let mut leaves = Vec::new();
+                leaves_of(rewrite, &mut leaves);
+                // A relation's own tuples name candidates whatever its
+                // rewrite makes of them.
+                if !rel.is_permission() {
+                    leaves.push((Leaf::Tuples(relation), None));
+                }
+                for (leaf, node) in leaves {
+                    self.walk(leaf, node)?;
+                }
+                if rel.namespace == self.namespace && mentions_self(rewrite) {
+                    mark(&mut met, self.root);
+                }
+            }
+            None => self.walk(Leaf::Relation(relation), None)?,
+        }
+        for (_, found) in &self.leaves {
+            for (subject, level) in found.subjects.iter().enumerate() {
+                if level.is_some() {
+                    mark(&mut met, subject as Name);
+                }
+            }
+        }
+        let names = &self.names;
+        let mut candidates: Vec<(u64, &str, Name)> = met
+            .iter()
+            .enumerate()
+            .filter(|(_, &met)| met)
+            .map(|(n, _)| {
+                let name = names.get(n as Name);
+                (order_key(name), name, n as Name)
+            })
+            .collect();
+        sort_by_id(&mut candidates, |c| c.0, |c| c.1);
+        Ok(candidates.into_iter().map(|(_, _, n)| n).collect())
+    }
+
+    /// What the walks tell of `subject` in `relation` of the userset.
+    fn decide(&mut self, relation: RelationId, subject: Name) -> Result<Verdict, EngineError> {
+        let mut facts = SubjectFacts {
+            walks: self,
+            subject,
+        };
+        let rewrite = facts
+            .walks
+            .engine
+            .schema
+            .relation(relation)
+            .and_then(Relation::rewrite);
+        match rewrite {
+            Some(rewrite) => decide(rewrite, relation, &mut facts),
+            None => facts.computed(relation),
+        }
+    }
+
+    /// How the walk of `leaf` met `subject`, and whether the leaf is
+    /// closed; walks it first if needed.
+    fn met(
+        &mut self,
+        leaf: Leaf,
+        node: Option<&Rewrite>,
+        subject: Name,
+    ) -> Result<(Option<Level>, bool), EngineError> {
+        let found = |walks: &Self| {
+            walks
+                .leaves
+                .iter()
+                .find(|(walked, _)| *walked == leaf)
+                .map(|(_, found)| (found.level(subject), found.closed))
+        };
+        if let Some(met) = found(self) {
+            return Ok(met);
+        }
+        self.walk(leaf, node)?;
+        Ok(found(self).unwrap_or((None, false)))
+    }
+
+    /// Walks `leaf` (`node` is the arrow of an arrow's leaf).
+    fn walk(&mut self, leaf: Leaf, node: Option<&Rewrite>) -> Result<(), EngineError> {
+        if self.leaves.iter().any(|(walked, _)| *walked == leaf) {
+            return Ok(());
+        }
+        let mut walk = Walk {
+            engine: self.engine,
+            reader: self.reader,
+            namespace: self.namespace,
+            names: &mut self.names,
+            seen: FxHashMap::default(),
+            queue: VecDeque::new(),
+            found: Found::default(),
+            watch: Watch::current(),
+        };
+        let root = self.root;
+        let start = Reach {
+            level: Level::Proven,
+            hops: 0,
+        };
+        match leaf {
+            Leaf::Relation(relation) => walk.reach((relation, root), start),
+            Leaf::Tuples(relation) => walk.tuples(relation, root, start)?,
+            Leaf::Arrow(_) => {
+                if let Some(arrow) = node {
+                    walk.arrow(arrow, root, start)?;
+                }
+            }
+        }
+        walk.run()?;
+        let mut found = walk.found;
+        found.closed = match leaf {
+            Leaf::Relation(relation) => self.closure.relation(relation),
+            Leaf::Tuples(relation) => self.closure.tuples(relation),
+            Leaf::Arrow(_) => node.is_some_and(|arrow| self.closure.arrow(arrow)),
+        };
+        self.leaves.push((leaf, found));
+        Ok(())
+    }
+}
+
+/// Collects the leaves of a rewrite on one object: computed names, arrows.
+fn leaves_of<'r>(rewrite: &'r Rewrite, out: &mut Vec<(Leaf, Option<&'r Rewrite>)>) {
+    match rewrite {
+        Rewrite::Computed { relation } => out.push((Leaf::Relation(*relation), None)),
+        Rewrite::Arrow { .. } => out.push((Leaf::Arrow(address(rewrite)), Some(rewrite))),
+        Rewrite::This | Rewrite::Nil | Rewrite::SelfObject => {}
+        Rewrite::Union { .. } | Rewrite::Intersection { .. } | Rewrite::Exclusion { .. } => {
+            for child in rewrite.children() {
+                leaves_of(child.rewrite, out);
+            }
+        }
+    }
+}
+
+fn mark(met: &mut Vec<bool>, subject: Name) {
+    let index = subject as usize;
+    if index >= met.len() {
+        met.resize(index + 1, false);
+    }
+    if let Some(slot) = met.get_mut(index) {
+        *slot = true;
+    }
+}
+
+/// The facts of one subject, from the walks of the userset's leaves.
+struct SubjectFacts<'w, 'l, 'e> {
+    walks: &'w mut Walks<'l, 'e>,
+    subject: Name,
+}
+
+impl SubjectFacts<'_, '_, '_> {
+    /// A leaf's verdict from how its walk met the subject: in it, maybe
+    /// (then `split` may still decide), or not at all (then it is not in a
+    /// closed leaf).
+    fn verdict(
+        &mut self,
+        (met, closed): (Option<Level>, bool),
+        split: impl FnOnce(&mut Self) -> Result<Verdict, EngineError>,
+    ) -> Result<Verdict, EngineError> {
+        match met {
+            Some(Level::Proven) => Ok(Verdict::Holds),
+            Some(Level::Named) | None if closed => Ok(Verdict::Fails),
+            _ => split(self),
+        }
+    }
+}
+
+impl Facts for SubjectFacts<'_, '_, '_> {
+    fn proven(&self, _node: &Rewrite) -> bool {
+        false
+    }
+
+    fn computed(&mut self, relation: RelationId) -> Result<Verdict, EngineError> {
+        let met = self
+            .walks
+            .met(Leaf::Relation(relation), None, self.subject)?;
+        let rewrite = self
+            .walks
+            .engine
+            .schema
+            .relation(relation)
+            .and_then(Relation::rewrite);
+        self.verdict(met, |facts| match rewrite {
+            Some(rewrite) => grow_stack(|| decide(rewrite, relation, facts)),
+            None => Ok(Verdict::Open),
+        })
+    }
+
+    fn arrow(&mut self, arrow: &Rewrite) -> Result<Verdict, EngineError> {
+        let leaf = Leaf::Arrow(address(arrow));
+        let met = self.walks.met(leaf, Some(arrow), self.subject)?;
+        self.verdict(met, |_| Ok(Verdict::Open))
+    }
+
+    fn tuples(&mut self, relation: RelationId) -> Result<Verdict, EngineError> {
+        let met = self.walks.met(Leaf::Tuples(relation), None, self.subject)?;
+        self.verdict(met, |_| Ok(Verdict::Open))
+    }
+
+    fn itself(&mut self, relation: RelationId) -> Verdict {
+        let walks = &self.walks;
+        if self.subject == walks.root
+            && walks.engine.relation_namespace(relation) == walks.namespace
+        {
+            Verdict::Holds
+        } else {
+            Verdict::Fails
+        }
+    }
+}
+
+/// How a walk reached a userset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Reach {
+    level: Level,
+    /// The hops through tuples from the leaf.
+    hops: u32,
+}
+
+/// One walk: forward from a leaf, over every branch, each userset visited
+/// once per level it is reached at.
+struct Walk<'w, 'l, 'e> {
+    engine: &'l Engine<'e>,
+    reader: &'l dyn Reader,
+    namespace: NamespaceId,
+    names: &'w mut Names,
+    seen: FxHashMap<(RelationId, Name), Reach>,
+    queue: VecDeque<(RelationId, Name)>,
+    found: Found,
+    watch: Watch,
+}
+
+impl Walk<'_, '_, '_> {
+    /// Queues `node` when this is the first time it is reached, or now at
+    /// a higher level.
+    fn reach(&mut self, node: (RelationId, Name), how: Reach) {
+        let news = match self.seen.get(&node) {
+            None => true,
+            Some(old) => how.level > old.level,
+        };
+        if news {
+            self.seen.insert(node, how);
+            self.queue.push_back(node);
+        }
+    }
+
+    /// The level a subject read at `how` is met at: a member only within
+    /// the depth limit.
+    fn within(&self, how: Reach) -> Level {
+        if how.level == Level::Proven && how.hops > self.engine.options.max_depth {
+            Level::Maybe
+        } else {
+            how.level
+        }
+    }
+
+    fn run(&mut self) -> Result<(), EngineError> {
+        while let Some(node) = self.queue.pop_front() {
+            self.watch.tick()?;
+            let Some(&how) = self.seen.get(&node) else {
+                continue;
+            };
+            let (relation, id) = node;
+            let Some(rel) = self.engine.schema.relation(relation) else {
+                continue;
+            };
+            let mut tuples = None;
+            if let Some(rewrite) = rel.rewrite() {
+                self.rewrite(rewrite, rel, id, how, &mut tuples)?;
+            }
+            if let RelationKind::Relation { rewrite, .. } = &rel.kind {
+                // Without a rewrite the relation is its tuples; with one,
+                // they count where `this` stands, and are candidates anyway.
+                let level = match rewrite {
+                    None => how.level,
+                    Some(_) => tuples.unwrap_or(Level::Named),
+                };
+                self.tuples(relation, id, Reach { level, ..how })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Walks the rewrite `rewrite` of `rel` on object `id`, reached at
+    /// `how`; `tuples` gathers the highest level `this` stands at.
+    fn rewrite(
+        &mut self,
+        rewrite: &Rewrite,
+        rel: &Relation,
+        id: Name,
+        how: Reach,
+        tuples: &mut Option<Level>,
+    ) -> Result<(), EngineError> {
+        let weaker = Reach {
+            level: how.level.min(Level::Maybe),
+            ..how
+        };
+        match rewrite {
+            Rewrite::Computed { relation } => self.reach((*relation, id), how),
+            Rewrite::Union { children } => {
+                for child in children {
+                    self.rewrite(child, rel, id, how, tuples)?;
+                }
+            }
+            Rewrite::Intersection { children } => {
+                for child in children {
+                    self.rewrite(child, rel, id, weaker, tuples)?;
+                }
+            }
+            Rewrite::Exclusion { base, subtract } => {
+                self.rewrite(base, rel, id, weaker, tuples)?;
+                let named = Reach {
+                    level: Level::Named,
+                    ..how
+                };
+                self.rewrite(subtract, rel, id, named, tuples)?;
+            }
+            Rewrite::This => *tuples = (*tuples).max(Some(how.level)),
+            Rewrite::Nil => {}
+            Rewrite::SelfObject => {
+                if rel.namespace == self.namespace {
+                    let level = self.within(how);
+                    self.found.meet(id, level);
+                }
+            }
+            Rewrite::Arrow { .. } => self.arrow(rewrite, id, how)?,
+        }
+        Ok(())
+    }
+
+    /// Walks the arrow `arrow` on object `id`, reached at `how`: one hop to
+    /// the target of each object of its tupleset.
+    fn arrow(&mut self, arrow: &Rewrite, id: Name, how: Reach) -> Result<(), EngineError> {
+        let Rewrite::Arrow {
+            tupleset,
+            targets,
+            mode,
+            ..
+        } = arrow
+        else {
+            return Ok(());
+        };
+        // `.all` holds only when every object's target does.
+        let level = if *mode == ArrowMode::Any {
+            how.level
+        } else {
+            how.level.min(Level::Maybe)
+        };
+        let hops = how.hops.saturating_add(1);
+        for (namespace, object, plain) in self.tupleset(*tupleset, id)? {
+            if let Some(target) = targets.iter().find(|t| t.namespace == namespace) {
+                let level = if plain {
+                    level
+                } else {
+                    level.min(Level::Maybe)
+                };
+                self.reach((target.relation, object), Reach { level, hops });
+            }
+        }
+        Ok(())
+    }
+
+    /// The object subjects of `id#tupleset` its types accept, and those
+    /// of its tuples with traits (`false`), whatever their types.
+    fn tupleset(
+        &mut self,
+        tupleset: RelationId,
+        id: Name,
+    ) -> Result<Vec<(NamespaceId, Name, bool)>, EngineError> {
+        let engine = self.engine;
+        let schema = engine.schema;
+        let Some(rel) = schema.relation(tupleset) else {
+            return Ok(Vec::new());
+        };
+        let object_id = self.names.get(id).to_owned();
+        let types = rel.allowed();
+        let names = &mut *self.names;
+        let mut objects = Vec::new();
+        let mut last: Option<NamespaceId> = None;
+        self.reader.for_each_subject(
+            engine.namespace_name(rel.namespace),
+            &object_id,
+            &rel.name,
+            SubjectKind::Objects,
+            &mut |subject| {
+                let SubjectRef::Object { namespace, id } = subject else {
+                    return;
+                };
+                // Mostly one namespace: compared before it is looked up.
+                let ns = match last {
+                    Some(ns) if engine.namespace_name(ns) == namespace => Some(ns),
+                    _ => schema.namespace_id(namespace),
+                };
+                if let Some(ns) = ns {
+                    last = Some(ns);
+                    if types.contains(&AllowedType::Object { namespace: ns }) {
+                        objects.push((ns, names.intern(id), true));
+                    }
+                }
+            },
+        )?;
+        if !rel.traited().is_empty() {
+            self.reader.for_each_attributed(
+                engine.namespace_name(rel.namespace),
+                &object_id,
+                &rel.name,
+                &mut |tuple| {
+                    if let Subject::Object(object) = &tuple.subject {
+                        if let Some(ns) = schema.namespace_id(&object.namespace) {
+                            objects.push((ns, names.intern(&object.id), false));
+                        }
+                    }
+                },
+            )?;
+        }
+        Ok(objects)
+    }
+
+    /// The own tuples of `id#relation`, counted at `how`: the subjects of
+    /// the namespace they name, its wildcard, and the subject sets they
+    /// lead to.
+    fn tuples(&mut self, relation: RelationId, id: Name, how: Reach) -> Result<(), EngineError> {
+        let engine = self.engine;
+        let schema = engine.schema;
+        let Some(rel) = schema.relation(relation) else {
+            return Ok(());
+        };
+        let types = rel.allowed();
+        let namespace = self.namespace;
+        let ns_name = engine.namespace_name(namespace);
+        let at = self.within(how);
+        let object_level = if types.contains(&AllowedType::Object { namespace }) {
+            at
+        } else {
+            Level::Named
+        };
+        let wildcard_allowed = types.contains(&AllowedType::Wildcard { namespace });
+        let object_id = self.names.get(id).to_owned();
+        let names = &mut *self.names;
+        let found = &mut self.found;
+        let mut sets: Vec<(RelationId, Name)> = Vec::new();
+        let mut last: Option<(NamespaceId, RelationId)> = None;
+        self.reader.for_each_subject(
+            engine.namespace_name(rel.namespace),
+            &object_id,
+            &rel.name,
+            SubjectKind::All,
+            &mut |subject| match subject {
+                SubjectRef::Object { namespace, id } if namespace == ns_name => {
+                    found.meet(names.intern(id), object_level);
+                }
+                SubjectRef::Wildcard { namespace } if namespace == ns_name && wildcard_allowed => {
+                    found.meet_wildcard(at);
+                }
+                SubjectRef::Set {
+                    namespace,
+                    id,
+                    relation,
+                } => {
+                    // Mostly one type: compared before it is looked up.
+                    let resolved = match last {
+                        Some((ns, target))
+                            if engine.relation_name(target) == relation
+                                && engine.namespace_name(ns) == namespace =>
+                        {
+                            Some((ns, target))
+                        }
+                        _ => schema
+                            .namespace_id(namespace)
+                            .and_then(|ns| Some((ns, schema.relation_id(ns, relation)?))),
+                    };
+                    if let Some((ns, target)) = resolved {
+                        last = resolved;
+                        let allowed = AllowedType::SubjectSet {
+                            namespace: ns,
+                            relation: target,
+                        };
+                        if types.contains(&allowed) {
+                            sets.push((target, names.intern(id)));
+                        }
+                    }
+                }
+                _ => {}
+            },
+        )?;
+        let hop = Reach {
+            level: how.level,
+            hops: how.hops.saturating_add(1),
+        };
+        for set in sets {
+            self.reach(set, hop);
+        }
+        if !rel.traited().is_empty() {
+            // Tuples with a condition or an expiry: whatever their
+            // condition says, never more than maybe; checks decide.
+            let maybe = how.level.min(Level::Maybe);
+            for subject in engine.attributed_subjects(relation, &object_id, self.reader)? {
+                match subject {
+                    Subject::Object(object) if object.namespace == ns_name => {
+                        let subject = self.names.intern(&object.id);
+                        self.found.meet(subject, maybe);
+                    }
+                    Subject::Wildcard { namespace } if namespace == ns_name => {
+                        self.found.meet_wildcard(maybe);
+                    }
+                    Subject::Set { object, relation } => {
+                        let set = schema
+                            .namespace_id(&object.namespace)
+                            .and_then(|ns| schema.relation_id(ns, &relation));
+                        if let Some(set) = set {
+                            let set_id = self.names.intern(&object.id);
+                            self.reach(
+                                (set, set_id),
+                                Reach {
+                                    level: maybe,
+                                    ..hop
+                                },
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+}
