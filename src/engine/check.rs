@@ -44,7 +44,8 @@ mod relation;
 mod scratch;
 mod values;
 
-use scratch::{Ids, Scratch};
+use super::ids::Ids;
+use scratch::Scratch;
 use values::{found, guarded, implied, join, Any, Val};
 
 use std::collections::hash_map::Entry;
@@ -66,8 +67,7 @@ use crate::tuple::{encode_id, Expiry, Object, Subject, Tuple};
 /// not derivable; sorted, without duplicates.
 type Deps = Vec<usize>;
 
-/// An object ID interned for the request (an index into `Ids::names`).
-pub(crate) type Id = u32;
+pub(crate) use super::ids::Id;
 
 /// The objects of a tupleset (an arrow's `parent`), with their namespaces
 /// and the guards of the tuples that name them.

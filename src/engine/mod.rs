@@ -23,6 +23,7 @@
 mod check;
 mod expand;
 mod explain;
+mod ids;
 pub mod interrupt;
 mod lookup;
 

@@ -1,90 +1,11 @@
-//! A check's working memory: the object IDs it met, interned, and the
-//! tables kept per thread between requests.
+//! A check's working memory, kept per thread between requests: the object
+//! IDs it met ([`Ids`]), its goals and its caches.
 
-use std::hash::BuildHasher;
-
-use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxHashMap;
 
 use super::{Goal, Id, Objects};
+use crate::engine::ids::Ids;
 use crate::ir::RelationId;
-
-/// The object IDs a request has met, each stored once: goals and caches
-/// key on the number, so a goal lookup hashes a short string once and
-/// allocates nothing after the first sight of an ID. The names are kept
-/// end to end in one buffer, kept between requests: no allocation per ID.
-#[derive(Default)]
-pub(super) struct Ids {
-    /// The numbers, found by their names' hashes.
-    pub(super) numbers: HashTable<Id>,
-    /// Every name, end to end.
-    text: String,
-    /// Where each name ends in `text`; it starts where the one before ends.
-    ends: Vec<usize>,
-}
-
-pub(super) fn hash_id(id: &str) -> u64 {
-    FxBuildHasher.hash_one(id)
-}
-
-/// The name of `id` in `text`, whose names end at `ends`.
-fn name_in<'t>(text: &'t str, ends: &[usize], id: Id) -> &'t str {
-    let id = id as usize;
-    let end = ends.get(id).copied().unwrap_or(0);
-    let start = match id.checked_sub(1) {
-        Some(before) => ends.get(before).copied().unwrap_or(0),
-        None => 0,
-    };
-    text.get(start..end).unwrap_or("")
-}
-
-impl Ids {
-    fn with_capacity(ids: usize, bytes: usize) -> Ids {
-        Ids {
-            numbers: HashTable::with_capacity(ids),
-            text: String::with_capacity(bytes),
-            ends: Vec::with_capacity(ids),
-        }
-    }
-
-    pub(super) fn intern(&mut self, id: &str) -> Id {
-        let (text, ends) = (&self.text, &self.ends);
-        let entry = self.numbers.entry(
-            hash_id(id),
-            |&n| name_in(text, ends, n) == id,
-            |&n| hash_id(name_in(text, ends, n)),
-        );
-        match entry {
-            hashbrown::hash_table::Entry::Occupied(entry) => *entry.get(),
-            hashbrown::hash_table::Entry::Vacant(entry) => {
-                let n = self.ends.len() as Id;
-                entry.insert(n);
-                self.text.push_str(id);
-                self.ends.push(self.text.len());
-                n
-            }
-        }
-    }
-
-    #[inline]
-    pub(super) fn name(&self, id: Id) -> &str {
-        name_in(&self.text, &self.ends, id)
-    }
-
-    /// The name of `id`, copied into `buffer`: for a read whose callback
-    /// interns the IDs it meets.
-    pub(super) fn name_into<'b>(&self, id: Id, buffer: &'b mut String) -> &'b str {
-        buffer.clear();
-        buffer.push_str(self.name(id));
-        buffer
-    }
-
-    fn clear(&mut self) {
-        self.numbers.clear();
-        self.text.clear();
-        self.ends.clear();
-    }
-}
 
 /// A request's working memory, kept per thread between requests (cleared)
 /// so that a check does not allocate its tables afresh.
@@ -120,8 +41,7 @@ impl Scratch {
 
     pub(super) fn give_back(mut self) {
         if self.goals.capacity() > Self::KEEP_UP_TO
-            || self.ids.ends.capacity() > Self::KEEP_UP_TO
-            || self.ids.text.capacity() > Self::KEEP_UP_TO * 64
+            || self.ids.outgrew(Self::KEEP_UP_TO, Self::KEEP_UP_TO * 64)
         {
             return;
         }

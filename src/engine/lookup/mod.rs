@@ -22,7 +22,6 @@
 //!   the reverse index, and pages its candidates by ID.
 
 mod decide;
-mod names;
 mod resources;
 mod subjects;
 

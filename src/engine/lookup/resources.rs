@@ -16,9 +16,9 @@ use std::rc::Rc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::decide::{decide, Closure, Facts, Verdict};
-use super::names::{Batch, Name, Names};
 use super::{mentions_self, order_key, sort_by_id};
 use crate::engine::check::{self, Checker};
+use crate::engine::ids::{Id, Ids, Strings};
 use crate::engine::interrupt::Watch;
 use crate::engine::{grow_stack, Decision, Engine, EngineError, Target};
 use crate::ir::{AllowedType, ArrowMode, NamespaceId, Relation, RelationId, RelationKind, Rewrite};
@@ -301,7 +301,7 @@ pub(in crate::engine) fn lookup_resources(
         .iter()
         .take(first)
         .filter(|(_, _, confirm)| confirm.needs_check())
-        .map(|(_, id, _)| walk.names.get(*id))
+        .map(|(_, id, _)| walk.names.name(*id))
         .collect();
     reader.prefetch(namespace, &to_check)?;
     // One checker for every check: the target and the revision are the
@@ -326,7 +326,7 @@ pub(in crate::engine) fn lookup_resources(
         if index >= first {
             walk.settle(&mut closure, target, *id, confirm)?;
         }
-        let name = walk.names.get(*id);
+        let name = walk.names.name(*id);
         let decision = match confirm {
             Confirm::Certain => Decision::Allowed,
             Confirm::Excluded => Decision::Denied,
@@ -359,16 +359,16 @@ struct Reverse<'w, 'e> {
     graph: &'w ReverseGraph,
     /// The asked relation.
     goal: RelationId,
-    names: Names,
+    names: Ids,
     reached: Reached,
     /// By object: the branch of the goal's rewrite the walk proved on it
     /// (the first found), an index into `branches`.
     known: Vec<Option<u32>>,
     /// The branches of the goal's rewrite proved on some object.
     branches: Vec<Rc<[usize]>>,
-    queue: VecDeque<(RelationId, Name)>,
+    queue: VecDeque<(RelationId, Id)>,
     /// The IDs of the last reverse read (kept for its buffers).
-    batch: Batch,
+    batch: Strings,
 }
 
 /// How the walk reached each userset. Objects are numbered densely and
@@ -377,11 +377,11 @@ struct Reverse<'w, 'e> {
 #[derive(Default)]
 struct Reached {
     first: Vec<Option<(RelationId, Reach)>>,
-    more: FxHashMap<(RelationId, Name), Reach>,
+    more: FxHashMap<(RelationId, Id), Reach>,
 }
 
 impl Reached {
-    fn get(&self, relation: RelationId, id: Name) -> Option<Reach> {
+    fn get(&self, relation: RelationId, id: Id) -> Option<Reach> {
         match self.first.get(id as usize) {
             Some(Some((first, reach))) if *first == relation => Some(*reach),
             Some(Some(_)) if !self.more.is_empty() => self.more.get(&(relation, id)).copied(),
@@ -389,7 +389,7 @@ impl Reached {
         }
     }
 
-    fn set(&mut self, relation: RelationId, id: Name, how: Reach) {
+    fn set(&mut self, relation: RelationId, id: Id, how: Reach) {
         let index = id as usize;
         if index >= self.first.len() {
             self.first.resize(index + 1, None);
@@ -407,13 +407,13 @@ impl Reached {
     }
 
     /// Every object reached in `relation`, with how.
-    fn of(&self, relation: RelationId) -> impl Iterator<Item = (Name, Reach)> + '_ {
+    fn of(&self, relation: RelationId) -> impl Iterator<Item = (Id, Reach)> + '_ {
         let first = self
             .first
             .iter()
             .enumerate()
             .filter_map(move |(id, slot)| match slot {
-                Some((first, reach)) if *first == relation => Some((id as Name, *reach)),
+                Some((first, reach)) if *first == relation => Some((id as Id, *reach)),
                 _ => None,
             });
         let more = self
@@ -431,16 +431,16 @@ impl<'w, 'e> Reverse<'w, 'e> {
             engine,
             graph,
             goal,
-            names: Names::default(),
+            names: Ids::default(),
             reached: Reached::default(),
             known: Vec::new(),
             branches: Vec::new(),
             queue: VecDeque::new(),
-            batch: Batch::default(),
+            batch: Strings::default(),
         }
     }
 
-    fn get(&self, relation: RelationId, id: Name) -> Option<Reach> {
+    fn get(&self, relation: RelationId, id: Id) -> Option<Reach> {
         self.reached.get(relation, id)
     }
 
@@ -461,7 +461,7 @@ impl<'w, 'e> Reverse<'w, 'e> {
 
     /// Records that the walk proved `branch` of the goal on object `id`,
     /// unless it proved one before.
-    fn know(&mut self, id: Name, branch: u32) {
+    fn know(&mut self, id: Id, branch: u32) {
         let index = id as usize;
         if index >= self.known.len() {
             self.known.resize(index + 1, None);
@@ -471,7 +471,7 @@ impl<'w, 'e> Reverse<'w, 'e> {
         }
     }
 
-    fn known(&self, id: Name) -> Option<&Rc<[usize]>> {
+    fn known(&self, id: Id) -> Option<&Rc<[usize]>> {
         let branch = self.known.get(id as usize).copied().flatten()?;
         self.branches.get(branch as usize)
     }
@@ -487,7 +487,7 @@ impl<'w, 'e> Reverse<'w, 'e> {
     }
 
     /// [`Reverse::reach`] for an object already numbered.
-    fn reach_number(&mut self, relation: RelationId, id: Name, how: Reach) {
+    fn reach_number(&mut self, relation: RelationId, id: Id, how: Reach) {
         if !self.graph.relevant(relation) {
             return;
         }
@@ -505,13 +505,13 @@ impl<'w, 'e> Reverse<'w, 'e> {
 
     /// The candidates after the cursor `after`, sorted by ID, with how to
     /// confirm each.
-    fn candidates(&self, after: Option<&str>) -> Vec<(u64, Name, Confirm)> {
+    fn candidates(&self, after: Option<&str>) -> Vec<(u64, Id, Confirm)> {
         let max_depth = self.engine.options.max_depth;
         let names = &self.names;
-        let mut candidates: Vec<(u64, Name, Confirm)> = self
+        let mut candidates: Vec<(u64, Id, Confirm)> = self
             .reached
             .of(self.goal)
-            .filter(|(id, _)| after.is_none_or(|cursor| names.get(*id) > cursor))
+            .filter(|(id, _)| after.is_none_or(|cursor| names.name(*id) > cursor))
             .map(|(id, reach)| {
                 let confirm = if reach.certain && reach.hops <= max_depth {
                     Confirm::Certain
@@ -521,10 +521,10 @@ impl<'w, 'e> Reverse<'w, 'e> {
                         None => Confirm::Check,
                     }
                 };
-                (order_key(names.get(id)), id, confirm)
+                (order_key(names.name(id)), id, confirm)
             })
             .collect();
-        sort_by_id(&mut candidates, |c| c.0, |c| names.get(c.1));
+        sort_by_id(&mut candidates, |c| c.0, |c| names.name(c.1));
         candidates
     }
 
@@ -534,7 +534,7 @@ impl<'w, 'e> Reverse<'w, 'e> {
         &self,
         closure: &mut Closure<'_>,
         target: &Target,
-        id: Name,
+        id: Id,
         confirm: &mut Confirm,
     ) -> Result<(), EngineError> {
         let known = match confirm {
@@ -586,7 +586,7 @@ impl<'w, 'e> Reverse<'w, 'e> {
             };
             let object = Object::new(
                 engine.namespace_name(engine.relation_namespace(this)),
-                self.names.get(id),
+                self.names.name(id),
             );
             for used in uses {
                 match used {
@@ -785,7 +785,7 @@ struct ResourceFacts<'f, 'w, 'e, 'c> {
     walk: &'f Reverse<'w, 'e>,
     closure: &'f mut Closure<'c>,
     target: &'f Target,
-    id: Name,
+    id: Id,
     /// The branch of the goal's rewrite the walk proved, if any.
     known: Option<&'f [usize]>,
 }
@@ -850,7 +850,7 @@ impl Facts for ResourceFacts<'_, '_, '_, '_> {
                 subject: Subject::Object(object),
             } => {
                 *namespace == engine.relation_namespace(relation)
-                    && object.id == self.walk.names.get(self.id)
+                    && object.id == self.walk.names.name(self.id)
             }
             _ => false,
         };

@@ -16,9 +16,9 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 
 use super::decide::{decide, Closure, Facts, Verdict};
-use super::names::{Name, Names};
 use super::{mentions_self, order_key, sort_by_id, ConditionalId, SubjectLookup};
 use crate::engine::check::{address, Checker};
+use crate::engine::ids::{Id, Ids};
 use crate::engine::interrupt::Watch;
 use crate::engine::{grow_stack, AnswerBudget, AnswerPart, Decision, Engine, EngineError, Target};
 use crate::ir::{AllowedType, ArrowMode, NamespaceId, Relation, RelationId, RelationKind, Rewrite};
@@ -58,7 +58,7 @@ pub(in crate::engine) fn lookup_subjects(
             Verdict::Fails => Decision::Denied,
             Verdict::Open => check(Target::Object {
                 namespace,
-                subject: Subject::object(ns_name, walks.names.get(candidate)),
+                subject: Subject::object(ns_name, walks.names.name(candidate)),
             })?,
         };
         match decision {
@@ -66,18 +66,18 @@ pub(in crate::engine) fn lookup_subjects(
                 budget.spend(1)?;
                 result
                     .subject_ids
-                    .push(walks.names.get(candidate).to_owned());
+                    .push(walks.names.name(candidate).to_owned());
             }
             Decision::Conditional { missing } => {
                 budget.spend(1)?;
                 result.conditional.push(ConditionalId {
-                    id: walks.names.get(candidate).to_owned(),
+                    id: walks.names.name(candidate).to_owned(),
                     missing,
                 });
             }
             Decision::Denied if wildcard => {
                 budget.spend(1)?;
-                result.excluded.push(walks.names.get(candidate).to_owned());
+                result.excluded.push(walks.names.name(candidate).to_owned());
             }
             Decision::Denied => {}
         }
@@ -124,12 +124,12 @@ struct Found {
 }
 
 impl Found {
-    fn level(&self, subject: Name) -> Option<Level> {
+    fn level(&self, subject: Id) -> Option<Level> {
         let met = self.subjects.get(subject as usize).copied().flatten();
         met.max(self.wildcard)
     }
 
-    fn meet(&mut self, subject: Name, level: Level) {
+    fn meet(&mut self, subject: Id, level: Level) {
         let index = subject as usize;
         if index >= self.subjects.len() {
             self.subjects.resize(index + 1, None);
@@ -152,8 +152,8 @@ struct Walks<'l, 'e> {
     reader: &'l dyn Reader,
     namespace: NamespaceId,
     /// The userset's object ID.
-    root: Name,
-    names: Names,
+    root: Id,
+    names: Ids,
     closure: Closure<'e>,
     /// The leaves walked so far (a few: searched in order).
     leaves: Vec<(Leaf, Found)>,
@@ -166,7 +166,7 @@ impl<'l, 'e> Walks<'l, 'e> {
         namespace: NamespaceId,
         id: &str,
     ) -> Walks<'l, 'e> {
-        let mut names = Names::default();
+        let mut names = Ids::default();
         let root = names.intern(id);
         Walks {
             engine,
@@ -183,7 +183,7 @@ impl<'l, 'e> Walks<'l, 'e> {
     /// every ID of the namespace they met, sorted: the IDs a tuple reachable
     /// from the userset names as an object subject, and the object itself
     /// where `self` reads it.
-    fn candidates(&mut self, relation: RelationId) -> Result<Vec<Name>, EngineError> {
+    fn candidates(&mut self, relation: RelationId) -> Result<Vec<Id>, EngineError> {
         let Some(rel) = self.engine.schema.relation(relation) else {
             return Ok(Vec::new());
         };
@@ -209,18 +209,18 @@ impl<'l, 'e> Walks<'l, 'e> {
         for (_, found) in &self.leaves {
             for (subject, level) in found.subjects.iter().enumerate() {
                 if level.is_some() {
-                    mark(&mut met, subject as Name);
+                    mark(&mut met, subject as Id);
                 }
             }
         }
         let names = &self.names;
-        let mut candidates: Vec<(u64, &str, Name)> = met
+        let mut candidates: Vec<(u64, &str, Id)> = met
             .iter()
             .enumerate()
             .filter(|(_, &met)| met)
             .map(|(n, _)| {
-                let name = names.get(n as Name);
-                (order_key(name), name, n as Name)
+                let name = names.name(n as Id);
+                (order_key(name), name, n as Id)
             })
             .collect();
         sort_by_id(&mut candidates, |c| c.0, |c| c.1);
@@ -228,7 +228,7 @@ impl<'l, 'e> Walks<'l, 'e> {
     }
 
     /// What the walks tell of `subject` in `relation` of the userset.
-    fn decide(&mut self, relation: RelationId, subject: Name) -> Result<Verdict, EngineError> {
+    fn decide(&mut self, relation: RelationId, subject: Id) -> Result<Verdict, EngineError> {
         let mut facts = SubjectFacts {
             walks: self,
             subject,
@@ -251,7 +251,7 @@ impl<'l, 'e> Walks<'l, 'e> {
         &mut self,
         leaf: Leaf,
         node: Option<&Rewrite>,
-        subject: Name,
+        subject: Id,
     ) -> Result<(Option<Level>, bool), EngineError> {
         let found = |walks: &Self| {
             walks
@@ -322,7 +322,7 @@ fn leaves_of<'r>(rewrite: &'r Rewrite, out: &mut Vec<(Leaf, Option<&'r Rewrite>)
     }
 }
 
-fn mark(met: &mut Vec<bool>, subject: Name) {
+fn mark(met: &mut Vec<bool>, subject: Id) {
     let index = subject as usize;
     if index >= met.len() {
         met.resize(index + 1, false);
@@ -335,7 +335,7 @@ fn mark(met: &mut Vec<bool>, subject: Name) {
 /// The facts of one subject, from the walks of the userset's leaves.
 struct SubjectFacts<'w, 'l, 'e> {
     walks: &'w mut Walks<'l, 'e>,
-    subject: Name,
+    subject: Id,
 }
 
 impl SubjectFacts<'_, '_, '_> {
@@ -413,9 +413,9 @@ struct Walk<'w, 'l, 'e> {
     engine: &'l Engine<'e>,
     reader: &'l dyn Reader,
     namespace: NamespaceId,
-    names: &'w mut Names,
-    seen: FxHashMap<(RelationId, Name), Reach>,
-    queue: VecDeque<(RelationId, Name)>,
+    names: &'w mut Ids,
+    seen: FxHashMap<(RelationId, Id), Reach>,
+    queue: VecDeque<(RelationId, Id)>,
     found: Found,
     watch: Watch,
 }
@@ -423,7 +423,7 @@ struct Walk<'w, 'l, 'e> {
 impl Walk<'_, '_, '_> {
     /// Queues `node` when this is the first time it is reached, or now at
     /// a higher level.
-    fn reach(&mut self, node: (RelationId, Name), how: Reach) {
+    fn reach(&mut self, node: (RelationId, Id), how: Reach) {
         let news = match self.seen.get(&node) {
             None => true,
             Some(old) => how.level > old.level,
@@ -477,7 +477,7 @@ impl Walk<'_, '_, '_> {
         &mut self,
         rewrite: &Rewrite,
         rel: &Relation,
-        id: Name,
+        id: Id,
         how: Reach,
         tuples: &mut Option<Level>,
     ) -> Result<(), EngineError> {
@@ -520,7 +520,7 @@ impl Walk<'_, '_, '_> {
 
     /// Walks the arrow `arrow` on object `id`, reached at `how`: one hop to
     /// the target of each object of its tupleset.
-    fn arrow(&mut self, arrow: &Rewrite, id: Name, how: Reach) -> Result<(), EngineError> {
+    fn arrow(&mut self, arrow: &Rewrite, id: Id, how: Reach) -> Result<(), EngineError> {
         let Rewrite::Arrow {
             tupleset,
             targets,
@@ -555,14 +555,14 @@ impl Walk<'_, '_, '_> {
     fn tupleset(
         &mut self,
         tupleset: RelationId,
-        id: Name,
-    ) -> Result<Vec<(NamespaceId, Name, bool)>, EngineError> {
+        id: Id,
+    ) -> Result<Vec<(NamespaceId, Id, bool)>, EngineError> {
         let engine = self.engine;
         let schema = engine.schema;
         let Some(rel) = schema.relation(tupleset) else {
             return Ok(Vec::new());
         };
-        let object_id = self.names.get(id).to_owned();
+        let object_id = self.names.name(id).to_owned();
         let types = rel.allowed();
         let names = &mut *self.names;
         let mut objects = Vec::new();
@@ -609,7 +609,7 @@ impl Walk<'_, '_, '_> {
     /// The own tuples of `id#relation`, counted at `how`: the subjects of
     /// the namespace they name, its wildcard, and the subject sets they
     /// lead to.
-    fn tuples(&mut self, relation: RelationId, id: Name, how: Reach) -> Result<(), EngineError> {
+    fn tuples(&mut self, relation: RelationId, id: Id, how: Reach) -> Result<(), EngineError> {
         let engine = self.engine;
         let schema = engine.schema;
         let Some(rel) = schema.relation(relation) else {
@@ -625,10 +625,10 @@ impl Walk<'_, '_, '_> {
             Level::Named
         };
         let wildcard_allowed = types.contains(&AllowedType::Wildcard { namespace });
-        let object_id = self.names.get(id).to_owned();
+        let object_id = self.names.name(id).to_owned();
         let names = &mut *self.names;
         let found = &mut self.found;
-        let mut sets: Vec<(RelationId, Name)> = Vec::new();
+        let mut sets: Vec<(RelationId, Id)> = Vec::new();
         let mut last: Option<(NamespaceId, RelationId)> = None;
         self.reader.for_each_subject(
             engine.namespace_name(rel.namespace),
