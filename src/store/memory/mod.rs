@@ -2,9 +2,10 @@
 //! embedding, and the mirror inside [`super::CachedStore`].
 //!
 //! Every version of every tuple lives in one append-only vector; a forward
-//! index (namespace → object → relation) and a reverse index (subject →
-//! namespace → relation) hold positions into it, history included, so reads
-//! at an old revision use the same indexes as reads at the head. One
+//! index (by object and relation) and a reverse index (by subject, the
+//! object's namespace and relation) hold positions into it, history
+//! included, so reads at an old revision use the same indexes as reads at
+//! the head. One
 //! `RwLock` guards everything: reads run in parallel, writes are atomic.
 //!
 //! A [`Reader`] is the store and a revision: each read takes the read lock
@@ -417,11 +418,7 @@ impl Reader for MemoryReader<'_> {
             return Ok(());
         };
         let row = inner.all_forward(Kind::Traited, object, relation);
-        for version in inner.visible(row, at) {
-            if let Some(tuple) = inner.traited_tuple(version) {
-                visit(tuple);
-            }
-        }
+        inner.traited_visible(row, at).for_each(visit);
         Ok(())
     }
 
@@ -439,11 +436,9 @@ impl Reader for MemoryReader<'_> {
             return Ok(());
         };
         let row = inner.reverse(Kind::Traited, subject, namespace, relation);
-        for version in inner.visible(row.iter().copied(), at) {
-            if let Some(tuple) = inner.traited_tuple(version) {
-                visit(tuple);
-            }
-        }
+        inner
+            .traited_visible(row.iter().copied(), at)
+            .for_each(visit);
         Ok(())
     }
 

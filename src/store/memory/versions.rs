@@ -145,6 +145,12 @@ impl Default for Inner {
     }
 }
 
+/// The key of the version at each position: how the live table finds a
+/// position's key.
+fn key_at(versions: &[Version]) -> impl Fn(Position) -> Option<Key> + '_ {
+    |p| versions.get(p as usize).map(|v| v.key)
+}
+
 /// The error of a write that would not fit.
 fn full() -> StoreError {
     StoreError::Backend(
@@ -171,17 +177,8 @@ impl Inner {
         }
     }
 
-    fn key_at(&self) -> impl Fn(Position) -> Option<Key> + '_ {
-        |p| self.versions.get(p as usize).map(|v| v.key)
-    }
-
-    /// Whether a write of `changes` fits (positions and IDs are `u32`).
-    fn has_room(&self, changes: &ChangeSet<'_>) -> Result<(), StoreError> {
-        self.has_room_for(changes.inserts.len())
-    }
-
     /// Whether `inserts` more versions fit, with the names and objects they
-    /// may add (a delete adds no version).
+    /// may add (positions and IDs are `u32`; a delete adds no version).
     pub fn has_room_for(&self, inserts: usize) -> Result<(), StoreError> {
         // An insert names at most five names and objects.
         let fits = self.versions.len().saturating_add(inserts) < MAX_VERSIONS
@@ -200,7 +197,7 @@ impl Inner {
         let key = self.dictionary.intern_key(tuple);
         let live = self
             .live
-            .get(key, self.key_at())
+            .get(key, key_at(&self.versions))
             .and_then(|p| self.versions.get(p as usize));
         if live.is_some_and(|v| self.holds(v, tuple)) {
             return (false, None);
@@ -222,13 +219,7 @@ impl Inner {
 
     /// Appends a version of `tuple` (whose key is `key`) and indexes it.
     fn push_version(&mut self, seq: u64, key: Key, tuple: &Tuple, created: u64, deleted: u64) {
-        let position = self.versions.len() as Position;
-        let traits = if tuple.is_plain() {
-            PLAIN
-        } else {
-            self.traited.push(tuple.clone());
-            (self.traited.len() - 1) as u32
-        };
+        let traits = self.keep_traits((!tuple.is_plain()).then_some(tuple));
         self.add_version(Version {
             seq,
             created,
@@ -236,7 +227,18 @@ impl Inner {
             key,
             traits,
         });
-        debug_assert_eq!(self.versions.len(), position as usize + 1);
+    }
+
+    /// [`Version::traits`] of a version of `traited` (`None` for a plain
+    /// tuple), its tuple kept.
+    fn keep_traits(&mut self, traited: Option<&Tuple>) -> u32 {
+        match traited {
+            None => PLAIN,
+            Some(tuple) => {
+                self.traited.push(tuple.clone());
+                (self.traited.len() - 1) as u32
+            }
+        }
     }
 
     fn add_version(&mut self, version: Version) {
@@ -251,9 +253,7 @@ impl Inner {
         let (key, live) = (version.key, version.is_live());
         self.versions.push(version);
         if live {
-            let versions = &self.versions;
-            self.live
-                .insert(key, position, |p| versions.get(p as usize).map(|v| v.key));
+            self.live.insert(key, position, key_at(&self.versions));
         }
     }
 
@@ -264,9 +264,7 @@ impl Inner {
         created: u64,
         deleted: Option<u64>,
     ) -> Result<(), StoreError> {
-        if self.versions.len() + 1 >= MAX_VERSIONS || !self.dictionary.has_room(5) {
-            return Err(full());
-        }
+        self.has_room_for(1)?;
         let seq = self.next_seq;
         self.next_seq += 1;
         let key = self.dictionary.intern_key(tuple);
@@ -294,13 +292,7 @@ impl Inner {
         for version in &self.versions {
             if version.deleted > before {
                 let key = fresh.dictionary.intern_from(&self.dictionary, version.key);
-                let traits = match self.traited_tuple(version) {
-                    None => PLAIN,
-                    Some(tuple) => {
-                        fresh.traited.push(tuple.clone());
-                        (fresh.traited.len() - 1) as u32
-                    }
-                };
+                let traits = fresh.keep_traits(self.traited_tuple(version));
                 fresh.add_version(Version {
                     seq: version.seq,
                     created: version.created,
@@ -321,10 +313,7 @@ impl Inner {
     }
 
     fn delete_key(&mut self, key: Key, rev: u64) -> Option<Tuple> {
-        let versions = &self.versions;
-        let position = self
-            .live
-            .remove(key, |p| versions.get(p as usize).map(|v| v.key))?;
+        let position = self.live.remove(key, key_at(&self.versions))?;
         let version = self.versions.get_mut(position as usize)?;
         version.deleted = rev;
         let version = self.versions.get(position as usize)?;
@@ -373,7 +362,7 @@ impl Inner {
         if at == self.head {
             return self
                 .live
-                .get(key, self.key_at())
+                .get(key, key_at(&self.versions))
                 .and_then(|p| self.versions.get(p as usize))
                 .is_some_and(Version::is_plain);
         }
@@ -394,6 +383,16 @@ impl Inner {
         positions
             .filter_map(|p| self.versions.get(p as usize))
             .filter(move |v| v.visible_at(at))
+    }
+
+    /// The tuples with traits of `positions` visible at `at`.
+    pub fn traited_visible(
+        &self,
+        positions: impl Iterator<Item = Position>,
+        at: u64,
+    ) -> impl Iterator<Item = &Tuple> {
+        self.visible(positions, at)
+            .filter_map(|v| self.traited_tuple(v))
     }
 
     /// The versions of `object#relation` of `kind`, whose subject is a set
@@ -453,19 +452,19 @@ impl Inner {
         changes: &ChangeSet<'_>,
         chain: bool,
     ) -> Result<Revision, StoreError> {
-        self.has_room(changes)?;
+        self.has_room_for(changes.inserts.len())?;
         let kept: HashSet<KeyRef<'_>> = changes.inserts.iter().map(KeyRef::of).collect();
         let rev = rev.map_or(self.head + 1, |r| r.0.max(self.head + 1));
         let mut deleted = Vec::new();
         if let Some(filter) = changes.delete_matching {
-            let doomed: Vec<Tuple> = self
+            let doomed: Vec<Key> = self
                 .live_matching(filter)
                 .into_iter()
                 .filter_map(|p| self.versions.get(p as usize))
-                .map(|v| self.tuple(v))
+                .map(|v| v.key)
                 .collect();
-            for tuple in doomed {
-                deleted.extend(self.delete(&tuple, rev));
+            for key in doomed {
+                deleted.extend(self.delete_key(key, rev));
             }
         }
         for tuple in changes.deletes {
