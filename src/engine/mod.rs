@@ -587,6 +587,38 @@ impl<'a> Engine<'a> {
         self.schema.relation(id).map_or("?", |r| r.name.as_str())
     }
 
+    /// The namespace named `name`: `last` when it is that one (the subjects
+    /// of one read are mostly of one namespace, and comparing a name is
+    /// cheaper than looking it up), else looked up and kept in `last`.
+    fn namespace_near(&self, last: &mut Option<NamespaceId>, name: &str) -> Option<NamespaceId> {
+        if let Some(ns) = last.filter(|&ns| self.namespace_name(ns) == name) {
+            return Some(ns);
+        }
+        let ns = self.schema.namespace_id(name)?;
+        *last = Some(ns);
+        Some(ns)
+    }
+
+    /// The subject set type `namespace#relation`, found as
+    /// [`Engine::namespace_near`] finds a namespace.
+    fn set_type_near(
+        &self,
+        last: &mut Option<(NamespaceId, RelationId)>,
+        namespace: &str,
+        relation: &str,
+    ) -> Option<(NamespaceId, RelationId)> {
+        let same = |&(ns, target): &(NamespaceId, RelationId)| {
+            self.relation_name(target) == relation && self.namespace_name(ns) == namespace
+        };
+        if let Some(found) = last.filter(same) {
+            return Some(found);
+        }
+        let ns = self.schema.namespace_id(namespace)?;
+        let found = (ns, self.schema.relation_id(ns, relation)?);
+        *last = Some(found);
+        Some(found)
+    }
+
     fn relation_namespace(&self, id: RelationId) -> NamespaceId {
         self.schema
             .relation(id)

@@ -37,13 +37,7 @@ impl<'a> Checker<'_, 'a> {
                 SubjectKind::Objects,
                 &mut |subject| {
                     if let SubjectRef::Object { namespace, id } = subject {
-                        // Mostly one namespace: compared before it is hashed.
-                        let ns = match last {
-                            Some(ns) if engine.namespace_name(ns) == namespace => Some(ns),
-                            _ => schema.namespace_id(namespace),
-                        };
-                        if let Some(ns) = ns {
-                            last = Some(ns);
+                        if let Some(ns) = engine.namespace_near(&mut last, namespace) {
                             if types.contains(&AllowedType::Object { namespace: ns }) {
                                 objects.push((ns, ids.intern(id), None));
                             }
@@ -102,7 +96,6 @@ impl<'a> Checker<'_, 'a> {
         in_permission: bool,
     ) -> Result<Val, EngineError> {
         let engine = self.engine;
-        let schema = engine.schema;
         let types = rel.allowed();
         let direct = self
             .target
@@ -147,23 +140,9 @@ impl<'a> Checker<'_, 'a> {
                 else {
                     return;
                 };
-                let (ns, target) = match last {
-                    Some((ns, target))
-                        if engine.relation_name(target) == relation
-                            && engine.namespace_name(ns) == namespace =>
-                    {
-                        (ns, target)
-                    }
-                    _ => {
-                        let Some(ns) = schema.namespace_id(namespace) else {
-                            return;
-                        };
-                        let Some(target) = schema.relation_id(ns, relation) else {
-                            return;
-                        };
-                        last = Some((ns, target));
-                        (ns, target)
-                    }
+                let Some((ns, target)) = engine.set_type_near(&mut last, namespace, relation)
+                else {
+                    return;
                 };
                 let allowed = AllowedType::SubjectSet {
                     namespace: ns,

@@ -576,13 +576,7 @@ impl Walk<'_, '_, '_> {
                 let SubjectRef::Object { namespace, id } = subject else {
                     return;
                 };
-                // Mostly one namespace: compared before it is looked up.
-                let ns = match last {
-                    Some(ns) if engine.namespace_name(ns) == namespace => Some(ns),
-                    _ => schema.namespace_id(namespace),
-                };
-                if let Some(ns) = ns {
-                    last = Some(ns);
+                if let Some(ns) = engine.namespace_near(&mut last, namespace) {
                     if types.contains(&AllowedType::Object { namespace: ns }) {
                         objects.push((ns, names.intern(id), true));
                     }
@@ -647,20 +641,8 @@ impl Walk<'_, '_, '_> {
                     id,
                     relation,
                 } => {
-                    // Mostly one type: compared before it is looked up.
-                    let resolved = match last {
-                        Some((ns, target))
-                            if engine.relation_name(target) == relation
-                                && engine.namespace_name(ns) == namespace =>
-                        {
-                            Some((ns, target))
-                        }
-                        _ => schema
-                            .namespace_id(namespace)
-                            .and_then(|ns| Some((ns, schema.relation_id(ns, relation)?))),
-                    };
-                    if let Some((ns, target)) = resolved {
-                        last = resolved;
+                    if let Some((ns, target)) = engine.set_type_near(&mut last, namespace, relation)
+                    {
                         let allowed = AllowedType::SubjectSet {
                             namespace: ns,
                             relation: target,
