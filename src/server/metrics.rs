@@ -80,6 +80,16 @@ struct EndpointSeries {
     requests: Vec<(Box<str>, Status, Counter)>,
 }
 
+impl EndpointSeries {
+    /// The request counter of `method` and `status`, if seen.
+    fn counter(&self, method: &str, status: Status) -> Option<&Counter> {
+        self.requests
+            .iter()
+            .find(|(m, s, _)| **m == *method && *s == status)
+            .map(|(_, _, counter)| counter)
+    }
+}
+
 /// The handles of the series requests were recorded in, kept once the
 /// recorder is installed: looking a series up by its labels (building
 /// them, hashing, the registry's lock) cost more than the request's
@@ -115,11 +125,7 @@ fn record(endpoint: &str, method: &str, status: Status, elapsed: Duration) {
     {
         let known = series.read().unwrap_or_else(|p| p.into_inner());
         if let Some(endpoint) = known.get(endpoint) {
-            let counter = endpoint
-                .requests
-                .iter()
-                .find(|(m, s, _)| **m == *method && *s == status);
-            if let Some((_, _, counter)) = counter {
+            if let Some(counter) = endpoint.counter(method, status) {
                 counter.increment(1);
                 endpoint.duration.record(elapsed.as_secs_f64());
                 return;
@@ -133,12 +139,8 @@ fn record(endpoint: &str, method: &str, status: Status, elapsed: Duration) {
             duration: register_duration(endpoint),
             requests: Vec::new(),
         });
-    let counter = match entry
-        .requests
-        .iter()
-        .find(|(m, s, _)| **m == *method && *s == status)
-    {
-        Some((_, _, counter)) => counter.clone(),
+    let counter = match entry.counter(method, status) {
+        Some(counter) => counter.clone(),
         None => {
             let counter = register_request(endpoint, method, status);
             entry

@@ -525,15 +525,11 @@ pub struct Question {
 
 /// The question `rel` asks, its names checked against `schema`.
 pub fn question(schema: &Schema, rel: &Relationship) -> Result<Question, ApiError> {
-    let subject = question_subject(schema, rel)?;
-    asked(Tuple::new(
-        Object::new(rel.namespace.clone(), rel.object.clone()),
-        rel.relation.clone(),
-        subject,
-    ))
+    into_question(schema, rel.clone())
 }
 
-/// As [`question`], its IDs moved out of `rel` rather than copied.
+/// As [`question`], its IDs moved out of `rel` rather than copied (a
+/// check's hot path).
 pub fn into_question(schema: &Schema, rel: Relationship) -> Result<Question, ApiError> {
     let subject = question_subject(schema, &rel)?;
     asked(Tuple::new(
