@@ -12,7 +12,8 @@
 //! - [`Engine::expand`]: the rewrite tree with the subjects at its leaves.
 //! - [`Engine::lookup_subjects`] and [`Engine::lookup_resources`]: exact
 //!   under every operator, by collecting candidates with a positive
-//!   over-approximation and confirming each with a check.
+//!   over-approximation, deciding most from what that walk found, and
+//!   confirming the rest with a check (see [`lookup`](self::lookup)).
 //!
 //! Tuples the current schema would not accept (left over from an older
 //! schema) are ignored, so the answers are those of the data the schema can
