@@ -262,29 +262,68 @@ fn bench_expand_and_lookups(c: &mut Criterion, schema: &Schema, loaded: &Loaded)
     group.finish();
 }
 
-/// lookup_resources for a user who can view every one of 100k documents.
-fn bench_wide_lookup(c: &mut Criterion, schema: &Schema) {
-    let tuples = dataset::wide(100_000, 200, SEED);
-    let memory = MemoryStore::new();
-    let memory_at = memory.write(&tuples, &[]).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open(dir.path().join("wide.db")).unwrap();
-    let sqlite_at = *sqlite
-        .import(&tuples, 50_000)
-        .unwrap()
-        .revisions
-        .last()
-        .unwrap();
-    let reader = zanzi::Subject::object("user", "reader");
-    let mut group = c.benchmark_group("lookup_resources_100k_documents");
+/// The same tuples in a memory store and in a SQLite database (kept in a
+/// temporary directory), for the wide lookups.
+struct BothStores {
+    memory: MemoryStore,
+    memory_at: Revision,
+    sqlite: SqliteStore,
+    sqlite_at: Revision,
+    _dir: tempfile::TempDir,
+}
+
+impl BothStores {
+    fn new(tuples: &[zanzi::Tuple]) -> BothStores {
+        let memory = MemoryStore::new();
+        let memory_at = memory.write(tuples, &[]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = SqliteStore::open(dir.path().join("wide.db")).unwrap();
+        let sqlite_at = *sqlite
+            .import(tuples, 50_000)
+            .unwrap()
+            .revisions
+            .last()
+            .unwrap();
+        BothStores {
+            memory,
+            memory_at,
+            sqlite,
+            sqlite_at,
+            _dir: dir,
+        }
+    }
+
+    /// The stores `ZANZI_BENCH_STORE` asks for, by name.
+    fn wanted(&self) -> Vec<(&str, &dyn TupleStore, Revision)> {
+        let stores: [(&str, &dyn TupleStore, Revision); 2] = [
+            ("memory", &self.memory, self.memory_at),
+            ("sqlite", &self.sqlite, self.sqlite_at),
+        ];
+        stores
+            .into_iter()
+            .filter(|(name, _, _)| wanted(name))
+            .collect()
+    }
+}
+
+/// A group for a lookup over 100k: few samples, each a large answer.
+fn wide_group<'c>(
+    c: &'c mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'c, criterion::measurement::WallTime> {
+    let mut group = c.benchmark_group(name);
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(5));
-    let stores: [(&str, &dyn TupleStore, Revision); 2] = [
-        ("memory", &memory, memory_at),
-        ("sqlite", &sqlite, sqlite_at),
-    ];
-    for (store_name, store, at) in stores.into_iter().filter(|(name, _, _)| wanted(name)) {
+    group
+}
+
+/// lookup_resources for a user who can view every one of 100k documents.
+fn bench_wide_lookup(c: &mut Criterion, schema: &Schema) {
+    let stores = BothStores::new(&dataset::wide(100_000, 200, SEED));
+    let reader = zanzi::Subject::object("user", "reader");
+    let mut group = wide_group(c, "lookup_resources_100k_documents");
+    for (store_name, store, at) in stores.wanted() {
         let engine = Engine::new(schema, store);
         let page = engine
             .lookup_resources(
@@ -375,27 +414,10 @@ fn wide_subjects(users: usize) -> Vec<zanzi::Tuple> {
 /// lookup_subjects for a document that ~100k users can view.
 fn bench_wide_subjects(c: &mut Criterion, schema: &Schema) {
     const USERS: usize = 100_000;
-    let tuples = wide_subjects(USERS);
-    let memory = MemoryStore::new();
-    let memory_at = memory.write(&tuples, &[]).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open(dir.path().join("wide_subjects.db")).unwrap();
-    let sqlite_at = *sqlite
-        .import(&tuples, 50_000)
-        .unwrap()
-        .revisions
-        .last()
-        .unwrap();
+    let stores = BothStores::new(&wide_subjects(USERS));
     let document = zanzi::Object::new("document", "shared");
-    let mut group = c.benchmark_group("lookup_subjects_100k_users");
-    group.sample_size(10);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(5));
-    let stores: [(&str, &dyn TupleStore, Revision); 2] = [
-        ("memory", &memory, memory_at),
-        ("sqlite", &sqlite, sqlite_at),
-    ];
-    for (store_name, store, at) in stores.into_iter().filter(|(name, _, _)| wanted(name)) {
+    let mut group = wide_group(c, "lookup_subjects_100k_users");
+    for (store_name, store, at) in stores.wanted() {
         let engine = Engine::new(schema, store);
         let found = engine
             .lookup_subjects(&document, "view", "user", at)

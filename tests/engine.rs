@@ -871,39 +871,7 @@ fn lookups_agree_with_checks_under_every_depth_limit() {
         for max_depth in 0..=14 {
             let engine = Engine::new(&s, store.as_ref()).with_options(EngineOptions { max_depth });
             for permission in ["view", "both", "either"] {
-                let checks: Vec<(String, Result<bool, EngineError>)> = (0..7)
-                    .map(|i| {
-                        let doc = Object::new("doc", format!("d{i}"));
-                        (
-                            format!("d{i}"),
-                            engine.check(&doc, permission, &alice, head),
-                        )
-                    })
-                    .collect();
-                let lookup = engine.lookup_resources(
-                    "doc",
-                    permission,
-                    &alice,
-                    &PageRequest::first(100),
-                    head,
-                );
-                if checks.iter().any(|(_, r)| r.is_err()) {
-                    assert!(
-                        lookup.is_err(),
-                        "{permission} at depth {max_depth}: {lookup:?}"
-                    );
-                } else {
-                    let expected: Vec<String> = checks
-                        .into_iter()
-                        .filter(|(_, r)| matches!(r, Ok(true)))
-                        .map(|(id, _)| id)
-                        .collect();
-                    assert_eq!(
-                        lookup.unwrap().items,
-                        expected,
-                        "{permission} at depth {max_depth}"
-                    );
-                }
+                assert_resources_as_checks(&engine, permission, &alice, 7, head, max_depth);
             }
         }
     }
@@ -954,31 +922,7 @@ fn lookups_decide_without_checks_only_within_the_depth_limit() {
         for max_depth in 0..=8 {
             let engine = Engine::new(&s, store.as_ref()).with_options(EngineOptions { max_depth });
             for permission in ["view", "read", "both"] {
-                let checks: Vec<(String, Result<bool, EngineError>)> = (0..6)
-                    .map(|i| {
-                        let doc = Object::new("doc", format!("d{i}"));
-                        let answer = engine.check(&doc, permission, &alice, head);
-                        (format!("d{i}"), answer)
-                    })
-                    .collect();
-                let lookup = engine.lookup_resources(
-                    "doc",
-                    permission,
-                    &alice,
-                    &PageRequest::first(100),
-                    head,
-                );
-                let what = format!("{permission} at depth {max_depth}: {lookup:?} {checks:?}");
-                if checks.iter().any(|(_, r)| r.is_err()) {
-                    assert!(lookup.is_err(), "{what}");
-                } else {
-                    let expected: Vec<String> = checks
-                        .into_iter()
-                        .filter(|(_, r)| matches!(r, Ok(true)))
-                        .map(|(id, _)| id)
-                        .collect();
-                    assert_eq!(lookup.unwrap().items, expected, "{what}");
-                }
+                assert_resources_as_checks(&engine, permission, &alice, 6, head, max_depth);
                 for i in 0..6 {
                     let doc = Object::new("doc", format!("d{i}"));
                     let checks: Vec<(&str, Result<bool, EngineError>)> = ["alice", "bob"]
@@ -1009,5 +953,38 @@ fn lookups_decide_without_checks_only_within_the_depth_limit() {
                 }
             }
         }
+    }
+}
+
+/// lookup_resources of `permission` for `subject` over `doc:d0` to
+/// `doc:d{docs - 1}` answers as checking each document does: an error when
+/// a check errs, else the documents allowed.
+fn assert_resources_as_checks(
+    engine: &Engine<'_>,
+    permission: &str,
+    subject: &Subject,
+    docs: usize,
+    head: Revision,
+    max_depth: u32,
+) {
+    let checks: Vec<(String, Result<bool, EngineError>)> = (0..docs)
+        .map(|i| {
+            let doc = Object::new("doc", format!("d{i}"));
+            let answer = engine.check(&doc, permission, subject, head);
+            (format!("d{i}"), answer)
+        })
+        .collect();
+    let lookup =
+        engine.lookup_resources("doc", permission, subject, &PageRequest::first(100), head);
+    let what = format!("{permission} at depth {max_depth}: {lookup:?} {checks:?}");
+    if checks.iter().any(|(_, r)| r.is_err()) {
+        assert!(lookup.is_err(), "{what}");
+    } else {
+        let expected: Vec<String> = checks
+            .into_iter()
+            .filter(|(_, r)| matches!(r, Ok(true)))
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(lookup.unwrap().items, expected, "{what}");
     }
 }
