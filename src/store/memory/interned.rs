@@ -164,6 +164,17 @@ impl Dictionary {
             .copied()
     }
 
+    /// The object and relation of the row `namespace:object_id#relation`,
+    /// if stored.
+    pub fn row(
+        &self,
+        namespace: &str,
+        object_id: &str,
+        relation: &str,
+    ) -> Option<(ObjectId, Name)> {
+        Some((self.object(namespace, object_id)?, self.name(relation)?))
+    }
+
     /// The subject, namespace and relation of the reverse row of `subject`
     /// in `namespace`'s `relation`, if stored.
     pub fn reverse_row(

@@ -290,10 +290,7 @@ impl Reader for MemoryReader<'_> {
         visit: &mut dyn FnMut(SubjectRef<'_>),
     ) -> Result<(), StoreError> {
         let (inner, at) = self.read()?;
-        let Some((object, relation)) =
-            self.recent
-                .row(&inner.dictionary, namespace, object_id, relation)
-        else {
+        let Some((object, relation)) = inner.dictionary.row(namespace, object_id, relation) else {
             return Ok(());
         };
         let row = |sets| {
@@ -328,8 +325,7 @@ impl Reader for MemoryReader<'_> {
         let (inner, at) = self.read()?;
         let mut hit = ProbeHit::default();
         let dictionary = &inner.dictionary;
-        let Some((object, relation)) = self.recent.row(dictionary, namespace, object_id, relation)
-        else {
+        let Some((object, relation)) = dictionary.row(namespace, object_id, relation) else {
             return Ok(hit);
         };
         // A subject or wildcard the store has never held is in no row.
@@ -411,10 +407,7 @@ impl Reader for MemoryReader<'_> {
         visit: &mut dyn FnMut(&Tuple),
     ) -> Result<(), StoreError> {
         let (inner, at) = self.read()?;
-        let Some((object, relation)) =
-            self.recent
-                .row(&inner.dictionary, namespace, object_id, relation)
-        else {
+        let Some((object, relation)) = inner.dictionary.row(namespace, object_id, relation) else {
             return Ok(());
         };
         let row = inner.all_forward(Kind::Traited, object, relation);
