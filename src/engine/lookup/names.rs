@@ -43,6 +43,18 @@ impl Names {
         }
     }
 
+    /// The number of `id`, if it has one.
+    pub(super) fn find(&self, id: &str) -> Option<Name> {
+        let Names {
+            numbers,
+            text,
+            ends,
+        } = self;
+        numbers
+            .find(hash(id), |&n| span(text, ends, n) == id)
+            .copied()
+    }
+
     /// The ID of a number from [`Names::intern`].
     pub(super) fn get(&self, n: Name) -> &str {
         span(&self.text, &self.ends, n)
@@ -72,6 +84,15 @@ impl Batch {
     pub(super) fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.ends.len()).map(|n| span(&self.text, &self.ends, n as Name))
     }
+
+    /// The `n`th ID pushed.
+    pub(super) fn get(&self, n: usize) -> &str {
+        span(&self.text, &self.ends, n as Name)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.ends.len()
+    }
 }
 
 fn span<'t>(text: &'t str, ends: &[usize], n: Name) -> &'t str {
@@ -95,6 +116,7 @@ mod tests {
             batch.push(id);
         }
         assert_eq!(batch.iter().collect::<Vec<_>>(), ["x", "", "yz"]);
+        assert_eq!((batch.len(), batch.get(2), batch.get(3)), (3, "yz", ""));
         batch.clear();
         assert_eq!(batch.iter().count(), 0);
     }
@@ -107,6 +129,7 @@ mod tests {
         let c = names.intern("bob");
         assert_eq!((a, b, c), (0, 1, 2));
         assert_eq!(names.intern("alice"), a);
+        assert_eq!((names.find("bob"), names.find("carol")), (Some(c), None));
         assert_eq!(names.intern(""), b);
         assert_eq!(
             (names.get(a), names.get(b), names.get(c)),
