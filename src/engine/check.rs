@@ -136,6 +136,9 @@ pub(crate) struct Checker<'e, 'a> {
     /// before it is looked up.
     last_set_type: Option<(NamespaceId, RelationId)>,
     last_object_namespace: Option<NamespaceId>,
+    /// An object ID copied out of `ids` for a read whose callback interns
+    /// (see [`Ids::name_into`]).
+    buffer: String,
 }
 
 impl Drop for Checker<'_, '_> {
@@ -146,6 +149,7 @@ impl Drop for Checker<'_, '_> {
             index: std::mem::take(&mut self.index),
             tuplesets: std::mem::take(&mut self.tuplesets),
             path: std::mem::take(&mut self.path),
+            buffer: std::mem::take(&mut self.buffer),
         }
         .give_back();
     }
@@ -204,6 +208,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             index,
             tuplesets,
             path,
+            buffer,
         } = Scratch::take();
         Checker {
             engine,
@@ -215,6 +220,7 @@ impl<'e, 'a> Checker<'e, 'a> {
             index,
             tuplesets,
             path,
+            buffer,
             trace: trace.then(TraceBuilder::default),
             deepest: 0,
             known: None,
@@ -299,7 +305,7 @@ impl<'e, 'a> Checker<'e, 'a> {
     }
 
     fn userset(&self, relation: RelationId, id: Id) -> String {
-        self.engine.userset(relation, &self.ids.name(id))
+        self.engine.userset(relation, self.ids.name(id))
     }
 
     /// The goal of `id#relation`, created on its first sight (one hash
@@ -571,7 +577,7 @@ impl<'e, 'a> Checker<'e, 'a> {
         Tuple::new(
             Object::new(
                 engine.namespace_name(engine.relation_namespace(relation)),
-                &*self.ids.name(id),
+                self.ids.name(id),
             ),
             engine.relation_name(relation),
             subject,
@@ -615,7 +621,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                         format!(
                             "{}:{}",
                             engine.namespace_name(ns),
-                            encode_id(&self.ids.name(id))
+                            encode_id(self.ids.name(id))
                         )
                     });
                     self.leaf(|_| Step::SelfObject { object: userset }, found(holds));
@@ -768,7 +774,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                         this.tuple_text(
                             *tupleset,
                             id,
-                            Subject::object(engine.namespace_name(ns), &*this.ids.name(x)),
+                            Subject::object(engine.namespace_name(ns), this.ids.name(x)),
                         )
                     };
                     let Some(target) = targets.iter().find(|t| t.namespace == ns) else {
@@ -782,7 +788,7 @@ impl<'e, 'a> Checker<'e, 'a> {
                             let object = format!(
                                 "{}:{}",
                                 engine.namespace_name(ns),
-                                encode_id(&self.ids.name(x))
+                                encode_id(self.ids.name(x))
                             );
                             self.leaf(
                                 |_| Step::MissingTarget {

@@ -15,12 +15,14 @@
 //! One recorder per process: servers started in the same process (tests)
 //! share it.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use super::AppState;
@@ -55,36 +57,145 @@ pub fn install() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// The status label of a request: REST's number or gRPC's code name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Http(u16),
+    Grpc(&'static str),
+}
+
+impl Status {
+    fn label(self) -> String {
+        match self {
+            Status::Http(code) => code.to_string(),
+            Status::Grpc(code) => code.to_owned(),
+        }
+    }
+}
+
+/// The series of one endpoint: its latency histogram, and its request
+/// counter for each method and status seen.
+struct EndpointSeries {
+    duration: Histogram,
+    requests: Vec<(Box<str>, Status, Counter)>,
+}
+
+/// The handles of the series requests were recorded in, kept once the
+/// recorder is installed: looking a series up by its labels (building
+/// them, hashing, the registry's lock) cost more than the request's
+/// own bookkeeping. Grows with the series, as the registry does.
+static REQUEST_SERIES: OnceLock<RwLock<SeriesByEndpoint>> = OnceLock::new();
+
+type SeriesByEndpoint = HashMap<Box<str>, EndpointSeries, foldhash::fast::RandomState>;
+
+/// Whether this module's recorder is the process's: only then are
+/// handles kept (another recorder, or none, gets every call as before).
+fn installed() -> bool {
+    matches!(HANDLE.get(), Some(Some(_)))
+}
+
 pub fn record_request(endpoint: &str, method: &str, status: u16, elapsed: Duration) {
-    record(endpoint, method, status.to_string(), elapsed);
+    record(endpoint, method, Status::Http(status), elapsed);
 }
 
 /// A gRPC call, in the same series as REST requests: `endpoint` is the
 /// method's path (`/package.Service/Method`), `method` is `grpc` and
 /// `status` the status code's name (`OK`, `NOT_FOUND`, …).
 pub fn record_grpc_call(endpoint: &str, code: &'static str, elapsed: Duration) {
-    record(endpoint, "grpc", code.to_owned(), elapsed);
+    record(endpoint, "grpc", Status::Grpc(code), elapsed);
 }
 
-fn record(endpoint: &str, method: &str, status: String, elapsed: Duration) {
+fn record(endpoint: &str, method: &str, status: Status, elapsed: Duration) {
+    if !installed() {
+        register_request(endpoint, method, status).increment(1);
+        register_duration(endpoint).record(elapsed.as_secs_f64());
+        return;
+    }
+    let series = REQUEST_SERIES.get_or_init(Default::default);
+    {
+        let known = series.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(endpoint) = known.get(endpoint) {
+            let counter = endpoint
+                .requests
+                .iter()
+                .find(|(m, s, _)| **m == *method && *s == status);
+            if let Some((_, _, counter)) = counter {
+                counter.increment(1);
+                endpoint.duration.record(elapsed.as_secs_f64());
+                return;
+            }
+        }
+    }
+    let mut known = series.write().unwrap_or_else(|p| p.into_inner());
+    let entry = known
+        .entry(endpoint.into())
+        .or_insert_with(|| EndpointSeries {
+            duration: register_duration(endpoint),
+            requests: Vec::new(),
+        });
+    let counter = match entry
+        .requests
+        .iter()
+        .find(|(m, s, _)| **m == *method && *s == status)
+    {
+        Some((_, _, counter)) => counter.clone(),
+        None => {
+            let counter = register_request(endpoint, method, status);
+            entry
+                .requests
+                .push((method.into(), status, counter.clone()));
+            counter
+        }
+    };
+    counter.increment(1);
+    entry.duration.record(elapsed.as_secs_f64());
+}
+
+fn register_request(endpoint: &str, method: &str, status: Status) -> Counter {
     metrics::counter!(
         "zanzi_http_requests_total",
         "endpoint" => endpoint.to_owned(),
         "method" => method.to_owned(),
-        "status" => status,
+        "status" => status.label(),
     )
-    .increment(1);
+}
+
+fn register_duration(endpoint: &str) -> Histogram {
     metrics::histogram!(
         "zanzi_http_request_duration_seconds",
         "endpoint" => endpoint.to_owned(),
     )
-    .record(elapsed.as_secs_f64());
 }
+
+/// A check's outcomes, in the order of [`CheckSeries::outcomes`].
+const OUTCOMES: [&str; 4] = ["allowed", "denied", "conditional", "error"];
+
+/// The handles of the check series (fixed labels), once the recorder is
+/// installed.
+struct CheckSeries {
+    outcomes: [Counter; 4],
+    depth: Histogram,
+}
+
+static CHECK_SERIES: OnceLock<CheckSeries> = OnceLock::new();
 
 /// Records a check's outcome and the depth it reached.
 pub fn record_check(outcome: &'static str, depth: u32) {
-    metrics::counter!("zanzi_checks_total", "outcome" => outcome).increment(1);
-    metrics::histogram!("zanzi_check_depth").record(f64::from(depth));
+    let position = OUTCOMES.iter().position(|o| *o == outcome);
+    let (Some(position), true) = (position, installed()) else {
+        metrics::counter!("zanzi_checks_total", "outcome" => outcome).increment(1);
+        metrics::histogram!("zanzi_check_depth").record(f64::from(depth));
+        return;
+    };
+    let series = CHECK_SERIES.get_or_init(|| CheckSeries {
+        outcomes: OUTCOMES
+            .map(|outcome| metrics::counter!("zanzi_checks_total", "outcome" => outcome)),
+        depth: metrics::histogram!("zanzi_check_depth"),
+    });
+    if let Some(counter) = series.outcomes.get(position) {
+        counter.increment(1);
+    }
+    series.depth.record(f64::from(depth));
 }
 
 pub async fn serve(State(_state): State<Arc<AppState>>) -> impl IntoResponse {

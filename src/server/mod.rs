@@ -6,8 +6,10 @@
 //! [`AppState`] serves them all: the compiled schema, the tuple store, the
 //! token keys, and the newest revision this server knows of.
 //!
-//! Engine and store calls are synchronous and run on tokio's blocking pool,
-//! so a slow SQLite read never stalls the event loop. Every request passes
+//! Engine and store calls are synchronous. A check answered from memory
+//! (the mirror, or `--db :memory:`) runs in place on the async workers;
+//! everything else runs on tokio's blocking pool, so a slow database read
+//! never stalls the event loop. Every request passes
 //! through [`track`]: a request id (`x-request-id`, echoed), a bound on
 //! requests in flight (503 past it), metrics and logs, and the Keto error
 //! body for every error response. Shutdown stops accepting, lets requests
@@ -121,6 +123,18 @@ pub struct AppState {
     shutting_down: AtomicBool,
     /// Each client's requests per second, when limited.
     pub rate_limits: Option<limits::RateLimits>,
+    /// The last snapshot token issued (see [`AppState::issued_token`]).
+    last_token: std::sync::RwLock<Option<Arc<IssuedToken>>>,
+}
+
+/// A snapshot token as answers carry it, in the body and in a header.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub revision: Revision,
+    history: zookie::HistoryTag,
+    pub text: String,
+    /// `text` as a header value, whose clones share one buffer.
+    pub header: HeaderValue,
 }
 
 impl std::fmt::Debug for AppState {
@@ -232,6 +246,7 @@ impl AppState {
             request_prefix: crate::store::random_id().chars().take(8).collect(),
             shutting_down: AtomicBool::new(false),
             rate_limits: limits::RateLimits::new(&settings),
+            last_token: std::sync::RwLock::new(None),
             settings,
         })
     }
@@ -284,7 +299,34 @@ impl AppState {
     /// The snapshot token of `revision`, naming its history (blocking the
     /// first time a revision is seen: see `history.rs`).
     pub fn snaptoken(&self, revision: Revision) -> String {
-        self.tokens.snapshot(revision, self.history_of(revision))
+        self.issued_token(revision).text.clone()
+    }
+
+    /// The snapshot token of `revision`, as [`AppState::snaptoken`]: the
+    /// last one issued when it names the same revision and history (a
+    /// token depends on nothing else), so that the answers of a busy
+    /// server, most of them at one revision, do not each sign one.
+    pub fn issued_token(&self, revision: Revision) -> Arc<IssuedToken> {
+        let history = self.history_of(revision);
+        {
+            let last = self.last_token.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(token) = last
+                .as_ref()
+                .filter(|t| t.revision == revision && t.history == history)
+            {
+                return Arc::clone(token);
+            }
+        }
+        let text = self.tokens.snapshot(revision, history);
+        let header = HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static(""));
+        let token = Arc::new(IssuedToken {
+            revision,
+            history,
+            text,
+            header,
+        });
+        *self.last_token.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&token));
+        token
     }
 
     /// The `next_page_token` of a page read at `revision` for the query
@@ -322,9 +364,26 @@ impl AppState {
     }
 
     fn next_request_id(&self) -> String {
-        let n = self.request_seq.fetch_add(1, Ordering::Relaxed);
-        format!("{}-{n:08x}", self.request_prefix)
+        request_id(
+            &self.request_prefix,
+            self.request_seq.fetch_add(1, Ordering::Relaxed),
+        )
     }
+}
+
+/// `PREFIX-` and a request's number in hex, at least 8 digits: what
+/// `format!("{prefix}-{n:08x}")` writes, without the formatting machinery
+/// (it is made for every request).
+fn request_id(prefix: &str, n: u64) -> String {
+    let digits = (16 - n.leading_zeros() as usize / 4).max(8);
+    let mut id = String::with_capacity(prefix.len() + 1 + digits);
+    id.push_str(prefix);
+    id.push('-');
+    for digit in (0..digits).rev() {
+        let nibble = (n >> (4 * digit)) & 0xf;
+        id.push(char::from_digit(nibble as u32, 16).unwrap_or('0'));
+    }
+    id
 }
 
 /// One request's view of the server: the state, and the schema the
@@ -580,18 +639,15 @@ pub async fn track(State(state): State<Arc<AppState>>, mut req: Request, next: N
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map_or_else(|| state.next_request_id(), str::to_owned);
-    let endpoint = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_owned();
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let endpoint = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let method = req.method().clone();
     let span = tracing::debug_span!(
         "http",
         otel.name = format!("{method} {endpoint}"),
         otel.kind = "server",
         http.request.method = %method,
-        http.route = endpoint.as_str(),
+        http.route = endpoint,
         http.response.status_code = tracing::field::Empty,
         otel.status_code = tracing::field::Empty,
         otel.status_description = tracing::field::Empty,
@@ -663,7 +719,7 @@ pub async fn track(State(state): State<Arc<AppState>>, mut req: Request, next: N
     if let Some(error) = error.as_ref().filter(|_| status.is_server_error()) {
         telemetry::mark_error(&span, &error.message);
     }
-    metrics::record_request(&endpoint, method.as_str(), status.as_u16(), elapsed);
+    metrics::record_request(endpoint, method.as_str(), status.as_u16(), elapsed);
     let latency_us = elapsed.as_micros() as u64;
     if status.is_server_error() {
         tracing::error!(request_id = %id, %method, endpoint, status = status.as_u16(), latency_us,
@@ -1295,4 +1351,17 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     running.wait().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_ids_are_the_prefix_and_at_least_eight_hex_digits() {
+        for n in [0, 1, 0xabc, 0xffff_ffff, 0x1_0000_0000, u64::MAX] {
+            assert_eq!(
+                super::request_id("a1b2c3d4", n),
+                format!("a1b2c3d4-{n:08x}")
+            );
+        }
+    }
 }

@@ -40,9 +40,9 @@ pub trait Mirrorable: TupleStore + Maintenance {
 pub(crate) fn load_mirror<D: Mirrorable + ?Sized>(durable: &D) -> Result<MemoryStore, StoreError> {
     let mut builder = MirrorBuilder::new(durable.store_id()?);
     let (head, horizon) = durable.each_version(&mut |tuple, created, deleted| {
-        builder.push(tuple, created, deleted);
+        builder.push(&tuple, created, deleted);
     })?;
-    Ok(builder.finish(head, horizon))
+    builder.finish(head, horizon)
 }
 
 /// One process writes a SQLite database: nothing commits between reading

@@ -15,6 +15,7 @@
 //! notifications only wake, the versions are the truth, so a lost
 //! notification delays a change by one poll and never loses it.
 
+use std::borrow::Borrow;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -158,8 +159,8 @@ impl<'a, S: TupleStore + ?Sized> Follower<'a, S> {
 /// The changes of a list of versions `(tuple, created, deleted)` after
 /// `after` and through `head`, in feed order: the feed of a store that
 /// reads its versions whole (memory, SQLite).
-pub(crate) fn from_versions<'v>(
-    versions: impl IntoIterator<Item = (&'v Tuple, Revision, Option<Revision>)>,
+pub(crate) fn from_versions<T: Borrow<Tuple>>(
+    versions: impl IntoIterator<Item = (T, Revision, Option<Revision>)>,
     after: Revision,
     head: Revision,
     limit: usize,
@@ -167,6 +168,7 @@ pub(crate) fn from_versions<'v>(
     let in_range = |r: Revision| r > after && r <= head;
     let mut changes = Vec::new();
     for (tuple, created, deleted) in versions {
+        let tuple: &Tuple = tuple.borrow();
         if in_range(created) {
             changes.push(Change {
                 revision: created,

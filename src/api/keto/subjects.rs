@@ -523,7 +523,28 @@ pub struct Question {
     pub subject: Subject,
 }
 
+/// The question `rel` asks, its names checked against `schema`.
 pub fn question(schema: &Schema, rel: &Relationship) -> Result<Question, ApiError> {
+    let subject = question_subject(schema, rel)?;
+    asked(Tuple::new(
+        Object::new(rel.namespace.clone(), rel.object.clone()),
+        rel.relation.clone(),
+        subject,
+    ))
+}
+
+/// As [`question`], its IDs moved out of `rel` rather than copied.
+pub fn into_question(schema: &Schema, rel: Relationship) -> Result<Question, ApiError> {
+    let subject = question_subject(schema, &rel)?;
+    asked(Tuple::new(
+        Object::new(rel.namespace, rel.object),
+        rel.relation,
+        subject,
+    ))
+}
+
+/// The subject of the question `rel` asks, once its names are checked.
+fn question_subject(schema: &Schema, rel: &Relationship) -> Result<Subject, ApiError> {
     if rel.condition.is_some() || rel.expires_at.is_some() {
         let field = if rel.condition.is_some() {
             "condition"
@@ -555,12 +576,12 @@ pub fn question(schema: &Schema, rel: &Relationship) -> Result<Question, ApiErro
         namespace_id(schema, subject.namespace(), Access::Read)
             .map_err(at_field(subject_key(rel)))?;
     }
+    Ok(subject)
+}
+
+/// A question whose names are known: its IDs checked as a write checks them.
+fn asked(asked: Tuple) -> Result<Question, ApiError> {
     // One rule for IDs everywhere: what a write refuses, a question does too.
-    let asked = Tuple::new(
-        Object::new(rel.namespace.clone(), rel.object.clone()),
-        rel.relation.clone(),
-        subject,
-    );
     asked.check_well_formed().map_err(|reason| {
         ApiError::bad_request(
             "invalid_tuple",

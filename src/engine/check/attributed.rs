@@ -44,7 +44,7 @@ impl Checker<'_, '_> {
         let Some(rel) = schema.relation(relation) else {
             return Ok(Vec::new());
         };
-        let name = self.ids.name(id);
+        let name = self.ids.name(id).to_owned();
         // Judged as the store hands them over: nothing is copied but the
         // subjects of the tuples that may hold.
         let reader = self.reader;

@@ -1,8 +1,6 @@
 //! The reads of stored relations: a relation's tuples (direct, wildcard,
 //! subject sets, and those with traits) and an arrow's tupleset.
 
-use std::rc::Rc;
-
 use super::attributed::Lead;
 use super::values::{found, guarded, Any, Val};
 use super::{Checker, Guard, Id, Objects};
@@ -28,12 +26,13 @@ impl<'a> Checker<'_, 'a> {
         let mut objects = Vec::new();
         if let Some(rel) = schema.relation(tupleset) {
             let types = rel.allowed();
-            let name = self.ids.name(id);
+            let mut buffer = std::mem::take(&mut self.buffer);
+            let name = self.ids.name_into(id, &mut buffer);
             let ids = &mut self.ids;
             let mut last = self.last_object_namespace;
-            self.reader.for_each_subject(
+            let read = self.reader.for_each_subject(
                 engine.namespace_name(rel.namespace),
-                &name,
+                name,
                 &rel.name,
                 SubjectKind::Objects,
                 &mut |subject| {
@@ -51,7 +50,9 @@ impl<'a> Checker<'_, 'a> {
                         }
                     }
                 },
-            )?;
+            );
+            self.buffer = buffer;
+            read?;
             self.last_object_namespace = last;
             if !rel.traited().is_empty() {
                 for (lead, guard) in self.attributed(tupleset, id, false)? {
@@ -79,12 +80,11 @@ impl<'a> Checker<'_, 'a> {
         namespaces.sort_unstable();
         namespaces.dedup();
         for namespace in namespaces {
-            let names: Vec<Rc<str>> = sets
+            let ids: Vec<&str> = sets
                 .iter()
                 .filter(|(relation, _)| engine.relation_namespace(*relation) == namespace)
                 .map(|(_, id)| self.ids.name(*id))
                 .collect();
-            let ids: Vec<&str> = names.iter().map(|n| &**n).collect();
             self.reader
                 .will_visit(engine.namespace_name(namespace), &ids)?;
         }
@@ -120,7 +120,8 @@ impl<'a> Checker<'_, 'a> {
         if direct.is_none() && wildcard.is_none() && !want_sets && traited.is_empty() {
             return Ok(Val::False(Vec::new()));
         }
-        let name = self.ids.name(id);
+        let mut buffer = std::mem::take(&mut self.buffer);
+        let name = self.ids.name_into(id, &mut buffer);
         let probe = Probe {
             subject: direct.map(Subject::borrowed),
             wildcard: wildcard.map(|ns| engine.namespace_name(ns)),
@@ -134,7 +135,7 @@ impl<'a> Checker<'_, 'a> {
         let mut last = self.last_set_type;
         let hit = self.reader.probe(
             engine.namespace_name(engine.relation_namespace(relation)),
-            &name,
+            name,
             engine.relation_name(relation),
             probe,
             &mut |subject| {
@@ -172,7 +173,9 @@ impl<'a> Checker<'_, 'a> {
                     sets.push((target, ids.intern(id)));
                 }
             },
-        )?;
+        );
+        self.buffer = buffer;
+        let hit = hit?;
         self.last_set_type = last;
         if has_direct {
             if self.trace.is_some() {
@@ -215,7 +218,7 @@ impl<'a> Checker<'_, 'a> {
             if self.trace.is_some() {
                 let subject = Subject::set(
                     engine.namespace_name(engine.relation_namespace(set_relation)),
-                    &*self.ids.name(set_id),
+                    self.ids.name(set_id),
                     engine.relation_name(set_relation),
                 );
                 let tuple = self.tuple_text(relation, id, subject);

@@ -2,7 +2,6 @@
 //! tables kept per thread between requests.
 
 use std::hash::BuildHasher;
-use std::rc::Rc;
 
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap};
@@ -12,44 +11,78 @@ use crate::ir::RelationId;
 
 /// The object IDs a request has met, each stored once: goals and caches
 /// key on the number, so a goal lookup hashes a short string once and
-/// allocates nothing after the first sight of an ID.
+/// allocates nothing after the first sight of an ID. The names are kept
+/// end to end in one buffer, kept between requests: no allocation per ID.
 #[derive(Default)]
 pub(super) struct Ids {
-    /// The numbers, found by their names' hashes: one hash per ID, and its
-    /// name is kept once (in `names`).
+    /// The numbers, found by their names' hashes.
     pub(super) numbers: HashTable<Id>,
-    pub(super) names: Vec<Rc<str>>,
+    /// Every name, end to end.
+    text: String,
+    /// Where each name ends in `text`; it starts where the one before ends.
+    ends: Vec<usize>,
 }
 
 pub(super) fn hash_id(id: &str) -> u64 {
     FxBuildHasher.hash_one(id)
 }
 
+/// The name of `id` in `text`, whose names end at `ends`.
+fn name_in<'t>(text: &'t str, ends: &[usize], id: Id) -> &'t str {
+    let id = id as usize;
+    let end = ends.get(id).copied().unwrap_or(0);
+    let start = match id.checked_sub(1) {
+        Some(before) => ends.get(before).copied().unwrap_or(0),
+        None => 0,
+    };
+    text.get(start..end).unwrap_or("")
+}
+
 impl Ids {
+    fn with_capacity(ids: usize, bytes: usize) -> Ids {
+        Ids {
+            numbers: HashTable::with_capacity(ids),
+            text: String::with_capacity(bytes),
+            ends: Vec::with_capacity(ids),
+        }
+    }
+
     pub(super) fn intern(&mut self, id: &str) -> Id {
-        let names = &self.names;
+        let (text, ends) = (&self.text, &self.ends);
         let entry = self.numbers.entry(
             hash_id(id),
-            |&n| names.get(n as usize).is_some_and(|name| **name == *id),
-            |&n| names.get(n as usize).map_or(0, |name| hash_id(name)),
+            |&n| name_in(text, ends, n) == id,
+            |&n| hash_id(name_in(text, ends, n)),
         );
         match entry {
             hashbrown::hash_table::Entry::Occupied(entry) => *entry.get(),
             hashbrown::hash_table::Entry::Vacant(entry) => {
-                let n = self.names.len() as Id;
+                let n = self.ends.len() as Id;
                 entry.insert(n);
-                self.names.push(Rc::from(id));
+                self.text.push_str(id);
+                self.ends.push(self.text.len());
                 n
             }
         }
     }
 
     #[inline]
-    pub(super) fn name(&self, id: Id) -> Rc<str> {
-        self.names
-            .get(id as usize)
-            .cloned()
-            .unwrap_or_else(|| Rc::from(""))
+    pub(super) fn name(&self, id: Id) -> &str {
+        name_in(&self.text, &self.ends, id)
+    }
+
+    /// The name of `id`, copied into `buffer`: for a read whose callback
+    /// interns the IDs it meets.
+    pub(super) fn name_into<'b>(&self, id: Id, buffer: &'b mut String) -> &'b str {
+        buffer.clear();
+        buffer.push_str(self.name(id));
+        buffer
+    }
+
+    fn clear(&mut self) {
+        self.numbers.clear();
+        self.text.clear();
+        self.ends.clear();
     }
 }
 
@@ -62,6 +95,8 @@ pub(super) struct Scratch {
     pub(super) index: FxHashMap<(RelationId, Id), usize>,
     pub(super) tuplesets: FxHashMap<(RelationId, Id), Objects>,
     pub(super) path: Vec<usize>,
+    /// An object ID copied out of `ids` for a read that interns.
+    pub(super) buffer: String,
 }
 
 impl Scratch {
@@ -74,24 +109,23 @@ impl Scratch {
             .ok()
             .flatten()
             .unwrap_or_else(|| Scratch {
-                ids: Ids {
-                    numbers: HashTable::with_capacity(64),
-                    names: Vec::with_capacity(64),
-                },
+                ids: Ids::with_capacity(64, 1024),
                 goals: Vec::with_capacity(64),
                 index: FxHashMap::with_capacity_and_hasher(64, Default::default()),
                 tuplesets: FxHashMap::with_capacity_and_hasher(32, Default::default()),
                 path: Vec::with_capacity(32),
+                buffer: String::with_capacity(64),
             })
     }
 
     pub(super) fn give_back(mut self) {
-        if self.goals.capacity() > Self::KEEP_UP_TO || self.ids.names.capacity() > Self::KEEP_UP_TO
+        if self.goals.capacity() > Self::KEEP_UP_TO
+            || self.ids.ends.capacity() > Self::KEEP_UP_TO
+            || self.ids.text.capacity() > Self::KEEP_UP_TO * 64
         {
             return;
         }
-        self.ids.numbers.clear();
-        self.ids.names.clear();
+        self.ids.clear();
         self.goals.clear();
         self.index.clear();
         self.tuplesets.clear();

@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::params::{filter_from_params, query_relationship, Params, RELATION_QUERY_KEYS};
+use super::params::{filter_from_params, take_relationship, Params, RELATION_QUERY_KEYS};
 use crate::api::keto::subjects::{
-    at_field, filter_for_query, in_field, namespace_id, question, relation_id, tuple_for_delete,
-    tuple_for_write, tuple_to_keto, FIELD,
+    at_field, filter_for_query, in_field, into_question, namespace_id, question, relation_id,
+    tuple_for_delete, tuple_for_write, tuple_to_keto, Question, FIELD,
 };
 use crate::api::keto::tree::to_keto_tree;
 use crate::api::keto::*;
@@ -23,7 +23,7 @@ use crate::server::bounds::{answer_limits, bounded, Work};
 use crate::server::consistency::Consistency;
 use crate::server::errors::ApiError;
 use crate::server::zookie::query_hash;
-use crate::server::{blocking, evaluate, AppState, Scope, SNAPTOKEN_HEADER};
+use crate::server::{blocking, evaluate, AppState, IssuedToken, Scope, SNAPTOKEN_HEADER};
 use crate::store::{ChangeSet, PageRequest, Precondition, Revision};
 use crate::tuple::{Object, Tuple};
 
@@ -89,10 +89,22 @@ pub fn check_at(
     request: &RequestContext,
 ) -> Result<(Decision, String), ApiError> {
     let question = question(&s.schema, rel)?;
+    let (decision, token) = check_question_at(s, &question, depth, consistency, request)?;
+    Ok((decision, token.text.clone()))
+}
+
+/// The answer to `question` at `consistency`, and its snapshot's token.
+fn check_question_at(
+    s: &Scope<'_>,
+    question: &Question,
+    depth: u32,
+    consistency: &Consistency,
+    request: &RequestContext,
+) -> Result<(Decision, Arc<IssuedToken>), ApiError> {
     let at = consistency.resolve(s)?;
     Ok((
-        run_check(s, &question, depth, at, request)?,
-        s.snaptoken(at),
+        run_check(s, question, depth, at, request)?,
+        s.issued_token(at),
     ))
 }
 
@@ -119,7 +131,8 @@ async fn check(
             extras.context.as_ref(),
             &extras.contextual_tuples,
         )?;
-        check_at(s, &rel, depth, &consistency, &request)
+        let question = into_question(&s.schema, rel)?;
+        check_question_at(s, &question, depth, &consistency, &request)
     })
     .await?;
     let (allowed, conditional) = keto_answer(decision);
@@ -128,16 +141,51 @@ async fn check(
     } else {
         StatusCode::FORBIDDEN
     };
-    Ok((
-        status,
-        token_header(&token),
-        Json(CheckResult {
+    Ok(check_response(status, allowed, conditional, &token))
+}
+
+/// A check's answer: Keto's body, and the token in a header too. The
+/// usual body (no `conditional`) is written directly, and the header
+/// shares the token's buffer: the answer of a check is its hot path.
+fn check_response(
+    status: StatusCode,
+    allowed: bool,
+    conditional: Option<Conditional>,
+    token: &IssuedToken,
+) -> Response {
+    let written = conditional.is_none().then(|| {
+        let mut body = Vec::with_capacity(32 + token.text.len());
+        body.extend_from_slice(if allowed {
+            b"{\"allowed\":true,\"snaptoken\":"
+        } else {
+            b"{\"allowed\":false,\"snaptoken\":"
+        });
+        serde_json::to_writer(&mut body, &token.text).ok()?;
+        body.push(b'}');
+        Some(body)
+    });
+    let mut response = match written.flatten() {
+        Some(body) => {
+            let mut response = Response::new(Body::from(body));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        None => Json(CheckResult {
             allowed,
             conditional,
-            snaptoken: token,
-        }),
-    )
-        .into_response())
+            snaptoken: token.text.clone(),
+        })
+        .into_response(),
+    };
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::HeaderName::from_static(SNAPTOKEN_HEADER),
+        token.header.clone(),
+    );
+    response
 }
 
 /// A query parameter holding JSON (`context`, `contextual_tuples` of a GET
@@ -164,10 +212,10 @@ fn json_param<T: serde::de::DeserializeOwned>(
 /// `GET /relation-tuples/check/openapi` (always 200 with `allowed`).
 pub async fn check_get<const FORBID: bool>(
     State(state): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
-    let q = Params::parse(raw.as_deref())?;
-    let rel = query_relationship(&q)?;
+    let mut q = Params::parse(uri.query())?;
+    let rel = take_relationship(&mut q)?;
     let extras = Extras {
         context: json_param(&q, CONTEXT_FIELD)?,
         contextual_tuples: json_param(&q, CONTEXTUAL_TUPLES_FIELD)?.unwrap_or_default(),

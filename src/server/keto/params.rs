@@ -14,6 +14,10 @@ use crate::store::TupleFilter;
 /// UTF-8.
 fn decode(component: &str) -> Result<String, ()> {
     let bytes = component.as_bytes();
+    // Most components (IDs, names) have nothing to decode.
+    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
+        return Ok(component.to_owned());
+    }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
@@ -46,8 +50,9 @@ impl Params {
     /// byte), except that bytes which are not UTF-8 are refused, naming the
     /// parameter: replacing them would make distinct IDs collide.
     pub fn parse(raw: Option<&str>) -> Result<Params, ApiError> {
-        let mut pairs = Vec::new();
-        for part in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let raw = raw.unwrap_or("");
+        let mut pairs = Vec::with_capacity(raw.bytes().filter(|&b| b == b'&').count() + 1);
+        for part in raw.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = part.split_once('=').unwrap_or((part, ""));
             let key = decode(key).map_err(|()| {
                 ApiError::bad_request(
@@ -77,6 +82,15 @@ impl Params {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of `key` (the first, as [`Params::get`]), moved out: the
+    /// key stays, with an empty value.
+    pub fn take(&mut self, key: &str) -> Option<String> {
+        self.0
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| std::mem::take(v))
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -197,7 +211,9 @@ pub fn filter_from_params(schema: &Schema, q: &Params) -> Result<TupleFilter, Ap
     )
 }
 
-pub fn query_relationship(q: &Params) -> Result<Relationship, ApiError> {
+/// The tuple a check's query asks about, its IDs moved out of `q` (see
+/// [`Params::take`]).
+pub fn take_relationship(q: &mut Params) -> Result<Relationship, ApiError> {
     q.reject_dropped_subject_key()?;
     let subject_set = q.subject_set()?;
     if !(q.has("namespace") && q.has("object") && q.has("relation")) {
@@ -206,11 +222,12 @@ pub fn query_relationship(q: &Params) -> Result<Relationship, ApiError> {
             "incomplete tuple, provide \"namespace\", \"object\", \"relation\", and a subject",
         ));
     }
+    let mut take = |key| q.take(key).unwrap_or_default();
     Ok(Relationship {
-        namespace: q.require("namespace")?.to_owned(),
-        object: q.require("object")?.to_owned(),
-        relation: q.require("relation")?.to_owned(),
-        subject_id: q.get("subject_id").map(str::to_owned),
+        namespace: take("namespace"),
+        object: take("object"),
+        relation: take("relation"),
+        subject_id: q.take("subject_id"),
         subject_set,
         condition: None,
         expires_at: None,
