@@ -38,8 +38,8 @@ impl Ids {
         let Ids { numbers, text } = self;
         let entry = numbers.entry(
             hash_id(id),
-            |&n| text.get(n) == id,
-            |&n| hash_id(text.get(n)),
+            |&n| text.get(n as usize) == id,
+            |&n| hash_id(text.get(n as usize)),
         );
         match entry {
             hashbrown::hash_table::Entry::Occupied(entry) => *entry.get(),
@@ -52,10 +52,18 @@ impl Ids {
         }
     }
 
+    /// The number of `id`, if it has one.
+    pub(crate) fn find(&self, id: &str) -> Option<Id> {
+        let Ids { numbers, text } = self;
+        numbers
+            .find(hash_id(id), |&n| text.get(n as usize) == id)
+            .copied()
+    }
+
     /// The ID of a number from [`Ids::intern`] (empty for any other).
     #[inline]
     pub(crate) fn name(&self, id: Id) -> &str {
-        self.text.get(id)
+        self.text.get(id as usize)
     }
 
     /// The ID of `id`, copied into `buffer`: for a read whose callback
@@ -93,8 +101,7 @@ impl Strings {
     }
 
     /// The `n`th string pushed (empty past the last).
-    pub(crate) fn get(&self, n: u32) -> &str {
-        let n = n as usize;
+    pub(crate) fn get(&self, n: usize) -> &str {
         let start = match n.checked_sub(1) {
             Some(before) => self.ends.get(before).copied().unwrap_or_default(),
             None => 0,
@@ -113,7 +120,7 @@ impl Strings {
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &str> + '_ {
-        (0..self.ends.len() as u32).map(|n| self.get(n))
+        (0..self.ends.len()).map(|n| self.get(n))
     }
 }
 
@@ -128,7 +135,10 @@ mod tests {
             strings.push(s);
         }
         assert_eq!(strings.iter().collect::<Vec<_>>(), ["x", "", "yz"]);
-        assert_eq!(strings.get(3), "");
+        assert_eq!(
+            (strings.len(), strings.get(2), strings.get(3)),
+            (3, "yz", "")
+        );
         strings.clear();
         assert_eq!(strings.iter().count(), 0);
     }
@@ -141,6 +151,7 @@ mod tests {
         let c = ids.intern("bob");
         assert_eq!((a, b, c), (0, 1, 2));
         assert_eq!(ids.intern("alice"), a);
+        assert_eq!((ids.find("bob"), ids.find("carol")), (Some(c), None));
         assert_eq!(ids.intern(""), b);
         assert_eq!(
             (ids.name(a), ids.name(b), ids.name(c)),

@@ -288,20 +288,20 @@ pub(in crate::engine) fn lookup_resources(
     let mut walk = Reverse::new(engine, &graph, relation);
     walk.run(target, reader)?;
     let after = page.cursor.as_deref();
-    let mut remaining = walk.candidates(after);
+    let (ids, mut remaining) = walk.candidates(after);
     // The candidates of this page are decided from the walk; those it
     // leaves open are read now, together, where a store can batch that.
     let mut closure = Closure::new(engine.schema, engine.options.max_depth);
     let first = page.limit.saturating_add(1);
-    for (_, id, confirm) in remaining.iter_mut().take(first) {
-        walk.settle(&mut closure, target, *id, confirm)?;
+    for (id, reach, confirm) in remaining.iter_mut().take(first) {
+        walk.settle(&mut closure, target, ids.get(*id), *reach, confirm)?;
     }
     let namespace = engine.namespace_name(engine.relation_namespace(relation));
     let to_check: Vec<&str> = remaining
         .iter()
         .take(first)
         .filter(|(_, _, confirm)| confirm.needs_check())
-        .map(|(_, id, _)| walk.names.name(*id))
+        .map(|(id, _, _)| ids.get(*id))
         .collect();
     reader.prefetch(namespace, &to_check)?;
     // One checker for every check: the target and the revision are the
@@ -312,7 +312,7 @@ pub(in crate::engine) fn lookup_resources(
     let mut next_cursor = None;
     // Deciding needs no check, which would look at the deadline: this does.
     let mut watch = Watch::current();
-    for (index, (_, id, confirm)) in remaining.iter_mut().enumerate() {
+    for (index, (id, reach, confirm)) in remaining.iter_mut().enumerate() {
         watch.tick()?;
         if items.len() == page.limit {
             next_cursor = Some(
@@ -323,10 +323,10 @@ pub(in crate::engine) fn lookup_resources(
             );
             break;
         }
+        let name = ids.get(*id);
         if index >= first {
-            walk.settle(&mut closure, target, *id, confirm)?;
+            walk.settle(&mut closure, target, name, *reach, confirm)?;
         }
-        let name = walk.names.name(*id);
         let decision = match confirm {
             Confirm::Certain => Decision::Allowed,
             Confirm::Excluded => Decision::Denied,
@@ -369,6 +369,14 @@ struct Reverse<'w, 'e> {
     queue: VecDeque<(RelationId, Id)>,
     /// The IDs of the last reverse read (kept for its buffers).
     batch: Strings,
+    /// Whether some set uses the goal: then its objects are numbered and
+    /// walked on like any other's. Otherwise (the usual case) they are kept
+    /// in `answers` as reached, with how and the branch proved on them:
+    /// most are the lookup's answers, read once, and numbering them would
+    /// cost a lookup in a table as large as the answer each.
+    goal_used: bool,
+    answers: Strings,
+    answered: Vec<(Reach, Option<u32>)>,
 }
 
 /// How the walk reached each userset. Objects are numbered densely and
@@ -437,6 +445,9 @@ impl<'w, 'e> Reverse<'w, 'e> {
             branches: Vec::new(),
             queue: VecDeque::new(),
             batch: Strings::default(),
+            goal_used: graph.uses.contains_key(&goal),
+            answers: Strings::default(),
+            answered: Vec::new(),
         }
     }
 
@@ -471,25 +482,32 @@ impl<'w, 'e> Reverse<'w, 'e> {
         }
     }
 
-    fn known(&self, id: Id) -> Option<&Rc<[usize]>> {
-        let branch = self.known.get(id as usize).copied().flatten()?;
-        self.branches.get(branch as usize)
-    }
-
     /// Records that the object `id` of `relation` is reached as `how`;
     /// queues it when that is news (first reached, or now for certain) and
     /// other sets use it.
-    fn reach(&mut self, relation: RelationId, id: &str, how: Reach) {
-        if self.graph.relevant(relation) {
+    /// `known`: the branch of the goal this proves on the object.
+    fn reach(&mut self, relation: RelationId, id: &str, how: Reach, known: Option<u32>) {
+        if relation == self.goal && !self.goal_used {
+            self.answers.push(id);
+            self.answered.push((how, known));
+        } else if self.graph.relevant(relation) {
             let id = self.names.intern(id);
-            self.reach_number(relation, id, how);
+            self.reach_number(relation, id, how, known);
         }
     }
 
     /// [`Reverse::reach`] for an object already numbered.
-    fn reach_number(&mut self, relation: RelationId, id: Id, how: Reach) {
+    fn reach_number(&mut self, relation: RelationId, id: Id, how: Reach, known: Option<u32>) {
+        if relation == self.goal && !self.goal_used {
+            self.answers.push(self.names.name(id));
+            self.answered.push((how, known));
+            return;
+        }
         if !self.graph.relevant(relation) {
             return;
+        }
+        if let Some(branch) = known {
+            self.know(id, branch);
         }
         let news = match self.reached.get(relation, id) {
             None => true,
@@ -503,29 +521,64 @@ impl<'w, 'e> Reverse<'w, 'e> {
         }
     }
 
-    /// The candidates after the cursor `after`, sorted by ID, with how to
-    /// confirm each.
-    fn candidates(&self, after: Option<&str>) -> Vec<(u64, Id, Confirm)> {
+    /// The candidates after the cursor `after`, sorted by ID, each once:
+    /// their IDs, and for each the number of its ID there, how the walk
+    /// reached it and how to confirm it.
+    fn candidates(&mut self, after: Option<&str>) -> (Strings, Vec<(usize, Reach, Confirm)>) {
         let max_depth = self.engine.options.max_depth;
-        let names = &self.names;
-        let mut candidates: Vec<(u64, Id, Confirm)> = self
-            .reached
-            .of(self.goal)
-            .filter(|(id, _)| after.is_none_or(|cursor| names.name(*id) > cursor))
-            .map(|(id, reach)| {
+        // Each time an object was reached: its ID, how, and the branch
+        // proved on it.
+        let (ids, reached): (Strings, Vec<(Reach, Option<u32>)>) = if self.goal_used {
+            let mut ids = Strings::default();
+            let mut reached = Vec::new();
+            for (id, reach) in self.reached.of(self.goal) {
+                ids.push(self.names.name(id));
+                let branch = self.known.get(id as usize).copied().flatten();
+                reached.push((reach, branch));
+            }
+            (ids, reached)
+        } else {
+            (
+                std::mem::take(&mut self.answers),
+                std::mem::take(&mut self.answered),
+            )
+        };
+        let mut order: Vec<(u64, usize)> = (0..ids.len())
+            .map(|n| (order_key(ids.get(n)), n))
+            .filter(|&(_, n)| after.is_none_or(|cursor| ids.get(n) > cursor))
+            .collect();
+        sort_by_id(&mut order, |o| o.0, |o| ids.get(o.1));
+        let mut candidates: Vec<(usize, Reach, Option<u32>)> = Vec::with_capacity(order.len());
+        for (_, n) in order {
+            let Some(&(reach, branch)) = reached.get(n) else {
+                continue;
+            };
+            match candidates.last_mut() {
+                // The same object again: what either time showed.
+                Some((last, best, known)) if ids.get(*last) == ids.get(n) => {
+                    if reach.certain && (!best.certain || reach.hops < best.hops) {
+                        *best = reach;
+                    }
+                    *known = known.or(branch);
+                }
+                _ => candidates.push((n, reach, branch)),
+            }
+        }
+        let candidates = candidates
+            .into_iter()
+            .map(|(n, reach, branch)| {
                 let confirm = if reach.certain && reach.hops <= max_depth {
                     Confirm::Certain
                 } else {
-                    match self.known(id) {
+                    match branch.and_then(|b| self.branches.get(b as usize)) {
                         Some(path) => Confirm::Known(path.clone()),
                         None => Confirm::Check,
                     }
                 };
-                (order_key(names.name(id)), id, confirm)
+                (n, reach, confirm)
             })
             .collect();
-        sort_by_id(&mut candidates, |c| c.0, |c| names.name(c.1));
-        candidates
+        (ids, candidates)
     }
 
     /// Turns `confirm` into `Certain` or `Excluded` when the walk decides
@@ -534,7 +587,8 @@ impl<'w, 'e> Reverse<'w, 'e> {
         &self,
         closure: &mut Closure<'_>,
         target: &Target,
-        id: Id,
+        name: &str,
+        reach: Reach,
         confirm: &mut Confirm,
     ) -> Result<(), EngineError> {
         let known = match confirm {
@@ -554,7 +608,9 @@ impl<'w, 'e> Reverse<'w, 'e> {
             walk: self,
             closure,
             target,
-            id,
+            name,
+            id: self.names.find(name),
+            reach,
             known: known.as_deref(),
         };
         match decide(rewrite, self.goal, &mut facts)? {
@@ -595,11 +651,9 @@ impl<'w, 'e> Reverse<'w, 'e> {
                             certain: here.certain && branch.sufficient,
                             hops: here.hops,
                         };
-                        if *permission == self.goal && within(here.hops) && branch.holds {
-                            let known = self.branch(&branch.path);
-                            self.know(id, known);
-                        }
-                        self.reach_number(*permission, id, next);
+                        let known = (*permission == self.goal && within(here.hops) && branch.holds)
+                            .then(|| self.branch(&branch.path));
+                        self.reach_number(*permission, id, next, known);
                     }
                     Use::SubjectSet { relation: user } => {
                         let Some(rel) = schema.relation(*user).filter(|_| graph.relevant(*user))
@@ -663,11 +717,7 @@ impl<'w, 'e> Reverse<'w, 'e> {
             batch.push(holder);
         })?;
         for holder in batch.iter() {
-            let id = self.names.intern(holder);
-            if let Some(branch) = known {
-                self.know(id, branch);
-            }
-            self.reach_number(reached, id, how);
+            self.reach(reached, holder, how, known);
         }
         self.batch = batch;
         if !rel.traited().is_empty() {
@@ -679,7 +729,7 @@ impl<'w, 'e> Reverse<'w, 'e> {
                 namespace,
                 &rel.name,
                 subject,
-                &mut |tuple| self.reach(reached, &tuple.object.id, maybe),
+                &mut |tuple| self.reach(reached, &tuple.object.id, maybe, None),
             )?;
         }
         Ok(())
@@ -738,7 +788,7 @@ impl<'w, 'e> Reverse<'w, 'e> {
                         engine.namespace_name(rel.namespace),
                         &rel.name,
                         &subject,
-                        &mut |id| self.reach(this, id, seed),
+                        &mut |id| self.reach(this, id, seed, None),
                     )?;
                 }
                 // Tuples with a condition or an expiry seed too, never for
@@ -752,7 +802,7 @@ impl<'w, 'e> Reverse<'w, 'e> {
                         engine.namespace_name(rel.namespace),
                         &rel.name,
                         &subject,
-                        &mut |tuple| self.reach(this, &tuple.object.id, maybe),
+                        &mut |tuple| self.reach(this, &tuple.object.id, maybe, None),
                     )?;
                 }
             }
@@ -772,7 +822,7 @@ impl<'w, 'e> Reverse<'w, 'e> {
                         certain: self_sufficient(rewrite),
                         hops: 0,
                     };
-                    self.reach(this, &object.id, seed);
+                    self.reach(this, &object.id, seed, None);
                 }
             }
         }
@@ -785,7 +835,12 @@ struct ResourceFacts<'f, 'w, 'e, 'c> {
     walk: &'f Reverse<'w, 'e>,
     closure: &'f mut Closure<'c>,
     target: &'f Target,
-    id: Id,
+    name: &'f str,
+    /// The object's number, if the walk gave it one (it reached some set
+    /// of the object besides the goal).
+    id: Option<Id>,
+    /// How the walk reached the object in the goal.
+    reach: Reach,
     /// The branch of the goal's rewrite the walk proved, if any.
     known: Option<&'f [usize]>,
 }
@@ -794,7 +849,14 @@ impl ResourceFacts<'_, '_, '_, '_> {
     /// Whether the walk never reached `relation` on the candidate's object
     /// though it follows every derivation into it.
     fn unreached(&self, relation: RelationId) -> bool {
-        self.walk.graph.relevant(relation) && self.walk.get(relation, self.id).is_none()
+        self.walk.graph.relevant(relation) && self.reached(relation).is_none()
+    }
+
+    fn reached(&self, relation: RelationId) -> Option<Reach> {
+        if relation == self.walk.goal {
+            return Some(self.reach);
+        }
+        self.walk.get(relation, self.id?)
     }
 }
 
@@ -807,7 +869,7 @@ impl Facts for ResourceFacts<'_, '_, '_, '_> {
 
     fn computed(&mut self, relation: RelationId) -> Result<Verdict, EngineError> {
         let max_depth = self.walk.engine.options.max_depth;
-        match self.walk.get(relation, self.id) {
+        match self.reached(relation) {
             Some(reach) if reach.certain && reach.hops <= max_depth => return Ok(Verdict::Holds),
             Some(_) => {}
             None => {
@@ -848,10 +910,7 @@ impl Facts for ResourceFacts<'_, '_, '_, '_> {
             Target::Object {
                 namespace,
                 subject: Subject::Object(object),
-            } => {
-                *namespace == engine.relation_namespace(relation)
-                    && object.id == self.walk.names.name(self.id)
-            }
+            } => *namespace == engine.relation_namespace(relation) && object.id == self.name,
             _ => false,
         };
         if holds {

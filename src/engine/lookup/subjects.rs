@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 use super::decide::{decide, Closure, Facts, Verdict};
 use super::{mentions_self, order_key, sort_by_id, ConditionalId, SubjectLookup};
 use crate::engine::check::{address, Checker};
-use crate::engine::ids::{Id, Ids};
+use crate::engine::ids::{Id, Ids, Strings};
 use crate::engine::interrupt::Watch;
 use crate::engine::{grow_stack, AnswerBudget, AnswerPart, Decision, Engine, EngineError, Target};
 use crate::ir::{AllowedType, ArrowMode, NamespaceId, Relation, RelationId, RelationKind, Rewrite};
@@ -51,14 +51,14 @@ pub(in crate::engine) fn lookup_subjects(
     let mut budget = AnswerBudget::new(AnswerPart::Subjects, engine.limits.max_subjects);
     // Deciding needs no check, which would look at the deadline: this does.
     let mut watch = Watch::current();
-    for candidate in candidates {
+    for candidate in 0..candidates {
         watch.tick()?;
         let decision = match walks.decide(relation, candidate)? {
             Verdict::Holds => Decision::Allowed,
             Verdict::Fails => Decision::Denied,
             Verdict::Open => check(Target::Object {
                 namespace,
-                subject: Subject::object(ns_name, walks.names.name(candidate)),
+                subject: Subject::object(ns_name, walks.candidate(candidate)),
             })?,
         };
         match decision {
@@ -66,18 +66,18 @@ pub(in crate::engine) fn lookup_subjects(
                 budget.spend(1)?;
                 result
                     .subject_ids
-                    .push(walks.names.name(candidate).to_owned());
+                    .push(walks.candidate(candidate).to_owned());
             }
             Decision::Conditional { missing } => {
                 budget.spend(1)?;
                 result.conditional.push(ConditionalId {
-                    id: walks.names.name(candidate).to_owned(),
+                    id: walks.candidate(candidate).to_owned(),
                     missing,
                 });
             }
             Decision::Denied if wildcard => {
                 budget.spend(1)?;
-                result.excluded.push(walks.names.name(candidate).to_owned());
+                result.excluded.push(walks.candidate(candidate).to_owned());
             }
             Decision::Denied => {}
         }
@@ -113,36 +113,64 @@ enum Leaf {
 /// What the walk of one leaf met.
 #[derive(Default)]
 struct Found {
-    /// By name: how the walk met each subject, if it did (names are
-    /// numbered densely, and most of a large lookup's are subjects).
-    subjects: Vec<Option<Level>>,
+    /// The subjects met, as they were met (one may come more than once),
+    /// each with how in `levels`. They are not numbered: matched across
+    /// leaves by sorting, as the answer is sorted anyway, rather than each
+    /// looked up in a table as large as the answer.
+    met: Strings,
+    levels: Vec<Level>,
     /// The namespace's wildcard, when met in a positive branch.
     wildcard: Option<Level>,
     /// Whether the leaf is closed ([`Closure`]): a subject its walk never
     /// met is not in it.
     closed: bool,
+    /// For a leaf walked after the candidates were gathered: the subjects
+    /// met, sorted by ID, each once with its highest level (the key of its
+    /// ID, and its place in `met`).
+    sorted: Vec<(u64, usize, Level)>,
 }
 
 impl Found {
-    fn level(&self, subject: Id) -> Option<Level> {
-        let met = self.subjects.get(subject as usize).copied().flatten();
-        met.max(self.wildcard)
-    }
-
-    fn meet(&mut self, subject: Id, level: Level) {
-        let index = subject as usize;
-        if index >= self.subjects.len() {
-            self.subjects.resize(index + 1, None);
-        }
-        if let Some(slot) = self.subjects.get_mut(index) {
-            *slot = (*slot).max(Some(level));
-        }
+    fn meet(&mut self, subject: &str, level: Level) {
+        self.met.push(subject);
+        self.levels.push(level);
     }
 
     fn meet_wildcard(&mut self, level: Level) {
         if level > Level::Named {
             self.wildcard = self.wildcard.max(Some(level));
         }
+    }
+
+    /// Sorts the subjects met by ID, for [`Found::find`].
+    fn sort(&mut self) {
+        let met = &self.met;
+        let mut sorted: Vec<(u64, usize, Level)> = self
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(n, level)| (order_key(met.get(n)), n, *level))
+            .collect();
+        sort_by_id(&mut sorted, |s| s.0, |s| met.get(s.1));
+        let mut merged: Vec<(u64, usize, Level)> = Vec::with_capacity(sorted.len());
+        for entry in sorted {
+            match merged.last_mut() {
+                Some(last) if met.get(last.1) == met.get(entry.1) => last.2 = last.2.max(entry.2),
+                _ => merged.push(entry),
+            }
+        }
+        self.sorted = merged;
+    }
+
+    /// How the walk met `subject`, once sorted.
+    fn find(&self, subject: &str) -> Option<Level> {
+        let key = order_key(subject);
+        let met = &self.met;
+        let at = self
+            .sorted
+            .binary_search_by(|(k, n, _)| k.cmp(&key).then_with(|| met.get(*n).cmp(subject)))
+            .ok()?;
+        self.sorted.get(at).map(|(_, _, level)| *level)
     }
 }
 
@@ -153,10 +181,18 @@ struct Walks<'l, 'e> {
     namespace: NamespaceId,
     /// The userset's object ID.
     root: Id,
+    /// The IDs of the objects the walks visit (not of the subjects they
+    /// meet, see [`Found::met`]).
     names: Ids,
     closure: Closure<'e>,
     /// The leaves walked so far (a few: searched in order).
     leaves: Vec<(Leaf, Found)>,
+    /// The candidates' IDs, sorted.
+    candidates: Strings,
+    /// How the leaves walked to gather the candidates (the first `width`
+    /// of `leaves`) met each: `width` levels per candidate.
+    width: usize,
+    levels: Vec<Option<Level>>,
 }
 
 impl<'l, 'e> Walks<'l, 'e> {
@@ -176,18 +212,21 @@ impl<'l, 'e> Walks<'l, 'e> {
             names,
             closure: Closure::new(engine.schema, engine.options.max_depth),
             leaves: Vec::new(),
+            candidates: Strings::default(),
+            width: 0,
+            levels: Vec::new(),
         }
     }
 
-    /// Walks every leaf of `relation` on the userset's object, and gives
+    /// Walks every leaf of `relation` on the userset's object, and gathers
     /// every ID of the namespace they met, sorted: the IDs a tuple reachable
     /// from the userset names as an object subject, and the object itself
-    /// where `self` reads it.
-    fn candidates(&mut self, relation: RelationId) -> Result<Vec<Id>, EngineError> {
+    /// where `self` reads it. Gives how many there are.
+    fn candidates(&mut self, relation: RelationId) -> Result<usize, EngineError> {
         let Some(rel) = self.engine.schema.relation(relation) else {
-            return Ok(Vec::new());
+            return Ok(0);
         };
-        let mut met = Vec::new();
+        let mut itself = false;
         match rel.rewrite() {
             Some(rewrite) => {
                 let mut leaves = Vec::new();
@@ -200,35 +239,60 @@ impl<'l, 'e> Walks<'l, 'e> {
                 for (leaf, node) in leaves {
                     self.walk(leaf, node)?;
                 }
-                if rel.namespace == self.namespace && mentions_self(rewrite) {
-                    mark(&mut met, self.root);
-                }
+                itself = rel.namespace == self.namespace && mentions_self(rewrite);
             }
             None => self.walk(Leaf::Relation(relation), None)?,
         }
-        for (_, found) in &self.leaves {
-            for (subject, level) in found.subjects.iter().enumerate() {
-                if level.is_some() {
-                    mark(&mut met, subject as Id);
-                }
+        let width = self.leaves.len();
+        let root = self.names.name(self.root);
+        let leaves = &self.leaves;
+        // Every subject each leaf met (the object itself as if met by a
+        // leaf past the last), sorted by ID.
+        let id = |leaf: usize, n: usize| match leaves.get(leaf) {
+            Some((_, found)) => found.met.get(n),
+            None => root,
+        };
+        let mut met: Vec<(u64, usize, usize)> = Vec::new();
+        for (leaf, (_, found)) in leaves.iter().enumerate() {
+            met.extend((0..found.met.len()).map(|n| (order_key(found.met.get(n)), leaf, n)));
+        }
+        if itself {
+            met.push((order_key(root), width, 0));
+        }
+        sort_by_id(&mut met, |m| m.0, |m| id(m.1, m.2));
+        let mut candidates = Strings::default();
+        let mut levels: Vec<Option<Level>> = Vec::new();
+        let mut last: Option<&str> = None;
+        for (_, leaf, n) in met {
+            let subject = id(leaf, n);
+            if last != Some(subject) {
+                candidates.push(subject);
+                levels.resize(levels.len() + width, None);
+                last = Some(subject);
+            }
+            let level = leaves.get(leaf).and_then(|(_, found)| found.levels.get(n));
+            let slot = levels
+                .len()
+                .checked_sub(width - leaf.min(width))
+                .and_then(|at| levels.get_mut(at));
+            if let (Some(level), Some(slot)) = (level, slot) {
+                *slot = (*slot).max(Some(*level));
             }
         }
-        let names = &self.names;
-        let mut candidates: Vec<(u64, &str, Id)> = met
-            .iter()
-            .enumerate()
-            .filter(|(_, &met)| met)
-            .map(|(n, _)| {
-                let name = names.name(n as Id);
-                (order_key(name), name, n as Id)
-            })
-            .collect();
-        sort_by_id(&mut candidates, |c| c.0, |c| c.1);
-        Ok(candidates.into_iter().map(|(_, _, n)| n).collect())
+        self.candidates = candidates;
+        self.width = width;
+        self.levels = levels;
+        Ok(self.candidates.len())
     }
 
-    /// What the walks tell of `subject` in `relation` of the userset.
-    fn decide(&mut self, relation: RelationId, subject: Id) -> Result<Verdict, EngineError> {
+    /// The ID of candidate `candidate`.
+    fn candidate(&self, candidate: usize) -> &str {
+        self.candidates.get(candidate)
+    }
+
+    /// What the walks tell of candidate `subject` in `relation` of the
+    /// userset.
+    fn decide(&mut self, relation: RelationId, subject: usize) -> Result<Verdict, EngineError> {
         let mut facts = SubjectFacts {
             walks: self,
             subject,
@@ -245,26 +309,36 @@ impl<'l, 'e> Walks<'l, 'e> {
         }
     }
 
-    /// How the walk of `leaf` met `subject`, and whether the leaf is
-    /// closed; walks it first if needed.
+    /// How the walk of `leaf` met candidate `subject`, and whether the leaf
+    /// is closed; walks it first if needed.
     fn met(
         &mut self,
         leaf: Leaf,
         node: Option<&Rewrite>,
-        subject: Id,
+        subject: usize,
     ) -> Result<(Option<Level>, bool), EngineError> {
-        let found = |walks: &Self| {
-            walks
-                .leaves
-                .iter()
-                .find(|(walked, _)| *walked == leaf)
-                .map(|(_, found)| (found.level(subject), found.closed))
+        let index = match self.leaves.iter().position(|(walked, _)| *walked == leaf) {
+            Some(index) => index,
+            None => {
+                self.walk(leaf, node)?;
+                if let Some((_, found)) = self.leaves.last_mut() {
+                    found.sort();
+                }
+                self.leaves.len().saturating_sub(1)
+            }
         };
-        if let Some(met) = found(self) {
-            return Ok(met);
-        }
-        self.walk(leaf, node)?;
-        Ok(found(self).unwrap_or((None, false)))
+        let Some((_, found)) = self.leaves.get(index) else {
+            return Ok((None, false));
+        };
+        let met = if index < self.width {
+            self.levels
+                .get(subject * self.width + index)
+                .copied()
+                .flatten()
+        } else {
+            found.find(self.candidates.get(subject))
+        };
+        Ok((met.max(found.wildcard), found.closed))
     }
 
     /// Walks `leaf` (`node` is the arrow of an arrow's leaf).
@@ -322,20 +396,11 @@ fn leaves_of<'r>(rewrite: &'r Rewrite, out: &mut Vec<(Leaf, Option<&'r Rewrite>)
     }
 }
 
-fn mark(met: &mut Vec<bool>, subject: Id) {
-    let index = subject as usize;
-    if index >= met.len() {
-        met.resize(index + 1, false);
-    }
-    if let Some(slot) = met.get_mut(index) {
-        *slot = true;
-    }
-}
-
 /// The facts of one subject, from the walks of the userset's leaves.
 struct SubjectFacts<'w, 'l, 'e> {
     walks: &'w mut Walks<'l, 'e>,
-    subject: Id,
+    /// The candidate.
+    subject: usize,
 }
 
 impl SubjectFacts<'_, '_, '_> {
@@ -389,8 +454,8 @@ impl Facts for SubjectFacts<'_, '_, '_> {
 
     fn itself(&mut self, relation: RelationId) -> Verdict {
         let walks = &self.walks;
-        if self.subject == walks.root
-            && walks.engine.relation_namespace(relation) == walks.namespace
+        if walks.engine.relation_namespace(relation) == walks.namespace
+            && walks.candidate(self.subject) == walks.names.name(walks.root)
         {
             Verdict::Holds
         } else {
@@ -510,7 +575,7 @@ impl Walk<'_, '_, '_> {
             Rewrite::SelfObject => {
                 if rel.namespace == self.namespace {
                     let level = self.within(how);
-                    self.found.meet(id, level);
+                    self.found.meet(self.names.name(id), level);
                 }
             }
             Rewrite::Arrow { .. } => self.arrow(rewrite, id, how)?,
@@ -631,7 +696,7 @@ impl Walk<'_, '_, '_> {
             SubjectKind::All,
             &mut |subject| match subject {
                 SubjectRef::Object { namespace, id } if namespace == ns_name => {
-                    found.meet(names.intern(id), object_level);
+                    found.meet(id, object_level);
                 }
                 SubjectRef::Wildcard { namespace } if namespace == ns_name && wildcard_allowed => {
                     found.meet_wildcard(at);
@@ -669,8 +734,7 @@ impl Walk<'_, '_, '_> {
             for subject in engine.attributed_subjects(relation, &object_id, self.reader)? {
                 match subject {
                     Subject::Object(object) if object.namespace == ns_name => {
-                        let subject = self.names.intern(&object.id);
-                        self.found.meet(subject, maybe);
+                        self.found.meet(&object.id, maybe);
                     }
                     Subject::Wildcard { namespace } if namespace == ns_name => {
                         self.found.meet_wildcard(maybe);
