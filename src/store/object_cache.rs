@@ -19,7 +19,8 @@
 //! committed in `(H, r]`. A feed thread follows the store's change feed
 //! and, for each batch, evicts every object a change touched and then
 //! raises `seen` to the batch's end, under a write lock (the *gate*). An
-//! entry inserted while `H >= seen` is *tracked*: every later change to
+//! entry inserted (under the gate's read lock) while `H >= seen` is
+//! *tracked*: every later change to
 //! its object will evict it, so while it is present it is exact for every
 //! `r <= seen`. An entry loaded from an older snapshot (`H < seen` when it
 //! is inserted) may lack changes the feed already passed, so it serves only
@@ -398,14 +399,17 @@ impl<D: ObjectSource> Shared<D> {
 
     /// Caches an object just read (tracked if read at or after `seen`).
     fn insert(&self, key: String, loaded: LoadedObject) -> Arc<Entry> {
-        // The gate only orders this against the feed; a poisoned one means
-        // a panic elsewhere, and an untracked entry is always safe.
-        let tracked = match self.gate.read() {
-            Ok(_gate) => loaded.head.0 >= self.seen.load(Ordering::Acquire),
-            Err(_) => false,
-        };
+        // The gate orders this against the feed: the entry is in the cache
+        // before the feed can apply a batch past `seen`, so that batch's
+        // evictions find it. (Inserted after the gate was let go, a tracked
+        // entry could miss the eviction of a change it lacks, and then
+        // serve that revision without it.) A poisoned gate means a panic
+        // elsewhere; an untracked entry is always safe.
+        let gate = self.gate.read();
+        let tracked = gate.is_ok() && loaded.head.0 >= self.seen.load(Ordering::Acquire);
         let entry = Arc::new(Entry::new(loaded, tracked));
         self.entries.insert(key, Arc::clone(&entry));
+        drop(gate);
         entry
     }
 
