@@ -246,7 +246,7 @@ impl UseWalk<'_, '_> {
 }
 
 /// What the walk knows of a userset it reached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Reach {
     /// A derivation found by the walk alone puts the subject in it.
     certain: bool,
@@ -292,9 +292,17 @@ pub(in crate::engine) fn lookup_resources(
     // The candidates of this page are decided from the walk; those it
     // leaves open are read now, together, where a store can batch that.
     let mut closure = Closure::new(engine.schema, engine.options.max_depth);
+    let mut verdicts = Verdicts::default();
     let first = page.limit.saturating_add(1);
     for (id, reach, confirm) in remaining.iter_mut().take(first) {
-        walk.settle(&mut closure, target, ids.get(*id), *reach, confirm)?;
+        walk.settle(
+            &mut closure,
+            &mut verdicts,
+            target,
+            ids.get(*id),
+            *reach,
+            confirm,
+        )?;
     }
     let namespace = engine.namespace_name(engine.relation_namespace(relation));
     let to_check: Vec<&str> = remaining
@@ -308,7 +316,7 @@ pub(in crate::engine) fn lookup_resources(
     // same, so what one check learns (a shared folder's `view`) serves the
     // next.
     let mut checker: Option<Checker<'_, '_>> = None;
-    let mut items: Vec<(String, Decision)> = Vec::new();
+    let mut items: Vec<(String, Decision)> = Vec::with_capacity(remaining.len().min(page.limit));
     let mut next_cursor = None;
     // Deciding needs no check, which would look at the deadline: this does.
     let mut watch = Watch::current();
@@ -325,7 +333,7 @@ pub(in crate::engine) fn lookup_resources(
         }
         let name = ids.get(*id);
         if index >= first {
-            walk.settle(&mut closure, target, name, *reach, confirm)?;
+            walk.settle(&mut closure, &mut verdicts, target, name, *reach, confirm)?;
         }
         let decision = match confirm {
             Confirm::Certain => Decision::Allowed,
@@ -549,13 +557,16 @@ impl<'w, 'e> Reverse<'w, 'e> {
             .collect();
         sort_by_id(&mut order, |o| o.0, |o| ids.get(o.1));
         let mut candidates: Vec<(usize, Reach, Option<u32>)> = Vec::with_capacity(order.len());
-        for (_, n) in order {
+        let mut last_key = None;
+        for (key, n) in order {
             let Some(&(reach, branch)) = reached.get(n) else {
                 continue;
             };
+            // Only IDs with the same order key can be the same.
+            let same_key = last_key.replace(key) == Some(key);
             match candidates.last_mut() {
                 // The same object again: what either time showed.
-                Some((last, best, known)) if ids.get(*last) == ids.get(n) => {
+                Some((last, best, known)) if same_key && ids.get(*last) == ids.get(n) => {
                     if reach.certain && (!best.certain || reach.hops < best.hops) {
                         *best = reach;
                     }
@@ -586,6 +597,7 @@ impl<'w, 'e> Reverse<'w, 'e> {
     fn settle(
         &self,
         closure: &mut Closure<'_>,
+        verdicts: &mut Verdicts,
         target: &Target,
         name: &str,
         reach: Reach,
@@ -604,16 +616,35 @@ impl<'w, 'e> Reverse<'w, 'e> {
         else {
             return Ok(());
         };
-        let mut facts = ResourceFacts {
-            walk: self,
-            closure,
-            target,
-            name,
-            id: self.names.find(name),
-            reach,
-            known: known.as_deref(),
+        let id = self.names.find(name);
+        // An object the walk reached in the goal alone is decided by how,
+        // by the branch known on it and by whether it is the target.
+        let shared = id.is_none().then(|| {
+            let branch = known
+                .as_ref()
+                .map(|path| Rc::as_ptr(path).cast::<usize>() as usize);
+            (reach, branch, is_target(target, name))
+        });
+        let verdict = match shared.and_then(|key| verdicts.get(&key)) {
+            Some(verdict) => *verdict,
+            None => {
+                let mut facts = ResourceFacts {
+                    walk: self,
+                    closure,
+                    target,
+                    name,
+                    id,
+                    reach,
+                    known: known.as_deref(),
+                };
+                let verdict = decide(rewrite, self.goal, &mut facts)?;
+                if let Some(key) = shared {
+                    verdicts.insert(key, verdict);
+                }
+                verdict
+            }
         };
-        match decide(rewrite, self.goal, &mut facts)? {
+        match verdict {
             Verdict::Holds => *confirm = Confirm::Certain,
             Verdict::Fails => *confirm = Confirm::Excluded,
             Verdict::Open => {}
@@ -828,6 +859,16 @@ impl<'w, 'e> Reverse<'w, 'e> {
         }
         Ok(())
     }
+}
+
+/// The verdicts of candidates the walk reached in the goal alone, by how,
+/// by the known branch (its address) and by whether the candidate is the
+/// target: nothing else of the walk tells such candidates apart.
+type Verdicts = FxHashMap<(Reach, Option<usize>, bool), Verdict>;
+
+/// Whether the object `name` is the target itself (what `self` tests).
+fn is_target(target: &Target, name: &str) -> bool {
+    matches!(target, Target::Object { subject: Subject::Object(object), .. } if object.id == name)
 }
 
 /// The facts of one candidate object, from the walk.
