@@ -86,7 +86,7 @@ pub(in crate::engine) fn lookup_subjects(
 }
 
 /// How a walk met a subject (or the namespace's wildcard), weakest first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Level {
     /// Only on the right side of a `-`, or by a tuple the types refuse: a
     /// candidate, not a member.
@@ -193,6 +193,12 @@ struct Walks<'l, 'e> {
     /// of `leaves`) met each: `width` levels per candidate.
     width: usize,
     levels: Vec<Option<Level>>,
+    /// The verdicts of candidates decided from their `levels` alone, by
+    /// those levels: candidates met alike share one decision.
+    verdicts: FxHashMap<Box<[Option<Level>]>, Verdict>,
+    /// Whether the decision being made read more than the candidate's
+    /// `levels` (a leaf walked later, searched by ID).
+    read_by_id: bool,
 }
 
 impl<'l, 'e> Walks<'l, 'e> {
@@ -215,6 +221,8 @@ impl<'l, 'e> Walks<'l, 'e> {
             candidates: Strings::default(),
             width: 0,
             levels: Vec::new(),
+            verdicts: FxHashMap::default(),
+            read_by_id: false,
         }
     }
 
@@ -291,8 +299,38 @@ impl<'l, 'e> Walks<'l, 'e> {
     }
 
     /// What the walks tell of candidate `subject` in `relation` of the
-    /// userset.
+    /// userset (the relation [`Walks::candidates`] was given).
     fn decide(&mut self, relation: RelationId, subject: usize) -> Result<Verdict, EngineError> {
+        // A candidate's verdict depends on its levels, on whether it is
+        // the userset's object itself (`self`), and on the leaves walked
+        // later, which are searched by ID.
+        let itself = self.candidate(subject) == self.names.name(self.root);
+        let start = subject.saturating_mul(self.width);
+        let row = start..start.saturating_add(self.width);
+        if !itself {
+            if let Some(verdict) = self
+                .levels
+                .get(row.clone())
+                .and_then(|r| self.verdicts.get(r))
+            {
+                return Ok(*verdict);
+            }
+        }
+        self.read_by_id = false;
+        let verdict = self.decide_anew(relation, subject)?;
+        if !itself && !self.read_by_id {
+            if let Some(levels) = self.levels.get(row) {
+                self.verdicts.insert(levels.into(), verdict);
+            }
+        }
+        Ok(verdict)
+    }
+
+    fn decide_anew(
+        &mut self,
+        relation: RelationId,
+        subject: usize,
+    ) -> Result<Verdict, EngineError> {
         let mut facts = SubjectFacts {
             walks: self,
             subject,
@@ -336,6 +374,7 @@ impl<'l, 'e> Walks<'l, 'e> {
                 .copied()
                 .flatten()
         } else {
+            self.read_by_id = true;
             found.find(self.candidates.get(subject))
         };
         Ok((met.max(found.wildcard), found.closed))
