@@ -32,7 +32,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::condition::EvalError;
-use crate::ir::{AllowedType, NamespaceId, RelationId, Schema};
+use crate::ir::{AllowedType, NamespaceId, Relation, RelationId, Rewrite, Schema};
 use crate::store::{Page, PageRequest, Reader, Revision, StoreError, TupleStore};
 use crate::tuple::{encode_id, Expiry, Object, Subject, Tuple};
 
@@ -618,6 +618,11 @@ impl<'a> Engine<'a> {
         let found = (ns, self.schema.relation_id(ns, relation)?);
         *last = Some(found);
         Some(found)
+    }
+
+    /// What `id` means when computed ([`Relation::rewrite`]).
+    fn rewrite_of(&self, id: RelationId) -> Option<&'a Rewrite> {
+        self.schema.relation(id).and_then(Relation::rewrite)
     }
 
     fn relation_namespace(&self, id: RelationId) -> NamespaceId {

@@ -608,12 +608,7 @@ impl<'w, 'e> Reverse<'w, 'e> {
             Confirm::Known(path) => Some(path.clone()),
             Confirm::Check => None,
         };
-        let Some(rewrite) = self
-            .engine
-            .schema
-            .relation(self.goal)
-            .and_then(Relation::rewrite)
-        else {
+        let Some(rewrite) = self.engine.rewrite_of(self.goal) else {
             return Ok(());
         };
         let id = self.names.find(name);
@@ -919,13 +914,7 @@ impl Facts for ResourceFacts<'_, '_, '_, '_> {
                 }
             }
         }
-        match self
-            .walk
-            .engine
-            .schema
-            .relation(relation)
-            .and_then(Relation::rewrite)
-        {
+        match self.walk.engine.rewrite_of(relation) {
             Some(rewrite) => grow_stack(|| decide(rewrite, relation, self)),
             None => Ok(Verdict::Open),
         }

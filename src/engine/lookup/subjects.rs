@@ -335,12 +335,7 @@ impl<'l, 'e> Walks<'l, 'e> {
             walks: self,
             subject,
         };
-        let rewrite = facts
-            .walks
-            .engine
-            .schema
-            .relation(relation)
-            .and_then(Relation::rewrite);
+        let rewrite = facts.walks.engine.rewrite_of(relation);
         match rewrite {
             Some(rewrite) => decide(rewrite, relation, &mut facts),
             None => facts.computed(relation),
@@ -468,12 +463,7 @@ impl Facts for SubjectFacts<'_, '_, '_> {
         let met = self
             .walks
             .met(Leaf::Relation(relation), None, self.subject)?;
-        let rewrite = self
-            .walks
-            .engine
-            .schema
-            .relation(relation)
-            .and_then(Relation::rewrite);
+        let rewrite = self.walks.engine.rewrite_of(relation);
         self.verdict(met, |facts| match rewrite {
             Some(rewrite) => grow_stack(|| decide(rewrite, relation, facts)),
             None => Ok(Verdict::Open),
