@@ -88,22 +88,12 @@ impl ReverseGraph {
     }
 }
 
-/// Whether `self` stands in `rewrite` with only unions above it: then the
-/// object is in the set for certain when it is the subject.
-fn self_sufficient(rewrite: &Rewrite) -> bool {
+/// Whether `leaf` (`this` or `self`) stands in `rewrite` with only unions
+/// above it: then it alone puts its subject in the set.
+fn under_unions_alone(rewrite: &Rewrite, leaf: &Rewrite) -> bool {
     match rewrite {
-        Rewrite::SelfObject => true,
-        Rewrite::Union { children } => children.iter().any(self_sufficient),
-        _ => false,
-    }
-}
-
-/// Whether `this` stands in `rewrite` with only unions above it.
-fn this_sufficient(rewrite: &Rewrite) -> bool {
-    match rewrite {
-        Rewrite::This => true,
-        Rewrite::Union { children } => children.iter().any(this_sufficient),
-        _ => false,
+        Rewrite::Union { children } => children.iter().any(|c| under_unions_alone(c, leaf)),
+        _ => rewrite == leaf,
     }
 }
 
@@ -129,7 +119,10 @@ impl ReverseGraph {
                         .or_default()
                         .push(Use::SubjectSet { relation: this });
                 }
-                if rewrite.as_ref().is_some_and(|r| !this_sufficient(r)) {
+                if rewrite
+                    .as_ref()
+                    .is_some_and(|r| !under_unions_alone(r, &Rewrite::This))
+                {
                     tuples_not_enough.insert(this);
                 }
             }
@@ -845,7 +838,7 @@ impl<'w, 'e> Reverse<'w, 'e> {
                 };
                 if rel.namespace == *namespace && mentions_self(rewrite) {
                     let seed = Reach {
-                        certain: self_sufficient(rewrite),
+                        certain: under_unions_alone(rewrite, &Rewrite::SelfObject),
                         hops: 0,
                     };
                     self.reach(this, &object.id, seed, None);
@@ -936,13 +929,10 @@ impl Facts for ResourceFacts<'_, '_, '_, '_> {
 
     fn itself(&mut self, relation: RelationId) -> Verdict {
         let engine = self.walk.engine;
-        let holds = match self.target {
-            Target::Object {
-                namespace,
-                subject: Subject::Object(object),
-            } => *namespace == engine.relation_namespace(relation) && object.id == self.name,
-            _ => false,
-        };
+        // The name is read only through is_target, which keys [`Verdicts`].
+        let holds = matches!(self.target, Target::Object { namespace, .. }
+                if *namespace == engine.relation_namespace(relation))
+            && is_target(self.target, self.name);
         if holds {
             Verdict::Holds
         } else {
