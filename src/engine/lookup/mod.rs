@@ -88,9 +88,19 @@ fn sort_by_id<'a, T>(items: &mut [T], key: impl Fn(&T) -> u64, id: impl Fn(&T) -
     }
 }
 
+/// The runs of `items` (sorted by [`sort_by_id`]) that share one ID; IDs
+/// are compared only where their order keys match.
+fn same_id_runs<'s, 'a, T>(
+    items: &'s [T],
+    key: impl Fn(&T) -> u64,
+    id: impl Fn(&T) -> &'a str,
+) -> impl Iterator<Item = &'s [T]> {
+    items.chunk_by(move |a, b| key(a) == key(b) && id(a) == id(b))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{order_key, sort_by_id};
+    use super::{order_key, same_id_runs, sort_by_id};
 
     #[test]
     fn ids_sort_as_strs_do_whatever_their_first_eight_bytes() {
@@ -109,6 +119,20 @@ mod tests {
         expected.sort_unstable();
         sort_by_id(&mut ids, |id| order_key(id), |id| *id);
         assert_eq!(ids, expected);
+    }
+
+    #[test]
+    fn runs_of_one_id_are_found_whatever_their_keys_share() {
+        let mut ids = vec!["b", "abcdefghz", "b", "abcdefgh", "abcdefghz", "a"];
+        sort_by_id(&mut ids, |id| order_key(id), |id| *id);
+        let runs: Vec<&[&str]> = same_id_runs(&ids, |id| order_key(id), |id| *id).collect();
+        let expected: [&[&str]; 4] = [
+            &["a"],
+            &["abcdefgh"],
+            &["abcdefghz", "abcdefghz"],
+            &["b", "b"],
+        ];
+        assert_eq!(runs, expected);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::decide::{decide, Closure, Facts, Verdict};
-use super::{mentions_self, order_key, sort_by_id};
+use super::{mentions_self, order_key, same_id_runs, sort_by_id};
 use crate::engine::check::{self, Checker};
 use crate::engine::ids::{Id, Ids, Strings};
 use crate::engine::interrupt::Watch;
@@ -549,28 +549,17 @@ impl<'w, 'e> Reverse<'w, 'e> {
             .filter(|&(_, n)| after.is_none_or(|cursor| ids.get(n) > cursor))
             .collect();
         sort_by_id(&mut order, |o| o.0, |o| ids.get(o.1));
-        let mut candidates: Vec<(usize, Reach, Option<u32>)> = Vec::with_capacity(order.len());
-        let mut last_key = None;
-        for (key, n) in order {
-            let Some(&(reach, branch)) = reached.get(n) else {
-                continue;
-            };
-            // Only IDs with the same order key can be the same.
-            let same_key = last_key.replace(key) == Some(key);
-            match candidates.last_mut() {
-                // The same object again: what either time showed.
-                Some((last, best, known)) if same_key && ids.get(*last) == ids.get(n) => {
-                    if reach.certain && (!best.certain || reach.hops < best.hops) {
-                        *best = reach;
+        // An object reached more than once: what any time showed.
+        let candidates = same_id_runs(&order, |o| o.0, |o| ids.get(o.1))
+            .filter_map(|run| {
+                let mut times = run.iter().filter_map(|&(_, n)| Some((n, *reached.get(n)?)));
+                let (n, (mut reach, mut branch)) = times.next()?;
+                for (_, (again, known)) in times {
+                    if again.certain && (!reach.certain || again.hops < reach.hops) {
+                        reach = again;
                     }
-                    *known = known.or(branch);
+                    branch = branch.or(known);
                 }
-                _ => candidates.push((n, reach, branch)),
-            }
-        }
-        let candidates = candidates
-            .into_iter()
-            .map(|(n, reach, branch)| {
                 let confirm = if reach.certain && reach.hops <= max_depth {
                     Confirm::Certain
                 } else {
@@ -579,7 +568,7 @@ impl<'w, 'e> Reverse<'w, 'e> {
                         None => Confirm::Check,
                     }
                 };
-                (n, reach, confirm)
+                Some((n, reach, confirm))
             })
             .collect();
         (ids, candidates)

@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 
 use super::decide::{decide, Closure, Facts, Verdict};
-use super::{mentions_self, order_key, sort_by_id, ConditionalId, SubjectLookup};
+use super::{mentions_self, order_key, same_id_runs, sort_by_id, ConditionalId, SubjectLookup};
 use crate::engine::check::{address, Checker};
 use crate::engine::ids::{Id, Ids, Strings};
 use crate::engine::interrupt::Watch;
@@ -152,14 +152,13 @@ impl Found {
             .map(|(n, level)| (order_key(met.get(n)), n, *level))
             .collect();
         sort_by_id(&mut sorted, |s| s.0, |s| met.get(s.1));
-        let mut merged: Vec<(u64, usize, Level)> = Vec::with_capacity(sorted.len());
-        for entry in sorted {
-            match merged.last_mut() {
-                Some(last) if met.get(last.1) == met.get(entry.1) => last.2 = last.2.max(entry.2),
-                _ => merged.push(entry),
-            }
-        }
-        self.sorted = merged;
+        self.sorted = same_id_runs(&sorted, |s| s.0, |s| met.get(s.1))
+            .filter_map(|run| {
+                let &(key, n, _) = run.first()?;
+                let level = run.iter().map(|s| s.2).max()?;
+                Some((key, n, level))
+            })
+            .collect();
     }
 
     /// How the walk met `subject`, once sorted.
@@ -270,21 +269,18 @@ impl<'l, 'e> Walks<'l, 'e> {
         sort_by_id(&mut met, |m| m.0, |m| id(m.1, m.2));
         let mut candidates = Strings::default();
         let mut levels: Vec<Option<Level>> = Vec::new();
-        let mut last: Option<&str> = None;
-        for (_, leaf, n) in met {
-            let subject = id(leaf, n);
-            if last != Some(subject) {
-                candidates.push(subject);
-                levels.resize(levels.len() + width, None);
-                last = Some(subject);
-            }
-            let level = leaves.get(leaf).and_then(|(_, found)| found.levels.get(n));
-            let slot = levels
-                .len()
-                .checked_sub(width - leaf.min(width))
-                .and_then(|at| levels.get_mut(at));
-            if let (Some(level), Some(slot)) = (level, slot) {
-                *slot = (*slot).max(Some(*level));
+        for run in same_id_runs(&met, |m| m.0, |m| id(m.1, m.2)) {
+            let Some(&(_, leaf, n)) = run.first() else {
+                continue;
+            };
+            candidates.push(id(leaf, n));
+            let row = levels.len();
+            levels.resize(row + width, None);
+            for &(_, leaf, n) in run {
+                let level = leaves.get(leaf).and_then(|(_, found)| found.levels.get(n));
+                if let (Some(level), Some(slot)) = (level, levels.get_mut(row + leaf)) {
+                    *slot = (*slot).max(Some(*level));
+                }
             }
         }
         self.candidates = candidates;
