@@ -7,9 +7,11 @@
 //! token keys, and the newest revision this server knows of.
 //!
 //! Engine and store calls are synchronous. A check answered from memory
-//! (the mirror, or `--db :memory:`) runs in place on the async workers;
-//! everything else runs on tokio's blocking pool, so a slow database read
-//! never stalls the event loop. Every request passes
+//! (the mirror, or `--db :memory:`) runs in place on the async workers (it
+//! reads the database only for the history of a revision this server has
+//! not seen yet, once per revision); everything else runs on tokio's
+//! blocking pool, so a slow database read does not stall the event loop.
+//! Every request passes
 //! through [`track`]: a request id (`x-request-id`, echoed), a bound on
 //! requests in flight (503 past it), metrics and logs, and the Keto error
 //! body for every error response. Shutdown stops accepting, lets requests
@@ -125,6 +127,12 @@ pub struct AppState {
     pub rate_limits: Option<limits::RateLimits>,
     /// The last snapshot token issued (see [`AppState::issued_token`]).
     last_token: std::sync::RwLock<Option<Arc<IssuedToken>>>,
+}
+
+/// A snapshot token as a header value (tokens are ASCII; anything else
+/// would be sent as an empty header rather than fail the answer).
+pub(crate) fn token_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static(""))
 }
 
 /// A snapshot token as answers carry it, in the body and in a header.
@@ -318,7 +326,7 @@ impl AppState {
             }
         }
         let text = self.tokens.snapshot(revision, history);
-        let header = HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static(""));
+        let header = token_value(&text);
         let token = Arc::new(IssuedToken {
             revision,
             history,

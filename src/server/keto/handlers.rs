@@ -23,14 +23,16 @@ use crate::server::bounds::{answer_limits, bounded, Work};
 use crate::server::consistency::Consistency;
 use crate::server::errors::ApiError;
 use crate::server::zookie::query_hash;
-use crate::server::{blocking, evaluate, AppState, IssuedToken, Scope, SNAPTOKEN_HEADER};
+use crate::server::{
+    blocking, evaluate, token_value, AppState, IssuedToken, Scope, SNAPTOKEN_HEADER,
+};
 use crate::store::{ChangeSet, PageRequest, Precondition, Revision};
 use crate::tuple::{Object, Tuple};
 
 fn token_header(token: &str) -> [(header::HeaderName, HeaderValue); 1] {
     [(
         header::HeaderName::from_static(SNAPTOKEN_HEADER),
-        HeaderValue::from_str(token).unwrap_or(HeaderValue::from_static("")),
+        token_value(token),
     )]
 }
 
@@ -141,51 +143,46 @@ async fn check(
     } else {
         StatusCode::FORBIDDEN
     };
-    Ok(check_response(status, allowed, conditional, &token))
+    check_response(status, allowed, conditional, &token)
 }
 
-/// A check's answer: Keto's body, and the token in a header too. The
-/// usual body (no `conditional`) is written directly, and the header
-/// shares the token's buffer: the answer of a check is its hot path.
+/// [`CheckResult`] borrowing its token and condition: a check's answer is
+/// its hot path, and the token is written straight from the one issued
+/// for the revision. Serialized exactly as [`CheckResult`] (tested).
+#[derive(serde::Serialize)]
+struct CheckAnswer<'a> {
+    allowed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conditional: Option<&'a Conditional>,
+    snaptoken: &'a str,
+}
+
+/// A check's answer: Keto's body, and the token in a header too (sharing
+/// the issued token's buffer).
 fn check_response(
     status: StatusCode,
     allowed: bool,
     conditional: Option<Conditional>,
     token: &IssuedToken,
-) -> Response {
-    let written = conditional.is_none().then(|| {
-        let mut body = Vec::with_capacity(32 + token.text.len());
-        body.extend_from_slice(if allowed {
-            b"{\"allowed\":true,\"snaptoken\":"
-        } else {
-            b"{\"allowed\":false,\"snaptoken\":"
-        });
-        serde_json::to_writer(&mut body, &token.text).ok()?;
-        body.push(b'}');
-        Some(body)
-    });
-    let mut response = match written.flatten() {
-        Some(body) => {
-            let mut response = Response::new(Body::from(body));
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            response
-        }
-        None => Json(CheckResult {
-            allowed,
-            conditional,
-            snaptoken: token.text.clone(),
-        })
-        .into_response(),
+) -> Result<Response, ApiError> {
+    let answer = CheckAnswer {
+        allowed,
+        conditional: conditional.as_ref(),
+        snaptoken: &token.text,
     };
+    let body = serde_json::to_vec(&answer).map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
         header::HeaderName::from_static(SNAPTOKEN_HEADER),
         token.header.clone(),
     );
-    response
+    Ok(response)
 }
 
 /// A query parameter holding JSON (`context`, `contextual_tuples` of a GET
@@ -708,4 +705,33 @@ fn patch_preconditions(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::{CheckAnswer, CheckResult, Conditional};
+
+    #[test]
+    fn a_check_answer_is_written_as_a_check_result() {
+        let conditional = Conditional {
+            missing: vec!["ip".into()],
+        };
+        for (allowed, conditional) in [(true, None), (false, None), (false, Some(conditional))] {
+            let owned = CheckResult {
+                allowed,
+                conditional: conditional.clone(),
+                snaptoken: "zk2_\"quoted\"".into(),
+            };
+            let borrowed = CheckAnswer {
+                allowed,
+                conditional: conditional.as_ref(),
+                snaptoken: &owned.snaptoken,
+            };
+            assert_eq!(
+                serde_json::to_string(&borrowed).unwrap(),
+                serde_json::to_string(&owned).unwrap()
+            );
+        }
+    }
 }
