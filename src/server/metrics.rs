@@ -169,34 +169,63 @@ fn register_duration(endpoint: &str) -> Histogram {
     )
 }
 
-/// A check's outcomes, in the order of [`CheckSeries::outcomes`].
-const OUTCOMES: [&str; 4] = ["allowed", "denied", "conditional", "error"];
+/// What a check answered, as `zanzi_checks_total` labels it.
+#[derive(Clone, Copy, Debug)]
+pub enum CheckOutcome {
+    Allowed,
+    Denied,
+    Conditional,
+    Error,
+}
+
+impl CheckOutcome {
+    fn label(self) -> &'static str {
+        match self {
+            CheckOutcome::Allowed => "allowed",
+            CheckOutcome::Denied => "denied",
+            CheckOutcome::Conditional => "conditional",
+            CheckOutcome::Error => "error",
+        }
+    }
+
+    fn counter(self) -> Counter {
+        metrics::counter!("zanzi_checks_total", "outcome" => self.label())
+    }
+}
 
 /// The handles of the check series (fixed labels), once the recorder is
 /// installed.
 struct CheckSeries {
-    outcomes: [Counter; 4],
+    allowed: Counter,
+    denied: Counter,
+    conditional: Counter,
+    error: Counter,
     depth: Histogram,
 }
 
 static CHECK_SERIES: OnceLock<CheckSeries> = OnceLock::new();
 
 /// Records a check's outcome and the depth it reached.
-pub fn record_check(outcome: &'static str, depth: u32) {
-    let position = OUTCOMES.iter().position(|o| *o == outcome);
-    let (Some(position), true) = (position, installed()) else {
-        metrics::counter!("zanzi_checks_total", "outcome" => outcome).increment(1);
+pub fn record_check(outcome: CheckOutcome, depth: u32) {
+    if !installed() {
+        outcome.counter().increment(1);
         metrics::histogram!("zanzi_check_depth").record(f64::from(depth));
         return;
-    };
+    }
     let series = CHECK_SERIES.get_or_init(|| CheckSeries {
-        outcomes: OUTCOMES
-            .map(|outcome| metrics::counter!("zanzi_checks_total", "outcome" => outcome)),
+        allowed: CheckOutcome::Allowed.counter(),
+        denied: CheckOutcome::Denied.counter(),
+        conditional: CheckOutcome::Conditional.counter(),
+        error: CheckOutcome::Error.counter(),
         depth: metrics::histogram!("zanzi_check_depth"),
     });
-    if let Some(counter) = series.outcomes.get(position) {
-        counter.increment(1);
-    }
+    let counter = match outcome {
+        CheckOutcome::Allowed => &series.allowed,
+        CheckOutcome::Denied => &series.denied,
+        CheckOutcome::Conditional => &series.conditional,
+        CheckOutcome::Error => &series.error,
+    };
+    counter.increment(1);
     series.depth.record(f64::from(depth));
 }
 

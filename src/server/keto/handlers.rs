@@ -22,6 +22,7 @@ use crate::server::body::read_json;
 use crate::server::bounds::{answer_limits, bounded, Work};
 use crate::server::consistency::Consistency;
 use crate::server::errors::ApiError;
+use crate::server::metrics::CheckOutcome;
 use crate::server::zookie::query_hash;
 use crate::server::{
     blocking, evaluate, token_value, AppState, IssuedToken, Scope, SNAPTOKEN_HEADER,
@@ -36,12 +37,12 @@ fn token_header(token: &str) -> [(header::HeaderName, HeaderValue); 1] {
     )]
 }
 
-/// The metrics label of a check's answer.
-fn outcome_label(decision: &Decision) -> &'static str {
+/// The metrics outcome of a check's answer.
+fn outcome(decision: &Decision) -> CheckOutcome {
     match decision {
-        Decision::Allowed => "allowed",
-        Decision::Denied => "denied",
-        Decision::Conditional { .. } => "conditional",
+        Decision::Allowed => CheckOutcome::Allowed,
+        Decision::Denied => CheckOutcome::Denied,
+        Decision::Conditional { .. } => CheckOutcome::Conditional,
     }
 }
 
@@ -58,7 +59,7 @@ pub fn run_check(
     bounded(&state.settings, Work::Check, || {
         match engine.decide_with_depth(&q.object, &q.relation, &q.subject, at) {
             Ok((decision, reached)) => {
-                crate::server::metrics::record_check(outcome_label(&decision), reached);
+                crate::server::metrics::record_check(outcome(&decision), reached);
                 Ok(decision)
             }
             Err(e) => {
@@ -66,7 +67,7 @@ pub fn run_check(
                     EngineError::DepthExceeded { max_depth, .. } => *max_depth,
                     _ => 0,
                 };
-                crate::server::metrics::record_check("error", reached);
+                crate::server::metrics::record_check(CheckOutcome::Error, reached);
                 Err(e)
             }
         }
