@@ -424,6 +424,30 @@ enum Stores {
     Replicated,
 }
 
+/// Every page of `n{ns}#{name}@{subject}` from lookup_resources, `limit`
+/// at a time (at most ten pages, none longer than the limit).
+fn all_pages(
+    engine: &Engine<'_>,
+    ns: usize,
+    name: &str,
+    subject: &Subject,
+    limit: usize,
+    rev: zanzi::store::Revision,
+) -> Result<Vec<String>, EngineError> {
+    let mut page = PageRequest::first(limit);
+    let mut got = Vec::new();
+    for _ in 0..10 {
+        let result = engine.lookup_resources(&format!("n{ns}"), name, subject, &page, rev)?;
+        assert!(result.items.len() <= limit, "a page longer than {limit}");
+        got.extend(result.items);
+        match result.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    Ok(got)
+}
+
 fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
     let model = Model::from_raw(&case.namespaces);
     let Some(schema) = compile(&model) else {
@@ -594,25 +618,8 @@ fn run_case(case: &Case, which: Stores) -> Result<(), TestCaseError> {
                         .into_iter()
                         .collect();
                     let limit = 1 + rng.below(4);
-                    let mut page = PageRequest::first(limit);
-                    let mut got = Vec::new();
-                    for _ in 0..10 {
-                        let result = engine
-                            .lookup_resources(
-                                &format!("n{ns}"),
-                                name,
-                                &to_subject(subject),
-                                &page,
-                                rev,
-                            )
-                            .map_err(|e| TestCaseError::fail(format!("{e}\n{}", context())))?;
-                        prop_assert!(result.items.len() <= limit);
-                        got.extend(result.items);
-                        match result.next_cursor {
-                            Some(cursor) => page.cursor = Some(cursor),
-                            None => break,
-                        }
-                    }
+                    let got = all_pages(&engine, ns, name, &to_subject(subject), limit, rev)
+                        .map_err(|e| TestCaseError::fail(format!("{e}\n{}", context())))?;
                     prop_assert_eq!(
                         &got,
                         &expected,
@@ -737,31 +744,12 @@ fn run_depth_case(case: &Case) -> Result<(), TestCaseError> {
                         )
                     };
                     let limit = 1 + rng.below(4);
-                    let mut page = PageRequest::first(limit);
-                    let mut got = Vec::new();
-                    let mut failed = None;
-                    for _ in 0..10 {
-                        match engine.lookup_resources(&format!("n{ns}"), name, &subject, &page, rev)
-                        {
-                            Ok(result) => {
-                                got.extend(result.items);
-                                match result.next_cursor {
-                                    Some(cursor) => page.cursor = Some(cursor),
-                                    None => break,
-                                }
-                            }
-                            Err(e) => {
-                                failed = Some(e);
-                                break;
-                            }
-                        }
-                    }
-                    match failed {
-                        Some(EngineError::DepthExceeded { .. }) => {}
-                        Some(other) => {
+                    match all_pages(&engine, ns, name, &subject, limit, rev) {
+                        Err(EngineError::DepthExceeded { .. }) => {}
+                        Err(other) => {
                             return Err(TestCaseError::fail(format!("{other}\n{}", what())))
                         }
-                        None => {
+                        Ok(got) => {
                             for (id, answer) in &checks {
                                 if let Ok(answer) = answer {
                                     prop_assert_eq!(

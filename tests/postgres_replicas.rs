@@ -308,6 +308,8 @@ fn a_read_cancelled_by_recovery_is_repeated_on_the_primary() {
         let reader = store.snapshot(rev).unwrap();
         let before = store.read_counts();
         assert!(reader.contains(&t(&new)).unwrap());
+        // Deleted after `rev`: a retry that read the head would miss it.
+        r.write(&[], &[new.as_str()]);
         // Remove the old versions on the primary, with nothing of ours
         // holding them there: replaying the removal conflicts with the
         // reader's snapshot.
@@ -323,7 +325,7 @@ fn a_read_cancelled_by_recovery_is_repeated_on_the_primary() {
         drop(reader);
         let retried = after.retried_on_primary - before.retried_on_primary;
         assert!(retried <= 1, "{before:?} then {after:?}");
-        tries.push(after);
+        tries.push((before, after));
         if retried == 1 {
             return;
         }

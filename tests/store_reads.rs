@@ -161,7 +161,12 @@ fn check_reads(reader: &dyn Reader, live: &BTreeSet<Tuple>) -> Result<(), TestCa
                         prop_assert_eq!(sorted(visited), sorted(sets.clone()), "{}", what);
                     }
                     let tuple = Tuple::new(Object::new(namespace, id), relation, subject.clone());
-                    prop_assert_eq!(reader.contains(&tuple).unwrap(), stored(&subject));
+                    prop_assert_eq!(
+                        reader.contains(&tuple).unwrap(),
+                        stored(&subject),
+                        "contains {}",
+                        tuple
+                    );
                 }
                 let mut got = Vec::new();
                 reader
@@ -169,7 +174,14 @@ fn check_reads(reader: &dyn Reader, live: &BTreeSet<Tuple>) -> Result<(), TestCa
                     .unwrap();
                 let expected: Vec<Tuple> =
                     traited.iter().filter(here).map(|t| (*t).clone()).collect();
-                prop_assert_eq!(sorted(got), sorted(expected));
+                prop_assert_eq!(
+                    sorted(got),
+                    sorted(expected),
+                    "attributed of {}:{}#{}",
+                    namespace,
+                    id,
+                    relation
+                );
             }
         }
     }
@@ -211,7 +223,14 @@ fn check_reads(reader: &dyn Reader, live: &BTreeSet<Tuple>) -> Result<(), TestCa
                     .filter(matches)
                     .map(|t| (*t).clone())
                     .collect();
-                prop_assert_eq!(sorted(got), sorted(expected));
+                prop_assert_eq!(
+                    sorted(got),
+                    sorted(expected),
+                    "attributed with {}#{}@{}",
+                    namespace,
+                    relation,
+                    subject
+                );
             }
         }
     }
