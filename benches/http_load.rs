@@ -97,7 +97,14 @@ fn options() -> Options {
             "--phases" => o.phases = value().split(',').map(String::from).collect(),
             "--watch-rate" => o.watch_rate = value().parse().unwrap(),
             "--watch-batch" => o.watch_batch = value().parse().unwrap(),
-            "--client" => o.client = value(),
+            "--client" => {
+                o.client = value();
+                assert!(
+                    ["hyper", "lean"].contains(&o.client.as_str()),
+                    "--client is hyper or lean, not {}",
+                    o.client
+                );
+            }
             _ => {} // cargo bench passes `--bench`
         }
     }
@@ -310,6 +317,18 @@ struct Check {
     allowed: bool,
 }
 
+impl Check {
+    /// Whether a REST answer (status, body) is this check's right answer.
+    fn answered_by(&self, status: u16, body: &[u8]) -> bool {
+        let expected: &[u8] = if self.allowed {
+            b"{\"allowed\":true"
+        } else {
+            b"{\"allowed\":false"
+        };
+        status == 200 && body.starts_with(expected)
+    }
+}
+
 fn workload(o: &Options) -> Vec<Check> {
     let checks = std::fs::read_to_string(o.data.join("checks.txt")).unwrap();
     let expected = std::fs::read_to_string(o.data.join("expected.txt")).unwrap();
@@ -445,12 +464,7 @@ async fn rest_phase_hyper(o: &Options, read: &str, work: Arc<Vec<Check>>) -> u64
             let response = sender.send_request(request).await.unwrap();
             let status = response.status();
             let body = response.into_body().collect().await.unwrap().to_bytes();
-            let ok = status == 200
-                && body.starts_with(if check.allowed {
-                    b"{\"allowed\":true"
-                } else {
-                    b"{\"allowed\":false"
-                });
+            let ok = check.answered_by(status.as_u16(), &body);
             ((sender, work, host), ok)
         },
     )
@@ -551,12 +565,7 @@ async fn rest_phase_lean(o: &Options, read: &str, work: Arc<Vec<Check>>) -> u64 
             let check = &work[at];
             conn.stream.write_all(&requests[at]).await.unwrap();
             let (status, body) = read_response(&mut conn).await;
-            let ok = status == 200
-                && body.starts_with(if check.allowed {
-                    b"{\"allowed\":true"
-                } else {
-                    b"{\"allowed\":false"
-                });
+            let ok = check.answered_by(status, body);
             ((conn, work, requests), ok)
         },
     )
