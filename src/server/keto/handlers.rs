@@ -86,12 +86,12 @@ pub fn keto_answer(decision: Decision) -> (bool, Option<Conditional>) {
 /// A check of `rel` at `consistency`: the answer and its snapshot's token.
 pub fn check_at(
     s: &Scope<'_>,
-    rel: &Relationship,
+    rel: Relationship,
     depth: u32,
     consistency: &Consistency,
     request: &RequestContext,
 ) -> Result<(Decision, String), ApiError> {
-    let question = question(&s.schema, rel)?;
+    let question = into_question(&s.schema, rel)?;
     let (decision, token) = check_question_at(s, &question, depth, consistency, request)?;
     Ok((decision, token.text.clone()))
 }

@@ -64,7 +64,7 @@ impl pb::check_service_server::CheckService for Read {
         let (rel, prefix) = check_question(&request);
         let (decision, snaptoken) = evaluating(&self.0, move |s| {
             let context = keto_request_context(s, &request.context, &request.contextual_tuples)?;
-            check_at(s, &rel, depth, &consistency, &context).map_err(named(prefix))
+            check_at(s, rel, depth, &consistency, &context).map_err(named(prefix))
         })
         .await?;
         let (allowed, conditional) = keto_answer(decision);
