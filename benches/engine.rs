@@ -63,13 +63,52 @@ fn wanted(name: &str) -> bool {
     std::env::var("ZANZI_BENCH_STORE").map_or(true, |w| w.is_empty() || w == name)
 }
 
+/// The same tuples in each store `ZANZI_BENCH_STORE` asks for (SQLite's
+/// database in a temporary directory).
+struct Stores {
+    memory: Option<(MemoryStore, Revision)>,
+    sqlite: Option<(SqliteStore, Revision)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Stores {
+    fn load(tuples: &[zanzi::Tuple]) -> Stores {
+        let memory = wanted("memory").then(|| {
+            let store = MemoryStore::new();
+            let at = store.write(tuples, &[]).unwrap();
+            (store, at)
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = wanted("sqlite").then(|| {
+            let store = SqliteStore::open(dir.path().join("bench.db")).unwrap();
+            let report = store.import(tuples, 50_000).unwrap();
+            (store, *report.revisions.last().unwrap())
+        });
+        Stores {
+            memory,
+            sqlite,
+            _dir: dir,
+        }
+    }
+
+    /// The loaded stores, with the revision to read at.
+    fn each(&self) -> Vec<(&'static str, &dyn TupleStore, Revision)> {
+        let mut stores: Vec<(&'static str, &dyn TupleStore, Revision)> = Vec::new();
+        if let Some((store, at)) = &self.memory {
+            stores.push(("memory", store, *at));
+        }
+        if let Some((store, at)) = &self.sqlite {
+            stores.push(("sqlite", store, *at));
+        }
+        stores
+    }
+}
+
 /// A data set loaded into the stores.
 struct Loaded {
     label: &'static str,
     data: Dataset,
-    memory: Option<(MemoryStore, Revision)>,
-    sqlite: Option<(SqliteStore, Revision)>,
-    _dir: tempfile::TempDir,
+    stores: Stores,
     /// The workload's answers (the stores agree on every one).
     answers: Vec<bool>,
 }
@@ -77,23 +116,11 @@ struct Loaded {
 impl Loaded {
     fn new(schema: &Schema, label: &'static str, n: usize) -> Loaded {
         let data = dataset::generate(n, CHECKS, SEED);
-        let memory = wanted("memory").then(|| {
-            let store = MemoryStore::new();
-            let at = store.write(&data.tuples, &[]).unwrap();
-            (store, at)
-        });
-        let dir = tempfile::tempdir().unwrap();
-        let sqlite = wanted("sqlite").then(|| {
-            let store = SqliteStore::open(dir.path().join("bench.db")).unwrap();
-            let report = store.import(&data.tuples, 50_000).unwrap();
-            (store, *report.revisions.last().unwrap())
-        });
+        let stores = Stores::load(&data.tuples);
         let mut loaded = Loaded {
             label,
             data,
-            memory,
-            sqlite,
-            _dir: dir,
+            stores,
             answers: Vec::new(),
         };
         let mut answers: Vec<Option<bool>> = vec![None; loaded.data.checks.len()];
@@ -127,14 +154,7 @@ impl Loaded {
 
     /// The loaded stores, with the revision to read at.
     fn stores(&self) -> Vec<(&'static str, &dyn TupleStore, Revision)> {
-        let mut stores: Vec<(&'static str, &dyn TupleStore, Revision)> = Vec::new();
-        if let Some((store, at)) = &self.memory {
-            stores.push(("memory", store, *at));
-        }
-        if let Some((store, at)) = &self.sqlite {
-            stores.push(("sqlite", store, *at));
-        }
-        stores
+        self.stores.each()
     }
 
     /// The checks of one class: (name, predicate on check and answer).
@@ -262,50 +282,6 @@ fn bench_expand_and_lookups(c: &mut Criterion, schema: &Schema, loaded: &Loaded)
     group.finish();
 }
 
-/// The same tuples in a memory store and in a SQLite database (kept in a
-/// temporary directory), for the wide lookups.
-struct BothStores {
-    memory: MemoryStore,
-    memory_at: Revision,
-    sqlite: SqliteStore,
-    sqlite_at: Revision,
-    _dir: tempfile::TempDir,
-}
-
-impl BothStores {
-    fn new(tuples: &[zanzi::Tuple]) -> BothStores {
-        let memory = MemoryStore::new();
-        let memory_at = memory.write(tuples, &[]).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let sqlite = SqliteStore::open(dir.path().join("wide.db")).unwrap();
-        let sqlite_at = *sqlite
-            .import(tuples, 50_000)
-            .unwrap()
-            .revisions
-            .last()
-            .unwrap();
-        BothStores {
-            memory,
-            memory_at,
-            sqlite,
-            sqlite_at,
-            _dir: dir,
-        }
-    }
-
-    /// The stores `ZANZI_BENCH_STORE` asks for, by name.
-    fn wanted(&self) -> Vec<(&str, &dyn TupleStore, Revision)> {
-        let stores: [(&str, &dyn TupleStore, Revision); 2] = [
-            ("memory", &self.memory, self.memory_at),
-            ("sqlite", &self.sqlite, self.sqlite_at),
-        ];
-        stores
-            .into_iter()
-            .filter(|(name, _, _)| wanted(name))
-            .collect()
-    }
-}
-
 /// A group for a lookup over 100k: few samples, each a large answer.
 fn wide_group<'c>(
     c: &'c mut Criterion,
@@ -320,10 +296,10 @@ fn wide_group<'c>(
 
 /// lookup_resources for a user who can view every one of 100k documents.
 fn bench_wide_lookup(c: &mut Criterion, schema: &Schema) {
-    let stores = BothStores::new(&dataset::wide(100_000, 200, SEED));
+    let stores = Stores::load(&dataset::wide(100_000, 200, SEED));
     let reader = zanzi::Subject::object("user", "reader");
     let mut group = wide_group(c, "lookup_resources_100k_documents");
-    for (store_name, store, at) in stores.wanted() {
+    for (store_name, store, at) in stores.each() {
         let engine = Engine::new(schema, store);
         let page = engine
             .lookup_resources(
@@ -414,10 +390,10 @@ fn wide_subjects(users: usize) -> Vec<zanzi::Tuple> {
 /// lookup_subjects for a document that ~100k users can view.
 fn bench_wide_subjects(c: &mut Criterion, schema: &Schema) {
     const USERS: usize = 100_000;
-    let stores = BothStores::new(&wide_subjects(USERS));
+    let stores = Stores::load(&wide_subjects(USERS));
     let document = zanzi::Object::new("document", "shared");
     let mut group = wide_group(c, "lookup_subjects_100k_users");
-    for (store_name, store, at) in stores.wanted() {
+    for (store_name, store, at) in stores.each() {
         let engine = Engine::new(schema, store);
         let found = engine
             .lookup_subjects(&document, "view", "user", at)
