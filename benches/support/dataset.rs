@@ -538,3 +538,61 @@ pub fn wide(documents: usize, folders: usize, seed: u64) -> Vec<Tuple> {
     }
     tuples
 }
+
+/// One document whose `view` reaches `users` users: a tenth as its direct
+/// viewers, half through groups (a hundred, nested two deep, some named by
+/// the document and some by folders), the rest as viewers and editors of a
+/// chain of eight folders above it; every thousandth user is banned.
+pub fn wide_subjects(users: usize) -> Vec<Tuple> {
+    const FOLDERS: usize = 8;
+    const GROUPS: usize = 100;
+    const TOP_GROUPS: usize = 10;
+    let mut tuples = Vec::with_capacity(users + GROUPS + FOLDERS + 4);
+    let document = || Object::new("document", "shared");
+    let folder = |f: usize| Object::new("folder", format!("f{f}"));
+    tuples.push(Tuple::new(
+        document(),
+        "parent",
+        Subject::object("folder", format!("f{}", FOLDERS - 1)),
+    ));
+    tuples.push(Tuple::new(
+        document(),
+        "owner",
+        Subject::object("user", "u1"),
+    ));
+    for f in 1..FOLDERS {
+        let parent = Subject::object("folder", format!("f{}", f - 1));
+        tuples.push(Tuple::new(folder(f), "parent", parent));
+    }
+    for g in 0..GROUPS {
+        let member = Subject::set("group", format!("g{g}"), "member");
+        if g % TOP_GROUPS == 0 {
+            // Some groups are the document's viewers directly.
+            tuples.push(Tuple::new(document(), "viewer", member.clone()));
+        }
+        let top = Object::new("group", format!("top{}", g / TOP_GROUPS));
+        tuples.push(Tuple::new(top, "member", member));
+    }
+    for t in 0..GROUPS / TOP_GROUPS {
+        let member = Subject::set("group", format!("top{t}"), "member");
+        tuples.push(Tuple::new(folder(t % FOLDERS), "viewer", member));
+    }
+    for i in 0..users {
+        let user = Subject::object("user", format!("u{i}"));
+        let tuple = match i % 10 {
+            0 => Tuple::new(document(), "viewer", user.clone()),
+            1..=5 => Tuple::new(
+                Object::new("group", format!("g{}", (i / 10) % GROUPS)),
+                "member",
+                user.clone(),
+            ),
+            6..=8 => Tuple::new(folder((i / 10) % FOLDERS), "viewer", user.clone()),
+            _ => Tuple::new(folder((i / 10) % FOLDERS), "editor", user.clone()),
+        };
+        tuples.push(tuple);
+        if i % 1000 == 7 {
+            tuples.push(Tuple::new(document(), "banned", user));
+        }
+    }
+    tuples
+}
