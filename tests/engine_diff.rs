@@ -830,6 +830,74 @@ proptest! {
     }
 }
 
+/// Checks in memory first try an evaluator of their own over the store's
+/// numbers, which gives up on cycles, the depth limit and traits; an
+/// explanation always takes the full checker. Under small depth limits,
+/// where the two part most often, they must still agree on every question,
+/// an exceeded limit included.
+fn run_plain_case(case: &Case) -> Result<(), TestCaseError> {
+    let model = Model::from_raw(&case.namespaces);
+    let Some(schema) = compile(&model) else {
+        return Ok(());
+    };
+    let written: Vec<Tuple> = model_tuples(&model, &case.tuples)
+        .iter()
+        .map(to_tuple)
+        .collect();
+    let data: String = written.iter().map(|t| format!("{t}\n")).collect();
+    let context = || format!("schema:\n{}\ntuples:\n{data}", model.source());
+    let store = MemoryStore::new();
+    let rev = zanzi::store::write_validated(&store, &schema, &written, &[])
+        .map_err(|e| TestCaseError::fail(format!("{e}\n{}", context())))?;
+    let (usersets, subjects) = questions(&model);
+    let mut rng = Rng(case.seed);
+    for max_depth in [0, 1, 2, 3, 512] {
+        let engine = Engine::new(&schema, &store).with_options(EngineOptions { max_depth });
+        for (ns, id, name) in &usersets {
+            let object = Object::new(format!("n{ns}"), id);
+            for subject in &subjects {
+                if rng.below(2) != 0 {
+                    continue;
+                }
+                let subject = to_subject(subject);
+                let checked = match engine.check(&object, name, &subject, rev) {
+                    Ok(true) => Outcome::Granted,
+                    Ok(false) => Outcome::Denied,
+                    Err(EngineError::DepthExceeded { .. }) => Outcome::Unknown,
+                    Err(other) => {
+                        return Err(TestCaseError::fail(format!("{other}\n{}", context())))
+                    }
+                };
+                let explained = engine.explain(&object, name, &subject, rev).unwrap();
+                prop_assert_eq!(
+                    checked,
+                    explained.outcome,
+                    "depth {}: {}#{}@{}\n{}",
+                    max_depth,
+                    object,
+                    name,
+                    subject,
+                    context()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 500,
+        max_shrink_iters: 1000,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn checks_agree_with_the_full_checker_under_depth_limits(case in case()) {
+        run_plain_case(&case)?;
+    }
+}
+
 #[test]
 fn enough_generated_schemas_compile() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();

@@ -40,6 +40,7 @@
 //! are modules of their own.
 
 mod attributed;
+pub(crate) mod plain;
 mod relation;
 mod scratch;
 mod values;

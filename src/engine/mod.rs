@@ -354,6 +354,16 @@ impl<'a> Engine<'a> {
         let relation = self.resolve(object, relation)?;
         let target = self.target(subject)?;
         let reader = self.snapshot(at)?;
+        if let Some((allowed, deepest)) =
+            check::plain::check(self, &target, &*reader, relation, &object.id)?
+        {
+            let answer = if allowed {
+                Decision::Allowed
+            } else {
+                Decision::Denied
+            };
+            return Ok((answer, deepest));
+        }
         let mut checker = check::Checker::new(self, target, &*reader, false);
         let answer = checker.check_root(relation, &object.id)?;
         Ok((answer, checker.deepest()))

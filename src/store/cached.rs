@@ -172,6 +172,13 @@ impl Reader for MirrorReader<'_> {
         self.memory.contains(tuple)
     }
 
+    fn with_memory_view(
+        &self,
+        view: &mut dyn FnMut(&super::memory::MemoryView<'_>),
+    ) -> Result<bool, StoreError> {
+        self.memory.with_memory_view(view)
+    }
+
     fn for_each_subject(
         &self,
         namespace: &str,

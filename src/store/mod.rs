@@ -414,6 +414,21 @@ pub trait Reader {
                 .contains(&tuple.subject))
     }
 
+    /// Calls `view` with the store's plain tuples at this revision, read
+    /// from memory in the store's own numbers under one read lock, and
+    /// returns `true`; a store without such a view returns `false` and
+    /// leaves `view` uncalled. A check over the view reads no string per
+    /// probe and takes no lock per read, so it must be short: the lock
+    /// holds writers up while `view` runs. A reader that adds tuples to
+    /// its store's (contextual tuples) must not pass the view on.
+    fn with_memory_view(
+        &self,
+        view: &mut dyn FnMut(&memory::MemoryView<'_>),
+    ) -> Result<bool, StoreError> {
+        let _ = view;
+        Ok(false)
+    }
+
     /// The one read a check makes of a stored relation
     /// `namespace:object_id#relation`: whether the probed subject and the
     /// probed wildcard are stored, and (with `probe.sets`) its subject sets,

@@ -43,6 +43,11 @@ impl SubjectKey {
     pub fn is_wildcard(self) -> bool {
         self.relation == WILDCARD
     }
+
+    /// The relation of a subject set.
+    pub fn set_relation(self) -> Option<Name> {
+        self.is_set().then_some(self.relation)
+    }
 }
 
 /// A tuple's identity ([`Tuple::key`]) in IDs.
@@ -102,12 +107,27 @@ struct Objects {
     table: HashTable<ObjectId>,
 }
 
+/// Which dictionary numbered a name or object: every dictionary gets a
+/// number of its own, so that numbers kept from one (by a check, for the
+/// length of a request or across requests) are never used with another,
+/// such as the compacted copy that [`Maintenance::gc`](crate::store::Maintenance::gc) builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Generation(u64);
+
+impl Default for Generation {
+    fn default() -> Generation {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Generation(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 /// Every name and object a store has held.
 #[derive(Default)]
 pub(super) struct Dictionary {
     names: Names,
     objects: Objects,
     hasher: Hasher,
+    pub generation: Generation,
     /// Whether a wildcard was ever stored: most stores hold none, and a
     /// check asks for one in most rows.
     wildcards: bool,

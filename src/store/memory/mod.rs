@@ -32,12 +32,16 @@ mod interned;
 mod recent;
 mod rows;
 mod versions;
+mod view;
 
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
+pub use self::interned::Generation;
 use self::interned::{Key, SubjectKey};
 use self::recent::Recent;
 use self::versions::{Inner, Kind, Matcher};
+use self::view::SCAN_LIMIT;
+pub use self::view::{MemoryView, StoredName, StoredObject, StoredSubject};
 use super::history::Chain;
 use super::paging::PageBuilder;
 use super::revision::ensure_readable;
@@ -267,10 +271,6 @@ impl MemoryReader<'_> {
     }
 }
 
-/// A probe scans a row of at most this many versions; a longer one is
-/// asked for the probed subject by key.
-const SCAN_LIMIT: usize = 8;
-
 impl Reader for MemoryReader<'_> {
     fn revision(&self) -> Revision {
         Revision(self.at)
@@ -279,6 +279,12 @@ impl Reader for MemoryReader<'_> {
     fn contains(&self, tuple: &Tuple) -> Result<bool, StoreError> {
         let (inner, at) = self.read()?;
         Ok(inner.contains(tuple, at))
+    }
+
+    fn with_memory_view(&self, view: &mut dyn FnMut(&MemoryView<'_>)) -> Result<bool, StoreError> {
+        let (inner, at) = self.read()?;
+        view(&MemoryView::new(&inner, at));
+        Ok(true)
     }
 
     fn for_each_subject(
