@@ -28,6 +28,7 @@
 //! short write lock, so readers are not held up while it works. Listing
 //! cursors are version sequence numbers, which compaction keeps.
 
+mod by_object;
 mod interned;
 mod recent;
 mod rows;

@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 
+use super::by_object::ByObject;
 use super::interned::{Dictionary, Key, Name, ObjectId, SubjectKey};
 use super::rows::{merged, Live, Position, Rows, MAX_VERSIONS};
 use crate::store::history::{self, Chain};
@@ -124,6 +125,8 @@ pub(super) struct Inner {
     /// The versions with a condition or an expiry, apart so that a plain
     /// read never passes over them.
     traited_index: Indexes,
+    /// The live plain tuples by object, for reads at the head.
+    pub by_object: ByObject,
 }
 
 impl Default for Inner {
@@ -141,6 +144,7 @@ impl Default for Inner {
             live: Live::default(),
             plain: Indexes::default(),
             traited_index: Indexes::default(),
+            by_object: ByObject::default(),
         }
     }
 }
@@ -250,10 +254,13 @@ impl Inner {
             &mut self.traited_index
         };
         index.add(version.key, namespace, position);
-        let (key, live) = (version.key, version.is_live());
+        let (key, live, plain) = (version.key, version.is_live(), version.is_plain());
         self.versions.push(version);
         if live {
             self.live.insert(key, position, key_at(&self.versions));
+            if plain {
+                self.by_object.add(key.object, key.relation, key.subject);
+            }
         }
     }
 
@@ -288,6 +295,7 @@ impl Inner {
             live: Live::with_capacity(self.live.len()),
             plain: Indexes::default(),
             traited_index: Indexes::default(),
+            by_object: ByObject::default(),
         };
         for version in &self.versions {
             if version.deleted > before {
@@ -317,6 +325,9 @@ impl Inner {
         let version = self.versions.get_mut(position as usize)?;
         version.deleted = rev;
         let version = self.versions.get(position as usize)?;
+        if version.is_plain() {
+            self.by_object.remove(key.object, key.relation, key.subject);
+        }
         Some(self.tuple(version))
     }
 

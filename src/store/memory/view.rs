@@ -10,6 +10,7 @@
 //! Only plain tuples are visible here, as in every plain read: a tuple with
 //! a condition or an expiry never grants through the view.
 
+use super::by_object::ByObject;
 use super::interned::{Generation, Name, ObjectId, SubjectKey};
 use super::rows::Position;
 use super::versions::{Inner, Kind, Version};
@@ -102,6 +103,12 @@ impl<'a> MemoryView<'a> {
     ) -> bool {
         let inner = self.inner;
         let subject = subject.0;
+        if let Some(holds) = self
+            .at_head()
+            .and_then(|by_object| by_object.holds(object.0, relation.0, subject))
+        {
+            return holds;
+        }
         let row = inner.forward(Kind::Plain, object.0, relation.0, subject.is_set());
         if row.len() <= SCAN_LIMIT {
             self.visible(row).any(|v| v.key.subject == subject)
@@ -125,6 +132,17 @@ impl<'a> MemoryView<'a> {
         relation: StoredName,
         mut visit: impl FnMut(StoredObject, StoredName),
     ) {
+        if let Some(subjects) = self
+            .at_head()
+            .and_then(|by_object| by_object.subjects(object.0, relation.0, true))
+        {
+            for subject in subjects {
+                if let Some(relation) = subject.set_relation() {
+                    visit(StoredObject(subject.object), StoredName(relation));
+                }
+            }
+            return;
+        }
         let row = self.inner.forward(Kind::Plain, object.0, relation.0, true);
         for version in self.visible(row) {
             let subject = version.key.subject;
@@ -142,6 +160,15 @@ impl<'a> MemoryView<'a> {
         relation: StoredName,
         mut visit: impl FnMut(StoredObject),
     ) {
+        if let Some(subjects) = self
+            .at_head()
+            .and_then(|by_object| by_object.subjects(object.0, relation.0, false))
+        {
+            for subject in subjects.filter(|s| !s.is_wildcard()) {
+                visit(StoredObject(subject.object));
+            }
+            return;
+        }
         let row = self.inner.forward(Kind::Plain, object.0, relation.0, false);
         // The row of a relation's other subjects holds its wildcards too.
         for version in self.visible(row) {
@@ -151,7 +178,139 @@ impl<'a> MemoryView<'a> {
         }
     }
 
+    /// The live tuples by object, when reading at the head.
+    fn at_head(&self) -> Option<&'a ByObject> {
+        (self.at == self.inner.head).then_some(&self.inner.by_object)
+    }
+
     fn visible(&self, row: &'a [Position]) -> impl Iterator<Item = &'a Version> + 'a {
         self.inner.visible(row.iter().copied(), self.at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use proptest::prelude::*;
+
+    use super::super::MemoryStore;
+    use crate::store::{Maintenance, Reader, SubjectKind, TupleStore};
+    use crate::tuple::{Expiry, Object, Subject, Tuple};
+
+    /// Writes of tuples over a small universe: an object with up to 60
+    /// users is wide, sets and wildcards come and go, some tuples expire.
+    #[derive(Clone, Debug)]
+    enum Op {
+        Insert(u8, u8, u8, bool),
+        Delete(u8, u8, u8),
+        Collect,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (any::<u8>(), any::<u8>(), any::<u8>(), any::<bool>())
+                .prop_map(|(o, r, s, t)| Op::Insert(o, r, s, t)),
+            3 => (any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(o, r, s)| Op::Delete(o, r, s)),
+            1 => Just(Op::Collect),
+        ]
+    }
+
+    fn object(o: u8) -> Object {
+        Object::new("doc", format!("d{}", o % 3))
+    }
+
+    fn relation(r: u8) -> &'static str {
+        ["viewer", "parent"][usize::from(r % 2)]
+    }
+
+    fn subject(s: u8) -> Subject {
+        match s % 8 {
+            0 => Subject::set("group", format!("g{}", s % 3), "member"),
+            1 => Subject::wildcard("user"),
+            2 => Subject::object("doc", format!("d{}", s % 3)),
+            _ => Subject::object("user", format!("u{}", s % 64)),
+        }
+    }
+
+    fn tuple(o: u8, r: u8, s: u8) -> Tuple {
+        Tuple::new(object(o), relation(r), subject(s))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// At the head the view reads the tuples by object; at any other
+        /// revision, and through the reader, the versions. Both must give
+        /// the same subjects, in the same order.
+        #[test]
+        fn the_view_reads_as_the_reader_reads(ops in prop::collection::vec(op(), 1..200)) {
+            let store = MemoryStore::new();
+            let mut revisions = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Insert(o, r, s, expiring) => {
+                        let mut t = tuple(o, r, s);
+                        if expiring && s % 5 == 0 {
+                            t.expires_at = Some(Expiry::from_micros(i64::MAX / 4));
+                        }
+                        revisions.push(store.write(&[t], &[]).unwrap());
+                    }
+                    Op::Delete(o, r, s) => {
+                        revisions.push(store.write(&[], &[tuple(o, r, s)]).unwrap());
+                    }
+                    Op::Collect => {
+                        let head = store.head_revision().unwrap();
+                        store.gc(head).unwrap();
+                        revisions.retain(|&r| r >= head);
+                    }
+                }
+            }
+            for &at in revisions.iter().rev().take(3) {
+                let reader = store.reader(at).unwrap();
+                for o in 0..3 {
+                    for r in 0..2 {
+                        let object = object(o);
+                        let relation = relation(r);
+                        let mut sets = Vec::new();
+                        let mut objects = Vec::new();
+                        let mut held = Vec::new();
+                        assert!(reader.with_memory_view(&mut |view| {
+                            let (Some(stored), Some(name)) =
+                                (view.object(&object.namespace, &object.id), view.name(relation))
+                            else {
+                                return;
+                            };
+                            view.for_each_set(stored, name, |set, rel| {
+                                sets.push(Subject::set("group", view.id_of(set), view.name_of(rel)));
+                            });
+                            view.for_each_object(stored, name, |next| {
+                                let ns = view.name_of(view.namespace_of(next));
+                                objects.push(Subject::object(ns, view.id_of(next)));
+                            });
+                            for s in 0..=255u8 {
+                                let subject = subject(s);
+                                let stored_subject = view.subject(subject.borrowed());
+                                if stored_subject.is_some_and(|k| view.holds(stored, name, k)) {
+                                    held.push(subject);
+                                }
+                            }
+                        }).unwrap());
+                        let read = |kind| {
+                            reader.subjects(&object.namespace, &object.id, relation, kind).unwrap()
+                        };
+                        prop_assert_eq!(&sets, &read(SubjectKind::Sets), "sets at {:?}", at);
+                        let others: Vec<Subject> = read(SubjectKind::Objects);
+                        prop_assert_eq!(&objects, &others, "objects at {:?}", at);
+                        let all = read(SubjectKind::All);
+                        held.sort();
+                        held.dedup();
+                        let mut expected = all;
+                        expected.sort();
+                        prop_assert_eq!(&held, &expected, "holds at {:?}", at);
+                    }
+                }
+            }
+        }
     }
 }
