@@ -14,7 +14,7 @@
 //! meets what it does not cover: a goal reached again while it is being
 //! evaluated (a cycle), a goal past the depth limit, a relation whose
 //! tuples may carry a condition or an expiry, or more than [`BUDGET`]
-//! goals (the view's read lock holds writers up while it works).
+//! goals and reads (the view's read lock holds writers up while it works).
 //!
 //! **Its answers are the full checker's.** Without a cycle, an unknown or a
 //! trait, every value the full checker computes is a final `true` or
@@ -40,8 +40,8 @@ use crate::store::memory::{Generation, MemoryView, StoredName, StoredObject, Sto
 use crate::store::Reader;
 use crate::tuple::{Subject, SubjectRef};
 
-/// The most goals one check evaluates here before it leaves the question
-/// to the full checker.
+/// The most goals and reads one check makes here before it leaves the
+/// question to the full checker.
 const BUDGET: u32 = 4096;
 
 /// Why an evaluation stopped short of an answer.
@@ -255,11 +255,10 @@ struct Plain<'s, 'v, 'e, 'a> {
 impl Plain<'_, '_, '_, '_> {
     /// Whether the target is in `object#relation`.
     fn goal(&mut self, relation: RelationId, object: StoredObject, depth: u32) -> Step<bool> {
-        self.goals += 1;
-        if self.goals > BUDGET || depth > self.engine.options.max_depth {
+        if depth > self.engine.options.max_depth {
             return Err(Stop::GaveUp);
         }
-        self.watch.tick().map_err(Stop::Failed)?;
+        self.spend()?;
         self.deepest = self.deepest.max(depth);
         let key = (u64::from(relation.0) << 32) | u64::from(object.number());
         match self.memo.entry(key) {
@@ -298,6 +297,15 @@ impl Plain<'_, '_, '_, '_> {
         }
     }
 
+    /// One more goal or read against the budget and the interrupt.
+    fn spend(&mut self) -> Step<()> {
+        self.goals += 1;
+        if self.goals > BUDGET {
+            return Err(Stop::GaveUp);
+        }
+        self.watch.tick().map_err(Stop::Failed)
+    }
+
     /// `rewrite` of goal `object#relation`.
     fn rewrite(
         &mut self,
@@ -307,7 +315,23 @@ impl Plain<'_, '_, '_, '_> {
         depth: u32,
     ) -> Step<bool> {
         match rewrite {
-            Rewrite::Computed { relation } => self.goal(*relation, object, depth),
+            // A stored relation named within a permission is read in place:
+            // its tuples are read once or twice per object, and reading
+            // them is cheaper than a goal's entry in the memo. The goals
+            // its subject sets lead to are memoised, and a cycle through
+            // it is met there.
+            Rewrite::Computed { relation } => match self.engine.schema.relation(*relation) {
+                Some(
+                    rel @ Relation {
+                        kind: RelationKind::Relation { rewrite: None, .. },
+                        ..
+                    },
+                ) => {
+                    self.spend()?;
+                    self.stored(*relation, rel, object, depth)
+                }
+                _ => self.goal(*relation, object, depth),
+            },
             Rewrite::Nil => Ok(false),
             Rewrite::SelfObject => {
                 let owner = self.engine.relation_namespace(relation);
