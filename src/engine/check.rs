@@ -161,7 +161,29 @@ pub(crate) fn address(rewrite: &Rewrite) -> usize {
     std::ptr::from_ref(rewrite) as usize
 }
 
-impl Target {
+impl<S: std::borrow::Borrow<Subject>> Target<S> {
+    /// The target with a copy of its subject.
+    pub(crate) fn owned(&self) -> Target {
+        match self {
+            Target::Object { namespace, subject } => Target::Object {
+                namespace: *namespace,
+                subject: subject.borrow().clone(),
+            },
+            Target::Set {
+                namespace,
+                relation,
+                subject,
+            } => Target::Set {
+                namespace: *namespace,
+                relation: *relation,
+                subject: subject.borrow().clone(),
+            },
+            Target::Anonymous { namespace } => Target::Anonymous {
+                namespace: *namespace,
+            },
+        }
+    }
+
     /// The type a stored subject has when it is the target itself, and
     /// the target.
     fn direct(&self) -> Option<(AllowedType, &Subject)> {
@@ -170,7 +192,7 @@ impl Target {
                 AllowedType::Object {
                     namespace: *namespace,
                 },
-                subject,
+                subject.borrow(),
             )),
             Target::Set {
                 namespace,
@@ -181,7 +203,7 @@ impl Target {
                     namespace: *namespace,
                     relation: *relation,
                 },
-                subject,
+                subject.borrow(),
             )),
             Target::Anonymous { .. } => None,
         }

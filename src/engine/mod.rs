@@ -245,19 +245,17 @@ impl std::fmt::Debug for Engine<'_> {
     }
 }
 
-/// A check's subject with its names resolved.
+/// A check's subject with its names resolved; `S` holds the subject (a
+/// borrowed one for a check that may not need a copy).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Target {
+pub(crate) enum Target<S = Subject> {
     /// `ns:id`
-    Object {
-        namespace: NamespaceId,
-        subject: Subject,
-    },
+    Object { namespace: NamespaceId, subject: S },
     /// `ns:id#rel`
     Set {
         namespace: NamespaceId,
         relation: RelationId,
-        subject: Subject,
+        subject: S,
     },
     /// Some object of `ns` that no tuple names: in a set only through a
     /// wildcard. Used to ask whether a set holds "everyone".
@@ -352,7 +350,7 @@ impl<'a> Engine<'a> {
     ) -> Result<(Decision, u32), EngineError> {
         let _span = tracing::debug_span!("engine.check", object = %object, relation, subject = %subject, revision = at.0).entered();
         let relation = self.resolve(object, relation)?;
-        let target = self.target(subject)?;
+        let target = self.target_of(subject)?;
         let reader = self.snapshot(at)?;
         if let Some((allowed, deepest)) =
             check::plain::check(self, &target, &*reader, relation, &object.id)?
@@ -364,7 +362,7 @@ impl<'a> Engine<'a> {
             };
             return Ok((answer, deepest));
         }
-        let mut checker = check::Checker::new(self, target, &*reader, false);
+        let mut checker = check::Checker::new(self, target.owned(), &*reader, false);
         let answer = checker.check_root(relation, &object.id)?;
         Ok((answer, checker.deepest()))
     }
@@ -564,15 +562,17 @@ impl<'a> Engine<'a> {
     }
 
     fn target(&self, subject: &Subject) -> Result<Target, EngineError> {
+        Ok(self.target_of(subject)?.owned())
+    }
+
+    /// [`Engine::target`] without a copy of the subject.
+    fn target_of<'s>(&self, subject: &'s Subject) -> Result<Target<&'s Subject>, EngineError> {
         let namespace = self
             .schema
             .namespace_id(subject.namespace())
             .ok_or_else(|| self.unknown_namespace(subject.namespace()))?;
         match subject {
-            Subject::Object(_) => Ok(Target::Object {
-                namespace,
-                subject: subject.clone(),
-            }),
+            Subject::Object(_) => Ok(Target::Object { namespace, subject }),
             Subject::Set { object, relation } => {
                 let relation_id = self
                     .schema
@@ -581,7 +581,7 @@ impl<'a> Engine<'a> {
                 Ok(Target::Set {
                     namespace,
                     relation: relation_id,
-                    subject: subject.clone(),
+                    subject,
                 })
             }
             Subject::Wildcard { .. } => Err(EngineError::WildcardSubject(subject.to_string())),

@@ -58,7 +58,7 @@ type Step<T> = Result<T, Stop>;
 /// the question needs the full checker.
 pub(crate) fn check(
     engine: &Engine<'_>,
-    target: &Target,
+    target: &Target<&Subject>,
     reader: &dyn Reader,
     relation: RelationId,
     object_id: &str,
@@ -81,7 +81,7 @@ pub(crate) fn check(
 
 fn answer(
     engine: &Engine<'_>,
-    target: &Target,
+    target: &Target<&Subject>,
     view: &MemoryView<'_>,
     relation: RelationId,
     object_id: &str,
@@ -109,12 +109,12 @@ fn answer(
         Some((ns, view.subject(SubjectRef::Wildcard { namespace })?))
     });
     let itself = match target {
-        Target::Object {
+        &Target::Object {
             namespace,
             subject: Subject::Object(object),
         } => view
             .object(&object.namespace, &object.id)
-            .map(|stored| (*namespace, stored)),
+            .map(|stored| (namespace, stored)),
         _ => None,
     };
     let mut plain = Plain {
@@ -541,7 +541,7 @@ mod tests {
         let relation = engine
             .resolve(&question.object, &question.relation)
             .unwrap();
-        let target = engine.target(&question.subject).unwrap();
+        let target = engine.target_of(&question.subject).unwrap();
         let at = store.head_revision().unwrap();
         let reader = store.snapshot(at).unwrap();
         let plain = check(&engine, &target, &*reader, relation, &question.object.id)
