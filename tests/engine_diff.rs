@@ -687,6 +687,41 @@ proptest! {
     }
 }
 
+/// A case written to a memory store.
+struct InMemory {
+    model: Model,
+    schema: Schema,
+    store: MemoryStore,
+    rev: zanzi::store::Revision,
+    /// The schema and tuples, for failure messages.
+    text: String,
+}
+
+/// `case` written to a new memory store; `None` when its schema does not
+/// compile.
+fn in_memory(case: &Case) -> Result<Option<InMemory>, TestCaseError> {
+    let model = Model::from_raw(&case.namespaces);
+    let Some(schema) = compile(&model) else {
+        return Ok(None);
+    };
+    let written: Vec<Tuple> = model_tuples(&model, &case.tuples)
+        .iter()
+        .map(to_tuple)
+        .collect();
+    let data: String = written.iter().map(|t| format!("{t}\n")).collect();
+    let text = format!("schema:\n{}\ntuples:\n{data}", model.source());
+    let store = MemoryStore::new();
+    let rev = zanzi::store::write_validated(&store, &schema, &written, &[])
+        .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+    Ok(Some(InMemory {
+        model,
+        schema,
+        store,
+        rev,
+        text,
+    }))
+}
+
 /// Under small depth limits, where the lookups' own decisions meet the
 /// depth limit: each lookup agrees with a check of every object (or every
 /// subject) wherever that check answers. A lookup decides most candidates
@@ -702,19 +737,17 @@ proptest! {
 /// fails, and the order of its branches can fail where a check alone
 /// answers. So for resources only the answers are compared.
 fn run_depth_case(case: &Case) -> Result<(), TestCaseError> {
-    let model = Model::from_raw(&case.namespaces);
-    let Some(schema) = compile(&model) else {
+    let Some(InMemory {
+        model,
+        schema,
+        store,
+        rev,
+        text,
+    }) = in_memory(case)?
+    else {
         return Ok(());
     };
-    let written: Vec<Tuple> = model_tuples(&model, &case.tuples)
-        .iter()
-        .map(to_tuple)
-        .collect();
-    let data: String = written.iter().map(|t| format!("{t}\n")).collect();
-    let context = || format!("schema:\n{}\ntuples:\n{data}", model.source());
-    let store = MemoryStore::new();
-    let rev = zanzi::store::write_validated(&store, &schema, &written, &[])
-        .map_err(|e| TestCaseError::fail(format!("{e}\n{}", context())))?;
+    let context = || text.as_str();
     let (usersets, subjects) = questions(&model);
     let mut rng = Rng(case.seed);
     let depth_error =
@@ -836,19 +869,17 @@ proptest! {
 /// where the two part most often, they must still agree on every question,
 /// an exceeded limit included.
 fn run_plain_case(case: &Case) -> Result<(), TestCaseError> {
-    let model = Model::from_raw(&case.namespaces);
-    let Some(schema) = compile(&model) else {
+    let Some(InMemory {
+        model,
+        schema,
+        store,
+        rev,
+        text,
+    }) = in_memory(case)?
+    else {
         return Ok(());
     };
-    let written: Vec<Tuple> = model_tuples(&model, &case.tuples)
-        .iter()
-        .map(to_tuple)
-        .collect();
-    let data: String = written.iter().map(|t| format!("{t}\n")).collect();
-    let context = || format!("schema:\n{}\ntuples:\n{data}", model.source());
-    let store = MemoryStore::new();
-    let rev = zanzi::store::write_validated(&store, &schema, &written, &[])
-        .map_err(|e| TestCaseError::fail(format!("{e}\n{}", context())))?;
+    let context = || text.as_str();
     let (usersets, subjects) = questions(&model);
     let mut rng = Rng(case.seed);
     for max_depth in [0, 1, 2, 3, 512] {
