@@ -12,8 +12,10 @@
 //! for itself, so a long request never holds up writers. Reads hand out
 //! borrowed subjects and IDs ([`Reader::for_each_subject`],
 //! [`Reader::probe`], [`Reader::for_each_object_with_subject`]), so a check
-//! copies no strings; a probe of a relation with few versions scans them, a
-//! larger one looks the subject up.
+//! copies no strings. A probe at the head reads the object's live tuples
+//! side by side (`by_object.rs`, through the same test as [`MemoryView`]);
+//! at another revision, a relation with few versions is scanned and a
+//! larger one asked for the subject by key.
 //!
 //! Versions are IDs ([`interned`]): every namespace, relation and object is
 //! stored once, a plain tuple costs a version of a few integers, and a read
@@ -41,7 +43,6 @@ pub use self::interned::Generation;
 use self::interned::{Key, SubjectKey};
 use self::recent::Recent;
 use self::versions::{Inner, Kind, Matcher};
-use self::view::SCAN_LIMIT;
 pub use self::view::{MemoryView, StoredName, StoredObject, StoredSubject};
 use super::history::Chain;
 use super::paging::PageBuilder;
@@ -342,23 +343,15 @@ impl Reader for MemoryReader<'_> {
         let wildcard = probe
             .wildcard
             .and_then(|namespace| self.recent.wildcard(dictionary, namespace));
+        // The view's test, which reads the tuples by object at the head.
+        let view = MemoryView::new(&inner, at);
         let has = |subject: Option<SubjectKey>| {
             subject.is_some_and(|subject| {
-                let row = inner.forward(Kind::Plain, object, relation, subject.is_set());
-                if row.len() <= SCAN_LIMIT {
-                    inner
-                        .visible(row.iter().copied(), at)
-                        .any(|v| v.key.subject == subject)
-                } else {
-                    inner.contains_key(
-                        Key {
-                            object,
-                            relation,
-                            subject,
-                        },
-                        at,
-                    )
-                }
+                view.holds_key(Key {
+                    object,
+                    relation,
+                    subject,
+                })
             })
         };
         hit.subject = has(subject);

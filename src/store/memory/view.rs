@@ -11,14 +11,14 @@
 //! a condition or an expiry never grants through the view.
 
 use super::by_object::ByObject;
-use super::interned::{Generation, Name, ObjectId, SubjectKey};
+use super::interned::{Generation, Key, Name, ObjectId, SubjectKey};
 use super::rows::Position;
 use super::versions::{Inner, Kind, Version};
 use crate::tuple::SubjectRef;
 
 /// A probe scans a row of at most this many versions; a longer one is
 /// asked for the probed subject by key.
-pub(super) const SCAN_LIMIT: usize = 8;
+const SCAN_LIMIT: usize = 8;
 
 /// The memory store at one revision, read-locked (see the module doc).
 pub struct MemoryView<'a> {
@@ -101,26 +101,29 @@ impl<'a> MemoryView<'a> {
         relation: StoredName,
         subject: StoredSubject,
     ) -> bool {
-        let inner = self.inner;
-        let subject = subject.0;
+        self.holds_key(Key {
+            object: object.0,
+            relation: relation.0,
+            subject: subject.0,
+        })
+    }
+
+    /// [`MemoryView::holds`] in the store's own types, for its reader's
+    /// probe.
+    pub(super) fn holds_key(&self, key: Key) -> bool {
         if let Some(holds) = self
             .at_head()
-            .and_then(|by_object| by_object.holds(object.0, relation.0, subject))
+            .and_then(|by_object| by_object.holds(key.object, key.relation, key.subject))
         {
             return holds;
         }
-        let row = inner.forward(Kind::Plain, object.0, relation.0, subject.is_set());
+        let row = self
+            .inner
+            .forward(Kind::Plain, key.object, key.relation, key.subject.is_set());
         if row.len() <= SCAN_LIMIT {
-            self.visible(row).any(|v| v.key.subject == subject)
+            self.visible(row).any(|v| v.key.subject == key.subject)
         } else {
-            inner.contains_key(
-                super::interned::Key {
-                    object: object.0,
-                    relation: relation.0,
-                    subject,
-                },
-                self.at,
-            )
+            self.inner.contains_key(key, self.at)
         }
     }
 
