@@ -45,13 +45,6 @@ impl StoredObject {
     }
 }
 
-impl StoredName {
-    /// The number, for keys of the caller's tables.
-    pub fn number(self) -> u32 {
-        self.0
-    }
-}
-
 impl<'a> MemoryView<'a> {
     pub(super) fn new(inner: &'a Inner, at: u64) -> MemoryView<'a> {
         MemoryView { inner, at }
